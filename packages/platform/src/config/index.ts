@@ -1,0 +1,39 @@
+import { z } from "zod";
+
+/** Raised at start when the environment is incomplete or wrong; names every offending variable. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+  }
+}
+
+/** Environment variables every service reads. Services extend this with their own. */
+export const baseEnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  MONGODB_URL: z.url({ protocol: /^mongodb(\+srv)?$/, error: "must be a mongodb:// or mongodb+srv:// URL" }),
+  MONGODB_DATABASE: z.string().min(1).optional(),
+  AMQP_URL: z.url({ protocol: /^amqps?$/, error: "must be an amqp:// or amqps:// URL" }),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+});
+
+/**
+ * Parses the environment once against a schema and returns a typed config, or throws one ConfigError
+ * listing every missing or bad variable with the rule it broke.
+ */
+export function loadConfig<Schema extends z.ZodType>(
+  schema: Schema,
+  env: Record<string, string | undefined> = process.env,
+): z.output<Schema> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => {
+      const name = issue.path.join(".") || "(environment)";
+      const missing = issue.code === "invalid_type" && env[name] === undefined;
+      return missing ? `${name} is required but not set` : `${name}: ${issue.message}`;
+    }),
+  );
+}

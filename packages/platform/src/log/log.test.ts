@@ -1,0 +1,42 @@
+import { Writable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { createLogger, scrubText } from "./index.js";
+
+function capture() {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { lines, logger: createLogger({ service: "test", destination }) };
+}
+
+describe("createLogger", () => {
+  it("never writes an email, phone, address or card number in clear", () => {
+    const { lines, logger } = capture();
+    logger.info(
+      {
+        customer: { email: "Jane.Doe+promo@example.com", phone: "+44 20 7946 0958", givenName: "Jane" },
+        request: { order: { shipTo: { lines: ["1 High St"], postalCode: "N1 9GU" } } },
+        payment: { cardNumber: "4242 4242 4242 4242" },
+      },
+      "upserted jane.doe@example.com paying with 4000056655665556 reachable on +1 415 555 2671",
+    );
+    logger.error({ err: new Error("duplicate customer jane.doe@example.com") }, "failed");
+    const output = lines.join("");
+    for (const secret of ["example.com", "7946", "Jane", "High St", "4242", "5556", "555 2671"]) {
+      expect(output).not.toContain(secret);
+    }
+    expect(output).toContain("[redacted]");
+    expect(output).toContain("[email]");
+    expect(JSON.parse(lines[0] ?? "{}")).toMatchObject({ level: "info", name: "test" });
+  });
+
+  it("keeps ids and amounts readable", () => {
+    expect(scrubText("order o-123 total 1999 USD for GTIN 4006381333931")).toBe(
+      "order o-123 total 1999 USD for GTIN 4006381333931",
+    );
+  });
+});

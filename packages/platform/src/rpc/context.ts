@@ -1,0 +1,60 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { randomBytes, randomUUID } from "node:crypto";
+
+/** W3C trace context of the current unit of work (https://www.w3.org/TR/trace-context/). */
+export interface TraceContext {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly sampled: boolean;
+}
+
+/** What travels with every request and message: one correlation id and the trace context. */
+export interface CallContext {
+  readonly correlationId: string;
+  readonly trace: TraceContext;
+}
+
+const storage = new AsyncLocalStorage<CallContext>();
+
+/** The call context of the request or message being handled, if any. */
+export function currentCallContext(): CallContext | undefined {
+  return storage.getStore();
+}
+
+/** Runs fn with ctx as the current call context (for its whole async extent). */
+export function runWithCallContext<T>(ctx: CallContext, fn: () => T): T {
+  return storage.run(ctx, fn);
+}
+
+const traceparentPattern = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** Parses a version-00 traceparent header; undefined when absent, malformed or all-zero. */
+export function parseTraceparent(header: string | null | undefined): TraceContext | undefined {
+  const match = header ? traceparentPattern.exec(header.trim().toLowerCase()) : null;
+  if (!match) return undefined;
+  const [, traceId = "", spanId = "", flags = "00"] = match;
+  if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return undefined;
+  return { traceId, spanId, sampled: (Number.parseInt(flags, 16) & 1) === 1 };
+}
+
+export function formatTraceparent(trace: TraceContext): string {
+  return `00-${trace.traceId}-${trace.spanId}-${trace.sampled ? "01" : "00"}`;
+}
+
+/** A new span in the same trace (or a new trace when there is no parent). */
+export function childTrace(parent: TraceContext | undefined): TraceContext {
+  const spanId = randomBytes(8).toString("hex");
+  return parent
+    ? { traceId: parent.traceId, spanId, sampled: parent.sampled }
+    : { traceId: randomBytes(16).toString("hex"), spanId, sampled: true };
+}
+
+/** Builds the call context for an incoming request or message from its headers. */
+export function callContextFrom(correlationId: string | null | undefined, traceparent: string | null | undefined) {
+  const trace = childTrace(parseTraceparent(traceparent));
+  const id = correlationId?.trim();
+  return { correlationId: id && id.length <= 128 ? id : randomUUID(), trace } satisfies CallContext;
+}
+
+export const correlationHeader = "x-correlation-id";
+export const traceparentHeader = "traceparent";

@@ -1,0 +1,52 @@
+import type { Db } from "mongodb";
+import { isDuplicateKey } from "./errors.js";
+
+/** Event ids a consumer has handled: at-least-once delivery plus this gives effectively-once effects. */
+export interface Inbox {
+  has(eventId: string): Promise<boolean>;
+  /** Records a handled event; recording one twice is harmless. */
+  record(eventId: string): Promise<void>;
+  /** Deletes records older than the cutoff (FerretDB has no TTL indexes, so a janitor calls this). */
+  purgeOlderThan(cutoff: Date): Promise<number>;
+  ensureIndexes(): Promise<void>;
+}
+
+export function createInbox(db: Db, consumer: string): Inbox {
+  const inbox = db.collection<{ _id: string; consumer: string; processedAt: Date }>("inbox");
+  const key = (eventId: string) => `${consumer}:${eventId}`;
+  return {
+    async has(eventId) {
+      return (await inbox.countDocuments({ _id: key(eventId) }, { limit: 1 })) > 0;
+    },
+    async record(eventId) {
+      try {
+        await inbox.insertOne({ _id: key(eventId), consumer, processedAt: new Date() });
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+      }
+    },
+    async purgeOlderThan(cutoff) {
+      const { deletedCount } = await inbox.deleteMany({ consumer, processedAt: { $lt: cutoff } });
+      return deletedCount;
+    },
+    async ensureIndexes() {
+      await inbox.createIndex({ consumer: 1, processedAt: 1 }, { name: "consumer_age" });
+    },
+  };
+}
+
+/**
+ * Purges inbox records past their retention on an interval. Retention must outlast the longest
+ * redelivery window (retries plus parking and replay), which is why the default is a week.
+ */
+export function startInboxJanitor(
+  inbox: Inbox,
+  options: { retentionMs?: number; intervalMs?: number; onError?: (error: unknown) => void } = {},
+): () => void {
+  const retentionMs = options.retentionMs ?? 7 * 24 * 3600_000;
+  const timer = setInterval(() => {
+    inbox.purgeOlderThan(new Date(Date.now() - retentionMs)).catch(options.onError ?? (() => {}));
+  }, options.intervalMs ?? 3600_000);
+  timer.unref();
+  return () => clearInterval(timer);
+}

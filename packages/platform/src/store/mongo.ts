@@ -1,0 +1,16 @@
+import { type Db, MongoClient } from "mongodb";
+
+/**
+ * Connects to MongoDB (or FerretDB) and returns the service's database: the one named in the URL
+ * path, else `fallbackDatabase`. Fails fast when no server answers.
+ */
+export async function connectMongo(
+  url: string,
+  fallbackDatabase: string,
+): Promise<{ client: MongoClient; db: Db; close: () => Promise<void> }> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000, appName: fallbackDatabase });
+  await client.connect();
+  const path = new URL(url.replace(/^mongodb(\+srv)?:/, "http:")).pathname.replace(/^\//, "");
+  const db = client.db(path || fallbackDatabase);
+  return { client, db, close: () => client.close() };
+}

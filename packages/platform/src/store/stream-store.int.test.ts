@@ -1,0 +1,108 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { MovementType, StockMovementSchema } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import { StockMovementRecordedSchema } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callContextFrom, runWithCallContext } from "../rpc/context.js";
+import { createTestDatabase } from "../testing/index.js";
+import { ConcurrencyConflict, IdempotencyKeyReused } from "./errors.js";
+import { event } from "./events.js";
+import { createStreamStore, payloadHash, requestKey, type StreamStore } from "./stream-store.js";
+
+const movement = (id: string, quantity: number) =>
+  create(StockMovementSchema, {
+    movementId: id,
+    type: MovementType.GOODS_RECEIPT,
+    sku: "SKU-1",
+    locationId: "DC-1",
+    quantity: BigInt(quantity),
+  });
+const recorded = (id: string, quantity = 1) =>
+  event(StockMovementRecordedSchema, create(StockMovementRecordedSchema, { movement: movement(id, quantity) }));
+
+let store: StreamStore;
+let drop: () => Promise<void>;
+
+beforeAll(async () => {
+  const database = await createTestDatabase("streams");
+  drop = database.drop;
+  store = createStreamStore(database.db);
+  await store.ensureIndexes();
+});
+afterAll(() => drop());
+
+describe("stream store", () => {
+  it("lets exactly one of 50 concurrent appends at the same expected version win", async () => {
+    const streamId = "SKU-1@DC-1";
+    await store.append(streamId, 0, [recorded("m0")]);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => store.append(streamId, 1, [recorded(`m${i + 1}`)])),
+    );
+    const won = outcomes.filter((o) => o.status === "fulfilled");
+    const conflicts = outcomes.filter((o) => o.status === "rejected" && o.reason instanceof ConcurrencyConflict);
+    expect(won).toHaveLength(1);
+    expect(conflicts).toHaveLength(49);
+    const events = await store.read(streamId);
+    expect(events.map((e) => e.version)).toEqual([1, 2]);
+  });
+
+  it("appends a multi-event commit atomically and reads it back in order with stamped metadata", async () => {
+    const streamId = "SKU-2@DC-1";
+    const context = callContextFrom("corr-42", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    const result = await runWithCallContext(context, () =>
+      store.append(streamId, 0, [recorded("a", 5), recorded("b", 7), recorded("c", 9)]),
+    );
+    expect(result.version).toBe(3);
+    const events = await store.read(streamId);
+    expect(events.map((e) => [e.version, e.type, e.routingKey])).toEqual([
+      [1, "retail.inventory.v1.StockMovementRecorded", "inventory.stock_movement_recorded"],
+      [2, "retail.inventory.v1.StockMovementRecorded", "inventory.stock_movement_recorded"],
+      [3, "retail.inventory.v1.StockMovementRecorded", "inventory.stock_movement_recorded"],
+    ]);
+    const second = fromBinary(StockMovementRecordedSchema, events[1]?.data ?? new Uint8Array());
+    expect(second.movement?.quantity).toBe(7n);
+    expect(second.metadata?.aggregateId).toBe(streamId);
+    expect(second.metadata?.aggregateVersion).toBe(2n);
+    expect(second.metadata?.correlationId).toBe("corr-42");
+    expect(second.metadata?.eventId).toBe(events[1]?.eventId);
+    expect(events[0]?.traceparent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
+    expect((await store.read(streamId, 2)).map((e) => e.version)).toEqual([3]);
+  });
+
+  it("returns the first result for a replayed request id and writes nothing new", async () => {
+    const streamId = "SKU-3@DC-1";
+    const payload = toBinary(StockMovementSchema, movement("r1", 4));
+    const request = { key: requestKey("test.Record", "req-1"), payloadHash: payloadHash(payload), result: payload };
+    const first = await store.append(streamId, 0, [recorded("r1", 4)], { request });
+    expect(first.replayed).toBe(false);
+
+    expect(await store.findRequest(request)).toMatchObject({ replayed: true, version: 1 });
+    // A racing duplicate that read the stream before the first commit landed.
+    const replay = await store.append(streamId, 0, [recorded("r1", 4)], { request });
+    expect(replay.replayed).toBe(true);
+    expect(replay.events.map((e) => e.eventId)).toEqual(first.events.map((e) => e.eventId));
+    expect(replay.result && fromBinary(StockMovementSchema, replay.result).quantity).toBe(4n);
+    // Even at a later version the key still answers with the first result.
+    const late = await store.append(streamId, 1, [recorded("r1", 4)], { request });
+    expect(late.replayed).toBe(true);
+    expect(await store.read(streamId)).toHaveLength(1);
+  });
+
+  it("refuses a request id reused with another payload", async () => {
+    const streamId = "SKU-4@DC-1";
+    const key = requestKey("test.Record", "req-2");
+    await store.append(streamId, 0, [recorded("x", 1)], { request: { key, payloadHash: payloadHash("one") } });
+    const other = { key, payloadHash: payloadHash("two") };
+    await expect(store.findRequest(other)).rejects.toBeInstanceOf(IdempotencyKeyReused);
+    await expect(store.append(streamId, 1, [recorded("x", 2)], { request: other })).rejects.toBeInstanceOf(
+      IdempotencyKeyReused,
+    );
+    expect(await store.read(streamId)).toHaveLength(1);
+  });
+
+  it("keeps the newest snapshot", async () => {
+    await store.saveSnapshot("SKU-5@DC-1", { version: 4, state: { onHand: 10 } });
+    await store.saveSnapshot("SKU-5@DC-1", { version: 2, state: { onHand: 3 } });
+    expect(await store.loadSnapshot("SKU-5@DC-1")).toEqual({ version: 4, state: { onHand: 10 } });
+    expect(await store.loadSnapshot("nothing")).toBeUndefined();
+  });
+});

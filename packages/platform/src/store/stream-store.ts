@@ -1,0 +1,205 @@
+import { createHash, randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { Binary, type Collection, type Db } from "mongodb";
+import { currentCallContext, formatTraceparent } from "../rpc/context.js";
+import { ConcurrencyConflict, IdempotencyKeyReused, isDuplicateKey } from "./errors.js";
+import { encodeEvent, type NewEvent, routingKeyOf, type StoredEvent } from "./events.js";
+
+/**
+ * One stored document is one commit: the events a single decision produced, appended atomically.
+ * `version` is the commit's first stream version and is unique per stream, so of two writers that read
+ * the same version exactly one can insert (an insert against a unique index is atomic on MongoDB and
+ * FerretDB alike). A commit made for a request has the request key as _id: a replay hits the same key.
+ */
+interface CommitDocument {
+  _id: string;
+  streamId: string;
+  version: number;
+  lastVersion: number;
+  events: Array<{ eventId: string; version: number; type: string; routingKey: string; data: Binary }>;
+  occurredAt: Date;
+  recordedAt: Date;
+  correlationId: string;
+  causationId: string;
+  traceparent: string;
+  requestHash?: string;
+  result?: Binary;
+  published: boolean;
+  publishedAt?: Date;
+}
+
+/** The request a commit answers: its key (see requestKey) and a hash of its payload. */
+export interface CommitRequest {
+  readonly key: string;
+  readonly payloadHash: string;
+  /** The answer to store with the commit and return for a replay (an encoded response, usually). */
+  readonly result?: Uint8Array;
+}
+
+export interface AppendOptions {
+  readonly request?: CommitRequest;
+  /** Defaults to the current call context's correlation id (or a new one). */
+  readonly correlationId?: string;
+  /** The command request or event that caused the append; defaults to the request key. */
+  readonly causationId?: string;
+  readonly occurredAt?: Date;
+}
+
+export interface AppendResult {
+  /** The stream's version after the commit. */
+  readonly version: number;
+  readonly events: readonly StoredEvent[];
+  /** True when the request had already been applied: nothing new was written. */
+  readonly replayed: boolean;
+  readonly result: Uint8Array | undefined;
+}
+
+export interface Snapshot<State> {
+  readonly version: number;
+  readonly state: State;
+}
+
+/** Append-only event streams with optimistic concurrency and request idempotency. */
+export interface StreamStore {
+  /** Appends events at expectedVersion + 1; throws ConcurrencyConflict when the stream moved on. */
+  append(streamId: string, expectedVersion: number, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
+  /** The events of a stream after a version, in order. */
+  read(streamId: string, afterVersion?: number): Promise<StoredEvent[]>;
+  /**
+   * The earlier result of a request, when it was applied already; throws IdempotencyKeyReused when the
+   * key was used for another payload. Call before deciding, so a replay does not decide twice.
+   */
+  findRequest(request: Pick<CommitRequest, "key" | "payloadHash">): Promise<AppendResult | undefined>;
+  loadSnapshot<State>(streamId: string): Promise<Snapshot<State> | undefined>;
+  /** Stores a snapshot unless a newer one is there. Snapshots are caches: the streams stay the truth. */
+  saveSnapshot<State>(streamId: string, snapshot: Snapshot<State>): Promise<void>;
+  /** Called after every successful append (the outbox relay wakes up on it). */
+  onAppended(listener: () => void): () => void;
+  readonly commits: Collection<CommitDocument>;
+  ensureIndexes(): Promise<void>;
+}
+
+/** "<scope>:<request id>": scope names the operation ("inventory.RecordMovement") so ids never collide. */
+export function requestKey(scope: string, requestId: string): string {
+  return `${scope}:${requestId}`;
+}
+
+/** A stable hash of a request payload (encoded protobuf bytes or a canonical string). */
+export function payloadHash(payload: Uint8Array | string): string {
+  return createHash("sha256").update(payload).digest("hex");
+}
+
+function toStoredEvents(commit: CommitDocument): StoredEvent[] {
+  return commit.events.map((e) => ({
+    eventId: e.eventId,
+    streamId: commit.streamId,
+    version: e.version,
+    type: e.type,
+    routingKey: e.routingKey,
+    data: e.data.buffer,
+    occurredAt: commit.occurredAt,
+    correlationId: commit.correlationId,
+    causationId: commit.causationId,
+    traceparent: commit.traceparent,
+  }));
+}
+
+export function commitToStoredEvents(commit: unknown): StoredEvent[] {
+  return toStoredEvents(commit as CommitDocument);
+}
+
+function replayOf(commit: CommitDocument, request: Pick<CommitRequest, "key" | "payloadHash">): AppendResult {
+  if (commit.requestHash !== request.payloadHash) throw new IdempotencyKeyReused(request.key);
+  return { version: commit.lastVersion, events: toStoredEvents(commit), replayed: true, result: commit.result?.buffer };
+}
+
+export function createStreamStore(db: Db, options: { collection?: string } = {}): StreamStore {
+  const commits = db.collection<CommitDocument>(options.collection ?? "commits");
+  const snapshots = db.collection<{ _id: string; version: number; state: unknown; savedAt: Date }>("snapshots");
+  const appended = new EventEmitter();
+
+  async function findRequest(request: Pick<CommitRequest, "key" | "payloadHash">) {
+    const commit = await commits.findOne({ _id: request.key });
+    return commit ? replayOf(commit, request) : undefined;
+  }
+
+  return {
+    commits,
+    async ensureIndexes() {
+      await commits.createIndex({ streamId: 1, version: 1 }, { unique: true, name: "stream_version_unique" });
+      await commits.createIndex({ streamId: 1, lastVersion: 1 }, { name: "stream_last_version" });
+      await commits.createIndex({ published: 1, recordedAt: 1 }, { name: "outbox" });
+    },
+
+    async append(streamId, expectedVersion, events, appendOptions = {}) {
+      if (events.length === 0) throw new Error(`append to ${streamId} without events`);
+      const context = currentCallContext();
+      const occurredAt = appendOptions.occurredAt ?? new Date();
+      const correlationId = appendOptions.correlationId ?? context?.correlationId ?? randomUUID();
+      const request = appendOptions.request;
+      const causationId = appendOptions.causationId ?? request?.key ?? "";
+      const stored = events.map((newEvent, index) => {
+        const eventId = randomUUID();
+        const version = expectedVersion + index + 1;
+        const data = encodeEvent(newEvent, { eventId, streamId, version, occurredAt, correlationId, causationId });
+        const type = newEvent.schema.typeName;
+        return { eventId, version, type, routingKey: routingKeyOf(type), data: new Binary(data) };
+      });
+      const commit: CommitDocument = {
+        _id: request?.key ?? `commit:${randomUUID()}`,
+        streamId,
+        version: expectedVersion + 1,
+        lastVersion: expectedVersion + events.length,
+        events: stored,
+        occurredAt,
+        recordedAt: new Date(),
+        correlationId,
+        causationId,
+        traceparent: context ? formatTraceparent(context.trace) : "",
+        published: false,
+        ...(request ? { requestHash: request.payloadHash } : {}),
+        ...(request?.result ? { result: new Binary(request.result) } : {}),
+      };
+      try {
+        await commits.insertOne(commit);
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        const earlier = request ? await findRequest(request) : undefined;
+        if (earlier) return earlier;
+        throw new ConcurrencyConflict(streamId, expectedVersion);
+      }
+      appended.emit("appended");
+      return { version: commit.lastVersion, events: toStoredEvents(commit), replayed: false, result: request?.result };
+    },
+
+    async read(streamId, afterVersion = 0) {
+      const found = await commits
+        .find({ streamId, lastVersion: { $gt: afterVersion } })
+        .sort({ version: 1 })
+        .toArray();
+      return found.flatMap(toStoredEvents).filter((e) => e.version > afterVersion);
+    },
+
+    findRequest,
+
+    async loadSnapshot<State>(streamId: string) {
+      const doc = await snapshots.findOne({ _id: streamId });
+      return doc ? { version: doc.version, state: doc.state as State } : undefined;
+    },
+
+    async saveSnapshot(streamId, snapshot) {
+      const current = await snapshots.findOne({ _id: streamId }, { projection: { version: 1 } });
+      if (current && current.version >= snapshot.version) return;
+      await snapshots.replaceOne(
+        { _id: streamId },
+        { version: snapshot.version, state: snapshot.state, savedAt: new Date() },
+        { upsert: true },
+      );
+    },
+
+    onAppended(listener) {
+      appended.on("appended", listener);
+      return () => appended.off("appended", listener);
+    },
+  };
+}

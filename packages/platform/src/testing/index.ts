@@ -1,0 +1,49 @@
+// Helpers for tests that run against the real servers the vitest global setup resolved.
+import { randomBytes } from "node:crypto";
+import { type Db, MongoClient } from "mongodb";
+import { inject } from "vitest";
+
+export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
+
+export function testMongoUrl(): string {
+  return inject("mongodbUrl");
+}
+
+export function testAmqpUrl(): string {
+  return inject("amqpUrl");
+}
+
+export function isFerretDb(): boolean {
+  return inject("mongoFlavour") === "ferretdb";
+}
+
+/** A short unique name for a test's own database, queue or exchange. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
+}
+
+/** A fresh database of its own for one test file; drop() removes it. */
+export async function createTestDatabase(prefix = "test"): Promise<{ client: MongoClient; db: Db; drop: () => Promise<void> }> {
+  const client = new MongoClient(testMongoUrl(), { serverSelectionTimeoutMS: 10_000 });
+  await client.connect();
+  const db = client.db(uniqueName(prefix));
+  return {
+    client,
+    db,
+    async drop() {
+      await db.dropDatabase().catch(() => {});
+      await client.close();
+    },
+  };
+}
+
+/** Polls a condition until it holds (for effects that arrive asynchronously, such as broker redelivery). */
+export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,0 +1,177 @@
+// Local infrastructure for the mesh and its tests: a MongoDB-compatible server and RabbitMQ.
+//
+//   node scripts/infra.ts up [--json]   resolve or start both, print their URLs
+//   node scripts/infra.ts down          stop the FerretDB this script started
+//
+// Resolution order (the same for `npm start` and `npm test`):
+//   1. MONGODB_URL / AMQP_URL from the environment when set;
+//   2. otherwise a server already answering on the default port (27017 / 5672);
+//   3. otherwise FerretDB 1.24.2, built with `go install` when missing and started here on the local
+//      PostgreSQL (its own database), or on SQLite files under .mesh/ when no PostgreSQL answers.
+// RabbitMQ has no embedded form: when none answers we say so and how to get one.
+// (Tests first try testcontainers where a Docker engine answers: see packages/platform/src/testing.)
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const stateDir = join(root, ".mesh");
+const pidFile = join(stateDir, "ferretdb.pid");
+const mongoPort = 27017;
+const amqpPort = 5672;
+const postgresPort = 5432;
+
+function portAnswers(port: number, host = "127.0.0.1", timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
+}
+
+async function waitForPort(port: number, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await portAnswers(port)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not answer on 127.0.0.1:${port} within ${timeoutMs} ms`);
+}
+
+function run(command: string, args: string[]): { ok: boolean; output: string } {
+  const result = spawnSync(command, args, { encoding: "utf8" });
+  return { ok: result.status === 0, output: `${result.stdout ?? ""}${result.stderr ?? ""}`.trim() };
+}
+
+/** Builds tools/ferretdb (FerretDB's embeddable server, pinned in its go.mod) when missing. */
+function ferretDbBinary(log: (line: string) => void): string {
+  const binary = join(stateDir, "bin", "ferretdb");
+  if (existsSync(binary)) return binary;
+  if (!run("go", ["version"]).ok) {
+    throw new Error(
+      "No MongoDB-compatible server answers on 127.0.0.1:27017, MONGODB_URL is not set, and Go is not " +
+        "installed to build FerretDB. Install Go 1.26 (or set MONGODB_URL to a MongoDB 7 server).",
+    );
+  }
+  log("building FerretDB 1.24.2 from tools/ferretdb (about a minute the first time)");
+  const build = spawnSync("go", ["build", "-o", binary, "."], { cwd: join(root, "tools", "ferretdb"), encoding: "utf8" });
+  if (build.status !== 0) throw new Error(`building FerretDB failed:\n${build.stdout}${build.stderr}`);
+  return binary;
+}
+
+/** Creates the FerretDB database on the local PostgreSQL; false when no PostgreSQL answers. */
+async function preparePostgres(log: (line: string) => void): Promise<boolean> {
+  if (!(await portAnswers(postgresPort))) return false;
+  const psql = ["-h", "127.0.0.1", "-p", String(postgresPort), "-U", "postgres", "-tAc"];
+  const exists = run("psql", [...psql, "SELECT 1 FROM pg_database WHERE datname = 'ferretdb'", "postgres"]);
+  if (!exists.ok) {
+    log(`PostgreSQL answers but psql failed (${exists.output}); falling back to SQLite`);
+    return false;
+  }
+  if (exists.output !== "1") {
+    const created = run("psql", [...psql, "CREATE DATABASE ferretdb", "postgres"]);
+    if (!created.ok) throw new Error(`could not create database ferretdb: ${created.output}`);
+  }
+  return true;
+}
+
+async function startFerretDb(log: (line: string) => void): Promise<string> {
+  const binary = ferretDbBinary(log);
+  mkdirSync(stateDir, { recursive: true });
+  const onPostgres = await preparePostgres(log);
+  const backend = onPostgres
+    ? [
+        "--handler=postgresql",
+        `--postgresql-url=postgres://postgres@127.0.0.1:${postgresPort}/ferretdb?pool_max_conns=40`,
+      ]
+    : ["--handler=sqlite", `--sqlite-url=file:${join(stateDir, "ferretdb-sqlite")}/`];
+  if (!onPostgres) mkdirSync(join(stateDir, "ferretdb-sqlite"), { recursive: true });
+  const logFd = openSync(join(stateDir, "ferretdb.log"), "a");
+  const child = spawn(
+    binary,
+    [
+      ...backend,
+      `--listen-addr=127.0.0.1:${mongoPort}`,
+    ],
+    { detached: true, stdio: ["ignore", logFd, logFd] },
+  );
+  child.unref();
+  writeFileSync(pidFile, String(child.pid));
+  await waitForPort(mongoPort, "FerretDB", 20_000);
+  return onPostgres ? "FerretDB 1.24.2 on PostgreSQL (database ferretdb)" : "FerretDB 1.24.2 on SQLite (.mesh/)";
+}
+
+export interface Infrastructure {
+  mongodbUrl: string;
+  amqpUrl: string;
+  /** One line per server: what it is and whether we started it. */
+  started: string[];
+}
+
+export async function up(log: (line: string) => void = () => {}): Promise<Infrastructure> {
+  const started: string[] = [];
+  let mongodbUrl = process.env.MONGODB_URL;
+  if (mongodbUrl) {
+    started.push(`MongoDB from MONGODB_URL`);
+  } else {
+    mongodbUrl = `mongodb://127.0.0.1:${mongoPort}/`;
+    if (await portAnswers(mongoPort)) {
+      started.push(`MongoDB-compatible server already answering on 127.0.0.1:${mongoPort}`);
+    } else {
+      started.push(`${await startFerretDb(log)} on 127.0.0.1:${mongoPort} (started now; log .mesh/ferretdb.log)`);
+    }
+  }
+  let amqpUrl = process.env.AMQP_URL;
+  if (amqpUrl) {
+    started.push("RabbitMQ from AMQP_URL");
+  } else {
+    amqpUrl = `amqp://guest:guest@127.0.0.1:${amqpPort}`;
+    if (!(await portAnswers(amqpPort))) {
+      throw new Error(
+        `RabbitMQ does not answer on 127.0.0.1:${amqpPort} and AMQP_URL is not set. Start one ` +
+          "(`rabbitmq-server -detached`, or `apt-get install rabbitmq-server`), or set AMQP_URL.",
+      );
+    }
+    started.push(`RabbitMQ already answering on 127.0.0.1:${amqpPort}`);
+  }
+  return { mongodbUrl, amqpUrl, started };
+}
+
+function down(): void {
+  if (!existsSync(pidFile)) {
+    console.log("no FerretDB started by this script");
+    return;
+  }
+  const pid = Number(readFileSync(pidFile, "utf8"));
+  try {
+    process.kill(pid, "SIGTERM");
+    console.log(`stopped FerretDB (pid ${pid})`);
+  } catch {
+    console.log(`FerretDB (pid ${pid}) was not running`);
+  }
+  rmSync(pidFile);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const [command = "up", flag] = process.argv.slice(2);
+  try {
+    if (command === "down") down();
+    else if (command === "up") {
+      const json = flag === "--json";
+      const infra = await up(json ? (line) => console.error(line) : (line) => console.log(line));
+      if (json) console.log(JSON.stringify(infra));
+      else for (const line of [...infra.started, `MONGODB_URL=${infra.mongodbUrl}`, `AMQP_URL=${infra.amqpUrl}`])
+        console.log(line);
+    } else throw new Error(`unknown command ${command}: use up [--json] or down`);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  }
+}
