@@ -47,3 +47,19 @@ export async function eventually<T>(probe: () => Promise<T | undefined> | T | un
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** Removes a test consumer's queues (main, retry, parking) and its exchange from the broker. */
+export async function deleteConsumerQueues(amqpUrl: string, queue: string, exchange?: string): Promise<void> {
+  const { connect } = await import("amqplib");
+  const connection = await connect(amqpUrl);
+  const channel = await connection.createChannel();
+  const { consumerQueues, defaultRetryDelaysMs } = await import("../amqp/topology.js");
+  const names = new Set<string>();
+  for (const delays of [defaultRetryDelaysMs, [50], [100, 300]]) {
+    const queues = consumerQueues(queue, delays);
+    for (const name of [queues.queue, queues.parking, ...queues.retry.map((r) => r.name)]) names.add(name);
+  }
+  for (const name of names) await channel.deleteQueue(name);
+  if (exchange) await channel.deleteExchange(exchange);
+  await connection.close();
+}

@@ -1,0 +1,157 @@
+import type { AmqpConnectionManager } from "amqp-connection-manager";
+import type { ConfirmChannel, ConsumeMessage } from "amqplib";
+import type { Logger } from "../log/index.js";
+import type { Metrics } from "../metrics/index.js";
+import { callContextFrom, runWithCallContext } from "../rpc/context.js";
+import type { Inbox } from "../store/inbox.js";
+import {
+  attemptHeader,
+  originalRoutingKeyHeader,
+  type ReceivedEvent,
+  receivedEventFrom,
+  UndecodableMessage,
+} from "./cloudevents.js";
+import { consumerQueues, declareConsumerQueues, defaultRetryDelaysMs, eventsExchange } from "./topology.js";
+
+export interface ConsumerOptions {
+  connection: AmqpConnectionManager;
+  /** `<consumer>.<source>-events`, e.g. "order.inventory-events". */
+  queue: string;
+  /** Routing-key patterns on the events exchange, e.g. ["inventory.#"]. */
+  bindings: readonly string[];
+  /**
+   * Handles one event. Throwing retries it after the next delay, then parks it; throwing
+   * UndecodableMessage parks it at once. It must be idempotent by event id (pass the event id as the
+   * request id of the use case), since a crash after it ran but before the ack redelivers the event.
+   */
+  handle: (event: ReceivedEvent) => Promise<void>;
+  /** Skips event ids already handled and records new ones after handling. */
+  inbox?: Inbox;
+  logger: Logger;
+  metrics?: Metrics;
+  prefetch?: number;
+  retryDelaysMs?: readonly number[];
+  exchange?: string;
+}
+
+export interface Consumer {
+  /** Stops taking messages and waits for the ones in progress to finish. */
+  close(): Promise<void>;
+  readonly queues: ReturnType<typeof consumerQueues>;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * Consumes a queue with manual acks and a prefetch window: decode, skip duplicates through the inbox,
+ * handle inside the event's call context, record, ack. A failure is republished to the retry queue of
+ * the next delay (confirmed before the original is acked, so nothing is lost); after the last delay, or
+ * at once for a message that cannot be decoded, it is parked with the reason for operators to replay.
+ */
+export async function startConsumer(options: ConsumerOptions): Promise<Consumer> {
+  const { connection, logger, metrics, inbox } = options;
+  const queues = consumerQueues(options.queue, options.retryDelaysMs ?? defaultRetryDelaysMs);
+  const inFlight = new Set<Promise<void>>();
+  const count = (outcome: string) => metrics?.consumedMessages.inc({ queue: queues.queue, outcome });
+
+  const channel = connection.createChannel({
+    name: `${queues.queue}-consumer`,
+    confirm: true,
+    setup: async (ch: ConfirmChannel) => {
+      await declareConsumerQueues(ch, queues, options.bindings, options.exchange ?? eventsExchange);
+    },
+  });
+
+  async function park(message: ConsumeMessage, reason: string, attempts: number): Promise<void> {
+    await channel.sendToQueue(queues.parking, message.content, {
+      ...message.properties,
+      persistent: true,
+      headers: {
+        ...message.properties.headers,
+        [originalRoutingKeyHeader]: message.properties.headers?.[originalRoutingKeyHeader] ?? message.fields.routingKey,
+        "x-failure-reason": reason.slice(0, 1000),
+        "x-failed-at": new Date().toISOString(),
+        "x-attempts": attempts,
+      },
+    });
+    count("parked");
+  }
+
+  async function retry(message: ConsumeMessage, attempt: number, reason: string): Promise<void> {
+    const next = queues.retry[attempt];
+    if (!next) return park(message, reason, attempt + 1);
+    await channel.sendToQueue(next.name, message.content, {
+      ...message.properties,
+      persistent: true,
+      headers: {
+        ...message.properties.headers,
+        [originalRoutingKeyHeader]: message.properties.headers?.[originalRoutingKeyHeader] ?? message.fields.routingKey,
+        [attemptHeader]: attempt + 1,
+        "x-last-error": reason.slice(0, 1000),
+      },
+    });
+    count("retried");
+  }
+
+  async function process(message: ConsumeMessage): Promise<void> {
+    let event: ReceivedEvent;
+    try {
+      event = receivedEventFrom(message);
+    } catch (error) {
+      logger.warn({ queue: queues.queue, err: error }, "parking a message that cannot be decoded");
+      await park(message, errorText(error), 1);
+      channel.ack(message);
+      return;
+    }
+    const context = callContextFrom(event.correlationId, event.traceparent);
+    await runWithCallContext(context, async () => {
+      const log = logger.child({ queue: queues.queue, eventId: event.id, type: event.type, correlationId: context.correlationId });
+      metrics?.consumerLag.observe({ queue: queues.queue }, Math.max(0, (Date.now() - event.time.getTime()) / 1000));
+      if (inbox && (await inbox.has(event.id))) {
+        count("duplicate");
+        log.debug("duplicate event skipped");
+        channel.ack(message);
+        return;
+      }
+      const started = performance.now();
+      try {
+        await options.handle(event);
+        await inbox?.record(event.id);
+        channel.ack(message);
+        count("handled");
+        log.info({ attempt: event.attempt, ms: Math.round(performance.now() - started) }, "event handled");
+      } catch (error) {
+        const reason = errorText(error);
+        if (error instanceof UndecodableMessage) await park(message, reason, event.attempt + 1);
+        else await retry(message, event.attempt, reason);
+        channel.ack(message);
+        log.warn({ attempt: event.attempt, err: error }, "event handling failed");
+      }
+    });
+  }
+
+  await channel.waitForConnect();
+  const { consumerTag } = await channel.consume(
+    queues.queue,
+    (message) => {
+      const work = process(message).catch((error: unknown) => {
+        // The republish itself failed (broker gone): leave the message unacked so it is redelivered.
+        logger.error({ queue: queues.queue, err: error }, "could not settle message; it will be redelivered");
+      });
+      inFlight.add(work);
+      void work.finally(() => inFlight.delete(work));
+    },
+    { prefetch: options.prefetch ?? 16, noAck: false },
+  );
+
+  return {
+    queues,
+    async close() {
+      await channel.cancel(consumerTag).catch(() => {});
+      await Promise.allSettled([...inFlight]);
+      await channel.close();
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import type { AmqpConnectionManager } from "amqp-connection-manager";
+import type { ConfirmChannel } from "amqplib";
+import type { StoredEvent } from "../store/events.js";
+import type { EventPublisher } from "../store/outbox-relay.js";
+import { publishOptionsFor } from "./cloudevents.js";
+import { declareEventsExchange, eventsExchange } from "./topology.js";
+
+export interface AmqpEventPublisher extends EventPublisher {
+  close(): Promise<void>;
+}
+
+/**
+ * Publishes stored events to the events exchange on a confirm channel: publish() resolves only once
+ * the broker has confirmed every event, and rejects after timeoutMs while the broker is away, so the
+ * outbox keeps the events unpublished and tries again.
+ */
+export function createEventPublisher(
+  connection: AmqpConnectionManager,
+  options: { source: string; exchange?: string; timeoutMs?: number },
+): AmqpEventPublisher {
+  const exchange = options.exchange ?? eventsExchange;
+  const channel = connection.createChannel({
+    name: `${options.source}-publisher`,
+    confirm: true,
+    publishTimeout: options.timeoutMs ?? 5_000,
+    setup: (ch: ConfirmChannel) => declareEventsExchange(ch, exchange),
+  });
+  return {
+    async publish(events: readonly StoredEvent[]) {
+      await Promise.all(
+        events.map((event) =>
+          channel.publish(exchange, event.routingKey, Buffer.from(event.data), publishOptionsFor(event, options.source)),
+        ),
+      );
+    },
+    close: () => channel.close(),
+  };
+}

@@ -1,0 +1,6 @@
+export * from "./errors.js";
+export * from "./events.js";
+export * from "./inbox.js";
+export * from "./mongo.js";
+export * from "./outbox-relay.js";
+export * from "./stream-store.js";

@@ -1,0 +1,92 @@
+import { create } from "@bufbuild/protobuf";
+import { StockMovementRecordedSchema } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectAmqp } from "../amqp/connection.js";
+import { startConsumer } from "../amqp/consumer.js";
+import { createEventPublisher } from "../amqp/publisher.js";
+import { createLogger } from "../log/index.js";
+import { createMetrics } from "../metrics/index.js";
+import { createTestDatabase, deleteConsumerQueues, eventually, startTcpProxy, testAmqpUrl, uniqueName } from "../testing/index.js";
+import { event } from "./events.js";
+import { createInbox } from "./inbox.js";
+import { createOutboxRelay } from "./outbox-relay.js";
+import { createStreamStore } from "./stream-store.js";
+
+const logger = createLogger({ service: "outbox-test", level: "silent" });
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+const queue = uniqueName("test.outbox-events");
+const exchange = uniqueName("ex");
+
+beforeAll(async () => {
+  database = await createTestDatabase("outbox");
+});
+afterAll(async () => {
+  await deleteConsumerQueues(testAmqpUrl(), queue, exchange);
+  await database.drop();
+});
+
+describe("outbox relay", () => {
+  it("delivers every event appended while the broker is unreachable once it is back, none twice", async () => {
+    const broker = new URL(testAmqpUrl());
+    const proxy = await startTcpProxy({ host: broker.hostname, port: Number(broker.port || 5672) });
+    const viaProxy = new URL(testAmqpUrl());
+    viaProxy.hostname = "127.0.0.1";
+    viaProxy.port = String(proxy.port);
+
+    // The consumer has its own, direct connection; only the publishing side loses the broker.
+    const direct = connectAmqp(testAmqpUrl(), { name: "outbox-test-consumer", logger });
+    const effects = new Map<string, number>();
+    const consumer = await startConsumer({
+      connection: direct,
+      queue,
+      exchange,
+      bindings: ["inventory.#"],
+      inbox: createInbox(database.db, queue),
+      logger,
+      handle: async (received) => {
+        effects.set(received.id, (effects.get(received.id) ?? 0) + 1);
+      },
+    });
+
+    const publishing = connectAmqp(viaProxy.toString(), { name: "outbox-test-publisher", logger });
+    const store = createStreamStore(database.db);
+    await store.ensureIndexes();
+    const metrics = createMetrics("outbox-test");
+    const relay = createOutboxRelay({
+      store,
+      publisher: createEventPublisher(publishing, { source: "outbox-test", exchange, timeoutMs: 500 }),
+      logger,
+      metrics,
+      pollIntervalMs: 100,
+      backoffMs: 100,
+      maxBackoffMs: 400,
+    });
+    relay.start();
+
+    const append = (stream: string, version: number) =>
+      store.append(stream, version, [event(StockMovementRecordedSchema, create(StockMovementRecordedSchema))]);
+    await append("before-cut", 0);
+    await relay.flush();
+    await eventually(() => effects.size === 1);
+
+    await proxy.cut();
+    const appended = [];
+    for (let i = 0; i < 20; i++) appended.push(...(await append(`during-cut-${i % 4}`, Math.floor(i / 4))).events);
+    await eventually(async () => (await metrics.registry.getSingleMetricAsString("outbox_publish_failures_total")).match(/ [1-9]\d*$/m));
+    expect(effects.size).toBe(1);
+    expect(await store.commits.countDocuments({ published: false })).toBe(20);
+
+    await proxy.restore();
+    await relay.flush(20_000);
+    await eventually(() => effects.size === 21, 20_000);
+    for (const stored of appended) expect(effects.get(stored.eventId)).toBe(1);
+    expect(await store.commits.countDocuments({ published: false })).toBe(0);
+    expect(await metrics.registry.getSingleMetricAsString("outbox_backlog_events")).toMatch(/ 0$/m);
+
+    await relay.stop();
+    await consumer.close();
+    await publishing.close();
+    await direct.close();
+    await proxy.close();
+  });
+});

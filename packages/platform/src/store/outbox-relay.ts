@@ -1,0 +1,116 @@
+import type { Logger } from "../log/index.js";
+import type { Metrics } from "../metrics/index.js";
+import type { StoredEvent } from "./events.js";
+import { commitToStoredEvents, type StreamStore } from "./stream-store.js";
+
+/** Where relayed events go: resolves only once the broker has confirmed every one. */
+export interface EventPublisher {
+  publish(events: readonly StoredEvent[]): Promise<void>;
+}
+
+export interface OutboxRelay {
+  start(): void;
+  /** Resolves once nothing is left unpublished (or rejects after timeoutMs). */
+  flush(timeoutMs?: number): Promise<void>;
+  /** Stops after the batch in progress. */
+  stop(): Promise<void>;
+}
+
+export interface OutboxRelayOptions {
+  store: StreamStore;
+  publisher: EventPublisher;
+  logger: Logger;
+  metrics?: Metrics;
+  batchSize?: number;
+  /** How often to look for commits when no append was seen in this process (other instances). */
+  pollIntervalMs?: number;
+  /** First wait after a failed publish; doubles up to maxBackoffMs. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/**
+ * The transactional outbox: stored commits are published in the order they were recorded, with
+ * publisher confirms, then marked published. A crash between the two publishes a commit again, which
+ * consumers absorb through their inbox: delivery is at least once, effects exactly once.
+ */
+export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { store, publisher, logger, metrics } = options;
+  const batchSize = options.batchSize ?? 100;
+  const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  const maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+  let drained: Array<() => void> = [];
+  let unsubscribe: (() => void) | undefined;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+    });
+
+  /** Publishes one batch; returns how many commits it published. */
+  async function relayBatch(): Promise<number> {
+    const batch = await store.commits.find({ published: false }).sort({ recordedAt: 1 }).limit(batchSize).toArray();
+    for (const commit of batch) {
+      const events = commitToStoredEvents(commit);
+      await publisher.publish(events);
+      await store.commits.updateOne({ _id: commit._id }, { $set: { published: true, publishedAt: new Date() } });
+      metrics?.outboxPublished.inc(events.length);
+    }
+    return batch.length;
+  }
+
+  async function run(): Promise<void> {
+    let backoff = options.backoffMs ?? 500;
+    while (running) {
+      try {
+        const published = await relayBatch();
+        metrics?.outboxBacklog.set(await store.commits.countDocuments({ published: false }));
+        backoff = options.backoffMs ?? 500;
+        if (published < batchSize) {
+          for (const resolve of drained.splice(0)) resolve();
+          if (running) await sleep(pollIntervalMs);
+        }
+      } catch (error) {
+        metrics?.outboxPublishFailures.inc();
+        logger.warn({ err: error, retryInMs: backoff }, "outbox relay could not publish; will retry");
+        if (running) await sleep(backoff);
+        backoff = Math.min(backoff * 2, maxBackoffMs);
+      }
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      unsubscribe = store.onAppended(() => wake?.());
+      loop = run();
+    },
+    flush(timeoutMs = 10_000) {
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`outbox not drained within ${timeoutMs} ms`)), timeoutMs);
+        drained.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        wake?.();
+      });
+    },
+    async stop() {
+      running = false;
+      unsubscribe?.();
+      wake?.();
+      await loop;
+      drained = [];
+    },
+  };
+}
