@@ -6,16 +6,8 @@
 //   3. otherwise the local servers from scripts/infra.ts (FerretDB on PostgreSQL, local RabbitMQ).
 import { existsSync } from "node:fs";
 import type { TestProject } from "vitest/node";
+import "./packages/platform/src/testing/provided-context.ts";
 import { up } from "./scripts/infra.ts";
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    mongodbUrl: string;
-    amqpUrl: string;
-    /** "mongodb" for a real MongoDB, "ferretdb" for FerretDB (tests may branch on known gaps). */
-    mongoFlavour: "mongodb" | "ferretdb";
-  }
-}
 
 function dockerAnswers(): boolean {
   return Boolean(process.env.DOCKER_HOST) || existsSync("/var/run/docker.sock");

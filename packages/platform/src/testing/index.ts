@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { type Db, MongoClient } from "mongodb";
 import { inject } from "vitest";
+import "./provided-context.js";
 
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 

@@ -1,0 +1,70 @@
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
+import { type Client, Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { childTrace, correlationHeader, currentCallContext, formatTraceparent, traceparentHeader } from "./context.js";
+
+export interface ServiceClientOptions {
+  /** "http://inventory:8080". */
+  baseUrl: string;
+  /** Connect (default) or plain gRPC, both over HTTP/2. */
+  protocol?: "connect" | "grpc";
+  /** Deadline of every call unless the call sets its own. */
+  timeoutMs?: number;
+  /** Tries of an idempotent call that fails UNAVAILABLE (1 = no retry). */
+  maxAttempts?: number;
+  backoffMs?: number;
+}
+
+/** Carries the current correlation id and a child span of the current trace to the callee. */
+export const propagateCallContext: Interceptor = (next) => async (request) => {
+  const context = currentCallContext();
+  if (context && !request.header.has(correlationHeader)) request.header.set(correlationHeader, context.correlationId);
+  if (!request.header.has(traceparentHeader)) {
+    request.header.set(traceparentHeader, formatTraceparent(childTrace(context?.trace)));
+  }
+  return next(request);
+};
+
+/**
+ * A call may be retried when repeating it cannot apply it twice: it declares no side effects or
+ * idempotency in the proto, or it carries a request id (the callee answers a repeat with the first
+ * result).
+ */
+export function isRetrySafe(method: DescMethod, message: unknown): boolean {
+  if (method.idempotency !== MethodOptions_IdempotencyLevel.IDEMPOTENCY_UNKNOWN) return true;
+  const requestId = (message as { requestId?: unknown }).requestId;
+  return typeof requestId === "string" && requestId.length > 0;
+}
+
+function retryIdempotent(maxAttempts: number, backoffMs: number): Interceptor {
+  return (next) => async (request) => {
+    if (request.stream || !isRetrySafe(request.method, request.message)) return next(request);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await next(request);
+      } catch (error) {
+        const retryable = error instanceof ConnectError && error.code === Code.Unavailable;
+        if (!retryable || attempt >= maxAttempts || request.signal.aborted) throw error;
+        const delay = backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random());
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  };
+}
+
+/** A typed client of another service of the mesh, with deadlines, context propagation and safe retries. */
+export function createServiceClient<Service extends DescService>(
+  service: Service,
+  options: ServiceClientOptions,
+): Client<Service> {
+  const transportOptions = {
+    baseUrl: options.baseUrl,
+    httpVersion: "2" as const,
+    defaultTimeoutMs: options.timeoutMs ?? 5_000,
+    interceptors: [propagateCallContext, retryIdempotent(options.maxAttempts ?? 3, options.backoffMs ?? 100)],
+  };
+  const transport =
+    options.protocol === "grpc" ? createGrpcTransport(transportOptions) : createConnectTransport(transportOptions);
+  return createClient(service, transport);
+}

@@ -1,0 +1,5 @@
+export * from "./client.js";
+export * from "./context.js";
+export * from "./error-mapping.js";
+export * from "./errors.js";
+export * from "./server-interceptor.js";

@@ -1,0 +1,11 @@
+// What the vitest global setup (vitest.global-setup.ts) provides to every test file.
+declare module "vitest" {
+  export interface ProvidedContext {
+    mongodbUrl: string;
+    amqpUrl: string;
+    /** "mongodb" for a real MongoDB, "ferretdb" for FerretDB (tests may branch on known gaps). */
+    mongoFlavour: "mongodb" | "ferretdb";
+  }
+}
+
+export {};
