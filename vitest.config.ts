@@ -6,7 +6,7 @@ export default defineConfig({
   resolve: { conditions: ["source", "import", "node", "default"] },
   ssr: { resolve: { conditions: ["source", "import", "node", "default"], externalConditions: ["source"] } },
   test: {
-    include: ["{packages,services,gateway,test}/**/*.test.ts"],
+    include: ["{packages,services,gateway,test,scripts}/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
     globalSetup: ["./vitest.global-setup.ts"],
     testTimeout: 30_000,

@@ -35,7 +35,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
         lines.push("RabbitMQ 3.13 (testcontainers)");
       }
     } catch (error) {
-      lines.push(`testcontainers unavailable (${error instanceof Error ? error.message : error}); local servers`);
+      lines.push(
+        `testcontainers unavailable (${error instanceof Error ? error.message : error}); local servers`,
+      );
     }
   }
   if (!mongodbUrl || !amqpUrl) {

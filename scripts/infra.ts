@@ -61,7 +61,10 @@ function ferretDbBinary(log: (line: string) => void): string {
     );
   }
   log("building FerretDB 1.24.2 from tools/ferretdb (about a minute the first time)");
-  const build = spawnSync("go", ["build", "-o", binary, "."], { cwd: join(root, "tools", "ferretdb"), encoding: "utf8" });
+  const build = spawnSync("go", ["build", "-o", binary, "."], {
+    cwd: join(root, "tools", "ferretdb"),
+    encoding: "utf8",
+  });
   if (build.status !== 0) throw new Error(`building FerretDB failed:\n${build.stdout}${build.stderr}`);
   return binary;
 }
@@ -94,18 +97,16 @@ async function startFerretDb(log: (line: string) => void): Promise<string> {
     : ["--handler=sqlite", `--sqlite-url=file:${join(stateDir, "ferretdb-sqlite")}/`];
   if (!onPostgres) mkdirSync(join(stateDir, "ferretdb-sqlite"), { recursive: true });
   const logFd = openSync(join(stateDir, "ferretdb.log"), "a");
-  const child = spawn(
-    binary,
-    [
-      ...backend,
-      `--listen-addr=127.0.0.1:${mongoPort}`,
-    ],
-    { detached: true, stdio: ["ignore", logFd, logFd] },
-  );
+  const child = spawn(binary, [...backend, `--listen-addr=127.0.0.1:${mongoPort}`], {
+    detached: true,
+    stdio: ["ignore", logFd, logFd],
+  });
   child.unref();
   writeFileSync(pidFile, String(child.pid));
   await waitForPort(mongoPort, "FerretDB", 20_000);
-  return onPostgres ? "FerretDB 1.24.2 on PostgreSQL (database ferretdb)" : "FerretDB 1.24.2 on SQLite (.mesh/)";
+  return onPostgres
+    ? "FerretDB 1.24.2 on PostgreSQL (database ferretdb)"
+    : "FerretDB 1.24.2 on SQLite (.mesh/)";
 }
 
 export interface Infrastructure {
@@ -125,7 +126,9 @@ export async function up(log: (line: string) => void = () => {}): Promise<Infras
     if (await portAnswers(mongoPort)) {
       started.push(`MongoDB-compatible server already answering on 127.0.0.1:${mongoPort}`);
     } else {
-      started.push(`${await startFerretDb(log)} on 127.0.0.1:${mongoPort} (started now; log .mesh/ferretdb.log)`);
+      started.push(
+        `${await startFerretDb(log)} on 127.0.0.1:${mongoPort} (started now; log .mesh/ferretdb.log)`,
+      );
     }
   }
   let amqpUrl = process.env.AMQP_URL;
@@ -167,8 +170,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       const json = flag === "--json";
       const infra = await up(json ? (line) => console.error(line) : (line) => console.log(line));
       if (json) console.log(JSON.stringify(infra));
-      else for (const line of [...infra.started, `MONGODB_URL=${infra.mongodbUrl}`, `AMQP_URL=${infra.amqpUrl}`])
-        console.log(line);
+      else
+        for (const line of [...infra.started, `MONGODB_URL=${infra.mongodbUrl}`, `AMQP_URL=${infra.amqpUrl}`])
+          console.log(line);
     } else throw new Error(`unknown command ${command}: use up [--json] or down`);
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);

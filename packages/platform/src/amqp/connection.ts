@@ -23,6 +23,8 @@ export function connectAmqp(url: string, options: { name: string; logger: Logger
   connection.on("disconnect", ({ err }) =>
     options.logger.warn({ broker: where, err }, "amqp disconnected; reconnecting"),
   );
-  connection.on("connectFailed", ({ err }) => options.logger.warn({ broker: where, err }, "amqp connect failed"));
+  connection.on("connectFailed", ({ err }) =>
+    options.logger.warn({ broker: where, err }, "amqp connect failed"),
+  );
   return connection;
 }

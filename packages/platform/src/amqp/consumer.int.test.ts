@@ -5,7 +5,13 @@ import { createLogger } from "../log/index.js";
 import { createMetrics } from "../metrics/index.js";
 import type { StoredEvent } from "../store/events.js";
 import { createInbox } from "../store/inbox.js";
-import { createTestDatabase, deleteConsumerQueues, eventually, testAmqpUrl, uniqueName } from "../testing/index.js";
+import {
+  createTestDatabase,
+  deleteConsumerQueues,
+  eventually,
+  testAmqpUrl,
+  uniqueName,
+} from "../testing/index.js";
 import type { ReceivedEvent } from "./cloudevents.js";
 import { type AmqpConnectionManager, connectAmqp } from "./connection.js";
 import { startConsumer } from "./consumer.js";
@@ -56,7 +62,8 @@ afterAll(async () => {
 async function parkedMessages(queue: string) {
   const channel = await raw.createChannel();
   const messages = [];
-  for (let m = await channel.get(`${queue}.parking`); m; m = await channel.get(`${queue}.parking`)) messages.push(m);
+  for (let m = await channel.get(`${queue}.parking`); m; m = await channel.get(`${queue}.parking`))
+    messages.push(m);
   await channel.close();
   return messages;
 }

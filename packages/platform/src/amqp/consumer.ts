@@ -70,7 +70,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       persistent: true,
       headers: {
         ...message.properties.headers,
-        [originalRoutingKeyHeader]: message.properties.headers?.[originalRoutingKeyHeader] ?? message.fields.routingKey,
+        [originalRoutingKeyHeader]:
+          message.properties.headers?.[originalRoutingKeyHeader] ?? message.fields.routingKey,
         "x-failure-reason": reason.slice(0, 1000),
         "x-failed-at": new Date().toISOString(),
         "x-attempts": attempts,
@@ -87,7 +88,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       persistent: true,
       headers: {
         ...message.properties.headers,
-        [originalRoutingKeyHeader]: message.properties.headers?.[originalRoutingKeyHeader] ?? message.fields.routingKey,
+        [originalRoutingKeyHeader]:
+          message.properties.headers?.[originalRoutingKeyHeader] ?? message.fields.routingKey,
         [attemptHeader]: attempt + 1,
         "x-last-error": reason.slice(0, 1000),
       },
@@ -107,8 +109,16 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     }
     const context = callContextFrom(event.correlationId, event.traceparent);
     await runWithCallContext(context, async () => {
-      const log = logger.child({ queue: queues.queue, eventId: event.id, type: event.type, correlationId: context.correlationId });
-      metrics?.consumerLag.observe({ queue: queues.queue }, Math.max(0, (Date.now() - event.time.getTime()) / 1000));
+      const log = logger.child({
+        queue: queues.queue,
+        eventId: event.id,
+        type: event.type,
+        correlationId: context.correlationId,
+      });
+      metrics?.consumerLag.observe(
+        { queue: queues.queue },
+        Math.max(0, (Date.now() - event.time.getTime()) / 1000),
+      );
       if (inbox && (await inbox.has(event.id))) {
         count("duplicate");
         log.debug("duplicate event skipped");

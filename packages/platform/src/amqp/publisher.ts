@@ -29,7 +29,12 @@ export function createEventPublisher(
     async publish(events: readonly StoredEvent[]) {
       await Promise.all(
         events.map((event) =>
-          channel.publish(exchange, event.routingKey, Buffer.from(event.data), publishOptionsFor(event, options.source)),
+          channel.publish(
+            exchange,
+            event.routingKey,
+            Buffer.from(event.data),
+            publishOptionsFor(event, options.source),
+          ),
         ),
       );
     },

@@ -29,8 +29,12 @@ export async function replayParked(
     while (moved < Math.min(limit, messageCount)) {
       const message = await ch.get(queues.parking, { noAck: false });
       if (!message) break;
-      const { "x-failure-reason": _reason, "x-failed-at": _at, "x-attempts": _n, ...headers } =
-        message.properties.headers ?? {};
+      const {
+        "x-failure-reason": _reason,
+        "x-failed-at": _at,
+        "x-attempts": _n,
+        ...headers
+      } = message.properties.headers ?? {};
       ch.sendToQueue(queues.queue, message.content, {
         ...message.properties,
         headers: { ...headers, [attemptHeader]: 0 },

@@ -20,7 +20,10 @@ export interface ConsumerQueues {
   readonly parking: string;
 }
 
-export function consumerQueues(queue: string, retryDelaysMs: readonly number[] = defaultRetryDelaysMs): ConsumerQueues {
+export function consumerQueues(
+  queue: string,
+  retryDelaysMs: readonly number[] = defaultRetryDelaysMs,
+): ConsumerQueues {
   return {
     queue,
     retry: retryDelaysMs.map((delayMs) => ({ name: `${queue}.retry.${delayMs}ms`, delayMs })),

@@ -2,7 +2,13 @@ import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { type Client, Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
-import { childTrace, correlationHeader, currentCallContext, formatTraceparent, traceparentHeader } from "./context.js";
+import {
+  childTrace,
+  correlationHeader,
+  currentCallContext,
+  formatTraceparent,
+  traceparentHeader,
+} from "./context.js";
 
 export interface ServiceClientOptions {
   /** "http://inventory:8080". */
@@ -19,7 +25,8 @@ export interface ServiceClientOptions {
 /** Carries the current correlation id and a child span of the current trace to the callee. */
 export const propagateCallContext: Interceptor = (next) => async (request) => {
   const context = currentCallContext();
-  if (context && !request.header.has(correlationHeader)) request.header.set(correlationHeader, context.correlationId);
+  if (context && !request.header.has(correlationHeader))
+    request.header.set(correlationHeader, context.correlationId);
   if (!request.header.has(traceparentHeader)) {
     request.header.set(traceparentHeader, formatTraceparent(childTrace(context?.trace)));
   }
@@ -65,6 +72,8 @@ export function createServiceClient<Service extends DescService>(
     interceptors: [propagateCallContext, retryIdempotent(options.maxAttempts ?? 3, options.backoffMs ?? 100)],
   };
   const transport =
-    options.protocol === "grpc" ? createGrpcTransport(transportOptions) : createConnectTransport(transportOptions);
+    options.protocol === "grpc"
+      ? createGrpcTransport(transportOptions)
+      : createConnectTransport(transportOptions);
   return createClient(service, transport);
 }

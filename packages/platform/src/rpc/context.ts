@@ -50,7 +50,10 @@ export function childTrace(parent: TraceContext | undefined): TraceContext {
 }
 
 /** Builds the call context for an incoming request or message from its headers. */
-export function callContextFrom(correlationId: string | null | undefined, traceparent: string | null | undefined) {
+export function callContextFrom(
+  correlationId: string | null | undefined,
+  traceparent: string | null | undefined,
+) {
   const trace = childTrace(parseTraceparent(traceparent));
   const id = correlationId?.trim();
   return { correlationId: id && id.length <= 128 ? id : randomUUID(), trace } satisfies CallContext;

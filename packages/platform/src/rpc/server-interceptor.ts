@@ -12,7 +12,9 @@ import {
 import { type DomainErrorMapper, toConnectError } from "./error-mapping.js";
 
 /** The call context of a request, for handlers that read it from HandlerContext.values. */
-export const kCallContext = createContextKey<CallContext | undefined>(undefined, { description: "call context" });
+export const kCallContext = createContextKey<CallContext | undefined>(undefined, {
+  description: "call context",
+});
 
 const clientCodes = new Set([
   Code.InvalidArgument,
@@ -39,7 +41,10 @@ export function createServerInterceptor(options: {
 }): Interceptor {
   const { logger, metrics, mapDomainError } = options;
   return (next) => async (request) => {
-    const context = callContextFrom(request.header.get(correlationHeader), request.header.get(traceparentHeader));
+    const context = callContextFrom(
+      request.header.get(correlationHeader),
+      request.header.get(traceparentHeader),
+    );
     request.contextValues.set(kCallContext, context);
     const method = `${request.service.typeName}/${request.method.name}`;
     const started = performance.now();
@@ -70,4 +75,3 @@ export function createServerInterceptor(options: {
     });
   };
 }
-

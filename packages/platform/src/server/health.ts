@@ -1,9 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import {
-  Health,
-  HealthCheckResponse_ServingStatus as ServingStatus,
+  type Health,
   HealthCheckResponseSchema,
+  HealthCheckResponse_ServingStatus as ServingStatus,
 } from "@retail/contracts/grpc/health/v1/health_pb";
 
 export { ServingStatus };

@@ -2,8 +2,8 @@ import { create, type DescFile, type DescService, toBinary } from "@bufbuild/pro
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
-  type ServerReflectionRequest,
   ServerReflection,
+  type ServerReflectionRequest,
   ServerReflectionResponseSchema,
 } from "@retail/contracts/grpc/reflection/v1/reflection_pb";
 
@@ -52,7 +52,9 @@ function symbolIndex(files: Iterable<DescFile>): Map<string, DescFile> {
 }
 
 /** gRPC server reflection v1 over the served services, so grpcurl and buf curl work without protos. */
-export function createReflectionService(services: readonly DescService[]): ServiceImpl<typeof ServerReflection> {
+export function createReflectionService(
+  services: readonly DescService[],
+): ServiceImpl<typeof ServerReflection> {
   const all = [...services, ServerReflection];
   const files = filesOf(all);
   const symbols = symbolIndex(files.values());
@@ -64,13 +66,19 @@ export function createReflectionService(services: readonly DescService[]): Servi
     const notFound = (what: string) =>
       create(ServerReflectionResponseSchema, {
         ...base,
-        messageResponse: { case: "errorResponse", value: { errorCode: 5, errorMessage: `${what} not found` } },
+        messageResponse: {
+          case: "errorResponse",
+          value: { errorCode: 5, errorMessage: `${what} not found` },
+        },
       });
     const files = (file: DescFile | undefined, what: string) =>
       file
         ? create(ServerReflectionResponseSchema, {
             ...base,
-            messageResponse: { case: "fileDescriptorResponse", value: { fileDescriptorProto: closure(file) } },
+            messageResponse: {
+              case: "fileDescriptorResponse",
+              value: { fileDescriptorProto: closure(file) },
+            },
           })
         : notFound(what);
     const message = request.messageRequest;
@@ -78,7 +86,10 @@ export function createReflectionService(services: readonly DescService[]): Servi
       case "listServices":
         return create(ServerReflectionResponseSchema, {
           ...base,
-          messageResponse: { case: "listServicesResponse", value: { service: serviceNames.map((name) => ({ name })) } },
+          messageResponse: {
+            case: "listServicesResponse",
+            value: { service: serviceNames.map((name) => ({ name })) },
+          },
         });
       case "fileByFilename":
         return files(filesByName.get(message.value), `file ${message.value}`);
@@ -106,7 +117,10 @@ export function createReflectionService(services: readonly DescService[]): Servi
       default:
         return create(ServerReflectionResponseSchema, {
           ...base,
-          messageResponse: { case: "errorResponse", value: { errorCode: 3, errorMessage: "empty reflection request" } },
+          messageResponse: {
+            case: "errorResponse",
+            value: { errorCode: 3, errorMessage: "empty reflection request" },
+          },
         });
     }
   }

@@ -2,18 +2,18 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { anyUnpack, FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
+import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
+import { StatusSchema } from "@retail/contracts/google/rpc/status_pb";
 import {
   HealthCheckRequestSchema,
   HealthCheckResponse_ServingStatus,
   HealthCheckResponseSchema,
 } from "@retail/contracts/grpc/health/v1/health_pb";
 import {
-  type ServerReflectionResponse,
   ServerReflectionRequestSchema,
+  type ServerReflectionResponse,
   ServerReflectionResponseSchema,
 } from "@retail/contracts/grpc/reflection/v1/reflection_pb";
-import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
-import { StatusSchema } from "@retail/contracts/google/rpc/status_pb";
 import {
   GetStockPositionRequestSchema,
   GetStockPositionResponseSchema,
@@ -56,13 +56,16 @@ function startServer(): RpcServer {
           const violations = new Violations();
           violations.require("location_id", request.locationId);
           violations.require("sku", request.sku);
-          if (request.sku && !/^[A-Z0-9-]+$/.test(request.sku)) violations.add("sku", "must be upper-case letters, digits or -");
+          if (request.sku && !/^[A-Z0-9-]+$/.test(request.sku))
+            violations.add("sku", "must be upper-case letters, digits or -");
           violations.throwIfAny();
           seenCorrelationIds.push(currentCallContext()?.correlationId ?? "");
           if (request.locationId === "nowhere") throw new UnknownLocation(request.locationId);
           if (request.locationId === "broken") throw new Error("db password is hunter2");
           if (request.locationId === "slow") await new Promise((r) => setTimeout(r, 400));
-          return create(GetStockPositionResponseSchema, { position: { sku: request.sku, locationId: request.locationId } });
+          return create(GetStockPositionResponseSchema, {
+            position: { sku: request.sku, locationId: request.locationId },
+          });
         },
       }),
     ],
@@ -79,7 +82,13 @@ function grpcClient(port: number) {
   return new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
 }
 
-function unary<I, O>(client: grpc.Client, path: string, encode: (m: I) => Uint8Array, decode: (b: Uint8Array) => O, message: I) {
+function unary<I, O>(
+  client: grpc.Client,
+  path: string,
+  encode: (m: I) => Uint8Array,
+  decode: (b: Uint8Array) => O,
+  message: I,
+) {
   return new Promise<O>((resolve, reject) =>
     client.makeUnaryRequest(
       path,
@@ -103,7 +112,9 @@ describe("rpc server", () => {
         create(HealthCheckRequestSchema, { service }),
       );
     expect((await check("")).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
-    expect((await check("retail.inventory.v1.InventoryService")).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    expect((await check("retail.inventory.v1.InventoryService")).status).toBe(
+      HealthCheckResponse_ServingStatus.SERVING,
+    );
     await expect(check("no.such.Service")).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
     client.close();
   });
@@ -112,26 +123,40 @@ describe("rpc server", () => {
     const client = grpcClient(server.port);
     const call = client.makeBidiStreamRequest(
       "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
-      (m: ReturnType<typeof create<typeof ServerReflectionRequestSchema>>) => Buffer.from(toBinary(ServerReflectionRequestSchema, m)),
+      (m: ReturnType<typeof create<typeof ServerReflectionRequestSchema>>) =>
+        Buffer.from(toBinary(ServerReflectionRequestSchema, m)),
       (b: Buffer) => fromBinary(ServerReflectionResponseSchema, b),
     );
     const responses: ServerReflectionResponse[] = [];
     call.on("data", (r: ServerReflectionResponse) => responses.push(r));
     const ended = new Promise((resolve, reject) => call.on("end", resolve).on("error", reject));
-    call.write(create(ServerReflectionRequestSchema, { messageRequest: { case: "listServices", value: "" } }));
+    call.write(
+      create(ServerReflectionRequestSchema, { messageRequest: { case: "listServices", value: "" } }),
+    );
     call.write(
       create(ServerReflectionRequestSchema, {
-        messageRequest: { case: "fileContainingSymbol", value: "retail.inventory.v1.InventoryService.ReserveStock" },
+        messageRequest: {
+          case: "fileContainingSymbol",
+          value: "retail.inventory.v1.InventoryService.ReserveStock",
+        },
       }),
     );
-    call.write(create(ServerReflectionRequestSchema, { messageRequest: { case: "fileContainingSymbol", value: "no.Such" } }));
+    call.write(
+      create(ServerReflectionRequestSchema, {
+        messageRequest: { case: "fileContainingSymbol", value: "no.Such" },
+      }),
+    );
     call.end();
     await ended;
     client.close();
 
     const [list, files, missing] = responses.map((r) => r.messageResponse);
     expect(list?.case === "listServicesResponse" && list.value.service.map((s) => s.name)).toEqual(
-      expect.arrayContaining(["retail.inventory.v1.InventoryService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"]),
+      expect.arrayContaining([
+        "retail.inventory.v1.InventoryService",
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+      ]),
     );
     const names =
       files?.case === "fileDescriptorResponse"
@@ -170,25 +195,37 @@ describe("rpc server", () => {
 
   it("maps domain errors to codes with ErrorInfo and hides unexpected failures as INTERNAL", async () => {
     const client = createServiceClient(InventoryService, { baseUrl: `http://127.0.0.1:${server.port}` });
-    const notFound = await client.getStockPosition({ locationId: "nowhere", sku: "SKU-1" }).catch((e) => ConnectError.from(e));
+    const notFound = await client
+      .getStockPosition({ locationId: "nowhere", sku: "SKU-1" })
+      .catch((e) => ConnectError.from(e));
     expect(notFound).toMatchObject({ code: Code.NotFound });
     expect((notFound as ConnectError).findDetails(ErrorInfoSchema)[0]).toMatchObject({
       reason: "UNKNOWN_LOCATION",
       metadata: { location_id: "nowhere" },
     });
-    const internal = await client.getStockPosition({ locationId: "broken", sku: "SKU-1" }).catch((e) => ConnectError.from(e));
+    const internal = await client
+      .getStockPosition({ locationId: "broken", sku: "SKU-1" })
+      .catch((e) => ConnectError.from(e));
     expect(internal).toMatchObject({ code: Code.Internal, rawMessage: "internal error" });
     expect(String((internal as ConnectError).message)).not.toContain("hunter2");
     const text = await metrics.registry.getSingleMetricAsString("rpc_server_requests_total");
-    expect(text).toMatch(/method="retail.inventory.v1.InventoryService\/GetStockPosition",code="NotFound"[^\n]*} 1/);
+    expect(text).toMatch(
+      /method="retail.inventory.v1.InventoryService\/GetStockPosition",code="NotFound"[^\n]*} 1/,
+    );
   });
 
   it("takes the caller's correlation id and echoes it back", async () => {
-    const client = createServiceClient(InventoryService, { baseUrl: `http://127.0.0.1:${server.port}`, protocol: "grpc" });
+    const client = createServiceClient(InventoryService, {
+      baseUrl: `http://127.0.0.1:${server.port}`,
+      protocol: "grpc",
+    });
     let echoed: string | null = null;
     await client.getStockPosition(
       { locationId: "DC-1", sku: "SKU-1" },
-      { headers: { "x-correlation-id": "corr-from-gateway" }, onHeader: (h) => (echoed = h.get("x-correlation-id")) },
+      {
+        headers: { "x-correlation-id": "corr-from-gateway" },
+        onHeader: (h) => (echoed = h.get("x-correlation-id")),
+      },
     );
     expect(seenCorrelationIds).toContain("corr-from-gateway");
     expect(echoed).toBe("corr-from-gateway");
@@ -197,7 +234,10 @@ describe("rpc server", () => {
   it("drains calls in flight on shutdown and takes no new ones", async () => {
     const draining = startServer();
     await draining.start();
-    const client = createServiceClient(InventoryService, { baseUrl: `http://127.0.0.1:${draining.port}`, maxAttempts: 1 });
+    const client = createServiceClient(InventoryService, {
+      baseUrl: `http://127.0.0.1:${draining.port}`,
+      maxAttempts: 1,
+    });
     const slow = client.getStockPosition({ locationId: "slow", sku: "SKU-1" });
     await new Promise((r) => setTimeout(r, 100));
     expect(draining.inFlight).toBe(1);
@@ -205,7 +245,12 @@ describe("rpc server", () => {
     const response = await slow;
     expect(response.position?.locationId).toBe("slow");
     await stopped;
-    const fresh = createServiceClient(InventoryService, { baseUrl: `http://127.0.0.1:${draining.port}`, maxAttempts: 1 });
-    await expect(fresh.getStockPosition({ locationId: "DC-1", sku: "SKU-1" })).rejects.toMatchObject({ code: Code.Unavailable });
+    const fresh = createServiceClient(InventoryService, {
+      baseUrl: `http://127.0.0.1:${draining.port}`,
+      maxAttempts: 1,
+    });
+    await expect(fresh.getStockPosition({ locationId: "DC-1", sku: "SKU-1" })).rejects.toMatchObject({
+      code: Code.Unavailable,
+    });
   });
 });

@@ -114,7 +114,10 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
         });
       });
       port = (http2.address() as AddressInfo).port;
-      logger.info({ port, services: options.services.map((s) => s.service.typeName) }, `${options.name} listening`);
+      logger.info(
+        { port, services: options.services.map((s) => s.service.typeName) },
+        `${options.name} listening`,
+      );
     },
 
     async stop(graceMs = 10_000) {
@@ -124,7 +127,9 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
       health.shutdown();
       const closed = new Promise<void>((resolve) => http2.close(() => resolve()));
       for (const session of sessions) session.close();
-      const timer = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), graceMs).unref());
+      const timer = new Promise<"timeout">((resolve) =>
+        setTimeout(() => resolve("timeout"), graceMs).unref(),
+      );
       if ((await Promise.race([closed, timer])) === "timeout") {
         logger.warn({ inFlight }, "calls still running after the grace period; cancelling them");
         shutdown.abort();

@@ -19,5 +19,10 @@ export class IdempotencyKeyReused extends Error {
 
 /** True for MongoDB's (and FerretDB's) duplicate-key error. */
 export function isDuplicateKey(error: unknown): boolean {
-  return typeof error === "object" && error !== null && "code" in error && (error as { code: unknown }).code === 11000;
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    "code" in error &&
+    (error as { code: unknown }).code === 11000
+  );
 }

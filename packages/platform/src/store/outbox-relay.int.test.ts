@@ -6,7 +6,14 @@ import { startConsumer } from "../amqp/consumer.js";
 import { createEventPublisher } from "../amqp/publisher.js";
 import { createLogger } from "../log/index.js";
 import { createMetrics } from "../metrics/index.js";
-import { createTestDatabase, deleteConsumerQueues, eventually, startTcpProxy, testAmqpUrl, uniqueName } from "../testing/index.js";
+import {
+  createTestDatabase,
+  deleteConsumerQueues,
+  eventually,
+  startTcpProxy,
+  testAmqpUrl,
+  uniqueName,
+} from "../testing/index.js";
 import { event } from "./events.js";
 import { createInbox } from "./inbox.js";
 import { createOutboxRelay } from "./outbox-relay.js";
@@ -64,15 +71,20 @@ describe("outbox relay", () => {
     relay.start();
 
     const append = (stream: string, version: number) =>
-      store.append(stream, version, [event(StockMovementRecordedSchema, create(StockMovementRecordedSchema))]);
+      store.append(stream, version, [
+        event(StockMovementRecordedSchema, create(StockMovementRecordedSchema)),
+      ]);
     await append("before-cut", 0);
     await relay.flush();
     await eventually(() => effects.size === 1);
 
     await proxy.cut();
     const appended = [];
-    for (let i = 0; i < 20; i++) appended.push(...(await append(`during-cut-${i % 4}`, Math.floor(i / 4))).events);
-    await eventually(async () => (await metrics.registry.getSingleMetricAsString("outbox_publish_failures_total")).match(/ [1-9]\d*$/m));
+    for (let i = 0; i < 20; i++)
+      appended.push(...(await append(`during-cut-${i % 4}`, Math.floor(i / 4))).events);
+    await eventually(async () =>
+      (await metrics.registry.getSingleMetricAsString("outbox_publish_failures_total")).match(/ [1-9]\d*$/m),
+    );
     expect(effects.size).toBe(1);
     expect(await store.commits.countDocuments({ published: false })).toBe(20);
 

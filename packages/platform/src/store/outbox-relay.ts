@@ -58,11 +58,18 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   /** Publishes one batch; returns how many commits it published. */
   async function relayBatch(): Promise<number> {
-    const batch = await store.commits.find({ published: false }).sort({ recordedAt: 1 }).limit(batchSize).toArray();
+    const batch = await store.commits
+      .find({ published: false })
+      .sort({ recordedAt: 1 })
+      .limit(batchSize)
+      .toArray();
     for (const commit of batch) {
       const events = commitToStoredEvents(commit);
       await publisher.publish(events);
-      await store.commits.updateOne({ _id: commit._id }, { $set: { published: true, publishedAt: new Date() } });
+      await store.commits.updateOne(
+        { _id: commit._id },
+        { $set: { published: true, publishedAt: new Date() } },
+      );
       metrics?.outboxPublished.inc(events.length);
     }
     return batch.length;
@@ -97,7 +104,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     },
     flush(timeoutMs = 10_000) {
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`outbox not drained within ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`outbox not drained within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         drained.push(() => {
           clearTimeout(timer);
           resolve();

@@ -1,6 +1,6 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { MovementType, StockMovementSchema } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import { StockMovementRecordedSchema } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
+import { MovementType, StockMovementSchema } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callContextFrom, runWithCallContext } from "../rpc/context.js";
 import { createTestDatabase } from "../testing/index.js";
@@ -17,7 +17,10 @@ const movement = (id: string, quantity: number) =>
     quantity: BigInt(quantity),
   });
 const recorded = (id: string, quantity = 1) =>
-  event(StockMovementRecordedSchema, create(StockMovementRecordedSchema, { movement: movement(id, quantity) }));
+  event(
+    StockMovementRecordedSchema,
+    create(StockMovementRecordedSchema, { movement: movement(id, quantity) }),
+  );
 
 let store: StreamStore;
 let drop: () => Promise<void>;
@@ -38,7 +41,9 @@ describe("stream store", () => {
       Array.from({ length: 50 }, (_, i) => store.append(streamId, 1, [recorded(`m${i + 1}`)])),
     );
     const won = outcomes.filter((o) => o.status === "fulfilled");
-    const conflicts = outcomes.filter((o) => o.status === "rejected" && o.reason instanceof ConcurrencyConflict);
+    const conflicts = outcomes.filter(
+      (o) => o.status === "rejected" && o.reason instanceof ConcurrencyConflict,
+    );
     expect(won).toHaveLength(1);
     expect(conflicts).toHaveLength(49);
     const events = await store.read(streamId);
@@ -71,7 +76,11 @@ describe("stream store", () => {
   it("returns the first result for a replayed request id and writes nothing new", async () => {
     const streamId = "SKU-3@DC-1";
     const payload = toBinary(StockMovementSchema, movement("r1", 4));
-    const request = { key: requestKey("test.Record", "req-1"), payloadHash: payloadHash(payload), result: payload };
+    const request = {
+      key: requestKey("test.Record", "req-1"),
+      payloadHash: payloadHash(payload),
+      result: payload,
+    };
     const first = await store.append(streamId, 0, [recorded("r1", 4)], { request });
     expect(first.replayed).toBe(false);
 
@@ -90,7 +99,9 @@ describe("stream store", () => {
   it("refuses a request id reused with another payload", async () => {
     const streamId = "SKU-4@DC-1";
     const key = requestKey("test.Record", "req-2");
-    await store.append(streamId, 0, [recorded("x", 1)], { request: { key, payloadHash: payloadHash("one") } });
+    await store.append(streamId, 0, [recorded("x", 1)], {
+      request: { key, payloadHash: payloadHash("one") },
+    });
     const other = { key, payloadHash: payloadHash("two") };
     await expect(store.findRequest(other)).rejects.toBeInstanceOf(IdempotencyKeyReused);
     await expect(store.append(streamId, 1, [recorded("x", 2)], { request: other })).rejects.toBeInstanceOf(

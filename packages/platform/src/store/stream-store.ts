@@ -62,7 +62,12 @@ export interface Snapshot<State> {
 /** Append-only event streams with optimistic concurrency and request idempotency. */
 export interface StreamStore {
   /** Appends events at expectedVersion + 1; throws ConcurrencyConflict when the stream moved on. */
-  append(streamId: string, expectedVersion: number, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
+  append(
+    streamId: string,
+    expectedVersion: number,
+    events: readonly NewEvent[],
+    options?: AppendOptions,
+  ): Promise<AppendResult>;
   /** The events of a stream after a version, in order. */
   read(streamId: string, afterVersion?: number): Promise<StoredEvent[]>;
   /**
@@ -110,12 +115,19 @@ export function commitToStoredEvents(commit: unknown): StoredEvent[] {
 
 function replayOf(commit: CommitDocument, request: Pick<CommitRequest, "key" | "payloadHash">): AppendResult {
   if (commit.requestHash !== request.payloadHash) throw new IdempotencyKeyReused(request.key);
-  return { version: commit.lastVersion, events: toStoredEvents(commit), replayed: true, result: commit.result?.buffer };
+  return {
+    version: commit.lastVersion,
+    events: toStoredEvents(commit),
+    replayed: true,
+    result: commit.result?.buffer,
+  };
 }
 
 export function createStreamStore(db: Db, options: { collection?: string } = {}): StreamStore {
   const commits = db.collection<CommitDocument>(options.collection ?? "commits");
-  const snapshots = db.collection<{ _id: string; version: number; state: unknown; savedAt: Date }>("snapshots");
+  const snapshots = db.collection<{ _id: string; version: number; state: unknown; savedAt: Date }>(
+    "snapshots",
+  );
   const appended = new EventEmitter();
 
   async function findRequest(request: Pick<CommitRequest, "key" | "payloadHash">) {
@@ -141,7 +153,14 @@ export function createStreamStore(db: Db, options: { collection?: string } = {})
       const stored = events.map((newEvent, index) => {
         const eventId = randomUUID();
         const version = expectedVersion + index + 1;
-        const data = encodeEvent(newEvent, { eventId, streamId, version, occurredAt, correlationId, causationId });
+        const data = encodeEvent(newEvent, {
+          eventId,
+          streamId,
+          version,
+          occurredAt,
+          correlationId,
+          causationId,
+        });
         const type = newEvent.schema.typeName;
         return { eventId, version, type, routingKey: routingKeyOf(type), data: new Binary(data) };
       });
@@ -169,7 +188,12 @@ export function createStreamStore(db: Db, options: { collection?: string } = {})
         throw new ConcurrencyConflict(streamId, expectedVersion);
       }
       appended.emit("appended");
-      return { version: commit.lastVersion, events: toStoredEvents(commit), replayed: false, result: request?.result };
+      return {
+        version: commit.lastVersion,
+        events: toStoredEvents(commit),
+        replayed: false,
+        result: request?.result,
+      };
     },
 
     async read(streamId, afterVersion = 0) {

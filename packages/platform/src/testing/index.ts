@@ -24,7 +24,9 @@ export function uniqueName(prefix: string): string {
 }
 
 /** A fresh database of its own for one test file; drop() removes it. */
-export async function createTestDatabase(prefix = "test"): Promise<{ client: MongoClient; db: Db; drop: () => Promise<void> }> {
+export async function createTestDatabase(
+  prefix = "test",
+): Promise<{ client: MongoClient; db: Db; drop: () => Promise<void> }> {
   const client = new MongoClient(testMongoUrl(), { serverSelectionTimeoutMS: 10_000 });
   await client.connect();
   const db = client.db(uniqueName(prefix));
@@ -39,7 +41,10 @@ export async function createTestDatabase(prefix = "test"): Promise<{ client: Mon
 }
 
 /** Polls a condition until it holds (for effects that arrive asynchronously, such as broker redelivery). */
-export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -1,5 +1,5 @@
-import { createServer, type Server, type Socket, connect } from "node:net";
 import type { AddressInfo } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 
 /** A TCP proxy a test can cut and restore, to put a real network fault between a client and a server. */
 export interface TcpProxy {

@@ -1,0 +1,43 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { checkImport, checkRepository } from "./check-deps.ts";
+
+const inventory = (path: string) => join("services", "inventory", "src", ...path.split("/"));
+
+describe("dependency rules", () => {
+  it("keeps the domain free of drivers, app code and adapters", () => {
+    expect(checkImport(inventory("domain/stock-position.ts"), "mongodb")).toMatch(/domain uses only/);
+    expect(checkImport(inventory("domain/stock-position.ts"), "../app/ports.js")).toMatch(
+      /domain may not import app/,
+    );
+    expect(checkImport(inventory("domain/stock-position.ts"), "./errors.js")).toBeUndefined();
+    expect(
+      checkImport(
+        inventory("domain/stock-position.ts"),
+        "@retail/contracts/retail/inventory/v1/inventory_events_pb",
+      ),
+    ).toBeUndefined();
+  });
+
+  it("lets use cases use the domain and ports but not drivers, handlers or adapters", () => {
+    expect(checkImport(inventory("app/reserve-stock.ts"), "../domain/stock-position.js")).toBeUndefined();
+    expect(checkImport(inventory("app/reserve-stock.ts"), "./ports.js")).toBeUndefined();
+    expect(checkImport(inventory("app/reserve-stock.ts"), "../adapters/mongo/stock-streams.js")).toMatch(
+      /app may not import adapters/,
+    );
+    expect(checkImport(inventory("app/reserve-stock.ts"), "../api/inventory-handler.js")).toMatch(
+      /app may not import api/,
+    );
+    expect(checkImport(inventory("app/reserve-stock.ts"), "@connectrpc/connect")).toMatch(/drivers stay/);
+  });
+
+  it("allows drivers in adapters, handlers and the composition root", () => {
+    expect(checkImport(inventory("adapters/mongo/stock-streams.ts"), "mongodb")).toBeUndefined();
+    expect(checkImport(inventory("api/inventory-handler.ts"), "@connectrpc/connect")).toBeUndefined();
+    expect(checkImport(inventory("compose.ts"), "amqp-connection-manager")).toBeUndefined();
+  });
+
+  it("finds no violation in the repository as it stands", () => {
+    expect(checkRepository()).toEqual([]);
+  });
+});

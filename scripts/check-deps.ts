@@ -1,0 +1,112 @@
+// The dependency rules of ../shared/STYLE.md, checked on every import of every source file:
+// - in a service (and the gateway), imports point inwards: `domain` uses only itself, the generated
+//   messages and @bufbuild/protobuf; `app` uses `domain` and its own ports, never `api` or `adapters`;
+// - drivers (mongodb, amqplib, amqp-connection-manager, @connectrpc/*, @grpc/*) appear only in
+//   `adapters/`, `api/`, `compose.ts`, `main.ts` and tests;
+// - packages/contracts imports only @bufbuild/protobuf; packages/platform imports no service.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const drivers = [/^mongodb$/, /^amqplib$/, /^amqp-connection-manager$/, /^@connectrpc\//, /^@grpc\//];
+const importPattern =
+  /(?:^|[\s;])(?:import|export)\s[^'"`]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+
+export interface Violation {
+  file: string;
+  specifier: string;
+  rule: string;
+}
+
+/** The layer of a file inside a service's src/: domain, app, api, adapters, or the composition root. */
+function layerOf(pathInSrc: string): string {
+  const first = pathInSrc.split(sep)[0] ?? "";
+  return ["domain", "app", "api", "adapters"].includes(first) ? first : "root";
+}
+
+/** Checks one import of one file (path relative to the repository root). */
+export function checkImport(file: string, specifier: string): string | undefined {
+  const isTest = /\.test\.ts$/.test(file) || file.split(sep).includes("test");
+  const isDriver = drivers.some((d) => d.test(specifier));
+  if (file.startsWith(join("packages", "contracts"))) {
+    return specifier.startsWith(".") || specifier.startsWith("@bufbuild/protobuf")
+      ? undefined
+      : "contracts import only @bufbuild/protobuf";
+  }
+  if (file.startsWith(join("packages", "platform"))) {
+    return specifier.includes("services/") || specifier.startsWith("@retail/service-")
+      ? "the platform never imports a service"
+      : undefined;
+  }
+  const match = /^(services[/\\][^/\\]+|gateway)[/\\]src[/\\](.*)$/.exec(file);
+  if (!match || isTest) return undefined;
+  const [, unit = "", inSrc = ""] = match;
+  const layer = layerOf(inSrc);
+  const target = specifier.startsWith(".")
+    ? layerOf(relative(join(root, unit, "src"), resolve(root, dirname(file), specifier)))
+    : undefined;
+  if (layer === "domain") {
+    if (target !== undefined) return target === "domain" ? undefined : `domain may not import ${target}`;
+    return /^@retail\/contracts\//.test(specifier) ||
+      /^@bufbuild\/protobuf/.test(specifier) ||
+      /^node:/.test(specifier)
+      ? undefined
+      : "domain uses only itself, the generated messages and @bufbuild/protobuf";
+  }
+  if (layer === "app") {
+    if (target === "api" || target === "adapters" || target === "root") return `app may not import ${target}`;
+    if (isDriver) return "drivers stay in adapters/, api/ and compose.ts";
+  }
+  return undefined;
+}
+
+function sourceFiles(dir: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return entries.flatMap((name) => {
+    if (name === "node_modules" || name === "dist" || name === "gen") return [];
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sourceFiles(path) : name.endsWith(".ts") ? [path] : [];
+  });
+}
+
+export function checkRepository(): Violation[] {
+  const units = [
+    join(root, "packages", "contracts", "src"),
+    join(root, "packages", "platform", "src"),
+    join(root, "gateway", "src"),
+    ...readdirSafe(join(root, "services")).map((s) => join(root, "services", s, "src")),
+  ];
+  const violations: Violation[] = [];
+  for (const path of units.flatMap(sourceFiles)) {
+    const file = relative(root, path);
+    for (const match of readFileSync(path, "utf8").matchAll(importPattern)) {
+      const specifier = match[1] ?? match[2] ?? "";
+      const rule = checkImport(file, specifier);
+      if (rule) violations.push({ file, specifier, rule });
+    }
+  }
+  return violations;
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const violations = checkRepository();
+  for (const v of violations) console.error(`${v.file}: import "${v.specifier}": ${v.rule}`);
+  console.log(
+    violations.length === 0 ? "ok   dependency rules" : `FAIL dependency rules (${violations.length})`,
+  );
+  process.exit(violations.length === 0 ? 0 : 1);
+}
