@@ -1,10 +1,14 @@
 import { randomUUID } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { StockMovementRecordedSchema } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
 import amqplib, { type ChannelModel } from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../log/index.js";
 import { createMetrics } from "../metrics/index.js";
 import type { StoredEvent } from "../store/events.js";
+import { event as newEvent } from "../store/events.js";
 import { createInbox } from "../store/inbox.js";
+import { createStreamStore, payloadHash, requestKey } from "../store/stream-store.js";
 import {
   createTestDatabase,
   deleteConsumerQueues,
@@ -136,6 +140,42 @@ describe("event consumer", () => {
     await eventually(() => effects.includes(marker.eventId));
     expect(effects.filter((id) => id === event.eventId)).toHaveLength(1);
     await consumer.close();
+    await publisher.close();
+  });
+
+  it("applies duplicates spread over two consumer instances once, through the use case's request id", async () => {
+    const { queue, exchange } = names("test.twin-events");
+    const store = createStreamStore(database.db, { collection: uniqueName("commits") });
+    await store.ensureIndexes();
+    let handled = 0;
+    // What a real handler does: the event id is the request id of the use case it calls.
+    const handle = async (received: ReceivedEvent) => {
+      handled++;
+      const request = { key: requestKey("test.Apply", received.id), payloadHash: payloadHash(received.data) };
+      if (await store.findRequest(request)) return;
+      const recorded = newEvent(StockMovementRecordedSchema, create(StockMovementRecordedSchema));
+      await store.append(`stream-${received.subject}`, 0, [recorded], { request });
+    };
+    const second = connectAmqp(testAmqpUrl(), { name: "consumer-test-2", logger });
+    const metrics = createMetrics("twins");
+    const common = { queue, exchange, bindings: ["inventory.#"], logger, metrics, handle };
+    const instances = [
+      await startConsumer({ ...common, connection, inbox: createInbox(database.db, queue) }),
+      await startConsumer({ ...common, connection: second, inbox: createInbox(database.db, queue) }),
+    ];
+    const publisher = createEventPublisher(connection, { source: "test", exchange });
+    const events = Array.from({ length: 10 }, (_, i) => storedEvent({ streamId: `s${i}` }));
+    await publisher.publish([...events, ...events, ...events.slice(0, 5)]);
+    // Every one of the 25 deliveries settled, as handled or as a duplicate skipped by the inbox.
+    await eventually(async () => {
+      const values = (await metrics.consumedMessages.get()).values;
+      return values.reduce((sum, v) => sum + v.value, 0) === 25;
+    });
+    expect(handled).toBeGreaterThanOrEqual(10);
+    expect(await store.commits.countDocuments({})).toBe(10);
+    for (const e of events) expect(await store.read(`stream-${e.streamId}`)).toHaveLength(1);
+    for (const instance of instances) await instance.close();
+    await second.close();
     await publisher.close();
   });
 

@@ -54,6 +54,10 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   const { connection, logger, metrics, inbox } = options;
   const queues = consumerQueues(options.queue, options.retryDelaysMs ?? defaultRetryDelaysMs);
   const inFlight = new Set<Promise<void>>();
+  // A duplicate arriving while the first copy is still being handled waits for it, then finds it in
+  // the inbox. Duplicates handled at the same time by two instances are absorbed by the use case's
+  // own idempotency (the event id is its request id).
+  const handling = new Map<string, Promise<void>>();
   const count = (outcome: string) => metrics?.consumedMessages.inc({ queue: queues.queue, outcome });
 
   const channel = connection.createChannel({
@@ -107,6 +111,18 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
       channel.ack(message);
       return;
     }
+    const earlier = handling.get(event.id);
+    if (earlier) await earlier.catch(() => {});
+    const current = handleOnce(message, event);
+    handling.set(event.id, current);
+    try {
+      await current;
+    } finally {
+      if (handling.get(event.id) === current) handling.delete(event.id);
+    }
+  }
+
+  async function handleOnce(message: ConsumeMessage, event: ReceivedEvent): Promise<void> {
     const context = callContextFrom(event.correlationId, event.traceparent);
     await runWithCallContext(context, async () => {
       const log = logger.child({

@@ -44,6 +44,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let wake: (() => void) | undefined;
   let drained: Array<() => void> = [];
   let unsubscribe: (() => void) | undefined;
+  // While the broker is away, new appends must not cut the backoff short (they would hammer it).
+  let backingOff = false;
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -89,7 +91,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       } catch (error) {
         metrics?.outboxPublishFailures.inc();
         logger.warn({ err: error, retryInMs: backoff }, "outbox relay could not publish; will retry");
+        backingOff = true;
         if (running) await sleep(backoff);
+        backingOff = false;
         backoff = Math.min(backoff * 2, maxBackoffMs);
       }
     }
@@ -99,7 +103,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     start() {
       if (running) return;
       running = true;
-      unsubscribe = store.onAppended(() => wake?.());
+      unsubscribe = store.onAppended(() => {
+        if (!backingOff) wake?.();
+      });
       loop = run();
     },
     flush(timeoutMs = 10_000) {

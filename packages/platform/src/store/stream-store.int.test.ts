@@ -110,10 +110,16 @@ describe("stream store", () => {
     expect(await store.read(streamId)).toHaveLength(1);
   });
 
-  it("keeps the newest snapshot", async () => {
-    await store.saveSnapshot("SKU-5@DC-1", { version: 4, state: { onHand: 10 } });
-    await store.saveSnapshot("SKU-5@DC-1", { version: 2, state: { onHand: 3 } });
-    expect(await store.loadSnapshot("SKU-5@DC-1")).toEqual({ version: 4, state: { onHand: 10 } });
-    expect(await store.loadSnapshot("nothing")).toBeUndefined();
+  it("loads the newest snapshot plus the events after it", async () => {
+    const streamId = "SKU-5@DC-1";
+    await store.append(streamId, 0, [recorded("s1"), recorded("s2"), recorded("s3"), recorded("s4")]);
+    await store.append(streamId, 4, [recorded("s5")]);
+    await store.saveSnapshot(streamId, { version: 4, state: { onHand: 10 } });
+    await store.saveSnapshot(streamId, { version: 2, state: { onHand: 3 } });
+    const loaded = await store.load<{ onHand: number }>(streamId);
+    expect(loaded.snapshot).toEqual({ version: 4, state: { onHand: 10 } });
+    expect(loaded.tail.map((e) => e.version)).toEqual([5]);
+    expect(loaded.version).toBe(5);
+    expect(await store.load("nothing")).toEqual({ snapshot: undefined, tail: [], version: 0 });
   });
 });

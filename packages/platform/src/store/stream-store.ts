@@ -75,6 +75,10 @@ export interface StreamStore {
    * key was used for another payload. Call before deciding, so a replay does not decide twice.
    */
   findRequest(request: Pick<CommitRequest, "key" | "payloadHash">): Promise<AppendResult | undefined>;
+  /** The newest snapshot (if any) and the events after it: what a decision needs to rebuild state. */
+  load<State>(
+    streamId: string,
+  ): Promise<{ snapshot: Snapshot<State> | undefined; tail: StoredEvent[]; version: number }>;
   loadSnapshot<State>(streamId: string): Promise<Snapshot<State> | undefined>;
   /** Stores a snapshot unless a newer one is there. Snapshots are caches: the streams stay the truth. */
   saveSnapshot<State>(streamId: string, snapshot: Snapshot<State>): Promise<void>;
@@ -133,6 +137,19 @@ export function createStreamStore(db: Db, options: { collection?: string } = {})
   async function findRequest(request: Pick<CommitRequest, "key" | "payloadHash">) {
     const commit = await commits.findOne({ _id: request.key });
     return commit ? replayOf(commit, request) : undefined;
+  }
+
+  async function read(streamId: string, afterVersion = 0): Promise<StoredEvent[]> {
+    const found = await commits
+      .find({ streamId, lastVersion: { $gt: afterVersion } })
+      .sort({ version: 1 })
+      .toArray();
+    return found.flatMap(toStoredEvents).filter((e) => e.version > afterVersion);
+  }
+
+  async function loadSnapshot<State>(streamId: string): Promise<Snapshot<State> | undefined> {
+    const doc = await snapshots.findOne({ _id: streamId });
+    return doc ? { version: doc.version, state: doc.state as State } : undefined;
   }
 
   return {
@@ -196,20 +213,17 @@ export function createStreamStore(db: Db, options: { collection?: string } = {})
       };
     },
 
-    async read(streamId, afterVersion = 0) {
-      const found = await commits
-        .find({ streamId, lastVersion: { $gt: afterVersion } })
-        .sort({ version: 1 })
-        .toArray();
-      return found.flatMap(toStoredEvents).filter((e) => e.version > afterVersion);
-    },
+    read,
 
     findRequest,
 
-    async loadSnapshot<State>(streamId: string) {
-      const doc = await snapshots.findOne({ _id: streamId });
-      return doc ? { version: doc.version, state: doc.state as State } : undefined;
+    async load<State>(streamId: string) {
+      const snapshot = await loadSnapshot<State>(streamId);
+      const tail = await read(streamId, snapshot?.version ?? 0);
+      return { snapshot, tail, version: tail.at(-1)?.version ?? snapshot?.version ?? 0 };
     },
+
+    loadSnapshot,
 
     async saveSnapshot(streamId, snapshot) {
       const current = await snapshots.findOne({ _id: streamId }, { projection: { version: 1 } });
