@@ -13,6 +13,7 @@ import {
   createTestDatabase,
   deleteConsumerQueues,
   eventually,
+  startTcpProxy,
   testAmqpUrl,
   uniqueName,
 } from "../testing/index.js";
@@ -177,6 +178,43 @@ describe("event consumer", () => {
     for (const instance of instances) await instance.close();
     await second.close();
     await publisher.close();
+  });
+
+  it("reconnects after losing the broker and goes on consuming, its queues declared again", async () => {
+    const { queue, exchange } = names("test.reconnect-events");
+    const broker = new URL(testAmqpUrl());
+    const proxy = await startTcpProxy({ host: broker.hostname, port: Number(broker.port || 5672) });
+    const viaProxy = new URL(testAmqpUrl());
+    viaProxy.hostname = "127.0.0.1";
+    viaProxy.port = String(proxy.port);
+    const flaky = connectAmqp(viaProxy.toString(), { name: "consumer-test-flaky", logger });
+    const received: string[] = [];
+    const consumer = await startConsumer({
+      connection: flaky,
+      queue,
+      exchange,
+      bindings: ["inventory.#"],
+      logger,
+      handle: async (event) => {
+        received.push(event.id);
+      },
+    });
+    const publisher = createEventPublisher(connection, { source: "test", exchange });
+    const before = storedEvent();
+    await publisher.publish([before]);
+    await eventually(() => received.includes(before.eventId));
+
+    await proxy.cut();
+    const during = storedEvent();
+    await publisher.publish([during]);
+    await proxy.restore();
+    const after = storedEvent();
+    await publisher.publish([after]);
+    await eventually(() => received.includes(during.eventId) && received.includes(after.eventId), 20_000);
+    await consumer.close();
+    await flaky.close();
+    await publisher.close();
+    await proxy.close();
   });
 
   it("parks a message that is not a CloudEvent at once and replays parked messages on request", async () => {

@@ -1,6 +1,7 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { anyUnpack, FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import { StatusSchema } from "@retail/contracts/google/rpc/status_pb";
@@ -212,6 +213,15 @@ describe("rpc server", () => {
     expect(text).toMatch(
       /method="retail.inventory.v1.InventoryService\/GetStockPosition",code="NotFound"[^\n]*} 1/,
     );
+  });
+
+  it("speaks gRPC-Web as well", async () => {
+    const client = createClient(
+      InventoryService,
+      createGrpcWebTransport({ baseUrl: `http://127.0.0.1:${server.port}`, httpVersion: "2" }),
+    );
+    const response = await client.getStockPosition({ locationId: "DC-9", sku: "SKU-9" });
+    expect(response.position?.locationId).toBe("DC-9");
   });
 
   it("takes the caller's correlation id and echoes it back", async () => {
