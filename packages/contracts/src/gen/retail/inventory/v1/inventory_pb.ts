@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/inventory/v1/inventory.proto.
  */
 export const file_retail_inventory_v1_inventory: GenFile = /*@__PURE__*/
-  fileDesc("CiNyZXRhaWwvaW52ZW50b3J5L3YxL2ludmVudG9yeS5wcm90bxITcmV0YWlsLmludmVudG9yeS52MSKBAgoNU3RvY2tNb3ZlbWVudBITCgttb3ZlbWVudF9pZBgBIAEoCRIvCgR0eXBlGAIgASgOMiEucmV0YWlsLmludmVudG9yeS52MS5Nb3ZlbWVudFR5cGUSCwoDc2t1GAMgASgJEhMKC2xvY2F0aW9uX2lkGAQgASgJEhAKCHF1YW50aXR5GAUgASgDEh8KF2NvdW50ZXJwYXJ0X2xvY2F0aW9uX2lkGAYgASgJEhUKDXNvdXJjZV9zeXN0ZW0YByABKAkSLgoKb2NjdXJfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGcmVhc29uGAkgASgJIusBCg1TdG9ja1Bvc2l0aW9uEgsKA3NrdRgBIAEoCRITCgtsb2NhdGlvbl9pZBgCIAEoCRIPCgdvbl9oYW5kGAMgASgDEhAKCHJlc2VydmVkGAQgASgDEhIKCmluX3RyYW5zaXQYBSABKAMSDwoHZGFtYWdlZBgGIAEoAxIUCgxzYWZldHlfc3RvY2sYByABKAMSEQoJYXZhaWxhYmxlGAggASgDEhYKDmxlZGdlcl92ZXJzaW9uGAkgASgDEi8KC3VwZGF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKHAQoMQXZhaWxhYmlsaXR5EgsKA3NrdRgBIAEoCRITCgtsb2NhdGlvbl9pZBgCIAEoCRIqCgdjaGFubmVsGAMgASgOMhkucmV0YWlsLmNvbW1vbi52MS5DaGFubmVsEhEKCWF2YWlsYWJsZRgEIAEoAxIWCg5sZWRnZXJfdmVyc2lvbhgFIAEoAyKNAQoPUmVzZXJ2YXRpb25MaW5lEg8KB2xpbmVfaWQYASABKAkSCwoDc2t1GAIgASgJEhMKC2xvY2F0aW9uX2lkGAMgASgJEhAKCHF1YW50aXR5GAQgASgDEhoKEmNvbW1pdHRlZF9xdWFudGl0eRgFIAEoAxIZChFyZWxlYXNlZF9xdWFudGl0eRgGIAEoAyKGAgoLUmVzZXJ2YXRpb24SFgoOcmVzZXJ2YXRpb25faWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSNgoGc3RhdHVzGAMgASgOMiYucmV0YWlsLmludmVudG9yeS52MS5SZXNlcnZhdGlvblN0YXR1cxIzCgVsaW5lcxgEIAMoCzIkLnJldGFpbC5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb25MaW5lEi8KC2V4cGlyZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiMQoMTGluZVF1YW50aXR5Eg8KB2xpbmVfaWQYASABKAkSEAoIcXVhbnRpdHkYAiABKAMqkwMKDE1vdmVtZW50VHlwZRIdChlNT1ZFTUVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASHwobTU9WRU1FTlRfVFlQRV9HT09EU19SRUNFSVBUEAESIwofTU9WRU1FTlRfVFlQRV9QSUNLX0NPTkZJUk1BVElPThACEhoKFk1PVkVNRU5UX1RZUEVfU0hJUE1FTlQQAxIkCiBNT1ZFTUVOVF9UWVBFX1JFVFVSTl9UT19TRUxMQUJMRRAEEiMKH01PVkVNRU5UX1RZUEVfUkVUVVJOX1RPX0RBTUFHRUQQBRIeChpNT1ZFTUVOVF9UWVBFX1RSQU5TRkVSX09VVBAGEh0KGU1PVkVNRU5UX1RZUEVfVFJBTlNGRVJfSU4QBxIdChlNT1ZFTUVOVF9UWVBFX0NZQ0xFX0NPVU5UEAgSGAoUTU9WRU1FTlRfVFlQRV9EQU1BR0UQCRIbChdNT1ZFTUVOVF9UWVBFX1dSSVRFX09GRhAKEiIKHk1PVkVNRU5UX1RZUEVfU0FGRVRZX1NUT0NLX1NFVBALKuUBChFSZXNlcnZhdGlvblN0YXR1cxIiCh5SRVNFUlZBVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIdChlSRVNFUlZBVElPTl9TVEFUVVNfQUNUSVZFEAESKgomUkVTRVJWQVRJT05fU1RBVFVTX1BBUlRJQUxMWV9DT01NSVRURUQQAhIgChxSRVNFUlZBVElPTl9TVEFUVVNfQ09NTUlUVEVEEAMSHwobUkVTRVJWQVRJT05fU1RBVFVTX1JFTEVBU0VEEAQSHgoaUkVTRVJWQVRJT05fU1RBVFVTX0VYUElSRUQQBWIGcHJvdG8z", [file_google_protobuf_timestamp, file_retail_common_v1_common]);
+  fileDesc("CiNyZXRhaWwvaW52ZW50b3J5L3YxL2ludmVudG9yeS5wcm90bxITcmV0YWlsLmludmVudG9yeS52MSLyAgoNU3RvY2tNb3ZlbWVudBITCgttb3ZlbWVudF9pZBgBIAEoCRIvCgR0eXBlGAIgASgOMiEucmV0YWlsLmludmVudG9yeS52MS5Nb3ZlbWVudFR5cGUSCwoDc2t1GAMgASgJEhMKC2xvY2F0aW9uX2lkGAQgASgJEhAKCHF1YW50aXR5GAUgASgDEh8KF2NvdW50ZXJwYXJ0X2xvY2F0aW9uX2lkGAYgASgJEhUKDXNvdXJjZV9zeXN0ZW0YByABKAkSLgoKb2NjdXJfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGcmVhc29uGAkgASgJEhYKDnJlc2VydmF0aW9uX2lkGAogASgJEg8KB2xpbmVfaWQYCyABKAkSFQoNb25faGFuZF9kZWx0YRgMIAEoAxIvCgtyZWNvcmRfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi6wEKDVN0b2NrUG9zaXRpb24SCwoDc2t1GAEgASgJEhMKC2xvY2F0aW9uX2lkGAIgASgJEg8KB29uX2hhbmQYAyABKAMSEAoIcmVzZXJ2ZWQYBCABKAMSEgoKaW5fdHJhbnNpdBgFIAEoAxIPCgdkYW1hZ2VkGAYgASgDEhQKDHNhZmV0eV9zdG9jaxgHIAEoAxIRCglhdmFpbGFibGUYCCABKAMSFgoObGVkZ2VyX3ZlcnNpb24YCSABKAMSLwoLdXBkYXRlX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpsBCgxBdmFpbGFiaWxpdHkSCwoDc2t1GAEgASgJEhMKC2xvY2F0aW9uX2lkGAIgASgJEioKB2NoYW5uZWwYAyABKA4yGS5yZXRhaWwuY29tbW9uLnYxLkNoYW5uZWwSEQoJYXZhaWxhYmxlGAQgASgDEhYKDmxlZGdlcl92ZXJzaW9uGAUgASgDEhIKCmNoYW5uZWxfaWQYBiABKAkijQEKD1Jlc2VydmF0aW9uTGluZRIPCgdsaW5lX2lkGAEgASgJEgsKA3NrdRgCIAEoCRITCgtsb2NhdGlvbl9pZBgDIAEoCRIQCghxdWFudGl0eRgEIAEoAxIaChJjb21taXR0ZWRfcXVhbnRpdHkYBSABKAMSGQoRcmVsZWFzZWRfcXVhbnRpdHkYBiABKAMiygIKC1Jlc2VydmF0aW9uEhYKDnJlc2VydmF0aW9uX2lkGAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEjYKBnN0YXR1cxgDIAEoDjImLnJldGFpbC5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb25TdGF0dXMSMwoFbGluZXMYBCADKAsyJC5yZXRhaWwuaW52ZW50b3J5LnYxLlJlc2VydmF0aW9uTGluZRIvCgtleHBpcmVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEioKB2NoYW5uZWwYByABKA4yGS5yZXRhaWwuY29tbW9uLnYxLkNoYW5uZWwSFgoOcmVsZWFzZV9yZWFzb24YCCABKAkiMQoMTGluZVF1YW50aXR5Eg8KB2xpbmVfaWQYASABKAkSEAoIcXVhbnRpdHkYAiABKAMicwoITG9jYXRpb24SEwoLbG9jYXRpb25faWQYASABKAkSLwoEdHlwZRgCIAEoDjIhLnJldGFpbC5pbnZlbnRvcnkudjEuTG9jYXRpb25UeXBlEgwKBG5hbWUYAyABKAkSEwoLcmVnaW9uX2NvZGUYBCABKAkitAEKC0NoYW5uZWxSdWxlEhIKCmNoYW5uZWxfaWQYASABKAkSKgoHY2hhbm5lbBgCIAEoDjIZLnJldGFpbC5jb21tb24udjEuQ2hhbm5lbBIUCgxsb2NhdGlvbl9pZHMYAyADKAkSFAoMYnVmZmVyX3VuaXRzGAQgASgDEjkKCHByb21pc2VzGAUgAygOMicucmV0YWlsLmludmVudG9yeS52MS5GdWxmaWxsbWVudFByb21pc2Uq/wMKDE1vdmVtZW50VHlwZRIdChlNT1ZFTUVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASHwobTU9WRU1FTlRfVFlQRV9HT09EU19SRUNFSVBUEAESIwofTU9WRU1FTlRfVFlQRV9QSUNLX0NPTkZJUk1BVElPThACEhoKFk1PVkVNRU5UX1RZUEVfU0hJUE1FTlQQAxIkCiBNT1ZFTUVOVF9UWVBFX1JFVFVSTl9UT19TRUxMQUJMRRAEEiMKH01PVkVNRU5UX1RZUEVfUkVUVVJOX1RPX0RBTUFHRUQQBRIeChpNT1ZFTUVOVF9UWVBFX1RSQU5TRkVSX09VVBAGEh0KGU1PVkVNRU5UX1RZUEVfVFJBTlNGRVJfSU4QBxIdChlNT1ZFTUVOVF9UWVBFX0NZQ0xFX0NPVU5UEAgSGAoUTU9WRU1FTlRfVFlQRV9EQU1BR0UQCRIbChdNT1ZFTUVOVF9UWVBFX1dSSVRFX09GRhAKEiIKHk1PVkVNRU5UX1RZUEVfU0FGRVRZX1NUT0NLX1NFVBALEh0KGU1PVkVNRU5UX1RZUEVfUkVTRVJWQVRJT04QDBIlCiFNT1ZFTUVOVF9UWVBFX1JFU0VSVkFUSU9OX1JFTEVBU0UQDRIkCiBNT1ZFTUVOVF9UWVBFX1JFU0VSVkFUSU9OX0NPTU1JVBAOKoUCChFSZXNlcnZhdGlvblN0YXR1cxIiCh5SRVNFUlZBVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIdChlSRVNFUlZBVElPTl9TVEFUVVNfQUNUSVZFEAESKgomUkVTRVJWQVRJT05fU1RBVFVTX1BBUlRJQUxMWV9DT01NSVRURUQQAhIgChxSRVNFUlZBVElPTl9TVEFUVVNfQ09NTUlUVEVEEAMSHwobUkVTRVJWQVRJT05fU1RBVFVTX1JFTEVBU0VEEAQSHgoaUkVTRVJWQVRJT05fU1RBVFVTX0VYUElSRUQQBRIeChpSRVNFUlZBVElPTl9TVEFUVVNfUEVORElORxAGKooBCgxMb2NhdGlvblR5cGUSHQoZTE9DQVRJT05fVFlQRV9VTlNQRUNJRklFRBAAEhcKE0xPQ0FUSU9OX1RZUEVfU1RPUkUQARIbChdMT0NBVElPTl9UWVBFX1dBUkVIT1VTRRACEiUKIUxPQ0FUSU9OX1RZUEVfRElTVFJJQlVUSU9OX0NFTlRFUhADKrEBChJGdWxmaWxsbWVudFByb21pc2USIwofRlVMRklMTE1FTlRfUFJPTUlTRV9VTlNQRUNJRklFRBAAEiQKIEZVTEZJTExNRU5UX1BST01JU0VfU0hJUF9GUk9NX0RDEAESJwojRlVMRklMTE1FTlRfUFJPTUlTRV9TSElQX0ZST01fU1RPUkUQAhInCiNGVUxGSUxMTUVOVF9QUk9NSVNFX1BJQ0tVUF9JTl9TVE9SRRADYgZwcm90bzM", [file_google_protobuf_timestamp, file_retail_common_v1_common]);
 
 /**
  * One immutable entry of the stock ledger of an SKU at a location.
@@ -72,6 +72,32 @@ export type StockMovement = Message<"retail.inventory.v1.StockMovement"> & {
    * @generated from field: string reason = 9;
    */
   reason: string;
+
+  /**
+   * For reservation movements: the reservation and line the quantity belongs to.
+   *
+   * @generated from field: string reservation_id = 10;
+   */
+  reservationId: string;
+
+  /**
+   * @generated from field: string line_id = 11;
+   */
+  lineId: string;
+
+  /**
+   * Set by the service: how much on hand changed (a cycle count records the difference it found).
+   *
+   * @generated from field: int64 on_hand_delta = 12;
+   */
+  onHandDelta: bigint;
+
+  /**
+   * Set by the service: when the movement was applied to the ledger.
+   *
+   * @generated from field: google.protobuf.Timestamp record_time = 13;
+   */
+  recordTime?: Timestamp | undefined;
 };
 
 /**
@@ -181,6 +207,13 @@ export type Availability = Message<"retail.inventory.v1.Availability"> & {
    * @generated from field: int64 ledger_version = 5;
    */
   ledgerVersion: bigint;
+
+  /**
+   * The channel's own id when the figure is a channel's view ("web", "amazon-us").
+   *
+   * @generated from field: string channel_id = 6;
+   */
+  channelId: string;
 };
 
 /**
@@ -269,6 +302,18 @@ export type Reservation = Message<"retail.inventory.v1.Reservation"> & {
    * @generated from field: google.protobuf.Timestamp create_time = 6;
    */
   createTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: retail.common.v1.Channel channel = 7;
+   */
+  channel: Channel;
+
+  /**
+   * Why the reservation was released or expired.
+   *
+   * @generated from field: string release_reason = 8;
+   */
+  releaseReason: string;
 };
 
 /**
@@ -301,6 +346,85 @@ export type LineQuantity = Message<"retail.inventory.v1.LineQuantity"> & {
  */
 export const LineQuantitySchema: GenMessage<LineQuantity> = /*@__PURE__*/
   messageDesc(file_retail_inventory_v1_inventory, 5);
+
+/**
+ * A place that holds stock. Movements at locations not registered here are refused.
+ *
+ * @generated from message retail.inventory.v1.Location
+ */
+export type Location = Message<"retail.inventory.v1.Location"> & {
+  /**
+   * @generated from field: string location_id = 1;
+   */
+  locationId: string;
+
+  /**
+   * @generated from field: retail.inventory.v1.LocationType type = 2;
+   */
+  type: LocationType;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * ISO 3166-1 alpha-2.
+   *
+   * @generated from field: string region_code = 4;
+   */
+  regionCode: string;
+};
+
+/**
+ * Describes the message retail.inventory.v1.Location.
+ * Use `create(LocationSchema)` to create a new message.
+ */
+export const LocationSchema: GenMessage<Location> = /*@__PURE__*/
+  messageDesc(file_retail_inventory_v1_inventory, 6);
+
+/**
+ * Which locations feed a channel, what it withholds, and what it promises.
+ *
+ * @generated from message retail.inventory.v1.ChannelRule
+ */
+export type ChannelRule = Message<"retail.inventory.v1.ChannelRule"> & {
+  /**
+   * The channel's own id: "web", "app", "pos", "amazon-us".
+   *
+   * @generated from field: string channel_id = 1;
+   */
+  channelId: string;
+
+  /**
+   * @generated from field: retail.common.v1.Channel channel = 2;
+   */
+  channel: Channel;
+
+  /**
+   * @generated from field: repeated string location_ids = 3;
+   */
+  locationIds: string[];
+
+  /**
+   * Units withheld from the channel at each location (marketplaces often get less than the truth).
+   *
+   * @generated from field: int64 buffer_units = 4;
+   */
+  bufferUnits: bigint;
+
+  /**
+   * @generated from field: repeated retail.inventory.v1.FulfillmentPromise promises = 5;
+   */
+  promises: FulfillmentPromise[];
+};
+
+/**
+ * Describes the message retail.inventory.v1.ChannelRule.
+ * Use `create(ChannelRuleSchema)` to create a new message.
+ */
+export const ChannelRuleSchema: GenMessage<ChannelRule> = /*@__PURE__*/
+  messageDesc(file_retail_inventory_v1_inventory, 7);
 
 /**
  * The kind of a stock movement in the ledger.
@@ -369,6 +493,27 @@ export enum MovementType {
    * @generated from enum value: MOVEMENT_TYPE_SAFETY_STOCK_SET = 11;
    */
   SAFETY_STOCK_SET = 11,
+
+  /**
+   * Holds quantity for a reservation line (reserved goes up).
+   *
+   * @generated from enum value: MOVEMENT_TYPE_RESERVATION = 12;
+   */
+  RESERVATION = 12,
+
+  /**
+   * Gives a held quantity back (cancel, expiry, partial release).
+   *
+   * @generated from enum value: MOVEMENT_TYPE_RESERVATION_RELEASE = 13;
+   */
+  RESERVATION_RELEASE = 13,
+
+  /**
+   * Turns a held quantity into a pick or shipment: reserved and on hand both go down.
+   *
+   * @generated from enum value: MOVEMENT_TYPE_RESERVATION_COMMIT = 14;
+   */
+  RESERVATION_COMMIT = 14,
 }
 
 /**
@@ -412,6 +557,13 @@ export enum ReservationStatus {
    * @generated from enum value: RESERVATION_STATUS_EXPIRED = 5;
    */
   EXPIRED = 5,
+
+  /**
+   * Being placed: stock is being held line by line.
+   *
+   * @generated from enum value: RESERVATION_STATUS_PENDING = 6;
+   */
+  PENDING = 6,
 }
 
 /**
@@ -419,4 +571,70 @@ export enum ReservationStatus {
  */
 export const ReservationStatusSchema: GenEnum<ReservationStatus> = /*@__PURE__*/
   enumDesc(file_retail_inventory_v1_inventory, 1);
+
+/**
+ * What kind of place stock is kept at.
+ *
+ * @generated from enum retail.inventory.v1.LocationType
+ */
+export enum LocationType {
+  /**
+   * @generated from enum value: LOCATION_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: LOCATION_TYPE_STORE = 1;
+   */
+  STORE = 1,
+
+  /**
+   * @generated from enum value: LOCATION_TYPE_WAREHOUSE = 2;
+   */
+  WAREHOUSE = 2,
+
+  /**
+   * @generated from enum value: LOCATION_TYPE_DISTRIBUTION_CENTER = 3;
+   */
+  DISTRIBUTION_CENTER = 3,
+}
+
+/**
+ * Describes the enum retail.inventory.v1.LocationType.
+ */
+export const LocationTypeSchema: GenEnum<LocationType> = /*@__PURE__*/
+  enumDesc(file_retail_inventory_v1_inventory, 2);
+
+/**
+ * How a channel promises to fulfil from a location.
+ *
+ * @generated from enum retail.inventory.v1.FulfillmentPromise
+ */
+export enum FulfillmentPromise {
+  /**
+   * @generated from enum value: FULFILLMENT_PROMISE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: FULFILLMENT_PROMISE_SHIP_FROM_DC = 1;
+   */
+  SHIP_FROM_DC = 1,
+
+  /**
+   * @generated from enum value: FULFILLMENT_PROMISE_SHIP_FROM_STORE = 2;
+   */
+  SHIP_FROM_STORE = 2,
+
+  /**
+   * @generated from enum value: FULFILLMENT_PROMISE_PICKUP_IN_STORE = 3;
+   */
+  PICKUP_IN_STORE = 3,
+}
+
+/**
+ * Describes the enum retail.inventory.v1.FulfillmentPromise.
+ */
+export const FulfillmentPromiseSchema: GenEnum<FulfillmentPromise> = /*@__PURE__*/
+  enumDesc(file_retail_inventory_v1_inventory, 3);
 

@@ -10,7 +10,7 @@ import type { Duration } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration } from "@bufbuild/protobuf/wkt";
 import type { Channel } from "../../common/v1/common_pb.js";
 import { file_retail_common_v1_common } from "../../common/v1/common_pb.js";
-import type { Availability, LineQuantity, Reservation, StockMovement, StockPosition } from "./inventory_pb.js";
+import type { Availability, ChannelRule, LineQuantity, Location, Reservation, StockMovement, StockPosition } from "./inventory_pb.js";
 import { file_retail_inventory_v1_inventory } from "./inventory_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/inventory/v1/inventory_service.proto.
  */
 export const file_retail_inventory_v1_inventory_service: GenFile = /*@__PURE__*/
-  fileDesc("CityZXRhaWwvaW52ZW50b3J5L3YxL2ludmVudG9yeV9zZXJ2aWNlLnByb3RvEhNyZXRhaWwuaW52ZW50b3J5LnYxIlIKFVJlY29yZE1vdmVtZW50UmVxdWVzdBI5Cghtb3ZlbWVudBgBIAEoCzIiLnJldGFpbC5pbnZlbnRvcnkudjEuU3RvY2tNb3ZlbWVudEID4EECIl8KFlJlY29yZE1vdmVtZW50UmVzcG9uc2USNAoIcG9zaXRpb24YASABKAsyIi5yZXRhaWwuaW52ZW50b3J5LnYxLlN0b2NrUG9zaXRpb24SDwoHYXBwbGllZBgCIAEoCCJZChtCYXRjaFJlY29yZE1vdmVtZW50c1JlcXVlc3QSOgoJbW92ZW1lbnRzGAEgAygLMiIucmV0YWlsLmludmVudG9yeS52MS5TdG9ja01vdmVtZW50QgPgQQIiYwoOTW92ZW1lbnRSZXN1bHQSEwoLbW92ZW1lbnRfaWQYASABKAkSDwoHYXBwbGllZBgCIAEoCBIUCgxlcnJvcl9yZWFzb24YAyABKAkSFQoNZXJyb3JfbWVzc2FnZRgEIAEoCSJUChxCYXRjaFJlY29yZE1vdmVtZW50c1Jlc3BvbnNlEjQKB3Jlc3VsdHMYASADKAsyIy5yZXRhaWwuaW52ZW50b3J5LnYxLk1vdmVtZW50UmVzdWx0IkUKF0dldFN0b2NrUG9zaXRpb25SZXF1ZXN0EhgKC2xvY2F0aW9uX2lkGAEgASgJQgPgQQISEAoDc2t1GAIgASgJQgPgQQIiUAoYR2V0U3RvY2tQb3NpdGlvblJlc3BvbnNlEjQKCHBvc2l0aW9uGAEgASgLMiIucmV0YWlsLmludmVudG9yeS52MS5TdG9ja1Bvc2l0aW9uIn8KFkdldEF2YWlsYWJpbGl0eVJlcXVlc3QSEAoDc2t1GAEgASgJQgPgQQISEwoLbG9jYXRpb25faWQYAiABKAkSKgoHY2hhbm5lbBgDIAEoDjIZLnJldGFpbC5jb21tb24udjEuQ2hhbm5lbBISCgpjaGFubmVsX2lkGAQgASgJIlIKF0dldEF2YWlsYWJpbGl0eVJlc3BvbnNlEjcKDGF2YWlsYWJpbGl0eRgBIAMoCzIhLnJldGFpbC5pbnZlbnRvcnkudjEuQXZhaWxhYmlsaXR5ImEKG0JhdGNoR2V0QXZhaWxhYmlsaXR5UmVxdWVzdBJCCghyZXF1ZXN0cxgBIAMoCzIrLnJldGFpbC5pbnZlbnRvcnkudjEuR2V0QXZhaWxhYmlsaXR5UmVxdWVzdEID4EECIlcKHEJhdGNoR2V0QXZhaWxhYmlsaXR5UmVzcG9uc2USNwoMYXZhaWxhYmlsaXR5GAEgAygLMiEucmV0YWlsLmludmVudG9yeS52MS5BdmFpbGFiaWxpdHkiUgoLUmVzZXJ2ZUxpbmUSDwoHbGluZV9pZBgBIAEoCRILCgNza3UYAiABKAkSEAoIcXVhbnRpdHkYAyABKAMSEwoLbG9jYXRpb25faWQYBCABKAkizwEKE1Jlc2VydmVTdG9ja1JlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhUKCG9yZGVyX2lkGAIgASgJQgPgQQISNAoFbGluZXMYAyADKAsyIC5yZXRhaWwuaW52ZW50b3J5LnYxLlJlc2VydmVMaW5lQgPgQQISKgoHY2hhbm5lbBgEIAEoDjIZLnJldGFpbC5jb21tb24udjEuQ2hhbm5lbBImCgN0dGwYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iTQoUUmVzZXJ2ZVN0b2NrUmVzcG9uc2USNQoLcmVzZXJ2YXRpb24YASABKAsyIC5yZXRhaWwuaW52ZW50b3J5LnYxLlJlc2VydmF0aW9uIjQKFUdldFJlc2VydmF0aW9uUmVxdWVzdBIbCg5yZXNlcnZhdGlvbl9pZBgBIAEoCUID4EECIk8KFkdldFJlc2VydmF0aW9uUmVzcG9uc2USNQoLcmVzZXJ2YXRpb24YASABKAsyIC5yZXRhaWwuaW52ZW50b3J5LnYxLlJlc2VydmF0aW9uIpMBChlSZWxlYXNlUmVzZXJ2YXRpb25SZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIbCg5yZXNlcnZhdGlvbl9pZBgCIAEoCUID4EECEjAKBWxpbmVzGAMgAygLMiEucmV0YWlsLmludmVudG9yeS52MS5MaW5lUXVhbnRpdHkSDgoGcmVhc29uGAQgASgJIlMKGlJlbGVhc2VSZXNlcnZhdGlvblJlc3BvbnNlEjUKC3Jlc2VydmF0aW9uGAEgASgLMiAucmV0YWlsLmludmVudG9yeS52MS5SZXNlcnZhdGlvbiKCAQoYQ29tbWl0UmVzZXJ2YXRpb25SZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIbCg5yZXNlcnZhdGlvbl9pZBgCIAEoCUID4EECEjAKBWxpbmVzGAMgAygLMiEucmV0YWlsLmludmVudG9yeS52MS5MaW5lUXVhbnRpdHkiUgoZQ29tbWl0UmVzZXJ2YXRpb25SZXNwb25zZRI1CgtyZXNlcnZhdGlvbhgBIAEoCzIgLnJldGFpbC5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb24ymAsKEEludmVudG9yeVNlcnZpY2USigEKDlJlY29yZE1vdmVtZW50EioucmV0YWlsLmludmVudG9yeS52MS5SZWNvcmRNb3ZlbWVudFJlcXVlc3QaKy5yZXRhaWwuaW52ZW50b3J5LnYxLlJlY29yZE1vdmVtZW50UmVzcG9uc2UiH4LT5JMCGToIbW92ZW1lbnQiDS92MS9tb3ZlbWVudHMSoQEKFEJhdGNoUmVjb3JkTW92ZW1lbnRzEjAucmV0YWlsLmludmVudG9yeS52MS5CYXRjaFJlY29yZE1vdmVtZW50c1JlcXVlc3QaMS5yZXRhaWwuaW52ZW50b3J5LnYxLkJhdGNoUmVjb3JkTW92ZW1lbnRzUmVzcG9uc2UiJILT5JMCHjoBKiIZL3YxL21vdmVtZW50czpiYXRjaFJlY29yZBKoAQoQR2V0U3RvY2tQb3NpdGlvbhIsLnJldGFpbC5pbnZlbnRvcnkudjEuR2V0U3RvY2tQb3NpdGlvblJlcXVlc3QaLS5yZXRhaWwuaW52ZW50b3J5LnYxLkdldFN0b2NrUG9zaXRpb25SZXNwb25zZSI3gtPkkwIxEi8vdjEvbG9jYXRpb25zL3tsb2NhdGlvbl9pZH0vc2t1cy97c2t1fS9wb3NpdGlvbhKRAQoPR2V0QXZhaWxhYmlsaXR5EisucmV0YWlsLmludmVudG9yeS52MS5HZXRBdmFpbGFiaWxpdHlSZXF1ZXN0GiwucmV0YWlsLmludmVudG9yeS52MS5HZXRBdmFpbGFiaWxpdHlSZXNwb25zZSIjgtPkkwIdEhsvdjEvc2t1cy97c2t1fS9hdmFpbGFiaWxpdHkSoQEKFEJhdGNoR2V0QXZhaWxhYmlsaXR5EjAucmV0YWlsLmludmVudG9yeS52MS5CYXRjaEdldEF2YWlsYWJpbGl0eVJlcXVlc3QaMS5yZXRhaWwuaW52ZW50b3J5LnYxLkJhdGNoR2V0QXZhaWxhYmlsaXR5UmVzcG9uc2UiJILT5JMCHjoBKiIZL3YxL2F2YWlsYWJpbGl0eTpiYXRjaEdldBKAAQoMUmVzZXJ2ZVN0b2NrEigucmV0YWlsLmludmVudG9yeS52MS5SZXNlcnZlU3RvY2tSZXF1ZXN0GikucmV0YWlsLmludmVudG9yeS52MS5SZXNlcnZlU3RvY2tSZXNwb25zZSIbgtPkkwIVOgEqIhAvdjEvcmVzZXJ2YXRpb25zEpQBCg5HZXRSZXNlcnZhdGlvbhIqLnJldGFpbC5pbnZlbnRvcnkudjEuR2V0UmVzZXJ2YXRpb25SZXF1ZXN0GisucmV0YWlsLmludmVudG9yeS52MS5HZXRSZXNlcnZhdGlvblJlc3BvbnNlIimC0+STAiMSIS92MS9yZXNlcnZhdGlvbnMve3Jlc2VydmF0aW9uX2lkfRKrAQoSUmVsZWFzZVJlc2VydmF0aW9uEi4ucmV0YWlsLmludmVudG9yeS52MS5SZWxlYXNlUmVzZXJ2YXRpb25SZXF1ZXN0Gi8ucmV0YWlsLmludmVudG9yeS52MS5SZWxlYXNlUmVzZXJ2YXRpb25SZXNwb25zZSI0gtPkkwIuOgEqIikvdjEvcmVzZXJ2YXRpb25zL3tyZXNlcnZhdGlvbl9pZH06cmVsZWFzZRKnAQoRQ29tbWl0UmVzZXJ2YXRpb24SLS5yZXRhaWwuaW52ZW50b3J5LnYxLkNvbW1pdFJlc2VydmF0aW9uUmVxdWVzdBouLnJldGFpbC5pbnZlbnRvcnkudjEuQ29tbWl0UmVzZXJ2YXRpb25SZXNwb25zZSIzgtPkkwItOgEqIigvdjEvcmVzZXJ2YXRpb25zL3tyZXNlcnZhdGlvbl9pZH06Y29tbWl0YgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_retail_common_v1_common, file_retail_inventory_v1_inventory]);
+  fileDesc("CityZXRhaWwvaW52ZW50b3J5L3YxL2ludmVudG9yeV9zZXJ2aWNlLnByb3RvEhNyZXRhaWwuaW52ZW50b3J5LnYxIlIKFVJlY29yZE1vdmVtZW50UmVxdWVzdBI5Cghtb3ZlbWVudBgBIAEoCzIiLnJldGFpbC5pbnZlbnRvcnkudjEuU3RvY2tNb3ZlbWVudEID4EECIl8KFlJlY29yZE1vdmVtZW50UmVzcG9uc2USNAoIcG9zaXRpb24YASABKAsyIi5yZXRhaWwuaW52ZW50b3J5LnYxLlN0b2NrUG9zaXRpb24SDwoHYXBwbGllZBgCIAEoCCJZChtCYXRjaFJlY29yZE1vdmVtZW50c1JlcXVlc3QSOgoJbW92ZW1lbnRzGAEgAygLMiIucmV0YWlsLmludmVudG9yeS52MS5TdG9ja01vdmVtZW50QgPgQQIiYwoOTW92ZW1lbnRSZXN1bHQSEwoLbW92ZW1lbnRfaWQYASABKAkSDwoHYXBwbGllZBgCIAEoCBIUCgxlcnJvcl9yZWFzb24YAyABKAkSFQoNZXJyb3JfbWVzc2FnZRgEIAEoCSJUChxCYXRjaFJlY29yZE1vdmVtZW50c1Jlc3BvbnNlEjQKB3Jlc3VsdHMYASADKAsyIy5yZXRhaWwuaW52ZW50b3J5LnYxLk1vdmVtZW50UmVzdWx0IkUKF0dldFN0b2NrUG9zaXRpb25SZXF1ZXN0EhgKC2xvY2F0aW9uX2lkGAEgASgJQgPgQQISEAoDc2t1GAIgASgJQgPgQQIiUAoYR2V0U3RvY2tQb3NpdGlvblJlc3BvbnNlEjQKCHBvc2l0aW9uGAEgASgLMiIucmV0YWlsLmludmVudG9yeS52MS5TdG9ja1Bvc2l0aW9uIn8KFkdldEF2YWlsYWJpbGl0eVJlcXVlc3QSEAoDc2t1GAEgASgJQgPgQQISEwoLbG9jYXRpb25faWQYAiABKAkSKgoHY2hhbm5lbBgDIAEoDjIZLnJldGFpbC5jb21tb24udjEuQ2hhbm5lbBISCgpjaGFubmVsX2lkGAQgASgJIlIKF0dldEF2YWlsYWJpbGl0eVJlc3BvbnNlEjcKDGF2YWlsYWJpbGl0eRgBIAMoCzIhLnJldGFpbC5pbnZlbnRvcnkudjEuQXZhaWxhYmlsaXR5ImEKG0JhdGNoR2V0QXZhaWxhYmlsaXR5UmVxdWVzdBJCCghyZXF1ZXN0cxgBIAMoCzIrLnJldGFpbC5pbnZlbnRvcnkudjEuR2V0QXZhaWxhYmlsaXR5UmVxdWVzdEID4EECIlcKHEJhdGNoR2V0QXZhaWxhYmlsaXR5UmVzcG9uc2USNwoMYXZhaWxhYmlsaXR5GAEgAygLMiEucmV0YWlsLmludmVudG9yeS52MS5BdmFpbGFiaWxpdHkiUgoLUmVzZXJ2ZUxpbmUSDwoHbGluZV9pZBgBIAEoCRILCgNza3UYAiABKAkSEAoIcXVhbnRpdHkYAyABKAMSEwoLbG9jYXRpb25faWQYBCABKAki4wEKE1Jlc2VydmVTdG9ja1JlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhUKCG9yZGVyX2lkGAIgASgJQgPgQQISNAoFbGluZXMYAyADKAsyIC5yZXRhaWwuaW52ZW50b3J5LnYxLlJlc2VydmVMaW5lQgPgQQISKgoHY2hhbm5lbBgEIAEoDjIZLnJldGFpbC5jb21tb24udjEuQ2hhbm5lbBImCgN0dGwYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKY2hhbm5lbF9pZBgGIAEoCSJNChRSZXNlcnZlU3RvY2tSZXNwb25zZRI1CgtyZXNlcnZhdGlvbhgBIAEoCzIgLnJldGFpbC5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb24iNAoVR2V0UmVzZXJ2YXRpb25SZXF1ZXN0EhsKDnJlc2VydmF0aW9uX2lkGAEgASgJQgPgQQIiTwoWR2V0UmVzZXJ2YXRpb25SZXNwb25zZRI1CgtyZXNlcnZhdGlvbhgBIAEoCzIgLnJldGFpbC5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb24ikwEKGVJlbGVhc2VSZXNlcnZhdGlvblJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhsKDnJlc2VydmF0aW9uX2lkGAIgASgJQgPgQQISMAoFbGluZXMYAyADKAsyIS5yZXRhaWwuaW52ZW50b3J5LnYxLkxpbmVRdWFudGl0eRIOCgZyZWFzb24YBCABKAkiUwoaUmVsZWFzZVJlc2VydmF0aW9uUmVzcG9uc2USNQoLcmVzZXJ2YXRpb24YASABKAsyIC5yZXRhaWwuaW52ZW50b3J5LnYxLlJlc2VydmF0aW9uIoIBChhDb21taXRSZXNlcnZhdGlvblJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhsKDnJlc2VydmF0aW9uX2lkGAIgASgJQgPgQQISMAoFbGluZXMYAyADKAsyIS5yZXRhaWwuaW52ZW50b3J5LnYxLkxpbmVRdWFudGl0eSJSChlDb21taXRSZXNlcnZhdGlvblJlc3BvbnNlEjUKC3Jlc2VydmF0aW9uGAEgASgLMiAucmV0YWlsLmludmVudG9yeS52MS5SZXNlcnZhdGlvbiJNChVVcHNlcnRMb2NhdGlvblJlcXVlc3QSNAoIbG9jYXRpb24YASABKAsyHS5yZXRhaWwuaW52ZW50b3J5LnYxLkxvY2F0aW9uQgPgQQIiSQoWVXBzZXJ0TG9jYXRpb25SZXNwb25zZRIvCghsb2NhdGlvbhgBIAEoCzIdLnJldGFpbC5pbnZlbnRvcnkudjEuTG9jYXRpb24iFgoUTGlzdExvY2F0aW9uc1JlcXVlc3QiSQoVTGlzdExvY2F0aW9uc1Jlc3BvbnNlEjAKCWxvY2F0aW9ucxgBIAMoCzIdLnJldGFpbC5pbnZlbnRvcnkudjEuTG9jYXRpb24iTAoVU2V0Q2hhbm5lbFJ1bGVSZXF1ZXN0EjMKBHJ1bGUYASABKAsyIC5yZXRhaWwuaW52ZW50b3J5LnYxLkNoYW5uZWxSdWxlQgPgQQIiSAoWU2V0Q2hhbm5lbFJ1bGVSZXNwb25zZRIuCgRydWxlGAEgASgLMiAucmV0YWlsLmludmVudG9yeS52MS5DaGFubmVsUnVsZSIZChdMaXN0Q2hhbm5lbFJ1bGVzUmVxdWVzdCJLChhMaXN0Q2hhbm5lbFJ1bGVzUmVzcG9uc2USLwoFcnVsZXMYASADKAsyIC5yZXRhaWwuaW52ZW50b3J5LnYxLkNoYW5uZWxSdWxlIm4KFVNldFNhZmV0eVN0b2NrUmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISGAoLbG9jYXRpb25faWQYAiABKAlCA+BBAhIQCgNza3UYAyABKAlCA+BBAhIQCghxdWFudGl0eRgEIAEoAyJOChZTZXRTYWZldHlTdG9ja1Jlc3BvbnNlEjQKCHBvc2l0aW9uGAEgASgLMiIucmV0YWlsLmludmVudG9yeS52MS5TdG9ja1Bvc2l0aW9uMpMRChBJbnZlbnRvcnlTZXJ2aWNlEooBCg5SZWNvcmRNb3ZlbWVudBIqLnJldGFpbC5pbnZlbnRvcnkudjEuUmVjb3JkTW92ZW1lbnRSZXF1ZXN0GisucmV0YWlsLmludmVudG9yeS52MS5SZWNvcmRNb3ZlbWVudFJlc3BvbnNlIh+C0+STAhk6CG1vdmVtZW50Ig0vdjEvbW92ZW1lbnRzEqEBChRCYXRjaFJlY29yZE1vdmVtZW50cxIwLnJldGFpbC5pbnZlbnRvcnkudjEuQmF0Y2hSZWNvcmRNb3ZlbWVudHNSZXF1ZXN0GjEucmV0YWlsLmludmVudG9yeS52MS5CYXRjaFJlY29yZE1vdmVtZW50c1Jlc3BvbnNlIiSC0+STAh46ASoiGS92MS9tb3ZlbWVudHM6YmF0Y2hSZWNvcmQSqAEKEEdldFN0b2NrUG9zaXRpb24SLC5yZXRhaWwuaW52ZW50b3J5LnYxLkdldFN0b2NrUG9zaXRpb25SZXF1ZXN0Gi0ucmV0YWlsLmludmVudG9yeS52MS5HZXRTdG9ja1Bvc2l0aW9uUmVzcG9uc2UiN4LT5JMCMRIvL3YxL2xvY2F0aW9ucy97bG9jYXRpb25faWR9L3NrdXMve3NrdX0vcG9zaXRpb24SkQEKD0dldEF2YWlsYWJpbGl0eRIrLnJldGFpbC5pbnZlbnRvcnkudjEuR2V0QXZhaWxhYmlsaXR5UmVxdWVzdBosLnJldGFpbC5pbnZlbnRvcnkudjEuR2V0QXZhaWxhYmlsaXR5UmVzcG9uc2UiI4LT5JMCHRIbL3YxL3NrdXMve3NrdX0vYXZhaWxhYmlsaXR5EqEBChRCYXRjaEdldEF2YWlsYWJpbGl0eRIwLnJldGFpbC5pbnZlbnRvcnkudjEuQmF0Y2hHZXRBdmFpbGFiaWxpdHlSZXF1ZXN0GjEucmV0YWlsLmludmVudG9yeS52MS5CYXRjaEdldEF2YWlsYWJpbGl0eVJlc3BvbnNlIiSC0+STAh46ASoiGS92MS9hdmFpbGFiaWxpdHk6YmF0Y2hHZXQSgAEKDFJlc2VydmVTdG9jaxIoLnJldGFpbC5pbnZlbnRvcnkudjEuUmVzZXJ2ZVN0b2NrUmVxdWVzdBopLnJldGFpbC5pbnZlbnRvcnkudjEuUmVzZXJ2ZVN0b2NrUmVzcG9uc2UiG4LT5JMCFToBKiIQL3YxL3Jlc2VydmF0aW9ucxKUAQoOR2V0UmVzZXJ2YXRpb24SKi5yZXRhaWwuaW52ZW50b3J5LnYxLkdldFJlc2VydmF0aW9uUmVxdWVzdBorLnJldGFpbC5pbnZlbnRvcnkudjEuR2V0UmVzZXJ2YXRpb25SZXNwb25zZSIpgtPkkwIjEiEvdjEvcmVzZXJ2YXRpb25zL3tyZXNlcnZhdGlvbl9pZH0SqwEKElJlbGVhc2VSZXNlcnZhdGlvbhIuLnJldGFpbC5pbnZlbnRvcnkudjEuUmVsZWFzZVJlc2VydmF0aW9uUmVxdWVzdBovLnJldGFpbC5pbnZlbnRvcnkudjEuUmVsZWFzZVJlc2VydmF0aW9uUmVzcG9uc2UiNILT5JMCLjoBKiIpL3YxL3Jlc2VydmF0aW9ucy97cmVzZXJ2YXRpb25faWR9OnJlbGVhc2USoQEKDlVwc2VydExvY2F0aW9uEioucmV0YWlsLmludmVudG9yeS52MS5VcHNlcnRMb2NhdGlvblJlcXVlc3QaKy5yZXRhaWwuaW52ZW50b3J5LnYxLlVwc2VydExvY2F0aW9uUmVzcG9uc2UiNoLT5JMCMDoIbG9jYXRpb24aJC92MS9sb2NhdGlvbnMve2xvY2F0aW9uLmxvY2F0aW9uX2lkfRJ9Cg1MaXN0TG9jYXRpb25zEikucmV0YWlsLmludmVudG9yeS52MS5MaXN0TG9jYXRpb25zUmVxdWVzdBoqLnJldGFpbC5pbnZlbnRvcnkudjEuTGlzdExvY2F0aW9uc1Jlc3BvbnNlIhWC0+STAg8SDS92MS9sb2NhdGlvbnMSmwEKDlNldENoYW5uZWxSdWxlEioucmV0YWlsLmludmVudG9yeS52MS5TZXRDaGFubmVsUnVsZVJlcXVlc3QaKy5yZXRhaWwuaW52ZW50b3J5LnYxLlNldENoYW5uZWxSdWxlUmVzcG9uc2UiMILT5JMCKjoEcnVsZRoiL3YxL2NoYW5uZWxSdWxlcy97cnVsZS5jaGFubmVsX2lkfRKJAQoQTGlzdENoYW5uZWxSdWxlcxIsLnJldGFpbC5pbnZlbnRvcnkudjEuTGlzdENoYW5uZWxSdWxlc1JlcXVlc3QaLS5yZXRhaWwuaW52ZW50b3J5LnYxLkxpc3RDaGFubmVsUnVsZXNSZXNwb25zZSIYgtPkkwISEhAvdjEvY2hhbm5lbFJ1bGVzEqsBCg5TZXRTYWZldHlTdG9jaxIqLnJldGFpbC5pbnZlbnRvcnkudjEuU2V0U2FmZXR5U3RvY2tSZXF1ZXN0GisucmV0YWlsLmludmVudG9yeS52MS5TZXRTYWZldHlTdG9ja1Jlc3BvbnNlIkCC0+STAjo6ASoiNS92MS9sb2NhdGlvbnMve2xvY2F0aW9uX2lkfS9za3VzL3tza3V9OnNldFNhZmV0eVN0b2NrEqcBChFDb21taXRSZXNlcnZhdGlvbhItLnJldGFpbC5pbnZlbnRvcnkudjEuQ29tbWl0UmVzZXJ2YXRpb25SZXF1ZXN0Gi4ucmV0YWlsLmludmVudG9yeS52MS5Db21taXRSZXNlcnZhdGlvblJlc3BvbnNlIjOC0+STAi06ASoiKC92MS9yZXNlcnZhdGlvbnMve3Jlc2VydmF0aW9uX2lkfTpjb21taXRiBnByb3RvMw", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_retail_common_v1_common, file_retail_inventory_v1_inventory]);
 
 /**
  * @generated from message retail.inventory.v1.RecordMovementRequest
@@ -325,6 +325,13 @@ export type ReserveStockRequest = Message<"retail.inventory.v1.ReserveStockReque
    * @generated from field: google.protobuf.Duration ttl = 5;
    */
   ttl?: Duration | undefined;
+
+  /**
+   * The channel's own id ("web", "amazon-us"): its rule says which locations may fulfil.
+   *
+   * @generated from field: string channel_id = 6;
+   */
+  channelId: string;
 };
 
 /**
@@ -483,6 +490,183 @@ export const CommitReservationResponseSchema: GenMessage<CommitReservationRespon
   messageDesc(file_retail_inventory_v1_inventory_service, 19);
 
 /**
+ * @generated from message retail.inventory.v1.UpsertLocationRequest
+ */
+export type UpsertLocationRequest = Message<"retail.inventory.v1.UpsertLocationRequest"> & {
+  /**
+   * @generated from field: retail.inventory.v1.Location location = 1;
+   */
+  location?: Location | undefined;
+};
+
+/**
+ * Describes the message retail.inventory.v1.UpsertLocationRequest.
+ * Use `create(UpsertLocationRequestSchema)` to create a new message.
+ */
+export const UpsertLocationRequestSchema: GenMessage<UpsertLocationRequest> = /*@__PURE__*/
+  messageDesc(file_retail_inventory_v1_inventory_service, 20);
+
+/**
+ * @generated from message retail.inventory.v1.UpsertLocationResponse
+ */
+export type UpsertLocationResponse = Message<"retail.inventory.v1.UpsertLocationResponse"> & {
+  /**
+   * @generated from field: retail.inventory.v1.Location location = 1;
+   */
+  location?: Location | undefined;
+};
+
+/**
+ * Describes the message retail.inventory.v1.UpsertLocationResponse.
+ * Use `create(UpsertLocationResponseSchema)` to create a new message.
+ */
+export const UpsertLocationResponseSchema: GenMessage<UpsertLocationResponse> = /*@__PURE__*/
+  messageDesc(file_retail_inventory_v1_inventory_service, 21);
+
+/**
+ * @generated from message retail.inventory.v1.ListLocationsRequest
+ */
+export type ListLocationsRequest = Message<"retail.inventory.v1.ListLocationsRequest"> & {
+};
+
+/**
+ * Describes the message retail.inventory.v1.ListLocationsRequest.
+ * Use `create(ListLocationsRequestSchema)` to create a new message.
+ */
+export const ListLocationsRequestSchema: GenMessage<ListLocationsRequest> = /*@__PURE__*/
+  messageDesc(file_retail_inventory_v1_inventory_service, 22);
+
+/**
+ * @generated from message retail.inventory.v1.ListLocationsResponse
+ */
+export type ListLocationsResponse = Message<"retail.inventory.v1.ListLocationsResponse"> & {
+  /**
+   * @generated from field: repeated retail.inventory.v1.Location locations = 1;
+   */
+  locations: Location[];
+};
+
+/**
+ * Describes the message retail.inventory.v1.ListLocationsResponse.
+ * Use `create(ListLocationsResponseSchema)` to create a new message.
+ */
+export const ListLocationsResponseSchema: GenMessage<ListLocationsResponse> = /*@__PURE__*/
+  messageDesc(file_retail_inventory_v1_inventory_service, 23);
+
+/**
+ * @generated from message retail.inventory.v1.SetChannelRuleRequest
+ */
+export type SetChannelRuleRequest = Message<"retail.inventory.v1.SetChannelRuleRequest"> & {
+  /**
+   * @generated from field: retail.inventory.v1.ChannelRule rule = 1;
+   */
+  rule?: ChannelRule | undefined;
+};
+
+/**
+ * Describes the message retail.inventory.v1.SetChannelRuleRequest.
+ * Use `create(SetChannelRuleRequestSchema)` to create a new message.
+ */
+export const SetChannelRuleRequestSchema: GenMessage<SetChannelRuleRequest> = /*@__PURE__*/
+  messageDesc(file_retail_inventory_v1_inventory_service, 24);
+
+/**
+ * @generated from message retail.inventory.v1.SetChannelRuleResponse
+ */
+export type SetChannelRuleResponse = Message<"retail.inventory.v1.SetChannelRuleResponse"> & {
+  /**
+   * @generated from field: retail.inventory.v1.ChannelRule rule = 1;
+   */
+  rule?: ChannelRule | undefined;
+};
+
+/**
+ * Describes the message retail.inventory.v1.SetChannelRuleResponse.
+ * Use `create(SetChannelRuleResponseSchema)` to create a new message.
+ */
+export const SetChannelRuleResponseSchema: GenMessage<SetChannelRuleResponse> = /*@__PURE__*/
+  messageDesc(file_retail_inventory_v1_inventory_service, 25);
+
+/**
+ * @generated from message retail.inventory.v1.ListChannelRulesRequest
+ */
+export type ListChannelRulesRequest = Message<"retail.inventory.v1.ListChannelRulesRequest"> & {
+};
+
+/**
+ * Describes the message retail.inventory.v1.ListChannelRulesRequest.
+ * Use `create(ListChannelRulesRequestSchema)` to create a new message.
+ */
+export const ListChannelRulesRequestSchema: GenMessage<ListChannelRulesRequest> = /*@__PURE__*/
+  messageDesc(file_retail_inventory_v1_inventory_service, 26);
+
+/**
+ * @generated from message retail.inventory.v1.ListChannelRulesResponse
+ */
+export type ListChannelRulesResponse = Message<"retail.inventory.v1.ListChannelRulesResponse"> & {
+  /**
+   * @generated from field: repeated retail.inventory.v1.ChannelRule rules = 1;
+   */
+  rules: ChannelRule[];
+};
+
+/**
+ * Describes the message retail.inventory.v1.ListChannelRulesResponse.
+ * Use `create(ListChannelRulesResponseSchema)` to create a new message.
+ */
+export const ListChannelRulesResponseSchema: GenMessage<ListChannelRulesResponse> = /*@__PURE__*/
+  messageDesc(file_retail_inventory_v1_inventory_service, 27);
+
+/**
+ * @generated from message retail.inventory.v1.SetSafetyStockRequest
+ */
+export type SetSafetyStockRequest = Message<"retail.inventory.v1.SetSafetyStockRequest"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string location_id = 2;
+   */
+  locationId: string;
+
+  /**
+   * @generated from field: string sku = 3;
+   */
+  sku: string;
+
+  /**
+   * @generated from field: int64 quantity = 4;
+   */
+  quantity: bigint;
+};
+
+/**
+ * Describes the message retail.inventory.v1.SetSafetyStockRequest.
+ * Use `create(SetSafetyStockRequestSchema)` to create a new message.
+ */
+export const SetSafetyStockRequestSchema: GenMessage<SetSafetyStockRequest> = /*@__PURE__*/
+  messageDesc(file_retail_inventory_v1_inventory_service, 28);
+
+/**
+ * @generated from message retail.inventory.v1.SetSafetyStockResponse
+ */
+export type SetSafetyStockResponse = Message<"retail.inventory.v1.SetSafetyStockResponse"> & {
+  /**
+   * @generated from field: retail.inventory.v1.StockPosition position = 1;
+   */
+  position?: StockPosition | undefined;
+};
+
+/**
+ * Describes the message retail.inventory.v1.SetSafetyStockResponse.
+ * Use `create(SetSafetyStockResponseSchema)` to create a new message.
+ */
+export const SetSafetyStockResponseSchema: GenMessage<SetSafetyStockResponse> = /*@__PURE__*/
+  messageDesc(file_retail_inventory_v1_inventory_service, 29);
+
+/**
  * Stock ledger, reservations and sellable availability by channel.
  *
  * @generated from service retail.inventory.v1.InventoryService
@@ -567,6 +751,56 @@ export const InventoryService: GenService<{
     methodKind: "unary";
     input: typeof ReleaseReservationRequestSchema;
     output: typeof ReleaseReservationResponseSchema;
+  },
+  /**
+   * Registers or updates a location.
+   *
+   * @generated from rpc retail.inventory.v1.InventoryService.UpsertLocation
+   */
+  upsertLocation: {
+    methodKind: "unary";
+    input: typeof UpsertLocationRequestSchema;
+    output: typeof UpsertLocationResponseSchema;
+  },
+  /**
+   * Lists the registered locations.
+   *
+   * @generated from rpc retail.inventory.v1.InventoryService.ListLocations
+   */
+  listLocations: {
+    methodKind: "unary";
+    input: typeof ListLocationsRequestSchema;
+    output: typeof ListLocationsResponseSchema;
+  },
+  /**
+   * Sets a channel's locations, buffer and fulfillment promises.
+   *
+   * @generated from rpc retail.inventory.v1.InventoryService.SetChannelRule
+   */
+  setChannelRule: {
+    methodKind: "unary";
+    input: typeof SetChannelRuleRequestSchema;
+    output: typeof SetChannelRuleResponseSchema;
+  },
+  /**
+   * Lists every channel rule.
+   *
+   * @generated from rpc retail.inventory.v1.InventoryService.ListChannelRules
+   */
+  listChannelRules: {
+    methodKind: "unary";
+    input: typeof ListChannelRulesRequestSchema;
+    output: typeof ListChannelRulesResponseSchema;
+  },
+  /**
+   * Sets the safety stock of an SKU at a location (recorded in the ledger).
+   *
+   * @generated from rpc retail.inventory.v1.InventoryService.SetSafetyStock
+   */
+  setSafetyStock: {
+    methodKind: "unary";
+    input: typeof SetSafetyStockRequestSchema;
+    output: typeof SetSafetyStockResponseSchema;
   },
   /**
    * Commits reserved quantities on pick or shipment (partially for split shipments).
