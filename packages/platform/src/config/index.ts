@@ -15,6 +15,8 @@ export const baseEnvSchema = z.object({
   MONGODB_URL: z.url({ protocol: /^mongodb(\+srv)?$/, error: "must be a mongodb:// or mongodb+srv:// URL" }),
   MONGODB_DATABASE: z.string().min(1).optional(),
   AMQP_URL: z.url({ protocol: /^amqps?$/, error: "must be an amqp:// or amqps:// URL" }),
+  /** The topic exchange of domain events (tests give each file its own). */
+  EVENTS_EXCHANGE: z.string().min(1).default("retail.events"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
 });

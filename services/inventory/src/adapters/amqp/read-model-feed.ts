@@ -1,0 +1,83 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import {
+  ChannelRuleSetSchema,
+  LocationUpsertedSchema,
+  StockMovementRecordedSchema,
+} from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
+import { type AmqpConnectionManager, eventsExchange } from "@retail/platform/amqp";
+import type { Logger } from "@retail/platform/log";
+import type { ConfirmChannel, ConsumeMessage } from "amqplib";
+import type { Histogram } from "prom-client";
+import type { AvailabilityReadModel } from "../../app/availability-read-model.js";
+import type { Catalog } from "../../app/ports.js";
+
+export const readModelBindings = [
+  "inventory.stock_movement_recorded",
+  "inventory.location_upserted",
+  "inventory.channel_rule_set",
+] as const;
+
+/**
+ * Keeps this instance's read model and catalog current from the service's own events, through a
+ * queue of its own (exclusive, gone with the instance: the read model is rebuilt from the ledger at
+ * start, so nothing here needs to survive). Events carry whole positions; older ones are ignored.
+ */
+export async function startReadModelFeed(options: {
+  connection: AmqpConnectionManager;
+  exchange?: string;
+  readModel: AvailabilityReadModel;
+  catalog: Catalog;
+  logger: Logger;
+  lag?: Histogram;
+}): Promise<{ close(): Promise<void> }> {
+  const { readModel, catalog, logger } = options;
+  const exchange = options.exchange ?? eventsExchange;
+  const onMessage = (channel: ConfirmChannel) => (message: ConsumeMessage | null) => {
+    if (!message) return;
+    try {
+      const type = String(message.properties.headers?.["ce-type"] ?? "");
+      if (type === StockMovementRecordedSchema.typeName) {
+        const recorded = fromBinary(StockMovementRecordedSchema, message.content);
+        const p = recorded.position;
+        const version = Number(recorded.metadata?.aggregateVersion ?? p?.ledgerVersion ?? 0);
+        if (p) {
+          readModel.apply({
+            sku: p.sku,
+            locationId: p.locationId,
+            onHand: Number(p.onHand),
+            reserved: Number(p.reserved),
+            inTransit: Number(p.inTransit),
+            damaged: Number(p.damaged),
+            safetyStock: Number(p.safetyStock),
+            version,
+          });
+        }
+        const recordTime = recorded.movement?.recordTime;
+        if (recordTime)
+          options.lag?.observe(Math.max(0, (Date.now() - timestampDate(recordTime).getTime()) / 1000));
+      } else if (type === LocationUpsertedSchema.typeName) {
+        const location = fromBinary(LocationUpsertedSchema, message.content).location;
+        if (location) catalog.putLocation(location);
+      } else if (type === ChannelRuleSetSchema.typeName) {
+        const rule = fromBinary(ChannelRuleSetSchema, message.content).rule;
+        if (rule) catalog.putRule(rule);
+      }
+    } catch (error) {
+      logger.warn({ err: error }, "read model feed skipped an undecodable event");
+    }
+    channel.ack(message);
+  };
+  const wrapper = options.connection.createChannel({
+    name: "inventory-read-model-feed",
+    setup: async (channel: ConfirmChannel) => {
+      await channel.assertExchange(exchange, "topic", { durable: true });
+      const { queue } = await channel.assertQueue("", { exclusive: true, autoDelete: true, durable: false });
+      for (const key of readModelBindings) await channel.bindQueue(queue, exchange, key);
+      await channel.prefetch(256);
+      await channel.consume(queue, onMessage(channel), { noAck: false });
+    },
+  });
+  await wrapper.waitForConnect();
+  return { close: () => wrapper.close() };
+}

@@ -1,0 +1,147 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import { StockMovementRecordedSchema } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
+import type { StockMovement, StockPosition } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import {
+  commitToStoredEvents,
+  isDuplicateKey,
+  type StoredEvent,
+  type StreamStore,
+} from "@retail/platform/store";
+import type { Db } from "mongodb";
+import type { StockLedger } from "../../app/ports.js";
+import { emptyPosition, evolve, type Movement, type PositionState } from "../../domain/stock-position.js";
+
+const movementType = StockMovementRecordedSchema.typeName;
+const streamPrefix = "stock:";
+
+export function stockStreamId(sku: string, locationId: string): string {
+  return `${streamPrefix}${sku}@${locationId}`;
+}
+
+function toMovement(m: StockMovement): Movement {
+  return {
+    movementId: m.movementId,
+    type: m.type,
+    sku: m.sku,
+    locationId: m.locationId,
+    quantity: Number(m.quantity),
+    counterpartLocationId: m.counterpartLocationId,
+    reservationId: m.reservationId,
+    lineId: m.lineId,
+    reason: m.reason,
+  };
+}
+
+/** The position an event reports (holds are not on the wire; callers of this only need the figures). */
+function fromPosition(p: StockPosition, version: number): PositionState {
+  return {
+    sku: p.sku,
+    locationId: p.locationId,
+    onHand: Number(p.onHand),
+    reserved: Number(p.reserved),
+    inTransit: Number(p.inTransit),
+    damaged: Number(p.damaged),
+    safetyStock: Number(p.safetyStock),
+    holds: {},
+    version,
+  };
+}
+
+function positionReported(events: readonly StoredEvent[]): PositionState | undefined {
+  const recorded = events.find((e) => e.type === movementType);
+  if (!recorded) return undefined;
+  const decoded = fromBinary(StockMovementRecordedSchema, recorded.data);
+  return decoded.position ? fromPosition(decoded.position, recorded.version) : undefined;
+}
+
+function fold(state: PositionState, events: readonly StoredEvent[]): PositionState {
+  let folded = state;
+  for (const e of events) {
+    const movement =
+      e.type === movementType ? fromBinary(StockMovementRecordedSchema, e.data).movement : undefined;
+    folded = movement ? evolve(folded, toMovement(movement), e.version) : { ...folded, version: e.version };
+  }
+  return folded;
+}
+
+type PositionDocument = PositionState & { _id: string; updatedAt: Date };
+
+/**
+ * The stock ledger on the platform stream store: one stream per SKU and location, and a `positions`
+ * collection holding each position's latest state (a snapshot: loads read it plus the ledger tail
+ * after it, so a stale or missing snapshot costs time, never correctness).
+ */
+export function createStockLedger(
+  db: Db,
+  store: StreamStore,
+): StockLedger & { ensureIndexes(): Promise<void> } {
+  const positions = db.collection<PositionDocument>("positions");
+
+  async function saveSnapshot(state: PositionState): Promise<void> {
+    const _id = stockStreamId(state.sku, state.locationId);
+    try {
+      await positions.replaceOne(
+        { _id, version: { $lt: state.version } },
+        { ...state, updatedAt: new Date() },
+        { upsert: true },
+      );
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error; // a newer snapshot is there already
+    }
+  }
+
+  return {
+    async ensureIndexes() {
+      await positions.createIndex({ sku: 1 }, { name: "by_sku" });
+    },
+
+    async load(sku, locationId) {
+      const streamId = stockStreamId(sku, locationId);
+      const snapshot = await positions.findOne({ _id: streamId });
+      const base: PositionState = snapshot
+        ? {
+            sku,
+            locationId,
+            onHand: snapshot.onHand,
+            reserved: snapshot.reserved,
+            inTransit: snapshot.inTransit,
+            damaged: snapshot.damaged,
+            safetyStock: snapshot.safetyStock,
+            holds: snapshot.holds,
+            version: snapshot.version,
+          }
+        : emptyPosition(sku, locationId);
+      return fold(base, await store.read(streamId, base.version));
+    },
+
+    async append({ before, after, events, request }) {
+      const streamId = stockStreamId(before.sku, before.locationId);
+      const result = await store.append(streamId, before.version, events, { request });
+      if (result.replayed) return { replayed: true, position: positionReported(result.events) ?? after };
+      const stored = { ...after, version: result.version };
+      await saveSnapshot(stored);
+      return { replayed: false, position: stored };
+    },
+
+    async findApplied(request) {
+      const earlier = await store.findRequest(request);
+      return earlier ? positionReported(earlier.events) : undefined;
+    },
+
+    async rebuildAll() {
+      const byStream = new Map<string, StoredEvent[]>();
+      const cursor = store.commits
+        .find({ streamId: { $regex: `^${streamPrefix}` } })
+        .sort({ streamId: 1, version: 1 });
+      for await (const commit of cursor) {
+        const list = byStream.get(commit.streamId) ?? [];
+        list.push(...commitToStoredEvents(commit));
+        byStream.set(commit.streamId, list);
+      }
+      return [...byStream.entries()].map(([streamId, events]) => {
+        const [sku = "", locationId = ""] = streamId.slice(streamPrefix.length).split("@");
+        return fold(emptyPosition(sku, locationId), events);
+      });
+    },
+  };
+}

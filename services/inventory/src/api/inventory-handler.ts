@@ -1,0 +1,286 @@
+import { create } from "@bufbuild/protobuf";
+import { type Duration, durationMs } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
+import {
+  AvailabilitySchema,
+  LocationType,
+  MovementType,
+  type StockMovement,
+} from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import {
+  type GetAvailabilityRequest,
+  type InventoryService,
+  MovementResultSchema,
+} from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
+import { toStockPosition } from "../app/apply-movement.js";
+import type { AvailabilityFigure } from "../app/availability-read-model.js";
+import { changeReservation, type ReservationChangeKind } from "../app/change-reservation.js";
+import { getAvailability } from "../app/get-availability.js";
+import { type CatalogDeps, setChannelRule, upsertLocation } from "../app/manage-catalog.js";
+import { recordMovement } from "../app/record-movement.js";
+import { type ReservationDeps, reserveStock, toReservation } from "../app/reserve-stock.js";
+import { UnknownReservation } from "../domain/errors.js";
+import type { Movement } from "../domain/stock-position.js";
+import { mapInventoryError } from "./error-codes.js";
+import { checkLocation, checkMovementType, checkQuantity, checkSku, Violations } from "./validation.js";
+
+export type InventoryDeps = ReservationDeps & CatalogDeps;
+
+const defaultTtlMs = 15 * 60_000;
+const maxTtlMs = 7 * 24 * 3600_000;
+
+function toMovement(
+  deps: InventoryDeps,
+  v: Violations,
+  field: string,
+  m: StockMovement | undefined,
+): Movement {
+  if (!m) {
+    v.add(field, "is required");
+    return {} as Movement;
+  }
+  v.require(`${field}.movement_id`, m.movementId);
+  checkMovementType(v, `${field}.type`, m.type);
+  checkSku(v, `${field}.sku`, m.sku);
+  checkLocation(v, `${field}.location_id`, m.locationId, deps.catalog);
+  const levels = m.type === MovementType.CYCLE_COUNT || m.type === MovementType.SAFETY_STOCK_SET;
+  const quantity = checkQuantity(v, `${field}.quantity`, m.quantity, levels);
+  const transfer = m.type === MovementType.TRANSFER_OUT || m.type === MovementType.TRANSFER_IN;
+  if (transfer) {
+    checkLocation(v, `${field}.counterpart_location_id`, m.counterpartLocationId, deps.catalog);
+    if (m.counterpartLocationId === m.locationId)
+      v.add(`${field}.counterpart_location_id`, "must differ from location_id");
+  }
+  return {
+    movementId: m.movementId,
+    type: m.type,
+    sku: m.sku,
+    locationId: m.locationId,
+    quantity,
+    counterpartLocationId: transfer ? m.counterpartLocationId : "",
+    reservationId: "",
+    lineId: "",
+    reason: m.reason,
+  };
+}
+
+function toAvailability(figures: readonly AvailabilityFigure[], channel: number) {
+  return figures.map((f) =>
+    create(AvailabilitySchema, {
+      sku: f.sku,
+      locationId: f.locationId,
+      channelId: f.channelId,
+      channel: f.channelId ? channel : 0,
+      available: BigInt(f.available),
+      ledgerVersion: BigInt(f.ledgerVersion),
+    }),
+  );
+}
+
+function availabilityFor(deps: InventoryDeps, request: GetAvailabilityRequest, field: string, v: Violations) {
+  checkSku(v, `${field}sku`, request.sku);
+  if (request.locationId) checkLocation(v, `${field}location_id`, request.locationId, deps.catalog);
+  const rule = request.channelId ? deps.catalog.rule(request.channelId) : undefined;
+  if (request.channelId && !rule) v.add(`${field}channel_id`, `unknown channel ${request.channelId}`);
+  return () => toAvailability(getAvailability(deps, request), rule?.channel ?? 0);
+}
+
+function ttlOf(v: Violations, ttl: Duration | undefined): number {
+  if (!ttl) return defaultTtlMs;
+  const ms = durationMs(ttl);
+  if (ms <= 0 || ms > maxTtlMs) v.add("ttl", "must be more than zero and at most 7 days");
+  return ms;
+}
+
+/** InventoryService over Connect: request in, validated command, use case, response out. */
+export function createInventoryHandler(deps: InventoryDeps): Partial<ServiceImpl<typeof InventoryService>> {
+  const change = async (
+    kind: ReservationChangeKind,
+    r: {
+      requestId: string;
+      reservationId: string;
+      lines: Array<{ lineId: string; quantity: bigint }>;
+      reason?: string;
+    },
+  ) => {
+    const v = new Violations();
+    v.require("request_id", r.requestId);
+    v.require("reservation_id", r.reservationId);
+    const lines = r.lines.map((l, i) => {
+      v.require(`lines[${i}].line_id`, l.lineId);
+      return { lineId: l.lineId, quantity: checkQuantity(v, `lines[${i}].quantity`, l.quantity) };
+    });
+    v.throwIfAny();
+    const state = await changeReservation(deps, {
+      kind,
+      requestId: r.requestId,
+      reservationId: r.reservationId,
+      lines,
+      reason: r.reason ?? "",
+    });
+    return { reservation: toReservation(state) };
+  };
+
+  return {
+    async recordMovement(request) {
+      const v = new Violations();
+      const movement = toMovement(deps, v, "movement", request.movement);
+      v.throwIfAny();
+      const result = await recordMovement(deps, movement);
+      return { position: toStockPosition(result.position), applied: result.applied };
+    },
+
+    async batchRecordMovements(request) {
+      const v = new Violations();
+      if (request.movements.length === 0) v.add("movements", "is required");
+      if (request.movements.length > 1000) v.add("movements", "at most 1000 per batch");
+      const movements = request.movements.map((m, i) => toMovement(deps, v, `movements[${i}]`, m));
+      v.throwIfAny();
+      const results = [];
+      for (const movement of movements) {
+        try {
+          const { applied } = await recordMovement(deps, movement);
+          results.push(create(MovementResultSchema, { movementId: movement.movementId, applied }));
+        } catch (error) {
+          // A movement the rules refuse fails alone; anything unexpected fails the batch.
+          const mapped = mapInventoryError(error);
+          if (!mapped) throw error;
+          results.push(
+            create(MovementResultSchema, {
+              movementId: movement.movementId,
+              applied: false,
+              errorReason: mapped.findDetails(ErrorInfoSchema)[0]?.reason ?? "",
+              errorMessage: mapped.rawMessage,
+            }),
+          );
+        }
+      }
+      return { results };
+    },
+
+    async getStockPosition(request) {
+      const v = new Violations();
+      checkSku(v, "sku", request.sku);
+      checkLocation(v, "location_id", request.locationId, deps.catalog);
+      v.throwIfAny();
+      return { position: toStockPosition(await deps.ledger.load(request.sku, request.locationId)) };
+    },
+
+    getAvailability(request) {
+      const v = new Violations();
+      const answer = availabilityFor(deps, request, "", v);
+      v.throwIfAny();
+      return { availability: answer() };
+    },
+
+    batchGetAvailability(request) {
+      const v = new Violations();
+      if (request.requests.length === 0) v.add("requests", "is required");
+      if (request.requests.length > 1000) v.add("requests", "at most 1000 per batch");
+      const answers = request.requests.map((r, i) => availabilityFor(deps, r, `requests[${i}].`, v));
+      v.throwIfAny();
+      return { availability: answers.flatMap((answer) => answer()) };
+    },
+
+    async reserveStock(request) {
+      const v = new Violations();
+      v.require("request_id", request.requestId);
+      v.require("order_id", request.orderId);
+      v.require("lines", request.lines);
+      const seen = new Set<string>();
+      const lines = request.lines.map((l, i) => {
+        if (v.require(`lines[${i}].line_id`, l.lineId) && seen.has(l.lineId))
+          v.add(`lines[${i}].line_id`, "must be unique");
+        seen.add(l.lineId);
+        checkSku(v, `lines[${i}].sku`, l.sku);
+        if (l.locationId) checkLocation(v, `lines[${i}].location_id`, l.locationId, deps.catalog);
+        return {
+          lineId: l.lineId,
+          sku: l.sku,
+          locationId: l.locationId,
+          quantity: checkQuantity(v, `lines[${i}].quantity`, l.quantity),
+        };
+      });
+      if (request.channelId && !deps.catalog.rule(request.channelId))
+        v.add("channel_id", `unknown channel ${request.channelId}`);
+      const ttlMs = ttlOf(v, request.ttl);
+      v.throwIfAny();
+      const state = await reserveStock(deps, {
+        requestId: request.requestId,
+        orderId: request.orderId,
+        lines,
+        channel: request.channel,
+        channelId: request.channelId,
+        ttlMs,
+      });
+      return { reservation: toReservation(state) };
+    },
+
+    async getReservation(request) {
+      const v = new Violations();
+      v.require("reservation_id", request.reservationId);
+      v.throwIfAny();
+      const state = await deps.reservations.load(request.reservationId);
+      if (!state) throw new UnknownReservation(request.reservationId);
+      return { reservation: toReservation(state) };
+    },
+
+    releaseReservation: (request) => change("release", request),
+    commitReservation: (request) => change("commit", request),
+
+    async upsertLocation(request) {
+      const v = new Violations();
+      const location = request.location;
+      if (v.require("location", location) && location) {
+        if (
+          v.require("location.location_id", location.locationId) &&
+          !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/.test(location.locationId)
+        ) {
+          v.add("location.location_id", "must be 1-64 letters, digits, '.', '_', '-' or '/'");
+        }
+        if (location.type === LocationType.UNSPECIFIED) v.add("location.type", "is required");
+      }
+      v.throwIfAny();
+      return { location: await upsertLocation(deps, location as NonNullable<typeof location>) };
+    },
+
+    listLocations: () => ({ locations: deps.catalog.locations() }),
+
+    async setChannelRule(request) {
+      const v = new Violations();
+      const rule = request.rule;
+      if (v.require("rule", rule) && rule) {
+        v.require("rule.channel_id", rule.channelId);
+        if (rule.channel === 0) v.add("rule.channel", "is required");
+        v.require("rule.location_ids", rule.locationIds);
+        checkQuantity(v, "rule.buffer_units", rule.bufferUnits, true);
+      }
+      v.throwIfAny();
+      return { rule: await setChannelRule(deps, rule as NonNullable<typeof rule>) };
+    },
+
+    listChannelRules: () => ({ rules: deps.catalog.rules() }),
+
+    async setSafetyStock(request) {
+      const v = new Violations();
+      v.require("request_id", request.requestId);
+      checkSku(v, "sku", request.sku);
+      checkLocation(v, "location_id", request.locationId, deps.catalog);
+      const quantity = checkQuantity(v, "quantity", request.quantity, true);
+      v.throwIfAny();
+      const { position } = await recordMovement(deps, {
+        movementId: `safety-stock:${request.requestId}`,
+        type: MovementType.SAFETY_STOCK_SET,
+        sku: request.sku,
+        locationId: request.locationId,
+        quantity,
+        counterpartLocationId: "",
+        reservationId: "",
+        lineId: "",
+        reason: "",
+      });
+      return { position: toStockPosition(position) };
+    },
+  };
+}

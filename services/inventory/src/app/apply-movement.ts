@@ -1,0 +1,167 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import {
+  AvailabilityChangedSchema,
+  ReservationShortfallFlaggedSchema,
+  StockMovementRecordedSchema,
+} from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
+import {
+  StockMovementSchema,
+  type StockPosition,
+  StockPositionSchema,
+} from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import {
+  type CommitRequest,
+  ConcurrencyConflict,
+  event,
+  type NewEvent,
+  retryOnConflict,
+} from "@retail/platform/store";
+import { channelAvailable } from "../domain/channels.js";
+import { availableOf, decideMovement, type Movement, type PositionState } from "../domain/stock-position.js";
+import type { AvailabilityReadModel } from "./availability-read-model.js";
+import type { Catalog, Clock, Logger, StockLedger } from "./ports.js";
+
+export interface MovementDeps {
+  readonly ledger: StockLedger;
+  readonly catalog: Catalog;
+  readonly readModel: AvailabilityReadModel;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Serialises writers of one stream inside this instance. */
+  readonly lock: <T>(key: string, work: () => Promise<T>) => Promise<T>;
+}
+
+export function toStockPosition(state: PositionState, updateTime?: Date): StockPosition {
+  return create(StockPositionSchema, {
+    sku: state.sku,
+    locationId: state.locationId,
+    onHand: BigInt(state.onHand),
+    reserved: BigInt(state.reserved),
+    inTransit: BigInt(state.inTransit),
+    damaged: BigInt(state.damaged),
+    safetyStock: BigInt(state.safetyStock),
+    available: BigInt(availableOf(state)),
+    ledgerVersion: BigInt(state.version),
+    ...(updateTime ? { updateTime: timestampFromDate(updateTime) } : {}),
+  });
+}
+
+function availabilityEvents(before: PositionState, after: PositionState, catalog: Catalog): NewEvent[] {
+  const figures = [
+    { channelId: "", channel: Channel.UNSPECIFIED, was: availableOf(before), now: availableOf(after) },
+  ];
+  for (const rule of catalog.rulesFeeding(after.locationId)) {
+    figures.push({
+      channelId: rule.channelId,
+      channel: rule.channel,
+      was: channelAvailable(rule, availableOf(before)),
+      now: channelAvailable(rule, availableOf(after)),
+    });
+  }
+  return figures
+    .filter((f) => f.was !== f.now)
+    .map((f) =>
+      event(
+        AvailabilityChangedSchema,
+        create(AvailabilityChangedSchema, {
+          availability: {
+            sku: after.sku,
+            locationId: after.locationId,
+            channel: f.channel,
+            channelId: f.channelId,
+            available: BigInt(f.now),
+            ledgerVersion: BigInt(after.version),
+          },
+          previousAvailable: BigInt(f.was),
+        }),
+      ),
+    );
+}
+
+/**
+ * Applies one movement to the position of `atLocation` (the movement's own location, or the other end
+ * of a transfer): decide on the current ledger state, append the movement with the position after it,
+ * the availability changes per channel and any shortfall it reveals, then update this instance's read
+ * model. A lost race re-reads and decides again; a request applied before returns its first position.
+ */
+export async function applyMovement(
+  deps: MovementDeps,
+  movement: Movement,
+  atLocation: string,
+  request: CommitRequest,
+): Promise<{ position: PositionState; applied: boolean }> {
+  return deps.lock(`${movement.sku}@${atLocation}`, () =>
+    retryOnConflict(
+      async () => {
+        const earlier = await deps.ledger.findApplied(request);
+        if (earlier) return { position: earlier, applied: false };
+        const before = await deps.ledger.load(movement.sku, atLocation);
+        const decision = decideMovement(before, movement);
+        const recordTime = deps.clock.now();
+        const events: NewEvent[] = [
+          event(
+            StockMovementRecordedSchema,
+            create(StockMovementRecordedSchema, {
+              movement: create(StockMovementSchema, {
+                movementId: movement.movementId,
+                type: movement.type,
+                sku: movement.sku,
+                locationId: movement.locationId,
+                quantity: BigInt(movement.quantity),
+                counterpartLocationId: movement.counterpartLocationId,
+                reservationId: movement.reservationId,
+                lineId: movement.lineId,
+                reason: movement.reason,
+                onHandDelta: BigInt(decision.onHandDelta),
+                recordTime: timestampFromDate(recordTime),
+              }),
+              position: toStockPosition(decision.after, recordTime),
+            }),
+          ),
+          ...availabilityEvents(before, decision.after, deps.catalog),
+        ];
+        if (decision.newShortfall) {
+          events.push(
+            event(
+              ReservationShortfallFlaggedSchema,
+              create(ReservationShortfallFlaggedSchema, {
+                sku: movement.sku,
+                locationId: atLocation,
+                shortfall: BigInt(decision.newShortfall.units),
+                reservationIds: [...decision.newShortfall.reservationIds],
+              }),
+            ),
+          );
+        }
+        const result = await deps.ledger.append({ before, after: decision.after, events, request });
+        deps.readModel.apply(result.position);
+        if (!result.replayed && decision.after.onHand < 0) {
+          deps.logger.warn(
+            {
+              sku: movement.sku,
+              locationId: atLocation,
+              onHand: decision.after.onHand,
+              reason: movement.reason,
+            },
+            "on hand below zero by a movement with a stated reason",
+          );
+        }
+        if (!result.replayed && decision.newShortfall) {
+          deps.logger.warn(
+            {
+              sku: movement.sku,
+              locationId: atLocation,
+              ...decision.newShortfall,
+              movementType: movement.type,
+            },
+            "reservations no longer fit in sellable stock; flagged",
+          );
+        }
+        return { position: result.position, applied: !result.replayed };
+      },
+      (error) => error instanceof ConcurrencyConflict,
+    ),
+  );
+}

@@ -1,0 +1,139 @@
+import { create } from "@bufbuild/protobuf";
+import {
+  ReservationCommittedSchema,
+  ReservationExpiredSchema,
+  ReservationReleasedSchema,
+} from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
+import { MovementType, ReservationStatus } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import { ConcurrencyConflict, event, payloadHash, requestKey, retryOnConflict } from "@retail/platform/store";
+import { UnknownReservation } from "../domain/errors.js";
+import { decideLineChange, type LineQuantity, type ReservationState } from "../domain/reservation.js";
+import { holdKey } from "../domain/stock-position.js";
+import { applyMovement } from "./apply-movement.js";
+import { type ReservationDeps, reservationMovement } from "./reserve-stock.js";
+
+export type ReservationChangeKind = "release" | "commit" | "expire";
+
+export interface ChangeReservation {
+  readonly kind: ReservationChangeKind;
+  readonly requestId: string;
+  readonly reservationId: string;
+  /** Empty: everything still held. */
+  readonly lines: readonly LineQuantity[];
+  readonly reason: string;
+}
+
+const movementOf: Record<ReservationChangeKind, MovementType> = {
+  release: MovementType.RESERVATION_RELEASE,
+  commit: MovementType.RESERVATION_COMMIT,
+  expire: MovementType.RESERVATION_RELEASE,
+};
+
+/**
+ * Releases, commits or expires a reservation, wholly or line by line (a cancelled line, a split
+ * shipment): the held quantities are released or committed on each SKU's ledger first, then the
+ * reservation records the change. Each ledger movement is keyed by the request, so a retry after a
+ * crash completes the change without applying any part twice.
+ */
+export async function changeReservation(
+  deps: ReservationDeps,
+  command: ChangeReservation,
+): Promise<ReservationState> {
+  const request = {
+    key: requestKey(`inventory.${command.kind}Reservation`, `${command.reservationId}:${command.requestId}`),
+    payloadHash: payloadHash(JSON.stringify(command)),
+  };
+  return deps.lock(`reservation:${command.reservationId}`, () =>
+    retryOnConflict(
+      async () => {
+        const earlier = await deps.reservations.findApplied(request);
+        const state = await deps.reservations.load(command.reservationId);
+        if (!state) throw new UnknownReservation(command.reservationId);
+        if (earlier) return state;
+        const change = decideLineChange(state, command.lines);
+        // A reservation left pending by a crash holds only what was placed before it: release that.
+        const moves = state.status === ReservationStatus.PENDING ? await heldQuantities(deps, state) : change;
+        for (const { lineId, quantity } of moves) {
+          const line = state.lines.find((l) => l.lineId === lineId);
+          if (!line || quantity === 0) continue;
+          const movement = reservationMovement(
+            state.reservationId,
+            { ...line, quantity },
+            line.locationId,
+            movementOf[command.kind],
+          );
+          await applyMovement(
+            deps,
+            { ...movement, movementId: `${movement.movementId}:${command.requestId}` },
+            line.locationId,
+            { key: `${request.key}:${lineId}`, payloadHash: payloadHash(String(quantity)) },
+          );
+        }
+        const lines = change.map((c) => ({ lineId: c.lineId, quantity: BigInt(c.quantity) }));
+        const base = { reservationId: state.reservationId, orderId: state.orderId };
+        const recorded =
+          command.kind === "commit"
+            ? event(ReservationCommittedSchema, create(ReservationCommittedSchema, { ...base, lines }))
+            : command.kind === "release"
+              ? event(
+                  ReservationReleasedSchema,
+                  create(ReservationReleasedSchema, { ...base, lines, reason: command.reason }),
+                )
+              : event(ReservationExpiredSchema, create(ReservationExpiredSchema, base));
+        const result = await deps.reservations.append(
+          state.reservationId,
+          state.version,
+          [recorded],
+          request,
+        );
+        return result.state;
+      },
+      (error) => error instanceof ConcurrencyConflict,
+    ),
+  );
+}
+
+async function heldQuantities(deps: ReservationDeps, state: ReservationState): Promise<LineQuantity[]> {
+  const held: LineQuantity[] = [];
+  for (const line of state.lines) {
+    const position = await deps.ledger.load(line.sku, line.locationId);
+    held.push({
+      lineId: line.lineId,
+      quantity: position.holds[holdKey(state.reservationId, line.lineId)] ?? 0,
+    });
+  }
+  return held;
+}
+
+/**
+ * Releases what is due: open reservations past their expiry, and reservations left pending by a
+ * crash mid-placement. Every instance runs it; two doing the same one race on its stream and one wins.
+ */
+export async function expireDueReservations(
+  deps: ReservationDeps,
+  options: { pendingGraceMs: number },
+): Promise<number> {
+  const now = deps.clock.now();
+  const due = await deps.reservations.due(now, new Date(now.getTime() - options.pendingGraceMs));
+  let expired = 0;
+  for (const reservationId of due) {
+    try {
+      await changeReservation(deps, {
+        kind: "expire",
+        requestId: "expiry",
+        reservationId,
+        lines: [],
+        reason: "expired",
+      });
+      expired++;
+    } catch (error) {
+      if (error instanceof UnknownReservation) await deps.reservations.forget(reservationId);
+      else
+        deps.logger.warn(
+          { reservationId, err: error },
+          "could not expire reservation; next sweep tries again",
+        );
+    }
+  }
+  return expired;
+}

@@ -1,0 +1,69 @@
+import type { ChannelRule, Location } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import type { Logger } from "@retail/platform/log";
+import type { CommitRequest, NewEvent } from "@retail/platform/store";
+import type { ChannelRuleState } from "../domain/channels.js";
+import type { ReservationState } from "../domain/reservation.js";
+import type { PositionState } from "../domain/stock-position.js";
+
+/** The stock ledger: one stream per SKU and location. */
+export interface StockLedger {
+  /** The position as of its latest ledger entry (an empty one for a new SKU and location). */
+  load(sku: string, locationId: string): Promise<PositionState>;
+  /**
+   * Appends a movement's events at `before.version`; throws ConcurrencyConflict when another writer got
+   * there first. A request applied before returns the position it produced then, replayed = true.
+   */
+  append(input: {
+    before: PositionState;
+    after: PositionState;
+    events: readonly NewEvent[];
+    request: CommitRequest;
+  }): Promise<{ replayed: boolean; position: PositionState }>;
+  /** The position a request produced, when it was applied already. */
+  findApplied(request: CommitRequest): Promise<PositionState | undefined>;
+  /** Every position, folded straight from the ledger (for rebuilds and the ledger-agreement check). */
+  rebuildAll(): Promise<PositionState[]>;
+}
+
+/** Reservations: one stream each, plus a projection of the open ones and their expiry. */
+export interface ReservationStore {
+  load(reservationId: string): Promise<ReservationState | undefined>;
+  /** Appends at the state's version (0 for a new reservation); returns the state after. */
+  append(
+    reservationId: string,
+    expectedVersion: number,
+    events: readonly NewEvent[],
+    request?: CommitRequest,
+  ): Promise<{ replayed: boolean; state: ReservationState }>;
+  /** The reservation a request created or changed, when it was applied already. */
+  findApplied(request: CommitRequest): Promise<string | undefined>;
+  /** Open reservations past their expiry, and pending ones older than `pendingBefore`. */
+  due(now: Date, pendingBefore: Date): Promise<string[]>;
+  /** Drops a projection entry whose reservation never got its first event (a crash in between). */
+  forget(reservationId: string): Promise<void>;
+}
+
+/** Locations and channel rules: the small, slow-changing data every decision reads. */
+export interface CatalogStore {
+  saveLocation(location: Location): Promise<void>;
+  saveChannelRule(rule: ChannelRule): Promise<void>;
+  loadAll(): Promise<{ locations: Location[]; rules: ChannelRule[] }>;
+}
+
+/** What the use cases read about locations and channels (kept in memory, current across instances). */
+export interface Catalog {
+  hasLocation(locationId: string): boolean;
+  locationIds(): string[];
+  locations(): Location[];
+  rule(channelId: string): ChannelRuleState | undefined;
+  rules(): ChannelRule[];
+  rulesFeeding(locationId: string): ChannelRuleState[];
+  putLocation(location: Location): void;
+  putRule(rule: ChannelRule): void;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export type { Logger };

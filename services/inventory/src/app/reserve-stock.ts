@@ -1,0 +1,232 @@
+import { randomUUID } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  ReservationReleasedSchema,
+  ReservationRequestedSchema,
+  StockReservedSchema,
+} from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
+import {
+  MovementType,
+  type Reservation,
+  ReservationSchema,
+  ReservationStatus,
+} from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import { event, payloadHash, requestKey } from "@retail/platform/store";
+import { chooseLocations } from "../domain/channels.js";
+import { InsufficientStock, type Shortage } from "../domain/errors.js";
+import type { ReservationLineState, ReservationState } from "../domain/reservation.js";
+import { applyMovement, type MovementDeps } from "./apply-movement.js";
+import type { ReservationStore } from "./ports.js";
+
+export interface ReserveLine {
+  readonly lineId: string;
+  readonly sku: string;
+  readonly quantity: number;
+  /** Empty: the service chooses. */
+  readonly locationId: string;
+}
+
+export interface ReserveStock {
+  readonly requestId: string;
+  readonly orderId: string;
+  readonly lines: readonly ReserveLine[];
+  readonly channel: number;
+  readonly channelId: string;
+  readonly ttlMs: number;
+}
+
+export interface ReservationDeps extends MovementDeps {
+  readonly reservations: ReservationStore;
+}
+
+/** How many candidate locations a line without a location tries before it counts as short. */
+const maxCandidates = 3;
+/** Rejected reservations keep this marker in their release reason, so a replay can refuse again. */
+const rejectedPrefix = "insufficient stock";
+
+export function toReservation(state: ReservationState): Reservation {
+  return create(ReservationSchema, {
+    reservationId: state.reservationId,
+    orderId: state.orderId,
+    status: state.status,
+    lines: state.lines.map((l) => ({
+      lineId: l.lineId,
+      sku: l.sku,
+      locationId: l.locationId,
+      quantity: BigInt(l.quantity),
+      committedQuantity: BigInt(l.committed),
+      releasedQuantity: BigInt(l.released),
+    })),
+    expireTime: timestampFromDate(state.expireTime),
+    createTime: timestampFromDate(state.createTime),
+    channel: state.channel,
+    releaseReason: state.releaseReason,
+  });
+}
+
+function reservationMessage(
+  id: string,
+  command: ReserveStock,
+  lines: readonly ReservationLineState[],
+  now: Date,
+  status: ReservationStatus,
+): Reservation {
+  return toReservation({
+    reservationId: id,
+    orderId: command.orderId,
+    status,
+    lines,
+    expireTime: new Date(now.getTime() + command.ttlMs),
+    createTime: now,
+    channel: command.channel,
+    releaseReason: "",
+    version: 0,
+  });
+}
+
+/**
+ * Reserves an order's lines: records the reservation as pending (so a crash mid-way is found and
+ * released by the expiry sweep), holds each line on its SKU's ledger (at the location given, else at
+ * one location that can fulfil every line, else the best one per line), then confirms it. If any line
+ * is short, the holds already made are released and the reservation ends released, and the caller
+ * learns every SKU and quantity short. A repeated request id returns the first outcome.
+ */
+export async function reserveStock(deps: ReservationDeps, command: ReserveStock): Promise<ReservationState> {
+  const request = {
+    key: requestKey("inventory.ReserveStock", command.requestId),
+    payloadHash: payloadHash(JSON.stringify(command)),
+  };
+  const earlier = await deps.reservations.findApplied(request);
+  if (earlier) return replay(deps, earlier);
+
+  const candidates = command.channelId
+    ? (deps.catalog.rule(command.channelId)?.locationIds ?? [])
+    : deps.catalog.locationIds();
+  const unplaced = command.lines.filter((l) => !l.locationId);
+  const choices = chooseLocations(unplaced, candidates, (sku, loc) => deps.readModel.available(sku, loc));
+  const plan = command.lines.map((line) =>
+    line.locationId
+      ? { line, locationIds: [line.locationId] }
+      : { line, locationIds: (choices[unplaced.indexOf(line)]?.locationIds ?? []).slice(0, maxCandidates) },
+  );
+
+  const id = randomUUID();
+  const now = deps.clock.now();
+  const planned = plan.map(({ line, locationIds }) => ({
+    lineId: line.lineId,
+    sku: line.sku,
+    locationId: locationIds[0] ?? "",
+    quantity: line.quantity,
+    committed: 0,
+    released: 0,
+  }));
+  const requested = reservationMessage(id, command, planned, now, ReservationStatus.PENDING);
+  await deps.reservations.append(
+    id,
+    0,
+    [event(ReservationRequestedSchema, create(ReservationRequestedSchema, { reservation: requested }))],
+    request,
+  );
+
+  const held: ReservationLineState[] = [];
+  const shortages: Shortage[] = [];
+  for (const { line, locationIds } of plan) {
+    let placed = false;
+    let best = 0;
+    for (const locationId of locationIds) {
+      try {
+        await applyMovement(
+          deps,
+          reservationMovement(id, line, locationId, MovementType.RESERVATION),
+          locationId,
+          {
+            key: `inventory.hold:${id}:${line.lineId}`,
+            payloadHash: payloadHash(`${locationId}:${line.quantity}`),
+          },
+        );
+        held.push({
+          lineId: line.lineId,
+          sku: line.sku,
+          quantity: line.quantity,
+          committed: 0,
+          released: 0,
+          locationId,
+        });
+        placed = true;
+        break;
+      } catch (error) {
+        if (!(error instanceof InsufficientStock)) throw error;
+        best = Math.max(best, ...error.shortages.map((s) => s.available));
+      }
+    }
+    if (!placed)
+      shortages.push({
+        sku: line.sku,
+        locationId: line.locationId,
+        requested: line.quantity,
+        available: best,
+      });
+  }
+
+  if (shortages.length > 0) {
+    for (const line of held) {
+      await applyMovement(
+        deps,
+        reservationMovement(id, line, line.locationId, MovementType.RESERVATION_RELEASE),
+        line.locationId,
+        {
+          key: `inventory.unhold:${id}:${line.lineId}`,
+          payloadHash: payloadHash(String(line.quantity)),
+        },
+      );
+    }
+    const reason = new InsufficientStock(shortages).message;
+    await deps.reservations.append(id, 1, [
+      event(
+        ReservationReleasedSchema,
+        create(ReservationReleasedSchema, {
+          reservationId: id,
+          orderId: command.orderId,
+          lines: planned.map((l) => ({ lineId: l.lineId, quantity: BigInt(l.quantity) })),
+          reason,
+        }),
+      ),
+    ]);
+    throw new InsufficientStock(shortages);
+  }
+  const reserved = reservationMessage(id, command, held, now, ReservationStatus.ACTIVE);
+  const { state } = await deps.reservations.append(id, 1, [
+    event(StockReservedSchema, create(StockReservedSchema, { reservation: reserved })),
+  ]);
+  return state;
+}
+
+/** The ledger movement that holds, releases or commits a reservation line's quantity. */
+export function reservationMovement(
+  reservationId: string,
+  line: { lineId: string; sku: string; quantity: number },
+  locationId: string,
+  type: MovementType,
+) {
+  return {
+    movementId: `${reservationId}:${line.lineId}:${MovementType[type]}`,
+    type,
+    sku: line.sku,
+    locationId,
+    quantity: line.quantity,
+    counterpartLocationId: "",
+    reservationId,
+    lineId: line.lineId,
+    reason: "",
+  };
+}
+
+async function replay(deps: ReservationDeps, reservationId: string): Promise<ReservationState> {
+  const state = await deps.reservations.load(reservationId);
+  if (!state) throw new Error(`reservation ${reservationId} has a request record but no stream`);
+  if (state.status === ReservationStatus.RELEASED && state.releaseReason.startsWith(rejectedPrefix)) {
+    throw new InsufficientStock([], state.releaseReason);
+  }
+  return state;
+}

@@ -1,0 +1,109 @@
+import { randomUUID } from "node:crypto";
+import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
+import { connectAmqp, createEventPublisher } from "@retail/platform/amqp";
+import type { Logger } from "@retail/platform/log";
+import { createMetrics, startMetricsServer } from "@retail/platform/metrics";
+import { createRpcServer, createShutdown, serve } from "@retail/platform/server";
+import { connectMongo, createKeyedLock, createOutboxRelay, createStreamStore } from "@retail/platform/store";
+import { Histogram } from "prom-client";
+import { startReadModelFeed } from "./adapters/amqp/read-model-feed.js";
+import { createCatalogStore } from "./adapters/mongo/catalog-store.js";
+import { createReservationStore } from "./adapters/mongo/reservation-store.js";
+import { createStockLedger } from "./adapters/mongo/stock-ledger.js";
+import { mapInventoryError } from "./api/error-codes.js";
+import { createInventoryHandler, type InventoryDeps } from "./api/inventory-handler.js";
+import { AvailabilityReadModel } from "./app/availability-read-model.js";
+import { createCatalog } from "./app/catalog.js";
+import { expireDueReservations } from "./app/change-reservation.js";
+import type { InventoryConfig } from "./config.js";
+
+export interface RunningInventory {
+  readonly port: number;
+  readonly metricsPort: number;
+  readonly deps: InventoryDeps;
+  /** Stops serving and background work, flushes the outbox, closes connections. */
+  stop(): Promise<boolean>;
+}
+
+/**
+ * The only place that knows every concrete class: connects MongoDB and RabbitMQ, builds the ledger,
+ * the catalog and the read model (rebuilt from the ledger, then kept current by events), and starts
+ * the RPC server, the outbox relay and the reservation expiry sweep.
+ */
+export async function composeInventory(config: InventoryConfig, logger: Logger): Promise<RunningInventory> {
+  const metrics = createMetrics("inventory");
+  const readModelLag = new Histogram({
+    name: "inventory_read_model_lag_seconds",
+    help: "Time from a movement being recorded to this instance's read model applying it",
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [metrics.registry],
+  });
+  const mongo = await connectMongo(config.MONGODB_URL, config.MONGODB_DATABASE ?? "inventory");
+  const store = createStreamStore(mongo.db);
+  const ledger = createStockLedger(mongo.db, store);
+  const reservations = createReservationStore(mongo.db, store);
+  await Promise.all([store.ensureIndexes(), ledger.ensureIndexes(), reservations.ensureIndexes()]);
+
+  const catalog = createCatalog();
+  const catalogStore = createCatalogStore(store);
+  const readModel = new AvailabilityReadModel();
+  const amqp = connectAmqp(config.AMQP_URL, { name: `inventory-${randomUUID().slice(0, 8)}`, logger });
+  const feed = await startReadModelFeed({
+    connection: amqp,
+    exchange: config.EVENTS_EXCHANGE,
+    readModel,
+    catalog,
+    logger,
+    lag: readModelLag,
+  });
+  const { locations, rules } = await catalogStore.loadAll();
+  for (const location of locations) catalog.putLocation(location);
+  for (const rule of rules) catalog.putRule(rule);
+  for (const position of await ledger.rebuildAll()) readModel.apply(position);
+  logger.info(
+    { positions: readModel.size, locations: locations.length, rules: rules.length },
+    "read model built",
+  );
+
+  const deps: InventoryDeps = {
+    ledger,
+    reservations,
+    catalog,
+    catalogStore,
+    readModel,
+    clock: { now: () => new Date() },
+    logger,
+    lock: createKeyedLock(),
+  };
+  const publisher = createEventPublisher(amqp, { source: "inventory", exchange: config.EVENTS_EXCHANGE });
+  const relay = createOutboxRelay({ store, publisher, logger, metrics });
+  relay.start();
+  const sweep = setInterval(() => {
+    expireDueReservations(deps, { pendingGraceMs: config.PENDING_RESERVATION_GRACE_MS }).catch(
+      (error: unknown) => logger.warn({ err: error }, "reservation sweep failed"),
+    );
+  }, config.RESERVATION_SWEEP_MS);
+
+  const server = createRpcServer({
+    name: "inventory",
+    port: config.PORT,
+    logger,
+    metrics,
+    mapDomainError: mapInventoryError,
+    services: [serve(InventoryService, createInventoryHandler(deps))],
+  });
+  await server.start();
+  const metricsServer = await startMetricsServer(metrics.registry, config.METRICS_PORT);
+
+  const stop = createShutdown(logger, [
+    { name: "rpc server", run: () => server.stop(config.SHUTDOWN_GRACE_MS) },
+    { name: "reservation sweep", run: async () => clearInterval(sweep) },
+    { name: "read model feed", run: () => feed.close() },
+    { name: "outbox flush", run: () => relay.flush(config.SHUTDOWN_GRACE_MS).finally(() => relay.stop()) },
+    { name: "publisher", run: () => publisher.close() },
+    { name: "amqp", run: () => amqp.close() },
+    { name: "metrics", run: () => metricsServer.close() },
+    { name: "mongodb", run: () => mongo.close() },
+  ]);
+  return { port: server.port, metricsPort: metricsServer.port, deps, stop };
+}
