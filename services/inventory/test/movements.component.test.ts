@@ -1,0 +1,175 @@
+import { Code, type Client, ConnectError } from "@connectrpc/connect";
+import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
+import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import {
+  AvailabilityChangedSchema,
+  StockMovementRecordedSchema,
+} from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
+import { MovementType, type StockMovement } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import type { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
+import { eventually } from "@retail/platform/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningInventory } from "../src/compose.js";
+import { createHarness, type EventCapture, registerLocations } from "./harness.js";
+
+const harness = createHarness("movements");
+let client: Client<typeof InventoryService>;
+let running: RunningInventory;
+let capture: EventCapture;
+let counter = 0;
+
+beforeAll(async () => {
+  ({ client, running } = await harness.start());
+  capture = await harness.capture();
+  await registerLocations(client, ["DC-1", "ST-1", "ST-2"]);
+  await client.setChannelRule({
+    rule: { channelId: "amazon-us", channel: Channel.MARKETPLACE, locationIds: ["DC-1"], bufferUnits: 2n },
+  });
+});
+afterAll(() => harness.stopAll());
+
+function movement(type: MovementType, sku: string, quantity: number, extra: Partial<StockMovement> = {}) {
+  return {
+    movementId: `mv-${++counter}`,
+    type,
+    sku,
+    locationId: "DC-1",
+    quantity: BigInt(quantity),
+    sourceSystem: "wms",
+    ...extra,
+  };
+}
+
+async function record(type: MovementType, sku: string, quantity: number, extra: Partial<StockMovement> = {}) {
+  return client.recordMovement({ movement: movement(type, sku, quantity, extra) });
+}
+
+async function position(sku: string, locationId = "DC-1") {
+  const { position } = await client.getStockPosition({ sku, locationId });
+  return {
+    onHand: Number(position?.onHand),
+    reserved: Number(position?.reserved),
+    inTransit: Number(position?.inTransit),
+    damaged: Number(position?.damaged),
+    safetyStock: Number(position?.safetyStock),
+    available: Number(position?.available),
+  };
+}
+
+describe("stock movements", () => {
+  it("applies every movement type to the ledger and derives every state", async () => {
+    const sku = "MOVE-ALL";
+    await record(MovementType.GOODS_RECEIPT, sku, 100);
+    await record(MovementType.PICK_CONFIRMATION, sku, 5);
+    await record(MovementType.SHIPMENT, sku, 5);
+    await record(MovementType.RETURN_TO_SELLABLE, sku, 2);
+    await record(MovementType.RETURN_TO_DAMAGED, sku, 3);
+    await record(MovementType.DAMAGE, sku, 4);
+    await record(MovementType.WRITE_OFF, sku, 2);
+    await client.setSafetyStock({ requestId: "ss-1", sku, locationId: "DC-1", quantity: 10n });
+    expect(await position(sku)).toEqual({ onHand: 93, reserved: 0, inTransit: 0, damaged: 5, safetyStock: 10, available: 78 });
+
+    await record(MovementType.TRANSFER_OUT, sku, 20, { counterpartLocationId: "ST-1" });
+    expect((await position(sku)).onHand).toBe(73);
+    expect(await position(sku, "ST-1")).toMatchObject({ onHand: 0, inTransit: 20, available: 0 });
+    await record(MovementType.TRANSFER_IN, sku, 20, { locationId: "ST-1", counterpartLocationId: "DC-1" });
+    expect(await position(sku, "ST-1")).toMatchObject({ onHand: 20, inTransit: 0, available: 20 });
+
+    const counted = await record(MovementType.CYCLE_COUNT, sku, 70);
+    expect(Number(counted.position?.onHand)).toBe(70);
+    const recorded = await eventually(() =>
+      capture.of(StockMovementRecordedSchema).find((e) => e.movement?.type === MovementType.CYCLE_COUNT && e.movement.sku === sku),
+    );
+    expect(recorded.movement?.onHandDelta).toBe(-3n);
+    expect(recorded.position?.onHand).toBe(70n);
+    expect(recorded.metadata?.aggregateId).toBe(`stock:${sku}@DC-1`);
+  });
+
+  it("applies a movement id once and refuses it with another payload", async () => {
+    const first = movement(MovementType.GOODS_RECEIPT, "MOVE-IDEM", 10);
+    expect((await client.recordMovement({ movement: first })).applied).toBe(true);
+    const again = await client.recordMovement({ movement: first });
+    expect(again.applied).toBe(false);
+    expect(Number(again.position?.onHand)).toBe(10);
+    const error = await client
+      .recordMovement({ movement: { ...first, quantity: 11n } })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect(error).toMatchObject({ code: Code.InvalidArgument });
+    expect((error as ConnectError).findDetails(ErrorInfoSchema)[0]?.reason).toBe("IDEMPOTENCY_KEY_REUSED");
+    expect((await position("MOVE-IDEM")).onHand).toBe(10);
+  });
+
+  it("refuses bad input with a field violation per rule, and applies nothing", async () => {
+    const error = await client
+      .recordMovement({
+        movement: { movementId: "", type: 99 as MovementType, sku: "bad sku!", locationId: "NOWHERE", quantity: 0n },
+      })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect(error).toMatchObject({ code: Code.InvalidArgument });
+    const fields = (error as ConnectError).findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => v.field);
+    expect(fields).toEqual([
+      "movement.movement_id",
+      "movement.type",
+      "movement.sku",
+      "movement.location_id",
+      "movement.quantity",
+    ]);
+    const reservationByHand = await record(MovementType.RESERVATION, "MOVE-BAD", 1).catch((e: unknown) => ConnectError.from(e));
+    expect(reservationByHand).toMatchObject({ code: Code.InvalidArgument });
+  });
+
+  it("refuses to take stock below zero unless the movement states a reason", async () => {
+    await record(MovementType.GOODS_RECEIPT, "MOVE-NEG", 2);
+    const refused = await record(MovementType.SHIPMENT, "MOVE-NEG", 3).catch((e: unknown) => ConnectError.from(e));
+    expect(refused).toMatchObject({ code: Code.FailedPrecondition });
+    expect((refused as ConnectError).findDetails(ErrorInfoSchema)[0]?.reason).toBe("NEGATIVE_STOCK");
+    const forced = await record(MovementType.SHIPMENT, "MOVE-NEG", 3, { reason: "WMS shipped ahead of the receipt" });
+    expect(Number(forced.position?.onHand)).toBe(-1);
+    expect(Number(forced.position?.available)).toBe(0);
+  });
+
+  it("publishes an availability change per location and per channel the location feeds", async () => {
+    const sku = "MOVE-CHAN";
+    await record(MovementType.GOODS_RECEIPT, sku, 5);
+    const changes = await eventually(() => {
+      const found = capture.of(AvailabilityChangedSchema).filter((e) => e.availability?.sku === sku);
+      return found.length >= 2 ? found : undefined;
+    });
+    const figures = changes.map((c) => [c.availability?.channelId, Number(c.availability?.available), Number(c.previousAvailable)]);
+    expect(figures).toEqual(expect.arrayContaining([["", 5, 0], ["amazon-us", 3, 0]]));
+    const { availability } = await client.getAvailability({ sku, channelId: "amazon-us" });
+    expect(availability.map((a) => [a.locationId, Number(a.available)])).toEqual([
+      ["DC-1", 3],
+      ["", 3],
+    ]);
+  });
+
+  it("records a batch movement by movement, reporting the ones the rules refuse", async () => {
+    const { results } = await client.batchRecordMovements({
+      movements: [
+        movement(MovementType.GOODS_RECEIPT, "MOVE-BATCH", 4),
+        movement(MovementType.SHIPMENT, "MOVE-BATCH", 9),
+        movement(MovementType.SHIPMENT, "MOVE-BATCH", 1),
+      ],
+    });
+    expect(results.map((r) => [r.applied, r.errorReason])).toEqual([
+      [true, ""],
+      [false, "NEGATIVE_STOCK"],
+      [true, ""],
+    ]);
+    expect((await position("MOVE-BATCH")).onHand).toBe(3);
+  });
+
+  it("answers availability from a read model that agrees with the ledger rebuilt from scratch", async () => {
+    await eventually(async () => {
+      const ledger = await running.deps.ledger.rebuildAll();
+      return ledger.every((p) => {
+        const view = running.deps.readModel.get(p.sku, p.locationId);
+        return view?.version === p.version && view.onHand === p.onHand && view.reserved === p.reserved;
+      });
+    });
+    const { availability } = await client.getAvailability({ sku: "MOVE-ALL", locationId: "ST-1" });
+    expect(availability.map((a) => Number(a.available))).toEqual([20]);
+    expect(Number(availability[0]?.ledgerVersion)).toBeGreaterThan(0);
+  });
+});
