@@ -92,7 +92,7 @@ async function startFerretDb(log: (line: string) => void): Promise<string> {
   const backend = onPostgres
     ? [
         "--handler=postgresql",
-        `--postgresql-url=postgres://postgres@127.0.0.1:${postgresPort}/ferretdb?pool_max_conns=40`,
+        `--postgresql-url=postgres://postgres@127.0.0.1:${postgresPort}/ferretdb?pool_max_conns=80`,
       ]
     : ["--handler=sqlite", `--sqlite-url=file:${join(stateDir, "ferretdb-sqlite")}/`];
   if (!onPostgres) mkdirSync(join(stateDir, "ferretdb-sqlite"), { recursive: true });

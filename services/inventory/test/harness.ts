@@ -14,7 +14,9 @@ import { loadInventoryConfig } from "../src/config.js";
 export interface Harness {
   readonly database: string;
   readonly exchange: string;
-  start(env?: Record<string, string>): Promise<{ running: RunningInventory; client: Client<typeof InventoryService> }>;
+  start(
+    env?: Record<string, string>,
+  ): Promise<{ running: RunningInventory; client: Client<typeof InventoryService> }>;
   /** A queue bound to the file's exchange that collects every event published, decoded on demand. */
   capture(bindings?: string[]): Promise<EventCapture>;
   stopAll(): Promise<void>;
@@ -74,7 +76,8 @@ export function createHarness(name: string): Harness {
       );
       const capture: EventCapture = {
         events,
-        of: (schema) => events.filter((e) => e.type === schema.typeName).map((e) => fromBinary(schema, e.data)),
+        of: (schema) =>
+          events.filter((e) => e.type === schema.typeName).map((e) => fromBinary(schema, e.data)),
         close: () => connection.close(),
       };
       cleanups.push(() => connection.close().catch(() => {}));
@@ -96,10 +99,16 @@ export function createHarness(name: string): Harness {
 }
 
 /** Registers the locations a test uses. */
-export async function registerLocations(client: Client<typeof InventoryService>, ids: string[]): Promise<void> {
+export async function registerLocations(
+  client: Client<typeof InventoryService>,
+  ids: string[],
+): Promise<void> {
   for (const locationId of ids) {
     await client.upsertLocation({
-      location: { locationId, type: locationId.startsWith("ST") ? LocationType.STORE : LocationType.DISTRIBUTION_CENTER },
+      location: {
+        locationId,
+        type: locationId.startsWith("ST") ? LocationType.STORE : LocationType.DISTRIBUTION_CENTER,
+      },
     });
   }
 }

@@ -1,4 +1,4 @@
-import { Code, type Client, ConnectError } from "@connectrpc/connect";
+import { type Client, Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import {
@@ -67,7 +67,14 @@ describe("stock movements", () => {
     await record(MovementType.DAMAGE, sku, 4);
     await record(MovementType.WRITE_OFF, sku, 2);
     await client.setSafetyStock({ requestId: "ss-1", sku, locationId: "DC-1", quantity: 10n });
-    expect(await position(sku)).toEqual({ onHand: 93, reserved: 0, inTransit: 0, damaged: 5, safetyStock: 10, available: 78 });
+    expect(await position(sku)).toEqual({
+      onHand: 93,
+      reserved: 0,
+      inTransit: 0,
+      damaged: 5,
+      safetyStock: 10,
+      available: 78,
+    });
 
     await record(MovementType.TRANSFER_OUT, sku, 20, { counterpartLocationId: "ST-1" });
     expect((await position(sku)).onHand).toBe(73);
@@ -78,7 +85,9 @@ describe("stock movements", () => {
     const counted = await record(MovementType.CYCLE_COUNT, sku, 70);
     expect(Number(counted.position?.onHand)).toBe(70);
     const recorded = await eventually(() =>
-      capture.of(StockMovementRecordedSchema).find((e) => e.movement?.type === MovementType.CYCLE_COUNT && e.movement.sku === sku),
+      capture
+        .of(StockMovementRecordedSchema)
+        .find((e) => e.movement?.type === MovementType.CYCLE_COUNT && e.movement.sku === sku),
     );
     expect(recorded.movement?.onHandDelta).toBe(-3n);
     expect(recorded.position?.onHand).toBe(70n);
@@ -102,11 +111,19 @@ describe("stock movements", () => {
   it("refuses bad input with a field violation per rule, and applies nothing", async () => {
     const error = await client
       .recordMovement({
-        movement: { movementId: "", type: 99 as MovementType, sku: "bad sku!", locationId: "NOWHERE", quantity: 0n },
+        movement: {
+          movementId: "",
+          type: 99 as MovementType,
+          sku: "bad sku!",
+          locationId: "NOWHERE",
+          quantity: 0n,
+        },
       })
       .catch((e: unknown) => ConnectError.from(e));
     expect(error).toMatchObject({ code: Code.InvalidArgument });
-    const fields = (error as ConnectError).findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => v.field);
+    const fields = (error as ConnectError)
+      .findDetails(BadRequestSchema)[0]
+      ?.fieldViolations.map((v) => v.field);
     expect(fields).toEqual([
       "movement.movement_id",
       "movement.type",
@@ -114,16 +131,22 @@ describe("stock movements", () => {
       "movement.location_id",
       "movement.quantity",
     ]);
-    const reservationByHand = await record(MovementType.RESERVATION, "MOVE-BAD", 1).catch((e: unknown) => ConnectError.from(e));
+    const reservationByHand = await record(MovementType.RESERVATION, "MOVE-BAD", 1).catch((e: unknown) =>
+      ConnectError.from(e),
+    );
     expect(reservationByHand).toMatchObject({ code: Code.InvalidArgument });
   });
 
   it("refuses to take stock below zero unless the movement states a reason", async () => {
     await record(MovementType.GOODS_RECEIPT, "MOVE-NEG", 2);
-    const refused = await record(MovementType.SHIPMENT, "MOVE-NEG", 3).catch((e: unknown) => ConnectError.from(e));
+    const refused = await record(MovementType.SHIPMENT, "MOVE-NEG", 3).catch((e: unknown) =>
+      ConnectError.from(e),
+    );
     expect(refused).toMatchObject({ code: Code.FailedPrecondition });
     expect((refused as ConnectError).findDetails(ErrorInfoSchema)[0]?.reason).toBe("NEGATIVE_STOCK");
-    const forced = await record(MovementType.SHIPMENT, "MOVE-NEG", 3, { reason: "WMS shipped ahead of the receipt" });
+    const forced = await record(MovementType.SHIPMENT, "MOVE-NEG", 3, {
+      reason: "WMS shipped ahead of the receipt",
+    });
     expect(Number(forced.position?.onHand)).toBe(-1);
     expect(Number(forced.position?.available)).toBe(0);
   });
@@ -135,8 +158,17 @@ describe("stock movements", () => {
       const found = capture.of(AvailabilityChangedSchema).filter((e) => e.availability?.sku === sku);
       return found.length >= 2 ? found : undefined;
     });
-    const figures = changes.map((c) => [c.availability?.channelId, Number(c.availability?.available), Number(c.previousAvailable)]);
-    expect(figures).toEqual(expect.arrayContaining([["", 5, 0], ["amazon-us", 3, 0]]));
+    const figures = changes.map((c) => [
+      c.availability?.channelId,
+      Number(c.availability?.available),
+      Number(c.previousAvailable),
+    ]);
+    expect(figures).toEqual(
+      expect.arrayContaining([
+        ["", 5, 0],
+        ["amazon-us", 3, 0],
+      ]),
+    );
     const { availability } = await client.getAvailability({ sku, channelId: "amazon-us" });
     expect(availability.map((a) => [a.locationId, Number(a.available)])).toEqual([
       ["DC-1", 3],

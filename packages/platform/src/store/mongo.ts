@@ -8,7 +8,13 @@ export async function connectMongo(
   url: string,
   fallbackDatabase: string,
 ): Promise<{ client: MongoClient; db: Db; close: () => Promise<void> }> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000, appName: fallbackDatabase });
+  // A small pool per process: FerretDB serves each operation from a bounded PostgreSQL pool, and more
+  // concurrent operations than that pool can stall it.
+  const client = new MongoClient(url, {
+    serverSelectionTimeoutMS: 10_000,
+    appName: fallbackDatabase,
+    maxPoolSize: 8,
+  });
   await client.connect();
   const path = new URL(url.replace(/^mongodb(\+srv)?:/, "http:")).pathname.replace(/^\//, "");
   const db = client.db(path || fallbackDatabase);

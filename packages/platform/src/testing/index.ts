@@ -27,7 +27,7 @@ export function uniqueName(prefix: string): string {
 export async function createTestDatabase(
   prefix = "test",
 ): Promise<{ client: MongoClient; db: Db; drop: () => Promise<void> }> {
-  const client = new MongoClient(testMongoUrl(), { serverSelectionTimeoutMS: 10_000 });
+  const client = new MongoClient(testMongoUrl(), { serverSelectionTimeoutMS: 10_000, maxPoolSize: 8 });
   await client.connect();
   const db = client.db(uniqueName(prefix));
   return {

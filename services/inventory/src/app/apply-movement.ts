@@ -100,6 +100,22 @@ export async function applyMovement(
         const before = await deps.ledger.load(movement.sku, atLocation);
         const decision = decideMovement(before, movement);
         const recordTime = deps.clock.now();
+        const consequences: NewEvent[] = availabilityEvents(before, decision.after, deps.catalog);
+        if (decision.newShortfall) {
+          consequences.push(
+            event(
+              ReservationShortfallFlaggedSchema,
+              create(ReservationShortfallFlaggedSchema, {
+                sku: movement.sku,
+                locationId: atLocation,
+                shortfall: BigInt(decision.newShortfall.units),
+                reservationIds: [...decision.newShortfall.reservationIds],
+              }),
+            ),
+          );
+        }
+        // The ledger version of a position is its stream's version after the whole commit.
+        const after = { ...decision.after, version: before.version + 1 + consequences.length };
         const events: NewEvent[] = [
           event(
             StockMovementRecordedSchema,
@@ -117,25 +133,12 @@ export async function applyMovement(
                 onHandDelta: BigInt(decision.onHandDelta),
                 recordTime: timestampFromDate(recordTime),
               }),
-              position: toStockPosition(decision.after, recordTime),
+              position: toStockPosition(after, recordTime),
             }),
           ),
-          ...availabilityEvents(before, decision.after, deps.catalog),
+          ...consequences,
         ];
-        if (decision.newShortfall) {
-          events.push(
-            event(
-              ReservationShortfallFlaggedSchema,
-              create(ReservationShortfallFlaggedSchema, {
-                sku: movement.sku,
-                locationId: atLocation,
-                shortfall: BigInt(decision.newShortfall.units),
-                reservationIds: [...decision.newShortfall.reservationIds],
-              }),
-            ),
-          );
-        }
-        const result = await deps.ledger.append({ before, after: decision.after, events, request });
+        const result = await deps.ledger.append({ before, after, events, request });
         deps.readModel.apply(result.position);
         if (!result.replayed && decision.after.onHand < 0) {
           deps.logger.warn(

@@ -9,7 +9,14 @@ describe("channels", () => {
   });
 
   it("prefers one location that can fulfil every line, else the best per line", () => {
-    const stock: Record<string, number> = { "A@DC-1": 5, "B@DC-1": 0, "A@ST-1": 2, "B@ST-1": 2, "A@ST-2": 9, "B@ST-2": 1 };
+    const stock: Record<string, number> = {
+      "A@DC-1": 5,
+      "B@DC-1": 0,
+      "A@ST-1": 2,
+      "B@ST-1": 2,
+      "A@ST-2": 9,
+      "B@ST-2": 1,
+    };
     const availableAt = (sku: string, loc: string) => stock[`${sku}@${loc}`] ?? 0;
     const together = chooseLocations(
       [

@@ -29,7 +29,11 @@ describe("reservation", () => {
   it("commits a split shipment line by line and derives the status", () => {
     const first = applyLineChange(reservation().lines, [{ lineId: "1", quantity: 2 }], "committed");
     expect(statusAfter(first, ReservationStatus.RELEASED)).toBe(ReservationStatus.PARTIALLY_COMMITTED);
-    const rest = applyLineChange(first, decideLineChange({ ...reservation(), lines: first }, []), "committed");
+    const rest = applyLineChange(
+      first,
+      decideLineChange({ ...reservation(), lines: first }, []),
+      "committed",
+    );
     expect(statusAfter(rest, ReservationStatus.RELEASED)).toBe(ReservationStatus.COMMITTED);
   });
 
@@ -41,8 +45,12 @@ describe("reservation", () => {
   });
 
   it("refuses more than a line has left, an unknown line, and a closed reservation", () => {
-    expect(() => decideLineChange(reservation(), [{ lineId: "1", quantity: 4 }])).toThrow(LineQuantityExceeded);
-    expect(() => decideLineChange(reservation(), [{ lineId: "9", quantity: 1 }])).toThrow(LineQuantityExceeded);
+    expect(() => decideLineChange(reservation(), [{ lineId: "1", quantity: 4 }])).toThrow(
+      LineQuantityExceeded,
+    );
+    expect(() => decideLineChange(reservation(), [{ lineId: "9", quantity: 1 }])).toThrow(
+      LineQuantityExceeded,
+    );
     expect(() => decideLineChange(reservation(ReservationStatus.EXPIRED), [])).toThrow(ReservationClosed);
   });
 });

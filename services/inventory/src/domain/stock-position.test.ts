@@ -1,9 +1,18 @@
 import { MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import { describe, expect, it } from "vitest";
 import { HoldExceeded, InsufficientStock, NegativeStock } from "./errors.js";
-import { availableOf, decideMovement, emptyPosition, type Movement, type PositionState } from "./stock-position.js";
+import {
+  availableOf,
+  decideMovement,
+  emptyPosition,
+  type Movement,
+  type PositionState,
+} from "./stock-position.js";
 
-const at = (changes: Partial<PositionState> = {}): PositionState => ({ ...emptyPosition("SKU-1", "DC-1"), ...changes });
+const at = (changes: Partial<PositionState> = {}): PositionState => ({
+  ...emptyPosition("SKU-1", "DC-1"),
+  ...changes,
+});
 const move = (type: MovementType, quantity: number, extra: Partial<Movement> = {}): Movement => ({
   movementId: "m",
   type,
@@ -29,16 +38,27 @@ describe("stock position", () => {
     expect(after(at({ onHand: 10 }), move(MovementType.SHIPMENT, 4)).onHand).toBe(6);
     expect(after(at({ onHand: 10 }), move(MovementType.PICK_CONFIRMATION, 4)).onHand).toBe(6);
     expect(after(at({ onHand: 10 }), move(MovementType.RETURN_TO_SELLABLE, 1)).onHand).toBe(11);
-    expect(after(at({ onHand: 10 }), move(MovementType.RETURN_TO_DAMAGED, 1))).toMatchObject({ onHand: 11, damaged: 1 });
+    expect(after(at({ onHand: 10 }), move(MovementType.RETURN_TO_DAMAGED, 1))).toMatchObject({
+      onHand: 11,
+      damaged: 1,
+    });
     expect(after(at({ onHand: 10 }), move(MovementType.DAMAGE, 3))).toMatchObject({ onHand: 10, damaged: 3 });
-    expect(after(at({ onHand: 10, damaged: 3 }), move(MovementType.WRITE_OFF, 2))).toMatchObject({ onHand: 8, damaged: 1 });
+    expect(after(at({ onHand: 10, damaged: 3 }), move(MovementType.WRITE_OFF, 2))).toMatchObject({
+      onHand: 8,
+      damaged: 1,
+    });
     expect(after(at({ onHand: 10 }), move(MovementType.SAFETY_STOCK_SET, 2)).safetyStock).toBe(2);
-    expect(after(at({ onHand: 10 }), move(MovementType.TRANSFER_OUT, 4, { counterpartLocationId: "ST-1" })).onHand).toBe(6);
+    expect(
+      after(at({ onHand: 10 }), move(MovementType.TRANSFER_OUT, 4, { counterpartLocationId: "ST-1" })).onHand,
+    ).toBe(6);
   });
 
   it("moves in-transit stock at the receiving end of a transfer", () => {
     const store = emptyPosition("SKU-1", "ST-1");
-    const dispatched = decideMovement(store, move(MovementType.TRANSFER_OUT, 4, { counterpartLocationId: "ST-1" })).after;
+    const dispatched = decideMovement(
+      store,
+      move(MovementType.TRANSFER_OUT, 4, { counterpartLocationId: "ST-1" }),
+    ).after;
     expect(dispatched).toMatchObject({ onHand: 0, inTransit: 4 });
     const received = decideMovement(
       dispatched,
@@ -55,7 +75,10 @@ describe("stock position", () => {
 
   it("refuses a reservation larger than the available quantity, with the numbers", () => {
     expect(() =>
-      decideMovement(at({ onHand: 5, safetyStock: 1 }), move(MovementType.RESERVATION, 5, { reservationId: "r", lineId: "1" })),
+      decideMovement(
+        at({ onHand: 5, safetyStock: 1 }),
+        move(MovementType.RESERVATION, 5, { reservationId: "r", lineId: "1" }),
+      ),
     ).toThrow(new InsufficientStock([{ sku: "SKU-1", locationId: "DC-1", requested: 5, available: 4 }]));
   });
 
@@ -67,12 +90,17 @@ describe("stock position", () => {
     expect(committed).toMatchObject({ onHand: 9, reserved: 3, holds: { "r1/1": 3 } });
     const released = decideMovement(committed, move(MovementType.RESERVATION_RELEASE, 3, line)).after;
     expect(released).toMatchObject({ onHand: 9, reserved: 0, holds: {} });
-    expect(() => decideMovement(committed, move(MovementType.RESERVATION_RELEASE, 4, line))).toThrow(HoldExceeded);
+    expect(() => decideMovement(committed, move(MovementType.RESERVATION_RELEASE, 4, line))).toThrow(
+      HoldExceeded,
+    );
   });
 
   it("refuses to take on hand below zero unless the movement states a reason", () => {
     expect(() => decideMovement(at({ onHand: 2 }), move(MovementType.SHIPMENT, 3))).toThrow(NegativeStock);
-    const forced = decideMovement(at({ onHand: 2 }), move(MovementType.SHIPMENT, 3, { reason: "WMS shipped before receipt" }));
+    const forced = decideMovement(
+      at({ onHand: 2 }),
+      move(MovementType.SHIPMENT, 3, { reason: "WMS shipped before receipt" }),
+    );
     expect(forced.after.onHand).toBe(-1);
   });
 

@@ -40,7 +40,6 @@ export async function startReadModelFeed(options: {
       if (type === StockMovementRecordedSchema.typeName) {
         const recorded = fromBinary(StockMovementRecordedSchema, message.content);
         const p = recorded.position;
-        const version = Number(recorded.metadata?.aggregateVersion ?? p?.ledgerVersion ?? 0);
         if (p) {
           readModel.apply({
             sku: p.sku,
@@ -50,7 +49,7 @@ export async function startReadModelFeed(options: {
             inTransit: Number(p.inTransit),
             damaged: Number(p.damaged),
             safetyStock: Number(p.safetyStock),
-            version,
+            version: Number(p.ledgerVersion),
           });
         }
         const recordTime = recorded.movement?.recordTime;

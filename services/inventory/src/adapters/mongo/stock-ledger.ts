@@ -51,7 +51,9 @@ function positionReported(events: readonly StoredEvent[]): PositionState | undef
   const recorded = events.find((e) => e.type === movementType);
   if (!recorded) return undefined;
   const decoded = fromBinary(StockMovementRecordedSchema, recorded.data);
-  return decoded.position ? fromPosition(decoded.position, recorded.version) : undefined;
+  return decoded.position
+    ? fromPosition(decoded.position, Number(decoded.position.ledgerVersion))
+    : undefined;
 }
 
 function fold(state: PositionState, events: readonly StoredEvent[]): PositionState {
@@ -118,9 +120,8 @@ export function createStockLedger(
       const streamId = stockStreamId(before.sku, before.locationId);
       const result = await store.append(streamId, before.version, events, { request });
       if (result.replayed) return { replayed: true, position: positionReported(result.events) ?? after };
-      const stored = { ...after, version: result.version };
-      await saveSnapshot(stored);
-      return { replayed: false, position: stored };
+      await saveSnapshot(after);
+      return { replayed: false, position: after };
     },
 
     async findApplied(request) {

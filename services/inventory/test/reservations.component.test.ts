@@ -1,0 +1,239 @@
+import { type Client, Code, ConnectError } from "@connectrpc/connect";
+import { ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
+import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import {
+  ReservationExpiredSchema,
+  ReservationShortfallFlaggedSchema,
+  StockReservedSchema,
+} from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
+import { MovementType, ReservationStatus } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import type { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
+import { eventually } from "@retail/platform/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHarness, type EventCapture, registerLocations } from "./harness.js";
+
+const harness = createHarness("reservations");
+let client: Client<typeof InventoryService>;
+let capture: EventCapture;
+let counter = 0;
+
+beforeAll(async () => {
+  ({ client } = await harness.start());
+  capture = await harness.capture();
+  await registerLocations(client, ["DC-1", "ST-1", "ST-2"]);
+  await client.setChannelRule({
+    rule: { channelId: "web", channel: Channel.WEB, locationIds: ["DC-1", "ST-1", "ST-2"] },
+  });
+});
+afterAll(() => harness.stopAll());
+
+async function receive(sku: string, locationId: string, quantity: number) {
+  await client.recordMovement({
+    movement: {
+      movementId: `rcv-${++counter}`,
+      type: MovementType.GOODS_RECEIPT,
+      sku,
+      locationId,
+      quantity: BigInt(quantity),
+    },
+  });
+}
+
+async function stock(sku: string, locationId = "DC-1") {
+  const { position } = await client.getStockPosition({ sku, locationId });
+  return {
+    onHand: Number(position?.onHand),
+    reserved: Number(position?.reserved),
+    available: Number(position?.available),
+  };
+}
+
+function reserve(
+  lines: Array<{ lineId: string; sku: string; quantity: number; locationId?: string }>,
+  extra = {},
+) {
+  return client.reserveStock({
+    requestId: `req-${++counter}`,
+    orderId: `order-${counter}`,
+    lines: lines.map((l) => ({ ...l, quantity: BigInt(l.quantity), locationId: l.locationId ?? "" })),
+    ...extra,
+  });
+}
+
+describe("reservations", () => {
+  it("reserves at a given location, commits a split shipment in two parts, and reports each state", async () => {
+    await receive("RES-SPLIT", "DC-1", 10);
+    const { reservation } = await reserve([
+      { lineId: "1", sku: "RES-SPLIT", quantity: 6, locationId: "DC-1" },
+    ]);
+    expect(reservation?.status).toBe(ReservationStatus.ACTIVE);
+    expect(await stock("RES-SPLIT")).toEqual({ onHand: 10, reserved: 6, available: 4 });
+    const id = reservation?.reservationId ?? "";
+
+    const first = await client.commitReservation({
+      requestId: "ship-1",
+      reservationId: id,
+      lines: [{ lineId: "1", quantity: 4n }],
+    });
+    expect(first.reservation?.status).toBe(ReservationStatus.PARTIALLY_COMMITTED);
+    expect(await stock("RES-SPLIT")).toEqual({ onHand: 6, reserved: 2, available: 4 });
+    const again = await client.commitReservation({
+      requestId: "ship-1",
+      reservationId: id,
+      lines: [{ lineId: "1", quantity: 4n }],
+    });
+    expect(again.reservation?.lines[0]?.committedQuantity).toBe(4n);
+
+    const second = await client.commitReservation({ requestId: "ship-2", reservationId: id, lines: [] });
+    expect(second.reservation?.status).toBe(ReservationStatus.COMMITTED);
+    expect(await stock("RES-SPLIT")).toEqual({ onHand: 4, reserved: 0, available: 4 });
+    const published = await eventually(() =>
+      capture.of(StockReservedSchema).find((e) => e.reservation?.reservationId === id),
+    );
+    expect(published.reservation?.lines[0]?.quantity).toBe(6n);
+  });
+
+  it("releases a cancelled line and keeps the rest", async () => {
+    await receive("RES-A", "DC-1", 5);
+    await receive("RES-B", "DC-1", 5);
+    const { reservation } = await reserve([
+      { lineId: "1", sku: "RES-A", quantity: 2, locationId: "DC-1" },
+      { lineId: "2", sku: "RES-B", quantity: 3, locationId: "DC-1" },
+    ]);
+    const id = reservation?.reservationId ?? "";
+    const after = await client.releaseReservation({
+      requestId: "cancel-2",
+      reservationId: id,
+      lines: [{ lineId: "2", quantity: 3n }],
+      reason: "line cancelled",
+    });
+    expect(after.reservation?.status).toBe(ReservationStatus.ACTIVE);
+    expect(await stock("RES-A")).toMatchObject({ reserved: 2 });
+    expect(await stock("RES-B")).toMatchObject({ reserved: 0, available: 5 });
+    const tooMuch = await client
+      .releaseReservation({
+        requestId: "cancel-x",
+        reservationId: id,
+        lines: [{ lineId: "1", quantity: 3n }],
+      })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect(tooMuch).toMatchObject({ code: Code.FailedPrecondition });
+  });
+
+  it("refuses a reservation that does not fit, naming every SKU and quantity short, and holds nothing", async () => {
+    await receive("RES-OK", "DC-1", 5);
+    await receive("RES-SHORT", "DC-1", 1);
+    const error = await reserve([
+      { lineId: "1", sku: "RES-OK", quantity: 2, locationId: "DC-1" },
+      { lineId: "2", sku: "RES-SHORT", quantity: 3, locationId: "DC-1" },
+    ]).catch((e: unknown) => ConnectError.from(e));
+    expect(error).toMatchObject({ code: Code.FailedPrecondition });
+    const info = (error as ConnectError).findDetails(ErrorInfoSchema)[0];
+    expect(info?.reason).toBe("INSUFFICIENT_STOCK");
+    expect(info?.metadata).toMatchObject({
+      skus: "RES-SHORT",
+      shortage_0: "RES-SHORT@DC-1 requested=3 available=1",
+    });
+    expect(await stock("RES-OK")).toMatchObject({ reserved: 0, available: 5 });
+    expect(await stock("RES-SHORT")).toMatchObject({ reserved: 0, available: 1 });
+  });
+
+  it("chooses one location that can fulfil every line, else splits across locations", async () => {
+    await receive("RES-PICK-A", "DC-1", 1);
+    await receive("RES-PICK-A", "ST-2", 3);
+    await receive("RES-PICK-B", "ST-2", 2);
+    await eventually(
+      async () =>
+        (await client.getAvailability({ sku: "RES-PICK-B", locationId: "ST-2" })).availability[0]
+          ?.available === 2n,
+    );
+    const together = await reserve(
+      [
+        { lineId: "1", sku: "RES-PICK-A", quantity: 2 },
+        { lineId: "2", sku: "RES-PICK-B", quantity: 1 },
+      ],
+      { channelId: "web", channel: Channel.WEB },
+    );
+    expect(together.reservation?.lines.map((l) => l.locationId)).toEqual(["ST-2", "ST-2"]);
+
+    await receive("RES-SPREAD", "DC-1", 2);
+    await receive("RES-SPREAD-2", "ST-1", 2);
+    const split = await reserve(
+      [
+        { lineId: "1", sku: "RES-SPREAD", quantity: 2 },
+        { lineId: "2", sku: "RES-SPREAD-2", quantity: 2 },
+      ],
+      { channelId: "web" },
+    );
+    expect(split.reservation?.lines.map((l) => l.locationId)).toEqual(["DC-1", "ST-1"]);
+  });
+
+  it("releases an expired reservation by itself and publishes that it expired", async () => {
+    await receive("RES-EXP", "DC-1", 3);
+    const { reservation } = await reserve(
+      [{ lineId: "1", sku: "RES-EXP", quantity: 3, locationId: "DC-1" }],
+      {
+        ttl: { seconds: 0n, nanos: 300_000_000 },
+      },
+    );
+    expect(await stock("RES-EXP")).toMatchObject({ reserved: 3, available: 0 });
+    const id = reservation?.reservationId ?? "";
+    await eventually(() => capture.of(ReservationExpiredSchema).find((e) => e.reservationId === id));
+    expect(await stock("RES-EXP")).toMatchObject({ reserved: 0, available: 3 });
+    const { reservation: expired } = await client.getReservation({ reservationId: id });
+    expect(expired?.status).toBe(ReservationStatus.EXPIRED);
+  });
+
+  it("flags reservations a cycle count no longer covers instead of dropping them", async () => {
+    await receive("RES-SHRINK", "DC-1", 10);
+    const { reservation } = await reserve([
+      { lineId: "1", sku: "RES-SHRINK", quantity: 8, locationId: "DC-1" },
+    ]);
+    await client.recordMovement({
+      movement: {
+        movementId: `count-${++counter}`,
+        type: MovementType.CYCLE_COUNT,
+        sku: "RES-SHRINK",
+        locationId: "DC-1",
+        quantity: 6n,
+      },
+    });
+    expect(await stock("RES-SHRINK")).toEqual({ onHand: 6, reserved: 8, available: 0 });
+    const flag = await eventually(() =>
+      capture.of(ReservationShortfallFlaggedSchema).find((e) => e.sku === "RES-SHRINK"),
+    );
+    expect(flag.shortfall).toBe(2n);
+    expect(flag.reservationIds).toEqual([reservation?.reservationId]);
+  });
+
+  it("answers a repeated reservation request with the first reservation", async () => {
+    await receive("RES-REPEAT", "DC-1", 4);
+    const request = {
+      requestId: "repeat-1",
+      orderId: "order-repeat",
+      lines: [{ lineId: "1", sku: "RES-REPEAT", quantity: 2n, locationId: "DC-1" }],
+    };
+    const first = await client.reserveStock(request);
+    const second = await client.reserveStock(request);
+    expect(second.reservation?.reservationId).toBe(first.reservation?.reservationId);
+    expect(await stock("RES-REPEAT")).toMatchObject({ reserved: 2 });
+    const reused = await client
+      .reserveStock({
+        ...request,
+        lines: [{ lineId: "1", sku: "RES-REPEAT", quantity: 3n, locationId: "DC-1" }],
+      })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect((reused as ConnectError).findDetails(ErrorInfoSchema)[0]?.reason).toBe("IDEMPOTENCY_KEY_REUSED");
+  });
+
+  it("answers NOT_FOUND for an unknown reservation", async () => {
+    const error = await client
+      .getReservation({ reservationId: "no-such" })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect(error).toMatchObject({ code: Code.NotFound });
+    const release = await client
+      .releaseReservation({ requestId: "x", reservationId: "no-such" })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect(release).toMatchObject({ code: Code.NotFound });
+  });
+});
