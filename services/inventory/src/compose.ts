@@ -21,6 +21,8 @@ export interface RunningInventory {
   readonly port: number;
   readonly metricsPort: number;
   readonly deps: InventoryDeps;
+  /** Resolves once every stored event has been published (benchmarks wait for it between phases). */
+  flushOutbox(timeoutMs?: number): Promise<void>;
   /** Stops serving and background work, flushes the outbox, closes connections. */
   stop(): Promise<boolean>;
 }
@@ -105,5 +107,11 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
     { name: "metrics", run: () => metricsServer.close() },
     { name: "mongodb", run: () => mongo.close() },
   ]);
-  return { port: server.port, metricsPort: metricsServer.port, deps, stop };
+  return {
+    port: server.port,
+    metricsPort: metricsServer.port,
+    deps,
+    flushOutbox: (timeoutMs) => relay.flush(timeoutMs),
+    stop,
+  };
 }

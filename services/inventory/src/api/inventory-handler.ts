@@ -11,6 +11,7 @@ import {
 import {
   type GetAvailabilityRequest,
   type InventoryService,
+  type MovementResult,
   MovementResultSchema,
 } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { toStockPosition } from "../app/apply-movement.js";
@@ -28,6 +29,8 @@ import { checkLocation, checkMovementType, checkQuantity, checkSku, Violations }
 export type InventoryDeps = ReservationDeps & CatalogDeps;
 
 const defaultTtlMs = 15 * 60_000;
+/** Positions a batch works on at once. */
+const batchConcurrency = 8;
 const maxTtlMs = 7 * 24 * 3600_000;
 
 function toMovement(
@@ -132,30 +135,41 @@ export function createInventoryHandler(deps: InventoryDeps): Partial<ServiceImpl
     },
 
     async batchRecordMovements(request) {
+      // A movement the rules refuse fails alone; anything unexpected fails the batch.
+      const recordOne = async (movement: Movement): Promise<MovementResult> => {
+        try {
+          const { applied } = await recordMovement(deps, movement);
+          return create(MovementResultSchema, { movementId: movement.movementId, applied });
+        } catch (error) {
+          const mapped = mapInventoryError(error);
+          if (!mapped) throw error;
+          return create(MovementResultSchema, {
+            movementId: movement.movementId,
+            applied: false,
+            errorReason: mapped.findDetails(ErrorInfoSchema)[0]?.reason ?? "",
+            errorMessage: mapped.rawMessage,
+          });
+        }
+      };
       const v = new Violations();
       if (request.movements.length === 0) v.add("movements", "is required");
       if (request.movements.length > 1000) v.add("movements", "at most 1000 per batch");
       const movements = request.movements.map((m, i) => toMovement(deps, v, `movements[${i}]`, m));
       v.throwIfAny();
-      const results = [];
-      for (const movement of movements) {
-        try {
-          const { applied } = await recordMovement(deps, movement);
-          results.push(create(MovementResultSchema, { movementId: movement.movementId, applied }));
-        } catch (error) {
-          // A movement the rules refuse fails alone; anything unexpected fails the batch.
-          const mapped = mapInventoryError(error);
-          if (!mapped) throw error;
-          results.push(
-            create(MovementResultSchema, {
-              movementId: movement.movementId,
-              applied: false,
-              errorReason: mapped.findDetails(ErrorInfoSchema)[0]?.reason ?? "",
-              errorMessage: mapped.rawMessage,
-            }),
-          );
+      // Movements of one position apply in the order given; different positions apply side by side.
+      const results = new Array<MovementResult>(movements.length);
+      const byPosition = new Map<string, number[]>();
+      movements.forEach((m, i) => {
+        const key = `${m.sku}@${m.locationId}`;
+        byPosition.set(key, [...(byPosition.get(key) ?? []), i]);
+      });
+      const queues = [...byPosition.values()];
+      const worker = async () => {
+        for (let queue = queues.shift(); queue; queue = queues.shift()) {
+          for (const i of queue) results[i] = await recordOne(movements[i] as Movement);
         }
-      }
+      };
+      await Promise.all(Array.from({ length: batchConcurrency }, worker));
       return { results };
     },
 

@@ -85,17 +85,21 @@ function availabilityEvents(before: PositionState, after: PositionState, catalog
  * of a transfer): decide on the current ledger state, append the movement with the position after it,
  * the availability changes per channel and any shortfall it reveals, then update this instance's read
  * model. A lost race re-reads and decides again; a request applied before returns its first position.
+ * `fresh` marks a request keyed by an id minted in this call (a new reservation's holds).
  */
 export async function applyMovement(
   deps: MovementDeps,
   movement: Movement,
   atLocation: string,
   request: CommitRequest,
+  options: { fresh?: boolean } = {},
 ): Promise<{ position: PositionState; applied: boolean }> {
   return deps.lock(`${movement.sku}@${atLocation}`, () =>
     retryOnConflict(
       async () => {
-        const earlier = await deps.ledger.findApplied(request);
+        // A request keyed by an id minted just now cannot have been applied: skip the lookup. A
+        // duplicate still cannot apply twice, since the append itself is keyed by the request.
+        const earlier = options.fresh ? undefined : await deps.ledger.findApplied(request);
         if (earlier) return { position: earlier, applied: false };
         const before = await deps.ledger.load(movement.sku, atLocation);
         const decision = decideMovement(before, movement);

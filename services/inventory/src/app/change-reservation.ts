@@ -80,12 +80,7 @@ export async function changeReservation(
                   create(ReservationReleasedSchema, { ...base, lines, reason: command.reason }),
                 )
               : event(ReservationExpiredSchema, create(ReservationExpiredSchema, base));
-        const result = await deps.reservations.append(
-          state.reservationId,
-          state.version,
-          [recorded],
-          request,
-        );
+        const result = await deps.reservations.append(state.reservationId, state, [recorded], request);
         return result.state;
       },
       (error) => error instanceof ConcurrencyConflict,

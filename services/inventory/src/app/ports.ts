@@ -28,10 +28,10 @@ export interface StockLedger {
 /** Reservations: one stream each, plus a projection of the open ones and their expiry. */
 export interface ReservationStore {
   load(reservationId: string): Promise<ReservationState | undefined>;
-  /** Appends at the state's version (0 for a new reservation); returns the state after. */
+  /** Appends after `current` (undefined for a new reservation); returns the state after. */
   append(
     reservationId: string,
-    expectedVersion: number,
+    current: ReservationState | undefined,
     events: readonly NewEvent[],
     request?: CommitRequest,
   ): Promise<{ replayed: boolean; state: ReservationState }>;

@@ -122,9 +122,9 @@ export async function reserveStock(deps: ReservationDeps, command: ReserveStock)
     released: 0,
   }));
   const requested = reservationMessage(id, command, planned, now, ReservationStatus.PENDING);
-  await deps.reservations.append(
+  const pending = await deps.reservations.append(
     id,
-    0,
+    undefined,
     [event(ReservationRequestedSchema, create(ReservationRequestedSchema, { reservation: requested }))],
     request,
   );
@@ -144,6 +144,7 @@ export async function reserveStock(deps: ReservationDeps, command: ReserveStock)
             key: `inventory.hold:${id}:${line.lineId}`,
             payloadHash: payloadHash(`${locationId}:${line.quantity}`),
           },
+          { fresh: true },
         );
         held.push({
           lineId: line.lineId,
@@ -179,10 +180,11 @@ export async function reserveStock(deps: ReservationDeps, command: ReserveStock)
           key: `inventory.unhold:${id}:${line.lineId}`,
           payloadHash: payloadHash(String(line.quantity)),
         },
+        { fresh: true },
       );
     }
     const reason = new InsufficientStock(shortages).message;
-    await deps.reservations.append(id, 1, [
+    await deps.reservations.append(id, pending.state, [
       event(
         ReservationReleasedSchema,
         create(ReservationReleasedSchema, {
@@ -196,7 +198,7 @@ export async function reserveStock(deps: ReservationDeps, command: ReserveStock)
     throw new InsufficientStock(shortages);
   }
   const reserved = reservationMessage(id, command, held, now, ReservationStatus.ACTIVE);
-  const { state } = await deps.reservations.append(id, 1, [
+  const { state } = await deps.reservations.append(id, pending.state, [
     event(StockReservedSchema, create(StockReservedSchema, { reservation: reserved })),
   ]);
   return state;

@@ -73,7 +73,8 @@ export function createReservationStore(
       await projection.createIndex({ status: 1, expireTime: 1 }, { name: "sweep" });
     },
     load,
-    async append(reservationId, expectedVersion, events, request) {
+    async append(reservationId, current, events, request) {
+      const expectedVersion = current?.version ?? 0;
       if (expectedVersion === 0) {
         const now = new Date();
         await projection.updateOne(
@@ -87,10 +88,19 @@ export function createReservationStore(
       const result = await store.append(`${streamPrefix}${reservationId}`, expectedVersion, events, {
         ...(request ? { request } : {}),
       });
-      const state = await load(reservationId);
-      if (!state) throw new Error(`reservation ${reservationId} vanished after an append`);
-      if (!result.replayed) await project(state);
-      return { replayed: result.replayed, state };
+      if (result.replayed) {
+        const state = await load(reservationId);
+        if (!state) throw new Error(`reservation ${reservationId} has a request record but no stream`);
+        return { replayed: true, state };
+      }
+      // The events just written, folded onto the state they were decided on: no need to read them back.
+      let state = current;
+      events.forEach((e, i) => {
+        state = evolveReservation(state, e.data as ReservationEvent, expectedVersion + i + 1);
+      });
+      if (!state) throw new Error(`append to reservation ${reservationId} without events`);
+      await project(state);
+      return { replayed: false, state };
     },
     async findApplied(request) {
       const earlier = await store.findRequest(request);

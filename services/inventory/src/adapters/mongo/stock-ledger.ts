@@ -76,8 +76,18 @@ type PositionDocument = PositionState & { _id: string; updatedAt: Date };
 export function createStockLedger(
   db: Db,
   store: StreamStore,
+  options: { cacheSize?: number; snapshotEvery?: number } = {},
 ): StockLedger & { ensureIndexes(): Promise<void> } {
   const positions = db.collection<PositionDocument>("positions");
+  const cacheSize = options.cacheSize ?? 50_000;
+  const snapshotEvery = options.snapshotEvery ?? 16;
+  // Positions this instance wrote or read last, so a load usually reads only the (empty) tail.
+  const cache = new Map<string, PositionState>();
+  const remember = (streamId: string, state: PositionState) => {
+    cache.delete(streamId);
+    cache.set(streamId, state);
+    if (cache.size > cacheSize) cache.delete(cache.keys().next().value as string);
+  };
 
   async function saveSnapshot(state: PositionState): Promise<void> {
     const _id = stockStreamId(state.sku, state.locationId);
@@ -99,6 +109,12 @@ export function createStockLedger(
 
     async load(sku, locationId) {
       const streamId = stockStreamId(sku, locationId);
+      const cached = cache.get(streamId);
+      if (cached) {
+        const current = fold(cached, await store.read(streamId, cached.version));
+        remember(streamId, current);
+        return current;
+      }
       const snapshot = await positions.findOne({ _id: streamId });
       const base: PositionState = snapshot
         ? {
@@ -113,14 +129,23 @@ export function createStockLedger(
             version: snapshot.version,
           }
         : emptyPosition(sku, locationId);
-      return fold(base, await store.read(streamId, base.version));
+      const current = fold(base, await store.read(streamId, base.version));
+      remember(streamId, current);
+      return current;
     },
 
     async append({ before, after, events, request }) {
       const streamId = stockStreamId(before.sku, before.locationId);
       const result = await store.append(streamId, before.version, events, { request });
       if (result.replayed) return { replayed: true, position: positionReported(result.events) ?? after };
-      await saveSnapshot(after);
+      remember(streamId, after);
+      // A snapshot on the first entry and then every `snapshotEvery` versions bounds the tail to fold.
+      if (
+        before.version === 0 ||
+        Math.floor(after.version / snapshotEvery) > Math.floor(before.version / snapshotEvery)
+      ) {
+        await saveSnapshot(after);
+      }
       return { replayed: false, position: after };
     },
 

@@ -1,0 +1,250 @@
+// Inventory benchmark (a script, not a test): `npm run bench -w @retail/service-inventory [-- options]`
+//   --skus 10000 --locations 20   size of the catalogue seeded through BatchRecordMovements
+//   --seconds 10                  length of each measured phase
+//   --concurrency 32              calls in flight per phase
+// Reports, over gRPC against a real inventory instance on the local MongoDB-compatible server:
+//   1. GetAvailability (in-memory read model) next to reading the position from the database
+//      (GetStockPosition over gRPC, and a bare findOne on the positions collection);
+//   2. reservations of one hot SKU next to reservations spread over many SKUs;
+// with throughput, p50 and p99 for each, and the ratios. The service runs as its own process (as
+// deployed); the load comes from this one, so the two share the machine's cores.
+import { type ChildProcess, spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { type Client, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { LocationType, MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
+import { createStreamStore } from "@retail/platform/store";
+import { MongoClient } from "mongodb";
+import { up } from "../../../scripts/infra.ts";
+import { createStockLedger } from "../src/adapters/mongo/stock-ledger.js";
+
+const { values } = parseArgs({
+  options: {
+    skus: { type: "string", default: "10000" },
+    locations: { type: "string", default: "20" },
+    seconds: { type: "string", default: "10" },
+    concurrency: { type: "string", default: "32" },
+  },
+});
+const skuCount = Number(values.skus);
+const locationCount = Number(values.locations);
+const seconds = Number(values.seconds);
+const concurrency = Number(values.concurrency);
+
+const sku = (i: number) => `SKU-${String(i).padStart(6, "0")}`;
+const location = (i: number) => `LOC-${String(i).padStart(3, "0")}`;
+const pick = (n: number) => Math.floor(Math.random() * n);
+
+interface Phase {
+  name: string;
+  calls: number;
+  errors: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+/** Runs `call` from `concurrency` loops for `seconds`; latencies in ms. */
+async function measure(name: string, call: (i: number) => Promise<unknown>): Promise<Phase> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let n = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        const t = performance.now();
+        try {
+          await call(n++);
+          latencies.push(performance.now() - t);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+  return {
+    name,
+    calls: latencies.length,
+    errors,
+    perSecond: latencies.length / elapsed,
+    p50: at(0.5),
+    p99: at(0.99),
+  };
+}
+
+function row(p: Phase): string {
+  return `${p.name.padEnd(48)} ${p.perSecond.toFixed(0).padStart(8)} /s   p50 ${p.p50.toFixed(2).padStart(7)} ms   p99 ${p.p99.toFixed(2).padStart(7)} ms   (${p.calls} calls, ${p.errors} errors)`;
+}
+
+async function seed(client: Client<typeof InventoryService>): Promise<number> {
+  for (let l = 0; l < locationCount; l++) {
+    await client.upsertLocation({ location: { locationId: location(l), type: LocationType.STORE } });
+  }
+  const started = performance.now();
+  const total = skuCount * locationCount;
+  const batch = 500;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      for (;;) {
+        const from = next;
+        next += batch;
+        if (from >= total) return;
+        const movements = Array.from({ length: Math.min(batch, total - from) }, (_, k) => {
+          const i = from + k;
+          return {
+            movementId: `seed-${i}`,
+            type: MovementType.GOODS_RECEIPT,
+            sku: sku(i % skuCount),
+            locationId: location(Math.floor(i / skuCount)),
+            quantity: 1_000_000n,
+          };
+        });
+        await client.batchRecordMovements({ movements }, { timeoutMs: 60_000 });
+      }
+    }),
+  );
+  return total / ((performance.now() - started) / 1000);
+}
+
+const port = 7902;
+const metricsPort = 9902;
+
+/** Starts the inventory service as its own process and waits until it answers. */
+async function startService(env: Record<string, string>): Promise<ChildProcess> {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), "..");
+  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", "src/main.ts"], {
+    cwd: dir,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if ((await fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch(() => undefined))?.ok) return child;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error("inventory did not start");
+}
+
+/** Waits until the service's outbox has published everything (its backlog metric reads 0). */
+async function drained(): Promise<void> {
+  for (;;) {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    if (/^outbox_backlog_events\{[^}]*\} 0$/m.test(text)) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function main(): Promise<void> {
+  const infra = await up();
+  const database = `bench_inventory_${Date.now()}`;
+  const child = await startService({
+    MONGODB_URL: infra.mongodbUrl,
+    MONGODB_DATABASE: database,
+    AMQP_URL: infra.amqpUrl,
+    EVENTS_EXCHANGE: `bench_${Date.now()}`,
+    PORT: String(port),
+    METRICS_PORT: String(metricsPort),
+    RESERVATION_SWEEP_MS: "60000",
+    LOG_LEVEL: "warn",
+  });
+  const client = createClient(
+    InventoryService,
+    createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}`, defaultTimeoutMs: 60_000 }),
+  );
+  const mongo = new MongoClient(infra.mongodbUrl, { maxPoolSize: 8 });
+  try {
+    console.log(`seeding ${skuCount} SKUs x ${locationCount} locations through BatchRecordMovements ...`);
+    const seedRate = await seed(client);
+    console.log(`seeded ${skuCount * locationCount} positions at ${seedRate.toFixed(0)} movements/s`);
+    await drained();
+    const rebuildStarted = performance.now();
+    const ledger = createStockLedger(mongo.db(database), createStreamStore(mongo.db(database)));
+    const rebuilt = await ledger.rebuildAll();
+    console.log(
+      `read model rebuild from the ledger (what a restart does): ${rebuilt.length} positions in ${((performance.now() - rebuildStarted) / 1000).toFixed(1)} s`,
+    );
+    const rss = /^process_resident_memory_bytes\{[^}]*\} (\d+)/m.exec(
+      await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(),
+    )?.[1];
+    console.log(
+      `service resident memory with the read model loaded: ${(Number(rss) / 2 ** 20).toFixed(0)} MiB`,
+    );
+    console.log(
+      `\nphases of ${seconds} s, ${concurrency} calls in flight, client and service in one process on this machine\n`,
+    );
+
+    const readModel = await measure("GetAvailability (read model) over gRPC", () =>
+      client.getAvailability({ sku: sku(pick(skuCount)), locationId: location(pick(locationCount)) }),
+    );
+    console.log(row(readModel));
+    const fromLedger = await measure("GetStockPosition (database) over gRPC", () =>
+      client.getStockPosition({ sku: sku(pick(skuCount)), locationId: location(pick(locationCount)) }),
+    );
+    console.log(row(fromLedger));
+    const positions = mongo.db(database).collection("positions");
+    const bareFind = await measure("findOne on positions (database, no RPC)", () =>
+      positions.findOne({ _id: `stock:${sku(pick(skuCount))}@${location(pick(locationCount))}` as never }),
+    );
+    console.log(row(bareFind));
+
+    const hot = await measure("ReserveStock, one hot SKU", (i) =>
+      client.reserveStock({
+        requestId: `hot-${i}`,
+        orderId: `hot-${i}`,
+        lines: [{ lineId: "1", sku: sku(0), quantity: 1n, locationId: location(0) }],
+      }),
+    );
+    console.log(row(hot));
+    await drained();
+    const spread = await measure("ReserveStock, spread over all SKUs", (i) =>
+      client.reserveStock({
+        requestId: `spread-${i}`,
+        orderId: `spread-${i}`,
+        lines: [
+          {
+            lineId: "1",
+            sku: sku(1 + pick(skuCount - 1)),
+            quantity: 1n,
+            locationId: location(pick(locationCount)),
+          },
+        ],
+      }),
+    );
+    console.log(row(spread));
+    await drained();
+
+    console.log("\nratios");
+    console.log(
+      `  read model vs GetStockPosition: ${(readModel.perSecond / fromLedger.perSecond).toFixed(1)}x throughput, p99 ${(fromLedger.p99 / readModel.p99).toFixed(1)}x lower`,
+    );
+    console.log(
+      `  read model vs bare findOne:     ${(readModel.perSecond / bareFind.perSecond).toFixed(1)}x throughput, p99 ${(bareFind.p99 / readModel.p99).toFixed(1)}x lower`,
+    );
+    console.log(
+      `  spread vs hot-SKU reservations: ${(spread.perSecond / hot.perSecond).toFixed(1)}x throughput`,
+    );
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise((resolve) => child.once("exit", resolve));
+    await mongo.db(database).dropDatabase();
+    await mongo.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
