@@ -176,6 +176,38 @@ describe("stock movements", () => {
     ]);
   });
 
+  it("answers availability for many SKUs at once and refuses an unknown channel by field", async () => {
+    await record(MovementType.GOODS_RECEIPT, "MOVE-MANY-1", 3);
+    await record(MovementType.GOODS_RECEIPT, "MOVE-MANY-2", 4, { locationId: "ST-2" });
+    const { availability } = await client.batchGetAvailability({
+      requests: [
+        { sku: "MOVE-MANY-1", locationId: "DC-1" },
+        { sku: "MOVE-MANY-2" },
+        { sku: "MOVE-MANY-1", channelId: "amazon-us" },
+      ],
+    });
+    expect(availability.map((a) => [a.sku, a.locationId, a.channelId, Number(a.available)])).toEqual([
+      ["MOVE-MANY-1", "DC-1", "", 3],
+      ["MOVE-MANY-2", "ST-2", "", 4],
+      ["MOVE-MANY-1", "DC-1", "amazon-us", 1],
+      ["MOVE-MANY-1", "", "amazon-us", 1],
+    ]);
+    const error = await client
+      .batchGetAvailability({
+        requests: [{ sku: "MOVE-MANY-1" }, { sku: "MOVE-MANY-1", channelId: "nowhere" }],
+      })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect((error as ConnectError).findDetails(BadRequestSchema)[0]?.fieldViolations).toEqual([
+      expect.objectContaining({ field: "requests[1].channel_id", description: "unknown channel nowhere" }),
+    ]);
+    const { locations } = await client.listLocations({});
+    expect(locations.map((l) => l.locationId).sort()).toEqual(["DC-1", "ST-1", "ST-2"]);
+    const { rules } = await client.listChannelRules({});
+    expect(rules.map((r) => [r.channelId, r.locationIds, Number(r.bufferUnits)])).toEqual([
+      ["amazon-us", ["DC-1"], 2],
+    ]);
+  });
+
   it("records a batch movement by movement, reporting the ones the rules refuse", async () => {
     const { results } = await client.batchRecordMovements({
       movements: [

@@ -68,18 +68,29 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     },
   });
 
-  async function park(message: ConsumeMessage, reason: string, attempts: number): Promise<void> {
-    await channel.sendToQueue(queues.parking, message.content, {
+  /** Sends a copy to one of this consumer's queues, keeping the original routing key; confirmed. */
+  async function forward(
+    message: ConsumeMessage,
+    queue: string,
+    headers: Record<string, unknown>,
+  ): Promise<void> {
+    await channel.sendToQueue(queue, message.content, {
       ...message.properties,
       persistent: true,
       headers: {
         ...message.properties.headers,
         [originalRoutingKeyHeader]:
           message.properties.headers?.[originalRoutingKeyHeader] ?? message.fields.routingKey,
-        "x-failure-reason": reason.slice(0, 1000),
-        "x-failed-at": new Date().toISOString(),
-        "x-attempts": attempts,
+        ...headers,
       },
+    });
+  }
+
+  async function park(message: ConsumeMessage, reason: string, attempts: number): Promise<void> {
+    await forward(message, queues.parking, {
+      "x-failure-reason": reason.slice(0, 1000),
+      "x-failed-at": new Date().toISOString(),
+      "x-attempts": attempts,
     });
     count("parked");
   }
@@ -87,16 +98,9 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   async function retry(message: ConsumeMessage, attempt: number, reason: string): Promise<void> {
     const next = queues.retry[attempt];
     if (!next) return park(message, reason, attempt + 1);
-    await channel.sendToQueue(next.name, message.content, {
-      ...message.properties,
-      persistent: true,
-      headers: {
-        ...message.properties.headers,
-        [originalRoutingKeyHeader]:
-          message.properties.headers?.[originalRoutingKeyHeader] ?? message.fields.routingKey,
-        [attemptHeader]: attempt + 1,
-        "x-last-error": reason.slice(0, 1000),
-      },
+    await forward(message, next.name, {
+      [attemptHeader]: attempt + 1,
+      "x-last-error": reason.slice(0, 1000),
     });
     count("retried");
   }

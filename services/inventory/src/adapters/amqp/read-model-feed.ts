@@ -11,6 +11,7 @@ import type { ConfirmChannel, ConsumeMessage } from "amqplib";
 import type { Histogram } from "prom-client";
 import type { AvailabilityReadModel } from "../../app/availability-read-model.js";
 import type { Catalog } from "../../app/ports.js";
+import { positionFromEvent } from "../position-codec.js";
 
 export const readModelBindings = [
   "inventory.stock_movement_recorded",
@@ -40,18 +41,7 @@ export async function startReadModelFeed(options: {
       if (type === StockMovementRecordedSchema.typeName) {
         const recorded = fromBinary(StockMovementRecordedSchema, message.content);
         const p = recorded.position;
-        if (p) {
-          readModel.apply({
-            sku: p.sku,
-            locationId: p.locationId,
-            onHand: Number(p.onHand),
-            reserved: Number(p.reserved),
-            inTransit: Number(p.inTransit),
-            damaged: Number(p.damaged),
-            safetyStock: Number(p.safetyStock),
-            version: Number(p.ledgerVersion),
-          });
-        }
+        if (p) readModel.apply(positionFromEvent(p));
         const recordTime = recorded.movement?.recordTime;
         if (recordTime)
           options.lag?.observe(Math.max(0, (Date.now() - timestampDate(recordTime).getTime()) / 1000));

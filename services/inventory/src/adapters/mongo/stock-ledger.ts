@@ -1,6 +1,6 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { StockMovementRecordedSchema } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
-import type { StockMovement, StockPosition } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import type { StockMovement } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import {
   commitToStoredEvents,
   isDuplicateKey,
@@ -10,6 +10,7 @@ import {
 import type { Db } from "mongodb";
 import type { StockLedger } from "../../app/ports.js";
 import { emptyPosition, evolve, type Movement, type PositionState } from "../../domain/stock-position.js";
+import { positionFromEvent } from "../position-codec.js";
 
 const movementType = StockMovementRecordedSchema.typeName;
 const streamPrefix = "stock:";
@@ -32,28 +33,11 @@ function toMovement(m: StockMovement): Movement {
   };
 }
 
-/** The position an event reports (holds are not on the wire; callers of this only need the figures). */
-function fromPosition(p: StockPosition, version: number): PositionState {
-  return {
-    sku: p.sku,
-    locationId: p.locationId,
-    onHand: Number(p.onHand),
-    reserved: Number(p.reserved),
-    inTransit: Number(p.inTransit),
-    damaged: Number(p.damaged),
-    safetyStock: Number(p.safetyStock),
-    holds: {},
-    version,
-  };
-}
-
 function positionReported(events: readonly StoredEvent[]): PositionState | undefined {
   const recorded = events.find((e) => e.type === movementType);
   if (!recorded) return undefined;
   const decoded = fromBinary(StockMovementRecordedSchema, recorded.data);
-  return decoded.position
-    ? fromPosition(decoded.position, Number(decoded.position.ledgerVersion))
-    : undefined;
+  return decoded.position ? positionFromEvent(decoded.position) : undefined;
 }
 
 function fold(state: PositionState, events: readonly StoredEvent[]): PositionState {
