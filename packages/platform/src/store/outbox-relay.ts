@@ -27,11 +27,13 @@ export interface OutboxRelayOptions {
   /** First wait after a failed publish; doubles up to maxBackoffMs. */
   backoffMs?: number;
   maxBackoffMs?: number;
+  /** A marker whose commit is still missing after this long is dropped (its append failed or died). */
+  orphanGraceMs?: number;
 }
 
 /**
- * The transactional outbox: stored commits are published in the order they were recorded, with
- * publisher confirms, then marked published. A crash between the two publishes a commit again, which
+ * The transactional outbox: commits with an outbox marker are published in the order they were
+ * recorded, with publisher confirms, then their marker is removed. A crash between the two publishes a commit again, which
  * consumers absorb through their inbox: delivery is at least once, effects exactly once.
  */
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
@@ -39,6 +41,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const batchSize = options.batchSize ?? 100;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  const orphanGraceMs = options.orphanGraceMs ?? 60_000;
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
@@ -58,23 +61,25 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       wake = done;
     });
 
-  /** Publishes one batch; returns how many commits it published. */
+  /** Publishes one batch; returns how many markers it settled (published or dropped). */
   async function relayBatch(): Promise<number> {
-    const batch = await store.commits
-      .find({ published: false })
-      .sort({ recordedAt: 1 })
-      .limit(batchSize)
-      .toArray();
-    for (const commit of batch) {
-      const events = commitToStoredEvents(commit);
-      await publisher.publish(events);
-      await store.commits.updateOne(
-        { _id: commit._id },
-        { $set: { published: true, publishedAt: new Date() } },
-      );
-      metrics?.outboxPublished.inc(events.length);
+    const markers = await store.outbox.find({}).sort({ recordedAt: 1 }).limit(batchSize).toArray();
+    let settled = 0;
+    for (const marker of markers) {
+      const commit = await store.commits.findOne({ _id: marker._id });
+      if (commit) {
+        const events = commitToStoredEvents(commit);
+        await publisher.publish(events);
+        metrics?.outboxPublished.inc(events.length);
+        await store.outbox.deleteOne({ _id: marker._id });
+        settled++;
+      } else if (Date.now() - marker.recordedAt.getTime() > orphanGraceMs) {
+        // Its commit never landed (a crash, or an append that lost its race): nothing to publish.
+        await store.outbox.deleteOne({ _id: marker._id });
+        settled++;
+      }
     }
-    return batch.length;
+    return settled;
   }
 
   async function run(): Promise<void> {
@@ -82,7 +87,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     while (running) {
       try {
         const published = await relayBatch();
-        metrics?.outboxBacklog.set(await store.commits.countDocuments({ published: false }));
+        metrics?.outboxBacklog.set(await store.unpublishedCount());
         backoff = options.backoffMs ?? 500;
         if (published < batchSize) {
           for (const resolve of drained.splice(0)) resolve();

@@ -24,8 +24,16 @@ interface CommitDocument {
   traceparent: string;
   requestHash?: string;
   result?: Binary;
-  published: boolean;
-  publishedAt?: Date;
+}
+
+/**
+ * The outbox: one small marker per commit not yet published. Written before its commit, removed once
+ * the broker confirmed it. Kept apart from the commits so the relay never scans the whole history
+ * (FerretDB 1.x answers most filters with a sequential scan).
+ */
+export interface OutboxMarker {
+  _id: string;
+  recordedAt: Date;
 }
 
 /** The request a commit answers: its key (see requestKey) and a hash of its payload. */
@@ -85,6 +93,9 @@ export interface StreamStore {
   /** Called after every successful append (the outbox relay wakes up on it). */
   onAppended(listener: () => void): () => void;
   readonly commits: Collection<CommitDocument>;
+  readonly outbox: Collection<OutboxMarker>;
+  /** Commits recorded but not yet confirmed by the broker. */
+  unpublishedCount(): Promise<number>;
   ensureIndexes(): Promise<void>;
 }
 
@@ -129,6 +140,7 @@ function replayOf(commit: CommitDocument, request: Pick<CommitRequest, "key" | "
 
 export function createStreamStore(db: Db, options: { collection?: string } = {}): StreamStore {
   const commits = db.collection<CommitDocument>(options.collection ?? "commits");
+  const outbox = db.collection<OutboxMarker>(`${options.collection ?? "commits"}.outbox`);
   const snapshots = db.collection<{ _id: string; version: number; state: unknown; savedAt: Date }>(
     "snapshots",
   );
@@ -154,10 +166,12 @@ export function createStreamStore(db: Db, options: { collection?: string } = {})
 
   return {
     commits,
+    outbox,
+    unpublishedCount: () => outbox.countDocuments({}),
     async ensureIndexes() {
       await commits.createIndex({ streamId: 1, version: 1 }, { unique: true, name: "stream_version_unique" });
       await commits.createIndex({ streamId: 1, lastVersion: 1 }, { name: "stream_last_version" });
-      await commits.createIndex({ published: 1, recordedAt: 1 }, { name: "outbox" });
+      await outbox.createIndex({ recordedAt: 1 }, { name: "recorded" });
     },
 
     async append(streamId, expectedVersion, events, appendOptions = {}) {
@@ -192,13 +206,22 @@ export function createStreamStore(db: Db, options: { collection?: string } = {})
         correlationId,
         causationId,
         traceparent: context ? formatTraceparent(context.trace) : "",
-        published: false,
         ...(request ? { requestHash: request.payloadHash } : {}),
         ...(request?.result ? { result: new Binary(request.result) } : {}),
       };
+      // The marker goes first: a crash before the commit leaves a marker without a commit (the relay
+      // drops it), never a commit without a marker (which would never be published).
+      const marked = await outbox.insertOne({ _id: commit._id, recordedAt: commit.recordedAt }).then(
+        () => true,
+        (error: unknown) => {
+          if (isDuplicateKey(error)) return false; // a replay whose first commit is still unpublished
+          throw error;
+        },
+      );
       try {
         await commits.insertOne(commit);
       } catch (error) {
+        if (marked) await outbox.deleteOne({ _id: commit._id }).catch(() => {});
         if (!isDuplicateKey(error)) throw error;
         const earlier = request ? await findRequest(request) : undefined;
         if (earlier) return earlier;

@@ -10,7 +10,12 @@ import { ReservationStatus } from "@retail/contracts/retail/inventory/v1/invento
 import type { StreamStore } from "@retail/platform/store";
 import type { Db } from "mongodb";
 import type { ReservationStore } from "../../app/ports.js";
-import { evolveReservation, type ReservationEvent, type ReservationState } from "../../domain/reservation.js";
+import {
+  evolveReservation,
+  isOpen,
+  type ReservationEvent,
+  type ReservationState,
+} from "../../domain/reservation.js";
 
 const schemas = new Map<string, DescMessage>(
   [
@@ -33,8 +38,8 @@ interface ReservationDocument {
 }
 
 /**
- * Reservations on the stream store (one stream each) and a `reservations` projection of their status
- * and expiry for the sweep. The projection entry is written before a reservation's first event, so a
+ * Reservations on the stream store (one stream each) and a `reservations` projection of the open ones,
+ * with status and expiry, for the sweep. The projection entry is written before a reservation's first event, so a
  * crash in between leaves an entry the sweep finds and forgets, never a reservation it cannot see.
  */
 export function createReservationStore(
@@ -53,7 +58,12 @@ export function createReservationStore(
     return state;
   }
 
+  /** Keeps only open reservations in the projection, so the sweep's query stays small. */
   async function project(state: ReservationState): Promise<void> {
+    if (!isOpen(state)) {
+      await projection.deleteOne({ _id: state.reservationId });
+      return;
+    }
     await projection.updateOne(
       { _id: state.reservationId },
       {
