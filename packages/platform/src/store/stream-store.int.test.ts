@@ -112,6 +112,25 @@ describe("stream store", () => {
     expect(await store.read(streamId)).toHaveLength(1);
   });
 
+  it("appends many commits at once, each item succeeding, replaying or conflicting on its own", async () => {
+    await store.append("bulk-taken", 0, [recorded("t1")]);
+    const request = { key: requestKey("test.Bulk", "b-1"), payloadHash: payloadHash("same") };
+    await store.append("bulk-replayed", 0, [recorded("r1")], { request });
+    const before = await store.unpublishedCount();
+    const results = await store.appendMany([
+      { streamId: "bulk-new-1", expectedVersion: 0, events: [recorded("n1", 3)] },
+      { streamId: "bulk-taken", expectedVersion: 0, events: [recorded("t2")] },
+      { streamId: "bulk-replayed", expectedVersion: 0, events: [recorded("r1")], options: { request } },
+      { streamId: "bulk-new-2", expectedVersion: 0, events: [recorded("n2"), recorded("n3")] },
+    ]);
+    expect(
+      results.map((r) => (r instanceof Error ? r.constructor.name : r.replayed ? "replayed" : r.version)),
+    ).toEqual([1, "ConcurrencyConflict", "replayed", 2]);
+    expect((await store.read("bulk-new-2")).map((e) => e.version)).toEqual([1, 2]);
+    expect((await store.read("bulk-taken")).map((e) => e.version)).toEqual([1]);
+    expect(await store.unpublishedCount()).toBe(before + 2);
+  });
+
   it("loads the newest snapshot plus the events after it", async () => {
     const streamId = "SKU-5@DC-1";
     await store.append(streamId, 0, [recorded("s1"), recorded("s2"), recorded("s3"), recorded("s4")]);

@@ -53,6 +53,14 @@ export interface AppendOptions {
   readonly occurredAt?: Date;
 }
 
+/** One append of a bulk write. */
+export interface AppendItem {
+  readonly streamId: string;
+  readonly expectedVersion: number;
+  readonly events: readonly NewEvent[];
+  readonly options?: AppendOptions;
+}
+
 export interface AppendResult {
   /** The stream's version after the commit. */
   readonly version: number;
@@ -76,6 +84,12 @@ export interface StreamStore {
     events: readonly NewEvent[],
     options?: AppendOptions,
   ): Promise<AppendResult>;
+  /**
+   * Many appends in two round trips (bulk imports, initial stock loads): each item succeeds or fails
+   * on its own exactly as append would (a replayed request answers with its first result; a conflict
+   * or reused key comes back as that item's error). Items must be on different streams.
+   */
+  appendMany(items: readonly AppendItem[]): Promise<Array<AppendResult | Error>>;
   /** The events of a stream after a version, in order. */
   read(streamId: string, afterVersion?: number): Promise<StoredEvent[]>;
   /**
@@ -138,6 +152,25 @@ function replayOf(commit: CommitDocument, request: Pick<CommitRequest, "key" | "
   };
 }
 
+/** Inserts documents unordered; returns the indexes refused as duplicates (other errors throw). */
+async function insertAll<T extends { _id: string }>(
+  collection: Collection<T>,
+  docs: T[],
+): Promise<Set<number>> {
+  if (docs.length === 0) return new Set();
+  try {
+    await collection.insertMany(docs as never, { ordered: false });
+    return new Set();
+  } catch (error) {
+    const writeErrors = (
+      error as { writeErrors?: Array<{ index: number; code: number }> | { index: number; code: number } }
+    ).writeErrors;
+    const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+    if (list.length === 0 || list.some((e) => e.code !== 11000)) throw error;
+    return new Set(list.map((e) => e.index));
+  }
+}
+
 export function createStreamStore(db: Db, options: { collection?: string } = {}): StreamStore {
   const commits = db.collection<CommitDocument>(options.collection ?? "commits");
   const outbox = db.collection<OutboxMarker>(`${options.collection ?? "commits"}.outbox`);
@@ -149,6 +182,60 @@ export function createStreamStore(db: Db, options: { collection?: string } = {})
   async function findRequest(request: Pick<CommitRequest, "key" | "payloadHash">) {
     const commit = await commits.findOne({ _id: request.key });
     return commit ? replayOf(commit, request) : undefined;
+  }
+
+  function buildCommit(item: AppendItem): CommitDocument {
+    const { streamId, expectedVersion, events, options: appendOptions = {} } = item;
+    if (events.length === 0) throw new Error(`append to ${streamId} without events`);
+    const context = currentCallContext();
+    const occurredAt = appendOptions.occurredAt ?? new Date();
+    const correlationId = appendOptions.correlationId ?? context?.correlationId ?? randomUUID();
+    const request = appendOptions.request;
+    const causationId = appendOptions.causationId ?? request?.key ?? "";
+    const stored = events.map((newEvent, index) => {
+      const eventId = randomUUID();
+      const version = expectedVersion + index + 1;
+      const data = encodeEvent(newEvent, {
+        eventId,
+        streamId,
+        version,
+        occurredAt,
+        correlationId,
+        causationId,
+      });
+      const type = newEvent.schema.typeName;
+      return { eventId, version, type, routingKey: routingKeyOf(type), data: new Binary(data) };
+    });
+    return {
+      _id: request?.key ?? `commit:${randomUUID()}`,
+      streamId,
+      version: expectedVersion + 1,
+      lastVersion: expectedVersion + events.length,
+      events: stored,
+      occurredAt,
+      recordedAt: new Date(),
+      correlationId,
+      causationId,
+      traceparent: context ? formatTraceparent(context.trace) : "",
+      ...(request ? { requestHash: request.payloadHash } : {}),
+      ...(request?.result ? { result: new Binary(request.result) } : {}),
+    };
+  }
+
+  function accepted(commit: CommitDocument, request: CommitRequest | undefined): AppendResult {
+    return {
+      version: commit.lastVersion,
+      events: toStoredEvents(commit),
+      replayed: false,
+      result: request?.result,
+    };
+  }
+
+  /** A commit that hit a unique key: the first answer to its request, or a concurrency conflict. */
+  async function refused(commit: CommitDocument, request: CommitRequest | undefined): Promise<AppendResult> {
+    const earlier = request ? await findRequest(request) : undefined;
+    if (earlier) return earlier;
+    throw new ConcurrencyConflict(commit.streamId, commit.version - 1);
   }
 
   async function read(streamId: string, afterVersion = 0): Promise<StoredEvent[]> {
@@ -175,40 +262,7 @@ export function createStreamStore(db: Db, options: { collection?: string } = {})
     },
 
     async append(streamId, expectedVersion, events, appendOptions = {}) {
-      if (events.length === 0) throw new Error(`append to ${streamId} without events`);
-      const context = currentCallContext();
-      const occurredAt = appendOptions.occurredAt ?? new Date();
-      const correlationId = appendOptions.correlationId ?? context?.correlationId ?? randomUUID();
-      const request = appendOptions.request;
-      const causationId = appendOptions.causationId ?? request?.key ?? "";
-      const stored = events.map((newEvent, index) => {
-        const eventId = randomUUID();
-        const version = expectedVersion + index + 1;
-        const data = encodeEvent(newEvent, {
-          eventId,
-          streamId,
-          version,
-          occurredAt,
-          correlationId,
-          causationId,
-        });
-        const type = newEvent.schema.typeName;
-        return { eventId, version, type, routingKey: routingKeyOf(type), data: new Binary(data) };
-      });
-      const commit: CommitDocument = {
-        _id: request?.key ?? `commit:${randomUUID()}`,
-        streamId,
-        version: expectedVersion + 1,
-        lastVersion: expectedVersion + events.length,
-        events: stored,
-        occurredAt,
-        recordedAt: new Date(),
-        correlationId,
-        causationId,
-        traceparent: context ? formatTraceparent(context.trace) : "",
-        ...(request ? { requestHash: request.payloadHash } : {}),
-        ...(request?.result ? { result: new Binary(request.result) } : {}),
-      };
+      const commit = buildCommit({ streamId, expectedVersion, events, options: appendOptions });
       // The marker goes first: a crash before the commit leaves a marker without a commit (the relay
       // drops it), never a commit without a marker (which would never be published).
       const marked = await outbox.insertOne({ _id: commit._id, recordedAt: commit.recordedAt }).then(
@@ -223,17 +277,28 @@ export function createStreamStore(db: Db, options: { collection?: string } = {})
       } catch (error) {
         if (marked) await outbox.deleteOne({ _id: commit._id }).catch(() => {});
         if (!isDuplicateKey(error)) throw error;
-        const earlier = request ? await findRequest(request) : undefined;
-        if (earlier) return earlier;
-        throw new ConcurrencyConflict(streamId, expectedVersion);
+        return refused(commit, appendOptions.request);
       }
       appended.emit("appended");
-      return {
-        version: commit.lastVersion,
-        events: toStoredEvents(commit),
-        replayed: false,
-        result: request?.result,
-      };
+      return accepted(commit, appendOptions.request);
+    },
+
+    async appendMany(items) {
+      const built = items.map((item) => buildCommit(item));
+      const markerDuplicates = await insertAll(
+        outbox,
+        built.map((c) => ({ _id: c._id, recordedAt: c.recordedAt })),
+      );
+      const failed = await insertAll(commits, built);
+      const results = await Promise.all(
+        built.map(async (commit, i) => {
+          if (!failed.has(i)) return accepted(commit, items[i]?.options?.request);
+          if (!markerDuplicates.has(i)) await outbox.deleteOne({ _id: commit._id }).catch(() => {});
+          return refused(commit, items[i]?.options?.request).catch((error: unknown) => error as Error);
+        }),
+      );
+      if (failed.size < built.length) appended.emit("appended");
+      return results;
     },
 
     read,
