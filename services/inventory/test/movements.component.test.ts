@@ -224,6 +224,25 @@ describe("stock movements", () => {
     expect((await position("MOVE-BATCH")).onHand).toBe(3);
   });
 
+  it("loads many new positions in bulk, once, and falls back one by one where a position exists", async () => {
+    await record(MovementType.GOODS_RECEIPT, "LOAD-EXISTING", 1);
+    const load = [
+      ...Array.from({ length: 40 }, (_, i) => movement(MovementType.GOODS_RECEIPT, `LOAD-${i}`, i + 1)),
+      movement(MovementType.GOODS_RECEIPT, "LOAD-EXISTING", 5),
+      movement(MovementType.SHIPMENT, "LOAD-NEW-SHORT", 1),
+    ];
+    const first = await client.batchRecordMovements({ movements: load });
+    expect(first.results.filter((r) => r.applied)).toHaveLength(41);
+    expect(first.results.at(-1)).toMatchObject({ applied: false, errorReason: "NEGATIVE_STOCK" });
+    expect(await position("LOAD-39")).toMatchObject({ onHand: 40, available: 40 });
+    expect(await position("LOAD-EXISTING")).toMatchObject({ onHand: 6 });
+    const again = await client.batchRecordMovements({ movements: load.slice(0, 41) });
+    expect(again.results.every((r) => !r.applied && r.errorReason === "")).toBe(true);
+    expect(await position("LOAD-39")).toMatchObject({ onHand: 40 });
+    const { availability } = await client.getAvailability({ sku: "LOAD-7", locationId: "DC-1" });
+    expect(Number(availability[0]?.available)).toBe(8);
+  });
+
   it("answers availability from a read model that agrees with the ledger rebuilt from scratch", async () => {
     await eventually(async () => {
       const ledger = await running.deps.ledger.rebuildAll();

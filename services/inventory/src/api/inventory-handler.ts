@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { type Duration, durationMs } from "@bufbuild/protobuf/wkt";
-import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, type ServiceImpl } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import {
   AvailabilitySchema,
@@ -11,15 +11,15 @@ import {
 import {
   type GetAvailabilityRequest,
   type InventoryService,
-  type MovementResult,
   MovementResultSchema,
 } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
+import { toConnectError } from "@retail/platform/rpc";
 import { toStockPosition } from "../app/apply-movement.js";
 import type { AvailabilityFigure } from "../app/availability-read-model.js";
 import { changeReservation, type ReservationChangeKind } from "../app/change-reservation.js";
 import { getAvailability } from "../app/get-availability.js";
 import { type CatalogDeps, setChannelRule, upsertLocation } from "../app/manage-catalog.js";
-import { recordMovement } from "../app/record-movement.js";
+import { recordMovement, recordMovementBatch } from "../app/record-movement.js";
 import { type ReservationDeps, reserveStock, toReservation } from "../app/reserve-stock.js";
 import { UnknownReservation } from "../domain/errors.js";
 import type { Movement } from "../domain/stock-position.js";
@@ -29,8 +29,7 @@ import { checkLocation, checkMovementType, checkQuantity, checkSku, Violations }
 export type InventoryDeps = ReservationDeps & CatalogDeps;
 
 const defaultTtlMs = 15 * 60_000;
-/** Positions a batch works on at once. */
-const batchConcurrency = 8;
+const maxBatch = 1000;
 const maxTtlMs = 7 * 24 * 3600_000;
 
 function toMovement(
@@ -135,41 +134,26 @@ export function createInventoryHandler(deps: InventoryDeps): Partial<ServiceImpl
     },
 
     async batchRecordMovements(request) {
-      // A movement the rules refuse fails alone; anything unexpected fails the batch.
-      const recordOne = async (movement: Movement): Promise<MovementResult> => {
-        try {
-          const { applied } = await recordMovement(deps, movement);
-          return create(MovementResultSchema, { movementId: movement.movementId, applied });
-        } catch (error) {
-          const mapped = mapInventoryError(error);
-          if (!mapped) throw error;
-          return create(MovementResultSchema, {
-            movementId: movement.movementId,
-            applied: false,
-            errorReason: mapped.findDetails(ErrorInfoSchema)[0]?.reason ?? "",
-            errorMessage: mapped.rawMessage,
-          });
-        }
-      };
       const v = new Violations();
       if (request.movements.length === 0) v.add("movements", "is required");
-      if (request.movements.length > 1000) v.add("movements", "at most 1000 per batch");
+      if (request.movements.length > maxBatch) v.add("movements", `at most ${maxBatch} per batch`);
       const movements = request.movements.map((m, i) => toMovement(deps, v, `movements[${i}]`, m));
       v.throwIfAny();
-      // Movements of one position apply in the order given; different positions apply side by side.
-      const results = new Array<MovementResult>(movements.length);
-      const byPosition = new Map<string, number[]>();
-      movements.forEach((m, i) => {
-        const key = `${m.sku}@${m.locationId}`;
-        byPosition.set(key, [...(byPosition.get(key) ?? []), i]);
+      const outcomes = await recordMovementBatch(deps, movements);
+      // A movement the rules refuse fails alone; anything unexpected fails the batch.
+      const results = outcomes.map((outcome, i) => {
+        const movementId = movements[i]?.movementId ?? "";
+        if (!(outcome instanceof Error))
+          return create(MovementResultSchema, { movementId, applied: outcome.applied });
+        const mapped = mapInventoryError(outcome) ?? toConnectError(outcome);
+        if (mapped.code === Code.Internal || mapped.code === Code.Unavailable) throw outcome;
+        return create(MovementResultSchema, {
+          movementId,
+          applied: false,
+          errorReason: mapped.findDetails(ErrorInfoSchema)[0]?.reason ?? Code[mapped.code] ?? "",
+          errorMessage: mapped.rawMessage,
+        });
       });
-      const queues = [...byPosition.values()];
-      const worker = async () => {
-        for (let queue = queues.shift(); queue; queue = queues.shift()) {
-          for (const i of queue) results[i] = await recordOne(movements[i] as Movement);
-        }
-      };
-      await Promise.all(Array.from({ length: batchConcurrency }, worker));
       return { results };
     },
 

@@ -19,7 +19,13 @@ import {
   retryOnConflict,
 } from "@retail/platform/store";
 import { channelAvailable } from "../domain/channels.js";
-import { availableOf, decideMovement, type Movement, type PositionState } from "../domain/stock-position.js";
+import {
+  availableOf,
+  decideMovement,
+  type Movement,
+  type MovementDecision,
+  type PositionState,
+} from "../domain/stock-position.js";
 import type { AvailabilityReadModel } from "./availability-read-model.js";
 import type { Catalog, Clock, Logger, StockLedger } from "./ports.js";
 
@@ -80,6 +86,50 @@ function availabilityEvents(before: PositionState, after: PositionState, catalog
     );
 }
 
+/** What a movement writes: the decision, the position after the whole commit, and the commit's events. */
+export function planMovement(
+  deps: Pick<MovementDeps, "catalog" | "clock">,
+  before: PositionState,
+  movement: Movement,
+  atLocation: string,
+): { decision: MovementDecision; after: PositionState; events: NewEvent[] } {
+  const decision = decideMovement(before, movement);
+  const recordTime = deps.clock.now();
+  const consequences: NewEvent[] = availabilityEvents(before, decision.after, deps.catalog);
+  if (decision.newShortfall) {
+    consequences.push(
+      event(
+        ReservationShortfallFlaggedSchema,
+        create(ReservationShortfallFlaggedSchema, {
+          sku: movement.sku,
+          locationId: atLocation,
+          shortfall: BigInt(decision.newShortfall.units),
+          reservationIds: [...decision.newShortfall.reservationIds],
+        }),
+      ),
+    );
+  }
+  // The ledger version of a position is its stream's version after the whole commit.
+  const after = { ...decision.after, version: before.version + 1 + consequences.length };
+  const recorded = create(StockMovementRecordedSchema, {
+    movement: create(StockMovementSchema, {
+      movementId: movement.movementId,
+      type: movement.type,
+      sku: movement.sku,
+      locationId: movement.locationId,
+      quantity: BigInt(movement.quantity),
+      counterpartLocationId: movement.counterpartLocationId,
+      reservationId: movement.reservationId,
+      lineId: movement.lineId,
+      reason: movement.reason,
+      onHandDelta: BigInt(decision.onHandDelta),
+      recordTime: timestampFromDate(recordTime),
+    }),
+    position: toStockPosition(after, recordTime),
+  });
+  return { decision, after, events: [event(StockMovementRecordedSchema, recorded), ...consequences] };
+}
+
 /**
  * Applies one movement to the position of `atLocation` (the movement's own location, or the other end
  * of a transfer): decide on the current ledger state, append the movement with the position after it,
@@ -102,46 +152,7 @@ export async function applyMovement(
         const earlier = options.fresh ? undefined : await deps.ledger.findApplied(request);
         if (earlier) return { position: earlier, applied: false };
         const before = await deps.ledger.load(movement.sku, atLocation);
-        const decision = decideMovement(before, movement);
-        const recordTime = deps.clock.now();
-        const consequences: NewEvent[] = availabilityEvents(before, decision.after, deps.catalog);
-        if (decision.newShortfall) {
-          consequences.push(
-            event(
-              ReservationShortfallFlaggedSchema,
-              create(ReservationShortfallFlaggedSchema, {
-                sku: movement.sku,
-                locationId: atLocation,
-                shortfall: BigInt(decision.newShortfall.units),
-                reservationIds: [...decision.newShortfall.reservationIds],
-              }),
-            ),
-          );
-        }
-        // The ledger version of a position is its stream's version after the whole commit.
-        const after = { ...decision.after, version: before.version + 1 + consequences.length };
-        const events: NewEvent[] = [
-          event(
-            StockMovementRecordedSchema,
-            create(StockMovementRecordedSchema, {
-              movement: create(StockMovementSchema, {
-                movementId: movement.movementId,
-                type: movement.type,
-                sku: movement.sku,
-                locationId: movement.locationId,
-                quantity: BigInt(movement.quantity),
-                counterpartLocationId: movement.counterpartLocationId,
-                reservationId: movement.reservationId,
-                lineId: movement.lineId,
-                reason: movement.reason,
-                onHandDelta: BigInt(decision.onHandDelta),
-                recordTime: timestampFromDate(recordTime),
-              }),
-              position: toStockPosition(after, recordTime),
-            }),
-          ),
-          ...consequences,
-        ];
+        const { decision, after, events } = planMovement(deps, before, movement, atLocation);
         const result = await deps.ledger.append({ before, after, events, request });
         deps.readModel.apply(result.position);
         if (!result.replayed && decision.after.onHand < 0) {

@@ -21,6 +21,13 @@ export interface StockLedger {
   }): Promise<{ replayed: boolean; position: PositionState }>;
   /** The position a request produced, when it was applied already. */
   findApplied(request: CommitRequest): Promise<PositionState | undefined>;
+  /**
+   * Appends the first entry of many positions in one go (initial stock loads). Per item: the position
+   * after it, or the error (ConcurrencyConflict when the position turned out not to be new).
+   */
+  appendFirst(
+    items: ReadonlyArray<{ after: PositionState; events: readonly NewEvent[]; request: CommitRequest }>,
+  ): Promise<Array<{ replayed: boolean; position: PositionState } | Error>>;
   /** Every position, folded straight from the ledger (for rebuilds and the ledger-agreement check). */
   rebuildAll(): Promise<PositionState[]>;
 }

@@ -1,7 +1,13 @@
 import { MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
-import { payloadHash, requestKey } from "@retail/platform/store";
-import type { Movement, PositionState } from "../domain/stock-position.js";
-import { applyMovement, type MovementDeps } from "./apply-movement.js";
+import {
+  type CommitRequest,
+  ConcurrencyConflict,
+  type NewEvent,
+  payloadHash,
+  requestKey,
+} from "@retail/platform/store";
+import { emptyPosition, type Movement, type PositionState } from "../domain/stock-position.js";
+import { applyMovement, type MovementDeps, planMovement } from "./apply-movement.js";
 
 /** Movement types a caller records directly; reservation movements come from the reservation use cases. */
 export const recordableTypes: ReadonlySet<MovementType> = new Set([
@@ -42,14 +48,93 @@ export async function recordMovement(
   deps: MovementDeps,
   movement: Movement,
 ): Promise<{ position: PositionState; applied: boolean }> {
-  const hash = movementFingerprint(movement);
-  const key = requestKey("inventory.movement", movement.movementId);
-  const result = await applyMovement(deps, movement, movement.locationId, { key, payloadHash: hash });
+  const request = movementRequest(movement);
+  const result = await applyMovement(deps, movement, movement.locationId, request);
   if (movement.type === MovementType.TRANSFER_OUT && movement.counterpartLocationId) {
     await applyMovement(deps, movement, movement.counterpartLocationId, {
-      key: `${key}@${movement.counterpartLocationId}`,
-      payloadHash: hash,
+      key: `${request.key}@${movement.counterpartLocationId}`,
+      payloadHash: request.payloadHash,
     });
   }
   return result;
+}
+
+/** The outcome of one movement of a batch: its position, or the error that refused it. */
+export type BatchOutcome = { position: PositionState; applied: boolean } | Error;
+
+/**
+ * Records a batch: the first entry of positions nobody has seen yet goes in bulk (an initial stock
+ * load is mostly that), everything else one by one, movements of one position in the order given and
+ * different positions side by side. Each movement succeeds or fails on its own.
+ */
+export async function recordMovementBatch(
+  deps: MovementDeps,
+  movements: readonly Movement[],
+  concurrency = 8,
+): Promise<BatchOutcome[]> {
+  const outcomes = new Array<BatchOutcome>(movements.length);
+  const byPosition = new Map<string, number[]>();
+  movements.forEach((m, i) => {
+    const key = `${m.sku}@${m.locationId}`;
+    byPosition.set(key, [...(byPosition.get(key) ?? []), i]);
+  });
+
+  const bulk: Array<{ index: number; after: PositionState; events: NewEvent[]; request: CommitRequest }> = [];
+  const oneByOne: number[][] = [];
+  for (const indexes of byPosition.values()) {
+    const [only] = indexes;
+    const movement = only === undefined ? undefined : movements[only];
+    if (indexes.length === 1 && only !== undefined && movement && isFirstEntry(deps, movement)) {
+      try {
+        const { after, events } = planMovement(
+          deps,
+          emptyPosition(movement.sku, movement.locationId),
+          movement,
+          movement.locationId,
+        );
+        bulk.push({ index: only, after, events, request: movementRequest(movement) });
+        continue;
+      } catch {
+        // Refused on an empty position: the one-by-one path gives the exact error.
+      }
+    }
+    oneByOne.push(indexes);
+  }
+  for (let start = 0; start < bulk.length; start += 500) {
+    const chunk = bulk.slice(start, start + 500);
+    const results = await deps.ledger.appendFirst(chunk);
+    results.forEach((result, k) => {
+      const item = chunk[k];
+      if (!item) return;
+      if (result instanceof ConcurrencyConflict) oneByOne.push([item.index]);
+      else if (result instanceof Error) outcomes[item.index] = result;
+      else {
+        deps.readModel.apply(result.position);
+        outcomes[item.index] = { position: result.position, applied: !result.replayed };
+      }
+    });
+  }
+  const worker = async () => {
+    for (let group = oneByOne.shift(); group; group = oneByOne.shift()) {
+      for (const i of group) {
+        outcomes[i] = await recordMovement(deps, movements[i] as Movement).catch((error: unknown) =>
+          error instanceof Error ? error : new Error(String(error)),
+        );
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return outcomes;
+}
+
+function isFirstEntry(deps: MovementDeps, movement: Movement): boolean {
+  const transfer = movement.type === MovementType.TRANSFER_OUT || movement.type === MovementType.TRANSFER_IN;
+  return !transfer && deps.readModel.get(movement.sku, movement.locationId) === undefined;
+}
+
+function movementRequest(movement: Movement): CommitRequest {
+  return {
+    key: requestKey("inventory.movement", movement.movementId),
+    payloadHash: movementFingerprint(movement),
+  };
 }

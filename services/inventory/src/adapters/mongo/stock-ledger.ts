@@ -133,6 +133,33 @@ export function createStockLedger(
       return { replayed: false, position: after };
     },
 
+    async appendFirst(items) {
+      const results = await store.appendMany(
+        items.map(({ after, events, request }) => ({
+          streamId: stockStreamId(after.sku, after.locationId),
+          expectedVersion: 0,
+          events,
+          options: { request },
+        })),
+      );
+      const fresh: PositionDocument[] = [];
+      const outcomes = results.map((result, i) => {
+        const after = items[i]?.after;
+        if (result instanceof Error || !after) return result instanceof Error ? result : new Error("no item");
+        if (result.replayed) return { replayed: true, position: positionReported(result.events) ?? after };
+        const streamId = stockStreamId(after.sku, after.locationId);
+        remember(streamId, after);
+        fresh.push({ ...after, _id: streamId, updatedAt: new Date() });
+        return { replayed: false, position: after };
+      });
+      if (fresh.length > 0) {
+        await positions.insertMany(fresh, { ordered: false }).catch((error: unknown) => {
+          if (!isDuplicateKey(error) && !(error as { writeErrors?: unknown }).writeErrors) throw error;
+        });
+      }
+      return outcomes;
+    },
+
     async findApplied(request) {
       const earlier = await store.findRequest(request);
       return earlier ? positionReported(earlier.events) : undefined;
