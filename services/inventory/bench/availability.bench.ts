@@ -129,6 +129,7 @@ async function startService(env: Record<string, string>): Promise<ChildProcess> 
   });
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`inventory exited with code ${child.exitCode}`);
     if ((await fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch(() => undefined))?.ok) return child;
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -95,13 +95,27 @@ describe("outbox relay", () => {
     expect(await store.unpublishedCount()).toBe(0);
     expect(await metrics.registry.getSingleMetricAsString("outbox_backlog_events")).toMatch(/ 0$/m);
 
-    // A marker left by an append that died before its commit is dropped once it is old enough.
+    // An append that died between its commit and marking it ready: its old marker is checked and the
+    // commit published. A marker whose commit never landed is dropped, and nothing of it published.
+    await relay.stop();
+    const died = await append("died-after-commit", 0);
+    const diedId = died.events[0]?.eventId ?? "";
+    const longAgo = new Date(Date.now() - 3_600_000);
+    const marker = await store.outbox.findOne({ streamId: "died-after-commit" });
+    await store.outbox.updateOne({ _id: marker?._id ?? "" }, { $set: { ready: false, recordedAt: longAgo } });
     await store.outbox.insertOne({
+      ...(marker as NonNullable<typeof marker>),
+      ready: false,
+      recordedAt: longAgo,
       _id: "commit:never-written",
-      recordedAt: new Date(Date.now() - 3_600_000),
+      streamId: "never-written",
+      events: (marker?.events ?? []).map((e) => ({ ...e, eventId: "orphan-event" })),
     });
+    relay.start();
     await relay.flush();
     expect(await store.unpublishedCount()).toBe(0);
+    await eventually(() => effects.has(diedId));
+    expect(effects.has("orphan-event")).toBe(false);
 
     await relay.stop();
     await consumer.close();

@@ -27,7 +27,10 @@ export interface OutboxRelayOptions {
   /** First wait after a failed publish; doubles up to maxBackoffMs. */
   backoffMs?: number;
   maxBackoffMs?: number;
-  /** A marker whose commit is still missing after this long is dropped (its append failed or died). */
+  /**
+   * A marker not marked ready after this long is settled by looking for its commit: published when it
+   * is there (the append died after writing it), dropped when not.
+   */
   orphanGraceMs?: number;
 }
 
@@ -45,7 +48,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
-  let drained: Array<() => void> = [];
+  // Flushes wait for a whole pass that started after they asked and left nothing it could settle.
+  let drained: Array<{ afterPass: number; resolve: () => void }> = [];
+  let pass = 0;
   let unsubscribe: (() => void) | undefined;
   // While the broker is away, new appends must not cut the backoff short (they would hammer it).
   let backingOff = false;
@@ -65,19 +70,26 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   async function relayBatch(): Promise<number> {
     const markers = await store.outbox.find({}).sort({ recordedAt: 1 }).limit(batchSize).toArray();
     let settled = 0;
+    // A stream whose earlier commit is not ready yet waits, so its events go out in version order.
+    const waiting = new Set<string>();
     for (const marker of markers) {
-      const commit = await store.commits.findOne({ _id: marker._id });
-      if (commit) {
-        const events = commitToStoredEvents(commit);
+      if (waiting.has(marker.streamId)) continue;
+      let publishable = marker.ready;
+      if (!publishable) {
+        if (Date.now() - marker.recordedAt.getTime() < orphanGraceMs) {
+          waiting.add(marker.streamId);
+          continue;
+        }
+        // Old and never marked ready: the append died after its commit, or its commit never landed.
+        publishable = (await store.commits.countDocuments({ _id: marker._id }, { limit: 1 })) > 0;
+      }
+      if (publishable) {
+        const events = commitToStoredEvents(marker);
         await publisher.publish(events);
         metrics?.outboxPublished.inc(events.length);
-        await store.outbox.deleteOne({ _id: marker._id });
-        settled++;
-      } else if (Date.now() - marker.recordedAt.getTime() > orphanGraceMs) {
-        // Its commit never landed (a crash, or an append that lost its race): nothing to publish.
-        await store.outbox.deleteOne({ _id: marker._id });
-        settled++;
       }
+      await store.outbox.deleteOne({ _id: marker._id });
+      settled++;
     }
     return settled;
   }
@@ -86,11 +98,14 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     let backoff = options.backoffMs ?? 500;
     while (running) {
       try {
+        const thisPass = ++pass;
         const published = await relayBatch();
         metrics?.outboxBacklog.set(await store.unpublishedCount());
         backoff = options.backoffMs ?? 500;
         if (published < batchSize) {
-          for (const resolve of drained.splice(0)) resolve();
+          const done = drained.filter((d) => d.afterPass < thisPass);
+          drained = drained.filter((d) => d.afterPass >= thisPass);
+          for (const d of done) d.resolve();
           if (running) await sleep(pollIntervalMs);
         }
       } catch (error) {
@@ -119,9 +134,12 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           () => reject(new Error(`outbox not drained within ${timeoutMs} ms`)),
           timeoutMs,
         );
-        drained.push(() => {
-          clearTimeout(timer);
-          resolve();
+        drained.push({
+          afterPass: pass,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
         });
         wake?.();
       });

@@ -11,7 +11,7 @@ import { encodeEvent, type NewEvent, routingKeyOf, type StoredEvent } from "./ev
  * the same version exactly one can insert (an insert against a unique index is atomic on MongoDB and
  * FerretDB alike). A commit made for a request has the request key as _id: a replay hits the same key.
  */
-interface CommitDocument {
+export interface CommitDocument {
   _id: string;
   streamId: string;
   version: number;
@@ -27,14 +27,11 @@ interface CommitDocument {
 }
 
 /**
- * The outbox: one small marker per commit not yet published. Written before its commit, removed once
- * the broker confirmed it. Kept apart from the commits so the relay never scans the whole history
- * (FerretDB 1.x answers most filters with a sequential scan).
+ * The outbox: a copy of each commit not yet published, written before the commit and marked ready
+ * once the commit is in; removed when the broker confirmed its events. The relay reads only this small
+ * collection, never the whole history (FerretDB 1.x answers filters with sequential scans).
  */
-export interface OutboxMarker {
-  _id: string;
-  recordedAt: Date;
-}
+export type OutboxMarker = CommitDocument & { ready: boolean };
 
 /** The request a commit answers: its key (see requestKey) and a hash of its payload. */
 export interface CommitRequest {
@@ -264,8 +261,8 @@ export function createStreamStore(db: Db, options: { collection?: string } = {})
     async append(streamId, expectedVersion, events, appendOptions = {}) {
       const commit = buildCommit({ streamId, expectedVersion, events, options: appendOptions });
       // The marker goes first: a crash before the commit leaves a marker without a commit (the relay
-      // drops it), never a commit without a marker (which would never be published).
-      const marked = await outbox.insertOne({ _id: commit._id, recordedAt: commit.recordedAt }).then(
+      // checks and drops it), never a commit without a marker (which would never be published).
+      const marked = await outbox.insertOne({ ...commit, ready: false }).then(
         () => true,
         (error: unknown) => {
           if (isDuplicateKey(error)) return false; // a replay whose first commit is still unpublished
@@ -279,6 +276,7 @@ export function createStreamStore(db: Db, options: { collection?: string } = {})
         if (!isDuplicateKey(error)) throw error;
         return refused(commit, appendOptions.request);
       }
+      if (marked) await outbox.updateOne({ _id: commit._id }, { $set: { ready: true } });
       appended.emit("appended");
       return accepted(commit, appendOptions.request);
     },
@@ -287,9 +285,11 @@ export function createStreamStore(db: Db, options: { collection?: string } = {})
       const built = items.map((item) => buildCommit(item));
       const markerDuplicates = await insertAll(
         outbox,
-        built.map((c) => ({ _id: c._id, recordedAt: c.recordedAt })),
+        built.map((c) => ({ ...c, ready: false })),
       );
       const failed = await insertAll(commits, built);
+      const landed = built.filter((_, i) => !failed.has(i) && !markerDuplicates.has(i)).map((c) => c._id);
+      if (landed.length > 0) await outbox.updateMany({ _id: { $in: landed } }, { $set: { ready: true } });
       const results = await Promise.all(
         built.map(async (commit, i) => {
           if (!failed.has(i)) return accepted(commit, items[i]?.options?.request);
