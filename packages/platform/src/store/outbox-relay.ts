@@ -41,7 +41,7 @@ export interface OutboxRelayOptions {
  */
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { store, publisher, logger, metrics } = options;
-  const batchSize = options.batchSize ?? 100;
+  const batchSize = options.batchSize ?? 500;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
   const orphanGraceMs = options.orphanGraceMs ?? 60_000;
@@ -69,29 +69,30 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   /** Publishes one batch; returns how many markers it settled (published or dropped). */
   async function relayBatch(): Promise<number> {
     const markers = await store.outbox.find({}).sort({ recordedAt: 1 }).limit(batchSize).toArray();
-    let settled = 0;
     // A stream whose earlier commit is not ready yet waits, so its events go out in version order.
     const waiting = new Set<string>();
+    const settle: typeof markers = [];
+    const publish: typeof markers = [];
     for (const marker of markers) {
       if (waiting.has(marker.streamId)) continue;
-      let publishable = marker.ready;
-      if (!publishable) {
-        if (Date.now() - marker.recordedAt.getTime() < orphanGraceMs) {
-          waiting.add(marker.streamId);
-          continue;
-        }
-        // Old and never marked ready: the append died after its commit, or its commit never landed.
-        publishable = (await store.commits.countDocuments({ _id: marker._id }, { limit: 1 })) > 0;
+      if (marker.ready) {
+        publish.push(marker);
+      } else if (Date.now() - marker.recordedAt.getTime() < orphanGraceMs) {
+        waiting.add(marker.streamId);
+        continue;
+      } else if ((await store.commits.countDocuments({ _id: marker._id }, { limit: 1 })) > 0) {
+        publish.push(marker); // the append died after its commit: publish it
       }
-      if (publishable) {
-        const events = commitToStoredEvents(marker);
-        await publisher.publish(events);
-        metrics?.outboxPublished.inc(events.length);
-      }
-      await store.outbox.deleteOne({ _id: marker._id });
-      settled++;
+      settle.push(marker); // ready, died after its commit, or its commit never landed
     }
-    return settled;
+    // One confirmed publish of the whole batch (the channel keeps their order), then one delete.
+    const events = publish.flatMap((marker) => commitToStoredEvents(marker));
+    if (events.length > 0) {
+      await publisher.publish(events);
+      metrics?.outboxPublished.inc(events.length);
+    }
+    if (settle.length > 0) await store.outbox.deleteMany({ _id: { $in: settle.map((m) => m._id) } });
+    return settle.length;
   }
 
   async function run(): Promise<void> {
