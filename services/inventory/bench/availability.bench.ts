@@ -133,6 +133,7 @@ async function startService(env: Record<string, string>): Promise<ChildProcess> 
     if ((await fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch(() => undefined))?.ok) return child;
     await new Promise((r) => setTimeout(r, 250));
   }
+  child.kill("SIGKILL");
   throw new Error("inventory did not start");
 }
 
@@ -181,7 +182,7 @@ async function main(): Promise<void> {
       `service resident memory with the read model loaded: ${(Number(rss) / 2 ** 20).toFixed(0)} MiB`,
     );
     console.log(
-      `\nphases of ${seconds} s, ${concurrency} calls in flight, client and service in one process on this machine\n`,
+      `\nphases of ${seconds} s, ${concurrency} calls in flight; the service runs in its own process, the load comes from this one\n`,
     );
 
     const readModel = await measure("GetAvailability (read model) over gRPC", () =>

@@ -254,5 +254,9 @@ describe("stock movements", () => {
     const { availability } = await client.getAvailability({ sku: "MOVE-ALL", locationId: "ST-1" });
     expect(availability.map((a) => Number(a.available))).toEqual([20]);
     expect(Number(availability[0]?.ledgerVersion)).toBeGreaterThan(0);
+    // How stale the read model is: movements applied from events, with their lag, on /metrics.
+    const metrics = await (await fetch(`http://127.0.0.1:${running.metricsPort}/metrics`)).text();
+    const applied = Number(/^inventory_read_model_lag_seconds_count\{[^}]*\} (\d+)/m.exec(metrics)?.[1]);
+    expect(applied).toBeGreaterThan(10);
   });
 });

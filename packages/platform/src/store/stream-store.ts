@@ -168,7 +168,14 @@ async function insertAll<T extends { _id: string }>(
   }
 }
 
-export function createStreamStore(db: Db, options: { collection?: string } = {}): StreamStore {
+export function createStreamStore(
+  db: Db,
+  options: {
+    collection?: string /** appendMany waits while more commits than this await the relay */;
+    maxBacklog?: number;
+  } = {},
+): StreamStore {
+  const maxBacklog = options.maxBacklog ?? 2_000;
   const commits = db.collection<CommitDocument>(options.collection ?? "commits");
   const outbox = db.collection<OutboxMarker>(`${options.collection ?? "commits"}.outbox`);
   const snapshots = db.collection<{ _id: string; version: number; state: unknown; savedAt: Date }>(
@@ -282,6 +289,12 @@ export function createStreamStore(db: Db, options: { collection?: string } = {})
     },
 
     async appendMany(items) {
+      // Backpressure: a bulk load waits while the relay is behind, so the outbox stays small (every
+      // query on it is a scan on FerretDB) and the load goes no faster than the broker takes it.
+      const deadline = Date.now() + 60_000;
+      while ((await outbox.countDocuments({})) > maxBacklog && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       const built = items.map((item) => buildCommit(item));
       const markerDuplicates = await insertAll(
         outbox,
