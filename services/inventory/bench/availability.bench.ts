@@ -17,6 +17,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { LocationType, MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { createStreamStore } from "@retail/platform/store";
+import amqplib from "amqplib";
 import { MongoClient } from "mongodb";
 import { up } from "../../../scripts/infra.ts";
 import { createStockLedger } from "../src/adapters/mongo/stock-ledger.js";
@@ -149,11 +150,12 @@ async function drained(): Promise<void> {
 async function main(): Promise<void> {
   const infra = await up();
   const database = `bench_inventory_${Date.now()}`;
+  const exchange = `bench_${Date.now()}`;
   const child = await startService({
     MONGODB_URL: infra.mongodbUrl,
     MONGODB_DATABASE: database,
     AMQP_URL: infra.amqpUrl,
-    EVENTS_EXCHANGE: `bench_${Date.now()}`,
+    EVENTS_EXCHANGE: exchange,
     PORT: String(port),
     METRICS_PORT: String(metricsPort),
     RESERVATION_SWEEP_MS: "60000",
@@ -240,6 +242,9 @@ async function main(): Promise<void> {
     await new Promise((resolve) => child.once("exit", resolve));
     await mongo.db(database).dropDatabase();
     await mongo.close();
+    const broker = await amqplib.connect(infra.amqpUrl);
+    await (await broker.createChannel()).deleteExchange(exchange);
+    await broker.close();
   }
 }
 

@@ -1,12 +1,16 @@
 import { type Client, Code, ConnectError } from "@connectrpc/connect";
-import { ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
+import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import {
   ReservationExpiredSchema,
   ReservationShortfallFlaggedSchema,
   StockReservedSchema,
 } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
-import { MovementType, ReservationStatus } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import {
+  FulfillmentPromise,
+  MovementType,
+  ReservationStatus,
+} from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import type { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { eventually } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -166,6 +170,41 @@ describe("reservations", () => {
       { channelId: "web" },
     );
     expect(split.reservation?.lines.map((l) => l.locationId)).toEqual(["DC-1", "ST-1"]);
+  });
+
+  it("keeps a channel's fulfilment promise: a pickup reserves in a store, never in the DC", async () => {
+    await client.setChannelRule({
+      rule: {
+        channelId: "click-collect",
+        channel: Channel.WEB,
+        locationIds: ["DC-1", "ST-1"],
+        promises: [FulfillmentPromise.PICKUP_IN_STORE],
+      },
+    });
+    await receive("RES-PICKUP", "DC-1", 50);
+    await receive("RES-PICKUP", "ST-1", 2);
+    await eventually(
+      async () =>
+        (await client.getAvailability({ sku: "RES-PICKUP", locationId: "ST-1" })).availability[0]
+          ?.available === 2n,
+    );
+    const { reservation } = await reserve([{ lineId: "1", sku: "RES-PICKUP", quantity: 2 }], {
+      channelId: "click-collect",
+      promise: FulfillmentPromise.PICKUP_IN_STORE,
+    });
+    expect(reservation?.lines[0]?.locationId).toBe("ST-1");
+    const short = await reserve([{ lineId: "1", sku: "RES-PICKUP", quantity: 1 }], {
+      channelId: "click-collect",
+      promise: FulfillmentPromise.PICKUP_IN_STORE,
+    }).catch((e: unknown) => ConnectError.from(e));
+    expect(short).toMatchObject({ code: Code.FailedPrecondition });
+    const unpromised = await reserve([{ lineId: "1", sku: "RES-PICKUP", quantity: 1 }], {
+      channelId: "click-collect",
+      promise: FulfillmentPromise.SHIP_FROM_DC,
+    }).catch((e: unknown) => ConnectError.from(e));
+    expect((unpromised as ConnectError).findDetails(BadRequestSchema)[0]?.fieldViolations[0]?.field).toBe(
+      "promise",
+    );
   });
 
   it("releases an expired reservation by itself and publishes that it expired", async () => {

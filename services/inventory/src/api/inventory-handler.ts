@@ -4,6 +4,7 @@ import { Code, type ServiceImpl } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import {
   AvailabilitySchema,
+  FulfillmentPromise,
   LocationType,
   MovementType,
   type StockMovement,
@@ -21,6 +22,7 @@ import { getAvailability } from "../app/get-availability.js";
 import { type CatalogDeps, setChannelRule, upsertLocation } from "../app/manage-catalog.js";
 import { recordMovement, recordMovementBatch } from "../app/record-movement.js";
 import { type ReservationDeps, reserveStock, toReservation } from "../app/reserve-stock.js";
+import { locationsForPromise } from "../domain/channels.js";
 import { UnknownReservation } from "../domain/errors.js";
 import type { Movement } from "../domain/stock-position.js";
 import { mapInventoryError } from "./error-codes.js";
@@ -200,8 +202,16 @@ export function createInventoryHandler(deps: InventoryDeps): Partial<ServiceImpl
           quantity: checkQuantity(v, `lines[${i}].quantity`, l.quantity),
         };
       });
-      if (request.channelId && !deps.catalog.rule(request.channelId))
-        v.add("channel_id", `unknown channel ${request.channelId}`);
+      const rule = request.channelId ? deps.catalog.rule(request.channelId) : undefined;
+      if (request.channelId && !rule) v.add("channel_id", `unknown channel ${request.channelId}`);
+      if (request.promise && !request.channelId) v.add("promise", "needs channel_id");
+      const kept = rule && locationsForPromise(rule, request.promise, (id) => deps.catalog.locationType(id));
+      if (request.promise && rule && !kept) {
+        v.add(
+          "promise",
+          `channel ${request.channelId} does not promise ${FulfillmentPromise[request.promise]}`,
+        );
+      }
       const ttlMs = ttlOf(v, request.ttl);
       v.throwIfAny();
       const state = await reserveStock(deps, {
@@ -210,6 +220,7 @@ export function createInventoryHandler(deps: InventoryDeps): Partial<ServiceImpl
         lines,
         channel: request.channel,
         channelId: request.channelId,
+        promise: request.promise,
         ttlMs,
       });
       return { reservation: toReservation(state) };

@@ -8,6 +8,7 @@ function ruleState(rule: ChannelRule): ChannelRuleState {
     channel: rule.channel,
     locationIds: [...rule.locationIds],
     bufferUnits: Number(rule.bufferUnits),
+    promises: [...rule.promises],
   };
 }
 
@@ -17,6 +18,7 @@ export function createCatalog(): Catalog {
   const rules = new Map<string, ChannelRule>();
   return {
     hasLocation: (id) => locations.has(id),
+    locationType: (id) => locations.get(id)?.type,
     locationIds: () => [...locations.keys()],
     locations: () => [...locations.values()],
     rule: (channelId) => {

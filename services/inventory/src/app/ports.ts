@@ -1,4 +1,4 @@
-import type { ChannelRule, Location } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import type { ChannelRule, Location, LocationType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import type { Logger } from "@retail/platform/log";
 import type { CommitRequest, NewEvent } from "@retail/platform/store";
 import type { ChannelRuleState } from "../domain/channels.js";
@@ -60,6 +60,7 @@ export interface CatalogStore {
 /** What the use cases read about locations and channels (kept in memory, current across instances). */
 export interface Catalog {
   hasLocation(locationId: string): boolean;
+  locationType(locationId: string): LocationType | undefined;
   locationIds(): string[];
   locations(): Location[];
   rule(channelId: string): ChannelRuleState | undefined;

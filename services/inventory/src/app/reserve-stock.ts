@@ -7,13 +7,14 @@ import {
   StockReservedSchema,
 } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
 import {
+  type FulfillmentPromise,
   MovementType,
   type Reservation,
   ReservationSchema,
   ReservationStatus,
 } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import { event, payloadHash, requestKey } from "@retail/platform/store";
-import { chooseLocations } from "../domain/channels.js";
+import { chooseLocations, locationsForPromise } from "../domain/channels.js";
 import { InsufficientStock, type Shortage } from "../domain/errors.js";
 import type { ReservationLineState, ReservationState } from "../domain/reservation.js";
 import { applyMovement, type MovementDeps } from "./apply-movement.js";
@@ -33,6 +34,8 @@ export interface ReserveStock {
   readonly lines: readonly ReserveLine[];
   readonly channel: number;
   readonly channelId: string;
+  /** Narrows the channel's locations to those that keep this promise (validated by the caller). */
+  readonly promise: FulfillmentPromise;
   readonly ttlMs: number;
 }
 
@@ -100,8 +103,9 @@ export async function reserveStock(deps: ReservationDeps, command: ReserveStock)
   const earlier = await deps.reservations.findApplied(request);
   if (earlier) return replay(deps, earlier);
 
-  const candidates = command.channelId
-    ? (deps.catalog.rule(command.channelId)?.locationIds ?? [])
+  const rule = command.channelId ? deps.catalog.rule(command.channelId) : undefined;
+  const candidates = rule
+    ? (locationsForPromise(rule, command.promise, (id) => deps.catalog.locationType(id)) ?? [])
     : deps.catalog.locationIds();
   const unplaced = command.lines.filter((l) => !l.locationId);
   const choices = chooseLocations(unplaced, candidates, (sku, loc) => deps.readModel.available(sku, loc));

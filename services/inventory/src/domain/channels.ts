@@ -1,4 +1,5 @@
 import type { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import { FulfillmentPromise, LocationType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 
 /** A channel's rule as the domain needs it. */
 export interface ChannelRuleState {
@@ -6,6 +7,30 @@ export interface ChannelRuleState {
   readonly channel: Channel;
   readonly locationIds: readonly string[];
   readonly bufferUnits: number;
+  readonly promises: readonly FulfillmentPromise[];
+}
+
+/** The kinds of location that can keep each fulfilment promise. */
+const fulfilsPromise: Record<FulfillmentPromise, readonly LocationType[]> = {
+  [FulfillmentPromise.UNSPECIFIED]: [],
+  [FulfillmentPromise.SHIP_FROM_DC]: [LocationType.DISTRIBUTION_CENTER, LocationType.WAREHOUSE],
+  [FulfillmentPromise.SHIP_FROM_STORE]: [LocationType.STORE],
+  [FulfillmentPromise.PICKUP_IN_STORE]: [LocationType.STORE],
+};
+
+/**
+ * The channel's locations that can keep a promise (all of them when no promise is asked), or
+ * undefined when the channel does not make that promise at all.
+ */
+export function locationsForPromise(
+  rule: ChannelRuleState,
+  promise: FulfillmentPromise,
+  typeOf: (locationId: string) => LocationType | undefined,
+): string[] | undefined {
+  if (promise === FulfillmentPromise.UNSPECIFIED) return [...rule.locationIds];
+  if (!rule.promises.includes(promise)) return undefined;
+  const kinds = fulfilsPromise[promise];
+  return rule.locationIds.filter((id) => kinds.includes(typeOf(id) ?? LocationType.UNSPECIFIED));
 }
 
 /** What a channel may sell of one location's availability: the figure less its buffer, never below zero. */
