@@ -151,7 +151,7 @@ export async function applyMovement(
         // duplicate still cannot apply twice, since the append itself is keyed by the request.
         const earlier = options.fresh ? undefined : await deps.ledger.findApplied(request);
         if (earlier) return { position: earlier, applied: false };
-        const before = await deps.ledger.load(movement.sku, atLocation);
+        const before = await deps.ledger.loadForWrite(movement.sku, atLocation);
         const { decision, after, events } = planMovement(deps, before, movement, atLocation);
         const result = await deps.ledger.append({ before, after, events, request });
         deps.readModel.apply(result.position);

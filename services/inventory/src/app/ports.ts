@@ -10,6 +10,12 @@ export interface StockLedger {
   /** The position as of its latest ledger entry (an empty one for a new SKU and location). */
   load(sku: string, locationId: string): Promise<PositionState>;
   /**
+   * The position to decide a write on: this instance's last known state when it has one, without a
+   * read. Optimistic: if another instance moved the position since, the append at that version
+   * conflicts, the ledger forgets its copy, and the retry loads the current state.
+   */
+  loadForWrite(sku: string, locationId: string): Promise<PositionState>;
+  /**
    * Appends a movement's events at `before.version`; throws ConcurrencyConflict when another writer got
    * there first. A request applied before returns the position it produced then, replayed = true.
    */

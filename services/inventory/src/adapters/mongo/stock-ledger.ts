@@ -2,6 +2,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { StockMovementRecordedSchema } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
 import type { StockMovement } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import {
+  ConcurrencyConflict,
   commitToStoredEvents,
   isDuplicateKey,
   type StoredEvent,
@@ -86,41 +87,52 @@ export function createStockLedger(
     }
   }
 
+  async function load(sku: string, locationId: string): Promise<PositionState> {
+    const streamId = stockStreamId(sku, locationId);
+    const cached = cache.get(streamId);
+    if (cached) {
+      const current = fold(cached, await store.read(streamId, cached.version));
+      remember(streamId, current);
+      return current;
+    }
+    const snapshot = await positions.findOne({ _id: streamId });
+    const base: PositionState = snapshot
+      ? {
+          sku,
+          locationId,
+          onHand: snapshot.onHand,
+          reserved: snapshot.reserved,
+          inTransit: snapshot.inTransit,
+          damaged: snapshot.damaged,
+          safetyStock: snapshot.safetyStock,
+          holds: snapshot.holds,
+          version: snapshot.version,
+        }
+      : emptyPosition(sku, locationId);
+    const current = fold(base, await store.read(streamId, base.version));
+    remember(streamId, current);
+    return current;
+  }
+
   return {
     async ensureIndexes() {
       await positions.createIndex({ sku: 1 }, { name: "by_sku" });
     },
 
-    async load(sku, locationId) {
-      const streamId = stockStreamId(sku, locationId);
-      const cached = cache.get(streamId);
-      if (cached) {
-        const current = fold(cached, await store.read(streamId, cached.version));
-        remember(streamId, current);
-        return current;
-      }
-      const snapshot = await positions.findOne({ _id: streamId });
-      const base: PositionState = snapshot
-        ? {
-            sku,
-            locationId,
-            onHand: snapshot.onHand,
-            reserved: snapshot.reserved,
-            inTransit: snapshot.inTransit,
-            damaged: snapshot.damaged,
-            safetyStock: snapshot.safetyStock,
-            holds: snapshot.holds,
-            version: snapshot.version,
-          }
-        : emptyPosition(sku, locationId);
-      const current = fold(base, await store.read(streamId, base.version));
-      remember(streamId, current);
-      return current;
+    async loadForWrite(sku, locationId) {
+      return cache.get(stockStreamId(sku, locationId)) ?? load(sku, locationId);
     },
+
+    load,
 
     async append({ before, after, events, request }) {
       const streamId = stockStreamId(before.sku, before.locationId);
-      const result = await store.append(streamId, before.version, events, { request });
+      const result = await store
+        .append(streamId, before.version, events, { request })
+        .catch((error: unknown) => {
+          if (error instanceof ConcurrencyConflict) cache.delete(streamId); // stale: the retry reads afresh
+          throw error;
+        });
       if (result.replayed) return { replayed: true, position: positionReported(result.events) ?? after };
       remember(streamId, after);
       // A snapshot on the first entry and then every `snapshotEvery` versions bounds the tail to fold.
