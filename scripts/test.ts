@@ -3,7 +3,7 @@
 //   dependency rules, then every test (vitest: unit, integration, component, e2e).
 // Ends with one line "tests: N passed, N failed, N skipped"; exits non-zero on any failure.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -19,10 +19,24 @@ function step(name: string, command: string, args: string[]): boolean {
   return ok;
 }
 
+// Tests and benchmarks outside src/ are type-checked by each unit's tsconfig.test.json.
+const testConfigs = ["services", "gateway"].flatMap((dir) => {
+  const base = join(root, dir);
+  const units = dir === "gateway" ? [""] : existsSync(base) ? readdirSync(base) : [];
+  return units
+    .map((unit) => join(dir, unit, "tsconfig.test.json"))
+    .filter((path) => existsSync(join(root, path)));
+});
+
 const checks: Array<[string, string, string[]]> = [
   ["format and lint", "biome", ["ci", "."]],
   ["types", "tsc", ["-b"]],
   ["script types", "tsc", ["-p", "scripts"]],
+  ...testConfigs.map((path): [string, string, string[]] => [
+    `test types (${dirname(path)})`,
+    "tsc",
+    ["-p", path],
+  ]),
   ["contracts", "node", ["scripts/check-contracts.ts"]],
   ["dependency rules", "node", ["scripts/check-deps.ts"]],
 ];

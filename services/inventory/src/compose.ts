@@ -4,8 +4,16 @@ import { connectAmqp, createEventPublisher } from "@retail/platform/amqp";
 import type { Logger } from "@retail/platform/log";
 import { createMetrics, startMetricsServer } from "@retail/platform/metrics";
 import { createRpcServer, createShutdown, serve } from "@retail/platform/server";
-import { connectMongo, createKeyedLock, createOutboxRelay, createStreamStore } from "@retail/platform/store";
+import {
+  connectMongo,
+  createInbox,
+  createKeyedLock,
+  createOutboxRelay,
+  createStreamStore,
+  startInboxJanitor,
+} from "@retail/platform/store";
 import { Histogram } from "prom-client";
+import { startOrderEventsConsumer } from "./adapters/amqp/order-events-consumer.js";
 import { startReadModelFeed } from "./adapters/amqp/read-model-feed.js";
 import { createCatalogStore } from "./adapters/mongo/catalog-store.js";
 import { createReservationStore } from "./adapters/mongo/reservation-store.js";
@@ -80,6 +88,19 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
   const publisher = createEventPublisher(amqp, { source: "inventory", exchange: config.EVENTS_EXCHANGE });
   const relay = createOutboxRelay({ store, publisher, logger, metrics });
   relay.start();
+  const orderInbox = createInbox(mongo.db, "inventory.order-events");
+  await orderInbox.ensureIndexes();
+  const stopJanitor = startInboxJanitor(orderInbox, {
+    onError: (error) => logger.warn({ err: error }, "inbox purge failed"),
+  });
+  const orderEvents = await startOrderEventsConsumer({
+    connection: amqp,
+    exchange: config.EVENTS_EXCHANGE,
+    deps,
+    inbox: orderInbox,
+    logger,
+    metrics,
+  });
   const sweep = setInterval(() => {
     expireDueReservations(deps, { pendingGraceMs: config.PENDING_RESERVATION_GRACE_MS }).catch(
       (error: unknown) => logger.warn({ err: error }, "reservation sweep failed"),
@@ -100,6 +121,7 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
   const stop = createShutdown(logger, [
     { name: "rpc server", run: () => server.stop(config.SHUTDOWN_GRACE_MS) },
     { name: "reservation sweep", run: async () => clearInterval(sweep) },
+    { name: "order events consumer", run: () => orderEvents.close().finally(stopJanitor) },
     { name: "read model feed", run: () => feed.close() },
     { name: "outbox flush", run: () => relay.flush(config.SHUTDOWN_GRACE_MS).finally(() => relay.stop()) },
     { name: "publisher", run: () => publisher.close() },

@@ -1,3 +1,4 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { type Client, Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
@@ -5,7 +6,7 @@ import {
   AvailabilityChangedSchema,
   StockMovementRecordedSchema,
 } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
-import { MovementType, type StockMovement } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import { MovementType, type StockMovementSchema } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import type { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { eventually } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -28,7 +29,12 @@ beforeAll(async () => {
 });
 afterAll(() => harness.stopAll());
 
-function movement(type: MovementType, sku: string, quantity: number, extra: Partial<StockMovement> = {}) {
+function movement(
+  type: MovementType,
+  sku: string,
+  quantity: number,
+  extra: Omit<MessageInitShape<typeof StockMovementSchema>, "$typeName"> = {},
+) {
   return {
     movementId: `mv-${++counter}`,
     type,
@@ -40,7 +46,12 @@ function movement(type: MovementType, sku: string, quantity: number, extra: Part
   };
 }
 
-async function record(type: MovementType, sku: string, quantity: number, extra: Partial<StockMovement> = {}) {
+async function record(
+  type: MovementType,
+  sku: string,
+  quantity: number,
+  extra: Omit<MessageInitShape<typeof StockMovementSchema>, "$typeName"> = {},
+) {
   return client.recordMovement({ movement: movement(type, sku, quantity, extra) });
 }
 

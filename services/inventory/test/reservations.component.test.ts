@@ -1,3 +1,4 @@
+import { create, toBinary } from "@bufbuild/protobuf";
 import { type Client, Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
@@ -12,17 +13,25 @@ import {
   ReservationStatus,
 } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import type { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
-import { eventually } from "@retail/platform/testing";
+import {
+  OrderLineCancelledSchema,
+  OrderRejectedSchema,
+  ShipmentDispatchedSchema,
+} from "@retail/contracts/retail/order/v1/order_events_pb";
+import { eventually, testAmqpUrl } from "@retail/platform/testing";
+import amqplib from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningInventory } from "../src/compose.js";
 import { createHarness, type EventCapture, registerLocations } from "./harness.js";
 
 const harness = createHarness("reservations");
 let client: Client<typeof InventoryService>;
+let running: RunningInventory;
 let capture: EventCapture;
 let counter = 0;
 
 beforeAll(async () => {
-  ({ client } = await harness.start());
+  ({ client, running } = await harness.start());
   capture = await harness.capture();
   await registerLocations(client, ["DC-1", "ST-1", "ST-2"]);
   await client.setChannelRule({
@@ -41,6 +50,13 @@ async function receive(sku: string, locationId: string, quantity: number) {
       quantity: BigInt(quantity),
     },
   });
+}
+
+/** Messages the service's consumer of a queue settled, with one outcome or any (handled, duplicate). */
+async function consumed(queue: string, outcome = "[a-z]+"): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${running.metricsPort}/metrics`)).text();
+  const pattern = `^amqp_consumer_messages_total\\{queue="${queue}",outcome="${outcome}"[^}]*\\} (\\d+)`;
+  return [...text.matchAll(new RegExp(pattern, "gm"))].map((m) => Number(m[1])).reduce((a, b) => a + b, 0);
 }
 
 async function stock(sku: string, locationId = "DC-1") {
@@ -263,6 +279,63 @@ describe("reservations", () => {
       })
       .catch((e: unknown) => ConnectError.from(e));
     expect((reused as ConnectError).findDetails(ErrorInfoSchema)[0]?.reason).toBe("IDEMPOTENCY_KEY_REUSED");
+  });
+
+  it("releases and commits reservations from the order service's events, each event once", async () => {
+    await receive("RES-ORDER-A", "DC-1", 10);
+    await receive("RES-ORDER-B", "DC-1", 10);
+    await client.reserveStock({
+      requestId: "order-events-1",
+      orderId: "order-ev-1",
+      lines: [
+        { lineId: "1", sku: "RES-ORDER-A", quantity: 4n, locationId: "DC-1" },
+        { lineId: "2", sku: "RES-ORDER-B", quantity: 3n, locationId: "DC-1" },
+      ],
+    });
+    const broker = await amqplib.connect(testAmqpUrl());
+    const channel = await broker.createChannel();
+    const publish = (id: string, routingKey: string, type: string, body: Uint8Array) =>
+      channel.publish(harness.exchange, routingKey, Buffer.from(body), {
+        headers: {
+          "ce-id": id,
+          "ce-type": type,
+          "ce-time": new Date().toISOString(),
+          "ce-specversion": "1.0",
+        },
+      });
+    const cancelled = toBinary(
+      OrderLineCancelledSchema,
+      create(OrderLineCancelledSchema, {
+        orderId: "order-ev-1",
+        lines: [{ lineId: "2", quantity: 3n }],
+        reason: "customer",
+      }),
+    );
+    publish("ev-cancel-1", "order.order_line_cancelled", OrderLineCancelledSchema.typeName, cancelled);
+    publish("ev-cancel-1", "order.order_line_cancelled", OrderLineCancelledSchema.typeName, cancelled);
+    await eventually(async () => (await stock("RES-ORDER-B")).reserved === 0);
+
+    const shipped = toBinary(
+      ShipmentDispatchedSchema,
+      create(ShipmentDispatchedSchema, {
+        orderId: "order-ev-1",
+        shipment: { shipmentId: "s1", lines: [{ lineId: "1", quantity: 4n }] },
+      }),
+    );
+    publish("ev-ship-1", "order.shipment_dispatched", ShipmentDispatchedSchema.typeName, shipped);
+    await eventually(async () => (await stock("RES-ORDER-A")).onHand === 6);
+    publish("ev-ship-1", "order.shipment_dispatched", ShipmentDispatchedSchema.typeName, shipped);
+    publish(
+      "ev-marker",
+      "order.order_rejected",
+      OrderRejectedSchema.typeName,
+      toBinary(OrderRejectedSchema, create(OrderRejectedSchema, { orderId: "none" })),
+    );
+    await eventually(async () => (await consumed("inventory.order-events")) >= 5);
+    expect(await consumed("inventory.order-events", "duplicate")).toBe(2);
+    expect(await stock("RES-ORDER-A")).toEqual({ onHand: 6, reserved: 0, available: 6 });
+    expect(await stock("RES-ORDER-B")).toEqual({ onHand: 10, reserved: 0, available: 10 });
+    await broker.close();
   });
 
   it("answers NOT_FOUND for an unknown reservation", async () => {

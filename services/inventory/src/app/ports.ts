@@ -52,6 +52,8 @@ export interface ReservationStore {
   findApplied(request: CommitRequest): Promise<string | undefined>;
   /** Open reservations past their expiry, and pending ones older than `pendingBefore`. */
   due(now: Date, pendingBefore: Date): Promise<string[]>;
+  /** Open reservations placed for an order. */
+  openForOrder(orderId: string): Promise<string[]>;
   /** Drops a projection entry whose reservation never got its first event (a crash in between). */
   forget(reservationId: string): Promise<void>;
 }

@@ -31,6 +31,7 @@ const openStatuses = [ReservationStatus.ACTIVE, ReservationStatus.PARTIALLY_COMM
 
 interface ReservationDocument {
   _id: string;
+  orderId: string;
   status: ReservationStatus;
   expireTime: Date;
   createTime: Date;
@@ -68,6 +69,7 @@ export function createReservationStore(
       { _id: state.reservationId },
       {
         $set: {
+          orderId: state.orderId,
           status: state.status,
           expireTime: state.expireTime,
           createTime: state.createTime,
@@ -128,6 +130,10 @@ export function createReservationStore(
         .project<{ _id: string }>({ _id: 1 })
         .limit(500)
         .toArray();
+      return found.map((d) => d._id);
+    },
+    async openForOrder(orderId) {
+      const found = await projection.find({ orderId }).project<{ _id: string }>({ _id: 1 }).toArray();
       return found.map((d) => d._id);
     },
     async forget(reservationId) {

@@ -1,0 +1,96 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import {
+  OrderLineCancelledSchema,
+  OrderPickedUpSchema,
+  OrderRejectedSchema,
+  ShipmentDispatchedSchema,
+} from "@retail/contracts/retail/order/v1/order_events_pb";
+import {
+  type AmqpConnectionManager,
+  type Consumer,
+  type ReceivedEvent,
+  startConsumer,
+  UndecodableMessage,
+} from "@retail/platform/amqp";
+import type { Logger } from "@retail/platform/log";
+import type { Metrics } from "@retail/platform/metrics";
+import type { Inbox } from "@retail/platform/store";
+import { applyOrderFulfilment, type OrderFulfilment } from "../../app/apply-order-fulfilment.js";
+import type { ReservationDeps } from "../../app/reserve-stock.js";
+
+const lineQuantities = (lines: ReadonlyArray<{ lineId: string; quantity: bigint }>) =>
+  lines.map((l) => ({ lineId: l.lineId, quantity: Number(l.quantity) }));
+
+/** Reads an order event as the reservation change it implies (undefined: not one inventory acts on). */
+export function fulfilmentOf(event: ReceivedEvent): OrderFulfilment | undefined {
+  const base = { eventId: event.id };
+  switch (event.type) {
+    case OrderLineCancelledSchema.typeName: {
+      const e = fromBinary(OrderLineCancelledSchema, event.data);
+      return {
+        ...base,
+        kind: "release",
+        orderId: e.orderId,
+        lines: lineQuantities(e.lines),
+        reason: e.reason || "line cancelled",
+      };
+    }
+    case OrderRejectedSchema.typeName: {
+      const e = fromBinary(OrderRejectedSchema, event.data);
+      return { ...base, kind: "release", orderId: e.orderId, lines: [], reason: "order rejected" };
+    }
+    case ShipmentDispatchedSchema.typeName: {
+      const e = fromBinary(ShipmentDispatchedSchema, event.data);
+      return {
+        ...base,
+        kind: "commit",
+        orderId: e.orderId,
+        lines: lineQuantities(e.shipment?.lines ?? []),
+        reason: "",
+      };
+    }
+    case OrderPickedUpSchema.typeName: {
+      const e = fromBinary(OrderPickedUpSchema, event.data);
+      return { ...base, kind: "commit", orderId: e.orderId, lines: lineQuantities(e.lines), reason: "" };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * `inventory.order-events`: cancellations and rejections release an order's reservations, shipments
+ * and pickups commit them. Each event applies once (inbox, and its id as the request id).
+ */
+export function startOrderEventsConsumer(options: {
+  connection: AmqpConnectionManager;
+  exchange: string;
+  deps: ReservationDeps;
+  inbox: Inbox;
+  logger: Logger;
+  metrics: Metrics;
+}): Promise<Consumer> {
+  return startConsumer({
+    connection: options.connection,
+    queue: "inventory.order-events",
+    exchange: options.exchange,
+    bindings: [
+      "order.order_line_cancelled",
+      "order.order_rejected",
+      "order.shipment_dispatched",
+      "order.order_picked_up",
+    ],
+    inbox: options.inbox,
+    logger: options.logger,
+    metrics: options.metrics,
+    handle: async (event) => {
+      let fulfilment: OrderFulfilment | undefined;
+      try {
+        fulfilment = fulfilmentOf(event);
+      } catch (error) {
+        throw new UndecodableMessage(`${event.type} body is not a valid message: ${String(error)}`);
+      }
+      if (fulfilment) await applyOrderFulfilment(options.deps, fulfilment);
+    },
+  });
+}
