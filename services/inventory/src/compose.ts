@@ -96,6 +96,7 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
   const orderEvents = await startOrderEventsConsumer({
     connection: amqp,
     exchange: config.EVENTS_EXCHANGE,
+    queuePrefix: config.QUEUE_PREFIX,
     deps,
     inbox: orderInbox,
     logger,

@@ -6,8 +6,9 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { LocationType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { createLogger } from "@retail/platform/log";
-import { testAmqpUrl, testMongoUrl, uniqueName } from "@retail/platform/testing";
+import { deleteConsumerQueues, testAmqpUrl, testMongoUrl, uniqueName } from "@retail/platform/testing";
 import amqplib from "amqplib";
+import { orderEventsQueue } from "../src/adapters/amqp/order-events-consumer.js";
 import { composeInventory, type RunningInventory } from "../src/compose.js";
 import { loadInventoryConfig } from "../src/config.js";
 
@@ -42,6 +43,7 @@ export function createHarness(name: string): Harness {
         MONGODB_DATABASE: database,
         AMQP_URL: testAmqpUrl(),
         EVENTS_EXCHANGE: exchange,
+        QUEUE_PREFIX: `${exchange}.`,
         PORT: "0",
         METRICS_PORT: "0",
         RESERVATION_SWEEP_MS: "200",
@@ -86,10 +88,7 @@ export function createHarness(name: string): Harness {
     async stopAll() {
       for (const service of running.splice(0)) await service.stop();
       for (const cleanup of cleanups.splice(0)) await cleanup();
-      const connection = await amqplib.connect(testAmqpUrl());
-      const channel = await connection.createChannel();
-      await channel.deleteExchange(exchange);
-      await connection.close();
+      await deleteConsumerQueues(testAmqpUrl(), `${exchange}.${orderEventsQueue}`, exchange);
       const { MongoClient } = await import("mongodb");
       const mongo = new MongoClient(testMongoUrl());
       await mongo.db(database).dropDatabase();

@@ -331,8 +331,9 @@ describe("reservations", () => {
       OrderRejectedSchema.typeName,
       toBinary(OrderRejectedSchema, create(OrderRejectedSchema, { orderId: "none" })),
     );
-    await eventually(async () => (await consumed("inventory.order-events")) >= 5);
-    expect(await consumed("inventory.order-events", "duplicate")).toBe(2);
+    const queue = `${harness.exchange}.inventory.order-events`;
+    await eventually(async () => (await consumed(queue)) >= 5);
+    expect(await consumed(queue, "duplicate")).toBe(2);
     expect(await stock("RES-ORDER-A")).toEqual({ onHand: 6, reserved: 0, available: 6 });
     expect(await stock("RES-ORDER-B")).toEqual({ onHand: 10, reserved: 0, available: 10 });
     await broker.close();

@@ -17,6 +17,8 @@ export const baseEnvSchema = z.object({
   AMQP_URL: z.url({ protocol: /^amqps?$/, error: "must be an amqp:// or amqps:// URL" }),
   /** The topic exchange of domain events (tests give each file its own). */
   EVENTS_EXCHANGE: z.string().min(1).default("retail.events"),
+  /** Put before every consumer queue's name (tests give each file its own queues, as exchanges). */
+  QUEUE_PREFIX: z.string().default(""),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
 });

@@ -58,6 +58,8 @@ export function fulfilmentOf(event: ReceivedEvent): OrderFulfilment | undefined 
   }
 }
 
+export const orderEventsQueue = "inventory.order-events";
+
 /**
  * `inventory.order-events`: cancellations and rejections release an order's reservations, shipments
  * and pickups commit them. Each event applies once (inbox, and its id as the request id).
@@ -65,6 +67,7 @@ export function fulfilmentOf(event: ReceivedEvent): OrderFulfilment | undefined 
 export function startOrderEventsConsumer(options: {
   connection: AmqpConnectionManager;
   exchange: string;
+  queuePrefix: string;
   deps: ReservationDeps;
   inbox: Inbox;
   logger: Logger;
@@ -72,7 +75,7 @@ export function startOrderEventsConsumer(options: {
 }): Promise<Consumer> {
   return startConsumer({
     connection: options.connection,
-    queue: "inventory.order-events",
+    queue: `${options.queuePrefix}${orderEventsQueue}`,
     exchange: options.exchange,
     bindings: [
       "order.order_line_cancelled",
