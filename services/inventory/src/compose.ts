@@ -52,7 +52,7 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
   const store = createStreamStore(mongo.db);
   const ledger = createStockLedger(mongo.db, store);
   const reservations = createReservationStore(mongo.db, store);
-  await Promise.all([store.ensureIndexes(), ledger.ensureIndexes(), reservations.ensureIndexes()]);
+  await Promise.all([store.ensureIndexes(), reservations.ensureIndexes()]);
 
   const catalog = createCatalog();
   const catalogStore = createCatalogStore(store);

@@ -13,7 +13,7 @@ import {
   createTestDatabase,
   deleteConsumerQueues,
   eventually,
-  startTcpProxy,
+  startBrokerProxy,
   testAmqpUrl,
   uniqueName,
 } from "../testing/index.js";
@@ -27,12 +27,12 @@ const logger = createLogger({ service: "consumer-test", level: "silent" });
 let connection: AmqpConnectionManager;
 let raw: ChannelModel;
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
-const declared: Array<[queue: string, exchange: string]> = [];
+const declared: Array<{ queue: string; exchange: string; retryDelaysMs?: readonly number[] }> = [];
 
 /** A queue and exchange of the test's own, removed from the broker afterwards. */
-function names(prefix: string): { queue: string; exchange: string } {
+function names(prefix: string, retryDelaysMs?: readonly number[]): { queue: string; exchange: string } {
   const pair = { queue: uniqueName(prefix), exchange: uniqueName("ex") };
-  declared.push([pair.queue, pair.exchange]);
+  declared.push({ ...pair, ...(retryDelaysMs ? { retryDelaysMs } : {}) });
   return pair;
 }
 
@@ -61,7 +61,9 @@ afterAll(async () => {
   await connection.close();
   await raw.close();
   await database.drop();
-  for (const [queue, exchange] of declared) await deleteConsumerQueues(testAmqpUrl(), queue, exchange);
+  for (const { queue, exchange, retryDelaysMs } of declared) {
+    await deleteConsumerQueues(testAmqpUrl(), queue, exchange, retryDelaysMs);
+  }
 });
 
 async function parkedMessages(queue: string) {
@@ -75,7 +77,7 @@ async function parkedMessages(queue: string) {
 
 describe("event consumer", () => {
   it("retries a failing handler with backoff, then parks the message with its failure reason", async () => {
-    const { queue, exchange } = names("test.retry-events");
+    const { queue, exchange } = names("test.retry-events", [100, 300]);
     const attempts: Array<{ attempt: number; at: number }> = [];
     const metrics = createMetrics("consumer-test");
     const consumer = await startConsumer({
@@ -182,12 +184,8 @@ describe("event consumer", () => {
 
   it("reconnects after losing the broker and goes on consuming, its queues declared again", async () => {
     const { queue, exchange } = names("test.reconnect-events");
-    const broker = new URL(testAmqpUrl());
-    const proxy = await startTcpProxy({ host: broker.hostname, port: Number(broker.port || 5672) });
-    const viaProxy = new URL(testAmqpUrl());
-    viaProxy.hostname = "127.0.0.1";
-    viaProxy.port = String(proxy.port);
-    const flaky = connectAmqp(viaProxy.toString(), { name: "consumer-test-flaky", logger });
+    const { proxy, url: viaProxy } = await startBrokerProxy();
+    const flaky = connectAmqp(viaProxy, { name: "consumer-test-flaky", logger });
     const received: string[] = [];
     const consumer = await startConsumer({
       connection: flaky,
@@ -218,7 +216,7 @@ describe("event consumer", () => {
   });
 
   it("parks a message that is not a CloudEvent at once and replays parked messages on request", async () => {
-    const { queue, exchange } = names("test.bad-events");
+    const { queue, exchange } = names("test.bad-events", [50]);
     const handled: ReceivedEvent[] = [];
     let failing = true;
     const consumer = await startConsumer({

@@ -71,10 +71,6 @@ export function toStoredEvents(commit: CommitDocument): StoredEvent[] {
   }));
 }
 
-export function commitToStoredEvents(commit: unknown): StoredEvent[] {
-  return toStoredEvents(commit as CommitDocument);
-}
-
 /** Builds the document of one commit: its events encoded and stamped, its request and context. */
 export function buildCommit(item: AppendItem): CommitDocument {
   const { streamId, expectedVersion, events, options: appendOptions = {} } = item;

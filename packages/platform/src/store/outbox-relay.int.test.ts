@@ -10,7 +10,7 @@ import {
   createTestDatabase,
   deleteConsumerQueues,
   eventually,
-  startTcpProxy,
+  startBrokerProxy,
   testAmqpUrl,
   uniqueName,
 } from "../testing/index.js";
@@ -34,11 +34,7 @@ afterAll(async () => {
 
 describe("outbox relay", () => {
   it("delivers every event appended while the broker is unreachable once it is back, none twice", async () => {
-    const broker = new URL(testAmqpUrl());
-    const proxy = await startTcpProxy({ host: broker.hostname, port: Number(broker.port || 5672) });
-    const viaProxy = new URL(testAmqpUrl());
-    viaProxy.hostname = "127.0.0.1";
-    viaProxy.port = String(proxy.port);
+    const { proxy, url: viaProxy } = await startBrokerProxy();
 
     // The consumer has its own, direct connection; only the publishing side loses the broker.
     const direct = connectAmqp(testAmqpUrl(), { name: "outbox-test-consumer", logger });
@@ -55,7 +51,7 @@ describe("outbox relay", () => {
       },
     });
 
-    const publishing = connectAmqp(viaProxy.toString(), { name: "outbox-test-publisher", logger });
+    const publishing = connectAmqp(viaProxy, { name: "outbox-test-publisher", logger });
     const store = createStreamStore(database.db);
     await store.ensureIndexes();
     const metrics = createMetrics("outbox-test");

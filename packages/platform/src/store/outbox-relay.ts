@@ -1,7 +1,7 @@
 import type { Logger } from "../log/index.js";
 import type { Metrics } from "../metrics/index.js";
 import type { StoredEvent } from "./events.js";
-import { commitToStoredEvents, type StreamStore } from "./stream-store.js";
+import { type StreamStore, toStoredEvents } from "./stream-store.js";
 
 /** Where relayed events go: resolves only once the broker has confirmed every one. */
 export interface EventPublisher {
@@ -66,8 +66,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       wake = done;
     });
 
-  /** Publishes one batch; returns how many markers it settled (published or dropped). */
-  async function relayBatch(): Promise<number> {
+  /**
+   * Publishes one batch; returns how many markers it settled (published or dropped) and, when the
+   * batch held every marker there was, how many it left.
+   */
+  async function relayBatch(): Promise<{ settled: number; left: number | undefined }> {
     const markers = await store.outbox.find({}).sort({ recordedAt: 1 }).limit(batchSize).toArray();
     // A stream whose earlier commit is not ready yet waits, so its events go out in version order.
     const waiting = new Set<string>();
@@ -86,13 +89,16 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       settle.push(marker); // ready, died after its commit, or its commit never landed
     }
     // One confirmed publish of the whole batch (the channel keeps their order), then one delete.
-    const events = publish.flatMap((marker) => commitToStoredEvents(marker));
+    const events = publish.flatMap(toStoredEvents);
     if (events.length > 0) {
       await publisher.publish(events);
       metrics?.outboxPublished.inc(events.length);
     }
     if (settle.length > 0) await store.outbox.deleteMany({ _id: { $in: settle.map((m) => m._id) } });
-    return settle.length;
+    return {
+      settled: settle.length,
+      left: markers.length < batchSize ? markers.length - settle.length : undefined,
+    };
   }
 
   async function run(): Promise<void> {
@@ -100,8 +106,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     while (running) {
       try {
         const thisPass = ++pass;
-        const published = await relayBatch();
-        metrics?.outboxBacklog.set(await store.unpublishedCount());
+        const { settled: published, left } = await relayBatch();
+        // A batch that was not full saw the whole outbox: what it left is the backlog, no count needed.
+        metrics?.outboxBacklog.set(left ?? (await store.unpublishedCount()));
         backoff = options.backoffMs ?? 500;
         if (published < batchSize) {
           const done = drained.filter((d) => d.afterPass < thisPass);

@@ -19,8 +19,8 @@ export {
   type AppendOptions,
   type CommitDocument,
   type CommitRequest,
-  commitToStoredEvents,
   type OutboxMarker,
+  toStoredEvents,
 } from "./commits.js";
 
 export interface AppendResult {

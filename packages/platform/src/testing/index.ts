@@ -1,10 +1,23 @@
 // Helpers for tests that run against the real servers the vitest global setup resolved.
 import { randomBytes } from "node:crypto";
+import { connect } from "amqplib";
 import { type Db, MongoClient } from "mongodb";
 import { inject } from "vitest";
+import { consumerQueues, defaultRetryDelaysMs } from "../amqp/topology.js";
+import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 import "./provided-context.js";
 
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
+
+/** A cuttable proxy in front of the test broker, and the AMQP URL that goes through it. */
+export async function startBrokerProxy(): Promise<{ proxy: TcpProxy; url: string }> {
+  const broker = new URL(testAmqpUrl());
+  const proxy = await startTcpProxy({ host: broker.hostname, port: Number(broker.port || 5672) });
+  const url = new URL(testAmqpUrl());
+  url.hostname = "127.0.0.1";
+  url.port = String(proxy.port);
+  return { proxy, url: url.toString() };
+}
 
 export function testMongoUrl(): string {
   return inject("mongodbUrl");
@@ -55,17 +68,18 @@ export async function eventually<T>(
 }
 
 /** Removes a test consumer's queues (main, retry, parking) and its exchange from the broker. */
-export async function deleteConsumerQueues(amqpUrl: string, queue: string, exchange?: string): Promise<void> {
-  const { connect } = await import("amqplib");
+export async function deleteConsumerQueues(
+  amqpUrl: string,
+  queue: string,
+  exchange?: string,
+  retryDelaysMs: readonly number[] = defaultRetryDelaysMs,
+): Promise<void> {
   const connection = await connect(amqpUrl);
   const channel = await connection.createChannel();
-  const { consumerQueues, defaultRetryDelaysMs } = await import("../amqp/topology.js");
-  const names = new Set<string>();
-  for (const delays of [defaultRetryDelaysMs, [50], [100, 300]]) {
-    const queues = consumerQueues(queue, delays);
-    for (const name of [queues.queue, queues.parking, ...queues.retry.map((r) => r.name)]) names.add(name);
+  const queues = consumerQueues(queue, retryDelaysMs);
+  for (const name of [queues.queue, queues.parking, ...queues.retry.map((r) => r.name)]) {
+    await channel.deleteQueue(name);
   }
-  for (const name of names) await channel.deleteQueue(name);
   if (exchange) await channel.deleteExchange(exchange);
   await connection.close();
 }

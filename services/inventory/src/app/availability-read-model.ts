@@ -52,11 +52,6 @@ export class AvailabilityReadModel {
     return n;
   }
 
-  /** Every position held, for the ledger-agreement check. */
-  *positions(): Iterable<PositionView> {
-    for (const locations of this.#bySku.values()) yield* locations.values();
-  }
-
   /** Raw figures per location (one, or every location holding the SKU). */
   byLocation(sku: string, locationId?: string): AvailabilityFigure[] {
     const locations = this.#bySku.get(sku);

@@ -6,11 +6,11 @@ import {
 import type { ChannelRule, Location } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import {
   ConcurrencyConflict,
-  commitToStoredEvents,
   event,
   type NewEvent,
   retryOnConflict,
   type StreamStore,
+  toStoredEvents,
 } from "@retail/platform/store";
 import type { CatalogStore } from "../../app/ports.js";
 
@@ -46,7 +46,7 @@ export function createCatalogStore(store: StreamStore): CatalogStore {
         .find({ streamId: { $regex: "^(location|channel-rule):" } })
         .sort({ streamId: 1, version: 1 });
       for await (const commit of commits) {
-        for (const stored of commitToStoredEvents(commit)) latest.set(stored.streamId, stored);
+        for (const stored of toStoredEvents(commit)) latest.set(stored.streamId, stored);
       }
       const locations: Location[] = [];
       const rules: ChannelRule[] = [];

@@ -3,10 +3,10 @@ import { StockMovementRecordedSchema } from "@retail/contracts/retail/inventory/
 import type { StockMovement } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import {
   ConcurrencyConflict,
-  commitToStoredEvents,
   isDuplicateKey,
   type StoredEvent,
   type StreamStore,
+  toStoredEvents,
 } from "@retail/platform/store";
 import type { Db } from "mongodb";
 import type { StockLedger } from "../../app/ports.js";
@@ -62,7 +62,7 @@ export function createStockLedger(
   db: Db,
   store: StreamStore,
   options: { cacheSize?: number; snapshotEvery?: number } = {},
-): StockLedger & { ensureIndexes(): Promise<void> } {
+): StockLedger {
   const positions = db.collection<PositionDocument>("positions");
   const cacheSize = options.cacheSize ?? 50_000;
   const snapshotEvery = options.snapshotEvery ?? 16;
@@ -115,10 +115,6 @@ export function createStockLedger(
   }
 
   return {
-    async ensureIndexes() {
-      await positions.createIndex({ sku: 1 }, { name: "by_sku" });
-    },
-
     async loadForWrite(sku, locationId) {
       return cache.get(stockStreamId(sku, locationId)) ?? load(sku, locationId);
     },
@@ -184,7 +180,7 @@ export function createStockLedger(
         .sort({ streamId: 1, version: 1 });
       for await (const commit of cursor) {
         const list = byStream.get(commit.streamId) ?? [];
-        list.push(...commitToStoredEvents(commit));
+        list.push(...toStoredEvents(commit));
         byStream.set(commit.streamId, list);
       }
       return [...byStream.entries()].map(([streamId, events]) => {
