@@ -82,6 +82,20 @@ async function preparePostgres(log: (line: string) => void): Promise<boolean> {
     const created = run("psql", [...psql, "CREATE DATABASE ferretdb", "postgres"]);
     if (!created.ok) throw new Error(`could not create database ferretdb: ${created.output}`);
   }
+  // Indexes PostgreSQL can use for FerretDB's filters (why: tools/ferretdb/postgresql-tuning.sql).
+  const tuning = join(root, "tools", "ferretdb", "postgresql-tuning.sql");
+  const tuned = run("psql", [
+    ...psql.slice(0, -1),
+    "-v",
+    "ON_ERROR_STOP=1",
+    "-q",
+    "-o",
+    "/dev/null",
+    "-f",
+    tuning,
+    "ferretdb",
+  ]);
+  if (!tuned.ok) throw new Error(`could not tune database ferretdb: ${tuned.output}`);
   return true;
 }
 
