@@ -1,6 +1,6 @@
 // The dependency rules of ../shared/STYLE.md, checked on every import of every source file:
 // - in a service (and the gateway), imports point inwards: `domain` uses only itself, the generated
-//   messages and @bufbuild/protobuf; `app` uses `domain` and its own ports, never `api` or `adapters`;
+//   messages, @bufbuild/protobuf and the pure libraries listed in domainLibraries; `app` uses `domain` and its own ports, never `api` or `adapters`;
 // - drivers (mongodb, amqplib, amqp-connection-manager, @connectrpc/*, @grpc/*) appear only in
 //   `adapters/`, `api/`, `compose.ts`, `main.ts` and tests;
 // - packages/contracts imports only @bufbuild/protobuf; packages/platform imports no service.
@@ -10,6 +10,8 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const drivers = [/^mongodb$/, /^amqplib$/, /^amqp-connection-manager$/, /^@connectrpc\//, /^@grpc\//];
+/** Libraries without I/O that domain code may use: rules of the world we would not write ourselves. */
+const domainLibraries = [/^libphonenumber-js(\/|$)/];
 const importPattern =
   /(?:^|[\s;])(?:import|export)\s[^'"`]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
 
@@ -50,9 +52,10 @@ export function checkImport(file: string, specifier: string): string | undefined
     if (target !== undefined) return target === "domain" ? undefined : `domain may not import ${target}`;
     return /^@retail\/contracts\//.test(specifier) ||
       /^@bufbuild\/protobuf/.test(specifier) ||
-      /^node:/.test(specifier)
+      /^node:/.test(specifier) ||
+      domainLibraries.some((l) => l.test(specifier))
       ? undefined
-      : "domain uses only itself, the generated messages and @bufbuild/protobuf";
+      : "domain uses only itself, the generated messages, @bufbuild/protobuf and pure libraries";
   }
   if (layer === "app") {
     if (target === "api" || target === "adapters" || target === "root") return `app may not import ${target}`;

@@ -1,13 +1,19 @@
 // Starts the real inventory service (compose, real ports) on the test MongoDB and RabbitMQ, with a
 // database and an events exchange of its own per test file, and gives a Connect client to it.
-import { create, type DescMessage, fromBinary, type MessageShape } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { LocationType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { createLogger } from "@retail/platform/log";
-import { deleteConsumerQueues, testAmqpUrl, testMongoUrl, uniqueName } from "@retail/platform/testing";
-import amqplib from "amqplib";
+import {
+  captureEvents,
+  deleteConsumerQueues,
+  type EventCapture,
+  testAmqpUrl,
+  testMongoUrl,
+  uniqueName,
+} from "@retail/platform/testing";
 import { orderEventsQueue } from "../src/adapters/amqp/order-events-consumer.js";
 import { composeInventory, type RunningInventory } from "../src/compose.js";
 import { loadInventoryConfig } from "../src/config.js";
@@ -23,11 +29,7 @@ export interface Harness {
   stopAll(): Promise<void>;
 }
 
-export interface EventCapture {
-  readonly events: Array<{ type: string; subject: string; data: Uint8Array }>;
-  of<Desc extends DescMessage>(schema: Desc): Array<MessageShape<Desc>>;
-  close(): Promise<void>;
-}
+export type { EventCapture };
 
 export function createHarness(name: string): Harness {
   const database = uniqueName(`inventory_${name}`);
@@ -58,31 +60,8 @@ export function createHarness(name: string): Harness {
       return { running: service, client };
     },
     async capture(bindings = ["inventory.#"]) {
-      const connection = await amqplib.connect(testAmqpUrl());
-      const channel = await connection.createChannel();
-      await channel.assertExchange(exchange, "topic", { durable: true });
-      const { queue } = await channel.assertQueue("", { exclusive: true });
-      for (const binding of bindings) await channel.bindQueue(queue, exchange, binding);
-      const events: EventCapture["events"] = [];
-      await channel.consume(
-        queue,
-        (m) => {
-          if (!m) return;
-          events.push({
-            type: String(m.properties.headers?.["ce-type"]),
-            subject: String(m.properties.headers?.["ce-subject"]),
-            data: new Uint8Array(m.content),
-          });
-        },
-        { noAck: true },
-      );
-      const capture: EventCapture = {
-        events,
-        of: (schema) =>
-          events.filter((e) => e.type === schema.typeName).map((e) => fromBinary(schema, e.data)),
-        close: () => connection.close(),
-      };
-      cleanups.push(() => connection.close().catch(() => {}));
+      const capture = await captureEvents(testAmqpUrl(), exchange, bindings);
+      cleanups.push(() => capture.close());
       return capture;
     },
     async stopAll() {

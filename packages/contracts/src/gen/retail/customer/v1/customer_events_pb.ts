@@ -6,7 +6,7 @@ import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { EventMetadata } from "../../common/v1/common_pb.js";
 import { file_retail_common_v1_common } from "../../common/v1/common_pb.js";
-import type { BillingAccount, Consent, Customer, MergeCandidate, SourceLink } from "./customer_pb.js";
+import type { BillingAccount, Consent, Customer, MergeCandidate, SourceLink, SourceRecord } from "./customer_pb.js";
 import { file_retail_customer_v1_customer } from "./customer_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/customer/v1/customer_events.proto.
  */
 export const file_retail_customer_v1_customer_events: GenFile = /*@__PURE__*/
-  fileDesc("CihyZXRhaWwvY3VzdG9tZXIvdjEvY3VzdG9tZXJfZXZlbnRzLnByb3RvEhJyZXRhaWwuY3VzdG9tZXIudjEidAoPQ3VzdG9tZXJDcmVhdGVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEi4KCGN1c3RvbWVyGAIgASgLMhwucmV0YWlsLmN1c3RvbWVyLnYxLkN1c3RvbWVyIowBCg9DdXN0b21lclVwZGF0ZWQSMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESLgoIY3VzdG9tZXIYAiABKAsyHC5yZXRhaWwuY3VzdG9tZXIudjEuQ3VzdG9tZXISFgoOY2hhbmdlZF9maWVsZHMYAyADKAkikQEKElNvdXJjZVJlY29yZExpbmtlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRITCgtjdXN0b21lcl9pZBgCIAEoCRIzCgtzb3VyY2VfbGluaxgDIAEoCzIeLnJldGFpbC5jdXN0b21lci52MS5Tb3VyY2VMaW5rIoYBChRNZXJnZUNhbmRpZGF0ZVJhaXNlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRI7Cg9tZXJnZV9jYW5kaWRhdGUYAiABKAsyIi5yZXRhaWwuY3VzdG9tZXIudjEuTWVyZ2VDYW5kaWRhdGUifwoPQ3VzdG9tZXJzTWVyZ2VkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEhwKFHN1cnZpdm9yX2N1c3RvbWVyX2lkGAIgASgJEhsKE21lcmdlZF9jdXN0b21lcl9pZHMYAyADKAkieAoQQ3VzdG9tZXJVbm1lcmdlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRITCgtjdXN0b21lcl9pZBgCIAEoCRIcChRyZXN0b3JlZF9jdXN0b21lcl9pZBgDIAEoCSKGAQoOQ29uc2VudENoYW5nZWQSMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESEwoLY3VzdG9tZXJfaWQYAiABKAkSLAoHY29uc2VudBgDIAEoCzIbLnJldGFpbC5jdXN0b21lci52MS5Db25zZW50IpsBChRCaWxsaW5nQWNjb3VudExpbmtlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRITCgtjdXN0b21lcl9pZBgCIAEoCRI7Cg9iaWxsaW5nX2FjY291bnQYAyABKAsyIi5yZXRhaWwuY3VzdG9tZXIudjEuQmlsbGluZ0FjY291bnQibQoTQ3VzdG9tZXJEZWFjdGl2YXRlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRITCgtjdXN0b21lcl9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkiWAoOQ3VzdG9tZXJFcmFzZWQSMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESEwoLY3VzdG9tZXJfaWQYAiABKAliBnByb3RvMw", [file_retail_common_v1_common, file_retail_customer_v1_customer]);
+  fileDesc("CihyZXRhaWwvY3VzdG9tZXIvdjEvY3VzdG9tZXJfZXZlbnRzLnByb3RvEhJyZXRhaWwuY3VzdG9tZXIudjEidAoPQ3VzdG9tZXJDcmVhdGVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEi4KCGN1c3RvbWVyGAIgASgLMhwucmV0YWlsLmN1c3RvbWVyLnYxLkN1c3RvbWVyIowBCg9DdXN0b21lclVwZGF0ZWQSMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESLgoIY3VzdG9tZXIYAiABKAsyHC5yZXRhaWwuY3VzdG9tZXIudjEuQ3VzdG9tZXISFgoOY2hhbmdlZF9maWVsZHMYAyADKAkiygEKElNvdXJjZVJlY29yZExpbmtlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRITCgtjdXN0b21lcl9pZBgCIAEoCRIzCgtzb3VyY2VfbGluaxgDIAEoCzIeLnJldGFpbC5jdXN0b21lci52MS5Tb3VyY2VMaW5rEjcKDXNvdXJjZV9yZWNvcmQYBCABKAsyIC5yZXRhaWwuY3VzdG9tZXIudjEuU291cmNlUmVjb3JkIpYBChNTb3VyY2VSZWNvcmRVcGRhdGVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEhMKC2N1c3RvbWVyX2lkGAIgASgJEjcKDXNvdXJjZV9yZWNvcmQYAyABKAsyIC5yZXRhaWwuY3VzdG9tZXIudjEuU291cmNlUmVjb3JkIoYBChRNZXJnZUNhbmRpZGF0ZVJhaXNlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRI7Cg9tZXJnZV9jYW5kaWRhdGUYAiABKAsyIi5yZXRhaWwuY3VzdG9tZXIudjEuTWVyZ2VDYW5kaWRhdGUifwoPQ3VzdG9tZXJzTWVyZ2VkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEhwKFHN1cnZpdm9yX2N1c3RvbWVyX2lkGAIgASgJEhsKE21lcmdlZF9jdXN0b21lcl9pZHMYAyADKAkieAoQQ3VzdG9tZXJVbm1lcmdlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRITCgtjdXN0b21lcl9pZBgCIAEoCRIcChRyZXN0b3JlZF9jdXN0b21lcl9pZBgDIAEoCSK+AQoOQ29uc2VudENoYW5nZWQSMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESEwoLY3VzdG9tZXJfaWQYAiABKAkSLAoHY29uc2VudBgDIAEoCzIbLnJldGFpbC5jdXN0b21lci52MS5Db25zZW50EjYKEWVmZmVjdGl2ZV9jb25zZW50GAQgASgLMhsucmV0YWlsLmN1c3RvbWVyLnYxLkNvbnNlbnQimwEKFEJpbGxpbmdBY2NvdW50TGlua2VkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEhMKC2N1c3RvbWVyX2lkGAIgASgJEjsKD2JpbGxpbmdfYWNjb3VudBgDIAEoCzIiLnJldGFpbC5jdXN0b21lci52MS5CaWxsaW5nQWNjb3VudCJtChNDdXN0b21lckRlYWN0aXZhdGVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEhMKC2N1c3RvbWVyX2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCSJoCg5DdXN0b21lckVyYXNlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRITCgtjdXN0b21lcl9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAliBnByb3RvMw", [file_retail_common_v1_common, file_retail_customer_v1_customer]);
 
 /**
  * Routing key customer.customer_created.
@@ -91,6 +91,13 @@ export type SourceRecordLinked = Message<"retail.customer.v1.SourceRecordLinked"
    * @generated from field: retail.customer.v1.SourceLink source_link = 3;
    */
   sourceLink?: SourceLink | undefined;
+
+  /**
+   * The record as received (what the customer's golden record is computed from).
+   *
+   * @generated from field: retail.customer.v1.SourceRecord source_record = 4;
+   */
+  sourceRecord?: SourceRecord | undefined;
 };
 
 /**
@@ -99,6 +106,37 @@ export type SourceRecordLinked = Message<"retail.customer.v1.SourceRecordLinked"
  */
 export const SourceRecordLinkedSchema: GenMessage<SourceRecordLinked> = /*@__PURE__*/
   messageDesc(file_retail_customer_v1_customer_events, 2);
+
+/**
+ * Routing key customer.source_record_updated: a linked source sent a newer observation of its record.
+ *
+ * @generated from message retail.customer.v1.SourceRecordUpdated
+ */
+export type SourceRecordUpdated = Message<"retail.customer.v1.SourceRecordUpdated"> & {
+  /**
+   * @generated from field: retail.common.v1.EventMetadata metadata = 1;
+   */
+  metadata?: EventMetadata | undefined;
+
+  /**
+   * The customer whose stream holds the source link (a merged-away customer keeps its links).
+   *
+   * @generated from field: string customer_id = 2;
+   */
+  customerId: string;
+
+  /**
+   * @generated from field: retail.customer.v1.SourceRecord source_record = 3;
+   */
+  sourceRecord?: SourceRecord | undefined;
+};
+
+/**
+ * Describes the message retail.customer.v1.SourceRecordUpdated.
+ * Use `create(SourceRecordUpdatedSchema)` to create a new message.
+ */
+export const SourceRecordUpdatedSchema: GenMessage<SourceRecordUpdated> = /*@__PURE__*/
+  messageDesc(file_retail_customer_v1_customer_events, 3);
 
 /**
  * Routing key customer.merge_candidate_raised.
@@ -122,7 +160,7 @@ export type MergeCandidateRaised = Message<"retail.customer.v1.MergeCandidateRai
  * Use `create(MergeCandidateRaisedSchema)` to create a new message.
  */
 export const MergeCandidateRaisedSchema: GenMessage<MergeCandidateRaised> = /*@__PURE__*/
-  messageDesc(file_retail_customer_v1_customer_events, 3);
+  messageDesc(file_retail_customer_v1_customer_events, 4);
 
 /**
  * Routing key customer.customers_merged.
@@ -151,7 +189,7 @@ export type CustomersMerged = Message<"retail.customer.v1.CustomersMerged"> & {
  * Use `create(CustomersMergedSchema)` to create a new message.
  */
 export const CustomersMergedSchema: GenMessage<CustomersMerged> = /*@__PURE__*/
-  messageDesc(file_retail_customer_v1_customer_events, 4);
+  messageDesc(file_retail_customer_v1_customer_events, 5);
 
 /**
  * Routing key customer.customer_unmerged.
@@ -180,7 +218,7 @@ export type CustomerUnmerged = Message<"retail.customer.v1.CustomerUnmerged"> & 
  * Use `create(CustomerUnmergedSchema)` to create a new message.
  */
 export const CustomerUnmergedSchema: GenMessage<CustomerUnmerged> = /*@__PURE__*/
-  messageDesc(file_retail_customer_v1_customer_events, 5);
+  messageDesc(file_retail_customer_v1_customer_events, 6);
 
 /**
  * Routing key customer.consent_changed.
@@ -199,9 +237,19 @@ export type ConsentChanged = Message<"retail.customer.v1.ConsentChanged"> & {
   customerId: string;
 
   /**
+   * The statement a source made.
+   *
    * @generated from field: retail.customer.v1.Consent consent = 3;
    */
   consent?: Consent | undefined;
+
+  /**
+   * The consent in force for the same purpose and channel after this statement (the strictest recent
+   * opt-out across sources wins), which is what downstream systems should act on.
+   *
+   * @generated from field: retail.customer.v1.Consent effective_consent = 4;
+   */
+  effectiveConsent?: Consent | undefined;
 };
 
 /**
@@ -209,7 +257,7 @@ export type ConsentChanged = Message<"retail.customer.v1.ConsentChanged"> & {
  * Use `create(ConsentChangedSchema)` to create a new message.
  */
 export const ConsentChangedSchema: GenMessage<ConsentChanged> = /*@__PURE__*/
-  messageDesc(file_retail_customer_v1_customer_events, 6);
+  messageDesc(file_retail_customer_v1_customer_events, 7);
 
 /**
  * Routing key customer.billing_account_linked.
@@ -238,7 +286,7 @@ export type BillingAccountLinked = Message<"retail.customer.v1.BillingAccountLin
  * Use `create(BillingAccountLinkedSchema)` to create a new message.
  */
 export const BillingAccountLinkedSchema: GenMessage<BillingAccountLinked> = /*@__PURE__*/
-  messageDesc(file_retail_customer_v1_customer_events, 7);
+  messageDesc(file_retail_customer_v1_customer_events, 8);
 
 /**
  * Routing key customer.customer_deactivated.
@@ -267,7 +315,7 @@ export type CustomerDeactivated = Message<"retail.customer.v1.CustomerDeactivate
  * Use `create(CustomerDeactivatedSchema)` to create a new message.
  */
 export const CustomerDeactivatedSchema: GenMessage<CustomerDeactivated> = /*@__PURE__*/
-  messageDesc(file_retail_customer_v1_customer_events, 8);
+  messageDesc(file_retail_customer_v1_customer_events, 9);
 
 /**
  * Routing key customer.customer_erased: every service redacts its copies of this customer's data.
@@ -284,6 +332,13 @@ export type CustomerErased = Message<"retail.customer.v1.CustomerErased"> & {
    * @generated from field: string customer_id = 2;
    */
   customerId: string;
+
+  /**
+   * Who asked and under which regulation, kept for the audit trail (never personal data).
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
 };
 
 /**
@@ -291,5 +346,5 @@ export type CustomerErased = Message<"retail.customer.v1.CustomerErased"> & {
  * Use `create(CustomerErasedSchema)` to create a new message.
  */
 export const CustomerErasedSchema: GenMessage<CustomerErased> = /*@__PURE__*/
-  messageDesc(file_retail_customer_v1_customer_events, 9);
+  messageDesc(file_retail_customer_v1_customer_events, 10);
 

@@ -1,0 +1,108 @@
+import { createHash } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { MergeCandidateRaisedSchema } from "@retail/contracts/retail/customer/v1/customer_events_pb";
+import { type MergeCandidate, MergeCandidateSchema } from "@retail/contracts/retail/customer/v1/customer_pb";
+import { ConcurrencyConflict, event, isDuplicateKey, type StreamStore } from "@retail/platform/store";
+import type { Db, Filter } from "mongodb";
+import type { MergeCandidates } from "../../app/ports.js";
+
+interface CandidateDocument {
+  _id: string;
+  customerIds: string[];
+  matchedKeys: string[];
+  reason: string;
+  createdAt: Date;
+  open: boolean;
+}
+
+function toCandidate(doc: CandidateDocument): MergeCandidate {
+  return create(MergeCandidateSchema, {
+    candidateId: doc._id,
+    customerIds: doc.customerIds,
+    matchedKeys: doc.matchedKeys,
+    reason: doc.reason,
+    createTime: timestampFromDate(doc.createdAt),
+  });
+}
+
+interface PageCursor {
+  t: number;
+  id: string;
+}
+
+/**
+ * Merge candidates in their own collection, one per set of customers (the id is a hash of the sorted
+ * ids, so raising the same set again finds the first). Each raise is announced once on its own stream.
+ */
+export function createMergeCandidateStore(
+  db: Db,
+  store: StreamStore,
+): MergeCandidates & { ensureIndexes(): Promise<void> } {
+  const candidates = db.collection<CandidateDocument>("merge_candidates");
+  return {
+    async ensureIndexes() {
+      await candidates.createIndex({ open: 1, createdAt: 1 }, { name: "open_by_age" });
+    },
+
+    async raise(customerIds, matchedKeys, reason) {
+      const ids = [...new Set(customerIds)].sort();
+      const candidateId = createHash("sha256").update(ids.join(",")).digest("hex").slice(0, 24);
+      const doc: CandidateDocument = {
+        _id: candidateId,
+        customerIds: ids,
+        matchedKeys: [...matchedKeys],
+        reason,
+        createdAt: new Date(),
+        open: true,
+      };
+      const stored = await candidates.insertOne(doc).then(
+        () => doc,
+        async (error: unknown) => {
+          if (!isDuplicateKey(error)) throw error;
+          return (await candidates.findOne({ _id: candidateId })) ?? doc;
+        },
+      );
+      const candidate = toCandidate(stored);
+      const raised = create(MergeCandidateRaisedSchema, { mergeCandidate: candidate });
+      await store
+        .append(`merge-candidate:${candidateId}`, 0, [event(MergeCandidateRaisedSchema, raised)])
+        .catch((error: unknown) => {
+          if (!(error instanceof ConcurrencyConflict)) throw error; // announced before
+        });
+      return candidate;
+    },
+
+    async get(candidateId) {
+      const doc = await candidates.findOne({ _id: candidateId });
+      return doc ? toCandidate(doc) : undefined;
+    },
+
+    async listOpen(pageSize, pageToken) {
+      const filter: Filter<CandidateDocument> = { open: true };
+      if (pageToken) {
+        const cursor = JSON.parse(Buffer.from(pageToken, "base64url").toString("utf8")) as PageCursor;
+        const after = new Date(cursor.t);
+        filter.$or = [{ createdAt: { $gt: after } }, { createdAt: after, _id: { $gt: cursor.id } }];
+      }
+      const docs = await candidates
+        .find(filter)
+        .sort({ createdAt: 1, _id: 1 })
+        .limit(pageSize + 1)
+        .toArray();
+      const page = docs.slice(0, pageSize);
+      const last = page.at(-1);
+      const nextPageToken =
+        docs.length > pageSize && last
+          ? Buffer.from(
+              JSON.stringify({ t: last.createdAt.getTime(), id: last._id } satisfies PageCursor),
+            ).toString("base64url")
+          : "";
+      return { candidates: page.map(toCandidate), nextPageToken };
+    },
+
+    async resolve(candidateId) {
+      await candidates.updateOne({ _id: candidateId }, { $set: { open: false } });
+    },
+  };
+}

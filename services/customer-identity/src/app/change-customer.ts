@@ -1,0 +1,53 @@
+import type { Customer } from "@retail/contracts/retail/customer/v1/customer_pb";
+import {
+  ConcurrencyConflict,
+  type NewEvent,
+  payloadHash,
+  requestKey,
+  retryOnConflict,
+} from "@retail/platform/store";
+import { isLive } from "../domain/customer.js";
+import { CustomerNotLive } from "../domain/errors.js";
+import type { CustomerDeps } from "./ports.js";
+import { getCustomer, loadProfile, type Profile, requireRoot } from "./profile.js";
+
+export interface CustomerChange {
+  /** The operation, for the request key and error messages ("customer.UpdateConsent"). */
+  readonly scope: string;
+  readonly action: string;
+  readonly requestId: string;
+  readonly customerId: string;
+  /** The command as given, hashed to refuse a reused request id with another payload. */
+  readonly payload: unknown;
+  /** The events the change makes of the profile as it is; none when it would change nothing. */
+  decide(profile: Profile): NewEvent[];
+}
+
+/**
+ * A change to one live customer (the survivor an id resolves to): decide on its profile, append to its
+ * stream at the version read, and try again from a fresh read when another writer got there first. A
+ * repeated request id returns the customer as it is now, without deciding again.
+ */
+export async function changeCustomer(deps: CustomerDeps, change: CustomerChange): Promise<Customer> {
+  const request = {
+    key: requestKey(change.scope, change.requestId),
+    payloadHash: payloadHash(JSON.stringify(change.payload, bigints)),
+  };
+  const earlier = await deps.streams.findRequest(request);
+  if (earlier) return getCustomer(deps, earlier.customerId);
+  return retryOnConflict(
+    async () => {
+      const root = await requireRoot(deps, change.customerId);
+      if (!isLive(root)) throw new CustomerNotLive(root.customerId, root.status, change.action);
+      const events = change.decide(await loadProfile(deps, root));
+      if (events.length > 0) await deps.streams.append(root.customerId, root.version, events, { request });
+      return getCustomer(deps, root.customerId);
+    },
+    (error) => error instanceof ConcurrencyConflict,
+  );
+}
+
+/** JSON for hashing commands that hold int64 fields. */
+function bigints(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? value.toString() : value;
+}

@@ -1,0 +1,64 @@
+import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import { baseEnvSchema, loadConfig } from "@retail/platform/config";
+import { z } from "zod";
+import { defaultMergeRules } from "./domain/merge-rules.js";
+import { defaultSourceSystems, goldenAttributes } from "./domain/source-systems.js";
+
+const region = z.string().regex(/^[A-Z]{2}$/, "an ISO 3166-1 alpha-2 code such as US");
+const channelNames = Object.keys(Channel).filter((k) => Number.isNaN(Number(k)) && k !== "UNSPECIFIED");
+
+const sourceSystemSchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and '-'"),
+  channel: z
+    .enum(channelNames as [string, ...string[]])
+    .transform((name) => Channel[name as keyof typeof Channel]),
+  trust: z.number().int().min(0).max(1000),
+  attributeTrust: z.partialRecord(z.enum(goldenAttributes), z.number().int().min(0).max(1000)).optional(),
+  defaultRegion: region,
+});
+
+/** A JSON environment variable parsed by a schema (an unset one takes the default as it is). */
+function json<T extends z.ZodType>(schema: T, fallback: z.output<T>) {
+  return z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (!text) return undefined;
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema.optional())
+    .transform((parsed) => (parsed ?? fallback) as z.output<T>);
+}
+
+/** Customer identity's environment: the platform's variables plus its source systems and merge rules. */
+export const customerEnvSchema = baseEnvSchema.extend({
+  /** JSON array of {id, channel, trust, attributeTrust?, defaultRegion}; defaults in source-systems.ts. */
+  SOURCE_SYSTEMS: json(
+    z.array(sourceSystemSchema).min(1),
+    defaultSourceSystems.map((s) => ({ ...s })),
+  ),
+  /** JSON {autoMerge, strongKeys, requireSameFamilyName}; defaults in merge-rules.ts. */
+  MERGE_RULES: json(
+    z.object({
+      autoMerge: z.boolean(),
+      strongKeys: z.array(z.enum(["email", "phone", "loyalty_number", "source"])),
+      requireSameFamilyName: z.boolean(),
+    }),
+    { ...defaultMergeRules, strongKeys: [...defaultMergeRules.strongKeys] },
+  ),
+  /** A match-key claim whose customer was never written after this long was left by a crash. */
+  CLAIM_GRACE_MS: z.coerce.number().int().positive().default(30_000),
+  /** Region a lookup by a national phone number (no +country) is read in. */
+  LOOKUP_REGION: region.default("US"),
+});
+
+export type CustomerConfig = z.output<typeof customerEnvSchema>;
+
+export function loadCustomerConfig(env: Record<string, string | undefined> = process.env): CustomerConfig {
+  return loadConfig(customerEnvSchema, env);
+}
