@@ -112,6 +112,17 @@ describe("identity resolution", () => {
       expect(found.customer?.customerId, key.case).toBe(customer?.customerId);
     }
 
+    const bySource = await client.lookupCustomer({
+      key: {
+        case: "source",
+        value: {
+          sourceSystem: "service-desk",
+          sourceId: customer?.sourceLinks.find((l) => l.sourceSystem === "service-desk")?.sourceId ?? "",
+        },
+      },
+    });
+    expect(bySource.customer?.customerId).toBe(customer?.customerId);
+
     await vi.waitFor(() => {
       const id = customer?.customerId;
       expect(capture.of(CustomerCreatedSchema).filter((e) => e.customer?.customerId === id)).toHaveLength(1);
@@ -288,6 +299,34 @@ describe("identity resolution", () => {
     expect(
       (await client.getCustomer({ customerId: store.customer?.customerId ?? "" })).customer?.customerId,
     ).toBe(web.customer?.customerId);
+  });
+
+  it("pages through open merge candidates, oldest first", async () => {
+    const raised: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const p = person();
+      await upsert({ sourceSystem: "shopify-web", sourceId: uniqueName("w"), email: p.email });
+      await upsert({ sourceSystem: "pos", sourceId: uniqueName("m"), phone: p.phone });
+      const both = await upsert({
+        sourceSystem: "mobile-app",
+        sourceId: uniqueName("a"),
+        email: p.email,
+        phone: p.phone,
+      });
+      raised.push(both.mergeCandidateId);
+    }
+    const seen: string[] = [];
+    let pageToken = "";
+    do {
+      const page = await client.listMergeCandidates({ pageSize: 2, pageToken });
+      expect(page.mergeCandidates.length).toBeLessThanOrEqual(2);
+      seen.push(...page.mergeCandidates.map((c) => c.candidateId));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.filter((id) => raised.includes(id))).toEqual(raised);
+    const bad = await rejection(client.listMergeCandidates({ pageToken: "not-a-token" }));
+    expect(bad.findDetails(BadRequestSchema)[0]?.fieldViolations[0]?.field).toBe("page_token");
   });
 
   it("refuses a merge of a customer into itself and of unknown customers", async () => {
