@@ -301,6 +301,34 @@ describe("identity resolution", () => {
     ).toBe(web.customer?.customerId);
   });
 
+  it("keeps two people who share only a home phone apart and raises them for review", async () => {
+    const parent = person();
+    const kid = person();
+    const first = await upsert({
+      sourceSystem: "shopify-web",
+      sourceId: uniqueName("w"),
+      email: parent.email,
+      phone: parent.phone,
+    });
+    const second = await upsert({
+      sourceSystem: "mobile-app",
+      sourceId: uniqueName("a"),
+      email: kid.email,
+      phone: parent.phone,
+    });
+    expect(second.created).toBe(true);
+    expect(second.customer?.customerId).not.toBe(first.customer?.customerId);
+    expect(second.mergeCandidateId).not.toBe("");
+    const listed = await client.listMergeCandidates({ pageSize: 500 });
+    expect(
+      listed.mergeCandidates.find((c) => c.candidateId === second.mergeCandidateId)?.customerIds.sort(),
+    ).toEqual([first.customer?.customerId, second.customer?.customerId].sort());
+    // The phone stays with the customer who registered it first.
+    expect(
+      (await client.lookupCustomer({ key: { case: "phone", value: parent.phone } })).customer?.customerId,
+    ).toBe(first.customer?.customerId);
+  });
+
   it("pages through open merge candidates, oldest first", async () => {
     const raised: string[] = [];
     for (let i = 0; i < 3; i++) {

@@ -23,9 +23,16 @@ import {
   retryOnConflict,
 } from "@retail/platform/store";
 import { type CustomerState, emptyCustomer, evolve, observedAt, sourceKeyOf } from "../domain/customer.js";
-import { changedAttributes, regionOf } from "../domain/golden.js";
+import { changedAttributes, profileSources, regionOf } from "../domain/golden.js";
 import { type MatchKey, type MatchKeyKind, recordKeys } from "../domain/match-keys.js";
-import { bestMatch, type Match, mayAutoMerge } from "../domain/merge-rules.js";
+import {
+  bestMatch,
+  isContradicted,
+  type Match,
+  mayAutoMerge,
+  mergeCandidateIdOf,
+  type StrongValues,
+} from "../domain/merge-rules.js";
 import { claimAll, claimForLink, KeyClaimInFlight, liveOwner } from "./key-owners.js";
 import { mergeCustomers } from "./merge-customers.js";
 import type { AppliedRequest, CustomerDeps } from "./ports.js";
@@ -113,15 +120,36 @@ async function resolve(
     match.keys.push(kind);
     matches.set(root.customerId, match);
   }
-  if (matches.size === 0) return createCustomer(deps, command.record, keys, request);
+  // Keys another customer holds stay with it (a shared phone); a new customer claims only free ones.
+  const freeKeys = [sourceKey, ...identityKeys.filter((_, i) => !owners[i])];
+  if (matches.size === 0) return createCustomer(deps, command.record, freeKeys, request, []);
 
   const profiles = await Promise.all([...matches.values()].map((m) => loadProfile(deps, m.root)));
-  const candidates: Match[] = profiles.map((p) => ({
+  const recordValues = strongValues([command.record], deps);
+  const all: Match[] = profiles.map((p) => ({
     customerId: p.root.customerId,
     keys: matches.get(p.root.customerId)?.keys ?? [],
     familyName: p.golden.familyName,
     createdAt: p.root.createdAt,
   }));
+  const contradicted = all.filter((m, i) => {
+    const members = (profiles[i] as Profile).members;
+    const customerValues = strongValues(
+      profileSources(members).map((s) => s.record),
+      deps,
+    );
+    return isContradicted(m, recordValues, customerValues, deps.mergeRules);
+  });
+  const candidates = all.filter((m) => !contradicted.includes(m));
+  if (candidates.length === 0) {
+    return createCustomer(
+      deps,
+      command.record,
+      freeKeys,
+      request,
+      contradicted.map((c) => c.customerId),
+    );
+  }
   const best = bestMatch(candidates, deps.mergeRules);
   const others = candidates.filter((c) => c.customerId !== best.customerId);
   let mergeCandidateId = "";
@@ -154,11 +182,28 @@ function sourceEvents(before: Profile, after: Profile, recordEvent: NewEvent): N
   return changed.length > 0 ? [recordEvent, event(CustomerUpdatedSchema, updated)] : [recordEvent];
 }
 
+/** Emails and loyalty numbers of records, normalised: what a contradiction is judged on. */
+function strongValues(records: readonly SourceRecord[], deps: CustomerDeps): StrongValues {
+  const values = new Map<MatchKeyKind, Set<string>>();
+  for (const record of records) {
+    for (const key of recordKeys(record, regionOf(record, deps.sourceSystems))) {
+      if (key.kind === "source" || key.kind === "phone") continue;
+      values.set(key.kind, (values.get(key.kind) ?? new Set()).add(key.value));
+    }
+  }
+  return values;
+}
+
+/**
+ * A new customer for a record that matched no one, or only customers it contradicts (those are raised
+ * with it for review).
+ */
 async function createCustomer(
   deps: CustomerDeps,
   record: SourceRecord,
   keys: readonly MatchKey[],
   request: Omit<CommitRequest, "result">,
+  review: readonly string[],
 ): Promise<UpsertOutcome> {
   const customerId = randomUUID();
   await claimAll(deps, keys, customerId);
@@ -176,16 +221,24 @@ async function createCustomer(
   state = evolve(state, linked, 2, now);
   const profile = await loadProfile(deps, state);
   const created = create(CustomerCreatedSchema, { customer: toCustomer(profile) });
+  const candidateId = review.length > 0 ? mergeCandidateIdOf([customerId, ...review]) : "";
   await deps.streams.append(
     customerId,
     0,
     [event(CustomerCreatedSchema, created), event(SourceRecordLinkedSchema, linked)],
     {
-      request: remember(request, { customerId, created: true, mergeCandidateId: "" }),
+      request: remember(request, { customerId, created: true, mergeCandidateId: candidateId }),
       occurredAt: now,
     },
   );
-  return { customer: toCustomer(profile), created: true, mergeCandidateId: "" };
+  if (review.length > 0) {
+    await deps.candidates.raise(
+      [customerId, ...review],
+      ["phone"],
+      `source record ${record.sourceSystem} shares only a phone with customers whose email or loyalty number differs`,
+    );
+  }
+  return { customer: toCustomer(profile), created: true, mergeCandidateId: candidateId };
 }
 
 async function linkSource(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bestMatch, defaultMergeRules, type Match, mayAutoMerge } from "./merge-rules.js";
+import { bestMatch, defaultMergeRules, isContradicted, type Match, mayAutoMerge } from "./merge-rules.js";
 
 const match = (
   customerId: string,
@@ -34,5 +34,33 @@ describe("merge rules", () => {
     expect(mayAutoMerge(best, [match("b", ["email"])], "", { ...defaultMergeRules, autoMerge: false })).toBe(
       false,
     );
+  });
+});
+
+describe("contradicted matches", () => {
+  const values = (emails: string[]) => new Map([["email" as const, new Set(emails)]]);
+
+  it("treats a shared phone as no match when the emails on both sides differ", () => {
+    const shared = match("a", ["phone"]);
+    expect(isContradicted(shared, values(["kid@x.com"]), values(["parent@x.com"]), defaultMergeRules)).toBe(
+      true,
+    );
+    expect(
+      isContradicted(
+        shared,
+        values(["parent@x.com"]),
+        values(["parent@x.com", "p2@x.com"]),
+        defaultMergeRules,
+      ),
+    ).toBe(false);
+    expect(isContradicted(shared, new Map(), values(["parent@x.com"]), defaultMergeRules)).toBe(false);
+    expect(
+      isContradicted(
+        match("a", ["loyalty_number"]),
+        values(["kid@x.com"]),
+        values(["parent@x.com"]),
+        defaultMergeRules,
+      ),
+    ).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { MatchKeyKind } from "./match-keys.js";
 
 /**
@@ -61,4 +62,34 @@ export function mayAutoMerge(
       .filter((n) => n.length > 0),
   );
   return names.size <= 1;
+}
+
+/** Identifiers that name one person, by kind: a record's or a customer's emails and loyalty numbers. */
+export type StrongValues = ReadonlyMap<MatchKeyKind, ReadonlySet<string>>;
+
+/**
+ * A match on weak keys only (a shared home phone) is no match when the record and the customer both
+ * carry an identifier of a strong kind and none of them agree: two people of one household, not one
+ * person. Such records start a customer of their own and the pair goes to review.
+ */
+export function isContradicted(
+  match: Match,
+  record: StrongValues,
+  customer: StrongValues,
+  rules: MergeRules,
+): boolean {
+  if (match.keys.some((k) => rules.strongKeys.includes(k))) return false;
+  return rules.strongKeys
+    .filter((kind) => kind !== "source")
+    .some((kind) => {
+      const mine = record.get(kind);
+      const theirs = customer.get(kind);
+      return !!mine?.size && !!theirs?.size && ![...mine].some((v) => theirs.has(v));
+    });
+}
+
+/** A merge candidate's id: the same for the same set of customers, in any order. */
+export function mergeCandidateIdOf(customerIds: readonly string[]): string {
+  const ids = [...new Set(customerIds)].sort();
+  return createHash("sha256").update(ids.join(",")).digest("hex").slice(0, 24);
 }

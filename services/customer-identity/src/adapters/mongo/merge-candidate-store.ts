@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { MergeCandidateRaisedSchema } from "@retail/contracts/retail/customer/v1/customer_events_pb";
@@ -6,6 +5,7 @@ import { type MergeCandidate, MergeCandidateSchema } from "@retail/contracts/ret
 import { ConcurrencyConflict, event, isDuplicateKey, type StreamStore } from "@retail/platform/store";
 import type { Db, Filter } from "mongodb";
 import type { MergeCandidates } from "../../app/ports.js";
+import { mergeCandidateIdOf } from "../../domain/merge-rules.js";
 
 interface CandidateDocument {
   _id: string;
@@ -47,7 +47,7 @@ export function createMergeCandidateStore(
 
     async raise(customerIds, matchedKeys, reason) {
       const ids = [...new Set(customerIds)].sort();
-      const candidateId = createHash("sha256").update(ids.join(",")).digest("hex").slice(0, 24);
+      const candidateId = mergeCandidateIdOf(ids);
       const doc: CandidateDocument = {
         _id: candidateId,
         customerIds: ids,
