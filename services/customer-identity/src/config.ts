@@ -14,6 +14,7 @@ const sourceSystemSchema = z.object({
     .transform((name) => Channel[name as keyof typeof Channel]),
   trust: z.number().int().min(0).max(1000),
   attributeTrust: z.partialRecord(z.enum(goldenAttributes), z.number().int().min(0).max(1000)).optional(),
+  masksEmails: z.boolean().optional(),
   defaultRegion: region,
 });
 

@@ -8,7 +8,6 @@
 //   2. reservations of one hot SKU next to reservations spread over many SKUs;
 // with throughput, p50 and p99 for each, and the ratios. The service runs as its own process (as
 // deployed); the load comes from this one, so the two share the machine's cores.
-import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -16,6 +15,7 @@ import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { LocationType, MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
+import { outboxDrained, quantile, residentMemoryMiB, startServiceProcess } from "@retail/platform/bench";
 import { createStreamStore } from "@retail/platform/store";
 import amqplib from "amqplib";
 import { MongoClient } from "mongodb";
@@ -70,8 +70,7 @@ async function measure(name: string, call: (i: number) => Promise<unknown>): Pro
   );
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const at = (q: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+  const at = (q: number) => quantile(latencies, q);
   return {
     name,
     calls: latencies.length,
@@ -120,46 +119,24 @@ async function seed(client: Client<typeof InventoryService>): Promise<number> {
 const port = 7902;
 const metricsPort = 9902;
 
-/** Starts the inventory service as its own process and waits until it answers. */
-async function startService(env: Record<string, string>): Promise<ChildProcess> {
-  const dir = join(dirname(fileURLToPath(import.meta.url)), "..");
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", "src/main.ts"], {
-    cwd: dir,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`inventory exited with code ${child.exitCode}`);
-    if ((await fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch(() => undefined))?.ok) return child;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  child.kill("SIGKILL");
-  throw new Error("inventory did not start");
-}
-
-/** Waits until the service's outbox has published everything (its backlog metric reads 0). */
-async function drained(): Promise<void> {
-  for (;;) {
-    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    if (/^outbox_backlog_events\{[^}]*\} 0$/m.test(text)) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 async function main(): Promise<void> {
   const infra = await up();
   const database = `bench_inventory_${Date.now()}`;
   const exchange = `bench_${Date.now()}`;
-  const child = await startService({
-    MONGODB_URL: infra.mongodbUrl,
-    MONGODB_DATABASE: database,
-    AMQP_URL: infra.amqpUrl,
-    EVENTS_EXCHANGE: exchange,
-    PORT: String(port),
-    METRICS_PORT: String(metricsPort),
-    RESERVATION_SWEEP_MS: "60000",
-    LOG_LEVEL: "warn",
+  const child = await startServiceProcess({
+    name: "inventory",
+    dir: join(dirname(fileURLToPath(import.meta.url)), ".."),
+    metricsPort,
+    env: {
+      MONGODB_URL: infra.mongodbUrl,
+      MONGODB_DATABASE: database,
+      AMQP_URL: infra.amqpUrl,
+      EVENTS_EXCHANGE: exchange,
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      RESERVATION_SWEEP_MS: "60000",
+      LOG_LEVEL: "warn",
+    },
   });
   const client = createClient(
     InventoryService,
@@ -170,19 +147,15 @@ async function main(): Promise<void> {
     console.log(`seeding ${skuCount} SKUs x ${locationCount} locations through BatchRecordMovements ...`);
     const seedRate = await seed(client);
     console.log(`seeded ${skuCount * locationCount} positions at ${seedRate.toFixed(0)} movements/s`);
-    await drained();
+    await outboxDrained(metricsPort);
     const rebuildStarted = performance.now();
     const ledger = createStockLedger(mongo.db(database), createStreamStore(mongo.db(database)));
     const rebuilt = await ledger.rebuildAll();
     console.log(
       `read model rebuild from the ledger (what a restart does): ${rebuilt.length} positions in ${((performance.now() - rebuildStarted) / 1000).toFixed(1)} s`,
     );
-    const rss = /^process_resident_memory_bytes\{[^}]*\} (\d+)/m.exec(
-      await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(),
-    )?.[1];
-    console.log(
-      `service resident memory with the read model loaded: ${(Number(rss) / 2 ** 20).toFixed(0)} MiB`,
-    );
+    const rss = await residentMemoryMiB(metricsPort);
+    console.log(`service resident memory with the read model loaded: ${rss.toFixed(0)} MiB`);
     console.log(
       `\nphases of ${seconds} s, ${concurrency} calls in flight; the service runs in its own process, the load comes from this one\n`,
     );
@@ -209,7 +182,7 @@ async function main(): Promise<void> {
       }),
     );
     console.log(row(hot));
-    await drained();
+    await outboxDrained(metricsPort);
     const spread = await measure("ReserveStock, spread over all SKUs", (i) =>
       client.reserveStock({
         requestId: `spread-${i}`,
@@ -225,7 +198,7 @@ async function main(): Promise<void> {
       }),
     );
     console.log(row(spread));
-    await drained();
+    await outboxDrained(metricsPort);
 
     console.log("\nratios");
     console.log(

@@ -23,8 +23,8 @@ import {
   retryOnConflict,
 } from "@retail/platform/store";
 import { type CustomerState, emptyCustomer, evolve, observedAt, sourceKeyOf } from "../domain/customer.js";
-import { changedAttributes, profileSources, regionOf } from "../domain/golden.js";
-import { type MatchKey, type MatchKeyKind, recordKeys } from "../domain/match-keys.js";
+import { changedAttributes, keysOfRecord, profileSources } from "../domain/golden.js";
+import type { MatchKey, MatchKeyKind } from "../domain/match-keys.js";
 import {
   bestMatch,
   isContradicted,
@@ -80,8 +80,7 @@ export async function upsertFromSource(
     key: requestKey("customer.UpsertFromSource", command.requestId),
     payloadHash: payloadHash(toBinary(SourceRecordSchema, command.record)),
   };
-  const region = regionOf(command.record, deps.sourceSystems);
-  const keys = recordKeys(command.record, region);
+  const keys = keysOfRecord(command.record, deps.sourceSystems);
   const earlier = await deps.streams.findRequest(request);
   if (earlier) return replay(deps, earlier, keys);
   return retryOnConflict(() => resolve(deps, command, keys, request), retryable, 60);
@@ -186,7 +185,7 @@ function sourceEvents(before: Profile, after: Profile, recordEvent: NewEvent): N
 function strongValues(records: readonly SourceRecord[], deps: CustomerDeps): StrongValues {
   const values = new Map<MatchKeyKind, Set<string>>();
   for (const record of records) {
-    for (const key of recordKeys(record, regionOf(record, deps.sourceSystems))) {
+    for (const key of keysOfRecord(record, deps.sourceSystems)) {
       if (key.kind === "source" || key.kind === "phone") continue;
       values.set(key.kind, (values.get(key.kind) ?? new Set()).add(key.value));
     }

@@ -3,7 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { SourceRecordSchema } from "@retail/contracts/retail/customer/v1/customer_pb";
 import { describe, expect, it } from "vitest";
 import type { LinkedSource } from "./customer.js";
-import { changedAttributes, goldenRecord } from "./golden.js";
+import { changedAttributes, goldenRecord, keysOfRecord } from "./golden.js";
 import { defaultSourceSystems } from "./source-systems.js";
 
 const directory = (id: string) => defaultSourceSystems.find((s) => s.id === id);
@@ -66,5 +66,16 @@ describe("golden record survivorship", () => {
       directory,
     );
     expect(changedAttributes(before, after)).toEqual(["family_name"]);
+  });
+});
+
+describe("marketplace relay addresses", () => {
+  it("neither matches nor becomes the golden email", () => {
+    const amazon = linked(
+      { sourceSystem: "amazon", email: "x1@marketplace.example.net", phone: "+14155552671" },
+      "2026-01-01",
+    );
+    expect(keysOfRecord(amazon.record, directory).map((k) => k.kind)).toEqual(["source", "phone"]);
+    expect(goldenRecord([amazon], directory).email).toBe("");
   });
 });

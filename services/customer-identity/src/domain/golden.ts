@@ -1,7 +1,13 @@
 import type { PostalAddress } from "@retail/contracts/retail/common/v1/common_pb";
 import type { SourceRecord } from "@retail/contracts/retail/customer/v1/customer_pb";
 import { type CustomerState, type LinkedSource, observedAt } from "./customer.js";
-import { normalizeEmail, normalizeLoyaltyNumber, normalizePhone } from "./match-keys.js";
+import {
+  type MatchKey,
+  normalizeEmail,
+  normalizeLoyaltyNumber,
+  normalizePhone,
+  recordKeys,
+} from "./match-keys.js";
 import { type GoldenAttribute, goldenAttributes, type SourceSystem, trustOf } from "./source-systems.js";
 
 /** The best-known value of each attribute and the source system it came from. */
@@ -22,10 +28,20 @@ export function regionOf(record: SourceRecord, sources: SourceDirectory): string
   return record.defaultRegionCode || sources(record.sourceSystem)?.defaultRegion || "";
 }
 
+/**
+ * The keys a record is matched by, as its source system sends it: national phone numbers read in the
+ * source's region, and no email key from a source that relays mail through masked addresses.
+ */
+export function keysOfRecord(record: SourceRecord, sources: SourceDirectory): MatchKey[] {
+  const masked = sources(record.sourceSystem)?.masksEmails === true;
+  return recordKeys(masked ? { ...record, email: "" } : record, regionOf(record, sources));
+}
+
 /** An attribute's normalised value in one record ("" or [] when the record has none). */
 function attributeOf(record: SourceRecord, attribute: GoldenAttribute, sources: SourceDirectory) {
   switch (attribute) {
     case "email":
+      if (sources(record.sourceSystem)?.masksEmails) return "";
       return record.email ? (normalizeEmail(record.email) ?? "") : "";
     case "phone":
       return record.phone ? (normalizePhone(record.phone, regionOf(record, sources)) ?? "") : "";

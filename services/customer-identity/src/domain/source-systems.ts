@@ -8,6 +8,11 @@ export interface SourceSystem {
   readonly trust: number;
   /** Per-attribute trust overriding `trust` ("addresses": the ERP knows billing addresses best). */
   readonly attributeTrust?: Readonly<Partial<Record<GoldenAttribute, number>>> | undefined;
+  /**
+   * The source relays mail through per-buyer masked addresses (marketplaces): they are kept as
+   * received but never matched, never used to tell people apart and never the golden email.
+   */
+  readonly masksEmails?: boolean | undefined;
   /** ISO 3166-1 alpha-2 region for phone numbers without a country prefix (a record's own wins). */
   readonly defaultRegion: string;
 }
@@ -33,7 +38,7 @@ export const defaultSourceSystems: readonly SourceSystem[] = [
   { id: "pos", channel: Channel.POS, trust: 30, defaultRegion: "US" },
   { id: "shopify-web", channel: Channel.WEB, trust: 20, defaultRegion: "US" },
   { id: "mobile-app", channel: Channel.APP, trust: 20, defaultRegion: "US" },
-  { id: "amazon", channel: Channel.MARKETPLACE, trust: 10, defaultRegion: "US" },
+  { id: "amazon", channel: Channel.MARKETPLACE, trust: 10, masksEmails: true, defaultRegion: "US" },
 ];
 
 export function trustOf(source: SourceSystem | undefined, attribute: GoldenAttribute): number {

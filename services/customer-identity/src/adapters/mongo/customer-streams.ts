@@ -47,7 +47,8 @@ function decode(type: string, data: Uint8Array): CustomerEvent | undefined {
 export function createCustomerStreams(store: StreamStore): CustomerStreams {
   return {
     async load(customerId) {
-      const { tail } = await store.load(customerStreamId(customerId));
+      // Customer streams are short and never snapshotted: one read, no snapshot lookup.
+      const tail = await store.read(customerStreamId(customerId));
       if (tail.length === 0) return undefined;
       let state: CustomerState = emptyCustomer(customerId);
       for (const stored of tail) {

@@ -1,0 +1,54 @@
+// What every service benchmark needs: the service as its own process, its outbox drained between
+// phases, its memory, and latency quantiles. Benchmarks report figures; they never assert timings.
+import { type ChildProcess, spawn } from "node:child_process";
+
+/** Starts `src/main.ts` of a service directory as its own process and waits until its metrics answer. */
+export async function startServiceProcess(options: {
+  name: string;
+  dir: string;
+  env: Record<string, string>;
+  metricsPort: number;
+}): Promise<ChildProcess> {
+  if ((await fetch(`http://127.0.0.1:${options.metricsPort}/metrics`).catch(() => undefined))?.ok) {
+    throw new Error(
+      `port ${options.metricsPort} already answers: stop the ${options.name} left from an earlier run`,
+    );
+  }
+  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", "src/main.ts"], {
+    cwd: options.dir,
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${options.name} exited with code ${child.exitCode}`);
+    if ((await fetch(`http://127.0.0.1:${options.metricsPort}/metrics`).catch(() => undefined))?.ok)
+      return child;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  child.kill("SIGKILL");
+  throw new Error(`${options.name} did not start`);
+}
+
+async function metricsText(metricsPort: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+}
+
+/** Waits until the service's outbox has published everything (its backlog metric reads 0). */
+export async function outboxDrained(metricsPort: number): Promise<void> {
+  for (;;) {
+    if (/^outbox_backlog_events\{[^}]*\} 0$/m.test(await metricsText(metricsPort))) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** The service's resident memory in MiB, from its process metrics. */
+export async function residentMemoryMiB(metricsPort: number): Promise<number> {
+  const bytes = /^process_resident_memory_bytes\{[^}]*\} (\d+)/m.exec(await metricsText(metricsPort))?.[1];
+  return Number(bytes) / 2 ** 20;
+}
+
+/** The q-quantile of ascending-sorted values (NaN when there are none). */
+export function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
