@@ -255,6 +255,34 @@ describe("consent, billing accounts, deactivation and erasure", () => {
     expect(again).not.toBe(customerId);
   });
 
+  it("erases every customer merged into the one erased", async () => {
+    const survivorEmail = `${uniqueName("s")}@example.com`;
+    const mergedEmail = `${uniqueName("m")}@example.com`;
+    const survivorId = await register(survivorEmail);
+    const mergedId = await register(mergedEmail);
+    await client.mergeCustomers({
+      requestId: uniqueName("m"),
+      survivorCustomerId: survivorId,
+      mergedCustomerIds: [mergedId],
+    });
+    const erased = await client.eraseCustomer({ requestId: uniqueName("e"), customerId: mergedId });
+    expect(erased.customerId).toBe(survivorId);
+    for (const email of [survivorEmail, mergedEmail]) {
+      expect((await rejection(client.lookupCustomer({ key: { case: "email", value: email } }))).code).toBe(
+        Code.NotFound,
+      );
+    }
+    expect((await client.getCustomer({ customerId: mergedId })).customer).toMatchObject({
+      status: CustomerStatus.ERASED,
+      email: "",
+    });
+    await vi.waitFor(() =>
+      expect(capture.of(CustomerErasedSchema).map((e) => e.customerId)).toEqual(
+        expect.arrayContaining([survivorId, mergedId]),
+      ),
+    );
+  });
+
   it("frees a key left by a registration that crashed before writing its customer", async () => {
     const email = `${uniqueName("crash")}@example.com`;
     const mongo = await harness.mongo();

@@ -13,14 +13,17 @@ import { CustomerStatus, type SourceRecordSchema } from "@retail/contracts/retai
 import type { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
 import { uniqueName } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { mergeCustomers } from "../src/app/merge-customers.js";
+import type { RunningCustomerIdentity } from "../src/compose.js";
 import { createHarness, type EventCapture } from "./harness.js";
 
 const harness = createHarness("resolution");
 let client: Client<typeof CustomerIdentityService>;
+let running: RunningCustomerIdentity;
 let capture: EventCapture;
 
 beforeAll(async () => {
-  ({ client } = await harness.start());
+  ({ client, running } = await harness.start());
   capture = await harness.capture();
 });
 afterAll(() => harness.stopAll());
@@ -355,6 +358,41 @@ describe("identity resolution", () => {
     expect(seen.filter((id) => raised.includes(id))).toEqual(raised);
     const bad = await rejection(client.listMergeCandidates({ pageToken: "not-a-token" }));
     expect(bad.findDetails(BadRequestSchema)[0]?.fieldViolations[0]?.field).toBe("page_token");
+  });
+
+  it("finishes a merge interrupted between the merged customer's stream and the survivor's when it is retried", async () => {
+    const a = person();
+    const b = person();
+    const survivor = await upsert({ sourceSystem: "shopify-web", sourceId: uniqueName("w"), email: a.email });
+    const merged = await upsert({ sourceSystem: "pos", sourceId: uniqueName("m"), email: b.email });
+    const survivorId = survivor.customer?.customerId ?? "";
+    const mergedId = merged.customer?.customerId ?? "";
+    const command = { requestId: uniqueName("merge"), survivorId, mergedIds: [mergedId], candidateId: "" };
+    // The process dies after the merged customer's stream took the merge, before the survivor's did.
+    const { deps } = running;
+    const crashing = {
+      ...deps,
+      streams: {
+        ...deps.streams,
+        append: (...args: Parameters<typeof deps.streams.append>) =>
+          args[0] === survivorId ? Promise.reject(new Error("process killed")) : deps.streams.append(...args),
+      },
+    };
+    await expect(mergeCustomers(crashing, command)).rejects.toThrow("process killed");
+    expect((await client.getCustomer({ customerId: mergedId })).customer?.customerId).toBe(survivorId);
+
+    const retried = await client.mergeCustomers({
+      requestId: command.requestId,
+      survivorCustomerId: survivorId,
+      mergedCustomerIds: [mergedId],
+    });
+    expect(retried.customer?.sourceLinks.map((l) => l.sourceSystem).sort()).toEqual(["pos", "shopify-web"]);
+    const again = await client.mergeCustomers({
+      requestId: command.requestId,
+      survivorCustomerId: survivorId,
+      mergedCustomerIds: [mergedId],
+    });
+    expect(again.customer?.version).toBe(retried.customer?.version);
   });
 
   it("refuses a merge of a customer into itself and of unknown customers", async () => {
