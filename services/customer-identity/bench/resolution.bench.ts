@@ -14,7 +14,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { SourceRecordSchema } from "@retail/contracts/retail/customer/v1/customer_pb";
 import { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
-import { outboxDrained, quantile, residentMemoryMiB, startServiceProcess } from "@retail/platform/bench";
+import { outboxDrained, quantile, residentMemoryMiB, startServiceProcess } from "@retail/platform/processes";
 import { up } from "../../../scripts/infra.ts";
 import { keysOfRecord } from "../src/domain/golden.js";
 import { defaultSourceSystems } from "../src/domain/source-systems.js";

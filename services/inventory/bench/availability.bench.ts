@@ -15,7 +15,7 @@ import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { LocationType, MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
-import { outboxDrained, quantile, residentMemoryMiB, startServiceProcess } from "@retail/platform/bench";
+import { outboxDrained, quantile, residentMemoryMiB, startServiceProcess } from "@retail/platform/processes";
 import { createStreamStore } from "@retail/platform/store";
 import amqplib from "amqplib";
 import { MongoClient } from "mongodb";

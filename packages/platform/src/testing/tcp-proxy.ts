@@ -8,11 +8,19 @@ export interface TcpProxy {
   cut(): Promise<void>;
   /** Listens again on the same port. */
   restore(): Promise<void>;
+  /**
+   * Requests still reach the server but its answers are held back (a response lost in flight, or a
+   * caller that dies before it hears back), until release().
+   */
+  holdResponses(): void;
+  releaseResponses(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
+  const upstreams = new Set<Socket>();
+  let holding = false;
   let server: Server;
   let port = 0;
 
@@ -21,11 +29,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       server = createServer((client) => {
         const upstream = connect(target);
         sockets.add(client).add(upstream);
+        upstreams.add(upstream);
+        if (holding) upstream.pause();
         const drop = () => {
           client.destroy();
           upstream.destroy();
           sockets.delete(client);
           sockets.delete(upstream);
+          upstreams.delete(upstream);
         };
         client.on("error", drop).on("close", drop);
         upstream.on("error", drop).on("close", drop);
@@ -52,6 +63,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     cut: stop,
     restore: listen,
+    holdResponses() {
+      holding = true;
+      for (const upstream of upstreams) upstream.pause();
+    },
+    releaseResponses() {
+      holding = false;
+      for (const upstream of upstreams) upstream.resume();
+    },
     close: stop,
   };
 }

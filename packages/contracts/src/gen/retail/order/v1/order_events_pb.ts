@@ -4,6 +4,8 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Channel, EventMetadata } from "../../common/v1/common_pb.js";
 import { file_retail_common_v1_common } from "../../common/v1/common_pb.js";
 import type { Money } from "../../common/v1/money_pb.js";
@@ -18,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/order/v1/order_events.proto.
  */
 export const file_retail_order_v1_order_events: GenFile = /*@__PURE__*/
-  fileDesc("CiJyZXRhaWwvb3JkZXIvdjEvb3JkZXJfZXZlbnRzLnByb3RvEg9yZXRhaWwub3JkZXIudjEiaQoNT3JkZXJBY2NlcHRlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRIlCgVvcmRlchgCIAEoCzIWLnJldGFpbC5vcmRlci52MS5PcmRlciKrAQoNT3JkZXJSZWplY3RlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRIQCghvcmRlcl9pZBgCIAEoCRIqCgdjaGFubmVsGAMgASgOMhkucmV0YWlsLmNvbW1vbi52MS5DaGFubmVsEhgKEGNoYW5uZWxfb3JkZXJfaWQYBCABKAkSDwoHcmVhc29ucxgFIAMoCSKWAQoST3JkZXJMaW5lQ2FuY2VsbGVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEhAKCG9yZGVyX2lkGAIgASgJEisKBWxpbmVzGAMgAygLMhwucmV0YWlsLm9yZGVyLnYxLkxpbmVBbW91bnRzEg4KBnJlYXNvbhgEIAEoCSLfAQoSU2hpcG1lbnREaXNwYXRjaGVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEhAKCG9yZGVyX2lkGAIgASgJEioKB2NoYW5uZWwYAyABKA4yGS5yZXRhaWwuY29tbW9uLnYxLkNoYW5uZWwSKwoIc2hpcG1lbnQYBCABKAsyGS5yZXRhaWwub3JkZXIudjEuU2hpcG1lbnQSKwoFbGluZXMYBSADKAsyHC5yZXRhaWwub3JkZXIudjEuTGluZUFtb3VudHMigQEKE09yZGVyUmVhZHlGb3JQaWNrdXASMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESEAoIb3JkZXJfaWQYAiABKAkSEwoLbG9jYXRpb25faWQYAyABKAkSEAoIbGluZV9pZHMYBCADKAkiwgEKDU9yZGVyUGlja2VkVXASMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESEAoIb3JkZXJfaWQYAiABKAkSKgoHY2hhbm5lbBgDIAEoDjIZLnJldGFpbC5jb21tb24udjEuQ2hhbm5lbBITCgtsb2NhdGlvbl9pZBgEIAEoCRIrCgVsaW5lcxgFIAMoCzIcLnJldGFpbC5vcmRlci52MS5MaW5lQW1vdW50cyKqAQoNT3JkZXJSZXR1cm5lZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRIQCghvcmRlcl9pZBgCIAEoCRInCgZyZXR1cm4YAyABKAsyFy5yZXRhaWwub3JkZXIudjEuUmV0dXJuEisKBWxpbmVzGAQgAygLMhwucmV0YWlsLm9yZGVyLnYxLkxpbmVBbW91bnRzIrgBCg9QYXltZW50Q2FwdHVyZWQSMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESEAoIb3JkZXJfaWQYAiABKAkSKgoHY2hhbm5lbBgDIAEoDjIZLnJldGFpbC5jb21tb24udjEuQ2hhbm5lbBI0Cg1wYXltZW50X2V2ZW50GAQgASgLMh0ucmV0YWlsLm9yZGVyLnYxLlBheW1lbnRFdmVudCKRAgoMUmVmdW5kSXNzdWVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEhAKCG9yZGVyX2lkGAIgASgJEioKB2NoYW5uZWwYAyABKA4yGS5yZXRhaWwuY29tbW9uLnYxLkNoYW5uZWwSNAoNcGF5bWVudF9ldmVudBgEIAEoCzIdLnJldGFpbC5vcmRlci52MS5QYXltZW50RXZlbnQSKwoFbGluZXMYBSADKAsyHC5yZXRhaWwub3JkZXIudjEuTGluZUFtb3VudHMSLQoMdGF4X3JlZnVuZGVkGAYgASgLMhcucmV0YWlsLmNvbW1vbi52MS5Nb25leSKzAQoQQ2hhcmdlYmFja09wZW5lZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRIQCghvcmRlcl9pZBgCIAEoCRI0Cg1wYXltZW50X2V2ZW50GAMgASgLMh0ucmV0YWlsLm9yZGVyLnYxLlBheW1lbnRFdmVudBIkCgNmZWUYBCABKAsyFy5yZXRhaWwuY29tbW9uLnYxLk1vbmV5YgZwcm90bzM", [file_retail_common_v1_common, file_retail_common_v1_money, file_retail_order_v1_order, file_retail_order_v1_order_service]);
+  fileDesc("CiJyZXRhaWwvb3JkZXIvdjEvb3JkZXJfZXZlbnRzLnByb3RvEg9yZXRhaWwub3JkZXIudjEiaQoNT3JkZXJBY2NlcHRlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRIlCgVvcmRlchgCIAEoCzIWLnJldGFpbC5vcmRlci52MS5PcmRlciKrAQoNT3JkZXJSZWplY3RlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRIQCghvcmRlcl9pZBgCIAEoCRIqCgdjaGFubmVsGAMgASgOMhkucmV0YWlsLmNvbW1vbi52MS5DaGFubmVsEhgKEGNoYW5uZWxfb3JkZXJfaWQYBCABKAkSDwoHcmVhc29ucxgFIAMoCSKWAQoST3JkZXJMaW5lQ2FuY2VsbGVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEhAKCG9yZGVyX2lkGAIgASgJEisKBWxpbmVzGAMgAygLMhwucmV0YWlsLm9yZGVyLnYxLkxpbmVBbW91bnRzEg4KBnJlYXNvbhgEIAEoCSLfAQoSU2hpcG1lbnREaXNwYXRjaGVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEhAKCG9yZGVyX2lkGAIgASgJEioKB2NoYW5uZWwYAyABKA4yGS5yZXRhaWwuY29tbW9uLnYxLkNoYW5uZWwSKwoIc2hpcG1lbnQYBCABKAsyGS5yZXRhaWwub3JkZXIudjEuU2hpcG1lbnQSKwoFbGluZXMYBSADKAsyHC5yZXRhaWwub3JkZXIudjEuTGluZUFtb3VudHMitgEKE09yZGVyUmVhZHlGb3JQaWNrdXASMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESEAoIb3JkZXJfaWQYAiABKAkSEwoLbG9jYXRpb25faWQYAyABKAkSEAoIbGluZV9pZHMYBCADKAkSMwoPY29sbGVjdF9ieV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLCAQoNT3JkZXJQaWNrZWRVcBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRIQCghvcmRlcl9pZBgCIAEoCRIqCgdjaGFubmVsGAMgASgOMhkucmV0YWlsLmNvbW1vbi52MS5DaGFubmVsEhMKC2xvY2F0aW9uX2lkGAQgASgJEisKBWxpbmVzGAUgAygLMhwucmV0YWlsLm9yZGVyLnYxLkxpbmVBbW91bnRzIqoBCg1PcmRlclJldHVybmVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEhAKCG9yZGVyX2lkGAIgASgJEicKBnJldHVybhgDIAEoCzIXLnJldGFpbC5vcmRlci52MS5SZXR1cm4SKwoFbGluZXMYBCADKAsyHC5yZXRhaWwub3JkZXIudjEuTGluZUFtb3VudHMiuAEKD1BheW1lbnRDYXB0dXJlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRIQCghvcmRlcl9pZBgCIAEoCRIqCgdjaGFubmVsGAMgASgOMhkucmV0YWlsLmNvbW1vbi52MS5DaGFubmVsEjQKDXBheW1lbnRfZXZlbnQYBCABKAsyHS5yZXRhaWwub3JkZXIudjEuUGF5bWVudEV2ZW50IpECCgxSZWZ1bmRJc3N1ZWQSMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESEAoIb3JkZXJfaWQYAiABKAkSKgoHY2hhbm5lbBgDIAEoDjIZLnJldGFpbC5jb21tb24udjEuQ2hhbm5lbBI0Cg1wYXltZW50X2V2ZW50GAQgASgLMh0ucmV0YWlsLm9yZGVyLnYxLlBheW1lbnRFdmVudBIrCgVsaW5lcxgFIAMoCzIcLnJldGFpbC5vcmRlci52MS5MaW5lQW1vdW50cxItCgx0YXhfcmVmdW5kZWQYBiABKAsyFy5yZXRhaWwuY29tbW9uLnYxLk1vbmV5IrMBChBDaGFyZ2ViYWNrT3BlbmVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEhAKCG9yZGVyX2lkGAIgASgJEjQKDXBheW1lbnRfZXZlbnQYAyABKAsyHS5yZXRhaWwub3JkZXIudjEuUGF5bWVudEV2ZW50EiQKA2ZlZRgEIAEoCzIXLnJldGFpbC5jb21tb24udjEuTW9uZXkiaQoNT3JkZXJSZWNlaXZlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRIlCgVvcmRlchgCIAEoCzIWLnJldGFpbC5vcmRlci52MS5PcmRlciKRAQoUUGF5bWVudEV2ZW50UmVjb3JkZWQSMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESEAoIb3JkZXJfaWQYAiABKAkSNAoNcGF5bWVudF9ldmVudBgDIAEoCzIdLnJldGFpbC5vcmRlci52MS5QYXltZW50RXZlbnQikQEKHE1hcmtldHBsYWNlT3JkZXJBY2tub3dsZWRnZWQSMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESEAoIb3JkZXJfaWQYAiABKAkSEgoKY2hhbm5lbF9pZBgDIAEoCRIYChBjaGFubmVsX29yZGVyX2lkGAQgASgJIrQBChJPcmRlckxpbmVSZXNvdXJjZWQSMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESEAoIb3JkZXJfaWQYAiABKAkSDwoHbGluZV9pZBgDIAEoCRIYChBmcm9tX2xvY2F0aW9uX2lkGAQgASgJEhYKDnRvX2xvY2F0aW9uX2lkGAUgASgJEhYKDnJlc2VydmF0aW9uX2lkGAYgASgJYgZwcm90bzM", [file_google_protobuf_timestamp, file_retail_common_v1_common, file_retail_common_v1_money, file_retail_order_v1_order, file_retail_order_v1_order_service]);
 
 /**
  * Routing key order.order_accepted.
@@ -181,6 +183,13 @@ export type OrderReadyForPickup = Message<"retail.order.v1.OrderReadyForPickup">
    * @generated from field: repeated string line_ids = 4;
    */
   lineIds: string[];
+
+  /**
+   * Lines not collected by then are cancelled and their stock released.
+   *
+   * @generated from field: google.protobuf.Timestamp collect_by_time = 5;
+   */
+  collectByTime?: Timestamp | undefined;
 };
 
 /**
@@ -374,4 +383,136 @@ export type ChargebackOpened = Message<"retail.order.v1.ChargebackOpened"> & {
  */
 export const ChargebackOpenedSchema: GenMessage<ChargebackOpened> = /*@__PURE__*/
   messageDesc(file_retail_order_v1_order_events, 9);
+
+/**
+ * Routing key order.order_received: an order was taken in and its acceptance saga started (PENDING).
+ *
+ * @generated from message retail.order.v1.OrderReceived
+ */
+export type OrderReceived = Message<"retail.order.v1.OrderReceived"> & {
+  /**
+   * @generated from field: retail.common.v1.EventMetadata metadata = 1;
+   */
+  metadata?: EventMetadata | undefined;
+
+  /**
+   * @generated from field: retail.order.v1.Order order = 2;
+   */
+  order?: Order | undefined;
+};
+
+/**
+ * Describes the message retail.order.v1.OrderReceived.
+ * Use `create(OrderReceivedSchema)` to create a new message.
+ */
+export const OrderReceivedSchema: GenMessage<OrderReceived> = /*@__PURE__*/
+  messageDesc(file_retail_order_v1_order_events, 10);
+
+/**
+ * Routing key order.payment_event_recorded: an authorization (approved, declined or held for review)
+ * or any payment event that is not a capture, refund or chargeback.
+ *
+ * @generated from message retail.order.v1.PaymentEventRecorded
+ */
+export type PaymentEventRecorded = Message<"retail.order.v1.PaymentEventRecorded"> & {
+  /**
+   * @generated from field: retail.common.v1.EventMetadata metadata = 1;
+   */
+  metadata?: EventMetadata | undefined;
+
+  /**
+   * @generated from field: string order_id = 2;
+   */
+  orderId: string;
+
+  /**
+   * @generated from field: retail.order.v1.PaymentEvent payment_event = 3;
+   */
+  paymentEvent?: PaymentEvent | undefined;
+};
+
+/**
+ * Describes the message retail.order.v1.PaymentEventRecorded.
+ * Use `create(PaymentEventRecordedSchema)` to create a new message.
+ */
+export const PaymentEventRecordedSchema: GenMessage<PaymentEventRecorded> = /*@__PURE__*/
+  messageDesc(file_retail_order_v1_order_events, 11);
+
+/**
+ * Routing key order.marketplace_order_acknowledged.
+ *
+ * @generated from message retail.order.v1.MarketplaceOrderAcknowledged
+ */
+export type MarketplaceOrderAcknowledged = Message<"retail.order.v1.MarketplaceOrderAcknowledged"> & {
+  /**
+   * @generated from field: retail.common.v1.EventMetadata metadata = 1;
+   */
+  metadata?: EventMetadata | undefined;
+
+  /**
+   * @generated from field: string order_id = 2;
+   */
+  orderId: string;
+
+  /**
+   * @generated from field: string channel_id = 3;
+   */
+  channelId: string;
+
+  /**
+   * @generated from field: string channel_order_id = 4;
+   */
+  channelOrderId: string;
+};
+
+/**
+ * Describes the message retail.order.v1.MarketplaceOrderAcknowledged.
+ * Use `create(MarketplaceOrderAcknowledgedSchema)` to create a new message.
+ */
+export const MarketplaceOrderAcknowledgedSchema: GenMessage<MarketplaceOrderAcknowledged> = /*@__PURE__*/
+  messageDesc(file_retail_order_v1_order_events, 12);
+
+/**
+ * Routing key order.order_line_resourced: a line a location could not pick was reserved elsewhere.
+ *
+ * @generated from message retail.order.v1.OrderLineResourced
+ */
+export type OrderLineResourced = Message<"retail.order.v1.OrderLineResourced"> & {
+  /**
+   * @generated from field: retail.common.v1.EventMetadata metadata = 1;
+   */
+  metadata?: EventMetadata | undefined;
+
+  /**
+   * @generated from field: string order_id = 2;
+   */
+  orderId: string;
+
+  /**
+   * @generated from field: string line_id = 3;
+   */
+  lineId: string;
+
+  /**
+   * @generated from field: string from_location_id = 4;
+   */
+  fromLocationId: string;
+
+  /**
+   * @generated from field: string to_location_id = 5;
+   */
+  toLocationId: string;
+
+  /**
+   * @generated from field: string reservation_id = 6;
+   */
+  reservationId: string;
+};
+
+/**
+ * Describes the message retail.order.v1.OrderLineResourced.
+ * Use `create(OrderLineResourcedSchema)` to create a new message.
+ */
+export const OrderLineResourcedSchema: GenMessage<OrderLineResourced> = /*@__PURE__*/
+  messageDesc(file_retail_order_v1_order_events, 13);
 

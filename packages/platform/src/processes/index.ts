@@ -1,5 +1,5 @@
-// What every service benchmark needs: the service as its own process, its outbox drained between
-// phases, its memory, and latency quantiles. Benchmarks report figures; they never assert timings.
+// Services as processes of their own, for benchmarks and for tests that kill one mid-work: start one,
+// wait for its outbox to drain, read its memory; and latency quantiles. Nothing here asserts timings.
 import { type ChildProcess, spawn } from "node:child_process";
 
 /** Starts `src/main.ts` of a service directory as its own process and waits until its metrics answer. */
@@ -8,6 +8,8 @@ export async function startServiceProcess(options: {
   dir: string;
   env: Record<string, string>;
   metricsPort: number;
+  /** Where its output goes: this process's (default) or nowhere. */
+  output?: "inherit" | "ignore";
 }): Promise<ChildProcess> {
   if ((await fetch(`http://127.0.0.1:${options.metricsPort}/metrics`).catch(() => undefined))?.ok) {
     throw new Error(
@@ -17,7 +19,7 @@ export async function startServiceProcess(options: {
   const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", "src/main.ts"], {
     cwd: options.dir,
     env: { ...process.env, ...options.env },
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", options.output ?? "inherit", options.output ?? "inherit"],
   });
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
@@ -51,4 +53,19 @@ export async function residentMemoryMiB(metricsPort: number): Promise<number> {
 /** The q-quantile of ascending-sorted values (NaN when there are none). */
 export function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a child service that must be told its port). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
 }

@@ -1,0 +1,95 @@
+import { type DescMessage, fromBinary } from "@bufbuild/protobuf";
+import {
+  ChargebackOpenedSchema,
+  MarketplaceOrderAcknowledgedSchema,
+  OrderAcceptedSchema,
+  OrderLineCancelledSchema,
+  OrderLineResourcedSchema,
+  OrderPickedUpSchema,
+  OrderReadyForPickupSchema,
+  OrderReceivedSchema,
+  OrderRejectedSchema,
+  OrderReturnedSchema,
+  PaymentCapturedSchema,
+  PaymentEventRecordedSchema,
+  RefundIssuedSchema,
+  ShipmentDispatchedSchema,
+} from "@retail/contracts/retail/order/v1/order_events_pb";
+import type { Order } from "@retail/contracts/retail/order/v1/order_pb";
+import { event, type StreamStore } from "@retail/platform/store";
+import type { OrderStreams } from "../../app/ports.js";
+import { evolve, type OrderEvent } from "../../domain/order.js";
+
+const schemas = new Map<string, DescMessage>(
+  [
+    OrderReceivedSchema,
+    OrderAcceptedSchema,
+    OrderRejectedSchema,
+    OrderLineCancelledSchema,
+    ShipmentDispatchedSchema,
+    OrderReadyForPickupSchema,
+    OrderPickedUpSchema,
+    OrderReturnedSchema,
+    PaymentCapturedSchema,
+    RefundIssuedSchema,
+    ChargebackOpenedSchema,
+    PaymentEventRecordedSchema,
+    MarketplaceOrderAcknowledgedSchema,
+    OrderLineResourcedSchema,
+  ].map((s) => [s.typeName, s]),
+);
+
+export function orderStreamId(orderId: string): string {
+  return `order:${orderId}`;
+}
+
+function schemaOf(e: OrderEvent): DescMessage {
+  const schema = schemas.get(e.$typeName);
+  if (!schema) throw new Error(`no schema for ${e.$typeName}`);
+  return schema;
+}
+
+/** Order streams on the platform stream store, folded by the domain's evolve. */
+export function createOrderStreams(store: StreamStore): OrderStreams {
+  return {
+    async load(orderId) {
+      let order: Order | undefined;
+      for (const stored of await store.read(orderStreamId(orderId))) {
+        const schema = schemas.get(stored.type);
+        if (!schema) continue;
+        order = evolve(
+          order,
+          fromBinary(schema, stored.data) as OrderEvent,
+          stored.version,
+          stored.occurredAt,
+        );
+      }
+      return order;
+    },
+
+    async append(orderId, order, events, options) {
+      const version = Number(order?.version ?? 0n);
+      const result = await store.append(
+        orderStreamId(orderId),
+        version,
+        events.map((e) => event(schemaOf(e), e)),
+        options,
+      );
+      if (result.replayed) {
+        const current = await this.load(orderId);
+        if (!current) throw new Error(`order ${orderId} vanished`);
+        return current;
+      }
+      let after = order;
+      for (const [i, e] of events.entries()) {
+        after = evolve(after, e, version + i + 1, result.events[i]?.occurredAt ?? new Date());
+      }
+      if (!after) throw new Error("no events appended");
+      return after;
+    },
+
+    async applied(request) {
+      return (await store.findRequest(request)) !== undefined;
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import { create } from "@bufbuild/protobuf";
+import { DurationSchema } from "@bufbuild/protobuf/wkt";
+import { type Client, Code, ConnectError } from "@connectrpc/connect";
+import { FulfillmentPromise, MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import type { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
+import { ReturnCondition } from "@retail/contracts/retail/order/v1/order_pb";
+import type { StockLine, StockReservations } from "../../app/ports.js";
+
+/** Accepted orders hold their stock until shipped, at most the longest hold inventory grants. */
+const holdFor = create(DurationSchema, { seconds: BigInt(7 * 24 * 3600) });
+
+function promiseOf(line: StockLine): FulfillmentPromise {
+  if (line.pickup) return FulfillmentPromise.PICKUP_IN_STORE;
+  return line.fromStore ? FulfillmentPromise.SHIP_FROM_STORE : FulfillmentPromise.SHIP_FROM_DC;
+}
+
+/** Inventory refusals that end an order's acceptance (anything else is retried later). */
+function refused(error: unknown): string | undefined {
+  const connect = ConnectError.from(error);
+  return connect.code === Code.FailedPrecondition || connect.code === Code.InvalidArgument
+    ? connect.rawMessage
+    : undefined;
+}
+
+/** Stock for orders through inventory, with request ids derived from the order so retries hold once. */
+export function createStockReservations(client: Client<typeof InventoryService>): StockReservations {
+  return {
+    async reserve(orderId, channel, channelId, lines) {
+      // One reservation per kind of promise (ship from DC, from store, pickup): each needs other locations.
+      const groups = new Map<FulfillmentPromise, StockLine[]>();
+      for (const line of lines) {
+        const promise = channelId ? promiseOf(line) : FulfillmentPromise.UNSPECIFIED;
+        groups.set(promise, [...(groups.get(promise) ?? []), line]);
+      }
+      const reservationIds: string[] = [];
+      for (const [promise, group] of groups) {
+        try {
+          const { reservation } = await client.reserveStock({
+            requestId: `order:${orderId}:reserve:${promise}`,
+            orderId,
+            lines: group.map((l) => ({
+              lineId: l.lineId,
+              sku: l.sku,
+              quantity: l.quantity,
+              locationId: l.locationId,
+            })),
+            channel,
+            channelId,
+            promise,
+            ttl: holdFor,
+          });
+          if (reservation) reservationIds.push(reservation.reservationId);
+        } catch (error) {
+          const reason = refused(error);
+          if (reason === undefined) throw error;
+          return { rejected: reason };
+        }
+      }
+      return { reservationIds };
+    },
+
+    async resource(requestId, order, lineId) {
+      const line = order.lines.find((l) => l.lineId === lineId);
+      if (!line) return undefined;
+      for (const reservationId of order.reservationIds) {
+        const { reservation } = await client.getReservation({ reservationId });
+        const held = reservation?.lines.find((l) => l.lineId === lineId);
+        const remaining = held ? held.quantity - held.committedQuantity - held.releasedQuantity : 0n;
+        if (!held || remaining <= 0n) continue;
+        const { availability } = await client.getAvailability({ sku: line.sku, channelId: order.channelId });
+        const elsewhere = availability
+          .filter((a) => a.locationId !== held.locationId && a.available >= remaining)
+          .sort((a, b) => Number(b.available - a.available))[0];
+        await client.releaseReservation({
+          requestId: `${requestId}:release:${lineId}`,
+          reservationId,
+          lines: [{ lineId, quantity: remaining }],
+          reason: `could not be picked at ${held.locationId}`,
+        });
+        if (!elsewhere) return undefined;
+        try {
+          const moved = await client.reserveStock({
+            requestId: `${requestId}:resource:${lineId}`,
+            orderId: order.orderId,
+            lines: [{ lineId, sku: line.sku, quantity: remaining, locationId: elsewhere.locationId }],
+            channel: order.channel,
+            ttl: holdFor,
+          });
+          return {
+            fromLocationId: held.locationId,
+            toLocationId: elsewhere.locationId,
+            reservationId: moved.reservation?.reservationId ?? "",
+          };
+        } catch (error) {
+          if (refused(error) === undefined) throw error;
+          return undefined;
+        }
+      }
+      return undefined;
+    },
+
+    async receiveReturn(returnId, locationId, lines) {
+      for (const line of lines) {
+        await client.recordMovement({
+          movement: {
+            movementId: `return:${returnId}:${line.lineId}`,
+            type:
+              line.condition === ReturnCondition.DAMAGED
+                ? MovementType.RETURN_TO_DAMAGED
+                : MovementType.RETURN_TO_SELLABLE,
+            sku: line.sku,
+            locationId,
+            quantity: line.quantity,
+            sourceSystem: "order",
+            reason: line.reason,
+          },
+        });
+      }
+    },
+  };
+}

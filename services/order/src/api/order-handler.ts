@@ -1,0 +1,181 @@
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { ChannelSchema } from "@retail/contracts/retail/common/v1/common_pb";
+import { OrderStatusSchema } from "@retail/contracts/retail/order/v1/order_pb";
+import type { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
+import {
+  acknowledgeMarketplaceOrder,
+  cancelOrder,
+  markReadyForPickup,
+  recordOrderPickup,
+  recordPaymentEvent,
+  recordReturn,
+  recordShipment,
+} from "../app/order-lifecycle.js";
+import type { OrderDeps } from "../app/ports.js";
+import { submitOrder } from "../app/submit-order.js";
+import { UnknownOrder } from "../domain/errors.js";
+import {
+  checkId,
+  checkLineQuantities,
+  checkPaymentEvent,
+  checkReturn,
+  checkShipment,
+  checkSubmission,
+  Violations,
+} from "./validation.js";
+
+const defaultPageSize = 50;
+const maxPageSize = 500;
+
+/** OrderService over Connect: request in, validated command, use case, response out. */
+export function createOrderHandler(
+  deps: OrderDeps,
+  options: { pickupHoldMs: number },
+): ServiceImpl<typeof OrderService> {
+  const target = (requestId: string, orderId: string) => {
+    const v = new Violations();
+    checkId(v, "request_id", requestId);
+    checkId(v, "order_id", orderId);
+    return v;
+  };
+
+  return {
+    async submitOrder(request) {
+      const v = new Violations();
+      checkSubmission(v, request);
+      v.throwIfAny();
+      if (!request.customer) throw new Error("validated above");
+      const order = await submitOrder(deps, {
+        requestId: request.requestId,
+        channel: request.channel,
+        channelOrderId: request.channelOrderId,
+        channelId: request.channelId,
+        customer: request.customer,
+        lines: request.lines,
+        shipTo: request.shipTo,
+        orderDiscount: request.orderDiscount,
+        shippingCharge: request.shippingCharge,
+        currencyCode: request.currencyCode,
+        placeTime: request.placeTime ? timestampDate(request.placeTime) : undefined,
+      });
+      return { order };
+    },
+
+    async getOrder(request) {
+      const v = new Violations();
+      checkId(v, "order_id", request.orderId);
+      v.throwIfAny();
+      const order = await deps.streams.load(request.orderId);
+      if (!order) throw new UnknownOrder(request.orderId);
+      return { order };
+    },
+
+    async listOrders(request) {
+      const v = new Violations();
+      if (request.channel && !ChannelSchema.values.some((c) => c.number === request.channel))
+        v.add("channel", "must be a known channel");
+      if (request.status && !OrderStatusSchema.values.some((s) => s.number === request.status))
+        v.add("status", "must be a known order status");
+      if (request.pageSize < 0 || request.pageSize > maxPageSize)
+        v.add("page_size", `must be 0-${maxPageSize}`);
+      if (request.pageToken) {
+        try {
+          const cursor = JSON.parse(Buffer.from(request.pageToken, "base64url").toString("utf8")) as {
+            t?: unknown;
+            id?: unknown;
+          };
+          if (typeof cursor.t !== "number" || typeof cursor.id !== "string") throw new Error("shape");
+        } catch {
+          v.add("page_token", "is not a page token this service issued");
+        }
+      }
+      v.throwIfAny();
+      const page = await deps.views.list(
+        {
+          ...(request.customerId ? { customerId: request.customerId } : {}),
+          ...(request.channel ? { channel: request.channel } : {}),
+          ...(request.status ? { status: request.status } : {}),
+          ...(request.updatedSince ? { updatedSince: timestampDate(request.updatedSince) } : {}),
+        },
+        request.pageSize || defaultPageSize,
+        request.pageToken,
+      );
+      return page;
+    },
+
+    async cancelOrder(request) {
+      const v = target(request.requestId, request.orderId);
+      checkLineQuantities(v, "lines", request.lines);
+      if (request.resource && request.lines.length === 0) v.add("lines", "must name the lines to re-source");
+      v.throwIfAny();
+      const order = await cancelOrder(deps, {
+        requestId: request.requestId,
+        orderId: request.orderId,
+        lines: request.lines,
+        reason: request.reason,
+        resource: request.resource,
+      });
+      return { order };
+    },
+
+    async recordShipment(request) {
+      const v = target(request.requestId, request.orderId);
+      checkShipment(v, request.shipment);
+      v.throwIfAny();
+      if (!request.shipment) throw new Error("validated above");
+      return { order: await recordShipment(deps, request.requestId, request.orderId, request.shipment) };
+    },
+
+    async markReadyForPickup(request) {
+      const v = target(request.requestId, request.orderId);
+      const collectBy = request.collectByTime
+        ? timestampDate(request.collectByTime)
+        : new Date(deps.clock.now().getTime() + options.pickupHoldMs);
+      if (collectBy.getTime() <= deps.clock.now().getTime())
+        v.add("collect_by_time", "must be in the future");
+      v.throwIfAny();
+      const order = await markReadyForPickup(deps, {
+        requestId: request.requestId,
+        orderId: request.orderId,
+        lineIds: request.lineIds,
+        collectBy,
+      });
+      return { order };
+    },
+
+    async recordPickup(request) {
+      const v = target(request.requestId, request.orderId);
+      v.throwIfAny();
+      const order = await recordOrderPickup(deps, {
+        requestId: request.requestId,
+        orderId: request.orderId,
+        lineIds: request.lineIds,
+      });
+      return { order };
+    },
+
+    async recordReturn(request) {
+      const v = target(request.requestId, request.orderId);
+      checkReturn(v, request.return);
+      v.throwIfAny();
+      if (!request.return) throw new Error("validated above");
+      return { order: await recordReturn(deps, request.requestId, request.orderId, request.return) };
+    },
+
+    async recordPaymentEvent(request) {
+      const v = new Violations();
+      checkId(v, "order_id", request.orderId);
+      checkPaymentEvent(v, request.paymentEvent);
+      v.throwIfAny();
+      if (!request.paymentEvent) throw new Error("validated above");
+      return { order: await recordPaymentEvent(deps, request.orderId, request.paymentEvent) };
+    },
+
+    async acknowledgeMarketplaceOrder(request) {
+      const v = target(request.requestId, request.orderId);
+      v.throwIfAny();
+      return { order: await acknowledgeMarketplaceOrder(deps, request.requestId, request.orderId) };
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import { create } from "@bufbuild/protobuf";
+import { OrderLineResourcedSchema } from "@retail/contracts/retail/order/v1/order_events_pb";
+import type { Order, PaymentEvent, Return, Shipment } from "@retail/contracts/retail/order/v1/order_pb";
+import { UnknownLine } from "../domain/errors.js";
+import type { OrderEvent } from "../domain/order.js";
+import {
+  acknowledge,
+  cancelLines,
+  type LineQuantity,
+  markReady,
+  receiveReturn,
+  recordPayment,
+  recordPickup,
+  shipLines,
+} from "../domain/order-changes.js";
+import { changeOrder } from "./change-order.js";
+import type { OrderDeps } from "./ports.js";
+
+export interface CancelOrder {
+  readonly requestId: string;
+  readonly orderId: string;
+  readonly lines: readonly LineQuantity[];
+  readonly reason: string;
+  /** The lines could not be picked where they were held: try another location before cancelling. */
+  readonly resource: boolean;
+}
+
+/**
+ * Cancels lines (or the whole order). With `resource`, each named line is first moved to another
+ * location that has the stock; only lines no location can supply are cancelled. Inventory releases
+ * cancelled quantities when it sees the cancellation.
+ */
+export function cancelOrder(deps: OrderDeps, command: CancelOrder): Promise<Order> {
+  return changeOrder(deps, {
+    scope: "order.CancelOrder",
+    requestId: command.requestId,
+    orderId: command.orderId,
+    payload: command,
+    async decide(order) {
+      if (!command.resource) return cancelLines(order, command.lines, command.reason);
+      const events: OrderEvent[] = [];
+      const unfilled: LineQuantity[] = [];
+      for (const [i, wanted] of command.lines.entries()) {
+        if (!order.lines.some((l) => l.lineId === wanted.lineId))
+          throw new UnknownLine(`lines[${i}].line_id`, wanted.lineId);
+        const moved = await deps.stock.resource(command.requestId, order, wanted.lineId);
+        if (moved)
+          events.push(
+            create(OrderLineResourcedSchema, { orderId: order.orderId, lineId: wanted.lineId, ...moved }),
+          );
+        else unfilled.push(wanted);
+      }
+      return unfilled.length > 0 ? [...events, ...cancelLines(order, unfilled, command.reason)] : events;
+    },
+  });
+}
+
+export function recordShipment(
+  deps: OrderDeps,
+  requestId: string,
+  orderId: string,
+  shipment: Shipment,
+): Promise<Order> {
+  return changeOrder(deps, {
+    scope: "order.RecordShipment",
+    requestId,
+    orderId,
+    payload: shipment,
+    decide: (order) => shipLines(order, shipment, deps.clock.now()),
+  });
+}
+
+export function markReadyForPickup(
+  deps: OrderDeps,
+  command: { requestId: string; orderId: string; lineIds: readonly string[]; collectBy: Date },
+): Promise<Order> {
+  return changeOrder(deps, {
+    scope: "order.MarkReadyForPickup",
+    requestId: command.requestId,
+    orderId: command.orderId,
+    payload: command,
+    decide: (order) => markReady(order, command.lineIds, command.collectBy),
+  });
+}
+
+export function recordOrderPickup(
+  deps: OrderDeps,
+  command: { requestId: string; orderId: string; lineIds: readonly string[] },
+): Promise<Order> {
+  return changeOrder(deps, {
+    scope: "order.RecordPickup",
+    requestId: command.requestId,
+    orderId: command.orderId,
+    payload: command,
+    decide: (order) => recordPickup(order, command.lineIds),
+  });
+}
+
+/** A return received: checked against what was delivered, booked into stock, then recorded. */
+export function recordReturn(
+  deps: OrderDeps,
+  requestId: string,
+  orderId: string,
+  ret: Return,
+): Promise<Order> {
+  return changeOrder(deps, {
+    scope: "order.RecordReturn",
+    requestId,
+    orderId,
+    payload: ret,
+    async decide(order) {
+      const events = receiveReturn(order, ret, deps.clock.now());
+      const lines = ret.lines.map((r) => ({
+        ...r,
+        sku: order.lines.find((l) => l.lineId === r.lineId)?.sku ?? "",
+      }));
+      await deps.stock.receiveReturn(ret.returnId, ret.locationId, lines);
+      return events;
+    },
+  });
+}
+
+/** A payment gateway's event: its own id is the request id, so a webhook delivered twice counts once. */
+export function recordPaymentEvent(deps: OrderDeps, orderId: string, event: PaymentEvent): Promise<Order> {
+  return changeOrder(deps, {
+    scope: "order.RecordPaymentEvent",
+    requestId: event.paymentEventId,
+    orderId,
+    payload: event,
+    decide: (order) => recordPayment(order, event),
+  });
+}
+
+export function acknowledgeMarketplaceOrder(
+  deps: OrderDeps,
+  requestId: string,
+  orderId: string,
+): Promise<Order> {
+  return changeOrder(deps, {
+    scope: "order.AcknowledgeMarketplaceOrder",
+    requestId,
+    orderId,
+    payload: { orderId },
+    decide: acknowledge,
+  });
+}

@@ -1,0 +1,124 @@
+import type { Channel, PostalAddress } from "@retail/contracts/retail/common/v1/common_pb";
+import type { Order, ReturnLine } from "@retail/contracts/retail/order/v1/order_pb";
+import type { OrderCustomer } from "@retail/contracts/retail/order/v1/order_service_pb";
+import type { AppendOptions, CommitRequest } from "@retail/platform/store";
+import type { Logger } from "pino";
+import type { OrderEvent } from "../domain/order.js";
+
+/** Order streams ("order:<id>") on the platform stream store, folded into the Order message. */
+export interface OrderStreams {
+  load(orderId: string): Promise<Order | undefined>;
+  /** Appends at expectedVersion + 1 and returns the order after the events. */
+  append(
+    orderId: string,
+    order: Order | undefined,
+    events: readonly OrderEvent[],
+    options?: AppendOptions,
+  ): Promise<Order>;
+  /** Whether a request was applied already (IdempotencyKeyReused when with another payload). */
+  applied(request: Pick<CommitRequest, "key" | "payloadHash">): Promise<boolean>;
+}
+
+export interface OrderFilter {
+  readonly customerId?: string;
+  readonly channel?: Channel;
+  readonly status?: number;
+  readonly updatedSince?: Date;
+}
+
+/** The orders read model (one document per order, written after every change) and the saga index. */
+export interface OrderViews {
+  save(order: Order): Promise<void>;
+  list(
+    filter: OrderFilter,
+    pageSize: number,
+    pageToken: string,
+  ): Promise<{ orders: Order[]; nextPageToken: string }>;
+  /** Orders whose pickup deadline passed with pickup lines still open. */
+  uncollected(now: Date): Promise<string[]>;
+}
+
+/** What a submission needs to finish its saga after a crash: kept until it is accepted or rejected. */
+export interface PendingSubmission {
+  readonly orderId: string;
+  readonly customer: OrderCustomer;
+  readonly receivedAt: Date;
+}
+
+export interface PendingSagas {
+  start(submission: PendingSubmission): Promise<void>;
+  get(orderId: string): Promise<PendingSubmission | undefined>;
+  finish(orderId: string): Promise<void>;
+  olderThan(cutoff: Date): Promise<string[]>;
+}
+
+/** The customer an order is for, or why it cannot be accepted. */
+export type CustomerResolution = { customerId: string } | { rejected: string };
+
+export interface CustomerDirectory {
+  resolve(
+    orderId: string,
+    customer: OrderCustomer,
+    shipTo: PostalAddress | undefined,
+  ): Promise<CustomerResolution>;
+}
+
+export interface StockLine {
+  readonly lineId: string;
+  readonly sku: string;
+  readonly quantity: bigint;
+  readonly locationId: string;
+  readonly pickup: boolean;
+  readonly fromStore: boolean;
+}
+
+export type StockResolution = { reservationIds: string[] } | { rejected: string };
+
+export interface StockReservations {
+  /** Reserves an order's lines (idempotent per order), or says what is short. */
+  reserve(
+    orderId: string,
+    channel: Channel,
+    channelId: string,
+    lines: readonly StockLine[],
+  ): Promise<StockResolution>;
+  /**
+   * Moves one line's hold elsewhere: releases it where it is and reserves it at another location with
+   * enough stock; undefined when no other location has it (the hold is released all the same).
+   */
+  resource(
+    requestId: string,
+    order: Order,
+    lineId: string,
+  ): Promise<{ fromLocationId: string; toLocationId: string; reservationId: string } | undefined>;
+  /** Books returned units back into stock (sellable or damaged). Idempotent per return and line. */
+  receiveReturn(
+    returnId: string,
+    locationId: string,
+    lines: ReadonlyArray<ReturnLine & { sku: string }>,
+  ): Promise<void>;
+}
+
+/** Tax rates by jurisdiction ("US-NY") and tax code, in parts per million. */
+export interface TaxRates {
+  ratePpm(jurisdiction: string, taxCode: string): bigint | undefined;
+  /** The jurisdiction of a store or DC (pickup lines are taxed where they are handed over). */
+  locationJurisdiction(locationId: string): string | undefined;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface OrderDeps {
+  readonly streams: OrderStreams;
+  readonly views: OrderViews;
+  readonly sagas: PendingSagas;
+  readonly customers: CustomerDirectory;
+  readonly stock: StockReservations;
+  readonly taxes: TaxRates;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Runs work for one order at a time in this process (a saga is never run twice at once here). */
+  readonly lock: <T>(key: string, work: () => Promise<T>) => Promise<T>;
+}

@@ -1,0 +1,212 @@
+import { createHash } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { Channel, PostalAddress } from "@retail/contracts/retail/common/v1/common_pb";
+import type { Money } from "@retail/contracts/retail/common/v1/money_pb";
+import {
+  OrderAcceptedSchema,
+  OrderReceivedSchema,
+  OrderRejectedSchema,
+} from "@retail/contracts/retail/order/v1/order_events_pb";
+import {
+  FulfillmentType,
+  LineStatus,
+  type Order,
+  OrderSchema,
+  OrderStatus,
+} from "@retail/contracts/retail/order/v1/order_pb";
+import type { OrderCustomer, SubmitOrderLine } from "@retail/contracts/retail/order/v1/order_service_pb";
+import { ConcurrencyConflict, payloadHash, requestKey } from "@retail/platform/store";
+import { NoTaxRate } from "../domain/errors.js";
+import { money, units } from "../domain/money.js";
+import { priceOrder } from "../domain/pricing.js";
+import type { OrderDeps } from "./ports.js";
+
+export interface SubmitOrder {
+  readonly requestId: string;
+  readonly channel: Channel;
+  readonly channelOrderId: string;
+  readonly channelId: string;
+  readonly customer: OrderCustomer;
+  readonly lines: readonly SubmitOrderLine[];
+  readonly shipTo: PostalAddress | undefined;
+  readonly orderDiscount: Money | undefined;
+  readonly shippingCharge: Money | undefined;
+  readonly currencyCode: string;
+  readonly placeTime: Date | undefined;
+}
+
+export const defaultTaxCode = "standard";
+
+/** The order id of a channel's order: the same channel order id is always the same order. */
+export function orderIdOf(channel: Channel, channelId: string, channelOrderId: string): string {
+  return `ord-${createHash("sha256").update(`${channel}|${channelId}|${channelOrderId}`).digest("hex").slice(0, 24)}`;
+}
+
+/** Prices the submission into a PENDING order (tax per line where it is handed over). */
+export function receivedOrder(deps: OrderDeps, command: SubmitOrder, orderId: string): Order {
+  const currency = command.currencyCode;
+  const shipJurisdiction = command.shipTo
+    ? `${command.shipTo.regionCode}-${command.shipTo.administrativeArea}`.replace(/-$/, "")
+    : "";
+  const inputs = command.lines.map((line, i) => {
+    const pickup = line.fulfillmentType === FulfillmentType.PICKUP_IN_STORE;
+    const jurisdiction = pickup
+      ? (deps.taxes.locationJurisdiction(line.fulfillmentLocationId) ?? "")
+      : shipJurisdiction;
+    const taxCode = line.taxCode || defaultTaxCode;
+    const rate = deps.taxes.ratePpm(jurisdiction, taxCode);
+    if (rate === undefined) {
+      throw new NoTaxRate(pickup ? `lines[${i}].fulfillment_location_id` : "ship_to", jurisdiction, taxCode);
+    }
+    return {
+      lineId: line.lineId,
+      quantity: line.quantity,
+      unitPrice: units(line.unitPrice),
+      discount: units(line.discount),
+      taxRatePpm: rate,
+    };
+  });
+  const priced = priceOrder(inputs, units(command.orderDiscount), units(command.shippingCharge));
+  const m = (v: bigint) => money(currency, v);
+  const now = deps.clock.now();
+  return create(OrderSchema, {
+    orderId,
+    channel: command.channel,
+    channelOrderId: command.channelOrderId,
+    channelId: command.channelId,
+    customerId: command.customer.customerId,
+    status: OrderStatus.PENDING,
+    lines: command.lines.map((line, i) => {
+      const p = priced.lines[i];
+      return {
+        lineId: line.lineId,
+        sku: line.sku,
+        quantity: line.quantity,
+        unitPrice: m(units(line.unitPrice)),
+        discount: m(p?.discount ?? 0n),
+        tax: m(p?.tax ?? 0n),
+        lineTotal: m(p?.total ?? 0n),
+        taxCode: line.taxCode || defaultTaxCode,
+        fulfillmentType: line.fulfillmentType || FulfillmentType.SHIP,
+        fulfillmentLocationId: line.fulfillmentLocationId,
+        status: LineStatus.PENDING,
+      };
+    }),
+    ...(command.shipTo ? { shipTo: command.shipTo } : {}),
+    subtotal: m(priced.subtotal),
+    discountTotal: m(priced.discountTotal),
+    shippingTotal: m(priced.shipping),
+    taxTotal: m(priced.taxTotal),
+    grandTotal: m(priced.grandTotal),
+    capturedTotal: m(0n),
+    refundedTotal: m(0n),
+    chargebackTotal: m(0n),
+    createTime: timestampFromDate(command.placeTime ?? now),
+  });
+}
+
+/**
+ * Takes in an order and runs its acceptance saga. The order is stored PENDING first (with what the saga
+ * needs to finish after a crash), then the customer is resolved and the stock reserved; it ends
+ * ACCEPTED, or REJECTED with every reason, in which case the reservations already made are released
+ * (inventory acts on the rejection event). A repeat of the channel's order id returns the same order.
+ */
+export async function submitOrder(deps: OrderDeps, command: SubmitOrder): Promise<Order> {
+  const orderId = orderIdOf(command.channel, command.channelId, command.channelOrderId);
+  const existing = await deps.streams.load(orderId);
+  if (existing) return existing.status === OrderStatus.PENDING ? runAcceptance(deps, orderId) : existing;
+  const pending = receivedOrder(deps, command, orderId);
+  await deps.sagas.start({ orderId, customer: command.customer, receivedAt: deps.clock.now() });
+  try {
+    const received = await deps.streams.append(
+      orderId,
+      undefined,
+      [create(OrderReceivedSchema, { order: pending })],
+      {
+        request: {
+          key: requestKey("order.SubmitOrder", command.requestId),
+          payloadHash: payloadHash(orderId),
+        },
+      },
+    );
+    await deps.views.save(received);
+  } catch (error) {
+    if (!(error instanceof ConcurrencyConflict)) throw error; // the same order submitted at once: one wins
+  }
+  return runAcceptance(deps, orderId);
+}
+
+/**
+ * Finishes the saga of a PENDING order: each step is idempotent (the customer upsert and the
+ * reservation take request ids derived from the order id), so running it again after a crash resumes
+ * where it stopped. A peer that cannot be reached leaves the order PENDING for the sweep to retry.
+ */
+export function runAcceptance(deps: OrderDeps, orderId: string): Promise<Order> {
+  return deps.lock(orderId, () => accept(deps, orderId));
+}
+
+async function accept(deps: OrderDeps, orderId: string): Promise<Order> {
+  const order = await deps.streams.load(orderId);
+  if (!order || order.status !== OrderStatus.PENDING) {
+    await deps.sagas.finish(orderId);
+    if (!order) throw new Error(`order ${orderId} has no stream`);
+    return order;
+  }
+  const saga = await deps.sagas.get(orderId);
+  const reasons: string[] = [];
+  let customerId = order.customerId;
+  if (saga) {
+    const customer = await deps.customers.resolve(orderId, saga.customer, order.shipTo);
+    if ("rejected" in customer) reasons.push(customer.rejected);
+    else customerId = customer.customerId;
+  } else if (!customerId) {
+    reasons.push("customer unknown: the submission's customer was lost");
+  }
+  let reservationIds: string[] = [];
+  if (reasons.length === 0) {
+    const stock = await deps.stock.reserve(
+      orderId,
+      order.channel,
+      order.channelId,
+      order.lines.map((l) => ({
+        lineId: l.lineId,
+        sku: l.sku,
+        quantity: l.quantity,
+        locationId: l.fulfillmentLocationId,
+        pickup: l.fulfillmentType === FulfillmentType.PICKUP_IN_STORE,
+        fromStore: l.fulfillmentType === FulfillmentType.SHIP_FROM_STORE,
+      })),
+    );
+    if ("rejected" in stock) reasons.push(stock.rejected);
+    else reservationIds = stock.reservationIds;
+  }
+  const decided =
+    reasons.length > 0
+      ? create(OrderRejectedSchema, {
+          orderId,
+          channel: order.channel,
+          channelOrderId: order.channelOrderId,
+          reasons,
+        })
+      : create(OrderAcceptedSchema, {
+          order: {
+            ...order,
+            customerId,
+            reservationIds,
+            status: OrderStatus.ACCEPTED,
+            lines: order.lines.map((l) => ({ ...l, status: LineStatus.ACCEPTED })),
+          },
+        });
+  try {
+    const after = await deps.streams.append(orderId, order, [decided]);
+    await deps.views.save(after);
+    await deps.sagas.finish(orderId);
+    return after;
+  } catch (error) {
+    // The same saga finished by another call (a repeated submission, the sweep): its outcome stands.
+    const current = error instanceof ConcurrencyConflict ? await deps.streams.load(orderId) : undefined;
+    if (current && current.status !== OrderStatus.PENDING) return current;
+    throw error;
+  }
+}

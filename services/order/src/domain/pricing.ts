@@ -1,0 +1,61 @@
+import { allocate, mulDivRound } from "./money.js";
+
+/** A line as submitted, in minor units. */
+export interface LineInput {
+  readonly lineId: string;
+  readonly quantity: bigint;
+  readonly unitPrice: bigint;
+  readonly discount: bigint;
+  /** Parts per million of the net amount ("8.875%" is 88,750). */
+  readonly taxRatePpm: bigint;
+}
+
+export interface PricedLine {
+  readonly lineId: string;
+  readonly gross: bigint;
+  /** The line's own discount plus its share of the order discount. */
+  readonly discount: bigint;
+  readonly net: bigint;
+  readonly tax: bigint;
+  readonly total: bigint;
+}
+
+export interface PricedOrder {
+  readonly lines: readonly PricedLine[];
+  readonly subtotal: bigint;
+  readonly discountTotal: bigint;
+  readonly shipping: bigint;
+  readonly taxTotal: bigint;
+  readonly grandTotal: bigint;
+}
+
+/**
+ * Prices an order exactly: the order discount is allocated to lines in proportion to what each line
+ * costs after its own discount (remainders to the largest shares), tax is charged per line on its net
+ * amount at its rate, rounded half away from zero, and every total is the sum of its lines. Shipping is
+ * charged as given and not taxed here.
+ */
+export function priceOrder(
+  lines: readonly LineInput[],
+  orderDiscount: bigint,
+  shipping: bigint,
+): PricedOrder {
+  const afterLineDiscounts = lines.map((l) => l.unitPrice * l.quantity - l.discount);
+  const shares = allocate(orderDiscount, afterLineDiscounts);
+  const priced = lines.map((line, i) => {
+    const gross = line.unitPrice * line.quantity;
+    const discount = line.discount + (shares[i] as bigint);
+    const net = gross - discount;
+    const tax = mulDivRound(net, line.taxRatePpm, 1_000_000n);
+    return { lineId: line.lineId, gross, discount, net, tax, total: net + tax };
+  });
+  const sum = (pick: (l: PricedLine) => bigint) => priced.reduce((s, l) => s + pick(l), 0n);
+  return {
+    lines: priced,
+    subtotal: sum((l) => l.gross),
+    discountTotal: sum((l) => l.discount),
+    shipping,
+    taxTotal: sum((l) => l.tax),
+    grandTotal: sum((l) => l.total) + shipping,
+  };
+}
