@@ -166,8 +166,9 @@ export async function startMesh(name: string): Promise<Mesh> {
     async stopAll() {
       for (const service of running.splice(0)) await service.stop();
       for (const child of children.splice(0)) {
+        if (child.exitCode !== null || child.signalCode !== null) continue; // killed by the test
         const exited = new Promise((resolve) => child.once("exit", resolve));
-        if (child.exitCode === null) child.kill("SIGTERM");
+        child.kill("SIGTERM");
         await exited;
       }
       for (const cleanup of cleanups.splice(0)) await cleanup();
