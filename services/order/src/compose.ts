@@ -7,7 +7,18 @@ import type { Logger } from "@retail/platform/log";
 import { createMetrics, startMetricsServer } from "@retail/platform/metrics";
 import { createServiceClient } from "@retail/platform/rpc";
 import { createRpcServer, createShutdown, serve } from "@retail/platform/server";
-import { connectMongo, createKeyedLock, createOutboxRelay, createStreamStore } from "@retail/platform/store";
+import {
+  connectMongo,
+  createInbox,
+  createKeyedLock,
+  createOutboxRelay,
+  createStreamStore,
+  startInboxJanitor,
+} from "@retail/platform/store";
+import {
+  customerEventsQueue,
+  startCustomerEventsConsumer,
+} from "./adapters/amqp/customer-events-consumer.js";
 import { createOrderStreams } from "./adapters/mongo/order-streams.js";
 import { createOrderViews } from "./adapters/mongo/order-views.js";
 import { createPendingSagas } from "./adapters/mongo/pending-sagas.js";
@@ -59,6 +70,20 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
   const publisher = createEventPublisher(amqp, { source: "order", exchange: config.EVENTS_EXCHANGE });
   const relay = createOutboxRelay({ store, publisher, logger, metrics });
   relay.start();
+  const customerInbox = createInbox(mongo.db, customerEventsQueue);
+  await customerInbox.ensureIndexes();
+  const stopJanitor = startInboxJanitor(customerInbox, {
+    onError: (error) => logger.warn({ err: error }, "inbox purge failed"),
+  });
+  const customerEvents = await startCustomerEventsConsumer({
+    connection: amqp,
+    exchange: config.EVENTS_EXCHANGE,
+    queuePrefix: config.QUEUE_PREFIX,
+    views,
+    inbox: customerInbox,
+    logger,
+    metrics,
+  });
   let sweeping = false;
   const sweep = setInterval(() => {
     if (sweeping) return;
@@ -85,6 +110,7 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
   const stop = createShutdown(logger, [
     { name: "rpc server", run: () => server.stop(config.SHUTDOWN_GRACE_MS) },
     { name: "sweeps", run: async () => clearInterval(sweep) },
+    { name: "customer events consumer", run: () => customerEvents.close().finally(stopJanitor) },
     { name: "outbox flush", run: () => relay.flush(config.SHUTDOWN_GRACE_MS).finally(() => relay.stop()) },
     { name: "publisher", run: () => publisher.close() },
     { name: "amqp", run: () => amqp.close() },

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
 import {
   FulfillmentPromise,
   LocationType,
@@ -25,6 +26,7 @@ import {
   uniqueName,
 } from "@retail/platform/testing";
 import { MongoClient } from "mongodb";
+import { customerEventsQueue } from "../src/adapters/amqp/customer-events-consumer.js";
 import { composeOrder, type RunningOrder } from "../src/compose.js";
 import { loadOrderConfig } from "../src/config.js";
 
@@ -41,6 +43,7 @@ function grpc<S extends Parameters<typeof createClient>[0]>(service: S, port: nu
 
 export interface Mesh {
   readonly inventory: Client<typeof InventoryService>;
+  readonly customers: Client<typeof CustomerIdentityService>;
   readonly env: Record<string, string>;
   startOrder(
     env?: Record<string, string>,
@@ -125,6 +128,7 @@ export async function startMesh(name: string): Promise<Mesh> {
   let movement = 0;
   return {
     inventory,
+    customers: grpc(CustomerIdentityService, ports["customer-identity"] ?? 0),
     env,
     async startOrder(extra = {}) {
       const config = loadOrderConfig({ ...env, PORT: "0", METRICS_PORT: "0", ...extra });
@@ -173,6 +177,7 @@ export async function startMesh(name: string): Promise<Mesh> {
       }
       for (const cleanup of cleanups.splice(0)) await cleanup();
       await deleteConsumerQueues(testAmqpUrl(), `${exchange}.inventory.order-events`, exchange);
+      await deleteConsumerQueues(testAmqpUrl(), `${exchange}.${customerEventsQueue}`, exchange);
       const mongo = new MongoClient(testMongoUrl());
       for (const database of databases) await mongo.db(database).dropDatabase();
       await mongo.close();

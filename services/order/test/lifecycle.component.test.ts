@@ -498,6 +498,42 @@ describe("order lifecycle across customer-identity and inventory", () => {
     expect(seen.sort()).toEqual([...ids].sort());
   });
 
+  it("lists a merged-away customer's orders under the survivor, and gives them back on unmerge", async () => {
+    const sku = uniqueName("SKU");
+    await mesh.receive(sku, "DC-1", 2);
+    const { order } = await client.submitOrder(webOrder(sku));
+    const mergedId = order?.customerId ?? "";
+    const { customer: survivor } = await mesh.customers.upsertFromSource({
+      requestId: uniqueName("u"),
+      sourceRecord: {
+        sourceSystem: "pos",
+        sourceId: uniqueName("m"),
+        email: `${uniqueName("s")}@example.com`,
+      },
+    });
+    const survivorId = survivor?.customerId ?? "";
+    await mesh.customers.mergeCustomers({
+      requestId: uniqueName("m"),
+      survivorCustomerId: survivorId,
+      mergedCustomerIds: [mergedId],
+    });
+    const listed = async (customerId: string) =>
+      (await client.listOrders({ customerId })).orders.map((o) => o.orderId);
+    await vi.waitFor(async () => expect(await listed(survivorId)).toEqual([order?.orderId]), {
+      timeout: 15_000,
+    });
+    expect(await listed(mergedId)).toEqual([]);
+    await mesh.customers.unmergeCustomer({
+      requestId: uniqueName("u"),
+      customerId: survivorId,
+      restoredCustomerId: mergedId,
+    });
+    await vi.waitFor(async () => expect(await listed(mergedId)).toEqual([order?.orderId]), {
+      timeout: 15_000,
+    });
+    expect(await listed(survivorId)).toEqual([]);
+  });
+
   it("refuses malformed submissions with a violation per field", async () => {
     const error = await rejection(
       client.submitOrder({

@@ -36,6 +36,13 @@ export interface OrderViews {
   ): Promise<{ orders: Order[]; nextPageToken: string }>;
   /** Orders whose pickup deadline passed with pickup lines still open. */
   uncollected(now: Date): Promise<string[]>;
+  /**
+   * Lists a merged-away customer's orders under the survivor from now on (and those of customers
+   * merged into it earlier); returns how many orders moved.
+   */
+  customerMerged(survivorId: string, mergedId: string): Promise<number>;
+  /** Gives an unmerged customer its own orders back. */
+  customerUnmerged(survivorId: string, restoredId: string): Promise<number>;
 }
 
 /** What a submission needs to finish its saga after a crash: kept until it is accepted or rejected. */

@@ -7,7 +7,10 @@ import type { OrderViews } from "../../app/ports.js";
 
 interface OrderDocument {
   _id: string;
+  /** The customer the order is listed under: its own, or the survivor it was merged into. */
   customerId: string;
+  /** The customer the order was taken for. */
+  originalCustomerId: string;
   channel: number;
   status: number;
   updatedAt: Date;
@@ -24,16 +27,20 @@ interface PageCursor {
 /** The orders read model: one document per order (the whole order, encoded), for lists and sweeps. */
 export function createOrderViews(db: Db): OrderViews & { ensureIndexes(): Promise<void> } {
   const orders = db.collection<OrderDocument>("orders");
+  const aliases = db.collection<{ _id: string; survivorId: string }>("customer_aliases");
   return {
     async ensureIndexes() {
       await orders.createIndex({ customerId: 1 }, { name: "customer" });
       await orders.createIndex({ updatedAt: 1 }, { name: "updated" });
+      await orders.createIndex({ originalCustomerId: 1 }, { name: "original_customer" });
     },
 
     async save(order) {
       const waiting = order.lines.some((l) => l.status === LineStatus.READY_FOR_PICKUP);
+      const alias = order.customerId ? await aliases.findOne({ _id: order.customerId }) : null;
       const doc: Omit<OrderDocument, "_id"> = {
-        customerId: order.customerId,
+        customerId: alias?.survivorId ?? order.customerId,
+        originalCustomerId: order.customerId,
         channel: order.channel,
         status: order.status,
         updatedAt: order.updateTime ? timestampDate(order.updateTime) : new Date(),
@@ -80,6 +87,26 @@ export function createOrderViews(db: Db): OrderViews & { ensureIndexes(): Promis
               ).toString("base64url")
             : "",
       };
+    },
+
+    async customerMerged(survivorId, mergedId) {
+      await aliases
+        .replaceOne({ _id: mergedId }, { survivorId }, { upsert: true })
+        .catch((error: unknown) => {
+          if (!isDuplicateKey(error)) throw error;
+        });
+      await aliases.updateMany({ survivorId: mergedId }, { $set: { survivorId } });
+      const moved = await orders.updateMany({ customerId: mergedId }, { $set: { customerId: survivorId } });
+      return moved.modifiedCount;
+    },
+
+    async customerUnmerged(survivorId, restoredId) {
+      await aliases.deleteOne({ _id: restoredId, survivorId });
+      const back = await orders.updateMany(
+        { originalCustomerId: restoredId, customerId: survivorId },
+        { $set: { customerId: restoredId } },
+      );
+      return back.modifiedCount;
     },
 
     async uncollected(now) {

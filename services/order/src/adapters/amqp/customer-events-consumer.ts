@@ -1,0 +1,60 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import {
+  CustomersMergedSchema,
+  CustomerUnmergedSchema,
+} from "@retail/contracts/retail/customer/v1/customer_events_pb";
+import {
+  type AmqpConnectionManager,
+  type Consumer,
+  startConsumer,
+  UndecodableMessage,
+} from "@retail/platform/amqp";
+import type { Logger } from "@retail/platform/log";
+import type { Metrics } from "@retail/platform/metrics";
+import type { Inbox } from "@retail/platform/store";
+import type { OrderViews } from "../../app/ports.js";
+
+export const customerEventsQueue = "order.customer-events";
+
+/**
+ * `order.customer-events`: merges and unmerges of customers, so orders stay listed under the customer
+ * callers know today (a merged-away customer's orders under the survivor, given back on unmerge). Each
+ * event applies once (inbox); applying one twice would change nothing anyway.
+ */
+export function startCustomerEventsConsumer(options: {
+  connection: AmqpConnectionManager;
+  exchange: string;
+  queuePrefix: string;
+  views: OrderViews;
+  inbox: Inbox;
+  logger: Logger;
+  metrics: Metrics;
+}): Promise<Consumer> {
+  return startConsumer({
+    connection: options.connection,
+    queue: `${options.queuePrefix}${customerEventsQueue}`,
+    exchange: options.exchange,
+    bindings: ["customer.customers_merged", "customer.customer_unmerged"],
+    inbox: options.inbox,
+    logger: options.logger,
+    metrics: options.metrics,
+    handle: async (event) => {
+      let change: { kind: "merged" | "unmerged"; survivorId: string; ids: readonly string[] } | undefined;
+      try {
+        if (event.type === CustomersMergedSchema.typeName) {
+          const merged = fromBinary(CustomersMergedSchema, event.data);
+          change = { kind: "merged", survivorId: merged.survivorCustomerId, ids: merged.mergedCustomerIds };
+        } else if (event.type === CustomerUnmergedSchema.typeName) {
+          const unmerged = fromBinary(CustomerUnmergedSchema, event.data);
+          change = { kind: "unmerged", survivorId: unmerged.customerId, ids: [unmerged.restoredCustomerId] };
+        }
+      } catch (error) {
+        throw new UndecodableMessage(`${event.type} body is not a valid message: ${String(error)}`);
+      }
+      for (const id of change?.ids ?? []) {
+        if (change?.kind === "merged") await options.views.customerMerged(change.survivorId, id);
+        else if (change) await options.views.customerUnmerged(change.survivorId, id);
+      }
+    },
+  });
+}
