@@ -113,6 +113,19 @@ describe("reservations", () => {
     expect(published.reservation?.lines[0]?.quantity).toBe(6n);
   });
 
+  it("holds stock once when the same reservation request arrives twice at the same moment", async () => {
+    await receive("RES-TWICE", "DC-1", 5);
+    const request = {
+      requestId: "req-twice",
+      orderId: "order-twice",
+      lines: [{ lineId: "1", sku: "RES-TWICE", quantity: 2n, locationId: "DC-1" }],
+    };
+    const [a, b] = await Promise.all([client.reserveStock(request), client.reserveStock(request)]);
+    expect(a.reservation?.reservationId).toBe(b.reservation?.reservationId);
+    await eventually(async () => (await stock("RES-TWICE")).reserved === 2 || undefined);
+    expect(await stock("RES-TWICE")).toEqual({ onHand: 5, reserved: 2, available: 3 });
+  });
+
   it("releases a cancelled line and keeps the rest", async () => {
     await receive("RES-A", "DC-1", 5);
     await receive("RES-B", "DC-1", 5);

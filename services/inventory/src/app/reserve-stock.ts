@@ -132,6 +132,8 @@ export async function reserveStock(deps: ReservationDeps, command: ReserveStock)
     [event(ReservationRequestedSchema, create(ReservationRequestedSchema, { reservation: requested }))],
     request,
   );
+  // The same request placed at the same moment by another call or instance: its reservation answers.
+  if (pending.replayed) return replay(deps, pending.state.reservationId);
 
   const held: ReservationLineState[] = [];
   const shortages: Shortage[] = [];

@@ -101,8 +101,10 @@ export function createReservationStore(
         ...(request ? { request } : {}),
       });
       if (result.replayed) {
-        const state = await load(reservationId);
-        if (!state) throw new Error(`reservation ${reservationId} has a request record but no stream`);
+        // The request made its reservation under the id its first attempt chose, maybe not this one.
+        const earlierId = result.events[0]?.streamId.slice(streamPrefix.length) ?? reservationId;
+        const state = await load(earlierId);
+        if (!state) throw new Error(`reservation ${earlierId} has a request record but no stream`);
         return { replayed: true, state };
       }
       // The events just written, folded onto the state they were decided on: no need to read them back.
