@@ -15,6 +15,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { SourceRecordSchema } from "@retail/contracts/retail/customer/v1/customer_pb";
 import { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
 import { outboxDrained, quantile, residentMemoryMiB, startServiceProcess } from "@retail/platform/processes";
+import { MongoClient } from "mongodb";
 import { up } from "../../../scripts/infra.ts";
 import { keysOfRecord } from "../src/domain/golden.js";
 import { defaultSourceSystems } from "../src/domain/source-systems.js";
@@ -135,6 +136,9 @@ async function main(): Promise<void> {
     );
   } finally {
     child.kill("SIGTERM");
+    const mongo = await MongoClient.connect(infra.mongodbUrl);
+    await mongo.db(database).dropDatabase();
+    await mongo.close();
   }
 }
 

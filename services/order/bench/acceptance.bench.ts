@@ -23,6 +23,7 @@ import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventor
 import { FulfillmentType, OrderStatus } from "@retail/contracts/retail/order/v1/order_pb";
 import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { outboxDrained, quantile, startServiceProcess } from "@retail/platform/processes";
+import { MongoClient } from "mongodb";
 import { up } from "../../../scripts/infra.ts";
 
 const { values } = parseArgs({
@@ -160,6 +161,9 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const child of children) child.kill("SIGTERM");
+    const mongo = await MongoClient.connect(infra.mongodbUrl);
+    for (const key of Object.keys(ports)) await mongo.db(`bench_${key}_${run}`).dropDatabase();
+    await mongo.close();
   }
 }
 
