@@ -1,5 +1,5 @@
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
-import { baseEnvSchema, loadConfig } from "@retail/platform/config";
+import { baseEnvSchema, jsonEnv, loadConfig } from "@retail/platform/config";
 import { z } from "zod";
 import { defaultMergeRules } from "./domain/merge-rules.js";
 import { defaultSourceSystems, goldenAttributes } from "./domain/source-systems.js";
@@ -18,33 +18,15 @@ const sourceSystemSchema = z.object({
   defaultRegion: region,
 });
 
-/** A JSON environment variable parsed by a schema (an unset one takes the default as it is). */
-function json<T extends z.ZodType>(schema: T, fallback: z.output<T>) {
-  return z
-    .string()
-    .optional()
-    .transform((text, ctx) => {
-      if (!text) return undefined;
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: "custom", message: "must be JSON" });
-        return z.NEVER;
-      }
-    })
-    .pipe(schema.optional())
-    .transform((parsed) => (parsed ?? fallback) as z.output<T>);
-}
-
 /** Customer identity's environment: the platform's variables plus its source systems and merge rules. */
 export const customerEnvSchema = baseEnvSchema.extend({
   /** JSON array of {id, channel, trust, attributeTrust?, defaultRegion}; defaults in source-systems.ts. */
-  SOURCE_SYSTEMS: json(
+  SOURCE_SYSTEMS: jsonEnv(
     z.array(sourceSystemSchema).min(1),
     defaultSourceSystems.map((s) => ({ ...s })),
   ),
   /** JSON {autoMerge, strongKeys, requireSameFamilyName}; defaults in merge-rules.ts. */
-  MERGE_RULES: json(
+  MERGE_RULES: jsonEnv(
     z.object({
       autoMerge: z.boolean(),
       strongKeys: z.array(z.enum(["email", "phone", "loyalty_number", "source"])),

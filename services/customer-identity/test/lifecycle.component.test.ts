@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { type Client, Code, ConnectError } from "@connectrpc/connect";
+import { type Client, Code } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import {
@@ -16,7 +16,7 @@ import {
 } from "@retail/contracts/retail/customer/v1/customer_pb";
 import type { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
 import { createLogger } from "@retail/platform/log";
-import { uniqueName } from "@retail/platform/testing";
+import { rejection, uniqueName } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createHarness, type EventCapture } from "./harness.js";
 
@@ -37,15 +37,6 @@ beforeAll(async () => {
   capture = await harness.capture();
 });
 afterAll(() => harness.stopAll());
-
-async function rejection(call: Promise<unknown>): Promise<ConnectError> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => ConnectError.from(e),
-  );
-  if (!error) throw new Error("expected the call to fail");
-  return error;
-}
 
 async function register(email: string, extra: Record<string, unknown> = {}) {
   const { customer } = await client.upsertFromSource({

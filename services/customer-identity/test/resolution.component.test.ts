@@ -1,6 +1,6 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { type Client, Code, ConnectError } from "@connectrpc/connect";
+import { type Client, Code } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import {
   CustomerCreatedSchema,
@@ -11,7 +11,7 @@ import {
 } from "@retail/contracts/retail/customer/v1/customer_events_pb";
 import { CustomerStatus, type SourceRecordSchema } from "@retail/contracts/retail/customer/v1/customer_pb";
 import type { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
-import { uniqueName } from "@retail/platform/testing";
+import { rejection, uniqueName } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { mergeCustomers } from "../src/app/merge-customers.js";
 import type { RunningCustomerIdentity } from "../src/compose.js";
@@ -42,14 +42,6 @@ function person() {
 }
 function upsert(record: Record, requestId = uniqueName("rq")) {
   return client.upsertFromSource({ requestId, sourceRecord: record });
-}
-async function rejection(call: Promise<unknown>): Promise<ConnectError> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => ConnectError.from(e),
-  );
-  if (!error) throw new Error("expected the call to fail");
-  return error;
 }
 
 describe("identity resolution", () => {

@@ -1,23 +1,5 @@
-import { baseEnvSchema, loadConfig } from "@retail/platform/config";
+import { baseEnvSchema, jsonEnv, loadConfig } from "@retail/platform/config";
 import { z } from "zod";
-
-/** A JSON environment variable parsed by a schema (an unset one takes the default as it is). */
-function json<T extends z.ZodType>(schema: T, fallback: z.output<T>) {
-  return z
-    .string()
-    .optional()
-    .transform((text, ctx) => {
-      if (!text) return undefined;
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: "custom", message: "must be JSON" });
-        return z.NEVER;
-      }
-    })
-    .pipe(schema.optional())
-    .transform((parsed) => (parsed ?? fallback) as z.output<T>);
-}
 
 const ppm = z.number().int().min(0).max(1_000_000);
 
@@ -39,9 +21,9 @@ export const orderEnvSchema = baseEnvSchema.extend({
   /** Deadline of each call to a peer service. */
   PEER_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
   /** JSON {jurisdiction: {taxCode: ppm}}. */
-  TAX_RATES: json(z.record(z.string(), z.record(z.string(), ppm)), defaultTaxRates),
+  TAX_RATES: jsonEnv(z.record(z.string(), z.record(z.string(), ppm)), defaultTaxRates),
   /** JSON {locationId: jurisdiction}: where pickup lines are taxed. */
-  LOCATION_JURISDICTIONS: json(z.record(z.string(), z.string()), {}),
+  LOCATION_JURISDICTIONS: jsonEnv(z.record(z.string(), z.string()), {}),
   /** An acceptance saga still pending after this long (a crash, a peer down) is resumed. */
   PENDING_GRACE_MS: z.coerce.number().int().positive().default(30_000),
   /** How often pending sagas and uncollected pickups are looked for. */

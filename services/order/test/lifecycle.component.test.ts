@@ -1,5 +1,5 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { type Client, Code, ConnectError } from "@connectrpc/connect";
+import { type Client, Code, type ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import {
@@ -21,7 +21,7 @@ import type {
   OrderService,
   SubmitOrderRequestSchema,
 } from "@retail/contracts/retail/order/v1/order_service_pb";
-import { uniqueName } from "@retail/platform/testing";
+import { rejection, uniqueName } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type EventCapture, type Mesh, startMesh } from "./harness.js";
 
@@ -66,15 +66,6 @@ function webOrder(sku: string, overrides: Partial<Record<keyof Submit, unknown>>
     lines: [{ lineId: "1", sku, quantity: 1n, unitPrice: usd(1999n), fulfillmentType: FulfillmentType.SHIP }],
     ...overrides,
   } as Submit;
-}
-
-async function rejection(call: Promise<unknown>): Promise<ConnectError> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => ConnectError.from(e),
-  );
-  if (!error) throw new Error("expected the call to fail");
-  return error;
 }
 
 const reason = (e: ConnectError) => e.findDetails(ErrorInfoSchema)[0]?.reason;

@@ -41,3 +41,24 @@ export function loadConfig<Schema extends z.ZodType>(
     }),
   );
 }
+
+/**
+ * An environment variable holding JSON (rules, tables), parsed by a schema; unset, it is `fallback`
+ * as given. A value that is not JSON is reported like any other bad variable.
+ */
+export function jsonEnv<T extends z.ZodType>(schema: T, fallback: z.output<T>) {
+  return z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (!text) return undefined;
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema.optional())
+    .transform((parsed) => (parsed ?? fallback) as z.output<T>);
+}

@@ -1,5 +1,6 @@
 // Helpers for tests that run against the real servers the vitest global setup resolved.
 import { randomBytes } from "node:crypto";
+import { ConnectError } from "@connectrpc/connect";
 import { connect } from "amqplib";
 import { type Db, MongoClient } from "mongodb";
 import { inject } from "vitest";
@@ -83,4 +84,14 @@ export async function deleteConsumerQueues(
   }
   if (exchange) await channel.deleteExchange(exchange);
   await connection.close();
+}
+
+/** The error a call was refused with (fails the test when the call succeeds). */
+export async function rejection(call: Promise<unknown>): Promise<ConnectError> {
+  const error = await call.then(
+    () => undefined,
+    (e: unknown) => ConnectError.from(e),
+  );
+  if (!error) throw new Error("expected the call to fail");
+  return error;
 }
