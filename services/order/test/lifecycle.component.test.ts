@@ -1,8 +1,10 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Client, Code, type ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import {
+  ChargebackOpenedSchema,
   OrderAcceptedSchema,
   OrderPickedUpSchema,
   OrderReceivedSchema,
@@ -31,7 +33,7 @@ let capture: EventCapture;
 
 beforeAll(async () => {
   mesh = await startMesh("orders");
-  ({ client } = await mesh.startOrder());
+  ({ client } = await mesh.startOrder({ SWEEP_MS: "300" }));
   capture = await mesh.capture();
 }, 120_000);
 afterAll(() => mesh?.stopAll(), 60_000);
@@ -210,6 +212,71 @@ describe("order lifecycle across customer-identity and inventory", () => {
       expect(picked?.lines[0]?.netAmount?.minorUnits).toBe(2000n);
       expect(picked?.lines[0]?.tax?.minorUnits).toBe(178n); // 8.875% of 2000 = 177.5, half away from zero
     });
+  });
+
+  it("cancels a pickup not collected by its deadline and releases its stock", async () => {
+    const sku = uniqueName("SKU");
+    await mesh.receive(sku, "ST-2", 2);
+    const { order } = await client.submitOrder(
+      webOrder(sku, {
+        shipTo: undefined,
+        lines: [
+          {
+            lineId: "1",
+            sku,
+            quantity: 2n,
+            unitPrice: usd(1000n),
+            fulfillmentType: FulfillmentType.PICKUP_IN_STORE,
+            fulfillmentLocationId: "ST-2",
+          },
+        ],
+      }),
+    );
+    const orderId = order?.orderId ?? "";
+    await vi.waitFor(async () => expect(await available(sku, "ST-2")).toBe(0n));
+    await client.markReadyForPickup({
+      requestId: uniqueName("r"),
+      orderId,
+      collectByTime: timestampFromDate(new Date(Date.now() + 1_500)),
+    });
+    await vi.waitFor(
+      async () => {
+        const { order: after } = await client.getOrder({ orderId });
+        expect(after?.status).toBe(OrderStatus.CANCELLED);
+        expect(after?.lines[0]?.cancelledQuantity).toBe(2n);
+      },
+      { timeout: 15_000, interval: 200 },
+    );
+    await vi.waitFor(async () => expect(await available(sku, "ST-2")).toBe(2n), { timeout: 15_000 });
+  });
+
+  it("opens a chargeback against what was captured and not refunded", async () => {
+    const sku = uniqueName("SKU");
+    await mesh.receive(sku, "DC-1", 1);
+    const { order } = await client.submitOrder(webOrder(sku));
+    const orderId = order?.orderId ?? "";
+    const total = order?.grandTotal?.minorUnits ?? 0n;
+    const pay = (type: PaymentEventType, amount: bigint) =>
+      client.recordPaymentEvent({
+        orderId,
+        paymentEvent: {
+          paymentEventId: uniqueName("pe"),
+          type,
+          outcome: PaymentOutcome.APPROVED,
+          amount: usd(amount),
+          provider: "stripe",
+        },
+      });
+    await pay(PaymentEventType.CAPTURE, total);
+    await pay(PaymentEventType.REFUND, 500n);
+    expect(reason(await rejection(pay(PaymentEventType.CHARGEBACK, total)))).toBe(
+      "CHARGEBACK_EXCEEDS_CAPTURED",
+    );
+    const { order: disputed } = await pay(PaymentEventType.CHARGEBACK, total - 500n);
+    expect(disputed?.chargebackTotal?.minorUnits).toBe(total - 500n);
+    await vi.waitFor(() =>
+      expect(capture.of(ChargebackOpenedSchema).some((e) => e.orderId === orderId)).toBe(true),
+    );
   });
 
   it("ships an order in two parts with partial captures that never exceed the order total", async () => {
