@@ -6,7 +6,9 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
 import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
-import type { AccountingPeriod, JournalEntry, ReconciliationItem, Settlement, TrialBalance } from "./finance_pb.js";
+import type { Money } from "../../common/v1/money_pb.js";
+import { file_retail_common_v1_money } from "../../common/v1/money_pb.js";
+import type { AccountingPeriod, JournalEntry, ReconciliationException, ReconciliationItem, Settlement, TrialBalance } from "./finance_pb.js";
 import { file_retail_finance_v1_finance } from "./finance_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/finance/v1/finance_service.proto.
  */
 export const file_retail_finance_v1_finance_service: GenFile = /*@__PURE__*/
-  fileDesc("CidyZXRhaWwvZmluYW5jZS92MS9maW5hbmNlX3NlcnZpY2UucHJvdG8SEXJldGFpbC5maW5hbmNlLnYxIi8KFkdldEpvdXJuYWxFbnRyeVJlcXVlc3QSFQoIZW50cnlfaWQYASABKAlCA+BBAiJJChdHZXRKb3VybmFsRW50cnlSZXNwb25zZRIuCgVlbnRyeRgBIAEoCzIfLnJldGFpbC5maW5hbmNlLnYxLkpvdXJuYWxFbnRyeSJnChlMaXN0Sm91cm5hbEVudHJpZXNSZXF1ZXN0EhEKCXBlcmlvZF9pZBgBIAEoCRIQCghvcmRlcl9pZBgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJnChpMaXN0Sm91cm5hbEVudHJpZXNSZXNwb25zZRIwCgdlbnRyaWVzGAEgAygLMh8ucmV0YWlsLmZpbmFuY2UudjEuSm91cm5hbEVudHJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJcChpSZXZlcnNlSm91cm5hbEVudHJ5UmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISFQoIZW50cnlfaWQYAiABKAlCA+BBAhIOCgZyZWFzb24YAyABKAkiVwobUmV2ZXJzZUpvdXJuYWxFbnRyeVJlc3BvbnNlEjgKD3JldmVyc2luZ19lbnRyeRgBIAEoCzIfLnJldGFpbC5maW5hbmNlLnYxLkpvdXJuYWxFbnRyeSIwChZHZXRUcmlhbEJhbGFuY2VSZXF1ZXN0EhYKCXBlcmlvZF9pZBgBIAEoCUID4EECIlEKF0dldFRyaWFsQmFsYW5jZVJlc3BvbnNlEjYKDXRyaWFsX2JhbGFuY2UYASABKAsyHy5yZXRhaWwuZmluYW5jZS52MS5UcmlhbEJhbGFuY2UiagoXSW1wb3J0U2V0dGxlbWVudFJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEjYKCnNldHRsZW1lbnQYAiABKAsyHS5yZXRhaWwuZmluYW5jZS52MS5TZXR0bGVtZW50QgPgQQIiUAoYSW1wb3J0U2V0dGxlbWVudFJlc3BvbnNlEjQKBWl0ZW1zGAEgAygLMiUucmV0YWlsLmZpbmFuY2UudjEuUmVjb25jaWxpYXRpb25JdGVtIjYKGEdldFJlY29uY2lsaWF0aW9uUmVxdWVzdBIaCg1zZXR0bGVtZW50X2lkGAEgASgJQgPgQQIiiQEKGUdldFJlY29uY2lsaWF0aW9uUmVzcG9uc2USFQoNc2V0dGxlbWVudF9pZBgBIAEoCRI0CgVpdGVtcxgCIAMoCzIlLnJldGFpbC5maW5hbmNlLnYxLlJlY29uY2lsaWF0aW9uSXRlbRIfChdyZWNvbmNpbGlhdGlvbl9yYXRlX2JwcxgDIAEoBSIUChJMaXN0UGVyaW9kc1JlcXVlc3QiSwoTTGlzdFBlcmlvZHNSZXNwb25zZRI0CgdwZXJpb2RzGAEgAygLMiMucmV0YWlsLmZpbmFuY2UudjEuQWNjb3VudGluZ1BlcmlvZCJnChJDbG9zZVBlcmlvZFJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhYKCXBlcmlvZF9pZBgCIAEoCUID4EECEiAKGGNhcnJ5X2ZvcndhcmRfZXhjZXB0aW9ucxgDIAEoCCKCAQoTQ2xvc2VQZXJpb2RSZXNwb25zZRIzCgZwZXJpb2QYASABKAsyIy5yZXRhaWwuZmluYW5jZS52MS5BY2NvdW50aW5nUGVyaW9kEjYKDXRyaWFsX2JhbGFuY2UYAiABKAsyHy5yZXRhaWwuZmluYW5jZS52MS5UcmlhbEJhbGFuY2UyswkKFUZpbmFuY2VQb3N0aW5nU2VydmljZRKPAQoPR2V0Sm91cm5hbEVudHJ5EikucmV0YWlsLmZpbmFuY2UudjEuR2V0Sm91cm5hbEVudHJ5UmVxdWVzdBoqLnJldGFpbC5maW5hbmNlLnYxLkdldEpvdXJuYWxFbnRyeVJlc3BvbnNlIiWC0+STAh8SHS92MS9qb3VybmFsRW50cmllcy97ZW50cnlfaWR9Eo0BChJMaXN0Sm91cm5hbEVudHJpZXMSLC5yZXRhaWwuZmluYW5jZS52MS5MaXN0Sm91cm5hbEVudHJpZXNSZXF1ZXN0Gi0ucmV0YWlsLmZpbmFuY2UudjEuTGlzdEpvdXJuYWxFbnRyaWVzUmVzcG9uc2UiGoLT5JMCFBISL3YxL2pvdXJuYWxFbnRyaWVzEqYBChNSZXZlcnNlSm91cm5hbEVudHJ5Ei0ucmV0YWlsLmZpbmFuY2UudjEuUmV2ZXJzZUpvdXJuYWxFbnRyeVJlcXVlc3QaLi5yZXRhaWwuZmluYW5jZS52MS5SZXZlcnNlSm91cm5hbEVudHJ5UmVzcG9uc2UiMILT5JMCKjoBKiIlL3YxL2pvdXJuYWxFbnRyaWVzL3tlbnRyeV9pZH06cmV2ZXJzZRKWAQoPR2V0VHJpYWxCYWxhbmNlEikucmV0YWlsLmZpbmFuY2UudjEuR2V0VHJpYWxCYWxhbmNlUmVxdWVzdBoqLnJldGFpbC5maW5hbmNlLnYxLkdldFRyaWFsQmFsYW5jZVJlc3BvbnNlIiyC0+STAiYSJC92MS9wZXJpb2RzL3twZXJpb2RfaWR9L3RyaWFsQmFsYW5jZRKQAQoQSW1wb3J0U2V0dGxlbWVudBIqLnJldGFpbC5maW5hbmNlLnYxLkltcG9ydFNldHRsZW1lbnRSZXF1ZXN0GisucmV0YWlsLmZpbmFuY2UudjEuSW1wb3J0U2V0dGxlbWVudFJlc3BvbnNlIiOC0+STAh06CnNldHRsZW1lbnQiDy92MS9zZXR0bGVtZW50cxKmAQoRR2V0UmVjb25jaWxpYXRpb24SKy5yZXRhaWwuZmluYW5jZS52MS5HZXRSZWNvbmNpbGlhdGlvblJlcXVlc3QaLC5yZXRhaWwuZmluYW5jZS52MS5HZXRSZWNvbmNpbGlhdGlvblJlc3BvbnNlIjaC0+STAjASLi92MS9zZXR0bGVtZW50cy97c2V0dGxlbWVudF9pZH0vcmVjb25jaWxpYXRpb24ScQoLTGlzdFBlcmlvZHMSJS5yZXRhaWwuZmluYW5jZS52MS5MaXN0UGVyaW9kc1JlcXVlc3QaJi5yZXRhaWwuZmluYW5jZS52MS5MaXN0UGVyaW9kc1Jlc3BvbnNlIhOC0+STAg0SCy92MS9wZXJpb2RzEoYBCgtDbG9zZVBlcmlvZBIlLnJldGFpbC5maW5hbmNlLnYxLkNsb3NlUGVyaW9kUmVxdWVzdBomLnJldGFpbC5maW5hbmNlLnYxLkNsb3NlUGVyaW9kUmVzcG9uc2UiKILT5JMCIjoBKiIdL3YxL3BlcmlvZHMve3BlcmlvZF9pZH06Y2xvc2ViBnByb3RvMw", [file_google_api_annotations, file_google_api_field_behavior, file_retail_finance_v1_finance]);
+  fileDesc("CidyZXRhaWwvZmluYW5jZS92MS9maW5hbmNlX3NlcnZpY2UucHJvdG8SEXJldGFpbC5maW5hbmNlLnYxIi8KFkdldEpvdXJuYWxFbnRyeVJlcXVlc3QSFQoIZW50cnlfaWQYASABKAlCA+BBAiJJChdHZXRKb3VybmFsRW50cnlSZXNwb25zZRIuCgVlbnRyeRgBIAEoCzIfLnJldGFpbC5maW5hbmNlLnYxLkpvdXJuYWxFbnRyeSJnChlMaXN0Sm91cm5hbEVudHJpZXNSZXF1ZXN0EhEKCXBlcmlvZF9pZBgBIAEoCRIQCghvcmRlcl9pZBgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJnChpMaXN0Sm91cm5hbEVudHJpZXNSZXNwb25zZRIwCgdlbnRyaWVzGAEgAygLMh8ucmV0YWlsLmZpbmFuY2UudjEuSm91cm5hbEVudHJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJcChpSZXZlcnNlSm91cm5hbEVudHJ5UmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISFQoIZW50cnlfaWQYAiABKAlCA+BBAhIOCgZyZWFzb24YAyABKAkiVwobUmV2ZXJzZUpvdXJuYWxFbnRyeVJlc3BvbnNlEjgKD3JldmVyc2luZ19lbnRyeRgBIAEoCzIfLnJldGFpbC5maW5hbmNlLnYxLkpvdXJuYWxFbnRyeSIwChZHZXRUcmlhbEJhbGFuY2VSZXF1ZXN0EhYKCXBlcmlvZF9pZBgBIAEoCUID4EECIlEKF0dldFRyaWFsQmFsYW5jZVJlc3BvbnNlEjYKDXRyaWFsX2JhbGFuY2UYASABKAsyHy5yZXRhaWwuZmluYW5jZS52MS5UcmlhbEJhbGFuY2UiagoXSW1wb3J0U2V0dGxlbWVudFJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEjYKCnNldHRsZW1lbnQYAiABKAsyHS5yZXRhaWwuZmluYW5jZS52MS5TZXR0bGVtZW50QgPgQQIiUAoYSW1wb3J0U2V0dGxlbWVudFJlc3BvbnNlEjQKBWl0ZW1zGAEgAygLMiUucmV0YWlsLmZpbmFuY2UudjEuUmVjb25jaWxpYXRpb25JdGVtIjYKGEdldFJlY29uY2lsaWF0aW9uUmVxdWVzdBIaCg1zZXR0bGVtZW50X2lkGAEgASgJQgPgQQIiiQEKGUdldFJlY29uY2lsaWF0aW9uUmVzcG9uc2USFQoNc2V0dGxlbWVudF9pZBgBIAEoCRI0CgVpdGVtcxgCIAMoCzIlLnJldGFpbC5maW5hbmNlLnYxLlJlY29uY2lsaWF0aW9uSXRlbRIfChdyZWNvbmNpbGlhdGlvbl9yYXRlX2JwcxgDIAEoBSIUChJMaXN0UGVyaW9kc1JlcXVlc3QiSwoTTGlzdFBlcmlvZHNSZXNwb25zZRI0CgdwZXJpb2RzGAEgAygLMiMucmV0YWlsLmZpbmFuY2UudjEuQWNjb3VudGluZ1BlcmlvZCJnChJDbG9zZVBlcmlvZFJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhYKCXBlcmlvZF9pZBgCIAEoCUID4EECEiAKGGNhcnJ5X2ZvcndhcmRfZXhjZXB0aW9ucxgDIAEoCCKCAQoTQ2xvc2VQZXJpb2RSZXNwb25zZRIzCgZwZXJpb2QYASABKAsyIy5yZXRhaWwuZmluYW5jZS52MS5BY2NvdW50aW5nUGVyaW9kEjYKDXRyaWFsX2JhbGFuY2UYAiABKAsyHy5yZXRhaWwuZmluYW5jZS52MS5UcmlhbEJhbGFuY2UiSAoYR2V0QWNjb3VudEJhbGFuY2VSZXF1ZXN0EhkKDGFjY291bnRfY29kZRgBIAEoCUID4EECEhEKCXBlcmlvZF9pZBgCIAEoCSJcChlHZXRBY2NvdW50QmFsYW5jZVJlc3BvbnNlEhQKDGFjY291bnRfY29kZRgBIAEoCRIpCghiYWxhbmNlcxgCIAMoCzIXLnJldGFpbC5jb21tb24udjEuTW9uZXkiWAoVTGlzdEV4Y2VwdGlvbnNSZXF1ZXN0EhgKEGluY2x1ZGVfcmVzb2x2ZWQYASABKAgSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkicQoWTGlzdEV4Y2VwdGlvbnNSZXNwb25zZRI+CgpleGNlcHRpb25zGAEgAygLMioucmV0YWlsLmZpbmFuY2UudjEuUmVjb25jaWxpYXRpb25FeGNlcHRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImYKF1Jlc29sdmVFeGNlcHRpb25SZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIZCgxleGNlcHRpb25faWQYAiABKAlCA+BBAhIXCgpyZXNvbHV0aW9uGAMgASgJQgPgQQIiWQoYUmVzb2x2ZUV4Y2VwdGlvblJlc3BvbnNlEj0KCWV4Y2VwdGlvbhgBIAEoCzIqLnJldGFpbC5maW5hbmNlLnYxLlJlY29uY2lsaWF0aW9uRXhjZXB0aW9uIl8KGUV4cG9ydEpvdXJuYWxCYXRjaFJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhQKB2FkYXB0ZXIYAiABKAlCA+BBAhITCgttYXhfZW50cmllcxgDIAEoBSJTChpFeHBvcnRKb3VybmFsQmF0Y2hSZXNwb25zZRIQCghiYXRjaF9pZBgBIAEoCRIRCgllbnRyeV9pZHMYAiADKAkSEAoIbG9jYXRpb24YAyABKAkygg4KFUZpbmFuY2VQb3N0aW5nU2VydmljZRKPAQoPR2V0Sm91cm5hbEVudHJ5EikucmV0YWlsLmZpbmFuY2UudjEuR2V0Sm91cm5hbEVudHJ5UmVxdWVzdBoqLnJldGFpbC5maW5hbmNlLnYxLkdldEpvdXJuYWxFbnRyeVJlc3BvbnNlIiWC0+STAh8SHS92MS9qb3VybmFsRW50cmllcy97ZW50cnlfaWR9Eo0BChJMaXN0Sm91cm5hbEVudHJpZXMSLC5yZXRhaWwuZmluYW5jZS52MS5MaXN0Sm91cm5hbEVudHJpZXNSZXF1ZXN0Gi0ucmV0YWlsLmZpbmFuY2UudjEuTGlzdEpvdXJuYWxFbnRyaWVzUmVzcG9uc2UiGoLT5JMCFBISL3YxL2pvdXJuYWxFbnRyaWVzEqYBChNSZXZlcnNlSm91cm5hbEVudHJ5Ei0ucmV0YWlsLmZpbmFuY2UudjEuUmV2ZXJzZUpvdXJuYWxFbnRyeVJlcXVlc3QaLi5yZXRhaWwuZmluYW5jZS52MS5SZXZlcnNlSm91cm5hbEVudHJ5UmVzcG9uc2UiMILT5JMCKjoBKiIlL3YxL2pvdXJuYWxFbnRyaWVzL3tlbnRyeV9pZH06cmV2ZXJzZRKWAQoPR2V0VHJpYWxCYWxhbmNlEikucmV0YWlsLmZpbmFuY2UudjEuR2V0VHJpYWxCYWxhbmNlUmVxdWVzdBoqLnJldGFpbC5maW5hbmNlLnYxLkdldFRyaWFsQmFsYW5jZVJlc3BvbnNlIiyC0+STAiYSJC92MS9wZXJpb2RzL3twZXJpb2RfaWR9L3RyaWFsQmFsYW5jZRKQAQoQSW1wb3J0U2V0dGxlbWVudBIqLnJldGFpbC5maW5hbmNlLnYxLkltcG9ydFNldHRsZW1lbnRSZXF1ZXN0GisucmV0YWlsLmZpbmFuY2UudjEuSW1wb3J0U2V0dGxlbWVudFJlc3BvbnNlIiOC0+STAh06CnNldHRsZW1lbnQiDy92MS9zZXR0bGVtZW50cxKmAQoRR2V0UmVjb25jaWxpYXRpb24SKy5yZXRhaWwuZmluYW5jZS52MS5HZXRSZWNvbmNpbGlhdGlvblJlcXVlc3QaLC5yZXRhaWwuZmluYW5jZS52MS5HZXRSZWNvbmNpbGlhdGlvblJlc3BvbnNlIjaC0+STAjASLi92MS9zZXR0bGVtZW50cy97c2V0dGxlbWVudF9pZH0vcmVjb25jaWxpYXRpb24ScQoLTGlzdFBlcmlvZHMSJS5yZXRhaWwuZmluYW5jZS52MS5MaXN0UGVyaW9kc1JlcXVlc3QaJi5yZXRhaWwuZmluYW5jZS52MS5MaXN0UGVyaW9kc1Jlc3BvbnNlIhOC0+STAg0SCy92MS9wZXJpb2RzEpsBChFHZXRBY2NvdW50QmFsYW5jZRIrLnJldGFpbC5maW5hbmNlLnYxLkdldEFjY291bnRCYWxhbmNlUmVxdWVzdBosLnJldGFpbC5maW5hbmNlLnYxLkdldEFjY291bnRCYWxhbmNlUmVzcG9uc2UiK4LT5JMCJRIjL3YxL2FjY291bnRzL3thY2NvdW50X2NvZGV9L2JhbGFuY2USfQoOTGlzdEV4Y2VwdGlvbnMSKC5yZXRhaWwuZmluYW5jZS52MS5MaXN0RXhjZXB0aW9uc1JlcXVlc3QaKS5yZXRhaWwuZmluYW5jZS52MS5MaXN0RXhjZXB0aW9uc1Jlc3BvbnNlIhaC0+STAhASDi92MS9leGNlcHRpb25zEp0BChBSZXNvbHZlRXhjZXB0aW9uEioucmV0YWlsLmZpbmFuY2UudjEuUmVzb2x2ZUV4Y2VwdGlvblJlcXVlc3QaKy5yZXRhaWwuZmluYW5jZS52MS5SZXNvbHZlRXhjZXB0aW9uUmVzcG9uc2UiMILT5JMCKjoBKiIlL3YxL2V4Y2VwdGlvbnMve2V4Y2VwdGlvbl9pZH06cmVzb2x2ZRKPAQoSRXhwb3J0Sm91cm5hbEJhdGNoEiwucmV0YWlsLmZpbmFuY2UudjEuRXhwb3J0Sm91cm5hbEJhdGNoUmVxdWVzdBotLnJldGFpbC5maW5hbmNlLnYxLkV4cG9ydEpvdXJuYWxCYXRjaFJlc3BvbnNlIhyC0+STAhY6ASoiES92MS9leHBvcnRCYXRjaGVzEoYBCgtDbG9zZVBlcmlvZBIlLnJldGFpbC5maW5hbmNlLnYxLkNsb3NlUGVyaW9kUmVxdWVzdBomLnJldGFpbC5maW5hbmNlLnYxLkNsb3NlUGVyaW9kUmVzcG9uc2UiKILT5JMCIjoBKiIdL3YxL3BlcmlvZHMve3BlcmlvZF9pZH06Y2xvc2ViBnByb3RvMw", [file_google_api_annotations, file_google_api_field_behavior, file_retail_common_v1_money, file_retail_finance_v1_finance]);
 
 /**
  * @generated from message retail.finance.v1.GetJournalEntryRequest
@@ -349,6 +351,211 @@ export const ClosePeriodResponseSchema: GenMessage<ClosePeriodResponse> = /*@__P
   messageDesc(file_retail_finance_v1_finance_service, 15);
 
 /**
+ * @generated from message retail.finance.v1.GetAccountBalanceRequest
+ */
+export type GetAccountBalanceRequest = Message<"retail.finance.v1.GetAccountBalanceRequest"> & {
+  /**
+   * @generated from field: string account_code = 1;
+   */
+  accountCode: string;
+
+  /**
+   * Empty for every period.
+   *
+   * @generated from field: string period_id = 2;
+   */
+  periodId: string;
+};
+
+/**
+ * Describes the message retail.finance.v1.GetAccountBalanceRequest.
+ * Use `create(GetAccountBalanceRequestSchema)` to create a new message.
+ */
+export const GetAccountBalanceRequestSchema: GenMessage<GetAccountBalanceRequest> = /*@__PURE__*/
+  messageDesc(file_retail_finance_v1_finance_service, 16);
+
+/**
+ * @generated from message retail.finance.v1.GetAccountBalanceResponse
+ */
+export type GetAccountBalanceResponse = Message<"retail.finance.v1.GetAccountBalanceResponse"> & {
+  /**
+   * @generated from field: string account_code = 1;
+   */
+  accountCode: string;
+
+  /**
+   * Debits minus credits, one per currency the account holds.
+   *
+   * @generated from field: repeated retail.common.v1.Money balances = 2;
+   */
+  balances: Money[];
+};
+
+/**
+ * Describes the message retail.finance.v1.GetAccountBalanceResponse.
+ * Use `create(GetAccountBalanceResponseSchema)` to create a new message.
+ */
+export const GetAccountBalanceResponseSchema: GenMessage<GetAccountBalanceResponse> = /*@__PURE__*/
+  messageDesc(file_retail_finance_v1_finance_service, 17);
+
+/**
+ * @generated from message retail.finance.v1.ListExceptionsRequest
+ */
+export type ListExceptionsRequest = Message<"retail.finance.v1.ListExceptionsRequest"> & {
+  /**
+   * Include resolved exceptions too.
+   *
+   * @generated from field: bool include_resolved = 1;
+   */
+  includeResolved: boolean;
+
+  /**
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message retail.finance.v1.ListExceptionsRequest.
+ * Use `create(ListExceptionsRequestSchema)` to create a new message.
+ */
+export const ListExceptionsRequestSchema: GenMessage<ListExceptionsRequest> = /*@__PURE__*/
+  messageDesc(file_retail_finance_v1_finance_service, 18);
+
+/**
+ * @generated from message retail.finance.v1.ListExceptionsResponse
+ */
+export type ListExceptionsResponse = Message<"retail.finance.v1.ListExceptionsResponse"> & {
+  /**
+   * @generated from field: repeated retail.finance.v1.ReconciliationException exceptions = 1;
+   */
+  exceptions: ReconciliationException[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message retail.finance.v1.ListExceptionsResponse.
+ * Use `create(ListExceptionsResponseSchema)` to create a new message.
+ */
+export const ListExceptionsResponseSchema: GenMessage<ListExceptionsResponse> = /*@__PURE__*/
+  messageDesc(file_retail_finance_v1_finance_service, 19);
+
+/**
+ * @generated from message retail.finance.v1.ResolveExceptionRequest
+ */
+export type ResolveExceptionRequest = Message<"retail.finance.v1.ResolveExceptionRequest"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string exception_id = 2;
+   */
+  exceptionId: string;
+
+  /**
+   * @generated from field: string resolution = 3;
+   */
+  resolution: string;
+};
+
+/**
+ * Describes the message retail.finance.v1.ResolveExceptionRequest.
+ * Use `create(ResolveExceptionRequestSchema)` to create a new message.
+ */
+export const ResolveExceptionRequestSchema: GenMessage<ResolveExceptionRequest> = /*@__PURE__*/
+  messageDesc(file_retail_finance_v1_finance_service, 20);
+
+/**
+ * @generated from message retail.finance.v1.ResolveExceptionResponse
+ */
+export type ResolveExceptionResponse = Message<"retail.finance.v1.ResolveExceptionResponse"> & {
+  /**
+   * @generated from field: retail.finance.v1.ReconciliationException exception = 1;
+   */
+  exception?: ReconciliationException | undefined;
+};
+
+/**
+ * Describes the message retail.finance.v1.ResolveExceptionResponse.
+ * Use `create(ResolveExceptionResponseSchema)` to create a new message.
+ */
+export const ResolveExceptionResponseSchema: GenMessage<ResolveExceptionResponse> = /*@__PURE__*/
+  messageDesc(file_retail_finance_v1_finance_service, 21);
+
+/**
+ * @generated from message retail.finance.v1.ExportJournalBatchRequest
+ */
+export type ExportJournalBatchRequest = Message<"retail.finance.v1.ExportJournalBatchRequest"> & {
+  /**
+   * A retry with the same id returns the same batch, never a second one.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The ERP adapter ("netsuite-csv").
+   *
+   * @generated from field: string adapter = 2;
+   */
+  adapter: string;
+
+  /**
+   * At most this many entries (the adapter's own limit applies too).
+   *
+   * @generated from field: int32 max_entries = 3;
+   */
+  maxEntries: number;
+};
+
+/**
+ * Describes the message retail.finance.v1.ExportJournalBatchRequest.
+ * Use `create(ExportJournalBatchRequestSchema)` to create a new message.
+ */
+export const ExportJournalBatchRequestSchema: GenMessage<ExportJournalBatchRequest> = /*@__PURE__*/
+  messageDesc(file_retail_finance_v1_finance_service, 22);
+
+/**
+ * @generated from message retail.finance.v1.ExportJournalBatchResponse
+ */
+export type ExportJournalBatchResponse = Message<"retail.finance.v1.ExportJournalBatchResponse"> & {
+  /**
+   * @generated from field: string batch_id = 1;
+   */
+  batchId: string;
+
+  /**
+   * @generated from field: repeated string entry_ids = 2;
+   */
+  entryIds: string[];
+
+  /**
+   * Where the adapter put the batch (a file path for file adapters).
+   *
+   * @generated from field: string location = 3;
+   */
+  location: string;
+};
+
+/**
+ * Describes the message retail.finance.v1.ExportJournalBatchResponse.
+ * Use `create(ExportJournalBatchResponseSchema)` to create a new message.
+ */
+export const ExportJournalBatchResponseSchema: GenMessage<ExportJournalBatchResponse> = /*@__PURE__*/
+  messageDesc(file_retail_finance_v1_finance_service, 23);
+
+/**
  * Journal, reconciliation and accounting periods.
  *
  * @generated from service retail.finance.v1.FinancePostingService
@@ -423,6 +630,46 @@ export const FinancePostingService: GenService<{
     methodKind: "unary";
     input: typeof ListPeriodsRequestSchema;
     output: typeof ListPeriodsResponseSchema;
+  },
+  /**
+   * Returns an account's balance (debits minus credits) per currency, for a period or all time.
+   *
+   * @generated from rpc retail.finance.v1.FinancePostingService.GetAccountBalance
+   */
+  getAccountBalance: {
+    methodKind: "unary";
+    input: typeof GetAccountBalanceRequestSchema;
+    output: typeof GetAccountBalanceResponseSchema;
+  },
+  /**
+   * Lists reconciliation exceptions (open ones by default), oldest first.
+   *
+   * @generated from rpc retail.finance.v1.FinancePostingService.ListExceptions
+   */
+  listExceptions: {
+    methodKind: "unary";
+    input: typeof ListExceptionsRequestSchema;
+    output: typeof ListExceptionsResponseSchema;
+  },
+  /**
+   * Resolves a reconciliation exception with a note of how.
+   *
+   * @generated from rpc retail.finance.v1.FinancePostingService.ResolveException
+   */
+  resolveException: {
+    methodKind: "unary";
+    input: typeof ResolveExceptionRequestSchema;
+    output: typeof ResolveExceptionResponseSchema;
+  },
+  /**
+   * Exports the journal entries not yet exported, as one batch through an ERP adapter.
+   *
+   * @generated from rpc retail.finance.v1.FinancePostingService.ExportJournalBatch
+   */
+  exportJournalBatch: {
+    methodKind: "unary";
+    input: typeof ExportJournalBatchRequestSchema;
+    output: typeof ExportJournalBatchResponseSchema;
   },
   /**
    * Closes a period, refusing while unreconciled items are not carried forward.

@@ -1,0 +1,154 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
+import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import {
+  ChargebackOpenedSchema,
+  OrderAcceptedSchema,
+  OrderPickedUpSchema,
+  PaymentCapturedSchema,
+  RefundIssuedSchema,
+  ShipmentDispatchedSchema,
+} from "@retail/contracts/retail/order/v1/order_events_pb";
+import type { PaymentEvent } from "@retail/contracts/retail/order/v1/order_pb";
+import type { LineAmounts } from "@retail/contracts/retail/order/v1/order_service_pb";
+import {
+  type AmqpConnectionManager,
+  type Consumer,
+  type ReceivedEvent,
+  startConsumer,
+  UndecodableMessage,
+} from "@retail/platform/amqp";
+import type { Logger } from "@retail/platform/log";
+import type { Metrics } from "@retail/platform/metrics";
+import type { Inbox } from "@retail/platform/store";
+import { type OrderNews, recordOrderNews } from "../../app/order-postings.js";
+import type { FinanceDeps } from "../../app/ports.js";
+
+export const orderEventsQueue = "finance.order-events";
+
+const channelName = (c: Channel) => Channel[c] ?? "UNSPECIFIED";
+const dateOf = (event: ReceivedEvent, at: Timestamp | undefined) =>
+  (at ? timestampDate(at) : event.time).toISOString().slice(0, 10);
+
+function movement(event: ReceivedEvent, orderId: string, channel: Channel, p: PaymentEvent | undefined) {
+  return {
+    eventId: event.id,
+    eventType: event.type,
+    orderId,
+    channel: channelName(channel),
+    currency: p?.amount?.currencyCode ?? "",
+    date: dateOf(event, p?.occurTime),
+    amount: p?.amount?.minorUnits ?? 0n,
+    paymentMethod: p?.paymentMethod ?? "",
+    provider: p?.provider ?? "",
+    providerReference: p?.providerReference ?? "",
+  };
+}
+
+const factLines = (lines: readonly LineAmounts[]) =>
+  lines.map((l) => ({
+    sku: l.sku,
+    taxCode: l.taxCode,
+    net: l.netAmount?.minorUnits ?? 0n,
+    discount: l.discount?.minorUnits ?? 0n,
+    tax: l.tax?.minorUnits ?? 0n,
+  }));
+
+/** An order event as finance reads it (undefined: one finance does not post). */
+export function newsOf(event: ReceivedEvent): OrderNews | undefined {
+  switch (event.type) {
+    case OrderAcceptedSchema.typeName: {
+      const o = fromBinary(OrderAcceptedSchema, event.data).order;
+      if (!o) return undefined;
+      return {
+        kind: "accepted",
+        orderId: o.orderId,
+        channel: channelName(o.channel),
+        storeId: o.channel === Channel.POS ? o.channelId : "",
+        currency: o.grandTotal?.currencyCode ?? "",
+        shipping: o.shippingTotal?.minorUnits ?? 0n,
+      };
+    }
+    case PaymentCapturedSchema.typeName: {
+      const e = fromBinary(PaymentCapturedSchema, event.data);
+      return { kind: "captured", fee: 0n, ...movement(event, e.orderId, e.channel, e.paymentEvent) };
+    }
+    case RefundIssuedSchema.typeName: {
+      const e = fromBinary(RefundIssuedSchema, event.data);
+      return {
+        kind: "refunded",
+        tax: e.taxRefunded?.minorUnits ?? 0n,
+        ...movement(event, e.orderId, e.channel, e.paymentEvent),
+      };
+    }
+    case ChargebackOpenedSchema.typeName: {
+      const e = fromBinary(ChargebackOpenedSchema, event.data);
+      return {
+        kind: "chargeback",
+        fee: e.fee?.minorUnits ?? 0n,
+        ...movement(event, e.orderId, Channel.UNSPECIFIED, e.paymentEvent),
+      };
+    }
+    case ShipmentDispatchedSchema.typeName:
+    case OrderPickedUpSchema.typeName: {
+      const shipped = event.type === ShipmentDispatchedSchema.typeName;
+      const e = shipped
+        ? fromBinary(ShipmentDispatchedSchema, event.data)
+        : fromBinary(OrderPickedUpSchema, event.data);
+      const storeId = "locationId" in e ? e.locationId : "";
+      return {
+        kind: "delivered",
+        eventId: event.id,
+        eventType: event.type,
+        orderId: e.orderId,
+        channel: channelName(e.channel),
+        storeId,
+        currency: e.lines[0]?.netAmount?.currencyCode ?? "",
+        date: event.time.toISOString().slice(0, 10),
+        lines: factLines(e.lines),
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * `finance.order-events`: acceptances, captures, deliveries, refunds and chargebacks post to the
+ * journal, each exactly once (inbox, and posting keys derived from the event id).
+ */
+export function startOrderEventsConsumer(options: {
+  connection: AmqpConnectionManager;
+  exchange: string;
+  queuePrefix: string;
+  deps: FinanceDeps;
+  inbox: Inbox;
+  logger: Logger;
+  metrics: Metrics;
+}): Promise<Consumer> {
+  return startConsumer({
+    connection: options.connection,
+    queue: `${options.queuePrefix}${orderEventsQueue}`,
+    exchange: options.exchange,
+    bindings: [
+      "order.order_accepted",
+      "order.payment_captured",
+      "order.shipment_dispatched",
+      "order.order_picked_up",
+      "order.refund_issued",
+      "order.chargeback_opened",
+    ],
+    inbox: options.inbox,
+    logger: options.logger,
+    metrics: options.metrics,
+    handle: async (event) => {
+      let news: OrderNews | undefined;
+      try {
+        news = newsOf(event);
+      } catch (error) {
+        throw new UndecodableMessage(`${event.type} body is not a valid message: ${String(error)}`);
+      }
+      if (news) await recordOrderNews(options.deps, news);
+    },
+  });
+}

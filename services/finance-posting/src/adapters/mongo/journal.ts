@@ -1,0 +1,144 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { JournalEntryPostedSchema } from "@retail/contracts/retail/finance/v1/finance_events_pb";
+import { JournalEntrySchema } from "@retail/contracts/retail/finance/v1/finance_pb";
+import { ConcurrencyConflict, event, isDuplicateKey, type StreamStore } from "@retail/platform/store";
+import { Binary, type Db, type Filter } from "mongodb";
+import type { Journal, StoredEntry } from "../../app/ports.js";
+
+interface EntryDocument {
+  _id: string;
+  periodId: string;
+  postingDate: string;
+  orderId: string;
+  fact: string;
+  provider: string;
+  providerReference: string;
+  amount: string;
+  reversedBy: string;
+  settledBy?: string;
+  batchId?: string;
+  entry: Binary;
+}
+
+function toStored(doc: EntryDocument): StoredEntry {
+  return {
+    entry: fromBinary(JournalEntrySchema, doc.entry.buffer),
+    fact: doc.fact,
+    orderId: doc.orderId,
+    provider: doc.provider,
+    providerReference: doc.providerReference,
+    amount: BigInt(doc.amount),
+    reversedBy: doc.reversedBy,
+  };
+}
+
+/**
+ * The journal. Each entry is first appended as JournalEntryPosted to a stream of its own at version 1
+ * (the record, and the outbox that publishes it): of two posts of one entry exactly one is appended.
+ * Then it is written to `entries`, the queryable copy (by period, order, processor reference), which
+ * a repeated post completes if a crash came in between.
+ */
+export function createJournal(db: Db, store: StreamStore): Journal & { ensureIndexes(): Promise<void> } {
+  const entries = db.collection<EntryDocument>("entries");
+  const find = async (filter: Filter<EntryDocument>) => (await entries.find(filter).toArray()).map(toStored);
+  return {
+    async ensureIndexes() {
+      await entries.createIndex({ periodId: 1 }, { name: "period" });
+      await entries.createIndex({ orderId: 1 }, { name: "order" });
+      await entries.createIndex({ providerReference: 1 }, { name: "reference" });
+      await entries.createIndex({ provider: 1 }, { name: "provider" });
+    },
+
+    async post(entry, meta) {
+      let appended = true;
+      try {
+        await store.append(`journal:${entry.entryId}`, 0, [
+          event(JournalEntryPostedSchema, create(JournalEntryPostedSchema, { entry })),
+        ]);
+      } catch (error) {
+        if (!(error instanceof ConcurrencyConflict)) throw error;
+        appended = false;
+      }
+      const doc: EntryDocument = {
+        _id: entry.entryId,
+        periodId: entry.periodId,
+        postingDate: entry.postingDate,
+        orderId: meta.orderId,
+        fact: meta.fact,
+        provider: meta.provider,
+        providerReference: meta.providerReference,
+        amount: meta.amount.toString(),
+        reversedBy: "",
+        entry: new Binary(toBinary(JournalEntrySchema, entry)),
+      };
+      if (!appended) {
+        // Posted before: make sure its copy exists, from the stream (the first post's own entry).
+        if (await entries.findOne({ _id: entry.entryId }, { projection: { _id: 1 } })) return false;
+        const [stored] = await store.read(`journal:${entry.entryId}`);
+        const first = stored ? fromBinary(JournalEntryPostedSchema, stored.data).entry : undefined;
+        if (first) doc.entry = new Binary(toBinary(JournalEntrySchema, first));
+      }
+      await entries.insertOne(doc).catch((error: unknown) => {
+        if (!isDuplicateKey(error)) throw error;
+      });
+      return appended;
+    },
+
+    async get(entryId) {
+      const doc = await entries.findOne({ _id: entryId });
+      return doc ? toStored(doc) : undefined;
+    },
+
+    async list(filter, pageSize, pageToken) {
+      const query: Filter<EntryDocument> = {};
+      if (filter.periodId) query.periodId = filter.periodId;
+      if (filter.orderId) query.orderId = filter.orderId;
+      if (pageToken) query._id = { $gt: Buffer.from(pageToken, "base64url").toString("utf8") };
+      const docs = await entries
+        .find(query)
+        .sort({ _id: 1 })
+        .limit(pageSize + 1)
+        .toArray();
+      const page = docs.slice(0, pageSize);
+      const last = page.at(-1);
+      return {
+        entries: page.map(toStored),
+        nextPageToken: docs.length > pageSize && last ? Buffer.from(last._id).toString("base64url") : "",
+      };
+    },
+
+    forOrder: (orderId) => find({ orderId }),
+    forPeriod: (periodId) => find({ periodId }),
+    byReference: (providerReference) => find({ providerReference }),
+
+    async unsettled(provider, upTo) {
+      const docs = await entries.find({ provider, postingDate: { $lte: upTo } }).toArray();
+      return docs
+        .filter(
+          (d) =>
+            !d.settledBy &&
+            d.providerReference &&
+            !d.reversedBy &&
+            /^(capture|refund_|chargeback$)/.test(d.fact),
+        )
+        .map(toStored);
+    },
+
+    async markSettled(entryIds, settlementId) {
+      for (const id of entryIds) await entries.updateOne({ _id: id }, { $set: { settledBy: settlementId } });
+    },
+
+    async markReversed(entryId, reversingEntryId) {
+      await entries.updateOne({ _id: entryId }, { $set: { reversedBy: reversingEntryId } });
+    },
+
+    async unexported(limit) {
+      const docs = await entries
+        .find({ batchId: { $exists: false } })
+        .sort({ postingDate: 1, _id: 1 })
+        .limit(limit)
+        .toArray();
+      return docs.map(toStored);
+    },
+  };
+}

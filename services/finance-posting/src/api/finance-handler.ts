@@ -1,0 +1,192 @@
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { SettlementLineTypeSchema } from "@retail/contracts/retail/finance/v1/finance_pb";
+import type { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
+import { Violations } from "@retail/platform/rpc";
+import { exportBatch } from "../app/export-batch.js";
+import { accountBalance, closePeriod, trialBalance } from "../app/periods.js";
+import type { FinanceDeps } from "../app/ports.js";
+import { reverseEntry } from "../app/reverse-entry.js";
+import { importSettlement, reconciliation } from "../app/settlements.js";
+import { NotFound } from "../domain/errors.js";
+
+const datePattern = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+const periodPattern = /^\d{4}-(0[1-9]|1[0-2])$/;
+const currencyPattern = /^[A-Z]{3}$/;
+const maxPageSize = 500;
+
+function checkPage(v: Violations, pageSize: number): number {
+  if (pageSize < 0 || pageSize > maxPageSize) v.add("page_size", `must be 0-${maxPageSize}`);
+  return pageSize || 50;
+}
+
+/** FinancePostingService over Connect: request in, validated command, use case, response out. */
+export function createFinanceHandler(deps: FinanceDeps): ServiceImpl<typeof FinancePostingService> {
+  return {
+    async getJournalEntry(request) {
+      const v = new Violations();
+      v.require("entry_id", request.entryId);
+      v.throwIfAny();
+      const stored = await deps.journal.get(request.entryId);
+      if (!stored) throw new NotFound("journal entry", request.entryId);
+      return { entry: { ...stored.entry, reversedByEntryId: stored.reversedBy } };
+    },
+
+    async listJournalEntries(request) {
+      const v = new Violations();
+      if (request.periodId && !periodPattern.test(request.periodId))
+        v.add("period_id", "must be a period such as 2026-11");
+      const pageSize = checkPage(v, request.pageSize);
+      v.throwIfAny();
+      const page = await deps.journal.list(
+        {
+          ...(request.periodId ? { periodId: request.periodId } : {}),
+          ...(request.orderId ? { orderId: request.orderId } : {}),
+        },
+        pageSize,
+        request.pageToken,
+      );
+      return {
+        entries: page.entries.map((e) => ({ ...e.entry, reversedByEntryId: e.reversedBy })),
+        nextPageToken: page.nextPageToken,
+      };
+    },
+
+    async reverseJournalEntry(request) {
+      const v = new Violations();
+      v.require("request_id", request.requestId);
+      v.require("entry_id", request.entryId);
+      v.throwIfAny();
+      return {
+        reversingEntry: await reverseEntry(deps, { entryId: request.entryId, reason: request.reason }),
+      };
+    },
+
+    async getTrialBalance(request) {
+      const v = new Violations();
+      if (!periodPattern.test(request.periodId)) v.add("period_id", "must be a period such as 2026-11");
+      v.throwIfAny();
+      if (!(await deps.periods.get(request.periodId))) throw new NotFound("period", request.periodId);
+      return { trialBalance: await trialBalance(deps, request.periodId) };
+    },
+
+    async importSettlement(request) {
+      const v = new Violations();
+      v.require("request_id", request.requestId);
+      const s = request.settlement;
+      if (!s) v.add("settlement", "is required");
+      else {
+        v.require("settlement.settlement_id", s.settlementId);
+        v.require("settlement.provider", s.provider);
+        if (!currencyPattern.test(s.currencyCode))
+          v.add("settlement.currency_code", "must be an ISO 4217 code such as USD");
+        if (!datePattern.test(s.payoutDate))
+          v.add("settlement.payout_date", "must be a date such as 2026-11-26");
+        if (s.lines.length === 0) v.add("settlement.lines", "is required");
+        const ids = new Set<string>();
+        for (const [i, line] of s.lines.entries()) {
+          if (v.require(`settlement.lines[${i}].line_id`, line.lineId) && ids.has(line.lineId)) {
+            v.add(`settlement.lines[${i}].line_id`, "repeats another line's id");
+          }
+          ids.add(line.lineId);
+          if (line.type === 0 || !SettlementLineTypeSchema.values.some((t) => t.number === line.type)) {
+            v.add(`settlement.lines[${i}].type`, "must be a known settlement line type");
+          }
+          if (line.type >= 1 && line.type <= 3)
+            v.require(`settlement.lines[${i}].provider_reference`, line.providerReference);
+          if (!line.amount) v.add(`settlement.lines[${i}].amount`, "is required");
+          else if (line.amount.currencyCode !== s.currencyCode)
+            v.add(
+              `settlement.lines[${i}].amount.currency_code`,
+              `must be the settlement currency ${s.currencyCode}`,
+            );
+        }
+      }
+      v.throwIfAny();
+      if (!s) throw new Error("validated above");
+      const stored = await importSettlement(deps, s);
+      return { items: [...stored.items] };
+    },
+
+    async getReconciliation(request) {
+      const v = new Violations();
+      v.require("settlement_id", request.settlementId);
+      v.throwIfAny();
+      const stored = await deps.settlements.get(request.settlementId);
+      if (!stored) throw new NotFound("settlement", request.settlementId);
+      const { items, rateBps } = await reconciliation(deps, stored);
+      return { settlementId: request.settlementId, items, reconciliationRateBps: rateBps };
+    },
+
+    async listPeriods() {
+      return { periods: await deps.periods.list() };
+    },
+
+    async getAccountBalance(request) {
+      const v = new Violations();
+      if (v.require("account_code", request.accountCode) && !deps.rules.accounts[request.accountCode]) {
+        v.add("account_code", "is not in the chart of accounts");
+      }
+      if (request.periodId && !periodPattern.test(request.periodId))
+        v.add("period_id", "must be a period such as 2026-11");
+      v.throwIfAny();
+      return {
+        accountCode: request.accountCode,
+        balances: await accountBalance(deps, request.accountCode, request.periodId),
+      };
+    },
+
+    async listExceptions(request) {
+      const v = new Violations();
+      const pageSize = checkPage(v, request.pageSize);
+      if (request.pageToken && !/^\d+$/.test(Buffer.from(request.pageToken, "base64url").toString("utf8"))) {
+        v.add("page_token", "is not a page token this service issued");
+      }
+      v.throwIfAny();
+      return deps.exceptions.list(request.includeResolved, pageSize, request.pageToken);
+    },
+
+    async resolveException(request) {
+      const v = new Violations();
+      v.require("request_id", request.requestId);
+      v.require("exception_id", request.exceptionId);
+      v.require("resolution", request.resolution.trim());
+      v.throwIfAny();
+      const exception = await deps.exceptions.get(request.exceptionId);
+      if (!exception) throw new NotFound("exception", request.exceptionId);
+      if (exception.resolved) return { exception };
+      const resolved = {
+        ...exception,
+        resolved: true,
+        resolution: request.resolution,
+        resolveTime: timestampFromDate(deps.clock.now()),
+      };
+      await deps.exceptions.save(resolved);
+      return { exception: resolved };
+    },
+
+    async exportJournalBatch(request) {
+      const v = new Violations();
+      v.require("request_id", request.requestId);
+      if (v.require("adapter", request.adapter) && !deps.erp.has(request.adapter)) {
+        v.add("adapter", `must be one of ${[...deps.erp.keys()].join(", ")}`);
+      }
+      if (request.maxEntries < 0) v.add("max_entries", "must be zero or more");
+      v.throwIfAny();
+      const batch = await exportBatch(deps, {
+        requestId: request.requestId,
+        adapter: request.adapter,
+        maxEntries: request.maxEntries,
+      });
+      return { batchId: batch.batchId, entryIds: [...batch.entryIds], location: batch.location };
+    },
+
+    async closePeriod(request) {
+      const v = new Violations();
+      v.require("request_id", request.requestId);
+      if (!periodPattern.test(request.periodId)) v.add("period_id", "must be a period such as 2026-11");
+      v.throwIfAny();
+      return closePeriod(deps, { periodId: request.periodId, carryForward: request.carryForwardExceptions });
+    },
+  };
+}

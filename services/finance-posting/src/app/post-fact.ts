@@ -1,0 +1,139 @@
+import { createHash } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import {
+  EntrySide,
+  type JournalEntry,
+  JournalEntrySchema,
+  PeriodStatus,
+} from "@retail/contracts/retail/finance/v1/finance_pb";
+import { money } from "../domain/money.js";
+import { type Fact, nextPeriod, type PostedLine, periodOf, postingLines } from "../domain/posting.js";
+import type { FinanceDeps } from "./ports.js";
+
+/** An entry's id follows from what it posts, so posting the same thing twice finds the first. */
+export function entryIdOf(key: string): string {
+  return `je-${createHash("sha256").update(key).digest("hex").slice(0, 24)}`;
+}
+
+/** The first period at or after a date's that takes postings, and whether that moved the posting. */
+export async function targetPeriod(
+  deps: FinanceDeps,
+  postingDate: string,
+): Promise<{ periodId: string; moved: boolean }> {
+  let periodId = periodOf(postingDate);
+  for (let hops = 0; hops < 240; hops++) {
+    const period = await deps.periods.ensure(periodId);
+    if (period.status === PeriodStatus.OPEN) return { periodId, moved: hops > 0 };
+    periodId = nextPeriod(periodId);
+  }
+  throw new Error(`no open period after ${postingDate}`);
+}
+
+export interface EntryDraft {
+  readonly key: string;
+  readonly postingDate: string;
+  readonly description: string;
+  readonly currency: string;
+  readonly lines: readonly PostedLine[];
+  readonly source: {
+    eventId: string;
+    eventType: string;
+    orderId: string;
+    channel: string;
+    storeId: string;
+    settlementId: string;
+  };
+  readonly meta: {
+    fact: string;
+    orderId: string;
+    provider: string;
+    providerReference: string;
+    amount: bigint;
+  };
+  readonly reverses?: string;
+}
+
+/**
+ * Posts one balanced, immutable entry into the first open period at or after its date (flagged when
+ * that is not its own), once: the id comes from the key, and a second post of it writes nothing.
+ */
+export async function postEntry(deps: FinanceDeps, draft: EntryDraft): Promise<JournalEntry | undefined> {
+  const { periodId, moved } = await targetPeriod(deps, draft.postingDate);
+  const entry = create(JournalEntrySchema, {
+    entryId: entryIdOf(draft.key),
+    periodId,
+    postingDate: draft.postingDate,
+    description: draft.description,
+    source: {
+      ...draft.source,
+      channel: Channel[draft.source.channel as keyof typeof Channel] ?? Channel.UNSPECIFIED,
+    },
+    lines: draft.lines.map((l, i) => ({
+      lineNumber: i + 1,
+      accountCode: l.account,
+      side: l.side === "debit" ? EntrySide.DEBIT : EntrySide.CREDIT,
+      amount: money(draft.currency, l.amount),
+      sku: l.sku,
+      taxCode: l.taxCode,
+      paymentMethod: l.paymentMethod,
+    })),
+    reversesEntryId: draft.reverses ?? "",
+    ruleSetVersion: deps.rules.version,
+    movedFromClosedPeriod: moved,
+    createTime: timestampFromDate(deps.clock.now()),
+  });
+  const posted = await deps.journal.post(entry, draft.meta);
+  return posted ? entry : undefined;
+}
+
+/** Sales facts of channels posted in summary wait in the store ledger for their day's summary. */
+const summarised = new Set([
+  "capture",
+  "delivery",
+  "shipping_delivered",
+  "refund_of_delivered",
+  "refund_of_undelivered",
+]);
+
+/** Posts a fact under the rule set: in detail, or into its store's day for the daily summary. */
+export async function postFact(deps: FinanceDeps, fact: Fact): Promise<void> {
+  const lines = postingLines(fact, deps.rules);
+  const amount = fact.kind === "delivery" ? fact.lines.reduce((s, l) => s + l.net + l.tax, 0n) : fact.amount;
+  if (deps.rules.granularity[fact.channel] === "summary" && fact.storeId && summarised.has(fact.kind)) {
+    await deps.stores.add({
+      key: fact.key,
+      storeId: fact.storeId,
+      postingDate: fact.postingDate,
+      currency: fact.currency,
+      orderId: fact.orderId,
+      fact: fact.kind,
+      amount,
+      lines,
+    });
+    return;
+  }
+  await postEntry(deps, {
+    key: fact.key,
+    postingDate: fact.postingDate,
+    description: fact.description,
+    currency: fact.currency,
+    lines,
+    source: {
+      eventId: fact.eventId,
+      eventType: fact.eventType,
+      orderId: fact.orderId,
+      channel: fact.channel,
+      storeId: fact.storeId,
+      settlementId: fact.settlementId,
+    },
+    meta: {
+      fact: fact.kind,
+      orderId: fact.orderId,
+      provider: fact.provider,
+      providerReference: fact.providerReference,
+      amount,
+    },
+  });
+}

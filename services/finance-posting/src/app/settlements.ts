@@ -1,0 +1,187 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  ReconciliationExceptionRaisedSchema,
+  SettlementReconciledSchema,
+} from "@retail/contracts/retail/finance/v1/finance_events_pb";
+import {
+  ReconciliationExceptionSchema,
+  type ReconciliationItem,
+  ReconciliationItemSchema,
+  ReconciliationStatus,
+  type Settlement,
+  type SettlementLine,
+  SettlementLineType,
+} from "@retail/contracts/retail/finance/v1/finance_pb";
+import { money } from "../domain/money.js";
+import type { FactKind } from "../domain/rules.js";
+import type { FinanceDeps, StoredSettlement } from "./ports.js";
+import { entryIdOf, postFact, targetPeriod } from "./post-fact.js";
+
+const abs = (n: bigint) => (n < 0n ? -n : n);
+
+/** The ledger facts a settled line answers for. */
+const settledKinds: Partial<Record<SettlementLineType, readonly string[]>> = {
+  [SettlementLineType.CAPTURE]: ["capture"],
+  [SettlementLineType.REFUND]: ["refund_of_delivered", "refund_of_undelivered", "refund_unmatched"],
+  [SettlementLineType.CHARGEBACK]: ["chargeback"],
+};
+
+/** Settlement lines that post themselves: fees, commissions, payouts, adjustments. */
+const postedKinds: Partial<Record<SettlementLineType, FactKind>> = {
+  [SettlementLineType.FEE]: "settlement_fee",
+  [SettlementLineType.COMMISSION]: "settlement_commission",
+  [SettlementLineType.PAYOUT]: "settlement_payout",
+  [SettlementLineType.ADJUSTMENT]: "settlement_adjustment",
+};
+
+function settlementFact(s: Settlement, line: SettlementLine, kind: FactKind, key: string, amount: bigint) {
+  return {
+    kind,
+    key,
+    eventId: `${s.settlementId}:${line.lineId}`,
+    eventType: "settlement",
+    orderId: line.orderId,
+    channel: "",
+    storeId: "",
+    settlementId: s.settlementId,
+    provider: s.provider,
+    providerReference: line.providerReference,
+    paymentMethod: "",
+    currency: s.currencyCode,
+    postingDate: s.payoutDate,
+    description: `${kind.replaceAll("_", " ")} ${line.description || line.lineId} in settlement ${s.settlementId}`,
+    amount,
+    tax: 0n,
+    lines: [],
+  };
+}
+
+/**
+ * Imports a settlement (once per settlement id) and reconciles it: captures, refunds and chargebacks
+ * are matched by processor reference against what the ledger posted (matched, amount mismatch or
+ * missing in ledger); fees, commissions, payouts and adjustments post at once. Every line that is not
+ * matched becomes an exception with its reason.
+ */
+export async function importSettlement(deps: FinanceDeps, s: Settlement): Promise<StoredSettlement> {
+  const earlier = await deps.settlements.get(s.settlementId);
+  if (earlier) return earlier;
+  const { periodId } = await targetPeriod(deps, s.payoutDate);
+  const items: ReconciliationItem[] = [];
+  for (const line of s.lines) {
+    const item = create(ReconciliationItemSchema, {
+      settlementLineId: line.lineId,
+      providerReference: line.providerReference,
+      actual: money(s.currencyCode, abs(line.amount?.minorUnits ?? 0n)),
+    });
+    const kinds = settledKinds[line.type];
+    const posts = postedKinds[line.type];
+    if (kinds) {
+      const entries = (await deps.journal.byReference(line.providerReference)).filter(
+        (e) => kinds.includes(e.fact) && !e.reversedBy,
+      );
+      const expected = entries.reduce((sum, e) => sum + e.amount, 0n);
+      item.expected = money(s.currencyCode, expected);
+      if (entries.length === 0) {
+        item.status = ReconciliationStatus.MISSING_IN_LEDGER;
+        item.reason = `no ${SettlementLineType[line.type].toLowerCase()} with reference ${line.providerReference} in the ledger`;
+      } else if (expected !== abs(line.amount?.minorUnits ?? 0n)) {
+        item.status = ReconciliationStatus.AMOUNT_MISMATCH;
+        item.reason = `ledger ${expected}, settlement ${abs(line.amount?.minorUnits ?? 0n)} (${s.currencyCode} minor units)`;
+      } else {
+        item.status = ReconciliationStatus.MATCHED;
+        item.journalEntryId = entries[0]?.entry.entryId ?? "";
+        await deps.journal.markSettled(
+          entries.map((e) => e.entry.entryId),
+          s.settlementId,
+        );
+      }
+    } else if (posts) {
+      const key = `${s.settlementId}:${line.lineId}:${posts}`;
+      // Adjustments keep their sign (money in or out); the other kinds post their size.
+      const amount =
+        posts === "settlement_adjustment"
+          ? (line.amount?.minorUnits ?? 0n)
+          : abs(line.amount?.minorUnits ?? 0n);
+      await postFact(deps, settlementFact(s, line, posts, key, amount));
+      item.status = ReconciliationStatus.MATCHED;
+      item.expected = item.actual;
+      item.journalEntryId = entryIdOf(key);
+    }
+    const fee = abs(line.fee?.minorUnits ?? 0n);
+    if (fee > 0n)
+      await postFact(
+        deps,
+        settlementFact(s, line, "settlement_fee", `${s.settlementId}:${line.lineId}:fee`, fee),
+      );
+    items.push(item);
+  }
+  const lineSum = s.lines.reduce(
+    (sum, l) => sum + (l.type === SettlementLineType.PAYOUT ? 0n : (l.amount?.minorUnits ?? 0n)),
+    0n,
+  );
+  const payout = s.payoutAmount?.minorUnits;
+  if (payout !== undefined && payout !== lineSum) {
+    items.push(
+      create(ReconciliationItemSchema, {
+        settlementLineId: "payout",
+        status: ReconciliationStatus.AMOUNT_MISMATCH,
+        expected: money(s.currencyCode, lineSum),
+        actual: money(s.currencyCode, payout),
+        reason: `the payout ${payout} is not the sum of the settlement's lines ${lineSum}`,
+      }),
+    );
+  }
+  for (const item of items.filter((i) => i.status !== ReconciliationStatus.MATCHED)) {
+    const raised = await deps.exceptions.raise(
+      create(ReconciliationExceptionSchema, {
+        exceptionId: `ex-${s.settlementId}-${item.settlementLineId}`,
+        settlementId: s.settlementId,
+        item,
+        periodId,
+        createTime: timestampFromDate(deps.clock.now()),
+      }),
+    );
+    item.exceptionId = raised.exceptionId;
+    await deps.events.publish(
+      `exception:${raised.exceptionId}`,
+      create(ReconciliationExceptionRaisedSchema, { settlementId: s.settlementId, item }),
+    );
+  }
+  const stored = await deps.settlements.save({ settlement: s, items, periodId });
+  const matched = items.filter((i) => i.status === ReconciliationStatus.MATCHED).length;
+  await deps.events.publish(
+    `settlement:${s.settlementId}`,
+    create(SettlementReconciledSchema, {
+      settlementId: s.settlementId,
+      matchedLines: matched,
+      exceptionLines: items.length - matched,
+    }),
+  );
+  return stored;
+}
+
+/**
+ * A settlement's reconciliation as it stands: its items, plus what the ledger holds for the same
+ * provider up to the payout date and no settlement has covered yet (missing in settlement: captures
+ * not paid out, refunds issued but not settled). The rate counts the settlement's own lines.
+ */
+export async function reconciliation(deps: FinanceDeps, stored: StoredSettlement) {
+  const { settlement } = stored;
+  const unsettled = await deps.journal.unsettled(settlement.provider, settlement.payoutDate);
+  const missing = unsettled.map((e) =>
+    create(ReconciliationItemSchema, {
+      providerReference: e.providerReference,
+      status: ReconciliationStatus.MISSING_IN_SETTLEMENT,
+      expected: money(settlement.currencyCode, e.amount),
+      reason: `${e.fact.replaceAll("_", " ")} of order ${e.orderId} posted, not in any settlement yet`,
+      journalEntryId: e.entry.entryId,
+    }),
+  );
+  const own = stored.items;
+  const matched = own.filter((i) => i.status === ReconciliationStatus.MATCHED).length;
+  return {
+    items: [...own, ...missing],
+    rateBps: own.length === 0 ? 10_000 : Math.floor((matched * 10_000) / own.length),
+  };
+}

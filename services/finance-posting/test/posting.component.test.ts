@@ -1,0 +1,225 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Code } from "@connectrpc/connect";
+import { ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
+import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import { EntrySide, type JournalEntry } from "@retail/contracts/retail/finance/v1/finance_pb";
+import {
+  OrderAcceptedSchema,
+  PaymentCapturedSchema,
+  RefundIssuedSchema,
+  ShipmentDispatchedSchema,
+} from "@retail/contracts/retail/order/v1/order_events_pb";
+import { PaymentEventType, PaymentOutcome } from "@retail/contracts/retail/order/v1/order_pb";
+import { rejection, uniqueName } from "@retail/platform/testing";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type FinanceHarness, startFinance } from "./harness.js";
+
+let finance: FinanceHarness;
+
+beforeAll(async () => {
+  finance = await startFinance("posting");
+}, 60_000);
+afterAll(() => finance?.stop());
+
+const usd = (minorUnits: bigint) => ({ currencyCode: "USD", minorUnits });
+const lines = (e: JournalEntry) =>
+  e.lines.map((l) => `${l.side === EntrySide.DEBIT ? "Dr" : "Cr"} ${l.accountCode} ${l.amount?.minorUnits}`);
+async function entriesOf(orderId: string, count: number): Promise<JournalEntry[]> {
+  return vi.waitFor(
+    async () => {
+      const { entries } = await finance.client.listJournalEntries({ orderId, pageSize: 100 });
+      expect(entries).toHaveLength(count);
+      return entries;
+    },
+    { timeout: 15_000, interval: 100 },
+  );
+}
+const byType = (entries: JournalEntry[], type: string) =>
+  entries.filter((e) => e.source?.eventType.endsWith(type));
+async function balance(account: string, periodId = ""): Promise<bigint> {
+  const { balances } = await finance.client.getAccountBalance({ accountCode: account, periodId });
+  return balances.find((b) => b.currencyCode === "USD")?.minorUnits ?? 0n;
+}
+function captured(
+  orderId: string,
+  amount: bigint,
+  extra: { method?: string; reference?: string; channel?: Channel; at?: Date } = {},
+) {
+  return create(PaymentCapturedSchema, {
+    orderId,
+    channel: extra.channel ?? Channel.WEB,
+    paymentEvent: {
+      paymentEventId: uniqueName("ch"),
+      type: PaymentEventType.CAPTURE,
+      outcome: PaymentOutcome.APPROVED,
+      amount: usd(amount),
+      paymentMethod: extra.method ?? "card",
+      provider: "stripe",
+      providerReference: extra.reference ?? uniqueName("ch"),
+      occurTime: timestampFromDate(extra.at ?? new Date()),
+    },
+  });
+}
+function shipped(
+  orderId: string,
+  line: { sku: string; net: bigint; discount: bigint; tax: bigint; taxCode?: string },
+) {
+  return create(ShipmentDispatchedSchema, {
+    orderId,
+    channel: Channel.WEB,
+    shipment: { shipmentId: uniqueName("s"), lines: [{ lineId: "1", quantity: 1n }] },
+    lines: [
+      {
+        lineId: "1",
+        sku: line.sku,
+        quantity: 1n,
+        netAmount: usd(line.net),
+        discount: usd(line.discount),
+        tax: usd(line.tax),
+        taxCode: line.taxCode ?? "standard",
+      },
+    ],
+  });
+}
+
+describe("posting order events", () => {
+  it("defers money taken before delivery and recognises revenue, discount, tax and shipping on shipment", async () => {
+    const orderId = uniqueName("o");
+    await finance.emit(
+      OrderAcceptedSchema,
+      create(OrderAcceptedSchema, {
+        order: { orderId, channel: Channel.WEB, shippingTotal: usd(500n), grandTotal: usd(11_388n) },
+      }),
+    );
+    await finance.emit(PaymentCapturedSchema, captured(orderId, 11_388n));
+    const [capture] = await entriesOf(orderId, 1);
+    expect(capture && lines(capture)).toEqual(["Dr 1200 11388", "Cr 2100 11388"]);
+    await finance.emit(
+      ShipmentDispatchedSchema,
+      shipped(orderId, { sku: "A", net: 10_000n, discount: 1_000n, tax: 888n }),
+    );
+    const entries = await entriesOf(orderId, 3);
+    const delivery = byType(entries, "ShipmentDispatched").find((e) => e.lines.length === 4);
+    expect(delivery && lines(delivery)).toEqual([
+      "Dr 2100 10888",
+      "Dr 4050 1000",
+      "Cr 4000 11000",
+      "Cr 2200 888",
+    ]);
+    const shipping = entries.find((e) => e.lines.some((l) => l.accountCode === "4100"));
+    expect(shipping && lines(shipping)).toEqual(["Dr 2100 500", "Cr 4100 500"]);
+    for (const e of entries) expect(e.ruleSetVersion).toBe("2026-11.1");
+    // Everything taken was delivered: nothing of this order is left deferred.
+    const deferred = entries.flatMap((e) => e.lines).filter((l) => l.accountCode === "2100");
+    expect(
+      deferred.reduce(
+        (s, l) => s + (l.side === EntrySide.DEBIT ? 1n : -1n) * (l.amount?.minorUnits ?? 0n),
+        0n,
+      ),
+    ).toBe(0n);
+  });
+
+  it("refunds part of a delivered order against revenue and tax, once however often it is delivered", async () => {
+    const orderId = uniqueName("o");
+    await finance.emit(PaymentCapturedSchema, captured(orderId, 2_177n));
+    await finance.emit(
+      ShipmentDispatchedSchema,
+      shipped(orderId, { sku: "B", net: 2_000n, discount: 0n, tax: 177n }),
+    );
+    await entriesOf(orderId, 2);
+    const refund = create(RefundIssuedSchema, {
+      orderId,
+      channel: Channel.WEB,
+      paymentEvent: {
+        paymentEventId: uniqueName("re"),
+        type: PaymentEventType.REFUND,
+        outcome: PaymentOutcome.APPROVED,
+        amount: usd(1_089n),
+        provider: "stripe",
+        providerReference: uniqueName("re"),
+      },
+      taxRefunded: usd(89n),
+    });
+    const id = await finance.emit(RefundIssuedSchema, refund);
+    await finance.emit(RefundIssuedSchema, refund, { id });
+    const entries = await entriesOf(orderId, 3);
+    const posted = byType(entries, "RefundIssued");
+    expect(posted).toHaveLength(1);
+    expect(posted[0] && lines(posted[0])).toEqual(["Dr 4060 1000", "Dr 2200 89", "Cr 1200 1089"]);
+  });
+
+  it("holds a refund that arrives before its capture in suspense, and clears it when the capture comes", async () => {
+    const orderId = uniqueName("o");
+    const before = await balance("9999");
+    await finance.emit(
+      RefundIssuedSchema,
+      create(RefundIssuedSchema, {
+        orderId,
+        paymentEvent: {
+          paymentEventId: uniqueName("re"),
+          type: PaymentEventType.REFUND,
+          outcome: PaymentOutcome.APPROVED,
+          amount: usd(300n),
+          provider: "stripe",
+        },
+      }),
+    );
+    const [suspense] = await entriesOf(orderId, 1);
+    expect(suspense && lines(suspense)).toEqual(["Dr 9999 300", "Cr 1200 300"]);
+    await finance.emit(PaymentCapturedSchema, captured(orderId, 1_000n));
+    const entries = await entriesOf(orderId, 3);
+    expect(entries.some((e) => lines(e).join() === "Dr 2100 300,Cr 9999 300")).toBe(true);
+    expect(await balance("9999")).toBe(before);
+  });
+
+  it("posts gift cards as a liability when sold and reduces it when redeemed", async () => {
+    const sold = uniqueName("o");
+    await finance.emit(
+      ShipmentDispatchedSchema,
+      shipped(sold, { sku: "GIFT-50", net: 5_000n, discount: 0n, tax: 0n, taxCode: "gift_card" }),
+    );
+    const [sale] = await entriesOf(sold, 1);
+    expect(sale && lines(sale)).toEqual(["Dr 2100 5000", "Cr 2300 5000"]);
+    const redeemed = uniqueName("o");
+    await finance.emit(PaymentCapturedSchema, captured(redeemed, 2_000n, { method: "gift_card" }));
+    const [redemption] = await entriesOf(redeemed, 1);
+    expect(redemption && lines(redemption)).toEqual(["Dr 2300 2000", "Cr 2100 2000"]);
+  });
+
+  it("reverses an entry with one pointing back to it, once", async () => {
+    const orderId = uniqueName("o");
+    await finance.emit(PaymentCapturedSchema, captured(orderId, 750n));
+    const [entry] = await entriesOf(orderId, 1);
+    const entryId = entry?.entryId ?? "";
+    const { reversingEntry } = await finance.client.reverseJournalEntry({
+      requestId: uniqueName("r"),
+      entryId,
+      reason: "posted twice by the PSP",
+    });
+    expect(reversingEntry && lines(reversingEntry)).toEqual(["Cr 1200 750", "Dr 2100 750"]);
+    expect(reversingEntry?.reversesEntryId).toBe(entryId);
+    const again = await finance.client.reverseJournalEntry({ requestId: uniqueName("r"), entryId });
+    expect(again.reversingEntry?.entryId).toBe(reversingEntry?.entryId);
+    expect((await finance.client.getJournalEntry({ entryId })).entry?.reversedByEntryId).toBe(
+      reversingEntry?.entryId,
+    );
+    const error = await rejection(
+      finance.client.reverseJournalEntry({
+        requestId: uniqueName("r"),
+        entryId: reversingEntry?.entryId ?? "",
+      }),
+    );
+    expect(error.code).toBe(Code.FailedPrecondition);
+    expect(error.findDetails(ErrorInfoSchema)[0]?.reason).toBe("REVERSAL_OF_REVERSAL");
+  });
+
+  it("keeps the trial balance at zero in every currency", async () => {
+    const period = new Date().toISOString().slice(0, 7);
+    const { trialBalance } = await finance.client.getTrialBalance({ periodId: period });
+    const debit = trialBalance?.rows.reduce((s, r) => s + (r.debitTotal?.minorUnits ?? 0n), 0n);
+    const credit = trialBalance?.rows.reduce((s, r) => s + (r.creditTotal?.minorUnits ?? 0n), 0n);
+    expect(debit).toBeGreaterThan(0n);
+    expect(debit).toBe(credit);
+  });
+});
