@@ -58,20 +58,22 @@ export function postStoreSummaries(deps: FinanceDeps, before: string | undefined
       string,
       Array<Pick<StoreLine, "key" | "lines" | "storeId" | "postingDate" | "currency">>
     >();
-    const fresh = new Map<string, string[]>();
+    const fresh = new Map<string, { summaryKey: string; keys: string[] }>();
     for (const line of await deps.stores.pending(before)) {
       let summaryKey = line.summaryKey;
       if (!summaryKey) {
         const group = `${line.storeId}|${line.postingDate}|${line.currency}`;
-        summaryKey = `summary:${line.storeId}:${line.postingDate}:${line.currency}:${fresh.get(group)?.[0] ?? line.key}`;
-        fresh.set(group, [...(fresh.get(group) ?? [summaryKey]), line.key]);
+        const assigned = fresh.get(group) ?? {
+          summaryKey: `summary:${line.storeId}:${line.postingDate}:${line.currency}:${line.key}`,
+          keys: [],
+        };
+        assigned.keys.push(line.key);
+        fresh.set(group, assigned);
+        summaryKey = assigned.summaryKey;
       }
       groups.set(summaryKey, [...(groups.get(summaryKey) ?? []), line]);
     }
-    for (const [group, keys] of fresh) {
-      const [summaryKey = "", ...lineKeys] = keys;
-      if (group) await deps.stores.assign(lineKeys, summaryKey);
-    }
+    for (const { summaryKey, keys } of fresh.values()) await deps.stores.assign(keys, summaryKey);
     for (const [summaryKey, members] of groups) {
       const { storeId = "", postingDate = "", currency = "" } = members[0] ?? {};
       await postEntry(deps, {
