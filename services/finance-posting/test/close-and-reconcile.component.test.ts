@@ -14,6 +14,7 @@ import {
 import {
   OrderPickedUpSchema,
   PaymentCapturedSchema,
+  RefundIssuedSchema,
 } from "@retail/contracts/retail/order/v1/order_events_pb";
 import { PaymentEventType, PaymentOutcome } from "@retail/contracts/retail/order/v1/order_pb";
 import { rejection, uniqueName } from "@retail/platform/testing";
@@ -167,6 +168,41 @@ describe("settlements, periods and the ERP export", () => {
     expect(balances).toEqual([expect.objectContaining({ currencyCode: "USD", minorUnits: 0n })]);
     const commissions = await finance.client.getAccountBalance({ accountCode: "5200" });
     expect(commissions.balances[0]?.minorUnits).toBe(750n);
+  });
+
+  it("reports a period's reconciliation: rate, open exceptions by age, refunds not yet settled", async () => {
+    await finance.emit(
+      RefundIssuedSchema,
+      create(RefundIssuedSchema, {
+        orderId: "o-s1",
+        paymentEvent: {
+          paymentEventId: uniqueName("re"),
+          type: PaymentEventType.REFUND,
+          outcome: PaymentOutcome.APPROVED,
+          amount: usd(250n),
+          provider: "stripe",
+          providerReference: "re_s1",
+          occurTime: timestampFromDate(new Date("2026-09-20T10:00:00Z")),
+        },
+      }),
+    );
+    await entriesOf({ orderId: "o-s1" }, 3); // capture, its settlement fee, the refund
+    const report = await finance.client.getReconciliationReport({ periodId: "2026-09" });
+    expect(report).toMatchObject({
+      settlements: 2,
+      settlementLines: 8,
+      matchedLines: 6,
+      reconciliationRateBps: 7_500,
+      unsettledRefunds: 1,
+    });
+    expect(report.openExceptions.map((b) => [b.band, b.count])).toEqual([
+      ["0-7 days", 2],
+      ["8-30 days", 0],
+      ["over 30 days", 0],
+    ]);
+    expect(report.unsettledRefundTotals).toEqual([
+      expect.objectContaining({ currencyCode: "USD", minorUnits: 250n }),
+    ]);
   });
 
   it("refuses to close a period with open exceptions unless they are carried forward, then posts late events into the next period", async () => {

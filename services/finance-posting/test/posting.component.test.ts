@@ -5,6 +5,7 @@ import { ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import { EntrySide, type JournalEntry } from "@retail/contracts/retail/finance/v1/finance_pb";
 import {
+  ChargebackOpenedSchema,
   OrderAcceptedSchema,
   PaymentCapturedSchema,
   RefundIssuedSchema,
@@ -171,6 +172,54 @@ describe("posting order events", () => {
     const entries = await entriesOf(orderId, 3);
     expect(entries.some((e) => lines(e).join() === "Dr 2100 300,Cr 9999 300")).toBe(true);
     expect(await balance("9999")).toBe(before);
+  });
+
+  it("refunds money taken for goods not delivered against the deferral, and posts chargebacks", async () => {
+    const orderId = uniqueName("o");
+    await finance.emit(PaymentCapturedSchema, captured(orderId, 1_500n));
+    await entriesOf(orderId, 1);
+    await finance.emit(
+      RefundIssuedSchema,
+      create(RefundIssuedSchema, {
+        orderId,
+        paymentEvent: {
+          paymentEventId: uniqueName("re"),
+          type: PaymentEventType.REFUND,
+          outcome: PaymentOutcome.APPROVED,
+          amount: usd(500n),
+          provider: "stripe",
+        },
+      }),
+    );
+    const chargebackEvent = await finance.emit(
+      ChargebackOpenedSchema,
+      create(ChargebackOpenedSchema, {
+        orderId,
+        paymentEvent: {
+          paymentEventId: uniqueName("cb"),
+          type: PaymentEventType.CHARGEBACK,
+          outcome: PaymentOutcome.APPROVED,
+          amount: usd(1_000n),
+          provider: "stripe",
+        },
+        fee: usd(1_500n),
+      }),
+    );
+    const entries = await entriesOf(orderId, 4);
+    expect(entries.map(lines)).toEqual(
+      expect.arrayContaining([
+        ["Dr 2100 500", "Cr 1200 500"],
+        ["Dr 5300 1000", "Cr 1200 1000"],
+        ["Dr 5310 1500", "Cr 1200 1500"],
+      ]),
+    );
+    const { entries: bySource } = await finance.client.listJournalEntries({ eventId: chargebackEvent });
+    expect(bySource).toHaveLength(2);
+    const { entries: byAccount } = await finance.client.listJournalEntries({
+      accountCode: "5310",
+      pageSize: 500,
+    });
+    expect(byAccount.map((e) => e.source?.orderId)).toContain(orderId);
   });
 
   it("posts gift cards as a liability when sold and reduces it when redeemed", async () => {

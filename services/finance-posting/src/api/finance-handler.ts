@@ -7,7 +7,7 @@ import { exportBatch } from "../app/export-batch.js";
 import { accountBalance, closePeriod, trialBalance } from "../app/periods.js";
 import type { FinanceDeps } from "../app/ports.js";
 import { reverseEntry } from "../app/reverse-entry.js";
-import { importSettlement, reconciliation } from "../app/settlements.js";
+import { importSettlement, reconciliation, reconciliationReport } from "../app/settlements.js";
 import { NotFound } from "../domain/errors.js";
 
 const datePattern = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
@@ -42,6 +42,8 @@ export function createFinanceHandler(deps: FinanceDeps): ServiceImpl<typeof Fina
         {
           ...(request.periodId ? { periodId: request.periodId } : {}),
           ...(request.orderId ? { orderId: request.orderId } : {}),
+          ...(request.accountCode ? { accountCode: request.accountCode } : {}),
+          ...(request.eventId ? { eventId: request.eventId } : {}),
         },
         pageSize,
         request.pageToken,
@@ -179,6 +181,14 @@ export function createFinanceHandler(deps: FinanceDeps): ServiceImpl<typeof Fina
         maxEntries: request.maxEntries,
       });
       return { batchId: batch.batchId, entryIds: [...batch.entryIds], location: batch.location };
+    },
+
+    async getReconciliationReport(request) {
+      const v = new Violations();
+      if (!periodPattern.test(request.periodId)) v.add("period_id", "must be a period such as 2026-11");
+      v.throwIfAny();
+      if (!(await deps.periods.get(request.periodId))) throw new NotFound("period", request.periodId);
+      return reconciliationReport(deps, request.periodId);
     },
 
     async closePeriod(request) {

@@ -27,7 +27,7 @@ export interface Journal {
   post(entry: JournalEntry, meta: Omit<StoredEntry, "entry" | "reversedBy">): Promise<boolean>;
   get(entryId: string): Promise<StoredEntry | undefined>;
   list(
-    filter: { periodId?: string; orderId?: string },
+    filter: { periodId?: string; orderId?: string; accountCode?: string; eventId?: string },
     pageSize: number,
     pageToken: string,
   ): Promise<{ entries: StoredEntry[]; nextPageToken: string }>;
@@ -38,6 +38,7 @@ export interface Journal {
   /** Entries with a processor reference, of a provider, up to a date, not yet settled. */
   unsettled(provider: string, upTo: string): Promise<StoredEntry[]>;
   markSettled(entryIds: readonly string[], settlementId: string): Promise<void>;
+  isSettled(entryId: string): Promise<boolean>;
   markReversed(entryId: string, reversingEntryId: string): Promise<void>;
   /** Entries not yet exported to the ERP, oldest first. */
   unexported(limit: number): Promise<StoredEntry[]>;
@@ -98,6 +99,7 @@ export interface Settlements {
   /** Stores a settlement's reconciliation once; returns the stored one when it was imported before. */
   save(settlement: StoredSettlement): Promise<StoredSettlement>;
   get(settlementId: string): Promise<StoredSettlement | undefined>;
+  inPeriod(periodId: string): Promise<StoredSettlement[]>;
 }
 
 export interface Exceptions {
@@ -108,7 +110,10 @@ export interface Exceptions {
     pageSize: number,
     pageToken: string,
   ): Promise<{ exceptions: ReconciliationException[]; nextPageToken: string }>;
+  /** Open exceptions of a period, not carried forward. */
   openInPeriod(periodId: string): Promise<ReconciliationException[]>;
+  /** Open exceptions a period holds: its own not carried forward, and those carried into it. */
+  openHeldBy(periodId: string): Promise<ReconciliationException[]>;
   save(exception: ReconciliationException): Promise<void>;
 }
 

@@ -185,3 +185,48 @@ export async function reconciliation(deps: FinanceDeps, stored: StoredSettlement
     rateBps: own.length === 0 ? 10_000 : Math.floor((matched * 10_000) / own.length),
   };
 }
+
+const ageBands: ReadonlyArray<{ band: string; upToDays: number }> = [
+  { band: "0-7 days", upToDays: 7 },
+  { band: "8-30 days", upToDays: 30 },
+  { band: "over 30 days", upToDays: Number.POSITIVE_INFINITY },
+];
+
+/**
+ * A period's reconciliation for finance: how much of its settlements matched, its open exceptions by
+ * age, and the refunds it posted that no settlement has covered yet.
+ */
+export async function reconciliationReport(deps: FinanceDeps, periodId: string) {
+  const settlements = await deps.settlements.inPeriod(periodId);
+  const items = settlements.flatMap((s) => s.items);
+  const matched = items.filter((i) => i.status === ReconciliationStatus.MATCHED).length;
+  const now = deps.clock.now().getTime();
+  const open = await deps.exceptions.openHeldBy(periodId);
+  const ages = open.map(
+    (e) => (now - (e.createTime ? Number(e.createTime.seconds) * 1000 : now)) / 86_400_000,
+  );
+  const refunds = (await deps.journal.forPeriod(periodId)).filter(
+    (e) => e.fact.startsWith("refund_") && e.providerReference && !e.reversedBy,
+  );
+  const unsettled = [];
+  for (const refund of refunds)
+    if (!(await deps.journal.isSettled(refund.entry.entryId))) unsettled.push(refund);
+  const totals = new Map<string, bigint>();
+  for (const r of unsettled) {
+    const currency = r.entry.lines[0]?.amount?.currencyCode ?? "";
+    totals.set(currency, (totals.get(currency) ?? 0n) + r.amount);
+  }
+  return {
+    periodId,
+    settlements: settlements.length,
+    settlementLines: items.length,
+    matchedLines: matched,
+    reconciliationRateBps: items.length === 0 ? 10_000 : Math.floor((matched * 10_000) / items.length),
+    openExceptions: ageBands.map((b, i) => ({
+      band: b.band,
+      count: ages.filter((a) => a <= b.upToDays && (i === 0 || a > (ageBands[i - 1]?.upToDays ?? 0))).length,
+    })),
+    unsettledRefunds: unsettled.length,
+    unsettledRefundTotals: [...totals.entries()].map(([c, v]) => money(c, v)),
+  };
+}

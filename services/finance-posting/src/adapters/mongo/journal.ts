@@ -15,6 +15,9 @@ interface EntryDocument {
   providerReference: string;
   amount: string;
   reversedBy: string;
+  /** Accounts the entry's lines touch, and its source event: for lists by account or source. */
+  accounts: string[];
+  eventId: string;
   settledBy?: string;
   batchId?: string;
   entry: Binary;
@@ -47,6 +50,7 @@ export function createJournal(db: Db, store: StreamStore): Journal & { ensureInd
       await entries.createIndex({ orderId: 1 }, { name: "order" });
       await entries.createIndex({ providerReference: 1 }, { name: "reference" });
       await entries.createIndex({ provider: 1 }, { name: "provider" });
+      await entries.createIndex({ eventId: 1 }, { name: "event" });
     },
 
     async post(entry, meta) {
@@ -69,6 +73,8 @@ export function createJournal(db: Db, store: StreamStore): Journal & { ensureInd
         providerReference: meta.providerReference,
         amount: meta.amount.toString(),
         reversedBy: "",
+        accounts: [...new Set(entry.lines.map((l) => l.accountCode))],
+        eventId: entry.source?.eventId ?? "",
         entry: new Binary(toBinary(JournalEntrySchema, entry)),
       };
       if (!appended) {
@@ -93,6 +99,8 @@ export function createJournal(db: Db, store: StreamStore): Journal & { ensureInd
       const query: Filter<EntryDocument> = {};
       if (filter.periodId) query.periodId = filter.periodId;
       if (filter.orderId) query.orderId = filter.orderId;
+      if (filter.accountCode) query.accounts = filter.accountCode;
+      if (filter.eventId) query.eventId = filter.eventId;
       if (pageToken) query._id = { $gt: Buffer.from(pageToken, "base64url").toString("utf8") };
       const docs = await entries
         .find(query)
@@ -126,6 +134,10 @@ export function createJournal(db: Db, store: StreamStore): Journal & { ensureInd
 
     async markSettled(entryIds, settlementId) {
       for (const id of entryIds) await entries.updateOne({ _id: id }, { $set: { settledBy: settlementId } });
+    },
+
+    async isSettled(entryId) {
+      return Boolean((await entries.findOne({ _id: entryId }, { projection: { settledBy: 1 } }))?.settledBy);
     },
 
     async markReversed(entryId, reversingEntryId) {

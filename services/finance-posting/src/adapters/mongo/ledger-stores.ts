@@ -202,6 +202,7 @@ export function createSettlements(db: Db): Settlements {
       const d = await settlements.findOne({ _id: settlementId });
       return d ? toStored(d) : undefined;
     },
+    inPeriod: async (periodId) => (await settlements.find({ periodId }).toArray()).map(toStored),
   };
 }
 
@@ -246,6 +247,12 @@ export function createExceptions(db: Db): Exceptions & { ensureIndexes(): Promis
       (await exceptions.find({ periodId, resolved: false }).toArray())
         .map(toException)
         .filter((e) => !e.carriedToPeriodId),
+    async openHeldBy(periodId) {
+      const open = (await exceptions.find({ resolved: false }).toArray()).map(toException);
+      return open.filter(
+        (e) => (e.periodId === periodId && !e.carriedToPeriodId) || e.carriedToPeriodId === periodId,
+      );
+    },
     async save(e) {
       await exceptions.replaceOne({ _id: e.exceptionId }, toDoc(e));
     },
