@@ -27,6 +27,9 @@ const testConfigs = ["services", "gateway"].flatMap((dir) => {
     .map((unit) => join(dir, unit, "tsconfig.test.json"))
     .filter((path) => existsSync(join(root, path)));
 });
+// Scenarios across services (test/e2e) have their own.
+if (existsSync(join(root, "test", "tsconfig.test.json")))
+  testConfigs.push(join("test", "tsconfig.test.json"));
 
 const checks: Array<[string, string, string[]]> = [
   ["format and lint", "biome", ["ci", "."]],

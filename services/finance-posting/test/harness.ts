@@ -31,9 +31,14 @@ export interface FinanceHarness {
   stop(): Promise<void>;
 }
 
-export async function startFinance(name: string, env: Record<string, string> = {}): Promise<FinanceHarness> {
+/** `exchange`: join another harness's exchange (to consume the real order service's events). */
+export async function startFinance(
+  name: string,
+  env: Record<string, string> = {},
+  options: { exchange?: string } = {},
+): Promise<FinanceHarness> {
   const database = uniqueName(`finance_${name}`);
-  const exchange = uniqueName(`ex_${name}`);
+  const exchange = options.exchange ?? uniqueName(`ex_${name}`);
   const exportDir = await mkdtemp(join(tmpdir(), "erp-"));
   const config = loadFinanceConfig({
     MONGODB_URL: testMongoUrl(),
