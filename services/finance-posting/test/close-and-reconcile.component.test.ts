@@ -76,7 +76,7 @@ describe("settlements, periods and the ERP export", () => {
         provider: "stripe",
         currencyCode: "USD",
         payoutDate: "2026-09-12",
-        payoutAmount: usd(2_770n),
+        payoutAmount: usd(2_740n),
         lines: [
           {
             lineId: "1",
@@ -100,7 +100,7 @@ describe("settlements, periods and the ERP export", () => {
             amount: usd(100n),
           },
           { lineId: "4", type: SettlementLineType.FEE, amount: usd(-230n), description: "monthly fee" },
-          { lineId: "5", type: SettlementLineType.PAYOUT, amount: usd(-2_770n) },
+          { lineId: "5", type: SettlementLineType.PAYOUT, amount: usd(-2_740n) },
         ],
       },
     });
@@ -124,7 +124,7 @@ describe("settlements, periods and the ERP export", () => {
         ["Dr 5100 230", "Cr 1200 230"],
       ]),
     );
-    expect(september.some((e) => lines(e).join() === "Dr 1100 2770,Cr 1200 2770")).toBe(true);
+    expect(september.some((e) => lines(e).join() === "Dr 1100 2740,Cr 1200 2740")).toBe(true);
     // The same settlement imported again changes nothing.
     const again = await finance.client.importSettlement({
       requestId: uniqueName("st"),
@@ -137,6 +137,25 @@ describe("settlements, periods and the ERP export", () => {
       },
     });
     expect(again.items).toHaveLength(5);
+  });
+
+  it("flags a payout that is not the sum of its settlement's lines less their fees", async () => {
+    const { items } = await finance.client.importSettlement({
+      requestId: uniqueName("st"),
+      settlement: {
+        settlementId: "po_nov_bad",
+        provider: "stripe",
+        currencyCode: "USD",
+        payoutDate: "2026-11-02",
+        payoutAmount: usd(999n),
+        lines: [{ lineId: "1", type: SettlementLineType.ADJUSTMENT, amount: usd(1_000n), fee: usd(2n) }],
+      },
+    });
+    expect(items.at(-1)).toMatchObject({
+      settlementLineId: "payout",
+      status: ReconciliationStatus.AMOUNT_MISMATCH,
+    });
+    expect(items.at(-1)?.reason).toBe("the payout 999 is not the sum of the settlement's lines 998");
   });
 
   it("posts marketplace captures to the marketplace receivable and commissions against it", async () => {
@@ -226,7 +245,9 @@ describe("settlements, periods and the ERP export", () => {
     const debit = closed.trialBalance?.rows.reduce((s, r) => s + (r.debitTotal?.minorUnits ?? 0n), 0n);
     expect(debit).toBe(closed.trialBalance?.rows.reduce((s, r) => s + (r.creditTotal?.minorUnits ?? 0n), 0n));
     const carried = (await finance.client.listExceptions({})).exceptions;
-    expect(carried.map((e) => e.carriedToPeriodId)).toEqual(["2026-10"]);
+    expect(carried.filter((e) => e.periodId === "2026-09").map((e) => e.carriedToPeriodId)).toEqual([
+      "2026-10",
+    ]);
 
     await finance.emit(
       PaymentCapturedSchema,
@@ -287,7 +308,7 @@ describe("settlements, periods and the ERP export", () => {
     expect(rows[0]).toBe(
       "External ID,Date,Currency,Account,Account Name,Debit,Credit,Memo,Line Memo,Department",
     );
-    expect(rows.some((r) => r.includes(",USD,1100,Bank,27.70,,"))).toBe(true);
+    expect(rows.some((r) => r.includes(",USD,1100,Bank,27.40,,"))).toBe(true);
     const retried = await finance.client.exportJournalBatch({
       requestId: "export-1",
       adapter: "netsuite-csv",

@@ -116,8 +116,13 @@ export async function importSettlement(deps: FinanceDeps, s: Settlement): Promis
       );
     items.push(item);
   }
+  // What the lines add to the payout: their signed amounts less the fees withheld on them.
   const lineSum = s.lines.reduce(
-    (sum, l) => sum + (l.type === SettlementLineType.PAYOUT ? 0n : (l.amount?.minorUnits ?? 0n)),
+    (sum, l) =>
+      sum +
+      (l.type === SettlementLineType.PAYOUT
+        ? 0n
+        : (l.amount?.minorUnits ?? 0n) - abs(l.fee?.minorUnits ?? 0n)),
     0n,
   );
   const payout = s.payoutAmount?.minorUnits;
