@@ -9,8 +9,8 @@ import {
   PaymentEventType,
   PaymentOutcome,
 } from "@retail/contracts/retail/order/v1/order_pb";
-import { uniqueName } from "@retail/platform/testing";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { uniqueName, until } from "@retail/platform/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FinanceHarness, startFinance } from "../../services/finance-posting/test/harness.js";
 import { type Mesh, startMesh } from "../../services/order/test/harness.js";
 
@@ -114,7 +114,7 @@ describe("an order's money reaches the ledger", () => {
       },
     });
 
-    const entries = await vi.waitFor(
+    const entries = await until(
       async () => {
         const { entries } = await finance.client.listJournalEntries({ orderId, pageSize: 100 });
         expect(entries).toHaveLength(5); // capture, two deliveries, shipping, refund

@@ -16,8 +16,8 @@ import {
 } from "@retail/contracts/retail/customer/v1/customer_pb";
 import type { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
 import { createLogger } from "@retail/platform/log";
-import { rejection, uniqueName } from "@retail/platform/testing";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { rejection, uniqueName, until } from "@retail/platform/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type EventCapture } from "./harness.js";
 
 const harness = createHarness("lifecycle");
@@ -81,7 +81,7 @@ describe("consent, billing accounts, deactivation and erasure", () => {
       sourceSystem: "pos",
     });
 
-    await vi.waitFor(() => {
+    await until(() => {
       const changes = capture.of(ConsentChangedSchema).filter((e) => e.customerId === customerId);
       expect(changes.map((e) => [e.consent?.status, e.effectiveConsent?.status])).toEqual([
         [ConsentStatus.GRANTED, ConsentStatus.GRANTED],
@@ -118,7 +118,7 @@ describe("consent, billing accounts, deactivation and erasure", () => {
     expect(customer?.billingAccounts).toHaveLength(1);
     expect(customer?.billingAccounts[0]).toMatchObject({ accountId: "C-10042", paymentTerms: "NET30" });
     expect(customer?.billingAccounts[0]?.creditLimit?.minorUnits).toBe(500_000n);
-    await vi.waitFor(() =>
+    await until(() =>
       expect(capture.of(BillingAccountLinkedSchema).filter((e) => e.customerId === customerId)).toHaveLength(
         1,
       ),
@@ -157,7 +157,7 @@ describe("consent, billing accounts, deactivation and erasure", () => {
       reason: "again",
     });
     expect(second.customer?.version).toBe(first.customer?.version);
-    await vi.waitFor(() =>
+    await until(() =>
       expect(capture.of(CustomerDeactivatedSchema).filter((e) => e.customerId === customerId)).toHaveLength(
         1,
       ),
@@ -230,7 +230,7 @@ describe("consent, billing accounts, deactivation and erasure", () => {
     expect(change.code).toBe(Code.FailedPrecondition);
     expect(change.findDetails(ErrorInfoSchema)[0]?.metadata).toMatchObject({ status: "erased" });
 
-    await vi.waitFor(() =>
+    await until(() =>
       expect(capture.of(CustomerErasedSchema).find((e) => e.customerId === customerId)?.reason).toBe(
         "GDPR Art. 17 request 2026-113",
       ),
@@ -267,7 +267,7 @@ describe("consent, billing accounts, deactivation and erasure", () => {
       status: CustomerStatus.ERASED,
       email: "",
     });
-    await vi.waitFor(() =>
+    await until(() =>
       expect(capture.of(CustomerErasedSchema).map((e) => e.customerId)).toEqual(
         expect.arrayContaining([survivorId, mergedId]),
       ),

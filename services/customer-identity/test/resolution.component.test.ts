@@ -11,8 +11,8 @@ import {
 } from "@retail/contracts/retail/customer/v1/customer_events_pb";
 import { CustomerStatus, type SourceRecordSchema } from "@retail/contracts/retail/customer/v1/customer_pb";
 import type { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
-import { rejection, uniqueName } from "@retail/platform/testing";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { rejection, uniqueName, until } from "@retail/platform/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mergeCustomers } from "../src/app/merge-customers.js";
 import type { RunningCustomerIdentity } from "../src/compose.js";
 import { createHarness, type EventCapture } from "./harness.js";
@@ -118,7 +118,7 @@ describe("identity resolution", () => {
     });
     expect(bySource.customer?.customerId).toBe(customer?.customerId);
 
-    await vi.waitFor(() => {
+    await until(() => {
       const id = customer?.customerId;
       expect(capture.of(CustomerCreatedSchema).filter((e) => e.customer?.customerId === id)).toHaveLength(1);
       expect(capture.of(SourceRecordLinkedSchema).filter((e) => e.customerId === id)).toHaveLength(3);
@@ -211,7 +211,7 @@ describe("identity resolution", () => {
       [byEmail.customer?.customerId, byPhone.customer?.customerId].sort(),
     );
     expect(candidate?.matchedKeys.sort()).toEqual(["email", "phone"]);
-    await vi.waitFor(() =>
+    await until(() =>
       expect(capture.of(MergeCandidateRaisedSchema).map((e) => e.mergeCandidate?.candidateId)).toContain(
         both.mergeCandidateId,
       ),
@@ -234,7 +234,7 @@ describe("identity resolution", () => {
     ).toBe(survivorId);
     const after = await client.listMergeCandidates({ pageSize: 500 });
     expect(after.mergeCandidates.map((c) => c.candidateId)).not.toContain(both.mergeCandidateId);
-    await vi.waitFor(() =>
+    await until(() =>
       expect(capture.of(CustomersMergedSchema).some((e) => e.survivorCustomerId === survivorId)).toBe(true),
     );
 

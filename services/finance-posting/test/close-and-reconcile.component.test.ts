@@ -17,8 +17,8 @@ import {
   RefundIssuedSchema,
 } from "@retail/contracts/retail/order/v1/order_events_pb";
 import { PaymentEventType, PaymentOutcome } from "@retail/contracts/retail/order/v1/order_pb";
-import { rejection, uniqueName } from "@retail/platform/testing";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { rejection, uniqueName, until } from "@retail/platform/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postStoreSummaries } from "../src/app/periods.js";
 import { type FinanceHarness, startFinance } from "./harness.js";
 
@@ -37,7 +37,7 @@ async function entriesOf(
   filter: { orderId?: string; periodId?: string },
   count: number,
 ): Promise<JournalEntry[]> {
-  return vi.waitFor(
+  return until(
     async () => {
       const { entries } = await finance.client.listJournalEntries({ ...filter, pageSize: 500 });
       expect(entries).toHaveLength(count);
@@ -288,10 +288,9 @@ describe("settlements, periods and the ERP export", () => {
         { at },
       );
     }
-    await vi.waitFor(
-      async () => expect((await finance.running.deps.stores.pending(undefined)).length).toBe(2),
-      { timeout: 15_000 },
-    );
+    await until(async () => expect((await finance.running.deps.stores.pending(undefined)).length).toBe(2), {
+      timeout: 15_000,
+    });
     expect(await postStoreSummaries(finance.running.deps, "2026-10-06")).toBe(1);
     const { entries } = await finance.client.listJournalEntries({ periodId: "2026-10", pageSize: 500 });
     const summary = entries.find((e) => e.source?.storeId === "store-042");

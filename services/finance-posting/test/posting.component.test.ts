@@ -12,8 +12,8 @@ import {
   ShipmentDispatchedSchema,
 } from "@retail/contracts/retail/order/v1/order_events_pb";
 import { PaymentEventType, PaymentOutcome } from "@retail/contracts/retail/order/v1/order_pb";
-import { rejection, uniqueName } from "@retail/platform/testing";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { rejection, uniqueName, until } from "@retail/platform/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FinanceHarness, startFinance } from "./harness.js";
 
 let finance: FinanceHarness;
@@ -27,7 +27,7 @@ const usd = (minorUnits: bigint) => ({ currencyCode: "USD", minorUnits });
 const lines = (e: JournalEntry) =>
   e.lines.map((l) => `${l.side === EntrySide.DEBIT ? "Dr" : "Cr"} ${l.accountCode} ${l.amount?.minorUnits}`);
 async function entriesOf(orderId: string, count: number): Promise<JournalEntry[]> {
-  return vi.waitFor(
+  return until(
     async () => {
       const { entries } = await finance.client.listJournalEntries({ orderId, pageSize: 100 });
       expect(entries).toHaveLength(count);

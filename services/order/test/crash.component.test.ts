@@ -2,8 +2,8 @@ import { once } from "node:events";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import { ReservationStatus } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import { FulfillmentType, OrderStatus } from "@retail/contracts/retail/order/v1/order_pb";
-import { startTcpProxy, uniqueName } from "@retail/platform/testing";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { startTcpProxy, uniqueName, until } from "@retail/platform/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { orderIdOf } from "../src/app/submit-order.js";
 import { type Mesh, startMesh } from "./harness.js";
 
@@ -59,7 +59,7 @@ describe("a crash in the middle of the acceptance saga", () => {
       );
     const available = async () =>
       (await mesh.inventory.getAvailability({ sku, locationId: "DC-1" })).availability[0]?.available;
-    await vi.waitFor(async () => expect(await available()).toBe(3n), { timeout: 20_000 });
+    await until(async () => expect(await available()).toBe(3n), { timeout: 20_000 });
     first.child.kill("SIGKILL");
     await once(first.child, "exit");
     expect(await submitted).toBe("failed");
@@ -68,7 +68,7 @@ describe("a crash in the middle of the acceptance saga", () => {
     // A new instance finds the pending saga and finishes it with the same reservation.
     const second = await mesh.startOrderProcess(sagaEnv);
     const orderId = orderIdOf(Channel.WEB, "web", channelOrderId);
-    const order = await vi.waitFor(
+    const order = await until(
       async () => {
         const { order } = await second.client.getOrder({ orderId });
         expect(order?.status).toBe(OrderStatus.ACCEPTED);

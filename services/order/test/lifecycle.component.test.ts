@@ -23,8 +23,8 @@ import type {
   OrderService,
   SubmitOrderRequestSchema,
 } from "@retail/contracts/retail/order/v1/order_service_pb";
-import { rejection, uniqueName } from "@retail/platform/testing";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { rejection, uniqueName, until } from "@retail/platform/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EventCapture, type Mesh, startMesh } from "./harness.js";
 
 let mesh: Mesh;
@@ -101,7 +101,7 @@ describe("order lifecycle across customer-identity and inventory", () => {
     expect(order?.lines.map((l) => l.tax?.minorUnits)).toEqual([147n, 66n]); // 8.875% of 1654 and of 745
     expect(order?.grandTotal?.minorUnits).toBe(1654n + 147n + 745n + 66n + 495n);
     expect(order?.reservationIds).toHaveLength(1);
-    await vi.waitFor(async () => expect(await available(sku, "DC-1")).toBe(6n));
+    await until(async () => expect(await available(sku, "DC-1")).toBe(6n));
 
     const shipped = await client.recordShipment({
       requestId: uniqueName("s"),
@@ -118,13 +118,13 @@ describe("order lifecycle across customer-identity and inventory", () => {
       },
     });
     expect(shipped.order?.status).toBe(OrderStatus.FULFILLED);
-    await vi.waitFor(async () => {
+    await until(async () => {
       const { reservation } = await mesh.inventory.getReservation({
         reservationId: order?.reservationIds[0] ?? "",
       });
       expect(reservation?.lines.map((l) => l.committedQuantity)).toEqual([1n, 3n]);
     });
-    await vi.waitFor(() => {
+    await until(() => {
       const id = order?.orderId;
       expect(capture.of(OrderReceivedSchema).filter((e) => e.order?.orderId === id)).toHaveLength(1);
       expect(capture.of(OrderAcceptedSchema).filter((e) => e.order?.orderId === id)).toHaveLength(1);
@@ -149,8 +149,8 @@ describe("order lifecycle across customer-identity and inventory", () => {
     expect(third.order?.version).toBe(
       first.order?.version === second.order?.version ? first.order?.version : third.order?.version,
     );
-    await vi.waitFor(async () => expect(await available(sku, "DC-1")).toBe(4n));
-    await vi.waitFor(() =>
+    await until(async () => expect(await available(sku, "DC-1")).toBe(4n));
+    await until(() =>
       expect(
         capture.of(OrderReceivedSchema).filter((e) => e.order?.orderId === first.order?.orderId),
       ).toHaveLength(1),
@@ -207,7 +207,7 @@ describe("order lifecycle across customer-identity and inventory", () => {
     const collected = await client.recordPickup({ requestId: uniqueName("p"), orderId });
     expect(collected.order?.status).toBe(OrderStatus.FULFILLED);
     expect(collected.order?.lines[0]?.status).toBe(LineStatus.PICKED_UP);
-    await vi.waitFor(() => {
+    await until(() => {
       const picked = capture.of(OrderPickedUpSchema).find((e) => e.orderId === orderId);
       expect(picked?.lines[0]?.netAmount?.minorUnits).toBe(2000n);
       expect(picked?.lines[0]?.tax?.minorUnits).toBe(178n); // 8.875% of 2000 = 177.5, half away from zero
@@ -233,13 +233,13 @@ describe("order lifecycle across customer-identity and inventory", () => {
       }),
     );
     const orderId = order?.orderId ?? "";
-    await vi.waitFor(async () => expect(await available(sku, "ST-2")).toBe(0n));
+    await until(async () => expect(await available(sku, "ST-2")).toBe(0n));
     await client.markReadyForPickup({
       requestId: uniqueName("r"),
       orderId,
       collectByTime: timestampFromDate(new Date(Date.now() + 1_500)),
     });
-    await vi.waitFor(
+    await until(
       async () => {
         const { order: after } = await client.getOrder({ orderId });
         expect(after?.status).toBe(OrderStatus.CANCELLED);
@@ -247,7 +247,7 @@ describe("order lifecycle across customer-identity and inventory", () => {
       },
       { timeout: 15_000, interval: 200 },
     );
-    await vi.waitFor(async () => expect(await available(sku, "ST-2")).toBe(2n), { timeout: 15_000 });
+    await until(async () => expect(await available(sku, "ST-2")).toBe(2n), { timeout: 15_000 });
   });
 
   it("opens a chargeback against what was captured and not refunded", async () => {
@@ -274,7 +274,7 @@ describe("order lifecycle across customer-identity and inventory", () => {
     );
     const { order: disputed } = await pay(PaymentEventType.CHARGEBACK, total - 500n);
     expect(disputed?.chargebackTotal?.minorUnits).toBe(total - 500n);
-    await vi.waitFor(() =>
+    await until(() =>
       expect(capture.of(ChargebackOpenedSchema).some((e) => e.orderId === orderId)).toBe(true),
     );
   });
@@ -323,7 +323,7 @@ describe("order lifecycle across customer-identity and inventory", () => {
     expect(reason(over)).toBe("CAPTURE_EXCEEDS_ORDER_TOTAL");
     const tooMuch = await rejection(ship("S3", 1n));
     expect(reason(tooMuch)).toBe("LINE_NOT_OPEN");
-    await vi.waitFor(() => {
+    await until(() => {
       const parts = capture
         .of(ShipmentDispatchedSchema)
         .filter((e) => e.orderId === orderId)
@@ -365,7 +365,7 @@ describe("order lifecycle across customer-identity and inventory", () => {
       cancelledQuantity: 0n,
     });
     expect(moved?.reservationIds).toHaveLength(2);
-    await vi.waitFor(async () => {
+    await until(async () => {
       expect(await available(sku, "ST-1")).toBe(1n);
       expect(await available(sku, "ST-2")).toBe(3n);
     });
@@ -415,7 +415,7 @@ describe("order lifecycle across customer-identity and inventory", () => {
       }),
     );
     expect(reason(over)).toBe("REFUND_EXCEEDS_CAPTURED");
-    await vi.waitFor(() => {
+    await until(() => {
       const issued = capture.of(RefundIssuedSchema).filter((e) => e.orderId === orderId);
       expect(issued).toHaveLength(1);
       expect(issued[0]?.taxRefunded?.minorUnits).toBe(89n); // the line's tax, 8.875% of 1000 = 88.75
@@ -473,7 +473,7 @@ describe("order lifecycle across customer-identity and inventory", () => {
     const { order } = await client.submitOrder(
       webOrder(sku, { lines: [{ lineId: "1", sku, quantity: 2n, unitPrice: usd(800n) }] }),
     );
-    await vi.waitFor(async () => expect(await available(sku, "DC-1")).toBe(0n));
+    await until(async () => expect(await available(sku, "DC-1")).toBe(0n));
     const { order: declined } = await client.recordPaymentEvent({
       orderId: order?.orderId ?? "",
       paymentEvent: {
@@ -486,7 +486,7 @@ describe("order lifecycle across customer-identity and inventory", () => {
     });
     expect(declined?.status).toBe(OrderStatus.REJECTED);
     expect(declined?.rejectionReasons).toEqual(["payment declined: insufficient funds"]);
-    await vi.waitFor(async () => expect(await available(sku, "DC-1")).toBe(2n));
+    await until(async () => expect(await available(sku, "DC-1")).toBe(2n));
     const ship = await rejection(
       client.recordShipment({
         requestId: uniqueName("s"),
@@ -577,7 +577,7 @@ describe("order lifecycle across customer-identity and inventory", () => {
     });
     const listed = async (customerId: string) =>
       (await client.listOrders({ customerId })).orders.map((o) => o.orderId);
-    await vi.waitFor(async () => expect(await listed(survivorId)).toEqual([order?.orderId]), {
+    await until(async () => expect(await listed(survivorId)).toEqual([order?.orderId]), {
       timeout: 15_000,
     });
     expect(await listed(mergedId)).toEqual([]);
@@ -586,7 +586,7 @@ describe("order lifecycle across customer-identity and inventory", () => {
       customerId: survivorId,
       restoredCustomerId: mergedId,
     });
-    await vi.waitFor(async () => expect(await listed(mergedId)).toEqual([order?.orderId]), {
+    await until(async () => expect(await listed(mergedId)).toEqual([order?.orderId]), {
       timeout: 15_000,
     });
     expect(await listed(survivorId)).toEqual([]);

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { ConnectError } from "@connectrpc/connect";
 import { connect } from "amqplib";
 import { type Db, MongoClient } from "mongodb";
-import { inject } from "vitest";
+import { inject, vi } from "vitest";
 import { consumerQueues, defaultRetryDelaysMs } from "../amqp/topology.js";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 import "./provided-context.js";
@@ -94,4 +94,15 @@ export async function rejection(call: Promise<unknown>): Promise<ConnectError> {
   );
   if (!error) throw new Error("expected the call to fail");
   return error;
+}
+
+/**
+ * Retries an assertion until it passes (an event to arrive, a projection to catch up), for up to
+ * 15 s by default: long enough for a loaded CI machine, and a test that passes returns at once.
+ */
+export function until<T>(
+  check: () => T | Promise<T>,
+  options: { timeout?: number; interval?: number } = {},
+): Promise<T> {
+  return vi.waitFor(check, { timeout: options.timeout ?? 15_000, interval: options.interval ?? 50 });
 }
