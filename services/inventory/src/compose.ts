@@ -1,17 +1,8 @@
-import { randomUUID } from "node:crypto";
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
-import { connectAmqp, createEventPublisher } from "@retail/platform/amqp";
 import type { Logger } from "@retail/platform/log";
-import { createMetrics, startMetricsServer } from "@retail/platform/metrics";
-import { createRpcServer, createShutdown, serve } from "@retail/platform/server";
-import {
-  connectMongo,
-  createInbox,
-  createKeyedLock,
-  createOutboxRelay,
-  createStreamStore,
-  startInboxJanitor,
-} from "@retail/platform/store";
+import { startRuntime } from "@retail/platform/runtime";
+import { serve } from "@retail/platform/server";
+import { createInbox, createKeyedLock, startInboxJanitor } from "@retail/platform/store";
 import { Histogram } from "prom-client";
 import { startOrderEventsConsumer } from "./adapters/amqp/order-events-consumer.js";
 import { startReadModelFeed } from "./adapters/amqp/read-model-feed.js";
@@ -41,23 +32,21 @@ export interface RunningInventory {
  * the RPC server, the outbox relay and the reservation expiry sweep.
  */
 export async function composeInventory(config: InventoryConfig, logger: Logger): Promise<RunningInventory> {
-  const metrics = createMetrics("inventory");
+  const runtime = await startRuntime({ name: "inventory", database: "inventory", config, logger });
+  const { metrics, store, amqp } = runtime;
   const readModelLag = new Histogram({
     name: "inventory_read_model_lag_seconds",
     help: "Time from a movement being recorded to this instance's read model applying it",
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
     registers: [metrics.registry],
   });
-  const mongo = await connectMongo(config.MONGODB_URL, config.MONGODB_DATABASE ?? "inventory");
-  const store = createStreamStore(mongo.db);
-  const ledger = createStockLedger(mongo.db, store);
-  const reservations = createReservationStore(mongo.db, store);
-  await Promise.all([store.ensureIndexes(), reservations.ensureIndexes()]);
+  const ledger = createStockLedger(runtime.db, store);
+  const reservations = createReservationStore(runtime.db, store);
+  await reservations.ensureIndexes();
 
   const catalog = createCatalog();
   const catalogStore = createCatalogStore(store);
   const readModel = new AvailabilityReadModel();
-  const amqp = connectAmqp(config.AMQP_URL, { name: `inventory-${randomUUID().slice(0, 8)}`, logger });
   const feed = await startReadModelFeed({
     connection: amqp,
     exchange: config.EVENTS_EXCHANGE,
@@ -85,10 +74,7 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
     logger,
     lock: createKeyedLock(),
   };
-  const publisher = createEventPublisher(amqp, { source: "inventory", exchange: config.EVENTS_EXCHANGE });
-  const relay = createOutboxRelay({ store, publisher, logger, metrics });
-  relay.start();
-  const orderInbox = createInbox(mongo.db, "inventory.order-events");
+  const orderInbox = createInbox(runtime.db, "inventory.order-events");
   await orderInbox.ensureIndexes();
   const stopJanitor = startInboxJanitor(orderInbox, {
     onError: (error) => logger.warn({ err: error }, "inbox purge failed"),
@@ -108,33 +94,14 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
     );
   }, config.RESERVATION_SWEEP_MS);
 
-  const server = createRpcServer({
-    name: "inventory",
-    port: config.PORT,
-    logger,
-    metrics,
+  const served = await runtime.serve({
     mapDomainError: mapInventoryError,
     services: [serve(InventoryService, createInventoryHandler(deps))],
+    stopFirst: [
+      { name: "reservation sweep", run: async () => clearInterval(sweep) },
+      { name: "order events consumer", run: () => orderEvents.close().finally(stopJanitor) },
+      { name: "read model feed", run: () => feed.close() },
+    ],
   });
-  await server.start();
-  const metricsServer = await startMetricsServer(metrics.registry, config.METRICS_PORT);
-
-  const stop = createShutdown(logger, [
-    { name: "rpc server", run: () => server.stop(config.SHUTDOWN_GRACE_MS) },
-    { name: "reservation sweep", run: async () => clearInterval(sweep) },
-    { name: "order events consumer", run: () => orderEvents.close().finally(stopJanitor) },
-    { name: "read model feed", run: () => feed.close() },
-    { name: "outbox flush", run: () => relay.flush(config.SHUTDOWN_GRACE_MS).finally(() => relay.stop()) },
-    { name: "publisher", run: () => publisher.close() },
-    { name: "amqp", run: () => amqp.close() },
-    { name: "metrics", run: () => metricsServer.close() },
-    { name: "mongodb", run: () => mongo.close() },
-  ]);
-  return {
-    port: server.port,
-    metricsPort: metricsServer.port,
-    deps,
-    flushOutbox: (timeoutMs) => relay.flush(timeoutMs),
-    stop,
-  };
+  return { ...served, deps, flushOutbox: runtime.flushOutbox };
 }

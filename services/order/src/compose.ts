@@ -1,20 +1,11 @@
-import { randomUUID } from "node:crypto";
 import { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
-import { connectAmqp, createEventPublisher } from "@retail/platform/amqp";
 import type { Logger } from "@retail/platform/log";
-import { createMetrics, startMetricsServer } from "@retail/platform/metrics";
 import { createServiceClient } from "@retail/platform/rpc";
-import { createRpcServer, createShutdown, serve } from "@retail/platform/server";
-import {
-  connectMongo,
-  createInbox,
-  createKeyedLock,
-  createOutboxRelay,
-  createStreamStore,
-  startInboxJanitor,
-} from "@retail/platform/store";
+import { startRuntime } from "@retail/platform/runtime";
+import { serve } from "@retail/platform/server";
+import { createInbox, createKeyedLock, startInboxJanitor } from "@retail/platform/store";
 import {
   customerEventsQueue,
   startCustomerEventsConsumer,
@@ -45,16 +36,14 @@ export interface RunningOrder {
  * resume interrupted sagas and cancel uncollected pickups.
  */
 export async function composeOrder(config: OrderConfig, logger: Logger): Promise<RunningOrder> {
-  const metrics = createMetrics("order");
-  const mongo = await connectMongo(config.MONGODB_URL, config.MONGODB_DATABASE ?? "order");
-  const store = createStreamStore(mongo.db);
-  const views = createOrderViews(mongo.db);
-  await Promise.all([store.ensureIndexes(), views.ensureIndexes()]);
+  const runtime = await startRuntime({ name: "order", database: "order", config, logger });
+  const views = createOrderViews(runtime.db);
+  await views.ensureIndexes();
   const peers = { timeoutMs: config.PEER_TIMEOUT_MS };
   const deps: OrderDeps = {
-    streams: createOrderStreams(store),
+    streams: createOrderStreams(runtime.store),
     views,
-    sagas: createPendingSagas(mongo.db),
+    sagas: createPendingSagas(runtime.db),
     customers: createCustomerDirectory(
       createServiceClient(CustomerIdentityService, { baseUrl: config.CUSTOMER_IDENTITY_URL, ...peers }),
     ),
@@ -66,23 +55,19 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
     logger,
     lock: createKeyedLock(),
   };
-  const amqp = connectAmqp(config.AMQP_URL, { name: `order-${randomUUID().slice(0, 8)}`, logger });
-  const publisher = createEventPublisher(amqp, { source: "order", exchange: config.EVENTS_EXCHANGE });
-  const relay = createOutboxRelay({ store, publisher, logger, metrics });
-  relay.start();
-  const customerInbox = createInbox(mongo.db, customerEventsQueue);
+  const customerInbox = createInbox(runtime.db, customerEventsQueue);
   await customerInbox.ensureIndexes();
   const stopJanitor = startInboxJanitor(customerInbox, {
     onError: (error) => logger.warn({ err: error }, "inbox purge failed"),
   });
   const customerEvents = await startCustomerEventsConsumer({
-    connection: amqp,
+    connection: runtime.amqp,
     exchange: config.EVENTS_EXCHANGE,
     queuePrefix: config.QUEUE_PREFIX,
     views,
     inbox: customerInbox,
     logger,
-    metrics,
+    metrics: runtime.metrics,
   });
   let sweeping = false;
   const sweep = setInterval(() => {
@@ -95,33 +80,15 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
       });
   }, config.SWEEP_MS);
 
-  const server = createRpcServer({
-    name: "order",
-    port: config.PORT,
-    logger,
-    metrics,
+  const served = await runtime.serve({
     mapDomainError: mapOrderError,
     services: [
       serve(OrderService, createOrderHandler(deps, { pickupHoldMs: config.PICKUP_HOLD_HOURS * 3_600_000 })),
     ],
+    stopFirst: [
+      { name: "sweeps", run: async () => clearInterval(sweep) },
+      { name: "customer events consumer", run: () => customerEvents.close().finally(stopJanitor) },
+    ],
   });
-  await server.start();
-  const metricsServer = await startMetricsServer(metrics.registry, config.METRICS_PORT);
-  const stop = createShutdown(logger, [
-    { name: "rpc server", run: () => server.stop(config.SHUTDOWN_GRACE_MS) },
-    { name: "sweeps", run: async () => clearInterval(sweep) },
-    { name: "customer events consumer", run: () => customerEvents.close().finally(stopJanitor) },
-    { name: "outbox flush", run: () => relay.flush(config.SHUTDOWN_GRACE_MS).finally(() => relay.stop()) },
-    { name: "publisher", run: () => publisher.close() },
-    { name: "amqp", run: () => amqp.close() },
-    { name: "metrics", run: () => metricsServer.close() },
-    { name: "mongodb", run: () => mongo.close() },
-  ]);
-  return {
-    port: server.port,
-    metricsPort: metricsServer.port,
-    deps,
-    flushOutbox: (t) => relay.flush(t),
-    stop,
-  };
+  return { ...served, deps, flushOutbox: runtime.flushOutbox };
 }
