@@ -297,6 +297,23 @@ describe("settlements, periods and the ERP export", () => {
     expect(summary && lines(summary)).toEqual(["Dr 2100 1633", "Cr 2200 133", "Cr 4000 1500"]);
     expect(summary?.description).toBe("store store-042 sales summary for 2026-10-05 (2 postings)");
     expect(await postStoreSummaries(finance.running.deps, "2026-10-06")).toBe(0);
+    // The summary leaves the detail out of the general ledger; the subledger keeps it.
+    const { postings } = await finance.client.listSubledgerLines({
+      storeId: "store-042",
+      postingDate: "2026-10-05",
+    });
+    expect(
+      postings.map((p) => [
+        p.orderId,
+        p.summaryEntryId,
+        p.lines.map((l) => `${l.accountCode} ${l.sku} ${l.amount?.minorUnits}`),
+      ]),
+    ).toEqual(
+      expect.arrayContaining([
+        ["pos-1", summary?.entryId, ["2100 pos-1 1089", "4000 pos-1 1000", "2200 pos-1 89"]],
+        ["pos-2", summary?.entryId, ["2100 pos-2 544", "4000 pos-2 500", "2200 pos-2 44"]],
+      ]),
+    );
   });
 
   it("exports journal entries to the ERP as a NetSuite CSV batch, once per request, within its rate limit", async () => {

@@ -1,14 +1,16 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { SettlementLineTypeSchema } from "@retail/contracts/retail/finance/v1/finance_pb";
+import { EntrySide, SettlementLineTypeSchema } from "@retail/contracts/retail/finance/v1/finance_pb";
 import type { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
 import { Violations } from "@retail/platform/rpc";
 import { exportBatch } from "../app/export-batch.js";
 import { accountBalance, closePeriod, trialBalance } from "../app/periods.js";
 import type { FinanceDeps } from "../app/ports.js";
+import { entryIdOf } from "../app/post-fact.js";
 import { reverseEntry } from "../app/reverse-entry.js";
 import { importSettlement, reconciliation, reconciliationReport } from "../app/settlements.js";
 import { NotFound } from "../domain/errors.js";
+import { money } from "../domain/money.js";
 
 const datePattern = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 const periodPattern = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -181,6 +183,40 @@ export function createFinanceHandler(deps: FinanceDeps): ServiceImpl<typeof Fina
         maxEntries: request.maxEntries,
       });
       return { batchId: batch.batchId, entryIds: [...batch.entryIds], location: batch.location };
+    },
+
+    async listSubledgerLines(request) {
+      const v = new Violations();
+      const byDay = request.storeId || request.postingDate;
+      if (byDay && request.orderId) v.add("order_id", "give a store and day, or an order, not both");
+      if (!byDay && !request.orderId) v.add("store_id", "give a store and day, or an order");
+      if (byDay) {
+        v.require("store_id", request.storeId);
+        if (!datePattern.test(request.postingDate))
+          v.add("posting_date", "must be a date such as 2026-11-26");
+      }
+      v.throwIfAny();
+      const lines = request.orderId
+        ? await deps.stores.forOrder(request.orderId)
+        : await deps.stores.forStoreDay(request.storeId, request.postingDate);
+      return {
+        postings: lines.map((l) => ({
+          orderId: l.orderId,
+          storeId: l.storeId,
+          postingDate: l.postingDate,
+          postingKey: l.key,
+          summaryEntryId: l.summaryKey ? entryIdOf(l.summaryKey) : "",
+          lines: l.lines.map((p, i) => ({
+            lineNumber: i + 1,
+            accountCode: p.account,
+            side: p.side === "debit" ? EntrySide.DEBIT : EntrySide.CREDIT,
+            amount: money(l.currency, p.amount),
+            sku: p.sku,
+            taxCode: p.taxCode,
+            paymentMethod: p.paymentMethod,
+          })),
+        })),
+      };
     },
 
     async getReconciliationReport(request) {

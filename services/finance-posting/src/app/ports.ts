@@ -59,7 +59,9 @@ export interface StoreLine {
 export interface StoreLedger {
   /** Records a store's lines once (by key); false when they were recorded before. */
   add(line: StoreLine): Promise<boolean>;
-  forOrder(orderId: string): Promise<StoreLine[]>;
+  forOrder(orderId: string): Promise<Array<StoreLine & { summaryKey: string }>>;
+  /** A store's lines of one business day, with the summary that carries them (if assigned). */
+  forStoreDay(storeId: string, postingDate: string): Promise<Array<StoreLine & { summaryKey: string }>>;
   /** Lines whose summary is not posted yet, for days before `before` (every day when undefined). */
   pending(before: string | undefined): Promise<Array<StoreLine & { summaryKey: string }>>;
   /** Puts lines into a summary before it is posted (a rerun posts the same summary). */

@@ -83,6 +83,8 @@ export function createStoreLedger(db: Db): StoreLedger & { ensureIndexes(): Prom
       );
     },
     forOrder: async (orderId) => (await lines.find({ orderId }).toArray()).map(toLine),
+    forStoreDay: async (storeId, postingDate) =>
+      (await lines.find({ storeId, postingDate }).toArray()).map(toLine),
     async pending(before) {
       const docs = await lines.find({ posted: false }).toArray();
       return docs.filter((d) => before === undefined || d.postingDate < before).map(toLine);
