@@ -82,3 +82,23 @@ export function receivedEventFrom(message: ConsumeMessage): ReceivedEvent {
     attempt: Number(header(message, attemptHeader) ?? 0),
   };
 }
+
+/**
+ * A consumer's handler in two steps: `decode` reads the event as what the service acts on (undefined:
+ * an event it does not act on), `apply` acts. A body that cannot be decoded is parked at once as
+ * UndecodableMessage (retrying cannot fix it); a failure to apply is retried.
+ */
+export function decodeThen<T>(
+  decode: (event: ReceivedEvent) => T | undefined,
+  apply: (decoded: T, event: ReceivedEvent) => Promise<unknown>,
+): (event: ReceivedEvent) => Promise<void> {
+  return async (event) => {
+    let decoded: T | undefined;
+    try {
+      decoded = decode(event);
+    } catch (error) {
+      throw new UndecodableMessage(`${event.type} body is not a valid message: ${String(error)}`);
+    }
+    if (decoded !== undefined) await apply(decoded, event);
+  };
+}

@@ -14,9 +14,9 @@ import type { LineAmounts } from "@retail/contracts/retail/order/v1/order_servic
 import {
   type AmqpConnectionManager,
   type Consumer,
+  decodeThen,
   type ReceivedEvent,
   startConsumer,
-  UndecodableMessage,
 } from "@retail/platform/amqp";
 import type { Logger } from "@retail/platform/log";
 import type { Metrics } from "@retail/platform/metrics";
@@ -141,14 +141,6 @@ export function startOrderEventsConsumer(options: {
     inbox: options.inbox,
     logger: options.logger,
     metrics: options.metrics,
-    handle: async (event) => {
-      let news: OrderNews | undefined;
-      try {
-        news = newsOf(event);
-      } catch (error) {
-        throw new UndecodableMessage(`${event.type} body is not a valid message: ${String(error)}`);
-      }
-      if (news) await recordOrderNews(options.deps, news);
-    },
+    handle: decodeThen(newsOf, (news) => recordOrderNews(options.deps, news)),
   });
 }

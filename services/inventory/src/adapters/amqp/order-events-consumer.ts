@@ -8,9 +8,9 @@ import {
 import {
   type AmqpConnectionManager,
   type Consumer,
+  decodeThen,
   type ReceivedEvent,
   startConsumer,
-  UndecodableMessage,
 } from "@retail/platform/amqp";
 import type { Logger } from "@retail/platform/log";
 import type { Metrics } from "@retail/platform/metrics";
@@ -86,14 +86,6 @@ export function startOrderEventsConsumer(options: {
     inbox: options.inbox,
     logger: options.logger,
     metrics: options.metrics,
-    handle: async (event) => {
-      let fulfilment: OrderFulfilment | undefined;
-      try {
-        fulfilment = fulfilmentOf(event);
-      } catch (error) {
-        throw new UndecodableMessage(`${event.type} body is not a valid message: ${String(error)}`);
-      }
-      if (fulfilment) await applyOrderFulfilment(options.deps, fulfilment);
-    },
+    handle: decodeThen(fulfilmentOf, (fulfilment) => applyOrderFulfilment(options.deps, fulfilment)),
   });
 }

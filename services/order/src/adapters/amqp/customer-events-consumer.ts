@@ -6,8 +6,9 @@ import {
 import {
   type AmqpConnectionManager,
   type Consumer,
+  decodeThen,
+  type ReceivedEvent,
   startConsumer,
-  UndecodableMessage,
 } from "@retail/platform/amqp";
 import type { Logger } from "@retail/platform/log";
 import type { Metrics } from "@retail/platform/metrics";
@@ -15,6 +16,25 @@ import type { Inbox } from "@retail/platform/store";
 import type { OrderViews } from "../../app/ports.js";
 
 export const customerEventsQueue = "order.customer-events";
+
+interface CustomerChange {
+  kind: "merged" | "unmerged";
+  survivorId: string;
+  ids: readonly string[];
+}
+
+/** A customer event as the order read model follows it (undefined: not a merge or unmerge). */
+export function customerChangeOf(event: ReceivedEvent): CustomerChange | undefined {
+  if (event.type === CustomersMergedSchema.typeName) {
+    const merged = fromBinary(CustomersMergedSchema, event.data);
+    return { kind: "merged", survivorId: merged.survivorCustomerId, ids: merged.mergedCustomerIds };
+  }
+  if (event.type === CustomerUnmergedSchema.typeName) {
+    const unmerged = fromBinary(CustomerUnmergedSchema, event.data);
+    return { kind: "unmerged", survivorId: unmerged.customerId, ids: [unmerged.restoredCustomerId] };
+  }
+  return undefined;
+}
 
 /**
  * `order.customer-events`: merges and unmerges of customers, so orders stay listed under the customer
@@ -38,23 +58,11 @@ export function startCustomerEventsConsumer(options: {
     inbox: options.inbox,
     logger: options.logger,
     metrics: options.metrics,
-    handle: async (event) => {
-      let change: { kind: "merged" | "unmerged"; survivorId: string; ids: readonly string[] } | undefined;
-      try {
-        if (event.type === CustomersMergedSchema.typeName) {
-          const merged = fromBinary(CustomersMergedSchema, event.data);
-          change = { kind: "merged", survivorId: merged.survivorCustomerId, ids: merged.mergedCustomerIds };
-        } else if (event.type === CustomerUnmergedSchema.typeName) {
-          const unmerged = fromBinary(CustomerUnmergedSchema, event.data);
-          change = { kind: "unmerged", survivorId: unmerged.customerId, ids: [unmerged.restoredCustomerId] };
-        }
-      } catch (error) {
-        throw new UndecodableMessage(`${event.type} body is not a valid message: ${String(error)}`);
+    handle: decodeThen(customerChangeOf, async (change) => {
+      for (const id of change.ids) {
+        if (change.kind === "merged") await options.views.customerMerged(change.survivorId, id);
+        else await options.views.customerUnmerged(change.survivorId, id);
       }
-      for (const id of change?.ids ?? []) {
-        if (change?.kind === "merged") await options.views.customerMerged(change.survivorId, id);
-        else if (change) await options.views.customerUnmerged(change.survivorId, id);
-      }
-    },
+    }),
   });
 }
