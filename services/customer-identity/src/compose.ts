@@ -8,7 +8,7 @@ import { createMergeCandidateStore } from "./adapters/mongo/merge-candidate-stor
 import { createCustomerHandler } from "./api/customer-handler.js";
 import { mapCustomerError } from "./api/error-codes.js";
 import type { CustomerDeps } from "./app/ports.js";
-import type { CustomerConfig } from "./config.js";
+import { type CustomerConfig, localMatchKeySecret } from "./config.js";
 import type { SourceSystem } from "./domain/source-systems.js";
 
 export interface RunningCustomerIdentity {
@@ -35,7 +35,12 @@ export async function composeCustomerIdentity(
     config,
     logger,
   });
-  const keys = createMatchKeyIndex(runtime.db);
+  if (config.MATCH_KEY_SECRET === localMatchKeySecret) {
+    logger.warn(
+      "MATCH_KEY_SECRET is the local development default: set a secret of your own outside a laptop",
+    );
+  }
+  const keys = createMatchKeyIndex(runtime.db, config.MATCH_KEY_SECRET);
   const candidates = createMergeCandidateStore(runtime.db, runtime.store);
   await Promise.all([keys.ensureIndexes(), candidates.ensureIndexes()]);
 

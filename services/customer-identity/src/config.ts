@@ -18,6 +18,8 @@ const sourceSystemSchema = z.object({
   defaultRegion: region,
 });
 
+export const localMatchKeySecret = "local-development-only-match-key-secret";
+
 /** Customer identity's environment: the platform's variables plus its source systems and merge rules. */
 export const customerEnvSchema = baseEnvSchema.extend({
   /** JSON array of {id, channel, trust, attributeTrust?, defaultRegion}; defaults in source-systems.ts. */
@@ -36,6 +38,12 @@ export const customerEnvSchema = baseEnvSchema.extend({
   ),
   /** A match-key claim whose customer was never written after this long was left by a crash. */
   CLAIM_GRACE_MS: z.coerce.number().int().positive().default(30_000),
+  /**
+   * Key of the HMAC under which match keys (emails, phones) are stored. Set it per environment from a
+   * secret; changing it means rebuilding the index from the customer streams. The default is for
+   * local runs only and is logged as such.
+   */
+  MATCH_KEY_SECRET: z.string().min(16).default(localMatchKeySecret),
   /** Region a lookup by a national phone number (no +country) is read in. */
   LOOKUP_REGION: region.default("US"),
 });

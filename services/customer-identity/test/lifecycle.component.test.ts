@@ -18,6 +18,8 @@ import type { CustomerIdentityService } from "@retail/contracts/retail/customer/
 import { createLogger } from "@retail/platform/log";
 import { rejection, uniqueName, until } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { matchKeyId } from "../src/adapters/mongo/match-key-index.js";
+import { localMatchKeySecret } from "../src/config.js";
 import { createHarness, type EventCapture } from "./harness.js";
 
 const harness = createHarness("lifecycle");
@@ -281,12 +283,18 @@ describe("consent, billing accounts, deactivation and erasure", () => {
       .db(harness.database)
       .collection<{ _id: string; customerId: string; claimedAt: Date }>("match_keys")
       .insertOne({
-        _id: `email:${email}`,
+        _id: matchKeyId(localMatchKeySecret, `email:${email}`),
         customerId: "crashed-registration",
         claimedAt: new Date(Date.now() - 5_000),
       });
     const customerId = await register(email);
     expect(customerId).not.toBe("crashed-registration");
+    // The abandoned claim was found (the stored id is the keyed hash) and is now the new customer's.
+    const claim = await mongo
+      .db(harness.database)
+      .collection<{ _id: string; customerId: string }>("match_keys")
+      .findOne({ _id: matchKeyId(localMatchKeySecret, `email:${email}`) });
+    expect(claim?.customerId).toBe(customerId);
     const found = await client.lookupCustomer({ key: { case: "email", value: email } });
     expect(found.customer?.customerId).toBe(customerId);
   });
