@@ -1,4 +1,4 @@
-import type { MessageInitShape } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Client, Code } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
@@ -9,11 +9,12 @@ import {
   MergeCandidateRaisedSchema,
   SourceRecordLinkedSchema,
 } from "@retail/contracts/retail/customer/v1/customer_events_pb";
-import { CustomerStatus, type SourceRecordSchema } from "@retail/contracts/retail/customer/v1/customer_pb";
+import { CustomerStatus, SourceRecordSchema } from "@retail/contracts/retail/customer/v1/customer_pb";
 import type { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
 import { rejection, uniqueName, until } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mergeCustomers } from "../src/app/merge-customers.js";
+import { upsertFromSource } from "../src/app/upsert-from-source.js";
 import type { RunningCustomerIdentity } from "../src/compose.js";
 import { createHarness, type EventCapture } from "./harness.js";
 
@@ -322,6 +323,38 @@ describe("identity resolution", () => {
     expect(
       (await client.lookupCustomer({ key: { case: "phone", value: parent.phone } })).customer?.customerId,
     ).toBe(first.customer?.customerId);
+  });
+
+  it("raises a household's review candidate on the retry of a registration that stopped before raising it", async () => {
+    const parent = person();
+    const kid = person();
+    const first = await upsert({
+      sourceSystem: "shopify-web",
+      sourceId: uniqueName("w"),
+      email: parent.email,
+      phone: parent.phone,
+    });
+    const record = {
+      sourceSystem: "mobile-app",
+      sourceId: uniqueName("a"),
+      email: kid.email,
+      phone: parent.phone,
+    };
+    const requestId = uniqueName("rq");
+    const { deps } = running;
+    const dying = {
+      ...deps,
+      candidates: { ...deps.candidates, raise: () => Promise.reject(new Error("process killed")) },
+    };
+    await expect(
+      upsertFromSource(dying, { requestId, record: create(SourceRecordSchema, record) }),
+    ).rejects.toThrow("process killed");
+    const retried = await upsert(record, requestId);
+    expect(retried.created).toBe(true);
+    const listed = await client.listMergeCandidates({ pageSize: 500 });
+    expect(
+      listed.mergeCandidates.find((c) => c.candidateId === retried.mergeCandidateId)?.customerIds.sort(),
+    ).toEqual([first.customer?.customerId, retried.customer?.customerId].sort());
   });
 
   it("pages through open merge candidates, oldest first", async () => {

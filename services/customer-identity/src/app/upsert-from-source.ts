@@ -55,6 +55,22 @@ interface StoredOutcome {
   customerId: string;
   created: boolean;
   mergeCandidateId: string;
+  /** Customers a new one was raised for review with: a replay raises the candidate again (once). */
+  review?: string[];
+}
+
+/** Raises the candidate of a new customer whose record shares only a phone with other customers. */
+function raiseHousehold(
+  deps: CustomerDeps,
+  customerId: string,
+  review: readonly string[],
+  sourceSystem: string,
+) {
+  return deps.candidates.raise(
+    [customerId, ...review],
+    ["phone"],
+    `source record ${sourceSystem} shares only a phone with customers whose email or loyalty number differs`,
+  );
 }
 
 const encoder = new TextEncoder();
@@ -82,7 +98,7 @@ export async function upsertFromSource(
   };
   const keys = keysOfRecord(command.record, deps.sourceSystems);
   const earlier = await deps.streams.findRequest(request);
-  if (earlier) return replay(deps, earlier, keys);
+  if (earlier) return replay(deps, earlier, keys, command.record.sourceSystem);
   return retryOnConflict(() => resolve(deps, command, keys, request), retryable, 60);
 }
 
@@ -90,10 +106,13 @@ async function replay(
   deps: CustomerDeps,
   earlier: AppliedRequest,
   keys: readonly MatchKey[],
+  sourceSystem: string,
 ): Promise<UpsertOutcome> {
   const stored = JSON.parse(new TextDecoder().decode(earlier.result ?? new Uint8Array())) as StoredOutcome;
-  // The first attempt may have stopped before claiming its keys: claiming again is harmless.
+  // The first attempt may have stopped before claiming its keys or raising its candidate: doing either
+  // again is harmless (a candidate's id follows from its customers).
   await claimForLink(deps, keys, stored.customerId);
+  if (stored.review?.length) await raiseHousehold(deps, stored.customerId, stored.review, sourceSystem);
   return { ...stored, customer: await getCustomer(deps, stored.customerId) };
 }
 
@@ -226,17 +245,16 @@ async function createCustomer(
     0,
     [event(CustomerCreatedSchema, created), event(SourceRecordLinkedSchema, linked)],
     {
-      request: remember(request, { customerId, created: true, mergeCandidateId: candidateId }),
+      request: remember(request, {
+        customerId,
+        created: true,
+        mergeCandidateId: candidateId,
+        review: [...review],
+      }),
       occurredAt: now,
     },
   );
-  if (review.length > 0) {
-    await deps.candidates.raise(
-      [customerId, ...review],
-      ["phone"],
-      `source record ${record.sourceSystem} shares only a phone with customers whose email or loyalty number differs`,
-    );
-  }
+  if (review.length > 0) await raiseHousehold(deps, customerId, review, record.sourceSystem);
   return { customer: toCustomer(profile), created: true, mergeCandidateId: candidateId };
 }
 
