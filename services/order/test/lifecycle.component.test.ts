@@ -25,15 +25,17 @@ import type {
 } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { rejection, uniqueName, until } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningOrder } from "../src/compose.js";
 import { type EventCapture, type Mesh, startMesh } from "./harness.js";
 
 let mesh: Mesh;
 let client: Client<typeof OrderService>;
+let running: RunningOrder;
 let capture: EventCapture;
 
 beforeAll(async () => {
   mesh = await startMesh("orders");
-  ({ client } = await mesh.startOrder({ SWEEP_MS: "300" }));
+  ({ client, running } = await mesh.startOrder({ SWEEP_MS: "300" }));
   capture = await mesh.capture();
 }, 120_000);
 afterAll(() => mesh?.stopAll(), 60_000);
@@ -590,6 +592,9 @@ describe("order lifecycle across customer-identity and inventory", () => {
       timeout: 15_000,
     });
     expect(await listed(survivorId)).toEqual([]);
+    // The merge delivered again, late (its version is older than the unmerge's): nothing moves.
+    expect(await running.deps.views.customerLink(mergedId, survivorId, 1n)).toBe(0);
+    expect(await listed(mergedId)).toEqual([order?.orderId]);
   });
 
   it("refuses malformed submissions with a violation per field", async () => {

@@ -37,12 +37,11 @@ export interface OrderViews {
   /** Orders whose pickup deadline passed with pickup lines still open. */
   uncollected(now: Date): Promise<string[]>;
   /**
-   * Lists a merged-away customer's orders under the survivor from now on (and those of customers
-   * merged into it earlier); returns how many orders moved.
+   * Follows a customer's merge into a survivor (its orders listed under the survivor from now on) or
+   * its unmerge (survivorId "": its own orders given back), unless a newer change of that customer
+   * was applied already. Returns how many orders moved.
    */
-  customerMerged(survivorId: string, mergedId: string): Promise<number>;
-  /** Gives an unmerged customer its own orders back. */
-  customerUnmerged(survivorId: string, restoredId: string): Promise<number>;
+  customerLink(customerId: string, survivorId: string, version: bigint): Promise<number>;
 }
 
 /** What a submission needs to finish its saga after a crash: kept until it is accepted or rejected. */

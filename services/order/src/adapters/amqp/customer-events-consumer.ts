@@ -12,35 +12,49 @@ import {
 } from "@retail/platform/amqp";
 import type { Logger } from "@retail/platform/log";
 import type { Metrics } from "@retail/platform/metrics";
-import type { Inbox } from "@retail/platform/store";
+import { createKeyedLock, type Inbox } from "@retail/platform/store";
 import type { OrderViews } from "../../app/ports.js";
 
 export const customerEventsQueue = "order.customer-events";
 
-interface CustomerChange {
-  kind: "merged" | "unmerged";
+/** A customer merged into a survivor (survivorId) or split back out (survivorId ""), at a version. */
+interface CustomerLink {
+  customerId: string;
   survivorId: string;
-  ids: readonly string[];
+  /** The version of that customer's own stream: older or repeated changes are ignored. */
+  version: bigint;
 }
 
-/** A customer event as the order read model follows it (undefined: not a merge or unmerge). */
-export function customerChangeOf(event: ReceivedEvent): CustomerChange | undefined {
+/** Whether an event was recorded on this customer's own stream ("customer:<id>"). */
+function onStreamOf(aggregateId: string | undefined, customerId: string): boolean {
+  return aggregateId === `customer:${customerId}` || aggregateId === customerId;
+}
+
+/**
+ * A merge or unmerge as the order read model follows it: only the copy recorded on the merged (or
+ * restored) customer's own stream counts, since its version orders that customer's merges and
+ * unmerges; the survivor's copy is skipped (undefined).
+ */
+export function customerLinkOf(event: ReceivedEvent): CustomerLink | undefined {
   if (event.type === CustomersMergedSchema.typeName) {
     const merged = fromBinary(CustomersMergedSchema, event.data);
-    return { kind: "merged", survivorId: merged.survivorCustomerId, ids: merged.mergedCustomerIds };
+    const [customerId] = merged.mergedCustomerIds;
+    if (!customerId || !onStreamOf(merged.metadata?.aggregateId, customerId)) return undefined;
+    return {
+      customerId,
+      survivorId: merged.survivorCustomerId,
+      version: merged.metadata?.aggregateVersion ?? 0n,
+    };
   }
   if (event.type === CustomerUnmergedSchema.typeName) {
     const unmerged = fromBinary(CustomerUnmergedSchema, event.data);
-    return { kind: "unmerged", survivorId: unmerged.customerId, ids: [unmerged.restoredCustomerId] };
+    const customerId = unmerged.restoredCustomerId;
+    if (!onStreamOf(unmerged.metadata?.aggregateId, customerId)) return undefined;
+    return { customerId, survivorId: "", version: unmerged.metadata?.aggregateVersion ?? 0n };
   }
   return undefined;
 }
 
-/**
- * `order.customer-events`: merges and unmerges of customers, so orders stay listed under the customer
- * callers know today (a merged-away customer's orders under the survivor, given back on unmerge). Each
- * event applies once (inbox); applying one twice would change nothing anyway.
- */
 export function startCustomerEventsConsumer(options: {
   connection: AmqpConnectionManager;
   exchange: string;
@@ -50,6 +64,8 @@ export function startCustomerEventsConsumer(options: {
   logger: Logger;
   metrics: Metrics;
 }): Promise<Consumer> {
+  // One customer's merges and unmerges are applied one at a time here (their versions order them).
+  const lock = createKeyedLock();
   return startConsumer({
     connection: options.connection,
     queue: `${options.queuePrefix}${customerEventsQueue}`,
@@ -58,11 +74,8 @@ export function startCustomerEventsConsumer(options: {
     inbox: options.inbox,
     logger: options.logger,
     metrics: options.metrics,
-    handle: decodeThen(customerChangeOf, async (change) => {
-      for (const id of change.ids) {
-        if (change.kind === "merged") await options.views.customerMerged(change.survivorId, id);
-        else await options.views.customerUnmerged(change.survivorId, id);
-      }
-    }),
+    handle: decodeThen(customerLinkOf, (link) =>
+      lock(link.customerId, () => options.views.customerLink(link.customerId, link.survivorId, link.version)),
+    ),
   });
 }

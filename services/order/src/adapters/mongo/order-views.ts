@@ -27,7 +27,8 @@ interface PageCursor {
 /** The orders read model: one document per order (the whole order, encoded), for lists and sweeps. */
 export function createOrderViews(db: Db): OrderViews & { ensureIndexes(): Promise<void> } {
   const orders = db.collection<OrderDocument>("orders");
-  const aliases = db.collection<{ _id: string; survivorId: string }>("customer_aliases");
+  /** Per customer: the survivor it is merged into ("" when it is not) and the version of that change. */
+  const aliases = db.collection<{ _id: string; survivorId: string; version: string }>("customer_aliases");
   return {
     async ensureIndexes() {
       await orders.createIndex({ customerId: 1 }, { name: "customer" });
@@ -39,7 +40,7 @@ export function createOrderViews(db: Db): OrderViews & { ensureIndexes(): Promis
       const waiting = order.lines.some((l) => l.status === LineStatus.READY_FOR_PICKUP);
       const alias = order.customerId ? await aliases.findOne({ _id: order.customerId }) : null;
       const doc: Omit<OrderDocument, "_id"> = {
-        customerId: alias?.survivorId ?? order.customerId,
+        customerId: alias?.survivorId || order.customerId,
         originalCustomerId: order.customerId,
         channel: order.channel,
         status: order.status,
@@ -89,22 +90,23 @@ export function createOrderViews(db: Db): OrderViews & { ensureIndexes(): Promis
       };
     },
 
-    async customerMerged(survivorId, mergedId) {
+    async customerLink(customerId, survivorId, version) {
+      const held = await aliases.findOne({ _id: customerId });
+      if (held && BigInt(held.version) >= version) return 0; // a newer change of this customer came first
+      const previous = held?.survivorId ?? "";
       await aliases
-        .replaceOne({ _id: mergedId }, { survivorId }, { upsert: true })
+        .replaceOne({ _id: customerId }, { survivorId, version: version.toString() }, { upsert: true })
         .catch((error: unknown) => {
           if (!isDuplicateKey(error)) throw error;
         });
-      await aliases.updateMany({ survivorId: mergedId }, { $set: { survivorId } });
-      const moved = await orders.updateMany({ customerId: mergedId }, { $set: { customerId: survivorId } });
-      return moved.modifiedCount;
-    },
-
-    async customerUnmerged(survivorId, restoredId) {
-      await aliases.deleteOne({ _id: restoredId, survivorId });
+      if (survivorId) {
+        // Customers merged into this one earlier now follow it into its survivor.
+        await aliases.updateMany({ survivorId: customerId }, { $set: { survivorId } });
+        return (await orders.updateMany({ customerId }, { $set: { customerId: survivorId } })).modifiedCount;
+      }
       const back = await orders.updateMany(
-        { originalCustomerId: restoredId, customerId: survivorId },
-        { $set: { customerId: restoredId } },
+        { originalCustomerId: customerId, ...(previous ? { customerId: previous } : {}) },
+        { $set: { customerId } },
       );
       return back.modifiedCount;
     },
