@@ -263,6 +263,21 @@ describe("posting order events", () => {
     expect(error.findDetails(ErrorInfoSchema)[0]?.reason).toBe("REVERSAL_OF_REVERSAL");
   });
 
+  it("pages through a period's entries", async () => {
+    const periodId = new Date().toISOString().slice(0, 7);
+    const { entries: all } = await finance.client.listJournalEntries({ periodId, pageSize: 500 });
+    const seen: string[] = [];
+    let pageToken = "";
+    do {
+      const page = await finance.client.listJournalEntries({ periodId, pageSize: 3, pageToken });
+      expect(page.entries.length).toBeLessThanOrEqual(3);
+      seen.push(...page.entries.map((e) => e.entryId));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    expect(all.length).toBeGreaterThan(3);
+    expect(seen).toEqual(all.map((e) => e.entryId));
+  });
+
   it("keeps the trial balance at zero in every currency", async () => {
     const period = new Date().toISOString().slice(0, 7);
     const { trialBalance } = await finance.client.getTrialBalance({ periodId: period });

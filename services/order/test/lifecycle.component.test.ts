@@ -556,6 +556,16 @@ describe("order lifecycle across customer-identity and inventory", () => {
       pageToken = page.nextPageToken;
     } while (pageToken);
     expect(seen.sort()).toEqual([...ids].sort());
+    const recent = await client.listOrders({
+      channel: Channel.WEB,
+      updatedSince: timestampFromDate(new Date(Date.now() - 60_000)),
+      pageSize: 500,
+    });
+    expect(recent.orders.map((o) => o.orderId)).toEqual(expect.arrayContaining(ids));
+    const future = await client.listOrders({
+      updatedSince: timestampFromDate(new Date(Date.now() + 60_000)),
+    });
+    expect(future.orders).toEqual([]);
   });
 
   it("lists a merged-away customer's orders under the survivor, and gives them back on unmerge", async () => {
