@@ -6,9 +6,11 @@ import { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/cu
 import { createLogger, type Logger } from "@retail/platform/log";
 import {
   captureEvents,
+  dropTestDatabases,
   type EventCapture,
   testAmqpUrl,
   testMongoUrl,
+  testServiceEnv,
   uniqueName,
 } from "@retail/platform/testing";
 import { MongoClient } from "mongodb";
@@ -40,13 +42,7 @@ export function createHarness(name: string): Harness {
     exchange,
     async start(env = {}, logger = createLogger({ service: "customer-identity", level: "silent" })) {
       const config = loadCustomerConfig({
-        MONGODB_URL: testMongoUrl(),
-        MONGODB_DATABASE: database,
-        AMQP_URL: testAmqpUrl(),
-        EVENTS_EXCHANGE: exchange,
-        QUEUE_PREFIX: `${exchange}.`,
-        PORT: "0",
-        METRICS_PORT: "0",
+        ...testServiceEnv(database, exchange),
         ...env,
       });
       const service = await composeCustomerIdentity(config, logger);
@@ -70,9 +66,7 @@ export function createHarness(name: string): Harness {
     async stopAll() {
       for (const service of running.splice(0)) await service.stop();
       for (const cleanup of cleanups.splice(0)) await cleanup();
-      const mongo = new MongoClient(testMongoUrl());
-      await mongo.db(database).dropDatabase();
-      await mongo.close();
+      await dropTestDatabases(database);
     },
   };
 }

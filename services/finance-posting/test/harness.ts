@@ -12,8 +12,13 @@ import { FinancePostingService } from "@retail/contracts/retail/finance/v1/finan
 import { connectAmqp, createEventPublisher } from "@retail/platform/amqp";
 import { createLogger } from "@retail/platform/log";
 import { routingKeyOf } from "@retail/platform/store";
-import { deleteConsumerQueues, testAmqpUrl, testMongoUrl, uniqueName } from "@retail/platform/testing";
-import { MongoClient } from "mongodb";
+import {
+  deleteConsumerQueues,
+  dropTestDatabases,
+  testAmqpUrl,
+  testServiceEnv,
+  uniqueName,
+} from "@retail/platform/testing";
 import { orderEventsQueue } from "../src/adapters/amqp/order-events-consumer.js";
 import { composeFinance, type RunningFinance } from "../src/compose.js";
 import { loadFinanceConfig } from "../src/config.js";
@@ -41,13 +46,7 @@ export async function startFinance(
   const exchange = options.exchange ?? uniqueName(`ex_${name}`);
   const exportDir = await mkdtemp(join(tmpdir(), "erp-"));
   const config = loadFinanceConfig({
-    MONGODB_URL: testMongoUrl(),
-    MONGODB_DATABASE: database,
-    AMQP_URL: testAmqpUrl(),
-    EVENTS_EXCHANGE: exchange,
-    QUEUE_PREFIX: `${exchange}.`,
-    PORT: "0",
-    METRICS_PORT: "0",
+    ...testServiceEnv(database, exchange),
     ERP_EXPORT_DIR: exportDir,
     ...env,
   });
@@ -89,9 +88,7 @@ export async function startFinance(
       await publisher.close();
       await amqp.close();
       await deleteConsumerQueues(testAmqpUrl(), `${exchange}.${orderEventsQueue}`, exchange);
-      const mongo = new MongoClient(testMongoUrl());
-      await mongo.db(database).dropDatabase();
-      await mongo.close();
+      await dropTestDatabases(database);
     },
   };
 }

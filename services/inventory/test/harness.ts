@@ -9,9 +9,10 @@ import { createLogger } from "@retail/platform/log";
 import {
   captureEvents,
   deleteConsumerQueues,
+  dropTestDatabases,
   type EventCapture,
   testAmqpUrl,
-  testMongoUrl,
+  testServiceEnv,
   uniqueName,
 } from "@retail/platform/testing";
 import { orderEventsQueue } from "../src/adapters/amqp/order-events-consumer.js";
@@ -41,13 +42,7 @@ export function createHarness(name: string): Harness {
     exchange,
     async start(env = {}) {
       const config = loadInventoryConfig({
-        MONGODB_URL: testMongoUrl(),
-        MONGODB_DATABASE: database,
-        AMQP_URL: testAmqpUrl(),
-        EVENTS_EXCHANGE: exchange,
-        QUEUE_PREFIX: `${exchange}.`,
-        PORT: "0",
-        METRICS_PORT: "0",
+        ...testServiceEnv(database, exchange),
         RESERVATION_SWEEP_MS: "200",
         ...env,
       });
@@ -68,10 +63,7 @@ export function createHarness(name: string): Harness {
       for (const service of running.splice(0)) await service.stop();
       for (const cleanup of cleanups.splice(0)) await cleanup();
       await deleteConsumerQueues(testAmqpUrl(), `${exchange}.${orderEventsQueue}`, exchange);
-      const { MongoClient } = await import("mongodb");
-      const mongo = new MongoClient(testMongoUrl());
-      await mongo.db(database).dropDatabase();
-      await mongo.close();
+      await dropTestDatabases(database);
     },
   };
 }

@@ -20,12 +20,12 @@ import { freePort, startServiceProcess } from "@retail/platform/processes";
 import {
   captureEvents,
   deleteConsumerQueues,
+  dropTestDatabases,
   type EventCapture,
   testAmqpUrl,
   testMongoUrl,
   uniqueName,
 } from "@retail/platform/testing";
-import { MongoClient } from "mongodb";
 import { customerEventsQueue } from "../src/adapters/amqp/customer-events-consumer.js";
 import { composeOrder, type RunningOrder } from "../src/compose.js";
 import { loadOrderConfig } from "../src/config.js";
@@ -178,9 +178,7 @@ export async function startMesh(name: string): Promise<Mesh> {
       for (const cleanup of cleanups.splice(0)) await cleanup();
       await deleteConsumerQueues(testAmqpUrl(), `${exchange}.inventory.order-events`, exchange);
       await deleteConsumerQueues(testAmqpUrl(), `${exchange}.${customerEventsQueue}`, exchange);
-      const mongo = new MongoClient(testMongoUrl());
-      for (const database of databases) await mongo.db(database).dropDatabase();
-      await mongo.close();
+      await dropTestDatabases(...databases);
     },
   };
 }

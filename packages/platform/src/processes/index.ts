@@ -1,6 +1,7 @@
 // Services as processes of their own, for benchmarks and for tests that kill one mid-work: start one,
 // wait for its outbox to drain, read its memory; and latency quantiles. Nothing here asserts timings.
 import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
 
 /** Starts `src/main.ts` of a service directory as its own process and waits until its metrics answer. */
 export async function startServiceProcess(options: {
@@ -57,7 +58,6 @@ export function quantile(sorted: readonly number[], q: number): number {
 
 /** A TCP port free on 127.0.0.1 right now (for a child service that must be told its port). */
 export async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);

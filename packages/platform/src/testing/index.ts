@@ -106,3 +106,29 @@ export function until<T>(
 ): Promise<T> {
   return vi.waitFor(check, { timeout: options.timeout ?? 15_000, interval: options.interval ?? 50 });
 }
+
+/**
+ * The environment of a service started by a test: the test servers, a database and an events exchange
+ * of its own, its consumer queues prefixed with the exchange's name, and ports the system picks.
+ */
+export function testServiceEnv(database: string, exchange: string): Record<string, string> {
+  return {
+    MONGODB_URL: testMongoUrl(),
+    MONGODB_DATABASE: database,
+    AMQP_URL: testAmqpUrl(),
+    EVENTS_EXCHANGE: exchange,
+    QUEUE_PREFIX: `${exchange}.`,
+    PORT: "0",
+    METRICS_PORT: "0",
+  };
+}
+
+/** Drops a test's databases on the test MongoDB. */
+export async function dropTestDatabases(...databases: string[]): Promise<void> {
+  const mongo = new MongoClient(testMongoUrl());
+  try {
+    for (const database of databases) await mongo.db(database).dropDatabase();
+  } finally {
+    await mongo.close();
+  }
+}

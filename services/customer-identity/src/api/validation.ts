@@ -7,6 +7,7 @@ import {
   type SourceRecord,
 } from "@retail/contracts/retail/customer/v1/customer_pb";
 import { Violations } from "@retail/platform/rpc";
+import { decodePageToken } from "@retail/platform/store";
 import type { SourceDirectory } from "../domain/golden.js";
 import { regionOf } from "../domain/golden.js";
 import { normalizeEmail, normalizeLoyaltyNumber, normalizePhone } from "../domain/match-keys.js";
@@ -111,16 +112,7 @@ export function checkBillingAccount(v: Violations, field: string, a: BillingAcco
 }
 
 export function checkPageToken(v: Violations, field: string, token: string): void {
-  if (!token) return;
-  try {
-    const cursor = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as {
-      t?: unknown;
-      id?: unknown;
-    };
-    if (typeof cursor.t !== "number" || typeof cursor.id !== "string") throw new Error("shape");
-  } catch {
-    v.add(field, "is not a page token this service issued");
-  }
+  if (token && !decodePageToken(token)) v.add(field, "is not a page token this service issued");
 }
 
 export { Violations };

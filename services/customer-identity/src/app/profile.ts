@@ -6,7 +6,7 @@ import {
   CustomerStatus,
 } from "@retail/contracts/retail/customer/v1/customer_pb";
 import { effectiveConsents } from "../domain/consent.js";
-import type { CustomerState } from "../domain/customer.js";
+import type { CustomerState, LinkedSource } from "../domain/customer.js";
 import { UnknownCustomer } from "../domain/errors.js";
 import { type GoldenRecord, goldenRecord, profileSources } from "../domain/golden.js";
 import type { CustomerDeps } from "./ports.js";
@@ -16,6 +16,8 @@ export interface Profile {
   readonly root: CustomerState;
   /** The root first, then the customers merged into it (and into those), each once. */
   readonly members: readonly CustomerState[];
+  /** Every source record of the profile (the newest observation of each). */
+  readonly sources: readonly LinkedSource[];
   readonly golden: GoldenRecord;
 }
 
@@ -72,13 +74,13 @@ export function profileOf(
 ): Profile {
   const root = members[0];
   if (!root) throw new Error("a profile has at least its root");
-  return { root, members, golden: goldenRecord(profileSources(members), deps.sourceSystems) };
+  const sources = profileSources(members);
+  return { root, members, sources, golden: goldenRecord(sources, deps.sourceSystems) };
 }
 
 /** The golden customer message of a profile. */
 export function toCustomer(profile: Profile): Customer {
-  const { root, members, golden } = profile;
-  const sources = profileSources(members);
+  const { root, members, sources, golden } = profile;
   return create(CustomerSchema, {
     customerId: root.customerId,
     status: root.status,

@@ -23,7 +23,7 @@ import {
   retryOnConflict,
 } from "@retail/platform/store";
 import { type CustomerState, emptyCustomer, evolve, observedAt, sourceKeyOf } from "../domain/customer.js";
-import { changedAttributes, keysOfRecord, profileSources } from "../domain/golden.js";
+import { changedAttributes, keysOfRecord } from "../domain/golden.js";
 import type { MatchKey, MatchKeyKind } from "../domain/match-keys.js";
 import {
   bestMatch,
@@ -151,9 +151,8 @@ async function resolve(
     createdAt: p.root.createdAt,
   }));
   const contradicted = all.filter((m, i) => {
-    const members = (profiles[i] as Profile).members;
     const customerValues = strongValues(
-      profileSources(members).map((s) => s.record),
+      (profiles[i] as Profile).sources.map((s) => s.record),
       deps,
     );
     return isContradicted(m, recordValues, customerValues, deps.mergeRules);

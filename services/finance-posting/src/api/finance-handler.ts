@@ -3,6 +3,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { EntrySide, SettlementLineTypeSchema } from "@retail/contracts/retail/finance/v1/finance_pb";
 import type { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
 import { Violations } from "@retail/platform/rpc";
+import { decodePageToken } from "@retail/platform/store";
 import { exportBatch } from "../app/export-batch.js";
 import { accountBalance, closePeriod, trialBalance } from "../app/periods.js";
 import type { FinanceDeps } from "../app/ports.js";
@@ -143,7 +144,7 @@ export function createFinanceHandler(deps: FinanceDeps): ServiceImpl<typeof Fina
     async listExceptions(request) {
       const v = new Violations();
       const pageSize = checkPage(v, request.pageSize);
-      if (request.pageToken && !/^\d+$/.test(Buffer.from(request.pageToken, "base64url").toString("utf8"))) {
+      if (request.pageToken && !decodePageToken(request.pageToken)) {
         v.add("page_token", "is not a page token this service issued");
       }
       v.throwIfAny();

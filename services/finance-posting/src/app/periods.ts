@@ -9,7 +9,7 @@ import {
 } from "@retail/contracts/retail/finance/v1/finance_pb";
 import { NotFound, RuleViolated } from "../domain/errors.js";
 import { money } from "../domain/money.js";
-import { nextPeriod, periodOf, summarise } from "../domain/posting.js";
+import { nextPeriod, summarise } from "../domain/posting.js";
 import type { FinanceDeps, StoredEntry, StoreLine } from "./ports.js";
 import { postEntry } from "./post-fact.js";
 
@@ -162,5 +162,3 @@ export async function accountBalance(deps: FinanceDeps, account: string, periodI
   }
   return [...sums.entries()].map(([currency, amount]) => money(currency, amount));
 }
-
-export { periodOf };

@@ -19,12 +19,14 @@ export interface StoredEntry {
   /** The fact's order-level amount (captures, refunds) or delivered total, for per-order state. */
   readonly amount: bigint;
   readonly reversedBy: string;
+  /** The settlement that covered it, "" while none has. */
+  readonly settledBy: string;
 }
 
 /** The journal: immutable entries, each posted once (its id is derived from what it posts). */
 export interface Journal {
   /** Posts an entry; false when an entry with its id was posted before (nothing is written). */
-  post(entry: JournalEntry, meta: Omit<StoredEntry, "entry" | "reversedBy">): Promise<boolean>;
+  post(entry: JournalEntry, meta: Omit<StoredEntry, "entry" | "reversedBy" | "settledBy">): Promise<boolean>;
   get(entryId: string): Promise<StoredEntry | undefined>;
   list(
     filter: { periodId?: string; orderId?: string; accountCode?: string; eventId?: string },
@@ -38,7 +40,6 @@ export interface Journal {
   /** Entries with a processor reference, of a provider, up to a date, not yet settled. */
   unsettled(provider: string, upTo: string): Promise<StoredEntry[]>;
   markSettled(entryIds: readonly string[], settlementId: string): Promise<void>;
-  isSettled(entryId: string): Promise<boolean>;
   markReversed(entryId: string, reversingEntryId: string): Promise<void>;
   /** Entries not yet exported to the ERP, oldest first. */
   unexported(limit: number): Promise<StoredEntry[]>;

@@ -210,12 +210,9 @@ export async function reconciliationReport(deps: FinanceDeps, periodId: string) 
   const ages = open.map(
     (e) => (now - (e.createTime ? Number(e.createTime.seconds) * 1000 : now)) / 86_400_000,
   );
-  const refunds = (await deps.journal.forPeriod(periodId)).filter(
-    (e) => e.fact.startsWith("refund_") && e.providerReference && !e.reversedBy,
+  const unsettled = (await deps.journal.forPeriod(periodId)).filter(
+    (e) => e.fact.startsWith("refund_") && e.providerReference && !e.reversedBy && !e.settledBy,
   );
-  const unsettled = [];
-  for (const refund of refunds)
-    if (!(await deps.journal.isSettled(refund.entry.entryId))) unsettled.push(refund);
   const totals = new Map<string, bigint>();
   for (const r of unsettled) {
     const currency = r.entry.lines[0]?.amount?.currencyCode ?? "";

@@ -3,6 +3,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { ChannelSchema } from "@retail/contracts/retail/common/v1/common_pb";
 import { OrderStatusSchema } from "@retail/contracts/retail/order/v1/order_pb";
 import type { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
+import { decodePageToken } from "@retail/platform/store";
 import {
   acknowledgeMarketplaceOrder,
   cancelOrder,
@@ -79,16 +80,8 @@ export function createOrderHandler(
         v.add("status", "must be a known order status");
       if (request.pageSize < 0 || request.pageSize > maxPageSize)
         v.add("page_size", `must be 0-${maxPageSize}`);
-      if (request.pageToken) {
-        try {
-          const cursor = JSON.parse(Buffer.from(request.pageToken, "base64url").toString("utf8")) as {
-            t?: unknown;
-            id?: unknown;
-          };
-          if (typeof cursor.t !== "number" || typeof cursor.id !== "string") throw new Error("shape");
-        } catch {
-          v.add("page_token", "is not a page token this service issued");
-        }
+      if (request.pageToken && !decodePageToken(request.pageToken)) {
+        v.add("page_token", "is not a page token this service issued");
       }
       v.throwIfAny();
       const page = await deps.views.list(

@@ -1,4 +1,5 @@
 import { LineStatus } from "@retail/contracts/retail/order/v1/order_pb";
+import { openQuantity } from "../domain/order.js";
 import { cancelOrder } from "./order-lifecycle.js";
 import type { OrderDeps } from "./ports.js";
 import { runAcceptance } from "./submit-order.js";
@@ -24,7 +25,7 @@ export async function cancelUncollected(deps: OrderDeps): Promise<number> {
     const order = await deps.streams.load(orderId);
     const lines = (order?.lines ?? [])
       .filter((l) => l.status === LineStatus.READY_FOR_PICKUP)
-      .map((l) => ({ lineId: l.lineId, quantity: l.quantity - l.cancelledQuantity - l.shippedQuantity }));
+      .map((l) => ({ lineId: l.lineId, quantity: openQuantity(l) }));
     if (lines.length === 0) continue;
     await cancelOrder(deps, {
       requestId: `not-collected:${orderId}`,

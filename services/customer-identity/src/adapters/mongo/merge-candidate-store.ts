@@ -2,8 +2,14 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { MergeCandidateRaisedSchema } from "@retail/contracts/retail/customer/v1/customer_events_pb";
 import { type MergeCandidate, MergeCandidateSchema } from "@retail/contracts/retail/customer/v1/customer_pb";
-import { ConcurrencyConflict, event, isDuplicateKey, type StreamStore } from "@retail/platform/store";
-import type { Db, Filter } from "mongodb";
+import {
+  ConcurrencyConflict,
+  event,
+  findPage,
+  isDuplicateKey,
+  type StreamStore,
+} from "@retail/platform/store";
+import type { Db } from "mongodb";
 import type { MergeCandidates } from "../../app/ports.js";
 import { mergeCandidateIdOf } from "../../domain/merge-rules.js";
 
@@ -24,11 +30,6 @@ function toCandidate(doc: CandidateDocument): MergeCandidate {
     reason: doc.reason,
     createTime: timestampFromDate(doc.createdAt),
   });
-}
-
-interface PageCursor {
-  t: number;
-  id: string;
 }
 
 /**
@@ -79,26 +80,8 @@ export function createMergeCandidateStore(
     },
 
     async listOpen(pageSize, pageToken) {
-      const filter: Filter<CandidateDocument> = { open: true };
-      if (pageToken) {
-        const cursor = JSON.parse(Buffer.from(pageToken, "base64url").toString("utf8")) as PageCursor;
-        const after = new Date(cursor.t);
-        filter.$or = [{ createdAt: { $gt: after } }, { createdAt: after, _id: { $gt: cursor.id } }];
-      }
-      const docs = await candidates
-        .find(filter)
-        .sort({ createdAt: 1, _id: 1 })
-        .limit(pageSize + 1)
-        .toArray();
-      const page = docs.slice(0, pageSize);
-      const last = page.at(-1);
-      const nextPageToken =
-        docs.length > pageSize && last
-          ? Buffer.from(
-              JSON.stringify({ t: last.createdAt.getTime(), id: last._id } satisfies PageCursor),
-            ).toString("base64url")
-          : "";
-      return { candidates: page.map(toCandidate), nextPageToken };
+      const page = await findPage(candidates, { open: true }, "createdAt", pageSize, pageToken);
+      return { candidates: page.docs.map(toCandidate), nextPageToken: page.nextPageToken };
     },
 
     async resolve(candidateId) {

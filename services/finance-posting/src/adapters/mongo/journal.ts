@@ -32,6 +32,7 @@ function toStored(doc: EntryDocument): StoredEntry {
     providerReference: doc.providerReference,
     amount: BigInt(doc.amount),
     reversedBy: doc.reversedBy,
+    settledBy: doc.settledBy ?? "",
   };
 }
 
@@ -134,10 +135,6 @@ export function createJournal(db: Db, store: StreamStore): Journal & { ensureInd
 
     async markSettled(entryIds, settlementId) {
       for (const id of entryIds) await entries.updateOne({ _id: id }, { $set: { settledBy: settlementId } });
-    },
-
-    async isSettled(entryId) {
-      return Boolean((await entries.findOne({ _id: entryId }, { projection: { settledBy: 1 } }))?.settledBy);
     },
 
     async markReversed(entryId, reversingEntryId) {

@@ -16,7 +16,13 @@ import {
   ReconciliationItemSchema,
   SettlementSchema,
 } from "@retail/contracts/retail/finance/v1/finance_pb";
-import { ConcurrencyConflict, event, isDuplicateKey, type StreamStore } from "@retail/platform/store";
+import {
+  ConcurrencyConflict,
+  event,
+  findPage,
+  isDuplicateKey,
+  type StreamStore,
+} from "@retail/platform/store";
 import { Binary, type Db } from "mongodb";
 import type {
   Exceptions,
@@ -233,17 +239,14 @@ export function createExceptions(db: Db): Exceptions & { ensureIndexes(): Promis
       return d ? toException(d) : undefined;
     },
     async list(includeResolved, pageSize, pageToken) {
-      const docs = await exceptions
-        .find(includeResolved ? {} : { resolved: false })
-        .sort({ createdAt: 1, _id: 1 })
-        .toArray();
-      const start = pageToken ? Number(Buffer.from(pageToken, "base64url").toString("utf8")) : 0;
-      const page = docs.slice(start, start + pageSize);
-      return {
-        exceptions: page.map(toException),
-        nextPageToken:
-          start + pageSize < docs.length ? Buffer.from(String(start + pageSize)).toString("base64url") : "",
-      };
+      const page = await findPage(
+        exceptions,
+        includeResolved ? {} : { resolved: false },
+        "createdAt",
+        pageSize,
+        pageToken,
+      );
+      return { exceptions: page.docs.map(toException), nextPageToken: page.nextPageToken };
     },
     openInPeriod: async (periodId) =>
       (await exceptions.find({ periodId, resolved: false }).toArray())

@@ -1,7 +1,7 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { LineStatus, OrderSchema } from "@retail/contracts/retail/order/v1/order_pb";
-import { isDuplicateKey } from "@retail/platform/store";
+import { findPage, isDuplicateKey } from "@retail/platform/store";
 import { Binary, type Db, type Filter } from "mongodb";
 import type { OrderViews } from "../../app/ports.js";
 
@@ -13,15 +13,12 @@ interface OrderDocument {
   originalCustomerId: string;
   channel: number;
   status: number;
+  /** The order's stream version this document shows. */
+  version: number;
   updatedAt: Date;
   /** Set while pickup lines are ready and not collected. */
   collectBy?: Date;
   order: Binary;
-}
-
-interface PageCursor {
-  t: number;
-  id: string;
 }
 
 /** The orders read model: one document per order (the whole order, encoded), for lists and sweeps. */
@@ -44,18 +41,18 @@ export function createOrderViews(db: Db): OrderViews & { ensureIndexes(): Promis
         originalCustomerId: order.customerId,
         channel: order.channel,
         status: order.status,
+        version: Number(order.version),
         updatedAt: order.updateTime ? timestampDate(order.updateTime) : new Date(),
         ...(waiting && order.collectByTime ? { collectBy: timestampDate(order.collectByTime) } : {}),
         order: new Binary(toBinary(OrderSchema, order)),
       };
-      // Older writes never overwrite newer ones: two saves of one order may finish out of order.
-      const current = await orders.findOne({ _id: order.orderId }, { projection: { order: 1 } });
-      if (current && fromBinary(OrderSchema, current.order.buffer).version > order.version) return;
-      // Two first saves of one order can race to insert: the loser's upsert fails on the unique _id and
-      // its retry replaces the document the winner inserted.
-      await orders.replaceOne({ _id: order.orderId }, doc, { upsert: true }).catch((error: unknown) => {
+      // Older writes never overwrite newer ones (two saves of one order may finish out of order): only
+      // a document at an older version is replaced; when none is, the insert either creates the first
+      // one or finds one at this version or newer (a duplicate key), which stays.
+      const replaced = await orders.replaceOne({ _id: order.orderId, version: { $lt: doc.version } }, doc);
+      if (replaced.matchedCount > 0) return;
+      await orders.insertOne({ _id: order.orderId, ...doc }).catch((error: unknown) => {
         if (!isDuplicateKey(error)) throw error;
-        return orders.replaceOne({ _id: order.orderId }, doc, { upsert: true });
       });
     },
 
@@ -65,28 +62,10 @@ export function createOrderViews(db: Db): OrderViews & { ensureIndexes(): Promis
       if (filter.channel) query.channel = filter.channel;
       if (filter.status) query.status = filter.status;
       if (filter.updatedSince) query.updatedAt = { $gte: filter.updatedSince };
-      if (pageToken) {
-        const cursor = JSON.parse(Buffer.from(pageToken, "base64url").toString("utf8")) as PageCursor;
-        query.$or = [
-          { updatedAt: { $gt: new Date(cursor.t) } },
-          { updatedAt: new Date(cursor.t), _id: { $gt: cursor.id } },
-        ];
-      }
-      const docs = await orders
-        .find(query)
-        .sort({ updatedAt: 1, _id: 1 })
-        .limit(pageSize + 1)
-        .toArray();
-      const page = docs.slice(0, pageSize);
-      const last = page.at(-1);
+      const page = await findPage(orders, query, "updatedAt", pageSize, pageToken);
       return {
-        orders: page.map((d) => fromBinary(OrderSchema, d.order.buffer)),
-        nextPageToken:
-          docs.length > pageSize && last
-            ? Buffer.from(
-                JSON.stringify({ t: last.updatedAt.getTime(), id: last._id } satisfies PageCursor),
-              ).toString("base64url")
-            : "",
+        orders: page.docs.map((d) => fromBinary(OrderSchema, d.order.buffer)),
+        nextPageToken: page.nextPageToken,
       };
     },
 
