@@ -85,6 +85,13 @@ export function payloadHash(payload: Uint8Array | string): string {
   return createHash("sha256").update(payload).digest("hex");
 }
 
+/** The payload hash of a command given as a plain object (int64 fields hash as their decimal text). */
+export function commandHash(command: unknown): string {
+  return payloadHash(
+    JSON.stringify(command, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value)),
+  );
+}
+
 function replayOf(commit: CommitDocument, request: Pick<CommitRequest, "key" | "payloadHash">): AppendResult {
   if (commit.requestHash !== request.payloadHash) throw new IdempotencyKeyReused(request.key);
   return {

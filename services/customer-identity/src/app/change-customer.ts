@@ -1,8 +1,8 @@
 import type { Customer } from "@retail/contracts/retail/customer/v1/customer_pb";
 import {
   ConcurrencyConflict,
+  commandHash,
   type NewEvent,
-  payloadHash,
   requestKey,
   retryOnConflict,
 } from "@retail/platform/store";
@@ -31,7 +31,7 @@ export interface CustomerChange {
 export async function changeCustomer(deps: CustomerDeps, change: CustomerChange): Promise<Customer> {
   const request = {
     key: requestKey(change.scope, change.requestId),
-    payloadHash: payloadHash(JSON.stringify(change.payload, bigints)),
+    payloadHash: commandHash(change.payload),
   };
   const earlier = await deps.streams.findRequest(request);
   if (earlier) return getCustomer(deps, earlier.customerId);
@@ -45,9 +45,4 @@ export async function changeCustomer(deps: CustomerDeps, change: CustomerChange)
     },
     (error) => error instanceof ConcurrencyConflict,
   );
-}
-
-/** JSON for hashing commands that hold int64 fields. */
-function bigints(_key: string, value: unknown): unknown {
-  return typeof value === "bigint" ? value.toString() : value;
 }

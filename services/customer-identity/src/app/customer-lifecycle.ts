@@ -4,7 +4,7 @@ import {
   CustomerErasedSchema,
 } from "@retail/contracts/retail/customer/v1/customer_events_pb";
 import { type Customer, CustomerStatus } from "@retail/contracts/retail/customer/v1/customer_pb";
-import { event, payloadHash, requestKey } from "@retail/platform/store";
+import { commandHash, event, requestKey } from "@retail/platform/store";
 import { changeCustomer } from "./change-customer.js";
 import type { CustomerDeps } from "./ports.js";
 import { loadProfile, requireRoot } from "./profile.js";
@@ -50,7 +50,7 @@ export interface EraseCustomer {
 export async function eraseCustomer(deps: CustomerDeps, command: EraseCustomer): Promise<string> {
   const root = await requireRoot(deps, command.customerId);
   const { members } = await loadProfile(deps, root);
-  const hash = payloadHash(JSON.stringify(command));
+  const hash = commandHash(command);
   const scope = requestKey("customer.EraseCustomer", command.requestId);
   // Merged-in customers first and the survivor last: while any of them is unerased, a retry starts over.
   for (const member of [...members].reverse()) {

@@ -5,7 +5,7 @@ import {
   CustomerUpdatedSchema,
 } from "@retail/contracts/retail/customer/v1/customer_events_pb";
 import { type Customer, CustomerStatus } from "@retail/contracts/retail/customer/v1/customer_pb";
-import { event, type NewEvent, payloadHash, requestKey } from "@retail/platform/store";
+import { commandHash, event, type NewEvent, requestKey } from "@retail/platform/store";
 import { type CustomerState, evolve, isLive } from "../domain/customer.js";
 import { CustomerNotLive, MergeRefused, UnknownCustomer, UnknownMergeCandidate } from "../domain/errors.js";
 import { changedAttributes } from "../domain/golden.js";
@@ -52,7 +52,7 @@ async function live(deps: CustomerDeps, customerId: string, action: string): Pro
  * an unmerge can give them back.
  */
 export async function mergeCustomers(deps: CustomerDeps, command: MergeCustomers): Promise<Customer> {
-  const hash = payloadHash(JSON.stringify(command));
+  const hash = commandHash(command);
   const key = requestKey("customer.MergeCustomers", command.requestId);
   if (await deps.streams.findRequest({ key, payloadHash: hash }))
     return getCustomer(deps, command.survivorId);
@@ -103,7 +103,7 @@ export async function unmergeCustomer(
   deps: CustomerDeps,
   command: UnmergeCustomer,
 ): Promise<{ customer: Customer; restored: Customer }> {
-  const hash = payloadHash(JSON.stringify(command));
+  const hash = commandHash(command);
   const key = requestKey("customer.UnmergeCustomer", command.requestId);
   const restoredKey = { key: `${key}:${command.restoredId}`, payloadHash: hash };
   if (!(await deps.streams.findRequest({ key, payloadHash: hash }))) {

@@ -1,5 +1,5 @@
 import type { Order } from "@retail/contracts/retail/order/v1/order_pb";
-import { ConcurrencyConflict, payloadHash, requestKey, retryOnConflict } from "@retail/platform/store";
+import { ConcurrencyConflict, commandHash, requestKey, retryOnConflict } from "@retail/platform/store";
 import { UnknownOrder } from "../domain/errors.js";
 import type { OrderEvent } from "../domain/order.js";
 import type { OrderDeps } from "./ports.js";
@@ -15,18 +15,16 @@ export interface OrderChange {
   decide(order: Order): OrderEvent[] | Promise<OrderEvent[]>;
 }
 
-/** JSON for hashing commands that hold int64 fields. */
-export function hashOf(payload: unknown): string {
-  return payloadHash(JSON.stringify(payload, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)));
-}
-
 /**
  * One change to an order: decide on its current state, append at the version read, retry from a fresh
  * read when another writer got there first, and refresh the read model. A repeated request id returns
  * the order as it is now without deciding again.
  */
 export async function changeOrder(deps: OrderDeps, change: OrderChange): Promise<Order> {
-  const request = { key: requestKey(change.scope, change.requestId), payloadHash: hashOf(change.payload) };
+  const request = {
+    key: requestKey(change.scope, change.requestId),
+    payloadHash: commandHash(change.payload),
+  };
   if (await deps.streams.applied(request)) {
     const order = await deps.streams.load(change.orderId);
     if (!order) throw new UnknownOrder(change.orderId);
