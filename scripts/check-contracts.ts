@@ -1,5 +1,5 @@
 // The contract gate: buf format and lint, buf breaking against every earlier revision of the contracts
-// in this clone's history, and generated TypeScript that matches the protos.
+// in this clone's history, and generated TypeScript and OpenAPI that match the protos.
 //
 // Breaking is checked against each commit that changed proto/ (the newest 25; HEAD's own for a working
 // tree with edits), not just the
@@ -55,6 +55,14 @@ try {
     "--exit-code",
     join(scratch, "packages/contracts/src/gen"),
     "packages/contracts/src/gen",
+  ]);
+  step("the OpenAPI document matches the protos (run `npm run generate` and commit)", "git", [
+    "diff",
+    "--no-index",
+    "--stat",
+    "--exit-code",
+    join(scratch, "gateway/openapi"),
+    "gateway/openapi",
   ]);
 } finally {
   rmSync(scratch, { recursive: true, force: true });

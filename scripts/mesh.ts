@@ -21,6 +21,9 @@ interface MeshUnit {
   port: number;
   metricsPort: number;
   database: string;
+  /** "grpc" (a service: Connect/gRPC, ready when gRPC health says SERVING) or "http" (the gateway). */
+  protocol: "grpc" | "http";
+  env: Record<string, string>;
 }
 
 function units(): MeshUnit[] {
@@ -34,7 +37,13 @@ function units(): MeshUnit[] {
     const manifest = join(root, dir, "package.json");
     if (!existsSync(manifest)) return [];
     const pkg = JSON.parse(readFileSync(manifest, "utf8")) as {
-      mesh?: { port: number; metricsPort: number; database?: string };
+      mesh?: {
+        port: number;
+        metricsPort: number;
+        database?: string;
+        protocol?: "grpc" | "http";
+        env?: Record<string, string>;
+      };
     };
     if (!pkg.mesh) return [];
     const name = dir.split("/").at(-1) ?? dir;
@@ -45,6 +54,8 @@ function units(): MeshUnit[] {
         port: pkg.mesh.port,
         metricsPort: pkg.mesh.metricsPort,
         database: pkg.mesh.database ?? name,
+        protocol: pkg.mesh.protocol ?? "grpc",
+        env: pkg.mesh.env ?? {},
       },
     ];
   });
@@ -55,6 +66,7 @@ function envName(unit: string): string {
 }
 
 async function waitServing(unit: MeshUnit, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+  if (unit.protocol === "http") return waitReady(unit, child, timeoutMs);
   const { createClient } = await import("@connectrpc/connect");
   const { createGrpcTransport } = await import("@connectrpc/connect-node");
   const { Health, HealthCheckResponse_ServingStatus } = await import(
@@ -69,6 +81,18 @@ async function waitServing(unit: MeshUnit, child: ChildProcess, timeoutMs = 30_0
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${unit.name} did not report SERVING within ${timeoutMs} ms`);
+}
+
+/** The gateway is ready when its /readyz says every service behind it is SERVING. */
+async function waitReady(unit: MeshUnit, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${unit.name} exited with code ${child.exitCode}`);
+    const ready = await fetch(`http://127.0.0.1:${unit.port}/readyz`).catch(() => undefined);
+    if (ready?.ok) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${unit.name} was not ready within ${timeoutMs} ms`);
 }
 
 async function main(): Promise<void> {
@@ -112,6 +136,7 @@ async function main(): Promise<void> {
         METRICS_PORT: String(unit.metricsPort),
         MONGODB_URL: mongo.toString(),
         AMQP_URL: infra.amqpUrl,
+        ...unit.env,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -121,9 +146,11 @@ async function main(): Promise<void> {
         createInterface({ input: stream }).on("line", (line) => console.log(`[${unit.name}] ${line}`));
     }
     await waitServing(unit, child);
-    console.log(
-      `started: ${unit.name} on grpc/connect http://127.0.0.1:${unit.port}, metrics http://127.0.0.1:${unit.metricsPort}/metrics`,
-    );
+    const serves =
+      unit.protocol === "http"
+        ? `REST http://127.0.0.1:${unit.port}/v1 (API page /docs, OpenAPI /openapi.json)`
+        : `grpc/connect http://127.0.0.1:${unit.port}`;
+    console.log(`started: ${unit.name} on ${serves}, metrics http://127.0.0.1:${unit.metricsPort}/metrics`);
   }
   console.log("\nThe mesh is up. Ctrl-C stops it.");
   await Promise.all(children.map((child) => new Promise((resolve) => child.once("exit", resolve))));

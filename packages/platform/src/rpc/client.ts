@@ -1,6 +1,13 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
-import { type Client, Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
+import {
+  type Client,
+  Code,
+  ConnectError,
+  createClient,
+  type Interceptor,
+  type Transport,
+} from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import {
   childTrace,
@@ -60,20 +67,23 @@ function retryIdempotent(maxAttempts: number, backoffMs: number): Interceptor {
   };
 }
 
-/** A typed client of another service of the mesh, with deadlines, context propagation and safe retries. */
-export function createServiceClient<Service extends DescService>(
-  service: Service,
-  options: ServiceClientOptions,
-): Client<Service> {
+/** The transport to another service of the mesh, with deadlines, context propagation and safe retries. */
+export function createServiceTransport(options: ServiceClientOptions): Transport {
   const transportOptions = {
     baseUrl: options.baseUrl,
     httpVersion: "2" as const,
     defaultTimeoutMs: options.timeoutMs ?? 5_000,
     interceptors: [propagateCallContext, retryIdempotent(options.maxAttempts ?? 3, options.backoffMs ?? 100)],
   };
-  const transport =
-    options.protocol === "grpc"
-      ? createGrpcTransport(transportOptions)
-      : createConnectTransport(transportOptions);
-  return createClient(service, transport);
+  return options.protocol === "grpc"
+    ? createGrpcTransport(transportOptions)
+    : createConnectTransport(transportOptions);
+}
+
+/** A typed client of another service of the mesh, with deadlines, context propagation and safe retries. */
+export function createServiceClient<Service extends DescService>(
+  service: Service,
+  options: ServiceClientOptions,
+): Client<Service> {
+  return createClient(service, createServiceTransport(options));
 }

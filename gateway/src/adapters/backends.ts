@@ -1,0 +1,59 @@
+// The services behind the gateway: one Connect transport each (deadlines, correlation and trace
+// propagation, retries only for calls that carry a request id), a unary call by method descriptor, and
+// each service's gRPC health for readiness.
+import type { DescMethod, DescMethodUnary, DescService, Message } from "@bufbuild/protobuf";
+import { createClient, type Transport } from "@connectrpc/connect";
+import { Health, HealthCheckResponse_ServingStatus } from "@retail/contracts/grpc/health/v1/health_pb";
+import { createServiceTransport } from "@retail/platform/rpc";
+
+export interface Backend {
+  readonly service: DescService;
+  readonly baseUrl: string;
+}
+
+export interface Backends {
+  invoke(
+    method: DescMethod,
+    request: Message,
+    options: { timeoutMs: number; signal: AbortSignal },
+  ): Promise<Message>;
+  /** Each service's serving status ("SERVING", "NOT_SERVING", "UNREACHABLE"). */
+  health(timeoutMs: number): Promise<Record<string, string>>;
+}
+
+export function createBackends(backends: readonly Backend[], defaultTimeoutMs: number): Backends {
+  const transports = new Map<string, { transport: Transport; backend: Backend }>();
+  for (const backend of backends) {
+    const transport = createServiceTransport({ baseUrl: backend.baseUrl, timeoutMs: defaultTimeoutMs });
+    transports.set(backend.service.typeName, { transport, backend });
+  }
+  return {
+    async invoke(method, request, { timeoutMs, signal }) {
+      const entry = transports.get(method.parent.typeName);
+      if (!entry) throw new Error(`no backend serves ${method.parent.typeName}`);
+      if (method.methodKind !== "unary") throw new Error(`${method.name} is not unary`);
+      // DescMethod does not narrow on methodKind; the check above makes the cast true.
+      const response = await entry.transport.unary(
+        method as DescMethodUnary,
+        signal,
+        timeoutMs,
+        undefined,
+        request,
+      );
+      return response.message;
+    },
+    async health(timeoutMs) {
+      const statuses = await Promise.all(
+        [...transports.values()].map(async ({ transport, backend }) => {
+          const client = createClient(Health, transport);
+          const status = await client
+            .check({ service: "" }, { timeoutMs })
+            .then((r) => HealthCheckResponse_ServingStatus[r.status])
+            .catch(() => "UNREACHABLE");
+          return [backend.service.typeName, status] as const;
+        }),
+      );
+      return Object.fromEntries(statuses);
+    },
+  };
+}

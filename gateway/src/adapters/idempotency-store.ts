@@ -1,0 +1,90 @@
+// Idempotency-Key records (draft-ietf-httpapi-idempotency-key-header) in the gateway's MongoDB
+// database, shared by every gateway replica. The first request with a key inserts an in-flight record
+// (an insert against the unique _id: of concurrent firsts exactly one wins); the response is stored
+// when it is final and replayed for every repeat. A repeat with another request fingerprint is refused,
+// a repeat while the first is in flight is told so. A record left in flight by a gateway that died is
+// taken over after `staleAfterMs`: the services dedupe by the same request id, so the take-over cannot
+// apply the operation twice. Completed records are deleted after `retentionMs` by a periodic sweep
+// (FerretDB has no TTL indexes).
+import type { Collection, Db } from "mongodb";
+
+export interface StoredResponse {
+  readonly status: number;
+  readonly body: string;
+}
+
+export type IdempotencyStart =
+  | { readonly kind: "started" }
+  | { readonly kind: "replay"; readonly response: StoredResponse }
+  | { readonly kind: "fingerprint-mismatch" }
+  | { readonly kind: "in-flight" };
+
+export interface IdempotencyStore {
+  start(scopedKey: string, fingerprint: string): Promise<IdempotencyStart>;
+  complete(scopedKey: string, response: StoredResponse): Promise<void>;
+  /** Forgets a started key whose outcome may change on retry (unavailable, timeout, conflict). */
+  abandon(scopedKey: string): Promise<void>;
+  /** Deletes completed records older than the retention; returns how many. */
+  purge(now?: Date): Promise<number>;
+}
+
+interface IdempotencyRecord {
+  _id: string;
+  fingerprint: string;
+  state: "in-flight" | "done";
+  startedAt: Date;
+  completedAt?: Date;
+  response?: StoredResponse;
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return (error as { code?: number }).code === 11000;
+}
+
+export function createIdempotencyStore(
+  db: Db,
+  options: { staleAfterMs: number; retentionMs: number },
+): IdempotencyStore {
+  const records: Collection<IdempotencyRecord> = db.collection("idempotency_keys");
+  const start = async (
+    scopedKey: string,
+    fingerprint: string,
+    takeOver = true,
+  ): Promise<IdempotencyStart> => {
+    try {
+      await records.insertOne({ _id: scopedKey, fingerprint, state: "in-flight", startedAt: new Date() });
+      return { kind: "started" };
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+    const existing = await records.findOne({ _id: scopedKey });
+    if (!existing) return takeOver ? start(scopedKey, fingerprint, false) : { kind: "in-flight" };
+    if (existing.fingerprint !== fingerprint) return { kind: "fingerprint-mismatch" };
+    if (existing.state === "done" && existing.response)
+      return { kind: "replay", response: existing.response };
+    if (takeOver && Date.now() - existing.startedAt.getTime() > options.staleAfterMs) {
+      await records.deleteOne({ _id: scopedKey, state: "in-flight", startedAt: existing.startedAt });
+      return start(scopedKey, fingerprint, false);
+    }
+    return { kind: "in-flight" };
+  };
+  return {
+    start: (scopedKey, fingerprint) => start(scopedKey, fingerprint),
+    async complete(scopedKey, response) {
+      await records.updateOne(
+        { _id: scopedKey },
+        { $set: { state: "done", response, completedAt: new Date() } },
+      );
+    },
+    async abandon(scopedKey) {
+      await records.deleteOne({ _id: scopedKey, state: "in-flight" });
+    },
+    async purge(now = new Date()) {
+      const result = await records.deleteMany({
+        state: "done",
+        completedAt: { $lt: new Date(now.getTime() - options.retentionMs) },
+      });
+      return result.deletedCount;
+    },
+  };
+}

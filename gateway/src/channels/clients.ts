@@ -1,0 +1,106 @@
+// Who may call the gateway: the channel clients, their credentials, scopes, channel binding and rate
+// limit, read from one JSON file (a Kubernetes Secret in a cluster) and re-read when it changes, so
+// keys rotate and scopes change without a restart. API keys are stored only as SHA-256 digests; JWTs
+// are verified against the issuers the file lists, and name a configured client in `sub`.
+import { createHash } from "node:crypto";
+import { readFileSync, unwatchFile, watchFile } from "node:fs";
+import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import type { Logger } from "@retail/platform/log";
+import { z } from "zod";
+
+const channelNames = Object.keys(Channel).filter((k) => Number.isNaN(Number(k)) && k !== "UNSPECIFIED");
+
+const clientSchema = z.object({
+  /** Stable id: logs, metrics, idempotency and rate limits are kept per client. */
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lower-case letters, digits and dashes"),
+  /** SHA-256 (hex) of each API key the client may present in X-Api-Key; several while rotating. */
+  apiKeySha256: z.array(z.string().regex(/^[0-9a-f]{64}$/, "64 hex digits")).default([]),
+  /** Granted scopes: "order:read", "order:*", "*". */
+  scopes: z.array(z.string().regex(/^(\*|[a-z]+:(\*|[a-z]+))$/, 'like "order:read", "order:*" or "*"')),
+  /** Binds the client to one sales channel (and optionally one channel id): it sees only those orders. */
+  channel: z.enum(channelNames.map((n) => `CHANNEL_${n}`) as [string, ...string[]]).optional(),
+  channelId: z.string().min(1).optional(),
+  rateLimit: z
+    .object({ requestsPerSecond: z.number().positive(), burst: z.number().int().positive() })
+    .default({ requestsPerSecond: 50, burst: 100 }),
+});
+
+const issuerSchema = z.object({
+  issuer: z.string().min(1),
+  audience: z.string().min(1),
+  /** SPKI PEM of the issuer's public key (RS256/ES256/EdDSA), or a shared secret for HS256. */
+  publicKeyPem: z.string().optional(),
+  secret: z.string().min(32, "at least 32 characters").optional(),
+  algorithms: z.array(z.string()).min(1),
+});
+
+export const clientsFileSchema = z.object({
+  clients: z.array(clientSchema),
+  jwtIssuers: z.array(issuerSchema).default([]),
+  /** Overrides of the derived scope of a route, by RPC full name ("retail.finance.v1.FinanceService.ClosePeriod"). */
+  routeScopes: z.record(z.string(), z.string()).default({}),
+});
+
+export type ClientConfig = z.output<typeof clientSchema>;
+export type IssuerConfig = z.output<typeof issuerSchema>;
+export type ClientsFile = z.output<typeof clientsFileSchema>;
+
+/** The current configuration, swapped whole when the file changes. */
+export interface ClientDirectory {
+  current(): ClientsSnapshot;
+  close(): void;
+}
+
+export interface ClientsSnapshot {
+  readonly file: ClientsFile;
+  byApiKey(key: string): ClientConfig | undefined;
+  byId(id: string): ClientConfig | undefined;
+}
+
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+export function snapshotOf(file: ClientsFile): ClientsSnapshot {
+  const byDigest = new Map<string, ClientConfig>();
+  const byId = new Map<string, ClientConfig>();
+  for (const client of file.clients) {
+    byId.set(client.id, client);
+    for (const digest of client.apiKeySha256) byDigest.set(digest, client);
+  }
+  return { file, byApiKey: (key) => byDigest.get(sha256Hex(key)), byId: (id) => byId.get(id) };
+}
+
+/** Parses the clients file, naming every bad entry. */
+export function parseClientsFile(text: string, source: string): ClientsFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`${source}: not JSON`);
+  }
+  const parsed = clientsFileSchema.safeParse(json);
+  if (!parsed.success)
+    throw new Error(
+      `${source}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
+  return parsed.data;
+}
+
+/**
+ * Loads the file and watches it: a valid new version replaces the old at once; an invalid one is
+ * logged and ignored, so a bad edit never locks every channel out.
+ */
+export function watchClientsFile(path: string, logger: Logger, intervalMs = 500): ClientDirectory {
+  let snapshot = snapshotOf(parseClientsFile(readFileSync(path, "utf8"), path));
+  const reload = () => {
+    try {
+      snapshot = snapshotOf(parseClientsFile(readFileSync(path, "utf8"), path));
+      logger.info({ clients: snapshot.file.clients.length }, "clients file reloaded");
+    } catch (error) {
+      logger.error({ err: error }, "clients file change ignored");
+    }
+  };
+  watchFile(path, { interval: intervalMs, persistent: false }, reload);
+  return { current: () => snapshot, close: () => unwatchFile(path, reload) };
+}

@@ -1,0 +1,83 @@
+// A client bound to a sales channel (a marketplace, one store system) sees and changes only that
+// channel's orders. Submitting for another channel is refused; listing is narrowed to the channel (and
+// to the client's channel id, filtered from each page); any other order operation first reads the order
+// and answers NOT_FOUND when it belongs to someone else, exactly as if it did not exist.
+import { create, type DescMethod, type Message } from "@bufbuild/protobuf";
+import { Code, type ConnectError } from "@connectrpc/connect";
+import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import type { Order } from "@retail/contracts/retail/order/v1/order_pb";
+import {
+  type ListOrdersRequest,
+  type ListOrdersResponse,
+  OrderService,
+  type SubmitOrderRequest,
+} from "@retail/contracts/retail/order/v1/order_service_pb";
+import { errorWithInfo } from "@retail/platform/rpc";
+import type { ClientConfig } from "./clients.js";
+
+/** Calls a service method with a request message. */
+export type Invoke = (method: DescMethod, request: Message) => Promise<Message>;
+
+/** Invokes the method for the client, enforcing its channel binding on order operations. */
+export async function invokeForClient(
+  client: ClientConfig,
+  method: DescMethod,
+  request: Message,
+  invoke: Invoke,
+): Promise<Message> {
+  if (!client.channel || method.parent.typeName !== OrderService.typeName) return invoke(method, request);
+  const channel = Channel[client.channel.replace(/^CHANNEL_/, "") as keyof typeof Channel];
+  const owns = (order: Order | undefined) =>
+    order !== undefined &&
+    order.channel === channel &&
+    (client.channelId === undefined || order.channelId === client.channelId);
+  switch (method.name) {
+    case "SubmitOrder": {
+      const submit = request as SubmitOrderRequest;
+      if (
+        submit.channel !== channel ||
+        (client.channelId !== undefined && submit.channelId !== client.channelId)
+      )
+        throw errorWithInfo(
+          Code.PermissionDenied,
+          "CHANNEL_NOT_ALLOWED",
+          `this client submits orders only for ${client.channel}${client.channelId ? ` (${client.channelId})` : ""}`,
+          { client: client.id },
+        );
+      return invoke(method, request);
+    }
+    case "ListOrders": {
+      const list = request as ListOrdersRequest;
+      if (list.channel !== Channel.UNSPECIFIED && list.channel !== channel)
+        throw errorWithInfo(
+          Code.PermissionDenied,
+          "CHANNEL_NOT_ALLOWED",
+          `this client lists only ${client.channel} orders`,
+          { client: client.id },
+        );
+      list.channel = channel;
+      const response = (await invoke(method, list)) as ListOrdersResponse;
+      response.orders = response.orders.filter(owns);
+      return response;
+    }
+    case "GetOrder": {
+      const response = (await invoke(method, request)) as Message & { order?: Order };
+      if (!owns(response.order)) throw notFound(request);
+      return response;
+    }
+    default: {
+      const orderId = (request as { orderId?: unknown }).orderId;
+      if (typeof orderId === "string") {
+        const get = OrderService.method.getOrder;
+        const found = (await invoke(get, create(get.input, { orderId }))) as Message & { order?: Order };
+        if (!owns(found.order)) throw notFound(request);
+      }
+      return invoke(method, request);
+    }
+  }
+}
+
+function notFound(request: Message): ConnectError {
+  const orderId = String((request as { orderId?: unknown }).orderId ?? "");
+  return errorWithInfo(Code.NotFound, "ORDER_NOT_FOUND", `order ${orderId} not found`, { order_id: orderId });
+}

@@ -1,0 +1,85 @@
+import { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
+import { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
+import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
+import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
+import type { Logger } from "@retail/platform/log";
+import { createMetrics, startMetricsServer } from "@retail/platform/metrics";
+import { createShutdown } from "@retail/platform/server";
+import { connectMongo } from "@retail/platform/store";
+import { createBackends } from "./adapters/backends.js";
+import { createIdempotencyStore } from "./adapters/idempotency-store.js";
+import { watchClientsFile } from "./channels/clients.js";
+import { createRateLimiter } from "./channels/rate-limit.js";
+import type { GatewayConfig } from "./config.js";
+import { startGatewayServer } from "./http/server.js";
+import { loadDocsAssets } from "./openapi/docs-page.js";
+import { createRouteTable } from "./transcoding/route-table.js";
+
+export interface RunningGateway {
+  readonly port: number;
+  readonly metricsPort: number;
+  stop(): Promise<boolean>;
+}
+
+/** Where the generated OpenAPI document lives (gateway/openapi, from src/ or dist/ alike). */
+export const openapiDocument = new URL("../openapi/openapi.json", import.meta.url);
+
+/**
+ * The only place that knows every concrete class: the route table from the services' descriptors, the
+ * services' transports, the clients file, the Idempotency-Key store, the HTTP and metrics servers.
+ */
+export async function composeGateway(config: GatewayConfig, logger: Logger): Promise<RunningGateway> {
+  const metrics = createMetrics("gateway");
+  const backendList = [
+    { service: CustomerIdentityService, baseUrl: config.CUSTOMER_IDENTITY_URL },
+    { service: InventoryService, baseUrl: config.INVENTORY_URL },
+    { service: OrderService, baseUrl: config.ORDER_URL },
+    { service: FinancePostingService, baseUrl: config.FINANCE_POSTING_URL },
+  ];
+  const routes = createRouteTable(backendList.map((b) => b.service));
+  const backends = createBackends(backendList, config.REQUEST_TIMEOUT_MS);
+  const clients = watchClientsFile(config.GATEWAY_CLIENTS_FILE, logger);
+  const mongo = await connectMongo(config.MONGODB_URL, config.MONGODB_DATABASE ?? "gateway");
+  const idempotency = createIdempotencyStore(mongo.db, {
+    staleAfterMs: config.IDEMPOTENCY_STALE_MS,
+    retentionMs: config.IDEMPOTENCY_RETENTION_MS,
+  });
+  const purge = setInterval(() => {
+    idempotency.purge().catch((error: unknown) => logger.warn({ err: error }, "idempotency purge failed"));
+  }, 3_600_000);
+  purge.unref();
+  const server = await startGatewayServer({
+    port: config.PORT,
+    logger,
+    registry: metrics.registry,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    openapiPath: openapiDocument,
+    docs: loadDocsAssets(),
+    rest: {
+      routes,
+      clients,
+      limiter: createRateLimiter(),
+      idempotency,
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      invoke: (method, request, signal) =>
+        backends.invoke(method, request, { timeoutMs: config.REQUEST_TIMEOUT_MS, signal }),
+    },
+    readiness: async () => {
+      const storage = await mongo.db
+        .command({ ping: 1 })
+        .then(() => "SERVING")
+        .catch(() => "UNREACHABLE");
+      return { ...(await backends.health(1_000)), "gateway.idempotency-store": storage };
+    },
+  });
+  const metricsServer = await startMetricsServer(metrics.registry, config.METRICS_PORT);
+  logger.info({ routes: routes.routes.length }, "routes built from the contracts");
+  const stop = createShutdown(logger, [
+    { name: "http server", run: () => server.close(config.SHUTDOWN_GRACE_MS) },
+    { name: "idempotency purge", run: async () => clearInterval(purge) },
+    { name: "clients file watch", run: async () => clients.close() },
+    { name: "metrics", run: () => metricsServer.close() },
+    { name: "mongodb", run: () => mongo.close() },
+  ]);
+  return { port: server.port, metricsPort: metricsServer.port, stop };
+}

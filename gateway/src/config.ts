@@ -1,0 +1,37 @@
+import { baseEnvSchema, loadConfig } from "@retail/platform/config";
+import { z } from "zod";
+
+const serviceUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
+
+/** The gateway's environment: where the services are, who may call, and the limits of a request. */
+export const gatewayEnvSchema = baseEnvSchema
+  .pick({
+    PORT: true,
+    METRICS_PORT: true,
+    MONGODB_URL: true,
+    MONGODB_DATABASE: true,
+    LOG_LEVEL: true,
+    SHUTDOWN_GRACE_MS: true,
+  })
+  .extend({
+    CUSTOMER_IDENTITY_URL: serviceUrl,
+    INVENTORY_URL: serviceUrl,
+    ORDER_URL: serviceUrl,
+    FINANCE_POSTING_URL: serviceUrl,
+    /** JSON file of channel clients, API key digests, JWT issuers and scope overrides; re-read on change. */
+    GATEWAY_CLIENTS_FILE: z.string().min(1),
+    /** Largest request body accepted (413 beyond). */
+    MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+    /** Deadline of one REST call including the service call (504 beyond). */
+    REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    /** How long a completed Idempotency-Key answer is kept for replay. */
+    IDEMPOTENCY_RETENTION_MS: z.coerce.number().int().positive().default(86_400_000),
+    /** An in-flight key older than this is taken over by a retry (its gateway is presumed gone). */
+    IDEMPOTENCY_STALE_MS: z.coerce.number().int().positive().default(60_000),
+  });
+
+export type GatewayConfig = z.output<typeof gatewayEnvSchema>;
+
+export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
+  return loadConfig(gatewayEnvSchema, env);
+}

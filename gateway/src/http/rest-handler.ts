@@ -1,0 +1,189 @@
+// One REST call, start to finish: authenticate, rate-limit, route, check the scope, read and parse the
+// body, settle the Idempotency-Key, build the request message, call the service inside the request's
+// call context (so the correlation id and trace reach it and its events), and write the JSON answer.
+import { createHash } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type Message, toJson } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
+import { errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
+import type { IdempotencyStore } from "../adapters/idempotency-store.js";
+import { authenticate, type Principal, requireScope } from "../channels/authenticate.js";
+import type { ClientDirectory } from "../channels/clients.js";
+import { type Invoke, invokeForClient } from "../channels/order-visibility.js";
+import type { RateLimiter } from "../channels/rate-limit.js";
+import { routeScope } from "../channels/route-scope.js";
+import { decodeRequest } from "../transcoding/request-decoder.js";
+import type { Route, RouteTable } from "../transcoding/route-table.js";
+import { HttpRefusal, parseJsonBody, readBody } from "./body.js";
+import { renderError, send } from "./respond.js";
+
+export interface RestDependencies {
+  readonly routes: RouteTable;
+  readonly clients: ClientDirectory;
+  readonly limiter: RateLimiter;
+  readonly idempotency: IdempotencyStore;
+  readonly invoke: (method: Parameters<Invoke>[0], request: Message, signal: AbortSignal) => Promise<Message>;
+  readonly maxBodyBytes: number;
+}
+
+/** What the caller and the request log learn about the call. */
+export interface RestOutcome {
+  route: Route | undefined;
+  principal: Principal | undefined;
+}
+
+const mutating = new Set(["POST", "PUT", "PATCH"]);
+/** Outcomes that may differ on a retry: the key is forgotten instead of replaying them. */
+const transient = new Set([
+  Code.Unavailable,
+  Code.DeadlineExceeded,
+  Code.Aborted,
+  Code.ResourceExhausted,
+  Code.Internal,
+  Code.Unknown,
+  Code.Canceled,
+]);
+
+/** Handles one call; throws what the caller should see as an error (mapped by the server). */
+export async function handleRest(
+  deps: RestDependencies,
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+  outcome: RestOutcome,
+  signal: AbortSignal,
+): Promise<void> {
+  const clients = deps.clients.current();
+  const principal = await authenticate(
+    { apiKey: header(request, "x-api-key"), authorization: header(request, "authorization") },
+    clients,
+  );
+  outcome.principal = principal;
+  const decision = deps.limiter.take(principal.client.id, principal.client.rateLimit);
+  if (!decision.allowed)
+    throw new HttpRefusal(
+      429,
+      errorWithInfo(
+        Code.ResourceExhausted,
+        "RATE_LIMITED",
+        `rate limit of ${principal.client.rateLimit.requestsPerSecond}/s exceeded`,
+        {
+          client: principal.client.id,
+        },
+      ),
+      { "retry-after": String(decision.retryAfterSeconds) },
+    );
+  const verb = request.method ?? "GET";
+  const match = deps.routes.match(verb, url.pathname);
+  if (match.kind === "not-found")
+    throw errorWithInfo(Code.NotFound, "ROUTE_NOT_FOUND", `no operation at ${url.pathname}`);
+  if (match.kind === "method-not-allowed")
+    throw new HttpRefusal(
+      405,
+      errorWithInfo(Code.Unimplemented, "METHOD_NOT_ALLOWED", `${verb} is not allowed here`),
+      {
+        allow: match.allow.join(", "),
+      },
+    );
+  const { route, pathValues } = match;
+  outcome.route = route;
+  const { method } = route.binding;
+  requireScope(principal, routeScope(method, route.binding.verb, clients.file.routeScopes));
+  const body = parseJsonBody(await readBody(request, deps.maxBodyBytes), header(request, "content-type"));
+
+  const idempotencyKey = header(request, "idempotency-key");
+  if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey))
+    throw new RequestInvalid([
+      { field: "Idempotency-Key", description: "must be 1 to 255 printable ASCII characters" },
+    ]);
+  if (idempotencyKey !== undefined && !mutating.has(verb))
+    throw new RequestInvalid([
+      { field: "Idempotency-Key", description: `is only for POST, PUT and PATCH, not ${verb}` },
+    ]);
+  const scopedKey = idempotencyKey === undefined ? undefined : `${principal.client.id}:${idempotencyKey}`;
+  const message = decodeRequest(route.binding, {
+    pathValues,
+    query: url.searchParams,
+    body,
+    requestId: scopedKey,
+  });
+  if (scopedKey === undefined && route.binding.method.input.fields.some((f) => f.name === "request_id"))
+    throw new RequestInvalid([
+      {
+        field: "Idempotency-Key",
+        description: "is required for this operation: it becomes the request id, so a retry is applied once",
+      },
+    ]);
+
+  const call = async () => {
+    const result = await invokeForClient(principal.client, method, message, (m, r) =>
+      deps.invoke(m, r, signal),
+    );
+    const field = route.binding.responseBody;
+    const shape = field ? (result as unknown as Record<string, Message>)[field.localName] : result;
+    const json =
+      field && field.fieldKind === "message" && shape
+        ? toJson(field.message, shape, { alwaysEmitImplicit: true })
+        : toJson(method.output, result, { alwaysEmitImplicit: true });
+    return { status: 200, body: JSON.stringify(json) };
+  };
+  if (scopedKey === undefined) {
+    const answer = await call();
+    send(response, answer.status, answer.body);
+    return;
+  }
+  const fingerprint = createHash("sha256")
+    .update(`${verb} ${url.pathname}?${[...url.searchParams].sort().join("&")}\n${canonicalJson(body)}`)
+    .digest("hex");
+  const started = await deps.idempotency.start(scopedKey, fingerprint);
+  if (started.kind === "replay") {
+    send(response, started.response.status, started.response.body, { "idempotent-replayed": "true" });
+    return;
+  }
+  if (started.kind === "fingerprint-mismatch")
+    throw new HttpRefusal(
+      422,
+      errorWithInfo(
+        Code.InvalidArgument,
+        "IDEMPOTENCY_KEY_REUSED",
+        "this Idempotency-Key was used with a different request",
+      ),
+    );
+  if (started.kind === "in-flight")
+    throw new HttpRefusal(
+      409,
+      errorWithInfo(
+        Code.Aborted,
+        "IDEMPOTENCY_KEY_IN_FLIGHT",
+        "a request with this Idempotency-Key is still being processed; retry later",
+      ),
+      { "retry-after": "1" },
+    );
+  let answer: { status: number; body: string };
+  try {
+    answer = await call();
+  } catch (error) {
+    const code = (error as { code?: Code }).code;
+    if (code === undefined || transient.has(code) || error instanceof HttpRefusal)
+      await deps.idempotency.abandon(scopedKey);
+    else await deps.idempotency.complete(scopedKey, renderError(error));
+    throw error;
+  }
+  await deps.idempotency.complete(scopedKey, answer);
+  send(response, answer.status, answer.body);
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object")
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  return JSON.stringify(value) ?? "";
+}

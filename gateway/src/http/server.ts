@@ -1,0 +1,139 @@
+// The gateway's HTTP/1.1 server: operational endpoints without authentication (liveness, readiness,
+// the OpenAPI document and its interactive page), every other path through the REST handler. Each
+// request runs in a call context whose correlation id comes from X-Request-Id, else the traceparent's
+// trace id, else a new one, and is returned on every answer with the gateway's own traceparent.
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "@retail/platform/log";
+import {
+  callContextFrom,
+  formatTraceparent,
+  parseTraceparent,
+  runWithCallContext,
+} from "@retail/platform/rpc";
+import { Counter, Histogram, type Registry } from "prom-client";
+import { type DocsAssets, docsPage } from "../openapi/docs-page.js";
+import { renderError, send } from "./respond.js";
+import { handleRest, type RestDependencies, type RestOutcome } from "./rest-handler.js";
+
+export interface GatewayServerOptions {
+  readonly port: number;
+  readonly rest: RestDependencies;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  /** Per-request deadline, including the service call. */
+  readonly requestTimeoutMs: number;
+  /** Readiness: each dependency's status; ready when every one is "SERVING". */
+  readonly readiness: () => Promise<Record<string, string>>;
+  readonly openapiPath: URL;
+  readonly docs: DocsAssets;
+}
+
+export interface GatewayServer {
+  readonly port: number;
+  close(graceMs: number): Promise<void>;
+}
+
+export async function startGatewayServer(options: GatewayServerOptions): Promise<GatewayServer> {
+  const { logger, rest } = options;
+  const openapi = readFileSync(options.openapiPath, "utf8");
+  const requests = new Counter({
+    name: "http_server_requests_total",
+    help: "REST requests, by route template and HTTP status",
+    labelNames: ["route", "status"],
+    registers: [options.registry],
+  });
+  const duration = new Histogram({
+    name: "http_server_duration_seconds",
+    help: "REST request handling time, including the service call",
+    labelNames: ["route"],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [options.registry],
+  });
+
+  const operational = async (path: string, response: ServerResponse): Promise<boolean> => {
+    if (path === "/healthz") send(response, 200, JSON.stringify({ status: "SERVING" }));
+    else if (path === "/readyz") {
+      const dependencies = await options.readiness();
+      const ready = Object.values(dependencies).every((s) => s === "SERVING");
+      send(
+        response,
+        ready ? 200 : 503,
+        JSON.stringify({ status: ready ? "SERVING" : "NOT_SERVING", dependencies }),
+      );
+    } else if (path === "/openapi.json") send(response, 200, openapi);
+    else if (path === "/docs" || path.startsWith("/docs/")) docsPage(options.docs, path, response);
+    else return false;
+    return true;
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    const started = performance.now();
+    const traceparent = single(request.headers.traceparent);
+    const context = callContextFrom(
+      single(request.headers["x-request-id"]) ?? parseTraceparent(traceparent)?.traceId,
+      traceparent,
+    );
+    response.setHeader("x-request-id", context.correlationId);
+    response.setHeader("traceparent", formatTraceparent(context.trace));
+    const outcome: RestOutcome = { route: undefined, principal: undefined };
+    const url = new URL(request.url ?? "/", "http://gateway");
+    if (request.method === "GET" && (await operational(url.pathname, response))) return;
+    const signal = AbortSignal.timeout(options.requestTimeoutMs);
+    await runWithCallContext(context, async () => {
+      try {
+        await handleRest(rest, request, response, url, outcome, signal);
+      } catch (error) {
+        const rendered = renderError(error);
+        if (rendered.status >= 500)
+          logger.error({ err: error, correlationId: context.correlationId }, "request failed");
+        if (!response.headersSent) send(response, rendered.status, rendered.body, rendered.headers);
+      }
+    });
+    const route = outcome.route
+      ? `${outcome.route.binding.verb} ${outcome.route.binding.template.source}`
+      : "unmatched";
+    const seconds = (performance.now() - started) / 1000;
+    requests.inc({ route, status: String(response.statusCode) });
+    duration.observe({ route }, seconds);
+    logger.info(
+      {
+        route,
+        status: response.statusCode,
+        ms: Math.round(seconds * 1000),
+        client: outcome.principal?.client.id,
+        correlationId: context.correlationId,
+      },
+      "http",
+    );
+  };
+
+  const server: Server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      logger.error({ err: error }, "request handling failed");
+      if (!response.headersSent)
+        send(response, 500, JSON.stringify({ code: 13, message: "internal error", details: [] }));
+    });
+  });
+  server.requestTimeout = options.requestTimeoutMs + 5_000;
+  server.headersTimeout = 10_000;
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve) => server.listen(options.port, "0.0.0.0", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: (graceMs) =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.closeAllConnections(), graceMs);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

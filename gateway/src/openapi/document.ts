@@ -1,0 +1,277 @@
+// The OpenAPI 3.1 document of the REST surface, built from the same descriptors and the same bindings
+// (http-rule.ts) the route table serves, so the two cannot disagree. Schemas follow protobuf's JSON
+// mapping (lowerCamelCase names, enums as strings, int64 as decimal text, well-known types in their
+// string forms); every object refuses unknown properties, as the gateway does.
+import type { DescEnum, DescField, DescMessage, DescMethod, DescService } from "@bufbuild/protobuf";
+import { getOption, ScalarType } from "@bufbuild/protobuf";
+import {
+  FieldBehavior,
+  field_behavior as fieldBehavior,
+} from "@retail/contracts/google/api/field_behavior_pb";
+import { derivedScope } from "../channels/route-scope.js";
+import { type HttpBinding, httpBindings, requestIdField } from "../transcoding/http-rule.js";
+
+type Schema = Record<string, unknown>;
+/** Leading comments of a descriptor, when the generator has them (protoplugin's getComments). */
+export type Describe = (
+  desc: DescMessage | DescField | DescMethod | DescEnum | DescService,
+) => string | undefined;
+
+const wkt: Record<string, Schema> = {
+  "google.protobuf.Timestamp": { type: "string", format: "date-time" },
+  "google.protobuf.Duration": { type: "string", pattern: "^-?[0-9]+(\\.[0-9]{1,9})?s$", examples: ["1.5s"] },
+  "google.protobuf.FieldMask": { type: "string" },
+  "google.protobuf.Empty": { type: "object", additionalProperties: false },
+  "google.protobuf.Struct": { type: "object" },
+  "google.protobuf.Value": {},
+  "google.protobuf.StringValue": { type: "string" },
+  "google.protobuf.BoolValue": { type: "boolean" },
+  "google.protobuf.Int32Value": { type: "integer", format: "int32" },
+  "google.protobuf.Int64Value": { type: ["string", "integer"], format: "int64" },
+  "google.protobuf.DoubleValue": { type: "number" },
+};
+
+const statusSchema: Schema = {
+  type: "object",
+  description:
+    "google.rpc.Status: the gRPC code, a message for people, and typed details (BadRequest field violations, ErrorInfo reason).",
+  properties: {
+    code: { type: "integer", format: "int32" },
+    message: { type: "string" },
+    details: {
+      type: "array",
+      items: { type: "object", properties: { "@type": { type: "string" } }, required: ["@type"] },
+    },
+  },
+  required: ["code", "message"],
+};
+
+/** Builds the document for the given services (only their annotated unary methods). */
+export function buildOpenApi(
+  services: readonly DescService[],
+  describe: Describe = () => undefined,
+  version = "1",
+): Schema {
+  const schemas: Record<string, Schema> = { "google.rpc.Status": statusSchema };
+  const ref = (desc: DescMessage | DescEnum): Schema => {
+    const known = desc.kind === "message" ? wkt[desc.typeName] : undefined;
+    if (known) return known;
+    if (!schemas[desc.typeName]) {
+      schemas[desc.typeName] = {}; // reserve first: messages may refer to themselves
+      schemas[desc.typeName] =
+        desc.kind === "enum" ? enumSchema(desc, describe) : messageSchema(desc, describe, ref, new Set());
+    }
+    return { $ref: `#/components/schemas/${desc.typeName}` };
+  };
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const service of services) {
+    for (const method of service.methods) {
+      httpBindings(method).forEach((binding, index) => {
+        const path = openApiPath(binding);
+        paths[path] ??= {};
+        paths[path][binding.verb.toLowerCase()] = operation(service, binding, index, describe, ref);
+      });
+    }
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Retail integration mesh REST API",
+      version,
+      description:
+        "REST for external channels, transcoded from the google.api.http annotations of the mesh's contracts. Authenticate with an API key (X-Api-Key) or a JWT (Authorization: Bearer). Errors are google.rpc.Status JSON. Every response carries X-Request-Id.",
+    },
+    servers: [{ url: "/" }],
+    paths,
+    components: {
+      schemas,
+      securitySchemes: {
+        apiKey: { type: "apiKey", in: "header", name: "X-Api-Key" },
+        bearerJwt: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+      },
+    },
+  };
+}
+
+function openApiPath(binding: HttpBinding): string {
+  return binding.template.source.replace(/\{([^}=]+)(=[^}]*)?\}/g, "{$1}");
+}
+
+function operation(
+  service: DescService,
+  binding: HttpBinding,
+  index: number,
+  describe: Describe,
+  ref: (d: DescMessage | DescEnum) => Schema,
+) {
+  const { method } = binding;
+  const scope = derivedScope(method, binding.verb);
+  const idField = requestIdField(method.input);
+  const parameters: Schema[] = [];
+  for (const [name, fields] of binding.pathFields) {
+    const leaf = fields.at(-1) as DescField;
+    parameters.push({ name, in: "path", required: true, schema: fieldSchema(leaf, ref) });
+  }
+  if (binding.body !== "*") {
+    const bound = new Set([...binding.pathFields.keys()]);
+    for (const [name, field] of queryFields(method.input, "", bound, binding.body, idField, 0))
+      parameters.push({
+        name,
+        in: "query",
+        required: false,
+        schema: fieldSchema(field, ref),
+        ...(field.fieldKind === "list" ? { style: "form", explode: true } : {}),
+      });
+  }
+  if (binding.verb !== "GET" && binding.verb !== "DELETE")
+    parameters.push({
+      name: "Idempotency-Key",
+      in: "header",
+      required: idField !== undefined,
+      description: "Repeats with the same key get the first answer; the key becomes the request id.",
+      schema: { type: "string", minLength: 1, maxLength: 255 },
+    });
+  const op: Schema = {
+    operationId: `${service.name}_${method.name}${index > 0 ? `_${index}` : ""}`,
+    tags: [service.name],
+    summary: describe(method)?.split("\n")[0] ?? method.name,
+    description: `${describe(method) ?? ""}\n\nRequires the scope \`${scope}\`.`.trim(),
+    "x-required-scope": scope,
+    security: [{ apiKey: [scope] }, { bearerJwt: [scope] }],
+    parameters,
+    responses: {
+      "200": { description: "OK", content: { "application/json": { schema: responseSchema(binding, ref) } } },
+      default: {
+        description: "An error",
+        content: { "application/json": { schema: { $ref: "#/components/schemas/google.rpc.Status" } } },
+      },
+    },
+  };
+  if (binding.body === "*") {
+    const full = messageSchema(
+      method.input,
+      describe,
+      ref,
+      new Set([...binding.pathFields.keys(), ...(idField ? [idField.name] : [])]),
+    );
+    op.requestBody = { required: true, content: { "application/json": { schema: full } } };
+  } else if (binding.body) {
+    op.requestBody = {
+      required: true,
+      content: { "application/json": { schema: fieldSchema(binding.body, ref) } },
+    };
+  }
+  return op;
+}
+
+function responseSchema(binding: HttpBinding, ref: (d: DescMessage | DescEnum) => Schema): Schema {
+  return binding.responseBody ? fieldSchema(binding.responseBody, ref) : ref(binding.method.output);
+}
+
+/** Query parameters: scalar, enum and repeated scalar fields, through singular messages (depth 3). */
+function queryFields(
+  message: DescMessage,
+  prefix: string,
+  bound: Set<string>,
+  body: DescField | undefined,
+  idField: DescField | undefined,
+  depth: number,
+): [string, DescField][] {
+  return message.fields.flatMap((field): [string, DescField][] => {
+    const name = `${prefix}${field.name}`;
+    if (bound.has(name) || field === body || field === idField) return [];
+    if (field.fieldKind === "scalar" || field.fieldKind === "enum") return [[name, field]];
+    if (field.fieldKind === "list" && field.listKind !== "message") return [[name, field]];
+    if (field.fieldKind === "message") {
+      if (wkt[field.message.typeName]) return [[name, field]];
+      if (depth < 2) return queryFields(field.message, `${name}.`, bound, undefined, undefined, depth + 1);
+    }
+    return [];
+  });
+}
+
+function messageSchema(
+  message: DescMessage,
+  describe: Describe,
+  ref: (d: DescMessage | DescEnum) => Schema,
+  omit: Set<string>,
+): Schema {
+  const properties: Record<string, Schema> = {};
+  const required: string[] = [];
+  for (const field of message.fields) {
+    if (omit.has(field.name)) continue;
+    const description = describe(field);
+    properties[field.jsonName] = { ...fieldSchema(field, ref), ...(description ? { description } : {}) };
+    if (getOption(field, fieldBehavior).includes(FieldBehavior.REQUIRED)) required.push(field.jsonName);
+  }
+  const description = describe(message);
+  return {
+    type: "object",
+    ...(description ? { description } : {}),
+    properties,
+    ...(required.length > 0 ? { required } : {}),
+    additionalProperties: false,
+  };
+}
+
+function enumSchema(desc: DescEnum, describe: Describe): Schema {
+  const description = describe(desc);
+  return { type: "string", enum: desc.values.map((v) => v.name), ...(description ? { description } : {}) };
+}
+
+function fieldSchema(field: DescField, ref: (d: DescMessage | DescEnum) => Schema): Schema {
+  switch (field.fieldKind) {
+    case "scalar":
+      return scalarSchema(field.scalar);
+    case "enum":
+      return ref(field.enum);
+    case "message":
+      return ref(field.message);
+    case "list":
+      return {
+        type: "array",
+        items:
+          field.listKind === "scalar"
+            ? scalarSchema(field.scalar)
+            : field.listKind === "enum"
+              ? ref(field.enum)
+              : ref(field.message),
+      };
+    case "map":
+      return {
+        type: "object",
+        additionalProperties:
+          field.mapKind === "scalar"
+            ? scalarSchema(field.scalar)
+            : field.mapKind === "enum"
+              ? ref(field.enum)
+              : ref(field.message),
+      };
+  }
+}
+
+function scalarSchema(type: ScalarType): Schema {
+  switch (type) {
+    case ScalarType.STRING:
+      return { type: "string" };
+    case ScalarType.BOOL:
+      return { type: "boolean" };
+    case ScalarType.BYTES:
+      return { type: "string", contentEncoding: "base64" };
+    case ScalarType.DOUBLE:
+    case ScalarType.FLOAT:
+      return { type: "number" };
+    case ScalarType.INT64:
+    case ScalarType.SINT64:
+    case ScalarType.SFIXED64:
+    case ScalarType.UINT64:
+    case ScalarType.FIXED64:
+      return {
+        type: ["string", "integer"],
+        format: "int64",
+        description: "64-bit integer; sent as decimal text",
+      };
+    default:
+      return { type: "integer", format: "int32" };
+  }
+}
