@@ -12,6 +12,7 @@ import type { ClientDirectory } from "../channels/clients.js";
 import { type Invoke, invokeForClient } from "../channels/order-visibility.js";
 import type { RateLimiter } from "../channels/rate-limit.js";
 import { routeScope } from "../channels/route-scope.js";
+import { PathEncodingError } from "../transcoding/path-template.js";
 import { decodeRequest } from "../transcoding/request-decoder.js";
 import type { Route, RouteTable } from "../transcoding/route-table.js";
 import { HttpRefusal, parseJsonBody, readBody } from "./body.js";
@@ -74,7 +75,7 @@ export async function handleRest(
       { "retry-after": String(decision.retryAfterSeconds) },
     );
   const verb = request.method ?? "GET";
-  const match = deps.routes.match(verb, url.pathname);
+  const match = matchRoute(deps.routes, verb, url.pathname);
   if (match.kind === "not-found")
     throw errorWithInfo(Code.NotFound, "ROUTE_NOT_FOUND", `no operation at ${url.pathname}`);
   if (match.kind === "method-not-allowed")
@@ -171,6 +172,16 @@ export async function handleRest(
   }
   await deps.idempotency.complete(scopedKey, answer);
   send(response, answer.status, answer.body);
+}
+
+function matchRoute(routes: RouteTable, verb: string, path: string) {
+  try {
+    return routes.match(verb, path);
+  } catch (error) {
+    if (error instanceof PathEncodingError)
+      throw new RequestInvalid([{ field: "(path)", description: error.message }]);
+    throw error;
+  }
 }
 
 function header(request: IncomingMessage, name: string): string | undefined {

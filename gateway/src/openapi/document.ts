@@ -114,7 +114,14 @@ function operation(
   }
   if (binding.body !== "*") {
     const bound = new Set([...binding.pathFields.keys()]);
-    for (const [name, field] of queryFields(method.input, "", bound, binding.body, idField, 0))
+    for (const [name, field] of queryFields(
+      method.input,
+      { proto: "", json: "" },
+      bound,
+      binding.body,
+      idField,
+      0,
+    ))
       parameters.push({
         name,
         in: "query",
@@ -168,23 +175,32 @@ function responseSchema(binding: HttpBinding, ref: (d: DescMessage | DescEnum) =
   return binding.responseBody ? fieldSchema(binding.responseBody, ref) : ref(binding.method.output);
 }
 
-/** Query parameters: scalar, enum and repeated scalar fields, through singular messages (depth 3). */
+/** Query parameters by JSON name: scalar, enum and repeated scalar fields, through singular messages (depth 3). */
 function queryFields(
   message: DescMessage,
-  prefix: string,
+  prefix: { proto: string; json: string },
   bound: Set<string>,
   body: DescField | undefined,
   idField: DescField | undefined,
   depth: number,
 ): [string, DescField][] {
   return message.fields.flatMap((field): [string, DescField][] => {
-    const name = `${prefix}${field.name}`;
-    if (bound.has(name) || field === body || field === idField) return [];
+    const protoPath = `${prefix.proto}${field.name}`;
+    const name = `${prefix.json}${field.jsonName}`;
+    if (bound.has(protoPath) || field === body || field === idField) return [];
     if (field.fieldKind === "scalar" || field.fieldKind === "enum") return [[name, field]];
     if (field.fieldKind === "list" && field.listKind !== "message") return [[name, field]];
     if (field.fieldKind === "message") {
       if (wkt[field.message.typeName]) return [[name, field]];
-      if (depth < 2) return queryFields(field.message, `${name}.`, bound, undefined, undefined, depth + 1);
+      if (depth < 2)
+        return queryFields(
+          field.message,
+          { proto: `${protoPath}.`, json: `${name}.` },
+          bound,
+          undefined,
+          undefined,
+          depth + 1,
+        );
     }
     return [];
   });

@@ -4,13 +4,7 @@
 // repeating the parameter). Unlike grpc-gateway, an unknown query parameter or body field is refused
 // rather than ignored, and the request id is never taken from the client's JSON: it comes from the
 // Idempotency-Key header, so a retried REST call is the same call end to end.
-import {
-  type DescField,
-  type DescMessage,
-  fromJson,
-  type MessageShape,
-  ScalarType,
-} from "@bufbuild/protobuf";
+import { type DescField, type DescMessage, fromJson, type Message, ScalarType } from "@bufbuild/protobuf";
 import { type FieldViolation, RequestInvalid } from "@retail/platform/rpc";
 import { type HttpBinding, requestIdField } from "./http-rule.js";
 import { checkMessageJson, fieldByJsonKey, type Json } from "./json-check.js";
@@ -25,10 +19,7 @@ export interface HttpRequestParts {
 }
 
 /** The request message, or a RequestInvalid listing every field that broke a rule. */
-export function decodeRequest<Desc extends DescMessage>(
-  binding: HttpBinding & { method: { input: Desc } },
-  parts: HttpRequestParts,
-): MessageShape<Desc> {
+export function decodeRequest(binding: HttpBinding, parts: HttpRequestParts): Message {
   const input = binding.method.input;
   const violations: FieldViolation[] = [];
   const root: { [key: string]: Json } = {};
