@@ -3,7 +3,7 @@ import { connect } from "amqplib";
 
 /** Every event published to an exchange while the capture is open, decoded on demand. */
 export interface EventCapture {
-  readonly events: Array<{ type: string; subject: string; data: Uint8Array }>;
+  readonly events: Array<{ type: string; subject: string; correlationId: string; data: Uint8Array }>;
   of<Desc extends DescMessage>(schema: Desc): Array<MessageShape<Desc>>;
   close(): Promise<void>;
 }
@@ -30,6 +30,7 @@ export async function captureEvents(
       events.push({
         type: String(m.properties.headers?.["ce-type"]),
         subject: String(m.properties.headers?.["ce-subject"]),
+        correlationId: String(m.properties.headers?.["ce-correlationid"]),
         data: new Uint8Array(m.content),
       });
     },

@@ -1,0 +1,180 @@
+// The whole mesh behind a real gateway: the four services as processes of their own on free ports (the
+// order service behind a TCP proxy a test can hold or cut), the gateway composed in this process on a
+// free port, with a clients file the test can rewrite. Each test file gets its own databases, events
+// exchange and queue prefix. Calls go over real HTTP with fetch.
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createLogger } from "@retail/platform/log";
+import { freePort, startServiceProcess } from "@retail/platform/processes";
+import {
+  captureEvents,
+  deleteConsumerQueues,
+  dropTestDatabases,
+  type EventCapture,
+  startTcpProxy,
+  type TcpProxy,
+  testAmqpUrl,
+  testMongoUrl,
+  uniqueName,
+} from "@retail/platform/testing";
+import type { ClientsFile } from "../src/channels/clients.js";
+import { composeGateway, type RunningGateway } from "../src/compose.js";
+import { loadGatewayConfig } from "../src/config.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** The consumer queues the services declare (deleted with the test's exchange). */
+const consumerQueues = ["inventory.order-events", "order.customer-events", "finance.order-events"];
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read JSON answers freely
+  readonly json: any;
+}
+
+export interface CallOptions {
+  key?: string;
+  body?: unknown;
+  /** Sent as is (for malformed JSON and oversized bodies). */
+  rawBody?: string;
+  idempotencyKey?: string;
+  headers?: Record<string, string>;
+}
+
+export interface GatewayMesh {
+  readonly url: string;
+  readonly exchange: string;
+  /** The proxy between the gateway and the order service. */
+  readonly orderProxy: TcpProxy;
+  call(verb: string, path: string, options?: CallOptions): Promise<HttpAnswer>;
+  writeClients(file: Partial<ClientsFile> & { clients: unknown[] }): void;
+  capture(bindings: string[]): Promise<EventCapture>;
+  stopAll(): Promise<void>;
+}
+
+export async function startGatewayMesh(
+  name: string,
+  clients: Partial<ClientsFile> & { clients: unknown[] },
+  gatewayEnv: Record<string, string> = {},
+): Promise<GatewayMesh> {
+  const exchange = uniqueName(`ex_${name}`);
+  const databases = ["customer", "inventory", "order", "finance", "gateway"].map((d) =>
+    uniqueName(`${d}_${name}`),
+  );
+  const base = {
+    MONGODB_URL: testMongoUrl(),
+    AMQP_URL: testAmqpUrl(),
+    EVENTS_EXCHANGE: exchange,
+    QUEUE_PREFIX: `${exchange}.`,
+    LOG_LEVEL: "warn",
+  };
+  const children: ChildProcess[] = [];
+  const urls: Record<string, string> = {};
+  const start = async (service: string, database: string, env: Record<string, string> = {}) => {
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    children.push(
+      await startServiceProcess({
+        name: service,
+        dir: join(root, "services", service),
+        metricsPort,
+        output: "ignore",
+        env: {
+          ...base,
+          MONGODB_DATABASE: database,
+          PORT: String(port),
+          METRICS_PORT: String(metricsPort),
+          ...env,
+        },
+      }),
+    );
+    return port;
+  };
+  const [customer, inventory, order, finance, gatewayDb] = databases as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  urls.CUSTOMER_IDENTITY_URL = `http://127.0.0.1:${await start("customer-identity", customer)}`;
+  urls.INVENTORY_URL = `http://127.0.0.1:${await start("inventory", inventory)}`;
+  const orderPort = await start("order", order, {
+    CUSTOMER_IDENTITY_URL: urls.CUSTOMER_IDENTITY_URL,
+    INVENTORY_URL: urls.INVENTORY_URL,
+    LOCATION_JURISDICTIONS: JSON.stringify({ "DC-1": "US-NY", "ST-1": "US-NY" }),
+  });
+  const orderProxy = await startTcpProxy({ host: "127.0.0.1", port: orderPort });
+  urls.ORDER_URL = `http://127.0.0.1:${orderProxy.port}`;
+  urls.FINANCE_POSTING_URL = `http://127.0.0.1:${await start("finance-posting", finance)}`;
+
+  const dir = mkdtempSync(join(tmpdir(), "gateway-clients-"));
+  const clientsPath = join(dir, "clients.json");
+  const writeClients = (file: Partial<ClientsFile> & { clients: unknown[] }) =>
+    writeFileSync(clientsPath, JSON.stringify(file));
+  writeClients(clients);
+  const config = loadGatewayConfig({
+    ...base,
+    ...urls,
+    MONGODB_DATABASE: gatewayDb,
+    PORT: "0",
+    METRICS_PORT: "0",
+    GATEWAY_CLIENTS_FILE: clientsPath,
+    ...gatewayEnv,
+  });
+  const gateway: RunningGateway = await composeGateway(
+    config,
+    createLogger({ service: "gateway", level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+  );
+  const url = `http://127.0.0.1:${gateway.port}`;
+  const cleanups: Array<() => Promise<void>> = [];
+  return {
+    url,
+    exchange,
+    orderProxy,
+    async call(verb, path, options = {}) {
+      const headers: Record<string, string> = { ...options.headers };
+      if (options.key) headers["x-api-key"] = options.key;
+      if (options.idempotencyKey) headers["idempotency-key"] = options.idempotencyKey;
+      const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+      if (body !== undefined) headers["content-type"] ??= "application/json";
+      const response = await fetch(`${url}${path}`, {
+        method: verb,
+        headers,
+        ...(body === undefined ? {} : { body }),
+      });
+      const text = await response.text();
+      return {
+        status: response.status,
+        headers: response.headers,
+        json: text ? JSON.parse(text) : undefined,
+      };
+    },
+    writeClients,
+    async capture(bindings) {
+      const capture = await captureEvents(testAmqpUrl(), exchange, bindings);
+      cleanups.push(() => capture.close());
+      return capture;
+    },
+    async stopAll() {
+      await gateway.stop();
+      await orderProxy.close();
+      for (const child of children.splice(0)) {
+        if (child.exitCode !== null || child.signalCode !== null) continue;
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      for (const cleanup of cleanups.splice(0)) await cleanup();
+      for (const [i, queue] of consumerQueues.entries()) {
+        const last = i === consumerQueues.length - 1;
+        await deleteConsumerQueues(testAmqpUrl(), `${exchange}.${queue}`, last ? exchange : undefined);
+      }
+      await dropTestDatabases(...databases);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

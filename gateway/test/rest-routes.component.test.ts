@@ -1,0 +1,391 @@
+// Every route family over HTTP through the real gateway to the real services: inventory set-up and
+// stock, customers from source to erasure, an order's life, and the finance it posts. JSON follows
+// protobuf's mapping: lowerCamelCase, enums by name, int64 as decimal text.
+import { createHash } from "node:crypto";
+import { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
+import { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
+import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
+import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
+import { uniqueName, until } from "@retail/platform/testing";
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import formats from "ajv-formats";
+import { OpenAPIClientAxios } from "openapi-client-axios";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRouteTable } from "../src/transcoding/route-table.js";
+import { type GatewayMesh, startGatewayMesh } from "./harness.js";
+
+const key = "admin-test-key";
+let mesh: GatewayMesh;
+
+beforeAll(async () => {
+  mesh = await startGatewayMesh("routes", {
+    clients: [
+      {
+        id: "ops",
+        apiKeySha256: [createHash("sha256").update(key).digest("hex")],
+        scopes: ["*"],
+        rateLimit: { requestsPerSecond: 1000, burst: 1000 },
+      },
+    ],
+  });
+  for (const [id, type] of [
+    ["DC-1", "LOCATION_TYPE_DISTRIBUTION_CENTER"],
+    ["ST-1", "LOCATION_TYPE_STORE"],
+  ])
+    expect((await put(`/v1/locations/${id}`, { type, regionCode: "US", name: id })).status).toBe(200);
+  const rule = await put("/v1/channelRules/web", {
+    channel: "CHANNEL_WEB",
+    locationIds: ["DC-1", "ST-1"],
+    promises: ["FULFILLMENT_PROMISE_SHIP_FROM_DC", "FULFILLMENT_PROMISE_PICKUP_IN_STORE"],
+  });
+  expect(rule.json.rule).toMatchObject({
+    channelId: "web",
+    channel: "CHANNEL_WEB",
+    locationIds: ["DC-1", "ST-1"],
+  });
+}, 120_000);
+afterAll(async () => mesh?.stopAll(), 60_000);
+
+let keys = 0;
+const get = (path: string) => mesh.call("GET", path, { key });
+const post = (path: string, body: unknown) =>
+  mesh.call("POST", path, { key, body, idempotencyKey: uniqueName(`k${++keys}`) });
+const put = (path: string, body: unknown) =>
+  mesh.call("PUT", path, { key, body, idempotencyKey: uniqueName(`k${++keys}`) });
+const usd = (minorUnits: number) => ({ currencyCode: "USD", minorUnits: String(minorUnits) });
+
+async function receive(sku: string, locationId: string, quantity: number) {
+  const answer = await post("/v1/movements", {
+    movementId: uniqueName("rcv"),
+    type: "MOVEMENT_TYPE_GOODS_RECEIPT",
+    sku,
+    locationId,
+    quantity: String(quantity),
+  });
+  expect(answer.status).toBe(200);
+}
+
+async function submitOrder(sku: string, quantity: number) {
+  const n = uniqueName("web");
+  const answer = await post("/v1/orders", {
+    channel: "CHANNEL_WEB",
+    channelId: "web",
+    channelOrderId: n,
+    currencyCode: "USD",
+    customer: {
+      sourceSystem: "shopify-web",
+      sourceId: `acct-${n}`,
+      email: `${n}@example.com`,
+      familyName: "Rest",
+    },
+    shipTo: { lines: ["1 Main St"], administrativeArea: "NY", regionCode: "US", postalCode: "10001" },
+    lines: [
+      {
+        lineId: "1",
+        sku,
+        quantity: String(quantity),
+        unitPrice: usd(2_500),
+        fulfillmentType: "FULFILLMENT_TYPE_SHIP",
+      },
+    ],
+    shippingCharge: usd(500),
+  });
+  expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+  return answer.json.order;
+}
+
+describe("inventory over REST", () => {
+  it("records movements and answers positions and availability by SKU, location and channel", async () => {
+    const sku = uniqueName("SKU");
+    await receive(sku, "DC-1", 7);
+    await receive(sku, "ST-1", 3);
+    const position = await get(`/v1/locations/DC-1/skus/${sku}/position`);
+    expect(position.json.position).toMatchObject({ sku, locationId: "DC-1", onHand: "7", available: "7" });
+    await until(async () => {
+      const all = await get(`/v1/skus/${sku}/availability`);
+      expect(all.json.availability.map((a: { available: string }) => a.available).sort()).toEqual(["3", "7"]);
+    });
+    const atStore = await get(`/v1/locations/ST-1/skus/${sku}/availability`);
+    expect(atStore.json.availability).toEqual([
+      expect.objectContaining({ locationId: "ST-1", available: "3" }),
+    ]);
+    const forChannel = await get(`/v1/channels/web/skus/${sku}/availability?channel=CHANNEL_WEB`);
+    // Per location, then the channel's total over the locations that feed it.
+    expect(
+      forChannel.json.availability.map((a: { locationId: string; available: string }) => [
+        a.locationId,
+        a.available,
+      ]),
+    ).toEqual([
+      ["DC-1", "7"],
+      ["ST-1", "3"],
+      ["", "10"],
+    ]);
+    const batch = await post("/v1/availability:batchGet", { requests: [{ sku, locationId: "DC-1" }] });
+    expect(batch.json.availability).toEqual([
+      expect.objectContaining({ sku, locationId: "DC-1", available: "7" }),
+    ]);
+    const locations = await get("/v1/locations");
+    expect(locations.json.locations.map((l: { locationId: string }) => l.locationId).sort()).toEqual([
+      "DC-1",
+      "ST-1",
+    ]);
+    expect((await get("/v1/channelRules")).json.rules).toHaveLength(1);
+  });
+});
+
+describe("customers over REST", () => {
+  it("upserts from sources, gets, looks up, merges, records consent and erases", async () => {
+    const n = uniqueName("cust");
+    const email = `${n}@example.com`;
+    const first = await post("/v1/customers:upsertFromSource", {
+      sourceRecord: {
+        sourceSystem: "shopify-web",
+        sourceId: `a-${n}`,
+        email,
+        givenName: "Ada",
+        familyName: "Byron",
+      },
+    });
+    expect(first.json).toMatchObject({
+      created: true,
+      customer: { email, status: "CUSTOMER_STATUS_ACTIVE" },
+    });
+    const id = first.json.customer.customerId;
+    const same = await post("/v1/customers:upsertFromSource", {
+      sourceRecord: {
+        sourceSystem: "pos",
+        sourceId: `p-${n}`,
+        email: email.toUpperCase(),
+        familyName: "Byron",
+      },
+    });
+    expect(same.json).toMatchObject({ created: false, customer: { customerId: id } });
+    expect((await get(`/v1/customers/${id}`)).json.customer.sourceLinks).toHaveLength(2);
+    expect(
+      (await get(`/v1/customers:lookup?email=${encodeURIComponent(email)}`)).json.customer.customerId,
+    ).toBe(id);
+    expect(
+      (await get(`/v1/customers:lookup?source.sourceSystem=pos&source.sourceId=p-${n}`)).json.customer
+        .customerId,
+    ).toBe(id);
+
+    const other = await post("/v1/customers:upsertFromSource", {
+      sourceRecord: {
+        sourceSystem: "service-desk",
+        sourceId: `c-${n}`,
+        email: `other-${email}`,
+        familyName: "Lovelace",
+      },
+    });
+    expect(other.status, JSON.stringify(other.json)).toBe(200);
+    const otherId = other.json.customer.customerId;
+    const merged = await post(`/v1/customers/${id}:merge`, { mergedCustomerIds: [otherId] });
+    expect(merged.status, JSON.stringify(merged.json)).toBe(200);
+    expect((await get(`/v1/customers/${otherId}`)).json.customer.customerId).toBe(id);
+
+    const consent = await post(`/v1/customers/${id}:updateConsent`, {
+      consent: {
+        purpose: "CONSENT_PURPOSE_MARKETING_EMAIL",
+        channel: "CHANNEL_WEB",
+        status: "CONSENT_STATUS_DENIED",
+        sourceSystem: "shopify-web",
+        changeTime: new Date().toISOString(),
+      },
+    });
+    expect(consent.status, JSON.stringify(consent.json)).toBe(200);
+    expect(consent.json.customer.consents).toEqual([
+      expect.objectContaining({
+        purpose: "CONSENT_PURPOSE_MARKETING_EMAIL",
+        status: "CONSENT_STATUS_DENIED",
+      }),
+    ]);
+    expect((await post(`/v1/customers/${id}:erase`, { reason: "GDPR request" })).json).toEqual({
+      customerId: id,
+    });
+    const erased = await get(`/v1/customers/${id}`);
+    expect(JSON.stringify(erased.json)).not.toContain(n);
+  });
+});
+
+describe("orders and finance over REST", () => {
+  it("submits, lists, pays, ships, returns and cancels orders, and reads what finance posted", async () => {
+    const sku = uniqueName("SKU");
+    await receive(sku, "DC-1", 10);
+    const order = await submitOrder(sku, 2);
+    expect(order).toMatchObject({
+      status: "ORDER_STATUS_ACCEPTED",
+      channel: "CHANNEL_WEB",
+      grandTotal: { currencyCode: "USD" },
+    });
+    const orderId: string = order.orderId;
+    expect((await get(`/v1/orders/${orderId}`)).json.order.orderId).toBe(orderId);
+    const listed = await get(`/v1/orders?channel=CHANNEL_WEB&customerId=${order.customerId}`);
+    expect(listed.json.orders.map((o: { orderId: string }) => o.orderId)).toEqual([orderId]);
+
+    const paid = await post(`/v1/orders/${orderId}/paymentEvents`, {
+      paymentEventId: uniqueName("cap"),
+      type: "PAYMENT_EVENT_TYPE_CAPTURE",
+      outcome: "PAYMENT_OUTCOME_APPROVED",
+      amount: order.grandTotal,
+      provider: "stripe",
+      providerReference: `ch_${orderId}`,
+    });
+    expect(paid.status, JSON.stringify(paid.json)).toBe(200);
+    const shipped = await post(`/v1/orders/${orderId}/shipments`, {
+      shipmentId: "S1",
+      carrier: "UPS",
+      trackingNumber: "1Z",
+      lines: [{ lineId: "1", quantity: "2" }],
+    });
+    expect(shipped.json.order.status).toBe("ORDER_STATUS_FULFILLED"); // every unit shipped
+    const returned = await post(`/v1/orders/${orderId}/returns`, {
+      returnId: "R1",
+      locationId: "DC-1",
+      lines: [{ lineId: "1", quantity: "1", condition: "RETURN_CONDITION_RESTOCK" }],
+    });
+    expect(returned.status, JSON.stringify(returned.json)).toBe(200);
+
+    const second = await submitOrder(sku, 1);
+    const cancelled = await post(`/v1/orders/${second.orderId}:cancel`, { reason: "customer asked" });
+    expect(cancelled.json.order.status).toBe("ORDER_STATUS_CANCELLED");
+
+    const entries = await until(async () => {
+      const answer = await get(`/v1/journalEntries?orderId=${orderId}&pageSize=50`);
+      expect(answer.json.entries.length).toBeGreaterThanOrEqual(2); // the capture and the delivery at least
+      return answer.json.entries;
+    });
+    const periodId: string = entries[0].periodId;
+    expect((await get(`/v1/journalEntries/${entries[0].entryId}`)).json.entry.entryId).toBe(
+      entries[0].entryId,
+    );
+    const trial = await get(`/v1/periods/${periodId}/trialBalance`);
+    const rows: Array<{ debitTotal: { minorUnits: string }; creditTotal: { minorUnits: string } }> =
+      trial.json.trialBalance.rows;
+    const sum = (pick: (r: (typeof rows)[number]) => string) =>
+      rows.reduce((s, r) => s + BigInt(pick(r)), 0n);
+    expect(sum((r) => r.debitTotal.minorUnits)).toBe(sum((r) => r.creditTotal.minorUnits));
+    expect((await get("/v1/periods")).json.periods.map((p: { periodId: string }) => p.periodId)).toContain(
+      periodId,
+    );
+
+    const settlementId = uniqueName("po");
+    const settlement = await post("/v1/settlements", {
+      settlementId,
+      provider: "stripe",
+      currencyCode: "USD",
+      payoutDate: new Date().toISOString().slice(0, 10),
+      payoutAmount: order.grandTotal,
+      lines: [
+        {
+          lineId: "1",
+          type: "SETTLEMENT_LINE_TYPE_CAPTURE",
+          providerReference: `ch_${orderId}`,
+          orderId,
+          amount: order.grandTotal,
+        },
+        {
+          lineId: "2",
+          type: "SETTLEMENT_LINE_TYPE_PAYOUT",
+          amount: { currencyCode: "USD", minorUnits: `-${order.grandTotal.minorUnits}` },
+        },
+      ],
+    });
+    expect(settlement.status, JSON.stringify(settlement.json)).toBe(200);
+    expect(settlement.json.items.map((i: { status: string }) => i.status)).toEqual([
+      "RECONCILIATION_STATUS_MATCHED",
+      "RECONCILIATION_STATUS_MATCHED",
+    ]);
+    const recon = await get(`/v1/settlements/${settlementId}/reconciliation`);
+    expect(recon.json.reconciliationRateBps).toBe(10_000);
+    const missing = await get("/v1/settlements/po-nope/reconciliation");
+    expect(missing.status).toBe(404);
+    expect(missing.json.details[0]).toMatchObject({
+      "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+      reason: "SETTLEMENT_NOT_FOUND",
+    });
+  });
+});
+
+describe("the OpenAPI document", () => {
+  it("is a valid OpenAPI 3.1 document describing exactly the routes the gateway serves", async () => {
+    const answer = await fetch(`${mesh.url}/openapi.json`);
+    const doc = (await answer.json()) as OpenApiDoc;
+    const result = await new Validator().validate(doc as unknown as Record<string, unknown>);
+    expect(result.errors).toBeUndefined();
+    expect(result.valid).toBe(true);
+    expect(doc.openapi).toBe("3.1.0");
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((v) => `${v.toUpperCase()} ${path}`),
+    );
+    const served = createRouteTable([
+      CustomerIdentityService,
+      InventoryService,
+      OrderService,
+      FinancePostingService,
+    ]).routes.map((r) => `${r.binding.verb} ${r.binding.template.source}`);
+    expect(documented.sort()).toEqual(served.sort());
+    const page = await fetch(`${mesh.url}/docs`);
+    expect(await page.text()).toContain("swagger-ui-bundle.js");
+    expect((await fetch(`${mesh.url}/docs/swagger-ui-bundle.js`)).status).toBe(200);
+  });
+
+  it("drives a client that calls operations by operationId, and every answer matches its schema", async () => {
+    const doc = (await (await fetch(`${mesh.url}/openapi.json`)).json()) as OpenApiDoc;
+    const api = new OpenAPIClientAxios({
+      definition: doc as never,
+      axiosConfigDefaults: { baseURL: mesh.url, headers: { "X-Api-Key": key }, validateStatus: () => true },
+    });
+    const client = await api.init();
+    const ajv = new Ajv2020({ strict: false });
+    formats.default(ajv); // a CommonJS module: its function is the default export
+    ajv.addSchema(doc, "openapi.json");
+    const conforms = (path: string, verb: string, status: string, body: unknown) => {
+      const pointer = `openapi.json#/paths/${path.replaceAll("~", "~0").replaceAll("/", "~1")}/${verb}/responses/${status}/content/application~1json/schema`;
+      const validate = ajv.compile({ $ref: pointer });
+      expect(validate(body), JSON.stringify(validate.errors)).toBe(true);
+    };
+
+    const locations = await client.InventoryService_ListLocations?.();
+    expect(locations?.status).toBe(200);
+    conforms("/v1/locations", "get", "200", locations?.data);
+
+    const n = uniqueName("oa");
+    const upsert = await client.CustomerIdentityService_UpsertFromSource?.(
+      undefined,
+      {
+        sourceRecord: {
+          sourceSystem: "mobile-app",
+          sourceId: n,
+          email: `${n}@example.com`,
+          familyName: "Client",
+        },
+      },
+      { headers: { "Idempotency-Key": n } },
+    );
+    expect(upsert?.status).toBe(200);
+    conforms("/v1/customers:upsertFromSource", "post", "200", upsert?.data);
+
+    const customer = await client.CustomerIdentityService_GetCustomer?.({
+      customer_id: upsert?.data.customer.customerId,
+    });
+    expect(customer?.data.customer.email).toBe(`${n}@example.com`);
+    conforms("/v1/customers/{customer_id}", "get", "200", customer?.data);
+
+    const sku = uniqueName("SKU");
+    await receive(sku, "ST-1", 4);
+    const availability = await client.InventoryService_GetAvailability_1?.({ location_id: "ST-1", sku });
+    expect(availability?.data.availability).toEqual([expect.objectContaining({ sku, available: "4" })]);
+    conforms("/v1/locations/{location_id}/skus/{sku}/availability", "get", "200", availability?.data);
+
+    const refused = await client.OrderService_GetOrder?.({ order_id: "ord-missing" });
+    expect(refused?.status).toBe(404);
+    conforms("/v1/orders/{order_id}", "get", "default", refused?.data);
+  });
+});
+
+interface OpenApiDoc {
+  openapi: string;
+  paths: Record<string, Record<string, unknown>>;
+}
