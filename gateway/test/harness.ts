@@ -20,7 +20,6 @@ import {
   testMongoUrl,
   uniqueName,
 } from "@retail/platform/testing";
-import type { ClientsFile } from "../src/channels/clients.js";
 import { composeGateway, type RunningGateway } from "../src/compose.js";
 import { loadGatewayConfig } from "../src/config.js";
 
@@ -51,14 +50,14 @@ export interface GatewayMesh {
   /** The proxy between the gateway and the order service. */
   readonly orderProxy: TcpProxy;
   call(verb: string, path: string, options?: CallOptions): Promise<HttpAnswer>;
-  writeClients(file: Partial<ClientsFile> & { clients: unknown[] }): void;
+  writeClients(file: { clients: unknown[]; jwtIssuers?: unknown[] }): void;
   capture(bindings: string[]): Promise<EventCapture>;
   stopAll(): Promise<void>;
 }
 
 export async function startGatewayMesh(
   name: string,
-  clients: Partial<ClientsFile> & { clients: unknown[] },
+  clients: { clients: unknown[]; jwtIssuers?: unknown[] },
   gatewayEnv: Record<string, string> = {},
 ): Promise<GatewayMesh> {
   const exchange = uniqueName(`ex_${name}`);
@@ -113,7 +112,7 @@ export async function startGatewayMesh(
 
   const dir = mkdtempSync(join(tmpdir(), "gateway-clients-"));
   const clientsPath = join(dir, "clients.json");
-  const writeClients = (file: Partial<ClientsFile> & { clients: unknown[] }) =>
+  const writeClients = (file: { clients: unknown[]; jwtIssuers?: unknown[] }) =>
     writeFileSync(clientsPath, JSON.stringify(file));
   writeClients(clients);
   const config = loadGatewayConfig({

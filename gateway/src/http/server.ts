@@ -80,10 +80,15 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     const outcome: RestOutcome = { route: undefined, principal: undefined };
     const url = new URL(request.url ?? "/", "http://gateway");
     if (request.method === "GET" && (await operational(url.pathname, response))) return;
-    const signal = AbortSignal.timeout(options.requestTimeoutMs);
+    // The deadline travels with the service call (DEADLINE_EXCEEDED, 504); this signal only cancels the
+    // call when the caller goes away.
+    const abandoned = new AbortController();
+    response.once("close", () => {
+      if (!response.writableFinished) abandoned.abort();
+    });
     await runWithCallContext(context, async () => {
       try {
-        await handleRest(rest, request, response, url, outcome, signal);
+        await handleRest(rest, request, response, url, outcome, abandoned.signal);
       } catch (error) {
         const rendered = renderError(error);
         if (rendered.status >= 500)
