@@ -66,7 +66,7 @@ async function receive(sku: string, locationId: string, quantity: number) {
   expect(answer.status).toBe(200);
 }
 
-async function submitOrder(sku: string, quantity: number) {
+async function submitOrder(sku: string, quantity: number, fulfilment: Record<string, string> = {}) {
   const n = uniqueName("web");
   const answer = await post("/v1/orders", {
     channel: "CHANNEL_WEB",
@@ -87,6 +87,7 @@ async function submitOrder(sku: string, quantity: number) {
         quantity: String(quantity),
         unitPrice: usd(2_500),
         fulfillmentType: "FULFILLMENT_TYPE_SHIP",
+        ...fulfilment,
       },
     ],
     shippingCharge: usd(500),
@@ -210,7 +211,7 @@ describe("customers over REST", () => {
 });
 
 describe("orders and finance over REST", () => {
-  it("submits, lists, pays, ships, returns and cancels orders, and reads what finance posted", async () => {
+  it("submits, lists, pays, ships, hands over at a store, returns and cancels orders, and reads what finance posted", async () => {
     const sku = uniqueName("SKU");
     await receive(sku, "DC-1", 10);
     const order = await submitOrder(sku, 2);
@@ -246,6 +247,18 @@ describe("orders and finance over REST", () => {
       lines: [{ lineId: "1", quantity: "1", condition: "RETURN_CONDITION_RESTOCK" }],
     });
     expect(returned.status, JSON.stringify(returned.json)).toBe(200);
+
+    await receive(sku, "ST-1", 2);
+    const pickup = await submitOrder(sku, 1, {
+      fulfillmentType: "FULFILLMENT_TYPE_PICKUP_IN_STORE",
+      fulfillmentLocationId: "ST-1",
+    });
+    const ready = await post(`/v1/orders/${pickup.orderId}:markReadyForPickup`, {
+      collectByTime: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    expect(ready.status, JSON.stringify(ready.json)).toBe(200);
+    const collected = await post(`/v1/orders/${pickup.orderId}:recordPickup`, {});
+    expect(collected.json.order.status).toBe("ORDER_STATUS_FULFILLED");
 
     const second = await submitOrder(sku, 1);
     const cancelled = await post(`/v1/orders/${second.orderId}:cancel`, { reason: "customer asked" });

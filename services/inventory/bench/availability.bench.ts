@@ -15,7 +15,13 @@ import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { LocationType, MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
-import { outboxDrained, quantile, residentMemoryMiB, startServiceProcess } from "@retail/platform/processes";
+import {
+  measurePhase,
+  outboxDrained,
+  phaseRow,
+  residentMemoryMiB,
+  startServiceProcess,
+} from "@retail/platform/processes";
 import { createStreamStore } from "@retail/platform/store";
 import amqplib from "amqplib";
 import { MongoClient } from "mongodb";
@@ -39,51 +45,9 @@ const sku = (i: number) => `SKU-${String(i).padStart(6, "0")}`;
 const location = (i: number) => `LOC-${String(i).padStart(3, "0")}`;
 const pick = (n: number) => Math.floor(Math.random() * n);
 
-interface Phase {
-  name: string;
-  calls: number;
-  errors: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
-}
-
-/** Runs `call` from `concurrency` loops for `seconds`; latencies in ms. */
-async function measure(name: string, call: (i: number) => Promise<unknown>): Promise<Phase> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let n = 0;
-  const deadline = performance.now() + seconds * 1000;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline) {
-        const t = performance.now();
-        try {
-          await call(n++);
-          latencies.push(performance.now() - t);
-        } catch {
-          errors++;
-        }
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => quantile(latencies, q);
-  return {
-    name,
-    calls: latencies.length,
-    errors,
-    perSecond: latencies.length / elapsed,
-    p50: at(0.5),
-    p99: at(0.99),
-  };
-}
-
-function row(p: Phase): string {
-  return `${p.name.padEnd(48)} ${p.perSecond.toFixed(0).padStart(8)} /s   p50 ${p.p50.toFixed(2).padStart(7)} ms   p99 ${p.p99.toFixed(2).padStart(7)} ms   (${p.calls} calls, ${p.errors} errors)`;
-}
+const measure = (name: string, call: (i: number) => Promise<unknown>) =>
+  measurePhase({ name, seconds, concurrency }, call);
+const row = phaseRow;
 
 async function seed(client: Client<typeof InventoryService>): Promise<number> {
   for (let l = 0; l < locationCount; l++) {

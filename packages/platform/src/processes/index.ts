@@ -69,3 +69,53 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** One measured benchmark phase: throughput and latency quantiles (ms) of successful calls. */
+export interface Phase {
+  readonly name: string;
+  readonly calls: number;
+  readonly errors: number;
+  readonly perSecond: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+/** Runs `call` from `concurrency` loops for `seconds` and measures it; `call` gets a running index. */
+export async function measurePhase(
+  options: { name: string; seconds: number; concurrency: number },
+  call: (i: number) => Promise<unknown>,
+): Promise<Phase> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let n = 0;
+  const deadline = performance.now() + options.seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: options.concurrency }, async () => {
+      while (performance.now() < deadline) {
+        const t = performance.now();
+        try {
+          await call(n++);
+          latencies.push(performance.now() - t);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    name: options.name,
+    calls: latencies.length,
+    errors,
+    perSecond: latencies.length / elapsed,
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+  };
+}
+
+/** A phase as one report line. */
+export function phaseRow(p: Phase): string {
+  return `${p.name.padEnd(48)} ${p.perSecond.toFixed(0).padStart(8)} /s   p50 ${p.p50.toFixed(2).padStart(7)} ms   p99 ${p.p99.toFixed(2).padStart(7)} ms   (${p.calls} calls, ${p.errors} errors)`;
+}
