@@ -1,12 +1,21 @@
 import type { DescMessage, DescMethod, MessageShape } from "@bufbuild/protobuf";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
-import { MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
-import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
+import {
+  type ChannelRule,
+  ChannelRuleSchema,
+  FulfillmentPromise,
+  MovementType,
+} from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import {
+  InventoryService,
+  type ReserveStockRequest,
+  ReserveStockRequestSchema,
+} from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { OrderStatus } from "@retail/contracts/retail/order/v1/order_pb";
 import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { RequestInvalid } from "@retail/platform/rpc";
 import { describe, expect, it } from "vitest";
-import { httpBindings } from "./http-rule.js";
+import { type HttpBinding, httpBindings } from "./http-rule.js";
 import { matchPathTemplate } from "./path-template.js";
 import { decodeRequest, type HttpRequestParts } from "./request-decoder.js";
 
@@ -131,8 +140,8 @@ describe("request decoding", () => {
         }),
       ),
     ).toEqual([
-      { field: "page_size", description: "must be given once" },
       { field: "colour", description: "unknown query parameter for retail.order.v1.ListOrdersRequest" },
+      { field: "page_size", description: "must be given once" },
     ]);
     expect(
       violations(() =>
@@ -161,5 +170,47 @@ describe("request decoding", () => {
     expect(
       violations(() => decode(OrderService.method.cancelOrder, "/v1/orders/o-1:cancel", { body: [1, 2] })),
     ).toEqual([{ field: "(body)", description: "must be a JSON object" }]);
+  });
+
+  it("reads repeated fields from repeated parameters and well-known types from their strings", () => {
+    // A GET binding over ReserveStockRequest's siblings: repeated string and enum, int64, Duration.
+    const binding = {
+      ...(httpBindings(InventoryService.method.getAvailability)[0] as HttpBinding),
+      method: { ...InventoryService.method.reserveStock, input: ChannelRuleSchema } as unknown as DescMethod,
+      pathFields: new Map(),
+    };
+    const rule = decodeRequest(binding, {
+      pathValues: new Map(),
+      query: new URLSearchParams(
+        "locationIds=DC-1&location_ids=ST%201&promises=FULFILLMENT_PROMISE_SHIP_FROM_DC&promises=2&bufferUnits=3",
+      ),
+      body: undefined,
+      requestId: undefined,
+    }) as unknown as ChannelRule;
+    expect(rule.locationIds).toEqual(["DC-1", "ST 1"]);
+    expect(rule.promises).toEqual([FulfillmentPromise.SHIP_FROM_DC, FulfillmentPromise.SHIP_FROM_STORE]);
+    expect(rule.bufferUnits).toBe(3n);
+    const reserve = {
+      ...binding,
+      method: {
+        ...InventoryService.method.reserveStock,
+        input: ReserveStockRequestSchema,
+      } as unknown as DescMethod,
+    };
+    const request = decodeRequest(reserve, {
+      pathValues: new Map(),
+      query: new URLSearchParams("orderId=o-1&ttl=1.5s"),
+      body: undefined,
+      requestId: undefined,
+    }) as unknown as ReserveStockRequest;
+    expect(request.ttl).toMatchObject({ seconds: 1n, nanos: 500_000_000 });
+    expect(() =>
+      decodeRequest(reserve, {
+        pathValues: new Map(),
+        query: new URLSearchParams("ttl=soon"),
+        body: undefined,
+        requestId: undefined,
+      }),
+    ).toThrow(RequestInvalid);
   });
 });

@@ -78,22 +78,33 @@ function readQuery(
   violations: FieldViolation[],
 ): void {
   const input = binding.method.input;
-  for (const key of new Set(query.keys())) {
-    const values = query.getAll(key);
+  // One field may be named by its JSON name and its proto name: gather its values under its proto path.
+  const byField = new Map<string, { fields: DescField[]; values: string[] }>();
+  for (const [key, value] of query) {
     if (binding.body === "*") {
-      violations.push({
-        field: key,
-        description: "unknown query parameter: this operation reads its fields from the body",
-      });
+      if (!byField.has(key))
+        violations.push({
+          field: key,
+          description: "unknown query parameter: this operation reads its fields from the body",
+        });
+      byField.set(key, { fields: [], values: [] });
       continue;
     }
     const fields = queryFieldPath(input, key);
-    const leaf = fields?.at(-1);
-    if (!fields || !leaf) {
-      violations.push({ field: key, description: `unknown query parameter for ${input.typeName}` });
+    if (!fields) {
+      if (!byField.has(key))
+        violations.push({ field: key, description: `unknown query parameter for ${input.typeName}` });
+      byField.set(key, { fields: [], values: [] });
       continue;
     }
     const protoPath = fields.map((f) => f.name).join(".");
+    const entry = byField.get(protoPath) ?? { fields, values: [] };
+    entry.values.push(value);
+    byField.set(protoPath, entry);
+  }
+  for (const [protoPath, { fields, values }] of byField) {
+    const leaf = fields.at(-1);
+    if (!leaf) continue;
     if (leaf === requestIdField(input)) {
       violations.push({ field: protoPath, description: "is set from the Idempotency-Key header" });
     } else if (
@@ -149,7 +160,12 @@ function setFromText(
   const leaf = fields.at(-1);
   if (!leaf) return;
   const scalar = leaf.fieldKind === "scalar" || leaf.fieldKind === "list" ? leaf.scalar : undefined;
-  const values = texts.map((text): Json => (scalar === ScalarType.BOOL ? boolText(text) : text));
+  const isEnum = leaf.fieldKind === "enum" || (leaf.fieldKind === "list" && leaf.listKind === "enum");
+  const values = texts.map((text): Json => {
+    if (scalar === ScalarType.BOOL) return boolText(text);
+    if (isEnum && /^-?[0-9]+$/.test(text)) return Number(text); // an enum by number, as grpc-gateway takes it
+    return text;
+  });
   const value: Json = leaf.fieldKind === "list" ? values : (values[0] ?? null);
   const before = violations.length;
   checkMessageJson(
