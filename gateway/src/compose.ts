@@ -6,6 +6,7 @@ import type { Logger } from "@retail/platform/log";
 import { createMetrics, startMetricsServer } from "@retail/platform/metrics";
 import { createShutdown } from "@retail/platform/server";
 import { connectMongo } from "@retail/platform/store";
+import { Counter } from "prom-client";
 import { createBackends } from "./adapters/backends.js";
 import { createIdempotencyStore } from "./adapters/idempotency-store.js";
 import { watchClientsFile } from "./channels/clients.js";
@@ -38,7 +39,15 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
   ];
   const routes = createRouteTable(backendList.map((b) => b.service));
   const backends = createBackends(backendList, config.REQUEST_TIMEOUT_MS);
-  const clients = watchClientsFile(config.GATEWAY_CLIENTS_FILE, logger);
+  const reloads = new Counter({
+    name: "gateway_clients_file_reloads_total",
+    help: "Changes of the clients file, by outcome (applied, or ignored because invalid)",
+    labelNames: ["outcome"],
+    registers: [metrics.registry],
+  });
+  const clients = watchClientsFile(config.GATEWAY_CLIENTS_FILE, logger, (outcome) =>
+    reloads.inc({ outcome }),
+  );
   const mongo = await connectMongo(config.MONGODB_URL, config.MONGODB_DATABASE ?? "gateway");
   const idempotency = createIdempotencyStore(mongo.db, {
     staleAfterMs: config.IDEMPOTENCY_STALE_MS,

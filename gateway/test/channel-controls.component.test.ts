@@ -164,8 +164,13 @@ describe("authentication and scopes", () => {
     expect((await mesh.call("GET", "/v1/journalEntries", { key: "pos-key-2" })).status).toBe(403);
     expect((await mesh.call("GET", "/v1/locations", { key: "pos-key-2" })).status).toBe(200);
     // A broken edit is ignored: the last good configuration stays in force.
+    const ignored = (await mesh.metric(/^gateway_clients_file_reloads_total\{[^}]*outcome="ignored"/)) ?? 0;
     mesh.writeClients({ clients: [{ id: "Not Valid" }] });
-    await new Promise((r) => setTimeout(r, 1_200));
+    await until(async () =>
+      expect(await mesh.metric(/^gateway_clients_file_reloads_total\{[^}]*outcome="ignored"/)).toBe(
+        ignored + 1,
+      ),
+    );
     expect((await mesh.call("GET", "/v1/locations", { key: "pos-key-2" })).status).toBe(200);
     mesh.writeClients(clients(["pos-key-1"], ["order:*", "inventory:*"]));
     await until(async () =>
@@ -198,6 +203,7 @@ describe("Idempotency-Key", () => {
     const body = orderBody(sku);
     mesh.orderProxy.holdResponses();
     const first = mesh.call("POST", "/v1/orders", { ...ops, body, idempotencyKey: key });
+    await until(async () => expect(await mesh.idempotencyState("ops", key)).toBe("in-flight"));
     await until(async () => {
       const concurrent = await mesh.call("POST", "/v1/orders", { ...ops, body, idempotencyKey: key });
       expect([concurrent.status, reasonOf(concurrent.json)]).toEqual([409, "IDEMPOTENCY_KEY_IN_FLIGHT"]);

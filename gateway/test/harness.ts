@@ -20,6 +20,7 @@ import {
   testMongoUrl,
   uniqueName,
 } from "@retail/platform/testing";
+import { MongoClient } from "mongodb";
 import { composeGateway, type RunningGateway } from "../src/compose.js";
 import { loadGatewayConfig } from "../src/config.js";
 
@@ -51,6 +52,10 @@ export interface GatewayMesh {
   readonly orderProxy: TcpProxy;
   call(verb: string, path: string, options?: CallOptions): Promise<HttpAnswer>;
   writeClients(file: { clients: unknown[]; jwtIssuers?: unknown[] }): void;
+  /** A line of the gateway's metrics (its value), or undefined. */
+  metric(pattern: RegExp): Promise<number | undefined>;
+  /** The state of an Idempotency-Key record ("in-flight", "done"), read from the gateway's database. */
+  idempotencyState(clientId: string, key: string): Promise<string | undefined>;
   capture(bindings: string[]): Promise<EventCapture>;
   stopAll(): Promise<void>;
 }
@@ -129,6 +134,7 @@ export async function startGatewayMesh(
     createLogger({ service: "gateway", level: process.env.TEST_LOG_LEVEL ?? "silent" }),
   );
   const url = `http://127.0.0.1:${gateway.port}`;
+  const mongo = await new MongoClient(testMongoUrl()).connect();
   const cleanups: Array<() => Promise<void>> = [];
   return {
     url,
@@ -153,6 +159,18 @@ export async function startGatewayMesh(
       };
     },
     writeClients,
+    async metric(pattern) {
+      const text = await (await fetch(`http://127.0.0.1:${gateway.metricsPort}/metrics`)).text();
+      const line = text.split("\n").find((l) => pattern.test(l));
+      return line === undefined ? undefined : Number(line.split(" ").at(-1));
+    },
+    async idempotencyState(clientId, key) {
+      const record = await mongo
+        .db(gatewayDb)
+        .collection<{ _id: string; state: string }>("idempotency_keys")
+        .findOne({ _id: `${clientId}:${key}` });
+      return record?.state;
+    },
     async capture(bindings) {
       const capture = await captureEvents(testAmqpUrl(), exchange, bindings);
       cleanups.push(() => capture.close());
@@ -160,6 +178,7 @@ export async function startGatewayMesh(
     },
     async stopAll() {
       await gateway.stop();
+      await mongo.close();
       await orderProxy.close();
       for (const child of children.splice(0)) {
         if (child.exitCode !== null || child.signalCode !== null) continue;

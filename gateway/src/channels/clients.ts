@@ -89,16 +89,23 @@ export function parseClientsFile(text: string, source: string): ClientsFile {
 
 /**
  * Loads the file and watches it: a valid new version replaces the old at once; an invalid one is
- * logged and ignored, so a bad edit never locks every channel out.
+ * logged and ignored, so a bad edit never locks every channel out. `onReload` learns each outcome.
  */
-export function watchClientsFile(path: string, logger: Logger, intervalMs = 500): ClientDirectory {
+export function watchClientsFile(
+  path: string,
+  logger: Logger,
+  onReload: (outcome: "applied" | "ignored") => void = () => undefined,
+  intervalMs = 500,
+): ClientDirectory {
   let snapshot = snapshotOf(parseClientsFile(readFileSync(path, "utf8"), path));
   const reload = () => {
     try {
       snapshot = snapshotOf(parseClientsFile(readFileSync(path, "utf8"), path));
       logger.info({ clients: snapshot.file.clients.length }, "clients file reloaded");
+      onReload("applied");
     } catch (error) {
       logger.error({ err: error }, "clients file change ignored");
+      onReload("ignored");
     }
   };
   watchFile(path, { interval: intervalMs, persistent: false }, reload);
