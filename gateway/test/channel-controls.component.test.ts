@@ -8,6 +8,7 @@ import { OrderAcceptedSchema } from "@retail/contracts/retail/order/v1/order_eve
 import { type EventCapture, uniqueName, until } from "@retail/platform/testing";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { orderJson, receiptJson } from "./bodies.js";
 import { type GatewayMesh, startGatewayMesh } from "./harness.js";
 
 const digest = (key: string) => createHash("sha256").update(key).digest("hex");
@@ -73,40 +74,16 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => mesh?.stopAll(), 60_000);
 
-const usd = (minorUnits: number) => ({ currencyCode: "USD", minorUnits: String(minorUnits) });
-
 async function stocked(quantity: number): Promise<string> {
   const sku = uniqueName("SKU");
-  const movement = {
-    movementId: uniqueName("rcv"),
-    type: "MOVEMENT_TYPE_GOODS_RECEIPT",
-    sku,
-    locationId: "DC-1",
-    quantity: String(quantity),
-  };
-  expect((await mesh.call("POST", "/v1/movements", { ...ops, body: movement })).status).toBe(200);
+  expect(
+    (await mesh.call("POST", "/v1/movements", { ...ops, body: receiptJson(sku, "DC-1", quantity) })).status,
+  ).toBe(200);
   return sku;
 }
 
-function orderBody(sku: string, channel = "CHANNEL_WEB", channelId = "web") {
-  const n = uniqueName("o");
-  return {
-    channel,
-    channelId,
-    channelOrderId: n,
-    currencyCode: "USD",
-    customer: {
-      sourceSystem: "shopify-web",
-      sourceId: `acct-${n}`,
-      email: `${n}@example.com`,
-      familyName: "Controls",
-    },
-    shipTo: { lines: ["1 Main St"], administrativeArea: "NY", regionCode: "US", postalCode: "10001" },
-    lines: [
-      { lineId: "1", sku, quantity: "1", unitPrice: usd(1_000), fulfillmentType: "FULFILLMENT_TYPE_SHIP" },
-    ],
-  };
-}
+const orderBody = (sku: string, channel?: string, channelId?: string) =>
+  orderJson(sku, { ...(channel ? { channel } : {}), ...(channelId ? { channelId } : {}) });
 
 /** The OrderAccepted events of one order, with their correlation ids. */
 function accepted(capture: EventCapture, orderId: string) {
@@ -262,13 +239,7 @@ describe("Idempotency-Key", () => {
 describe("strict, bounded input", () => {
   it("refuses malformed JSON, unknown fields, operator keys, other media types and oversized bodies, applying nothing", async () => {
     const sku = uniqueName("SKU");
-    const movement = {
-      movementId: uniqueName("m"),
-      type: "MOVEMENT_TYPE_GOODS_RECEIPT",
-      sku,
-      locationId: "DC-1",
-      quantity: "3",
-    };
+    const movement = receiptJson(sku, "DC-1", 3);
     const malformed = await mesh.call("POST", "/v1/movements", { ...ops, rawBody: '{"movementId": "m1",' });
     expect(malformed.status).toBe(400);
     expect(malformed.json.details[0].fieldViolations[0]).toMatchObject({ field: "(body)" });

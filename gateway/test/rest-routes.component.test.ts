@@ -13,6 +13,7 @@ import formats from "ajv-formats";
 import { OpenAPIClientAxios } from "openapi-client-axios";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRouteTable } from "../src/transcoding/route-table.js";
+import { orderJson, receiptJson } from "./bodies.js";
 import { type GatewayMesh, startGatewayMesh } from "./harness.js";
 
 const key = "admin-test-key";
@@ -53,45 +54,12 @@ const post = (path: string, body: unknown) =>
   mesh.call("POST", path, { key, body, idempotencyKey: uniqueName(`k${++keys}`) });
 const put = (path: string, body: unknown) =>
   mesh.call("PUT", path, { key, body, idempotencyKey: uniqueName(`k${++keys}`) });
-const usd = (minorUnits: number) => ({ currencyCode: "USD", minorUnits: String(minorUnits) });
-
 async function receive(sku: string, locationId: string, quantity: number) {
-  const answer = await post("/v1/movements", {
-    movementId: uniqueName("rcv"),
-    type: "MOVEMENT_TYPE_GOODS_RECEIPT",
-    sku,
-    locationId,
-    quantity: String(quantity),
-  });
-  expect(answer.status).toBe(200);
+  expect((await post("/v1/movements", receiptJson(sku, locationId, quantity))).status).toBe(200);
 }
 
-async function submitOrder(sku: string, quantity: number, fulfilment: Record<string, string> = {}) {
-  const n = uniqueName("web");
-  const answer = await post("/v1/orders", {
-    channel: "CHANNEL_WEB",
-    channelId: "web",
-    channelOrderId: n,
-    currencyCode: "USD",
-    customer: {
-      sourceSystem: "shopify-web",
-      sourceId: `acct-${n}`,
-      email: `${n}@example.com`,
-      familyName: "Rest",
-    },
-    shipTo: { lines: ["1 Main St"], administrativeArea: "NY", regionCode: "US", postalCode: "10001" },
-    lines: [
-      {
-        lineId: "1",
-        sku,
-        quantity: String(quantity),
-        unitPrice: usd(2_500),
-        fulfillmentType: "FULFILLMENT_TYPE_SHIP",
-        ...fulfilment,
-      },
-    ],
-    shippingCharge: usd(500),
-  });
+async function submitOrder(sku: string, quantity: number, line: Record<string, string> = {}) {
+  const answer = await post("/v1/orders", orderJson(sku, { quantity, line }));
   expect(answer.status, JSON.stringify(answer.json)).toBe(200);
   return answer.json.order;
 }
