@@ -6,12 +6,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { type Message, toJson } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
-import type { IdempotencyStore } from "../adapters/idempotency-store.js";
+import type { IdempotencyStore, StoredResponse } from "../adapters/idempotency-store.js";
 import { authenticate, type Principal, requireScope } from "../channels/authenticate.js";
 import type { ClientDirectory } from "../channels/clients.js";
 import { type Invoke, invokeForClient } from "../channels/order-visibility.js";
 import type { RateLimiter } from "../channels/rate-limit.js";
 import { routeScope } from "../channels/route-scope.js";
+import { requestIdField } from "../transcoding/http-rule.js";
 import { PathEncodingError } from "../transcoding/path-template.js";
 import { decodeRequest } from "../transcoding/request-decoder.js";
 import type { Route, RouteTable } from "../transcoding/route-table.js";
@@ -108,7 +109,7 @@ export async function handleRest(
     body,
     requestId: scopedKey,
   });
-  if (scopedKey === undefined && route.binding.method.input.fields.some((f) => f.name === "request_id"))
+  if (scopedKey === undefined && requestIdField(method.input))
     throw new RequestInvalid([
       {
         field: "Idempotency-Key",
@@ -116,17 +117,13 @@ export async function handleRest(
       },
     ]);
 
-  const call = async () => {
+  const call = async (): Promise<StoredResponse> => {
     const result = await invokeForClient(principal.client, method, message, (m, r) =>
       deps.invoke(m, r, signal),
     );
-    const field = route.binding.responseBody;
-    const shape = field ? (result as unknown as Record<string, Message>)[field.localName] : result;
-    const json =
-      field && field.fieldKind === "message" && shape
-        ? toJson(field.message, shape, { alwaysEmitImplicit: true })
-        : toJson(method.output, result, { alwaysEmitImplicit: true });
-    return { status: 200, body: JSON.stringify(json) };
+    const json = toJson(method.output, result, { alwaysEmitImplicit: true }) as Record<string, unknown>;
+    const field = route.binding.responseBody; // response_body: only that field goes out
+    return { status: 200, body: JSON.stringify(field ? (json[field.jsonName] ?? null) : json) };
   };
   if (scopedKey === undefined) {
     const answer = await call();
@@ -136,42 +133,57 @@ export async function handleRest(
   const fingerprint = createHash("sha256")
     .update(`${verb} ${url.pathname}?${[...url.searchParams].sort().join("&")}\n${canonicalJson(body)}`)
     .digest("hex");
-  const started = await deps.idempotency.start(scopedKey, fingerprint);
-  if (started.kind === "replay") {
-    send(response, started.response.status, started.response.body, { "idempotent-replayed": "true" });
-    return;
+  const answer = await onceByKey(deps.idempotency, scopedKey, fingerprint, call);
+  send(response, answer.status, answer.body, answer.replayed ? { "idempotent-replayed": "true" } : {});
+}
+
+/**
+ * Runs `call` once per Idempotency-Key: a repeat gets the stored answer, the key with another request
+ * 422, a repeat while the first runs 409. A final answer (success or a refusal that a retry would get
+ * again) is stored; a transient failure forgets the key so the retry runs again.
+ */
+async function onceByKey(
+  store: IdempotencyStore,
+  scopedKey: string,
+  fingerprint: string,
+  call: () => Promise<StoredResponse>,
+): Promise<StoredResponse & { replayed: boolean }> {
+  const started = await store.start(scopedKey, fingerprint);
+  switch (started.kind) {
+    case "replay":
+      return { ...started.response, replayed: true };
+    case "fingerprint-mismatch":
+      throw new HttpRefusal(
+        422,
+        errorWithInfo(
+          Code.InvalidArgument,
+          "IDEMPOTENCY_KEY_REUSED",
+          "this Idempotency-Key was used with a different request",
+        ),
+      );
+    case "in-flight":
+      throw new HttpRefusal(
+        409,
+        errorWithInfo(
+          Code.Aborted,
+          "IDEMPOTENCY_KEY_IN_FLIGHT",
+          "a request with this Idempotency-Key is still being processed; retry later",
+        ),
+        { "retry-after": "1" },
+      );
   }
-  if (started.kind === "fingerprint-mismatch")
-    throw new HttpRefusal(
-      422,
-      errorWithInfo(
-        Code.InvalidArgument,
-        "IDEMPOTENCY_KEY_REUSED",
-        "this Idempotency-Key was used with a different request",
-      ),
-    );
-  if (started.kind === "in-flight")
-    throw new HttpRefusal(
-      409,
-      errorWithInfo(
-        Code.Aborted,
-        "IDEMPOTENCY_KEY_IN_FLIGHT",
-        "a request with this Idempotency-Key is still being processed; retry later",
-      ),
-      { "retry-after": "1" },
-    );
-  let answer: { status: number; body: string };
+  let answer: StoredResponse;
   try {
     answer = await call();
   } catch (error) {
     const code = (error as { code?: Code }).code;
     if (code === undefined || transient.has(code) || error instanceof HttpRefusal)
-      await deps.idempotency.abandon(scopedKey);
-    else await deps.idempotency.complete(scopedKey, renderError(error));
+      await store.abandon(scopedKey);
+    else await store.complete(scopedKey, renderError(error));
     throw error;
   }
-  await deps.idempotency.complete(scopedKey, answer);
-  send(response, answer.status, answer.body);
+  await store.complete(scopedKey, answer);
+  return { ...answer, replayed: false };
 }
 
 function matchRoute(routes: RouteTable, verb: string, path: string) {
