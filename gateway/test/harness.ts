@@ -29,6 +29,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** The consumer queues the services declare (deleted with the test's exchange). */
 const consumerQueues = ["inventory.order-events", "order.customer-events", "finance.order-events"];
 
+/** The clients file as tests write it (checked by the gateway, not here). */
+export interface ClientsJson {
+  clients: unknown[];
+  jwtIssuers?: unknown[];
+  shopifyShops?: unknown[];
+}
+
 export interface HttpAnswer {
   readonly status: number;
   readonly headers: Headers;
@@ -51,7 +58,7 @@ export interface GatewayMesh {
   /** The proxy between the gateway and the order service. */
   readonly orderProxy: TcpProxy;
   call(verb: string, path: string, options?: CallOptions): Promise<HttpAnswer>;
-  writeClients(file: { clients: unknown[]; jwtIssuers?: unknown[] }): void;
+  writeClients(file: ClientsJson): void;
   /** A line of the gateway's metrics (its value), or undefined. */
   metric(pattern: RegExp): Promise<number | undefined>;
   /** The state of an Idempotency-Key record ("in-flight", "done"), read from the gateway's database. */
@@ -62,7 +69,7 @@ export interface GatewayMesh {
 
 export async function startGatewayMesh(
   name: string,
-  clients: { clients: unknown[]; jwtIssuers?: unknown[] },
+  clients: ClientsJson,
   gatewayEnv: Record<string, string> = {},
 ): Promise<GatewayMesh> {
   const exchange = uniqueName(`ex_${name}`);
@@ -110,6 +117,7 @@ export async function startGatewayMesh(
     CUSTOMER_IDENTITY_URL: urls.CUSTOMER_IDENTITY_URL,
     INVENTORY_URL: urls.INVENTORY_URL,
     LOCATION_JURISDICTIONS: JSON.stringify({ "DC-1": "US-NY", "ST-1": "US-NY" }),
+    TAX_RATES: JSON.stringify({ "US-NY": { standard: 88_750 }, "US-KY": { standard: 60_000 } }),
   });
   const orderProxy = await startTcpProxy({ host: "127.0.0.1", port: orderPort });
   urls.ORDER_URL = `http://127.0.0.1:${orderProxy.port}`;
@@ -117,8 +125,7 @@ export async function startGatewayMesh(
 
   const dir = mkdtempSync(join(tmpdir(), "gateway-clients-"));
   const clientsPath = join(dir, "clients.json");
-  const writeClients = (file: { clients: unknown[]; jwtIssuers?: unknown[] }) =>
-    writeFileSync(clientsPath, JSON.stringify(file));
+  const writeClients = (file: ClientsJson) => writeFileSync(clientsPath, JSON.stringify(file));
   writeClients(clients);
   const config = loadGatewayConfig({
     ...base,

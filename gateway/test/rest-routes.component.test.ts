@@ -1,7 +1,8 @@
 // Every route family over HTTP through the real gateway to the real services: inventory set-up and
 // stock, customers from source to erasure, an order's life, and the finance it posts. JSON follows
 // protobuf's mapping: lowerCamelCase, enums by name, int64 as decimal text.
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
 import { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
@@ -17,6 +18,12 @@ import { orderJson, receiptJson } from "./bodies.js";
 import { type GatewayMesh, startGatewayMesh } from "./harness.js";
 
 const key = "admin-test-key";
+const shopifyFixtures = new URL("./fixtures/shopify/", import.meta.url);
+const shopifyBody = readFileSync(new URL("orders-create.webhook.json", shopifyFixtures));
+const shopifyVector = JSON.parse(readFileSync(new URL("hmac-test-vector.json", shopifyFixtures), "utf8")) as {
+  secret: string;
+  headers: Record<string, string>;
+};
 let mesh: GatewayMesh;
 
 beforeAll(async () => {
@@ -27,6 +34,15 @@ beforeAll(async () => {
         apiKeySha256: [createHash("sha256").update(key).digest("hex")],
         scopes: ["*"],
         rateLimit: { requestsPerSecond: 1000, burst: 1000 },
+      },
+      { id: "shopify-web", scopes: ["order:write"], channel: "CHANNEL_WEB" },
+    ],
+    shopifyShops: [
+      {
+        shopDomain: shopifyVector.headers["X-Shopify-Shop-Domain"],
+        webhookSecret: shopifyVector.secret,
+        clientId: "shopify-web",
+        channelId: "web",
       },
     ],
   });
@@ -286,6 +302,56 @@ describe("orders and finance over REST", () => {
       "@type": "type.googleapis.com/google.rpc.ErrorInfo",
       reason: "SETTLEMENT_NOT_FOUND",
     });
+  });
+});
+
+describe("Shopify webhooks", () => {
+  const deliver = (body: Buffer, headers: Record<string, string>) =>
+    fetch(`${mesh.url}/webhooks/shopify`, { method: "POST", headers, body: new Uint8Array(body) }).then(
+      async (r) => ({
+        status: r.status,
+        // biome-ignore lint/suspicious/noExplicitAny: tests read JSON answers freely
+        json: (await r.json()) as Record<string, any>,
+      }),
+    );
+
+  it("turns a signed orders/create into one accepted order, however often it is delivered", async () => {
+    await receive("IPOD2008PINK", "DC-1", 5);
+    const first = await deliver(shopifyBody, shopifyVector.headers);
+    expect(first.status, JSON.stringify(first.json)).toBe(200);
+    expect(first.json.order).toMatchObject({
+      status: "ORDER_STATUS_ACCEPTED",
+      channel: "CHANNEL_WEB",
+      channelOrderId: "820982911946154508",
+      shippingTotal: { currencyCode: "USD", minorUnits: "1000" },
+      discountTotal: { currencyCode: "USD", minorUnits: "500" },
+      subtotal: { currencyCode: "USD", minorUnits: "39800" },
+      // The $5 order discount split over both lines, then Kentucky's 6 % on 196.50 each.
+      taxTotal: { currencyCode: "USD", minorUnits: "2358" },
+      grandTotal: { currencyCode: "USD", minorUnits: "42658" },
+      customerId: expect.any(String),
+    });
+    const again = await deliver(shopifyBody, {
+      ...shopifyVector.headers,
+      "X-Shopify-Webhook-Id": "resent-by-hand",
+    });
+    expect(again.json.order.orderId).toBe(first.json.order.orderId);
+    const position = await get("/v1/locations/DC-1/skus/IPOD2008PINK/position");
+    expect(position.json.position).toMatchObject({ onHand: "5", reserved: "2" });
+  });
+
+  it("refuses a body the signature does not cover, and acknowledges topics it does not handle", async () => {
+    const tampered = Buffer.from(shopifyBody.toString("utf8").replace('"199.00"', '"1.00"'));
+    const refused = await deliver(tampered, shopifyVector.headers);
+    expect([refused.status, refused.json.details?.[0]?.reason]).toEqual([401, "WEBHOOK_SIGNATURE_INVALID"]);
+    const paid = Buffer.from('{"id": 1}');
+    const signature = createHmac("sha256", shopifyVector.secret).update(paid).digest("base64");
+    const ignored = await deliver(paid, {
+      ...shopifyVector.headers,
+      "X-Shopify-Topic": "orders/paid",
+      "X-Shopify-Hmac-Sha256": signature,
+    });
+    expect([ignored.status, ignored.json.ignored]).toEqual([202, 'topic "orders/paid" is not handled']);
   });
 });
 

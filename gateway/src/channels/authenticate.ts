@@ -11,7 +11,7 @@ import type { ClientConfig, ClientsSnapshot, IssuerConfig } from "./clients.js";
 export interface Principal {
   readonly client: ClientConfig;
   readonly scopes: readonly string[];
-  readonly method: "api-key" | "jwt";
+  readonly method: "api-key" | "jwt" | "webhook-signature";
 }
 
 const keyCache = new WeakMap<IssuerConfig, KeyObject>();

@@ -34,15 +34,31 @@ const issuerSchema = z.object({
   algorithms: z.array(z.string()).min(1),
 });
 
+const shopifyShopSchema = z.object({
+  /** X-Shopify-Shop-Domain of the shop ("acme.myshopify.com"). */
+  shopDomain: z.string().min(1),
+  /** The app's webhook signing secret (HMAC key: kept in clear, so this file is a Secret). */
+  webhookSecret: z.string().min(16, "at least 16 characters"),
+  /** The configured client the shop's webhooks act as (scopes, rate limit, channel binding). */
+  clientId: z.string().min(1),
+  /** The sales channel's id in the mesh ("web"): its inventory rule decides where orders ship from. */
+  channelId: z.string().min(1),
+  /** The customer source system of the shop's customers. */
+  sourceSystem: z.string().min(1).default("shopify-web"),
+});
+
 export const clientsFileSchema = z.object({
   clients: z.array(clientSchema),
   jwtIssuers: z.array(issuerSchema).default([]),
   /** Overrides of the derived scope of a route, by RPC full name ("retail.finance.v1.FinanceService.ClosePeriod"). */
   routeScopes: z.record(z.string(), z.string()).default({}),
+  /** Shopify shops whose webhooks POST /webhooks/shopify accepts. */
+  shopifyShops: z.array(shopifyShopSchema).default([]),
 });
 
 export type ClientConfig = z.output<typeof clientSchema>;
 export type IssuerConfig = z.output<typeof issuerSchema>;
+export type ShopifyShopConfig = z.output<typeof shopifyShopSchema>;
 export type ClientsFile = z.output<typeof clientsFileSchema>;
 
 /** The current configuration, swapped whole when the file changes. */

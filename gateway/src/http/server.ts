@@ -16,6 +16,7 @@ import { Counter, Histogram, type Registry } from "prom-client";
 import { type DocsAssets, docsPage } from "../openapi/docs-page.js";
 import { renderError, send } from "./respond.js";
 import { handleRest, type RestDependencies, type RestOutcome } from "./rest-handler.js";
+import { handleShopifyWebhook, shopifyWebhookPath } from "./shopify-webhook.js";
 
 export interface GatewayServerOptions {
   readonly port: number;
@@ -88,7 +89,9 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     });
     await runWithCallContext(context, async () => {
       try {
-        await handleRest(rest, request, response, url, outcome, abandoned.signal);
+        if (request.method === "POST" && url.pathname === shopifyWebhookPath)
+          await handleShopifyWebhook(rest, request, response, outcome, abandoned.signal);
+        else await handleRest(rest, request, response, url, outcome, abandoned.signal);
       } catch (error) {
         const rendered = renderError(error);
         if (rendered.status >= 500)
