@@ -6,6 +6,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "@retail/platform/log";
 import { freePort, startServiceProcess } from "@retail/platform/processes";
@@ -59,6 +60,8 @@ export interface GatewayMesh {
   readonly orderProxy: TcpProxy;
   call(verb: string, path: string, options?: CallOptions): Promise<HttpAnswer>;
   writeClients(file: ClientsJson): void;
+  /** Everything the gateway logged so far. */
+  logs(): string;
   /** A line of the gateway's metrics (its value), or undefined. */
   metric(pattern: RegExp): Promise<number | undefined>;
   /** The state of an Idempotency-Key record ("in-flight", "done"), read from the gateway's database. */
@@ -136,9 +139,16 @@ export async function startGatewayMesh(
     GATEWAY_CLIENTS_FILE: clientsPath,
     ...gatewayEnv,
   });
+  const logLines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  });
   const gateway: RunningGateway = await composeGateway(
     config,
-    createLogger({ service: "gateway", level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+    createLogger({ service: "gateway", level: "debug", destination }),
   );
   const url = `http://127.0.0.1:${gateway.port}`;
   const mongo = await new MongoClient(testMongoUrl()).connect();
@@ -166,6 +176,7 @@ export async function startGatewayMesh(
       };
     },
     writeClients,
+    logs: () => logLines.join(""),
     async metric(pattern) {
       const text = await (await fetch(`http://127.0.0.1:${gateway.metricsPort}/metrics`)).text();
       const line = text.split("\n").find((l) => pattern.test(l));

@@ -186,6 +186,9 @@ describe("customers over REST", () => {
         status: "CONSENT_STATUS_DENIED",
       }),
     ]);
+    // The gateway logs every call, never the personal data in its body or query string.
+    expect(mesh.logs()).toContain('"route":"GET /v1/customers:lookup"');
+    expect(mesh.logs()).not.toContain(n);
     expect((await post(`/v1/customers/${id}:erase`, { reason: "GDPR request" })).json).toEqual({
       customerId: id,
     });
