@@ -64,6 +64,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     openapiPath: openapiDocument,
     docs: loadDocsAssets(),
+    corsOrigins: config.CORS_ORIGINS,
     rest: {
       routes,
       clients,

@@ -20,6 +20,16 @@ export const gatewayEnvSchema = baseEnvSchema
     FINANCE_POSTING_URL: serviceUrl,
     /** JSON file of channel clients, API key digests, JWT issuers and scope overrides; re-read on change. */
     GATEWAY_CLIENTS_FILE: z.string().min(1),
+    /** Comma-separated origins allowed to call from a browser ("https://shop.example"); none by default. */
+    CORS_ORIGINS: z
+      .string()
+      .default("")
+      .transform((text) =>
+        text
+          .split(",")
+          .map((o) => o.trim())
+          .filter(Boolean),
+      ),
     /** Largest request body accepted (413 beyond). */
     MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
     /** Deadline of one REST call including the service call (504 beyond). */

@@ -49,6 +49,7 @@ beforeAll(async () => {
   mesh = await startGatewayMesh("controls", clients(["pos-key-1"], ["order:*", "inventory:*"]), {
     MAX_BODY_BYTES: "4096",
     REQUEST_TIMEOUT_MS: "3000",
+    CORS_ORIGINS: "https://shop.test",
   });
   for (const [id, type] of [
     ["DC-1", "LOCATION_TYPE_DISTRIBUTION_CENTER"],
@@ -352,6 +353,36 @@ describe("channel-bound clients", () => {
     expect(listed.json.orders.map((o: { orderId: string }) => o.orderId)).toEqual([own.json.order.orderId]);
     const other = await mesh.call("GET", "/v1/orders?channel=CHANNEL_WEB", amazon);
     expect(other.status).toBe(403);
+  });
+});
+
+describe("browser channels", () => {
+  it("answers CORS preflights and marks answers only for configured origins", async () => {
+    const preflight = (origin: string) =>
+      mesh.call("OPTIONS", "/v1/orders", {
+        headers: {
+          origin,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "idempotency-key",
+        },
+      });
+    const allowed = await preflight("https://shop.test");
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://shop.test");
+    expect(allowed.headers.get("access-control-allow-headers")).toContain("idempotency-key");
+    const foreign = await preflight("https://evil.test");
+    expect([foreign.status, foreign.headers.get("access-control-allow-origin")]).toEqual([403, null]);
+    const call = await mesh.call("GET", "/v1/locations", {
+      ...ops,
+      headers: { origin: "https://shop.test" },
+    });
+    expect(call.headers.get("access-control-allow-origin")).toBe("https://shop.test");
+    expect(call.headers.get("access-control-expose-headers")).toContain("x-request-id");
+    const other = await mesh.call("GET", "/v1/locations", {
+      ...ops,
+      headers: { origin: "https://evil.test" },
+    });
+    expect([other.status, other.headers.get("access-control-allow-origin")]).toEqual([200, null]);
   });
 });
 

@@ -14,6 +14,7 @@ import {
 } from "@retail/platform/rpc";
 import { Counter, Histogram, type Registry } from "prom-client";
 import { type DocsAssets, docsPage } from "../openapi/docs-page.js";
+import { createCors } from "./cors.js";
 import { renderError, send } from "./respond.js";
 import { handleRest, type RestDependencies, type RestOutcome } from "./rest-handler.js";
 import { handleShopifyWebhook, shopifyWebhookPath } from "./shopify-webhook.js";
@@ -29,6 +30,8 @@ export interface GatewayServerOptions {
   readonly readiness: () => Promise<Record<string, string>>;
   readonly openapiPath: URL;
   readonly docs: DocsAssets;
+  /** Origins allowed to call from a browser (CORS); empty for none. */
+  readonly corsOrigins: readonly string[];
 }
 
 export interface GatewayServer {
@@ -53,6 +56,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     registers: [options.registry],
   });
 
+  const cors = createCors(options.corsOrigins);
   const operational = async (path: string, response: ServerResponse): Promise<boolean> => {
     if (path === "/healthz") send(response, 200, JSON.stringify({ status: "SERVING" }));
     else if (path === "/readyz") {
@@ -80,6 +84,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     response.setHeader("traceparent", formatTraceparent(context.trace));
     const outcome: RestOutcome = { route: undefined, principal: undefined };
     const url = new URL(request.url ?? "/", "http://gateway");
+    if (cors.handle(request, response)) return;
     if (request.method === "GET" && (await operational(url.pathname, response))) return;
     // The deadline travels with the service call (DEADLINE_EXCEEDED, 504); this signal only cancels the
     // call when the caller goes away.
