@@ -35,6 +35,7 @@ export interface ClientsJson {
   clients: unknown[];
   jwtIssuers?: unknown[];
   shopifyShops?: unknown[];
+  stripeEndpoints?: unknown[];
 }
 
 export interface HttpAnswer {

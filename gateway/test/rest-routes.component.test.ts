@@ -18,6 +18,8 @@ import { orderJson, receiptJson } from "./bodies.js";
 import { type GatewayMesh, startGatewayMesh } from "./harness.js";
 
 const key = "admin-test-key";
+const stripeSecret = "whsec_rest_routes_test_secret";
+const stripeFixtures = new URL("./fixtures/stripe/", import.meta.url);
 const shopifyFixtures = new URL("./fixtures/shopify/", import.meta.url);
 const shopifyBody = readFileSync(new URL("orders-create.webhook.json", shopifyFixtures));
 const shopifyVector = JSON.parse(readFileSync(new URL("hmac-test-vector.json", shopifyFixtures), "utf8")) as {
@@ -36,7 +38,9 @@ beforeAll(async () => {
         rateLimit: { requestsPerSecond: 1000, burst: 1000 },
       },
       { id: "shopify-web", scopes: ["order:write"], channel: "CHANNEL_WEB" },
+      { id: "stripe", scopes: ["order:write"] },
     ],
+    stripeEndpoints: [{ webhookSecret: stripeSecret, clientId: "stripe" }],
     shopifyShops: [
       {
         shopDomain: shopifyVector.headers["X-Shopify-Shop-Domain"],
@@ -355,6 +359,66 @@ describe("Shopify webhooks", () => {
       "X-Shopify-Hmac-Sha256": signature,
     });
     expect([ignored.status, ignored.json.ignored]).toEqual([202, 'topic "orders/paid" is not handled']);
+  });
+});
+
+describe("Stripe webhooks", () => {
+  const deliver = (event: unknown, signedAt = Math.floor(Date.now() / 1000)) => {
+    const body = Buffer.from(JSON.stringify(event));
+    const v1 = createHmac("sha256", stripeSecret).update(`${signedAt}.`).update(body).digest("hex");
+    return mesh.call("POST", "/webhooks/stripe", {
+      rawBody: body.toString("utf8"),
+      headers: { "stripe-signature": `t=${signedAt},v1=${v1}` },
+    });
+  };
+  const fixture = (name: string) => JSON.parse(readFileSync(new URL(name, stripeFixtures), "utf8"));
+
+  it("records a succeeded PaymentIntent as the capture of its order and a refunded charge as its refund, once each", async () => {
+    const sku = uniqueName("SKU");
+    await receive(sku, "DC-1", 2);
+    const order = await submitOrder(sku, 1);
+    const total = Number(order.grandTotal.minorUnits);
+    const succeeded = fixture("event-payment-intent-succeeded.json");
+    Object.assign(succeeded.data.object, { metadata: { order_id: order.orderId }, amount_received: total });
+    const first = await deliver(succeeded);
+    expect([first.status, first.json.recorded]).toEqual([200, ["evt_1FG74XB7kbjcJ8Qq22i2BPdt"]]);
+    expect((await deliver(succeeded)).status).toBe(200);
+    const refunded = {
+      id: "evt_refunded_1",
+      type: "charge.refunded",
+      created: 1_658_982_466,
+      data: fixture("event-charge-refunded.data-only.json"),
+    };
+    refunded.data.object.metadata = { order_id: order.orderId };
+    expect((await deliver(refunded)).json.recorded).toEqual(["re_3LQOJoKXBGcbgpbZ10i9Mg75"]);
+    const after = (await get(`/v1/orders/${order.orderId}`)).json.order;
+    expect(after.capturedTotal.minorUnits).toBe(String(total));
+    expect(after.refundedTotal.minorUnits).toBe("500");
+    expect(
+      after.paymentEvents.map((e: { type: string; providerReference: string }) => [
+        e.type,
+        e.providerReference,
+      ]),
+    ).toEqual([
+      ["PAYMENT_EVENT_TYPE_CAPTURE", "ch_fakefakefakefakefake0001"],
+      ["PAYMENT_EVENT_TYPE_REFUND", "ch_chargeid"],
+    ]);
+  });
+
+  it("refuses an old or forged signature and acknowledges event types it does not take", async () => {
+    const event = fixture("event-payment-intent-succeeded.json");
+    const stale = await deliver(event, Math.floor(Date.now() / 1000) - 600);
+    expect([stale.status, stale.json.details?.[0]?.reason]).toEqual([401, "WEBHOOK_SIGNATURE_INVALID"]);
+    const forged = await mesh.call("POST", "/webhooks/stripe", {
+      rawBody: JSON.stringify(event),
+      headers: { "stripe-signature": `t=${Math.floor(Date.now() / 1000)},v1=${"0".repeat(64)}` },
+    });
+    expect(forged.status).toBe(401);
+    const other = await deliver({ id: "evt_x", type: "customer.created", data: { object: {} } });
+    expect([other.status, other.json.ignored]).toEqual([202, 'event type "customer.created" is not handled']);
+    const orphan = await deliver(event);
+    expect(orphan.status).toBe(400);
+    expect(orphan.json.details[0].fieldViolations[0].field).toBe("data.object.metadata.order_id");
   });
 });
 

@@ -47,6 +47,15 @@ const shopifyShopSchema = z.object({
   sourceSystem: z.string().min(1).default("shopify-web"),
 });
 
+const stripeEndpointSchema = z.object({
+  /** The endpoint's signing secret ("whsec_…"). */
+  webhookSecret: z.string().min(16, "at least 16 characters"),
+  /** The configured client the endpoint's events act as. */
+  clientId: z.string().min(1),
+  /** How old a signature may be (Stripe's libraries default to 300 s). */
+  toleranceSeconds: z.number().int().positive().default(300),
+});
+
 export const clientsFileSchema = z.object({
   clients: z.array(clientSchema),
   jwtIssuers: z.array(issuerSchema).default([]),
@@ -54,6 +63,8 @@ export const clientsFileSchema = z.object({
   routeScopes: z.record(z.string(), z.string()).default({}),
   /** Shopify shops whose webhooks POST /webhooks/shopify accepts. */
   shopifyShops: z.array(shopifyShopSchema).default([]),
+  /** Stripe webhook endpoints whose events POST /webhooks/stripe accepts. */
+  stripeEndpoints: z.array(stripeEndpointSchema).default([]),
 });
 
 export type ClientConfig = z.output<typeof clientSchema>;

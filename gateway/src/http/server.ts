@@ -17,7 +17,7 @@ import { type DocsAssets, docsPage } from "../openapi/docs-page.js";
 import { createCors } from "./cors.js";
 import { renderError, send } from "./respond.js";
 import { handleRest, type RestDependencies, type RestOutcome } from "./rest-handler.js";
-import { handleShopifyWebhook, shopifyWebhookPath } from "./shopify-webhook.js";
+import { webhooks } from "./webhooks.js";
 
 export interface GatewayServerOptions {
   readonly port: number;
@@ -94,8 +94,8 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     });
     await runWithCallContext(context, async () => {
       try {
-        if (request.method === "POST" && url.pathname === shopifyWebhookPath)
-          await handleShopifyWebhook(rest, request, response, outcome, abandoned.signal);
+        const webhook = request.method === "POST" ? webhooks.get(url.pathname) : undefined;
+        if (webhook) await webhook(rest, request, response, outcome, abandoned.signal);
         else await handleRest(rest, request, response, url, outcome, abandoned.signal);
       } catch (error) {
         const rendered = renderError(error);
@@ -106,7 +106,9 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     });
     const route = outcome.route
       ? `${outcome.route.binding.verb} ${outcome.route.binding.template.source}`
-      : "unmatched";
+      : webhooks.has(url.pathname)
+        ? `POST ${url.pathname}`
+        : "unmatched";
     const seconds = (performance.now() - started) / 1000;
     requests.inc({ route, status: String(response.statusCode) });
     duration.observe({ route }, seconds);

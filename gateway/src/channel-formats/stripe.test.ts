@@ -1,0 +1,85 @@
+import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { PaymentEventType, PaymentOutcome } from "@retail/contracts/retail/order/v1/order_pb";
+import { RequestInvalid } from "@retail/platform/rpc";
+import { describe, expect, it } from "vitest";
+import { stripeEventToPaymentEvents, verifyStripeSignature } from "./stripe.js";
+
+const fixtures = new URL("../../test/fixtures/stripe/", import.meta.url);
+const read = (name: string) => readFileSync(new URL(name, fixtures));
+const succeeded = read("event-payment-intent-succeeded.json");
+const vector = JSON.parse(read("signature-test-vector.json").toString("utf8")) as {
+  secret: string;
+  timestamp: number;
+  stripe_signature_header: string;
+  also_valid_with_extra_schemes: string;
+};
+const withOrder = (event: Record<string, unknown>, orderId: string) => {
+  const data = event.data as { object: { metadata: Record<string, string> } };
+  data.object.metadata = { order_id: orderId };
+  return event;
+};
+
+describe("Stripe webhooks", () => {
+  it("verifies the v1 signature over timestamp and exact body, within the tolerance", () => {
+    const at = { toleranceSeconds: 300, nowSeconds: vector.timestamp + 60 };
+    expect(verifyStripeSignature(succeeded, vector.stripe_signature_header, vector.secret, at)).toBe(true);
+    expect(verifyStripeSignature(succeeded, vector.also_valid_with_extra_schemes, vector.secret, at)).toBe(
+      true,
+    );
+    const tampered = Buffer.from(succeeded.toString("utf8").replace("190200", "100"));
+    expect(verifyStripeSignature(tampered, vector.stripe_signature_header, vector.secret, at)).toBe(false);
+    expect(verifyStripeSignature(succeeded, vector.stripe_signature_header, "whsec_other", at)).toBe(false);
+    const late = { toleranceSeconds: 300, nowSeconds: vector.timestamp + 301 };
+    expect(verifyStripeSignature(succeeded, vector.stripe_signature_header, vector.secret, late)).toBe(false);
+    expect(verifyStripeSignature(succeeded, undefined, vector.secret, at)).toBe(false);
+  });
+
+  it("makes a succeeded PaymentIntent the capture of its order, with the charge as provider reference", () => {
+    const event = withOrder(JSON.parse(succeeded.toString("utf8")), "ord-1");
+    const [capture, ...rest] = stripeEventToPaymentEvents(event);
+    expect(rest).toEqual([]);
+    expect(capture).toMatchObject({
+      orderId: "ord-1",
+      paymentEvent: {
+        paymentEventId: "evt_1FG74XB7kbjcJ8Qq22i2BPdt",
+        type: PaymentEventType.CAPTURE,
+        outcome: PaymentOutcome.APPROVED,
+        amount: { currencyCode: "USD", minorUnits: 190_200n },
+        paymentMethod: "card",
+        provider: "stripe",
+        providerReference: "ch_fakefakefakefakefake0001",
+      },
+    });
+    expect(capture?.paymentEvent?.occurTime?.seconds).toBe(1_567_874_857n);
+  });
+
+  it("makes each succeeded refund of a refunded charge one refund event, by refund id", () => {
+    const data = JSON.parse(read("event-charge-refunded.data-only.json").toString("utf8"));
+    const event = withOrder(
+      { id: "evt_refund", type: "charge.refunded", created: 1_658_982_466, data },
+      "ord-2",
+    );
+    expect(
+      stripeEventToPaymentEvents(event).map((e) => [
+        e.orderId,
+        e.paymentEvent?.paymentEventId,
+        e.paymentEvent?.amount?.minorUnits,
+        e.paymentEvent?.providerReference,
+      ]),
+    ).toEqual([["ord-2", "re_3LQOJoKXBGcbgpbZ10i9Mg75", 500n, "ch_chargeid"]]);
+  });
+
+  it("asks for the order id, and takes no other event types", () => {
+    expect(() => stripeEventToPaymentEvents(JSON.parse(succeeded.toString("utf8")))).toThrow(RequestInvalid);
+    expect(stripeEventToPaymentEvents({ type: "customer.created", data: { object: {} } })).toEqual([]);
+  });
+
+  it("signs as Stripe documents it (a test signs its own events the same way)", () => {
+    const signature = createHmac("sha256", vector.secret)
+      .update(`${vector.timestamp}.`)
+      .update(succeeded)
+      .digest("hex");
+    expect(vector.stripe_signature_header).toBe(`t=${vector.timestamp},v1=${signature}`);
+  });
+});

@@ -1,0 +1,105 @@
+// Stripe webhook events as payment events of orders. Stripe signs `<t>.<raw body>` with the endpoint
+// secret (Stripe-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>[,v1=…]); a signature older than the
+// tolerance is refused, so a captured request cannot be replayed later. Amounts are already integer
+// minor units. The order is named by `metadata.order_id` on the PaymentIntent or Charge (set it when
+// creating the PaymentIntent for an order); the charge id is the provider reference settlements use.
+// https://docs.stripe.com/webhooks#verify-manually, https://docs.stripe.com/api/events/types
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { PaymentEventType, PaymentOutcome } from "@retail/contracts/retail/order/v1/order_pb";
+import {
+  type RecordPaymentEventRequest,
+  RecordPaymentEventRequestSchema,
+} from "@retail/contracts/retail/order/v1/order_service_pb";
+import { RequestInvalid } from "@retail/platform/rpc";
+
+/** Whether a Stripe-Signature header signs the body with the secret, within the tolerance of `now`. */
+export function verifyStripeSignature(
+  body: Buffer,
+  header: string | undefined,
+  secret: string,
+  options: { toleranceSeconds: number; nowSeconds: number },
+): boolean {
+  const parts = (header ?? "").split(",").map((p) => p.split("=", 2) as [string, string?]);
+  const timestamp = Number(parts.find(([k]) => k === "t")?.[1]);
+  if (!Number.isInteger(timestamp) || Math.abs(options.nowSeconds - timestamp) > options.toleranceSeconds)
+    return false;
+  const expected = createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest();
+  return parts
+    .filter(([k, v]) => k === "v1" && v !== undefined && /^[0-9a-f]{64}$/.test(v))
+    .some(([, v]) => timingSafeEqual(Buffer.from(v ?? "", "hex"), expected));
+}
+
+type Json = Record<string, unknown>;
+const object = (value: unknown): Json => (value !== null && typeof value === "object" ? (value as Json) : {});
+const str = (value: unknown): string => (typeof value === "string" ? value : "");
+
+/** The payment events of a Stripe event: [] for a type the mesh does not take. */
+export function stripeEventToPaymentEvents(event: Json): RecordPaymentEventRequest[] {
+  const type = str(event.type);
+  const subject = object(object(event.data).object);
+  const orderId = str(object(subject.metadata).order_id);
+  const occurTime = timestampFromMs(Number(event.created ?? 0) * 1000);
+  const money = (minorUnits: unknown) => {
+    if (!Number.isSafeInteger(minorUnits)) throw invalid("data.object.amount", "must be an integer amount");
+    return { currencyCode: str(subject.currency).toUpperCase(), minorUnits: BigInt(minorUnits as number) };
+  };
+  const forOrder = () => {
+    if (!orderId)
+      throw invalid(
+        "data.object.metadata.order_id",
+        "is required: it names the order the payment belongs to",
+      );
+  };
+  switch (type) {
+    case "payment_intent.succeeded": {
+      forOrder();
+      const charges = (object(subject.charges).data as Json[] | undefined) ?? [];
+      const chargeId = str(subject.latest_charge) || str(charges[0]?.id);
+      return [
+        create(RecordPaymentEventRequestSchema, {
+          orderId,
+          paymentEvent: {
+            paymentEventId: str(event.id),
+            type: PaymentEventType.CAPTURE,
+            outcome: PaymentOutcome.APPROVED,
+            amount: money(subject.amount_received),
+            paymentMethod: str((subject.payment_method_types as unknown[] | undefined)?.[0]),
+            provider: "stripe",
+            providerReference: chargeId,
+            occurTime,
+          },
+        }),
+      ];
+    }
+    case "charge.refunded": {
+      forOrder();
+      const refunds = ((object(subject.refunds).data as Json[] | undefined) ?? []).filter(
+        (r) => str(r.status) === "succeeded",
+      );
+      // Each refund once, by its own id: the event repeats earlier refunds of the charge.
+      return refunds.map((refund) =>
+        create(RecordPaymentEventRequestSchema, {
+          orderId,
+          paymentEvent: {
+            paymentEventId: str(refund.id),
+            type: PaymentEventType.REFUND,
+            outcome: PaymentOutcome.APPROVED,
+            amount: money(refund.amount),
+            provider: "stripe",
+            providerReference: str(subject.id),
+            occurTime: timestampFromMs(Number(refund.created ?? 0) * 1000),
+            reason: str(refund.reason),
+          },
+        }),
+      );
+    }
+    default:
+      return [];
+  }
+}
+
+function invalid(field: string, description: string): RequestInvalid {
+  return new RequestInvalid([{ field, description }]);
+}
