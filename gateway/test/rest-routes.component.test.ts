@@ -422,6 +422,53 @@ describe("Stripe webhooks", () => {
   });
 });
 
+describe("Amazon settlement reports", () => {
+  it("imports a flat file V1 as a settlement, once per Idempotency-Key, and reconciles it", async () => {
+    const report = readFileSync(
+      new URL("./fixtures/amazon/settlement-flatfile-v1.mws-rs.tsv", import.meta.url),
+      "utf8",
+    );
+    const upload = (idempotencyKey: string | undefined, contentType = "text/tab-separated-values") =>
+      mesh.call("POST", "/imports/amazon/settlement-report", {
+        key,
+        rawBody: report,
+        headers: {
+          "content-type": contentType,
+          ...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}),
+        },
+      });
+    const idempotencyKey = uniqueName("amz");
+    const first = await upload(idempotencyKey);
+    expect(first.status, JSON.stringify(first.json)).toBe(200);
+    // The sample's order was never captured in this ledger, and its deposit covers far more than the
+    // sample's one order: finance raises both as exceptions.
+    expect(
+      first.json.items.map((i: { settlementLineId: string; status: string }) => [
+        i.settlementLineId,
+        i.status,
+      ]),
+    ).toEqual([
+      ["1", "RECONCILIATION_STATUS_MISSING_IN_LEDGER"],
+      ["2", "RECONCILIATION_STATUS_MATCHED"],
+      ["payout", "RECONCILIATION_STATUS_AMOUNT_MISMATCH"],
+    ]);
+    expect(first.json.items[2].reason).toBe(
+      "the payout 1663013 is not the sum of the settlement's lines 2699",
+    );
+    const replay = await upload(idempotencyKey);
+    expect([replay.status, replay.headers.get("idempotent-replayed")]).toEqual([200, "true"]);
+    expect(replay.json).toEqual(first.json);
+    const recon = await get("/v1/settlements/amazon-6016502941/reconciliation");
+    expect(recon.json.items[0]).toMatchObject({
+      providerReference: "112-8095165-5463447",
+      expected: { minorUnits: "0" },
+      actual: { minorUnits: "2799" },
+    });
+    expect((await upload(undefined)).json.details[0].fieldViolations[0].field).toBe("Idempotency-Key");
+    expect((await upload(uniqueName("amz"), "application/json")).status).toBe(415);
+  });
+});
+
 describe("the OpenAPI document", () => {
   it("is a valid OpenAPI 3.1 document describing exactly the routes the gateway serves", async () => {
     const answer = await fetch(`${mesh.url}/openapi.json`);

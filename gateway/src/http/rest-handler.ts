@@ -8,7 +8,7 @@ import { Code } from "@connectrpc/connect";
 import { errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
 import type { IdempotencyStore, StoredResponse } from "../adapters/idempotency-store.js";
 import { authenticate, type Principal, requireScope } from "../channels/authenticate.js";
-import type { ClientDirectory } from "../channels/clients.js";
+import type { ClientConfig, ClientDirectory, ClientsSnapshot } from "../channels/clients.js";
 import { type Invoke, invokeForClient } from "../channels/order-visibility.js";
 import type { RateLimiter } from "../channels/rate-limit.js";
 import { routeScope } from "../channels/route-scope.js";
@@ -46,6 +46,55 @@ const transient = new Set([
   Code.Canceled,
 ]);
 
+/** Spends one request of a client's rate limit, or refuses with 429 and Retry-After. */
+export function spendRateLimit(deps: RestDependencies, client: ClientConfig): void {
+  const decision = deps.limiter.take(client.id, client.rateLimit);
+  if (!decision.allowed)
+    throw new HttpRefusal(
+      429,
+      errorWithInfo(
+        Code.ResourceExhausted,
+        "RATE_LIMITED",
+        `rate limit of ${client.rateLimit.requestsPerSecond}/s exceeded`,
+        {
+          client: client.id,
+        },
+      ),
+      { "retry-after": String(decision.retryAfterSeconds) },
+    );
+}
+
+/** The caller's Idempotency-Key scoped to its client, checked; undefined when none was sent. */
+export function scopedIdempotencyKey(request: IncomingMessage, principal: Principal): string | undefined {
+  const key = header(request, "idempotency-key");
+  if (key === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,255}$/.test(key))
+    throw new RequestInvalid([
+      { field: "Idempotency-Key", description: "must be 1 to 255 printable ASCII characters" },
+    ]);
+  if (!mutating.has(request.method ?? "GET"))
+    throw new RequestInvalid([
+      { field: "Idempotency-Key", description: `is only for POST, PUT and PATCH, not ${request.method}` },
+    ]);
+  return `${principal.client.id}:${key}`;
+}
+
+/** Authenticates the caller and spends one request of its rate limit. */
+export async function admit(
+  deps: RestDependencies,
+  clients: ClientsSnapshot,
+  request: IncomingMessage,
+  outcome: RestOutcome,
+): Promise<Principal> {
+  const principal = await authenticate(
+    { apiKey: header(request, "x-api-key"), authorization: header(request, "authorization") },
+    clients,
+  );
+  outcome.principal = principal;
+  spendRateLimit(deps, principal.client);
+  return principal;
+}
+
 /** Handles one call; throws what the caller should see as an error (mapped by the server). */
 export async function handleRest(
   deps: RestDependencies,
@@ -56,25 +105,7 @@ export async function handleRest(
   signal: AbortSignal,
 ): Promise<void> {
   const clients = deps.clients.current();
-  const principal = await authenticate(
-    { apiKey: header(request, "x-api-key"), authorization: header(request, "authorization") },
-    clients,
-  );
-  outcome.principal = principal;
-  const decision = deps.limiter.take(principal.client.id, principal.client.rateLimit);
-  if (!decision.allowed)
-    throw new HttpRefusal(
-      429,
-      errorWithInfo(
-        Code.ResourceExhausted,
-        "RATE_LIMITED",
-        `rate limit of ${principal.client.rateLimit.requestsPerSecond}/s exceeded`,
-        {
-          client: principal.client.id,
-        },
-      ),
-      { "retry-after": String(decision.retryAfterSeconds) },
-    );
+  const principal = await admit(deps, clients, request, outcome);
   const verb = request.method ?? "GET";
   const match = matchRoute(deps.routes, verb, url.pathname);
   if (match.kind === "not-found")
@@ -93,16 +124,7 @@ export async function handleRest(
   requireScope(principal, routeScope(method, route.binding.verb, clients.file.routeScopes));
   const body = parseJsonBody(await readBody(request, deps.maxBodyBytes), header(request, "content-type"));
 
-  const idempotencyKey = header(request, "idempotency-key");
-  if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey))
-    throw new RequestInvalid([
-      { field: "Idempotency-Key", description: "must be 1 to 255 printable ASCII characters" },
-    ]);
-  if (idempotencyKey !== undefined && !mutating.has(verb))
-    throw new RequestInvalid([
-      { field: "Idempotency-Key", description: `is only for POST, PUT and PATCH, not ${verb}` },
-    ]);
-  const scopedKey = idempotencyKey === undefined ? undefined : `${principal.client.id}:${idempotencyKey}`;
+  const scopedKey = scopedIdempotencyKey(request, principal);
   const message = decodeRequest(route.binding, {
     pathValues,
     query: url.searchParams,
@@ -142,7 +164,7 @@ export async function handleRest(
  * 422, a repeat while the first runs 409. A final answer (success or a refusal that a retry would get
  * again) is stored; a transient failure forgets the key so the retry runs again.
  */
-async function onceByKey(
+export async function onceByKey(
   store: IdempotencyStore,
   scopedKey: string,
   fingerprint: string,

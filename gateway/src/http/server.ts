@@ -15,6 +15,7 @@ import {
 import { Counter, Histogram, type Registry } from "prom-client";
 import { type DocsAssets, docsPage } from "../openapi/docs-page.js";
 import { createCors } from "./cors.js";
+import { imports } from "./imports.js";
 import { renderError, send } from "./respond.js";
 import { handleRest, type RestDependencies, type RestOutcome } from "./rest-handler.js";
 import { webhooks } from "./webhooks.js";
@@ -94,8 +95,9 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     });
     await runWithCallContext(context, async () => {
       try {
-        const webhook = request.method === "POST" ? webhooks.get(url.pathname) : undefined;
-        if (webhook) await webhook(rest, request, response, outcome, abandoned.signal);
+        const endpoint =
+          request.method === "POST" ? (webhooks.get(url.pathname) ?? imports.get(url.pathname)) : undefined;
+        if (endpoint) await endpoint(rest, request, response, outcome, abandoned.signal);
         else await handleRest(rest, request, response, url, outcome, abandoned.signal);
       } catch (error) {
         const rendered = renderError(error);
@@ -106,7 +108,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     });
     const route = outcome.route
       ? `${outcome.route.binding.verb} ${outcome.route.binding.template.source}`
-      : webhooks.has(url.pathname)
+      : webhooks.has(url.pathname) || imports.has(url.pathname)
         ? `POST ${url.pathname}`
         : "unmatched";
     const seconds = (performance.now() - started) / 1000;

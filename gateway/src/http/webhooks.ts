@@ -17,11 +17,12 @@ import { stripeEventToPaymentEvents, verifyStripeSignature } from "../channel-fo
 import { requireScope } from "../channels/authenticate.js";
 import type { ClientsSnapshot } from "../channels/clients.js";
 import { invokeForClient } from "../channels/order-visibility.js";
-import { HttpRefusal, readBody } from "./body.js";
+import { readBody } from "./body.js";
 import { send } from "./respond.js";
-import type { RestDependencies, RestOutcome } from "./rest-handler.js";
+import { type RestDependencies, type RestOutcome, spendRateLimit } from "./rest-handler.js";
 
-type WebhookHandler = (
+/** A channel endpoint outside the transcoded routes (webhooks, file imports). */
+export type ChannelEndpoint = (
   deps: RestDependencies,
   request: IncomingMessage,
   response: ServerResponse,
@@ -48,11 +49,7 @@ function actAs(deps: RestDependencies, clients: ClientsSnapshot, clientId: strin
     );
   const principal = { client, scopes: client.scopes, method: "webhook-signature" as const };
   outcome.principal = principal;
-  const decision = deps.limiter.take(client.id, client.rateLimit);
-  if (!decision.allowed)
-    throw new HttpRefusal(429, errorWithInfo(Code.ResourceExhausted, "RATE_LIMITED", "rate limit exceeded"), {
-      "retry-after": String(decision.retryAfterSeconds),
-    });
+  spendRateLimit(deps, client);
   requireScope(principal, "order:write");
   return client;
 }
@@ -74,7 +71,7 @@ function jsonObject(raw: Buffer): Record<string, unknown> {
 const ignore = (response: ServerResponse, what: string) =>
   send(response, 202, JSON.stringify({ ignored: `${what} is not handled` }));
 
-const shopify: WebhookHandler = async (deps, request, response, outcome, signal) => {
+const shopify: ChannelEndpoint = async (deps, request, response, outcome, signal) => {
   const clients = deps.clients.current();
   const raw = await readBody(request, deps.maxBodyBytes);
   const shop = clients.file.shopifyShops.find(
@@ -96,7 +93,7 @@ const shopify: WebhookHandler = async (deps, request, response, outcome, signal)
   );
 };
 
-const stripe: WebhookHandler = async (deps, request, response, outcome, signal) => {
+const stripe: ChannelEndpoint = async (deps, request, response, outcome, signal) => {
   const clients = deps.clients.current();
   const raw = await readBody(request, deps.maxBodyBytes);
   const signature = header(request, "stripe-signature");
@@ -119,7 +116,7 @@ const stripe: WebhookHandler = async (deps, request, response, outcome, signal) 
 };
 
 /** The webhook handlers by path. */
-export const webhooks: ReadonlyMap<string, WebhookHandler> = new Map([
+export const webhooks: ReadonlyMap<string, ChannelEndpoint> = new Map([
   ["/webhooks/shopify", shopify],
   ["/webhooks/stripe", stripe],
 ]);
