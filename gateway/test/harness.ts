@@ -19,6 +19,7 @@ import {
   type TcpProxy,
   testAmqpUrl,
   testMongoUrl,
+  testServiceEnv,
   uniqueName,
 } from "@retail/platform/testing";
 import { MongoClient } from "mongodb";
@@ -80,13 +81,6 @@ export async function startGatewayMesh(
   const databases = ["customer", "inventory", "order", "finance", "gateway"].map((d) =>
     uniqueName(`${d}_${name}`),
   );
-  const base = {
-    MONGODB_URL: testMongoUrl(),
-    AMQP_URL: testAmqpUrl(),
-    EVENTS_EXCHANGE: exchange,
-    QUEUE_PREFIX: `${exchange}.`,
-    LOG_LEVEL: "warn",
-  };
   const children: ChildProcess[] = [];
   const urls: Record<string, string> = {};
   const start = async (service: string, database: string, env: Record<string, string> = {}) => {
@@ -98,8 +92,8 @@ export async function startGatewayMesh(
         metricsPort,
         output: "ignore",
         env: {
-          ...base,
-          MONGODB_DATABASE: database,
+          ...testServiceEnv(database, exchange),
+          LOG_LEVEL: "warn",
           PORT: String(port),
           METRICS_PORT: String(metricsPort),
           ...env,
@@ -132,11 +126,8 @@ export async function startGatewayMesh(
   const writeClients = (file: ClientsJson) => writeFileSync(clientsPath, JSON.stringify(file));
   writeClients(clients);
   const config = loadGatewayConfig({
-    ...base,
+    ...testServiceEnv(gatewayDb, exchange),
     ...urls,
-    MONGODB_DATABASE: gatewayDb,
-    PORT: "0",
-    METRICS_PORT: "0",
     GATEWAY_CLIENTS_FILE: clientsPath,
     ...gatewayEnv,
   });
