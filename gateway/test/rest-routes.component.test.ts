@@ -39,7 +39,14 @@ beforeAll(async () => {
       },
       { id: "shopify-web", scopes: ["order:write"], channel: "CHANNEL_WEB" },
       { id: "stripe", scopes: ["order:write"] },
+      {
+        id: "xyz-retail",
+        apiKeySha256: [createHash("sha256").update("xyz-key").digest("hex")],
+        scopes: ["order:*"],
+        channel: "CHANNEL_B2B",
+      },
     ],
+    x12Partners: [{ senderId: "4405197800", clientId: "xyz-retail", channelId: "b2b", taxCode: "exempt" }],
     stripeEndpoints: [{ webhookSecret: stripeSecret, clientId: "stripe" }],
     shopifyShops: [
       {
@@ -466,6 +473,55 @@ describe("Amazon settlement reports", () => {
     });
     expect((await upload(undefined)).json.details[0].fieldViolations[0].field).toBe("Idempotency-Key");
     expect((await upload(uniqueName("amz"), "application/json")).status).toBe(415);
+  });
+});
+
+describe("X12 purchase orders", () => {
+  it("submits each 850 of a partner's interchange once, and refuses a file that is not the partner's or does not add up", async () => {
+    const edi = readFileSync(new URL("./fixtures/x12/850.node-x12.edi", import.meta.url), "utf8");
+    const rule = {
+      channel: "CHANNEL_B2B",
+      locationIds: ["DC-1"],
+      promises: ["FULFILLMENT_PROMISE_SHIP_FROM_DC"],
+    };
+    expect((await put("/v1/channelRules/b2b", rule)).status).toBe(200);
+    for (const sku of ["AB3542", "RD5322", "XY5266", "VX2332", "RV0524", "DX1875"])
+      await receive(sku, "DC-1", 1_000);
+    const send = (body: string, apiKey = "xyz-key") =>
+      mesh.call("POST", "/imports/x12", {
+        key: apiKey,
+        rawBody: body,
+        headers: { "content-type": "application/edi-x12" },
+      });
+    const first = await send(edi);
+    expect(first.status, JSON.stringify(first.json)).toBe(200);
+    expect(first.json).toMatchObject({
+      orders: [{ poNumber: "08292233294", status: "ORDER_STATUS_ACCEPTED" }],
+      ignored: [],
+    });
+    const order = (await mesh.call("GET", `/v1/orders/${first.json.orders[0].orderId}`, { key: "xyz-key" }))
+      .json.order;
+    expect(order).toMatchObject({
+      channel: "CHANNEL_B2B",
+      subtotal: { minorUnits: "1304594" },
+      taxTotal: { minorUnits: "0" },
+      shipTo: { locality: "SOLON", administrativeArea: "OH" },
+    });
+    expect((await send(edi)).json.orders[0].orderId).toBe(order.orderId);
+    expect((await get("/v1/locations/DC-1/skus/DX1875/position")).json.position.reserved).toBe("696");
+    const foreign = await send(edi, key);
+    expect([foreign.status, foreign.json.details[0].reason]).toEqual([403, "PARTNER_NOT_ALLOWED"]);
+    const altered = await send(
+      edi.replace("BEG*00*SA*08292233294", "BEG*00*SA*08292233295").replace("AMT*1*13045.94", "AMT*1*99.00"),
+    );
+    expect([altered.status, altered.json.details[0].fieldViolations[0].field]).toEqual([
+      400,
+      "ST 000000010 AMT02",
+    ]);
+    const listed = await mesh.call("GET", "/v1/orders?pageSize=50", { key: "xyz-key" });
+    expect(listed.json.orders.map((o: { channelOrderId: string }) => o.channelOrderId)).toEqual([
+      "08292233294",
+    ]);
   });
 });
 

@@ -56,6 +56,24 @@ const stripeEndpointSchema = z.object({
   toleranceSeconds: z.number().int().positive().default(300),
 });
 
+const x12PartnerSchema = z.object({
+  /** The partner's interchange sender id (ISA06, without padding). */
+  senderId: z.string().min(1),
+  /** The configured client that may post the partner's files (its API key, scopes, channel binding). */
+  clientId: z.string().min(1),
+  channelId: z.string().min(1),
+  sourceSystem: z.string().min(1).default("b2b-portal"),
+  /** The PO1 product id qualifier that carries our SKU (VN: vendor's item number). */
+  skuQualifier: z.string().min(2).max(2).default("VN"),
+  /** Currency when the 850 has no CUR segment. */
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, "an ISO 4217 code")
+    .default("USD"),
+  /** Tax code of the partner's lines ("exempt" for resale). */
+  taxCode: z.string().min(1).default("standard"),
+});
+
 export const clientsFileSchema = z.object({
   clients: z.array(clientSchema),
   jwtIssuers: z.array(issuerSchema).default([]),
@@ -65,6 +83,8 @@ export const clientsFileSchema = z.object({
   shopifyShops: z.array(shopifyShopSchema).default([]),
   /** Stripe webhook endpoints whose events POST /webhooks/stripe accepts. */
   stripeEndpoints: z.array(stripeEndpointSchema).default([]),
+  /** B2B trading partners whose X12 files POST /imports/x12 accepts. */
+  x12Partners: z.array(x12PartnerSchema).default([]),
 });
 
 export type ClientConfig = z.output<typeof clientSchema>;

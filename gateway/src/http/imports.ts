@@ -2,17 +2,26 @@
 // services' contracts:
 //   POST /imports/amazon/settlement-report  an Amazon settlement flat file V1 (tab-separated) ->
 //     ImportSettlement (needs finance:write and an Idempotency-Key, which becomes the request id).
+//   POST /imports/x12  an X12 interchange from a B2B partner: each 850 purchase order -> SubmitOrder
+//     (needs order:write; the sender must be a partner of the calling client; every order is checked
+//     before any is submitted; request ids come from the partner and PO number, so a resent file
+//     submits nothing twice).
 import { createHash } from "node:crypto";
-import { create, toJson } from "@bufbuild/protobuf";
+import type { IncomingMessage } from "node:http";
+import { create, type DescMethod, type Message, toJson } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import {
   FinancePostingService,
   ImportSettlementRequestSchema,
   ImportSettlementResponseSchema,
 } from "@retail/contracts/retail/finance/v1/finance_service_pb";
+import { OrderStatusSchema } from "@retail/contracts/retail/order/v1/order_pb";
+import { OrderService, type SubmitOrderResponse } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
 import { amazonSettlementToCanonical } from "../channel-formats/amazon-settlement.js";
+import { parseInterchange, purchaseOrderToSubmit } from "../channel-formats/x12-purchase-order.js";
 import { requireScope } from "../channels/authenticate.js";
+import { invokeForClient } from "../channels/order-visibility.js";
 import { HttpRefusal, readBody } from "./body.js";
 import { send } from "./respond.js";
 import { admit, onceByKey, scopedIdempotencyKey } from "./rest-handler.js";
@@ -22,16 +31,7 @@ const amazonSettlementReport: ChannelEndpoint = async (deps, request, response, 
   const principal = await admit(deps, deps.clients.current(), request, outcome);
   requireScope(principal, "finance:write");
   const raw = await readBody(request, deps.maxBodyBytes);
-  const mediaType = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
-  if (mediaType !== "text/tab-separated-values" && mediaType !== "text/plain")
-    throw new HttpRefusal(
-      415,
-      errorWithInfo(
-        Code.InvalidArgument,
-        "UNSUPPORTED_MEDIA_TYPE",
-        "send the report as text/tab-separated-values",
-      ),
-    );
+  requireMediaType(request, ["text/tab-separated-values", "text/plain"]);
   const requestId = scopedIdempotencyKey(request, principal);
   if (!requestId)
     throw new RequestInvalid([
@@ -55,7 +55,60 @@ const amazonSettlementReport: ChannelEndpoint = async (deps, request, response, 
   send(response, answer.status, answer.body, answer.replayed ? { "idempotent-replayed": "true" } : {});
 };
 
+function requireMediaType(request: IncomingMessage, accepted: readonly string[]): void {
+  const mediaType = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  if (!accepted.includes(mediaType))
+    throw new HttpRefusal(
+      415,
+      errorWithInfo(Code.InvalidArgument, "UNSUPPORTED_MEDIA_TYPE", `send the file as ${accepted[0]}`),
+    );
+}
+
+const x12Interchange: ChannelEndpoint = async (deps, request, response, outcome, signal) => {
+  const clients = deps.clients.current();
+  const principal = await admit(deps, clients, request, outcome);
+  requireScope(principal, "order:write");
+  const raw = await readBody(request, deps.maxBodyBytes);
+  requireMediaType(request, ["application/edi-x12", "text/plain"]);
+  const { senderId, transactions } = parseInterchange(raw.toString("utf8"));
+  const partner = clients.file.x12Partners.find(
+    (p) => p.senderId === senderId && p.clientId === principal.client.id,
+  );
+  if (!partner)
+    throw errorWithInfo(
+      Code.PermissionDenied,
+      "PARTNER_NOT_ALLOWED",
+      `this client may not send for ISA sender ${senderId}`,
+      {
+        sender_id: senderId,
+      },
+    );
+  // Every order is mapped (and refused on any error) before the first is submitted.
+  const orders = transactions.filter((t) => t.type === "850").map((t) => purchaseOrderToSubmit(t, partner));
+  const invoke = (m: DescMethod, r: Message) => deps.invoke(m, r, signal);
+  const submitted = [];
+  for (const order of orders) {
+    order.request.requestId = `${principal.client.id}:x12:${senderId}:850:${order.poNumber}`;
+    const result = (await invokeForClient(
+      principal.client,
+      OrderService.method.submitOrder,
+      order.request,
+      invoke,
+    )) as SubmitOrderResponse;
+    submitted.push({
+      poNumber: order.poNumber,
+      orderId: result.order?.orderId,
+      status: OrderStatusSchema.value[result.order?.status ?? 0]?.name,
+    });
+  }
+  const ignored = transactions
+    .filter((t) => t.type !== "850")
+    .map((t) => ({ control: t.control, type: t.type }));
+  send(response, 200, JSON.stringify({ orders: submitted, ignored }));
+};
+
 /** The file imports by path. */
 export const imports: ReadonlyMap<string, ChannelEndpoint> = new Map([
   ["/imports/amazon/settlement-report", amazonSettlementReport],
+  ["/imports/x12", x12Interchange],
 ]);
