@@ -1,0 +1,211 @@
+// Who may call what, over HTTP through the real gateway and services: API keys and JWTs, scopes,
+// keys and scopes rotated without a restart, per-client rate limits, clients bound to a sales channel,
+// and browser origins (CORS).
+import { uniqueName, until } from "@retail/platform/testing";
+import { SignJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { orderJson } from "./bodies.js";
+import { type GatewayMesh, startGatewayMesh } from "./harness.js";
+import { reasonOf, restClient, sha256 } from "./rest-client.js";
+
+const jwtSecret = "a-shared-secret-of-at-least-32-characters";
+const clients = (posKeys: string[], posScopes: string[]) => ({
+  clients: [
+    {
+      id: "ops",
+      apiKeySha256: [sha256("ops-key")],
+      scopes: ["*"],
+      rateLimit: { requestsPerSecond: 1000, burst: 1000 },
+    },
+    { id: "pos", apiKeySha256: posKeys.map(sha256), scopes: posScopes, channel: "CHANNEL_POS" },
+    {
+      id: "amazon",
+      apiKeySha256: [sha256("amazon-key")],
+      scopes: ["order:*"],
+      channel: "CHANNEL_MARKETPLACE",
+      channelId: "amazon-us",
+    },
+    {
+      id: "tiny",
+      apiKeySha256: [sha256("tiny-key")],
+      scopes: ["inventory:read"],
+      rateLimit: { requestsPerSecond: 0.2, burst: 2 },
+    },
+    { id: "partner", scopes: ["order:read", "inventory:read"] },
+  ],
+  jwtIssuers: [
+    { issuer: "https://id.test", audience: "retail-mesh", secret: jwtSecret, algorithms: ["HS256"] },
+  ],
+});
+
+let mesh: GatewayMesh;
+const ops = { key: "ops-key" };
+const admin = restClient(() => mesh, ops.key);
+
+beforeAll(async () => {
+  mesh = await startGatewayMesh("access", clients(["pos-key-1"], ["order:*", "inventory:*"]), {
+    CORS_ORIGINS: "https://shop.test",
+  });
+  await admin.setUpLocations();
+  const rule = {
+    channel: "CHANNEL_MARKETPLACE",
+    locationIds: ["DC-1"],
+    promises: ["FULFILLMENT_PROMISE_SHIP_FROM_DC"],
+  };
+  expect((await admin.put("/v1/channelRules/amazon-us", rule)).status).toBe(200);
+}, 120_000);
+afterAll(async () => mesh?.stopAll(), 60_000);
+
+async function stocked(quantity: number): Promise<string> {
+  const sku = uniqueName("SKU");
+  await admin.receive(sku, "DC-1", quantity);
+  return sku;
+}
+
+const orderBody = (sku: string, channel?: string, channelId?: string) =>
+  orderJson(sku, { ...(channel ? { channel } : {}), ...(channelId ? { channelId } : {}) });
+
+describe("authentication and scopes", () => {
+  it("refuses missing and unknown API keys and bad tokens with 401, accepts a signed JWT for a known client", async () => {
+    const none = await mesh.call("GET", "/v1/locations");
+    expect([none.status, none.json.code, reasonOf(none.json)]).toEqual([401, 16, "CREDENTIALS_MISSING"]);
+    const wrong = await mesh.call("GET", "/v1/locations", { key: "guessed" });
+    expect([wrong.status, reasonOf(wrong.json)]).toEqual([401, "API_KEY_INVALID"]);
+    const token = (sub: string, expires: string) =>
+      new SignJWT({ sub, scope: "order:read" })
+        .setProtectedHeader({ alg: "HS256" })
+        .setIssuer("https://id.test")
+        .setAudience("retail-mesh")
+        .setExpirationTime(expires)
+        .sign(new TextEncoder().encode(jwtSecret));
+    const bearer = async (t: string, path: string) =>
+      mesh.call("GET", path, { headers: { authorization: `Bearer ${t}` } });
+    const expired = await bearer(await token("partner", "-1m"), "/v1/orders");
+    expect([expired.status, reasonOf(expired.json)]).toEqual([401, "TOKEN_EXPIRED"]);
+    expect((await bearer(await token("partner", "5m"), "/v1/orders")).status).toBe(200);
+    // The token's scope claim narrows the client's grant: inventory:read is the client's but not the token's.
+    const narrowed = await bearer(await token("partner", "5m"), "/v1/locations");
+    expect([narrowed.status, narrowed.json.code, reasonOf(narrowed.json)]).toEqual([403, 7, "SCOPE_MISSING"]);
+  });
+
+  it("refuses an operation outside the client's scopes with 403: a POS key cannot read finance", async () => {
+    const answer = await mesh.call("GET", "/v1/journalEntries", { key: "pos-key-1" });
+    expect(answer.status).toBe(403);
+    expect(answer.json.details[0]).toMatchObject({
+      reason: "SCOPE_MISSING",
+      metadata: { scope: "finance:read", client: "pos" },
+    });
+  });
+
+  it("rotates keys and scopes from the clients file without a restart", async () => {
+    mesh.writeClients(clients(["pos-key-1", "pos-key-2"], ["order:*", "inventory:*", "finance:read"]));
+    await until(async () =>
+      expect((await mesh.call("GET", "/v1/journalEntries", { key: "pos-key-2" })).status).toBe(200),
+    );
+    mesh.writeClients(clients(["pos-key-2"], ["order:*", "inventory:*"]));
+    await until(async () =>
+      expect((await mesh.call("GET", "/v1/locations", { key: "pos-key-1" })).status).toBe(401),
+    );
+    expect((await mesh.call("GET", "/v1/journalEntries", { key: "pos-key-2" })).status).toBe(403);
+    expect((await mesh.call("GET", "/v1/locations", { key: "pos-key-2" })).status).toBe(200);
+    // A broken edit is ignored: the last good configuration stays in force.
+    const ignored = (await mesh.metric(/^gateway_clients_file_reloads_total\{[^}]*outcome="ignored"/)) ?? 0;
+    mesh.writeClients({ clients: [{ id: "Not Valid" }] });
+    await until(async () =>
+      expect(await mesh.metric(/^gateway_clients_file_reloads_total\{[^}]*outcome="ignored"/)).toBe(
+        ignored + 1,
+      ),
+    );
+    expect((await mesh.call("GET", "/v1/locations", { key: "pos-key-2" })).status).toBe(200);
+    mesh.writeClients(clients(["pos-key-1"], ["order:*", "inventory:*"]));
+    await until(async () =>
+      expect((await mesh.call("GET", "/v1/locations", { key: "pos-key-1" })).status).toBe(200),
+    );
+  });
+});
+
+describe("rate limits", () => {
+  it("answers 429 with Retry-After once a client's burst is spent, without slowing other clients", async () => {
+    const statuses: number[] = [];
+    let refused: Awaited<ReturnType<GatewayMesh["call"]>> | undefined;
+    for (let i = 0; i < 3; i++) {
+      const answer = await mesh.call("GET", "/v1/locations", { key: "tiny-key" });
+      statuses.push(answer.status);
+      if (answer.status === 429) refused = answer;
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+    expect(refused?.headers.get("retry-after")).toBe("5"); // one request per 5 s
+    expect(refused?.json).toMatchObject({ code: 8, details: [{ reason: "RATE_LIMITED" }] });
+    expect((await mesh.call("GET", "/v1/locations", ops)).status).toBe(200);
+  });
+});
+
+describe("channel-bound clients", () => {
+  it("lets a marketplace key see and change only its own orders", async () => {
+    const sku = await stocked(10);
+    const web = await mesh.call("POST", "/v1/orders", {
+      ...ops,
+      body: orderBody(sku),
+      idempotencyKey: uniqueName("w"),
+    });
+    const amazon = { key: "amazon-key" };
+    const own = await mesh.call("POST", "/v1/orders", {
+      ...amazon,
+      body: orderBody(sku, "CHANNEL_MARKETPLACE", "amazon-us"),
+      idempotencyKey: uniqueName("a"),
+    });
+    expect(own.status, JSON.stringify(own.json)).toBe(200);
+    const foreign = await mesh.call("POST", "/v1/orders", {
+      ...amazon,
+      body: orderBody(sku),
+      idempotencyKey: uniqueName("a"),
+    });
+    expect([foreign.status, reasonOf(foreign.json)]).toEqual([403, "CHANNEL_NOT_ALLOWED"]);
+    expect((await mesh.call("GET", `/v1/orders/${own.json.order.orderId}`, amazon)).status).toBe(200);
+    const peek = await mesh.call("GET", `/v1/orders/${web.json.order.orderId}`, amazon);
+    expect([peek.status, reasonOf(peek.json)]).toEqual([404, "ORDER_NOT_FOUND"]);
+    const cancel = await mesh.call("POST", `/v1/orders/${web.json.order.orderId}:cancel`, {
+      ...amazon,
+      body: {},
+      idempotencyKey: uniqueName("c"),
+    });
+    expect(cancel.status).toBe(404);
+    expect((await mesh.call("GET", `/v1/orders/${web.json.order.orderId}`, ops)).json.order.status).toBe(
+      "ORDER_STATUS_ACCEPTED",
+    );
+    const listed = await mesh.call("GET", "/v1/orders?pageSize=100", amazon);
+    expect(listed.json.orders.map((o: { orderId: string }) => o.orderId)).toEqual([own.json.order.orderId]);
+    const other = await mesh.call("GET", "/v1/orders?channel=CHANNEL_WEB", amazon);
+    expect(other.status).toBe(403);
+  });
+});
+
+describe("browser channels", () => {
+  it("answers CORS preflights and marks answers only for configured origins", async () => {
+    const preflight = (origin: string) =>
+      mesh.call("OPTIONS", "/v1/orders", {
+        headers: {
+          origin,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "idempotency-key",
+        },
+      });
+    const allowed = await preflight("https://shop.test");
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://shop.test");
+    expect(allowed.headers.get("access-control-allow-headers")).toContain("idempotency-key");
+    const foreign = await preflight("https://evil.test");
+    expect([foreign.status, foreign.headers.get("access-control-allow-origin")]).toEqual([403, null]);
+    const call = await mesh.call("GET", "/v1/locations", {
+      ...ops,
+      headers: { origin: "https://shop.test" },
+    });
+    expect(call.headers.get("access-control-allow-origin")).toBe("https://shop.test");
+    expect(call.headers.get("access-control-expose-headers")).toContain("x-request-id");
+    const other = await mesh.call("GET", "/v1/locations", {
+      ...ops,
+      headers: { origin: "https://evil.test" },
+    });
+    expect([other.status, other.headers.get("access-control-allow-origin")]).toEqual([200, null]);
+  });
+});
