@@ -56,11 +56,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => mesh?.stopAll(), 60_000);
 
-async function stocked(quantity: number): Promise<string> {
-  const sku = uniqueName("SKU");
-  await admin.receive(sku, "DC-1", quantity);
-  return sku;
-}
+const stocked = (quantity: number) => admin.stocked(quantity);
 
 const orderBody = (sku: string, channel?: string, channelId?: string) =>
   orderJson(sku, { ...(channel ? { channel } : {}), ...(channelId ? { channelId } : {}) });

@@ -26,6 +26,12 @@ export function restClient(mesh: () => GatewayMesh, key: string) {
     async receive(sku: string, locationId: string, quantity: number) {
       expect((await post("/v1/movements", receiptJson(sku, locationId, quantity))).status).toBe(200);
     },
+    /** A fresh SKU with `quantity` units received at DC-1. */
+    async stocked(quantity: number): Promise<string> {
+      const sku = uniqueName("SKU");
+      expect((await post("/v1/movements", receiptJson(sku, "DC-1", quantity))).status).toBe(200);
+      return sku;
+    },
     /** Submits a web order of one line and returns the accepted order's JSON. */
     async submitOrder(sku: string, quantity: number, line: Record<string, string> = {}) {
       const answer = await post("/v1/orders", orderJson(sku, { quantity, line }));
