@@ -9,6 +9,8 @@ export const defaultTaxRates = {
   "US-CA": { standard: 72_500, exempt: 0 },
   "US-TX": { standard: 62_500, exempt: 0 },
   "US-WA": { standard: 65_000, exempt: 0 },
+  "US-KY": { standard: 60_000, exempt: 0 },
+  "US-OH": { standard: 57_500, exempt: 0 },
   "US-OR": { standard: 0, exempt: 0 },
   GB: { standard: 200_000, reduced: 50_000, zero: 0 },
   DE: { standard: 190_000, reduced: 70_000 },
