@@ -236,34 +236,17 @@ function enumSchema(desc: DescEnum, describe: Describe): Schema {
 }
 
 function fieldSchema(field: DescField, ref: (d: DescMessage | DescEnum) => Schema): Schema {
-  switch (field.fieldKind) {
-    case "scalar":
-      return scalarSchema(field.scalar);
-    case "enum":
-      return ref(field.enum);
-    case "message":
-      return ref(field.message);
-    case "list":
-      return {
-        type: "array",
-        items:
-          field.listKind === "scalar"
-            ? scalarSchema(field.scalar)
-            : field.listKind === "enum"
-              ? ref(field.enum)
-              : ref(field.message),
-      };
-    case "map":
-      return {
-        type: "object",
-        additionalProperties:
-          field.mapKind === "scalar"
-            ? scalarSchema(field.scalar)
-            : field.mapKind === "enum"
-              ? ref(field.enum)
-              : ref(field.message),
-      };
-  }
+  if (field.fieldKind === "list") return { type: "array", items: valueSchema(field, ref) };
+  if (field.fieldKind === "map") return { type: "object", additionalProperties: valueSchema(field, ref) };
+  return valueSchema(field, ref);
+}
+
+/** The schema of one value of a field (of each element of a list or map): scalar, enum or message. */
+function valueSchema(field: DescField, ref: (d: DescMessage | DescEnum) => Schema): Schema {
+  if (field.scalar !== undefined) return scalarSchema(field.scalar);
+  const desc = field.enum ?? field.message;
+  if (!desc) throw new Error(`${field.parent.typeName}.${field.name} has no value type`);
+  return ref(desc);
 }
 
 function scalarSchema(type: ScalarType): Schema {

@@ -9,8 +9,8 @@ import type { FieldViolation } from "@retail/platform/rpc";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-/** Well-known types whose JSON form is a string. */
-const stringForms = new Set([
+/** Well-known types whose JSON form is a string (and so may also come from a path or query). */
+export const stringForms: ReadonlySet<string> = new Set([
   "google.protobuf.Timestamp",
   "google.protobuf.Duration",
   "google.protobuf.FieldMask",

@@ -10,7 +10,7 @@
 
 /** One segment of a parsed template. */
 export type TemplateSegment =
-  | { readonly kind: "literal"; readonly value: string }
+  | { readonly kind: "literal" /** percent-decoded */; readonly value: string }
   | { readonly kind: "wildcard" }
   | { readonly kind: "deep-wildcard" };
 
@@ -109,34 +109,49 @@ function plainSegment(text: string, fail: (problem: string) => never): TemplateS
   if (text === "*") return { kind: "wildcard" };
   if (text === "**") return { kind: "deep-wildcard" };
   if (!literal.test(text)) fail(`"${text}" is not a literal segment`);
-  return { kind: "literal", value: text };
+  try {
+    return { kind: "literal", value: decodeURIComponent(text) }; // decoded once, compared per request
+  } catch {
+    return fail(`"${text}" has a malformed percent-escape`);
+  }
 }
 
 /** A path that does not decode (a bad percent-escape): the request is malformed, not unrouted. */
 export class PathEncodingError extends Error {}
+
+/** A request path (without the query) cut at its slashes once, for matching against every template. */
+export function splitPath(path: string): string[] | undefined {
+  return path.startsWith("/") ? path.slice(1).split("/") : undefined;
+}
 
 /**
  * Matches a request path (without the query) against the template: the variables' decoded values by
  * field path, or undefined when the path does not match.
  */
 export function matchPathTemplate(template: PathTemplate, path: string): Map<string, string> | undefined {
-  let rest = path;
-  if (!rest.startsWith("/")) return undefined;
+  const parts = splitPath(path);
+  return parts && matchSegments(template, parts);
+}
+
+/** matchPathTemplate on a path already split by splitPath (the route table splits once per request). */
+export function matchSegments(
+  template: PathTemplate,
+  path: readonly string[],
+): Map<string, string> | undefined {
+  let parts = path;
   if (template.verb !== undefined) {
-    if (!rest.endsWith(`:${template.verb}`)) return undefined;
-    rest = rest.slice(0, -(template.verb.length + 1));
+    const last = parts.at(-1) ?? "";
+    if (!last.endsWith(`:${template.verb}`)) return undefined;
+    parts = [...parts.slice(0, -1), last.slice(0, -(template.verb.length + 1))];
   }
-  const parts = rest.slice(1).split("/");
   const { segments } = template;
-  const last = segments.at(-1);
-  const deep = last?.kind === "deep-wildcard";
+  const deep = segments.at(-1)?.kind === "deep-wildcard";
   if (deep ? parts.length < segments.length - 1 : parts.length !== segments.length) return undefined;
   for (const [i, segment] of segments.entries()) {
     const part = parts[i];
     if (segment.kind === "deep-wildcard") break;
     if (part === undefined || part === "") return undefined;
-    if (segment.kind === "literal" && decodeSegment(part, false) !== decodeSegment(segment.value, false))
-      return undefined;
+    if (segment.kind === "literal" && decodeSegment(part, false) !== segment.value) return undefined;
   }
   const values = new Map<string, string>();
   for (const variable of template.variables) {

@@ -7,7 +7,7 @@
 import { type DescField, type DescMessage, fromJson, type Message, ScalarType } from "@bufbuild/protobuf";
 import { type FieldViolation, RequestInvalid } from "@retail/platform/rpc";
 import { type HttpBinding, requestIdField } from "./http-rule.js";
-import { checkMessageJson, fieldByJsonKey, type Json } from "./json-check.js";
+import { checkMessageJson, fieldByJsonKey, type Json, stringForms } from "./json-check.js";
 
 export interface HttpRequestParts {
   readonly pathValues: ReadonlyMap<string, string>;
@@ -53,7 +53,7 @@ export function decodeRequest(binding: HttpBinding, parts: HttpRequestParts): Me
     const fields = binding.pathFields.get(path) ?? [];
     setFromText(root, fields, [text], path, "path", violations);
   }
-  readQuery(binding, parts.query, root, violations);
+  readQuery(binding, idField, parts.query, root, violations);
   if (violations.length > 0) throw new RequestInvalid(violations);
   try {
     return fromJson(input, root, { ignoreUnknownFields: false });
@@ -73,6 +73,7 @@ function checkBodyField(field: DescField, value: Json, violations: FieldViolatio
 
 function readQuery(
   binding: HttpBinding,
+  idField: DescField | undefined,
   query: URLSearchParams,
   root: { [key: string]: Json },
   violations: FieldViolation[],
@@ -105,7 +106,7 @@ function readQuery(
   for (const [protoPath, { fields, values }] of byField) {
     const leaf = fields.at(-1);
     if (!leaf) continue;
-    if (leaf === requestIdField(input)) {
+    if (leaf === idField) {
       violations.push({ field: protoPath, description: "is set from the Idempotency-Key header" });
     } else if (
       binding.pathFields.has(protoPath) ||
@@ -135,16 +136,10 @@ function queryFieldPath(message: DescMessage, key: string): DescField[] | undefi
   return fields;
 }
 
-const textForms = new Set([
-  "google.protobuf.Timestamp",
-  "google.protobuf.Duration",
-  "google.protobuf.FieldMask",
-]);
-
 function queryable(field: DescField): boolean {
   if (field.fieldKind === "scalar" || field.fieldKind === "enum") return true;
   if (field.fieldKind === "list") return field.listKind !== "message";
-  if (field.fieldKind === "message") return textForms.has(field.message.typeName);
+  if (field.fieldKind === "message") return stringForms.has(field.message.typeName);
   return false;
 }
 

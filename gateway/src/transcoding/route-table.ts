@@ -4,7 +4,7 @@
 // most specific template wins as in grpc-gateway.
 import type { DescService } from "@bufbuild/protobuf";
 import { type HttpBinding, type HttpVerb, httpBindings } from "./http-rule.js";
-import { matchPathTemplate } from "./path-template.js";
+import { matchSegments, splitPath } from "./path-template.js";
 
 export interface Route {
   readonly service: DescService;
@@ -40,8 +40,10 @@ export function createRouteTable(services: readonly DescService[]): RouteTable {
     routes,
     match(verb, path) {
       const allow = new Set<HttpVerb>();
+      const parts = splitPath(path);
+      if (!parts) return { kind: "not-found" };
       for (const route of ordered) {
-        const pathValues = matchPathTemplate(route.binding.template, path);
+        const pathValues = matchSegments(route.binding.template, parts);
         if (!pathValues) continue;
         if (route.binding.verb === verb) return { kind: "found", route, pathValues };
         allow.add(route.binding.verb);
