@@ -2,7 +2,7 @@
 // propagation, retries only for calls that carry a request id), a unary call by method descriptor, and
 // each service's gRPC health for readiness.
 import type { DescMethod, DescMethodUnary, DescService, Message } from "@bufbuild/protobuf";
-import { createClient, type Transport } from "@connectrpc/connect";
+import { type Client, createClient, type Transport } from "@connectrpc/connect";
 import { Health, HealthCheckResponse_ServingStatus } from "@retail/contracts/grpc/health/v1/health_pb";
 import { createServiceTransport } from "@retail/platform/rpc";
 
@@ -22,10 +22,13 @@ export interface Backends {
 }
 
 export function createBackends(backends: readonly Backend[], defaultTimeoutMs: number): Backends {
-  const transports = new Map<string, { transport: Transport; backend: Backend }>();
+  const transports = new Map<
+    string,
+    { transport: Transport; backend: Backend; health: Client<typeof Health> }
+  >();
   for (const backend of backends) {
     const transport = createServiceTransport({ baseUrl: backend.baseUrl, timeoutMs: defaultTimeoutMs });
-    transports.set(backend.service.typeName, { transport, backend });
+    transports.set(backend.service.typeName, { transport, backend, health: createClient(Health, transport) });
   }
   return {
     async invoke(method, request, { timeoutMs, signal }) {
@@ -44,9 +47,8 @@ export function createBackends(backends: readonly Backend[], defaultTimeoutMs: n
     },
     async health(timeoutMs) {
       const statuses = await Promise.all(
-        [...transports.values()].map(async ({ transport, backend }) => {
-          const client = createClient(Health, transport);
-          const status = await client
+        [...transports.values()].map(async ({ backend, health }) => {
+          const status = await health
             .check({ service: "" }, { timeoutMs })
             .then((r) => HealthCheckResponse_ServingStatus[r.status])
             .catch(() => "UNREACHABLE");

@@ -6,6 +6,7 @@
 // taken over after `staleAfterMs`: the services dedupe by the same request id, so the take-over cannot
 // apply the operation twice. Completed records are deleted after `retentionMs` by a periodic sweep
 // (FerretDB has no TTL indexes).
+import { isDuplicateKey } from "@retail/platform/store";
 import type { Collection, Db } from "mongodb";
 
 export interface StoredResponse {
@@ -35,10 +36,6 @@ interface IdempotencyRecord {
   startedAt: Date;
   completedAt?: Date;
   response?: StoredResponse;
-}
-
-function isDuplicateKey(error: unknown): boolean {
-  return (error as { code?: number }).code === 11000;
 }
 
 export function createIdempotencyStore(

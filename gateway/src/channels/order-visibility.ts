@@ -16,7 +16,7 @@ import { errorWithInfo } from "@retail/platform/rpc";
 import type { ClientConfig } from "./clients.js";
 
 /** Calls a service method with a request message. */
-export type Invoke = (method: DescMethod, request: Message) => Promise<Message>;
+export type Invoke = (method: DescMethod, request: Message, signal: AbortSignal) => Promise<Message>;
 
 /** Invokes the method for the client, enforcing its channel binding on order operations. */
 export async function invokeForClient(
@@ -24,8 +24,10 @@ export async function invokeForClient(
   method: DescMethod,
   request: Message,
   invoke: Invoke,
+  signal: AbortSignal,
 ): Promise<Message> {
-  if (!client.channel || method.parent.typeName !== OrderService.typeName) return invoke(method, request);
+  if (!client.channel || method.parent.typeName !== OrderService.typeName)
+    return invoke(method, request, signal);
   const channel = Channel[client.channel.replace(/^CHANNEL_/, "") as keyof typeof Channel];
   const owns = (order: Order | undefined) =>
     order !== undefined &&
@@ -44,7 +46,7 @@ export async function invokeForClient(
           `this client submits orders only for ${client.channel}${client.channelId ? ` (${client.channelId})` : ""}`,
           { client: client.id },
         );
-      return invoke(method, request);
+      return invoke(method, request, signal);
     }
     case "ListOrders": {
       const list = request as ListOrdersRequest;
@@ -56,12 +58,12 @@ export async function invokeForClient(
           { client: client.id },
         );
       list.channel = channel;
-      const response = (await invoke(method, list)) as ListOrdersResponse;
+      const response = (await invoke(method, list, signal)) as ListOrdersResponse;
       response.orders = response.orders.filter(owns);
       return response;
     }
     case "GetOrder": {
-      const response = (await invoke(method, request)) as Message & { order?: Order };
+      const response = (await invoke(method, request, signal)) as Message & { order?: Order };
       if (!owns(response.order)) throw notFound(request);
       return response;
     }
@@ -69,10 +71,12 @@ export async function invokeForClient(
       const orderId = (request as { orderId?: unknown }).orderId;
       if (typeof orderId === "string") {
         const get = OrderService.method.getOrder;
-        const found = (await invoke(get, create(get.input, { orderId }))) as Message & { order?: Order };
+        const found = (await invoke(get, create(get.input, { orderId }), signal)) as Message & {
+          order?: Order;
+        };
         if (!owns(found.order)) throw notFound(request);
       }
-      return invoke(method, request);
+      return invoke(method, request, signal);
     }
   }
 }

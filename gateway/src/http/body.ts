@@ -45,22 +45,39 @@ export async function readBody(request: IncomingMessage, limit: number): Promise
   return Buffer.concat(chunks);
 }
 
-/** The body as JSON, or undefined when empty; refuses other media types and malformed JSON. */
-export function parseJsonBody(raw: Buffer, contentType: string | undefined): Json | undefined {
-  if (raw.length === 0) return undefined;
-  const mediaType = (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-  if (mediaType !== "application/json" && !mediaType.endsWith("+json"))
+/** A request header's (first) value. */
+export function requestHeader(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Refuses (415) a body whose media type is not accepted; "+json" accepts any structured JSON type. */
+export function requireMediaType(request: IncomingMessage, accepted: readonly string[]): void {
+  const mediaType = (requestHeader(request, "content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  if (!accepted.some((a) => (a.startsWith("+") ? mediaType.endsWith(a) : mediaType === a)))
     throw new HttpRefusal(
       415,
-      errorWithInfo(Code.InvalidArgument, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json", {
+      errorWithInfo(Code.InvalidArgument, "UNSUPPORTED_MEDIA_TYPE", `send the body as ${accepted[0]}`, {
         content_type: mediaType || "(none)",
       }),
     );
+}
+
+/** Parses JSON text, or undefined when the body is empty; malformed JSON is a field violation. */
+export function parseJson(raw: Buffer, parse: (text: string) => unknown = JSON.parse): Json | undefined {
+  if (raw.length === 0) return undefined;
   try {
-    return JSON.parse(raw.toString("utf8")) as Json;
+    return parse(raw.toString("utf8")) as Json;
   } catch (error) {
     throw new RequestInvalid([
       { field: "(body)", description: `is not valid JSON: ${(error as Error).message}` },
     ]);
   }
+}
+
+/** The body as JSON, or undefined when empty; refuses other media types and malformed JSON. */
+export function parseJsonBody(raw: Buffer, request: IncomingMessage): Json | undefined {
+  if (raw.length === 0) return undefined;
+  requireMediaType(request, ["application/json", "+json"]);
+  return parseJson(raw);
 }

@@ -7,8 +7,7 @@
 //     before any is submitted; request ids come from the partner and PO number, so a resent file
 //     submits nothing twice).
 import { createHash } from "node:crypto";
-import type { IncomingMessage } from "node:http";
-import { create, type DescMethod, type Message, toJson } from "@bufbuild/protobuf";
+import { create, toJson } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import {
   FinancePostingService,
@@ -22,7 +21,7 @@ import { amazonSettlementToCanonical } from "../channel-formats/amazon-settlemen
 import { parseInterchange, purchaseOrderToSubmit } from "../channel-formats/x12-purchase-order.js";
 import { requireScope } from "../channels/authenticate.js";
 import { invokeForClient } from "../channels/order-visibility.js";
-import { HttpRefusal, readBody } from "./body.js";
+import { readBody, requireMediaType } from "./body.js";
 import { send } from "./respond.js";
 import { admit, onceByKey, scopedIdempotencyKey } from "./rest-handler.js";
 import type { ChannelEndpoint } from "./webhooks.js";
@@ -55,15 +54,6 @@ const amazonSettlementReport: ChannelEndpoint = async (deps, request, response, 
   send(response, answer.status, answer.body, answer.replayed ? { "idempotent-replayed": "true" } : {});
 };
 
-function requireMediaType(request: IncomingMessage, accepted: readonly string[]): void {
-  const mediaType = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-  if (!accepted.includes(mediaType))
-    throw new HttpRefusal(
-      415,
-      errorWithInfo(Code.InvalidArgument, "UNSUPPORTED_MEDIA_TYPE", `send the file as ${accepted[0]}`),
-    );
-}
-
 const x12Interchange: ChannelEndpoint = async (deps, request, response, outcome, signal) => {
   const clients = deps.clients.current();
   const principal = await admit(deps, clients, request, outcome);
@@ -85,7 +75,6 @@ const x12Interchange: ChannelEndpoint = async (deps, request, response, outcome,
     );
   // Every order is mapped (and refused on any error) before the first is submitted.
   const orders = transactions.filter((t) => t.type === "850").map((t) => purchaseOrderToSubmit(t, partner));
-  const invoke = (m: DescMethod, r: Message) => deps.invoke(m, r, signal);
   const submitted = [];
   for (const order of orders) {
     order.request.requestId = `${principal.client.id}:x12:${senderId}:850:${order.poNumber}`;
@@ -93,7 +82,8 @@ const x12Interchange: ChannelEndpoint = async (deps, request, response, outcome,
       principal.client,
       OrderService.method.submitOrder,
       order.request,
-      invoke,
+      deps.invoke,
+      signal,
     )) as SubmitOrderResponse;
     submitted.push({
       poNumber: order.poNumber,

@@ -3,7 +3,7 @@
 // call context (so the correlation id and trace reach it and its events), and write the JSON answer.
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type Message, toJson } from "@bufbuild/protobuf";
+import { toJson } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
 import type { IdempotencyStore, StoredResponse } from "../adapters/idempotency-store.js";
@@ -16,7 +16,7 @@ import { requestIdField } from "../transcoding/http-rule.js";
 import { PathEncodingError } from "../transcoding/path-template.js";
 import { decodeRequest } from "../transcoding/request-decoder.js";
 import type { Route, RouteTable } from "../transcoding/route-table.js";
-import { HttpRefusal, parseJsonBody, readBody } from "./body.js";
+import { HttpRefusal, parseJsonBody, readBody, requestHeader } from "./body.js";
 import { renderError, send } from "./respond.js";
 
 export interface RestDependencies {
@@ -24,7 +24,7 @@ export interface RestDependencies {
   readonly clients: ClientDirectory;
   readonly limiter: RateLimiter;
   readonly idempotency: IdempotencyStore;
-  readonly invoke: (method: Parameters<Invoke>[0], request: Message, signal: AbortSignal) => Promise<Message>;
+  readonly invoke: Invoke;
   readonly maxBodyBytes: number;
 }
 
@@ -66,7 +66,7 @@ export function spendRateLimit(deps: RestDependencies, client: ClientConfig): vo
 
 /** The caller's Idempotency-Key scoped to its client, checked; undefined when none was sent. */
 export function scopedIdempotencyKey(request: IncomingMessage, principal: Principal): string | undefined {
-  const key = header(request, "idempotency-key");
+  const key = requestHeader(request, "idempotency-key");
   if (key === undefined) return undefined;
   if (!/^[\x21-\x7e]{1,255}$/.test(key))
     throw new RequestInvalid([
@@ -87,7 +87,7 @@ export async function admit(
   outcome: RestOutcome,
 ): Promise<Principal> {
   const principal = await authenticate(
-    { apiKey: header(request, "x-api-key"), authorization: header(request, "authorization") },
+    { apiKey: requestHeader(request, "x-api-key"), authorization: requestHeader(request, "authorization") },
     clients,
   );
   outcome.principal = principal;
@@ -122,7 +122,7 @@ export async function handleRest(
   outcome.route = route;
   const { method } = route.binding;
   requireScope(principal, routeScope(method, route.binding.verb, clients.file.routeScopes));
-  const body = parseJsonBody(await readBody(request, deps.maxBodyBytes), header(request, "content-type"));
+  const body = parseJsonBody(await readBody(request, deps.maxBodyBytes), request);
 
   const scopedKey = scopedIdempotencyKey(request, principal);
   const message = decodeRequest(route.binding, {
@@ -140,9 +140,7 @@ export async function handleRest(
     ]);
 
   const call = async (): Promise<StoredResponse> => {
-    const result = await invokeForClient(principal.client, method, message, (m, r) =>
-      deps.invoke(m, r, signal),
-    );
+    const result = await invokeForClient(principal.client, method, message, deps.invoke, signal);
     const json = toJson(method.output, result, { alwaysEmitImplicit: true }) as Record<string, unknown>;
     const field = route.binding.responseBody; // response_body: only that field goes out
     return { status: 200, body: JSON.stringify(field ? (json[field.jsonName] ?? null) : json) };
@@ -216,11 +214,6 @@ function matchRoute(routes: RouteTable, verb: string, path: string) {
       throw new RequestInvalid([{ field: "(path)", description: error.message }]);
     throw error;
   }
-}
-
-function header(request: IncomingMessage, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function canonicalJson(value: unknown): string {

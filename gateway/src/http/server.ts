@@ -14,6 +14,7 @@ import {
 } from "@retail/platform/rpc";
 import { Counter, Histogram, type Registry } from "prom-client";
 import { type DocsAssets, docsPage } from "../openapi/docs-page.js";
+import { requestHeader } from "./body.js";
 import { createCors } from "./cors.js";
 import { imports } from "./imports.js";
 import { renderError, send } from "./respond.js";
@@ -76,9 +77,9 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const started = performance.now();
-    const traceparent = single(request.headers.traceparent);
+    const traceparent = requestHeader(request, "traceparent");
     const context = callContextFrom(
-      single(request.headers["x-request-id"]) ?? parseTraceparent(traceparent)?.traceId,
+      requestHeader(request, "x-request-id") ?? parseTraceparent(traceparent)?.traceId,
       traceparent,
     );
     response.setHeader("x-request-id", context.correlationId);
@@ -149,8 +150,4 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
         server.closeIdleConnections();
       }),
   };
-}
-
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

@@ -7,7 +7,7 @@
 //   POST /webhooks/stripe   payment_intent.succeeded -> a capture, charge.refunded -> its refunds, each
 //                           RecordPaymentEvent keyed by the Stripe id (event or refund), applied once.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type DescMethod, type Message, toJson } from "@bufbuild/protobuf";
+import { toJson } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { OrderService, SubmitOrderResponseSchema } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
@@ -17,7 +17,7 @@ import { stripeEventToPaymentEvents, verifyStripeSignature } from "../channel-fo
 import { requireScope } from "../channels/authenticate.js";
 import type { ClientsSnapshot } from "../channels/clients.js";
 import { invokeForClient } from "../channels/order-visibility.js";
-import { readBody } from "./body.js";
+import { parseJson, readBody, requestHeader } from "./body.js";
 import { send } from "./respond.js";
 import { type RestDependencies, type RestOutcome, spendRateLimit } from "./rest-handler.js";
 
@@ -32,11 +32,6 @@ export type ChannelEndpoint = (
 
 const signatureInvalid = () =>
   errorWithInfo(Code.Unauthenticated, "WEBHOOK_SIGNATURE_INVALID", "the webhook signature does not verify");
-
-function header(request: IncomingMessage, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
 
 /** The verified sender's client: sets the principal, applies its rate limit, checks order:write. */
 function actAs(deps: RestDependencies, clients: ClientsSnapshot, clientId: string, outcome: RestOutcome) {
@@ -54,18 +49,12 @@ function actAs(deps: RestDependencies, clients: ClientsSnapshot, clientId: strin
   return client;
 }
 
+/** The body as a JSON object, 64-bit integers kept exact. */
 function jsonObject(raw: Buffer): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = parseLosslessJson(raw.toString("utf8"));
-  } catch (error) {
-    throw new RequestInvalid([
-      { field: "(body)", description: `is not valid JSON: ${(error as Error).message}` },
-    ]);
-  }
+  const parsed = parseJson(raw, parseLosslessJson);
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
     throw new RequestInvalid([{ field: "(body)", description: "must be a JSON object" }]);
-  return parsed as Record<string, unknown>;
+  return parsed;
 }
 
 const ignore = (response: ServerResponse, what: string) =>
@@ -75,17 +64,16 @@ const shopify: ChannelEndpoint = async (deps, request, response, outcome, signal
   const clients = deps.clients.current();
   const raw = await readBody(request, deps.maxBodyBytes);
   const shop = clients.file.shopifyShops.find(
-    (s) => s.shopDomain === header(request, "x-shopify-shop-domain"),
+    (s) => s.shopDomain === requestHeader(request, "x-shopify-shop-domain"),
   );
-  if (!shop || !verifyShopifyHmac(raw, header(request, "x-shopify-hmac-sha256"), shop.webhookSecret))
+  if (!shop || !verifyShopifyHmac(raw, requestHeader(request, "x-shopify-hmac-sha256"), shop.webhookSecret))
     throw signatureInvalid();
   const client = actAs(deps, clients, shop.clientId, outcome);
-  const topic = header(request, "x-shopify-topic") ?? "";
+  const topic = requestHeader(request, "x-shopify-topic") ?? "";
   if (topic !== "orders/create") return ignore(response, `topic "${topic}"`);
   const submit = shopifyOrderToSubmit(jsonObject(raw), shop);
   submit.requestId = `${client.id}:shopify:${shop.shopDomain}:order:${submit.channelOrderId}`;
-  const invoke = (m: DescMethod, r: Message) => deps.invoke(m, r, signal);
-  const result = await invokeForClient(client, OrderService.method.submitOrder, submit, invoke);
+  const result = await invokeForClient(client, OrderService.method.submitOrder, submit, deps.invoke, signal);
   send(
     response,
     200,
@@ -96,7 +84,7 @@ const shopify: ChannelEndpoint = async (deps, request, response, outcome, signal
 const stripe: ChannelEndpoint = async (deps, request, response, outcome, signal) => {
   const clients = deps.clients.current();
   const raw = await readBody(request, deps.maxBodyBytes);
-  const signature = header(request, "stripe-signature");
+  const signature = requestHeader(request, "stripe-signature");
   const nowSeconds = Math.floor(Date.now() / 1000);
   const endpoint = clients.file.stripeEndpoints.find((e) =>
     verifyStripeSignature(raw, signature, e.webhookSecret, {
@@ -109,9 +97,8 @@ const stripe: ChannelEndpoint = async (deps, request, response, outcome, signal)
   const event = jsonObject(raw);
   const payments = stripeEventToPaymentEvents(event);
   if (payments.length === 0) return ignore(response, `event type "${String(event.type)}"`);
-  const invoke = (m: DescMethod, r: Message) => deps.invoke(m, r, signal);
   for (const payment of payments)
-    await invokeForClient(client, OrderService.method.recordPaymentEvent, payment, invoke);
+    await invokeForClient(client, OrderService.method.recordPaymentEvent, payment, deps.invoke, signal);
   send(response, 200, JSON.stringify({ recorded: payments.map((p) => p.paymentEvent?.paymentEventId) }));
 };
 
