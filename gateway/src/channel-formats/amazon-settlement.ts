@@ -47,13 +47,14 @@ export function amazonSettlementToCanonical(text: string): Settlement {
         description: "column is missing: expected a settlement flat file V1",
       })),
     );
-  const column = (cells: string[], name: string) => (cells[header.indexOf(name)] ?? "").trim();
+  const position = new Map(header.map((name, i) => [name, i]));
+  const column = (cells: string[], name: string) => (cells[position.get(name) ?? -1] ?? "").trim();
   const violations: FieldViolation[] = [];
   const summary = (rows[1] ?? "").split("\t");
   const currency = column(summary, "currency");
   const amount = (cells: string[], name: string, row: number): bigint => {
     const value = column(cells, name);
-    if (value === "" || !header.includes(name)) return 0n;
+    if (value === "") return 0n;
     try {
       return decimalToMinorUnits(value, currency || "USD");
     } catch (error) {

@@ -2,12 +2,17 @@
 // by string arithmetic: never through a floating-point number. The currency's exponent comes from
 // ISO 4217 through the runtime's ICU data (USD 2, JPY 0, BHD 3).
 
-/** Digits after the decimal point in a currency's minor unit. */
+const digitsByCurrency = new Map<string, number>();
+
+/** Digits after the decimal point in a currency's minor unit (looked up once per currency). */
 export function minorUnitDigits(currencyCode: string): number {
-  return (
-    new Intl.NumberFormat("en", { style: "currency", currency: currencyCode }).resolvedOptions()
-      .maximumFractionDigits ?? 2
-  );
+  let digits = digitsByCurrency.get(currencyCode);
+  if (digits === undefined) {
+    const format = new Intl.NumberFormat("en", { style: "currency", currency: currencyCode });
+    digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+    digitsByCurrency.set(currencyCode, digits);
+  }
+  return digits;
 }
 
 /** A decimal amount that cannot be expressed in the currency's minor units. */

@@ -65,11 +65,10 @@ export function purchaseOrderToSubmit(
 ): PurchaseOrder {
   const violations: FieldViolation[] = [];
   const at = (segment: string) => `ST ${tx.control} ${segment}`;
-  const values = (s: X12Segment) => s.elements.map((e) => e.value.trim());
+  // Each segment's trimmed elements, read once.
+  const rows = tx.segments.map((s) => ({ tag: s.tag, el: s.elements.map((e) => e.value.trim()) }));
   const find = (tag: string, qualifier?: string) =>
-    tx.segments
-      .map((s) => ({ tag: s.tag, el: values(s) }))
-      .find((s) => s.tag === tag && (qualifier === undefined || s.el[0] === qualifier));
+    rows.find((s) => s.tag === tag && (qualifier === undefined || s.el[0] === qualifier));
   const beg = find("BEG");
   const poNumber = beg?.el[2] ?? "";
   if (!poNumber)
@@ -93,9 +92,8 @@ export function purchaseOrderToSubmit(
     unitPrice: { currencyCode: string; minorUnits: bigint };
   }> = [];
   let total = 0n;
-  tx.segments.forEach((segment, i) => {
-    if (segment.tag !== "PO1") return;
-    const el = values(segment);
+  rows.forEach(({ tag, el }, i) => {
+    if (tag !== "PO1") return;
     const where = `PO1 #${lines.length + 1} (segment ${i + 2})`;
     const quantity = /^\d+$/.test(el[1] ?? "") ? BigInt(el[1] ?? "0") : 0n;
     if (quantity <= 0n)
@@ -139,16 +137,14 @@ export function purchaseOrderToSubmit(
     ? `${beg?.el[4]?.slice(0, 4)}-${beg?.el[4]?.slice(4, 6)}-${beg?.el[4]?.slice(6)}T00:00:00Z`
     : undefined;
   const shipTo = find("N1", "ST")?.el;
-  const shipIndex = tx.segments.findIndex((s) => s.tag === "N1" && values(s)[0] === "ST");
-  const after = (tag: string) =>
-    tx.segments
-      .slice(shipIndex + 1)
-      .find((s, k, rest) => s.tag === tag && !rest.slice(0, k).some((r) => r.tag === "N1"));
-  const street = shipIndex >= 0 ? after("N3") : undefined;
-  const city = shipIndex >= 0 ? after("N4") : undefined;
+  // The ship-to party's N3/N4 are the segments after its N1, up to the next party's N1.
+  const party = shipTo ? rows.slice(rows.findIndex((r) => r.el === shipTo) + 1) : [];
+  const partyEnd = party.findIndex((r) => r.tag === "N1");
+  const partyRows = partyEnd < 0 ? party : party.slice(0, partyEnd);
+  const street = partyRows.find((r) => r.tag === "N3")?.el;
+  const cityEl = partyRows.find((r) => r.tag === "N4")?.el ?? [];
   const buyer = find("N1", "BY")?.el;
   if (violations.length > 0) throw new RequestInvalid(violations);
-  const cityEl = city ? values(city) : [];
   return {
     senderId: partner.senderId,
     poNumber,
@@ -167,7 +163,7 @@ export function purchaseOrderToSubmit(
       ...(shipTo && {
         shipTo: {
           recipient: shipTo[1] ?? "",
-          lines: street ? values(street).filter(Boolean) : [],
+          lines: street ? street.filter(Boolean) : [],
           locality: cityEl[0] ?? "",
           administrativeArea: cityEl[1] ?? "",
           postalCode: cityEl[2] ?? "",
