@@ -12,16 +12,23 @@ import type { CustomerEvent } from "./customer.js";
 /** What an erased value is replaced with where a field cannot simply be emptied (ids that must stay unique). */
 export const erasedMarker = "[erased]";
 
+/** Empties the personal fields a source record and a customer share. */
+function blankContact<
+  T extends Pick<Customer, "email" | "phone" | "givenName" | "familyName" | "loyaltyNumber" | "addresses">,
+>(holder: T): T {
+  holder.email = "";
+  holder.phone = "";
+  holder.givenName = "";
+  holder.familyName = "";
+  holder.loyaltyNumber = "";
+  holder.addresses = [];
+  return holder;
+}
+
 function redactRecord(record: SourceRecord | undefined): SourceRecord | undefined {
   if (!record) return undefined;
-  const redacted = clone(SourceRecordSchema, record);
+  const redacted = blankContact(clone(SourceRecordSchema, record));
   redacted.sourceId = erasedMarker;
-  redacted.email = "";
-  redacted.phone = "";
-  redacted.givenName = "";
-  redacted.familyName = "";
-  redacted.loyaltyNumber = "";
-  redacted.addresses = [];
   return redacted;
 }
 
@@ -34,13 +41,7 @@ function redactAccount(account: BillingAccount | undefined): BillingAccount | un
 
 function redactCustomer(customer: Customer | undefined): Customer | undefined {
   if (!customer) return undefined;
-  const redacted = clone(CustomerSchema, customer);
-  redacted.email = "";
-  redacted.phone = "";
-  redacted.givenName = "";
-  redacted.familyName = "";
-  redacted.loyaltyNumber = "";
-  redacted.addresses = [];
+  const redacted = blankContact(clone(CustomerSchema, customer));
   for (const link of redacted.sourceLinks) link.sourceId = erasedMarker;
   redacted.billingAccounts = redacted.billingAccounts.flatMap((a) => redactAccount(a) ?? []);
   return redacted;

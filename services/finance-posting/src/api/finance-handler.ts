@@ -1,17 +1,16 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { EntrySide, SettlementLineTypeSchema } from "@retail/contracts/retail/finance/v1/finance_pb";
+import { SettlementLineTypeSchema } from "@retail/contracts/retail/finance/v1/finance_pb";
 import type { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
 import { Violations } from "@retail/platform/rpc";
 import { decodePageToken } from "@retail/platform/store";
 import { exportBatch } from "../app/export-batch.js";
 import { accountBalance, closePeriod, trialBalance } from "../app/periods.js";
 import type { FinanceDeps } from "../app/ports.js";
-import { entryIdOf } from "../app/post-fact.js";
+import { entryIdOf, journalLines } from "../app/post-fact.js";
 import { reverseEntry } from "../app/reverse-entry.js";
 import { importSettlement, reconciliation, reconciliationReport } from "../app/settlements.js";
 import { NotFound } from "../domain/errors.js";
-import { money } from "../domain/money.js";
 
 const datePattern = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 const periodPattern = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -207,15 +206,7 @@ export function createFinanceHandler(deps: FinanceDeps): ServiceImpl<typeof Fina
           postingDate: l.postingDate,
           postingKey: l.key,
           summaryEntryId: l.summaryKey ? entryIdOf(l.summaryKey) : "",
-          lines: l.lines.map((p, i) => ({
-            lineNumber: i + 1,
-            accountCode: p.account,
-            side: p.side === "debit" ? EntrySide.DEBIT : EntrySide.CREDIT,
-            amount: money(l.currency, p.amount),
-            sku: p.sku,
-            taxCode: p.taxCode,
-            paymentMethod: p.paymentMethod,
-          })),
+          lines: journalLines(l.currency, l.lines),
         })),
       };
     },

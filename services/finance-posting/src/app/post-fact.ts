@@ -55,6 +55,19 @@ export interface EntryDraft {
   readonly reverses?: string;
 }
 
+/** Posted lines as the journal lines of an entry (numbered from 1, amounts in the entry's currency). */
+export function journalLines(currency: string, lines: readonly PostedLine[]) {
+  return lines.map((l, i) => ({
+    lineNumber: i + 1,
+    accountCode: l.account,
+    side: l.side === "debit" ? EntrySide.DEBIT : EntrySide.CREDIT,
+    amount: money(currency, l.amount),
+    sku: l.sku,
+    taxCode: l.taxCode,
+    paymentMethod: l.paymentMethod,
+  }));
+}
+
 /**
  * Posts one balanced, immutable entry into the first open period at or after its date (flagged when
  * that is not its own), once: the id comes from the key, and a second post of it writes nothing.
@@ -70,15 +83,7 @@ export async function postEntry(deps: FinanceDeps, draft: EntryDraft): Promise<J
       ...draft.source,
       channel: Channel[draft.source.channel as keyof typeof Channel] ?? Channel.UNSPECIFIED,
     },
-    lines: draft.lines.map((l, i) => ({
-      lineNumber: i + 1,
-      accountCode: l.account,
-      side: l.side === "debit" ? EntrySide.DEBIT : EntrySide.CREDIT,
-      amount: money(draft.currency, l.amount),
-      sku: l.sku,
-      taxCode: l.taxCode,
-      paymentMethod: l.paymentMethod,
-    })),
+    lines: journalLines(draft.currency, draft.lines),
     reversesEntryId: draft.reverses ?? "",
     ruleSetVersion: deps.rules.version,
     movedFromClosedPeriod: moved,
