@@ -116,11 +116,6 @@ export async function startGatewayMesh(
     CUSTOMER_IDENTITY_URL: urls.CUSTOMER_IDENTITY_URL,
     INVENTORY_URL: urls.INVENTORY_URL,
     LOCATION_JURISDICTIONS: JSON.stringify({ "DC-1": "US-NY", "ST-1": "US-NY" }),
-    TAX_RATES: JSON.stringify({
-      "US-NY": { standard: 88_750 },
-      "US-KY": { standard: 60_000 },
-      "US-OH": { standard: 57_500, exempt: 0 },
-    }),
   });
   const orderProxy = await startTcpProxy({ host: "127.0.0.1", port: orderPort });
   urls.ORDER_URL = `http://127.0.0.1:${orderProxy.port}`;
