@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { toJson } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
+import { currentCallContext, errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
 import type { IdempotencyStore, StoredResponse } from "../adapters/idempotency-store.js";
 import { authenticate, type Principal, requireScope } from "../channels/authenticate.js";
 import type { ClientConfig, ClientDirectory, ClientsSnapshot } from "../channels/clients.js";
@@ -79,6 +79,16 @@ export function scopedIdempotencyKey(request: IncomingMessage, principal: Princi
   return `${principal.client.id}:${key}`;
 }
 
+/**
+ * Records who this request acts for: in the request's outcome (logs, metrics), and as the caller the
+ * services record on everything the request writes ("gateway:<client id>").
+ */
+export function actingAs(principal: Principal, outcome: RestOutcome): void {
+  outcome.principal = principal;
+  const context = currentCallContext();
+  if (context) context.caller = `gateway:${principal.client.id}`;
+}
+
 /** Authenticates the caller and spends one request of its rate limit. */
 export async function admit(
   deps: RestDependencies,
@@ -90,7 +100,7 @@ export async function admit(
     { apiKey: requestHeader(request, "x-api-key"), authorization: requestHeader(request, "authorization") },
     clients,
   );
-  outcome.principal = principal;
+  actingAs(principal, outcome);
   spendRateLimit(deps, principal.client);
   return principal;
 }

@@ -19,7 +19,7 @@ import type { ClientsSnapshot } from "../channels/clients.js";
 import { invokeForClient } from "../channels/order-visibility.js";
 import { parseJson, readBody, requestHeader } from "./body.js";
 import { send } from "./respond.js";
-import { type RestDependencies, type RestOutcome, spendRateLimit } from "./rest-handler.js";
+import { actingAs, type RestDependencies, type RestOutcome, spendRateLimit } from "./rest-handler.js";
 
 /** A channel endpoint outside the transcoded routes (webhooks, file imports). */
 export type ChannelEndpoint = (
@@ -43,7 +43,7 @@ function actAs(deps: RestDependencies, clients: ClientsSnapshot, clientId: strin
       `the webhook's client ${clientId} is not configured`,
     );
   const principal = { client, scopes: client.scopes, method: "webhook-signature" as const };
-  outcome.principal = principal;
+  actingAs(principal, outcome);
   spendRateLimit(deps, client);
   requireScope(principal, "order:write");
   return client;

@@ -127,7 +127,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   }
 
   async function handleOnce(message: ConsumeMessage, event: ReceivedEvent): Promise<void> {
-    const context = callContextFrom(event.correlationId, event.traceparent);
+    const context = callContextFrom(event.correlationId, event.traceparent, event.source);
     await runWithCallContext(context, async () => {
       const log = logger.child({
         queue: queues.queue,

@@ -10,6 +10,7 @@ import {
 } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import {
+  callerHeader,
   childTrace,
   correlationHeader,
   currentCallContext,
@@ -27,18 +28,30 @@ export interface ServiceClientOptions {
   /** Tries of an idempotent call that fails UNAVAILABLE (1 = no retry). */
   maxAttempts?: number;
   backoffMs?: number;
+  /** The calling service's name, sent as the caller; unset: the current call context's caller. */
+  caller?: string;
 }
 
-/** Carries the current correlation id and a child span of the current trace to the callee. */
-export const propagateCallContext: Interceptor = (next) => async (request) => {
-  const context = currentCallContext();
-  if (context && !request.header.has(correlationHeader))
-    request.header.set(correlationHeader, context.correlationId);
-  if (!request.header.has(traceparentHeader)) {
-    request.header.set(traceparentHeader, formatTraceparent(childTrace(context?.trace)));
-  }
-  return next(request);
-};
+/**
+ * Carries the current correlation id, a child span of the current trace and the caller to the callee.
+ * The caller is the given service name, else the current call context's caller.
+ */
+export function callContextPropagation(caller?: string): Interceptor {
+  return (next) => async (request) => {
+    const context = currentCallContext();
+    if (context && !request.header.has(correlationHeader))
+      request.header.set(correlationHeader, context.correlationId);
+    if (!request.header.has(traceparentHeader)) {
+      request.header.set(traceparentHeader, formatTraceparent(childTrace(context?.trace)));
+    }
+    const who = caller ?? context?.caller;
+    if (who && !request.header.has(callerHeader)) request.header.set(callerHeader, who);
+    return next(request);
+  };
+}
+
+/** Propagation for a caller that names no service of its own (the gateway, tests). */
+export const propagateCallContext: Interceptor = callContextPropagation();
 
 /**
  * A call may be retried when repeating it cannot apply it twice: it declares no side effects or
@@ -73,7 +86,10 @@ export function createServiceTransport(options: ServiceClientOptions): Transport
     baseUrl: options.baseUrl,
     httpVersion: "2" as const,
     defaultTimeoutMs: options.timeoutMs ?? 5_000,
-    interceptors: [propagateCallContext, retryIdempotent(options.maxAttempts ?? 3, options.backoffMs ?? 100)],
+    interceptors: [
+      callContextPropagation(options.caller),
+      retryIdempotent(options.maxAttempts ?? 3, options.backoffMs ?? 100),
+    ],
   };
   return options.protocol === "grpc"
     ? createGrpcTransport(transportOptions)

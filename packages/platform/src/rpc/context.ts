@@ -8,10 +8,16 @@ export interface TraceContext {
   readonly sampled: boolean;
 }
 
-/** What travels with every request and message: one correlation id and the trace context. */
+/** What travels with every request and message: one correlation id, the trace context and the caller. */
 export interface CallContext {
   readonly correlationId: string;
   readonly trace: TraceContext;
+  /**
+   * Who is acting, as recorded on what the call writes: the calling service's name, the event's
+   * source for a consumed message, or "gateway:<client id>" once the gateway has authenticated a
+   * channel (the one place that sets it after the context is made). Empty when nobody said.
+   */
+  caller: string;
 }
 
 const storage = new AsyncLocalStorage<CallContext>();
@@ -53,11 +59,17 @@ export function childTrace(parent: TraceContext | undefined): TraceContext {
 export function callContextFrom(
   correlationId: string | null | undefined,
   traceparent: string | null | undefined,
-) {
+  caller?: string | null,
+): CallContext {
   const trace = childTrace(parseTraceparent(traceparent));
   const id = correlationId?.trim();
-  return { correlationId: id && id.length <= 128 ? id : randomUUID(), trace } satisfies CallContext;
+  return {
+    correlationId: id && id.length <= 128 ? id : randomUUID(),
+    trace,
+    caller: (caller ?? "").trim().slice(0, 128),
+  };
 }
 
 export const correlationHeader = "x-correlation-id";
 export const traceparentHeader = "traceparent";
+export const callerHeader = "x-mesh-caller";

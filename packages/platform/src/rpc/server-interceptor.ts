@@ -4,6 +4,7 @@ import type { Metrics } from "../metrics/index.js";
 import {
   type CallContext,
   callContextFrom,
+  callerHeader,
   correlationHeader,
   formatTraceparent,
   runWithCallContext,
@@ -44,6 +45,7 @@ export function createServerInterceptor(options: {
     const context = callContextFrom(
       request.header.get(correlationHeader),
       request.header.get(traceparentHeader),
+      request.header.get(callerHeader),
     );
     request.contextValues.set(kCallContext, context);
     const method = `${request.service.typeName}/${request.method.name}`;

@@ -40,7 +40,7 @@ export function createInbox(db: Db, consumer: string): Inbox {
  * redelivery window (retries plus parking and replay), which is why the default is a week.
  */
 export function startInboxJanitor(
-  inbox: Inbox,
+  inbox: Pick<Inbox, "purgeOlderThan">,
   options: { retentionMs?: number; intervalMs?: number; onError?: (error: unknown) => void } = {},
 ): () => void {
   const retentionMs = options.retentionMs ?? 7 * 24 * 3600_000;
