@@ -72,6 +72,15 @@ describe("inventory over REST", () => {
       "ST-1",
     ]);
     expect((await get("/v1/channelRules")).json.rules).toHaveLength(1);
+    // The ledger names the channel client that recorded each entry.
+    const ledger = await get(`/v1/locations/DC-1/skus/${sku}/movements`);
+    expect(ledger.json.movements).toEqual([
+      expect.objectContaining({
+        type: "MOVEMENT_TYPE_GOODS_RECEIPT",
+        quantity: "7",
+        recordedBy: "gateway:ops",
+      }),
+    ]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import type { Logger } from "@retail/platform/log";
+import { currentCallContext } from "@retail/platform/rpc";
 import { startRuntime } from "@retail/platform/runtime";
 import { serve } from "@retail/platform/server";
 import { createInbox, createKeyedLock, startInboxJanitor } from "@retail/platform/store";
@@ -71,6 +72,7 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
     catalogStore,
     readModel,
     clock: { now: () => new Date() },
+    caller: () => currentCallContext()?.caller || "inventory",
     logger,
     lock: createKeyedLock(),
   };
@@ -78,6 +80,10 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
   await orderInbox.ensureIndexes();
   const stopJanitor = startInboxJanitor(orderInbox, {
     onError: (error) => logger.warn({ err: error }, "inbox purge failed"),
+  });
+  // An order event's plan outlives every redelivery of it, as its inbox record does.
+  const stopPlanJanitor = startInboxJanitor(reservations, {
+    onError: (error) => logger.warn({ err: error }, "fulfilment plan purge failed"),
   });
   const orderEvents = await startOrderEventsConsumer({
     connection: amqp,
@@ -96,10 +102,26 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
 
   const served = await runtime.serve({
     mapDomainError: mapInventoryError,
-    services: [serve(InventoryService, createInventoryHandler(deps))],
+    services: [
+      serve(
+        InventoryService,
+        createInventoryHandler(deps, {
+          defaultMs: config.RESERVATION_TTL_DEFAULT_MS,
+          minMs: config.RESERVATION_TTL_MIN_MS,
+          maxMs: config.RESERVATION_TTL_MAX_MS,
+        }),
+      ),
+    ],
     stopFirst: [
       { name: "reservation sweep", run: async () => clearInterval(sweep) },
-      { name: "order events consumer", run: () => orderEvents.close().finally(stopJanitor) },
+      {
+        name: "order events consumer",
+        run: () =>
+          orderEvents.close().finally(() => {
+            stopJanitor();
+            stopPlanJanitor();
+          }),
+      },
       { name: "read model feed", run: () => feed.close() },
     ],
   });

@@ -7,6 +7,19 @@ export const inventoryEnvSchema = baseEnvSchema.extend({
   RESERVATION_SWEEP_MS: z.coerce.number().int().positive().default(1_000),
   /** A reservation still pending after this long was abandoned mid-placement and is released. */
   PENDING_RESERVATION_GRACE_MS: z.coerce.number().int().positive().default(60_000),
+  /** Hold time of a reservation that names no ttl (a cart, a pending order), until it is confirmed. */
+  RESERVATION_TTL_DEFAULT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(15 * 60_000),
+  /** The shortest and longest ttl a caller may ask for. Confirmed reservations have none. */
+  RESERVATION_TTL_MIN_MS: z.coerce.number().int().positive().default(1_000),
+  RESERVATION_TTL_MAX_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(24 * 3600_000),
 });
 
 export type InventoryConfig = z.output<typeof inventoryEnvSchema>;

@@ -1,6 +1,7 @@
 // Starts the real inventory service (compose, real ports) on the test MongoDB and RabbitMQ, with a
 // database and an events exchange of its own per test file, and gives a Connect client to it.
-import { create } from "@bufbuild/protobuf";
+import { randomUUID } from "node:crypto";
+import { create, type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { LocationType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
@@ -15,6 +16,7 @@ import {
   testServiceEnv,
   uniqueName,
 } from "@retail/platform/testing";
+import amqplib from "amqplib";
 import { orderEventsQueue } from "../src/adapters/amqp/order-events-consumer.js";
 import { composeInventory, type RunningInventory } from "../src/compose.js";
 import { loadInventoryConfig } from "../src/config.js";
@@ -44,6 +46,8 @@ export function createHarness(name: string): Harness {
       const config = loadInventoryConfig({
         ...testServiceEnv(database, exchange),
         RESERVATION_SWEEP_MS: "200",
+        // Tests watch reservations expire in a fraction of a second.
+        RESERVATION_TTL_MIN_MS: "50",
         ...env,
       });
       const service = await composeInventory(config, createLogger({ service: "inventory", level: "silent" }));
@@ -84,3 +88,30 @@ export async function registerLocations(
 }
 
 export { create };
+
+/** Publishes an order event to the file's exchange as the order service's relay would. */
+export async function publishOrderEvent<Desc extends DescMessage>(
+  exchange: string,
+  routingKey: string,
+  schema: Desc,
+  message: MessageShape<Desc>,
+  id: string = randomUUID(),
+): Promise<string> {
+  const broker = await amqplib.connect(testAmqpUrl());
+  try {
+    const channel = await broker.createConfirmChannel();
+    channel.publish(exchange, routingKey, Buffer.from(toBinary(schema, message)), {
+      headers: {
+        "ce-id": id,
+        "ce-type": schema.typeName,
+        "ce-source": "order",
+        "ce-time": new Date().toISOString(),
+        "ce-specversion": "1.0",
+      },
+    });
+    await channel.waitForConfirms();
+  } finally {
+    await broker.close();
+  }
+  return id;
+}

@@ -39,7 +39,7 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
   const runtime = await startRuntime({ name: "order", database: "order", config, logger });
   const views = createOrderViews(runtime.db);
   await views.ensureIndexes();
-  const peers = { timeoutMs: config.PEER_TIMEOUT_MS };
+  const peers = { timeoutMs: config.PEER_TIMEOUT_MS, caller: "order" };
   const deps: OrderDeps = {
     streams: createOrderStreams(runtime.store),
     views,
@@ -49,6 +49,7 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
     ),
     stock: createStockReservations(
       createServiceClient(InventoryService, { baseUrl: config.INVENTORY_URL, ...peers }),
+      { pendingHoldMs: config.PENDING_HOLD_MS },
     ),
     taxes: createTaxTable(config.TAX_RATES, config.LOCATION_JURISDICTIONS),
     clock: { now: () => new Date() },

@@ -26,6 +26,15 @@ export const orderEnvSchema = baseEnvSchema.extend({
   TAX_RATES: jsonEnv(z.record(z.string(), z.record(z.string(), ppm)), defaultTaxRates),
   /** JSON {locationId: jurisdiction}: where pickup lines are taxed. */
   LOCATION_JURISDICTIONS: jsonEnv(z.record(z.string(), z.string()), {}),
+  /**
+   * How long the stock of an order still being accepted is held: its reservations are confirmed
+   * (held until shipped, picked up or cancelled) when it is accepted, so this covers the saga alone.
+   */
+  PENDING_HOLD_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(15 * 60_000),
   /** An acceptance saga still pending after this long (a crash, a peer down) is resumed. */
   PENDING_GRACE_MS: z.coerce.number().int().positive().default(30_000),
   /** How often pending sagas and uncollected pickups are looked for. */

@@ -1,4 +1,3 @@
-import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Client, Code, type ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
@@ -19,14 +18,12 @@ import {
   PaymentOutcome,
   ReturnCondition,
 } from "@retail/contracts/retail/order/v1/order_pb";
-import type {
-  OrderService,
-  SubmitOrderRequestSchema,
-} from "@retail/contracts/retail/order/v1/order_service_pb";
+import type { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { rejection, uniqueName, until } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningOrder } from "../src/compose.js";
 import { type EventCapture, type Mesh, startMesh } from "./harness.js";
+import { shipTo, usd, webOrder } from "./web-order.js";
 
 let mesh: Mesh;
 let client: Client<typeof OrderService>;
@@ -39,38 +36,6 @@ beforeAll(async () => {
   capture = await mesh.capture();
 }, 120_000);
 afterAll(() => mesh?.stopAll(), 60_000);
-
-const usd = (minorUnits: bigint) => ({ currencyCode: "USD", minorUnits });
-const shipTo = {
-  lines: ["1 Main St"],
-  locality: "New York",
-  administrativeArea: "NY",
-  postalCode: "10001",
-  regionCode: "US",
-};
-type Submit = MessageInitShape<typeof SubmitOrderRequestSchema>;
-
-/** A web order for a new shopper; `lines` override the default single shipped line. */
-function webOrder(sku: string, overrides: Partial<Record<keyof Submit, unknown>> = {}): Submit {
-  const n = uniqueName("o");
-  return {
-    requestId: n,
-    channel: Channel.WEB,
-    channelId: "web",
-    channelOrderId: n,
-    currencyCode: "USD",
-    customer: {
-      sourceSystem: "shopify-web",
-      sourceId: `acct-${n}`,
-      email: `${n}@example.com`,
-      givenName: "Ada",
-      familyName: "Shopper",
-    },
-    shipTo,
-    lines: [{ lineId: "1", sku, quantity: 1n, unitPrice: usd(1999n), fulfillmentType: FulfillmentType.SHIP }],
-    ...overrides,
-  } as Submit;
-}
 
 const reason = (e: ConnectError) => e.findDetails(ErrorInfoSchema)[0]?.reason;
 const available = async (sku: string, locationId: string) =>

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { type Duration, durationMs } from "@bufbuild/protobuf/wkt";
+import { type Duration, durationMs, timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, type ServiceImpl } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import {
@@ -17,7 +17,11 @@ import {
 import { toConnectError } from "@retail/platform/rpc";
 import { toStockPosition } from "../app/apply-movement.js";
 import type { AvailabilityFigure } from "../app/availability-read-model.js";
-import { changeReservation, type ReservationChangeKind } from "../app/change-reservation.js";
+import {
+  changeReservation,
+  confirmReservation,
+  type ReservationChangeKind,
+} from "../app/change-reservation.js";
 import { getAvailability } from "../app/get-availability.js";
 import { type CatalogDeps, setChannelRule, upsertLocation } from "../app/manage-catalog.js";
 import { recordMovement, recordMovementBatch } from "../app/record-movement.js";
@@ -30,9 +34,14 @@ import { checkLocation, checkMovementType, checkQuantity, checkSku, Violations }
 
 export type InventoryDeps = ReservationDeps & CatalogDeps;
 
-const defaultTtlMs = 15 * 60_000;
+/** How long an unconfirmed reservation (a cart, a pending order) may hold: the service's bounds. */
+export interface ReservationTtlBounds {
+  readonly defaultMs: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
 const maxBatch = 1000;
-const maxTtlMs = 7 * 24 * 3600_000;
 
 function toMovement(
   deps: InventoryDeps,
@@ -66,6 +75,8 @@ function toMovement(
     reservationId: "",
     lineId: "",
     reason: m.reason,
+    sourceSystem: m.sourceSystem,
+    ...(m.occurTime ? { occurTime: timestampDate(m.occurTime) } : {}),
   };
 }
 
@@ -90,15 +101,19 @@ function availabilityFor(deps: InventoryDeps, request: GetAvailabilityRequest, f
   return () => toAvailability(getAvailability(deps, request), rule?.channel ?? 0);
 }
 
-function ttlOf(v: Violations, ttl: Duration | undefined): number {
-  if (!ttl) return defaultTtlMs;
+function ttlOf(v: Violations, ttl: Duration | undefined, bounds: ReservationTtlBounds): number {
+  if (!ttl) return bounds.defaultMs;
   const ms = durationMs(ttl);
-  if (ms <= 0 || ms > maxTtlMs) v.add("ttl", "must be more than zero and at most 7 days");
+  if (ms < bounds.minMs || ms > bounds.maxMs)
+    v.add("ttl", `must be between ${bounds.minMs / 1000} s and ${bounds.maxMs / 1000} s`);
   return ms;
 }
 
 /** InventoryService over Connect: request in, validated command, use case, response out. */
-export function createInventoryHandler(deps: InventoryDeps): Partial<ServiceImpl<typeof InventoryService>> {
+export function createInventoryHandler(
+  deps: InventoryDeps,
+  ttl: ReservationTtlBounds,
+): Partial<ServiceImpl<typeof InventoryService>> {
   const change = async (
     kind: ReservationChangeKind,
     r: {
@@ -167,6 +182,24 @@ export function createInventoryHandler(deps: InventoryDeps): Partial<ServiceImpl
       return { position: toStockPosition(await deps.ledger.load(request.sku, request.locationId)) };
     },
 
+    async listMovements(request) {
+      const v = new Violations();
+      checkSku(v, "sku", request.sku);
+      checkLocation(v, "location_id", request.locationId, deps.catalog);
+      if (request.pageSize < 0 || request.pageSize > 500) v.add("page_size", "must be 0-500");
+      if (request.pageToken && !/^[1-9][0-9]{0,15}$/.test(request.pageToken))
+        v.add("page_token", "is not a token this service issued");
+      v.throwIfAny();
+      const pageSize = request.pageSize || 100;
+      const after = request.pageToken ? Number(request.pageToken) : 0;
+      const entries = await deps.ledger.movements(request.sku, request.locationId, after, pageSize + 1);
+      const page = entries.slice(0, pageSize);
+      return {
+        movements: page.map((e) => e.movement),
+        nextPageToken: entries.length > pageSize ? String(page.at(-1)?.version ?? "") : "",
+      };
+    },
+
     getAvailability(request) {
       const v = new Violations();
       const answer = availabilityFor(deps, request, "", v);
@@ -212,7 +245,7 @@ export function createInventoryHandler(deps: InventoryDeps): Partial<ServiceImpl
           `channel ${request.channelId} does not promise ${FulfillmentPromise[request.promise]}`,
         );
       }
-      const ttlMs = ttlOf(v, request.ttl);
+      const ttlMs = ttlOf(v, request.ttl, ttl);
       v.throwIfAny();
       const state = await reserveStock(deps, {
         requestId: request.requestId,
@@ -232,6 +265,15 @@ export function createInventoryHandler(deps: InventoryDeps): Partial<ServiceImpl
       v.throwIfAny();
       const state = await deps.reservations.load(request.reservationId);
       if (!state) throw new UnknownReservation(request.reservationId);
+      return { reservation: toReservation(state) };
+    },
+
+    async confirmReservation(request) {
+      const v = new Violations();
+      v.require("request_id", request.requestId);
+      v.require("reservation_id", request.reservationId);
+      v.throwIfAny();
+      const state = await confirmReservation(deps, request);
       return { reservation: toReservation(state) };
     },
 

@@ -35,6 +35,8 @@ export interface MovementDeps {
   readonly readModel: AvailabilityReadModel;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Who is acting, recorded on every ledger entry (the RPC's caller, an event's source, or this service). */
+  readonly caller: () => string;
   /** Serialises writers of one stream inside this instance. */
   readonly lock: <T>(key: string, work: () => Promise<T>) => Promise<T>;
 }
@@ -88,7 +90,7 @@ function availabilityEvents(before: PositionState, after: PositionState, catalog
 
 /** What a movement writes: the decision, the position after the whole commit, and the commit's events. */
 export function planMovement(
-  deps: Pick<MovementDeps, "catalog" | "clock">,
+  deps: Pick<MovementDeps, "catalog" | "clock" | "caller">,
   before: PositionState,
   movement: Movement,
   atLocation: string,
@@ -122,6 +124,9 @@ export function planMovement(
       reservationId: movement.reservationId,
       lineId: movement.lineId,
       reason: movement.reason,
+      sourceSystem: movement.sourceSystem ?? "",
+      ...(movement.occurTime ? { occurTime: timestampFromDate(movement.occurTime) } : {}),
+      recordedBy: deps.caller(),
       onHandDelta: BigInt(decision.onHandDelta),
       recordTime: timestampFromDate(recordTime),
     }),

@@ -1,5 +1,8 @@
+import { MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import { remainingOf } from "../domain/reservation.js";
 import { changeReservation } from "./change-reservation.js";
+import type { FulfilmentPlan, PlacedLine } from "./ports.js";
+import { recordMovement } from "./record-movement.js";
 import type { ReservationDeps } from "./reserve-stock.js";
 
 /** What the order service reports about an order's lines (its events, as this service needs them). */
@@ -10,39 +13,96 @@ export interface OrderFulfilment {
   readonly eventId: string;
   readonly orderId: string;
   /** Empty: every line still held. Reservation line ids are the order's line ids. */
-  readonly lines: ReadonlyArray<{ readonly lineId: string; readonly quantity: number }>;
+  readonly lines: ReadonlyArray<{ readonly lineId: string; readonly quantity: number; readonly sku: string }>;
+  /** Where shipped or collected goods left from; empty when the order did not say. */
+  readonly locationId: string;
   readonly reason: string;
+  /** When it happened at the order's source. */
+  readonly occurTime: Date | undefined;
+}
+
+/** The reason a shipment without a hold carries: it lets on hand go below zero, and says why. */
+export const unheldShipmentReason = "shipped without an open hold";
+
+/**
+ * Decides what an order event does to stock: which open holds it releases or commits (the lines it
+ * names, capped at what each still holds, or everything when it names none), and, for a shipment or
+ * pickup, the units no hold covered (a hold that lapsed or was never placed).
+ */
+async function planFulfilment(deps: ReservationDeps, fulfilment: OrderFulfilment): Promise<FulfilmentPlan> {
+  const reservations = await deps.reservations.forOrder(fulfilment.orderId);
+  const left = new Map(fulfilment.lines.map((l) => [l.lineId, l.quantity]));
+  const changes: Array<FulfilmentPlan["changes"][number]> = [];
+  for (const { reservationId, open } of reservations) {
+    if (!open) continue;
+    const reservation = await deps.reservations.load(reservationId);
+    if (!reservation) continue;
+    if (fulfilment.lines.length === 0) {
+      changes.push({ reservationId, lines: [] });
+      continue;
+    }
+    const lines = fulfilment.lines.flatMap(({ lineId }) => {
+      const line = reservation.lines.find((l) => l.lineId === lineId);
+      const take = line ? Math.min(left.get(lineId) ?? 0, remainingOf(line)) : 0;
+      if (take <= 0) return [];
+      left.set(lineId, (left.get(lineId) ?? 0) - take);
+      return [{ lineId, quantity: take }];
+    });
+    if (lines.length > 0) changes.push({ reservationId, lines });
+  }
+  if (fulfilment.kind !== "commit") return { changes, unheld: [] };
+  // Where a line was last held: the newest reservation that placed it.
+  const placed = new Map<string, PlacedLine>();
+  for (const r of reservations) for (const l of r.lines) placed.set(l.lineId, l);
+  const unheld = fulfilment.lines.flatMap(({ lineId, sku }) => {
+    const quantity = left.get(lineId) ?? 0;
+    const locationId = fulfilment.locationId || placed.get(lineId)?.locationId || "";
+    return quantity > 0 ? [{ lineId, sku, locationId, quantity }] : [];
+  });
+  return { changes, unheld };
 }
 
 /**
- * Releases or commits what an order event says, on the order's open reservations: the lines it names
- * (capped at what each still holds), or everything still held when it names none.
+ * Releases or commits what an order event says. The plan is made once per event and kept, so a
+ * redelivery carries out the same plan (each step keyed by the event) instead of deciding again on
+ * holds the first delivery already changed. Units shipped with no open hold still leave the ledger, as
+ * a shipment with a stated reason: on hand may go below zero, and a shortfall is flagged.
  */
 export async function applyOrderFulfilment(
   deps: ReservationDeps,
   fulfilment: OrderFulfilment,
 ): Promise<number> {
-  let changed = 0;
-  for (const reservationId of await deps.reservations.openForOrder(fulfilment.orderId)) {
-    const reservation = await deps.reservations.load(reservationId);
-    if (!reservation) continue;
-    const lines =
-      fulfilment.lines.length === 0
-        ? []
-        : fulfilment.lines.flatMap(({ lineId, quantity }) => {
-            const line = reservation.lines.find((l) => l.lineId === lineId);
-            const take = line ? Math.min(quantity, remainingOf(line)) : 0;
-            return take > 0 ? [{ lineId, quantity: take }] : [];
-          });
-    if (fulfilment.lines.length > 0 && lines.length === 0) continue;
+  const plan = await deps.reservations.planOnce(fulfilment.eventId, await planFulfilment(deps, fulfilment));
+  for (const change of plan.changes) {
     await changeReservation(deps, {
       kind: fulfilment.kind,
       requestId: fulfilment.eventId,
-      reservationId,
-      lines,
+      reservationId: change.reservationId,
+      lines: change.lines,
       reason: fulfilment.reason,
     });
-    changed++;
   }
-  return changed;
+  for (const line of plan.unheld) {
+    if (!line.locationId || !line.sku) {
+      deps.logger.error(
+        { orderId: fulfilment.orderId, lineId: line.lineId, sku: line.sku, quantity: line.quantity },
+        "shipped units with no hold, and the event does not say which SKU left from where",
+      );
+      continue;
+    }
+    await recordMovement(deps, {
+      movementId: `order-event:${fulfilment.eventId}:${line.lineId}`,
+      type: MovementType.SHIPMENT,
+      sku: line.sku,
+      locationId: line.locationId,
+      quantity: line.quantity,
+      counterpartLocationId: "",
+      reservationId: "",
+      lineId: "",
+      reason: unheldShipmentReason,
+      sourceSystem: "order",
+      ...(fulfilment.occurTime ? { occurTime: fulfilment.occurTime } : {}),
+    });
+  }
+  return plan.changes.length + plan.unheld.length;
 }

@@ -1,13 +1,20 @@
 import { create } from "@bufbuild/protobuf";
 import {
   ReservationCommittedSchema,
+  ReservationConfirmedSchema,
   ReservationExpiredSchema,
   ReservationReleasedSchema,
 } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
 import { MovementType, ReservationStatus } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import { ConcurrencyConflict, event, payloadHash, requestKey, retryOnConflict } from "@retail/platform/store";
 import { UnknownReservation } from "../domain/errors.js";
-import { decideLineChange, type LineQuantity, type ReservationState } from "../domain/reservation.js";
+import {
+  decideConfirm,
+  decideLineChange,
+  isDue,
+  type LineQuantity,
+  type ReservationState,
+} from "../domain/reservation.js";
 import { holdKey } from "../domain/stock-position.js";
 import { applyMovement } from "./apply-movement.js";
 import { type ReservationDeps, reservationMovement } from "./reserve-stock.js";
@@ -50,6 +57,10 @@ export async function changeReservation(
         const state = await deps.reservations.load(command.reservationId);
         if (!state) throw new UnknownReservation(command.reservationId);
         if (earlier) return state;
+        // The sweep listed it before its order confirmed it (or before another instance expired it).
+        if (command.kind === "expire" && state.status !== ReservationStatus.PENDING) {
+          if (!isDue(state, deps.clock.now())) return state;
+        }
         const change = decideLineChange(state, command.lines);
         // A reservation left pending by a crash holds only what was placed before it: release that.
         const moves = state.status === ReservationStatus.PENDING ? await heldQuantities(deps, state) : change;
@@ -81,6 +92,34 @@ export async function changeReservation(
                 )
               : event(ReservationExpiredSchema, create(ReservationExpiredSchema, base));
         const result = await deps.reservations.append(state.reservationId, state, [recorded], request);
+        return result.state;
+      },
+      (error) => error instanceof ConcurrencyConflict,
+    ),
+  );
+}
+
+/**
+ * Confirms a reservation for an accepted order: from now on it holds until its lines ship, are picked
+ * up or are cancelled, and the expiry sweep leaves it alone. A repeat changes nothing.
+ */
+export async function confirmReservation(
+  deps: ReservationDeps,
+  command: { readonly requestId: string; readonly reservationId: string },
+): Promise<ReservationState> {
+  return deps.lock(`reservation:${command.reservationId}`, () =>
+    retryOnConflict(
+      async () => {
+        const state = await deps.reservations.load(command.reservationId);
+        if (!state) throw new UnknownReservation(command.reservationId);
+        if (!decideConfirm(state)) return state;
+        const confirmed = create(ReservationConfirmedSchema, {
+          reservationId: state.reservationId,
+          orderId: state.orderId,
+        });
+        const result = await deps.reservations.append(state.reservationId, state, [
+          event(ReservationConfirmedSchema, confirmed),
+        ]);
         return result.state;
       },
       (error) => error instanceof ConcurrencyConflict,

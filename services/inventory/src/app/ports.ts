@@ -1,4 +1,9 @@
-import type { ChannelRule, Location, LocationType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import type {
+  ChannelRule,
+  Location,
+  LocationType,
+  StockMovement,
+} from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import type { Logger } from "@retail/platform/log";
 import type { CommitRequest, NewEvent } from "@retail/platform/store";
 import type { ChannelRuleState } from "../domain/channels.js";
@@ -34,8 +39,37 @@ export interface StockLedger {
   appendFirst(
     items: ReadonlyArray<{ after: PositionState; events: readonly NewEvent[]; request: CommitRequest }>,
   ): Promise<Array<{ replayed: boolean; position: PositionState } | Error>>;
+  /** Ledger entries of a position after a ledger version, oldest first, at most `limit`. */
+  movements(
+    sku: string,
+    locationId: string,
+    afterVersion: number,
+    limit: number,
+  ): Promise<Array<{ version: number; movement: StockMovement }>>;
   /** Every position, folded straight from the ledger (for rebuilds and the ledger-agreement check). */
   rebuildAll(): Promise<PositionState[]>;
+}
+
+/** Where a reservation held one of its order's lines. */
+export interface PlacedLine {
+  readonly lineId: string;
+  readonly sku: string;
+  readonly locationId: string;
+}
+
+export interface OrderReservation {
+  readonly reservationId: string;
+  readonly open: boolean;
+  readonly lines: readonly PlacedLine[];
+}
+
+/** What an order event does to stock: changes to holds, and units shipped that no hold covered. */
+export interface FulfilmentPlan {
+  readonly changes: ReadonlyArray<{
+    readonly reservationId: string;
+    readonly lines: ReadonlyArray<{ readonly lineId: string; readonly quantity: number }>;
+  }>;
+  readonly unheld: ReadonlyArray<PlacedLine & { readonly quantity: number }>;
 }
 
 /** Reservations: one stream each, plus a projection of the open ones and their expiry. */
@@ -52,8 +86,13 @@ export interface ReservationStore {
   findApplied(request: CommitRequest): Promise<string | undefined>;
   /** Open reservations past their expiry, and pending ones older than `pendingBefore`. */
   due(now: Date, pendingBefore: Date): Promise<string[]>;
-  /** Open reservations placed for an order. */
-  openForOrder(orderId: string): Promise<string[]>;
+  /** Every reservation placed for an order, oldest first, with where each line was held. */
+  forOrder(orderId: string): Promise<OrderReservation[]>;
+  /**
+   * Keeps the first plan made for an order event and returns it: a redelivered event carries out the
+   * plan its first delivery made, never a new one decided on holds that plan already changed.
+   */
+  planOnce(eventId: string, plan: FulfilmentPlan): Promise<FulfilmentPlan>;
   /** Drops a projection entry whose reservation never got its first event (a crash in between). */
   forget(reservationId: string): Promise<void>;
 }

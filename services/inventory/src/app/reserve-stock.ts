@@ -61,10 +61,11 @@ export function toReservation(state: ReservationState): Reservation {
       committedQuantity: BigInt(l.committed),
       releasedQuantity: BigInt(l.released),
     })),
-    expireTime: timestampFromDate(state.expireTime),
+    ...(state.heldUntilFulfilled ? {} : { expireTime: timestampFromDate(state.expireTime) }),
     createTime: timestampFromDate(state.createTime),
     channel: state.channel,
     releaseReason: state.releaseReason,
+    heldUntilFulfilled: state.heldUntilFulfilled,
   });
 }
 
@@ -84,6 +85,7 @@ function reservationMessage(
     createTime: now,
     channel: command.channel,
     releaseReason: "",
+    heldUntilFulfilled: false,
     version: 0,
   });
 }

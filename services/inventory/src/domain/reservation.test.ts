@@ -15,6 +15,7 @@ const reservation = (status = ReservationStatus.ACTIVE): ReservationState => ({
   createTime: new Date(0),
   channel: 0,
   releaseReason: "",
+  heldUntilFulfilled: false,
   version: 2,
 });
 

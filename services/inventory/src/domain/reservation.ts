@@ -1,6 +1,7 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type {
   ReservationCommitted,
+  ReservationConfirmed,
   ReservationExpired,
   ReservationReleased,
   ReservationRequested,
@@ -28,6 +29,8 @@ export interface ReservationState {
   readonly createTime: Date;
   readonly channel: number;
   readonly releaseReason: string;
+  /** Confirmed for an accepted order: no expiry; the hold ends by shipment, pickup or cancellation. */
+  readonly heldUntilFulfilled: boolean;
   readonly version: number;
 }
 
@@ -60,6 +63,22 @@ export function statusAfter(
   const committed = lines.reduce((sum, l) => sum + l.committed, 0);
   if (remaining > 0) return committed > 0 ? ReservationStatus.PARTIALLY_COMMITTED : ReservationStatus.ACTIVE;
   return committed > 0 ? ReservationStatus.COMMITTED : closing;
+}
+
+/**
+ * Whether confirming the reservation changes it: false when it is held until fulfilled already.
+ * Refuses a reservation that is not holding stock (closed, or still being placed).
+ */
+export function decideConfirm(state: ReservationState): boolean {
+  if (state.heldUntilFulfilled) return false;
+  if (!isOpen(state) || state.status === ReservationStatus.PENDING)
+    throw new ReservationClosed(state.reservationId, ReservationStatus[state.status] ?? "closed");
+  return true;
+}
+
+/** Whether the expiry sweep may release the reservation now (confirmed holds never expire). */
+export function isDue(state: ReservationState, now: Date): boolean {
+  return isOpen(state) && !state.heldUntilFulfilled && state.expireTime.getTime() <= now.getTime();
 }
 
 /**
@@ -106,6 +125,7 @@ export type ReservationEvent =
   | StockReserved
   | ReservationReleased
   | ReservationCommitted
+  | ReservationConfirmed
   | ReservationExpired;
 
 function linesOf(reservation: Reservation | undefined): ReservationLineState[] {
@@ -133,6 +153,7 @@ function fromReservation(
     createTime: reservation?.createTime ? timestampDate(reservation.createTime) : new Date(0),
     channel: reservation?.channel ?? 0,
     releaseReason: reservation?.releaseReason ?? "",
+    heldUntilFulfilled: reservation?.heldUntilFulfilled ?? false,
     version,
   };
 }
@@ -150,6 +171,9 @@ export function evolveReservation(
       return fromReservation(event.reservation, ReservationStatus.ACTIVE, version);
     default: {
       if (!state) throw new Error(`reservation event ${event.$typeName} before the reservation exists`);
+      if (event.$typeName === "retail.inventory.v1.ReservationConfirmed") {
+        return { ...state, heldUntilFulfilled: true, version };
+      }
       if (event.$typeName === "retail.inventory.v1.ReservationExpired") {
         const lines = state.lines.map((l) => ({ ...l, released: l.released + remainingOf(l) }));
         return { ...state, lines, status: ReservationStatus.EXPIRED, releaseReason: "expired", version };

@@ -27,6 +27,9 @@ export interface Movement {
   readonly reservationId: string;
   readonly lineId: string;
   readonly reason: string;
+  /** Provenance kept on the ledger entry: the system that reported it, and when it happened there. */
+  readonly sourceSystem?: string;
+  readonly occurTime?: Date;
 }
 
 export function emptyPosition(sku: string, locationId: string): PositionState {
@@ -48,9 +51,12 @@ export function availableOf(state: PositionState): number {
   return Math.max(0, state.onHand - state.reserved - state.damaged - state.safetyStock);
 }
 
-/** Units reserved beyond what sellable stock (on hand - damaged) can cover. */
+/**
+ * Units reserved beyond what sellable stock (on hand - damaged) can cover; sellable stock below zero
+ * (goods shipped that no hold covered) counts in full.
+ */
 export function shortfallOf(state: PositionState): number {
-  return Math.max(0, state.reserved - Math.max(0, state.onHand - state.damaged));
+  return Math.max(0, state.reserved - (state.onHand - state.damaged));
 }
 
 export function holdKey(reservationId: string, lineId: string): string {

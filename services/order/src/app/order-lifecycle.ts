@@ -114,7 +114,7 @@ export function recordReturn(
         ...r,
         sku: order.lines.find((l) => l.lineId === r.lineId)?.sku ?? "",
       }));
-      await deps.stock.receiveReturn(ret.returnId, ret.locationId, lines);
+      await deps.stock.receiveReturn(order.orderId, ret.returnId, ret.locationId, lines);
       return events;
     },
   });

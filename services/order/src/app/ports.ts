@@ -97,8 +97,9 @@ export interface StockReservations {
     order: Order,
     lineId: string,
   ): Promise<{ fromLocationId: string; toLocationId: string; reservationId: string } | undefined>;
-  /** Books returned units back into stock (sellable or damaged). Idempotent per return and line. */
+  /** Books returned units back into stock (sellable or damaged). Idempotent per order, return and line. */
   receiveReturn(
+    orderId: string,
     returnId: string,
     locationId: string,
     lines: ReadonlyArray<ReturnLine & { sku: string }>,

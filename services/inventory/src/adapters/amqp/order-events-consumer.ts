@@ -1,4 +1,5 @@
 import { fromBinary } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import {
   OrderLineCancelledSchema,
   OrderPickedUpSchema,
@@ -18,12 +19,12 @@ import type { Inbox } from "@retail/platform/store";
 import { applyOrderFulfilment, type OrderFulfilment } from "../../app/apply-order-fulfilment.js";
 import type { ReservationDeps } from "../../app/reserve-stock.js";
 
-const lineQuantities = (lines: ReadonlyArray<{ lineId: string; quantity: bigint }>) =>
-  lines.map((l) => ({ lineId: l.lineId, quantity: Number(l.quantity) }));
+const linesOf = (lines: ReadonlyArray<{ lineId: string; quantity: bigint; sku: string }>) =>
+  lines.map((l) => ({ lineId: l.lineId, quantity: Number(l.quantity), sku: l.sku }));
 
 /** Reads an order event as the reservation change it implies (undefined: not one inventory acts on). */
 export function fulfilmentOf(event: ReceivedEvent): OrderFulfilment | undefined {
-  const base = { eventId: event.id };
+  const base = { eventId: event.id, locationId: "", reason: "", occurTime: undefined };
   switch (event.type) {
     case OrderLineCancelledSchema.typeName: {
       const e = fromBinary(OrderLineCancelledSchema, event.data);
@@ -31,7 +32,7 @@ export function fulfilmentOf(event: ReceivedEvent): OrderFulfilment | undefined 
         ...base,
         kind: "release",
         orderId: e.orderId,
-        lines: lineQuantities(e.lines),
+        lines: linesOf(e.lines),
         reason: e.reason || "line cancelled",
       };
     }
@@ -41,17 +42,30 @@ export function fulfilmentOf(event: ReceivedEvent): OrderFulfilment | undefined 
     }
     case ShipmentDispatchedSchema.typeName: {
       const e = fromBinary(ShipmentDispatchedSchema, event.data);
+      const shipTime = e.shipment?.shipTime;
+      const skus = new Map(e.lines.map((l) => [l.lineId, l.sku]));
       return {
         ...base,
         kind: "commit",
         orderId: e.orderId,
-        lines: lineQuantities(e.shipment?.lines ?? []),
-        reason: "",
+        lines: (e.shipment?.lines ?? []).map((l) => ({
+          lineId: l.lineId,
+          quantity: Number(l.quantity),
+          sku: skus.get(l.lineId) ?? "",
+        })),
+        locationId: e.shipment?.fromLocationId ?? "",
+        occurTime: shipTime ? timestampDate(shipTime) : undefined,
       };
     }
     case OrderPickedUpSchema.typeName: {
       const e = fromBinary(OrderPickedUpSchema, event.data);
-      return { ...base, kind: "commit", orderId: e.orderId, lines: lineQuantities(e.lines), reason: "" };
+      return {
+        ...base,
+        kind: "commit",
+        orderId: e.orderId,
+        lines: linesOf(e.lines),
+        locationId: e.locationId,
+      };
     }
     default:
       return undefined;

@@ -1,15 +1,16 @@
 import { type DescMessage, fromBinary } from "@bufbuild/protobuf";
 import {
   ReservationCommittedSchema,
+  ReservationConfirmedSchema,
   ReservationExpiredSchema,
   ReservationReleasedSchema,
   ReservationRequestedSchema,
   StockReservedSchema,
 } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
 import { ReservationStatus } from "@retail/contracts/retail/inventory/v1/inventory_pb";
-import type { StreamStore } from "@retail/platform/store";
+import { isDuplicateKey, type StreamStore } from "@retail/platform/store";
 import type { Db } from "mongodb";
-import type { ReservationStore } from "../../app/ports.js";
+import type { FulfilmentPlan, PlacedLine, ReservationStore } from "../../app/ports.js";
 import {
   evolveReservation,
   isOpen,
@@ -23,31 +24,38 @@ const schemas = new Map<string, DescMessage>(
     StockReservedSchema,
     ReservationReleasedSchema,
     ReservationCommittedSchema,
+    ReservationConfirmedSchema,
     ReservationExpiredSchema,
   ].map((s) => [s.typeName, s]),
 );
 const streamPrefix = "reservation:";
-const openStatuses = [ReservationStatus.ACTIVE, ReservationStatus.PARTIALLY_COMMITTED];
 
 interface ReservationDocument {
   _id: string;
   orderId: string;
   status: ReservationStatus;
+  /** Open reservations are the sweep's candidates; closed ones stay to say where an order's lines were. */
+  open: boolean;
   expireTime: Date;
   createTime: Date;
+  heldUntilFulfilled?: boolean;
+  lines: PlacedLine[];
   version: number;
 }
 
 /**
- * Reservations on the stream store (one stream each) and a `reservations` projection of the open ones,
- * with status and expiry, for the sweep. The projection entry is written before a reservation's first event, so a
- * crash in between leaves an entry the sweep finds and forgets, never a reservation it cannot see.
+ * Reservations on the stream store (one stream each) and a `reservations` projection with status,
+ * expiry and line locations: the sweep reads the open ones (an equality filter), and an order's entries
+ * say where its lines were held even after the holds ended. The projection entry is written before a
+ * reservation's first event, so a crash in between leaves an entry the sweep finds and forgets, never a
+ * reservation it cannot see. `fulfilment-plans` keeps what each order event decided, once.
  */
 export function createReservationStore(
   db: Db,
   store: StreamStore,
-): ReservationStore & { ensureIndexes(): Promise<void> } {
+): ReservationStore & { ensureIndexes(): Promise<void>; purgeOlderThan(cutoff: Date): Promise<number> } {
   const projection = db.collection<ReservationDocument>("reservations");
+  const plans = db.collection<{ _id: string; plan: FulfilmentPlan; createdAt: Date }>("fulfilment-plans");
 
   async function load(reservationId: string): Promise<ReservationState | undefined> {
     let state: ReservationState | undefined;
@@ -59,20 +67,18 @@ export function createReservationStore(
     return state;
   }
 
-  /** Keeps only open reservations in the projection, so the sweep's query stays small. */
   async function project(state: ReservationState): Promise<void> {
-    if (!isOpen(state)) {
-      await projection.deleteOne({ _id: state.reservationId });
-      return;
-    }
     await projection.updateOne(
       { _id: state.reservationId },
       {
         $set: {
           orderId: state.orderId,
           status: state.status,
+          open: isOpen(state),
           expireTime: state.expireTime,
           createTime: state.createTime,
+          heldUntilFulfilled: state.heldUntilFulfilled,
+          lines: state.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, locationId: l.locationId })),
           version: state.version,
         },
       },
@@ -82,7 +88,9 @@ export function createReservationStore(
 
   return {
     async ensureIndexes() {
-      await projection.createIndex({ status: 1, expireTime: 1 }, { name: "sweep" });
+      await projection.createIndex({ open: 1 }, { name: "sweep" });
+      await projection.createIndex({ orderId: 1 }, { name: "order" });
+      await plans.createIndex({ createdAt: 1 }, { name: "age" });
     },
     load,
     async append(reservationId, current, events, request) {
@@ -92,7 +100,14 @@ export function createReservationStore(
         await projection.updateOne(
           { _id: reservationId },
           {
-            $setOnInsert: { status: ReservationStatus.PENDING, expireTime: now, createTime: now, version: 0 },
+            $setOnInsert: {
+              status: ReservationStatus.PENDING,
+              open: true,
+              expireTime: now,
+              createTime: now,
+              lines: [],
+              version: 0,
+            },
           },
           { upsert: true },
         );
@@ -122,21 +137,37 @@ export function createReservationStore(
       return streamId?.slice(streamPrefix.length);
     },
     async due(now, pendingBefore) {
-      const found = await projection
-        .find({
-          $or: [
-            { status: { $in: openStatuses }, expireTime: { $lte: now } },
-            { status: ReservationStatus.PENDING, createTime: { $lte: pendingBefore } },
-          ],
-        })
-        .project<{ _id: string }>({ _id: 1 })
-        .limit(500)
+      const open = await projection
+        .find({ open: true })
+        .project<
+          Pick<ReservationDocument, "_id" | "status" | "expireTime" | "createTime" | "heldUntilFulfilled">
+        >({ status: 1, expireTime: 1, createTime: 1, heldUntilFulfilled: 1 })
         .toArray();
-      return found.map((d) => d._id);
+      return open
+        .filter((d) =>
+          d.status === ReservationStatus.PENDING
+            ? d.createTime <= pendingBefore
+            : !d.heldUntilFulfilled && d.expireTime <= now,
+        )
+        .slice(0, 500)
+        .map((d) => d._id);
     },
-    async openForOrder(orderId) {
-      const found = await projection.find({ orderId }).project<{ _id: string }>({ _id: 1 }).toArray();
-      return found.map((d) => d._id);
+    async forOrder(orderId) {
+      const found = await projection.find({ orderId }).sort({ createTime: 1 }).toArray();
+      return found.map((d) => ({ reservationId: d._id, open: d.open !== false, lines: d.lines ?? [] }));
+    },
+    async purgeOlderThan(cutoff: Date) {
+      return (await plans.deleteMany({ createdAt: { $lt: cutoff } })).deletedCount;
+    },
+    async planOnce(eventId, plan) {
+      try {
+        await plans.insertOne({ _id: eventId, plan, createdAt: new Date() });
+        return plan;
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        const earlier = await plans.findOne({ _id: eventId });
+        return earlier?.plan ?? plan;
+      }
     },
     async forget(reservationId) {
       await projection.deleteOne({ _id: reservationId });

@@ -173,6 +173,17 @@ export function createStockLedger(
       return earlier ? positionReported(earlier.events) : undefined;
     },
 
+    async movements(sku, locationId, afterVersion, limit) {
+      const entries: Array<{ version: number; movement: StockMovement }> = [];
+      for (const e of await store.read(stockStreamId(sku, locationId), afterVersion)) {
+        if (e.type !== movementType) continue;
+        const { movement } = fromBinary(StockMovementRecordedSchema, e.data);
+        if (movement) entries.push({ version: e.version, movement });
+        if (entries.length >= limit) break;
+      }
+      return entries;
+    },
+
     async rebuildAll() {
       const byStream = new Map<string, StoredEvent[]>();
       const cursor = store.commits

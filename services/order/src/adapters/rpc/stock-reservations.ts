@@ -6,9 +6,6 @@ import type { InventoryService } from "@retail/contracts/retail/inventory/v1/inv
 import { ReturnCondition } from "@retail/contracts/retail/order/v1/order_pb";
 import type { StockLine, StockReservations } from "../../app/ports.js";
 
-/** Accepted orders hold their stock until shipped, at most the longest hold inventory grants. */
-const holdFor = create(DurationSchema, { seconds: BigInt(7 * 24 * 3600) });
-
 function promiseOf(line: StockLine): FulfillmentPromise {
   if (line.pickup) return FulfillmentPromise.PICKUP_IN_STORE;
   return line.fromStore ? FulfillmentPromise.SHIP_FROM_STORE : FulfillmentPromise.SHIP_FROM_DC;
@@ -22,8 +19,22 @@ function refused(error: unknown): string | undefined {
     : undefined;
 }
 
-/** Stock for orders through inventory, with request ids derived from the order so retries hold once. */
-export function createStockReservations(client: Client<typeof InventoryService>): StockReservations {
+/**
+ * Stock for orders through inventory, with request ids derived from the order so retries hold once.
+ * A reservation holds for `pendingHoldMs` while the order is being accepted, and is confirmed (held
+ * until its lines ship, are picked up or are cancelled) before the order is accepted.
+ */
+export function createStockReservations(
+  client: Client<typeof InventoryService>,
+  options: { pendingHoldMs: number },
+): StockReservations {
+  const holdFor = create(DurationSchema, {
+    seconds: BigInt(Math.floor(options.pendingHoldMs / 1000)),
+    nanos: (options.pendingHoldMs % 1000) * 1_000_000,
+  });
+  const confirm = async (reservationId: string) => {
+    await client.confirmReservation({ requestId: `confirm:${reservationId}`, reservationId });
+  };
   return {
     async reserve(orderId, channel, channelId, lines) {
       // One reservation per kind of promise (ship from DC, from store, pickup): each needs other locations.
@@ -49,7 +60,10 @@ export function createStockReservations(client: Client<typeof InventoryService>)
             promise,
             ttl: holdFor,
           });
-          if (reservation) reservationIds.push(reservation.reservationId);
+          if (reservation) {
+            await confirm(reservation.reservationId);
+            reservationIds.push(reservation.reservationId);
+          }
         } catch (error) {
           const reason = refused(error);
           if (reason === undefined) throw error;
@@ -86,6 +100,7 @@ export function createStockReservations(client: Client<typeof InventoryService>)
             channel: order.channel,
             ttl: holdFor,
           });
+          if (moved.reservation) await confirm(moved.reservation.reservationId);
           return {
             fromLocationId: held.locationId,
             toLocationId: elsewhere.locationId,
@@ -99,11 +114,11 @@ export function createStockReservations(client: Client<typeof InventoryService>)
       return undefined;
     },
 
-    async receiveReturn(returnId, locationId, lines) {
+    async receiveReturn(orderId, returnId, locationId, lines) {
       for (const line of lines) {
         await client.recordMovement({
           movement: {
-            movementId: `return:${returnId}:${line.lineId}`,
+            movementId: `return:${orderId}:${returnId}:${line.lineId}`,
             type:
               line.condition === ReturnCondition.DAMAGED
                 ? MovementType.RETURN_TO_DAMAGED

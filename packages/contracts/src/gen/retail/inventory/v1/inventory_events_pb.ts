@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/inventory/v1/inventory_events.proto.
  */
 export const file_retail_inventory_v1_inventory_events: GenFile = /*@__PURE__*/
-  fileDesc("CipyZXRhaWwvaW52ZW50b3J5L3YxL2ludmVudG9yeV9ldmVudHMucHJvdG8SE3JldGFpbC5pbnZlbnRvcnkudjEitgEKFVN0b2NrTW92ZW1lbnRSZWNvcmRlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRI0Cghtb3ZlbWVudBgCIAEoCzIiLnJldGFpbC5pbnZlbnRvcnkudjEuU3RvY2tNb3ZlbWVudBI0Cghwb3NpdGlvbhgDIAEoCzIiLnJldGFpbC5pbnZlbnRvcnkudjEuU3RvY2tQb3NpdGlvbiJ5Cg1TdG9ja1Jlc2VydmVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEjUKC3Jlc2VydmF0aW9uGAIgASgLMiAucmV0YWlsLmludmVudG9yeS52MS5SZXNlcnZhdGlvbiK0AQoTUmVzZXJ2YXRpb25SZWxlYXNlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRIWCg5yZXNlcnZhdGlvbl9pZBgCIAEoCRIQCghvcmRlcl9pZBgDIAEoCRIwCgVsaW5lcxgEIAMoCzIhLnJldGFpbC5pbnZlbnRvcnkudjEuTGluZVF1YW50aXR5Eg4KBnJlYXNvbhgFIAEoCSKlAQoUUmVzZXJ2YXRpb25Db21taXR0ZWQSMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESFgoOcmVzZXJ2YXRpb25faWQYAiABKAkSEAoIb3JkZXJfaWQYAyABKAkSMAoFbGluZXMYBCADKAsyIS5yZXRhaWwuaW52ZW50b3J5LnYxLkxpbmVRdWFudGl0eSJxChJSZXNlcnZhdGlvbkV4cGlyZWQSMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESFgoOcmVzZXJ2YXRpb25faWQYAiABKAkSEAoIb3JkZXJfaWQYAyABKAkingEKG1Jlc2VydmF0aW9uU2hvcnRmYWxsRmxhZ2dlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRILCgNza3UYAiABKAkSEwoLbG9jYXRpb25faWQYAyABKAkSEQoJc2hvcnRmYWxsGAQgASgDEhcKD3Jlc2VydmF0aW9uX2lkcxgFIAMoCSKdAQoTQXZhaWxhYmlsaXR5Q2hhbmdlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRI3CgxhdmFpbGFiaWxpdHkYAiABKAsyIS5yZXRhaWwuaW52ZW50b3J5LnYxLkF2YWlsYWJpbGl0eRIaChJwcmV2aW91c19hdmFpbGFibGUYAyABKAMigAEKFFJlc2VydmF0aW9uUmVxdWVzdGVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEjUKC3Jlc2VydmF0aW9uGAIgASgLMiAucmV0YWlsLmludmVudG9yeS52MS5SZXNlcnZhdGlvbiJ2ChBMb2NhdGlvblVwc2VydGVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEi8KCGxvY2F0aW9uGAIgASgLMh0ucmV0YWlsLmludmVudG9yeS52MS5Mb2NhdGlvbiJzCg5DaGFubmVsUnVsZVNldBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRIuCgRydWxlGAIgASgLMiAucmV0YWlsLmludmVudG9yeS52MS5DaGFubmVsUnVsZWIGcHJvdG8z", [file_retail_common_v1_common, file_retail_inventory_v1_inventory]);
+  fileDesc("CipyZXRhaWwvaW52ZW50b3J5L3YxL2ludmVudG9yeV9ldmVudHMucHJvdG8SE3JldGFpbC5pbnZlbnRvcnkudjEitgEKFVN0b2NrTW92ZW1lbnRSZWNvcmRlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRI0Cghtb3ZlbWVudBgCIAEoCzIiLnJldGFpbC5pbnZlbnRvcnkudjEuU3RvY2tNb3ZlbWVudBI0Cghwb3NpdGlvbhgDIAEoCzIiLnJldGFpbC5pbnZlbnRvcnkudjEuU3RvY2tQb3NpdGlvbiJ5Cg1TdG9ja1Jlc2VydmVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEjUKC3Jlc2VydmF0aW9uGAIgASgLMiAucmV0YWlsLmludmVudG9yeS52MS5SZXNlcnZhdGlvbiK0AQoTUmVzZXJ2YXRpb25SZWxlYXNlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRIWCg5yZXNlcnZhdGlvbl9pZBgCIAEoCRIQCghvcmRlcl9pZBgDIAEoCRIwCgVsaW5lcxgEIAMoCzIhLnJldGFpbC5pbnZlbnRvcnkudjEuTGluZVF1YW50aXR5Eg4KBnJlYXNvbhgFIAEoCSKlAQoUUmVzZXJ2YXRpb25Db21taXR0ZWQSMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESFgoOcmVzZXJ2YXRpb25faWQYAiABKAkSEAoIb3JkZXJfaWQYAyABKAkSMAoFbGluZXMYBCADKAsyIS5yZXRhaWwuaW52ZW50b3J5LnYxLkxpbmVRdWFudGl0eSJzChRSZXNlcnZhdGlvbkNvbmZpcm1lZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRIWCg5yZXNlcnZhdGlvbl9pZBgCIAEoCRIQCghvcmRlcl9pZBgDIAEoCSJxChJSZXNlcnZhdGlvbkV4cGlyZWQSMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESFgoOcmVzZXJ2YXRpb25faWQYAiABKAkSEAoIb3JkZXJfaWQYAyABKAkingEKG1Jlc2VydmF0aW9uU2hvcnRmYWxsRmxhZ2dlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRILCgNza3UYAiABKAkSEwoLbG9jYXRpb25faWQYAyABKAkSEQoJc2hvcnRmYWxsGAQgASgDEhcKD3Jlc2VydmF0aW9uX2lkcxgFIAMoCSKdAQoTQXZhaWxhYmlsaXR5Q2hhbmdlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRI3CgxhdmFpbGFiaWxpdHkYAiABKAsyIS5yZXRhaWwuaW52ZW50b3J5LnYxLkF2YWlsYWJpbGl0eRIaChJwcmV2aW91c19hdmFpbGFibGUYAyABKAMigAEKFFJlc2VydmF0aW9uUmVxdWVzdGVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEjUKC3Jlc2VydmF0aW9uGAIgASgLMiAucmV0YWlsLmludmVudG9yeS52MS5SZXNlcnZhdGlvbiJ2ChBMb2NhdGlvblVwc2VydGVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEi8KCGxvY2F0aW9uGAIgASgLMh0ucmV0YWlsLmludmVudG9yeS52MS5Mb2NhdGlvbiJzCg5DaGFubmVsUnVsZVNldBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRIuCgRydWxlGAIgASgLMiAucmV0YWlsLmludmVudG9yeS52MS5DaGFubmVsUnVsZWIGcHJvdG8z", [file_retail_common_v1_common, file_retail_inventory_v1_inventory]);
 
 /**
  * Routing key inventory.stock_movement_recorded.
@@ -143,6 +143,35 @@ export const ReservationCommittedSchema: GenMessage<ReservationCommitted> = /*@_
   messageDesc(file_retail_inventory_v1_inventory_events, 3);
 
 /**
+ * Routing key inventory.reservation_confirmed: its order was accepted, so the hold no longer expires.
+ *
+ * @generated from message retail.inventory.v1.ReservationConfirmed
+ */
+export type ReservationConfirmed = Message<"retail.inventory.v1.ReservationConfirmed"> & {
+  /**
+   * @generated from field: retail.common.v1.EventMetadata metadata = 1;
+   */
+  metadata?: EventMetadata | undefined;
+
+  /**
+   * @generated from field: string reservation_id = 2;
+   */
+  reservationId: string;
+
+  /**
+   * @generated from field: string order_id = 3;
+   */
+  orderId: string;
+};
+
+/**
+ * Describes the message retail.inventory.v1.ReservationConfirmed.
+ * Use `create(ReservationConfirmedSchema)` to create a new message.
+ */
+export const ReservationConfirmedSchema: GenMessage<ReservationConfirmed> = /*@__PURE__*/
+  messageDesc(file_retail_inventory_v1_inventory_events, 4);
+
+/**
  * Routing key inventory.reservation_expired.
  *
  * @generated from message retail.inventory.v1.ReservationExpired
@@ -169,7 +198,7 @@ export type ReservationExpired = Message<"retail.inventory.v1.ReservationExpired
  * Use `create(ReservationExpiredSchema)` to create a new message.
  */
 export const ReservationExpiredSchema: GenMessage<ReservationExpired> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_events, 4);
+  messageDesc(file_retail_inventory_v1_inventory_events, 5);
 
 /**
  * Routing key inventory.reservation_shortfall_flagged: stock fell below what is reserved
@@ -209,7 +238,7 @@ export type ReservationShortfallFlagged = Message<"retail.inventory.v1.Reservati
  * Use `create(ReservationShortfallFlaggedSchema)` to create a new message.
  */
 export const ReservationShortfallFlaggedSchema: GenMessage<ReservationShortfallFlagged> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_events, 5);
+  messageDesc(file_retail_inventory_v1_inventory_events, 6);
 
 /**
  * Routing key inventory.availability_changed: one per SKU, location and affected channel.
@@ -238,7 +267,7 @@ export type AvailabilityChanged = Message<"retail.inventory.v1.AvailabilityChang
  * Use `create(AvailabilityChangedSchema)` to create a new message.
  */
 export const AvailabilityChangedSchema: GenMessage<AvailabilityChanged> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_events, 6);
+  messageDesc(file_retail_inventory_v1_inventory_events, 7);
 
 /**
  * Routing key inventory.reservation_requested: a reservation is being placed (stock held line by
@@ -263,7 +292,7 @@ export type ReservationRequested = Message<"retail.inventory.v1.ReservationReque
  * Use `create(ReservationRequestedSchema)` to create a new message.
  */
 export const ReservationRequestedSchema: GenMessage<ReservationRequested> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_events, 7);
+  messageDesc(file_retail_inventory_v1_inventory_events, 8);
 
 /**
  * Routing key inventory.location_upserted.
@@ -287,7 +316,7 @@ export type LocationUpserted = Message<"retail.inventory.v1.LocationUpserted"> &
  * Use `create(LocationUpsertedSchema)` to create a new message.
  */
 export const LocationUpsertedSchema: GenMessage<LocationUpserted> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_events, 8);
+  messageDesc(file_retail_inventory_v1_inventory_events, 9);
 
 /**
  * Routing key inventory.channel_rule_set.
@@ -311,5 +340,5 @@ export type ChannelRuleSet = Message<"retail.inventory.v1.ChannelRuleSet"> & {
  * Use `create(ChannelRuleSetSchema)` to create a new message.
  */
 export const ChannelRuleSetSchema: GenMessage<ChannelRuleSet> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_events, 9);
+  messageDesc(file_retail_inventory_v1_inventory_events, 10);
 

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/inventory/v1/inventory_service.proto.
  */
 export const file_retail_inventory_v1_inventory_service: GenFile = /*@__PURE__*/
-  fileDesc("CityZXRhaWwvaW52ZW50b3J5L3YxL2ludmVudG9yeV9zZXJ2aWNlLnByb3RvEhNyZXRhaWwuaW52ZW50b3J5LnYxIlIKFVJlY29yZE1vdmVtZW50UmVxdWVzdBI5Cghtb3ZlbWVudBgBIAEoCzIiLnJldGFpbC5pbnZlbnRvcnkudjEuU3RvY2tNb3ZlbWVudEID4EECIl8KFlJlY29yZE1vdmVtZW50UmVzcG9uc2USNAoIcG9zaXRpb24YASABKAsyIi5yZXRhaWwuaW52ZW50b3J5LnYxLlN0b2NrUG9zaXRpb24SDwoHYXBwbGllZBgCIAEoCCJZChtCYXRjaFJlY29yZE1vdmVtZW50c1JlcXVlc3QSOgoJbW92ZW1lbnRzGAEgAygLMiIucmV0YWlsLmludmVudG9yeS52MS5TdG9ja01vdmVtZW50QgPgQQIiYwoOTW92ZW1lbnRSZXN1bHQSEwoLbW92ZW1lbnRfaWQYASABKAkSDwoHYXBwbGllZBgCIAEoCBIUCgxlcnJvcl9yZWFzb24YAyABKAkSFQoNZXJyb3JfbWVzc2FnZRgEIAEoCSJUChxCYXRjaFJlY29yZE1vdmVtZW50c1Jlc3BvbnNlEjQKB3Jlc3VsdHMYASADKAsyIy5yZXRhaWwuaW52ZW50b3J5LnYxLk1vdmVtZW50UmVzdWx0IkUKF0dldFN0b2NrUG9zaXRpb25SZXF1ZXN0EhgKC2xvY2F0aW9uX2lkGAEgASgJQgPgQQISEAoDc2t1GAIgASgJQgPgQQIiUAoYR2V0U3RvY2tQb3NpdGlvblJlc3BvbnNlEjQKCHBvc2l0aW9uGAEgASgLMiIucmV0YWlsLmludmVudG9yeS52MS5TdG9ja1Bvc2l0aW9uIn8KFkdldEF2YWlsYWJpbGl0eVJlcXVlc3QSEAoDc2t1GAEgASgJQgPgQQISEwoLbG9jYXRpb25faWQYAiABKAkSKgoHY2hhbm5lbBgDIAEoDjIZLnJldGFpbC5jb21tb24udjEuQ2hhbm5lbBISCgpjaGFubmVsX2lkGAQgASgJIlIKF0dldEF2YWlsYWJpbGl0eVJlc3BvbnNlEjcKDGF2YWlsYWJpbGl0eRgBIAMoCzIhLnJldGFpbC5pbnZlbnRvcnkudjEuQXZhaWxhYmlsaXR5ImEKG0JhdGNoR2V0QXZhaWxhYmlsaXR5UmVxdWVzdBJCCghyZXF1ZXN0cxgBIAMoCzIrLnJldGFpbC5pbnZlbnRvcnkudjEuR2V0QXZhaWxhYmlsaXR5UmVxdWVzdEID4EECIlcKHEJhdGNoR2V0QXZhaWxhYmlsaXR5UmVzcG9uc2USNwoMYXZhaWxhYmlsaXR5GAEgAygLMiEucmV0YWlsLmludmVudG9yeS52MS5BdmFpbGFiaWxpdHkiUgoLUmVzZXJ2ZUxpbmUSDwoHbGluZV9pZBgBIAEoCRILCgNza3UYAiABKAkSEAoIcXVhbnRpdHkYAyABKAMSEwoLbG9jYXRpb25faWQYBCABKAkinQIKE1Jlc2VydmVTdG9ja1JlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhUKCG9yZGVyX2lkGAIgASgJQgPgQQISNAoFbGluZXMYAyADKAsyIC5yZXRhaWwuaW52ZW50b3J5LnYxLlJlc2VydmVMaW5lQgPgQQISKgoHY2hhbm5lbBgEIAEoDjIZLnJldGFpbC5jb21tb24udjEuQ2hhbm5lbBImCgN0dGwYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKY2hhbm5lbF9pZBgGIAEoCRI4Cgdwcm9taXNlGAcgASgOMicucmV0YWlsLmludmVudG9yeS52MS5GdWxmaWxsbWVudFByb21pc2UiTQoUUmVzZXJ2ZVN0b2NrUmVzcG9uc2USNQoLcmVzZXJ2YXRpb24YASABKAsyIC5yZXRhaWwuaW52ZW50b3J5LnYxLlJlc2VydmF0aW9uIjQKFUdldFJlc2VydmF0aW9uUmVxdWVzdBIbCg5yZXNlcnZhdGlvbl9pZBgBIAEoCUID4EECIk8KFkdldFJlc2VydmF0aW9uUmVzcG9uc2USNQoLcmVzZXJ2YXRpb24YASABKAsyIC5yZXRhaWwuaW52ZW50b3J5LnYxLlJlc2VydmF0aW9uIpMBChlSZWxlYXNlUmVzZXJ2YXRpb25SZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIbCg5yZXNlcnZhdGlvbl9pZBgCIAEoCUID4EECEjAKBWxpbmVzGAMgAygLMiEucmV0YWlsLmludmVudG9yeS52MS5MaW5lUXVhbnRpdHkSDgoGcmVhc29uGAQgASgJIlMKGlJlbGVhc2VSZXNlcnZhdGlvblJlc3BvbnNlEjUKC3Jlc2VydmF0aW9uGAEgASgLMiAucmV0YWlsLmludmVudG9yeS52MS5SZXNlcnZhdGlvbiKCAQoYQ29tbWl0UmVzZXJ2YXRpb25SZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIbCg5yZXNlcnZhdGlvbl9pZBgCIAEoCUID4EECEjAKBWxpbmVzGAMgAygLMiEucmV0YWlsLmludmVudG9yeS52MS5MaW5lUXVhbnRpdHkiUgoZQ29tbWl0UmVzZXJ2YXRpb25SZXNwb25zZRI1CgtyZXNlcnZhdGlvbhgBIAEoCzIgLnJldGFpbC5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb24iTQoVVXBzZXJ0TG9jYXRpb25SZXF1ZXN0EjQKCGxvY2F0aW9uGAEgASgLMh0ucmV0YWlsLmludmVudG9yeS52MS5Mb2NhdGlvbkID4EECIkkKFlVwc2VydExvY2F0aW9uUmVzcG9uc2USLwoIbG9jYXRpb24YASABKAsyHS5yZXRhaWwuaW52ZW50b3J5LnYxLkxvY2F0aW9uIhYKFExpc3RMb2NhdGlvbnNSZXF1ZXN0IkkKFUxpc3RMb2NhdGlvbnNSZXNwb25zZRIwCglsb2NhdGlvbnMYASADKAsyHS5yZXRhaWwuaW52ZW50b3J5LnYxLkxvY2F0aW9uIkwKFVNldENoYW5uZWxSdWxlUmVxdWVzdBIzCgRydWxlGAEgASgLMiAucmV0YWlsLmludmVudG9yeS52MS5DaGFubmVsUnVsZUID4EECIkgKFlNldENoYW5uZWxSdWxlUmVzcG9uc2USLgoEcnVsZRgBIAEoCzIgLnJldGFpbC5pbnZlbnRvcnkudjEuQ2hhbm5lbFJ1bGUiGQoXTGlzdENoYW5uZWxSdWxlc1JlcXVlc3QiSwoYTGlzdENoYW5uZWxSdWxlc1Jlc3BvbnNlEi8KBXJ1bGVzGAEgAygLMiAucmV0YWlsLmludmVudG9yeS52MS5DaGFubmVsUnVsZSJuChVTZXRTYWZldHlTdG9ja1JlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhgKC2xvY2F0aW9uX2lkGAIgASgJQgPgQQISEAoDc2t1GAMgASgJQgPgQQISEAoIcXVhbnRpdHkYBCABKAMiTgoWU2V0U2FmZXR5U3RvY2tSZXNwb25zZRI0Cghwb3NpdGlvbhgBIAEoCzIiLnJldGFpbC5pbnZlbnRvcnkudjEuU3RvY2tQb3NpdGlvbjKBEgoQSW52ZW50b3J5U2VydmljZRKKAQoOUmVjb3JkTW92ZW1lbnQSKi5yZXRhaWwuaW52ZW50b3J5LnYxLlJlY29yZE1vdmVtZW50UmVxdWVzdBorLnJldGFpbC5pbnZlbnRvcnkudjEuUmVjb3JkTW92ZW1lbnRSZXNwb25zZSIfgtPkkwIZOghtb3ZlbWVudCINL3YxL21vdmVtZW50cxKhAQoUQmF0Y2hSZWNvcmRNb3ZlbWVudHMSMC5yZXRhaWwuaW52ZW50b3J5LnYxLkJhdGNoUmVjb3JkTW92ZW1lbnRzUmVxdWVzdBoxLnJldGFpbC5pbnZlbnRvcnkudjEuQmF0Y2hSZWNvcmRNb3ZlbWVudHNSZXNwb25zZSIkgtPkkwIeOgEqIhkvdjEvbW92ZW1lbnRzOmJhdGNoUmVjb3JkEqgBChBHZXRTdG9ja1Bvc2l0aW9uEiwucmV0YWlsLmludmVudG9yeS52MS5HZXRTdG9ja1Bvc2l0aW9uUmVxdWVzdBotLnJldGFpbC5pbnZlbnRvcnkudjEuR2V0U3RvY2tQb3NpdGlvblJlc3BvbnNlIjeC0+STAjESLy92MS9sb2NhdGlvbnMve2xvY2F0aW9uX2lkfS9za3VzL3tza3V9L3Bvc2l0aW9uEv8BCg9HZXRBdmFpbGFiaWxpdHkSKy5yZXRhaWwuaW52ZW50b3J5LnYxLkdldEF2YWlsYWJpbGl0eVJlcXVlc3QaLC5yZXRhaWwuaW52ZW50b3J5LnYxLkdldEF2YWlsYWJpbGl0eVJlc3BvbnNlIpABgtPkkwKJAVo1EjMvdjEvbG9jYXRpb25zL3tsb2NhdGlvbl9pZH0vc2t1cy97c2t1fS9hdmFpbGFiaWxpdHlaMxIxL3YxL2NoYW5uZWxzL3tjaGFubmVsX2lkfS9za3VzL3tza3V9L2F2YWlsYWJpbGl0eRIbL3YxL3NrdXMve3NrdX0vYXZhaWxhYmlsaXR5EqEBChRCYXRjaEdldEF2YWlsYWJpbGl0eRIwLnJldGFpbC5pbnZlbnRvcnkudjEuQmF0Y2hHZXRBdmFpbGFiaWxpdHlSZXF1ZXN0GjEucmV0YWlsLmludmVudG9yeS52MS5CYXRjaEdldEF2YWlsYWJpbGl0eVJlc3BvbnNlIiSC0+STAh46ASoiGS92MS9hdmFpbGFiaWxpdHk6YmF0Y2hHZXQSgAEKDFJlc2VydmVTdG9jaxIoLnJldGFpbC5pbnZlbnRvcnkudjEuUmVzZXJ2ZVN0b2NrUmVxdWVzdBopLnJldGFpbC5pbnZlbnRvcnkudjEuUmVzZXJ2ZVN0b2NrUmVzcG9uc2UiG4LT5JMCFToBKiIQL3YxL3Jlc2VydmF0aW9ucxKUAQoOR2V0UmVzZXJ2YXRpb24SKi5yZXRhaWwuaW52ZW50b3J5LnYxLkdldFJlc2VydmF0aW9uUmVxdWVzdBorLnJldGFpbC5pbnZlbnRvcnkudjEuR2V0UmVzZXJ2YXRpb25SZXNwb25zZSIpgtPkkwIjEiEvdjEvcmVzZXJ2YXRpb25zL3tyZXNlcnZhdGlvbl9pZH0SqwEKElJlbGVhc2VSZXNlcnZhdGlvbhIuLnJldGFpbC5pbnZlbnRvcnkudjEuUmVsZWFzZVJlc2VydmF0aW9uUmVxdWVzdBovLnJldGFpbC5pbnZlbnRvcnkudjEuUmVsZWFzZVJlc2VydmF0aW9uUmVzcG9uc2UiNILT5JMCLjoBKiIpL3YxL3Jlc2VydmF0aW9ucy97cmVzZXJ2YXRpb25faWR9OnJlbGVhc2USoQEKDlVwc2VydExvY2F0aW9uEioucmV0YWlsLmludmVudG9yeS52MS5VcHNlcnRMb2NhdGlvblJlcXVlc3QaKy5yZXRhaWwuaW52ZW50b3J5LnYxLlVwc2VydExvY2F0aW9uUmVzcG9uc2UiNoLT5JMCMDoIbG9jYXRpb24aJC92MS9sb2NhdGlvbnMve2xvY2F0aW9uLmxvY2F0aW9uX2lkfRJ9Cg1MaXN0TG9jYXRpb25zEikucmV0YWlsLmludmVudG9yeS52MS5MaXN0TG9jYXRpb25zUmVxdWVzdBoqLnJldGFpbC5pbnZlbnRvcnkudjEuTGlzdExvY2F0aW9uc1Jlc3BvbnNlIhWC0+STAg8SDS92MS9sb2NhdGlvbnMSmwEKDlNldENoYW5uZWxSdWxlEioucmV0YWlsLmludmVudG9yeS52MS5TZXRDaGFubmVsUnVsZVJlcXVlc3QaKy5yZXRhaWwuaW52ZW50b3J5LnYxLlNldENoYW5uZWxSdWxlUmVzcG9uc2UiMILT5JMCKjoEcnVsZRoiL3YxL2NoYW5uZWxSdWxlcy97cnVsZS5jaGFubmVsX2lkfRKJAQoQTGlzdENoYW5uZWxSdWxlcxIsLnJldGFpbC5pbnZlbnRvcnkudjEuTGlzdENoYW5uZWxSdWxlc1JlcXVlc3QaLS5yZXRhaWwuaW52ZW50b3J5LnYxLkxpc3RDaGFubmVsUnVsZXNSZXNwb25zZSIYgtPkkwISEhAvdjEvY2hhbm5lbFJ1bGVzEqsBCg5TZXRTYWZldHlTdG9jaxIqLnJldGFpbC5pbnZlbnRvcnkudjEuU2V0U2FmZXR5U3RvY2tSZXF1ZXN0GisucmV0YWlsLmludmVudG9yeS52MS5TZXRTYWZldHlTdG9ja1Jlc3BvbnNlIkCC0+STAjo6ASoiNS92MS9sb2NhdGlvbnMve2xvY2F0aW9uX2lkfS9za3VzL3tza3V9OnNldFNhZmV0eVN0b2NrEqcBChFDb21taXRSZXNlcnZhdGlvbhItLnJldGFpbC5pbnZlbnRvcnkudjEuQ29tbWl0UmVzZXJ2YXRpb25SZXF1ZXN0Gi4ucmV0YWlsLmludmVudG9yeS52MS5Db21taXRSZXNlcnZhdGlvblJlc3BvbnNlIjOC0+STAi06ASoiKC92MS9yZXNlcnZhdGlvbnMve3Jlc2VydmF0aW9uX2lkfTpjb21taXRiBnByb3RvMw", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_retail_common_v1_common, file_retail_inventory_v1_inventory]);
+  fileDesc("CityZXRhaWwvaW52ZW50b3J5L3YxL2ludmVudG9yeV9zZXJ2aWNlLnByb3RvEhNyZXRhaWwuaW52ZW50b3J5LnYxIlIKFVJlY29yZE1vdmVtZW50UmVxdWVzdBI5Cghtb3ZlbWVudBgBIAEoCzIiLnJldGFpbC5pbnZlbnRvcnkudjEuU3RvY2tNb3ZlbWVudEID4EECIl8KFlJlY29yZE1vdmVtZW50UmVzcG9uc2USNAoIcG9zaXRpb24YASABKAsyIi5yZXRhaWwuaW52ZW50b3J5LnYxLlN0b2NrUG9zaXRpb24SDwoHYXBwbGllZBgCIAEoCCJZChtCYXRjaFJlY29yZE1vdmVtZW50c1JlcXVlc3QSOgoJbW92ZW1lbnRzGAEgAygLMiIucmV0YWlsLmludmVudG9yeS52MS5TdG9ja01vdmVtZW50QgPgQQIiYwoOTW92ZW1lbnRSZXN1bHQSEwoLbW92ZW1lbnRfaWQYASABKAkSDwoHYXBwbGllZBgCIAEoCBIUCgxlcnJvcl9yZWFzb24YAyABKAkSFQoNZXJyb3JfbWVzc2FnZRgEIAEoCSJUChxCYXRjaFJlY29yZE1vdmVtZW50c1Jlc3BvbnNlEjQKB3Jlc3VsdHMYASADKAsyIy5yZXRhaWwuaW52ZW50b3J5LnYxLk1vdmVtZW50UmVzdWx0IkUKF0dldFN0b2NrUG9zaXRpb25SZXF1ZXN0EhgKC2xvY2F0aW9uX2lkGAEgASgJQgPgQQISEAoDc2t1GAIgASgJQgPgQQIiUAoYR2V0U3RvY2tQb3NpdGlvblJlc3BvbnNlEjQKCHBvc2l0aW9uGAEgASgLMiIucmV0YWlsLmludmVudG9yeS52MS5TdG9ja1Bvc2l0aW9uIn8KFkdldEF2YWlsYWJpbGl0eVJlcXVlc3QSEAoDc2t1GAEgASgJQgPgQQISEwoLbG9jYXRpb25faWQYAiABKAkSKgoHY2hhbm5lbBgDIAEoDjIZLnJldGFpbC5jb21tb24udjEuQ2hhbm5lbBISCgpjaGFubmVsX2lkGAQgASgJIlIKF0dldEF2YWlsYWJpbGl0eVJlc3BvbnNlEjcKDGF2YWlsYWJpbGl0eRgBIAMoCzIhLnJldGFpbC5pbnZlbnRvcnkudjEuQXZhaWxhYmlsaXR5ImEKG0JhdGNoR2V0QXZhaWxhYmlsaXR5UmVxdWVzdBJCCghyZXF1ZXN0cxgBIAMoCzIrLnJldGFpbC5pbnZlbnRvcnkudjEuR2V0QXZhaWxhYmlsaXR5UmVxdWVzdEID4EECIlcKHEJhdGNoR2V0QXZhaWxhYmlsaXR5UmVzcG9uc2USNwoMYXZhaWxhYmlsaXR5GAEgAygLMiEucmV0YWlsLmludmVudG9yeS52MS5BdmFpbGFiaWxpdHkiaQoUTGlzdE1vdmVtZW50c1JlcXVlc3QSGAoLbG9jYXRpb25faWQYASABKAlCA+BBAhIQCgNza3UYAiABKAlCA+BBAhIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJnChVMaXN0TW92ZW1lbnRzUmVzcG9uc2USNQoJbW92ZW1lbnRzGAEgAygLMiIucmV0YWlsLmludmVudG9yeS52MS5TdG9ja01vdmVtZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJSCgtSZXNlcnZlTGluZRIPCgdsaW5lX2lkGAEgASgJEgsKA3NrdRgCIAEoCRIQCghxdWFudGl0eRgDIAEoAxITCgtsb2NhdGlvbl9pZBgEIAEoCSKdAgoTUmVzZXJ2ZVN0b2NrUmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISFQoIb3JkZXJfaWQYAiABKAlCA+BBAhI0CgVsaW5lcxgDIAMoCzIgLnJldGFpbC5pbnZlbnRvcnkudjEuUmVzZXJ2ZUxpbmVCA+BBAhIqCgdjaGFubmVsGAQgASgOMhkucmV0YWlsLmNvbW1vbi52MS5DaGFubmVsEiYKA3R0bBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhISCgpjaGFubmVsX2lkGAYgASgJEjgKB3Byb21pc2UYByABKA4yJy5yZXRhaWwuaW52ZW50b3J5LnYxLkZ1bGZpbGxtZW50UHJvbWlzZSJNChRSZXNlcnZlU3RvY2tSZXNwb25zZRI1CgtyZXNlcnZhdGlvbhgBIAEoCzIgLnJldGFpbC5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb24iNAoVR2V0UmVzZXJ2YXRpb25SZXF1ZXN0EhsKDnJlc2VydmF0aW9uX2lkGAEgASgJQgPgQQIiTwoWR2V0UmVzZXJ2YXRpb25SZXNwb25zZRI1CgtyZXNlcnZhdGlvbhgBIAEoCzIgLnJldGFpbC5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb24iUQoZQ29uZmlybVJlc2VydmF0aW9uUmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISGwoOcmVzZXJ2YXRpb25faWQYAiABKAlCA+BBAiJTChpDb25maXJtUmVzZXJ2YXRpb25SZXNwb25zZRI1CgtyZXNlcnZhdGlvbhgBIAEoCzIgLnJldGFpbC5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb24ikwEKGVJlbGVhc2VSZXNlcnZhdGlvblJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhsKDnJlc2VydmF0aW9uX2lkGAIgASgJQgPgQQISMAoFbGluZXMYAyADKAsyIS5yZXRhaWwuaW52ZW50b3J5LnYxLkxpbmVRdWFudGl0eRIOCgZyZWFzb24YBCABKAkiUwoaUmVsZWFzZVJlc2VydmF0aW9uUmVzcG9uc2USNQoLcmVzZXJ2YXRpb24YASABKAsyIC5yZXRhaWwuaW52ZW50b3J5LnYxLlJlc2VydmF0aW9uIoIBChhDb21taXRSZXNlcnZhdGlvblJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhsKDnJlc2VydmF0aW9uX2lkGAIgASgJQgPgQQISMAoFbGluZXMYAyADKAsyIS5yZXRhaWwuaW52ZW50b3J5LnYxLkxpbmVRdWFudGl0eSJSChlDb21taXRSZXNlcnZhdGlvblJlc3BvbnNlEjUKC3Jlc2VydmF0aW9uGAEgASgLMiAucmV0YWlsLmludmVudG9yeS52MS5SZXNlcnZhdGlvbiJNChVVcHNlcnRMb2NhdGlvblJlcXVlc3QSNAoIbG9jYXRpb24YASABKAsyHS5yZXRhaWwuaW52ZW50b3J5LnYxLkxvY2F0aW9uQgPgQQIiSQoWVXBzZXJ0TG9jYXRpb25SZXNwb25zZRIvCghsb2NhdGlvbhgBIAEoCzIdLnJldGFpbC5pbnZlbnRvcnkudjEuTG9jYXRpb24iFgoUTGlzdExvY2F0aW9uc1JlcXVlc3QiSQoVTGlzdExvY2F0aW9uc1Jlc3BvbnNlEjAKCWxvY2F0aW9ucxgBIAMoCzIdLnJldGFpbC5pbnZlbnRvcnkudjEuTG9jYXRpb24iTAoVU2V0Q2hhbm5lbFJ1bGVSZXF1ZXN0EjMKBHJ1bGUYASABKAsyIC5yZXRhaWwuaW52ZW50b3J5LnYxLkNoYW5uZWxSdWxlQgPgQQIiSAoWU2V0Q2hhbm5lbFJ1bGVSZXNwb25zZRIuCgRydWxlGAEgASgLMiAucmV0YWlsLmludmVudG9yeS52MS5DaGFubmVsUnVsZSIZChdMaXN0Q2hhbm5lbFJ1bGVzUmVxdWVzdCJLChhMaXN0Q2hhbm5lbFJ1bGVzUmVzcG9uc2USLwoFcnVsZXMYASADKAsyIC5yZXRhaWwuaW52ZW50b3J5LnYxLkNoYW5uZWxSdWxlIm4KFVNldFNhZmV0eVN0b2NrUmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISGAoLbG9jYXRpb25faWQYAiABKAlCA+BBAhIQCgNza3UYAyABKAlCA+BBAhIQCghxdWFudGl0eRgEIAEoAyJOChZTZXRTYWZldHlTdG9ja1Jlc3BvbnNlEjQKCHBvc2l0aW9uGAEgASgLMiIucmV0YWlsLmludmVudG9yeS52MS5TdG9ja1Bvc2l0aW9uMtIUChBJbnZlbnRvcnlTZXJ2aWNlEooBCg5SZWNvcmRNb3ZlbWVudBIqLnJldGFpbC5pbnZlbnRvcnkudjEuUmVjb3JkTW92ZW1lbnRSZXF1ZXN0GisucmV0YWlsLmludmVudG9yeS52MS5SZWNvcmRNb3ZlbWVudFJlc3BvbnNlIh+C0+STAhk6CG1vdmVtZW50Ig0vdjEvbW92ZW1lbnRzEqEBChRCYXRjaFJlY29yZE1vdmVtZW50cxIwLnJldGFpbC5pbnZlbnRvcnkudjEuQmF0Y2hSZWNvcmRNb3ZlbWVudHNSZXF1ZXN0GjEucmV0YWlsLmludmVudG9yeS52MS5CYXRjaFJlY29yZE1vdmVtZW50c1Jlc3BvbnNlIiSC0+STAh46ASoiGS92MS9tb3ZlbWVudHM6YmF0Y2hSZWNvcmQSqAEKEEdldFN0b2NrUG9zaXRpb24SLC5yZXRhaWwuaW52ZW50b3J5LnYxLkdldFN0b2NrUG9zaXRpb25SZXF1ZXN0Gi0ucmV0YWlsLmludmVudG9yeS52MS5HZXRTdG9ja1Bvc2l0aW9uUmVzcG9uc2UiN4LT5JMCMRIvL3YxL2xvY2F0aW9ucy97bG9jYXRpb25faWR9L3NrdXMve3NrdX0vcG9zaXRpb24SoAEKDUxpc3RNb3ZlbWVudHMSKS5yZXRhaWwuaW52ZW50b3J5LnYxLkxpc3RNb3ZlbWVudHNSZXF1ZXN0GioucmV0YWlsLmludmVudG9yeS52MS5MaXN0TW92ZW1lbnRzUmVzcG9uc2UiOILT5JMCMhIwL3YxL2xvY2F0aW9ucy97bG9jYXRpb25faWR9L3NrdXMve3NrdX0vbW92ZW1lbnRzEv8BCg9HZXRBdmFpbGFiaWxpdHkSKy5yZXRhaWwuaW52ZW50b3J5LnYxLkdldEF2YWlsYWJpbGl0eVJlcXVlc3QaLC5yZXRhaWwuaW52ZW50b3J5LnYxLkdldEF2YWlsYWJpbGl0eVJlc3BvbnNlIpABgtPkkwKJAVo1EjMvdjEvbG9jYXRpb25zL3tsb2NhdGlvbl9pZH0vc2t1cy97c2t1fS9hdmFpbGFiaWxpdHlaMxIxL3YxL2NoYW5uZWxzL3tjaGFubmVsX2lkfS9za3VzL3tza3V9L2F2YWlsYWJpbGl0eRIbL3YxL3NrdXMve3NrdX0vYXZhaWxhYmlsaXR5EqEBChRCYXRjaEdldEF2YWlsYWJpbGl0eRIwLnJldGFpbC5pbnZlbnRvcnkudjEuQmF0Y2hHZXRBdmFpbGFiaWxpdHlSZXF1ZXN0GjEucmV0YWlsLmludmVudG9yeS52MS5CYXRjaEdldEF2YWlsYWJpbGl0eVJlc3BvbnNlIiSC0+STAh46ASoiGS92MS9hdmFpbGFiaWxpdHk6YmF0Y2hHZXQSgAEKDFJlc2VydmVTdG9jaxIoLnJldGFpbC5pbnZlbnRvcnkudjEuUmVzZXJ2ZVN0b2NrUmVxdWVzdBopLnJldGFpbC5pbnZlbnRvcnkudjEuUmVzZXJ2ZVN0b2NrUmVzcG9uc2UiG4LT5JMCFToBKiIQL3YxL3Jlc2VydmF0aW9ucxKrAQoSQ29uZmlybVJlc2VydmF0aW9uEi4ucmV0YWlsLmludmVudG9yeS52MS5Db25maXJtUmVzZXJ2YXRpb25SZXF1ZXN0Gi8ucmV0YWlsLmludmVudG9yeS52MS5Db25maXJtUmVzZXJ2YXRpb25SZXNwb25zZSI0gtPkkwIuOgEqIikvdjEvcmVzZXJ2YXRpb25zL3tyZXNlcnZhdGlvbl9pZH06Y29uZmlybRKUAQoOR2V0UmVzZXJ2YXRpb24SKi5yZXRhaWwuaW52ZW50b3J5LnYxLkdldFJlc2VydmF0aW9uUmVxdWVzdBorLnJldGFpbC5pbnZlbnRvcnkudjEuR2V0UmVzZXJ2YXRpb25SZXNwb25zZSIpgtPkkwIjEiEvdjEvcmVzZXJ2YXRpb25zL3tyZXNlcnZhdGlvbl9pZH0SqwEKElJlbGVhc2VSZXNlcnZhdGlvbhIuLnJldGFpbC5pbnZlbnRvcnkudjEuUmVsZWFzZVJlc2VydmF0aW9uUmVxdWVzdBovLnJldGFpbC5pbnZlbnRvcnkudjEuUmVsZWFzZVJlc2VydmF0aW9uUmVzcG9uc2UiNILT5JMCLjoBKiIpL3YxL3Jlc2VydmF0aW9ucy97cmVzZXJ2YXRpb25faWR9OnJlbGVhc2USoQEKDlVwc2VydExvY2F0aW9uEioucmV0YWlsLmludmVudG9yeS52MS5VcHNlcnRMb2NhdGlvblJlcXVlc3QaKy5yZXRhaWwuaW52ZW50b3J5LnYxLlVwc2VydExvY2F0aW9uUmVzcG9uc2UiNoLT5JMCMDoIbG9jYXRpb24aJC92MS9sb2NhdGlvbnMve2xvY2F0aW9uLmxvY2F0aW9uX2lkfRJ9Cg1MaXN0TG9jYXRpb25zEikucmV0YWlsLmludmVudG9yeS52MS5MaXN0TG9jYXRpb25zUmVxdWVzdBoqLnJldGFpbC5pbnZlbnRvcnkudjEuTGlzdExvY2F0aW9uc1Jlc3BvbnNlIhWC0+STAg8SDS92MS9sb2NhdGlvbnMSmwEKDlNldENoYW5uZWxSdWxlEioucmV0YWlsLmludmVudG9yeS52MS5TZXRDaGFubmVsUnVsZVJlcXVlc3QaKy5yZXRhaWwuaW52ZW50b3J5LnYxLlNldENoYW5uZWxSdWxlUmVzcG9uc2UiMILT5JMCKjoEcnVsZRoiL3YxL2NoYW5uZWxSdWxlcy97cnVsZS5jaGFubmVsX2lkfRKJAQoQTGlzdENoYW5uZWxSdWxlcxIsLnJldGFpbC5pbnZlbnRvcnkudjEuTGlzdENoYW5uZWxSdWxlc1JlcXVlc3QaLS5yZXRhaWwuaW52ZW50b3J5LnYxLkxpc3RDaGFubmVsUnVsZXNSZXNwb25zZSIYgtPkkwISEhAvdjEvY2hhbm5lbFJ1bGVzEqsBCg5TZXRTYWZldHlTdG9jaxIqLnJldGFpbC5pbnZlbnRvcnkudjEuU2V0U2FmZXR5U3RvY2tSZXF1ZXN0GisucmV0YWlsLmludmVudG9yeS52MS5TZXRTYWZldHlTdG9ja1Jlc3BvbnNlIkCC0+STAjo6ASoiNS92MS9sb2NhdGlvbnMve2xvY2F0aW9uX2lkfS9za3VzL3tza3V9OnNldFNhZmV0eVN0b2NrEqcBChFDb21taXRSZXNlcnZhdGlvbhItLnJldGFpbC5pbnZlbnRvcnkudjEuQ29tbWl0UmVzZXJ2YXRpb25SZXF1ZXN0Gi4ucmV0YWlsLmludmVudG9yeS52MS5Db21taXRSZXNlcnZhdGlvblJlc3BvbnNlIjOC0+STAi06ASoiKC92MS9yZXNlcnZhdGlvbnMve3Jlc2VydmF0aW9uX2lkfTpjb21taXRiBnByb3RvMw", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_retail_common_v1_common, file_retail_inventory_v1_inventory]);
 
 /**
  * @generated from message retail.inventory.v1.RecordMovementRequest
@@ -260,6 +260,64 @@ export const BatchGetAvailabilityResponseSchema: GenMessage<BatchGetAvailability
   messageDesc(file_retail_inventory_v1_inventory_service, 10);
 
 /**
+ * @generated from message retail.inventory.v1.ListMovementsRequest
+ */
+export type ListMovementsRequest = Message<"retail.inventory.v1.ListMovementsRequest"> & {
+  /**
+   * @generated from field: string location_id = 1;
+   */
+  locationId: string;
+
+  /**
+   * @generated from field: string sku = 2;
+   */
+  sku: string;
+
+  /**
+   * At most 500; 0 means 100.
+   *
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message retail.inventory.v1.ListMovementsRequest.
+ * Use `create(ListMovementsRequestSchema)` to create a new message.
+ */
+export const ListMovementsRequestSchema: GenMessage<ListMovementsRequest> = /*@__PURE__*/
+  messageDesc(file_retail_inventory_v1_inventory_service, 11);
+
+/**
+ * @generated from message retail.inventory.v1.ListMovementsResponse
+ */
+export type ListMovementsResponse = Message<"retail.inventory.v1.ListMovementsResponse"> & {
+  /**
+   * Each with source_system, occur_time, recorded_by and record_time as recorded.
+   *
+   * @generated from field: repeated retail.inventory.v1.StockMovement movements = 1;
+   */
+  movements: StockMovement[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message retail.inventory.v1.ListMovementsResponse.
+ * Use `create(ListMovementsResponseSchema)` to create a new message.
+ */
+export const ListMovementsResponseSchema: GenMessage<ListMovementsResponse> = /*@__PURE__*/
+  messageDesc(file_retail_inventory_v1_inventory_service, 12);
+
+/**
  * A line to reserve.
  *
  * @generated from message retail.inventory.v1.ReserveLine
@@ -293,7 +351,7 @@ export type ReserveLine = Message<"retail.inventory.v1.ReserveLine"> & {
  * Use `create(ReserveLineSchema)` to create a new message.
  */
 export const ReserveLineSchema: GenMessage<ReserveLine> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_service, 11);
+  messageDesc(file_retail_inventory_v1_inventory_service, 13);
 
 /**
  * @generated from message retail.inventory.v1.ReserveStockRequest
@@ -320,7 +378,9 @@ export type ReserveStockRequest = Message<"retail.inventory.v1.ReserveStockReque
   channel: Channel;
 
   /**
-   * How long the reservation holds before it is released automatically.
+   * How long the reservation holds before it is released automatically, unless it is confirmed first
+   * (ConfirmReservation, once its order is accepted). Within the service's configured bounds; unset:
+   * its default.
    *
    * @generated from field: google.protobuf.Duration ttl = 5;
    */
@@ -348,7 +408,7 @@ export type ReserveStockRequest = Message<"retail.inventory.v1.ReserveStockReque
  * Use `create(ReserveStockRequestSchema)` to create a new message.
  */
 export const ReserveStockRequestSchema: GenMessage<ReserveStockRequest> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_service, 12);
+  messageDesc(file_retail_inventory_v1_inventory_service, 14);
 
 /**
  * @generated from message retail.inventory.v1.ReserveStockResponse
@@ -365,7 +425,7 @@ export type ReserveStockResponse = Message<"retail.inventory.v1.ReserveStockResp
  * Use `create(ReserveStockResponseSchema)` to create a new message.
  */
 export const ReserveStockResponseSchema: GenMessage<ReserveStockResponse> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_service, 13);
+  messageDesc(file_retail_inventory_v1_inventory_service, 15);
 
 /**
  * @generated from message retail.inventory.v1.GetReservationRequest
@@ -382,7 +442,7 @@ export type GetReservationRequest = Message<"retail.inventory.v1.GetReservationR
  * Use `create(GetReservationRequestSchema)` to create a new message.
  */
 export const GetReservationRequestSchema: GenMessage<GetReservationRequest> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_service, 14);
+  messageDesc(file_retail_inventory_v1_inventory_service, 16);
 
 /**
  * @generated from message retail.inventory.v1.GetReservationResponse
@@ -399,7 +459,46 @@ export type GetReservationResponse = Message<"retail.inventory.v1.GetReservation
  * Use `create(GetReservationResponseSchema)` to create a new message.
  */
 export const GetReservationResponseSchema: GenMessage<GetReservationResponse> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_service, 15);
+  messageDesc(file_retail_inventory_v1_inventory_service, 17);
+
+/**
+ * @generated from message retail.inventory.v1.ConfirmReservationRequest
+ */
+export type ConfirmReservationRequest = Message<"retail.inventory.v1.ConfirmReservationRequest"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string reservation_id = 2;
+   */
+  reservationId: string;
+};
+
+/**
+ * Describes the message retail.inventory.v1.ConfirmReservationRequest.
+ * Use `create(ConfirmReservationRequestSchema)` to create a new message.
+ */
+export const ConfirmReservationRequestSchema: GenMessage<ConfirmReservationRequest> = /*@__PURE__*/
+  messageDesc(file_retail_inventory_v1_inventory_service, 18);
+
+/**
+ * @generated from message retail.inventory.v1.ConfirmReservationResponse
+ */
+export type ConfirmReservationResponse = Message<"retail.inventory.v1.ConfirmReservationResponse"> & {
+  /**
+   * @generated from field: retail.inventory.v1.Reservation reservation = 1;
+   */
+  reservation?: Reservation | undefined;
+};
+
+/**
+ * Describes the message retail.inventory.v1.ConfirmReservationResponse.
+ * Use `create(ConfirmReservationResponseSchema)` to create a new message.
+ */
+export const ConfirmReservationResponseSchema: GenMessage<ConfirmReservationResponse> = /*@__PURE__*/
+  messageDesc(file_retail_inventory_v1_inventory_service, 19);
 
 /**
  * @generated from message retail.inventory.v1.ReleaseReservationRequest
@@ -433,7 +532,7 @@ export type ReleaseReservationRequest = Message<"retail.inventory.v1.ReleaseRese
  * Use `create(ReleaseReservationRequestSchema)` to create a new message.
  */
 export const ReleaseReservationRequestSchema: GenMessage<ReleaseReservationRequest> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_service, 16);
+  messageDesc(file_retail_inventory_v1_inventory_service, 20);
 
 /**
  * @generated from message retail.inventory.v1.ReleaseReservationResponse
@@ -450,7 +549,7 @@ export type ReleaseReservationResponse = Message<"retail.inventory.v1.ReleaseRes
  * Use `create(ReleaseReservationResponseSchema)` to create a new message.
  */
 export const ReleaseReservationResponseSchema: GenMessage<ReleaseReservationResponse> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_service, 17);
+  messageDesc(file_retail_inventory_v1_inventory_service, 21);
 
 /**
  * @generated from message retail.inventory.v1.CommitReservationRequest
@@ -479,7 +578,7 @@ export type CommitReservationRequest = Message<"retail.inventory.v1.CommitReserv
  * Use `create(CommitReservationRequestSchema)` to create a new message.
  */
 export const CommitReservationRequestSchema: GenMessage<CommitReservationRequest> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_service, 18);
+  messageDesc(file_retail_inventory_v1_inventory_service, 22);
 
 /**
  * @generated from message retail.inventory.v1.CommitReservationResponse
@@ -496,7 +595,7 @@ export type CommitReservationResponse = Message<"retail.inventory.v1.CommitReser
  * Use `create(CommitReservationResponseSchema)` to create a new message.
  */
 export const CommitReservationResponseSchema: GenMessage<CommitReservationResponse> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_service, 19);
+  messageDesc(file_retail_inventory_v1_inventory_service, 23);
 
 /**
  * @generated from message retail.inventory.v1.UpsertLocationRequest
@@ -513,7 +612,7 @@ export type UpsertLocationRequest = Message<"retail.inventory.v1.UpsertLocationR
  * Use `create(UpsertLocationRequestSchema)` to create a new message.
  */
 export const UpsertLocationRequestSchema: GenMessage<UpsertLocationRequest> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_service, 20);
+  messageDesc(file_retail_inventory_v1_inventory_service, 24);
 
 /**
  * @generated from message retail.inventory.v1.UpsertLocationResponse
@@ -530,7 +629,7 @@ export type UpsertLocationResponse = Message<"retail.inventory.v1.UpsertLocation
  * Use `create(UpsertLocationResponseSchema)` to create a new message.
  */
 export const UpsertLocationResponseSchema: GenMessage<UpsertLocationResponse> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_service, 21);
+  messageDesc(file_retail_inventory_v1_inventory_service, 25);
 
 /**
  * @generated from message retail.inventory.v1.ListLocationsRequest
@@ -543,7 +642,7 @@ export type ListLocationsRequest = Message<"retail.inventory.v1.ListLocationsReq
  * Use `create(ListLocationsRequestSchema)` to create a new message.
  */
 export const ListLocationsRequestSchema: GenMessage<ListLocationsRequest> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_service, 22);
+  messageDesc(file_retail_inventory_v1_inventory_service, 26);
 
 /**
  * @generated from message retail.inventory.v1.ListLocationsResponse
@@ -560,7 +659,7 @@ export type ListLocationsResponse = Message<"retail.inventory.v1.ListLocationsRe
  * Use `create(ListLocationsResponseSchema)` to create a new message.
  */
 export const ListLocationsResponseSchema: GenMessage<ListLocationsResponse> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_service, 23);
+  messageDesc(file_retail_inventory_v1_inventory_service, 27);
 
 /**
  * @generated from message retail.inventory.v1.SetChannelRuleRequest
@@ -577,7 +676,7 @@ export type SetChannelRuleRequest = Message<"retail.inventory.v1.SetChannelRuleR
  * Use `create(SetChannelRuleRequestSchema)` to create a new message.
  */
 export const SetChannelRuleRequestSchema: GenMessage<SetChannelRuleRequest> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_service, 24);
+  messageDesc(file_retail_inventory_v1_inventory_service, 28);
 
 /**
  * @generated from message retail.inventory.v1.SetChannelRuleResponse
@@ -594,7 +693,7 @@ export type SetChannelRuleResponse = Message<"retail.inventory.v1.SetChannelRule
  * Use `create(SetChannelRuleResponseSchema)` to create a new message.
  */
 export const SetChannelRuleResponseSchema: GenMessage<SetChannelRuleResponse> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_service, 25);
+  messageDesc(file_retail_inventory_v1_inventory_service, 29);
 
 /**
  * @generated from message retail.inventory.v1.ListChannelRulesRequest
@@ -607,7 +706,7 @@ export type ListChannelRulesRequest = Message<"retail.inventory.v1.ListChannelRu
  * Use `create(ListChannelRulesRequestSchema)` to create a new message.
  */
 export const ListChannelRulesRequestSchema: GenMessage<ListChannelRulesRequest> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_service, 26);
+  messageDesc(file_retail_inventory_v1_inventory_service, 30);
 
 /**
  * @generated from message retail.inventory.v1.ListChannelRulesResponse
@@ -624,7 +723,7 @@ export type ListChannelRulesResponse = Message<"retail.inventory.v1.ListChannelR
  * Use `create(ListChannelRulesResponseSchema)` to create a new message.
  */
 export const ListChannelRulesResponseSchema: GenMessage<ListChannelRulesResponse> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_service, 27);
+  messageDesc(file_retail_inventory_v1_inventory_service, 31);
 
 /**
  * @generated from message retail.inventory.v1.SetSafetyStockRequest
@@ -656,7 +755,7 @@ export type SetSafetyStockRequest = Message<"retail.inventory.v1.SetSafetyStockR
  * Use `create(SetSafetyStockRequestSchema)` to create a new message.
  */
 export const SetSafetyStockRequestSchema: GenMessage<SetSafetyStockRequest> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_service, 28);
+  messageDesc(file_retail_inventory_v1_inventory_service, 32);
 
 /**
  * @generated from message retail.inventory.v1.SetSafetyStockResponse
@@ -673,7 +772,7 @@ export type SetSafetyStockResponse = Message<"retail.inventory.v1.SetSafetyStock
  * Use `create(SetSafetyStockResponseSchema)` to create a new message.
  */
 export const SetSafetyStockResponseSchema: GenMessage<SetSafetyStockResponse> = /*@__PURE__*/
-  messageDesc(file_retail_inventory_v1_inventory_service, 29);
+  messageDesc(file_retail_inventory_v1_inventory_service, 33);
 
 /**
  * Stock ledger, reservations and sellable availability by channel.
@@ -712,6 +811,16 @@ export const InventoryService: GenService<{
     output: typeof GetStockPositionResponseSchema;
   },
   /**
+   * Lists the ledger entries of an SKU at a location, oldest first, with their provenance.
+   *
+   * @generated from rpc retail.inventory.v1.InventoryService.ListMovements
+   */
+  listMovements: {
+    methodKind: "unary";
+    input: typeof ListMovementsRequestSchema;
+    output: typeof ListMovementsResponseSchema;
+  },
+  /**
    * Returns sellable availability from the read model: across the network, at one location, or for a channel.
    *
    * @generated from rpc retail.inventory.v1.InventoryService.GetAvailability
@@ -740,6 +849,17 @@ export const InventoryService: GenService<{
     methodKind: "unary";
     input: typeof ReserveStockRequestSchema;
     output: typeof ReserveStockResponseSchema;
+  },
+  /**
+   * Keeps a reservation until its lines ship, are picked up or are cancelled (its order was accepted):
+   * it no longer expires. Confirming a confirmed reservation changes nothing.
+   *
+   * @generated from rpc retail.inventory.v1.InventoryService.ConfirmReservation
+   */
+  confirmReservation: {
+    methodKind: "unary";
+    input: typeof ConfirmReservationRequestSchema;
+    output: typeof ConfirmReservationResponseSchema;
   },
   /**
    * Returns a reservation.

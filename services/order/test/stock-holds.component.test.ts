@@ -1,0 +1,88 @@
+// What an accepted order does to stock over its life: its holds outlast the acceptance ttl, its
+// shipments leave the ledger, and its returns come back in, whatever other orders call theirs.
+import type { Client } from "@connectrpc/connect";
+import { MovementType, ReservationStatus } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import { OrderStatus, ReturnCondition } from "@retail/contracts/retail/order/v1/order_pb";
+import type { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
+import { uniqueName, until } from "@retail/platform/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Mesh, startMesh } from "./harness.js";
+import { usd, webOrder } from "./web-order.js";
+
+let mesh: Mesh;
+let client: Client<typeof OrderService>;
+
+beforeAll(async () => {
+  mesh = await startMesh("holds");
+  // Acceptance holds stock for a second only: anything that still holds later was confirmed.
+  ({ client } = await mesh.startOrder({ PENDING_HOLD_MS: "1000" }));
+}, 120_000);
+afterAll(() => mesh?.stopAll(), 60_000);
+
+async function position(sku: string, locationId = "DC-1") {
+  const { position } = await mesh.inventory.getStockPosition({ sku, locationId });
+  return { onHand: position?.onHand, reserved: position?.reserved, damaged: position?.damaged };
+}
+
+async function shipAll(orderId: string, quantity: bigint) {
+  await client.recordShipment({
+    requestId: uniqueName("s"),
+    orderId,
+    shipment: {
+      shipmentId: uniqueName("S"),
+      carrier: "UPS",
+      trackingNumber: "T",
+      lines: [{ lineId: "1", quantity }],
+    },
+  });
+}
+
+describe("stock under accepted orders", () => {
+  it("keeps an accepted order's hold past the acceptance ttl, and its shipment lowers on hand", async () => {
+    const sku = uniqueName("HOLD");
+    await mesh.receive(sku, "DC-1", 5);
+    const { order } = await client.submitOrder(
+      webOrder(sku, { lines: [{ lineId: "1", sku, quantity: 2n, unitPrice: usd(1000n) }] }),
+    );
+    expect(order?.status).toBe(OrderStatus.ACCEPTED);
+    const [reservationId = ""] = order?.reservationIds ?? [];
+    const { reservation } = await mesh.inventory.getReservation({ reservationId });
+    expect(reservation?.heldUntilFulfilled).toBe(true);
+    expect(reservation?.expireTime).toBeUndefined();
+
+    // Inventory sweeps every 500 ms; three seconds is three times the acceptance ttl.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect((await mesh.inventory.getReservation({ reservationId })).reservation?.status).toBe(
+      ReservationStatus.ACTIVE,
+    );
+    expect(await position(sku)).toMatchObject({ onHand: 5n, reserved: 2n });
+
+    await shipAll(order?.orderId ?? "", 2n);
+    await until(async () => expect(await position(sku)).toMatchObject({ onHand: 3n, reserved: 0n }));
+  });
+
+  it("books two orders' returns that both call theirs R1, each once", async () => {
+    const sku = uniqueName("RET");
+    await mesh.receive(sku, "DC-1", 4);
+    const orders: string[] = [];
+    for (const condition of [ReturnCondition.RESTOCK, ReturnCondition.DAMAGED]) {
+      const { order } = await client.submitOrder(
+        webOrder(sku, { lines: [{ lineId: "1", sku, quantity: 1n, unitPrice: usd(500n) }] }),
+      );
+      const orderId = order?.orderId ?? "";
+      orders.push(orderId);
+      await shipAll(orderId, 1n);
+      const ret = { returnId: "R1", locationId: "DC-1", lines: [{ lineId: "1", quantity: 1n, condition }] };
+      await client.recordReturn({ requestId: uniqueName("r"), orderId, return: ret });
+      // The same return reported again changes nothing.
+      await client.recordReturn({ requestId: uniqueName("r"), orderId, return: ret }).catch(() => undefined);
+    }
+    await until(async () => expect(await position(sku)).toMatchObject({ onHand: 4n, damaged: 1n }));
+    const { movements } = await mesh.inventory.listMovements({ sku, locationId: "DC-1" });
+    const returns = movements.filter(
+      (m) => m.type === MovementType.RETURN_TO_SELLABLE || m.type === MovementType.RETURN_TO_DAMAGED,
+    );
+    expect(returns.map((m) => m.movementId).sort()).toEqual(orders.map((id) => `return:${id}:R1:1`).sort());
+    expect(returns.every((m) => m.sourceSystem === "order" && m.recordedBy === "order")).toBe(true);
+  });
+});
