@@ -4,7 +4,7 @@ import { currentCallContext } from "@retail/platform/rpc";
 import { startRuntime } from "@retail/platform/runtime";
 import { serve } from "@retail/platform/server";
 import { createInbox, createKeyedLock, startInboxJanitor } from "@retail/platform/store";
-import { Histogram } from "prom-client";
+import { Counter, Histogram } from "prom-client";
 import { startOrderEventsConsumer } from "./adapters/amqp/order-events-consumer.js";
 import { startReadModelFeed } from "./adapters/amqp/read-model-feed.js";
 import { createCatalogStore } from "./adapters/mongo/catalog-store.js";
@@ -14,6 +14,7 @@ import { mapInventoryError } from "./api/error-codes.js";
 import { createInventoryHandler, type InventoryDeps } from "./api/inventory-handler.js";
 import { AvailabilityReadModel } from "./app/availability-read-model.js";
 import { createCatalog } from "./app/catalog.js";
+import { createReadModelCatchUp } from "./app/catch-up-read-model.js";
 import { expireDueReservations } from "./app/change-reservation.js";
 import type { InventoryConfig } from "./config.js";
 
@@ -45,9 +46,29 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
   const reservations = createReservationStore(runtime.db, store);
   await reservations.ensureIndexes();
 
+  const catchUpCorrections = new Counter({
+    name: "inventory_read_model_catch_up_corrections_total",
+    help: "Positions the read model had missed and a catch-up from the ledger corrected",
+    registers: [metrics.registry],
+  });
+
   const catalog = createCatalog();
   const catalogStore = createCatalogStore(store);
   const readModel = new AvailabilityReadModel();
+  const catchUp = createReadModelCatchUp(
+    { ledger, readModel },
+    {
+      from: new Date(),
+      overlapMs: config.READ_MODEL_CATCH_UP_OVERLAP_MS,
+      onDone: (corrected) => {
+        if (corrected === 0) return;
+        catchUpCorrections.inc(corrected);
+        logger.warn({ corrected }, "read model was behind the ledger; caught up");
+      },
+      onError: (error) => logger.warn({ err: error }, "read model catch-up failed; the next one retries"),
+    },
+  );
+  let built = false;
   const feed = await startReadModelFeed({
     connection: amqp,
     exchange: config.EVENTS_EXCHANGE,
@@ -55,11 +76,17 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
     catalog,
     logger,
     lag: readModelLag,
+    // The first subscription comes before the rebuild below, which covers it.
+    onSubscribed: () => {
+      if (built) void catchUp();
+    },
   });
   const { locations, rules } = await catalogStore.loadAll();
   for (const location of locations) catalog.putLocation(location);
   for (const rule of rules) catalog.putRule(rule);
   for (const position of await ledger.rebuildAll()) readModel.apply(position);
+  built = true;
+  const catchUpTimer = setInterval(() => void catchUp(), config.READ_MODEL_CATCH_UP_MS);
   logger.info(
     { positions: readModel.size, locations: locations.length, rules: rules.length },
     "read model built",
@@ -122,7 +149,13 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
             stopPlanJanitor();
           }),
       },
-      { name: "read model feed", run: () => feed.close() },
+      {
+        name: "read model feed",
+        run: () => {
+          clearInterval(catchUpTimer);
+          return feed.close();
+        },
+      },
     ],
   });
   return { ...served, deps, flushOutbox: runtime.flushOutbox };

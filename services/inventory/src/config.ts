@@ -7,6 +7,13 @@ export const inventoryEnvSchema = baseEnvSchema.extend({
   RESERVATION_SWEEP_MS: z.coerce.number().int().positive().default(1_000),
   /** A reservation still pending after this long was abandoned mid-placement and is released. */
   PENDING_RESERVATION_GRACE_MS: z.coerce.number().int().positive().default(60_000),
+  /**
+   * How often each instance catches its read model up from the ledger (it also does after every
+   * reconnect to the broker): the bound on how long a missed event can leave availability stale.
+   */
+  READ_MODEL_CATCH_UP_MS: z.coerce.number().int().positive().default(30_000),
+  /** How far before its last catch-up each one looks again (other instances' clocks, slow writes). */
+  READ_MODEL_CATCH_UP_OVERLAP_MS: z.coerce.number().int().nonnegative().default(10_000),
   /** Hold time of a reservation that names no ttl (a cart, a pending order), until it is confirmed. */
   RESERVATION_TTL_DEFAULT_MS: z.coerce
     .number()

@@ -159,6 +159,8 @@ export function createStreamStore(
       await commits.createIndex({ streamId: 1, version: 1 }, { unique: true, name: "stream_version_unique" });
       await commits.createIndex({ streamId: 1, lastVersion: 1 }, { name: "stream_last_version" });
       await outbox.createIndex({ recordedAt: 1 }, { name: "recorded" });
+      // Read models catch up by what was recorded since they last looked.
+      await commits.createIndex({ recordedAt: 1 }, { name: "recorded" });
     },
 
     async append(streamId, expectedVersion, events, appendOptions = {}) {

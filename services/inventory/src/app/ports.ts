@@ -46,6 +46,8 @@ export interface StockLedger {
     afterVersion: number,
     limit: number,
   ): Promise<Array<{ version: number; movement: StockMovement }>>;
+  /** The current state of every position with a ledger entry recorded at or after `since`. */
+  changedSince(since: Date): Promise<PositionState[]>;
   /** Every position, folded straight from the ledger (for rebuilds and the ledger-agreement check). */
   rebuildAll(): Promise<PositionState[]>;
 }

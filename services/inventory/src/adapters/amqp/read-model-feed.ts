@@ -21,8 +21,9 @@ export const readModelBindings = [
 
 /**
  * Keeps this instance's read model and catalog current from the service's own events, through a
- * queue of its own (exclusive, gone with the instance: the read model is rebuilt from the ledger at
- * start, so nothing here needs to survive). Events carry whole positions; older ones are ignored.
+ * queue of its own (exclusive, gone with the instance's connection: events published while it is
+ * away are not kept for it). So after every (re)subscription `onSubscribed` runs, for the caller to
+ * catch up from the ledger. Events carry whole positions; older ones are ignored.
  */
 export async function startReadModelFeed(options: {
   connection: AmqpConnectionManager;
@@ -31,6 +32,8 @@ export async function startReadModelFeed(options: {
   catalog: Catalog;
   logger: Logger;
   lag?: Histogram;
+  /** Called each time the queue is bound and consumed again (the first time, and after a reconnect). */
+  onSubscribed?: () => void;
 }): Promise<{ close(): Promise<void> }> {
   const { readModel, catalog, logger } = options;
   const exchange = options.exchange ?? eventsExchange;
@@ -65,6 +68,7 @@ export async function startReadModelFeed(options: {
       for (const key of readModelBindings) await channel.bindQueue(queue, exchange, key);
       await channel.prefetch(256);
       await channel.consume(queue, onMessage(channel), { noAck: false });
+      options.onSubscribed?.();
     },
   });
   await wrapper.waitForConnect();

@@ -184,6 +184,19 @@ export function createStockLedger(
       return entries;
     },
 
+    async changedSince(since) {
+      const streams = await store.commits.distinct("streamId", {
+        recordedAt: { $gte: since },
+        streamId: { $regex: `^${streamPrefix}` },
+      });
+      const changed: PositionState[] = [];
+      for (const streamId of streams) {
+        const [sku = "", locationId = ""] = streamId.slice(streamPrefix.length).split("@");
+        changed.push(await load(sku, locationId));
+      }
+      return changed;
+    },
+
     async rebuildAll() {
       const byStream = new Map<string, StoredEvent[]>();
       const cursor = store.commits
