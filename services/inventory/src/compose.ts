@@ -8,6 +8,7 @@ import { Counter, Histogram } from "prom-client";
 import { startOrderEventsConsumer } from "./adapters/amqp/order-events-consumer.js";
 import { startReadModelFeed } from "./adapters/amqp/read-model-feed.js";
 import { createCatalogStore } from "./adapters/mongo/catalog-store.js";
+import { createPendingTransfers } from "./adapters/mongo/pending-transfers.js";
 import { createReservationStore } from "./adapters/mongo/reservation-store.js";
 import { createStockLedger } from "./adapters/mongo/stock-ledger.js";
 import { mapInventoryError } from "./api/error-codes.js";
@@ -16,6 +17,7 @@ import { AvailabilityReadModel } from "./app/availability-read-model.js";
 import { createCatalog } from "./app/catalog.js";
 import { createReadModelCatchUp } from "./app/catch-up-read-model.js";
 import { expireDueReservations } from "./app/change-reservation.js";
+import { completePendingTransfers } from "./app/record-movement.js";
 import type { InventoryConfig } from "./config.js";
 
 export interface RunningInventory {
@@ -98,6 +100,7 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
     catalog,
     catalogStore,
     readModel,
+    transfers: createPendingTransfers(runtime.db),
     clock: { now: () => new Date() },
     caller: () => currentCallContext()?.caller || "inventory",
     logger,
@@ -124,6 +127,9 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
   const sweep = setInterval(() => {
     expireDueReservations(deps, { pendingGraceMs: config.PENDING_RESERVATION_GRACE_MS }).catch(
       (error: unknown) => logger.warn({ err: error }, "reservation sweep failed"),
+    );
+    completePendingTransfers(deps, { graceMs: config.PENDING_TRANSFER_GRACE_MS }).catch((error: unknown) =>
+      logger.warn({ err: error }, "transfer sweep failed"),
     );
   }, config.RESERVATION_SWEEP_MS);
 

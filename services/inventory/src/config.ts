@@ -14,6 +14,8 @@ export const inventoryEnvSchema = baseEnvSchema.extend({
   READ_MODEL_CATCH_UP_MS: z.coerce.number().int().positive().default(30_000),
   /** How far before its last catch-up each one looks again (other instances' clocks, slow writes). */
   READ_MODEL_CATCH_UP_OVERLAP_MS: z.coerce.number().int().nonnegative().default(10_000),
+  /** A transfer still between its two ledger appends after this long was interrupted and is completed. */
+  PENDING_TRANSFER_GRACE_MS: z.coerce.number().int().positive().default(30_000),
   /** Hold time of a reservation that names no ttl (a cart, a pending order), until it is confirmed. */
   RESERVATION_TTL_DEFAULT_MS: z.coerce
     .number()

@@ -27,12 +27,13 @@ import {
   type PositionState,
 } from "../domain/stock-position.js";
 import type { AvailabilityReadModel } from "./availability-read-model.js";
-import type { Catalog, Clock, Logger, StockLedger } from "./ports.js";
+import type { Catalog, Clock, Logger, PendingTransfers, StockLedger } from "./ports.js";
 
 export interface MovementDeps {
   readonly ledger: StockLedger;
   readonly catalog: Catalog;
   readonly readModel: AvailabilityReadModel;
+  readonly transfers: PendingTransfers;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Who is acting, recorded on every ledger entry (the RPC's caller, an event's source, or this service). */

@@ -8,7 +8,7 @@ import type { Logger } from "@retail/platform/log";
 import type { CommitRequest, NewEvent } from "@retail/platform/store";
 import type { ChannelRuleState } from "../domain/channels.js";
 import type { ReservationState } from "../domain/reservation.js";
-import type { PositionState } from "../domain/stock-position.js";
+import type { Movement, PositionState } from "../domain/stock-position.js";
 
 /** The stock ledger: one stream per SKU and location. */
 export interface StockLedger {
@@ -50,6 +50,17 @@ export interface StockLedger {
   changedSince(since: Date): Promise<PositionState[]>;
   /** Every position, folded straight from the ledger (for rebuilds and the ledger-agreement check). */
   rebuildAll(): Promise<PositionState[]>;
+}
+
+/**
+ * Transfers between their two ledger appends: an intent is kept from before the first until after the
+ * second, so one interrupted in between is found and completed by the sweep.
+ */
+export interface PendingTransfers {
+  begin(movement: Movement): Promise<void>;
+  end(movementId: string): Promise<void>;
+  /** Transfers begun before `cutoff` and not ended. */
+  olderThan(cutoff: Date): Promise<Movement[]>;
 }
 
 /** Where a reservation held one of its order's lines. */

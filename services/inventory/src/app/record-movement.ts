@@ -42,21 +42,58 @@ export function movementFingerprint(movement: Movement): string {
 
 /**
  * Records a validated movement once per movement id. A transfer out also raises the in-transit
- * quantity at the receiving location (the same ledger entry, appended to both positions).
+ * quantity at the receiving location (the same ledger entry, appended to both positions): its intent
+ * is kept across the two appends, so a crash between them is completed by the transfer sweep.
  */
 export async function recordMovement(
   deps: MovementDeps,
   movement: Movement,
 ): Promise<{ position: PositionState; applied: boolean }> {
   const request = movementRequest(movement);
+  const transfer = movement.type === MovementType.TRANSFER_OUT && movement.counterpartLocationId !== "";
+  if (transfer) await deps.transfers.begin(movement);
   const result = await applyMovement(deps, movement, movement.locationId, request);
-  if (movement.type === MovementType.TRANSFER_OUT && movement.counterpartLocationId) {
+  if (transfer) {
     await applyMovement(deps, movement, movement.counterpartLocationId, {
       key: `${request.key}@${movement.counterpartLocationId}`,
       payloadHash: request.payloadHash,
     });
+    await deps.transfers.end(movement.movementId);
   }
   return result;
+}
+
+/**
+ * Completes transfers left between their two appends for longer than `graceMs` (a crash, a database
+ * away): recording the movement again replays the first append and makes the second. A transfer the
+ * rules refuse now (its first append never happened and stock has gone) is dropped and logged.
+ */
+export async function completePendingTransfers(
+  deps: MovementDeps,
+  options: { graceMs: number },
+): Promise<number> {
+  let completed = 0;
+  const cutoff = new Date(deps.clock.now().getTime() - options.graceMs);
+  for (const movement of await deps.transfers.olderThan(cutoff)) {
+    try {
+      await recordMovement(deps, movement);
+      completed++;
+    } catch (error) {
+      if (error instanceof ConcurrencyConflict || !(error instanceof Error) || !("kind" in error)) {
+        deps.logger.warn(
+          { movementId: movement.movementId, err: error },
+          "transfer not completed; next sweep tries again",
+        );
+        continue;
+      }
+      deps.logger.error(
+        { movementId: movement.movementId, err: error },
+        "interrupted transfer refused by the rules; dropped",
+      );
+      await deps.transfers.end(movement.movementId);
+    }
+  }
+  return completed;
 }
 
 /** The outcome of one movement of a batch: its position, or the error that refused it. */
