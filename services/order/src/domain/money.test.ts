@@ -15,10 +15,14 @@ describe("exact money", () => {
     expect(mulDivRound(4n, 1n, 3n)).toBe(1n);
   });
 
-  it("gives shares of partial quantities that add up to the line amount", () => {
+  it("gives shares of partial quantities from one allocation over the line's units", () => {
     const parts = [shareOf(1000n, 3n, 0n, 1n), shareOf(1000n, 3n, 1n, 1n), shareOf(1000n, 3n, 2n, 1n)];
-    expect(parts).toEqual([333n, 334n, 333n]);
+    expect(parts).toEqual([334n, 333n, 333n]);
     expect(parts.reduce((s, p) => s + p, 0n)).toBe(1000n);
+    // Any split of the units takes the same units' shares: 2 + 1 and 1 + 2 agree with 1 + 1 + 1.
+    expect(shareOf(1000n, 3n, 0n, 2n)).toBe(667n);
+    expect(shareOf(1000n, 3n, 1n, 2n)).toBe(666n);
+    expect(shareOf(-1000n, 3n, 0n, 1n)).toBe(-334n);
   });
 
   it("prices an order with an order discount allocated exactly and tax per line", () => {

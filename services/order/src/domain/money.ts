@@ -41,11 +41,18 @@ export function allocate(total: bigint, weights: readonly bigint[]): bigint[] {
 }
 
 /**
- * The share of a line amount that belongs to `quantity` more units after `before` units were already
- * accounted for: cumulative rounding, so the shares of every partial shipment or refund of a line add
- * up to the line amount exactly.
+ * The share of a line amount that belongs to units [before, before + quantity) of the line, from one
+ * allocation of the amount over the line's units (largest remainder: each unit gets the floor, the
+ * cents left over go one each to the first units). Every part of a line (a split shipment, a partial
+ * refund) takes its units' shares of that one allocation, so the parts add up to the line exactly and
+ * each part's net and discount add up to its gross.
  */
 export function shareOf(amount: bigint, lineQuantity: bigint, before: bigint, quantity: bigint): bigint {
-  if (lineQuantity === 0n) return 0n;
-  return mulDivRound(amount, before + quantity, lineQuantity) - mulDivRound(amount, before, lineQuantity);
+  if (lineQuantity <= 0n || quantity <= 0n) return 0n;
+  if (amount < 0n) return -shareOf(-amount, lineQuantity, before, quantity);
+  const each = amount / lineQuantity;
+  const extra = amount - each * lineQuantity; // the first `extra` units carry one more minor unit
+  const end = before + quantity;
+  const withExtra = (end < extra ? end : extra) - (before < extra ? before : extra);
+  return each * quantity + (withExtra > 0n ? withExtra : 0n);
 }

@@ -16,7 +16,7 @@ import { describe, expect, it } from "vitest";
 import { RuleViolated } from "./errors.js";
 import { money } from "./money.js";
 import { evolve, type OrderEvent } from "./order.js";
-import { acknowledge, cancelLines, recordPayment, shipLines } from "./order-changes.js";
+import { acknowledge, cancelLines, lineAmounts, recordPayment, shipLines } from "./order-changes.js";
 
 const usd = (n: bigint) => money("USD", n);
 let version = 1;
@@ -164,5 +164,30 @@ describe("order rules", () => {
     order = apply(order, acknowledge(order));
     expect(order.marketplaceAcknowledged).toBe(true);
     expect(acknowledge(order)).toEqual([]);
+  });
+});
+
+describe("amounts of a line shipped in parts", () => {
+  it("recognises each part's net, discount and tax from one allocation, adding up to the line exactly", () => {
+    const order = create(OrderSchema, {
+      orderId: "o2",
+      grandTotal: usd(0n),
+      lines: [
+        { lineId: "1", sku: "A", quantity: 2n, unitPrice: usd(1000n), discount: usd(1n), tax: usd(177n) },
+      ],
+    });
+    const line = order.lines[0];
+    if (!line) throw new Error("no line");
+    const parts = [lineAmounts(order, line, 0n, 1n), lineAmounts(order, line, 1n, 1n)];
+    for (const part of parts) {
+      // Each part's net and discount make up exactly its gross (one unit at 10.00).
+      expect((part.netAmount?.minorUnits ?? 0n) + (part.discount?.minorUnits ?? 0n)).toBe(1000n);
+    }
+    const sum = (pick: (p: (typeof parts)[number]) => bigint | undefined) =>
+      parts.reduce((s, p) => s + (pick(p) ?? 0n), 0n);
+    expect(sum((p) => p.netAmount?.minorUnits)).toBe(1999n);
+    expect(sum((p) => p.discount?.minorUnits)).toBe(1n);
+    expect(sum((p) => p.tax?.minorUnits)).toBe(177n);
+    expect(parts.map((p) => p.tax?.minorUnits)).toEqual([89n, 88n]);
   });
 });

@@ -35,12 +35,15 @@ export interface LineQuantity {
   readonly quantity: bigint;
 }
 
-/** What `quantity` more units of a line are worth, after `before` units were accounted for. */
+/**
+ * What `quantity` more units of a line are worth, after `before` units were accounted for: gross,
+ * discount and tax each from one allocation over the line's units, net as gross less discount.
+ */
 export function lineAmounts(order: Order, line: OrderLine, before: bigint, quantity: bigint): LineAmounts {
   const currency = order.grandTotal?.currencyCode ?? "";
-  const gross = units(line.unitPrice) * line.quantity;
+  const gross = shareOf(units(line.unitPrice) * line.quantity, line.quantity, before, quantity);
   const discount = shareOf(units(line.discount), line.quantity, before, quantity);
-  const net = shareOf(gross - units(line.discount), line.quantity, before, quantity);
+  const net = gross - discount;
   const tax = shareOf(units(line.tax), line.quantity, before, quantity);
   return create(LineAmountsSchema, {
     lineId: line.lineId,
