@@ -11,8 +11,8 @@ import {
   SettlementLineType,
   SettlementSchema,
 } from "@retail/contracts/retail/finance/v1/finance_pb";
+import { AmountInvalid, decimalToMinorUnits } from "@retail/platform/money";
 import { type FieldViolation, RequestInvalid } from "@retail/platform/rpc";
-import { AmountInvalid, decimalToMinorUnits } from "./money.js";
 
 const required = [
   "settlement-id",

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import { decimalToMinorUnits } from "@retail/platform/money";
 import { RequestInvalid } from "@retail/platform/rpc";
 import { describe, expect, it } from "vitest";
 import { parseLosslessJson } from "./lossless-json.js";
-import { decimalToMinorUnits } from "./money.js";
 import { shopifyOrderToSubmit, verifyShopifyHmac } from "./shopify.js";
 
 const fixtures = new URL("../../test/fixtures/shopify/", import.meta.url);

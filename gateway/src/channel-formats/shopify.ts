@@ -13,8 +13,8 @@ import {
   type SubmitOrderRequest,
   SubmitOrderRequestSchema,
 } from "@retail/contracts/retail/order/v1/order_service_pb";
+import { AmountInvalid, decimalToMinorUnits } from "@retail/platform/money";
 import { type FieldViolation, RequestInvalid } from "@retail/platform/rpc";
-import { AmountInvalid, decimalToMinorUnits } from "./money.js";
 
 /** Whether the base64 HMAC-SHA256 header matches the body under the secret (constant-time compare). */
 export function verifyShopifyHmac(body: Buffer, header: string | undefined, secret: string): boolean {

@@ -13,9 +13,9 @@ import {
   type SubmitOrderRequest,
   SubmitOrderRequestSchema,
 } from "@retail/contracts/retail/order/v1/order_service_pb";
+import { AmountInvalid, decimalToMinorUnits } from "@retail/platform/money";
 import { type FieldViolation, RequestInvalid } from "@retail/platform/rpc";
 import { X12Parser, type X12Segment } from "node-x12";
-import { AmountInvalid, decimalToMinorUnits } from "./money.js";
 
 export interface X12Partner {
   readonly senderId: string;

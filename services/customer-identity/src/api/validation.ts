@@ -6,6 +6,7 @@ import {
   ConsentStatusSchema,
   type SourceRecord,
 } from "@retail/contracts/retail/customer/v1/customer_pb";
+import { isCurrencyCode } from "@retail/platform/money";
 import { Violations } from "@retail/platform/rpc";
 import { decodePageToken } from "@retail/platform/store";
 import type { SourceDirectory } from "../domain/golden.js";
@@ -13,7 +14,6 @@ import { regionOf } from "../domain/golden.js";
 import { normalizeEmail, normalizeLoyaltyNumber, normalizePhone } from "../domain/match-keys.js";
 
 const regionPattern = /^[A-Z]{2}$/;
-const currencyPattern = /^[A-Z]{3}$/;
 /** Source ids and customer ids: printable, no spaces or ":" (which joins keys), at most 128 chars. */
 const idPattern = /^[^\s:]{1,128}$/;
 
@@ -98,7 +98,7 @@ export function checkBillingAccount(v: Violations, field: string, a: BillingAcco
   }
   v.require(`${field}.erp_system`, a.erpSystem);
   if (a.creditLimit) {
-    if (!currencyPattern.test(a.creditLimit.currencyCode)) {
+    if (!isCurrencyCode(a.creditLimit.currencyCode)) {
       v.add(`${field}.credit_limit.currency_code`, "must be an ISO 4217 code such as USD");
     }
     if (a.creditLimit.minorUnits < 0n) v.add(`${field}.credit_limit.minor_units`, "must be zero or more");

@@ -2,6 +2,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { SettlementLineTypeSchema } from "@retail/contracts/retail/finance/v1/finance_pb";
 import type { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
+import { isCurrencyCode } from "@retail/platform/money";
 import { Violations } from "@retail/platform/rpc";
 import { decodePageToken } from "@retail/platform/store";
 import { exportBatch } from "../app/export-batch.js";
@@ -14,7 +15,6 @@ import { NotFound } from "../domain/errors.js";
 
 const datePattern = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 const periodPattern = /^\d{4}-(0[1-9]|1[0-2])$/;
-const currencyPattern = /^[A-Z]{3}$/;
 const maxPageSize = 500;
 
 function checkPage(v: Violations, pageSize: number): number {
@@ -82,7 +82,7 @@ export function createFinanceHandler(deps: FinanceDeps): ServiceImpl<typeof Fina
       else {
         v.require("settlement.settlement_id", s.settlementId);
         v.require("settlement.provider", s.provider);
-        if (!currencyPattern.test(s.currencyCode))
+        if (!isCurrencyCode(s.currencyCode))
           v.add("settlement.currency_code", "must be an ISO 4217 code such as USD");
         if (!datePattern.test(s.payoutDate))
           v.add("settlement.payout_date", "must be a date such as 2026-11-26");

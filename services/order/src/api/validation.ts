@@ -10,9 +10,9 @@ import {
   type Shipment,
 } from "@retail/contracts/retail/order/v1/order_pb";
 import type { SubmitOrderRequest } from "@retail/contracts/retail/order/v1/order_service_pb";
+import { isCurrencyCode } from "@retail/platform/money";
 import { Violations } from "@retail/platform/rpc";
 
-const currencyPattern = /^[A-Z]{3}$/;
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 const maxLines = 500;
 const maxQuantity = 1_000_000n;
@@ -37,7 +37,7 @@ export function checkMoney(
     if (required) v.add(field, "is required");
     return;
   }
-  if (!currencyPattern.test(m.currencyCode))
+  if (!isCurrencyCode(m.currencyCode))
     v.add(`${field}.currency_code`, "must be an ISO 4217 code such as USD");
   else if (currency && m.currencyCode !== currency)
     v.add(`${field}.currency_code`, `must be the order currency ${currency}`);
@@ -55,7 +55,7 @@ export function checkSubmission(v: Violations, r: SubmitOrderRequest): void {
   if (!known(ChannelSchema, r.channel)) v.add("channel", "must be a known channel");
   checkId(v, "channel_order_id", r.channelOrderId);
   if (r.channelId) checkId(v, "channel_id", r.channelId);
-  const currency = currencyPattern.test(r.currencyCode) ? r.currencyCode : "";
+  const currency = isCurrencyCode(r.currencyCode) ? r.currencyCode : "";
   if (!currency) v.add("currency_code", "must be an ISO 4217 code such as USD");
   const c = r.customer;
   if (!c) v.add("customer", "is required");

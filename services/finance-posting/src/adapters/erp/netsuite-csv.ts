@@ -1,14 +1,8 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { EntrySide, type JournalEntry } from "@retail/contracts/retail/finance/v1/finance_pb";
+import { minorUnitsToDecimal } from "@retail/platform/money";
 import type { ErpAdapter } from "../../app/ports.js";
-
-/** Minor units as a decimal amount with the currency's two places ("12345" -> "123.45"). */
-function decimal(minorUnits: bigint): string {
-  const sign = minorUnits < 0n ? "-" : "";
-  const abs = minorUnits < 0n ? -minorUnits : minorUnits;
-  return `${sign}${abs / 100n}.${String(abs % 100n).padStart(2, "0")}`;
-}
 
 /** RFC 4180: quote a field when it holds a comma, a quote or a line break. */
 function field(value: string): string {
@@ -32,7 +26,7 @@ const header = [
  * The journal import CSV of NetSuite's CSV Import Assistant (one row per line, entries grouped by
  * External ID, amounts as decimals in Debit or Credit). One file per batch, `<batch id>.csv`, written
  * to a temporary name and renamed, so the ERP's pickup never reads half a file and a batch written
- * again replaces itself. Amounts assume two decimal places.
+ * again replaces itself. Amounts have their currency's ISO 4217 decimal places (JPY none, BHD three).
  */
 export function createNetSuiteCsvAdapter(options: {
   directory: string;
@@ -47,7 +41,7 @@ export function createNetSuiteCsvAdapter(options: {
       const rows = [header.join(",")];
       for (const entry of entries) {
         for (const line of entry.lines) {
-          const amount = decimal(line.amount?.minorUnits ?? 0n);
+          const amount = minorUnitsToDecimal(line.amount?.minorUnits ?? 0n, line.amount?.currencyCode ?? "");
           rows.push(
             [
               entry.entryId,

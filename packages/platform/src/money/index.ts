@@ -1,6 +1,14 @@
-// Decimal amounts as channels send them ("199.00", "0.1") to integer minor units of their currency,
-// by string arithmetic: never through a floating-point number. The currency's exponent comes from
-// ISO 4217 through the runtime's ICU data (USD 2, JPY 0, BHD 3).
+// Money at the mesh's edges: decimal amounts as channels and ERPs write them ("199.00", "0.1") to and
+// from integer minor units of their currency, by string arithmetic, never through a floating-point
+// number. Currency codes and their exponents come from ISO 4217 through the runtime's ICU data
+// (USD 2, JPY 0, BHD 3), the one table every service and the gateway use.
+
+const isoCurrencies = new Set(Intl.supportedValuesOf("currency"));
+
+/** Whether a code is an ISO 4217 currency ("USD", "JPY"), not merely three capital letters. */
+export function isCurrencyCode(code: string): boolean {
+  return /^[A-Z]{3}$/.test(code) && isoCurrencies.has(code);
+}
 
 const digitsByCurrency = new Map<string, number>();
 
@@ -29,4 +37,14 @@ export function decimalToMinorUnits(amount: string, currencyCode: string): bigin
     throw new AmountInvalid(`"${amount}" has more decimals than ${currencyCode} minor units (${digits})`);
   const minor = BigInt(whole) * 10n ** BigInt(digits) + BigInt(significant.padEnd(digits, "0") || "0");
   return sign ? -minor : minor;
+}
+
+/** 12345n USD -> "123.45"; 12345n JPY -> "12345"; 12345n BHD -> "12.345"; -5n USD -> "-0.05". */
+export function minorUnitsToDecimal(minorUnits: bigint, currencyCode: string): string {
+  const digits = minorUnitDigits(currencyCode);
+  const sign = minorUnits < 0n ? "-" : "";
+  const abs = minorUnits < 0n ? -minorUnits : minorUnits;
+  if (digits === 0) return `${sign}${abs}`;
+  const scale = 10n ** BigInt(digits);
+  return `${sign}${abs / scale}.${String(abs % scale).padStart(digits, "0")}`;
 }
