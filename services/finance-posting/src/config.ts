@@ -11,6 +11,7 @@ const ruleSetSchema = z.object({
   version: z.string().min(1),
   accounts: z.record(z.string(), z.string()),
   granularity: z.record(z.string(), z.enum(["detail", "summary"])),
+  providers: z.record(z.string(), z.string().min(1)),
   rules: z.array(
     z.object({
       fact: z.string(),
@@ -18,6 +19,7 @@ const ruleSetSchema = z.object({
       paymentMethods: z.array(z.string()).optional(),
       taxCodes: z.array(z.string()).optional(),
       providers: z.array(z.string()).optional(),
+      providerKinds: z.array(z.string()).optional(),
       lines: z.array(template).min(2),
     }),
   ),

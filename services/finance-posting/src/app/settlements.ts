@@ -13,8 +13,9 @@ import {
   type SettlementLine,
   SettlementLineType,
 } from "@retail/contracts/retail/finance/v1/finance_pb";
+import { RuleViolated } from "../domain/errors.js";
 import { money } from "../domain/money.js";
-import type { FactKind } from "../domain/rules.js";
+import { type FactKind, providerKindOf } from "../domain/rules.js";
 import type { FinanceDeps, StoredSettlement } from "./ports.js";
 import { entryIdOf, postFact, targetPeriod } from "./post-fact.js";
 
@@ -66,6 +67,13 @@ function settlementFact(s: Settlement, line: SettlementLine, kind: FactKind, key
 export async function importSettlement(deps: FinanceDeps, s: Settlement): Promise<StoredSettlement> {
   const earlier = await deps.settlements.get(s.settlementId);
   if (earlier) return earlier;
+  if (providerKindOf(deps.rules, s.provider) === undefined) {
+    throw new RuleViolated(
+      "SETTLEMENT_PROVIDER_UNKNOWN",
+      `settlement provider "${s.provider}" is not in posting rule set ${deps.rules.version} (known: ${Object.keys(deps.rules.providers).sort().join(", ")}): add it with its kind before importing`,
+      { provider: s.provider, rule_set: deps.rules.version },
+    );
+  }
   const { periodId } = await targetPeriod(deps, s.payoutDate);
   const items: ReconciliationItem[] = [];
   for (const line of s.lines) {

@@ -1,4 +1,11 @@
-import type { AmountOf, FactKind, PostingRule, RuleSet, Side } from "./rules.js";
+import {
+  type AmountOf,
+  type FactKind,
+  type PostingRule,
+  providerKindOf,
+  type RuleSet,
+  type Side,
+} from "./rules.js";
 
 /** One line of what happened (a delivered order line), in minor units. */
 export interface FactLine {
@@ -64,9 +71,10 @@ export class UnbalancedPosting extends Error {
   }
 }
 
-function matches(rule: PostingRule, fact: Fact, taxCode: string): boolean {
+function matches(rule: PostingRule, fact: Fact, taxCode: string, rules: RuleSet): boolean {
   return (
     rule.fact === fact.kind &&
+    (!rule.providerKinds || rule.providerKinds.includes(providerKindOf(rules, fact.provider) ?? "")) &&
     (!rule.channels || rule.channels.includes(fact.channel)) &&
     (!rule.paymentMethods || rule.paymentMethods.includes(fact.paymentMethod)) &&
     (!rule.providers || rule.providers.includes(fact.provider)) &&
@@ -101,7 +109,7 @@ export function postingLines(fact: Fact, rules: RuleSet): PostedLine[] {
   const units: Array<FactLine | undefined> = fact.lines.length > 0 ? [...fact.lines] : [undefined];
   const posted: PostedLine[] = [];
   for (const line of units) {
-    const rule = rules.rules.find((r) => matches(r, fact, line?.taxCode ?? ""));
+    const rule = rules.rules.find((r) => matches(r, fact, line?.taxCode ?? "", rules));
     if (!rule) throw new NoPostingRule(fact.kind);
     for (const template of rule.lines) {
       const amount = amountOf(template.amount, fact, line);

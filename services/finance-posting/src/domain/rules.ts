@@ -37,6 +37,8 @@ export interface PostingRule {
   readonly paymentMethods?: readonly string[];
   readonly taxCodes?: readonly string[];
   readonly providers?: readonly string[];
+  /** Kinds of settlement provider ("marketplace", "card_processor"), as the rule set's providers say. */
+  readonly providerKinds?: readonly string[];
   readonly lines: readonly LineTemplate[];
 }
 
@@ -45,6 +47,12 @@ export interface RuleSet {
   readonly accounts: Readonly<Record<string, string>>;
   /** "summary": POS-style, summarised per store, day and account; anything else posts in detail. */
   readonly granularity: Readonly<Record<string, "detail" | "summary">>;
+  /**
+   * Every settlement provider the business takes files from, with its kind: the kind says whose
+   * account a payout, fee or adjustment clears. A provider not listed here is refused, never posted
+   * under a default.
+   */
+  readonly providers: Readonly<Record<string, string>>;
   readonly rules: readonly PostingRule[];
 }
 
@@ -71,6 +79,17 @@ export const defaultRuleSet: RuleSet = {
     "9999": "Suspense",
   },
   granularity: { POS: "summary" },
+  providers: {
+    amazon: "marketplace",
+    "amazon-us": "marketplace",
+    "amazon-uk": "marketplace",
+    ebay: "marketplace",
+    walmart: "marketplace",
+    stripe: "card_processor",
+    adyen: "card_processor",
+    paypal: "card_processor",
+    shopify_payments: "card_processor",
+  },
   rules: [
     // Money taken before delivery is deferred.
     { fact: "capture", paymentMethods: ["gift_card"], lines: [dr("2300", "amount"), cr("2100", "amount")] },
@@ -104,15 +123,52 @@ export const defaultRuleSet: RuleSet = {
     { fact: "suspense_cleared", lines: [dr("2100", "amount"), cr("9999", "amount")] },
     { fact: "chargeback", lines: [dr("5300", "amount"), cr("1200", "amount")] },
     { fact: "chargeback_fee", lines: [dr("5310", "amount"), cr("1200", "amount")] },
-    // Settlements: fees and payouts post as they are imported.
-    { fact: "settlement_fee", lines: [dr("5100", "amount"), cr("1200", "amount")] },
-    { fact: "settlement_commission", lines: [dr("5200", "amount"), cr("1210", "amount")] },
+    // Settlements post as they are imported, against the account the provider's kind clears: a
+    // marketplace's receivable, a card processor's clearing account.
+    {
+      fact: "settlement_fee",
+      providerKinds: ["marketplace"],
+      lines: [dr("5200", "amount"), cr("1210", "amount")],
+    },
+    {
+      fact: "settlement_fee",
+      providerKinds: ["card_processor"],
+      lines: [dr("5100", "amount"), cr("1200", "amount")],
+    },
+    {
+      fact: "settlement_commission",
+      providerKinds: ["marketplace"],
+      lines: [dr("5200", "amount"), cr("1210", "amount")],
+    },
+    {
+      fact: "settlement_commission",
+      providerKinds: ["card_processor"],
+      lines: [dr("5100", "amount"), cr("1200", "amount")],
+    },
     {
       fact: "settlement_payout",
-      providers: ["amazon-us", "amazon-uk", "ebay"],
+      providerKinds: ["marketplace"],
       lines: [dr("1100", "amount"), cr("1210", "amount")],
     },
-    { fact: "settlement_payout", lines: [dr("1100", "amount"), cr("1200", "amount")] },
-    { fact: "settlement_adjustment", lines: [dr("1200", "amount"), cr("9999", "amount")] },
+    {
+      fact: "settlement_payout",
+      providerKinds: ["card_processor"],
+      lines: [dr("1100", "amount"), cr("1200", "amount")],
+    },
+    {
+      fact: "settlement_adjustment",
+      providerKinds: ["marketplace"],
+      lines: [dr("1210", "amount"), cr("9999", "amount")],
+    },
+    {
+      fact: "settlement_adjustment",
+      providerKinds: ["card_processor"],
+      lines: [dr("1200", "amount"), cr("9999", "amount")],
+    },
   ],
 };
+
+/** The kind of a settlement provider, or undefined when the rule set does not know it. */
+export function providerKindOf(rules: RuleSet, provider: string): string | undefined {
+  return Object.hasOwn(rules.providers, provider) ? rules.providers[provider] : undefined;
+}
