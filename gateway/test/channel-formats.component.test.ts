@@ -62,7 +62,7 @@ describe("Shopify webhooks", () => {
     await receive("IPOD2008PINK", "DC-1", 5);
     const first = await deliver(shopifyBody, shopifyVector.headers);
     expect(first.status, JSON.stringify(first.json)).toBe(200);
-    expect(first.json.order).toMatchObject({
+    expect(first.json.order, JSON.stringify(first.json.order.rejectionReasons)).toMatchObject({
       status: "ORDER_STATUS_ACCEPTED",
       channel: "CHANNEL_WEB",
       channelOrderId: "820982911946154508",
@@ -81,6 +81,40 @@ describe("Shopify webhooks", () => {
     expect(again.json.order.orderId).toBe(first.json.order.orderId);
     const position = await get("/v1/locations/DC-1/skus/IPOD2008PINK/position");
     expect(position.json.position).toMatchObject({ onHand: "5", reserved: "2" });
+  });
+
+  it("accepts guest checkouts (no customer object), resolving the shopper from the order's email", async () => {
+    await receive("IPOD2008PINK", "DC-1", 4);
+    const raw = shopifyBody.toString("utf8");
+    const start = raw.indexOf('"customer":');
+    let depth = 0;
+    let end = raw.indexOf("{", start);
+    do {
+      if (raw[end] === "{") depth++;
+      if (raw[end] === "}") depth--;
+      end++;
+    } while (depth > 0);
+    const guest = (orderId: string) => {
+      const body = Buffer.from(
+        `${raw.slice(0, start)}"customer": null${raw.slice(end)}`.replaceAll("820982911946154508", orderId),
+      );
+      const hmac = createHmac("sha256", shopifyVector.secret).update(body).digest("base64");
+      return deliver(body, {
+        ...shopifyVector.headers,
+        "X-Shopify-Hmac-Sha256": hmac,
+        "X-Shopify-Webhook-Id": `guest-${orderId}`,
+      });
+    };
+    const first = await guest("820982911946150001");
+    expect(first.status, JSON.stringify(first.json)).toBe(200);
+    expect(first.json.order, JSON.stringify(first.json.order.rejectionReasons)).toMatchObject({
+      status: "ORDER_STATUS_ACCEPTED",
+      channelOrderId: "820982911946150001",
+    });
+    const second = await guest("820982911946150002");
+    expect(second.json.order.status).toBe("ORDER_STATUS_ACCEPTED");
+    // The same shopper (jon@example.com) checked out twice as a guest: one customer.
+    expect(second.json.order.customerId).toBe(first.json.order.customerId);
   });
 
   it("refuses a body the signature does not cover, and acknowledges topics it does not handle", async () => {

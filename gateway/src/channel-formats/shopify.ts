@@ -29,6 +29,34 @@ const text = (value: unknown): string | undefined =>
   typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined;
 const list = (value: unknown): Json[] => (Array.isArray(value) ? (value as Json[]) : []);
 
+/**
+ * The order's customer as Shopify describes it. A guest checkout has no customer object: the order's
+ * own contact details stand in, under a source id of the order itself, so customer-identity resolves
+ * the guest by email or phone to the customer already known, or records a new one.
+ */
+function customerOf(order: Json, orderId: string, sourceSystem: string) {
+  const customer = (order.customer ?? undefined) as Json | undefined;
+  if (customer && text(customer.id)) {
+    return {
+      sourceSystem,
+      sourceId: text(customer.id) ?? "",
+      email: text(customer.email) ?? text(order.email) ?? "",
+      phone: text(customer.phone) ?? "",
+      givenName: text(customer.first_name) ?? "",
+      familyName: text(customer.last_name) ?? "",
+    };
+  }
+  const billing = (order.billing_address ?? order.shipping_address ?? {}) as Json;
+  return {
+    sourceSystem,
+    sourceId: `guest-order-${orderId}`,
+    email: text(order.email) ?? text(order.contact_email) ?? "",
+    phone: text(order.phone) ?? "",
+    givenName: text(billing.first_name) ?? "",
+    familyName: text(billing.last_name) ?? "",
+  };
+}
+
 /** Maps an orders/create payload (parsed losslessly) to SubmitOrder, naming every field it cannot use. */
 export function shopifyOrderToSubmit(
   order: Json,
@@ -81,7 +109,6 @@ export function shopifyOrderToSubmit(
       description: "is less than the discounts allocated to the lines",
     });
   const shipping = sum(list(order.shipping_lines), (s) => s.discounted_price ?? s.price, "shipping_lines");
-  const customer = (order.customer ?? {}) as Json;
   const address = order.shipping_address as Json | undefined;
   const placed = new Date(text(order.created_at) ?? "");
   if (Number.isNaN(placed.getTime()))
@@ -93,14 +120,7 @@ export function shopifyOrderToSubmit(
     channelOrderId: orderId ?? "",
     currencyCode: currency,
     placeTime: timestampFromDate(placed),
-    customer: {
-      sourceSystem: options.sourceSystem,
-      sourceId: text(customer.id) ?? "",
-      email: text(customer.email) ?? text(order.email) ?? "",
-      phone: text(customer.phone) ?? "",
-      givenName: text(customer.first_name) ?? "",
-      familyName: text(customer.last_name) ?? "",
-    },
+    customer: customerOf(order, orderId ?? "", options.sourceSystem),
     lines,
     ...(address && {
       shipTo: {
