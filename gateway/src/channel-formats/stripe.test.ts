@@ -83,3 +83,53 @@ describe("Stripe webhooks", () => {
     expect(vector.stripe_signature_header).toBe(`t=${vector.timestamp},v1=${signature}`);
   });
 });
+
+describe("Stripe refunds of the current API", () => {
+  const official = JSON.parse(read("official-openapi-fixtures-subset.json").toString("utf8")) as {
+    event: Record<string, unknown>;
+    refund: Record<string, unknown>;
+    charge: Record<string, unknown>;
+  };
+  const refundEvent = (type: string, refund: Record<string, unknown>) => ({
+    ...official.event,
+    type,
+    data: { object: refund },
+  });
+  const refund = { ...official.refund, metadata: { order_id: "ord-9" } };
+
+  it("takes a succeeded refund.created or refund.updated as the order's refund, keyed by the refund id", () => {
+    for (const type of ["refund.created", "refund.updated"]) {
+      const [recorded, ...rest] = stripeEventToPaymentEvents(refundEvent(type, refund));
+      expect(rest).toEqual([]);
+      expect(recorded?.orderId).toBe("ord-9");
+      expect(recorded?.paymentEvent).toMatchObject({
+        paymentEventId: "re_1Pgc72B7WZ01zgkWqPvrRrPE",
+        type: PaymentEventType.REFUND,
+        outcome: PaymentOutcome.APPROVED,
+        amount: { currencyCode: "USD", minorUnits: 100n },
+        provider: "stripe",
+        providerReference: "ch_1PgafuB7WZ01zgkWXYmPNZs8",
+      });
+    }
+  });
+
+  it("waits for a pending refund to succeed, and refuses one that names no order", () => {
+    expect(
+      stripeEventToPaymentEvents(refundEvent("refund.created", { ...refund, status: "pending" })),
+    ).toEqual([]);
+    expect(() => stripeEventToPaymentEvents(refundEvent("refund.created", official.refund))).toThrow(
+      RequestInvalid,
+    );
+  });
+
+  it("leaves a charge.refunded without embedded refunds to the refund events", () => {
+    const charge = { ...official.charge, refunds: undefined, metadata: { order_id: "ord-9" } };
+    expect(
+      stripeEventToPaymentEvents({
+        ...official.event,
+        type: "charge.refunded",
+        data: { object: charge },
+      }),
+    ).toEqual([]);
+  });
+});

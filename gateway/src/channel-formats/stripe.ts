@@ -74,30 +74,51 @@ export function stripeEventToPaymentEvents(event: Json): RecordPaymentEventReque
       ];
     }
     case "charge.refunded": {
+      // API versions since 2022-11-15 no longer embed the refunds: those come as refund.* events.
+      const embedded = object(subject.refunds).data as Json[] | undefined;
+      if (!embedded) return [];
       forOrder();
-      const refunds = ((object(subject.refunds).data as Json[] | undefined) ?? []).filter(
-        (r) => str(r.status) === "succeeded",
-      );
       // Each refund once, by its own id: the event repeats earlier refunds of the charge.
-      return refunds.map((refund) =>
-        create(RecordPaymentEventRequestSchema, {
-          orderId,
-          paymentEvent: {
-            paymentEventId: str(refund.id),
-            type: PaymentEventType.REFUND,
-            outcome: PaymentOutcome.APPROVED,
-            amount: money(refund.amount),
-            provider: "stripe",
-            providerReference: str(subject.id),
-            occurTime: timestampFromMs(Number(refund.created ?? 0) * 1000),
-            reason: str(refund.reason),
-          },
-        }),
-      );
+      return embedded
+        .filter((r) => str(r.status) === "succeeded")
+        .map((r) => refundEvent(orderId, r, str(subject.id), money));
+    }
+    case "refund.created":
+    case "refund.updated": {
+      // The refund itself names its order (metadata set when the refund is made) and its charge.
+      if (!orderId)
+        throw invalid(
+          "data.object.metadata.order_id",
+          "is required: it names the order the refund belongs to",
+        );
+      if (str(subject.status) !== "succeeded") return [];
+      return [refundEvent(orderId, subject, str(subject.charge), money)];
     }
     default:
       return [];
   }
+}
+
+/** A succeeded refund as the order's payment event, keyed by the refund's own id (one per refund). */
+function refundEvent(
+  orderId: string,
+  refund: Json,
+  chargeId: string,
+  money: (minorUnits: unknown) => { currencyCode: string; minorUnits: bigint },
+): RecordPaymentEventRequest {
+  return create(RecordPaymentEventRequestSchema, {
+    orderId,
+    paymentEvent: {
+      paymentEventId: str(refund.id),
+      type: PaymentEventType.REFUND,
+      outcome: PaymentOutcome.APPROVED,
+      amount: money(refund.amount),
+      provider: "stripe",
+      providerReference: chargeId,
+      occurTime: timestampFromMs(Number(refund.created ?? 0) * 1000),
+      reason: str(refund.reason),
+    },
+  });
 }
 
 function invalid(field: string, description: string): RequestInvalid {

@@ -4,7 +4,8 @@
 // retry it for days.
 //   POST /webhooks/shopify  orders/create -> SubmitOrder; the request id is derived from the shop and
 //                           the Shopify order id, so redeliveries and manual resends are one order.
-//   POST /webhooks/stripe   payment_intent.succeeded -> a capture, charge.refunded -> its refunds, each
+//   POST /webhooks/stripe   payment_intent.succeeded -> a capture, refund.created/updated (and an older
+//                           API version's charge.refunded with its refunds) -> a refund, each
 //                           RecordPaymentEvent keyed by the Stripe id (event or refund), applied once.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { toJson } from "@bufbuild/protobuf";
