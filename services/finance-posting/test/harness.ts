@@ -27,6 +27,8 @@ export interface FinanceHarness {
   readonly running: RunningFinance;
   readonly client: Client<typeof FinancePostingService>;
   readonly exportDir: string;
+  readonly database: string;
+  readonly exchange: string;
   /** Publishes an order event (same id twice = a redelivery); returns its id. */
   emit<Desc extends DescMessage>(
     schema: Desc,
@@ -36,13 +38,16 @@ export interface FinanceHarness {
   stop(): Promise<void>;
 }
 
-/** `exchange`: join another harness's exchange (to consume the real order service's events). */
+/**
+ * `exchange`: join another harness's exchange (to consume the real order service's events);
+ * `database` too: a second instance of the same service (same database, exchange and queues).
+ */
 export async function startFinance(
   name: string,
   env: Record<string, string> = {},
-  options: { exchange?: string } = {},
+  options: { exchange?: string; database?: string } = {},
 ): Promise<FinanceHarness> {
-  const database = uniqueName(`finance_${name}`);
+  const database = options.database ?? uniqueName(`finance_${name}`);
   const exchange = options.exchange ?? uniqueName(`ex_${name}`);
   const exportDir = await mkdtemp(join(tmpdir(), "erp-"));
   const config = loadFinanceConfig({
@@ -65,6 +70,8 @@ export async function startFinance(
     running,
     client,
     exportDir,
+    database,
+    exchange,
     async emit(schema, message, options = {}) {
       const eventId = options.id ?? randomUUID();
       await publisher.publish([
@@ -87,6 +94,8 @@ export async function startFinance(
       await running.stop();
       await publisher.close();
       await amqp.close();
+      // A second instance leaves the queues and the database to the harness that made them.
+      if (options.database !== undefined) return;
       await deleteConsumerQueues(testAmqpUrl(), `${exchange}.${orderEventsQueue}`, exchange);
       await dropTestDatabases(database);
     },

@@ -1,6 +1,10 @@
 import { create } from "@bufbuild/protobuf";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
-import { OrderAcceptedSchema } from "@retail/contracts/retail/order/v1/order_events_pb";
+import {
+  OrderAcceptedSchema,
+  RefundBasis,
+  type RefundIssued,
+} from "@retail/contracts/retail/order/v1/order_events_pb";
 import {
   FulfillmentType,
   LineStatus,
@@ -164,6 +168,26 @@ describe("order rules", () => {
     order = apply(order, acknowledge(order));
     expect(order.marketplaceAcknowledged).toBe(true);
     expect(acknowledge(order)).toEqual([]);
+  });
+});
+
+describe("refund basis", () => {
+  it("says whether a refund is for goods delivered by then, from the order's own history", () => {
+    let order = accepted();
+    order = apply(
+      order,
+      recordPayment(order, payment(PaymentEventType.CAPTURE, PaymentOutcome.APPROVED, 3850n)),
+    );
+    const before = recordPayment(order, payment(PaymentEventType.REFUND, PaymentOutcome.APPROVED, 500n));
+    expect((before[0] as RefundIssued).basis).toBe(RefundBasis.UNDELIVERED);
+    order = apply(order, before);
+    const shipment = create(ShipmentSchema, { shipmentId: "s", lines: [{ lineId: "2", quantity: 1n }] });
+    order = apply(order, shipLines(order, shipment, new Date()));
+    // Delivered 5.50 (line 2 with its tax); 5.00 refunded already: 0.50 more fits, 0.51 does not.
+    const fits = recordPayment(order, payment(PaymentEventType.REFUND, PaymentOutcome.APPROVED, 50n));
+    expect((fits[0] as RefundIssued).basis).toBe(RefundBasis.DELIVERED);
+    const over = recordPayment(order, payment(PaymentEventType.REFUND, PaymentOutcome.APPROVED, 51n));
+    expect((over[0] as RefundIssued).basis).toBe(RefundBasis.UNDELIVERED);
   });
 });
 

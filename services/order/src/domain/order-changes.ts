@@ -11,6 +11,7 @@ import {
   OrderReturnedSchema,
   PaymentCapturedSchema,
   PaymentEventRecordedSchema,
+  RefundBasis,
   RefundIssuedSchema,
   ShipmentDispatchedSchema,
 } from "@retail/contracts/retail/order/v1/order_events_pb";
@@ -224,6 +225,20 @@ export function receiveReturn(order: Order, ret: Return, now: Date): OrderEvent[
 }
 
 /** A refund's split over the lines it names (by their totals), with the tax part of each. */
+/**
+ * What the order has delivered, as revenue sees it: each line's delivered units (net and tax), and the
+ * shipping charge once anything was delivered (it is recognised with the first delivery).
+ */
+export function deliveredValue(order: Order): bigint {
+  let value = 0n;
+  for (const line of order.lines) {
+    if (line.shippedQuantity === 0n) continue;
+    const part = lineAmounts(order, line, 0n, line.shippedQuantity);
+    value += units(part.netAmount) + units(part.tax);
+  }
+  return value > 0n ? value + units(order.shippingTotal) : 0n;
+}
+
 function refundLines(order: Order, event: PaymentEvent): { lines: LineAmounts[]; tax: bigint } {
   const amount = units(event.amount);
   if (event.lineIds.length === 0) {
@@ -315,7 +330,9 @@ export function recordPayment(order: Order, event: PaymentEvent): OrderEvent[] {
         );
       }
       const { lines, tax } = refundLines(order, event);
-      return [create(RefundIssuedSchema, { ...base, lines, taxRefunded: money(currency, tax) })];
+      const basis =
+        deliveredValue(order) >= refunded + amount ? RefundBasis.DELIVERED : RefundBasis.UNDELIVERED;
+      return [create(RefundIssuedSchema, { ...base, lines, taxRefunded: money(currency, tax), basis })];
     }
     case PaymentEventType.CHARGEBACK:
       if (amount > captured - refunded) {

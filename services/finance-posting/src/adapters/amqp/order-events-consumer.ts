@@ -6,6 +6,7 @@ import {
   OrderAcceptedSchema,
   OrderPickedUpSchema,
   PaymentCapturedSchema,
+  RefundBasis,
   RefundIssuedSchema,
   ShipmentDispatchedSchema,
 } from "@retail/contracts/retail/order/v1/order_events_pb";
@@ -78,6 +79,12 @@ export function newsOf(event: ReceivedEvent): OrderNews | undefined {
       return {
         kind: "refunded",
         tax: e.taxRefunded?.minorUnits ?? 0n,
+        basis:
+          e.basis === RefundBasis.DELIVERED
+            ? "delivered"
+            : e.basis === RefundBasis.UNDELIVERED
+              ? "undelivered"
+              : undefined,
         ...movement(event, e.orderId, e.channel, e.paymentEvent),
       };
     }
