@@ -49,6 +49,7 @@ export async function composeFinance(config: FinanceConfig, logger: Logger): Pro
     directory: config.ERP_EXPORT_DIR,
     maxEntries: config.ERP_BATCH_MAX_ENTRIES,
     ratePerMinute: config.ERP_BATCHES_PER_MINUTE,
+    strandedAfterMs: config.ERP_STRANDED_BATCH_MS,
   });
   const deps: FinanceDeps = {
     rules: config.POSTING_RULES,

@@ -35,6 +35,8 @@ export const financeEnvSchema = baseEnvSchema.extend({
   ERP_EXPORT_DIR: z.string().default(".mesh/erp-exports"),
   ERP_BATCH_MAX_ENTRIES: z.coerce.number().int().positive().default(1_000),
   ERP_BATCHES_PER_MINUTE: z.coerce.number().int().positive().default(6),
+  /** A batch begun this long ago and never finished (its exporter died) is finished by the next export. */
+  ERP_STRANDED_BATCH_MS: z.coerce.number().int().positive().default(60_000),
 });
 
 export type FinanceConfig = z.output<typeof financeEnvSchema> & { POSTING_RULES: RuleSet };

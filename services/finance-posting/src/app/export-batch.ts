@@ -2,12 +2,14 @@ import { createHash } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { ErpBatchExportedSchema } from "@retail/contracts/retail/finance/v1/finance_events_pb";
 import { NotFound, RateLimited } from "../domain/errors.js";
-import type { ExportBatch, FinanceDeps } from "./ports.js";
+import type { ErpAdapter, ExportBatch, FinanceDeps, UnfinishedBatch } from "./ports.js";
 
 /**
  * Exports the entries no batch has taken yet through an ERP adapter, as one batch with its own id.
  * A retry with the same request id gives the same batch (written again, never a second one); entries
- * are claimed one by one, so two batches never share an entry; the adapter's rate limit is kept.
+ * are claimed one by one, so two batches never share an entry; the adapter's rate limit is kept. The
+ * batch is recorded before it claims anything: a crash between claiming and writing is resumed by a
+ * retry of the same request, or finished by the next export once the adapter's `strandedAfterMs` passed, so no entry is stranded.
  */
 export async function exportBatch(
   deps: FinanceDeps,
@@ -20,42 +22,73 @@ export async function exportBatch(
   return deps.lock(requestKey, async () => {
     const earlier = await deps.exports.byRequest(requestKey);
     if (earlier) {
-      const entries = await Promise.all(earlier.entryIds.map((id) => deps.journal.get(id)));
-      await adapter.write(
-        earlier.batchId,
-        entries.flatMap((e) => (e ? [e.entry] : [])),
-        deps.rules.accounts,
-      );
+      await writeBatch(deps, adapter, earlier.batchId, earlier.entryIds);
       return earlier;
     }
     const now = deps.clock.now();
-    if (
-      (await deps.exports.countSince(adapter.name, new Date(now.getTime() - 60_000))) >= adapter.ratePerMinute
-    ) {
-      throw new RateLimited(adapter.name, 60);
+    for (const stranded of await deps.exports.unfinished(new Date(now.getTime() - adapter.strandedAfterMs))) {
+      if (stranded.requestKey !== requestKey) await finishStranded(deps, stranded);
+    }
+    const resumed = await deps.exports.claimedBy(batchId);
+    if (resumed.length === 0) {
+      if (
+        (await deps.exports.countSince(adapter.name, new Date(now.getTime() - 60_000))) >=
+        adapter.ratePerMinute
+      ) {
+        throw new RateLimited(adapter.name, 60);
+      }
+      await deps.exports.begin({ requestKey, batchId, adapter: adapter.name, startedAt: now });
     }
     const limit = Math.min(command.maxEntries || adapter.maxEntries, adapter.maxEntries);
-    const candidates = await deps.journal.unexported(limit);
-    const claimed = new Set(
-      await deps.exports.claim(
-        batchId,
-        candidates.map((c) => c.entry.entryId),
-      ),
-    );
-    const entries = candidates.filter((c) => claimed.has(c.entry.entryId)).map((c) => c.entry);
-    const location = await adapter.write(batchId, entries, deps.rules.accounts);
-    const batch: ExportBatch = {
+    const room = limit - resumed.length;
+    const candidates = room > 0 ? await deps.journal.unexported(room) : [];
+    const claimed = await deps.exports.claim(
       batchId,
-      adapter: adapter.name,
-      entryIds: entries.map((e) => e.entryId),
-      location,
-      exportedAt: now,
-    };
-    await deps.exports.save(requestKey, batch);
-    await deps.events.publish(
-      `export:${batchId}`,
-      create(ErpBatchExportedSchema, { batchId, adapter: adapter.name, entryIds: [...batch.entryIds] }),
+      candidates.map((c) => c.entry.entryId),
     );
-    return batch;
+    return finish(deps, adapter, requestKey, batchId, [...resumed, ...claimed], now);
+  });
+}
+
+/** Writes a batch's entries through its adapter (the same batch id replaces itself in the ERP). */
+async function writeBatch(
+  deps: FinanceDeps,
+  adapter: ErpAdapter,
+  batchId: string,
+  entryIds: readonly string[],
+): Promise<string> {
+  const entries = await Promise.all(entryIds.map((id) => deps.journal.get(id)));
+  return adapter.write(
+    batchId,
+    entries.flatMap((e) => (e ? [e.entry] : [])),
+    deps.rules.accounts,
+  );
+}
+
+async function finish(
+  deps: FinanceDeps,
+  adapter: ErpAdapter,
+  requestKey: string,
+  batchId: string,
+  entryIds: readonly string[],
+  exportedAt: Date,
+): Promise<ExportBatch> {
+  const location = await writeBatch(deps, adapter, batchId, entryIds);
+  const batch: ExportBatch = { batchId, adapter: adapter.name, entryIds, location, exportedAt };
+  await deps.exports.save(requestKey, batch);
+  await deps.events.publish(
+    `export:${batchId}`,
+    create(ErpBatchExportedSchema, { batchId, adapter: adapter.name, entryIds: [...entryIds] }),
+  );
+  return batch;
+}
+
+/** Finishes a batch another export left between claiming and writing: its claimed entries, as claimed. */
+async function finishStranded(deps: FinanceDeps, stranded: UnfinishedBatch): Promise<void> {
+  const adapter = deps.erp.get(stranded.adapter);
+  if (!adapter) return;
+  await deps.lock(stranded.requestKey, async () => {
+    const entryIds = await deps.exports.claimedBy(stranded.batchId);
+    await finish(deps, adapter, stranded.requestKey, stranded.batchId, entryIds, deps.clock.now());
   });
 }

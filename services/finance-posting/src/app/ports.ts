@@ -125,6 +125,8 @@ export interface ErpAdapter {
   readonly name: string;
   readonly maxEntries: number;
   readonly ratePerMinute: number;
+  /** A batch of this adapter begun this long ago and not finished was left by an exporter that died. */
+  readonly strandedAfterMs: number;
   /** Writes a batch; the same batch id written twice leaves one batch in the ERP. */
   write(
     batchId: string,
@@ -141,11 +143,26 @@ export interface ExportBatch {
   readonly exportedAt: Date;
 }
 
+/** A batch begun and not finished: its entries claimed (some or all), its file not yet written. */
+export interface UnfinishedBatch {
+  readonly requestKey: string;
+  readonly batchId: string;
+  readonly adapter: string;
+  readonly startedAt: Date;
+}
+
 export interface ExportBatches {
-  /** The batch a request made, if it made one. */
+  /** The batch a request made, if it finished one. */
   byRequest(requestKey: string): Promise<ExportBatch | undefined>;
+  /** Records a batch before it claims anything, so a crash after claiming leaves it findable. */
+  begin(batch: UnfinishedBatch): Promise<void>;
+  /** Batches begun before a time and not finished (their exporter died or failed mid-way). */
+  unfinished(before: Date): Promise<UnfinishedBatch[]>;
   /** Claims entries for a batch: returns the ids it got (others were claimed by another batch). */
   claim(batchId: string, entryIds: readonly string[]): Promise<string[]>;
+  /** The entries a batch claimed so far. */
+  claimedBy(batchId: string): Promise<string[]>;
+  /** Marks a begun batch finished, with its entries and where it went. */
   save(requestKey: string, batch: ExportBatch): Promise<void>;
   /** Batches an adapter exported since a time (its rate limit). */
   countSince(adapter: string, since: Date): Promise<number>;

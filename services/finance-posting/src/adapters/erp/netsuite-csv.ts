@@ -32,11 +32,13 @@ export function createNetSuiteCsvAdapter(options: {
   directory: string;
   maxEntries: number;
   ratePerMinute: number;
+  strandedAfterMs?: number;
 }): ErpAdapter {
   return {
     name: "netsuite-csv",
     maxEntries: options.maxEntries,
     ratePerMinute: options.ratePerMinute,
+    strandedAfterMs: options.strandedAfterMs ?? 60_000,
     async write(batchId, entries: readonly JournalEntry[], accounts) {
       const rows = [header.join(",")];
       for (const entry of entries) {

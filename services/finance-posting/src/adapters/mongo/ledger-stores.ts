@@ -269,24 +269,43 @@ export function createExportBatches(db: Db): ExportBatches {
     _id: string;
     batchId: string;
     adapter: string;
-    entryIds: string[];
-    location: string;
-    exportedAt: Date;
+    startedAt: Date;
+    finished: boolean;
+    entryIds?: string[];
+    location?: string;
+    exportedAt?: Date;
   }>("export_batches");
   const claims = db.collection<{ _id: string; batchId: string }>("export_claims");
   const entries = db.collection<{ _id: string; batchId?: string }>("entries");
   return {
     async byRequest(requestKey) {
       const d = await batches.findOne({ _id: requestKey });
-      return d
+      return d?.finished
         ? {
             batchId: d.batchId,
             adapter: d.adapter,
-            entryIds: d.entryIds,
-            location: d.location,
-            exportedAt: d.exportedAt,
+            entryIds: d.entryIds ?? [],
+            location: d.location ?? "",
+            exportedAt: d.exportedAt ?? d.startedAt,
           }
         : undefined;
+    },
+    async begin(batch) {
+      await batches
+        .insertOne({
+          _id: batch.requestKey,
+          batchId: batch.batchId,
+          adapter: batch.adapter,
+          startedAt: batch.startedAt,
+          finished: false,
+        })
+        .catch(ignoreDuplicate);
+    },
+    async unfinished(before) {
+      const open = await batches.find({ finished: false }).toArray();
+      return open
+        .filter((d) => d.startedAt < before)
+        .map((d) => ({ requestKey: d._id, batchId: d.batchId, adapter: d.adapter, startedAt: d.startedAt }));
     },
     async claim(batchId, entryIds) {
       const got: string[] = [];
@@ -305,10 +324,22 @@ export function createExportBatches(db: Db): ExportBatches {
       }
       return got;
     },
+    async claimedBy(batchId) {
+      const found = await claims.find({ batchId }).project<{ _id: string }>({ _id: 1 }).toArray();
+      return found.map((d) => d._id).sort();
+    },
     async save(requestKey, batch) {
-      await batches
-        .insertOne({ _id: requestKey, ...batch, entryIds: [...batch.entryIds] })
-        .catch(ignoreDuplicate);
+      await batches.updateOne(
+        { _id: requestKey },
+        {
+          $set: {
+            finished: true,
+            entryIds: [...batch.entryIds],
+            location: batch.location,
+            exportedAt: batch.exportedAt,
+          },
+        },
+      );
     },
     countSince: (adapter, since) => batches.countDocuments({ adapter, exportedAt: { $gte: since } }),
   };
