@@ -19,6 +19,7 @@ import { mapFinanceError } from "./api/error-codes.js";
 import { createFinanceHandler } from "./api/finance-handler.js";
 import { postStoreSummaries } from "./app/periods.js";
 import type { FinanceDeps } from "./app/ports.js";
+import { raiseUnsettledItems } from "./app/unsettled-items.js";
 import type { FinanceConfig } from "./config.js";
 
 export interface RunningFinance {
@@ -85,11 +86,17 @@ export async function composeFinance(config: FinanceConfig, logger: Logger): Pro
       logger.warn({ err: error }, "store summaries failed"),
     );
   }, config.SUMMARY_SWEEP_MS);
+  const unsettledSweep = setInterval(() => {
+    raiseUnsettledItems(deps, { graceDays: config.SETTLEMENT_GRACE_DAYS }).catch((error: unknown) =>
+      logger.warn({ err: error }, "unsettled items sweep failed"),
+    );
+  }, config.UNSETTLED_SWEEP_MS);
 
   const served = await runtime.serve({
     mapDomainError: mapFinanceError,
     services: [serve(FinancePostingService, createFinanceHandler(deps))],
     stopFirst: [
+      { name: "unsettled items sweep", run: async () => clearInterval(unsettledSweep) },
       { name: "summary sweep", run: async () => clearInterval(sweep) },
       { name: "order events consumer", run: () => orderEvents.close().finally(stopJanitor) },
     ],

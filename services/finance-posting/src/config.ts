@@ -31,6 +31,13 @@ export const financeEnvSchema = baseEnvSchema.extend({
   POSTING_RULES: jsonEnv(ruleSetSchema, defaultRuleSet as z.output<typeof ruleSetSchema>),
   /** How often store days are summarised. */
   SUMMARY_SWEEP_MS: z.coerce.number().int().positive().default(60_000),
+  /**
+   * A capture, refund or chargeback in no settlement this many days after it was posted becomes a
+   * reconciliation exception (providers pay out within days; marketplaces within two weeks).
+   */
+  SETTLEMENT_GRACE_DAYS: z.coerce.number().int().nonnegative().default(14),
+  /** How often posted items still waiting for a settlement are looked for. */
+  UNSETTLED_SWEEP_MS: z.coerce.number().int().positive().default(3_600_000),
   /** Where the NetSuite journal CSV adapter writes its batches. */
   ERP_EXPORT_DIR: z.string().default(".mesh/erp-exports"),
   ERP_BATCH_MAX_ENTRIES: z.coerce.number().int().positive().default(1_000),

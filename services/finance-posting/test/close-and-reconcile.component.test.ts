@@ -113,7 +113,8 @@ describe("settlements, periods and the ERP export", () => {
     ]);
     expect(items[1]?.reason).toBe("ledger 2000, settlement 1900 (USD minor units)");
     const recon = await finance.client.getReconciliation({ settlementId: "po_sep_1" });
-    expect(recon.reconciliationRateBps).toBe(6_000);
+    // One of three transaction lines matched; the fee and payout lines are not counted.
+    expect(recon.reconciliationRateBps).toBe(3_333);
     const { exceptions } = await finance.client.listExceptions({});
     expect(exceptions.map((e) => e.item?.settlementLineId).sort()).toEqual(["2", "3"]);
     const september = await entriesOf({ periodId: "2026-09" }, 5);
@@ -209,9 +210,9 @@ describe("settlements, periods and the ERP export", () => {
     const report = await finance.client.getReconciliationReport({ periodId: "2026-09" });
     expect(report).toMatchObject({
       settlements: 2,
-      settlementLines: 8,
-      matchedLines: 6,
-      reconciliationRateBps: 7_500,
+      settlementLines: 4,
+      matchedLines: 2,
+      reconciliationRateBps: 5_000,
       unsettledRefunds: 1,
     });
     expect(report.openExceptions.map((b) => [b.band, b.count])).toEqual([

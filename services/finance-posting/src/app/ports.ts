@@ -37,6 +37,8 @@ export interface Journal {
   forPeriod(periodId: string): Promise<StoredEntry[]>;
   /** Entries of a fact kind posted for a processor reference (reconciliation). */
   byReference(providerReference: string): Promise<StoredEntry[]>;
+  /** Entries with a processor reference, of any provider, posted up to a date, not yet settled. */
+  unsettledUpTo(upTo: string): Promise<StoredEntry[]>;
   /** Entries with a processor reference, of a provider, up to a date, not yet settled. */
   unsettled(provider: string, upTo: string): Promise<StoredEntry[]>;
   markSettled(entryIds: readonly string[], settlementId: string): Promise<void>;

@@ -18,6 +18,7 @@ import { money } from "../domain/money.js";
 import { type FactKind, providerKindOf } from "../domain/rules.js";
 import type { FinanceDeps, StoredSettlement } from "./ports.js";
 import { entryIdOf, postFact, targetPeriod } from "./post-fact.js";
+import { resolveUnsettled } from "./unsettled-items.js";
 
 const abs = (n: bigint) => (n < 0n ? -n : n);
 
@@ -99,10 +100,9 @@ export async function importSettlement(deps: FinanceDeps, s: Settlement): Promis
       } else {
         item.status = ReconciliationStatus.MATCHED;
         item.journalEntryId = entries[0]?.entry.entryId ?? "";
-        await deps.journal.markSettled(
-          entries.map((e) => e.entry.entryId),
-          s.settlementId,
-        );
+        const entryIds = entries.map((e) => e.entry.entryId);
+        await deps.journal.markSettled(entryIds, s.settlementId);
+        await resolveUnsettled(deps, entryIds, s.settlementId);
       }
     } else if (posts) {
       const key = `${s.settlementId}:${line.lineId}:${posts}`;
@@ -191,12 +191,28 @@ export async function reconciliation(deps: FinanceDeps, stored: StoredSettlement
       journalEntryId: e.entry.entryId,
     }),
   );
-  const own = stored.items;
-  const matched = own.filter((i) => i.status === ReconciliationStatus.MATCHED).length;
-  return {
-    items: [...own, ...missing],
-    rateBps: own.length === 0 ? 10_000 : Math.floor((matched * 10_000) / own.length),
-  };
+  return { items: [...stored.items, ...missing], rateBps: rateBps(transactionItems([stored])) };
+}
+
+/**
+ * The items of settlements' transaction lines (captures, refunds, chargebacks, each with the fee
+ * withheld on it): what a reconciliation rate counts. Fee, commission, payout and adjustment lines post
+ * themselves and always "match", and the payout total is a check of its own: counting them would
+ * flatter the rate.
+ */
+export function transactionItems(settlements: readonly StoredSettlement[]): ReconciliationItem[] {
+  return settlements.flatMap(({ settlement, items }) => {
+    const transactions = new Set(
+      settlement.lines.filter((l) => settledKinds[l.type] !== undefined).map((l) => l.lineId),
+    );
+    return items.filter((i) => transactions.has(i.settlementLineId));
+  });
+}
+
+/** Matched share of items in basis points (10,000 when there is nothing to match). */
+export function rateBps(items: readonly ReconciliationItem[]): number {
+  const matched = items.filter((i) => i.status === ReconciliationStatus.MATCHED).length;
+  return items.length === 0 ? 10_000 : Math.floor((matched * 10_000) / items.length);
 }
 
 const ageBands: ReadonlyArray<{ band: string; upToDays: number }> = [
@@ -211,7 +227,7 @@ const ageBands: ReadonlyArray<{ band: string; upToDays: number }> = [
  */
 export async function reconciliationReport(deps: FinanceDeps, periodId: string) {
   const settlements = await deps.settlements.inPeriod(periodId);
-  const items = settlements.flatMap((s) => s.items);
+  const items = transactionItems(settlements);
   const matched = items.filter((i) => i.status === ReconciliationStatus.MATCHED).length;
   const now = deps.clock.now().getTime();
   const open = await deps.exceptions.openHeldBy(periodId);
@@ -231,7 +247,7 @@ export async function reconciliationReport(deps: FinanceDeps, periodId: string) 
     settlements: settlements.length,
     settlementLines: items.length,
     matchedLines: matched,
-    reconciliationRateBps: items.length === 0 ? 10_000 : Math.floor((matched * 10_000) / items.length),
+    reconciliationRateBps: rateBps(items),
     openExceptions: ageBands.map((b, i) => ({
       band: b.band,
       count: ages.filter((a) => a <= b.upToDays && (i === 0 || a > (ageBands[i - 1]?.upToDays ?? 0))).length,

@@ -42,6 +42,21 @@ function toStored(doc: EntryDocument): StoredEntry {
  * Then it is written to `entries`, the queryable copy (by period, order, processor reference), which
  * a repeated post completes if a crash came in between.
  */
+/** A posted capture, refund or chargeback with a processor reference that no settlement has covered. */
+function awaitingSettlement(d: {
+  settledBy?: string;
+  providerReference?: string;
+  reversedBy?: string;
+  fact: string;
+}) {
+  return (
+    !d.settledBy &&
+    Boolean(d.providerReference) &&
+    !d.reversedBy &&
+    /^(capture|refund_|chargeback$)/.test(d.fact)
+  );
+}
+
 export function createJournal(db: Db, store: StreamStore): Journal & { ensureIndexes(): Promise<void> } {
   const entries = db.collection<EntryDocument>("entries");
   const find = async (filter: Filter<EntryDocument>) => (await entries.find(filter).toArray()).map(toStored);
@@ -122,15 +137,14 @@ export function createJournal(db: Db, store: StreamStore): Journal & { ensureInd
 
     async unsettled(provider, upTo) {
       const docs = await entries.find({ provider, postingDate: { $lte: upTo } }).toArray();
-      return docs
-        .filter(
-          (d) =>
-            !d.settledBy &&
-            d.providerReference &&
-            !d.reversedBy &&
-            /^(capture|refund_|chargeback$)/.test(d.fact),
-        )
-        .map(toStored);
+      return docs.filter(awaitingSettlement).map(toStored);
+    },
+
+    async unsettledUpTo(upTo) {
+      const docs = await entries
+        .find({ postingDate: { $lte: upTo }, settledBy: { $exists: false } })
+        .toArray();
+      return docs.filter(awaitingSettlement).map(toStored);
     },
 
     async markSettled(entryIds, settlementId) {

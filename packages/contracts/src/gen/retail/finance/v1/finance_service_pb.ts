@@ -269,7 +269,8 @@ export type GetReconciliationResponse = Message<"retail.finance.v1.GetReconcilia
   items: ReconciliationItem[];
 
   /**
-   * Matched lines over all lines, in basis points (exact: 9950 is 99.50 %).
+   * Matched transaction lines (captures, refunds, chargebacks) over all of them, in basis points
+   * (exact: 9950 is 99.50 %).
    *
    * @generated from field: int32 reconciliation_rate_bps = 3;
    */
@@ -627,6 +628,8 @@ export type GetReconciliationReportResponse = Message<"retail.finance.v1.GetReco
   settlements: number;
 
   /**
+   * Transaction lines (captures, refunds, chargebacks, each with its fee) of the period's settlements.
+   *
    * @generated from field: int32 settlement_lines = 3;
    */
   settlementLines: number;
@@ -637,7 +640,8 @@ export type GetReconciliationReportResponse = Message<"retail.finance.v1.GetReco
   matchedLines: number;
 
   /**
-   * Matched over all settlement lines of the period, in basis points.
+   * Matched transaction lines over all of them, in basis points. Fee, commission, payout and
+   * adjustment lines post themselves and are not counted.
    *
    * @generated from field: int32 reconciliation_rate_bps = 5;
    */
