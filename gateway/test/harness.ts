@@ -115,7 +115,6 @@ export async function startGatewayMesh(
   const orderPort = await start("order", order, {
     CUSTOMER_IDENTITY_URL: urls.CUSTOMER_IDENTITY_URL,
     INVENTORY_URL: urls.INVENTORY_URL,
-    LOCATION_JURISDICTIONS: JSON.stringify({ "DC-1": "US-NY", "ST-1": "US-NY" }),
   });
   const orderProxy = await startTcpProxy({ host: "127.0.0.1", port: orderPort });
   urls.ORDER_URL = `http://127.0.0.1:${orderProxy.port}`;

@@ -44,7 +44,16 @@ export function restClient(mesh: () => GatewayMesh, key: string) {
         ["DC-1", "LOCATION_TYPE_DISTRIBUTION_CENTER"],
         ["ST-1", "LOCATION_TYPE_STORE"],
       ])
-        expect((await put(`/v1/locations/${id}`, { type, regionCode: "US", name: id })).status).toBe(200);
+        expect(
+          (
+            await put(`/v1/locations/${id}`, {
+              type,
+              regionCode: "US",
+              name: id,
+              address: { regionCode: "US", administrativeArea: "NY" },
+            })
+          ).status,
+        ).toBe(200);
       const rule = await put("/v1/channelRules/web", {
         channel: "CHANNEL_WEB",
         locationIds: ["DC-1", "ST-1"],

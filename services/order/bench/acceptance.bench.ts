@@ -82,7 +82,12 @@ async function main(): Promise<void> {
     const orders = createClient(OrderService, transport(ports.order[0]));
 
     await inventory.upsertLocation({
-      location: { locationId: "DC-1", type: LocationType.DISTRIBUTION_CENTER, regionCode: "US" },
+      location: {
+        locationId: "DC-1",
+        type: LocationType.DISTRIBUTION_CENTER,
+        regionCode: "US",
+        address: { regionCode: "US", administrativeArea: "NY" },
+      },
     });
     await inventory.setChannelRule({
       rule: {

@@ -2,7 +2,7 @@ import { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/cu
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import type { Logger } from "@retail/platform/log";
-import { createServiceClient } from "@retail/platform/rpc";
+import { createServiceClient, currentCallContext } from "@retail/platform/rpc";
 import { startRuntime } from "@retail/platform/runtime";
 import { serve } from "@retail/platform/server";
 import { createInbox, createKeyedLock, startInboxJanitor } from "@retail/platform/store";
@@ -10,16 +10,23 @@ import {
   customerEventsQueue,
   startCustomerEventsConsumer,
 } from "./adapters/amqp/customer-events-consumer.js";
+import {
+  locationEventsQueue,
+  startLocationEventsConsumer,
+} from "./adapters/amqp/location-events-consumer.js";
+import { defaultTaxRates } from "./adapters/default-tax-rates.js";
+import { createLocationDirectory } from "./adapters/mongo/location-directory.js";
 import { createOrderStreams } from "./adapters/mongo/order-streams.js";
 import { createOrderViews } from "./adapters/mongo/order-views.js";
 import { createPendingSagas } from "./adapters/mongo/pending-sagas.js";
+import { createTaxRateStreams } from "./adapters/mongo/tax-rate-streams.js";
 import { createCustomerDirectory } from "./adapters/rpc/customer-directory.js";
 import { createStockReservations } from "./adapters/rpc/stock-reservations.js";
-import { createTaxTable } from "./adapters/tax-table.js";
 import { mapOrderError } from "./api/error-codes.js";
 import { createOrderHandler } from "./api/order-handler.js";
 import type { OrderDeps } from "./app/ports.js";
 import { cancelUncollected, resumePendingOrders } from "./app/sweeps.js";
+import { seedTaxRates } from "./app/tax-rates.js";
 import type { OrderConfig } from "./config.js";
 
 export interface RunningOrder {
@@ -40,6 +47,11 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
   const views = createOrderViews(runtime.db);
   await views.ensureIndexes();
   const peers = { timeoutMs: config.PEER_TIMEOUT_MS, caller: "order" };
+  const inventory = createServiceClient(InventoryService, { baseUrl: config.INVENTORY_URL, ...peers });
+  const locations = createLocationDirectory(
+    runtime.db,
+    async () => (await inventory.listLocations({})).locations,
+  );
   const deps: OrderDeps = {
     streams: createOrderStreams(runtime.store),
     views,
@@ -47,15 +59,15 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
     customers: createCustomerDirectory(
       createServiceClient(CustomerIdentityService, { baseUrl: config.CUSTOMER_IDENTITY_URL, ...peers }),
     ),
-    stock: createStockReservations(
-      createServiceClient(InventoryService, { baseUrl: config.INVENTORY_URL, ...peers }),
-      { pendingHoldMs: config.PENDING_HOLD_MS },
-    ),
-    taxes: createTaxTable(config.TAX_RATES, config.LOCATION_JURISDICTIONS),
+    stock: createStockReservations(inventory, { pendingHoldMs: config.PENDING_HOLD_MS }),
+    taxRates: createTaxRateStreams(runtime.db, runtime.store),
+    locations,
     clock: { now: () => new Date() },
+    caller: () => currentCallContext()?.caller || "order",
     logger,
     lock: createKeyedLock(),
   };
+  await seedTaxRates(deps, defaultTaxRates);
   const customerInbox = createInbox(runtime.db, customerEventsQueue);
   await customerInbox.ensureIndexes();
   const stopJanitor = startInboxJanitor(customerInbox, {
@@ -67,6 +79,20 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
     queuePrefix: config.QUEUE_PREFIX,
     views,
     inbox: customerInbox,
+    logger,
+    metrics: runtime.metrics,
+  });
+  const locationInbox = createInbox(runtime.db, locationEventsQueue);
+  await locationInbox.ensureIndexes();
+  const stopLocationJanitor = startInboxJanitor(locationInbox, {
+    onError: (error) => logger.warn({ err: error }, "inbox purge failed"),
+  });
+  const locationEvents = await startLocationEventsConsumer({
+    connection: runtime.amqp,
+    exchange: config.EVENTS_EXCHANGE,
+    queuePrefix: config.QUEUE_PREFIX,
+    locations,
+    inbox: locationInbox,
     logger,
     metrics: runtime.metrics,
   });
@@ -89,6 +115,7 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
     stopFirst: [
       { name: "sweeps", run: async () => clearInterval(sweep) },
       { name: "customer events consumer", run: () => customerEvents.close().finally(stopJanitor) },
+      { name: "location events consumer", run: () => locationEvents.close().finally(stopLocationJanitor) },
     ],
   });
   return { ...served, deps, flushOutbox: runtime.flushOutbox };

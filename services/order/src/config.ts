@@ -1,31 +1,15 @@
-import { baseEnvSchema, jsonEnv, loadConfig } from "@retail/platform/config";
+import { baseEnvSchema, loadConfig } from "@retail/platform/config";
 import { z } from "zod";
 
-const ppm = z.number().int().min(0).max(1_000_000);
-
-/** Sales tax and VAT of a few jurisdictions, in parts per million; replace with TAX_RATES. */
-export const defaultTaxRates = {
-  "US-NY": { standard: 88_750, exempt: 0 },
-  "US-CA": { standard: 72_500, exempt: 0 },
-  "US-TX": { standard: 62_500, exempt: 0 },
-  "US-WA": { standard: 65_000, exempt: 0 },
-  "US-KY": { standard: 60_000, exempt: 0 },
-  "US-OH": { standard: 57_500, exempt: 0 },
-  "US-OR": { standard: 0, exempt: 0 },
-  GB: { standard: 200_000, reduced: 50_000, zero: 0 },
-  DE: { standard: 190_000, reduced: 70_000 },
-};
-
-/** The order service's environment: the platform's variables, its peers, tax tables and sweeps. */
+/**
+ * The order service's environment: the platform's variables, its peers and sweeps. Tax rates and
+ * store jurisdictions are data (TaxRate RPCs, inventory's locations), not environment.
+ */
 export const orderEnvSchema = baseEnvSchema.extend({
   CUSTOMER_IDENTITY_URL: z.url(),
   INVENTORY_URL: z.url(),
   /** Deadline of each call to a peer service. */
   PEER_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
-  /** JSON {jurisdiction: {taxCode: ppm}}. */
-  TAX_RATES: jsonEnv(z.record(z.string(), z.record(z.string(), ppm)), defaultTaxRates),
-  /** JSON {locationId: jurisdiction}: where pickup lines are taxed. */
-  LOCATION_JURISDICTIONS: jsonEnv(z.record(z.string(), z.string()), {}),
   /**
    * How long the stock of an order still being accepted is held: its reservations are confirmed
    * (held until shipped, picked up or cancelled) when it is accepted, so this covers the saga alone.

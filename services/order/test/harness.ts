@@ -102,7 +102,14 @@ export async function startMesh(name: string): Promise<Mesh> {
     ["ST-1", LocationType.STORE],
     ["ST-2", LocationType.STORE],
   ] as const) {
-    await inventory.upsertLocation({ location: { locationId, type, regionCode: "US" } });
+    await inventory.upsertLocation({
+      location: {
+        locationId,
+        type,
+        regionCode: "US",
+        address: { regionCode: "US", administrativeArea: "NY" },
+      },
+    });
   }
   await inventory.setChannelRule({
     rule: {
@@ -121,7 +128,6 @@ export async function startMesh(name: string): Promise<Mesh> {
     MONGODB_DATABASE: databases[2] ?? "",
     CUSTOMER_IDENTITY_URL: `http://127.0.0.1:${ports["customer-identity"]}`,
     INVENTORY_URL: `http://127.0.0.1:${ports.inventory}`,
-    LOCATION_JURISDICTIONS: JSON.stringify({ "ST-1": "US-NY", "ST-2": "US-NY", "DC-1": "US-NY" }),
   };
   const running: RunningOrder[] = [];
   const cleanups: Array<() => Promise<void>> = [];

@@ -291,6 +291,11 @@ export function createInventoryHandler(
           v.add("location.location_id", "must be 1-64 letters, digits, '.', '_', '-' or '/'");
         }
         if (location.type === LocationType.UNSPECIFIED) v.add("location.type", "is required");
+        const address = location.address;
+        if (address && !/^[A-Z]{2}$/.test(address.regionCode))
+          v.add("location.address.region_code", "must be an ISO 3166-1 alpha-2 country code (US, GB)");
+        if (address?.administrativeArea && !/^[A-Z0-9]{1,3}$/.test(address.administrativeArea))
+          v.add("location.address.administrative_area", "must be the ISO 3166-2 subdivision code (NY, ENG)");
       }
       v.throwIfAny();
       return { location: await upsertLocation(deps, location as NonNullable<typeof location>) };

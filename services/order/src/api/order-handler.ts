@@ -16,6 +16,7 @@ import {
 import type { OrderDeps } from "../app/ports.js";
 import { submitOrder } from "../app/submit-order.js";
 import { UnknownOrder } from "../domain/errors.js";
+import { createTaxRateHandler } from "./tax-rate-handler.js";
 import {
   checkId,
   checkLineQuantities,
@@ -42,6 +43,8 @@ export function createOrderHandler(
   };
 
   return {
+    ...createTaxRateHandler(deps),
+
     async submitOrder(request) {
       const v = new Violations();
       checkSubmission(v, request);

@@ -1,9 +1,11 @@
 import type { Channel, PostalAddress } from "@retail/contracts/retail/common/v1/common_pb";
-import type { Order, ReturnLine } from "@retail/contracts/retail/order/v1/order_pb";
+import type { TaxRateSet } from "@retail/contracts/retail/order/v1/order_events_pb";
+import type { Order, ReturnLine, TaxRate } from "@retail/contracts/retail/order/v1/order_pb";
 import type { OrderCustomer } from "@retail/contracts/retail/order/v1/order_service_pb";
 import type { AppendOptions, CommitRequest } from "@retail/platform/store";
 import type { Logger } from "pino";
 import type { OrderEvent } from "../domain/order.js";
+import type { TaxRateHistory } from "../domain/tax-rates.js";
 
 /** Order streams ("order:<id>") on the platform stream store, folded into the Order message. */
 export interface OrderStreams {
@@ -106,11 +108,28 @@ export interface StockReservations {
   ): Promise<void>;
 }
 
-/** Tax rates by jurisdiction ("US-NY") and tax code, in parts per million. */
-export interface TaxRates {
-  ratePpm(jurisdiction: string, taxCode: string): bigint | undefined;
-  /** The jurisdiction of a store or DC (pickup lines are taxed where they are handed over). */
-  locationJurisdiction(locationId: string): string | undefined;
+/** Tax rates, one stream per jurisdiction and tax code: every rate it has had, who set it and when. */
+export interface TaxRateStreams {
+  load(jurisdiction: string, taxCode: string): Promise<TaxRateHistory | undefined>;
+  /** Appends a rate after `history` (undefined: the first); a replayed request returns the history. */
+  append(
+    history: TaxRateHistory | undefined,
+    set: TaxRateSet,
+    request?: CommitRequest,
+  ): Promise<{ history: TaxRateHistory; replayed: boolean }>;
+  list(filter: { jurisdiction: string; taxCode: string; includeSuperseded: boolean }): Promise<TaxRate[]>;
+  /** Whether a request was applied already (IdempotencyKeyReused when with another payload). */
+  applied(request: Pick<CommitRequest, "key" | "payloadHash">): Promise<boolean>;
+}
+
+/**
+ * Where the business's locations are, for tax: each location's jurisdiction ("US-NY") as inventory
+ * last published it. Unknown locations are looked up at inventory.
+ */
+export interface LocationDirectory {
+  jurisdictionOf(locationId: string): Promise<{ known: boolean; jurisdiction: string }>;
+  /** Keeps a location as its event says, unless a newer version of it is kept already. */
+  save(location: { locationId: string; jurisdiction: string; version: bigint }): Promise<void>;
 }
 
 export interface Clock {
@@ -123,8 +142,11 @@ export interface OrderDeps {
   readonly sagas: PendingSagas;
   readonly customers: CustomerDirectory;
   readonly stock: StockReservations;
-  readonly taxes: TaxRates;
+  readonly taxRates: TaxRateStreams;
+  readonly locations: LocationDirectory;
   readonly clock: Clock;
+  /** Who is acting, recorded on what it sets (the RPC's caller, or this service). */
+  readonly caller: () => string;
   readonly logger: Logger;
   /** Runs work for one order at a time in this process (a saga is never run twice at once here). */
   readonly lock: <T>(key: string, work: () => Promise<T>) => Promise<T>;

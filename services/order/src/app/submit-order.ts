@@ -21,6 +21,7 @@ import { NoTaxRate } from "../domain/errors.js";
 import { money, units } from "../domain/money.js";
 import { priceOrder } from "../domain/pricing.js";
 import type { OrderDeps } from "./ports.js";
+import { taxRateAt } from "./tax-rates.js";
 
 export interface SubmitOrder {
   readonly requestId: string;
@@ -43,30 +44,63 @@ export function orderIdOf(channel: Channel, channelId: string, channelOrderId: s
   return `ord-${createHash("sha256").update(`${channel}|${channelId}|${channelOrderId}`).digest("hex").slice(0, 24)}`;
 }
 
-/** Prices the submission into a PENDING order (tax per line where it is handed over). */
-export function receivedOrder(deps: OrderDeps, command: SubmitOrder, orderId: string): Order {
-  const currency = command.currencyCode;
+/**
+ * The tax of each line: the rate in force when the order was placed, in the jurisdiction where the
+ * goods are handed over (the pickup store's, else the ship-to address's). Refuses naming the field
+ * whose jurisdiction or rate is missing, the jurisdiction and the tax code.
+ */
+async function lineTaxRates(deps: OrderDeps, command: SubmitOrder, at: Date): Promise<bigint[]> {
   const shipJurisdiction = command.shipTo
-    ? `${command.shipTo.regionCode}-${command.shipTo.administrativeArea}`.replace(/-$/, "")
+    ? `${command.shipTo.regionCode}-${command.shipTo.administrativeArea}`.replace(/-$/, "").toUpperCase()
     : "";
-  const inputs = command.lines.map((line, i) => {
-    const pickup = line.fulfillmentType === FulfillmentType.PICKUP_IN_STORE;
-    const jurisdiction = pickup
-      ? (deps.taxes.locationJurisdiction(line.fulfillmentLocationId) ?? "")
-      : shipJurisdiction;
+  const rates: bigint[] = [];
+  for (const [i, line] of command.lines.entries()) {
     const taxCode = line.taxCode || defaultTaxCode;
-    const rate = deps.taxes.ratePpm(jurisdiction, taxCode);
-    if (rate === undefined) {
-      throw new NoTaxRate(pickup ? `lines[${i}].fulfillment_location_id` : "ship_to", jurisdiction, taxCode);
+    const pickup = line.fulfillmentType === FulfillmentType.PICKUP_IN_STORE;
+    let jurisdiction = shipJurisdiction;
+    let field = "ship_to";
+    if (pickup) {
+      field = `lines[${i}].fulfillment_location_id`;
+      const location = await deps.locations.jurisdictionOf(line.fulfillmentLocationId);
+      if (!location.known || !location.jurisdiction) {
+        throw new NoTaxRate(
+          field,
+          `location ${line.fulfillmentLocationId} has no tax jurisdiction: give it an address (country and subdivision) through the inventory API`,
+        );
+      }
+      jurisdiction = location.jurisdiction;
+    } else if (!command.shipTo) {
+      throw new NoTaxRate(
+        "ship_to",
+        "is required for a shipped line: its country and subdivision decide the tax",
+      );
+    } else if (!command.shipTo.regionCode) {
+      throw new NoTaxRate("ship_to.region_code", "is required: the country decides the tax");
     }
-    return {
-      lineId: line.lineId,
-      quantity: line.quantity,
-      unitPrice: units(line.unitPrice),
-      discount: units(line.discount),
-      taxRatePpm: rate,
-    };
-  });
+    const rate = await taxRateAt(deps, jurisdiction, taxCode, at);
+    if (!rate) {
+      throw new NoTaxRate(
+        pickup ? field : "ship_to.administrative_area",
+        `no tax rate for jurisdiction ${jurisdiction} and tax code ${taxCode} on ${at.toISOString().slice(0, 10)}: set one with CreateTaxRate`,
+      );
+    }
+    rates.push(rate.ratePpm);
+  }
+  return rates;
+}
+
+/** Prices the submission into a PENDING order (tax per line where it is handed over). */
+export async function receivedOrder(deps: OrderDeps, command: SubmitOrder, orderId: string): Promise<Order> {
+  const currency = command.currencyCode;
+  const placed = command.placeTime ?? deps.clock.now();
+  const rates = await lineTaxRates(deps, command, placed);
+  const inputs = command.lines.map((line, i) => ({
+    lineId: line.lineId,
+    quantity: line.quantity,
+    unitPrice: units(line.unitPrice),
+    discount: units(line.discount),
+    taxRatePpm: rates[i] ?? 0n,
+  }));
   const priced = priceOrder(inputs, units(command.orderDiscount), units(command.shippingCharge));
   const m = (v: bigint) => money(currency, v);
   const now = deps.clock.now();
@@ -116,7 +150,7 @@ export async function submitOrder(deps: OrderDeps, command: SubmitOrder): Promis
   const orderId = orderIdOf(command.channel, command.channelId, command.channelOrderId);
   const existing = await deps.streams.load(orderId);
   if (existing) return existing.status === OrderStatus.PENDING ? runAcceptance(deps, orderId) : existing;
-  const pending = receivedOrder(deps, command, orderId);
+  const pending = await receivedOrder(deps, command, orderId);
   await deps.sagas.start({ orderId, customer: command.customer, receivedAt: deps.clock.now() });
   try {
     const received = await deps.streams.append(

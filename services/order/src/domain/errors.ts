@@ -35,9 +35,8 @@ export class NoTaxRate extends Error {
   readonly kind = "no-tax-rate";
   constructor(
     readonly field: string,
-    readonly jurisdiction: string,
-    readonly taxCode: string,
+    description: string,
   ) {
-    super(`no tax rate for jurisdiction ${jurisdiction || "(none)"} and tax code ${taxCode}`);
+    super(description);
   }
 }

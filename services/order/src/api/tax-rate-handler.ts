@@ -1,0 +1,68 @@
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
+import type { OrderDeps } from "../app/ports.js";
+import { createTaxRate, supersedeTaxRate } from "../app/tax-rates.js";
+import { checkId, Violations } from "./validation.js";
+
+const jurisdictionPattern = /^[A-Z]{2}(-[A-Z0-9]{1,3})?$/;
+const taxCodePattern = /^[a-z0-9_]{1,32}$/;
+
+function checkRate(v: Violations, ratePpm: bigint): void {
+  if (ratePpm < 0n || ratePpm > 1_000_000n)
+    v.add("rate_ppm", "must be 0-1000000 parts per million (8.875 % is 88750)");
+}
+
+type TaxRateRpcs = Pick<
+  ServiceImpl<typeof OrderService>,
+  "createTaxRate" | "listTaxRates" | "supersedeTaxRate"
+>;
+
+/** The tax-rate RPCs of OrderService: rates are data, set and superseded through the API. */
+export function createTaxRateHandler(deps: OrderDeps): TaxRateRpcs {
+  return {
+    async createTaxRate(request) {
+      const v = new Violations();
+      checkId(v, "request_id", request.requestId);
+      if (!jurisdictionPattern.test(request.jurisdiction))
+        v.add("jurisdiction", 'must be an ISO 3166 country ("GB") or subdivision ("US-NY") code');
+      if (!taxCodePattern.test(request.taxCode))
+        v.add("tax_code", "must be 1-32 lower-case letters, digits or _");
+      checkRate(v, request.ratePpm);
+      v.throwIfAny();
+      const taxRate = await createTaxRate(deps, {
+        requestId: request.requestId,
+        jurisdiction: request.jurisdiction,
+        taxCode: request.taxCode,
+        ratePpm: request.ratePpm,
+        effectiveTime: request.effectiveTime ? timestampDate(request.effectiveTime) : undefined,
+      });
+      return { taxRate };
+    },
+
+    async listTaxRates(request) {
+      const v = new Violations();
+      if (request.jurisdiction && !jurisdictionPattern.test(request.jurisdiction))
+        v.add("jurisdiction", 'must be an ISO 3166 country ("GB") or subdivision ("US-NY") code');
+      if (request.taxCode && !taxCodePattern.test(request.taxCode))
+        v.add("tax_code", "must be 1-32 lower-case letters, digits or _");
+      v.throwIfAny();
+      return { taxRates: await deps.taxRates.list(request) };
+    },
+
+    async supersedeTaxRate(request) {
+      const v = new Violations();
+      checkId(v, "request_id", request.requestId);
+      v.require("tax_rate_id", request.taxRateId);
+      checkRate(v, request.ratePpm);
+      v.throwIfAny();
+      const taxRate = await supersedeTaxRate(deps, {
+        requestId: request.requestId,
+        taxRateId: request.taxRateId,
+        ratePpm: request.ratePpm,
+        effectiveTime: request.effectiveTime ? timestampDate(request.effectiveTime) : undefined,
+      });
+      return { taxRate };
+    },
+  };
+}
