@@ -66,6 +66,21 @@ describe("Shopify orders/create", () => {
       ["141249953214522974", "IPOD2008PINK", 1n, 19_900n, 0n],
     ]);
     expect(request.placeTime?.seconds).toBe(BigInt(Date.parse("2022-01-01T00:00:00Z") / 1000));
+    // The sample charged no tax on its lines: the mesh computes it.
+    expect(request.lines.map((l) => l.chargedTax)).toEqual([undefined, undefined]);
+  });
+
+  it("passes the tax Shopify charged on a line as the line's charged tax", () => {
+    const order = parseLosslessJson(body.toString("utf8")) as { line_items: Array<Record<string, unknown>> };
+    const [first] = order.line_items;
+    if (!first) throw new Error("the sample has line items");
+    first.tax_lines = [
+      { title: "KY State Tax", price: "11.94", rate: 0.06 },
+      { title: "County Tax", price: "0.50", rate: 0.0025 },
+    ];
+    const request = shopifyOrderToSubmit(order, { channelId: "web", sourceSystem: "shopify-web" });
+    expect(request.lines[0]?.chargedTax).toMatchObject({ currencyCode: "USD", minorUnits: 1_244n });
+    expect(request.lines[1]?.chargedTax).toBeUndefined();
   });
 
   it("names every field it cannot use", () => {

@@ -90,6 +90,9 @@ export function shopifyOrderToSubmit(
     if (quantity <= 0)
       violations.push({ field: `${at}.quantity`, description: "must be a positive integer" });
     const discount = sum(list(item.discount_allocations), (a) => a.amount, `${at}.discount_allocations`);
+    // Tax Shopify charged on the line: the order keeps it (the mesh's own figure goes beside it).
+    const taxLines = list(item.tax_lines);
+    const chargedTax = sum(taxLines, (t) => t.price, `${at}.tax_lines`);
     return {
       lineId: text(item.id) ?? String(i + 1),
       sku: sku ?? "",
@@ -97,6 +100,7 @@ export function shopifyOrderToSubmit(
       unitPrice: { currencyCode: currency, minorUnits: money(item.price, `${at}.price`) },
       discount: { currencyCode: currency, minorUnits: discount },
       fulfillmentType: FulfillmentType.SHIP,
+      ...(taxLines.length > 0 && { chargedTax: { currencyCode: currency, minorUnits: chargedTax } }),
     };
   });
   if (lines.length === 0)

@@ -169,4 +169,29 @@ describe("tax rates as data", () => {
     const accepted = await until(pickup, { timeout: 10_000, interval: 100 });
     expect(accepted.order?.taxTotal?.minorUnits).toBe(725n); // California's default 7.25 %
   });
+
+  it("keeps the tax a channel charged, with the mesh's own figure beside it, even where it has no rate", async () => {
+    const sku = uniqueName("TAX");
+    await mesh.receive(sku, "DC-1", 10);
+    const charged = (minorUnits: bigint) => ({
+      lineId: "1",
+      sku,
+      quantity: 1n,
+      unitPrice: usd(10_000n),
+      fulfillmentType: FulfillmentType.SHIP,
+      chargedTax: usd(minorUnits),
+    });
+    const { order } = await first.submitOrder(webOrder(sku, { lines: [charged(800n)] }));
+    expect(order?.lines[0]?.tax?.minorUnits).toBe(800n); // what the shopper paid
+    expect(order?.lines[0]?.computedTax?.minorUnits).toBe(888n); // New York's 8.875 %, on record
+    expect(order?.taxTotal?.minorUnits).toBe(800n);
+    expect(order?.grandTotal?.minorUnits).toBe(10_800n);
+
+    const montana = { ...shipTo, administrativeArea: "MT", locality: "Helena" };
+    const { order: untaxed } = await first.submitOrder(
+      webOrder(sku, { shipTo: montana, lines: [charged(0n)] }),
+    );
+    expect(untaxed?.status).toBe(OrderStatus.ACCEPTED);
+    expect(untaxed?.lines[0]?.computedTax).toBeUndefined();
+  });
 });

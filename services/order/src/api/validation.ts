@@ -74,6 +74,7 @@ export function checkSubmission(v: Violations, r: SubmitOrderRequest): void {
     checkQuantity(v, `lines[${i}].quantity`, line.quantity);
     checkMoney(v, `lines[${i}].unit_price`, line.unitPrice, currency, true);
     checkMoney(v, `lines[${i}].discount`, line.discount, currency);
+    checkMoney(v, `lines[${i}].charged_tax`, line.chargedTax, currency);
     if (
       line.unitPrice &&
       line.discount &&

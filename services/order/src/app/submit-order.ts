@@ -49,12 +49,18 @@ export function orderIdOf(channel: Channel, channelId: string, channelOrderId: s
  * goods are handed over (the pickup store's, else the ship-to address's). Refuses naming the field
  * whose jurisdiction or rate is missing, the jurisdiction and the tax code.
  */
-async function lineTaxRates(deps: OrderDeps, command: SubmitOrder, at: Date): Promise<bigint[]> {
+async function lineTaxRates(
+  deps: OrderDeps,
+  command: SubmitOrder,
+  at: Date,
+): Promise<Array<bigint | undefined>> {
   const shipJurisdiction = command.shipTo
     ? `${command.shipTo.regionCode}-${command.shipTo.administrativeArea}`.replace(/-$/, "").toUpperCase()
     : "";
-  const rates: bigint[] = [];
+  const rates: Array<bigint | undefined> = [];
   for (const [i, line] of command.lines.entries()) {
+    // A line whose channel charged its own tax is taken as charged: a rate, if known, is for the record.
+    const charged = line.chargedTax !== undefined;
     const taxCode = line.taxCode || defaultTaxCode;
     const pickup = line.fulfillmentType === FulfillmentType.PICKUP_IN_STORE;
     let jurisdiction = shipJurisdiction;
@@ -62,6 +68,10 @@ async function lineTaxRates(deps: OrderDeps, command: SubmitOrder, at: Date): Pr
     if (pickup) {
       field = `lines[${i}].fulfillment_location_id`;
       const location = await deps.locations.jurisdictionOf(line.fulfillmentLocationId);
+      if (charged && !location.jurisdiction) {
+        rates.push(undefined);
+        continue;
+      }
       if (!location.known || !location.jurisdiction) {
         throw new NoTaxRate(
           field,
@@ -69,6 +79,9 @@ async function lineTaxRates(deps: OrderDeps, command: SubmitOrder, at: Date): Pr
         );
       }
       jurisdiction = location.jurisdiction;
+    } else if (charged && !command.shipTo?.regionCode) {
+      rates.push(undefined);
+      continue;
     } else if (!command.shipTo) {
       throw new NoTaxRate(
         "ship_to",
@@ -78,6 +91,10 @@ async function lineTaxRates(deps: OrderDeps, command: SubmitOrder, at: Date): Pr
       throw new NoTaxRate("ship_to.region_code", "is required: the country decides the tax");
     }
     const rate = await taxRateAt(deps, jurisdiction, taxCode, at);
+    if (!rate && charged) {
+      rates.push(undefined);
+      continue;
+    }
     if (!rate) {
       throw new NoTaxRate(
         pickup ? field : "ship_to.administrative_area",
@@ -99,7 +116,8 @@ export async function receivedOrder(deps: OrderDeps, command: SubmitOrder, order
     quantity: line.quantity,
     unitPrice: units(line.unitPrice),
     discount: units(line.discount),
-    taxRatePpm: rates[i] ?? 0n,
+    taxRatePpm: rates[i],
+    ...(line.chargedTax ? { chargedTax: units(line.chargedTax) } : {}),
   }));
   const priced = priceOrder(inputs, units(command.orderDiscount), units(command.shippingCharge));
   const m = (v: bigint) => money(currency, v);
@@ -120,6 +138,7 @@ export async function receivedOrder(deps: OrderDeps, command: SubmitOrder, order
         unitPrice: m(units(line.unitPrice)),
         discount: m(p?.discount ?? 0n),
         tax: m(p?.tax ?? 0n),
+        ...(line.chargedTax && p?.computedTax !== undefined ? { computedTax: m(p.computedTax) } : {}),
         lineTotal: m(p?.total ?? 0n),
         taxCode: line.taxCode || defaultTaxCode,
         fulfillmentType: line.fulfillmentType || FulfillmentType.SHIP,

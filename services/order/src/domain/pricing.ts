@@ -6,8 +6,10 @@ export interface LineInput {
   readonly quantity: bigint;
   readonly unitPrice: bigint;
   readonly discount: bigint;
-  /** Parts per million of the net amount ("8.875%" is 88,750). */
-  readonly taxRatePpm: bigint;
+  /** Parts per million of the net amount ("8.875%" is 88,750); undefined when no rate is known. */
+  readonly taxRatePpm: bigint | undefined;
+  /** The tax the channel charged for the line, when it did: the line's tax is then that. */
+  readonly chargedTax?: bigint;
 }
 
 export interface PricedLine {
@@ -17,6 +19,8 @@ export interface PricedLine {
   readonly discount: bigint;
   readonly net: bigint;
   readonly tax: bigint;
+  /** What the rate gives (the line's tax unless the channel charged its own); undefined without a rate. */
+  readonly computedTax: bigint | undefined;
   readonly total: bigint;
 }
 
@@ -32,7 +36,8 @@ export interface PricedOrder {
 /**
  * Prices an order exactly: the order discount is allocated to lines in proportion to what each line
  * costs after its own discount (remainders to the largest shares), tax is charged per line on its net
- * amount at its rate, rounded half away from zero, and every total is the sum of its lines. Shipping is
+ * amount at its rate, rounded half away from zero (or is what the channel charged, when it charged its
+ * own, with the rate's figure kept beside it), and every total is the sum of its lines. Shipping is
  * charged as given and not taxed here.
  */
 export function priceOrder(
@@ -46,8 +51,10 @@ export function priceOrder(
     const gross = line.unitPrice * line.quantity;
     const discount = line.discount + (shares[i] as bigint);
     const net = gross - discount;
-    const tax = mulDivRound(net, line.taxRatePpm, 1_000_000n);
-    return { lineId: line.lineId, gross, discount, net, tax, total: net + tax };
+    const computedTax =
+      line.taxRatePpm === undefined ? undefined : mulDivRound(net, line.taxRatePpm, 1_000_000n);
+    const tax = line.chargedTax ?? computedTax ?? 0n;
+    return { lineId: line.lineId, gross, discount, net, tax, computedTax, total: net + tax };
   });
   const sum = (pick: (l: PricedLine) => bigint) => priced.reduce((s, l) => s + pick(l), 0n);
   return {
