@@ -2,10 +2,11 @@ import { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/cu
 import { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
+import { connectAmqp, startErasureConsumer } from "@retail/platform/amqp";
 import type { Logger } from "@retail/platform/log";
 import { createMetrics, startMetricsServer } from "@retail/platform/metrics";
 import { createShutdown } from "@retail/platform/server";
-import { connectMongo } from "@retail/platform/store";
+import { connectMongo, createInbox } from "@retail/platform/store";
 import { Counter } from "prom-client";
 import { createBackends } from "./adapters/backends.js";
 import { createIdempotencyStore } from "./adapters/idempotency-store.js";
@@ -21,6 +22,9 @@ export interface RunningGateway {
   readonly metricsPort: number;
   stop(): Promise<boolean>;
 }
+
+/** The gateway's queue of customer events (erasures). */
+export const customerEventsQueue = "gateway.customer-events";
 
 /** Where the generated OpenAPI document lives (gateway/openapi, from src/ or dist/ alike). */
 export const openapiDocument = new URL("../openapi/openapi.json", import.meta.url);
@@ -52,6 +56,22 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
   const idempotency = createIdempotencyStore(mongo.db, {
     staleAfterMs: config.IDEMPOTENCY_STALE_MS,
     retentionMs: config.IDEMPOTENCY_RETENTION_MS,
+  });
+  // Erasure reaches the answers kept for Idempotency-Key replays.
+  const erasureInbox = createInbox(mongo.db, customerEventsQueue);
+  await erasureInbox.ensureIndexes();
+  const amqp = connectAmqp(config.AMQP_URL, { name: "gateway", logger });
+  const erasures = await startErasureConsumer({
+    connection: amqp,
+    queue: `${config.QUEUE_PREFIX}${customerEventsQueue}`,
+    exchange: config.EVENTS_EXCHANGE,
+    inbox: erasureInbox,
+    logger,
+    metrics,
+    async erase(customerId) {
+      const dropped = await idempotency.forgetAnswersNaming(customerId);
+      logger.info({ customerId, dropped }, "dropped stored answers naming an erased customer");
+    },
   });
   const purge = setInterval(() => {
     idempotency.purge().catch((error: unknown) => logger.warn({ err: error }, "idempotency purge failed"));
@@ -86,6 +106,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
   logger.info({ routes: routes.routes.length }, "routes built from the contracts");
   const stop = createShutdown(logger, [
     { name: "http server", run: () => server.close(config.SHUTDOWN_GRACE_MS) },
+    { name: "erasure consumer", run: () => erasures.close().then(() => amqp.close()) },
     { name: "idempotency purge", run: async () => clearInterval(purge) },
     { name: "clients file watch", run: async () => clients.close() },
     { name: "metrics", run: () => metricsServer.close() },

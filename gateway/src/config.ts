@@ -10,6 +10,9 @@ export const gatewayEnvSchema = baseEnvSchema
     METRICS_PORT: true,
     MONGODB_URL: true,
     MONGODB_DATABASE: true,
+    AMQP_URL: true,
+    EVENTS_EXCHANGE: true,
+    QUEUE_PREFIX: true,
     LOG_LEVEL: true,
     SHUTDOWN_GRACE_MS: true,
   })

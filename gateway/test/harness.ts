@@ -29,7 +29,15 @@ import { loadGatewayConfig } from "../src/config.js";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** The consumer queues the services declare (deleted with the test's exchange). */
-const consumerQueues = ["inventory.order-events", "order.customer-events", "finance.order-events"];
+const consumerQueues = [
+  "inventory.order-events",
+  "order.customer-events",
+  "order.location-events",
+  "finance.order-events",
+  "gateway.customer-events",
+  "inventory.customer-events",
+  "finance.customer-events",
+];
 
 /** The clients file as tests write it (checked by the gateway, not here). */
 export interface ClientsJson {
@@ -65,6 +73,12 @@ export interface GatewayMesh {
   writeClients(file: ClientsJson): void;
   /** Everything the gateway logged so far. */
   logs(): string;
+  /** Everything the four services wrote so far (their logs, at the harness's service log level). */
+  serviceLogs(): string;
+  /** The five databases of this mesh: customer, inventory, order, finance, gateway. */
+  readonly databases: readonly string[];
+  /** The consumer queues of this mesh (each with its retry and parking queues). */
+  readonly consumerQueues: readonly string[];
   /** A line of the gateway's metrics (its value), or undefined. */
   metric(pattern: RegExp): Promise<number | undefined>;
   /** The state of an Idempotency-Key record ("in-flight", "done"), read from the gateway's database. */
@@ -77,12 +91,15 @@ export async function startGatewayMesh(
   name: string,
   clients: ClientsJson,
   gatewayEnv: Record<string, string> = {},
+  /** The services' log level ("warn" unless a test reads their logs). */
+  serviceLogLevel = "warn",
 ): Promise<GatewayMesh> {
   const exchange = uniqueName(`ex_${name}`);
   const databases = ["customer", "inventory", "order", "finance", "gateway"].map((d) =>
     uniqueName(`${d}_${name}`),
   );
   const children: ChildProcess[] = [];
+  const serviceLogs: string[] = [];
   const urls: Record<string, string> = {};
   const start = async (service: string, database: string, env: Record<string, string> = {}) => {
     const [port, metricsPort] = [await freePort(), await freePort()];
@@ -91,16 +108,19 @@ export async function startGatewayMesh(
         name: service,
         dir: join(root, "services", service),
         metricsPort,
-        output: "ignore",
+        output: "pipe",
         env: {
           ...testServiceEnv(database, exchange),
-          LOG_LEVEL: "warn",
+          LOG_LEVEL: serviceLogLevel,
           PORT: String(port),
           METRICS_PORT: String(metricsPort),
           ...env,
         },
       }),
     );
+    const child = children.at(-1);
+    for (const stream of [child?.stdout, child?.stderr])
+      stream?.on("data", (chunk) => serviceLogs.push(String(chunk)));
     return port;
   };
   const [customer, inventory, order, finance, gatewayDb] = databases as [
@@ -168,6 +188,9 @@ export async function startGatewayMesh(
     },
     writeClients,
     logs: () => logLines.join(""),
+    serviceLogs: () => serviceLogs.join(""),
+    databases,
+    consumerQueues: consumerQueues.map((q) => `${exchange}.${q}`),
     async metric(pattern) {
       const text = await (await fetch(`http://127.0.0.1:${gateway.metricsPort}/metrics`)).text();
       const line = text.split("\n").find((l) => pattern.test(l));

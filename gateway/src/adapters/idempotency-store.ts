@@ -27,6 +27,12 @@ export interface IdempotencyStore {
   abandon(scopedKey: string): Promise<void>;
   /** Deletes completed records older than the retention; returns how many. */
   purge(now?: Date): Promise<number>;
+  /**
+   * Drops every stored answer that names a customer (erasure: an order or customer answer carries the
+   * person's details). A repeat of such a key runs again, and the service answers it from its own
+   * request-id record, so nothing applies twice. Returns how many were dropped.
+   */
+  forgetAnswersNaming(customerId: string): Promise<number>;
 }
 
 interface IdempotencyRecord {
@@ -75,6 +81,11 @@ export function createIdempotencyStore(
     },
     async abandon(scopedKey) {
       await records.deleteOne({ _id: scopedKey, state: "in-flight" });
+    },
+    async forgetAnswersNaming(customerId) {
+      const pattern = customerId.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      const result = await records.deleteMany({ "response.body": { $regex: pattern } });
+      return result.deletedCount;
     },
     async purge(now = new Date()) {
       const result = await records.deleteMany({

@@ -1,9 +1,14 @@
 import { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
+import { eraseFromWaiting, startErasureConsumer } from "@retail/platform/amqp";
 import type { Logger } from "@retail/platform/log";
 import { startRuntime } from "@retail/platform/runtime";
 import { serve } from "@retail/platform/server";
 import { createInbox, createKeyedLock, startInboxJanitor } from "@retail/platform/store";
-import { orderEventsQueue, startOrderEventsConsumer } from "./adapters/amqp/order-events-consumer.js";
+import {
+  orderEventSchemas,
+  orderEventsQueue,
+  startOrderEventsConsumer,
+} from "./adapters/amqp/order-events-consumer.js";
 import { createNetSuiteCsvAdapter } from "./adapters/erp/netsuite-csv.js";
 import { createJournal } from "./adapters/mongo/journal.js";
 import {
@@ -81,6 +86,22 @@ export async function composeFinance(config: FinanceConfig, logger: Logger): Pro
     logger,
     metrics: runtime.metrics,
   });
+  // Erasure reaches order events waiting here for a retry or parked for an operator.
+  const erasureInbox = createInbox(runtime.db, "finance.customer-events");
+  await erasureInbox.ensureIndexes();
+  const erasures = await startErasureConsumer({
+    connection: runtime.amqp,
+    exchange: config.EVENTS_EXCHANGE,
+    queue: `${config.QUEUE_PREFIX}finance.customer-events`,
+    inbox: erasureInbox,
+    logger,
+    metrics: runtime.metrics,
+    async erase(customerId) {
+      const queue = `${config.QUEUE_PREFIX}${orderEventsQueue}`;
+      const rewritten = await eraseFromWaiting(runtime.amqp, queue, customerId, orderEventSchemas);
+      logger.info({ customerId, rewritten }, "erased a customer from waiting order events");
+    },
+  });
   const sweep = setInterval(() => {
     postStoreSummaries(deps, deps.clock.now().toISOString().slice(0, 10)).catch((error: unknown) =>
       logger.warn({ err: error }, "store summaries failed"),
@@ -99,6 +120,7 @@ export async function composeFinance(config: FinanceConfig, logger: Logger): Pro
       { name: "unsettled items sweep", run: async () => clearInterval(unsettledSweep) },
       { name: "summary sweep", run: async () => clearInterval(sweep) },
       { name: "order events consumer", run: () => orderEvents.close().finally(stopJanitor) },
+      { name: "erasure consumer", run: () => erasures.close() },
     ],
   });
   return { ...served, deps, flushOutbox: runtime.flushOutbox };

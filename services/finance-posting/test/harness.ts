@@ -96,6 +96,7 @@ export async function startFinance(
       await amqp.close();
       // A second instance leaves the queues and the database to the harness that made them.
       if (options.database !== undefined) return;
+      await deleteConsumerQueues(testAmqpUrl(), `${exchange}.finance.customer-events`);
       await deleteConsumerQueues(testAmqpUrl(), `${exchange}.${orderEventsQueue}`, exchange);
       await dropTestDatabases(database);
     },

@@ -1,11 +1,16 @@
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
+import { eraseFromWaiting, startErasureConsumer } from "@retail/platform/amqp";
 import type { Logger } from "@retail/platform/log";
 import { currentCallContext } from "@retail/platform/rpc";
 import { startRuntime } from "@retail/platform/runtime";
 import { serve } from "@retail/platform/server";
 import { createInbox, createKeyedLock, startInboxJanitor } from "@retail/platform/store";
 import { Counter, Histogram } from "prom-client";
-import { startOrderEventsConsumer } from "./adapters/amqp/order-events-consumer.js";
+import {
+  orderEventSchemas,
+  orderEventsQueue,
+  startOrderEventsConsumer,
+} from "./adapters/amqp/order-events-consumer.js";
 import { startReadModelFeed } from "./adapters/amqp/read-model-feed.js";
 import { createCatalogStore } from "./adapters/mongo/catalog-store.js";
 import { createPendingTransfers } from "./adapters/mongo/pending-transfers.js";
@@ -124,6 +129,22 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
     logger,
     metrics,
   });
+  // Erasure reaches order events waiting here for a retry or parked for an operator.
+  const erasureInbox = createInbox(runtime.db, "inventory.customer-events");
+  await erasureInbox.ensureIndexes();
+  const erasures = await startErasureConsumer({
+    connection: amqp,
+    exchange: config.EVENTS_EXCHANGE,
+    queue: `${config.QUEUE_PREFIX}inventory.customer-events`,
+    inbox: erasureInbox,
+    logger,
+    metrics,
+    async erase(customerId) {
+      const queue = `${config.QUEUE_PREFIX}${orderEventsQueue}`;
+      const rewritten = await eraseFromWaiting(amqp, queue, customerId, orderEventSchemas);
+      logger.info({ customerId, rewritten }, "erased a customer from waiting order events");
+    },
+  });
   const sweep = setInterval(() => {
     expireDueReservations(deps, { pendingGraceMs: config.PENDING_RESERVATION_GRACE_MS }).catch(
       (error: unknown) => logger.warn({ err: error }, "reservation sweep failed"),
@@ -155,6 +176,7 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
             stopPlanJanitor();
           }),
       },
+      { name: "erasure consumer", run: () => erasures.close() },
       {
         name: "read model feed",
         run: () => {

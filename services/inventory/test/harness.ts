@@ -66,6 +66,7 @@ export function createHarness(name: string): Harness {
     async stopAll() {
       for (const service of running.splice(0)) await service.stop();
       for (const cleanup of cleanups.splice(0)) await cleanup();
+      await deleteConsumerQueues(testAmqpUrl(), `${exchange}.inventory.customer-events`);
       await deleteConsumerQueues(testAmqpUrl(), `${exchange}.${orderEventsQueue}`, exchange);
       await dropTestDatabases(database);
     },

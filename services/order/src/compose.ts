@@ -24,6 +24,7 @@ import { createCustomerDirectory } from "./adapters/rpc/customer-directory.js";
 import { createStockReservations } from "./adapters/rpc/stock-reservations.js";
 import { mapOrderError } from "./api/error-codes.js";
 import { createOrderHandler } from "./api/order-handler.js";
+import { eraseCustomerOrders } from "./app/erase-customer.js";
 import type { OrderDeps } from "./app/ports.js";
 import { cancelUncollected, resumePendingOrders } from "./app/sweeps.js";
 import { seedTaxRates } from "./app/tax-rates.js";
@@ -78,6 +79,7 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
     exchange: config.EVENTS_EXCHANGE,
     queuePrefix: config.QUEUE_PREFIX,
     views,
+    erase: (customerId) => eraseCustomerOrders(deps, customerId),
     inbox: customerInbox,
     logger,
     metrics: runtime.metrics,

@@ -183,6 +183,8 @@ export async function startMesh(name: string): Promise<Mesh> {
       }
       for (const cleanup of cleanups.splice(0)) await cleanup();
       await deleteConsumerQueues(testAmqpUrl(), `${exchange}.inventory.order-events`, exchange);
+      await deleteConsumerQueues(testAmqpUrl(), `${exchange}.order.location-events`);
+      await deleteConsumerQueues(testAmqpUrl(), `${exchange}.inventory.customer-events`);
       await deleteConsumerQueues(testAmqpUrl(), `${exchange}.${customerEventsQueue}`, exchange);
       await dropTestDatabases(...databases);
     },

@@ -9,8 +9,11 @@ export async function startServiceProcess(options: {
   dir: string;
   env: Record<string, string>;
   metricsPort: number;
-  /** Where its output goes: this process's (default) or nowhere. */
-  output?: "inherit" | "ignore";
+  /**
+   * Where its output goes: this process's (default), nowhere, or to the caller, who must then read
+   * `child.stdout` and `child.stderr` to the end (a full pipe would stall the service).
+   */
+  output?: "inherit" | "ignore" | "pipe";
 }): Promise<ChildProcess> {
   if ((await fetch(`http://127.0.0.1:${options.metricsPort}/metrics`).catch(() => undefined))?.ok) {
     throw new Error(

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
-import type { Collection, Db } from "mongodb";
+import { Binary, type Collection, type Db } from "mongodb";
 import {
   type AppendItem,
   type AppendOptions,
@@ -66,6 +66,13 @@ export interface StreamStore {
   loadSnapshot<State>(streamId: string): Promise<Snapshot<State> | undefined>;
   /** Stores a snapshot unless a newer one is there. Snapshots are caches: the streams stay the truth. */
   saveSnapshot<State>(streamId: string, snapshot: Snapshot<State>): Promise<void>;
+  /**
+   * Rewrites a stream's stored events in place, for erasure: each event's body through `transform`
+   * (undefined leaves it as it is), in its commit and in the outbox copy of a commit not yet published
+   * (so the broker gets the rewritten one). Versions, ids and order stay; returns how many events
+   * changed. The one change to history the store allows.
+   */
+  rewrite(streamId: string, transform: (event: StoredEvent) => Uint8Array | undefined): Promise<number>;
   /** Called after every successful append (the outbox relay wakes up on it). */
   onAppended(listener: () => void): () => void;
   readonly commits: Collection<CommitDocument>;
@@ -232,6 +239,25 @@ export function createStreamStore(
         { version: snapshot.version, state: snapshot.state, savedAt: new Date() },
         { upsert: true },
       );
+    },
+
+    async rewrite(streamId, transform) {
+      let changed = 0;
+      for (const commit of await commits.find({ streamId }).toArray()) {
+        const stored = toStoredEvents(commit);
+        let touched = false;
+        const events = commit.events.map((e, i) => {
+          const rewritten = transform(stored[i] as StoredEvent);
+          if (!rewritten) return e;
+          touched = true;
+          changed++;
+          return { ...e, data: new Binary(rewritten) };
+        });
+        if (!touched) continue;
+        await commits.updateOne({ _id: commit._id }, { $set: { events } });
+        await outbox.updateOne({ _id: commit._id }, { $set: { events } });
+      }
+      return changed;
     },
 
     onAppended(listener) {

@@ -19,6 +19,8 @@ export interface OrderStreams {
   ): Promise<Order>;
   /** Whether a request was applied already (IdempotencyKeyReused when with another payload). */
   applied(request: Pick<CommitRequest, "key" | "payloadHash">): Promise<boolean>;
+  /** Empties the personal fields of every stored event of an order (erasure); returns how many changed. */
+  redact(orderId: string): Promise<number>;
 }
 
 export interface OrderFilter {
@@ -44,6 +46,10 @@ export interface OrderViews {
    * was applied already. Returns how many orders moved.
    */
   customerLink(customerId: string, survivorId: string, version: bigint): Promise<number>;
+  /** Orders taken for a customer or listed under it. */
+  ordersOf(customerId: string): Promise<string[]>;
+  /** Replaces an order's document whatever its version (after its stream was redacted). */
+  rewrite(order: Order): Promise<void>;
 }
 
 /** What a submission needs to finish its saga after a crash: kept until it is accepted or rejected. */
@@ -58,6 +64,8 @@ export interface PendingSagas {
   get(orderId: string): Promise<PendingSubmission | undefined>;
   finish(orderId: string): Promise<void>;
   olderThan(cutoff: Date): Promise<string[]>;
+  /** Empties the personal details kept for sagas of a known customer; returns how many. */
+  redactFor(customerId: string): Promise<number>;
 }
 
 /** The customer an order is for, or why it cannot be accepted. */

@@ -12,7 +12,6 @@ import {
   SourceRecordUpdatedSchema,
 } from "@retail/contracts/retail/customer/v1/customer_events_pb";
 import type { StreamStore } from "@retail/platform/store";
-import { Binary } from "mongodb";
 import type { CustomerStreams } from "../../app/ports.js";
 import { type CustomerEvent, type CustomerState, emptyCustomer, evolve } from "../../domain/customer.js";
 import { redactEvent } from "../../domain/erasure.js";
@@ -73,18 +72,12 @@ export function createCustomerStreams(store: StreamStore): CustomerStreams {
     },
 
     async redact(customerId) {
-      const commits = await store.commits.find({ streamId: customerStreamId(customerId) }).toArray();
-      for (const commit of commits) {
-        const events = commit.events.map((e) => {
-          const decoded = decode(e.type, e.data.buffer);
-          if (!decoded) return e;
-          const schema = schemas.get(e.type) as DescMessage;
-          return { ...e, data: new Binary(toBinary(schema, redactEvent(decoded) as never)) };
-        });
-        await store.commits.updateOne({ _id: commit._id }, { $set: { events } });
-        // A commit not yet published still has its outbox copy: the broker gets the redacted one.
-        await store.outbox.updateOne({ _id: commit._id }, { $set: { events } });
-      }
+      await store.rewrite(customerStreamId(customerId), (e) => {
+        const decoded = decode(e.type, e.data);
+        if (!decoded) return undefined;
+        const schema = schemas.get(e.type) as DescMessage;
+        return toBinary(schema, redactEvent(decoded) as never);
+      });
     },
   };
 }

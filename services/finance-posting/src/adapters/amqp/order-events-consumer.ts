@@ -27,6 +27,16 @@ import type { FinanceDeps } from "../../app/ports.js";
 
 export const orderEventsQueue = "finance.order-events";
 
+/** The order events this queue carries (what erasure looks for among the messages waiting in it). */
+export const orderEventSchemas = [
+  OrderAcceptedSchema,
+  PaymentCapturedSchema,
+  ShipmentDispatchedSchema,
+  OrderPickedUpSchema,
+  RefundIssuedSchema,
+  ChargebackOpenedSchema,
+];
+
 const channelName = (c: Channel) => Channel[c] ?? "UNSPECIFIED";
 const dateOf = (event: ReceivedEvent, at: Timestamp | undefined) =>
   (at ? timestampDate(at) : event.time).toISOString().slice(0, 10);

@@ -74,6 +74,14 @@ export function fulfilmentOf(event: ReceivedEvent): OrderFulfilment | undefined 
 
 export const orderEventsQueue = "inventory.order-events";
 
+/** The order events this queue carries (what erasure looks for among the messages waiting in it). */
+export const orderEventSchemas = [
+  OrderLineCancelledSchema,
+  OrderRejectedSchema,
+  ShipmentDispatchedSchema,
+  OrderPickedUpSchema,
+];
+
 /**
  * `inventory.order-events`: cancellations and rejections release an order's reservations, shipments
  * and pickups commit them. Each event applies once (inbox, and its id as the request id).

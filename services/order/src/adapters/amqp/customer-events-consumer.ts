@@ -1,5 +1,6 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import {
+  CustomerErasedSchema,
   CustomersMergedSchema,
   CustomerUnmergedSchema,
 } from "@retail/contracts/retail/customer/v1/customer_events_pb";
@@ -55,11 +56,24 @@ export function customerLinkOf(event: ReceivedEvent): CustomerLink | undefined {
   return undefined;
 }
 
+/** What the order service does with a customer event: follow a merge or unmerge, or erase. */
+type CustomerChange = { kind: "link"; link: CustomerLink } | { kind: "erased"; customerId: string };
+
+function customerChangeOf(event: ReceivedEvent): CustomerChange | undefined {
+  if (event.type === CustomerErasedSchema.typeName) {
+    return { kind: "erased", customerId: fromBinary(CustomerErasedSchema, event.data).customerId };
+  }
+  const link = customerLinkOf(event);
+  return link ? { kind: "link", link } : undefined;
+}
+
 export function startCustomerEventsConsumer(options: {
   connection: AmqpConnectionManager;
   exchange: string;
   queuePrefix: string;
   views: OrderViews;
+  /** Rewrites what the service holds of an erased customer. */
+  erase: (customerId: string) => Promise<unknown>;
   inbox: Inbox;
   logger: Logger;
   metrics: Metrics;
@@ -70,12 +84,16 @@ export function startCustomerEventsConsumer(options: {
     connection: options.connection,
     queue: `${options.queuePrefix}${customerEventsQueue}`,
     exchange: options.exchange,
-    bindings: ["customer.customers_merged", "customer.customer_unmerged"],
+    bindings: ["customer.customers_merged", "customer.customer_unmerged", "customer.customer_erased"],
     inbox: options.inbox,
     logger: options.logger,
     metrics: options.metrics,
-    handle: decodeThen(customerLinkOf, (link) =>
-      lock(link.customerId, () => options.views.customerLink(link.customerId, link.survivorId, link.version)),
+    handle: decodeThen(customerChangeOf, (change) =>
+      change.kind === "erased"
+        ? lock(change.customerId, () => options.erase(change.customerId))
+        : lock(change.link.customerId, () =>
+            options.views.customerLink(change.link.customerId, change.link.survivorId, change.link.version),
+          ),
     ),
   });
 }

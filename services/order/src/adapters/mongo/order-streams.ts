@@ -1,4 +1,4 @@
-import { type DescMessage, fromBinary } from "@bufbuild/protobuf";
+import { type DescMessage, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   ChargebackOpenedSchema,
   MarketplaceOrderAcknowledgedSchema,
@@ -16,6 +16,7 @@ import {
   ShipmentDispatchedSchema,
 } from "@retail/contracts/retail/order/v1/order_events_pb";
 import type { Order } from "@retail/contracts/retail/order/v1/order_pb";
+import { holdsPersonalData, redactPersonal } from "@retail/platform/personal";
 import { event, type StreamStore } from "@retail/platform/store";
 import type { OrderStreams } from "../../app/ports.js";
 import { evolve, type OrderEvent } from "../../domain/order.js";
@@ -52,6 +53,14 @@ function schemaOf(e: OrderEvent): DescMessage {
 /** Order streams on the platform stream store, folded by the domain's evolve. */
 export function createOrderStreams(store: StreamStore): OrderStreams {
   return {
+    async redact(orderId) {
+      return store.rewrite(orderStreamId(orderId), (stored) => {
+        const schema = schemas.get(stored.type);
+        if (!schema || !holdsPersonalData(schema)) return undefined;
+        return toBinary(schema, redactPersonal(schema, fromBinary(schema, stored.data)));
+      });
+    },
+
     async load(orderId) {
       let order: Order | undefined;
       for (const stored of await store.read(orderStreamId(orderId))) {

@@ -56,6 +56,22 @@ export function createOrderViews(db: Db): OrderViews & { ensureIndexes(): Promis
       });
     },
 
+    async ordersOf(customerId) {
+      const ids = new Set<string>();
+      for (const field of ["customerId", "originalCustomerId"] as const) {
+        const found = await orders.find({ [field]: customerId }, { projection: { _id: 1 } }).toArray();
+        for (const d of found) ids.add(d._id);
+      }
+      return [...ids];
+    },
+
+    async rewrite(order) {
+      await orders.updateOne(
+        { _id: order.orderId },
+        { $set: { order: new Binary(toBinary(OrderSchema, order)) } },
+      );
+    },
+
     async list(filter, pageSize, pageToken) {
       const query: Filter<OrderDocument> = {};
       if (filter.customerId) query.customerId = filter.customerId;

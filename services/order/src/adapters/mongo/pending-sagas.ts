@@ -1,5 +1,6 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { OrderCustomerSchema } from "@retail/contracts/retail/order/v1/order_service_pb";
+import { redactPersonal } from "@retail/platform/personal";
 import { isDuplicateKey } from "@retail/platform/store";
 import { Binary, type Db } from "mongodb";
 import type { PendingSagas } from "../../app/ports.js";
@@ -36,6 +37,17 @@ export function createPendingSagas(db: Db): PendingSagas {
     },
     async finish(orderId) {
       await sagas.deleteOne({ _id: orderId });
+    },
+    async redactFor(customerId) {
+      let redacted = 0;
+      for (const doc of await sagas.find({}).toArray()) {
+        const customer = fromBinary(OrderCustomerSchema, doc.customer.buffer);
+        if (customer.customerId !== customerId) continue;
+        const blank = toBinary(OrderCustomerSchema, redactPersonal(OrderCustomerSchema, customer));
+        await sagas.updateOne({ _id: doc._id }, { $set: { customer: new Binary(blank) } });
+        redacted++;
+      }
+      return redacted;
     },
     async olderThan(cutoff) {
       const due = await sagas.find({ receivedAt: { $lt: cutoff } }, { projection: { _id: 1 } }).toArray();

@@ -127,7 +127,8 @@ export function createStockReservations(
             locationId,
             quantity: line.quantity,
             sourceSystem: "order",
-            reason: line.reason,
+            // The shopper's own words stay with the order (where erasure reaches them), not in the ledger.
+            reason: "",
           },
         });
       }
