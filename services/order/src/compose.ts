@@ -15,6 +15,7 @@ import {
   startLocationEventsConsumer,
 } from "./adapters/amqp/location-events-consumer.js";
 import { defaultTaxRates } from "./adapters/default-tax-rates.js";
+import { createTaxJarEngine } from "./adapters/http/taxjar.js";
 import { createLocationDirectory } from "./adapters/mongo/location-directory.js";
 import { createOrderStreams } from "./adapters/mongo/order-streams.js";
 import { createOrderViews } from "./adapters/mongo/order-views.js";
@@ -62,6 +63,16 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
     ),
     stock: createStockReservations(inventory, { pendingHoldMs: config.PENDING_HOLD_MS }),
     taxRates: createTaxRateStreams(runtime.db, runtime.store),
+    ...(config.TAX_ENGINE_URL
+      ? {
+          taxEngine: createTaxJarEngine({
+            baseUrl: config.TAX_ENGINE_URL,
+            apiToken: config.TAX_ENGINE_TOKEN,
+            timeoutMs: config.TAX_ENGINE_TIMEOUT_MS,
+            fallback: config.TAX_ENGINE_FALLBACK,
+          }),
+        }
+      : {}),
     locations,
     clock: { now: () => new Date() },
     caller: () => currentCallContext()?.caller || "order",

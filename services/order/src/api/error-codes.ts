@@ -1,5 +1,6 @@
 import { Code, type ConnectError } from "@connectrpc/connect";
 import { errorWithInfo, invalidArgument } from "@retail/platform/rpc";
+import { TaxEngineUnavailable } from "../app/ports.js";
 import { NoTaxRate, RuleViolated, UnknownLine, UnknownOrder } from "../domain/errors.js";
 
 /** The order service's domain errors as callers see them. */
@@ -12,6 +13,12 @@ export function mapOrderError(error: unknown): ConnectError | undefined {
     return invalidArgument([
       { field: error.field, description: `is not a line of this order (${error.lineId})` },
     ]);
+  if (error instanceof TaxEngineUnavailable)
+    return errorWithInfo(
+      Code.Unavailable,
+      "TAX_ENGINE_UNAVAILABLE",
+      `the tax engine ${error.message}; send the order again later`,
+    );
   if (error instanceof NoTaxRate)
     return invalidArgument([{ field: error.field, description: error.message }]);
   return undefined;

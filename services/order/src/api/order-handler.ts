@@ -16,7 +16,7 @@ import {
 import type { OrderDeps } from "../app/ports.js";
 import { submitOrder } from "../app/submit-order.js";
 import { UnknownOrder } from "../domain/errors.js";
-import { createTaxRateHandler } from "./tax-rate-handler.js";
+import { createTaxHandler } from "./tax-handler.js";
 import {
   checkId,
   checkLineQuantities,
@@ -43,7 +43,7 @@ export function createOrderHandler(
   };
 
   return {
-    ...createTaxRateHandler(deps),
+    ...createTaxHandler(deps),
 
     async submitOrder(request) {
       const v = new Violations();

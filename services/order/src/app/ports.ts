@@ -116,6 +116,37 @@ export interface StockReservations {
   ): Promise<void>;
 }
 
+/** What an order's lines cost before tax, as a tax engine is asked about them. */
+export interface TaxQuoteRequest {
+  readonly currency: string;
+  readonly shipTo: PostalAddress;
+  readonly shipping: bigint;
+  readonly lines: ReadonlyArray<{
+    readonly lineId: string;
+    readonly quantity: bigint;
+    readonly unitPrice: bigint;
+    /** The line's own discount and its share of the order's. */
+    readonly discount: bigint;
+    readonly taxCode: string;
+  }>;
+}
+
+/** What a channel's orders do when the tax engine does not answer in time. */
+export type TaxFallback = "rate_table" | "hold" | "refuse" | "defer";
+
+/** An external tax engine (TaxJar, Avalara ...), asked per order within a deadline. */
+export interface TaxEngine {
+  readonly name: string;
+  /** Tax per line id, in minor units; TaxEngineUnavailable when it cannot answer in time. */
+  quote(request: TaxQuoteRequest): Promise<Map<string, bigint>>;
+  fallbackFor(channel: Channel): TaxFallback;
+}
+
+/** The tax engine timed out, failed or refused the request: its answer cannot be had now. */
+export class TaxEngineUnavailable extends Error {
+  readonly kind = "tax-engine-unavailable";
+}
+
 /** Tax rates, one stream per jurisdiction and tax code: every rate it has had, who set it and when. */
 export interface TaxRateStreams {
   load(jurisdiction: string, taxCode: string): Promise<TaxRateHistory | undefined>;
@@ -151,6 +182,8 @@ export interface OrderDeps {
   readonly customers: CustomerDirectory;
   readonly stock: StockReservations;
   readonly taxRates: TaxRateStreams;
+  /** Asked before the rate table for shipped lines, when configured. */
+  readonly taxEngine?: TaxEngine;
   readonly locations: LocationDirectory;
   readonly clock: Clock;
   /** Who is acting, recorded on what it sets (the RPC's caller, or this service). */

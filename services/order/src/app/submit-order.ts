@@ -17,11 +17,9 @@ import {
 } from "@retail/contracts/retail/order/v1/order_pb";
 import type { OrderCustomer, SubmitOrderLine } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { ConcurrencyConflict, payloadHash, requestKey } from "@retail/platform/store";
-import { NoTaxRate } from "../domain/errors.js";
 import { money, units } from "../domain/money.js";
-import { priceOrder } from "../domain/pricing.js";
+import { defaultTaxCode, priceWithTax } from "./line-taxes.js";
 import type { OrderDeps } from "./ports.js";
-import { taxRateAt } from "./tax-rates.js";
 
 export interface SubmitOrder {
   readonly requestId: string;
@@ -37,89 +35,16 @@ export interface SubmitOrder {
   readonly placeTime: Date | undefined;
 }
 
-export const defaultTaxCode = "standard";
-
 /** The order id of a channel's order: the same channel order id is always the same order. */
 export function orderIdOf(channel: Channel, channelId: string, channelOrderId: string): string {
   return `ord-${createHash("sha256").update(`${channel}|${channelId}|${channelOrderId}`).digest("hex").slice(0, 24)}`;
-}
-
-/**
- * The tax of each line: the rate in force when the order was placed, in the jurisdiction where the
- * goods are handed over (the pickup store's, else the ship-to address's). Refuses naming the field
- * whose jurisdiction or rate is missing, the jurisdiction and the tax code.
- */
-async function lineTaxRates(
-  deps: OrderDeps,
-  command: SubmitOrder,
-  at: Date,
-): Promise<Array<bigint | undefined>> {
-  const shipJurisdiction = command.shipTo
-    ? `${command.shipTo.regionCode}-${command.shipTo.administrativeArea}`.replace(/-$/, "").toUpperCase()
-    : "";
-  const rates: Array<bigint | undefined> = [];
-  for (const [i, line] of command.lines.entries()) {
-    // A line whose channel charged its own tax is taken as charged: a rate, if known, is for the record.
-    const charged = line.chargedTax !== undefined;
-    const taxCode = line.taxCode || defaultTaxCode;
-    const pickup = line.fulfillmentType === FulfillmentType.PICKUP_IN_STORE;
-    let jurisdiction = shipJurisdiction;
-    let field = "ship_to";
-    if (pickup) {
-      field = `lines[${i}].fulfillment_location_id`;
-      const location = await deps.locations.jurisdictionOf(line.fulfillmentLocationId);
-      if (charged && !location.jurisdiction) {
-        rates.push(undefined);
-        continue;
-      }
-      if (!location.known || !location.jurisdiction) {
-        throw new NoTaxRate(
-          field,
-          `location ${line.fulfillmentLocationId} has no tax jurisdiction: give it an address (country and subdivision) through the inventory API`,
-        );
-      }
-      jurisdiction = location.jurisdiction;
-    } else if (charged && !command.shipTo?.regionCode) {
-      rates.push(undefined);
-      continue;
-    } else if (!command.shipTo) {
-      throw new NoTaxRate(
-        "ship_to",
-        "is required for a shipped line: its country and subdivision decide the tax",
-      );
-    } else if (!command.shipTo.regionCode) {
-      throw new NoTaxRate("ship_to.region_code", "is required: the country decides the tax");
-    }
-    const rate = await taxRateAt(deps, jurisdiction, taxCode, at);
-    if (!rate && charged) {
-      rates.push(undefined);
-      continue;
-    }
-    if (!rate) {
-      throw new NoTaxRate(
-        pickup ? field : "ship_to.administrative_area",
-        `no tax rate for jurisdiction ${jurisdiction} and tax code ${taxCode} on ${at.toISOString().slice(0, 10)}: set one with CreateTaxRate`,
-      );
-    }
-    rates.push(rate.ratePpm);
-  }
-  return rates;
 }
 
 /** Prices the submission into a PENDING order (tax per line where it is handed over). */
 export async function receivedOrder(deps: OrderDeps, command: SubmitOrder, orderId: string): Promise<Order> {
   const currency = command.currencyCode;
   const placed = command.placeTime ?? deps.clock.now();
-  const rates = await lineTaxRates(deps, command, placed);
-  const inputs = command.lines.map((line, i) => ({
-    lineId: line.lineId,
-    quantity: line.quantity,
-    unitPrice: units(line.unitPrice),
-    discount: units(line.discount),
-    taxRatePpm: rates[i],
-    ...(line.chargedTax ? { chargedTax: units(line.chargedTax) } : {}),
-  }));
-  const priced = priceOrder(inputs, units(command.orderDiscount), units(command.shippingCharge));
+  const { priced, taxHoldReason } = await priceWithTax(deps, command, placed);
   const m = (v: bigint) => money(currency, v);
   const now = deps.clock.now();
   return create(OrderSchema, {
@@ -156,6 +81,7 @@ export async function receivedOrder(deps: OrderDeps, command: SubmitOrder, order
     refundedTotal: m(0n),
     chargebackTotal: m(0n),
     createTime: timestampFromDate(command.placeTime ?? now),
+    taxHoldReason,
   });
 }
 
@@ -206,6 +132,8 @@ async function accept(deps: OrderDeps, orderId: string): Promise<Order> {
     if (!order) throw new Error(`order ${orderId} has no stream`);
     return order;
   }
+  // Held for a person to review its tax: it waits here until ReleaseTaxHold.
+  if (order.taxHoldReason) return order;
   const saga = await deps.sagas.get(orderId);
   const reasons: string[] = [];
   let customerId = order.customerId;

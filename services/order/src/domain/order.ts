@@ -15,6 +15,7 @@ import type {
   PaymentEventRecorded,
   RefundIssued,
   ShipmentDispatched,
+  TaxHoldReleased,
 } from "@retail/contracts/retail/order/v1/order_events_pb";
 import {
   FulfillmentType,
@@ -42,7 +43,8 @@ export type OrderEvent =
   | ChargebackOpened
   | PaymentEventRecorded
   | MarketplaceOrderAcknowledged
-  | OrderLineResourced;
+  | OrderLineResourced
+  | TaxHoldReleased;
 
 /** Units of a line neither cancelled nor yet shipped or collected: what can still change. */
 export function openQuantity(line: OrderLine): bigint {
@@ -170,6 +172,9 @@ export function evolve(state: Order | undefined, event: OrderEvent, version: num
       break;
     case "retail.order.v1.MarketplaceOrderAcknowledged":
       order.marketplaceAcknowledged = true;
+      break;
+    case "retail.order.v1.TaxHoldReleased":
+      order.taxHoldReason = "";
       break;
     case "retail.order.v1.OrderLineResourced": {
       const l = line(order, event.lineId);

@@ -10,6 +10,8 @@ export interface LineInput {
   readonly taxRatePpm: bigint | undefined;
   /** The tax the channel charged for the line, when it did: the line's tax is then that. */
   readonly chargedTax?: bigint;
+  /** The tax a tax engine quoted for the line: the mesh's own figure, in place of the rate's. */
+  readonly quotedTax?: bigint;
 }
 
 export interface PricedLine {
@@ -52,7 +54,8 @@ export function priceOrder(
     const discount = line.discount + (shares[i] as bigint);
     const net = gross - discount;
     const computedTax =
-      line.taxRatePpm === undefined ? undefined : mulDivRound(net, line.taxRatePpm, 1_000_000n);
+      line.quotedTax ??
+      (line.taxRatePpm === undefined ? undefined : mulDivRound(net, line.taxRatePpm, 1_000_000n));
     const tax = line.chargedTax ?? computedTax ?? 0n;
     return { lineId: line.lineId, gross, discount, net, tax, computedTax, total: net + tax };
   });

@@ -14,6 +14,7 @@ import {
   PaymentEventRecordedSchema,
   RefundIssuedSchema,
   ShipmentDispatchedSchema,
+  TaxHoldReleasedSchema,
 } from "@retail/contracts/retail/order/v1/order_events_pb";
 import type { Order } from "@retail/contracts/retail/order/v1/order_pb";
 import { holdsPersonalData, redactPersonal } from "@retail/platform/personal";
@@ -37,6 +38,7 @@ const schemas = new Map<string, DescMessage>(
     PaymentEventRecordedSchema,
     MarketplaceOrderAcknowledgedSchema,
     OrderLineResourcedSchema,
+    TaxHoldReleasedSchema,
   ].map((s) => [s.typeName, s]),
 );
 

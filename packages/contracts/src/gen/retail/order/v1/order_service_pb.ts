@@ -21,7 +21,53 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/order/v1/order_service.proto.
  */
 export const file_retail_order_v1_order_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNyZXRhaWwvb3JkZXIvdjEvb3JkZXJfc2VydmljZS5wcm90bxIPcmV0YWlsLm9yZGVyLnYxIqcBChRDcmVhdGVUYXhSYXRlUmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISGQoManVyaXNkaWN0aW9uGAIgASgJQgPgQQISFQoIdGF4X2NvZGUYAyABKAlCA+BBAhIQCghyYXRlX3BwbRgEIAEoAxIyCg5lZmZlY3RpdmVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiQwoVQ3JlYXRlVGF4UmF0ZVJlc3BvbnNlEioKCHRheF9yYXRlGAEgASgLMhgucmV0YWlsLm9yZGVyLnYxLlRheFJhdGUiWQoTTGlzdFRheFJhdGVzUmVxdWVzdBIUCgxqdXJpc2RpY3Rpb24YASABKAkSEAoIdGF4X2NvZGUYAiABKAkSGgoSaW5jbHVkZV9zdXBlcnNlZGVkGAMgASgIIkMKFExpc3RUYXhSYXRlc1Jlc3BvbnNlEisKCXRheF9yYXRlcxgBIAMoCzIYLnJldGFpbC5vcmRlci52MS5UYXhSYXRlIpIBChdTdXBlcnNlZGVUYXhSYXRlUmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISGAoLdGF4X3JhdGVfaWQYAiABKAlCA+BBAhIQCghyYXRlX3BwbRgDIAEoAxIyCg5lZmZlY3RpdmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRgoYU3VwZXJzZWRlVGF4UmF0ZVJlc3BvbnNlEioKCHRheF9yYXRlGAEgASgLMhgucmV0YWlsLm9yZGVyLnYxLlRheFJhdGUitgIKD1N1Ym1pdE9yZGVyTGluZRIPCgdsaW5lX2lkGAEgASgJEgsKA3NrdRgCIAEoCRIQCghxdWFudGl0eRgDIAEoAxIrCgp1bml0X3ByaWNlGAQgASgLMhcucmV0YWlsLmNvbW1vbi52MS5Nb25leRIpCghkaXNjb3VudBgFIAEoCzIXLnJldGFpbC5jb21tb24udjEuTW9uZXkSOgoQZnVsZmlsbG1lbnRfdHlwZRgGIAEoDjIgLnJldGFpbC5vcmRlci52MS5GdWxmaWxsbWVudFR5cGUSHwoXZnVsZmlsbG1lbnRfbG9jYXRpb25faWQYByABKAkSEAoIdGF4X2NvZGUYCCABKAkSLAoLY2hhcmdlZF90YXgYCSABKAsyFy5yZXRhaWwuY29tbW9uLnYxLk1vbmV5IssBCg1PcmRlckN1c3RvbWVyEhMKC2N1c3RvbWVyX2lkGAEgASgJEhUKDXNvdXJjZV9zeXN0ZW0YAiABKAkSEQoJc291cmNlX2lkGAMgASgJEhMKBWVtYWlsGAQgASgJQgSItRgBEhMKBXBob25lGAUgASgJQgSItRgBEhgKCmdpdmVuX25hbWUYBiABKAlCBIi1GAESGQoLZmFtaWx5X25hbWUYByABKAlCBIi1GAESHAoObG95YWx0eV9udW1iZXIYCCABKAlCBIi1GAEi3wMKElN1Ym1pdE9yZGVyUmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISLwoHY2hhbm5lbBgCIAEoDjIZLnJldGFpbC5jb21tb24udjEuQ2hhbm5lbEID4EECEh0KEGNoYW5uZWxfb3JkZXJfaWQYAyABKAlCA+BBAhISCgpjaGFubmVsX2lkGAQgASgJEjUKCGN1c3RvbWVyGAUgASgLMh4ucmV0YWlsLm9yZGVyLnYxLk9yZGVyQ3VzdG9tZXJCA+BBAhI0CgVsaW5lcxgGIAMoCzIgLnJldGFpbC5vcmRlci52MS5TdWJtaXRPcmRlckxpbmVCA+BBAhIwCgdzaGlwX3RvGAcgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5Qb3N0YWxBZGRyZXNzEi8KDm9yZGVyX2Rpc2NvdW50GAggASgLMhcucmV0YWlsLmNvbW1vbi52MS5Nb25leRIwCg9zaGlwcGluZ19jaGFyZ2UYCSABKAsyFy5yZXRhaWwuY29tbW9uLnYxLk1vbmV5EhoKDWN1cnJlbmN5X2NvZGUYCiABKAlCA+BBAhIuCgpwbGFjZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI8ChNTdWJtaXRPcmRlclJlc3BvbnNlEiUKBW9yZGVyGAEgASgLMhYucmV0YWlsLm9yZGVyLnYxLk9yZGVyIigKD0dldE9yZGVyUmVxdWVzdBIVCghvcmRlcl9pZBgBIAEoCUID4EECIjkKEEdldE9yZGVyUmVzcG9uc2USJQoFb3JkZXIYASABKAsyFi5yZXRhaWwub3JkZXIudjEuT3JkZXIi3AEKEUxpc3RPcmRlcnNSZXF1ZXN0EhMKC2N1c3RvbWVyX2lkGAEgASgJEioKB2NoYW5uZWwYAiABKA4yGS5yZXRhaWwuY29tbW9uLnYxLkNoYW5uZWwSLAoGc3RhdHVzGAMgASgOMhwucmV0YWlsLm9yZGVyLnYxLk9yZGVyU3RhdHVzEjEKDXVwZGF0ZWRfc2luY2UYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgFIAEoBRISCgpwYWdlX3Rva2VuGAYgASgJIlUKEkxpc3RPcmRlcnNSZXNwb25zZRImCgZvcmRlcnMYASADKAsyFi5yZXRhaWwub3JkZXIudjEuT3JkZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIpQBChJDYW5jZWxPcmRlclJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhUKCG9yZGVyX2lkGAIgASgJQgPgQQISLAoFbGluZXMYAyADKAsyHS5yZXRhaWwub3JkZXIudjEuU2hpcG1lbnRMaW5lEg4KBnJlYXNvbhgEIAEoCRIQCghyZXNvdXJjZRgFIAEoCCI8ChNDYW5jZWxPcmRlclJlc3BvbnNlEiUKBW9yZGVyGAEgASgLMhYucmV0YWlsLm9yZGVyLnYxLk9yZGVyInkKFVJlY29yZFNoaXBtZW50UmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISFQoIb3JkZXJfaWQYAiABKAlCA+BBAhIwCghzaGlwbWVudBgDIAEoCzIZLnJldGFpbC5vcmRlci52MS5TaGlwbWVudEID4EECIj8KFlJlY29yZFNoaXBtZW50UmVzcG9uc2USJQoFb3JkZXIYASABKAsyFi5yZXRhaWwub3JkZXIudjEuT3JkZXIikgEKGU1hcmtSZWFkeUZvclBpY2t1cFJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhUKCG9yZGVyX2lkGAIgASgJQgPgQQISEAoIbGluZV9pZHMYAyADKAkSMwoPY29sbGVjdF9ieV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJDChpNYXJrUmVhZHlGb3JQaWNrdXBSZXNwb25zZRIlCgVvcmRlchgBIAEoCzIWLnJldGFpbC5vcmRlci52MS5PcmRlciJXChNSZWNvcmRQaWNrdXBSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIVCghvcmRlcl9pZBgCIAEoCUID4EECEhAKCGxpbmVfaWRzGAMgAygJIj0KFFJlY29yZFBpY2t1cFJlc3BvbnNlEiUKBW9yZGVyGAEgASgLMhYucmV0YWlsLm9yZGVyLnYxLk9yZGVyInMKE1JlY29yZFJldHVyblJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhUKCG9yZGVyX2lkGAIgASgJQgPgQQISLAoGcmV0dXJuGAMgASgLMhcucmV0YWlsLm9yZGVyLnYxLlJldHVybkID4EECIj0KFFJlY29yZFJldHVyblJlc3BvbnNlEiUKBW9yZGVyGAEgASgLMhYucmV0YWlsLm9yZGVyLnYxLk9yZGVyIm0KGVJlY29yZFBheW1lbnRFdmVudFJlcXVlc3QSFQoIb3JkZXJfaWQYASABKAlCA+BBAhI5Cg1wYXltZW50X2V2ZW50GAIgASgLMh0ucmV0YWlsLm9yZGVyLnYxLlBheW1lbnRFdmVudEID4EECIkMKGlJlY29yZFBheW1lbnRFdmVudFJlc3BvbnNlEiUKBW9yZGVyGAEgASgLMhYucmV0YWlsLm9yZGVyLnYxLk9yZGVyIlQKIkFja25vd2xlZGdlTWFya2V0cGxhY2VPcmRlclJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhUKCG9yZGVyX2lkGAIgASgJQgPgQQIiTAojQWNrbm93bGVkZ2VNYXJrZXRwbGFjZU9yZGVyUmVzcG9uc2USJQoFb3JkZXIYASABKAsyFi5yZXRhaWwub3JkZXIudjEuT3JkZXIizQEKC0xpbmVBbW91bnRzEg8KB2xpbmVfaWQYASABKAkSCwoDc2t1GAIgASgJEhAKCHF1YW50aXR5GAMgASgDEisKCm5ldF9hbW91bnQYBCABKAsyFy5yZXRhaWwuY29tbW9uLnYxLk1vbmV5EikKCGRpc2NvdW50GAUgASgLMhcucmV0YWlsLmNvbW1vbi52MS5Nb25leRIkCgN0YXgYBiABKAsyFy5yZXRhaWwuY29tbW9uLnYxLk1vbmV5EhAKCHRheF9jb2RlGAcgASgJMqAOCgxPcmRlclNlcnZpY2USbwoLU3VibWl0T3JkZXISIy5yZXRhaWwub3JkZXIudjEuU3VibWl0T3JkZXJSZXF1ZXN0GiQucmV0YWlsLm9yZGVyLnYxLlN1Ym1pdE9yZGVyUmVzcG9uc2UiFYLT5JMCDzoBKiIKL3YxL29yZGVycxJuCghHZXRPcmRlchIgLnJldGFpbC5vcmRlci52MS5HZXRPcmRlclJlcXVlc3QaIS5yZXRhaWwub3JkZXIudjEuR2V0T3JkZXJSZXNwb25zZSIdgtPkkwIXEhUvdjEvb3JkZXJzL3tvcmRlcl9pZH0SaQoKTGlzdE9yZGVycxIiLnJldGFpbC5vcmRlci52MS5MaXN0T3JkZXJzUmVxdWVzdBojLnJldGFpbC5vcmRlci52MS5MaXN0T3JkZXJzUmVzcG9uc2UiEoLT5JMCDBIKL3YxL29yZGVycxKBAQoLQ2FuY2VsT3JkZXISIy5yZXRhaWwub3JkZXIudjEuQ2FuY2VsT3JkZXJSZXF1ZXN0GiQucmV0YWlsLm9yZGVyLnYxLkNhbmNlbE9yZGVyUmVzcG9uc2UiJ4LT5JMCIToBKiIcL3YxL29yZGVycy97b3JkZXJfaWR9OmNhbmNlbBKUAQoOUmVjb3JkU2hpcG1lbnQSJi5yZXRhaWwub3JkZXIudjEuUmVjb3JkU2hpcG1lbnRSZXF1ZXN0GicucmV0YWlsLm9yZGVyLnYxLlJlY29yZFNoaXBtZW50UmVzcG9uc2UiMYLT5JMCKzoIc2hpcG1lbnQiHy92MS9vcmRlcnMve29yZGVyX2lkfS9zaGlwbWVudHMSogEKEk1hcmtSZWFkeUZvclBpY2t1cBIqLnJldGFpbC5vcmRlci52MS5NYXJrUmVhZHlGb3JQaWNrdXBSZXF1ZXN0GisucmV0YWlsLm9yZGVyLnYxLk1hcmtSZWFkeUZvclBpY2t1cFJlc3BvbnNlIjOC0+STAi06ASoiKC92MS9vcmRlcnMve29yZGVyX2lkfTptYXJrUmVhZHlGb3JQaWNrdXASigEKDFJlY29yZFBpY2t1cBIkLnJldGFpbC5vcmRlci52MS5SZWNvcmRQaWNrdXBSZXF1ZXN0GiUucmV0YWlsLm9yZGVyLnYxLlJlY29yZFBpY2t1cFJlc3BvbnNlIi2C0+STAic6ASoiIi92MS9vcmRlcnMve29yZGVyX2lkfTpyZWNvcmRQaWNrdXASigEKDFJlY29yZFJldHVybhIkLnJldGFpbC5vcmRlci52MS5SZWNvcmRSZXR1cm5SZXF1ZXN0GiUucmV0YWlsLm9yZGVyLnYxLlJlY29yZFJldHVyblJlc3BvbnNlIi2C0+STAic6BnJldHVybiIdL3YxL29yZGVycy97b3JkZXJfaWR9L3JldHVybnMSqQEKElJlY29yZFBheW1lbnRFdmVudBIqLnJldGFpbC5vcmRlci52MS5SZWNvcmRQYXltZW50RXZlbnRSZXF1ZXN0GisucmV0YWlsLm9yZGVyLnYxLlJlY29yZFBheW1lbnRFdmVudFJlc3BvbnNlIjqC0+STAjQ6DXBheW1lbnRfZXZlbnQiIy92MS9vcmRlcnMve29yZGVyX2lkfS9wYXltZW50RXZlbnRzErYBChtBY2tub3dsZWRnZU1hcmtldHBsYWNlT3JkZXISMy5yZXRhaWwub3JkZXIudjEuQWNrbm93bGVkZ2VNYXJrZXRwbGFjZU9yZGVyUmVxdWVzdBo0LnJldGFpbC5vcmRlci52MS5BY2tub3dsZWRnZU1hcmtldHBsYWNlT3JkZXJSZXNwb25zZSIsgtPkkwImOgEqIiEvdjEvb3JkZXJzL3tvcmRlcl9pZH06YWNrbm93bGVkZ2USdwoNQ3JlYXRlVGF4UmF0ZRIlLnJldGFpbC5vcmRlci52MS5DcmVhdGVUYXhSYXRlUmVxdWVzdBomLnJldGFpbC5vcmRlci52MS5DcmVhdGVUYXhSYXRlUmVzcG9uc2UiF4LT5JMCEToBKiIML3YxL3RheFJhdGVzEnEKDExpc3RUYXhSYXRlcxIkLnJldGFpbC5vcmRlci52MS5MaXN0VGF4UmF0ZXNSZXF1ZXN0GiUucmV0YWlsLm9yZGVyLnYxLkxpc3RUYXhSYXRlc1Jlc3BvbnNlIhSC0+STAg4SDC92MS90YXhSYXRlcxKYAQoQU3VwZXJzZWRlVGF4UmF0ZRIoLnJldGFpbC5vcmRlci52MS5TdXBlcnNlZGVUYXhSYXRlUmVxdWVzdBopLnJldGFpbC5vcmRlci52MS5TdXBlcnNlZGVUYXhSYXRlUmVzcG9uc2UiL4LT5JMCKToBKiIkL3YxL3RheFJhdGVzL3t0YXhfcmF0ZV9pZH06c3VwZXJzZWRlYgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp, file_retail_common_v1_common, file_retail_common_v1_money, file_retail_common_v1_personal, file_retail_order_v1_order]);
+  fileDesc("CiNyZXRhaWwvb3JkZXIvdjEvb3JkZXJfc2VydmljZS5wcm90bxIPcmV0YWlsLm9yZGVyLnYxIlUKFVJlbGVhc2VUYXhIb2xkUmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISFQoIb3JkZXJfaWQYAiABKAlCA+BBAhIMCgRub3RlGAMgASgJIj8KFlJlbGVhc2VUYXhIb2xkUmVzcG9uc2USJQoFb3JkZXIYASABKAsyFi5yZXRhaWwub3JkZXIudjEuT3JkZXIipwEKFENyZWF0ZVRheFJhdGVSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIZCgxqdXJpc2RpY3Rpb24YAiABKAlCA+BBAhIVCgh0YXhfY29kZRgDIAEoCUID4EECEhAKCHJhdGVfcHBtGAQgASgDEjIKDmVmZmVjdGl2ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJDChVDcmVhdGVUYXhSYXRlUmVzcG9uc2USKgoIdGF4X3JhdGUYASABKAsyGC5yZXRhaWwub3JkZXIudjEuVGF4UmF0ZSJZChNMaXN0VGF4UmF0ZXNSZXF1ZXN0EhQKDGp1cmlzZGljdGlvbhgBIAEoCRIQCgh0YXhfY29kZRgCIAEoCRIaChJpbmNsdWRlX3N1cGVyc2VkZWQYAyABKAgiQwoUTGlzdFRheFJhdGVzUmVzcG9uc2USKwoJdGF4X3JhdGVzGAEgAygLMhgucmV0YWlsLm9yZGVyLnYxLlRheFJhdGUikgEKF1N1cGVyc2VkZVRheFJhdGVSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIYCgt0YXhfcmF0ZV9pZBgCIAEoCUID4EECEhAKCHJhdGVfcHBtGAMgASgDEjIKDmVmZmVjdGl2ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJGChhTdXBlcnNlZGVUYXhSYXRlUmVzcG9uc2USKgoIdGF4X3JhdGUYASABKAsyGC5yZXRhaWwub3JkZXIudjEuVGF4UmF0ZSK2AgoPU3VibWl0T3JkZXJMaW5lEg8KB2xpbmVfaWQYASABKAkSCwoDc2t1GAIgASgJEhAKCHF1YW50aXR5GAMgASgDEisKCnVuaXRfcHJpY2UYBCABKAsyFy5yZXRhaWwuY29tbW9uLnYxLk1vbmV5EikKCGRpc2NvdW50GAUgASgLMhcucmV0YWlsLmNvbW1vbi52MS5Nb25leRI6ChBmdWxmaWxsbWVudF90eXBlGAYgASgOMiAucmV0YWlsLm9yZGVyLnYxLkZ1bGZpbGxtZW50VHlwZRIfChdmdWxmaWxsbWVudF9sb2NhdGlvbl9pZBgHIAEoCRIQCgh0YXhfY29kZRgIIAEoCRIsCgtjaGFyZ2VkX3RheBgJIAEoCzIXLnJldGFpbC5jb21tb24udjEuTW9uZXkiywEKDU9yZGVyQ3VzdG9tZXISEwoLY3VzdG9tZXJfaWQYASABKAkSFQoNc291cmNlX3N5c3RlbRgCIAEoCRIRCglzb3VyY2VfaWQYAyABKAkSEwoFZW1haWwYBCABKAlCBIi1GAESEwoFcGhvbmUYBSABKAlCBIi1GAESGAoKZ2l2ZW5fbmFtZRgGIAEoCUIEiLUYARIZCgtmYW1pbHlfbmFtZRgHIAEoCUIEiLUYARIcCg5sb3lhbHR5X251bWJlchgIIAEoCUIEiLUYASLfAwoSU3VibWl0T3JkZXJSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIvCgdjaGFubmVsGAIgASgOMhkucmV0YWlsLmNvbW1vbi52MS5DaGFubmVsQgPgQQISHQoQY2hhbm5lbF9vcmRlcl9pZBgDIAEoCUID4EECEhIKCmNoYW5uZWxfaWQYBCABKAkSNQoIY3VzdG9tZXIYBSABKAsyHi5yZXRhaWwub3JkZXIudjEuT3JkZXJDdXN0b21lckID4EECEjQKBWxpbmVzGAYgAygLMiAucmV0YWlsLm9yZGVyLnYxLlN1Ym1pdE9yZGVyTGluZUID4EECEjAKB3NoaXBfdG8YByABKAsyHy5yZXRhaWwuY29tbW9uLnYxLlBvc3RhbEFkZHJlc3MSLwoOb3JkZXJfZGlzY291bnQYCCABKAsyFy5yZXRhaWwuY29tbW9uLnYxLk1vbmV5EjAKD3NoaXBwaW5nX2NoYXJnZRgJIAEoCzIXLnJldGFpbC5jb21tb24udjEuTW9uZXkSGgoNY3VycmVuY3lfY29kZRgKIAEoCUID4EECEi4KCnBsYWNlX3RpbWUYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjwKE1N1Ym1pdE9yZGVyUmVzcG9uc2USJQoFb3JkZXIYASABKAsyFi5yZXRhaWwub3JkZXIudjEuT3JkZXIiKAoPR2V0T3JkZXJSZXF1ZXN0EhUKCG9yZGVyX2lkGAEgASgJQgPgQQIiOQoQR2V0T3JkZXJSZXNwb25zZRIlCgVvcmRlchgBIAEoCzIWLnJldGFpbC5vcmRlci52MS5PcmRlciLcAQoRTGlzdE9yZGVyc1JlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkSKgoHY2hhbm5lbBgCIAEoDjIZLnJldGFpbC5jb21tb24udjEuQ2hhbm5lbBIsCgZzdGF0dXMYAyABKA4yHC5yZXRhaWwub3JkZXIudjEuT3JkZXJTdGF0dXMSMQoNdXBkYXRlZF9zaW5jZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkiVQoSTGlzdE9yZGVyc1Jlc3BvbnNlEiYKBm9yZGVycxgBIAMoCzIWLnJldGFpbC5vcmRlci52MS5PcmRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkilAEKEkNhbmNlbE9yZGVyUmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISFQoIb3JkZXJfaWQYAiABKAlCA+BBAhIsCgVsaW5lcxgDIAMoCzIdLnJldGFpbC5vcmRlci52MS5TaGlwbWVudExpbmUSDgoGcmVhc29uGAQgASgJEhAKCHJlc291cmNlGAUgASgIIjwKE0NhbmNlbE9yZGVyUmVzcG9uc2USJQoFb3JkZXIYASABKAsyFi5yZXRhaWwub3JkZXIudjEuT3JkZXIieQoVUmVjb3JkU2hpcG1lbnRSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIVCghvcmRlcl9pZBgCIAEoCUID4EECEjAKCHNoaXBtZW50GAMgASgLMhkucmV0YWlsLm9yZGVyLnYxLlNoaXBtZW50QgPgQQIiPwoWUmVjb3JkU2hpcG1lbnRSZXNwb25zZRIlCgVvcmRlchgBIAEoCzIWLnJldGFpbC5vcmRlci52MS5PcmRlciKSAQoZTWFya1JlYWR5Rm9yUGlja3VwUmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISFQoIb3JkZXJfaWQYAiABKAlCA+BBAhIQCghsaW5lX2lkcxgDIAMoCRIzCg9jb2xsZWN0X2J5X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkMKGk1hcmtSZWFkeUZvclBpY2t1cFJlc3BvbnNlEiUKBW9yZGVyGAEgASgLMhYucmV0YWlsLm9yZGVyLnYxLk9yZGVyIlcKE1JlY29yZFBpY2t1cFJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhUKCG9yZGVyX2lkGAIgASgJQgPgQQISEAoIbGluZV9pZHMYAyADKAkiPQoUUmVjb3JkUGlja3VwUmVzcG9uc2USJQoFb3JkZXIYASABKAsyFi5yZXRhaWwub3JkZXIudjEuT3JkZXIicwoTUmVjb3JkUmV0dXJuUmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISFQoIb3JkZXJfaWQYAiABKAlCA+BBAhIsCgZyZXR1cm4YAyABKAsyFy5yZXRhaWwub3JkZXIudjEuUmV0dXJuQgPgQQIiPQoUUmVjb3JkUmV0dXJuUmVzcG9uc2USJQoFb3JkZXIYASABKAsyFi5yZXRhaWwub3JkZXIudjEuT3JkZXIibQoZUmVjb3JkUGF5bWVudEV2ZW50UmVxdWVzdBIVCghvcmRlcl9pZBgBIAEoCUID4EECEjkKDXBheW1lbnRfZXZlbnQYAiABKAsyHS5yZXRhaWwub3JkZXIudjEuUGF5bWVudEV2ZW50QgPgQQIiQwoaUmVjb3JkUGF5bWVudEV2ZW50UmVzcG9uc2USJQoFb3JkZXIYASABKAsyFi5yZXRhaWwub3JkZXIudjEuT3JkZXIiVAoiQWNrbm93bGVkZ2VNYXJrZXRwbGFjZU9yZGVyUmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISFQoIb3JkZXJfaWQYAiABKAlCA+BBAiJMCiNBY2tub3dsZWRnZU1hcmtldHBsYWNlT3JkZXJSZXNwb25zZRIlCgVvcmRlchgBIAEoCzIWLnJldGFpbC5vcmRlci52MS5PcmRlciLNAQoLTGluZUFtb3VudHMSDwoHbGluZV9pZBgBIAEoCRILCgNza3UYAiABKAkSEAoIcXVhbnRpdHkYAyABKAMSKwoKbmV0X2Ftb3VudBgEIAEoCzIXLnJldGFpbC5jb21tb24udjEuTW9uZXkSKQoIZGlzY291bnQYBSABKAsyFy5yZXRhaWwuY29tbW9uLnYxLk1vbmV5EiQKA3RheBgGIAEoCzIXLnJldGFpbC5jb21tb24udjEuTW9uZXkSEAoIdGF4X2NvZGUYByABKAkytQ8KDE9yZGVyU2VydmljZRJvCgtTdWJtaXRPcmRlchIjLnJldGFpbC5vcmRlci52MS5TdWJtaXRPcmRlclJlcXVlc3QaJC5yZXRhaWwub3JkZXIudjEuU3VibWl0T3JkZXJSZXNwb25zZSIVgtPkkwIPOgEqIgovdjEvb3JkZXJzEm4KCEdldE9yZGVyEiAucmV0YWlsLm9yZGVyLnYxLkdldE9yZGVyUmVxdWVzdBohLnJldGFpbC5vcmRlci52MS5HZXRPcmRlclJlc3BvbnNlIh2C0+STAhcSFS92MS9vcmRlcnMve29yZGVyX2lkfRJpCgpMaXN0T3JkZXJzEiIucmV0YWlsLm9yZGVyLnYxLkxpc3RPcmRlcnNSZXF1ZXN0GiMucmV0YWlsLm9yZGVyLnYxLkxpc3RPcmRlcnNSZXNwb25zZSISgtPkkwIMEgovdjEvb3JkZXJzEoEBCgtDYW5jZWxPcmRlchIjLnJldGFpbC5vcmRlci52MS5DYW5jZWxPcmRlclJlcXVlc3QaJC5yZXRhaWwub3JkZXIudjEuQ2FuY2VsT3JkZXJSZXNwb25zZSIngtPkkwIhOgEqIhwvdjEvb3JkZXJzL3tvcmRlcl9pZH06Y2FuY2VsEpQBCg5SZWNvcmRTaGlwbWVudBImLnJldGFpbC5vcmRlci52MS5SZWNvcmRTaGlwbWVudFJlcXVlc3QaJy5yZXRhaWwub3JkZXIudjEuUmVjb3JkU2hpcG1lbnRSZXNwb25zZSIxgtPkkwIrOghzaGlwbWVudCIfL3YxL29yZGVycy97b3JkZXJfaWR9L3NoaXBtZW50cxKiAQoSTWFya1JlYWR5Rm9yUGlja3VwEioucmV0YWlsLm9yZGVyLnYxLk1hcmtSZWFkeUZvclBpY2t1cFJlcXVlc3QaKy5yZXRhaWwub3JkZXIudjEuTWFya1JlYWR5Rm9yUGlja3VwUmVzcG9uc2UiM4LT5JMCLToBKiIoL3YxL29yZGVycy97b3JkZXJfaWR9Om1hcmtSZWFkeUZvclBpY2t1cBKKAQoMUmVjb3JkUGlja3VwEiQucmV0YWlsLm9yZGVyLnYxLlJlY29yZFBpY2t1cFJlcXVlc3QaJS5yZXRhaWwub3JkZXIudjEuUmVjb3JkUGlja3VwUmVzcG9uc2UiLYLT5JMCJzoBKiIiL3YxL29yZGVycy97b3JkZXJfaWR9OnJlY29yZFBpY2t1cBKKAQoMUmVjb3JkUmV0dXJuEiQucmV0YWlsLm9yZGVyLnYxLlJlY29yZFJldHVyblJlcXVlc3QaJS5yZXRhaWwub3JkZXIudjEuUmVjb3JkUmV0dXJuUmVzcG9uc2UiLYLT5JMCJzoGcmV0dXJuIh0vdjEvb3JkZXJzL3tvcmRlcl9pZH0vcmV0dXJucxKpAQoSUmVjb3JkUGF5bWVudEV2ZW50EioucmV0YWlsLm9yZGVyLnYxLlJlY29yZFBheW1lbnRFdmVudFJlcXVlc3QaKy5yZXRhaWwub3JkZXIudjEuUmVjb3JkUGF5bWVudEV2ZW50UmVzcG9uc2UiOoLT5JMCNDoNcGF5bWVudF9ldmVudCIjL3YxL29yZGVycy97b3JkZXJfaWR9L3BheW1lbnRFdmVudHMStgEKG0Fja25vd2xlZGdlTWFya2V0cGxhY2VPcmRlchIzLnJldGFpbC5vcmRlci52MS5BY2tub3dsZWRnZU1hcmtldHBsYWNlT3JkZXJSZXF1ZXN0GjQucmV0YWlsLm9yZGVyLnYxLkFja25vd2xlZGdlTWFya2V0cGxhY2VPcmRlclJlc3BvbnNlIiyC0+STAiY6ASoiIS92MS9vcmRlcnMve29yZGVyX2lkfTphY2tub3dsZWRnZRKSAQoOUmVsZWFzZVRheEhvbGQSJi5yZXRhaWwub3JkZXIudjEuUmVsZWFzZVRheEhvbGRSZXF1ZXN0GicucmV0YWlsLm9yZGVyLnYxLlJlbGVhc2VUYXhIb2xkUmVzcG9uc2UiL4LT5JMCKToBKiIkL3YxL29yZGVycy97b3JkZXJfaWR9OnJlbGVhc2VUYXhIb2xkEncKDUNyZWF0ZVRheFJhdGUSJS5yZXRhaWwub3JkZXIudjEuQ3JlYXRlVGF4UmF0ZVJlcXVlc3QaJi5yZXRhaWwub3JkZXIudjEuQ3JlYXRlVGF4UmF0ZVJlc3BvbnNlIheC0+STAhE6ASoiDC92MS90YXhSYXRlcxJxCgxMaXN0VGF4UmF0ZXMSJC5yZXRhaWwub3JkZXIudjEuTGlzdFRheFJhdGVzUmVxdWVzdBolLnJldGFpbC5vcmRlci52MS5MaXN0VGF4UmF0ZXNSZXNwb25zZSIUgtPkkwIOEgwvdjEvdGF4UmF0ZXMSmAEKEFN1cGVyc2VkZVRheFJhdGUSKC5yZXRhaWwub3JkZXIudjEuU3VwZXJzZWRlVGF4UmF0ZVJlcXVlc3QaKS5yZXRhaWwub3JkZXIudjEuU3VwZXJzZWRlVGF4UmF0ZVJlc3BvbnNlIi+C0+STAik6ASoiJC92MS90YXhSYXRlcy97dGF4X3JhdGVfaWR9OnN1cGVyc2VkZWIGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp, file_retail_common_v1_common, file_retail_common_v1_money, file_retail_common_v1_personal, file_retail_order_v1_order]);
+
+/**
+ * @generated from message retail.order.v1.ReleaseTaxHoldRequest
+ */
+export type ReleaseTaxHoldRequest = Message<"retail.order.v1.ReleaseTaxHoldRequest"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string order_id = 2;
+   */
+  orderId: string;
+
+  /**
+   * What the reviewer found (kept with the release).
+   *
+   * @generated from field: string note = 3;
+   */
+  note: string;
+};
+
+/**
+ * Describes the message retail.order.v1.ReleaseTaxHoldRequest.
+ * Use `create(ReleaseTaxHoldRequestSchema)` to create a new message.
+ */
+export const ReleaseTaxHoldRequestSchema: GenMessage<ReleaseTaxHoldRequest> = /*@__PURE__*/
+  messageDesc(file_retail_order_v1_order_service, 0);
+
+/**
+ * @generated from message retail.order.v1.ReleaseTaxHoldResponse
+ */
+export type ReleaseTaxHoldResponse = Message<"retail.order.v1.ReleaseTaxHoldResponse"> & {
+  /**
+   * @generated from field: retail.order.v1.Order order = 1;
+   */
+  order?: Order | undefined;
+};
+
+/**
+ * Describes the message retail.order.v1.ReleaseTaxHoldResponse.
+ * Use `create(ReleaseTaxHoldResponseSchema)` to create a new message.
+ */
+export const ReleaseTaxHoldResponseSchema: GenMessage<ReleaseTaxHoldResponse> = /*@__PURE__*/
+  messageDesc(file_retail_order_v1_order_service, 1);
 
 /**
  * @generated from message retail.order.v1.CreateTaxRateRequest
@@ -60,7 +106,7 @@ export type CreateTaxRateRequest = Message<"retail.order.v1.CreateTaxRateRequest
  * Use `create(CreateTaxRateRequestSchema)` to create a new message.
  */
 export const CreateTaxRateRequestSchema: GenMessage<CreateTaxRateRequest> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 0);
+  messageDesc(file_retail_order_v1_order_service, 2);
 
 /**
  * @generated from message retail.order.v1.CreateTaxRateResponse
@@ -77,7 +123,7 @@ export type CreateTaxRateResponse = Message<"retail.order.v1.CreateTaxRateRespon
  * Use `create(CreateTaxRateResponseSchema)` to create a new message.
  */
 export const CreateTaxRateResponseSchema: GenMessage<CreateTaxRateResponse> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 1);
+  messageDesc(file_retail_order_v1_order_service, 3);
 
 /**
  * @generated from message retail.order.v1.ListTaxRatesRequest
@@ -106,7 +152,7 @@ export type ListTaxRatesRequest = Message<"retail.order.v1.ListTaxRatesRequest">
  * Use `create(ListTaxRatesRequestSchema)` to create a new message.
  */
 export const ListTaxRatesRequestSchema: GenMessage<ListTaxRatesRequest> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 2);
+  messageDesc(file_retail_order_v1_order_service, 4);
 
 /**
  * @generated from message retail.order.v1.ListTaxRatesResponse
@@ -123,7 +169,7 @@ export type ListTaxRatesResponse = Message<"retail.order.v1.ListTaxRatesResponse
  * Use `create(ListTaxRatesResponseSchema)` to create a new message.
  */
 export const ListTaxRatesResponseSchema: GenMessage<ListTaxRatesResponse> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 3);
+  messageDesc(file_retail_order_v1_order_service, 5);
 
 /**
  * @generated from message retail.order.v1.SupersedeTaxRateRequest
@@ -157,7 +203,7 @@ export type SupersedeTaxRateRequest = Message<"retail.order.v1.SupersedeTaxRateR
  * Use `create(SupersedeTaxRateRequestSchema)` to create a new message.
  */
 export const SupersedeTaxRateRequestSchema: GenMessage<SupersedeTaxRateRequest> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 4);
+  messageDesc(file_retail_order_v1_order_service, 6);
 
 /**
  * @generated from message retail.order.v1.SupersedeTaxRateResponse
@@ -174,7 +220,7 @@ export type SupersedeTaxRateResponse = Message<"retail.order.v1.SupersedeTaxRate
  * Use `create(SupersedeTaxRateResponseSchema)` to create a new message.
  */
 export const SupersedeTaxRateResponseSchema: GenMessage<SupersedeTaxRateResponse> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 5);
+  messageDesc(file_retail_order_v1_order_service, 7);
 
 /**
  * A line as a channel submits it.
@@ -236,7 +282,7 @@ export type SubmitOrderLine = Message<"retail.order.v1.SubmitOrderLine"> & {
  * Use `create(SubmitOrderLineSchema)` to create a new message.
  */
 export const SubmitOrderLineSchema: GenMessage<SubmitOrderLine> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 6);
+  messageDesc(file_retail_order_v1_order_service, 8);
 
 /**
  * The customer as a channel knows them; resolved through customer-identity.
@@ -290,7 +336,7 @@ export type OrderCustomer = Message<"retail.order.v1.OrderCustomer"> & {
  * Use `create(OrderCustomerSchema)` to create a new message.
  */
 export const OrderCustomerSchema: GenMessage<OrderCustomer> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 7);
+  messageDesc(file_retail_order_v1_order_service, 9);
 
 /**
  * @generated from message retail.order.v1.SubmitOrderRequest
@@ -359,7 +405,7 @@ export type SubmitOrderRequest = Message<"retail.order.v1.SubmitOrderRequest"> &
  * Use `create(SubmitOrderRequestSchema)` to create a new message.
  */
 export const SubmitOrderRequestSchema: GenMessage<SubmitOrderRequest> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 8);
+  messageDesc(file_retail_order_v1_order_service, 10);
 
 /**
  * @generated from message retail.order.v1.SubmitOrderResponse
@@ -376,7 +422,7 @@ export type SubmitOrderResponse = Message<"retail.order.v1.SubmitOrderResponse">
  * Use `create(SubmitOrderResponseSchema)` to create a new message.
  */
 export const SubmitOrderResponseSchema: GenMessage<SubmitOrderResponse> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 9);
+  messageDesc(file_retail_order_v1_order_service, 11);
 
 /**
  * @generated from message retail.order.v1.GetOrderRequest
@@ -393,7 +439,7 @@ export type GetOrderRequest = Message<"retail.order.v1.GetOrderRequest"> & {
  * Use `create(GetOrderRequestSchema)` to create a new message.
  */
 export const GetOrderRequestSchema: GenMessage<GetOrderRequest> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 10);
+  messageDesc(file_retail_order_v1_order_service, 12);
 
 /**
  * @generated from message retail.order.v1.GetOrderResponse
@@ -410,7 +456,7 @@ export type GetOrderResponse = Message<"retail.order.v1.GetOrderResponse"> & {
  * Use `create(GetOrderResponseSchema)` to create a new message.
  */
 export const GetOrderResponseSchema: GenMessage<GetOrderResponse> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 11);
+  messageDesc(file_retail_order_v1_order_service, 13);
 
 /**
  * @generated from message retail.order.v1.ListOrdersRequest
@@ -452,7 +498,7 @@ export type ListOrdersRequest = Message<"retail.order.v1.ListOrdersRequest"> & {
  * Use `create(ListOrdersRequestSchema)` to create a new message.
  */
 export const ListOrdersRequestSchema: GenMessage<ListOrdersRequest> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 12);
+  messageDesc(file_retail_order_v1_order_service, 14);
 
 /**
  * @generated from message retail.order.v1.ListOrdersResponse
@@ -474,7 +520,7 @@ export type ListOrdersResponse = Message<"retail.order.v1.ListOrdersResponse"> &
  * Use `create(ListOrdersResponseSchema)` to create a new message.
  */
 export const ListOrdersResponseSchema: GenMessage<ListOrdersResponse> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 13);
+  messageDesc(file_retail_order_v1_order_service, 15);
 
 /**
  * @generated from message retail.order.v1.CancelOrderRequest
@@ -516,7 +562,7 @@ export type CancelOrderRequest = Message<"retail.order.v1.CancelOrderRequest"> &
  * Use `create(CancelOrderRequestSchema)` to create a new message.
  */
 export const CancelOrderRequestSchema: GenMessage<CancelOrderRequest> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 14);
+  messageDesc(file_retail_order_v1_order_service, 16);
 
 /**
  * @generated from message retail.order.v1.CancelOrderResponse
@@ -533,7 +579,7 @@ export type CancelOrderResponse = Message<"retail.order.v1.CancelOrderResponse">
  * Use `create(CancelOrderResponseSchema)` to create a new message.
  */
 export const CancelOrderResponseSchema: GenMessage<CancelOrderResponse> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 15);
+  messageDesc(file_retail_order_v1_order_service, 17);
 
 /**
  * @generated from message retail.order.v1.RecordShipmentRequest
@@ -560,7 +606,7 @@ export type RecordShipmentRequest = Message<"retail.order.v1.RecordShipmentReque
  * Use `create(RecordShipmentRequestSchema)` to create a new message.
  */
 export const RecordShipmentRequestSchema: GenMessage<RecordShipmentRequest> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 16);
+  messageDesc(file_retail_order_v1_order_service, 18);
 
 /**
  * @generated from message retail.order.v1.RecordShipmentResponse
@@ -577,7 +623,7 @@ export type RecordShipmentResponse = Message<"retail.order.v1.RecordShipmentResp
  * Use `create(RecordShipmentResponseSchema)` to create a new message.
  */
 export const RecordShipmentResponseSchema: GenMessage<RecordShipmentResponse> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 17);
+  messageDesc(file_retail_order_v1_order_service, 19);
 
 /**
  * @generated from message retail.order.v1.MarkReadyForPickupRequest
@@ -611,7 +657,7 @@ export type MarkReadyForPickupRequest = Message<"retail.order.v1.MarkReadyForPic
  * Use `create(MarkReadyForPickupRequestSchema)` to create a new message.
  */
 export const MarkReadyForPickupRequestSchema: GenMessage<MarkReadyForPickupRequest> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 18);
+  messageDesc(file_retail_order_v1_order_service, 20);
 
 /**
  * @generated from message retail.order.v1.MarkReadyForPickupResponse
@@ -628,7 +674,7 @@ export type MarkReadyForPickupResponse = Message<"retail.order.v1.MarkReadyForPi
  * Use `create(MarkReadyForPickupResponseSchema)` to create a new message.
  */
 export const MarkReadyForPickupResponseSchema: GenMessage<MarkReadyForPickupResponse> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 19);
+  messageDesc(file_retail_order_v1_order_service, 21);
 
 /**
  * @generated from message retail.order.v1.RecordPickupRequest
@@ -655,7 +701,7 @@ export type RecordPickupRequest = Message<"retail.order.v1.RecordPickupRequest">
  * Use `create(RecordPickupRequestSchema)` to create a new message.
  */
 export const RecordPickupRequestSchema: GenMessage<RecordPickupRequest> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 20);
+  messageDesc(file_retail_order_v1_order_service, 22);
 
 /**
  * @generated from message retail.order.v1.RecordPickupResponse
@@ -672,7 +718,7 @@ export type RecordPickupResponse = Message<"retail.order.v1.RecordPickupResponse
  * Use `create(RecordPickupResponseSchema)` to create a new message.
  */
 export const RecordPickupResponseSchema: GenMessage<RecordPickupResponse> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 21);
+  messageDesc(file_retail_order_v1_order_service, 23);
 
 /**
  * @generated from message retail.order.v1.RecordReturnRequest
@@ -699,7 +745,7 @@ export type RecordReturnRequest = Message<"retail.order.v1.RecordReturnRequest">
  * Use `create(RecordReturnRequestSchema)` to create a new message.
  */
 export const RecordReturnRequestSchema: GenMessage<RecordReturnRequest> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 22);
+  messageDesc(file_retail_order_v1_order_service, 24);
 
 /**
  * @generated from message retail.order.v1.RecordReturnResponse
@@ -716,7 +762,7 @@ export type RecordReturnResponse = Message<"retail.order.v1.RecordReturnResponse
  * Use `create(RecordReturnResponseSchema)` to create a new message.
  */
 export const RecordReturnResponseSchema: GenMessage<RecordReturnResponse> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 23);
+  messageDesc(file_retail_order_v1_order_service, 25);
 
 /**
  * @generated from message retail.order.v1.RecordPaymentEventRequest
@@ -738,7 +784,7 @@ export type RecordPaymentEventRequest = Message<"retail.order.v1.RecordPaymentEv
  * Use `create(RecordPaymentEventRequestSchema)` to create a new message.
  */
 export const RecordPaymentEventRequestSchema: GenMessage<RecordPaymentEventRequest> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 24);
+  messageDesc(file_retail_order_v1_order_service, 26);
 
 /**
  * @generated from message retail.order.v1.RecordPaymentEventResponse
@@ -755,7 +801,7 @@ export type RecordPaymentEventResponse = Message<"retail.order.v1.RecordPaymentE
  * Use `create(RecordPaymentEventResponseSchema)` to create a new message.
  */
 export const RecordPaymentEventResponseSchema: GenMessage<RecordPaymentEventResponse> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 25);
+  messageDesc(file_retail_order_v1_order_service, 27);
 
 /**
  * @generated from message retail.order.v1.AcknowledgeMarketplaceOrderRequest
@@ -777,7 +823,7 @@ export type AcknowledgeMarketplaceOrderRequest = Message<"retail.order.v1.Acknow
  * Use `create(AcknowledgeMarketplaceOrderRequestSchema)` to create a new message.
  */
 export const AcknowledgeMarketplaceOrderRequestSchema: GenMessage<AcknowledgeMarketplaceOrderRequest> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 26);
+  messageDesc(file_retail_order_v1_order_service, 28);
 
 /**
  * @generated from message retail.order.v1.AcknowledgeMarketplaceOrderResponse
@@ -794,7 +840,7 @@ export type AcknowledgeMarketplaceOrderResponse = Message<"retail.order.v1.Ackno
  * Use `create(AcknowledgeMarketplaceOrderResponseSchema)` to create a new message.
  */
 export const AcknowledgeMarketplaceOrderResponseSchema: GenMessage<AcknowledgeMarketplaceOrderResponse> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 27);
+  messageDesc(file_retail_order_v1_order_service, 29);
 
 /**
  * Amounts of one line that finance needs to post without calling back.
@@ -843,7 +889,7 @@ export type LineAmounts = Message<"retail.order.v1.LineAmounts"> & {
  * Use `create(LineAmountsSchema)` to create a new message.
  */
 export const LineAmountsSchema: GenMessage<LineAmounts> = /*@__PURE__*/
-  messageDesc(file_retail_order_v1_order_service, 28);
+  messageDesc(file_retail_order_v1_order_service, 30);
 
 /**
  * The order lifecycle across every channel.
@@ -950,6 +996,16 @@ export const OrderService: GenService<{
     methodKind: "unary";
     input: typeof AcknowledgeMarketplaceOrderRequestSchema;
     output: typeof AcknowledgeMarketplaceOrderResponseSchema;
+  },
+  /**
+   * Releases an order held for tax review (its tax as priced stands); its acceptance goes on.
+   *
+   * @generated from rpc retail.order.v1.OrderService.ReleaseTaxHold
+   */
+  releaseTaxHold: {
+    methodKind: "unary";
+    input: typeof ReleaseTaxHoldRequestSchema;
+    output: typeof ReleaseTaxHoldResponseSchema;
   },
   /**
    * Sets the first rate of a jurisdiction and tax code (a later change supersedes it).

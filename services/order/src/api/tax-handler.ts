@@ -2,6 +2,7 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import type { OrderDeps } from "../app/ports.js";
+import { releaseTaxHold } from "../app/tax-hold.js";
 import { createTaxRate, supersedeTaxRate } from "../app/tax-rates.js";
 import { checkId, Violations } from "./validation.js";
 
@@ -13,13 +14,16 @@ function checkRate(v: Violations, ratePpm: bigint): void {
     v.add("rate_ppm", "must be 0-1000000 parts per million (8.875 % is 88750)");
 }
 
-type TaxRateRpcs = Pick<
+type TaxRpcs = Pick<
   ServiceImpl<typeof OrderService>,
-  "createTaxRate" | "listTaxRates" | "supersedeTaxRate"
+  "createTaxRate" | "listTaxRates" | "supersedeTaxRate" | "releaseTaxHold"
 >;
 
-/** The tax-rate RPCs of OrderService: rates are data, set and superseded through the API. */
-export function createTaxRateHandler(deps: OrderDeps): TaxRateRpcs {
+/**
+ * The tax RPCs of OrderService: rates are data, set and superseded through the API, and orders held
+ * for tax review are released through it.
+ */
+export function createTaxHandler(deps: OrderDeps): TaxRpcs {
   return {
     async createTaxRate(request) {
       const v = new Violations();
@@ -48,6 +52,15 @@ export function createTaxRateHandler(deps: OrderDeps): TaxRateRpcs {
         v.add("tax_code", "must be 1-32 lower-case letters, digits or _");
       v.throwIfAny();
       return { taxRates: await deps.taxRates.list(request) };
+    },
+
+    async releaseTaxHold(request) {
+      const v = new Violations();
+      checkId(v, "request_id", request.requestId);
+      checkId(v, "order_id", request.orderId);
+      if (request.note.length > 500) v.add("note", "must be at most 500 characters");
+      v.throwIfAny();
+      return { order: await releaseTaxHold(deps, request) };
     },
 
     async supersedeTaxRate(request) {
