@@ -175,6 +175,44 @@ describe("Stripe webhooks", () => {
     ]);
   });
 
+  it("records refunds of current API versions from refund.created and refund.updated, once each", async () => {
+    const sku = uniqueName("SKU");
+    await receive(sku, "DC-1", 2);
+    const order = await submitOrder(sku, 1);
+    const total = Number(order.grandTotal.minorUnits);
+    const succeeded = fixture("event-payment-intent-succeeded.json");
+    Object.assign(succeeded.data.object, { metadata: { order_id: order.orderId }, amount_received: total });
+    succeeded.id = uniqueName("evt");
+    expect((await deliver(succeeded)).status).toBe(200);
+    const official = fixture("official-openapi-fixtures-subset.json");
+    const refund = {
+      ...official.refund,
+      id: uniqueName("re"),
+      amount: 300,
+      metadata: { order_id: order.orderId },
+    };
+    const created = {
+      ...official.event,
+      id: uniqueName("evt"),
+      type: "refund.created",
+      data: { object: refund },
+    };
+    expect((await deliver(created)).json.recorded).toEqual([refund.id]);
+    // Stripe also sends the charge without its refunds, and the refund again once updated.
+    const charge = { ...official.charge, refunds: undefined, metadata: { order_id: order.orderId } };
+    const chargeRefunded = {
+      ...official.event,
+      id: uniqueName("evt"),
+      type: "charge.refunded",
+      data: { object: charge },
+    };
+    expect((await deliver(chargeRefunded)).status).toBe(202);
+    const updated = { ...created, id: uniqueName("evt"), type: "refund.updated" };
+    expect((await deliver(updated)).status).toBe(200);
+    const after = (await get(`/v1/orders/${order.orderId}`)).json.order;
+    expect(after.refundedTotal.minorUnits).toBe("300");
+  });
+
   it("refuses an old or forged signature and acknowledges event types it does not take", async () => {
     const event = fixture("event-payment-intent-succeeded.json");
     const stale = await deliver(event, Math.floor(Date.now() / 1000) - 600);
