@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { create, type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { LocationType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import { LocationType, MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { createLogger } from "@retail/platform/log";
 import {
@@ -115,4 +115,32 @@ export async function publishOrderEvent<Desc extends DescMessage>(
     await broker.close();
   }
   return id;
+}
+
+/** Goods receipts and stock figures as the component tests read them, through one client. */
+export function stockHelpers(client: () => Client<typeof InventoryService>) {
+  let receipts = 0;
+  return {
+    /** Receives `quantity` units of a SKU at a location (a new movement id each time). */
+    async receive(sku: string, locationId: string, quantity: number) {
+      await client().recordMovement({
+        movement: {
+          movementId: `rcv-${randomUUID()}-${++receipts}`,
+          type: MovementType.GOODS_RECEIPT,
+          sku,
+          locationId,
+          quantity: BigInt(quantity),
+        },
+      });
+    },
+    /** On hand, reserved and available of a SKU at a location, as numbers. */
+    async stock(sku: string, locationId = "DC-1") {
+      const { position } = await client().getStockPosition({ sku, locationId });
+      return {
+        onHand: Number(position?.onHand),
+        reserved: Number(position?.reserved),
+        available: Number(position?.available),
+      };
+    },
+  };
 }

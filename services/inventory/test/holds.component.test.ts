@@ -18,7 +18,13 @@ import { eventually } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { unheldShipmentReason } from "../src/app/apply-order-fulfilment.js";
 import type { RunningInventory } from "../src/compose.js";
-import { createHarness, type EventCapture, publishOrderEvent, registerLocations } from "./harness.js";
+import {
+  createHarness,
+  type EventCapture,
+  publishOrderEvent,
+  registerLocations,
+  stockHelpers,
+} from "./harness.js";
 
 const harness = createHarness("holds");
 let client: Client<typeof InventoryService>;
@@ -33,26 +39,7 @@ beforeAll(async () => {
 });
 afterAll(() => harness.stopAll());
 
-async function receive(sku: string, locationId: string, quantity: number) {
-  await client.recordMovement({
-    movement: {
-      movementId: `rcv-${++counter}`,
-      type: MovementType.GOODS_RECEIPT,
-      sku,
-      locationId,
-      quantity: BigInt(quantity),
-    },
-  });
-}
-
-async function stock(sku: string, locationId = "DC-1") {
-  const { position } = await client.getStockPosition({ sku, locationId });
-  return {
-    onHand: Number(position?.onHand),
-    reserved: Number(position?.reserved),
-    available: Number(position?.available),
-  };
-}
+const { receive, stock } = stockHelpers(() => client);
 
 const ttl = (ms: number) =>
   create(DurationSchema, { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 });
@@ -101,8 +88,11 @@ describe("holds under accepted orders", () => {
     );
     await eventually(async () => (await stock("HOLD-KEEP")).onHand === 3);
     expect(await stock("HOLD-KEEP")).toEqual({ onHand: 3, reserved: 0, available: 3 });
-    expect((await client.getReservation({ reservationId: id })).reservation?.status).toBe(
-      ReservationStatus.COMMITTED,
+    // The ledger moves first, then the reservation records the commit.
+    await eventually(
+      async () =>
+        (await client.getReservation({ reservationId: id })).reservation?.status ===
+        ReservationStatus.COMMITTED,
     );
   });
 

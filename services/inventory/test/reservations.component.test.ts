@@ -22,7 +22,7 @@ import { eventually, testAmqpUrl } from "@retail/platform/testing";
 import amqplib from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningInventory } from "../src/compose.js";
-import { createHarness, type EventCapture, registerLocations } from "./harness.js";
+import { createHarness, type EventCapture, registerLocations, stockHelpers } from "./harness.js";
 
 const harness = createHarness("reservations");
 let client: Client<typeof InventoryService>;
@@ -40,32 +40,13 @@ beforeAll(async () => {
 });
 afterAll(() => harness.stopAll());
 
-async function receive(sku: string, locationId: string, quantity: number) {
-  await client.recordMovement({
-    movement: {
-      movementId: `rcv-${++counter}`,
-      type: MovementType.GOODS_RECEIPT,
-      sku,
-      locationId,
-      quantity: BigInt(quantity),
-    },
-  });
-}
+const { receive, stock } = stockHelpers(() => client);
 
 /** Messages the service's consumer of a queue settled, with one outcome or any (handled, duplicate). */
 async function consumed(queue: string, outcome = "[a-z]+"): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${running.metricsPort}/metrics`)).text();
   const pattern = `^amqp_consumer_messages_total\\{queue="${queue}",outcome="${outcome}"[^}]*\\} (\\d+)`;
   return [...text.matchAll(new RegExp(pattern, "gm"))].map((m) => Number(m[1])).reduce((a, b) => a + b, 0);
-}
-
-async function stock(sku: string, locationId = "DC-1") {
-  const { position } = await client.getStockPosition({ sku, locationId });
-  return {
-    onHand: Number(position?.onHand),
-    reserved: Number(position?.reserved),
-    available: Number(position?.available),
-  };
 }
 
 function reserve(

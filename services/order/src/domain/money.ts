@@ -53,6 +53,7 @@ export function shareOf(amount: bigint, lineQuantity: bigint, before: bigint, qu
   const each = amount / lineQuantity;
   const extra = amount - each * lineQuantity; // the first `extra` units carry one more minor unit
   const end = before + quantity;
-  const withExtra = (end < extra ? end : extra) - (before < extra ? before : extra);
+  const least = (a: bigint, b: bigint) => (a < b ? a : b);
+  const withExtra = least(end, extra) - least(before, extra);
   return each * quantity + (withExtra > 0n ? withExtra : 0n);
 }
