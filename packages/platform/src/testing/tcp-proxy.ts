@@ -19,8 +19,9 @@ export interface TcpProxy {
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
-  const upstreams = new Set<Socket>();
   let holding = false;
+  // Answers held back while holding, in the order they came, with the client each is for.
+  const held: Array<{ client: Socket; chunk: Buffer }> = [];
   let server: Server;
   let port = 0;
 
@@ -29,18 +30,21 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       server = createServer((client) => {
         const upstream = connect(target);
         sockets.add(client).add(upstream);
-        upstreams.add(upstream);
-        if (holding) upstream.pause();
         const drop = () => {
           client.destroy();
           upstream.destroy();
           sockets.delete(client);
           sockets.delete(upstream);
-          upstreams.delete(upstream);
         };
         client.on("error", drop).on("close", drop);
         upstream.on("error", drop).on("close", drop);
-        client.pipe(upstream).pipe(client);
+        // Forwarded by hand, not piped: a pipe resumes a paused source (on every drain, and when a
+        // connection made during a hold is piped), so answers would slip through a hold.
+        client.on("data", (chunk: Buffer) => upstream.write(chunk));
+        upstream.on("data", (chunk: Buffer) => {
+          if (holding) held.push({ client, chunk });
+          else client.write(chunk);
+        });
       });
       server.once("error", reject);
       server.listen(port, "127.0.0.1", () => {
@@ -65,11 +69,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     restore: listen,
     holdResponses() {
       holding = true;
-      for (const upstream of upstreams) upstream.pause();
     },
     releaseResponses() {
       holding = false;
-      for (const upstream of upstreams) upstream.resume();
+      for (const { client, chunk } of held.splice(0)) if (!client.destroyed) client.write(chunk);
     },
     close: stop,
   };
