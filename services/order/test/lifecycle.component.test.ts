@@ -430,8 +430,11 @@ describe("order lifecycle across customer-identity and inventory", () => {
     });
     expect(returned?.status).toBe(OrderStatus.PARTIALLY_RETURNED);
     expect(returned?.returns[0]?.refundAmount?.minorUnits).toBe(1000n + 89n);
-    const { position } = await mesh.inventory.getStockPosition({ sku, locationId: "DC-1" });
-    expect(position?.damaged).toBe(1n);
+    // Inventory books the return when it sees the order's OrderReturned event.
+    await until(async () => {
+      const { position } = await mesh.inventory.getStockPosition({ sku, locationId: "DC-1" });
+      expect(position?.damaged).toBe(1n);
+    });
   });
 
   it("rejects an accepted order when its payment is declined and releases its stock", async () => {

@@ -96,7 +96,10 @@ export function recordOrderPickup(
   });
 }
 
-/** A return received: checked against what was delivered, booked into stock, then recorded. */
+/**
+ * A return received: checked against what was delivered and recorded; inventory books the goods back
+ * into stock (sellable or damaged) when it sees the order's OrderReturned event.
+ */
 export function recordReturn(
   deps: OrderDeps,
   requestId: string,
@@ -108,15 +111,7 @@ export function recordReturn(
     requestId,
     orderId,
     payload: ret,
-    async decide(order) {
-      const events = receiveReturn(order, ret, deps.clock.now());
-      const lines = ret.lines.map((r) => ({
-        ...r,
-        sku: order.lines.find((l) => l.lineId === r.lineId)?.sku ?? "",
-      }));
-      await deps.stock.receiveReturn(order.orderId, ret.returnId, ret.locationId, lines);
-      return events;
-    },
+    decide: (order) => receiveReturn(order, ret, deps.clock.now()),
   });
 }
 

@@ -1,6 +1,6 @@
 import type { Channel, PostalAddress } from "@retail/contracts/retail/common/v1/common_pb";
 import type { TaxRateSet } from "@retail/contracts/retail/order/v1/order_events_pb";
-import type { Order, ReturnLine, TaxRate } from "@retail/contracts/retail/order/v1/order_pb";
+import type { Order, TaxRate } from "@retail/contracts/retail/order/v1/order_pb";
 import type { OrderCustomer } from "@retail/contracts/retail/order/v1/order_service_pb";
 import type { AppendOptions, CommitRequest } from "@retail/platform/store";
 import type { Logger } from "pino";
@@ -107,13 +107,6 @@ export interface StockReservations {
     order: Order,
     lineId: string,
   ): Promise<{ fromLocationId: string; toLocationId: string; reservationId: string } | undefined>;
-  /** Books returned units back into stock (sellable or damaged). Idempotent per order, return and line. */
-  receiveReturn(
-    orderId: string,
-    returnId: string,
-    locationId: string,
-    lines: ReadonlyArray<ReturnLine & { sku: string }>,
-  ): Promise<void>;
 }
 
 /** What an order's lines cost before tax, as a tax engine is asked about them. */

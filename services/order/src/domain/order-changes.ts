@@ -224,7 +224,6 @@ export function receiveReturn(order: Order, ret: Return, now: Date): OrderEvent[
   return [create(OrderReturnedSchema, { orderId: order.orderId, return: received, lines: amounts })];
 }
 
-/** A refund's split over the lines it names (by their totals), with the tax part of each. */
 /**
  * What the order has delivered, as revenue sees it: each line's delivered units (net and tax), and the
  * shipping charge once anything was delivered (it is recognised with the first delivery).
@@ -239,6 +238,7 @@ export function deliveredValue(order: Order): bigint {
   return value > 0n ? value + units(order.shippingTotal) : 0n;
 }
 
+/** A refund's split over the lines it names (by their totals), with the tax part of each. */
 function refundLines(order: Order, event: PaymentEvent): { lines: LineAmounts[]; tax: bigint } {
   const amount = units(event.amount);
   if (event.lineIds.length === 0) {

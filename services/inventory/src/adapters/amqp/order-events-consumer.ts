@@ -4,8 +4,10 @@ import {
   OrderLineCancelledSchema,
   OrderPickedUpSchema,
   OrderRejectedSchema,
+  OrderReturnedSchema,
   ShipmentDispatchedSchema,
 } from "@retail/contracts/retail/order/v1/order_events_pb";
+import { ReturnCondition } from "@retail/contracts/retail/order/v1/order_pb";
 import {
   type AmqpConnectionManager,
   type Consumer,
@@ -17,10 +19,43 @@ import type { Logger } from "@retail/platform/log";
 import type { Metrics } from "@retail/platform/metrics";
 import type { Inbox } from "@retail/platform/store";
 import { applyOrderFulfilment, type OrderFulfilment } from "../../app/apply-order-fulfilment.js";
+import { bookReturn, type OrderReturn } from "../../app/book-return.js";
 import type { ReservationDeps } from "../../app/reserve-stock.js";
 
 const linesOf = (lines: ReadonlyArray<{ lineId: string; quantity: bigint; sku: string }>) =>
   lines.map((l) => ({ lineId: l.lineId, quantity: Number(l.quantity), sku: l.sku }));
+
+/** A return an order recorded, as inventory books it (undefined: not a return event). */
+export function returnOf(event: ReceivedEvent): OrderReturn | undefined {
+  if (event.type !== OrderReturnedSchema.typeName) return undefined;
+  const e = fromBinary(OrderReturnedSchema, event.data);
+  const skus = new Map(e.lines.map((l) => [l.lineId, l.sku]));
+  const receiveTime = e.return?.receiveTime;
+  return {
+    orderId: e.orderId,
+    returnId: e.return?.returnId ?? "",
+    locationId: e.return?.locationId ?? "",
+    receiveTime: receiveTime ? timestampDate(receiveTime) : undefined,
+    lines: (e.return?.lines ?? []).map((l) => ({
+      lineId: l.lineId,
+      sku: skus.get(l.lineId) ?? "",
+      quantity: Number(l.quantity),
+      damaged: l.condition === ReturnCondition.DAMAGED,
+    })),
+  };
+}
+
+/** What inventory does with an order event: change reservations, or book a return. */
+type OrderStockEvent =
+  | { kind: "fulfilment"; fulfilment: OrderFulfilment }
+  | { kind: "return"; received: OrderReturn };
+
+function stockEventOf(event: ReceivedEvent): OrderStockEvent | undefined {
+  const received = returnOf(event);
+  if (received) return { kind: "return", received };
+  const fulfilment = fulfilmentOf(event);
+  return fulfilment ? { kind: "fulfilment", fulfilment } : undefined;
+}
 
 /** Reads an order event as the reservation change it implies (undefined: not one inventory acts on). */
 export function fulfilmentOf(event: ReceivedEvent): OrderFulfilment | undefined {
@@ -80,6 +115,7 @@ export const orderEventSchemas = [
   OrderRejectedSchema,
   ShipmentDispatchedSchema,
   OrderPickedUpSchema,
+  OrderReturnedSchema,
 ];
 
 /**
@@ -104,10 +140,15 @@ export function startOrderEventsConsumer(options: {
       "order.order_rejected",
       "order.shipment_dispatched",
       "order.order_picked_up",
+      "order.order_returned",
     ],
     inbox: options.inbox,
     logger: options.logger,
     metrics: options.metrics,
-    handle: decodeThen(fulfilmentOf, (fulfilment) => applyOrderFulfilment(options.deps, fulfilment)),
+    handle: decodeThen(stockEventOf, (stock) =>
+      stock.kind === "return"
+        ? bookReturn(options.deps, stock.received)
+        : applyOrderFulfilment(options.deps, stock.fulfilment),
+    ),
   });
 }

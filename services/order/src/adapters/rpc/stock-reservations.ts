@@ -1,9 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { DurationSchema } from "@bufbuild/protobuf/wkt";
 import { type Client, Code, ConnectError } from "@connectrpc/connect";
-import { FulfillmentPromise, MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import { FulfillmentPromise } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import type { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
-import { ReturnCondition } from "@retail/contracts/retail/order/v1/order_pb";
 import type { StockLine, StockReservations } from "../../app/ports.js";
 
 function promiseOf(line: StockLine): FulfillmentPromise {
@@ -112,26 +111,6 @@ export function createStockReservations(
         }
       }
       return undefined;
-    },
-
-    async receiveReturn(orderId, returnId, locationId, lines) {
-      for (const line of lines) {
-        await client.recordMovement({
-          movement: {
-            movementId: `return:${orderId}:${returnId}:${line.lineId}`,
-            type:
-              line.condition === ReturnCondition.DAMAGED
-                ? MovementType.RETURN_TO_DAMAGED
-                : MovementType.RETURN_TO_SELLABLE,
-            sku: line.sku,
-            locationId,
-            quantity: line.quantity,
-            sourceSystem: "order",
-            // The shopper's own words stay with the order (where erasure reaches them), not in the ledger.
-            reason: "",
-          },
-        });
-      }
     },
   };
 }
