@@ -11,14 +11,19 @@ export interface OrderChange {
   readonly orderId: string;
   /** The command as given, hashed to refuse a reused request id with another payload. */
   readonly payload: unknown;
-  /** The events the change makes of the order as it is; none when it changes nothing. */
-  decide(order: Order): OrderEvent[] | Promise<OrderEvent[]>;
+  /**
+   * Facts the decision needs from elsewhere (another service's answers), gathered once, before the
+   * decision, never inside it: the decision may run again on a version conflict, a call must not.
+   */
+  prepare?(order: Order): Promise<unknown>;
+  /** The events the change makes of the order as it is (a pure decision); none when it changes nothing. */
+  decide(order: Order, prepared: unknown): OrderEvent[];
 }
 
 /**
- * One change to an order: decide on its current state, append at the version read, retry from a fresh
- * read when another writer got there first, and refresh the read model. A repeated request id returns
- * the order as it is now without deciding again.
+ * One change to an order: gather the facts it needs once, decide on the order's current state, append
+ * at the version read, retry the decision from a fresh read when another writer got there first, and
+ * refresh the read model. A repeated request id returns the order as it is now, gathering nothing.
  */
 export async function changeOrder(deps: OrderDeps, change: OrderChange): Promise<Order> {
   const request = {
@@ -30,11 +35,17 @@ export async function changeOrder(deps: OrderDeps, change: OrderChange): Promise
     if (!order) throw new UnknownOrder(change.orderId);
     return order;
   }
+  let prepared: unknown;
+  if (change.prepare) {
+    const order = await deps.streams.load(change.orderId);
+    if (!order) throw new UnknownOrder(change.orderId);
+    prepared = await change.prepare(order);
+  }
   return retryOnConflict(
     async () => {
       const order = await deps.streams.load(change.orderId);
       if (!order) throw new UnknownOrder(change.orderId);
-      const events = await change.decide(order);
+      const events = change.decide(order, prepared);
       if (events.length === 0) return order;
       const after = await deps.streams.append(change.orderId, order, events, { request });
       await deps.views.save(after);

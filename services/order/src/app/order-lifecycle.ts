@@ -13,6 +13,7 @@ import {
   recordPickup,
   shipLines,
 } from "../domain/order-changes.js";
+import { chooseResourceLocation } from "../domain/resourcing.js";
 import { changeOrder } from "./change-order.js";
 import type { OrderDeps } from "./ports.js";
 
@@ -36,23 +37,49 @@ export function cancelOrder(deps: OrderDeps, command: CancelOrder): Promise<Orde
     requestId: command.requestId,
     orderId: command.orderId,
     payload: command,
-    async decide(order) {
+    ...(command.resource ? { prepare: (order: Order) => moveLines(deps, command, order) } : {}),
+    decide(order, prepared) {
       if (!command.resource) return cancelLines(order, command.lines, command.reason);
+      const moved = prepared as Map<string, Resourced>;
       const events: OrderEvent[] = [];
       const unfilled: LineQuantity[] = [];
-      for (const [i, wanted] of command.lines.entries()) {
-        if (!order.lines.some((l) => l.lineId === wanted.lineId))
-          throw new UnknownLine(`lines[${i}].line_id`, wanted.lineId);
-        const moved = await deps.stock.resource(command.requestId, order, wanted.lineId);
-        if (moved)
+      for (const wanted of command.lines) {
+        const move = moved.get(wanted.lineId);
+        if (move)
           events.push(
-            create(OrderLineResourcedSchema, { orderId: order.orderId, lineId: wanted.lineId, ...moved }),
+            create(OrderLineResourcedSchema, { orderId: order.orderId, lineId: wanted.lineId, ...move }),
           );
         else unfilled.push(wanted);
       }
       return unfilled.length > 0 ? [...events, ...cancelLines(order, unfilled, command.reason)] : events;
     },
   });
+}
+
+type Resourced = { fromLocationId: string; toLocationId: string; reservationId: string };
+
+/**
+ * Moves each named line a location could not pick to another location that has the stock: what is
+ * held, where it could go (decided in the domain), then the move at inventory (request ids derived
+ * from the cancel request, so a retry moves nothing twice). Lines that cannot move are left out.
+ */
+async function moveLines(
+  deps: OrderDeps,
+  command: CancelOrder,
+  order: Order,
+): Promise<Map<string, Resourced>> {
+  const moved = new Map<string, Resourced>();
+  for (const [i, wanted] of command.lines.entries()) {
+    const line = order.lines.find((l) => l.lineId === wanted.lineId);
+    if (!line) throw new UnknownLine(`lines[${i}].line_id`, wanted.lineId);
+    const hold = await deps.stock.holdOf(order, line.lineId);
+    if (!hold) continue;
+    const to = chooseResourceLocation(hold, await deps.stock.availability(line.sku, order.channelId));
+    const reservationId = await deps.stock.move(command.requestId, order, line, hold, to);
+    if (to && reservationId)
+      moved.set(line.lineId, { fromLocationId: hold.locationId, toLocationId: to, reservationId });
+  }
+  return moved;
 }
 
 export function recordShipment(

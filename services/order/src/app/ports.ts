@@ -5,6 +5,7 @@ import type { OrderCustomer } from "@retail/contracts/retail/order/v1/order_serv
 import type { AppendOptions, CommitRequest } from "@retail/platform/store";
 import type { Logger } from "pino";
 import type { OrderEvent } from "../domain/order.js";
+import type { LineHold, LocationStock } from "../domain/resourcing.js";
 import type { TaxRateHistory } from "../domain/tax-rates.js";
 
 /** Order streams ("order:<id>") on the platform stream store, folded into the Order message. */
@@ -98,15 +99,21 @@ export interface StockReservations {
     channelId: string,
     lines: readonly StockLine[],
   ): Promise<StockResolution>;
+  /** Where a line of the order is held now (the first open hold of it), if anywhere. */
+  holdOf(order: Order, lineId: string): Promise<LineHold | undefined>;
+  /** Sellable stock of a SKU at each location of a channel (every location when none is named). */
+  availability(sku: string, channelId: string): Promise<LocationStock[]>;
   /**
-   * Moves one line's hold elsewhere: releases it where it is and reserves it at another location with
-   * enough stock; undefined when no other location has it (the hold is released all the same).
+   * Releases a line's hold where it is and, when a location is given, reserves it there (confirmed):
+   * the new reservation's id, or undefined when there is none to move to or it no longer fits.
    */
-  resource(
+  move(
     requestId: string,
     order: Order,
-    lineId: string,
-  ): Promise<{ fromLocationId: string; toLocationId: string; reservationId: string } | undefined>;
+    line: { lineId: string; sku: string },
+    hold: LineHold,
+    toLocationId: string | undefined,
+  ): Promise<string | undefined>;
 }
 
 /** What an order's lines cost before tax, as a tax engine is asked about them. */

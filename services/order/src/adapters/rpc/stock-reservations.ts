@@ -72,45 +72,44 @@ export function createStockReservations(
       return { reservationIds };
     },
 
-    async resource(requestId, order, lineId) {
-      const line = order.lines.find((l) => l.lineId === lineId);
-      if (!line) return undefined;
+    async holdOf(order, lineId) {
       for (const reservationId of order.reservationIds) {
         const { reservation } = await client.getReservation({ reservationId });
         const held = reservation?.lines.find((l) => l.lineId === lineId);
         const remaining = held ? held.quantity - held.committedQuantity - held.releasedQuantity : 0n;
-        if (!held || remaining <= 0n) continue;
-        const { availability } = await client.getAvailability({ sku: line.sku, channelId: order.channelId });
-        const elsewhere = availability
-          .filter((a) => a.locationId !== held.locationId && a.available >= remaining)
-          .sort((a, b) => Number(b.available - a.available))[0];
-        await client.releaseReservation({
-          requestId: `${requestId}:release:${lineId}`,
-          reservationId,
-          lines: [{ lineId, quantity: remaining }],
-          reason: `could not be picked at ${held.locationId}`,
-        });
-        if (!elsewhere) return undefined;
-        try {
-          const moved = await client.reserveStock({
-            requestId: `${requestId}:resource:${lineId}`,
-            orderId: order.orderId,
-            lines: [{ lineId, sku: line.sku, quantity: remaining, locationId: elsewhere.locationId }],
-            channel: order.channel,
-            ttl: holdFor,
-          });
-          if (moved.reservation) await confirm(moved.reservation.reservationId);
-          return {
-            fromLocationId: held.locationId,
-            toLocationId: elsewhere.locationId,
-            reservationId: moved.reservation?.reservationId ?? "",
-          };
-        } catch (error) {
-          if (refused(error) === undefined) throw error;
-          return undefined;
-        }
+        if (held && remaining > 0n) return { reservationId, locationId: held.locationId, remaining };
       }
       return undefined;
+    },
+
+    async availability(sku, channelId) {
+      const { availability } = await client.getAvailability({ sku, channelId });
+      return availability.map((a) => ({ locationId: a.locationId, available: a.available }));
+    },
+
+    async move(requestId, order, line, hold, toLocationId) {
+      await client.releaseReservation({
+        requestId: `${requestId}:release:${line.lineId}`,
+        reservationId: hold.reservationId,
+        lines: [{ lineId: line.lineId, quantity: hold.remaining }],
+        reason: `could not be picked at ${hold.locationId}`,
+      });
+      if (!toLocationId) return undefined;
+      try {
+        const moved = await client.reserveStock({
+          requestId: `${requestId}:resource:${line.lineId}`,
+          orderId: order.orderId,
+          lines: [{ lineId: line.lineId, sku: line.sku, quantity: hold.remaining, locationId: toLocationId }],
+          channel: order.channel,
+          ttl: holdFor,
+        });
+        if (!moved.reservation) return undefined;
+        await confirm(moved.reservation.reservationId);
+        return moved.reservation.reservationId;
+      } catch (error) {
+        if (refused(error) === undefined) throw error;
+        return undefined;
+      }
     },
   };
 }
