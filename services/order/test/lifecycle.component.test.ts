@@ -131,7 +131,10 @@ describe("order lifecycle across customer-identity and inventory", () => {
       webOrder(sku, { lines: [{ lineId: "1", sku, quantity: 2n, unitPrice: usd(500n) }] }),
     );
     expect(order?.status).toBe(OrderStatus.REJECTED);
-    expect(order?.rejectionReasons.join(" ")).toContain(sku);
+    // Built from inventory's typed shortages, not its message text.
+    expect(order?.rejectionReasons).toEqual([
+      `insufficient stock: ${sku} at any location requested 2, available 1`,
+    ]);
     expect(await available(sku, "DC-1")).toBe(1n);
   });
 

@@ -1,4 +1,6 @@
+import { create } from "@bufbuild/protobuf";
 import { Code, type ConnectError } from "@connectrpc/connect";
+import { StockShortagesSchema } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import { errorWithInfo } from "@retail/platform/rpc";
 import {
   HoldExceeded,
@@ -18,7 +20,19 @@ export function mapInventoryError(error: unknown): ConnectError | undefined {
         `${s.sku}@${s.locationId || "*"} requested=${s.requested} available=${s.available}`;
     });
     metadata.skus = [...new Set(error.shortages.map((s) => s.sku))].join(",");
-    return errorWithInfo(Code.FailedPrecondition, "INSUFFICIENT_STOCK", error.message, metadata);
+    const refused = errorWithInfo(Code.FailedPrecondition, "INSUFFICIENT_STOCK", error.message, metadata);
+    refused.details.push({
+      desc: StockShortagesSchema,
+      value: create(StockShortagesSchema, {
+        shortages: error.shortages.map((s) => ({
+          sku: s.sku,
+          locationId: s.locationId,
+          requested: BigInt(s.requested),
+          available: BigInt(s.available),
+        })),
+      }),
+    });
+    return refused;
   }
   if (error instanceof UnknownReservation) {
     return errorWithInfo(Code.NotFound, "RESERVATION_NOT_FOUND", error.message, {

@@ -45,8 +45,6 @@ export interface ReservationDeps extends MovementDeps {
 
 /** How many candidate locations a line without a location tries before it counts as short. */
 const maxCandidates = 3;
-/** Rejected reservations keep this marker in their release reason, so a replay can refuse again. */
-const rejectedPrefix = "insufficient stock";
 
 export function toReservation(state: ReservationState): Reservation {
   return create(ReservationSchema, {
@@ -86,6 +84,7 @@ function reservationMessage(
     channel: command.channel,
     releaseReason: "",
     heldUntilFulfilled: false,
+    shortages: [],
     version: 0,
   });
 }
@@ -200,6 +199,12 @@ export async function reserveStock(deps: ReservationDeps, command: ReserveStock)
           orderId: command.orderId,
           lines: planned.map((l) => ({ lineId: l.lineId, quantity: BigInt(l.quantity) })),
           reason,
+          shortages: shortages.map((sh) => ({
+            sku: sh.sku,
+            locationId: sh.locationId,
+            requested: BigInt(sh.requested),
+            available: BigInt(sh.available),
+          })),
         }),
       ),
     ]);
@@ -235,8 +240,7 @@ export function reservationMovement(
 async function replay(deps: ReservationDeps, reservationId: string): Promise<ReservationState> {
   const state = await deps.reservations.load(reservationId);
   if (!state) throw new Error(`reservation ${reservationId} has a request record but no stream`);
-  if (state.status === ReservationStatus.RELEASED && state.releaseReason.startsWith(rejectedPrefix)) {
-    throw new InsufficientStock([], state.releaseReason);
-  }
+  // A reservation refused for want of stock is refused again, with the same shortages.
+  if (state.shortages.length > 0) throw new InsufficientStock(state.shortages);
   return state;
 }

@@ -16,6 +16,7 @@ const reservation = (status = ReservationStatus.ACTIVE): ReservationState => ({
   channel: 0,
   releaseReason: "",
   heldUntilFulfilled: false,
+  shortages: [],
   version: 2,
 });
 

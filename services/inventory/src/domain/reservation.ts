@@ -8,7 +8,7 @@ import type {
   StockReserved,
 } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
 import { type Reservation, ReservationStatus } from "@retail/contracts/retail/inventory/v1/inventory_pb";
-import { LineQuantityExceeded, ReservationClosed } from "./errors.js";
+import { LineQuantityExceeded, ReservationClosed, type Shortage } from "./errors.js";
 
 export interface ReservationLineState {
   readonly lineId: string;
@@ -31,6 +31,8 @@ export interface ReservationState {
   readonly releaseReason: string;
   /** Confirmed for an accepted order: no expiry; the hold ends by shipment, pickup or cancellation. */
   readonly heldUntilFulfilled: boolean;
+  /** Set when the reservation was refused for want of stock: what each SKU lacked. */
+  readonly shortages: readonly Shortage[];
   readonly version: number;
 }
 
@@ -154,6 +156,7 @@ function fromReservation(
     channel: reservation?.channel ?? 0,
     releaseReason: reservation?.releaseReason ?? "",
     heldUntilFulfilled: reservation?.heldUntilFulfilled ?? false,
+    shortages: [],
     version,
   };
 }
@@ -189,6 +192,12 @@ export function evolveReservation(
         lines,
         status: statusAfter(lines, ReservationStatus.RELEASED),
         releaseReason: event.reason,
+        shortages: event.shortages.map((sh) => ({
+          sku: sh.sku,
+          locationId: sh.locationId,
+          requested: Number(sh.requested),
+          available: Number(sh.available),
+        })),
         version,
       };
     }

@@ -4,6 +4,7 @@ import type { Order, TaxRate } from "@retail/contracts/retail/order/v1/order_pb"
 import type { OrderCustomer } from "@retail/contracts/retail/order/v1/order_service_pb";
 import type { AppendOptions, CommitRequest } from "@retail/platform/store";
 import type { Logger } from "pino";
+import type { StockRefusal } from "../domain/acceptance.js";
 import type { OrderEvent } from "../domain/order.js";
 import type { LineHold, LocationStock } from "../domain/resourcing.js";
 import type { TaxRateHistory } from "../domain/tax-rates.js";
@@ -89,7 +90,7 @@ export interface StockLine {
   readonly fromStore: boolean;
 }
 
-export type StockResolution = { reservationIds: string[] } | { rejected: string };
+export type StockResolution = { reservationIds: string[] } | { refused: StockRefusal };
 
 export interface StockReservations {
   /** Reserves an order's lines (idempotent per order), or says what is short. */

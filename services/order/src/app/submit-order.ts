@@ -3,11 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Channel, PostalAddress } from "@retail/contracts/retail/common/v1/common_pb";
 import type { Money } from "@retail/contracts/retail/common/v1/money_pb";
-import {
-  OrderAcceptedSchema,
-  OrderReceivedSchema,
-  OrderRejectedSchema,
-} from "@retail/contracts/retail/order/v1/order_events_pb";
+import { OrderReceivedSchema } from "@retail/contracts/retail/order/v1/order_events_pb";
 import {
   FulfillmentType,
   LineStatus,
@@ -17,6 +13,7 @@ import {
 } from "@retail/contracts/retail/order/v1/order_pb";
 import type { OrderCustomer, SubmitOrderLine } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { ConcurrencyConflict, payloadHash, requestKey } from "@retail/platform/store";
+import { decideAcceptance, stockRefusalReason } from "../domain/acceptance.js";
 import { money, units } from "../domain/money.js";
 import { defaultTaxCode, priceWithTax } from "./line-taxes.js";
 import type { OrderDeps } from "./ports.js";
@@ -159,26 +156,10 @@ async function accept(deps: OrderDeps, orderId: string): Promise<Order> {
         fromStore: l.fulfillmentType === FulfillmentType.SHIP_FROM_STORE,
       })),
     );
-    if ("rejected" in stock) reasons.push(stock.rejected);
+    if ("refused" in stock) reasons.push(stockRefusalReason(stock.refused));
     else reservationIds = stock.reservationIds;
   }
-  const decided =
-    reasons.length > 0
-      ? create(OrderRejectedSchema, {
-          orderId,
-          channel: order.channel,
-          channelOrderId: order.channelOrderId,
-          reasons,
-        })
-      : create(OrderAcceptedSchema, {
-          order: {
-            ...order,
-            customerId,
-            reservationIds,
-            status: OrderStatus.ACCEPTED,
-            lines: order.lines.map((l) => ({ ...l, status: LineStatus.ACCEPTED })),
-          },
-        });
+  const decided = decideAcceptance(order, { customerId, reservationIds, reasons });
   try {
     const after = await deps.streams.append(orderId, order, [decided]);
     await deps.views.save(after);

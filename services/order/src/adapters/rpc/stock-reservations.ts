@@ -1,21 +1,37 @@
 import { create } from "@bufbuild/protobuf";
 import { DurationSchema } from "@bufbuild/protobuf/wkt";
 import { type Client, Code, ConnectError } from "@connectrpc/connect";
-import { FulfillmentPromise } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
+import { FulfillmentPromise, StockShortagesSchema } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import type { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import type { StockLine, StockReservations } from "../../app/ports.js";
+import type { StockRefusal } from "../../domain/acceptance.js";
 
 function promiseOf(line: StockLine): FulfillmentPromise {
   if (line.pickup) return FulfillmentPromise.PICKUP_IN_STORE;
   return line.fromStore ? FulfillmentPromise.SHIP_FROM_STORE : FulfillmentPromise.SHIP_FROM_DC;
 }
 
-/** Inventory refusals that end an order's acceptance (anything else is retried later). */
-function refused(error: unknown): string | undefined {
+/**
+ * Inventory refusals that end an order's acceptance, read from the error's typed details (anything
+ * else is retried later).
+ */
+function refused(error: unknown): StockRefusal | undefined {
   const connect = ConnectError.from(error);
-  return connect.code === Code.FailedPrecondition || connect.code === Code.InvalidArgument
-    ? connect.rawMessage
-    : undefined;
+  if (connect.code === Code.InvalidArgument) {
+    const violations = connect.findDetails(BadRequestSchema)[0]?.fieldViolations ?? [];
+    return {
+      kind: "invalid",
+      violations: violations.map((v) => ({ field: v.field, description: v.description })),
+    };
+  }
+  if (connect.code !== Code.FailedPrecondition) return undefined;
+  const shortages = connect.findDetails(StockShortagesSchema)[0]?.shortages;
+  if (shortages) return { kind: "insufficient-stock", shortages };
+  return {
+    kind: "refused",
+    reason: connect.findDetails(ErrorInfoSchema)[0]?.reason ?? Code[connect.code] ?? "",
+  };
 }
 
 /**
@@ -64,9 +80,9 @@ export function createStockReservations(
             reservationIds.push(reservation.reservationId);
           }
         } catch (error) {
-          const reason = refused(error);
-          if (reason === undefined) throw error;
-          return { rejected: reason };
+          const refusal = refused(error);
+          if (refusal === undefined) throw error;
+          return { refused: refusal };
         }
       }
       return { reservationIds };
