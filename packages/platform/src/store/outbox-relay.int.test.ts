@@ -17,7 +17,7 @@ import {
 import { event } from "./events.js";
 import { createInbox } from "./inbox.js";
 import { createOutboxRelay } from "./outbox-relay.js";
-import { createStreamStore } from "./stream-store.js";
+import { createStreamStore, type OutboxMarker } from "./stream-store.js";
 
 const logger = createLogger({ service: "outbox-test", level: "silent" });
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -97,9 +97,11 @@ describe("outbox relay", () => {
     const died = await append("died-after-commit", 0);
     const diedId = died.events[0]?.eventId ?? "";
     const longAgo = new Date(Date.now() - 3_600_000);
-    const marker = await store.outbox.findOne({ streamId: "died-after-commit" });
-    await store.outbox.updateOne({ _id: marker?._id ?? "" }, { $set: { ready: false, recordedAt: longAgo } });
-    await store.outbox.insertOne({
+    // The crash is staged in the store's own outbox collection (the test reaches behind the store).
+    const outbox = database.db.collection<OutboxMarker>("commits.outbox");
+    const marker = await outbox.findOne({ streamId: "died-after-commit" });
+    await outbox.updateOne({ _id: marker?._id ?? "" }, { $set: { ready: false, recordedAt: longAgo } });
+    await outbox.insertOne({
       ...(marker as NonNullable<typeof marker>),
       ready: false,
       recordedAt: longAgo,

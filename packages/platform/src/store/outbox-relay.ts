@@ -71,7 +71,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
    * batch held every marker there was, how many it left.
    */
   async function relayBatch(): Promise<{ settled: number; left: number | undefined }> {
-    const markers = await store.outbox.find({}).sort({ recordedAt: 1 }).limit(batchSize).toArray();
+    const markers = await store.outboxBatch(batchSize);
     // A stream whose earlier commit is not ready yet waits, so its events go out in version order.
     const waiting = new Set<string>();
     const settle: typeof markers = [];
@@ -83,7 +83,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       } else if (Date.now() - marker.recordedAt.getTime() < orphanGraceMs) {
         waiting.add(marker.streamId);
         continue;
-      } else if ((await store.commits.countDocuments({ _id: marker._id }, { limit: 1 })) > 0) {
+      } else if (await store.hasCommit(marker._id)) {
         publish.push(marker); // the append died after its commit: publish it
       }
       settle.push(marker); // ready, died after its commit, or its commit never landed
@@ -94,7 +94,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await publisher.publish(events);
       metrics?.outboxPublished.inc(events.length);
     }
-    if (settle.length > 0) await store.outbox.deleteMany({ _id: { $in: settle.map((m) => m._id) } });
+    await store.settleOutbox(settle.map((m) => m._id));
     return {
       settled: settle.length,
       left: markers.length < batchSize ? markers.length - settle.length : undefined,

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { Binary, type Collection, type Db } from "mongodb";
+import { Binary, type Db } from "mongodb";
 import {
   type AppendItem,
   type AppendOptions,
@@ -73,10 +73,19 @@ export interface StreamStore {
    * changed. The one change to history the store allows.
    */
   rewrite(streamId: string, transform: (event: StoredEvent) => Uint8Array | undefined): Promise<number>;
+  /**
+   * Every event of every stream whose id starts with `prefix`, stream by stream in version order
+   * (rebuilding read models and in-memory catalogs).
+   */
+  readStreams(prefix: string): AsyncIterable<StoredEvent>;
+  /** The ids of streams starting with `prefix` that had a commit recorded at or after `since`. */
+  streamsRecordedSince(prefix: string, since: Date): Promise<string[]>;
+  /** The relay's view of the outbox: the oldest markers, whether a marker's commit landed, settle. */
+  outboxBatch(limit: number): Promise<OutboxMarker[]>;
+  hasCommit(commitId: string): Promise<boolean>;
+  settleOutbox(commitIds: readonly string[]): Promise<void>;
   /** Called after every successful append (the outbox relay wakes up on it). */
   onAppended(listener: () => void): () => void;
-  readonly commits: Collection<CommitDocument>;
-  readonly outbox: Collection<OutboxMarker>;
   /** Commits recorded but not yet confirmed by the broker. */
   unpublishedCount(): Promise<number>;
   ensureIndexes(): Promise<void>;
@@ -158,10 +167,31 @@ export function createStreamStore(
     return doc ? { version: doc.version, state: doc.state as State } : undefined;
   }
 
+  const startingWith = (prefix: string) => ({
+    $regex: `^${prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`,
+  });
+
   return {
-    commits,
-    outbox,
     unpublishedCount: () => outbox.countDocuments({}),
+
+    async *readStreams(prefix) {
+      const cursor = commits.find({ streamId: startingWith(prefix) }).sort({ streamId: 1, version: 1 });
+      for await (const commit of cursor) yield* toStoredEvents(commit);
+    },
+
+    async streamsRecordedSince(prefix, since) {
+      return commits.distinct("streamId", { recordedAt: { $gte: since }, streamId: startingWith(prefix) });
+    },
+
+    outboxBatch: (limit) => outbox.find({}).sort({ recordedAt: 1 }).limit(limit).toArray(),
+
+    async hasCommit(commitId) {
+      return (await commits.countDocuments({ _id: commitId }, { limit: 1 })) > 0;
+    },
+
+    async settleOutbox(commitIds) {
+      if (commitIds.length > 0) await outbox.deleteMany({ _id: { $in: [...commitIds] } });
+    },
     async ensureIndexes() {
       await commits.createIndex({ streamId: 1, version: 1 }, { unique: true, name: "stream_version_unique" });
       await commits.createIndex({ streamId: 1, lastVersion: 1 }, { name: "stream_last_version" });

@@ -10,7 +10,6 @@ import {
   type NewEvent,
   retryOnConflict,
   type StreamStore,
-  toStoredEvents,
 } from "@retail/platform/store";
 import type { CatalogStore } from "../../app/ports.js";
 
@@ -42,11 +41,8 @@ export function createCatalogStore(store: StreamStore): CatalogStore {
       ),
     async loadAll() {
       const latest = new Map<string, { type: string; data: Uint8Array }>();
-      const commits = store.commits
-        .find({ streamId: { $regex: "^(location|channel-rule):" } })
-        .sort({ streamId: 1, version: 1 });
-      for await (const commit of commits) {
-        for (const stored of toStoredEvents(commit)) latest.set(stored.streamId, stored);
+      for (const prefix of ["location:", "channel-rule:"]) {
+        for await (const stored of store.readStreams(prefix)) latest.set(stored.streamId, stored);
       }
       const locations: Location[] = [];
       const rules: ChannelRule[] = [];

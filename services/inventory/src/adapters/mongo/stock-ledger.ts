@@ -6,7 +6,6 @@ import {
   isDuplicateKey,
   type StoredEvent,
   type StreamStore,
-  toStoredEvents,
 } from "@retail/platform/store";
 import type { Db } from "mongodb";
 import type { StockLedger } from "../../app/ports.js";
@@ -185,10 +184,7 @@ export function createStockLedger(
     },
 
     async changedSince(since) {
-      const streams = await store.commits.distinct("streamId", {
-        recordedAt: { $gte: since },
-        streamId: { $regex: `^${streamPrefix}` },
-      });
+      const streams = await store.streamsRecordedSince(streamPrefix, since);
       const changed: PositionState[] = [];
       for (const streamId of streams) {
         const [sku = "", locationId = ""] = streamId.slice(streamPrefix.length).split("@");
@@ -199,13 +195,10 @@ export function createStockLedger(
 
     async rebuildAll() {
       const byStream = new Map<string, StoredEvent[]>();
-      const cursor = store.commits
-        .find({ streamId: { $regex: `^${streamPrefix}` } })
-        .sort({ streamId: 1, version: 1 });
-      for await (const commit of cursor) {
-        const list = byStream.get(commit.streamId) ?? [];
-        list.push(...toStoredEvents(commit));
-        byStream.set(commit.streamId, list);
+      for await (const stored of store.readStreams(streamPrefix)) {
+        const list = byStream.get(stored.streamId) ?? [];
+        list.push(stored);
+        byStream.set(stored.streamId, list);
       }
       return [...byStream.entries()].map(([streamId, events]) => {
         const [sku = "", locationId = ""] = streamId.slice(streamPrefix.length).split("@");
