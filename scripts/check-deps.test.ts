@@ -29,6 +29,10 @@ describe("dependency rules", () => {
       /app may not import api/,
     );
     expect(checkImport(inventory("app/reserve-stock.ts"), "@connectrpc/connect")).toMatch(/drivers stay/);
+    expect(checkImport(inventory("app/reserve-stock.ts"), "@retail/platform/store")).toBeUndefined();
+    expect(checkImport(inventory("app/reserve-stock.ts"), "@retail/platform/rpc")).toMatch(
+      /app uses only these platform modules: store, log, money, personal \(not rpc\)/,
+    );
   });
 
   it("allows drivers in adapters, handlers and the composition root", () => {

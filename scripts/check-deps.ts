@@ -1,6 +1,7 @@
 // The dependency rules of ../shared/STYLE.md, checked on every import of every source file:
 // - in a service (and the gateway), imports point inwards: `domain` uses only itself, the generated
-//   messages, @bufbuild/protobuf and the pure libraries listed in domainLibraries; `app` uses `domain` and its own ports, never `api` or `adapters`;
+//   messages, @bufbuild/protobuf and the pure libraries listed in domainLibraries; `app` uses `domain` and its own ports, never `api` or `adapters`,
+//   and of the platform only the modules in appPlatformModules;
 // - drivers (mongodb, amqplib, amqp-connection-manager, @connectrpc/*, @grpc/*) appear only in
 //   `adapters/`, `api/`, `compose.ts`, `main.ts` and tests;
 // - packages/contracts imports only @bufbuild/protobuf; packages/platform imports no service.
@@ -10,6 +11,12 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const drivers = [/^mongodb$/, /^amqplib$/, /^amqp-connection-manager$/, /^@connectrpc\//, /^@grpc\//];
+/**
+ * The platform modules a use case (app/) may use: the stream store's idempotency and retry helpers,
+ * the logger type, money at the edges and personal-data redaction. Transport (rpc, amqp, server),
+ * runtime, config and metrics belong to api/, adapters/ and compose.ts.
+ */
+const appPlatformModules = new Set(["store", "log", "money", "personal"]);
 /** Libraries without I/O that domain code may use: rules of the world we would not write ourselves. */
 const domainLibraries = [/^libphonenumber-js(\/|$)/];
 const importPattern =
@@ -60,6 +67,9 @@ export function checkImport(file: string, specifier: string): string | undefined
   if (layer === "app") {
     if (target === "api" || target === "adapters" || target === "root") return `app may not import ${target}`;
     if (isDriver) return "drivers stay in adapters/, api/ and compose.ts";
+    const platform = /^@retail\/platform\/([^/]+)/.exec(specifier)?.[1];
+    if (platform !== undefined && !appPlatformModules.has(platform))
+      return `app uses only these platform modules: ${[...appPlatformModules].join(", ")} (not ${platform})`;
   }
   return undefined;
 }

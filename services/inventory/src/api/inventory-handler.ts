@@ -310,6 +310,9 @@ export function createInventoryHandler(
         v.require("rule.channel_id", rule.channelId);
         if (rule.channel === 0) v.add("rule.channel", "is required");
         v.require("rule.location_ids", rule.locationIds);
+        rule.locationIds.forEach((id, i) => {
+          if (!deps.catalog.hasLocation(id)) v.add(`rule.location_ids[${i}]`, `unknown location ${id}`);
+        });
         checkQuantity(v, "rule.buffer_units", rule.bufferUnits, true);
       }
       v.throwIfAny();
