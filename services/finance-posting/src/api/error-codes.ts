@@ -7,12 +7,12 @@ import { NoPostingRule, UnbalancedPosting } from "../domain/posting.js";
 export function mapFinanceError(error: unknown): ConnectError | undefined {
   if (error instanceof RuleViolated)
     return errorWithInfo(Code.FailedPrecondition, error.rule, error.message, { ...error.facts });
-  if (error instanceof NotFound)
-    return errorWithInfo(
-      Code.NotFound,
-      `${error.what.toUpperCase().replaceAll(" ", "_")}_NOT_FOUND`,
-      error.message,
-    );
+  if (error instanceof NotFound) {
+    const what = error.what.toLowerCase().replaceAll(" ", "_");
+    return errorWithInfo(Code.NotFound, `${what.toUpperCase()}_NOT_FOUND`, error.message, {
+      [`${what}_id`]: error.id,
+    });
+  }
   if (error instanceof NoPostingRule || error instanceof UnbalancedPosting) {
     return errorWithInfo(Code.FailedPrecondition, "POSTING_RULES_INCOMPLETE", error.message);
   }

@@ -1,0 +1,96 @@
+// The finance handler as callers see it, served through createRouterTransport with the platform's
+// server interceptor (error mapping included) and in-memory ports: validation and error details in
+// milliseconds, no database.
+import { type Client, Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
+import { SettlementLineType } from "@retail/contracts/retail/finance/v1/finance_pb";
+import { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
+import { createLogger } from "@retail/platform/log";
+import { createServerInterceptor } from "@retail/platform/rpc";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { FinanceDeps } from "../app/ports.js";
+import { defaultRuleSet } from "../domain/rules.js";
+import { mapFinanceError } from "./error-codes.js";
+import { createFinanceHandler } from "./finance-handler.js";
+
+let client: Client<typeof FinancePostingService>;
+
+beforeEach(() => {
+  const logger = createLogger({ service: "test", level: "silent" });
+  const deps = {
+    rules: defaultRuleSet,
+    journal: { get: async () => undefined },
+    settlements: { get: async () => undefined },
+    erp: new Map(),
+    clock: { now: () => new Date() },
+    logger,
+    lock: (_key: string, work: () => Promise<unknown>) => work(),
+  } as unknown as FinanceDeps;
+  const transport = createRouterTransport(
+    ({ service }) => service(FinancePostingService, createFinanceHandler(deps)),
+    { router: { interceptors: [createServerInterceptor({ logger, mapDomainError: mapFinanceError })] } },
+  );
+  client = createClient(FinancePostingService, transport);
+});
+
+const refusal = (call: Promise<unknown>) =>
+  call.then(
+    () => {
+      throw new Error("expected a refusal");
+    },
+    (error: unknown) => ConnectError.from(error),
+  );
+const fields = (error: ConnectError) =>
+  error.findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => v.field);
+
+describe("finance handler", () => {
+  it("refuses a settlement naming every bad field, before anything is imported", async () => {
+    const error = await refusal(
+      client.importSettlement({
+        requestId: "s1",
+        settlement: {
+          settlementId: "st-1",
+          provider: "stripe",
+          currencyCode: "ZZZ",
+          payoutDate: "27/11/2026",
+          lines: [
+            {
+              lineId: "1",
+              type: SettlementLineType.CAPTURE,
+              amount: { currencyCode: "USD", minorUnits: 100n },
+            },
+            { lineId: "1", type: SettlementLineType.FEE },
+          ],
+        },
+      }),
+    );
+    expect(error.code).toBe(Code.InvalidArgument);
+    expect(fields(error)).toEqual(
+      expect.arrayContaining([
+        "settlement.currency_code",
+        "settlement.payout_date",
+        "settlement.lines[0].provider_reference",
+        "settlement.lines[1].line_id",
+        "settlement.lines[1].amount",
+      ]),
+    );
+  });
+
+  it("refuses accounts outside the chart, periods that are not periods, and unknown ERP adapters", async () => {
+    expect(
+      fields(await refusal(client.getAccountBalance({ accountCode: "0000", periodId: "November" }))),
+    ).toEqual(["account_code", "period_id"]);
+    expect(
+      fields(await refusal(client.exportJournalBatch({ requestId: "e1", adapter: "sap-idoc" }))),
+    ).toEqual(["adapter"]);
+  });
+
+  it("maps an unknown journal entry to NOT_FOUND", async () => {
+    const error = await refusal(client.getJournalEntry({ entryId: "je-missing" }));
+    expect(error.code).toBe(Code.NotFound);
+    expect(error.findDetails(ErrorInfoSchema)[0]).toMatchObject({
+      reason: "JOURNAL_ENTRY_NOT_FOUND",
+      metadata: { journal_entry_id: "je-missing" },
+    });
+  });
+});
