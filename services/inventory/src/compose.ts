@@ -12,14 +12,14 @@ import {
   startOrderEventsConsumer,
 } from "./adapters/amqp/order-events-consumer.js";
 import { startReadModelFeed } from "./adapters/amqp/read-model-feed.js";
+import { AvailabilityReadModel } from "./adapters/memory/availability-read-model.js";
+import { createCatalog } from "./adapters/memory/catalog.js";
 import { createCatalogStore } from "./adapters/mongo/catalog-store.js";
 import { createPendingTransfers } from "./adapters/mongo/pending-transfers.js";
 import { createReservationStore } from "./adapters/mongo/reservation-store.js";
 import { createStockLedger } from "./adapters/mongo/stock-ledger.js";
 import { mapInventoryError } from "./api/error-codes.js";
 import { createInventoryHandler, type InventoryDeps } from "./api/inventory-handler.js";
-import { AvailabilityReadModel } from "./app/availability-read-model.js";
-import { createCatalog } from "./app/catalog.js";
 import { createReadModelCatchUp } from "./app/catch-up-read-model.js";
 import { expireDueReservations } from "./app/change-reservation.js";
 import { completePendingTransfers } from "./app/record-movement.js";

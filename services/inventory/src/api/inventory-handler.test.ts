@@ -14,8 +14,8 @@ import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventor
 import { createLogger } from "@retail/platform/log";
 import { createServerInterceptor } from "@retail/platform/rpc";
 import { beforeEach, describe, expect, it } from "vitest";
-import { AvailabilityReadModel } from "../app/availability-read-model.js";
-import { createCatalog } from "../app/catalog.js";
+import { AvailabilityReadModel } from "../adapters/memory/availability-read-model.js";
+import { createCatalog } from "../adapters/memory/catalog.js";
 import type { ReservationStore, StockLedger } from "../app/ports.js";
 import { mapInventoryError } from "./error-codes.js";
 import { createInventoryHandler, type InventoryDeps } from "./inventory-handler.js";

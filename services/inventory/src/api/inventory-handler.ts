@@ -16,7 +16,6 @@ import {
 } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { toConnectError } from "@retail/platform/rpc";
 import { toStockPosition } from "../app/apply-movement.js";
-import type { AvailabilityFigure } from "../app/availability-read-model.js";
 import {
   changeReservation,
   confirmReservation,
@@ -24,6 +23,7 @@ import {
 } from "../app/change-reservation.js";
 import { getAvailability } from "../app/get-availability.js";
 import { type CatalogDeps, setChannelRule, upsertLocation } from "../app/manage-catalog.js";
+import type { AvailabilityFigure } from "../app/ports.js";
 import { recordMovement, recordMovementBatch } from "../app/record-movement.js";
 import { type ReservationDeps, reserveStock, toReservation } from "../app/reserve-stock.js";
 import { locationsForPromise } from "../domain/channels.js";

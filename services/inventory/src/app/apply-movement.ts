@@ -26,13 +26,12 @@ import {
   type MovementDecision,
   type PositionState,
 } from "../domain/stock-position.js";
-import type { AvailabilityReadModel } from "./availability-read-model.js";
-import type { Catalog, Clock, Logger, PendingTransfers, StockLedger } from "./ports.js";
+import type { AvailabilityView, Catalog, Clock, Logger, PendingTransfers, StockLedger } from "./ports.js";
 
 export interface MovementDeps {
   readonly ledger: StockLedger;
   readonly catalog: Catalog;
-  readonly readModel: AvailabilityReadModel;
+  readonly readModel: AvailabilityView;
   readonly transfers: PendingTransfers;
   readonly clock: Clock;
   readonly logger: Logger;

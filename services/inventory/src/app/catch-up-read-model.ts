@@ -1,5 +1,4 @@
-import type { AvailabilityReadModel } from "./availability-read-model.js";
-import type { StockLedger } from "./ports.js";
+import type { AvailabilityView, StockLedger } from "./ports.js";
 
 /**
  * Brings this instance's read model up to the ledger: every position with an entry recorded since
@@ -8,7 +7,7 @@ import type { StockLedger } from "./ports.js";
  * positions were behind.
  */
 export async function catchUpReadModel(
-  deps: { readonly ledger: StockLedger; readonly readModel: AvailabilityReadModel },
+  deps: { readonly ledger: StockLedger; readonly readModel: AvailabilityView },
   since: Date,
 ): Promise<number> {
   let corrected = 0;

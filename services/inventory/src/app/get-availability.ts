@@ -1,5 +1,4 @@
-import type { AvailabilityFigure, AvailabilityReadModel } from "./availability-read-model.js";
-import type { Catalog } from "./ports.js";
+import type { AvailabilityFigure, AvailabilityView, Catalog } from "./ports.js";
 
 export interface AvailabilityQuery {
   readonly sku: string;
@@ -10,7 +9,7 @@ export interface AvailabilityQuery {
 
 /** Sellable availability from this instance's read model, never from the ledger. */
 export function getAvailability(
-  deps: { readModel: AvailabilityReadModel; catalog: Catalog },
+  deps: { readModel: AvailabilityView; catalog: Catalog },
   query: AvailabilityQuery,
 ): AvailabilityFigure[] {
   if (query.channelId) {

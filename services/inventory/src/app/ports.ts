@@ -135,3 +135,33 @@ export interface Clock {
 }
 
 export type { Logger };
+
+/** One position as the read model keeps it (holds are the ledger's business, not the read model's). */
+export type PositionView = Omit<PositionState, "holds">;
+
+/** A sellable figure, as GetAvailability answers it. */
+export interface AvailabilityFigure {
+  readonly sku: string;
+  /** Empty for a channel's total over its locations. */
+  readonly locationId: string;
+  readonly channelId: string;
+  readonly available: number;
+  /** Ledger version of the position; for a total, the highest version among its locations. */
+  readonly ledgerVersion: number;
+}
+
+/**
+ * The availability read model of one instance: positions by SKU and location, kept current by the
+ * service's events and its own writes; older positions than the one held are ignored.
+ */
+export interface AvailabilityView {
+  /** Applies a position if it is newer than what is held; returns whether it was applied. */
+  apply(position: PositionView): boolean;
+  get(sku: string, locationId: string): PositionView | undefined;
+  available(sku: string, locationId: string): number;
+  readonly size: number;
+  /** Raw figures per location (one, or every location holding the SKU). */
+  byLocation(sku: string, locationId?: string): AvailabilityFigure[];
+  /** A channel's view: each of its locations less the buffer, then the total (location ""). */
+  byChannel(sku: string, rule: ChannelRuleState, locationId?: string): AvailabilityFigure[];
+}

@@ -5,12 +5,12 @@ import { createLogger } from "@retail/platform/log";
 import { createKeyedLock, createStreamStore } from "@retail/platform/store";
 import { createTestDatabase } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AvailabilityReadModel } from "../adapters/memory/availability-read-model.js";
+import { createCatalog } from "../adapters/memory/catalog.js";
 import { createPendingTransfers } from "../adapters/mongo/pending-transfers.js";
 import { createStockLedger } from "../adapters/mongo/stock-ledger.js";
 import type { Movement } from "../domain/stock-position.js";
 import type { MovementDeps } from "./apply-movement.js";
-import { AvailabilityReadModel } from "./availability-read-model.js";
-import { createCatalog } from "./catalog.js";
 import { completePendingTransfers, recordMovement } from "./record-movement.js";
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;

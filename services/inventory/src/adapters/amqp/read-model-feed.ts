@@ -9,8 +9,7 @@ import { type AmqpConnectionManager, eventsExchange } from "@retail/platform/amq
 import type { Logger } from "@retail/platform/log";
 import type { ConfirmChannel, ConsumeMessage } from "amqplib";
 import type { Histogram } from "prom-client";
-import type { AvailabilityReadModel } from "../../app/availability-read-model.js";
-import type { Catalog } from "../../app/ports.js";
+import type { AvailabilityView, Catalog } from "../../app/ports.js";
 import { positionFromEvent } from "../position-codec.js";
 
 export const readModelBindings = [
@@ -28,7 +27,7 @@ export const readModelBindings = [
 export async function startReadModelFeed(options: {
   connection: AmqpConnectionManager;
   exchange?: string;
-  readModel: AvailabilityReadModel;
+  readModel: AvailabilityView;
   catalog: Catalog;
   logger: Logger;
   lag?: Histogram;

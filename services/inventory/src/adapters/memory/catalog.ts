@@ -1,6 +1,6 @@
 import type { ChannelRule, Location } from "@retail/contracts/retail/inventory/v1/inventory_pb";
-import type { ChannelRuleState } from "../domain/channels.js";
-import type { Catalog } from "./ports.js";
+import type { Catalog } from "../../app/ports.js";
+import type { ChannelRuleState } from "../../domain/channels.js";
 
 function ruleState(rule: ChannelRule): ChannelRuleState {
   return {

@@ -1,27 +1,14 @@
-import type { ChannelRuleState } from "../domain/channels.js";
-import { channelAvailable } from "../domain/channels.js";
-import { availableOf, type PositionState } from "../domain/stock-position.js";
-
-/** One position as the read model keeps it (holds are the ledger's business, not the read model's). */
-export type PositionView = Omit<PositionState, "holds">;
-
-/** A sellable figure, as GetAvailability answers it. */
-export interface AvailabilityFigure {
-  readonly sku: string;
-  /** Empty for a channel's total over its locations. */
-  readonly locationId: string;
-  readonly channelId: string;
-  readonly available: number;
-  /** Ledger version of the position; for a total, the highest version among its locations. */
-  readonly ledgerVersion: number;
-}
+import type { AvailabilityFigure, AvailabilityView, PositionView } from "../../app/ports.js";
+import type { ChannelRuleState } from "../../domain/channels.js";
+import { channelAvailable } from "../../domain/channels.js";
+import { availableOf } from "../../domain/stock-position.js";
 
 /**
  * The in-memory availability read model of one instance: positions by SKU and location, kept current
  * by the service's own events (every instance subscribes) and by its own writes. Events carry the
  * whole position, so an older or duplicate event is simply ignored and a gap needs no replay.
  */
-export class AvailabilityReadModel {
+export class AvailabilityReadModel implements AvailabilityView {
   readonly #bySku = new Map<string, Map<string, PositionView>>();
 
   /** Applies a position if it is newer than what is held; returns whether it was applied. */
