@@ -28,7 +28,7 @@ import {
 } from "@retail/platform/processes";
 import { MongoClient } from "mongodb";
 import { up } from "../../scripts/infra.ts";
-import { sha256Hex } from "../src/channels/clients.js";
+import { sha256Hex } from "../src/access/clients.js";
 
 const { values } = parseArgs({
   options: {

@@ -17,10 +17,10 @@ import {
 import { OrderStatusSchema } from "@retail/contracts/retail/order/v1/order_pb";
 import { OrderService, type SubmitOrderResponse } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
+import { requireScope } from "../access/authenticate.js";
+import { invokeForClient } from "../access/order-visibility.js";
 import { amazonSettlementToCanonical } from "../channel-formats/amazon-settlement.js";
 import { parseInterchange, purchaseOrderToSubmit } from "../channel-formats/x12-purchase-order.js";
-import { requireScope } from "../channels/authenticate.js";
-import { invokeForClient } from "../channels/order-visibility.js";
 import { readBody, requireMediaType } from "./body.js";
 import { send } from "./respond.js";
 import { admit, onceByKey, scopedIdempotencyKey } from "./rest-handler.js";

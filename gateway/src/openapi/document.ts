@@ -8,7 +8,7 @@ import {
   FieldBehavior,
   field_behavior as fieldBehavior,
 } from "@retail/contracts/google/api/field_behavior_pb";
-import { derivedScope } from "../channels/route-scope.js";
+import { derivedScope } from "../access/route-scope.js";
 import { type HttpBinding, httpBindings, requestIdField } from "../transcoding/http-rule.js";
 
 type Schema = Record<string, unknown>;

@@ -8,7 +8,7 @@ import { decodePageToken } from "@retail/platform/store";
 import { exportBatch } from "../app/export-batch.js";
 import { accountBalance, closePeriod, trialBalance } from "../app/periods.js";
 import type { FinanceDeps } from "../app/ports.js";
-import { entryIdOf, journalLines } from "../app/post-fact.js";
+import { entryIdOf, journalLines } from "../app/record-posting.js";
 import { reverseEntry } from "../app/reverse-entry.js";
 import { importSettlement, reconciliation, reconciliationReport } from "../app/settlements.js";
 import { NotFound } from "../domain/errors.js";

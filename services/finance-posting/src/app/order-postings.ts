@@ -1,10 +1,10 @@
-import type { Fact, FactLine } from "../domain/posting.js";
-import type { FactKind } from "../domain/rules.js";
+import type { Posting, PostingLine } from "../domain/posting.js";
+import type { PostingKind } from "../domain/rules.js";
 import type { FinanceDeps } from "./ports.js";
-import { entryIdOf, postFact } from "./post-fact.js";
+import { entryIdOf, recordPosting } from "./record-posting.js";
 
 /** What an order event says, in finance's terms (adapters/amqp decodes the order service's events). */
-export type OrderNews =
+export type OrderEvent =
   | {
       kind: "accepted";
       orderId: string;
@@ -29,7 +29,7 @@ export type OrderNews =
       storeId: string;
       currency: string;
       date: string;
-      lines: FactLine[];
+      lines: PostingLine[];
     };
 
 interface Movement {
@@ -45,11 +45,11 @@ interface Movement {
   providerReference: string;
 }
 
-function fact(
-  kind: FactKind,
+function posting(
+  kind: PostingKind,
   key: string,
-  base: Partial<Fact> & Pick<Fact, "eventId" | "eventType" | "orderId" | "currency" | "postingDate">,
-): Fact {
+  base: Partial<Posting> & Pick<Posting, "eventId" | "eventType" | "orderId" | "currency" | "postingDate">,
+): Posting {
   return {
     kind,
     key,
@@ -100,7 +100,7 @@ async function postShipping(
     channel: terms.channel,
     storeId: terms.storeId,
   };
-  await postFact(deps, fact("shipping_delivered", key, { ...base, amount: terms.shipping }));
+  await recordPosting(deps, posting("shipping_delivered", key, { ...base, amount: terms.shipping }));
 }
 
 /**
@@ -115,9 +115,9 @@ async function clearSuspense(deps: FinanceDeps, orderId: string, base: ReturnTyp
     const refundEvent = "entry" in unmatched ? (unmatched.entry.source?.eventId ?? "") : "";
     const key = `${refundEvent}:suspense_cleared`;
     if (await deps.journal.get(entryIdOf(key))) continue;
-    await postFact(
+    await recordPosting(
       deps,
-      fact("suspense_cleared", key, { ...base, eventId: refundEvent, amount: unmatched.amount }),
+      posting("suspense_cleared", key, { ...base, eventId: refundEvent, amount: unmatched.amount }),
     );
   }
 }
@@ -131,65 +131,68 @@ async function clearSuspense(deps: FinanceDeps, orderId: string, base: ReturnTyp
  * of a refund without its order's classification) are made after posting by both sides, so the later
  * one always sees the earlier. No lock is needed, in this process or across instances.
  */
-export async function recordOrderNews(deps: FinanceDeps, news: OrderNews): Promise<void> {
-  switch (news.kind) {
+export async function postOrderEvent(deps: FinanceDeps, event: OrderEvent): Promise<void> {
+  switch (event.kind) {
     case "accepted": {
-      await deps.terms.save(news);
-      const { delivered } = await postedFor(deps, news.orderId);
+      await deps.terms.save(event);
+      const { delivered } = await postedFor(deps, event.orderId);
       if (delivered > 0n)
         await postShipping(
           deps,
-          news.orderId,
+          event.orderId,
           deps.clock.now().toISOString().slice(0, 10),
-          `${news.orderId}:accepted`,
+          `${event.orderId}:accepted`,
         );
       return;
     }
     case "delivered": {
-      const terms = await deps.terms.get(news.orderId);
+      const terms = await deps.terms.get(event.orderId);
       const base = {
-        eventId: news.eventId,
-        eventType: news.eventType,
-        orderId: news.orderId,
-        currency: news.currency,
-        postingDate: news.date,
-        channel: news.channel,
-        storeId: news.storeId || terms?.storeId || "",
+        eventId: event.eventId,
+        eventType: event.eventType,
+        orderId: event.orderId,
+        currency: event.currency,
+        postingDate: event.date,
+        channel: event.channel,
+        storeId: event.storeId || terms?.storeId || "",
       };
-      await postFact(deps, fact("delivery", `${news.eventId}:delivery`, { ...base, lines: news.lines }));
-      await postShipping(deps, news.orderId, news.date, news.eventId);
+      await recordPosting(
+        deps,
+        posting("delivery", `${event.eventId}:delivery`, { ...base, lines: event.lines }),
+      );
+      await postShipping(deps, event.orderId, event.date, event.eventId);
       return;
     }
     case "captured": {
-      const terms = await deps.terms.get(news.orderId);
-      const base = movementBase(news, terms?.storeId ?? "");
-      await postFact(deps, fact("capture", `${news.eventId}:capture`, base));
+      const terms = await deps.terms.get(event.orderId);
+      const base = movementBase(event, terms?.storeId ?? "");
+      await recordPosting(deps, posting("capture", `${event.eventId}:capture`, base));
       // Refunds that came before this capture leave suspense now.
-      await clearSuspense(deps, news.orderId, base);
+      await clearSuspense(deps, event.orderId, base);
       return;
     }
     case "refunded": {
-      const terms = await deps.terms.get(news.orderId);
-      const base = movementBase(news, terms?.storeId ?? "");
-      const kind = news.basis ? refundKinds[news.basis] : await legacyRefundKind(deps, news);
-      await postFact(deps, fact(kind, `${news.eventId}:refund`, { ...base, tax: news.tax }));
-      if (kind === "refund_unmatched") await clearSuspense(deps, news.orderId, base);
+      const terms = await deps.terms.get(event.orderId);
+      const base = movementBase(event, terms?.storeId ?? "");
+      const kind = event.basis ? refundKinds[event.basis] : await legacyRefundKind(deps, event);
+      await recordPosting(deps, posting(kind, `${event.eventId}:refund`, { ...base, tax: event.tax }));
+      if (kind === "refund_unmatched") await clearSuspense(deps, event.orderId, base);
       return;
     }
     case "chargeback": {
-      const base = movementBase(news, "");
-      await postFact(deps, fact("chargeback", `${news.eventId}:chargeback`, base));
-      if (news.fee > 0n)
-        await postFact(
+      const base = movementBase(event, "");
+      await recordPosting(deps, posting("chargeback", `${event.eventId}:chargeback`, base));
+      if (event.fee > 0n)
+        await recordPosting(
           deps,
-          fact("chargeback_fee", `${news.eventId}:chargeback_fee`, { ...base, amount: news.fee }),
+          posting("chargeback_fee", `${event.eventId}:chargeback_fee`, { ...base, amount: event.fee }),
         );
       return;
     }
   }
 }
 
-const refundKinds: Record<"delivered" | "undelivered", FactKind> = {
+const refundKinds: Record<"delivered" | "undelivered", PostingKind> = {
   delivered: "refund_of_delivered",
   undelivered: "refund_of_undelivered",
 };
@@ -198,24 +201,24 @@ const refundKinds: Record<"delivered" | "undelivered", FactKind> = {
  * A refund event from before the order classified its refunds: classified by what this ledger holds
  * now, in suspense when no capture of its order is posted yet.
  */
-async function legacyRefundKind(deps: FinanceDeps, news: Movement): Promise<FactKind> {
-  const { captured, delivered, refunded } = await postedFor(deps, news.orderId);
+async function legacyRefundKind(deps: FinanceDeps, event: Movement): Promise<PostingKind> {
+  const { captured, delivered, refunded } = await postedFor(deps, event.orderId);
   if (captured === 0n) return "refund_unmatched";
-  return delivered >= refunded + news.amount ? "refund_of_delivered" : "refund_of_undelivered";
+  return delivered >= refunded + event.amount ? "refund_of_delivered" : "refund_of_undelivered";
 }
 
-function movementBase(news: Movement, storeId: string) {
+function movementBase(event: Movement, storeId: string) {
   return {
-    eventId: news.eventId,
-    eventType: news.eventType,
-    orderId: news.orderId,
-    currency: news.currency,
-    postingDate: news.date,
-    channel: news.channel,
+    eventId: event.eventId,
+    eventType: event.eventType,
+    orderId: event.orderId,
+    currency: event.currency,
+    postingDate: event.date,
+    channel: event.channel,
     storeId,
-    provider: news.provider,
-    providerReference: news.providerReference,
-    paymentMethod: news.paymentMethod,
-    amount: news.amount,
+    provider: event.provider,
+    providerReference: event.providerReference,
+    paymentMethod: event.paymentMethod,
+    amount: event.amount,
   };
 }

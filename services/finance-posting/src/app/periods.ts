@@ -11,7 +11,7 @@ import { NotFound, RuleViolated } from "../domain/errors.js";
 import { money } from "../domain/money.js";
 import { nextPeriod, summarise } from "../domain/posting.js";
 import type { FinanceDeps, StoredEntry, StoreLine } from "./ports.js";
-import { postEntry } from "./post-fact.js";
+import { postEntry } from "./record-posting.js";
 
 /** Totals per account and currency of a set of entries: the rows of a trial balance. */
 export function totals(

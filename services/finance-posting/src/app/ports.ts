@@ -6,7 +6,7 @@ import type {
   Settlement,
 } from "@retail/contracts/retail/finance/v1/finance_pb";
 import type { Logger } from "pino";
-import type { Fact, PostedLine } from "../domain/posting.js";
+import type { PostedLine, Posting } from "../domain/posting.js";
 import type { RuleSet } from "../domain/rules.js";
 
 /** A posted entry with what queries and reconciliation need beside the entry itself. */
@@ -195,4 +195,4 @@ export interface FinanceDeps {
   readonly lock: <T>(key: string, work: () => Promise<T>) => Promise<T>;
 }
 
-export type { Fact };
+export type { Posting };

@@ -3,7 +3,7 @@ import { JournalEntryReversedSchema } from "@retail/contracts/retail/finance/v1/
 import { EntrySide, type JournalEntry } from "@retail/contracts/retail/finance/v1/finance_pb";
 import { NotFound, RuleViolated } from "../domain/errors.js";
 import type { FinanceDeps } from "./ports.js";
-import { entryIdOf, postEntry } from "./post-fact.js";
+import { entryIdOf, postEntry } from "./record-posting.js";
 
 /**
  * Corrects an entry the only way the journal allows: a reversing entry with every line on the other

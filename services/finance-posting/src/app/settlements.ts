@@ -15,9 +15,9 @@ import {
 } from "@retail/contracts/retail/finance/v1/finance_pb";
 import { RuleViolated } from "../domain/errors.js";
 import { money } from "../domain/money.js";
-import { type FactKind, providerKindOf } from "../domain/rules.js";
+import { type PostingKind, providerKindOf } from "../domain/rules.js";
 import type { FinanceDeps, StoredSettlement } from "./ports.js";
-import { entryIdOf, postFact, targetPeriod } from "./post-fact.js";
+import { entryIdOf, recordPosting, targetPeriod } from "./record-posting.js";
 import { resolveUnsettled } from "./unsettled-items.js";
 
 const abs = (n: bigint) => (n < 0n ? -n : n);
@@ -30,14 +30,14 @@ const settledKinds: Partial<Record<SettlementLineType, readonly string[]>> = {
 };
 
 /** Settlement lines that post themselves: fees, commissions, payouts, adjustments. */
-const postedKinds: Partial<Record<SettlementLineType, FactKind>> = {
+const postedKinds: Partial<Record<SettlementLineType, PostingKind>> = {
   [SettlementLineType.FEE]: "settlement_fee",
   [SettlementLineType.COMMISSION]: "settlement_commission",
   [SettlementLineType.PAYOUT]: "settlement_payout",
   [SettlementLineType.ADJUSTMENT]: "settlement_adjustment",
 };
 
-function settlementFact(s: Settlement, line: SettlementLine, kind: FactKind, key: string, amount: bigint) {
+function settlementFact(s: Settlement, line: SettlementLine, kind: PostingKind, key: string, amount: bigint) {
   return {
     kind,
     key,
@@ -111,14 +111,14 @@ export async function importSettlement(deps: FinanceDeps, s: Settlement): Promis
         posts === "settlement_adjustment"
           ? (line.amount?.minorUnits ?? 0n)
           : abs(line.amount?.minorUnits ?? 0n);
-      await postFact(deps, settlementFact(s, line, posts, key, amount));
+      await recordPosting(deps, settlementFact(s, line, posts, key, amount));
       item.status = ReconciliationStatus.MATCHED;
       item.expected = item.actual;
       item.journalEntryId = entryIdOf(key);
     }
     const fee = abs(line.fee?.minorUnits ?? 0n);
     if (fee > 0n)
-      await postFact(
+      await recordPosting(
         deps,
         settlementFact(s, line, "settlement_fee", `${s.settlementId}:${line.lineId}:fee`, fee),
       );

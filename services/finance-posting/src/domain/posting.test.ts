@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { type Fact, nextPeriod, postingLines, summarise, UnbalancedPosting } from "./posting.js";
+import { nextPeriod, type Posting, postingLines, summarise, UnbalancedPosting } from "./posting.js";
 import { defaultRuleSet, type RuleSet } from "./rules.js";
 
-const fact = (overrides: Partial<Fact>): Fact => ({
+const posting = (overrides: Partial<Posting>): Posting => ({
   kind: "capture",
   key: "e1:capture",
   eventId: "e1",
@@ -27,12 +27,12 @@ const view = (lines: ReturnType<typeof postingLines>) =>
 
 describe("posting rules", () => {
   it("defers a card capture and recognises revenue, discount and tax per line on delivery", () => {
-    expect(view(postingLines(fact({ amount: 1089n }), defaultRuleSet))).toEqual([
+    expect(view(postingLines(posting({ amount: 1089n }), defaultRuleSet))).toEqual([
       "Dr 1200 1089",
       "Cr 2100 1089",
     ]);
     const delivered = postingLines(
-      fact({
+      posting({
         kind: "delivery",
         lines: [{ sku: "A", taxCode: "standard", net: 900n, discount: 100n, tax: 80n }],
       }),
@@ -42,16 +42,16 @@ describe("posting rules", () => {
   });
 
   it("chooses rules by payment method, channel and tax code", () => {
-    expect(view(postingLines(fact({ amount: 50n, paymentMethod: "gift_card" }), defaultRuleSet))).toEqual([
+    expect(view(postingLines(posting({ amount: 50n, paymentMethod: "gift_card" }), defaultRuleSet))).toEqual([
       "Dr 2300 50",
       "Cr 2100 50",
     ]);
-    expect(view(postingLines(fact({ amount: 50n, channel: "MARKETPLACE" }), defaultRuleSet))).toEqual([
+    expect(view(postingLines(posting({ amount: 50n, channel: "MARKETPLACE" }), defaultRuleSet))).toEqual([
       "Dr 1210 50",
       "Cr 2100 50",
     ]);
     const giftCardSold = postingLines(
-      fact({
+      posting({
         kind: "delivery",
         lines: [{ sku: "GC", taxCode: "gift_card", net: 5000n, discount: 0n, tax: 0n }],
       }),
@@ -65,13 +65,13 @@ describe("posting rules", () => {
       ...defaultRuleSet,
       rules: [{ fact: "capture", lines: [{ account: "1200", side: "debit", amount: "amount" }] }],
     };
-    expect(() => postingLines(fact({ amount: 10n }), broken)).toThrow(UnbalancedPosting);
+    expect(() => postingLines(posting({ amount: 10n }), broken)).toThrow(UnbalancedPosting);
   });
 
   it("summarises store lines per account and side", () => {
     const lines = [1n, 2n].flatMap((n) =>
       postingLines(
-        fact({
+        posting({
           kind: "delivery",
           lines: [{ sku: `S${n}`, taxCode: "standard", net: 100n * n, discount: 0n, tax: 10n * n }],
         }),

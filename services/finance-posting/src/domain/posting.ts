@@ -1,6 +1,6 @@
 import {
   type AmountOf,
-  type FactKind,
+  type PostingKind,
   type PostingRule,
   providerKindOf,
   type RuleSet,
@@ -8,7 +8,7 @@ import {
 } from "./rules.js";
 
 /** One line of what happened (a delivered order line), in minor units. */
-export interface FactLine {
+export interface PostingLine {
   readonly sku: string;
   readonly taxCode: string;
   readonly net: bigint;
@@ -17,8 +17,8 @@ export interface FactLine {
 }
 
 /** Something that happened that finance posts, in the ledger's terms. */
-export interface Fact {
-  readonly kind: FactKind;
+export interface Posting {
+  readonly kind: PostingKind;
   /** Unique per posting: the source event id and what of it is posted ("<event id>:delivery"). */
   readonly key: string;
   readonly eventId: string;
@@ -39,7 +39,7 @@ export interface Fact {
   readonly amount: bigint;
   /** The tax part of `amount` (a refund's tax refunded). */
   readonly tax: bigint;
-  readonly lines: readonly FactLine[];
+  readonly lines: readonly PostingLine[];
 }
 
 export interface PostedLine {
@@ -51,10 +51,10 @@ export interface PostedLine {
   readonly paymentMethod: string;
 }
 
-/** The rules give no way to post a fact (FAILED_PRECONDITION: the rule set needs fixing). */
+/** The rules give no way to post a posting (FAILED_PRECONDITION: the rule set needs fixing). */
 export class NoPostingRule extends Error {
   readonly kind = "no-posting-rule";
-  constructor(readonly fact: FactKind) {
+  constructor(readonly fact: PostingKind) {
     super(`the posting rules have no rule for ${fact}`);
   }
 }
@@ -71,27 +71,27 @@ export class UnbalancedPosting extends Error {
   }
 }
 
-function matches(rule: PostingRule, fact: Fact, taxCode: string, rules: RuleSet): boolean {
+function matches(rule: PostingRule, posting: Posting, taxCode: string, rules: RuleSet): boolean {
   return (
-    rule.fact === fact.kind &&
-    (!rule.providerKinds || rule.providerKinds.includes(providerKindOf(rules, fact.provider) ?? "")) &&
-    (!rule.channels || rule.channels.includes(fact.channel)) &&
-    (!rule.paymentMethods || rule.paymentMethods.includes(fact.paymentMethod)) &&
-    (!rule.providers || rule.providers.includes(fact.provider)) &&
+    rule.fact === posting.kind &&
+    (!rule.providerKinds || rule.providerKinds.includes(providerKindOf(rules, posting.provider) ?? "")) &&
+    (!rule.channels || rule.channels.includes(posting.channel)) &&
+    (!rule.paymentMethods || rule.paymentMethods.includes(posting.paymentMethod)) &&
+    (!rule.providers || rule.providers.includes(posting.provider)) &&
     (!rule.taxCodes || rule.taxCodes.includes(taxCode))
   );
 }
 
-function amountOf(source: AmountOf, fact: Fact, line: FactLine | undefined): bigint {
+function amountOf(source: AmountOf, posting: Posting, line: PostingLine | undefined): bigint {
   switch (source) {
     case "amount":
-      return fact.amount;
+      return posting.amount;
     case "amount_less_tax":
-      return fact.amount - fact.tax;
+      return posting.amount - posting.tax;
     case "net":
       return line?.net ?? 0n;
     case "tax":
-      return line ? line.tax : fact.tax;
+      return line ? line.tax : posting.tax;
     case "discount":
       return line?.discount ?? 0n;
     case "gross":
@@ -102,17 +102,17 @@ function amountOf(source: AmountOf, fact: Fact, line: FactLine | undefined): big
 }
 
 /**
- * The journal lines a fact posts under a rule set: per fact line for deliveries (each line by its own
+ * The journal lines a posting makes under a rule set: per line for deliveries (each line by its own
  * rule, chosen by its tax code), else once. Zero amounts are left out; debits must equal credits.
  */
-export function postingLines(fact: Fact, rules: RuleSet): PostedLine[] {
-  const units: Array<FactLine | undefined> = fact.lines.length > 0 ? [...fact.lines] : [undefined];
+export function postingLines(posting: Posting, rules: RuleSet): PostedLine[] {
+  const units: Array<PostingLine | undefined> = posting.lines.length > 0 ? [...posting.lines] : [undefined];
   const posted: PostedLine[] = [];
   for (const line of units) {
-    const rule = rules.rules.find((r) => matches(r, fact, line?.taxCode ?? "", rules));
-    if (!rule) throw new NoPostingRule(fact.kind);
+    const rule = rules.rules.find((r) => matches(r, posting, line?.taxCode ?? "", rules));
+    if (!rule) throw new NoPostingRule(posting.kind);
     for (const template of rule.lines) {
-      const amount = amountOf(template.amount, fact, line);
+      const amount = amountOf(template.amount, posting, line);
       if (amount === 0n) continue;
       const positive = amount > 0n;
       posted.push({
@@ -122,13 +122,13 @@ export function postingLines(fact: Fact, rules: RuleSet): PostedLine[] {
         amount: positive ? amount : -amount,
         sku: line?.sku ?? "",
         taxCode: line?.taxCode ?? "",
-        paymentMethod: fact.paymentMethod,
+        paymentMethod: posting.paymentMethod,
       });
     }
   }
   const total = (side: Side) => posted.filter((l) => l.side === side).reduce((s, l) => s + l.amount, 0n);
   if (total("debit") !== total("credit"))
-    throw new UnbalancedPosting(fact.key, total("debit"), total("credit"));
+    throw new UnbalancedPosting(posting.key, total("debit"), total("credit"));
   return posted;
 }
 

@@ -9,7 +9,7 @@ export type Side = "debit" | "credit";
 export type AmountOf = "amount" | "net" | "tax" | "discount" | "gross" | "total" | "amount_less_tax";
 
 /** What happened, as finance sees it (the adapters turn order events and settlements into these). */
-export type FactKind =
+export type PostingKind =
   | "capture"
   | "delivery"
   | "shipping_delivered"
@@ -31,7 +31,7 @@ export interface LineTemplate {
 }
 
 export interface PostingRule {
-  readonly fact: FactKind;
+  readonly fact: PostingKind;
   /** Filters; a rule without one matches any value. The first matching rule of a fact wins. */
   readonly channels?: readonly string[];
   readonly paymentMethods?: readonly string[];

@@ -22,7 +22,7 @@ import {
 import type { Logger } from "@retail/platform/log";
 import type { Metrics } from "@retail/platform/metrics";
 import type { Inbox } from "@retail/platform/store";
-import { type OrderNews, recordOrderNews } from "../../app/order-postings.js";
+import { type OrderEvent, postOrderEvent } from "../../app/order-postings.js";
 import type { FinanceDeps } from "../../app/ports.js";
 
 export const orderEventsQueue = "finance.order-events";
@@ -66,7 +66,7 @@ const factLines = (lines: readonly LineAmounts[]) =>
   }));
 
 /** An order event as finance reads it (undefined: one finance does not post). */
-export function newsOf(event: ReceivedEvent): OrderNews | undefined {
+export function orderEventOf(event: ReceivedEvent): OrderEvent | undefined {
   switch (event.type) {
     case OrderAcceptedSchema.typeName: {
       const o = fromBinary(OrderAcceptedSchema, event.data).order;
@@ -158,6 +158,6 @@ export function startOrderEventsConsumer(options: {
     inbox: options.inbox,
     logger: options.logger,
     metrics: options.metrics,
-    handle: decodeThen(newsOf, (news) => recordOrderNews(options.deps, news)),
+    handle: decodeThen(orderEventOf, (event) => postOrderEvent(options.deps, event)),
   });
 }

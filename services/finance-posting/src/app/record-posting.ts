@@ -9,7 +9,7 @@ import {
   PeriodStatus,
 } from "@retail/contracts/retail/finance/v1/finance_pb";
 import { money } from "../domain/money.js";
-import { type Fact, nextPeriod, type PostedLine, periodOf, postingLines } from "../domain/posting.js";
+import { nextPeriod, type PostedLine, type Posting, periodOf, postingLines } from "../domain/posting.js";
 import type { FinanceDeps } from "./ports.js";
 
 /** An entry's id follows from what it posts, so posting the same thing twice finds the first. */
@@ -102,42 +102,47 @@ const summarised = new Set([
   "refund_of_undelivered",
 ]);
 
-/** Posts a fact under the rule set: in detail, or into its store's day for the daily summary. */
-export async function postFact(deps: FinanceDeps, fact: Fact): Promise<void> {
-  const lines = postingLines(fact, deps.rules);
-  const amount = fact.kind === "delivery" ? fact.lines.reduce((s, l) => s + l.net + l.tax, 0n) : fact.amount;
-  if (deps.rules.granularity[fact.channel] === "summary" && fact.storeId && summarised.has(fact.kind)) {
+/** Records a posting under the rule set: in detail, or into its store's day for the daily summary. */
+export async function recordPosting(deps: FinanceDeps, posting: Posting): Promise<void> {
+  const lines = postingLines(posting, deps.rules);
+  const amount =
+    posting.kind === "delivery" ? posting.lines.reduce((s, l) => s + l.net + l.tax, 0n) : posting.amount;
+  if (
+    deps.rules.granularity[posting.channel] === "summary" &&
+    posting.storeId &&
+    summarised.has(posting.kind)
+  ) {
     await deps.stores.add({
-      key: fact.key,
-      storeId: fact.storeId,
-      postingDate: fact.postingDate,
-      currency: fact.currency,
-      orderId: fact.orderId,
-      fact: fact.kind,
+      key: posting.key,
+      storeId: posting.storeId,
+      postingDate: posting.postingDate,
+      currency: posting.currency,
+      orderId: posting.orderId,
+      fact: posting.kind,
       amount,
       lines,
     });
     return;
   }
   await postEntry(deps, {
-    key: fact.key,
-    postingDate: fact.postingDate,
-    description: fact.description,
-    currency: fact.currency,
+    key: posting.key,
+    postingDate: posting.postingDate,
+    description: posting.description,
+    currency: posting.currency,
     lines,
     source: {
-      eventId: fact.eventId,
-      eventType: fact.eventType,
-      orderId: fact.orderId,
-      channel: fact.channel,
-      storeId: fact.storeId,
-      settlementId: fact.settlementId,
+      eventId: posting.eventId,
+      eventType: posting.eventType,
+      orderId: posting.orderId,
+      channel: posting.channel,
+      storeId: posting.storeId,
+      settlementId: posting.settlementId,
     },
     meta: {
-      fact: fact.kind,
-      orderId: fact.orderId,
-      provider: fact.provider,
-      providerReference: fact.providerReference,
+      fact: posting.kind,
+      orderId: posting.orderId,
+      provider: posting.provider,
+      providerReference: posting.providerReference,
       amount,
     },
   });
