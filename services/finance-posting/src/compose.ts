@@ -10,16 +10,14 @@ import {
   startOrderEventsConsumer,
 } from "./adapters/amqp/order-events-consumer.js";
 import { createNetSuiteCsvAdapter } from "./adapters/erp/netsuite-csv.js";
+import { createExceptions } from "./adapters/mongo/exceptions.js";
+import { createExportBatches } from "./adapters/mongo/export-batches.js";
+import { createFinanceEvents } from "./adapters/mongo/finance-events.js";
 import { createJournal } from "./adapters/mongo/journal.js";
-import {
-  createExceptions,
-  createExportBatches,
-  createFinanceEvents,
-  createOrderTerms,
-  createPeriods,
-  createSettlements,
-  createStoreLedger,
-} from "./adapters/mongo/ledger-stores.js";
+import { createOrderTerms } from "./adapters/mongo/order-terms.js";
+import { createPeriods } from "./adapters/mongo/periods.js";
+import { createSettlements } from "./adapters/mongo/settlements.js";
+import { createStoreLedger } from "./adapters/mongo/store-ledger.js";
 import { mapFinanceError } from "./api/error-codes.js";
 import { createFinanceHandler } from "./api/finance-handler.js";
 import { postStoreSummaries } from "./app/periods.js";

@@ -4,11 +4,11 @@ import type {
   LookupCustomerRequest,
 } from "@retail/contracts/retail/customer/v1/customer_service_pb";
 import { deactivateCustomer, eraseCustomer } from "../app/customer-lifecycle.js";
+import { getCustomer } from "../app/get-customer.js";
 import { linkBillingAccount } from "../app/link-billing-account.js";
 import { lookupCustomer } from "../app/lookup-customer.js";
 import { mergeCustomers, unmergeCustomer } from "../app/merge-customers.js";
 import type { CustomerDeps } from "../app/ports.js";
-import { getCustomer } from "../app/profile.js";
 import { updateConsent } from "../app/update-consent.js";
 import { upsertFromSource } from "../app/upsert-from-source.js";
 import {

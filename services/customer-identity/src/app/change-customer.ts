@@ -8,8 +8,9 @@ import {
 } from "@retail/platform/store";
 import { isLive } from "../domain/customer.js";
 import { CustomerNotLive } from "../domain/errors.js";
+import { getCustomer } from "./get-customer.js";
 import type { CustomerDeps } from "./ports.js";
-import { getCustomer, loadProfile, type Profile, requireRoot } from "./profile.js";
+import { loadProfile, type Profile, requireRoot } from "./profile.js";
 
 export interface CustomerChange {
   /** The operation, for the request key and error messages ("customer.UpdateConsent"). */

@@ -9,8 +9,9 @@ import { commandHash, event, type NewEvent, requestKey } from "@retail/platform/
 import { type CustomerState, evolve, isLive } from "../domain/customer.js";
 import { CustomerNotLive, MergeRefused, UnknownCustomer, UnknownMergeCandidate } from "../domain/errors.js";
 import { changedAttributes } from "../domain/golden.js";
+import { getCustomer, toCustomer } from "./get-customer.js";
 import type { CustomerDeps } from "./ports.js";
-import { getCustomer, loadProfile, type Profile, resolveRoot, toCustomer } from "./profile.js";
+import { loadProfile, type Profile, resolveRoot } from "./profile.js";
 
 export interface MergeCustomers {
   readonly requestId: string;

@@ -1,11 +1,4 @@
-import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import {
-  type Customer,
-  CustomerSchema,
-  CustomerStatus,
-} from "@retail/contracts/retail/customer/v1/customer_pb";
-import { effectiveConsents } from "../domain/consent.js";
+import { CustomerStatus } from "@retail/contracts/retail/customer/v1/customer_pb";
 import type { CustomerState, LinkedSource } from "../domain/customer.js";
 import { UnknownCustomer } from "../domain/errors.js";
 import { type GoldenRecord, goldenRecord, profileSources } from "../domain/golden.js";
@@ -76,44 +69,4 @@ export function profileOf(
   if (!root) throw new Error("a profile has at least its root");
   const sources = profileSources(members);
   return { root, members, sources, golden: goldenRecord(sources, deps.sourceSystems) };
-}
-
-/** The golden customer message of a profile. */
-export function toCustomer(profile: Profile): Customer {
-  const { root, members, sources, golden } = profile;
-  return create(CustomerSchema, {
-    customerId: root.customerId,
-    status: root.status,
-    email: golden.email,
-    phone: golden.phone,
-    givenName: golden.givenName,
-    familyName: golden.familyName,
-    loyaltyNumber: golden.loyaltyNumber,
-    addresses: [...golden.addresses],
-    attributeSources: { ...golden.winners },
-    sourceLinks: sources
-      .map((s) => ({
-        sourceSystem: s.record.sourceSystem,
-        sourceId: s.record.sourceId,
-        linkTime: timestampFromDate(s.linkedAt),
-      }))
-      .sort((a, b) => `${a.sourceSystem}:${a.sourceId}`.localeCompare(`${b.sourceSystem}:${b.sourceId}`)),
-    consents: effectiveConsents(members.flatMap((m) => m.consentChanges)).map((c) => ({
-      purpose: c.purpose,
-      channel: c.channel,
-      status: c.status,
-      sourceSystem: c.sourceSystem,
-      changeTime: timestampFromDate(c.changedAt),
-    })),
-    billingAccounts: members.flatMap((m) => [...m.billingAccounts.values()]),
-    mergedIntoCustomerId: root.mergedInto,
-    version: BigInt(root.version),
-    createTime: timestampFromDate(root.createdAt),
-    updateTime: timestampFromDate(new Date(Math.max(...members.map((m) => m.updatedAt.getTime())))),
-  });
-}
-
-/** The view of a customer id as callers see it (a merged-away id shows its survivor). */
-export async function getCustomer(deps: CustomerDeps, customerId: string): Promise<Customer> {
-  return toCustomer(await loadProfile(deps, await requireRoot(deps, customerId)));
 }

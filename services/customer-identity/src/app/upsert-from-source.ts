@@ -33,10 +33,11 @@ import {
   mergeCandidateIdOf,
   type StrongValues,
 } from "../domain/merge-rules.js";
+import { getCustomer, toCustomer } from "./get-customer.js";
 import { claimAll, claimForLink, KeyClaimInFlight, liveOwner } from "./key-owners.js";
 import { mergeCustomers } from "./merge-customers.js";
 import type { AppliedRequest, CustomerDeps } from "./ports.js";
-import { getCustomer, loadProfile, type Profile, profileOf, resolveRoot, toCustomer } from "./profile.js";
+import { loadProfile, type Profile, profileOf, resolveRoot } from "./profile.js";
 
 export interface UpsertFromSource {
   readonly requestId: string;

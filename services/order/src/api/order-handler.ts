@@ -4,16 +4,14 @@ import { ChannelSchema } from "@retail/contracts/retail/common/v1/common_pb";
 import { OrderStatusSchema } from "@retail/contracts/retail/order/v1/order_pb";
 import type { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { decodePageToken } from "@retail/platform/store";
-import {
-  acknowledgeMarketplaceOrder,
-  cancelOrder,
-  markReadyForPickup,
-  recordOrderPickup,
-  recordPaymentEvent,
-  recordReturn,
-  recordShipment,
-} from "../app/order-lifecycle.js";
+import { acknowledgeMarketplaceOrder } from "../app/acknowledge-marketplace-order.js";
+import { cancelOrder } from "../app/cancel-order.js";
+import { markReadyForPickup } from "../app/mark-ready-for-pickup.js";
 import type { OrderDeps } from "../app/ports.js";
+import { recordOrderPickup } from "../app/record-order-pickup.js";
+import { recordPaymentEvent } from "../app/record-payment-event.js";
+import { recordReturn } from "../app/record-return.js";
+import { recordShipment } from "../app/record-shipment.js";
 import { submitOrder } from "../app/submit-order.js";
 import { UnknownOrder } from "../domain/errors.js";
 import { createTaxHandler } from "./tax-handler.js";

@@ -1,6 +1,6 @@
 import { LineStatus } from "@retail/contracts/retail/order/v1/order_pb";
 import { openQuantity } from "../domain/order.js";
-import { cancelOrder } from "./order-lifecycle.js";
+import { cancelOrder } from "./cancel-order.js";
 import type { OrderDeps } from "./ports.js";
 import { runAcceptance } from "./submit-order.js";
 

@@ -1,18 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import { OrderLineResourcedSchema } from "@retail/contracts/retail/order/v1/order_events_pb";
-import type { Order, PaymentEvent, Return, Shipment } from "@retail/contracts/retail/order/v1/order_pb";
+import type { Order } from "@retail/contracts/retail/order/v1/order_pb";
 import { UnknownLine } from "../domain/errors.js";
 import type { OrderEvent } from "../domain/order.js";
-import {
-  acknowledge,
-  cancelLines,
-  type LineQuantity,
-  markReady,
-  receiveReturn,
-  recordPayment,
-  recordPickup,
-  shipLines,
-} from "../domain/order-changes.js";
+import { cancelLines, type LineQuantity } from "../domain/order-changes.js";
 import { chooseResourceLocation } from "../domain/resourcing.js";
 import { changeOrder } from "./change-order.js";
 import type { OrderDeps } from "./ports.js";
@@ -80,89 +71,4 @@ async function moveLines(
       moved.set(line.lineId, { fromLocationId: hold.locationId, toLocationId: to, reservationId });
   }
   return moved;
-}
-
-export function recordShipment(
-  deps: OrderDeps,
-  requestId: string,
-  orderId: string,
-  shipment: Shipment,
-): Promise<Order> {
-  return changeOrder(deps, {
-    scope: "order.RecordShipment",
-    requestId,
-    orderId,
-    payload: shipment,
-    decide: (order) => shipLines(order, shipment, deps.clock.now()),
-  });
-}
-
-export function markReadyForPickup(
-  deps: OrderDeps,
-  command: { requestId: string; orderId: string; lineIds: readonly string[]; collectBy: Date },
-): Promise<Order> {
-  return changeOrder(deps, {
-    scope: "order.MarkReadyForPickup",
-    requestId: command.requestId,
-    orderId: command.orderId,
-    payload: command,
-    decide: (order) => markReady(order, command.lineIds, command.collectBy),
-  });
-}
-
-export function recordOrderPickup(
-  deps: OrderDeps,
-  command: { requestId: string; orderId: string; lineIds: readonly string[] },
-): Promise<Order> {
-  return changeOrder(deps, {
-    scope: "order.RecordPickup",
-    requestId: command.requestId,
-    orderId: command.orderId,
-    payload: command,
-    decide: (order) => recordPickup(order, command.lineIds),
-  });
-}
-
-/**
- * A return received: checked against what was delivered and recorded; inventory books the goods back
- * into stock (sellable or damaged) when it sees the order's OrderReturned event.
- */
-export function recordReturn(
-  deps: OrderDeps,
-  requestId: string,
-  orderId: string,
-  ret: Return,
-): Promise<Order> {
-  return changeOrder(deps, {
-    scope: "order.RecordReturn",
-    requestId,
-    orderId,
-    payload: ret,
-    decide: (order) => receiveReturn(order, ret, deps.clock.now()),
-  });
-}
-
-/** A payment gateway's event: its own id is the request id, so a webhook delivered twice counts once. */
-export function recordPaymentEvent(deps: OrderDeps, orderId: string, event: PaymentEvent): Promise<Order> {
-  return changeOrder(deps, {
-    scope: "order.RecordPaymentEvent",
-    requestId: event.paymentEventId,
-    orderId,
-    payload: event,
-    decide: (order) => recordPayment(order, event),
-  });
-}
-
-export function acknowledgeMarketplaceOrder(
-  deps: OrderDeps,
-  requestId: string,
-  orderId: string,
-): Promise<Order> {
-  return changeOrder(deps, {
-    scope: "order.AcknowledgeMarketplaceOrder",
-    requestId,
-    orderId,
-    payload: { orderId },
-    decide: acknowledge,
-  });
 }
