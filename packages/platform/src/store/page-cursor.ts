@@ -64,3 +64,29 @@ export async function findPage<Doc extends { _id: string }>(
         : "",
   };
 }
+
+/**
+ * One page of a collection ordered by _id alone (keyset paging, stable while documents are added),
+ * with the same token encoding as findPage. A token this encoding did not make starts from the
+ * beginning: validate tokens at the API first.
+ */
+export async function findIdPage<Doc extends { _id: string }>(
+  collection: Collection<Doc>,
+  filter: Filter<Doc>,
+  pageSize: number,
+  pageToken: string,
+): Promise<{ docs: WithId<Doc>[]; nextPageToken: string }> {
+  const cursor = pageToken ? decodePageToken(pageToken) : undefined;
+  const query = cursor ? ({ ...filter, _id: { $gt: cursor.id } } as Filter<Doc>) : filter;
+  const found = await collection
+    .find(query)
+    .sort({ _id: 1 })
+    .limit(pageSize + 1)
+    .toArray();
+  const docs = found.slice(0, pageSize);
+  const last = docs.at(-1);
+  return {
+    docs,
+    nextPageToken: found.length > pageSize && last ? encodePageToken({ t: 0, id: last._id }) : "",
+  };
+}

@@ -1,6 +1,6 @@
 import type { MergeCandidate } from "@retail/contracts/retail/customer/v1/customer_pb";
+import type { Logger } from "@retail/platform/log";
 import type { AppendOptions, AppendResult, CommitRequest, NewEvent } from "@retail/platform/store";
-import type { Logger } from "pino";
 import type { CustomerState } from "../domain/customer.js";
 import type { SourceDirectory } from "../domain/golden.js";
 import type { MergeRules } from "../domain/merge-rules.js";

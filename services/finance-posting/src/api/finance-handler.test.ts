@@ -85,6 +85,10 @@ describe("finance handler", () => {
     ).toEqual(["adapter"]);
   });
 
+  it("refuses a journal page token it did not issue", async () => {
+    expect(fields(await refusal(client.listJournalEntries({ pageToken: "abc" })))).toEqual(["page_token"]);
+  });
+
   it("maps an unknown journal entry to NOT_FOUND", async () => {
     const error = await refusal(client.getJournalEntry({ entryId: "je-missing" }));
     expect(error.code).toBe(Code.NotFound);

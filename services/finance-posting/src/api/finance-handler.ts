@@ -39,6 +39,8 @@ export function createFinanceHandler(deps: FinanceDeps): ServiceImpl<typeof Fina
       if (request.periodId && !periodPattern.test(request.periodId))
         v.add("period_id", "must be a period such as 2026-11");
       const pageSize = checkPage(v, request.pageSize);
+      if (request.pageToken && !decodePageToken(request.pageToken))
+        v.add("page_token", "is not a page token this service issued");
       v.throwIfAny();
       const page = await deps.journal.list(
         {

@@ -5,7 +5,7 @@ import type {
   ReconciliationItem,
   Settlement,
 } from "@retail/contracts/retail/finance/v1/finance_pb";
-import type { Logger } from "pino";
+import type { Logger } from "@retail/platform/log";
 import type { PostedLine, Posting } from "../domain/posting.js";
 import type { RuleSet } from "../domain/rules.js";
 

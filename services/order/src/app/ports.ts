@@ -2,8 +2,8 @@ import type { Channel, PostalAddress } from "@retail/contracts/retail/common/v1/
 import type { TaxRateSet } from "@retail/contracts/retail/order/v1/order_events_pb";
 import type { Order, TaxRate } from "@retail/contracts/retail/order/v1/order_pb";
 import type { OrderCustomer } from "@retail/contracts/retail/order/v1/order_service_pb";
+import type { Logger } from "@retail/platform/log";
 import type { AppendOptions, CommitRequest } from "@retail/platform/store";
-import type { Logger } from "pino";
 import type { StockRefusal } from "../domain/acceptance.js";
 import type { OrderEvent } from "../domain/order.js";
 import type { LineHold, LocationStock } from "../domain/resourcing.js";

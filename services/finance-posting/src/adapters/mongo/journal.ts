@@ -1,7 +1,13 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { JournalEntryPostedSchema } from "@retail/contracts/retail/finance/v1/finance_events_pb";
 import { JournalEntrySchema } from "@retail/contracts/retail/finance/v1/finance_pb";
-import { ConcurrencyConflict, event, isDuplicateKey, type StreamStore } from "@retail/platform/store";
+import {
+  ConcurrencyConflict,
+  event,
+  findIdPage,
+  isDuplicateKey,
+  type StreamStore,
+} from "@retail/platform/store";
 import { Binary, type Db, type Filter } from "mongodb";
 import type { Journal, StoredEntry } from "../../app/ports.js";
 
@@ -117,18 +123,8 @@ export function createJournal(db: Db, store: StreamStore): Journal & { ensureInd
       if (filter.orderId) query.orderId = filter.orderId;
       if (filter.accountCode) query.accounts = filter.accountCode;
       if (filter.eventId) query.eventId = filter.eventId;
-      if (pageToken) query._id = { $gt: Buffer.from(pageToken, "base64url").toString("utf8") };
-      const docs = await entries
-        .find(query)
-        .sort({ _id: 1 })
-        .limit(pageSize + 1)
-        .toArray();
-      const page = docs.slice(0, pageSize);
-      const last = page.at(-1);
-      return {
-        entries: page.map(toStored),
-        nextPageToken: docs.length > pageSize && last ? Buffer.from(last._id).toString("base64url") : "",
-      };
+      const page = await findIdPage(entries, query, pageSize, pageToken);
+      return { entries: page.docs.map(toStored), nextPageToken: page.nextPageToken };
     },
 
     forOrder: (orderId) => find({ orderId }),
