@@ -1,6 +1,7 @@
 // Helpers for tests that run against the real servers the vitest global setup resolved.
 import { randomBytes } from "node:crypto";
 import { ConnectError } from "@connectrpc/connect";
+import { BadRequestSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import { connect } from "amqplib";
 import { type Db, MongoClient } from "mongodb";
 import { inject, vi } from "vitest";
@@ -94,6 +95,11 @@ export async function rejection(call: Promise<unknown>): Promise<ConnectError> {
   );
   if (!error) throw new Error("expected the call to fail");
   return error;
+}
+
+/** The fields a refusal's google.rpc.BadRequest names, in order. */
+export function violatedFields(error: ConnectError): string[] {
+  return error.findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => v.field) ?? [];
 }
 
 /**

@@ -1,10 +1,17 @@
 // The customer handler as callers see it, served through createRouterTransport with the platform's
 // server interceptor and in-memory ports: validation and error details in milliseconds, no database.
-import { type Client, Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import {
+  type Client,
+  Code,
+  type ConnectError,
+  createClient,
+  createRouterTransport,
+} from "@connectrpc/connect";
 import { BadRequestSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
 import { createLogger } from "@retail/platform/log";
 import { createServerInterceptor } from "@retail/platform/rpc";
+import { rejection } from "@retail/platform/testing";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { CustomerDeps } from "../app/ports.js";
 import { defaultSourceSystems } from "../domain/source-systems.js";
@@ -27,19 +34,12 @@ beforeEach(() => {
   client = createClient(CustomerIdentityService, transport);
 });
 
-const refusal = (call: Promise<unknown>) =>
-  call.then(
-    () => {
-      throw new Error("expected a refusal");
-    },
-    (error: unknown) => ConnectError.from(error),
-  );
 const violations = (error: ConnectError) =>
   error.findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => [v.field, v.description]);
 
 describe("customer handler", () => {
   it("refuses a source record naming every bad field", async () => {
-    const error = await refusal(
+    const error = await rejection(
       client.upsertFromSource({
         sourceRecord: { sourceSystem: "nowhere", sourceId: "", email: "not-an-email" },
       }),
@@ -56,11 +56,11 @@ describe("customer handler", () => {
   });
 
   it("looks a customer up by exactly one key, each checked by its own rule", async () => {
-    expect(violations(await refusal(client.lookupCustomer({})))).toEqual([
+    expect(violations(await rejection(client.lookupCustomer({})))).toEqual([
       ["key", "exactly one of email, phone, loyalty_number or source is required"],
     ]);
-    expect(violations(await refusal(client.lookupCustomer({ key: { case: "phone", value: "12" } })))).toEqual(
-      [["phone", "must be a valid phone number (+country code, or national in US)"]],
-    );
+    expect(
+      violations(await rejection(client.lookupCustomer({ key: { case: "phone", value: "12" } }))),
+    ).toEqual([["phone", "must be a valid phone number (+country code, or national in US)"]]);
   });
 });

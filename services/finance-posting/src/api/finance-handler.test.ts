@@ -1,12 +1,13 @@
 // The finance handler as callers see it, served through createRouterTransport with the platform's
 // server interceptor (error mapping included) and in-memory ports: validation and error details in
 // milliseconds, no database.
-import { type Client, Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
-import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
+import { type Client, Code, createClient, createRouterTransport } from "@connectrpc/connect";
+import { ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import { SettlementLineType } from "@retail/contracts/retail/finance/v1/finance_pb";
 import { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
 import { createLogger } from "@retail/platform/log";
 import { createServerInterceptor } from "@retail/platform/rpc";
+import { rejection, violatedFields } from "@retail/platform/testing";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { FinanceDeps } from "../app/ports.js";
 import { defaultRuleSet } from "../domain/rules.js";
@@ -33,19 +34,11 @@ beforeEach(() => {
   client = createClient(FinancePostingService, transport);
 });
 
-const refusal = (call: Promise<unknown>) =>
-  call.then(
-    () => {
-      throw new Error("expected a refusal");
-    },
-    (error: unknown) => ConnectError.from(error),
-  );
-const fields = (error: ConnectError) =>
-  error.findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => v.field);
+const fields = violatedFields;
 
 describe("finance handler", () => {
   it("refuses a settlement naming every bad field, before anything is imported", async () => {
-    const error = await refusal(
+    const error = await rejection(
       client.importSettlement({
         requestId: "s1",
         settlement: {
@@ -78,19 +71,19 @@ describe("finance handler", () => {
 
   it("refuses accounts outside the chart, periods that are not periods, and unknown ERP adapters", async () => {
     expect(
-      fields(await refusal(client.getAccountBalance({ accountCode: "0000", periodId: "November" }))),
+      fields(await rejection(client.getAccountBalance({ accountCode: "0000", periodId: "November" }))),
     ).toEqual(["account_code", "period_id"]);
     expect(
-      fields(await refusal(client.exportJournalBatch({ requestId: "e1", adapter: "sap-idoc" }))),
+      fields(await rejection(client.exportJournalBatch({ requestId: "e1", adapter: "sap-idoc" }))),
     ).toEqual(["adapter"]);
   });
 
   it("refuses a journal page token it did not issue", async () => {
-    expect(fields(await refusal(client.listJournalEntries({ pageToken: "abc" })))).toEqual(["page_token"]);
+    expect(fields(await rejection(client.listJournalEntries({ pageToken: "abc" })))).toEqual(["page_token"]);
   });
 
   it("maps an unknown journal entry to NOT_FOUND", async () => {
-    const error = await refusal(client.getJournalEntry({ entryId: "je-missing" }));
+    const error = await rejection(client.getJournalEntry({ entryId: "je-missing" }));
     expect(error.code).toBe(Code.NotFound);
     expect(error.findDetails(ErrorInfoSchema)[0]).toMatchObject({
       reason: "JOURNAL_ENTRY_NOT_FOUND",

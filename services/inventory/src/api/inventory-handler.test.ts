@@ -3,7 +3,7 @@
 // paging in milliseconds, no database.
 import { create } from "@bufbuild/protobuf";
 import { DurationSchema } from "@bufbuild/protobuf/wkt";
-import { type Client, Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { type Client, Code, createClient, createRouterTransport } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import {
   LocationType,
@@ -13,6 +13,7 @@ import {
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { createLogger } from "@retail/platform/log";
 import { createServerInterceptor } from "@retail/platform/rpc";
+import { rejection, violatedFields } from "@retail/platform/testing";
 import { beforeEach, describe, expect, it } from "vitest";
 import { AvailabilityReadModel } from "../adapters/memory/availability-read-model.js";
 import { createCatalog } from "../adapters/memory/catalog.js";
@@ -85,19 +86,11 @@ beforeEach(() => {
   client = clientFor(deps);
 });
 
-const refusal = (call: Promise<unknown>) =>
-  call.then(
-    () => {
-      throw new Error("expected a refusal");
-    },
-    (error: unknown) => ConnectError.from(error),
-  );
-const fields = (error: ConnectError) =>
-  error.findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => v.field);
+const fields = violatedFields;
 
 describe("inventory handler", () => {
   it("refuses a movement naming every bad field, with nothing reaching the ledger", async () => {
-    const error = await refusal(
+    const error = await rejection(
       client.recordMovement({
         movement: { type: MovementType.GOODS_RECEIPT, locationId: "NOWHERE", quantity: -1n },
       }),
@@ -114,14 +107,14 @@ describe("inventory handler", () => {
   });
 
   it("refuses a channel rule naming an unknown location, at its index", async () => {
-    const error = await refusal(
+    const error = await rejection(
       client.setChannelRule({ rule: { channelId: "web", channel: 1, locationIds: ["DC-1", "ST-404"] } }),
     );
     expect(fields(error)).toEqual(["rule.location_ids[1]"]);
   });
 
   it("refuses a ttl outside the configured bounds", async () => {
-    const error = await refusal(
+    const error = await rejection(
       client.reserveStock({
         requestId: "r1",
         orderId: "o1",
@@ -146,12 +139,12 @@ describe("inventory handler", () => {
     });
     expect([second.movements.map((m) => m.movementId), second.nextPageToken]).toEqual([["m3"], ""]);
     expect(
-      fields(await refusal(client.listMovements({ sku: "A", locationId: "DC-1", pageToken: "abc" }))),
+      fields(await rejection(client.listMovements({ sku: "A", locationId: "DC-1", pageToken: "abc" }))),
     ).toEqual(["page_token"]);
   });
 
   it("maps an unknown reservation to NOT_FOUND with its reason", async () => {
-    const error = await refusal(client.getReservation({ reservationId: "missing" }));
+    const error = await rejection(client.getReservation({ reservationId: "missing" }));
     expect(error.code).toBe(Code.NotFound);
     expect(error.findDetails(ErrorInfoSchema)[0]).toMatchObject({
       reason: "RESERVATION_NOT_FOUND",

@@ -1,12 +1,13 @@
 // The order handler as callers see it, served through createRouterTransport with the platform's
 // server interceptor (error mapping included) and in-memory ports: validation, error details and
 // paging in milliseconds, no database and no peers.
-import { type Client, Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
-import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
+import { type Client, Code, createClient, createRouterTransport } from "@connectrpc/connect";
+import { ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { createLogger } from "@retail/platform/log";
 import { createServerInterceptor } from "@retail/platform/rpc";
+import { rejection, violatedFields } from "@retail/platform/testing";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { OrderDeps, OrderFilter } from "../app/ports.js";
 import { mapOrderError } from "./error-codes.js";
@@ -38,19 +39,11 @@ beforeEach(() => {
   client = createClient(OrderService, transport);
 });
 
-const refusal = (call: Promise<unknown>) =>
-  call.then(
-    () => {
-      throw new Error("expected a refusal");
-    },
-    (error: unknown) => ConnectError.from(error),
-  );
-const fields = (error: ConnectError) =>
-  error.findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => v.field);
+const fields = violatedFields;
 
 describe("order handler", () => {
   it("refuses a submission naming every bad field", async () => {
-    const error = await refusal(
+    const error = await rejection(
       client.submitOrder({
         requestId: "r1",
         channel: Channel.WEB,
@@ -67,7 +60,7 @@ describe("order handler", () => {
   });
 
   it("refuses tax rates outside their rules", async () => {
-    const error = await refusal(
+    const error = await rejection(
       client.createTaxRate({
         requestId: "t1",
         jurisdiction: "ny",
@@ -79,7 +72,7 @@ describe("order handler", () => {
   });
 
   it("checks list arguments before reading, and passes the page on", async () => {
-    const error = await refusal(client.listOrders({ pageSize: 501, pageToken: "not-a-token" }));
+    const error = await rejection(client.listOrders({ pageSize: 501, pageToken: "not-a-token" }));
     expect(fields(error)).toEqual(["page_size", "page_token"]);
     expect(listed).toEqual([]);
     await client.listOrders({ customerId: "c-1", pageSize: 0 });
@@ -87,7 +80,7 @@ describe("order handler", () => {
   });
 
   it("maps an unknown order to NOT_FOUND with its reason", async () => {
-    const error = await refusal(client.getOrder({ orderId: "ord-missing" }));
+    const error = await rejection(client.getOrder({ orderId: "ord-missing" }));
     expect(error.code).toBe(Code.NotFound);
     expect(error.findDetails(ErrorInfoSchema)[0]).toMatchObject({
       reason: "ORDER_NOT_FOUND",
