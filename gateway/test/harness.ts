@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "@retail/platform/log";
-import { freePort, startServiceProcess } from "@retail/platform/processes";
+import { startServiceOnFreePorts } from "@retail/platform/processes";
 import {
   captureEvents,
   deleteConsumerQueues,
@@ -102,25 +102,13 @@ export async function startGatewayMesh(
   const serviceLogs: string[] = [];
   const urls: Record<string, string> = {};
   const start = async (service: string, database: string, env: Record<string, string> = {}) => {
-    const [port, metricsPort] = [await freePort(), await freePort()];
-    children.push(
-      await startServiceProcess({
-        name: service,
-        dir: join(root, "services", service),
-        metricsPort,
-        output: "pipe",
-        env: {
-          ...testServiceEnv(database, exchange),
-          LOG_LEVEL: serviceLogLevel,
-          PORT: String(port),
-          METRICS_PORT: String(metricsPort),
-          ...env,
-        },
-      }),
-    );
-    const child = children.at(-1);
-    for (const stream of [child?.stdout, child?.stderr])
-      stream?.on("data", (chunk) => serviceLogs.push(String(chunk)));
+    const { child, port } = await startServiceOnFreePorts({
+      name: service,
+      dir: join(root, "services", service),
+      output: (chunk) => serviceLogs.push(chunk),
+      env: { ...testServiceEnv(database, exchange), LOG_LEVEL: serviceLogLevel, ...env },
+    });
+    children.push(child);
     return port;
   };
   const [customer, inventory, order, finance, gatewayDb] = databases as [

@@ -16,7 +16,7 @@ import {
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { createLogger } from "@retail/platform/log";
-import { freePort, startServiceProcess } from "@retail/platform/processes";
+import { startServiceOnFreePorts } from "@retail/platform/processes";
 import {
   captureEvents,
   deleteConsumerQueues,
@@ -78,23 +78,14 @@ export async function startMesh(name: string): Promise<Mesh> {
     ["customer-identity", databases[0]],
     ["inventory", databases[1]],
   ] as const) {
-    const [port, metricsPort] = [await freePort(), await freePort()];
-    ports[service] = port;
-    children.push(
-      await startServiceProcess({
-        name: service,
-        dir: join(services, service),
-        metricsPort,
-        output: "ignore",
-        env: {
-          ...base,
-          MONGODB_DATABASE: database ?? "",
-          PORT: String(port),
-          METRICS_PORT: String(metricsPort),
-          RESERVATION_SWEEP_MS: "500",
-        },
-      }),
-    );
+    const started = await startServiceOnFreePorts({
+      name: service,
+      dir: join(services, service),
+      output: "ignore",
+      env: { ...base, MONGODB_DATABASE: database ?? "", RESERVATION_SWEEP_MS: "500" },
+    });
+    ports[service] = started.port;
+    children.push(started.child);
   }
   const inventory = grpc(InventoryService, ports.inventory ?? 0);
   for (const [locationId, type] of [
@@ -146,13 +137,11 @@ export async function startMesh(name: string): Promise<Mesh> {
       return { running: service, client: grpc(OrderService, service.port) };
     },
     async startOrderProcess(extra = {}) {
-      const [port, metricsPort] = [await freePort(), await freePort()];
-      const child = await startServiceProcess({
+      const { child, port } = await startServiceOnFreePorts({
         name: "order",
         dir: join(services, "order"),
-        metricsPort,
         output: "ignore",
-        env: { ...env, PORT: String(port), METRICS_PORT: String(metricsPort), ...extra },
+        env: { ...env, ...extra },
       });
       children.push(child);
       return { child, client: grpc(OrderService, port) };

@@ -3,31 +3,67 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 
+/**
+ * Starts a service on ports picked just now (PORT and METRICS_PORT added to its environment), again on
+ * fresh ports when it dies at start (a port taken in between by another process's connection, a
+ * dependency that was not ready), up to `attempts` times; the last start's error is thrown.
+ */
+export async function startServiceOnFreePorts(
+  options: Omit<Parameters<typeof startServiceProcess>[0], "metricsPort"> & { attempts?: number },
+): Promise<{ child: ChildProcess; port: number; metricsPort: number }> {
+  let last: unknown;
+  for (let attempt = 0; attempt < (options.attempts ?? 3); attempt++) {
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    try {
+      const child = await startServiceProcess({
+        ...options,
+        metricsPort,
+        env: { ...options.env, PORT: String(port), METRICS_PORT: String(metricsPort) },
+      });
+      return { child, port, metricsPort };
+    } catch (error) {
+      last = error;
+    }
+  }
+  throw last;
+}
+
 /** Starts `src/main.ts` of a service directory as its own process and waits until its metrics answer. */
 export async function startServiceProcess(options: {
   name: string;
   dir: string;
   env: Record<string, string>;
   metricsPort: number;
-  /**
-   * Where its output goes: this process's (default), nowhere, or to the caller, who must then read
-   * `child.stdout` and `child.stderr` to the end (a full pipe would stall the service).
-   */
-  output?: "inherit" | "ignore" | "pipe";
+  /** Where its output goes: this process's (default), nowhere, or to a function taking each chunk. */
+  output?: "inherit" | "ignore" | ((chunk: string) => void);
 }): Promise<ChildProcess> {
   if ((await fetch(`http://127.0.0.1:${options.metricsPort}/metrics`).catch(() => undefined))?.ok) {
     throw new Error(
       `port ${options.metricsPort} already answers: stop the ${options.name} left from an earlier run`,
     );
   }
+  const output = options.output ?? "inherit";
   const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", "src/main.ts"], {
     cwd: options.dir,
     env: { ...process.env, ...options.env },
-    stdio: ["ignore", options.output ?? "inherit", options.output ?? "inherit"],
+    // Output that would go nowhere is still read, so a service that dies at start says why.
+    stdio: ["ignore", output === "inherit" ? "inherit" : "pipe", output === "inherit" ? "inherit" : "pipe"],
   });
+  const tail: string[] = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on("data", (chunk: Buffer) => {
+      const text = String(chunk);
+      if (typeof output === "function") output(text);
+      tail.push(text);
+      if (tail.length > 40) tail.shift();
+    });
+  }
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${options.name} exited with code ${child.exitCode}`);
+    if (child.exitCode !== null) {
+      const said = tail.join("").trim().split("\n").slice(-15).join("\n");
+      throw new Error(`${options.name} exited with code ${child.exitCode}${said ? `:\n${said}` : ""}`);
+    }
     if ((await fetch(`http://127.0.0.1:${options.metricsPort}/metrics`).catch(() => undefined))?.ok)
       return child;
     await new Promise((r) => setTimeout(r, 250));
