@@ -76,6 +76,12 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
     },
   );
   let built = false;
+  let stopping = false;
+  // The catch-up running now, if any: shutdown waits for it before the database goes.
+  let lastCatchUp: Promise<void> = Promise.resolve();
+  const runCatchUp = () => {
+    if (!stopping) lastCatchUp = catchUp();
+  };
   const feed = await startReadModelFeed({
     connection: amqp,
     exchange: config.EVENTS_EXCHANGE,
@@ -85,7 +91,7 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
     lag: readModelLag,
     // The first subscription comes before the rebuild below, which covers it.
     onSubscribed: () => {
-      if (built) void catchUp();
+      if (built) runCatchUp();
     },
   });
   const { locations, rules } = await catalogStore.loadAll();
@@ -93,7 +99,7 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
   for (const rule of rules) catalog.putRule(rule);
   for (const position of await ledger.rebuildAll()) readModel.apply(position);
   built = true;
-  const catchUpTimer = setInterval(() => void catchUp(), config.READ_MODEL_CATCH_UP_MS);
+  const catchUpTimer = setInterval(runCatchUp, config.READ_MODEL_CATCH_UP_MS);
   logger.info(
     { positions: readModel.size, locations: locations.length, rules: rules.length },
     "read model built",
@@ -179,9 +185,11 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
       { name: "erasure consumer", run: () => erasures.close() },
       {
         name: "read model feed",
-        run: () => {
+        run: async () => {
+          stopping = true;
           clearInterval(catchUpTimer);
-          return feed.close();
+          await feed.close();
+          await lastCatchUp;
         },
       },
     ],
