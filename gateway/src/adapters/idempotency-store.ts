@@ -6,7 +6,7 @@
 // taken over after `staleAfterMs`: the services dedupe by the same request id, so the take-over cannot
 // apply the operation twice. Completed records are deleted after `retentionMs` by a periodic sweep
 // (FerretDB has no TTL indexes).
-import { isDuplicateKey } from "@retail/platform/store";
+import { escapeRegExp, isDuplicateKey } from "@retail/platform/store";
 import type { Collection, Db } from "mongodb";
 
 export interface StoredResponse {
@@ -83,8 +83,7 @@ export function createIdempotencyStore(
       await records.deleteOne({ _id: scopedKey, state: "in-flight" });
     },
     async forgetAnswersNaming(customerId) {
-      const pattern = customerId.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-      const result = await records.deleteMany({ "response.body": { $regex: pattern } });
+      const result = await records.deleteMany({ "response.body": { $regex: escapeRegExp(customerId) } });
       return result.deletedCount;
     },
     async purge(now = new Date()) {

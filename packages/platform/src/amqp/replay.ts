@@ -14,16 +14,8 @@ export async function replayParked(
   limit = 1_000,
 ): Promise<number> {
   const queues = consumerQueues(queue);
-  const channel = connection.createChannel({ name: `${queue}-replay`, confirm: true });
-  try {
-    await channel.waitForConnect();
+  return withConfirmChannel(connection, `${queue}-replay`, async (ch) => {
     let moved = 0;
-    let confirmChannel: ConfirmChannel | undefined;
-    await channel.addSetup(async (ch: ConfirmChannel) => {
-      confirmChannel = ch;
-    });
-    if (!confirmChannel) throw new Error("replay channel not ready");
-    const ch: ConfirmChannel = confirmChannel;
     // Only what is parked now: a message that fails again is parked anew and must not loop here.
     const { messageCount } = await ch.checkQueue(queues.parking);
     while (moved < Math.min(limit, messageCount)) {
@@ -44,7 +36,28 @@ export async function replayParked(
       moved++;
     }
     return moved;
+  });
+}
+
+/**
+ * Runs `work` on a confirm channel of its own (opened on the managed connection, closed after),
+ * for operator tasks that move messages between queues one by one.
+ */
+export async function withConfirmChannel<T>(
+  connection: AmqpConnectionManager,
+  name: string,
+  work: (channel: ConfirmChannel) => Promise<T>,
+): Promise<T> {
+  const wrapper = connection.createChannel({ name, confirm: true });
+  try {
+    await wrapper.waitForConnect();
+    let channel: ConfirmChannel | undefined;
+    await wrapper.addSetup(async (ch: ConfirmChannel) => {
+      channel = ch;
+    });
+    if (!channel) throw new Error(`channel ${name} not ready`);
+    return await work(channel);
   } finally {
-    await channel.close();
+    await wrapper.close();
   }
 }

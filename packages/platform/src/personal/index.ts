@@ -4,12 +4,23 @@
 import { type DescMessage, hasOption, type Message, type MessageShape } from "@bufbuild/protobuf";
 import { personal } from "@retail/contracts/retail/common/v1/personal_pb";
 
-/** Whether a message type holds personal data anywhere inside it. */
-export function holdsPersonalData(schema: DescMessage, seen = new Set<string>()): boolean {
+const holding = new Map<string, boolean>();
+
+/** Whether a message type holds personal data anywhere inside it (worked out once per type). */
+export function holdsPersonalData(schema: DescMessage): boolean {
+  let holds = holding.get(schema.typeName);
+  if (holds === undefined) {
+    holds = walk(schema, new Set());
+    holding.set(schema.typeName, holds);
+  }
+  return holds;
+}
+
+function walk(schema: DescMessage, seen: Set<string>): boolean {
   if (seen.has(schema.typeName)) return false;
   seen.add(schema.typeName);
   return schema.fields.some(
-    (f) => hasOption(f, personal) || (f.message !== undefined && holdsPersonalData(f.message, seen)),
+    (f) => hasOption(f, personal) || (f.message !== undefined && walk(f.message, seen)),
   );
 }
 

@@ -91,6 +91,11 @@ export interface StreamStore {
   ensureIndexes(): Promise<void>;
 }
 
+/** Text as a regular expression that matches it literally (for $regex filters on ids). */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 /** "<scope>:<request id>": scope names the operation ("inventory.RecordMovement") so ids never collide. */
 export function requestKey(scope: string, requestId: string): string {
   return `${scope}:${requestId}`;
@@ -167,9 +172,7 @@ export function createStreamStore(
     return doc ? { version: doc.version, state: doc.state as State } : undefined;
   }
 
-  const startingWith = (prefix: string) => ({
-    $regex: `^${prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`,
-  });
+  const startingWith = (prefix: string) => ({ $regex: `^${escapeRegExp(prefix)}` });
 
   return {
     unpublishedCount: () => outbox.countDocuments({}),
