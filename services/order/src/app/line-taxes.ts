@@ -2,11 +2,22 @@ import { FulfillmentType } from "@retail/contracts/retail/order/v1/order_pb";
 import { NoTaxRate, RuleViolated } from "../domain/errors.js";
 import { units } from "../domain/money.js";
 import { type LineInput, type PricedOrder, priceOrder } from "../domain/pricing.js";
+import { jurisdictionOf } from "../domain/tax-rates.js";
 import { type OrderDeps, TaxEngineUnavailable, type TaxFallback } from "./ports.js";
 import type { SubmitOrder } from "./submit-order.js";
 import { taxRateAt } from "./tax-rates.js";
 
 export const defaultTaxCode = "standard";
+
+/** `work` run once per key: a repeat gets the first call's promise. */
+function oncePerKey<T>(work: (key: string) => Promise<T>): (key: string) => Promise<T> {
+  const kept = new Map<string, Promise<T>>();
+  return (key) => {
+    const promise = kept.get(key) ?? work(key);
+    kept.set(key, promise);
+    return promise;
+  };
+}
 
 /**
  * The rate of each line not otherwise taxed: the rate in force when the order was placed, in the
@@ -21,9 +32,15 @@ async function lineTaxRates(
   taxed: ReadonlySet<string>,
 ): Promise<Array<bigint | undefined>> {
   const shipJurisdiction = command.shipTo
-    ? `${command.shipTo.regionCode}-${command.shipTo.administrativeArea}`.replace(/-$/, "").toUpperCase()
+    ? jurisdictionOf(command.shipTo.regionCode, command.shipTo.administrativeArea)
     : "";
-  const rates: Array<bigint | undefined> = [];
+  // Lines of one order mostly share a jurisdiction, a tax code and a store: each is read once.
+  const rateOf = oncePerKey((key) => {
+    const [jurisdiction = "", taxCode = ""] = key.split("|");
+    return taxRateAt(deps, jurisdiction, taxCode, at);
+  });
+  const storeOf = oncePerKey((locationId) => deps.locations.jurisdictionOf(locationId));
+  const lineRates: Array<bigint | undefined> = [];
   for (const [i, line] of command.lines.entries()) {
     const optional = line.chargedTax !== undefined || taxed.has(line.lineId);
     const taxCode = line.taxCode || defaultTaxCode;
@@ -31,10 +48,10 @@ async function lineTaxRates(
     let jurisdiction = shipJurisdiction;
     const field = pickup ? `lines[${i}].fulfillment_location_id` : "ship_to.administrative_area";
     if (pickup) {
-      const location = await deps.locations.jurisdictionOf(line.fulfillmentLocationId);
+      const location = await storeOf(line.fulfillmentLocationId);
       if (!location.known || !location.jurisdiction) {
         if (optional) {
-          rates.push(undefined);
+          lineRates.push(undefined);
           continue;
         }
         throw new NoTaxRate(
@@ -45,7 +62,7 @@ async function lineTaxRates(
       jurisdiction = location.jurisdiction;
     } else if (!command.shipTo?.regionCode) {
       if (optional) {
-        rates.push(undefined);
+        lineRates.push(undefined);
         continue;
       }
       throw command.shipTo
@@ -55,16 +72,16 @@ async function lineTaxRates(
             "is required for a shipped line: its country and subdivision decide the tax",
           );
     }
-    const rate = await taxRateAt(deps, jurisdiction, taxCode, at);
+    const rate = await rateOf(`${jurisdiction}|${taxCode}`);
     if (!rate && !optional) {
       throw new NoTaxRate(
         field,
         `no tax rate for jurisdiction ${jurisdiction} and tax code ${taxCode} on ${at.toISOString().slice(0, 10)}: set one with CreateTaxRate`,
       );
     }
-    rates.push(rate?.ratePpm);
+    lineRates.push(rate?.ratePpm);
   }
-  return rates;
+  return lineRates;
 }
 
 /**

@@ -12,6 +12,13 @@ export interface TaxRateHistory {
   readonly version: number;
 }
 
+/** A tax jurisdiction: "US-NY" for a country and its subdivision, "GB" for a country alone. */
+export function jurisdictionOf(country: string, subdivision: string): string {
+  const c = country.toUpperCase();
+  const s = subdivision.toUpperCase();
+  return c && s ? `${c}-${s}` : c;
+}
+
 const millis = (t: Timestamp | undefined) => (t ? timestampDate(t).getTime() : 0);
 
 /** "US-NY.standard.2": the jurisdiction, the tax code and the rate's place in its history. */

@@ -2,12 +2,14 @@ import type { Location } from "@retail/contracts/retail/inventory/v1/inventory_p
 import { isDuplicateKey } from "@retail/platform/store";
 import type { Db } from "mongodb";
 import type { LocationDirectory } from "../../app/ports.js";
+import { jurisdictionOf } from "../../domain/tax-rates.js";
 
 /** A location's tax jurisdiction: its address's country and subdivision ("US-NY"), or its country. */
 export function jurisdictionOfLocation(location: Location): string {
-  const country = (location.address?.regionCode || location.regionCode).toUpperCase();
-  const area = (location.address?.administrativeArea ?? "").toUpperCase();
-  return country && area ? `${country}-${area}` : country;
+  return jurisdictionOf(
+    location.address?.regionCode || location.regionCode,
+    location.address?.administrativeArea ?? "",
+  );
 }
 
 /**
@@ -15,10 +17,7 @@ export function jurisdictionOfLocation(location: Location): string {
  * location not seen yet (the order service started after it was published) is fetched from inventory,
  * with every other location, and kept.
  */
-export function createLocationDirectory(
-  db: Db,
-  fetchAll: () => Promise<Location[]>,
-): LocationDirectory & { ensureIndexes(): Promise<void> } {
+export function createLocationDirectory(db: Db, fetchAll: () => Promise<Location[]>): LocationDirectory {
   const locations = db.collection<{ _id: string; jurisdiction: string; version: number }>("locations");
   const save: LocationDirectory["save"] = async ({ locationId, jurisdiction, version }) => {
     try {
@@ -32,7 +31,6 @@ export function createLocationDirectory(
     }
   };
   return {
-    async ensureIndexes() {},
     save,
     async jurisdictionOf(locationId) {
       const kept = await locations.findOne({ _id: locationId });

@@ -1,5 +1,5 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { TaxRateSetSchema } from "@retail/contracts/retail/order/v1/order_events_pb";
+import { type TaxRateSet, TaxRateSetSchema } from "@retail/contracts/retail/order/v1/order_events_pb";
 import { type TaxRate, TaxRateSchema } from "@retail/contracts/retail/order/v1/order_pb";
 import { event, type StreamStore } from "@retail/platform/store";
 import { type Binary, type Db, Binary as MongoBinary } from "mongodb";
@@ -17,8 +17,12 @@ type RateDocument = { _id: string; jurisdiction: string; taxCode: string; curren
  */
 export function createTaxRateStreams(db: Db, store: StreamStore): TaxRateStreams {
   const projection = db.collection<RateDocument>("tax_rates");
-  const save = async (history: TaxRateHistory) => {
-    for (const rate of history.rates) {
+  /** Writes the rates a set changed: the new one, and the one it superseded. */
+  const save = async (history: TaxRateHistory, set: TaxRateSet) => {
+    const changed = history.rates.filter(
+      (r) => r.taxRateId === set.rate?.taxRateId || r.taxRateId === set.supersedes,
+    );
+    for (const rate of changed) {
       await projection.replaceOne(
         { _id: rate.taxRateId },
         {
@@ -57,7 +61,7 @@ export function createTaxRateStreams(db: Db, store: StreamStore): TaxRateStreams
         return { history: current, replayed: true };
       }
       const after = evolveTaxRates(history, set, result.version);
-      await save(after);
+      await save(after, set);
       return { history: after, replayed: false };
     },
     async applied(request) {
