@@ -76,12 +76,6 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
     },
   );
   let built = false;
-  let stopping = false;
-  // The catch-up running now, if any: shutdown waits for it before the database goes.
-  let lastCatchUp: Promise<void> = Promise.resolve();
-  const runCatchUp = () => {
-    if (!stopping) lastCatchUp = catchUp();
-  };
   const feed = await startReadModelFeed({
     connection: amqp,
     exchange: config.EVENTS_EXCHANGE,
@@ -91,7 +85,7 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
     lag: readModelLag,
     // The first subscription comes before the rebuild below, which covers it.
     onSubscribed: () => {
-      if (built) runCatchUp();
+      if (built) void catchUp.run();
     },
   });
   const { locations, rules } = await catalogStore.loadAll();
@@ -99,7 +93,7 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
   for (const rule of rules) catalog.putRule(rule);
   for (const position of await ledger.rebuildAll()) readModel.apply(position);
   built = true;
-  const catchUpTimer = setInterval(runCatchUp, config.READ_MODEL_CATCH_UP_MS);
+  const catchUpTimer = setInterval(() => void catchUp.run(), config.READ_MODEL_CATCH_UP_MS);
   logger.info(
     { positions: readModel.size, locations: locations.length, rules: rules.length },
     "read model built",
@@ -186,10 +180,9 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
       {
         name: "read model feed",
         run: async () => {
-          stopping = true;
           clearInterval(catchUpTimer);
           await feed.close();
-          await lastCatchUp;
+          await catchUp.stop();
         },
       },
     ],

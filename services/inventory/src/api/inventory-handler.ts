@@ -28,7 +28,7 @@ import { recordMovement, recordMovementBatch } from "../app/record-movement.js";
 import { type ReservationDeps, reserveStock, toReservation } from "../app/reserve-stock.js";
 import { locationsForPromise } from "../domain/channels.js";
 import { UnknownReservation } from "../domain/errors.js";
-import type { Movement } from "../domain/stock-position.js";
+import { type Movement, plainMovement } from "../domain/stock-position.js";
 import { mapInventoryError } from "./error-codes.js";
 import { checkLocation, checkMovementType, checkQuantity, checkSku, Violations } from "./validation.js";
 
@@ -328,17 +328,16 @@ export function createInventoryHandler(
       checkLocation(v, "location_id", request.locationId, deps.catalog);
       const quantity = checkQuantity(v, "quantity", request.quantity, true);
       v.throwIfAny();
-      const { position } = await recordMovement(deps, {
-        movementId: `safety-stock:${request.requestId}`,
-        type: MovementType.SAFETY_STOCK_SET,
-        sku: request.sku,
-        locationId: request.locationId,
-        quantity,
-        counterpartLocationId: "",
-        reservationId: "",
-        lineId: "",
-        reason: "",
-      });
+      const { position } = await recordMovement(
+        deps,
+        plainMovement({
+          movementId: `safety-stock:${request.requestId}`,
+          type: MovementType.SAFETY_STOCK_SET,
+          sku: request.sku,
+          locationId: request.locationId,
+          quantity,
+        }),
+      );
       return { position: toStockPosition(position) };
     },
   };

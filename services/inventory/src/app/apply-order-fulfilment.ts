@@ -1,5 +1,6 @@
 import { MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import { remainingOf } from "../domain/reservation.js";
+import { plainMovement } from "../domain/stock-position.js";
 import { changeReservation } from "./change-reservation.js";
 import type { FulfilmentPlan, PlacedLine } from "./ports.js";
 import { recordMovement } from "./record-movement.js";
@@ -90,19 +91,19 @@ export async function applyOrderFulfilment(
       );
       continue;
     }
-    await recordMovement(deps, {
-      movementId: `order-event:${fulfilment.eventId}:${line.lineId}`,
-      type: MovementType.SHIPMENT,
-      sku: line.sku,
-      locationId: line.locationId,
-      quantity: line.quantity,
-      counterpartLocationId: "",
-      reservationId: "",
-      lineId: "",
-      reason: unheldShipmentReason,
-      sourceSystem: "order",
-      ...(fulfilment.occurTime ? { occurTime: fulfilment.occurTime } : {}),
-    });
+    await recordMovement(
+      deps,
+      plainMovement({
+        movementId: `order-event:${fulfilment.eventId}:${line.lineId}`,
+        type: MovementType.SHIPMENT,
+        sku: line.sku,
+        locationId: line.locationId,
+        quantity: line.quantity,
+        reason: unheldShipmentReason,
+        sourceSystem: "order",
+        ...(fulfilment.occurTime ? { occurTime: fulfilment.occurTime } : {}),
+      }),
+    );
   }
   return plan.changes.length + plan.unheld.length;
 }

@@ -1,4 +1,5 @@
 import { MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import { plainMovement } from "../domain/stock-position.js";
 import type { MovementDeps } from "./apply-movement.js";
 import { recordMovement } from "./record-movement.js";
 
@@ -23,19 +24,18 @@ export interface OrderReturn {
  */
 export async function bookReturn(deps: MovementDeps, received: OrderReturn): Promise<number> {
   for (const line of received.lines) {
-    await recordMovement(deps, {
-      movementId: `return:${received.orderId}:${received.returnId}:${line.lineId}`,
-      type: line.damaged ? MovementType.RETURN_TO_DAMAGED : MovementType.RETURN_TO_SELLABLE,
-      sku: line.sku,
-      locationId: received.locationId,
-      quantity: line.quantity,
-      counterpartLocationId: "",
-      reservationId: "",
-      lineId: "",
-      reason: "",
-      sourceSystem: "order",
-      ...(received.receiveTime ? { occurTime: received.receiveTime } : {}),
-    });
+    await recordMovement(
+      deps,
+      plainMovement({
+        movementId: `return:${received.orderId}:${received.returnId}:${line.lineId}`,
+        type: line.damaged ? MovementType.RETURN_TO_DAMAGED : MovementType.RETURN_TO_SELLABLE,
+        sku: line.sku,
+        locationId: received.locationId,
+        quantity: line.quantity,
+        sourceSystem: "order",
+        ...(received.receiveTime ? { occurTime: received.receiveTime } : {}),
+      }),
+    );
   }
   return received.lines.length;
 }

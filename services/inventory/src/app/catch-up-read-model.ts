@@ -20,16 +20,18 @@ export async function catchUpReadModel(
 /**
  * Runs catch-ups one at a time, each from shortly before the previous one started (`overlapMs` covers
  * clocks of other instances running behind and entries recorded while the last one ran). A request
- * while one runs is served by one more run after it.
+ * while one runs is served by one more run after it. `stop` starts no more runs and waits for the one
+ * in flight, so the database can close after it.
  */
 export function createReadModelCatchUp(
   deps: Parameters<typeof catchUpReadModel>[0],
   options: { from: Date; overlapMs: number; onDone(corrected: number): void; onError(error: unknown): void },
-): () => Promise<void> {
+): { run(): Promise<void>; stop(): Promise<void> } {
   let from = options.from;
   let running: Promise<void> | undefined;
   let again = false;
-  const run = async (): Promise<void> => {
+  let stopped = false;
+  const runAll = async (): Promise<void> => {
     do {
       again = false;
       const started = new Date();
@@ -39,16 +41,23 @@ export function createReadModelCatchUp(
       } catch (error) {
         options.onError(error);
       }
-    } while (again);
+    } while (again && !stopped);
   };
-  return () => {
-    if (running) {
-      again = true;
+  return {
+    run() {
+      if (stopped) return Promise.resolve();
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = runAll().finally(() => {
+        running = undefined;
+      });
       return running;
-    }
-    running = run().finally(() => {
-      running = undefined;
-    });
-    return running;
+    },
+    async stop() {
+      stopped = true;
+      await running;
+    },
   };
 }

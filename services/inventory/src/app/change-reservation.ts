@@ -58,9 +58,8 @@ export async function changeReservation(
         if (!state) throw new UnknownReservation(command.reservationId);
         if (earlier) return state;
         // The sweep listed it before its order confirmed it (or before another instance expired it).
-        if (command.kind === "expire" && state.status !== ReservationStatus.PENDING) {
-          if (!isDue(state, deps.clock.now())) return state;
-        }
+        const confirmedSinceListed = command.kind === "expire" && state.status !== ReservationStatus.PENDING;
+        if (confirmedSinceListed && !isDue(state, deps.clock.now())) return state;
         const change = decideLineChange(state, command.lines);
         // A reservation left pending by a crash holds only what was placed before it: release that.
         const moves = state.status === ReservationStatus.PENDING ? await heldQuantities(deps, state) : change;

@@ -32,6 +32,13 @@ export interface Movement {
   readonly occurTime?: Date;
 }
 
+/** A movement of no reservation and no transfer (receipts, shipments, returns, counts, safety stock). */
+export function plainMovement(
+  movement: Pick<Movement, "movementId" | "type" | "sku" | "locationId" | "quantity"> & Partial<Movement>,
+): Movement {
+  return { counterpartLocationId: "", reservationId: "", lineId: "", reason: "", ...movement };
+}
+
 export function emptyPosition(sku: string, locationId: string): PositionState {
   return {
     sku,
