@@ -3,7 +3,7 @@ import { eraseFromWaiting, startErasureConsumer } from "@retail/platform/amqp";
 import type { Logger } from "@retail/platform/log";
 import { startRuntime } from "@retail/platform/runtime";
 import { serve } from "@retail/platform/server";
-import { createInbox, createKeyedLock, startInboxJanitor } from "@retail/platform/store";
+import { createKeyedLock, openInbox } from "@retail/platform/store";
 import {
   orderEventSchemas,
   orderEventsQueue,
@@ -70,11 +70,8 @@ export async function composeFinance(config: FinanceConfig, logger: Logger): Pro
     logger,
     lock: createKeyedLock(),
   };
-  const inbox = createInbox(runtime.db, orderEventsQueue);
-  await inbox.ensureIndexes();
-  const stopJanitor = startInboxJanitor(inbox, {
-    onError: (error) => logger.warn({ err: error }, "inbox purge failed"),
-  });
+  const purgeFailed = { onError: (error: unknown) => logger.warn({ err: error }, "inbox purge failed") };
+  const inbox = await openInbox(runtime.db, orderEventsQueue, purgeFailed);
   const orderEvents = await startOrderEventsConsumer({
     connection: runtime.amqp,
     exchange: config.EVENTS_EXCHANGE,
@@ -85,8 +82,7 @@ export async function composeFinance(config: FinanceConfig, logger: Logger): Pro
     metrics: runtime.metrics,
   });
   // Erasure reaches order events waiting here for a retry or parked for an operator.
-  const erasureInbox = createInbox(runtime.db, "finance.customer-events");
-  await erasureInbox.ensureIndexes();
+  const erasureInbox = await openInbox(runtime.db, "finance.customer-events", purgeFailed);
   const erasures = await startErasureConsumer({
     connection: runtime.amqp,
     exchange: config.EVENTS_EXCHANGE,
@@ -117,8 +113,8 @@ export async function composeFinance(config: FinanceConfig, logger: Logger): Pro
     stopFirst: [
       { name: "unsettled items sweep", run: async () => clearInterval(unsettledSweep) },
       { name: "summary sweep", run: async () => clearInterval(sweep) },
-      { name: "order events consumer", run: () => orderEvents.close().finally(stopJanitor) },
-      { name: "erasure consumer", run: () => erasures.close() },
+      { name: "order events consumer", run: () => orderEvents.close().finally(inbox.close) },
+      { name: "erasure consumer", run: () => erasures.close().finally(erasureInbox.close) },
     ],
   });
   return { ...served, deps, flushOutbox: runtime.flushOutbox };

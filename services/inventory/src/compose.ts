@@ -4,7 +4,7 @@ import type { Logger } from "@retail/platform/log";
 import { currentCallContext } from "@retail/platform/rpc";
 import { startRuntime } from "@retail/platform/runtime";
 import { serve } from "@retail/platform/server";
-import { createInbox, createKeyedLock, startInboxJanitor } from "@retail/platform/store";
+import { createKeyedLock, openInbox, startInboxJanitor } from "@retail/platform/store";
 import { Counter, Histogram } from "prom-client";
 import {
   orderEventSchemas,
@@ -111,11 +111,8 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
     logger,
     lock: createKeyedLock(),
   };
-  const orderInbox = createInbox(runtime.db, "inventory.order-events");
-  await orderInbox.ensureIndexes();
-  const stopJanitor = startInboxJanitor(orderInbox, {
-    onError: (error) => logger.warn({ err: error }, "inbox purge failed"),
-  });
+  const purgeFailed = { onError: (error: unknown) => logger.warn({ err: error }, "inbox purge failed") };
+  const orderInbox = await openInbox(runtime.db, orderEventsQueue, purgeFailed);
   // An order event's plan outlives every redelivery of it, as its inbox record does.
   const stopPlanJanitor = startInboxJanitor(reservations, {
     onError: (error) => logger.warn({ err: error }, "fulfilment plan purge failed"),
@@ -130,8 +127,7 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
     metrics,
   });
   // Erasure reaches order events waiting here for a retry or parked for an operator.
-  const erasureInbox = createInbox(runtime.db, "inventory.customer-events");
-  await erasureInbox.ensureIndexes();
+  const erasureInbox = await openInbox(runtime.db, "inventory.customer-events", purgeFailed);
   const erasures = await startErasureConsumer({
     connection: amqp,
     exchange: config.EVENTS_EXCHANGE,
@@ -172,11 +168,11 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
         name: "order events consumer",
         run: () =>
           orderEvents.close().finally(() => {
-            stopJanitor();
+            orderInbox.close();
             stopPlanJanitor();
           }),
       },
-      { name: "erasure consumer", run: () => erasures.close() },
+      { name: "erasure consumer", run: () => erasures.close().finally(erasureInbox.close) },
       {
         name: "read model feed",
         run: async () => {

@@ -5,7 +5,7 @@ import type { Logger } from "@retail/platform/log";
 import { createServiceClient, currentCallContext } from "@retail/platform/rpc";
 import { startRuntime } from "@retail/platform/runtime";
 import { serve } from "@retail/platform/server";
-import { createInbox, createKeyedLock, startInboxJanitor } from "@retail/platform/store";
+import { createKeyedLock, openInbox } from "@retail/platform/store";
 import {
   customerEventsQueue,
   startCustomerEventsConsumer,
@@ -80,11 +80,8 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
     lock: createKeyedLock(),
   };
   await seedTaxRates(deps, defaultTaxRates);
-  const customerInbox = createInbox(runtime.db, customerEventsQueue);
-  await customerInbox.ensureIndexes();
-  const stopJanitor = startInboxJanitor(customerInbox, {
-    onError: (error) => logger.warn({ err: error }, "inbox purge failed"),
-  });
+  const purgeFailed = { onError: (error: unknown) => logger.warn({ err: error }, "inbox purge failed") };
+  const customerInbox = await openInbox(runtime.db, customerEventsQueue, purgeFailed);
   const customerEvents = await startCustomerEventsConsumer({
     connection: runtime.amqp,
     exchange: config.EVENTS_EXCHANGE,
@@ -95,11 +92,7 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
     logger,
     metrics: runtime.metrics,
   });
-  const locationInbox = createInbox(runtime.db, locationEventsQueue);
-  await locationInbox.ensureIndexes();
-  const stopLocationJanitor = startInboxJanitor(locationInbox, {
-    onError: (error) => logger.warn({ err: error }, "inbox purge failed"),
-  });
+  const locationInbox = await openInbox(runtime.db, locationEventsQueue, purgeFailed);
   const locationEvents = await startLocationEventsConsumer({
     connection: runtime.amqp,
     exchange: config.EVENTS_EXCHANGE,
@@ -127,8 +120,8 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
     ],
     stopFirst: [
       { name: "sweeps", run: async () => clearInterval(sweep) },
-      { name: "customer events consumer", run: () => customerEvents.close().finally(stopJanitor) },
-      { name: "location events consumer", run: () => locationEvents.close().finally(stopLocationJanitor) },
+      { name: "customer events consumer", run: () => customerEvents.close().finally(customerInbox.close) },
+      { name: "location events consumer", run: () => locationEvents.close().finally(locationInbox.close) },
     ],
   });
   return { ...served, deps, flushOutbox: runtime.flushOutbox };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "../testing/index.js";
-import { createInbox } from "./inbox.js";
+import { createInbox, openInbox } from "./inbox.js";
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 beforeAll(async () => {
@@ -23,5 +23,22 @@ describe("inbox", () => {
     expect(await order.purgeOlderThan(new Date(Date.now() + 1_000))).toBe(1);
     expect(await order.has("e-1")).toBe(false);
     expect(await finance.has("e-1")).toBe(true);
+  });
+
+  it("opens a consumer's inbox indexed, with a janitor that purges records past retention until closed", async () => {
+    const inbox = await openInbox(database.db, "inventory.customer-events", {
+      retentionMs: 0,
+      intervalMs: 50,
+    });
+    const indexes = await database.db.collection("inbox").listIndexes().toArray();
+    expect(indexes.map((index) => index.name)).toContain("consumer_age");
+
+    await inbox.record("e-old");
+    await expect.poll(() => inbox.has("e-old"), { timeout: 5_000 }).toBe(false);
+    inbox.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await inbox.record("e-kept");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await inbox.has("e-kept")).toBe(true);
   });
 });

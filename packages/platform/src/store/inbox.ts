@@ -50,3 +50,19 @@ export function startInboxJanitor(
   timer.unref();
   return () => clearInterval(timer);
 }
+
+/** An inbox ready for a consumer's first event; `close` stops its janitor. */
+export interface OpenInbox extends Inbox {
+  close(): void;
+}
+
+/** Creates a consumer's inbox, makes its index and starts its janitor. */
+export async function openInbox(
+  db: Db,
+  consumer: string,
+  janitor: Parameters<typeof startInboxJanitor>[1] = {},
+): Promise<OpenInbox> {
+  const inbox = createInbox(db, consumer);
+  await inbox.ensureIndexes();
+  return { ...inbox, close: startInboxJanitor(inbox, janitor) };
+}
