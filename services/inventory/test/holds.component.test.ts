@@ -1,6 +1,6 @@
 // Holds under accepted orders, shipments no hold covers, and the provenance of ledger entries.
 import { create } from "@bufbuild/protobuf";
-import { DurationSchema, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import {
@@ -41,15 +41,12 @@ afterAll(() => harness.stopAll());
 
 const { receive, stock } = stockHelpers(() => client);
 
-const ttl = (ms: number) =>
-  create(DurationSchema, { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 });
-
 function reserve(orderId: string, sku: string, quantity: number, ttlMs: number) {
   return client.reserveStock({
     requestId: `req-${++counter}`,
     orderId,
     lines: [{ lineId: "1", sku, quantity: BigInt(quantity), locationId: "DC-1" }],
-    ttl: ttl(ttlMs),
+    ttl: durationFromMs(ttlMs),
   });
 }
 

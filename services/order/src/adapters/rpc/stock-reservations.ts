@@ -1,5 +1,4 @@
-import { create } from "@bufbuild/protobuf";
-import { DurationSchema } from "@bufbuild/protobuf/wkt";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { type Client, Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import { FulfillmentPromise, StockShortagesSchema } from "@retail/contracts/retail/inventory/v1/inventory_pb";
@@ -43,10 +42,7 @@ export function createStockReservations(
   client: Client<typeof InventoryService>,
   options: { pendingHoldMs: number },
 ): StockReservations {
-  const holdFor = create(DurationSchema, {
-    seconds: BigInt(Math.floor(options.pendingHoldMs / 1000)),
-    nanos: (options.pendingHoldMs % 1000) * 1_000_000,
-  });
+  const holdFor = durationFromMs(options.pendingHoldMs);
   const confirm = async (reservationId: string) => {
     await client.confirmReservation({ requestId: `confirm:${reservationId}`, reservationId });
   };
