@@ -34,6 +34,20 @@ const violation = (e: Awaited<ReturnType<typeof rejection>>) =>
   e.findDetails(BadRequestSchema)[0]?.fieldViolations[0];
 
 describe("tax rates as data", () => {
+  it("gives a fresh installation the built-in rates once, though every instance seeds them at start", async () => {
+    const { taxRates: newYork } = await admin.listTaxRates({
+      jurisdiction: "US-NY",
+      includeSuperseded: true,
+    });
+    const byCode = (a: { taxCode: string }, b: { taxCode: string }) => a.taxCode.localeCompare(b.taxCode);
+    expect(newYork.sort(byCode).map((r) => [r.taxCode, r.ratePpm, r.createdBy])).toEqual([
+      ["exempt", 0n, "seed"],
+      ["standard", 88_750n, "seed"],
+    ]);
+    const { taxRates: britain } = await admin.listTaxRates({ jurisdiction: "GB", includeSuperseded: true });
+    expect(britain.map((r) => r.taxCode).sort()).toEqual(["reduced", "standard", "zero"]);
+  });
+
   it("refuses a ship-to without a rate naming it, then taxes it from the moment a rate is set, on every instance", async () => {
     const sku = uniqueName("TAX");
     await mesh.receive(sku, "DC-1", 10);

@@ -101,8 +101,12 @@ export async function seedTaxRates(
   deps: TaxDeps,
   table: Readonly<Record<string, Readonly<Record<string, number>>>>,
 ): Promise<void> {
+  const listed = await deps.taxRates.list({ jurisdiction: "", taxCode: "", includeSuperseded: true });
+  const present = new Set(listed.map((rate) => `${rate.jurisdiction}/${rate.taxCode}`));
   for (const [jurisdiction, codes] of Object.entries(table)) {
     for (const [taxCode, ppm] of Object.entries(codes)) {
+      // One listing instead of a stream read per rate; a rate missing from it is checked by its stream.
+      if (present.has(`${jurisdiction}/${taxCode}`)) continue;
       if (await deps.taxRates.load(jurisdiction, taxCode)) continue;
       await createTaxRate(
         { ...deps, caller: () => "seed" },
