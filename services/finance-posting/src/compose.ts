@@ -1,5 +1,5 @@
 import { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
-import { eraseFromWaiting, startErasureConsumer } from "@retail/platform/amqp";
+import { startWaitingEventsErasure } from "@retail/platform/amqp";
 import type { Logger } from "@retail/platform/log";
 import { startRuntime } from "@retail/platform/runtime";
 import { serve } from "@retail/platform/server";
@@ -83,18 +83,15 @@ export async function composeFinance(config: FinanceConfig, logger: Logger): Pro
   });
   // Erasure reaches order events waiting here for a retry or parked for an operator.
   const erasureInbox = await openInbox(runtime.db, "finance.customer-events", purgeFailed);
-  const erasures = await startErasureConsumer({
+  const erasures = await startWaitingEventsErasure({
     connection: runtime.amqp,
     exchange: config.EVENTS_EXCHANGE,
     queue: `${config.QUEUE_PREFIX}finance.customer-events`,
     inbox: erasureInbox,
     logger,
     metrics: runtime.metrics,
-    async erase(customerId) {
-      const queue = `${config.QUEUE_PREFIX}${orderEventsQueue}`;
-      const rewritten = await eraseFromWaiting(runtime.amqp, queue, customerId, orderEventSchemas);
-      logger.info({ customerId, rewritten }, "erased a customer from waiting order events");
-    },
+    waitingQueue: `${config.QUEUE_PREFIX}${orderEventsQueue}`,
+    schemas: orderEventSchemas,
   });
   const sweep = setInterval(() => {
     postStoreSummaries(deps, deps.clock.now().toISOString().slice(0, 10)).catch((error: unknown) =>

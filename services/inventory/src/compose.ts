@@ -1,5 +1,5 @@
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
-import { eraseFromWaiting, startErasureConsumer } from "@retail/platform/amqp";
+import { startWaitingEventsErasure } from "@retail/platform/amqp";
 import type { Logger } from "@retail/platform/log";
 import { currentCallContext } from "@retail/platform/rpc";
 import { startRuntime } from "@retail/platform/runtime";
@@ -128,18 +128,15 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
   });
   // Erasure reaches order events waiting here for a retry or parked for an operator.
   const erasureInbox = await openInbox(runtime.db, "inventory.customer-events", purgeFailed);
-  const erasures = await startErasureConsumer({
+  const erasures = await startWaitingEventsErasure({
     connection: amqp,
     exchange: config.EVENTS_EXCHANGE,
     queue: `${config.QUEUE_PREFIX}inventory.customer-events`,
     inbox: erasureInbox,
     logger,
     metrics,
-    async erase(customerId) {
-      const queue = `${config.QUEUE_PREFIX}${orderEventsQueue}`;
-      const rewritten = await eraseFromWaiting(amqp, queue, customerId, orderEventSchemas);
-      logger.info({ customerId, rewritten }, "erased a customer from waiting order events");
-    },
+    waitingQueue: `${config.QUEUE_PREFIX}${orderEventsQueue}`,
+    schemas: orderEventSchemas,
   });
   const sweep = setInterval(() => {
     expireDueReservations(deps, { pendingGraceMs: config.PENDING_RESERVATION_GRACE_MS }).catch(

@@ -60,3 +60,27 @@ export function eraseFromWaiting(
     return Buffer.from(toBinary(schema, redactPersonal(schema, fromBinary(schema, message.content))));
   });
 }
+
+/**
+ * The erasure consumer of a service whose only copies of a customer's personal data are events
+ * waiting in one of its queues (retrying or parked): each erasure rewrites them (eraseFromWaiting).
+ */
+export function startWaitingEventsErasure(
+  options: Omit<Parameters<typeof startErasureConsumer>[0], "erase"> & {
+    /** The queue whose waiting events are rewritten, `<prefix><consumer>.<source>-events`. */
+    waitingQueue: string;
+    schemas: readonly DescMessage[];
+  },
+): Promise<Consumer> {
+  const { waitingQueue, schemas, ...consumer } = options;
+  return startErasureConsumer({
+    ...consumer,
+    async erase(customerId) {
+      const rewritten = await eraseFromWaiting(options.connection, waitingQueue, customerId, schemas);
+      options.logger.info(
+        { customerId, queue: waitingQueue, rewritten },
+        "erased a customer from waiting events",
+      );
+    },
+  });
+}

@@ -79,7 +79,9 @@ export async function completePendingTransfers(
       await recordMovement(deps, movement);
       completed++;
     } catch (error) {
-      if (error instanceof ConcurrencyConflict || !(error instanceof Error) || !("kind" in error)) {
+      // Domain and store errors carry a kind; a conflict is a race, not a refusal, and is tried again.
+      const refused = error instanceof Error && "kind" in error && !(error instanceof ConcurrencyConflict);
+      if (!refused) {
         deps.logger.warn(
           { movementId: movement.movementId, err: error },
           "transfer not completed; next sweep tries again",
