@@ -1,4 +1,4 @@
-import type { Collection, Filter, WithId } from "mongodb";
+import type { Collection, Filter, Sort, WithId } from "mongodb";
 
 /** Where a page ended in a list ordered by (time, id): what a page token carries. */
 export interface PageCursor {
@@ -27,11 +27,33 @@ export function decodePageToken(token: string): PageCursor | undefined {
 }
 
 /**
+ * Reads one document more than a page to know whether another page follows; the next page's token is
+ * the cursor of the page's last document ("" at the end).
+ */
+async function readPage<Doc extends { _id: string }>(
+  collection: Collection<Doc>,
+  query: Filter<Doc>,
+  sort: Sort,
+  pageSize: number,
+  cursorOf: (last: WithId<Doc>) => PageCursor | undefined,
+): Promise<{ docs: WithId<Doc>[]; nextPageToken: string }> {
+  const found = await collection
+    .find(query)
+    .sort(sort)
+    .limit(pageSize + 1)
+    .toArray();
+  const docs = found.slice(0, pageSize);
+  const last = docs.at(-1);
+  const cursor = found.length > pageSize && last ? cursorOf(last) : undefined;
+  return { docs, nextPageToken: cursor ? encodePageToken(cursor) : "" };
+}
+
+/**
  * One page of a collection ordered by a date field, then _id: the documents after the token's cursor
  * (keyset paging, stable while documents are added) and the token of the next page ("" at the end).
  * A token this encoding did not make starts from the beginning: validate tokens at the API first.
  */
-export async function findPage<Doc extends { _id: string }>(
+export function findPage<Doc extends { _id: string }>(
   collection: Collection<Doc>,
   filter: Filter<Doc>,
   timeField: string,
@@ -48,21 +70,10 @@ export async function findPage<Doc extends { _id: string }>(
         ],
       } as Filter<Doc>)
     : filter;
-  const found = await collection
-    .find(query)
-    .sort({ [timeField]: 1, _id: 1 })
-    .limit(pageSize + 1)
-    .toArray();
-  const docs = found.slice(0, pageSize);
-  const last = docs.at(-1) as (WithId<Doc> & Record<string, unknown>) | undefined;
-  const at = last?.[timeField];
-  return {
-    docs,
-    nextPageToken:
-      found.length > pageSize && last && at instanceof Date
-        ? encodePageToken({ t: at.getTime(), id: last._id })
-        : "",
-  };
+  return readPage(collection, query, { [timeField]: 1, _id: 1 }, pageSize, (last) => {
+    const at = (last as Record<string, unknown>)[timeField];
+    return at instanceof Date ? { t: at.getTime(), id: last._id } : undefined;
+  });
 }
 
 /**
@@ -70,7 +81,7 @@ export async function findPage<Doc extends { _id: string }>(
  * with the same token encoding as findPage. A token this encoding did not make starts from the
  * beginning: validate tokens at the API first.
  */
-export async function findIdPage<Doc extends { _id: string }>(
+export function findIdPage<Doc extends { _id: string }>(
   collection: Collection<Doc>,
   filter: Filter<Doc>,
   pageSize: number,
@@ -78,15 +89,5 @@ export async function findIdPage<Doc extends { _id: string }>(
 ): Promise<{ docs: WithId<Doc>[]; nextPageToken: string }> {
   const cursor = pageToken ? decodePageToken(pageToken) : undefined;
   const query = cursor ? ({ ...filter, _id: { $gt: cursor.id } } as Filter<Doc>) : filter;
-  const found = await collection
-    .find(query)
-    .sort({ _id: 1 })
-    .limit(pageSize + 1)
-    .toArray();
-  const docs = found.slice(0, pageSize);
-  const last = docs.at(-1);
-  return {
-    docs,
-    nextPageToken: found.length > pageSize && last ? encodePageToken({ t: 0, id: last._id }) : "",
-  };
+  return readPage(collection, query, { _id: 1 }, pageSize, (last) => ({ t: 0, id: last._id }));
 }
