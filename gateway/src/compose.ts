@@ -6,7 +6,7 @@ import { connectAmqp, startErasureConsumer } from "@retail/platform/amqp";
 import type { Logger } from "@retail/platform/log";
 import { createMetrics, startMetricsServer } from "@retail/platform/metrics";
 import { createShutdown } from "@retail/platform/server";
-import { connectMongo, createInbox } from "@retail/platform/store";
+import { connectMongo, openInbox } from "@retail/platform/store";
 import { Counter } from "prom-client";
 import { watchClientsFile } from "./access/clients.js";
 import { createRateLimiter } from "./access/rate-limit.js";
@@ -58,8 +58,9 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
     retentionMs: config.IDEMPOTENCY_RETENTION_MS,
   });
   // Erasure reaches the answers kept for Idempotency-Key replays.
-  const erasureInbox = createInbox(mongo.db, customerEventsQueue);
-  await erasureInbox.ensureIndexes();
+  const erasureInbox = await openInbox(mongo.db, customerEventsQueue, {
+    onError: (error) => logger.warn({ err: error }, "inbox purge failed"),
+  });
   const amqp = connectAmqp(config.AMQP_URL, { name: "gateway", logger });
   const erasures = await startErasureConsumer({
     connection: amqp,
@@ -106,7 +107,14 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
   logger.info({ routes: routes.routes.length }, "routes built from the contracts");
   const stop = createShutdown(logger, [
     { name: "http server", run: () => server.close(config.SHUTDOWN_GRACE_MS) },
-    { name: "erasure consumer", run: () => erasures.close().then(() => amqp.close()) },
+    {
+      name: "erasure consumer",
+      run: () =>
+        erasures
+          .close()
+          .then(() => amqp.close())
+          .finally(erasureInbox.close),
+    },
     { name: "idempotency purge", run: async () => clearInterval(purge) },
     { name: "clients file watch", run: async () => clients.close() },
     { name: "metrics", run: () => metricsServer.close() },
