@@ -40,43 +40,45 @@ async function lineTaxRates(
     return taxRateAt(deps, jurisdiction, taxCode, at);
   });
   const storeOf = oncePerKey((locationId) => deps.locations.jurisdictionOf(locationId));
+  /** Where a line's goods are handed over, as a jurisdiction and the field that decides it; or why not known. */
+  const whereTaxed = async (
+    line: SubmitOrder["lines"][number],
+    i: number,
+  ): Promise<{ jurisdiction: string; field: string } | NoTaxRate> => {
+    if (line.fulfillmentType === FulfillmentType.PICKUP_IN_STORE) {
+      const field = `lines[${i}].fulfillment_location_id`;
+      const location = await storeOf(line.fulfillmentLocationId);
+      return location.known && location.jurisdiction
+        ? { jurisdiction: location.jurisdiction, field }
+        : new NoTaxRate(
+            field,
+            `location ${line.fulfillmentLocationId} has no tax jurisdiction: give it an address (country and subdivision) through the inventory API`,
+          );
+    }
+    if (command.shipTo?.regionCode)
+      return { jurisdiction: shipJurisdiction, field: "ship_to.administrative_area" };
+    return command.shipTo
+      ? new NoTaxRate("ship_to.region_code", "is required: the country decides the tax")
+      : new NoTaxRate(
+          "ship_to",
+          "is required for a shipped line: its country and subdivision decide the tax",
+        );
+  };
   const lineRates: Array<bigint | undefined> = [];
   for (const [i, line] of command.lines.entries()) {
     const optional = line.chargedTax !== undefined || taxed.has(line.lineId);
-    const taxCode = line.taxCode || defaultTaxCode;
-    const pickup = line.fulfillmentType === FulfillmentType.PICKUP_IN_STORE;
-    let jurisdiction = shipJurisdiction;
-    const field = pickup ? `lines[${i}].fulfillment_location_id` : "ship_to.administrative_area";
-    if (pickup) {
-      const location = await storeOf(line.fulfillmentLocationId);
-      if (!location.known || !location.jurisdiction) {
-        if (optional) {
-          lineRates.push(undefined);
-          continue;
-        }
-        throw new NoTaxRate(
-          field,
-          `location ${line.fulfillmentLocationId} has no tax jurisdiction: give it an address (country and subdivision) through the inventory API`,
-        );
-      }
-      jurisdiction = location.jurisdiction;
-    } else if (!command.shipTo?.regionCode) {
-      if (optional) {
-        lineRates.push(undefined);
-        continue;
-      }
-      throw command.shipTo
-        ? new NoTaxRate("ship_to.region_code", "is required: the country decides the tax")
-        : new NoTaxRate(
-            "ship_to",
-            "is required for a shipped line: its country and subdivision decide the tax",
-          );
+    const place = await whereTaxed(line, i);
+    if (place instanceof NoTaxRate) {
+      if (!optional) throw place;
+      lineRates.push(undefined);
+      continue;
     }
-    const rate = await rateOf(`${jurisdiction}|${taxCode}`);
+    const taxCode = line.taxCode || defaultTaxCode;
+    const rate = await rateOf(`${place.jurisdiction}|${taxCode}`);
     if (!rate && !optional) {
       throw new NoTaxRate(
-        field,
-        `no tax rate for jurisdiction ${jurisdiction} and tax code ${taxCode} on ${at.toISOString().slice(0, 10)}: set one with CreateTaxRate`,
+        place.field,
+        `no tax rate for jurisdiction ${place.jurisdiction} and tax code ${taxCode} on ${at.toISOString().slice(0, 10)}: set one with CreateTaxRate`,
       );
     }
     lineRates.push(rate?.ratePpm);

@@ -43,7 +43,6 @@ export async function receivedOrder(deps: OrderDeps, command: SubmitOrder, order
   const placed = command.placeTime ?? deps.clock.now();
   const { priced, taxHoldReason } = await priceWithTax(deps, command, placed);
   const m = (v: bigint) => money(currency, v);
-  const now = deps.clock.now();
   return create(OrderSchema, {
     orderId,
     channel: command.channel,
@@ -77,7 +76,8 @@ export async function receivedOrder(deps: OrderDeps, command: SubmitOrder, order
     capturedTotal: m(0n),
     refundedTotal: m(0n),
     chargebackTotal: m(0n),
-    createTime: timestampFromDate(command.placeTime ?? now),
+    // The moment its tax was priced at.
+    createTime: timestampFromDate(placed),
     taxHoldReason,
   });
 }
