@@ -25,22 +25,33 @@ import type { ReservationDeps } from "../../app/reserve-stock.js";
 const linesOf = (lines: ReadonlyArray<{ lineId: string; quantity: bigint; sku: string }>) =>
   lines.map((l) => ({ lineId: l.lineId, quantity: Number(l.quantity), sku: l.sku }));
 
+/** Quantities of a shipment's or a return's lines, each with its SKU from the order lines the event carries. */
+function withSkus(
+  quantities: ReadonlyArray<{ lineId: string; quantity: bigint }>,
+  orderLines: ReadonlyArray<{ lineId: string; sku: string }>,
+) {
+  const skus = new Map(orderLines.map((l) => [l.lineId, l.sku]));
+  return quantities.map((l) => ({
+    lineId: l.lineId,
+    quantity: Number(l.quantity),
+    sku: skus.get(l.lineId) ?? "",
+  }));
+}
+
 /** A return an order recorded, as inventory books it (undefined: not a return event). */
 export function returnOf(event: ReceivedEvent): OrderReturn | undefined {
   if (event.type !== OrderReturnedSchema.typeName) return undefined;
   const e = fromBinary(OrderReturnedSchema, event.data);
-  const skus = new Map(e.lines.map((l) => [l.lineId, l.sku]));
+  const returned = e.return?.lines ?? [];
   const receiveTime = e.return?.receiveTime;
   return {
     orderId: e.orderId,
     returnId: e.return?.returnId ?? "",
     locationId: e.return?.locationId ?? "",
     receiveTime: receiveTime ? timestampDate(receiveTime) : undefined,
-    lines: (e.return?.lines ?? []).map((l) => ({
-      lineId: l.lineId,
-      sku: skus.get(l.lineId) ?? "",
-      quantity: Number(l.quantity),
-      damaged: l.condition === ReturnCondition.DAMAGED,
+    lines: withSkus(returned, e.lines).map((l, i) => ({
+      ...l,
+      damaged: returned[i]?.condition === ReturnCondition.DAMAGED,
     })),
   };
 }
@@ -78,16 +89,11 @@ export function fulfilmentOf(event: ReceivedEvent): OrderFulfilment | undefined 
     case ShipmentDispatchedSchema.typeName: {
       const e = fromBinary(ShipmentDispatchedSchema, event.data);
       const shipTime = e.shipment?.shipTime;
-      const skus = new Map(e.lines.map((l) => [l.lineId, l.sku]));
       return {
         ...base,
         kind: "commit",
         orderId: e.orderId,
-        lines: (e.shipment?.lines ?? []).map((l) => ({
-          lineId: l.lineId,
-          quantity: Number(l.quantity),
-          sku: skus.get(l.lineId) ?? "",
-        })),
+        lines: withSkus(e.shipment?.lines ?? [], e.lines),
         locationId: e.shipment?.fromLocationId ?? "",
         occurTime: shipTime ? timestampDate(shipTime) : undefined,
       };
