@@ -15,29 +15,29 @@ export interface SetTaxRate {
 type TaxDeps = Pick<OrderDeps, "taxRates" | "clock" | "caller">;
 
 /** Sets the first rate of a jurisdiction and tax code, once per request id; audited with the caller. */
-export async function createTaxRate(deps: TaxDeps, command: SetTaxRate): Promise<TaxRate> {
-  const now = deps.clock.now();
-  const history = await deps.taxRates.load(command.jurisdiction, command.taxCode);
+export function createTaxRate(deps: TaxDeps, command: SetTaxRate): Promise<TaxRate> {
   const request = {
     key: requestKey("order.CreateTaxRate", command.requestId),
     payloadHash: commandHash(command),
   };
-  const first = history?.rates[0];
-  if (first && (await deps.taxRates.applied(request))) return first; // this request created it
-  const set = decideCreate(history, {
-    ...command,
-    effectiveTime: command.effectiveTime ?? now,
-    createdBy: deps.caller(),
-    now,
-  });
-  try {
-    const { history: after } = await deps.taxRates.append(history, set, request);
-    return after.rates.at(-1) as TaxRate;
-  } catch (error) {
-    // Another call created the first rate at the same moment: it stands, this one is refused.
-    if (error instanceof ConcurrencyConflict) return createTaxRate(deps, command);
-    throw error;
-  }
+  // Another call creating the first rate at the same moment stands; the retry refuses this one.
+  return retryOnConflict(
+    async () => {
+      const now = deps.clock.now();
+      const history = await deps.taxRates.load(command.jurisdiction, command.taxCode);
+      const first = history?.rates[0];
+      if (first && (await deps.taxRates.applied(request))) return first; // this request created it
+      const set = decideCreate(history, {
+        ...command,
+        effectiveTime: command.effectiveTime ?? now,
+        createdBy: deps.caller(),
+        now,
+      });
+      const { history: after } = await deps.taxRates.append(history, set, request);
+      return after.rates.at(-1) as TaxRate;
+    },
+    (error) => error instanceof ConcurrencyConflict,
+  );
 }
 
 /** Replaces a jurisdiction's newest rate from a later moment on, once per request id. */
