@@ -26,3 +26,8 @@ export function isDuplicateKey(error: unknown): boolean {
     (error as { code: unknown }).code === 11000
   );
 }
+
+/** Lets a duplicate-key error pass (the document is there already); throws any other. For `.catch`. */
+export function ignoreDuplicateKey(error: unknown): void {
+  if (!isDuplicateKey(error)) throw error;
+}

@@ -4,11 +4,9 @@ import {
   type ReconciliationException,
   ReconciliationExceptionSchema,
 } from "@retail/contracts/retail/finance/v1/finance_pb";
-import { findPage } from "@retail/platform/store";
+import { findPage, ignoreDuplicateKey } from "@retail/platform/store";
 import { Binary, type Db } from "mongodb";
 import type { Exceptions } from "../../app/ports.js";
-
-import { ignoreDuplicate } from "./ignore-duplicate.js";
 
 /** The reconciliation exception work list: raised once per id, listed open or all, resolved. */
 export function createExceptions(db: Db): Exceptions & { ensureIndexes(): Promise<void> } {
@@ -27,7 +25,7 @@ export function createExceptions(db: Db): Exceptions & { ensureIndexes(): Promis
       await exceptions.createIndex({ periodId: 1 }, { name: "period" });
     },
     async raise(e) {
-      await exceptions.insertOne(toDoc(e)).catch(ignoreDuplicate);
+      await exceptions.insertOne(toDoc(e)).catch(ignoreDuplicateKey);
       const d = await exceptions.findOne({ _id: e.exceptionId });
       return d ? toException(d) : e;
     },

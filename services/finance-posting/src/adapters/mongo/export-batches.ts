@@ -1,7 +1,6 @@
+import { ignoreDuplicateKey } from "@retail/platform/store";
 import type { Db } from "mongodb";
 import type { ExportBatches } from "../../app/ports.js";
-
-import { ignoreDuplicate } from "./ignore-duplicate.js";
 
 /** ERP export batches: begun before they claim entries, claims one per entry, finished with their file. */
 export function createExportBatches(db: Db): ExportBatches {
@@ -39,7 +38,7 @@ export function createExportBatches(db: Db): ExportBatches {
           startedAt: batch.startedAt,
           finished: false,
         })
-        .catch(ignoreDuplicate);
+        .catch(ignoreDuplicateKey);
     },
     async unfinished(before) {
       const open = await batches.find({ finished: false }).toArray();
@@ -53,7 +52,7 @@ export function createExportBatches(db: Db): ExportBatches {
         const mine = await claims.insertOne({ _id: id, batchId }).then(
           () => true,
           async (error: unknown) => {
-            ignoreDuplicate(error);
+            ignoreDuplicateKey(error);
             return (await claims.findOne({ _id: id }))?.batchId === batchId;
           },
         );

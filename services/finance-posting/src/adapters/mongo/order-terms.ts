@@ -1,7 +1,6 @@
+import { ignoreDuplicateKey } from "@retail/platform/store";
 import type { Db } from "mongodb";
 import type { OrderTermsStore } from "../../app/ports.js";
-
-import { ignoreDuplicate } from "./ignore-duplicate.js";
 
 /** What finance keeps of an accepted order to post its later events: channel, store, shipping. */
 export function createOrderTerms(db: Db): OrderTermsStore {
@@ -22,7 +21,7 @@ export function createOrderTerms(db: Db): OrderTermsStore {
           currency: t.currency,
           shipping: t.shipping.toString(),
         })
-        .catch(ignoreDuplicate);
+        .catch(ignoreDuplicateKey);
     },
     async get(orderId) {
       const d = await terms.findOne({ _id: orderId });

@@ -4,10 +4,9 @@ import {
   AccountingPeriodSchema,
   PeriodStatus,
 } from "@retail/contracts/retail/finance/v1/finance_pb";
+import { ignoreDuplicateKey } from "@retail/platform/store";
 import type { Db } from "mongodb";
 import type { Periods } from "../../app/ports.js";
-
-import { ignoreDuplicate } from "./ignore-duplicate.js";
 
 /** Accounting periods: months, created OPEN the first time something posts into them. */
 export function createPeriods(db: Db): Periods {
@@ -31,7 +30,7 @@ export function createPeriods(db: Db): Periods {
         end: `${periodId}-${String(last).padStart(2, "0")}`,
         status: PeriodStatus.OPEN,
       };
-      await periods.insertOne(doc).catch(ignoreDuplicate);
+      await periods.insertOne(doc).catch(ignoreDuplicateKey);
       return toPeriod((await periods.findOne({ _id: periodId })) ?? doc);
     },
     async get(periodId) {

@@ -1,9 +1,8 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ReconciliationItemSchema, SettlementSchema } from "@retail/contracts/retail/finance/v1/finance_pb";
+import { ignoreDuplicateKey } from "@retail/platform/store";
 import { Binary, type Db } from "mongodb";
 import type { Settlements } from "../../app/ports.js";
-
-import { ignoreDuplicate } from "./ignore-duplicate.js";
 
 /** Imported settlements with their reconciliation items, by settlement id and by period. */
 export function createSettlements(db: Db): Settlements {
@@ -26,7 +25,7 @@ export function createSettlements(db: Db): Settlements {
       const inserted = await settlements.insertOne(doc).then(
         () => true,
         (error: unknown) => {
-          ignoreDuplicate(error);
+          ignoreDuplicateKey(error);
           return false;
         },
       );

@@ -1,7 +1,6 @@
+import { ignoreDuplicateKey } from "@retail/platform/store";
 import type { Db } from "mongodb";
 import type { StoreLedger, StoreLine } from "../../app/ports.js";
-
-import { ignoreDuplicate } from "./ignore-duplicate.js";
 
 /** POS-style lines waiting for their store's daily summary (amounts kept as decimal strings). */
 export function createStoreLedger(db: Db): StoreLedger & { ensureIndexes(): Promise<void> } {
@@ -47,7 +46,7 @@ export function createStoreLedger(db: Db): StoreLedger & { ensureIndexes(): Prom
       return lines.insertOne(doc).then(
         () => true,
         (error: unknown) => {
-          ignoreDuplicate(error);
+          ignoreDuplicateKey(error);
           return false;
         },
       );

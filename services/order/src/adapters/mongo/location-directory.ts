@@ -1,5 +1,5 @@
 import type { Location } from "@retail/contracts/retail/inventory/v1/inventory_pb";
-import { isDuplicateKey } from "@retail/platform/store";
+import { ignoreDuplicateKey } from "@retail/platform/store";
 import type { Db } from "mongodb";
 import type { LocationDirectory } from "../../app/ports.js";
 import { jurisdictionOf } from "../../domain/tax-rates.js";
@@ -20,15 +20,14 @@ export function jurisdictionOfLocation(location: Location): string {
 export function createLocationDirectory(db: Db, fetchAll: () => Promise<Location[]>): LocationDirectory {
   const locations = db.collection<{ _id: string; jurisdiction: string; version: number }>("locations");
   const save: LocationDirectory["save"] = async ({ locationId, jurisdiction, version }) => {
-    try {
-      await locations.updateOne(
+    // A duplicate key: a newer version is kept already.
+    await locations
+      .updateOne(
         { _id: locationId, version: { $lt: Number(version) } },
         { $set: { jurisdiction, version: Number(version) } },
         { upsert: true },
-      );
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error; // a newer version is kept already
-    }
+      )
+      .catch(ignoreDuplicateKey);
   };
   return {
     save,
