@@ -20,25 +20,23 @@ export type OrderEvent =
       /** As the order classified it when it issued the refund; unset in events from before it did. */
       basis: "delivered" | "undelivered" | undefined;
     } & Movement)
-  | {
+  | ({
       kind: "delivered";
-      eventId: string;
-      eventType: string;
-      orderId: string;
-      channel: string;
       storeId: string;
-      currency: string;
-      date: string;
       lines: PostingLine[];
-    };
+    } & EventSource);
 
-interface Movement {
+/** What every order event finance posts from says of where it comes from. */
+interface EventSource {
   eventId: string;
   eventType: string;
   orderId: string;
   channel: string;
   currency: string;
   date: string;
+}
+
+interface Movement extends EventSource {
   amount: bigint;
   paymentMethod: string;
   provider: string;
@@ -147,15 +145,7 @@ export async function postOrderEvent(deps: FinanceDeps, event: OrderEvent): Prom
     }
     case "delivered": {
       const terms = await deps.terms.get(event.orderId);
-      const base = {
-        eventId: event.eventId,
-        eventType: event.eventType,
-        orderId: event.orderId,
-        currency: event.currency,
-        postingDate: event.date,
-        channel: event.channel,
-        storeId: event.storeId || terms?.storeId || "",
-      };
+      const base = sourceBase(event, event.storeId || terms?.storeId || "");
       await recordPosting(
         deps,
         posting("delivery", `${event.eventId}:delivery`, { ...base, lines: event.lines }),
@@ -207,7 +197,8 @@ async function legacyRefundKind(deps: FinanceDeps, event: Movement): Promise<Pos
   return delivered >= refunded + event.amount ? "refund_of_delivered" : "refund_of_undelivered";
 }
 
-function movementBase(event: Movement, storeId: string) {
+/** What every posting of an event carries: its source, order, currency, date, channel and store. */
+function sourceBase(event: EventSource, storeId: string) {
   return {
     eventId: event.eventId,
     eventType: event.eventType,
@@ -216,6 +207,12 @@ function movementBase(event: Movement, storeId: string) {
     postingDate: event.date,
     channel: event.channel,
     storeId,
+  };
+}
+
+function movementBase(event: Movement, storeId: string) {
+  return {
+    ...sourceBase(event, storeId),
     provider: event.provider,
     providerReference: event.providerReference,
     paymentMethod: event.paymentMethod,

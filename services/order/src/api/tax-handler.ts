@@ -9,6 +9,15 @@ import { checkId, Violations } from "./validation.js";
 const jurisdictionPattern = /^[A-Z]{2}(-[A-Z0-9]{1,3})?$/;
 const taxCodePattern = /^[a-z0-9_]{1,32}$/;
 
+function checkJurisdiction(v: Violations, jurisdiction: string): void {
+  if (!jurisdictionPattern.test(jurisdiction))
+    v.add("jurisdiction", 'must be an ISO 3166 country ("GB") or subdivision ("US-NY") code');
+}
+
+function checkTaxCode(v: Violations, taxCode: string): void {
+  if (!taxCodePattern.test(taxCode)) v.add("tax_code", "must be 1-32 lower-case letters, digits or _");
+}
+
 function checkRate(v: Violations, ratePpm: bigint): void {
   if (ratePpm < 0n || ratePpm > 1_000_000n)
     v.add("rate_ppm", "must be 0-1000000 parts per million (8.875 % is 88750)");
@@ -28,10 +37,8 @@ export function createTaxHandler(deps: OrderDeps): TaxRpcs {
     async createTaxRate(request) {
       const v = new Violations();
       checkId(v, "request_id", request.requestId);
-      if (!jurisdictionPattern.test(request.jurisdiction))
-        v.add("jurisdiction", 'must be an ISO 3166 country ("GB") or subdivision ("US-NY") code');
-      if (!taxCodePattern.test(request.taxCode))
-        v.add("tax_code", "must be 1-32 lower-case letters, digits or _");
+      checkJurisdiction(v, request.jurisdiction);
+      checkTaxCode(v, request.taxCode);
       checkRate(v, request.ratePpm);
       v.throwIfAny();
       const taxRate = await createTaxRate(deps, {
@@ -46,10 +53,9 @@ export function createTaxHandler(deps: OrderDeps): TaxRpcs {
 
     async listTaxRates(request) {
       const v = new Violations();
-      if (request.jurisdiction && !jurisdictionPattern.test(request.jurisdiction))
-        v.add("jurisdiction", 'must be an ISO 3166 country ("GB") or subdivision ("US-NY") code');
-      if (request.taxCode && !taxCodePattern.test(request.taxCode))
-        v.add("tax_code", "must be 1-32 lower-case letters, digits or _");
+      // Both filters are optional: empty lists every jurisdiction or tax code.
+      if (request.jurisdiction) checkJurisdiction(v, request.jurisdiction);
+      if (request.taxCode) checkTaxCode(v, request.taxCode);
       v.throwIfAny();
       return { taxRates: await deps.taxRates.list(request) };
     },
