@@ -1,11 +1,11 @@
 // One REST call, start to finish: authenticate, rate-limit, route, check the scope, read and parse the
 // body, settle the Idempotency-Key, build the request message, call the service inside the request's
 // call context (so the correlation id and trace reach it and its events), and write the JSON answer.
-import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { toJson } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { currentCallContext, errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
+import { fingerprint } from "@retail/platform/store";
 import { authenticate, type Principal, requireScope } from "../access/authenticate.js";
 import type { ClientConfig, ClientDirectory, ClientsSnapshot } from "../access/clients.js";
 import { type Invoke, invokeForClient } from "../access/order-visibility.js";
@@ -160,10 +160,8 @@ export async function handleRest(
     send(response, answer.status, answer.body);
     return;
   }
-  const fingerprint = createHash("sha256")
-    .update(`${verb} ${url.pathname}?${[...url.searchParams].sort().join("&")}\n${canonicalJson(body)}`)
-    .digest("hex");
-  const answer = await onceByKey(deps.idempotency, scopedKey, fingerprint, call);
+  // The request as decoded (path, query and body in one message): JSON spelling and order do not count.
+  const answer = await onceByKey(deps.idempotency, scopedKey, fingerprint(method.input, message), call);
   send(response, answer.status, answer.body, answer.replayed ? { "idempotent-replayed": "true" } : {});
 }
 
@@ -224,14 +222,4 @@ function matchRoute(routes: RouteTable, verb: string, path: string) {
       throw new RequestInvalid([{ field: "(path)", description: error.message }]);
     throw error;
   }
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object")
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
-      .join(",")}}`;
-  return JSON.stringify(value) ?? "";
 }

@@ -82,7 +82,6 @@ describe("consent, billing accounts, deactivation and erasure", () => {
       status: ConsentStatus.GRANTED,
       sourceSystem: "pos",
     });
-
     await until(() => {
       const changes = capture.of(ConsentChangedSchema).filter((e) => e.customerId === customerId);
       expect(changes.map((e) => [e.consent?.status, e.effectiveConsent?.status])).toEqual([
@@ -92,6 +91,15 @@ describe("consent, billing accounts, deactivation and erasure", () => {
         [ConsentStatus.GRANTED, ConsentStatus.GRANTED],
       ]);
     });
+    // A statement with no time of its own, retried: the same request, answered as the first time.
+    const { changeTime: _, ...untimed } = consent("pos", ConsentStatus.GRANTED, "2026-05-01T00:00:00Z");
+    const untimedId = uniqueName("c");
+    const first = await change(untimed as ReturnType<typeof consent>, untimedId);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await change(untimed as ReturnType<typeof consent>, untimedId)).customer?.version).toBe(
+      first.customer?.version,
+    );
+
     const bad = await rejection(
       client.updateConsent({ requestId: "x", customerId, consent: { sourceSystem: "fax" } }),
     );

@@ -10,7 +10,12 @@ import {
   SourceRecordLinkedSchema,
 } from "@retail/contracts/retail/customer/v1/customer_events_pb";
 import { CustomerStatus, SourceRecordSchema } from "@retail/contracts/retail/customer/v1/customer_pb";
-import type { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
+import {
+  type CustomerIdentityService,
+  MergeCustomersRequestSchema,
+  UpsertFromSourceRequestSchema,
+} from "@retail/contracts/retail/customer/v1/customer_service_pb";
+import { requestOf } from "@retail/platform/store";
 import { rejection, uniqueName, until } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mergeCustomers } from "../src/app/merge-customers.js";
@@ -347,7 +352,13 @@ describe("identity resolution", () => {
       candidates: { ...deps.candidates, raise: () => Promise.reject(new Error("process killed")) },
     };
     await expect(
-      upsertFromSource(dying, { requestId, record: create(SourceRecordSchema, record) }),
+      upsertFromSource(dying, {
+        request: requestOf(
+          UpsertFromSourceRequestSchema,
+          create(UpsertFromSourceRequestSchema, { requestId, sourceRecord: record }),
+        ),
+        record: create(SourceRecordSchema, record),
+      }),
     ).rejects.toThrow("process killed");
     const retried = await upsert(record, requestId);
     expect(retried.created).toBe(true);
@@ -392,7 +403,11 @@ describe("identity resolution", () => {
     const merged = await upsert({ sourceSystem: "pos", sourceId: uniqueName("m"), email: b.email });
     const survivorId = survivor.customer?.customerId ?? "";
     const mergedId = merged.customer?.customerId ?? "";
-    const command = { requestId: uniqueName("merge"), survivorId, mergedIds: [mergedId], candidateId: "" };
+    const requestId = uniqueName("merge");
+    const asked = { requestId, survivorCustomerId: survivorId, mergedCustomerIds: [mergedId] };
+    // What the service's handler makes of the request, as the retry through the RPC will be made of.
+    const request = requestOf(MergeCustomersRequestSchema, create(MergeCustomersRequestSchema, asked));
+    const command = { request, survivorId, mergedIds: [mergedId], candidateId: "" };
     // The process dies after the merged customer's stream took the merge, before the survivor's did.
     const { deps } = running;
     const crashing = {
@@ -406,17 +421,9 @@ describe("identity resolution", () => {
     await expect(mergeCustomers(crashing, command)).rejects.toThrow("process killed");
     expect((await client.getCustomer({ customerId: mergedId })).customer?.customerId).toBe(survivorId);
 
-    const retried = await client.mergeCustomers({
-      requestId: command.requestId,
-      survivorCustomerId: survivorId,
-      mergedCustomerIds: [mergedId],
-    });
+    const retried = await client.mergeCustomers(asked);
     expect(retried.customer?.sourceLinks.map((l) => l.sourceSystem).sort()).toEqual(["pos", "shopify-web"]);
-    const again = await client.mergeCustomers({
-      requestId: command.requestId,
-      survivorCustomerId: survivorId,
-      mergedCustomerIds: [mergedId],
-    });
+    const again = await client.mergeCustomers(asked);
     expect(again.customer?.version).toBe(retried.customer?.version);
   });
 

@@ -172,8 +172,15 @@ describe("order lifecycle across customer-identity and inventory", () => {
     const orderId = order?.orderId ?? "";
     const early = await rejection(client.recordPickup({ requestId: uniqueName("p"), orderId }));
     expect(reason(early)).toBe("LINE_NOT_READY");
-    const ready = await client.markReadyForPickup({ requestId: uniqueName("r"), orderId });
+    const readyId = uniqueName("r");
+    const ready = await client.markReadyForPickup({ requestId: readyId, orderId });
     expect(ready.order?.lines[0]?.status).toBe(LineStatus.READY_FOR_PICKUP);
+    // A retry without a collect-by time is the same request (the deadline the service chose is not
+    // part of what was asked), not a request id reused for another payload.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const retried = await client.markReadyForPickup({ requestId: readyId, orderId });
+    expect(retried.order?.collectByTime).toEqual(ready.order?.collectByTime);
+    expect(retried.order?.version).toBe(ready.order?.version);
     const collected = await client.recordPickup({ requestId: uniqueName("p"), orderId });
     expect(collected.order?.status).toBe(OrderStatus.FULFILLED);
     expect(collected.order?.lines[0]?.status).toBe(LineStatus.PICKED_UP);

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { StockMovementRecordedSchema } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
 import amqplib, { type ChannelModel } from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,7 +8,8 @@ import { createMetrics } from "../metrics/index.js";
 import type { StoredEvent } from "../store/events.js";
 import { event as newEvent } from "../store/events.js";
 import { createInbox } from "../store/inbox.js";
-import { createStreamStore, payloadHash, requestKey } from "../store/stream-store.js";
+import { eventRequest, requestKey } from "../store/requests.js";
+import { createStreamStore } from "../store/stream-store.js";
 import {
   createTestDatabase,
   deleteConsumerQueues,
@@ -155,7 +156,12 @@ describe("event consumer", () => {
     // What a real handler does: the event id is the request id of the use case it calls.
     const handle = async (received: ReceivedEvent) => {
       handled++;
-      const request = { key: requestKey("test.Apply", received.id), payloadHash: payloadHash(received.data) };
+      const applied = eventRequest(
+        StockMovementRecordedSchema,
+        fromBinary(StockMovementRecordedSchema, received.data),
+        received.id,
+      );
+      const request = { key: requestKey("test.Apply", applied.id), fingerprint: applied.fingerprint };
       if (await store.findRequest(request)) return;
       const recorded = newEvent(StockMovementRecordedSchema, create(StockMovementRecordedSchema));
       await store.append(`stream-${received.subject}`, 0, [recorded], { request });
@@ -168,7 +174,15 @@ describe("event consumer", () => {
       await startConsumer({ ...common, connection: second, inbox: createInbox(database.db, queue) }),
     ];
     const publisher = createEventPublisher(connection, { source: "test", exchange });
-    const events = Array.from({ length: 10 }, (_, i) => storedEvent({ streamId: `s${i}` }));
+    const events = Array.from({ length: 10 }, (_, i) =>
+      storedEvent({
+        streamId: `s${i}`,
+        data: toBinary(
+          StockMovementRecordedSchema,
+          create(StockMovementRecordedSchema, { movement: { sku: `SKU-${i}` } }),
+        ),
+      }),
+    );
     await publisher.publish([...events, ...events, ...events.slice(0, 5)]);
     // Every one of the 25 deliveries settled, as handled or as a duplicate skipped by the inbox.
     await eventually(async () => {

@@ -20,6 +20,9 @@ export interface CommitDocument {
   correlationId: string;
   causationId: string;
   traceparent: string;
+  /** The fingerprint of the request this commit answers (see fingerprint in requests.ts). */
+  requestFingerprint?: string;
+  /** Written before fingerprints were one; read only (a replay of such a commit is by key). */
   requestHash?: string;
   result?: Binary;
 }
@@ -31,10 +34,10 @@ export interface CommitDocument {
  */
 export type OutboxMarker = CommitDocument & { ready: boolean };
 
-/** The request a commit answers: its key (see requestKey) and a hash of its payload. */
+/** The request a commit answers: its key (see requestKey) and its fingerprint. */
 export interface CommitRequest {
   readonly key: string;
-  readonly payloadHash: string;
+  readonly fingerprint: string;
   /** The answer to store with the commit and return for a replay (an encoded response, usually). */
   readonly result?: Uint8Array;
 }
@@ -105,7 +108,7 @@ export function buildCommit(item: AppendItem): CommitDocument {
     correlationId,
     causationId,
     traceparent: context ? formatTraceparent(context.trace) : "",
-    ...(request ? { requestHash: request.payloadHash } : {}),
+    ...(request ? { requestFingerprint: request.fingerprint } : {}),
     ...(request?.result ? { result: new Binary(request.result) } : {}),
   };
 }

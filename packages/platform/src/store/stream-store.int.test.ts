@@ -1,12 +1,14 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { StockMovementRecordedSchema } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
 import { MovementType, StockMovementSchema } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import type { Db } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callContextFrom, runWithCallContext } from "../rpc/context.js";
 import { createTestDatabase } from "../testing/index.js";
 import { ConcurrencyConflict, IdempotencyKeyReused } from "./errors.js";
 import { event } from "./events.js";
-import { createStreamStore, payloadHash, requestKey, type StreamStore } from "./stream-store.js";
+import { fingerprint, internalRequest, requestKey } from "./requests.js";
+import { createStreamStore, type StreamStore } from "./stream-store.js";
 
 const movement = (id: string, quantity: number) =>
   create(StockMovementSchema, {
@@ -24,10 +26,12 @@ const recorded = (id: string, quantity = 1) =>
 
 let store: StreamStore;
 let drop: () => Promise<void>;
+let db: Db;
 
 beforeAll(async () => {
   const database = await createTestDatabase("streams");
   drop = database.drop;
+  db = database.db;
   store = createStreamStore(database.db);
   await store.ensureIndexes();
 });
@@ -80,7 +84,7 @@ describe("stream store", () => {
     const payload = toBinary(StockMovementSchema, movement("r1", 4));
     const request = {
       key: requestKey("test.Record", "req-1"),
-      payloadHash: payloadHash(payload),
+      fingerprint: fingerprint(StockMovementSchema, movement("r1", 4)),
       result: payload,
     };
     const first = await store.append(streamId, 0, [recorded("r1", 4)], { request });
@@ -102,9 +106,9 @@ describe("stream store", () => {
     const streamId = "SKU-4@DC-1";
     const key = requestKey("test.Record", "req-2");
     await store.append(streamId, 0, [recorded("x", 1)], {
-      request: { key, payloadHash: payloadHash("one") },
+      request: { key, fingerprint: internalRequest("one").fingerprint },
     });
-    const other = { key, payloadHash: payloadHash("two") };
+    const other = { key, fingerprint: internalRequest("two").fingerprint };
     await expect(store.findRequest(other)).rejects.toBeInstanceOf(IdempotencyKeyReused);
     await expect(store.append(streamId, 1, [recorded("x", 2)], { request: other })).rejects.toBeInstanceOf(
       IdempotencyKeyReused,
@@ -112,9 +116,24 @@ describe("stream store", () => {
     expect(await store.read(streamId)).toHaveLength(1);
   });
 
+  it("replays a commit written before fingerprints were one by its key alone (its old hash cannot be compared)", async () => {
+    const key = requestKey("test.Record", "req-legacy");
+    await store.append("SKU-legacy@DC-1", 0, [recorded("l1")], { request: { key, fingerprint: "new" } });
+    // What an earlier release stored: a hash of its own kind under requestHash, no fingerprint.
+    await db
+      .collection<{ _id: string }>("commits")
+      .updateOne({ _id: key }, { $unset: { requestFingerprint: "" }, $set: { requestHash: "legacy" } });
+    const retried = { key, fingerprint: fingerprint(StockMovementSchema, movement("l1", 1)) };
+    expect(await store.findRequest(retried)).toMatchObject({ replayed: true, version: 1 });
+    expect((await store.append("SKU-legacy@DC-1", 1, [recorded("l1")], { request: retried })).replayed).toBe(
+      true,
+    );
+    expect(await store.read("SKU-legacy@DC-1")).toHaveLength(1);
+  });
+
   it("appends many commits at once, each item succeeding, replaying or conflicting on its own", async () => {
     await store.append("bulk-taken", 0, [recorded("t1")]);
-    const request = { key: requestKey("test.Bulk", "b-1"), payloadHash: payloadHash("same") };
+    const request = { key: requestKey("test.Bulk", "b-1"), fingerprint: internalRequest("same").fingerprint };
     await store.append("bulk-replayed", 0, [recorded("r1")], { request });
     const before = await store.unpublishedCount();
     const results = await store.appendMany([

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { Binary, type Db } from "mongodb";
 import {
@@ -58,7 +57,7 @@ export interface StreamStore {
    * The earlier result of a request, when it was applied already; throws IdempotencyKeyReused when the
    * key was used for another payload. Call before deciding, so a replay does not decide twice.
    */
-  findRequest(request: Pick<CommitRequest, "key" | "payloadHash">): Promise<AppendResult | undefined>;
+  findRequest(request: Pick<CommitRequest, "key" | "fingerprint">): Promise<AppendResult | undefined>;
   /** The newest snapshot (if any) and the events after it: what a decision needs to rebuild state. */
   load<State>(
     streamId: string,
@@ -96,25 +95,14 @@ export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/** "<scope>:<request id>": scope names the operation ("inventory.RecordMovement") so ids never collide. */
-export function requestKey(scope: string, requestId: string): string {
-  return `${scope}:${requestId}`;
-}
-
-/** A stable hash of a request payload (encoded protobuf bytes or a canonical string). */
-export function payloadHash(payload: Uint8Array | string): string {
-  return createHash("sha256").update(payload).digest("hex");
-}
-
-/** The payload hash of a command given as a plain object (int64 fields hash as their decimal text). */
-export function commandHash(command: unknown): string {
-  return payloadHash(
-    JSON.stringify(command, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value)),
-  );
-}
-
-function replayOf(commit: CommitDocument, request: Pick<CommitRequest, "key" | "payloadHash">): AppendResult {
-  if (commit.requestHash !== request.payloadHash) throw new IdempotencyKeyReused(request.key);
+/**
+ * The first answer to a request applied before. A commit written before fingerprints were one (it
+ * holds only the older `requestHash`) is a replay by its key alone: its hash cannot be compared.
+ */
+function replayOf(commit: CommitDocument, request: Pick<CommitRequest, "key" | "fingerprint">): AppendResult {
+  const comparable = commit.requestFingerprint !== undefined || commit.requestHash === undefined;
+  if (comparable && commit.requestFingerprint !== request.fingerprint)
+    throw new IdempotencyKeyReused(request.key);
   return {
     version: commit.lastVersion,
     events: toStoredEvents(commit),
@@ -138,7 +126,7 @@ export function createStreamStore(
   );
   const appended = new EventEmitter();
 
-  async function findRequest(request: Pick<CommitRequest, "key" | "payloadHash">) {
+  async function findRequest(request: Pick<CommitRequest, "key" | "fingerprint">) {
     const commit = await commits.findOne({ _id: request.key });
     return commit ? replayOf(commit, request) : undefined;
   }

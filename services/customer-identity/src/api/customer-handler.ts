@@ -1,8 +1,16 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import type {
-  CustomerIdentityService,
-  LookupCustomerRequest,
+import {
+  type CustomerIdentityService,
+  DeactivateCustomerRequestSchema,
+  EraseCustomerRequestSchema,
+  LinkBillingAccountRequestSchema,
+  type LookupCustomerRequest,
+  MergeCustomersRequestSchema,
+  UnmergeCustomerRequestSchema,
+  UpdateConsentRequestSchema,
+  UpsertFromSourceRequestSchema,
 } from "@retail/contracts/retail/customer/v1/customer_service_pb";
+import { requestOf } from "@retail/platform/store";
 import { deactivateCustomer, eraseCustomer } from "../app/customer-lifecycle.js";
 import { getCustomer } from "../app/get-customer.js";
 import { linkBillingAccount } from "../app/link-billing-account.js";
@@ -81,7 +89,7 @@ export function createCustomerHandler(
       v.throwIfAny();
       if (!request.sourceRecord) throw new Error("validated above");
       const outcome = await upsertFromSource(deps, {
-        requestId: request.requestId,
+        request: requestOf(UpsertFromSourceRequestSchema, request),
         record: request.sourceRecord,
       });
       return outcome;
@@ -122,7 +130,7 @@ export function createCustomerHandler(
       }
       v.throwIfAny();
       const customer = await mergeCustomers(deps, {
-        requestId: request.requestId,
+        request: requestOf(MergeCustomersRequestSchema, request),
         survivorId: request.survivorCustomerId,
         mergedIds: request.mergedCustomerIds,
         candidateId: request.mergeCandidateId,
@@ -137,7 +145,7 @@ export function createCustomerHandler(
       checkCustomerId(v, "restored_customer_id", request.restoredCustomerId);
       v.throwIfAny();
       const { customer, restored } = await unmergeCustomer(deps, {
-        requestId: request.requestId,
+        request: requestOf(UnmergeCustomerRequestSchema, request),
         customerId: request.customerId,
         restoredId: request.restoredCustomerId,
       });
@@ -152,7 +160,7 @@ export function createCustomerHandler(
       v.throwIfAny();
       if (!request.consent) throw new Error("validated above");
       const customer = await updateConsent(deps, {
-        requestId: request.requestId,
+        request: requestOf(UpdateConsentRequestSchema, request),
         customerId: request.customerId,
         consent: request.consent,
       });
@@ -167,7 +175,7 @@ export function createCustomerHandler(
       v.throwIfAny();
       if (!request.billingAccount) throw new Error("validated above");
       const customer = await linkBillingAccount(deps, {
-        requestId: request.requestId,
+        request: requestOf(LinkBillingAccountRequestSchema, request),
         customerId: request.customerId,
         account: request.billingAccount,
       });
@@ -180,7 +188,7 @@ export function createCustomerHandler(
       checkCustomerId(v, "customer_id", request.customerId);
       v.throwIfAny();
       const customer = await deactivateCustomer(deps, {
-        requestId: request.requestId,
+        request: requestOf(DeactivateCustomerRequestSchema, request),
         customerId: request.customerId,
         reason: request.reason,
       });
@@ -193,7 +201,7 @@ export function createCustomerHandler(
       checkCustomerId(v, "customer_id", request.customerId);
       v.throwIfAny();
       const customerId = await eraseCustomer(deps, {
-        requestId: request.requestId,
+        request: requestOf(EraseCustomerRequestSchema, request),
         customerId: request.customerId,
         reason: request.reason,
       });

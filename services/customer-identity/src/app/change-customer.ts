@@ -1,8 +1,8 @@
 import type { Customer } from "@retail/contracts/retail/customer/v1/customer_pb";
 import {
   ConcurrencyConflict,
-  commandHash,
   type NewEvent,
+  type RequestRef,
   requestKey,
   retryOnConflict,
 } from "@retail/platform/store";
@@ -16,10 +16,8 @@ export interface CustomerChange {
   /** The operation, for the request key and error messages ("customer.UpdateConsent"). */
   readonly scope: string;
   readonly action: string;
-  readonly requestId: string;
+  readonly request: RequestRef;
   readonly customerId: string;
-  /** The command as given, hashed to refuse a reused request id with another payload. */
-  readonly payload: unknown;
   /** The events the change makes of the profile as it is; none when it would change nothing. */
   decide(profile: Profile): NewEvent[];
 }
@@ -31,8 +29,8 @@ export interface CustomerChange {
  */
 export async function changeCustomer(deps: CustomerDeps, change: CustomerChange): Promise<Customer> {
   const request = {
-    key: requestKey(change.scope, change.requestId),
-    payloadHash: commandHash(change.payload),
+    key: requestKey(change.scope, change.request.id),
+    fingerprint: change.request.fingerprint,
   };
   const earlier = await deps.streams.findRequest(request);
   if (earlier) return getCustomer(deps, earlier.customerId);

@@ -4,13 +4,13 @@ import {
   CustomerErasedSchema,
 } from "@retail/contracts/retail/customer/v1/customer_events_pb";
 import { type Customer, CustomerStatus } from "@retail/contracts/retail/customer/v1/customer_pb";
-import { commandHash, event, requestKey } from "@retail/platform/store";
+import { event, type RequestRef, requestKey } from "@retail/platform/store";
 import { changeCustomer } from "./change-customer.js";
 import type { CustomerDeps } from "./ports.js";
 import { loadProfile, requireRoot } from "./profile.js";
 
 export interface DeactivateCustomer {
-  readonly requestId: string;
+  readonly request: RequestRef;
   readonly customerId: string;
   readonly reason: string;
 }
@@ -20,9 +20,8 @@ export async function deactivateCustomer(deps: CustomerDeps, command: Deactivate
   return changeCustomer(deps, {
     scope: "customer.DeactivateCustomer",
     action: "deactivate",
-    requestId: command.requestId,
+    request: command.request,
     customerId: command.customerId,
-    payload: command,
     decide(profile) {
       if (profile.root.status === CustomerStatus.DEACTIVATED) return [];
       const deactivated = create(CustomerDeactivatedSchema, {
@@ -35,7 +34,7 @@ export async function deactivateCustomer(deps: CustomerDeps, command: Deactivate
 }
 
 export interface EraseCustomer {
-  readonly requestId: string;
+  readonly request: RequestRef;
   readonly customerId: string;
   readonly reason: string;
 }
@@ -50,14 +49,13 @@ export interface EraseCustomer {
 export async function eraseCustomer(deps: CustomerDeps, command: EraseCustomer): Promise<string> {
   const root = await requireRoot(deps, command.customerId);
   const { members } = await loadProfile(deps, root);
-  const hash = commandHash(command);
-  const scope = requestKey("customer.EraseCustomer", command.requestId);
+  const scope = requestKey("customer.EraseCustomer", command.request.id);
   // Merged-in customers first and the survivor last: while any of them is unerased, a retry starts over.
   for (const member of [...members].reverse()) {
     if (member.status !== CustomerStatus.ERASED) {
       const erased = create(CustomerErasedSchema, { customerId: member.customerId, reason: command.reason });
       await deps.streams.append(member.customerId, member.version, [event(CustomerErasedSchema, erased)], {
-        request: { key: `${scope}:${member.customerId}`, payloadHash: hash },
+        request: { key: `${scope}:${member.customerId}`, fingerprint: command.request.fingerprint },
       });
     }
     await deps.streams.redact(member.customerId);

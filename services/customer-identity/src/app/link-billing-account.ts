@@ -5,13 +5,13 @@ import {
   BillingAccountSchema,
   type Customer,
 } from "@retail/contracts/retail/customer/v1/customer_pb";
-import { event } from "@retail/platform/store";
+import { event, type RequestRef } from "@retail/platform/store";
 import { billingKeyOf } from "../domain/customer.js";
 import { changeCustomer } from "./change-customer.js";
 import type { CustomerDeps } from "./ports.js";
 
 export interface LinkBillingAccount {
-  readonly requestId: string;
+  readonly request: RequestRef;
   readonly customerId: string;
   /** Validated: account id, ERP system, non-negative credit limit, well-formed tax ids. */
   readonly account: BillingAccount;
@@ -25,9 +25,8 @@ export async function linkBillingAccount(deps: CustomerDeps, command: LinkBillin
   return changeCustomer(deps, {
     scope: "customer.LinkBillingAccount",
     action: "link a billing account",
-    requestId: command.requestId,
+    request: command.request,
     customerId: command.customerId,
-    payload: { customerId: command.customerId, account: command.account },
     decide(profile) {
       const key = billingKeyOf(command.account);
       const held = profile.members.map((m) => m.billingAccounts.get(key)).find((a) => a !== undefined);

@@ -5,7 +5,7 @@ import {
   CustomerUpdatedSchema,
 } from "@retail/contracts/retail/customer/v1/customer_events_pb";
 import { type Customer, CustomerStatus } from "@retail/contracts/retail/customer/v1/customer_pb";
-import { commandHash, event, type NewEvent, requestKey } from "@retail/platform/store";
+import { event, type NewEvent, type RequestRef, requestKey } from "@retail/platform/store";
 import { type CustomerState, evolve, isLive } from "../domain/customer.js";
 import { CustomerNotLive, MergeRefused, UnknownCustomer, UnknownMergeCandidate } from "../domain/errors.js";
 import { changedAttributes } from "../domain/golden.js";
@@ -14,14 +14,14 @@ import type { CustomerDeps } from "./ports.js";
 import { loadProfile, type Profile, resolveRoot } from "./profile.js";
 
 export interface MergeCustomers {
-  readonly requestId: string;
+  readonly request: RequestRef;
   readonly survivorId: string;
   readonly mergedIds: readonly string[];
   readonly candidateId: string;
 }
 
 export interface UnmergeCustomer {
-  readonly requestId: string;
+  readonly request: RequestRef;
   readonly customerId: string;
   readonly restoredId: string;
 }
@@ -53,9 +53,9 @@ async function live(deps: CustomerDeps, customerId: string, action: string): Pro
  * an unmerge can give them back.
  */
 export async function mergeCustomers(deps: CustomerDeps, command: MergeCustomers): Promise<Customer> {
-  const hash = commandHash(command);
-  const key = requestKey("customer.MergeCustomers", command.requestId);
-  if (await deps.streams.findRequest({ key, payloadHash: hash }))
+  const hash = command.request.fingerprint;
+  const key = requestKey("customer.MergeCustomers", command.request.id);
+  if (await deps.streams.findRequest({ key, fingerprint: hash }))
     return getCustomer(deps, command.survivorId);
   const ids = command.mergedIds;
   if (new Set(ids).size !== ids.length)
@@ -67,7 +67,7 @@ export async function mergeCustomers(deps: CustomerDeps, command: MergeCustomers
   }
   const survivor = await live(deps, command.survivorId, "merge into it");
   for (const mergedId of ids) {
-    const mergedKey = { key: `${key}:${mergedId}`, payloadHash: hash };
+    const mergedKey = { key: `${key}:${mergedId}`, fingerprint: hash };
     if (await deps.streams.findRequest(mergedKey)) continue; // done before a crash
     const merged = await live(deps, mergedId, "merge it");
     const mergedEvent = create(CustomersMergedSchema, {
@@ -89,7 +89,7 @@ export async function mergeCustomers(deps: CustomerDeps, command: MergeCustomers
     survivor.customerId,
     survivor.version,
     [event(CustomersMergedSchema, merge), ...updatedEvent(before, after)],
-    { request: { key, payloadHash: hash } },
+    { request: { key, fingerprint: hash } },
   );
   if (command.candidateId) await deps.candidates.resolve(command.candidateId);
   return getCustomer(deps, survivor.customerId);
@@ -104,10 +104,10 @@ export async function unmergeCustomer(
   deps: CustomerDeps,
   command: UnmergeCustomer,
 ): Promise<{ customer: Customer; restored: Customer }> {
-  const hash = commandHash(command);
-  const key = requestKey("customer.UnmergeCustomer", command.requestId);
-  const restoredKey = { key: `${key}:${command.restoredId}`, payloadHash: hash };
-  if (!(await deps.streams.findRequest({ key, payloadHash: hash }))) {
+  const hash = command.request.fingerprint;
+  const key = requestKey("customer.UnmergeCustomer", command.request.id);
+  const restoredKey = { key: `${key}:${command.restoredId}`, fingerprint: hash };
+  if (!(await deps.streams.findRequest({ key, fingerprint: hash }))) {
     const survivor = await deps.streams.load(command.customerId);
     if (!survivor) throw new UnknownCustomer(`customer id ${command.customerId}`);
     if (!survivor.absorbed.includes(command.restoredId)) {
@@ -146,7 +146,7 @@ export async function unmergeCustomer(
       survivor.customerId,
       survivor.version,
       [event(CustomerUnmergedSchema, unmerge), ...updatedEvent(before, after)],
-      { request: { key, payloadHash: hash } },
+      { request: { key, fingerprint: hash } },
     );
   }
   return {

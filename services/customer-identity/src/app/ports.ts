@@ -16,7 +16,7 @@ export interface CustomerStreams {
     options?: AppendOptions,
   ): Promise<AppendResult>;
   /** The customer and stored answer of a request already applied (IdempotencyKeyReused on another payload). */
-  findRequest(request: Pick<CommitRequest, "key" | "payloadHash">): Promise<AppliedRequest | undefined>;
+  findRequest(request: Pick<CommitRequest, "key" | "fingerprint">): Promise<AppliedRequest | undefined>;
   /** Rewrites the stored history of an erased customer without its personal data. */
   redact(customerId: string): Promise<void>;
 }

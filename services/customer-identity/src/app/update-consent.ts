@@ -2,14 +2,14 @@ import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ConsentChangedSchema } from "@retail/contracts/retail/customer/v1/customer_events_pb";
 import type { Consent, Customer } from "@retail/contracts/retail/customer/v1/customer_pb";
-import { event } from "@retail/platform/store";
+import { event, type RequestRef } from "@retail/platform/store";
 import { alreadyRecorded, effectiveConsents } from "../domain/consent.js";
 import type { ConsentChange } from "../domain/customer.js";
 import { changeCustomer } from "./change-customer.js";
 import type { CustomerDeps } from "./ports.js";
 
 export interface UpdateConsent {
-  readonly requestId: string;
+  readonly request: RequestRef;
   readonly customerId: string;
   /** Validated: purpose, channel, status and a known source system. */
   readonly consent: Consent;
@@ -32,9 +32,8 @@ export async function updateConsent(deps: CustomerDeps, command: UpdateConsent):
   return changeCustomer(deps, {
     scope: "customer.UpdateConsent",
     action: "record consent",
-    requestId: command.requestId,
+    request: command.request,
     customerId: command.customerId,
-    payload: { ...change, customerId: command.customerId },
     decide(profile) {
       const history = profile.members.flatMap((m) => m.consentChanges);
       if (alreadyRecorded(history, change)) return [];

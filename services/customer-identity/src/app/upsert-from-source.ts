@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { create, equals, toBinary } from "@bufbuild/protobuf";
+import { create, equals } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   CustomerCreatedSchema,
@@ -18,7 +18,7 @@ import {
   ConcurrencyConflict,
   event,
   type NewEvent,
-  payloadHash,
+  type RequestRef,
   requestKey,
   retryOnConflict,
 } from "@retail/platform/store";
@@ -40,7 +40,7 @@ import type { AppliedRequest, CustomerDeps } from "./ports.js";
 import { loadProfile, type Profile, profileOf, resolveRoot } from "./profile.js";
 
 export interface UpsertFromSource {
-  readonly requestId: string;
+  readonly request: RequestRef;
   /** Validated: known source system, well-formed email and phone, at least one identity attribute. */
   readonly record: SourceRecord;
 }
@@ -94,8 +94,8 @@ export async function upsertFromSource(
   command: UpsertFromSource,
 ): Promise<UpsertOutcome> {
   const request = {
-    key: requestKey("customer.UpsertFromSource", command.requestId),
-    payloadHash: payloadHash(toBinary(SourceRecordSchema, command.record)),
+    key: requestKey("customer.UpsertFromSource", command.request.id),
+    fingerprint: command.request.fingerprint,
   };
   const keys = keysOfRecord(command.record, deps.sourceSystems);
   const earlier = await deps.streams.findRequest(request);
@@ -174,7 +174,7 @@ async function resolve(
   let target = profiles.find((p) => p.root.customerId === best.customerId) as Profile;
   if (others.length > 0 && mayAutoMerge(best, others, command.record.familyName, deps.mergeRules)) {
     await mergeCustomers(deps, {
-      requestId: `${command.requestId}:auto-merge`,
+      request: { ...command.request, id: `${command.request.id}:auto-merge` },
       survivorId: best.customerId,
       mergedIds: others.map((o) => o.customerId),
       candidateId: "",

@@ -10,11 +10,15 @@ import {
   type StockMovement,
 } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import {
+  CommitReservationRequestSchema,
   type GetAvailabilityRequest,
   type InventoryService,
   MovementResultSchema,
+  ReleaseReservationRequestSchema,
+  ReserveStockRequestSchema,
 } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { toConnectError } from "@retail/platform/rpc";
+import { type RequestRef, requestOf } from "@retail/platform/store";
 import { toStockPosition } from "../app/apply-movement.js";
 import {
   changeReservation,
@@ -122,6 +126,7 @@ export function createInventoryHandler(
       lines: Array<{ lineId: string; quantity: bigint }>;
       reason?: string;
     },
+    request: RequestRef,
   ) => {
     const v = new Violations();
     v.require("request_id", r.requestId);
@@ -133,7 +138,7 @@ export function createInventoryHandler(
     v.throwIfAny();
     const state = await changeReservation(deps, {
       kind,
-      requestId: r.requestId,
+      request,
       reservationId: r.reservationId,
       lines,
       reason: r.reason ?? "",
@@ -248,7 +253,7 @@ export function createInventoryHandler(
       const ttlMs = ttlOf(v, request.ttl, ttl);
       v.throwIfAny();
       const state = await reserveStock(deps, {
-        requestId: request.requestId,
+        request: requestOf(ReserveStockRequestSchema, request),
         orderId: request.orderId,
         lines,
         channel: request.channel,
@@ -277,8 +282,10 @@ export function createInventoryHandler(
       return { reservation: toReservation(state) };
     },
 
-    releaseReservation: (request) => change("release", request),
-    commitReservation: (request) => change("commit", request),
+    releaseReservation: (request) =>
+      change("release", request, requestOf(ReleaseReservationRequestSchema, request)),
+    commitReservation: (request) =>
+      change("commit", request, requestOf(CommitReservationRequestSchema, request)),
 
     async upsertLocation(request) {
       const v = new Violations();

@@ -7,6 +7,7 @@ import {
   StockMovementRecordedSchema,
 } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
 import {
+  type StockMovement,
   StockMovementSchema,
   type StockPosition,
   StockPositionSchema,
@@ -15,6 +16,7 @@ import {
   type CommitRequest,
   ConcurrencyConflict,
   event,
+  fingerprint,
   type NewEvent,
   retryOnConflict,
 } from "@retail/platform/store";
@@ -88,6 +90,31 @@ function availabilityEvents(before: PositionState, after: PositionState, catalog
     );
 }
 
+/** A movement as its reporter asked for it: no ledger figures, no time or actor of recording. */
+export function askedMovement(movement: Movement): StockMovement {
+  return create(StockMovementSchema, {
+    movementId: movement.movementId,
+    type: movement.type,
+    sku: movement.sku,
+    locationId: movement.locationId,
+    quantity: BigInt(movement.quantity),
+    counterpartLocationId: movement.counterpartLocationId,
+    reservationId: movement.reservationId,
+    lineId: movement.lineId,
+    reason: movement.reason,
+    sourceSystem: movement.sourceSystem ?? "",
+    ...(movement.occurTime ? { occurTime: timestampFromDate(movement.occurTime) } : {}),
+  });
+}
+
+/**
+ * The ledger request of a movement under `key`: its fingerprint is the movement as asked, so a repeat
+ * with the same key and other figures is refused rather than taken for a retry.
+ */
+export function movementRequest(key: string, movement: Movement): CommitRequest {
+  return { key, fingerprint: fingerprint(StockMovementSchema, askedMovement(movement)) };
+}
+
 /** What a movement writes: the decision, the position after the whole commit, and the commit's events. */
 export function planMovement(
   deps: Pick<MovementDeps, "catalog" | "clock" | "caller">,
@@ -114,22 +141,12 @@ export function planMovement(
   // The ledger version of a position is its stream's version after the whole commit.
   const after = { ...decision.after, version: before.version + 1 + consequences.length };
   const recorded = create(StockMovementRecordedSchema, {
-    movement: create(StockMovementSchema, {
-      movementId: movement.movementId,
-      type: movement.type,
-      sku: movement.sku,
-      locationId: movement.locationId,
-      quantity: BigInt(movement.quantity),
-      counterpartLocationId: movement.counterpartLocationId,
-      reservationId: movement.reservationId,
-      lineId: movement.lineId,
-      reason: movement.reason,
-      sourceSystem: movement.sourceSystem ?? "",
-      ...(movement.occurTime ? { occurTime: timestampFromDate(movement.occurTime) } : {}),
+    movement: {
+      ...askedMovement(movement),
       recordedBy: deps.caller(),
       onHandDelta: BigInt(decision.onHandDelta),
       recordTime: timestampFromDate(recordTime),
-    }),
+    },
     position: toStockPosition(after, recordTime),
   });
   return { decision, after, events: [event(StockMovementRecordedSchema, recorded), ...consequences] };

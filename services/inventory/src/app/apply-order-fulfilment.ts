@@ -1,4 +1,5 @@
 import { MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import type { RequestRef } from "@retail/platform/store";
 import { remainingOf } from "../domain/reservation.js";
 import { plainMovement } from "../domain/stock-position.js";
 import { changeReservation } from "./change-reservation.js";
@@ -10,8 +11,8 @@ import type { ReservationDeps } from "./reserve-stock.js";
 export interface OrderFulfilment {
   /** release: lines cancelled or the order rejected; commit: lines shipped or picked up. */
   readonly kind: "release" | "commit";
-  /** The order event's id: the request id of every change it makes, so a redelivery changes nothing. */
-  readonly eventId: string;
+  /** The order event as a request: its id keys every change it makes, so a redelivery changes nothing. */
+  readonly request: RequestRef;
   readonly orderId: string;
   /** Empty: every line still held. Reservation line ids are the order's line ids. */
   readonly lines: ReadonlyArray<{ readonly lineId: string; readonly quantity: number; readonly sku: string }>;
@@ -73,11 +74,14 @@ export async function applyOrderFulfilment(
   deps: ReservationDeps,
   fulfilment: OrderFulfilment,
 ): Promise<number> {
-  const plan = await deps.reservations.planOnce(fulfilment.eventId, await planFulfilment(deps, fulfilment));
+  const plan = await deps.reservations.planOnce(
+    fulfilment.request.id,
+    await planFulfilment(deps, fulfilment),
+  );
   for (const change of plan.changes) {
     await changeReservation(deps, {
       kind: fulfilment.kind,
-      requestId: fulfilment.eventId,
+      request: fulfilment.request,
       reservationId: change.reservationId,
       lines: change.lines,
       reason: fulfilment.reason,
@@ -94,7 +98,7 @@ export async function applyOrderFulfilment(
     await recordMovement(
       deps,
       plainMovement({
-        movementId: `order-event:${fulfilment.eventId}:${line.lineId}`,
+        movementId: `order-event:${fulfilment.request.id}:${line.lineId}`,
         type: MovementType.SHIPMENT,
         sku: line.sku,
         locationId: line.locationId,

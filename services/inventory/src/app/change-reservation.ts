@@ -6,7 +6,14 @@ import {
   ReservationReleasedSchema,
 } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
 import { MovementType, ReservationStatus } from "@retail/contracts/retail/inventory/v1/inventory_pb";
-import { ConcurrencyConflict, event, payloadHash, requestKey, retryOnConflict } from "@retail/platform/store";
+import {
+  ConcurrencyConflict,
+  event,
+  internalRequest,
+  type RequestRef,
+  requestKey,
+  retryOnConflict,
+} from "@retail/platform/store";
 import { UnknownReservation } from "../domain/errors.js";
 import {
   decideConfirm,
@@ -16,14 +23,15 @@ import {
   type ReservationState,
 } from "../domain/reservation.js";
 import { holdKey } from "../domain/stock-position.js";
-import { applyMovement } from "./apply-movement.js";
+import { applyMovement, movementRequest } from "./apply-movement.js";
 import { type ReservationDeps, reservationMovement } from "./reserve-stock.js";
 
 export type ReservationChangeKind = "release" | "commit" | "expire";
 
 export interface ChangeReservation {
   readonly kind: ReservationChangeKind;
-  readonly requestId: string;
+  /** The caller's request, an order event, or the expiry sweep's own. */
+  readonly request: RequestRef;
   readonly reservationId: string;
   /** Empty: everything still held. */
   readonly lines: readonly LineQuantity[];
@@ -47,8 +55,8 @@ export async function changeReservation(
   command: ChangeReservation,
 ): Promise<ReservationState> {
   const request = {
-    key: requestKey(`inventory.${command.kind}Reservation`, `${command.reservationId}:${command.requestId}`),
-    payloadHash: payloadHash(JSON.stringify(command)),
+    key: requestKey(`inventory.${command.kind}Reservation`, `${command.reservationId}:${command.request.id}`),
+    fingerprint: command.request.fingerprint,
   };
   return deps.lock(`reservation:${command.reservationId}`, () =>
     retryOnConflict(
@@ -72,11 +80,12 @@ export async function changeReservation(
             line.locationId,
             movementOf[command.kind],
           );
+          const keyed = { ...movement, movementId: `${movement.movementId}:${command.request.id}` };
           await applyMovement(
             deps,
-            { ...movement, movementId: `${movement.movementId}:${command.requestId}` },
+            keyed,
             line.locationId,
-            { key: `${request.key}:${lineId}`, payloadHash: payloadHash(String(quantity)) },
+            movementRequest(`${request.key}:${lineId}`, keyed),
           );
         }
         const lines = change.map((c) => ({ lineId: c.lineId, quantity: BigInt(c.quantity) }));
@@ -153,7 +162,7 @@ export async function expireDueReservations(
     try {
       await changeReservation(deps, {
         kind: "expire",
-        requestId: "expiry",
+        request: internalRequest("expiry"),
         reservationId,
         lines: [],
         reason: "expired",

@@ -1,13 +1,7 @@
 import { MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
-import {
-  type CommitRequest,
-  ConcurrencyConflict,
-  type NewEvent,
-  payloadHash,
-  requestKey,
-} from "@retail/platform/store";
+import { type CommitRequest, ConcurrencyConflict, type NewEvent, requestKey } from "@retail/platform/store";
 import { emptyPosition, type Movement, type PositionState } from "../domain/stock-position.js";
-import { applyMovement, type MovementDeps, planMovement } from "./apply-movement.js";
+import { applyMovement, type MovementDeps, movementRequest, planMovement } from "./apply-movement.js";
 
 /** Movement types a caller records directly; reservation movements come from the reservation use cases. */
 export const recordableTypes: ReadonlySet<MovementType> = new Set([
@@ -24,22 +18,6 @@ export const recordableTypes: ReadonlySet<MovementType> = new Set([
   MovementType.SAFETY_STOCK_SET,
 ]);
 
-/** The payload a movement id is bound to: a repeat must carry the same one. */
-export function movementFingerprint(movement: Movement): string {
-  return payloadHash(
-    JSON.stringify([
-      movement.type,
-      movement.sku,
-      movement.locationId,
-      movement.quantity,
-      movement.counterpartLocationId,
-      movement.reservationId,
-      movement.lineId,
-      movement.reason,
-    ]),
-  );
-}
-
 /**
  * Records a validated movement once per movement id. A transfer out also raises the in-transit
  * quantity at the receiving location (the same ledger entry, appended to both positions): its intent
@@ -49,14 +27,14 @@ export async function recordMovement(
   deps: MovementDeps,
   movement: Movement,
 ): Promise<{ position: PositionState; applied: boolean }> {
-  const request = movementRequest(movement);
+  const request = ledgerRequest(movement);
   const transfer = movement.type === MovementType.TRANSFER_OUT && movement.counterpartLocationId !== "";
   if (transfer) await deps.transfers.begin(movement);
   const result = await applyMovement(deps, movement, movement.locationId, request);
   if (transfer) {
     await applyMovement(deps, movement, movement.counterpartLocationId, {
       key: `${request.key}@${movement.counterpartLocationId}`,
-      payloadHash: request.payloadHash,
+      fingerprint: request.fingerprint,
     });
     await deps.transfers.end(movement.movementId);
   }
@@ -131,7 +109,7 @@ export async function recordMovementBatch(
           movement,
           movement.locationId,
         );
-        bulk.push({ index: only, after, events, request: movementRequest(movement) });
+        bulk.push({ index: only, after, events, request: ledgerRequest(movement) });
         continue;
       } catch {
         // Refused on an empty position: the one-by-one path gives the exact error.
@@ -171,9 +149,7 @@ function isFirstEntry(deps: MovementDeps, movement: Movement): boolean {
   return !transfer && deps.readModel.get(movement.sku, movement.locationId) === undefined;
 }
 
-function movementRequest(movement: Movement): CommitRequest {
-  return {
-    key: requestKey("inventory.movement", movement.movementId),
-    payloadHash: movementFingerprint(movement),
-  };
+/** A recorded movement is one request per movement id, whoever reports it. */
+function ledgerRequest(movement: Movement): CommitRequest {
+  return movementRequest(requestKey("inventory.movement", movement.movementId), movement);
 }

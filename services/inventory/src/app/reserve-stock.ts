@@ -13,11 +13,11 @@ import {
   ReservationSchema,
   ReservationStatus,
 } from "@retail/contracts/retail/inventory/v1/inventory_pb";
-import { event, payloadHash, requestKey } from "@retail/platform/store";
+import { event, type RequestRef, requestKey } from "@retail/platform/store";
 import { chooseLocations, locationsForPromise } from "../domain/channels.js";
 import { InsufficientStock, type Shortage } from "../domain/errors.js";
 import type { ReservationLineState, ReservationState } from "../domain/reservation.js";
-import { applyMovement, type MovementDeps } from "./apply-movement.js";
+import { applyMovement, type MovementDeps, movementRequest } from "./apply-movement.js";
 import type { ReservationStore } from "./ports.js";
 
 export interface ReserveLine {
@@ -29,7 +29,8 @@ export interface ReserveLine {
 }
 
 export interface ReserveStock {
-  readonly requestId: string;
+  /** The caller's request id and the fingerprint of the request it sent (computed where it arrived). */
+  readonly request: RequestRef;
   readonly orderId: string;
   readonly lines: readonly ReserveLine[];
   readonly channel: number;
@@ -98,8 +99,8 @@ function reservationMessage(
  */
 export async function reserveStock(deps: ReservationDeps, command: ReserveStock): Promise<ReservationState> {
   const request = {
-    key: requestKey("inventory.ReserveStock", command.requestId),
-    payloadHash: payloadHash(JSON.stringify(command)),
+    key: requestKey("inventory.ReserveStock", command.request.id),
+    fingerprint: command.request.fingerprint,
   };
   const earlier = await deps.reservations.findApplied(request);
   if (earlier) return replay(deps, earlier);
@@ -143,15 +144,15 @@ export async function reserveStock(deps: ReservationDeps, command: ReserveStock)
     let best = 0;
     for (const locationId of locationIds) {
       try {
+        const hold = reservationMovement(id, line, locationId, MovementType.RESERVATION);
         await applyMovement(
           deps,
-          reservationMovement(id, line, locationId, MovementType.RESERVATION),
+          hold,
           locationId,
+          movementRequest(`inventory.hold:${id}:${line.lineId}`, hold),
           {
-            key: `inventory.hold:${id}:${line.lineId}`,
-            payloadHash: payloadHash(`${locationId}:${line.quantity}`),
+            fresh: true,
           },
-          { fresh: true },
         );
         held.push({
           lineId: line.lineId,
@@ -179,14 +180,12 @@ export async function reserveStock(deps: ReservationDeps, command: ReserveStock)
 
   if (shortages.length > 0) {
     for (const line of held) {
+      const unhold = reservationMovement(id, line, line.locationId, MovementType.RESERVATION_RELEASE);
       await applyMovement(
         deps,
-        reservationMovement(id, line, line.locationId, MovementType.RESERVATION_RELEASE),
+        unhold,
         line.locationId,
-        {
-          key: `inventory.unhold:${id}:${line.lineId}`,
-          payloadHash: payloadHash(String(line.quantity)),
-        },
+        movementRequest(`inventory.unhold:${id}:${line.lineId}`, unhold),
         { fresh: true },
       );
     }

@@ -2,8 +2,18 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { ChannelSchema } from "@retail/contracts/retail/common/v1/common_pb";
 import { OrderStatusSchema } from "@retail/contracts/retail/order/v1/order_pb";
-import type { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
-import { decodePageToken } from "@retail/platform/store";
+import {
+  AcknowledgeMarketplaceOrderRequestSchema,
+  CancelOrderRequestSchema,
+  MarkReadyForPickupRequestSchema,
+  type OrderService,
+  RecordPaymentEventRequestSchema,
+  RecordPickupRequestSchema,
+  RecordReturnRequestSchema,
+  RecordShipmentRequestSchema,
+  SubmitOrderRequestSchema,
+} from "@retail/contracts/retail/order/v1/order_service_pb";
+import { decodePageToken, fingerprint, requestOf } from "@retail/platform/store";
 import { acknowledgeMarketplaceOrder } from "../app/acknowledge-marketplace-order.js";
 import { cancelOrder } from "../app/cancel-order.js";
 import { markReadyForPickup } from "../app/mark-ready-for-pickup.js";
@@ -49,7 +59,7 @@ export function createOrderHandler(
       v.throwIfAny();
       if (!request.customer) throw new Error("validated above");
       const order = await submitOrder(deps, {
-        requestId: request.requestId,
+        request: requestOf(SubmitOrderRequestSchema, request),
         channel: request.channel,
         channelOrderId: request.channelOrderId,
         channelId: request.channelId,
@@ -104,7 +114,7 @@ export function createOrderHandler(
       if (request.resource && request.lines.length === 0) v.add("lines", "must name the lines to re-source");
       v.throwIfAny();
       const order = await cancelOrder(deps, {
-        requestId: request.requestId,
+        request: requestOf(CancelOrderRequestSchema, request),
         orderId: request.orderId,
         lines: request.lines,
         reason: request.reason,
@@ -118,7 +128,14 @@ export function createOrderHandler(
       checkShipment(v, request.shipment);
       v.throwIfAny();
       if (!request.shipment) throw new Error("validated above");
-      return { order: await recordShipment(deps, request.requestId, request.orderId, request.shipment) };
+      return {
+        order: await recordShipment(
+          deps,
+          requestOf(RecordShipmentRequestSchema, request),
+          request.orderId,
+          request.shipment,
+        ),
+      };
     },
 
     async markReadyForPickup(request) {
@@ -130,7 +147,7 @@ export function createOrderHandler(
         v.add("collect_by_time", "must be in the future");
       v.throwIfAny();
       const order = await markReadyForPickup(deps, {
-        requestId: request.requestId,
+        request: requestOf(MarkReadyForPickupRequestSchema, request),
         orderId: request.orderId,
         lineIds: request.lineIds,
         collectBy,
@@ -142,7 +159,7 @@ export function createOrderHandler(
       const v = target(request.requestId, request.orderId);
       v.throwIfAny();
       const order = await recordOrderPickup(deps, {
-        requestId: request.requestId,
+        request: requestOf(RecordPickupRequestSchema, request),
         orderId: request.orderId,
         lineIds: request.lineIds,
       });
@@ -154,7 +171,14 @@ export function createOrderHandler(
       checkReturn(v, request.return);
       v.throwIfAny();
       if (!request.return) throw new Error("validated above");
-      return { order: await recordReturn(deps, request.requestId, request.orderId, request.return) };
+      return {
+        order: await recordReturn(
+          deps,
+          requestOf(RecordReturnRequestSchema, request),
+          request.orderId,
+          request.return,
+        ),
+      };
     },
 
     async recordPaymentEvent(request) {
@@ -163,13 +187,24 @@ export function createOrderHandler(
       checkPaymentEvent(v, request.paymentEvent);
       v.throwIfAny();
       if (!request.paymentEvent) throw new Error("validated above");
-      return { order: await recordPaymentEvent(deps, request.orderId, request.paymentEvent) };
+      // A payment event has no request id of its own: the gateway's event id is one.
+      const paid = {
+        id: request.paymentEvent.paymentEventId,
+        fingerprint: fingerprint(RecordPaymentEventRequestSchema, request),
+      };
+      return { order: await recordPaymentEvent(deps, paid, request.orderId, request.paymentEvent) };
     },
 
     async acknowledgeMarketplaceOrder(request) {
       const v = target(request.requestId, request.orderId);
       v.throwIfAny();
-      return { order: await acknowledgeMarketplaceOrder(deps, request.requestId, request.orderId) };
+      return {
+        order: await acknowledgeMarketplaceOrder(
+          deps,
+          requestOf(AcknowledgeMarketplaceOrderRequestSchema, request),
+          request.orderId,
+        ),
+      };
     },
   };
 }

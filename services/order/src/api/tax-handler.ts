@@ -1,6 +1,12 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
+import {
+  CreateTaxRateRequestSchema,
+  type OrderService,
+  ReleaseTaxHoldRequestSchema,
+  SupersedeTaxRateRequestSchema,
+} from "@retail/contracts/retail/order/v1/order_service_pb";
+import { requestOf } from "@retail/platform/store";
 import type { OrderDeps } from "../app/ports.js";
 import { releaseTaxHold } from "../app/tax-hold.js";
 import { createTaxRate, supersedeTaxRate } from "../app/tax-rates.js";
@@ -42,7 +48,7 @@ export function createTaxHandler(deps: OrderDeps): TaxRpcs {
       checkRate(v, request.ratePpm);
       v.throwIfAny();
       const taxRate = await createTaxRate(deps, {
-        requestId: request.requestId,
+        request: requestOf(CreateTaxRateRequestSchema, request),
         jurisdiction: request.jurisdiction,
         taxCode: request.taxCode,
         ratePpm: request.ratePpm,
@@ -66,7 +72,13 @@ export function createTaxHandler(deps: OrderDeps): TaxRpcs {
       checkId(v, "order_id", request.orderId);
       if (request.note.length > 500) v.add("note", "must be at most 500 characters");
       v.throwIfAny();
-      return { order: await releaseTaxHold(deps, request) };
+      return {
+        order: await releaseTaxHold(deps, {
+          request: requestOf(ReleaseTaxHoldRequestSchema, request),
+          orderId: request.orderId,
+          note: request.note,
+        }),
+      };
     },
 
     async supersedeTaxRate(request) {
@@ -76,7 +88,7 @@ export function createTaxHandler(deps: OrderDeps): TaxRpcs {
       checkRate(v, request.ratePpm);
       v.throwIfAny();
       const taxRate = await supersedeTaxRate(deps, {
-        requestId: request.requestId,
+        request: requestOf(SupersedeTaxRateRequestSchema, request),
         taxRateId: request.taxRateId,
         ratePpm: request.ratePpm,
         effectiveTime: request.effectiveTime ? timestampDate(request.effectiveTime) : undefined,

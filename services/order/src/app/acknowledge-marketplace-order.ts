@@ -1,4 +1,5 @@
 import type { Order } from "@retail/contracts/retail/order/v1/order_pb";
+import type { RequestRef } from "@retail/platform/store";
 import { acknowledge } from "../domain/order-changes.js";
 import { changeOrder } from "./change-order.js";
 import type { OrderDeps } from "./ports.js";
@@ -6,14 +7,13 @@ import type { OrderDeps } from "./ports.js";
 /** Records that the marketplace was told the order is accepted (once; a repeat changes nothing). */
 export function acknowledgeMarketplaceOrder(
   deps: OrderDeps,
-  requestId: string,
+  request: RequestRef,
   orderId: string,
 ): Promise<Order> {
   return changeOrder(deps, {
     scope: "order.AcknowledgeMarketplaceOrder",
-    requestId,
+    request,
     orderId,
-    payload: { orderId },
     decide: acknowledge,
   });
 }

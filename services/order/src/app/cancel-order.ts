@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { OrderLineResourcedSchema } from "@retail/contracts/retail/order/v1/order_events_pb";
 import type { Order } from "@retail/contracts/retail/order/v1/order_pb";
+import type { RequestRef } from "@retail/platform/store";
 import { UnknownLine } from "../domain/errors.js";
 import type { OrderEvent } from "../domain/order.js";
 import { cancelLines, type LineQuantity } from "../domain/order-changes.js";
@@ -9,7 +10,7 @@ import { changeOrder } from "./change-order.js";
 import type { OrderDeps } from "./ports.js";
 
 export interface CancelOrder {
-  readonly requestId: string;
+  readonly request: RequestRef;
   readonly orderId: string;
   readonly lines: readonly LineQuantity[];
   readonly reason: string;
@@ -25,9 +26,8 @@ export interface CancelOrder {
 export function cancelOrder(deps: OrderDeps, command: CancelOrder): Promise<Order> {
   return changeOrder(deps, {
     scope: "order.CancelOrder",
-    requestId: command.requestId,
+    request: command.request,
     orderId: command.orderId,
-    payload: command,
     ...(command.resource ? { prepare: (order: Order) => moveLines(deps, command, order) } : {}),
     decide(order, prepared) {
       if (!command.resource) return cancelLines(order, command.lines, command.reason);
@@ -66,7 +66,7 @@ async function moveLines(
     const hold = await deps.stock.holdOf(order, line.lineId);
     if (!hold) continue;
     const to = chooseResourceLocation(hold, await deps.stock.availability(line.sku, order.channelId));
-    const reservationId = await deps.stock.move(command.requestId, order, line, hold, to);
+    const reservationId = await deps.stock.move(command.request.id, order, line, hold, to);
     if (to && reservationId)
       moved.set(line.lineId, { fromLocationId: hold.locationId, toLocationId: to, reservationId });
   }

@@ -1,5 +1,5 @@
 import type { Order } from "@retail/contracts/retail/order/v1/order_pb";
-import { ConcurrencyConflict, commandHash, requestKey, retryOnConflict } from "@retail/platform/store";
+import { ConcurrencyConflict, type RequestRef, requestKey, retryOnConflict } from "@retail/platform/store";
 import { UnknownOrder } from "../domain/errors.js";
 import type { OrderEvent } from "../domain/order.js";
 import type { OrderDeps } from "./ports.js";
@@ -7,10 +7,8 @@ import type { OrderDeps } from "./ports.js";
 export interface OrderChange {
   /** The operation, for the request key ("order.RecordShipment"). */
   readonly scope: string;
-  readonly requestId: string;
+  readonly request: RequestRef;
   readonly orderId: string;
-  /** The command as given, hashed to refuse a reused request id with another payload. */
-  readonly payload: unknown;
   /**
    * Facts the decision needs from elsewhere (another service's answers), gathered once, before the
    * decision, never inside it: the decision may run again on a version conflict, a call must not.
@@ -27,8 +25,8 @@ export interface OrderChange {
  */
 export async function changeOrder(deps: OrderDeps, change: OrderChange): Promise<Order> {
   const request = {
-    key: requestKey(change.scope, change.requestId),
-    payloadHash: commandHash(change.payload),
+    key: requestKey(change.scope, change.request.id),
+    fingerprint: change.request.fingerprint,
   };
   if (await deps.streams.applied(request)) {
     const order = await deps.streams.load(change.orderId);

@@ -1,4 +1,5 @@
 import type { Order } from "@retail/contracts/retail/order/v1/order_pb";
+import type { RequestRef } from "@retail/platform/store";
 import { markReady } from "../domain/order-changes.js";
 import { changeOrder } from "./change-order.js";
 import type { OrderDeps } from "./ports.js";
@@ -6,13 +7,12 @@ import type { OrderDeps } from "./ports.js";
 /** Pickup lines are ready in store, to be collected by the given time. */
 export function markReadyForPickup(
   deps: OrderDeps,
-  command: { requestId: string; orderId: string; lineIds: readonly string[]; collectBy: Date },
+  command: { request: RequestRef; orderId: string; lineIds: readonly string[]; collectBy: Date },
 ): Promise<Order> {
   return changeOrder(deps, {
     scope: "order.MarkReadyForPickup",
-    requestId: command.requestId,
+    request: command.request,
     orderId: command.orderId,
-    payload: command,
     decide: (order) => markReady(order, command.lineIds, command.collectBy),
   });
 }

@@ -20,7 +20,7 @@ export interface OrderStreams {
     options?: AppendOptions,
   ): Promise<Order>;
   /** Whether a request was applied already (IdempotencyKeyReused when with another payload). */
-  applied(request: Pick<CommitRequest, "key" | "payloadHash">): Promise<boolean>;
+  applied(request: Pick<CommitRequest, "key" | "fingerprint">): Promise<boolean>;
   /** Empties the personal fields of every stored event of an order (erasure); returns how many changed. */
   redact(orderId: string): Promise<number>;
 }
@@ -159,7 +159,7 @@ export interface TaxRateStreams {
   ): Promise<{ history: TaxRateHistory; replayed: boolean }>;
   list(filter: { jurisdiction: string; taxCode: string; includeSuperseded: boolean }): Promise<TaxRate[]>;
   /** Whether a request was applied already (IdempotencyKeyReused when with another payload). */
-  applied(request: Pick<CommitRequest, "key" | "payloadHash">): Promise<boolean>;
+  applied(request: Pick<CommitRequest, "key" | "fingerprint">): Promise<boolean>;
 }
 
 /**

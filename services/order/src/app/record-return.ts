@@ -1,4 +1,5 @@
 import type { Order, Return } from "@retail/contracts/retail/order/v1/order_pb";
+import type { RequestRef } from "@retail/platform/store";
 import { receiveReturn } from "../domain/order-changes.js";
 import { changeOrder } from "./change-order.js";
 import type { OrderDeps } from "./ports.js";
@@ -9,15 +10,14 @@ import type { OrderDeps } from "./ports.js";
  */
 export function recordReturn(
   deps: OrderDeps,
-  requestId: string,
+  request: RequestRef,
   orderId: string,
   ret: Return,
 ): Promise<Order> {
   return changeOrder(deps, {
     scope: "order.RecordReturn",
-    requestId,
+    request,
     orderId,
-    payload: ret,
     decide: (order) => receiveReturn(order, ret, deps.clock.now()),
   });
 }

@@ -12,14 +12,14 @@ import {
   OrderStatus,
 } from "@retail/contracts/retail/order/v1/order_pb";
 import type { OrderCustomer, SubmitOrderLine } from "@retail/contracts/retail/order/v1/order_service_pb";
-import { ConcurrencyConflict, payloadHash, requestKey } from "@retail/platform/store";
+import { ConcurrencyConflict, type RequestRef, requestKey } from "@retail/platform/store";
 import { decideAcceptance, stockRefusalReason } from "../domain/acceptance.js";
 import { money, units } from "../domain/money.js";
 import { defaultTaxCode, priceWithTax } from "./line-taxes.js";
 import type { OrderDeps } from "./ports.js";
 
 export interface SubmitOrder {
-  readonly requestId: string;
+  readonly request: RequestRef;
   readonly channel: Channel;
   readonly channelOrderId: string;
   readonly channelId: string;
@@ -101,8 +101,8 @@ export async function submitOrder(deps: OrderDeps, command: SubmitOrder): Promis
       [create(OrderReceivedSchema, { order: pending })],
       {
         request: {
-          key: requestKey("order.SubmitOrder", command.requestId),
-          payloadHash: payloadHash(orderId),
+          key: requestKey("order.SubmitOrder", command.request.id),
+          fingerprint: command.request.fingerprint,
         },
       },
     );

@@ -1,4 +1,5 @@
 import { LineStatus } from "@retail/contracts/retail/order/v1/order_pb";
+import { internalRequest } from "@retail/platform/store";
 import { openQuantity } from "../domain/order.js";
 import { cancelOrder } from "./cancel-order.js";
 import type { OrderDeps } from "./ports.js";
@@ -28,7 +29,7 @@ export async function cancelUncollected(deps: OrderDeps): Promise<number> {
       .map((l) => ({ lineId: l.lineId, quantity: openQuantity(l) }));
     if (lines.length === 0) continue;
     await cancelOrder(deps, {
-      requestId: `not-collected:${orderId}`,
+      request: internalRequest(`not-collected:${orderId}`),
       orderId,
       lines,
       reason: "not collected by the pickup deadline",

@@ -1,4 +1,5 @@
 import type { Order } from "@retail/contracts/retail/order/v1/order_pb";
+import type { RequestRef } from "@retail/platform/store";
 import { releaseHold } from "../domain/tax-hold.js";
 import { changeOrder } from "./change-order.js";
 import type { OrderDeps } from "./ports.js";
@@ -10,13 +11,12 @@ import { runAcceptance } from "./submit-order.js";
  */
 export async function releaseTaxHold(
   deps: OrderDeps,
-  command: { requestId: string; orderId: string; note: string },
+  command: { request: RequestRef; orderId: string; note: string },
 ): Promise<Order> {
   await changeOrder(deps, {
     scope: "order.ReleaseTaxHold",
-    requestId: command.requestId,
+    request: command.request,
     orderId: command.orderId,
-    payload: command,
     decide: (order) => releaseHold(order, deps.caller(), command.note),
   });
   return runAcceptance(deps, command.orderId);

@@ -1,11 +1,17 @@
 import type { TaxRate } from "@retail/contracts/retail/order/v1/order_pb";
-import { ConcurrencyConflict, commandHash, requestKey, retryOnConflict } from "@retail/platform/store";
+import {
+  ConcurrencyConflict,
+  internalRequest,
+  type RequestRef,
+  requestKey,
+  retryOnConflict,
+} from "@retail/platform/store";
 import { RuleViolated } from "../domain/errors.js";
 import { decideCreate, decideSupersede, parseTaxRateId, rateAt } from "../domain/tax-rates.js";
 import type { OrderDeps } from "./ports.js";
 
 export interface SetTaxRate {
-  readonly requestId: string;
+  readonly request: RequestRef;
   readonly jurisdiction: string;
   readonly taxCode: string;
   readonly ratePpm: bigint;
@@ -17,8 +23,8 @@ type TaxDeps = Pick<OrderDeps, "taxRates" | "clock" | "caller">;
 /** Sets the first rate of a jurisdiction and tax code, once per request id; audited with the caller. */
 export function createTaxRate(deps: TaxDeps, command: SetTaxRate): Promise<TaxRate> {
   const request = {
-    key: requestKey("order.CreateTaxRate", command.requestId),
-    payloadHash: commandHash(command),
+    key: requestKey("order.CreateTaxRate", command.request.id),
+    fingerprint: command.request.fingerprint,
   };
   // Another call creating the first rate at the same moment stands; the retry refuses this one.
   return retryOnConflict(
@@ -43,13 +49,13 @@ export function createTaxRate(deps: TaxDeps, command: SetTaxRate): Promise<TaxRa
 /** Replaces a jurisdiction's newest rate from a later moment on, once per request id. */
 export function supersedeTaxRate(
   deps: TaxDeps,
-  command: { requestId: string; taxRateId: string; ratePpm: bigint; effectiveTime: Date | undefined },
+  command: { request: RequestRef; taxRateId: string; ratePpm: bigint; effectiveTime: Date | undefined },
 ): Promise<TaxRate> {
   const named = parseTaxRateId(command.taxRateId);
   if (!named) throw new RuleViolated("TAX_RATE_NOT_FOUND", `no tax rate ${command.taxRateId}`);
   const request = {
-    key: requestKey("order.SupersedeTaxRate", command.requestId),
-    payloadHash: commandHash(command),
+    key: requestKey("order.SupersedeTaxRate", command.request.id),
+    fingerprint: command.request.fingerprint,
   };
   return retryOnConflict(
     async () => {
@@ -111,7 +117,7 @@ export async function seedTaxRates(
       await createTaxRate(
         { ...deps, caller: () => "seed" },
         {
-          requestId: `seed:${jurisdiction}:${taxCode}`,
+          request: internalRequest(`seed:${jurisdiction}:${taxCode}`, String(ppm)),
           jurisdiction,
           taxCode,
           ratePpm: BigInt(ppm),

@@ -17,7 +17,7 @@ import {
 } from "@retail/platform/amqp";
 import type { Logger } from "@retail/platform/log";
 import type { Metrics } from "@retail/platform/metrics";
-import type { Inbox } from "@retail/platform/store";
+import { eventRequest, type Inbox } from "@retail/platform/store";
 import { applyOrderFulfilment, type OrderFulfilment } from "../../app/apply-order-fulfilment.js";
 import { bookReturn, type OrderReturn } from "../../app/book-return.js";
 import type { ReservationDeps } from "../../app/reserve-stock.js";
@@ -70,12 +70,13 @@ function stockEventOf(event: ReceivedEvent): OrderStockEvent | undefined {
 
 /** Reads an order event as the reservation change it implies (undefined: not one inventory acts on). */
 export function fulfilmentOf(event: ReceivedEvent): OrderFulfilment | undefined {
-  const base = { eventId: event.id, locationId: "", reason: "", occurTime: undefined };
+  const base = { locationId: "", reason: "", occurTime: undefined };
   switch (event.type) {
     case OrderLineCancelledSchema.typeName: {
       const e = fromBinary(OrderLineCancelledSchema, event.data);
       return {
         ...base,
+        request: eventRequest(OrderLineCancelledSchema, e, event.id),
         kind: "release",
         orderId: e.orderId,
         lines: linesOf(e.lines),
@@ -84,13 +85,21 @@ export function fulfilmentOf(event: ReceivedEvent): OrderFulfilment | undefined 
     }
     case OrderRejectedSchema.typeName: {
       const e = fromBinary(OrderRejectedSchema, event.data);
-      return { ...base, kind: "release", orderId: e.orderId, lines: [], reason: "order rejected" };
+      return {
+        ...base,
+        request: eventRequest(OrderRejectedSchema, e, event.id),
+        kind: "release",
+        orderId: e.orderId,
+        lines: [],
+        reason: "order rejected",
+      };
     }
     case ShipmentDispatchedSchema.typeName: {
       const e = fromBinary(ShipmentDispatchedSchema, event.data);
       const shipTime = e.shipment?.shipTime;
       return {
         ...base,
+        request: eventRequest(ShipmentDispatchedSchema, e, event.id),
         kind: "commit",
         orderId: e.orderId,
         lines: withSkus(e.shipment?.lines ?? [], e.lines),
@@ -102,6 +111,7 @@ export function fulfilmentOf(event: ReceivedEvent): OrderFulfilment | undefined 
       const e = fromBinary(OrderPickedUpSchema, event.data);
       return {
         ...base,
+        request: eventRequest(OrderPickedUpSchema, e, event.id),
         kind: "commit",
         orderId: e.orderId,
         lines: linesOf(e.lines),

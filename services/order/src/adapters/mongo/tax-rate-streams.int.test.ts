@@ -1,6 +1,6 @@
 // Tax rates and store jurisdictions on the real store: of concurrent first rates exactly one wins,
 // a superseded rate keeps its history, and a location keeps the newest version it was told.
-import { createStreamStore } from "@retail/platform/store";
+import { createStreamStore, internalRequest } from "@retail/platform/store";
 import { createTestDatabase } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTaxRate, supersedeTaxRate, taxRateAt } from "../../app/tax-rates.js";
@@ -28,7 +28,7 @@ describe("tax rate streams", () => {
     const outcomes = await Promise.allSettled(
       Array.from({ length: 10 }, (_, i) =>
         createTaxRate(deps, {
-          requestId: `c-${i}`,
+          request: internalRequest(`c-${i}`),
           jurisdiction: "US-NV",
           taxCode: "standard",
           ratePpm: BigInt(60_000 + i),
@@ -47,14 +47,14 @@ describe("tax rate streams", () => {
 
   it("keeps the history of superseded rates and answers the rate in force at any moment", async () => {
     await createTaxRate(deps, {
-      requestId: "wa-1",
+      request: internalRequest("wa-1"),
       jurisdiction: "US-WA",
       taxCode: "standard",
       ratePpm: 65_000n,
       effectiveTime: new Date("2026-01-01"),
     });
     await supersedeTaxRate(deps, {
-      requestId: "wa-2",
+      request: internalRequest("wa-2"),
       taxRateId: "US-WA.standard.1",
       ratePpm: 66_000n,
       effectiveTime: new Date("2026-07-01"),
