@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Code } from "@connectrpc/connect";
+import { ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import { PaymentCapturedSchema } from "@retail/contracts/retail/order/v1/order_events_pb";
 import { PaymentEventType, PaymentOutcome } from "@retail/contracts/retail/order/v1/order_pb";
@@ -91,5 +93,13 @@ describe("the ERP export after a crash", () => {
     expect(new Set(all).size).toBe(all.length);
     const { entries } = await finance.client.listJournalEntries({ pageSize: 500 });
     expect(new Set(all)).toEqual(new Set(entries.map((e) => e.entryId)));
+
+    // The same request id asking for something else is refused, not answered with x3's batch.
+    const reused = await rejection(
+      finance.client.exportJournalBatch({ requestId: "x3", adapter: "netsuite-csv", maxEntries: 1 }),
+    );
+    expect(reused.code).toBe(Code.InvalidArgument);
+    expect(reused.findDetails(ErrorInfoSchema)[0]?.reason).toBe("IDEMPOTENCY_KEY_REUSED");
+    expect((await exportAs("x3")).entryIds).toEqual(next.entryIds);
   });
 });

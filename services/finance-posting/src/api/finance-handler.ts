@@ -1,10 +1,13 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { SettlementLineTypeSchema } from "@retail/contracts/retail/finance/v1/finance_pb";
-import type { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
+import {
+  ExportJournalBatchRequestSchema,
+  type FinancePostingService,
+} from "@retail/contracts/retail/finance/v1/finance_service_pb";
 import { isCurrencyCode } from "@retail/platform/money";
 import { Violations } from "@retail/platform/rpc";
-import { decodePageToken } from "@retail/platform/store";
+import { decodePageToken, requestOf } from "@retail/platform/store";
 import { exportBatch } from "../app/export-batch.js";
 import { accountBalance, closePeriod, trialBalance } from "../app/periods.js";
 import type { FinanceDeps } from "../app/ports.js";
@@ -180,7 +183,7 @@ export function createFinanceHandler(deps: FinanceDeps): ServiceImpl<typeof Fina
       if (request.maxEntries < 0) v.add("max_entries", "must be zero or more");
       v.throwIfAny();
       const batch = await exportBatch(deps, {
-        requestId: request.requestId,
+        request: requestOf(ExportJournalBatchRequestSchema, request),
         adapter: request.adapter,
         maxEntries: request.maxEntries,
       });

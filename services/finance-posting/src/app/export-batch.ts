@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { ErpBatchExportedSchema } from "@retail/contracts/retail/finance/v1/finance_events_pb";
+import { IdempotencyKeyReused, requestKey as key, type RequestRef } from "@retail/platform/store";
 import { NotFound, RateLimited } from "../domain/errors.js";
 import type { ErpAdapter, ExportBatch, FinanceDeps, UnfinishedBatch } from "./ports.js";
 
@@ -13,15 +14,18 @@ import type { ErpAdapter, ExportBatch, FinanceDeps, UnfinishedBatch } from "./po
  */
 export async function exportBatch(
   deps: FinanceDeps,
-  command: { requestId: string; adapter: string; maxEntries: number },
+  command: { request: RequestRef; adapter: string; maxEntries: number },
 ): Promise<ExportBatch> {
   const adapter = deps.erp.get(command.adapter);
   if (!adapter) throw new NotFound("ERP adapter", command.adapter);
-  const requestKey = `finance.ExportJournalBatch:${command.requestId}`;
+  const requestKey = key("finance.ExportJournalBatch", command.request.id);
   const batchId = `batch-${createHash("sha256").update(requestKey).digest("hex").slice(0, 20)}`;
   return deps.lock(requestKey, async () => {
     const earlier = await deps.exports.byRequest(requestKey);
     if (earlier) {
+      // A batch from before fingerprints were kept is a replay by its key alone.
+      if (earlier.fingerprint && earlier.fingerprint !== command.request.fingerprint)
+        throw new IdempotencyKeyReused(requestKey);
       await writeBatch(deps, adapter, earlier.batchId, earlier.entryIds);
       return earlier;
     }
@@ -37,7 +41,13 @@ export async function exportBatch(
       ) {
         throw new RateLimited(adapter.name, 60);
       }
-      await deps.exports.begin({ requestKey, batchId, adapter: adapter.name, startedAt: now });
+      await deps.exports.begin({
+        requestKey,
+        batchId,
+        adapter: adapter.name,
+        startedAt: now,
+        fingerprint: command.request.fingerprint,
+      });
     }
     const limit = Math.min(command.maxEntries || adapter.maxEntries, adapter.maxEntries);
     const room = limit - resumed.length;

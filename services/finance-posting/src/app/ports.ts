@@ -151,11 +151,13 @@ export interface UnfinishedBatch {
   readonly batchId: string;
   readonly adapter: string;
   readonly startedAt: Date;
+  /** The fingerprint of the request that began it ("" for batches begun before it was kept). */
+  readonly fingerprint: string;
 }
 
 export interface ExportBatches {
   /** The batch a request made, if it finished one. */
-  byRequest(requestKey: string): Promise<ExportBatch | undefined>;
+  byRequest(requestKey: string): Promise<(ExportBatch & { readonly fingerprint?: string }) | undefined>;
   /** Records a batch before it claims anything, so a crash after claiming leaves it findable. */
   begin(batch: UnfinishedBatch): Promise<void>;
   /** Batches begun before a time and not finished (their exporter died or failed mid-way). */

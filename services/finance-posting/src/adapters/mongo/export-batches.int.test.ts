@@ -30,7 +30,13 @@ describe("export batches", () => {
   it("finds a batch begun and not finished, and forgets it once finished", async () => {
     const batches = createExportBatches(database.db);
     const startedAt = new Date(Date.now() - 120_000);
-    await batches.begin({ requestKey: "req-1", batchId: "batch-1", adapter: "netsuite-csv", startedAt });
+    await batches.begin({
+      requestKey: "req-1",
+      batchId: "batch-1",
+      adapter: "netsuite-csv",
+      startedAt,
+      fingerprint: "fp-1",
+    });
     expect(await batches.byRequest("req-1")).toBeUndefined();
     expect((await batches.unfinished(new Date())).map((u) => u.batchId)).toEqual(["batch-1"]);
     await batches.save("req-1", {
@@ -41,6 +47,10 @@ describe("export batches", () => {
       exportedAt: new Date(),
     });
     expect(await batches.unfinished(new Date())).toEqual([]);
-    expect(await batches.byRequest("req-1")).toMatchObject({ batchId: "batch-1", entryIds: ["je-x"] });
+    expect(await batches.byRequest("req-1")).toMatchObject({
+      batchId: "batch-1",
+      entryIds: ["je-x"],
+      fingerprint: "fp-1",
+    });
   });
 });

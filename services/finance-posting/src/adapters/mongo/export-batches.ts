@@ -9,6 +9,8 @@ export function createExportBatches(db: Db): ExportBatches {
     batchId: string;
     adapter: string;
     startedAt: Date;
+    /** The request's fingerprint (absent on batches begun before it was kept). */
+    fingerprint?: string;
     finished: boolean;
     entryIds?: string[];
     location?: string;
@@ -26,6 +28,7 @@ export function createExportBatches(db: Db): ExportBatches {
             entryIds: d.entryIds ?? [],
             location: d.location ?? "",
             exportedAt: d.exportedAt ?? d.startedAt,
+            ...(d.fingerprint ? { fingerprint: d.fingerprint } : {}),
           }
         : undefined;
     },
@@ -36,6 +39,7 @@ export function createExportBatches(db: Db): ExportBatches {
           batchId: batch.batchId,
           adapter: batch.adapter,
           startedAt: batch.startedAt,
+          fingerprint: batch.fingerprint,
           finished: false,
         })
         .catch(ignoreDuplicateKey);
@@ -44,7 +48,13 @@ export function createExportBatches(db: Db): ExportBatches {
       const open = await batches.find({ finished: false }).toArray();
       return open
         .filter((d) => d.startedAt < before)
-        .map((d) => ({ requestKey: d._id, batchId: d.batchId, adapter: d.adapter, startedAt: d.startedAt }));
+        .map((d) => ({
+          requestKey: d._id,
+          batchId: d.batchId,
+          adapter: d.adapter,
+          startedAt: d.startedAt,
+          fingerprint: d.fingerprint ?? "",
+        }));
     },
     async claim(batchId, entryIds) {
       const got: string[] = [];
