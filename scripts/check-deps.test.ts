@@ -19,6 +19,19 @@ describe("dependency rules", () => {
     ).toBeUndefined();
   });
 
+  it("keeps request and response messages out of the domain, but for the value messages named with a reason", () => {
+    const order = (path: string) => join("services", "order", "src", ...path.split("/"));
+    const service = "@retail/contracts/retail/order/v1/order_service_pb";
+    expect(checkImport(order("domain/order.ts"), service, ["SubmitOrderRequest"])).toMatch(
+      /domain imports no request or response messages \(SubmitOrderRequest\)/,
+    );
+    expect(checkImport(order("domain/order.ts"), service, ["LineAmounts", "*"])).toMatch(/\(\*\)/);
+    expect(checkImport(order("domain/order-changes.ts"), service, ["LineAmounts", "LineAmountsSchema"])).toBe(
+      undefined,
+    );
+    expect(checkImport(order("api/order-handler.ts"), service, ["SubmitOrderRequestSchema"])).toBeUndefined();
+  });
+
   it("lets use cases use the domain and ports but not drivers, handlers or adapters", () => {
     expect(checkImport(inventory("app/reserve-stock.ts"), "../domain/stock-position.js")).toBeUndefined();
     expect(checkImport(inventory("app/reserve-stock.ts"), "./ports.js")).toBeUndefined();
