@@ -13,6 +13,8 @@ export interface Metrics {
   readonly outboxBacklog: Gauge;
   readonly outboxPublished: Counter;
   readonly outboxPublishFailures: Counter;
+  /** Commands sent to MongoDB, by command name (find, insert, update, ...). */
+  readonly mongoCommands: Counter<"command">;
 }
 
 /** Creates a registry of its own (never the global one) with the mesh's standard metrics. */
@@ -57,6 +59,12 @@ export function createMetrics(service: string): Metrics {
     outboxPublished: new Counter({
       name: "outbox_published_events_total",
       help: "Events published from the outbox with broker confirmation",
+      registers,
+    }),
+    mongoCommands: new Counter({
+      name: "mongodb_commands_total",
+      help: "Commands sent to MongoDB by this process, by command name",
+      labelNames: ["command"],
       registers,
     }),
     outboxPublishFailures: new Counter({

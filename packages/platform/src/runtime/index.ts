@@ -49,7 +49,11 @@ export async function startRuntime(options: {
 }): Promise<ServiceRuntime> {
   const { name, config, logger } = options;
   const metrics = createMetrics(name.replaceAll("-", "_"));
-  const mongo = await connectMongo(config.MONGODB_URL, config.MONGODB_DATABASE ?? options.database);
+  const mongo = await connectMongo(
+    config.MONGODB_URL,
+    config.MONGODB_DATABASE ?? options.database,
+    (command) => metrics.mongoCommands.inc({ command }),
+  );
   const store = createStreamStore(mongo.db);
   await store.ensureIndexes();
   const amqp = connectAmqp(config.AMQP_URL, { name: `${name}-${randomUUID().slice(0, 8)}`, logger });
