@@ -1,0 +1,304 @@
+// Drives a day through the gateway: the business set up, stock received, then each order's journey
+// (submit, cancel, capture, ship or pick up, return, refund) started at its intended time, open loop:
+// a slow answer never delays the next order, and latency counts from the intended send time.
+import * as hdr from "hdr-histogram-js";
+import type { Day, Journey, Line } from "./day.js";
+import type { Rest } from "./rest.js";
+
+const channelOf = {
+  web: { channel: "CHANNEL_WEB", channelId: "web" },
+  app: { channel: "CHANNEL_APP", channelId: "app" },
+  pos: { channel: "CHANNEL_POS", channelId: "pos" },
+  marketplace: { channel: "CHANNEL_MARKETPLACE", channelId: "amazon-us" },
+} as const;
+
+/** What a journey did, as the channel saw it: the truth its order is judged against. */
+export interface Outcome {
+  readonly journey: Journey;
+  orderId: string;
+  status: string;
+  customerId: string;
+  /** Accepted units per line id, and what the journey later did to each. */
+  readonly lines: Map<
+    string,
+    { quantity: number; shipped: number; cancelled: number; returned: number; location: string }
+  >;
+  captured: number;
+  refunded: number;
+  /** When each refund was sent, by its payment event id (refund-to-ledger time starts there). */
+  readonly refundsSent: Map<string, number>;
+  readonly captureIds: string[];
+  error?: string;
+}
+
+export interface Driven {
+  readonly outcomes: Outcome[];
+  /** Order acceptance latency in ms, from the intended send time to the answer. */
+  readonly acceptance: hdr.Histogram;
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly rate: number;
+}
+
+const usd = (minorUnits: number) => ({ currencyCode: "USD", minorUnits: String(minorUnits) });
+
+/** Locations, channel rules and the day's stock receipts, through the gateway. */
+export async function setUp(rest: Rest, day: Day): Promise<void> {
+  for (const [locationId, type] of [
+    ["DC-1", "LOCATION_TYPE_DISTRIBUTION_CENTER"],
+    ["ST-1", "LOCATION_TYPE_STORE"],
+  ] as const) {
+    const address = { regionCode: "US", administrativeArea: "NY" };
+    await rest.ok(
+      "PUT",
+      `/v1/locations/${locationId}`,
+      { type, regionCode: "US", address },
+      `loc-${day.run}-${locationId}`,
+    );
+  }
+  const rules = [
+    ["web", "CHANNEL_WEB", ["DC-1", "ST-1"], ["SHIP_FROM_DC", "PICKUP_IN_STORE"]],
+    ["app", "CHANNEL_APP", ["DC-1", "ST-1"], ["SHIP_FROM_DC", "PICKUP_IN_STORE"]],
+    ["pos", "CHANNEL_POS", ["DC-1", "ST-1"], ["SHIP_FROM_DC"]],
+    ["amazon-us", "CHANNEL_MARKETPLACE", ["DC-1"], ["SHIP_FROM_DC"]],
+  ] as const;
+  for (const [channelId, channel, locationIds, promises] of rules) {
+    await rest.ok(
+      "PUT",
+      `/v1/channelRules/${channelId}`,
+      { channel, locationIds, promises: promises.map((p) => `FULFILLMENT_PROMISE_${p}`) },
+      `rule-${day.run}-${channelId}`,
+    );
+  }
+  for (let i = 0; i < day.receipts.length; i += 200) {
+    const movements = day.receipts.slice(i, i + 200).map((m) => ({ ...m, quantity: String(m.quantity) }));
+    await rest.ok("POST", "/v1/movements:batchRecord", { movements }, `rcv-${day.run}-${i}`);
+  }
+}
+
+/** Runs every journey of the day, order sends spread at `rate` per second; resolves when all ended. */
+export async function drive(
+  rest: Rest,
+  day: Day,
+  rate: number,
+  progress: (line: string) => void = () => {},
+): Promise<Driven> {
+  const acceptance = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 600_000,
+    numberOfSignificantValueDigits: 3,
+  });
+  const startedAt = Date.now();
+  const outcomes: Outcome[] = [];
+  const running: Array<Promise<void>> = [];
+  let done = 0;
+  const ticker = setInterval(() => {
+    const elapsed = (Date.now() - startedAt) / 1_000;
+    progress(
+      `${elapsed.toFixed(0)} s: ${outcomes.length}/${day.journeys.length} sent, ${done} ended, ` +
+        `${outcomes.filter((o) => o.status === "ORDER_STATUS_ACCEPTED" || o.captured > 0).length} accepted, ` +
+        `p99 ${acceptance.totalCount ? acceptance.getValueAtPercentile(99) : 0} ms, ${rest.retries()} retries`,
+    );
+  }, 1_000);
+  for (const journey of day.journeys) {
+    const intended = startedAt + (journey.n * 1_000) / rate;
+    const wait = intended - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const outcome: Outcome = {
+      journey,
+      orderId: "",
+      status: "",
+      customerId: "",
+      lines: new Map(),
+      captured: 0,
+      refunded: 0,
+      refundsSent: new Map(),
+      captureIds: [],
+    };
+    outcomes.push(outcome);
+    running.push(
+      travel(rest, outcome, intended, acceptance)
+        .catch((error: unknown) => {
+          outcome.error = error instanceof Error ? error.message : String(error);
+        })
+        .finally(() => {
+          done++;
+        }),
+    );
+  }
+  await Promise.all(running);
+  clearInterval(ticker);
+  return { outcomes, acceptance, startedAt, endedAt: Date.now(), rate };
+}
+
+type OrderJson = {
+  orderId: string;
+  status: string;
+  customerId: string;
+  grandTotal?: { minorUnits: string };
+  lines: Array<{
+    lineId: string;
+    fulfillmentLocationId: string;
+    lineTotal?: { minorUnits: string };
+    quantity: string;
+  }>;
+};
+
+async function travel(rest: Rest, outcome: Outcome, intended: number, acceptance: hdr.Histogram) {
+  const { journey } = outcome;
+  const key = (step: string) => `${journey.channelOrderId}:${step}`;
+  const submitted = await rest.ok(
+    "POST",
+    "/v1/orders",
+    {
+      ...channelOf[journey.channel],
+      channelOrderId: journey.channelOrderId,
+      currencyCode: "USD",
+      customer: journey.customer,
+      shipTo: {
+        lines: ["1 Main St"],
+        locality: "New York",
+        administrativeArea: "NY",
+        postalCode: "10001",
+        regionCode: "US",
+      },
+      lines: journey.lines.map(submitLine),
+    },
+    key("submit"),
+  );
+  acceptance.recordValue(Math.max(1, Date.now() - intended));
+  let order = (submitted.order ?? submitted) as OrderJson;
+  outcome.orderId = order.orderId;
+  outcome.status = order.status;
+  outcome.customerId = order.customerId;
+  if (order.status !== "ORDER_STATUS_ACCEPTED") return;
+  for (const line of order.lines) {
+    outcome.lines.set(line.lineId, {
+      quantity: Number(line.quantity),
+      shipped: 0,
+      cancelled: 0,
+      returned: 0,
+      location: line.fulfillmentLocationId,
+    });
+  }
+  const path = `/v1/orders/${order.orderId}`;
+  const { plan } = journey;
+  if (plan.cancelLine) {
+    const line = outcome.lines.get(plan.cancelLine);
+    if (line) {
+      const cancelled = await rest.ok(
+        "POST",
+        `${path}:cancel`,
+        {
+          lines: [{ lineId: plan.cancelLine, quantity: String(line.quantity) }],
+          reason: "customer changed their mind",
+        },
+        key("cancel"),
+      );
+      order = cancelled.order as OrderJson;
+      line.cancelled = line.quantity;
+    }
+  }
+  const captureId = key("capture");
+  const total = Number(order.grandTotal?.minorUnits ?? 0);
+  await pay(rest, path, captureId, "PAYMENT_EVENT_TYPE_CAPTURE", total);
+  outcome.captured = total;
+  outcome.captureIds.push(captureId);
+
+  const open = journey.lines.filter((l) => l.lineId !== plan.cancelLine);
+  const shipped = open.filter((l) => !l.pickup);
+  const groups =
+    plan.splitShipment && shipped.length > 1 ? [shipped.slice(0, 1), shipped.slice(1)] : [shipped];
+  for (const [i, group] of groups.entries()) {
+    if (group.length === 0) continue;
+    // A shipped line's location is where inventory held it; the order names it only for pickups.
+    const from = outcome.lines.get(group[0]?.lineId ?? "")?.location ?? "";
+    await rest.ok(
+      "POST",
+      `${path}/shipments`,
+      {
+        shipmentId: key(`ship-${i}`),
+        ...(from ? { fromLocationId: from } : {}),
+        carrier: "UPS",
+        trackingNumber: `1Z${outcome.journey.n}${i}`,
+        lines: group.map((l) => ({ lineId: l.lineId, quantity: String(l.quantity) })),
+      },
+      key(`ship-${i}`),
+    );
+    for (const l of group) {
+      const held = outcome.lines.get(l.lineId);
+      if (held) held.shipped = l.quantity;
+    }
+  }
+  const pickups = open.filter((l) => l.pickup).map((l) => l.lineId);
+  if (pickups.length > 0) {
+    await rest.ok("POST", `${path}:markReadyForPickup`, { lineIds: pickups }, key("ready"));
+    await rest.ok("POST", `${path}:recordPickup`, { lineIds: pickups }, key("collected"));
+    for (const id of pickups) {
+      const held = outcome.lines.get(id);
+      if (held) held.shipped = held.quantity;
+    }
+  }
+  if (plan.returnOne) {
+    const line = order.lines.find((l) => l.lineId === plan.returnOne?.lineId);
+    const held = outcome.lines.get(plan.returnOne.lineId);
+    if (line && held) {
+      const condition = plan.returnOne.damaged ? "RETURN_CONDITION_DAMAGED" : "RETURN_CONDITION_RESTOCK";
+      await rest.ok(
+        "POST",
+        `${path}/returns`,
+        {
+          returnId: key("return"),
+          locationId: held.location || "DC-1",
+          lines: [{ lineId: line.lineId, quantity: "1", condition }],
+        },
+        key("return"),
+      );
+      held.returned = 1;
+      const unitRefund = Math.floor(Number(line.lineTotal?.minorUnits ?? 0) / Number(line.quantity));
+      await refund(rest, path, outcome, key("refund-return"), unitRefund);
+    }
+  }
+  if (plan.goodwill)
+    await refund(
+      rest,
+      path,
+      outcome,
+      key("refund-goodwill"),
+      Math.min(plan.goodwill, total - outcome.refunded),
+    );
+}
+
+function submitLine(line: Line) {
+  return {
+    lineId: line.lineId,
+    sku: line.sku,
+    quantity: String(line.quantity),
+    unitPrice: usd(line.unitPrice),
+    fulfillmentType: line.pickup ? "FULFILLMENT_TYPE_PICKUP_IN_STORE" : "FULFILLMENT_TYPE_SHIP",
+    ...(line.pickup ? { fulfillmentLocationId: "ST-1" } : {}),
+  };
+}
+
+async function pay(rest: Rest, path: string, id: string, type: string, amount: number) {
+  await rest.ok(
+    "POST",
+    `${path}/paymentEvents`,
+    {
+      paymentEventId: id,
+      type,
+      outcome: "PAYMENT_OUTCOME_APPROVED",
+      amount: usd(amount),
+      provider: "stripe",
+      providerReference: id,
+    },
+    id,
+  );
+}
+
+async function refund(rest: Rest, path: string, outcome: Outcome, id: string, amount: number) {
+  if (amount <= 0) return;
+  outcome.refundsSent.set(id, Date.now());
+  await pay(rest, path, id, "PAYMENT_EVENT_TYPE_REFUND", amount);
+  outcome.refunded += amount;
+}

@@ -1,0 +1,123 @@
+// The mesh a day runs on: started here (every service and the gateway as processes of their own, on
+// free ports, with databases, an exchange and queues of this run), or one already running (`npm start`).
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startServiceOnFreePorts } from "@retail/platform/processes";
+import { MongoClient } from "mongodb";
+import { sha256Hex } from "../../../gateway/src/access/clients.ts";
+import { up } from "../../../scripts/infra.ts";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+
+export interface MeshUnderTest {
+  readonly gatewayUrl: string;
+  readonly apiKey: string;
+  /** Metrics ports by process name (gateway and each service); empty for a mesh not started here. */
+  readonly metricsPorts: Readonly<Record<string, number>>;
+  /** Process ids by name, for the CPU each spends; empty for a mesh not started here. */
+  readonly pids: Readonly<Record<string, number>>;
+  stop(): Promise<void>;
+}
+
+/** A mesh already running: its gateway and an API key of a client with every scope. */
+export function attachMesh(gatewayUrl: string, apiKey: string): MeshUnderTest {
+  return { gatewayUrl, apiKey, metricsPorts: {}, pids: {}, stop: async () => {} };
+}
+
+const services = [
+  { name: "customer-identity", dir: "services/customer-identity" },
+  { name: "inventory", dir: "services/inventory" },
+  { name: "finance-posting", dir: "services/finance-posting" },
+  { name: "order", dir: "services/order" },
+] as const;
+
+/** Starts every service and the gateway for one run; `stop` ends them and drops the run's databases. */
+export async function startMesh(run: string, log: (line: string) => void = () => {}): Promise<MeshUnderTest> {
+  const infra = await up(log);
+  const exchange = `proving.${run}`;
+  const base = {
+    MONGODB_URL: infra.mongodbUrl,
+    AMQP_URL: infra.amqpUrl,
+    EVENTS_EXCHANGE: exchange,
+    QUEUE_PREFIX: `${exchange}.`,
+    LOG_LEVEL: process.env.PROVING_LOG_LEVEL ?? "warn",
+  };
+  const databases: string[] = [];
+  const children: Array<{ name: string; child: ChildProcess }> = [];
+  const metricsPorts: Record<string, number> = {};
+  const urls: Record<string, string> = {};
+  const dir = mkdtempSync(join(tmpdir(), "proving-ground-"));
+  const stop = async () => {
+    for (const { child } of children.reverse()) child.kill("SIGTERM");
+    await Promise.all(
+      children.map(({ child }) =>
+        child.exitCode === null ? new Promise((resolve) => child.once("exit", resolve)) : undefined,
+      ),
+    );
+    const client = await MongoClient.connect(infra.mongodbUrl);
+    for (const name of databases)
+      await client
+        .db(name)
+        .dropDatabase()
+        .catch(() => undefined);
+    await client.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const start = async (name: string, unitDir: string, env: Record<string, string>) => {
+    const database = `proving_${run}_${name.replaceAll("-", "_")}`;
+    databases.push(database);
+    const started = await startServiceOnFreePorts({
+      name,
+      dir: join(root, unitDir),
+      // PROVING_LOG=1 shows the processes' own logs (at PROVING_LOG_LEVEL) prefixed by their name.
+      output: process.env.PROVING_LOG ? (chunk) => process.stderr.write(prefixed(name, chunk)) : "ignore",
+      env: { ...base, MONGODB_DATABASE: database, ...env },
+    });
+    children.push({ name, child: started.child });
+    metricsPorts[name] = started.metricsPort;
+    urls[`${name.toUpperCase().replaceAll("-", "_")}_URL`] = `http://127.0.0.1:${started.port}`;
+    return started;
+  };
+  const apiKey = `proving-${run}`;
+  writeFileSync(
+    join(dir, "clients.json"),
+    JSON.stringify({
+      clients: [
+        {
+          id: "proving-ground",
+          apiKeySha256: [sha256Hex(apiKey)],
+          scopes: ["*"],
+          rateLimit: { requestsPerSecond: 100_000, burst: 100_000 },
+        },
+      ],
+    }),
+  );
+  try {
+    for (const service of services) await start(service.name, service.dir, { ...urls });
+    const gateway = await start("gateway", "gateway", {
+      ...urls,
+      GATEWAY_CLIENTS_FILE: join(dir, "clients.json"),
+    });
+    const gatewayUrl = `http://127.0.0.1:${gateway.port}`;
+    const deadline = Date.now() + 30_000;
+    while (!(await fetch(`${gatewayUrl}/readyz`).catch(() => undefined))?.ok) {
+      if (Date.now() > deadline) throw new Error("the gateway did not get ready");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const pids = Object.fromEntries(children.map(({ name, child }) => [name, child.pid ?? 0]));
+    return { gatewayUrl, apiKey, metricsPorts, pids, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+const prefixed = (name: string, chunk: string) =>
+  chunk
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => `[${name}] ${line}\n`)
+    .join("");

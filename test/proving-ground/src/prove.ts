@@ -1,0 +1,83 @@
+// One proving day: the mesh (started here or given), the day generated from its seed, set up and
+// driven through the gateway, then judged (scorecard) and costed. The benchmark and the test call it.
+import { cpus, machine, totalmem } from "node:os";
+import { type Cost, costOf, read } from "./cost.js";
+import { type DayOptions, generateDay } from "./day.js";
+import { drive, setUp } from "./drive.js";
+import { attachMesh, startMesh } from "./mesh.js";
+import { restClient } from "./rest.js";
+import { type Scorecard, scorecard, settled } from "./scorecard.js";
+
+export interface ProvingOptions extends DayOptions {
+  /** Orders sent per second (open loop). */
+  readonly rate: number;
+  /** A running mesh's gateway and an API key with every scope; without them a mesh is started. */
+  readonly gatewayUrl?: string;
+  readonly apiKey?: string;
+  readonly progress?: (line: string) => void;
+}
+
+export interface ProvingResult {
+  readonly run: string;
+  readonly options: Omit<ProvingOptions, "progress" | "apiKey">;
+  readonly scorecard: Scorecard;
+  readonly performance: {
+    readonly seconds: number;
+    readonly acceptedPerSecond: number;
+    readonly acceptanceMs: { p50: number; p99: number; p999: number; max: number };
+    readonly retries: number;
+  };
+  /** Measured only on a mesh started here (its processes and metrics are known). */
+  readonly cost: Cost | undefined;
+  readonly machine: { cpus: number; model: string; memoryGiB: number; arch: string; node: string };
+}
+
+export async function proveDay(options: ProvingOptions): Promise<ProvingResult> {
+  const run = `${options.seed}${Date.now().toString(36)}`;
+  const say = options.progress ?? (() => {});
+  const mesh =
+    options.gatewayUrl && options.apiKey
+      ? attachMesh(options.gatewayUrl, options.apiKey)
+      : await startMesh(run, say);
+  try {
+    const rest = restClient(mesh.gatewayUrl, mesh.apiKey);
+    const day = generateDay(options, run);
+    say(`day ${run}: ${day.journeys.length} orders, ${day.skus.length} SKUs, ${day.people.length} people`);
+    await setUp(rest, day);
+    const before = await read(mesh.pids, mesh.metricsPorts);
+    const driven = await drive(rest, day, options.rate, say);
+    await settled(rest); // the events of the last orders reach the ledger before cost is read
+    const after = await read(mesh.pids, mesh.metricsPorts);
+    say("judging the day");
+    const card = await scorecard(rest, day, driven.outcomes);
+    const seconds = (driven.endedAt - driven.startedAt) / 1_000;
+    const h = driven.acceptance;
+    const { progress: _, apiKey: __, ...shown } = options;
+    return {
+      run,
+      options: shown,
+      scorecard: card,
+      performance: {
+        seconds,
+        acceptedPerSecond: Math.round((card.orders.accepted / seconds) * 10) / 10,
+        acceptanceMs: {
+          p50: h.getValueAtPercentile(50),
+          p99: h.getValueAtPercentile(99),
+          p999: h.getValueAtPercentile(99.9),
+          max: h.maxValue,
+        },
+        retries: rest.retries(),
+      },
+      cost: Object.keys(mesh.pids).length > 0 ? costOf(before, after, card.orders.accepted) : undefined,
+      machine: {
+        cpus: cpus().length,
+        model: cpus()[0]?.model ?? "",
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        arch: machine(),
+        node: process.version,
+      },
+    };
+  } finally {
+    await mesh.stop();
+  }
+}

@@ -1,0 +1,47 @@
+// The scorecard as a person reads it: business outcomes first, then speed and cost.
+import type { ProvingResult } from "./prove.js";
+
+const percent = (ratio: number) => `${(ratio * 100).toFixed(1)} %`;
+
+export function report(result: ProvingResult): string {
+  const { scorecard: s, performance: p, cost } = result;
+  const lines = [
+    `proving day ${result.run}: seed ${result.options.seed}, ${result.options.orders} orders at ${result.options.rate}/s`,
+    "",
+    "business outcomes",
+    `  orders         ${s.orders.sent} sent, ${s.orders.accepted} accepted, ${s.orders.rejected} rejected, ${s.orders.failed} failed`,
+    `  order accuracy ${percent(s.orders.accuracy)} (${s.orders.accurate}/${s.orders.sent})`,
+    `  oversold units ${s.stock.oversoldUnits}`,
+    `  stock reliability ${percent(s.stock.reliability)} (${s.stock.reliable}/${s.stock.positions} SKU-locations: ledger = truth = read model, no hold left)`,
+    `  identity       ${s.identity.people} people, ${s.identity.duplicatesLeft} duplicate customers left, precision ${percent(s.identity.precision)}, recall ${percent(s.identity.recall)}`,
+    `  ledger         ${s.ledger.entries} entries, ${s.ledger.unbalancedEntries} unbalanced, balanced per currency: ${s.ledger.balancedPerCurrency}`,
+    `  captures       ${s.ledger.capturesPosted}/${s.ledger.capturesExpected} posted exactly once (POS: ${s.ledger.posOrdersWithStoreLines}/${s.ledger.posOrders} orders in their store's lines, summarised at close)`,
+    `  refunds        ${s.ledger.refundsPosted}/${s.ledger.refundsExpected} posted, refund to ledger p50 ${s.ledger.refundToLedgerMs.p50} ms, p99 ${s.ledger.refundToLedgerMs.p99} ms`,
+    "",
+    "speed",
+    `  ${p.acceptedPerSecond} accepted orders/s over ${p.seconds.toFixed(1)} s; acceptance p50 ${p.acceptanceMs.p50} ms, p99 ${p.acceptanceMs.p99} ms, p99.9 ${p.acceptanceMs.p999} ms, max ${p.acceptanceMs.max} ms; ${p.retries} retries`,
+  ];
+  if (cost) {
+    const byProcess = Object.entries(cost.cpuMsPerOrder)
+      .sort(([, a], [, b]) => b - a)
+      .map(([name, ms]) => `${name} ${ms}`)
+      .join(", ");
+    const commands = Object.entries(cost.mongoCommandsPerOrder)
+      .map(([name, n]) => `${name} ${n}`)
+      .join(", ");
+    lines.push(
+      "",
+      "cost of one accepted order (the whole journey: submit, capture, shipments, returns, refunds, postings)",
+      `  CPU ${cost.cpuMsPerOrderTotal} ms: ${byProcess}; ${cost.coresBusy} cores busy on average`,
+      `  MongoDB commands ${cost.mongoCommandsPerOrderTotal}: ${commands}`,
+      `  events published ${cost.eventsPerOrder}`,
+    );
+  }
+  for (const wrong of s.inaccurate)
+    lines.push(`  inaccurate ${wrong.channelOrderId} (${wrong.orderId}): ${wrong.why}`);
+  for (const m of s.stock.mismatches) lines.push(`  stock ${m}`);
+  for (const m of s.ledger.problems) lines.push(`  ledger ${m}`);
+  const { cpus, model, memoryGiB, node } = result.machine;
+  lines.push("", `machine: ${cpus} × ${model}, ${memoryGiB} GiB, node ${node}`);
+  return lines.join("\n");
+}

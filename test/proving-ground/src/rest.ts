@@ -1,0 +1,74 @@
+// How a channel calls the gateway: JSON over HTTP with its API key, an Idempotency-Key of its own on
+// every write, and retries of the same key when the answer is not final (a 5xx, a 409 in flight, a
+// 429, a connection that failed), as a real integration would.
+
+export interface Answer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  /** Sends it took, first one included. */
+  readonly attempts: number;
+}
+
+export class RefusedCall extends Error {
+  constructor(
+    readonly call: string,
+    readonly answer: Answer,
+  ) {
+    super(`${call}: HTTP ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+  }
+}
+
+export interface Rest {
+  send(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<Answer>;
+  /** Calls the gateway and throws RefusedCall unless the answer is 2xx. */
+  ok(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<Record<string, unknown>>;
+  /** How many sends were retries, over all calls so far. */
+  retries(): number;
+}
+
+const retryable = (status: number) => status === 0 || status === 409 || status === 429 || status >= 500;
+
+export function restClient(baseUrl: string, apiKey: string, maxAttempts = 8): Rest {
+  let retried = 0;
+  async function once(method: string, path: string, body: unknown, key: string | undefined): Promise<Answer> {
+    const headers: Record<string, string> = { "x-api-key": apiKey };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (key) headers["idempotency-key"] = key;
+    try {
+      const response = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      const text = await response.text();
+      return {
+        status: response.status,
+        body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+        attempts: 1,
+      };
+    } catch (error) {
+      return { status: 0, body: { error: String(error) }, attempts: 1 };
+    }
+  }
+  async function send(method: string, path: string, body?: unknown, key?: string): Promise<Answer> {
+    let answer = await once(method, path, body, key);
+    let attempts = 1;
+    // Only a call that is safe to repeat is repeated: a read, or a write under its Idempotency-Key.
+    while (retryable(answer.status) && attempts < maxAttempts && (method === "GET" || key)) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 50 * 2 ** attempts)));
+      answer = await once(method, path, body, key);
+      attempts++;
+      retried++;
+    }
+    return { ...answer, attempts };
+  }
+  return {
+    send,
+    async ok(method, path, body, key) {
+      const answer = await send(method, path, body, key);
+      if (answer.status < 200 || answer.status > 299) throw new RefusedCall(`${method} ${path}`, answer);
+      return answer.body;
+    },
+    retries: () => retried,
+  };
+}
