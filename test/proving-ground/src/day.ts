@@ -47,6 +47,10 @@ export interface Plan {
   readonly returnOne?: { readonly lineId: string; readonly damaged: boolean };
   /** A goodwill refund of this many minor units, with no return. */
   readonly goodwill?: number;
+  /** A web order of shipped lines that comes as Shopify's orders/create webhook instead of REST. */
+  readonly viaShopify: boolean;
+  /** The channel delivers its webhooks (order, payments) twice, as Shopify and Stripe sometimes do. */
+  readonly redeliver: boolean;
 }
 
 export interface Journey {
@@ -198,6 +202,8 @@ function journey(
       splitShipment: random.chance(0.5),
       ...(returned ? { returnOne: { lineId: returned.lineId, damaged: random.chance(0.3) } } : {}),
       ...(random.chance(0.1) ? { goodwill: random.int(1, 5) * 100 } : {}),
+      viaShopify: channel === "web" && !lines.some((l) => l.pickup) && random.chance(0.5),
+      redeliver: random.chance(0.2),
     },
   };
 }

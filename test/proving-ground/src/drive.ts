@@ -2,7 +2,8 @@
 // (submit, cancel, capture, ship or pick up, return, refund) started at its intended time, open loop:
 // a slow answer never delays the next order, and latency counts from the intended send time.
 import * as hdr from "hdr-histogram-js";
-import type { Day, Journey, Line } from "./day.js";
+import { type ChannelSecrets, shopifyHeaders, shopifyOrder, stripeEvent, stripeHeaders } from "./channels.js";
+import type { Day, Journey, Line, Person } from "./day.js";
 import type { Rest } from "./rest.js";
 
 const channelOf = {
@@ -38,6 +39,7 @@ export interface Driven {
   readonly startedAt: number;
   readonly endedAt: number;
   readonly rate: number;
+  readonly sent: Record<string, number>;
 }
 
 const usd = (minorUnits: number) => ({ currencyCode: "USD", minorUnits: String(minorUnits) });
@@ -81,8 +83,11 @@ export async function drive(
   rest: Rest,
   day: Day,
   rate: number,
+  secrets: ChannelSecrets,
   progress: (line: string) => void = () => {},
 ): Promise<Driven> {
+  const people = new Map(day.people.map((p) => [p.id, p]));
+  const sent: Record<string, number> = {};
   const acceptance = hdr.build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 600_000,
@@ -117,7 +122,12 @@ export async function drive(
     };
     outcomes.push(outcome);
     running.push(
-      travel(rest, outcome, intended, acceptance)
+      travel(
+        { rest, sent, secrets, run: day.run, person: people.get(journey.person) },
+        outcome,
+        intended,
+        acceptance,
+      )
         .catch((error: unknown) => {
           outcome.error = error instanceof Error ? error.message : String(error);
         })
@@ -128,7 +138,7 @@ export async function drive(
   }
   await Promise.all(running);
   clearInterval(ticker);
-  return { outcomes, acceptance, startedAt, endedAt: Date.now(), rate };
+  return { outcomes, acceptance, startedAt, endedAt: Date.now(), rate, sent };
 }
 
 type OrderJson = {
@@ -144,29 +154,65 @@ type OrderJson = {
   }>;
 };
 
-async function travel(rest: Rest, outcome: Outcome, intended: number, acceptance: hdr.Histogram) {
+/** What a journey needs besides its own outcome: the gateway, the channels' secrets, the shopper. */
+interface Trip {
+  readonly rest: Rest;
+  /** Deliveries by channel format (REST orders, Shopify and Stripe webhooks, redeliveries). */
+  readonly sent: Record<string, number>;
+  readonly secrets: ChannelSecrets;
+  readonly run: string;
+  readonly person: Person | undefined;
+}
+
+/** A webhook delivered once, or twice when the journey's channel repeats itself. */
+async function webhook(
+  trip: Trip,
+  journey: Journey,
+  path: string,
+  body: string,
+  headers: () => Record<string, string>,
+) {
+  const answer = await trip.rest.deliver(path, body, headers);
+  count(trip, path);
+  if (journey.plan.redeliver) {
+    await trip.rest.deliver(path, body, headers);
+    count(trip, `${path} (again)`);
+  }
+  return answer;
+}
+
+const count = (trip: Trip, what: string) => {
+  trip.sent[what] = (trip.sent[what] ?? 0) + 1;
+};
+
+async function travel(trip: Trip, outcome: Outcome, intended: number, acceptance: hdr.Histogram) {
+  const { rest } = trip;
   const { journey } = outcome;
   const key = (step: string) => `${journey.channelOrderId}:${step}`;
-  const submitted = await rest.ok(
-    "POST",
-    "/v1/orders",
-    {
-      ...channelOf[journey.channel],
-      channelOrderId: journey.channelOrderId,
-      currencyCode: "USD",
-      customer: journey.customer,
-      shipTo: {
-        lines: ["1 Main St"],
-        locality: "New York",
-        administrativeArea: "NY",
-        postalCode: "10001",
-        regionCode: "US",
-      },
-      lines: journey.lines.map(submitLine),
-    },
-    key("submit"),
-  );
+  const submitted =
+    journey.plan.viaShopify && trip.person
+      ? await shopifyWebhook(trip, journey, trip.person)
+      : await rest.ok(
+          "POST",
+          "/v1/orders",
+          {
+            ...channelOf[journey.channel],
+            channelOrderId: journey.channelOrderId,
+            currencyCode: "USD",
+            customer: journey.customer,
+            shipTo: {
+              lines: ["1 Main St"],
+              locality: "New York",
+              administrativeArea: "NY",
+              postalCode: "10001",
+              regionCode: "US",
+            },
+            lines: journey.lines.map(submitLine),
+          },
+          key("submit"),
+        );
   acceptance.recordValue(Math.max(1, Date.now() - intended));
+  if (!journey.plan.viaShopify) count(trip, "POST /v1/orders");
   let order = (submitted.order ?? submitted) as OrderJson;
   outcome.orderId = order.orderId;
   outcome.status = order.status;
@@ -201,7 +247,7 @@ async function travel(rest: Rest, outcome: Outcome, intended: number, acceptance
   }
   const captureId = key("capture");
   const total = Number(order.grandTotal?.minorUnits ?? 0);
-  await pay(rest, path, captureId, "PAYMENT_EVENT_TYPE_CAPTURE", total);
+  await pay(trip, outcome, captureId, "capture", total);
   outcome.captured = total;
   outcome.captureIds.push(captureId);
 
@@ -256,17 +302,11 @@ async function travel(rest: Rest, outcome: Outcome, intended: number, acceptance
       );
       held.returned = 1;
       const unitRefund = Math.floor(Number(line.lineTotal?.minorUnits ?? 0) / Number(line.quantity));
-      await refund(rest, path, outcome, key("refund-return"), unitRefund);
+      await refund(trip, outcome, key("refund-return"), unitRefund);
     }
   }
   if (plan.goodwill)
-    await refund(
-      rest,
-      path,
-      outcome,
-      key("refund-goodwill"),
-      Math.min(plan.goodwill, total - outcome.refunded),
-    );
+    await refund(trip, outcome, key("refund-goodwill"), Math.min(plan.goodwill, total - outcome.refunded));
 }
 
 function submitLine(line: Line) {
@@ -280,25 +320,43 @@ function submitLine(line: Line) {
   };
 }
 
-async function pay(rest: Rest, path: string, id: string, type: string, amount: number) {
-  await rest.ok(
+function shopifyWebhook(trip: Trip, journey: Journey, person: Person) {
+  const body = shopifyOrder(journey, person, trip.run);
+  const id = `${journey.channelOrderId}:webhook`;
+  return webhook(trip, journey, "/webhooks/shopify", body, () => shopifyHeaders(body, trip.secrets, id));
+}
+
+/**
+ * A payment as its provider reports it: Stripe events (signed) for web and app orders, the POS and the
+ * marketplace through the REST API.
+ */
+async function pay(trip: Trip, outcome: Outcome, id: string, kind: "capture" | "refund", amount: number) {
+  const { journey } = outcome;
+  if (journey.channel === "web" || journey.channel === "app") {
+    const body = stripeEvent(kind, id, outcome.orderId, amount);
+    await webhook(trip, journey, "/webhooks/stripe", body, () => stripeHeaders(body, trip.secrets));
+    return;
+  }
+  const type = kind === "capture" ? "PAYMENT_EVENT_TYPE_CAPTURE" : "PAYMENT_EVENT_TYPE_REFUND";
+  await trip.rest.ok(
     "POST",
-    `${path}/paymentEvents`,
+    `/v1/orders/${outcome.orderId}/paymentEvents`,
     {
       paymentEventId: id,
       type,
       outcome: "PAYMENT_OUTCOME_APPROVED",
       amount: usd(amount),
-      provider: "stripe",
+      provider: journey.channel === "marketplace" ? "amazon" : "adyen",
       providerReference: id,
     },
     id,
   );
+  count(trip, "POST /v1/orders/{id}/paymentEvents");
 }
 
-async function refund(rest: Rest, path: string, outcome: Outcome, id: string, amount: number) {
+async function refund(trip: Trip, outcome: Outcome, id: string, amount: number) {
   if (amount <= 0) return;
   outcome.refundsSent.set(id, Date.now());
-  await pay(rest, path, id, "PAYMENT_EVENT_TYPE_REFUND", amount);
+  await pay(trip, outcome, id, "refund", amount);
   outcome.refunded += amount;
 }

@@ -9,12 +9,15 @@ import { startServiceOnFreePorts } from "@retail/platform/processes";
 import { MongoClient } from "mongodb";
 import { sha256Hex } from "../../../gateway/src/access/clients.ts";
 import { up } from "../../../scripts/infra.ts";
+import { type ChannelSecrets, devSecrets } from "./channels.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 export interface MeshUnderTest {
   readonly gatewayUrl: string;
   readonly apiKey: string;
+  /** The storefront's and payment provider's webhook secrets the gateway knows. */
+  readonly secrets: ChannelSecrets;
   /** Metrics ports by process name (gateway and each service); empty for a mesh not started here. */
   readonly metricsPorts: Readonly<Record<string, number>>;
   /** Process ids by name, for the CPU each spends; empty for a mesh not started here. */
@@ -22,9 +25,12 @@ export interface MeshUnderTest {
   stop(): Promise<void>;
 }
 
-/** A mesh already running: its gateway and an API key of a client with every scope. */
+/**
+ * A mesh already running: its gateway and an API key of a client with every scope; its webhooks are
+ * signed with the secrets of gateway/config/clients.dev.json (`npm start`'s).
+ */
 export function attachMesh(gatewayUrl: string, apiKey: string): MeshUnderTest {
-  return { gatewayUrl, apiKey, metricsPorts: {}, pids: {}, stop: async () => {} };
+  return { gatewayUrl, apiKey, secrets: devSecrets, metricsPorts: {}, pids: {}, stop: async () => {} };
 }
 
 const services = [
@@ -82,6 +88,11 @@ export async function startMesh(run: string, log: (line: string) => void = () =>
     return started;
   };
   const apiKey = `proving-${run}`;
+  const secrets: ChannelSecrets = {
+    shopDomain: `proving-${run}.myshopify.com`,
+    shopifySecret: `shopify-secret-${run}`,
+    stripeSecret: `whsec_proving_${run}`,
+  };
   writeFileSync(
     join(dir, "clients.json"),
     JSON.stringify({
@@ -93,6 +104,15 @@ export async function startMesh(run: string, log: (line: string) => void = () =>
           rateLimit: { requestsPerSecond: 100_000, burst: 100_000 },
         },
       ],
+      shopifyShops: [
+        {
+          shopDomain: secrets.shopDomain,
+          webhookSecret: secrets.shopifySecret,
+          clientId: "proving-ground",
+          channelId: "web",
+        },
+      ],
+      stripeEndpoints: [{ webhookSecret: secrets.stripeSecret, clientId: "proving-ground" }],
     }),
   );
   try {
@@ -108,7 +128,7 @@ export async function startMesh(run: string, log: (line: string) => void = () =>
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const pids = Object.fromEntries(children.map(({ name, child }) => [name, child.pid ?? 0]));
-    return { gatewayUrl, apiKey, metricsPorts, pids, stop };
+    return { gatewayUrl, apiKey, secrets, metricsPorts, pids, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -26,6 +26,8 @@ export interface ProvingResult {
     readonly acceptedPerSecond: number;
     readonly acceptanceMs: { p50: number; p99: number; p999: number; max: number };
     readonly retries: number;
+    /** Deliveries by channel format: REST orders and payments, Shopify and Stripe webhooks, repeats. */
+    readonly sent: Record<string, number>;
   };
   /** Measured only on a mesh started here (its processes and metrics are known). */
   readonly cost: Cost | undefined;
@@ -45,7 +47,7 @@ export async function proveDay(options: ProvingOptions): Promise<ProvingResult> 
     say(`day ${run}: ${day.journeys.length} orders, ${day.skus.length} SKUs, ${day.people.length} people`);
     await setUp(rest, day);
     const before = await read(mesh.pids, mesh.metricsPorts);
-    const driven = await drive(rest, day, options.rate, say);
+    const driven = await drive(rest, day, options.rate, mesh.secrets, say);
     await settled(rest); // the events of the last orders reach the ledger before cost is read
     const after = await read(mesh.pids, mesh.metricsPorts);
     say("judging the day");
@@ -67,6 +69,7 @@ export async function proveDay(options: ProvingOptions): Promise<ProvingResult> 
           max: h.maxValue,
         },
         retries: rest.retries(),
+        sent: driven.sent,
       },
       cost: Object.keys(mesh.pids).length > 0 ? costOf(before, after, card.orders.accepted) : undefined,
       machine: {

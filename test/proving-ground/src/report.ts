@@ -17,6 +17,9 @@ export function report(result: ProvingResult): string {
     `  ledger         ${s.ledger.entries} entries, ${s.ledger.unbalancedEntries} unbalanced, balanced per currency: ${s.ledger.balancedPerCurrency}`,
     `  captures       ${s.ledger.capturesPosted}/${s.ledger.capturesExpected} posted exactly once (POS: ${s.ledger.posOrdersWithStoreLines}/${s.ledger.posOrders} orders in their store's lines, summarised at close)`,
     `  refunds        ${s.ledger.refundsPosted}/${s.ledger.refundsExpected} posted, refund to ledger p50 ${s.ledger.refundToLedgerMs.p50} ms, p99 ${s.ledger.refundToLedgerMs.p99} ms`,
+    `  sent           ${Object.entries(p.sent)
+      .map(([what, n]) => `${what} ${n}`)
+      .join(", ")}`,
     "",
     "speed",
     `  ${p.acceptedPerSecond} accepted orders/s over ${p.seconds.toFixed(1)} s; acceptance p50 ${p.acceptanceMs.p50} ms, p99 ${p.acceptanceMs.p99} ms, p99.9 ${p.acceptanceMs.p999} ms, max ${p.acceptanceMs.max} ms; ${p.retries} retries`,

@@ -22,6 +22,15 @@ export interface Rest {
   send(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<Answer>;
   /** Calls the gateway and throws RefusedCall unless the answer is 2xx. */
   ok(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<Record<string, unknown>>;
+  /**
+   * Delivers a channel's own request (a signed webhook) as the channel does: the same body again
+   * until a 2xx, with headers made anew for each delivery (a fresh signature). Throws RefusedCall.
+   */
+  deliver(
+    path: string,
+    body: string,
+    headers: () => Record<string, string>,
+  ): Promise<Record<string, unknown>>;
   /** How many sends were retries, over all calls so far. */
   retries(): number;
 }
@@ -30,15 +39,17 @@ const retryable = (status: number) => status === 0 || status === 409 || status =
 
 export function restClient(baseUrl: string, apiKey: string, maxAttempts = 8): Rest {
   let retried = 0;
-  async function once(method: string, path: string, body: unknown, key: string | undefined): Promise<Answer> {
-    const headers: Record<string, string> = { "x-api-key": apiKey };
-    if (body !== undefined) headers["content-type"] = "application/json";
-    if (key) headers["idempotency-key"] = key;
+  async function once(
+    method: string,
+    path: string,
+    body: string | undefined,
+    headers: Record<string, string>,
+  ): Promise<Answer> {
     try {
       const response = await fetch(`${baseUrl}${path}`, {
         method,
         headers,
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        ...(body !== undefined ? { body } : {}),
       });
       const text = await response.text();
       return {
@@ -50,25 +61,41 @@ export function restClient(baseUrl: string, apiKey: string, maxAttempts = 8): Re
       return { status: 0, body: { error: String(error) }, attempts: 1 };
     }
   }
-  async function send(method: string, path: string, body?: unknown, key?: string): Promise<Answer> {
-    let answer = await once(method, path, body, key);
+  /** Sends until the answer is final; `repeatable`: whether a failed send may be sent again. */
+  async function untilFinal(
+    method: string,
+    path: string,
+    body: string | undefined,
+    headers: () => Record<string, string>,
+    repeatable: boolean,
+  ): Promise<Answer> {
+    let answer = await once(method, path, body, headers());
     let attempts = 1;
-    // Only a call that is safe to repeat is repeated: a read, or a write under its Idempotency-Key.
-    while (retryable(answer.status) && attempts < maxAttempts && (method === "GET" || key)) {
+    while (retryable(answer.status) && attempts < maxAttempts && repeatable) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 50 * 2 ** attempts)));
-      answer = await once(method, path, body, key);
+      answer = await once(method, path, body, headers());
       attempts++;
       retried++;
     }
     return { ...answer, attempts };
   }
+  function send(method: string, path: string, body?: unknown, key?: string): Promise<Answer> {
+    const headers: Record<string, string> = { "x-api-key": apiKey };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (key) headers["idempotency-key"] = key;
+    // Only a call that is safe to repeat is repeated: a read, or a write under its Idempotency-Key.
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    return untilFinal(method, path, text, () => headers, method === "GET" || key !== undefined);
+  }
+  const final = (call: string, answer: Answer) => {
+    if (answer.status < 200 || answer.status > 299) throw new RefusedCall(call, answer);
+    return answer.body;
+  };
   return {
     send,
-    async ok(method, path, body, key) {
-      const answer = await send(method, path, body, key);
-      if (answer.status < 200 || answer.status > 299) throw new RefusedCall(`${method} ${path}`, answer);
-      return answer.body;
-    },
+    ok: async (method, path, body, key) => final(`${method} ${path}`, await send(method, path, body, key)),
+    deliver: async (path, body, headers) =>
+      final(`POST ${path}`, await untilFinal("POST", path, body, headers, true)),
     retries: () => retried,
   };
 }
