@@ -17,6 +17,11 @@ export interface Sku {
   readonly unitPrice: number;
   /** A promoted SKU with little stock: orders for it compete and some must be refused. */
   readonly hot: boolean;
+  /**
+   * A slow mover no order of the day buys: the warehouse's and the store's own movements (receipts,
+   * transfers, cycle counts with shrinkage) are all that happens to it, so its truth is exact.
+   */
+  readonly slow: boolean;
 }
 
 export interface Person {
@@ -41,6 +46,11 @@ export interface Line {
 export interface Plan {
   /** A line cancelled before anything ships (a line of two or more). */
   readonly cancelLine?: string;
+  /**
+   * A shipped line its location could not pick: the channel cancels it with re-sourcing, and the
+   * mesh moves it to another location with the stock, or cancels it when none has it.
+   */
+  readonly repick?: string;
   /** Shipped lines go in two shipments when there are two or more. */
   readonly splitShipment: boolean;
   /** One unit of a shipped line comes back, and its price is refunded. */
@@ -68,11 +78,26 @@ export interface Journey {
 
 export interface StockMovement {
   readonly movementId: string;
-  readonly type: "MOVEMENT_TYPE_GOODS_RECEIPT" | "MOVEMENT_TYPE_CYCLE_COUNT";
+  readonly type:
+    | "MOVEMENT_TYPE_GOODS_RECEIPT"
+    | "MOVEMENT_TYPE_CYCLE_COUNT"
+    | "MOVEMENT_TYPE_TRANSFER_OUT"
+    | "MOVEMENT_TYPE_TRANSFER_IN";
   readonly sku: string;
   readonly locationId: string;
   readonly quantity: number;
+  readonly counterpartLocationId?: string;
   readonly reason?: string;
+  readonly sourceSystem?: string;
+}
+
+/** A batch of movements the warehouse or a store sends during the day (resent once when `resend`). */
+export interface StockBatch {
+  /** Sent with the order of this index (so at the same point of the day at any rate). */
+  readonly withOrder: number;
+  readonly batchId: string;
+  readonly movements: readonly StockMovement[];
+  readonly resend: boolean;
 }
 
 export interface Day {
@@ -82,24 +107,33 @@ export interface Day {
   readonly people: readonly Person[];
   readonly receipts: readonly StockMovement[];
   readonly journeys: readonly Journey[];
+  /** The warehouse's and stores' movements during the day. */
+  readonly stockBatches: readonly StockBatch[];
+  /** Units each SKU gains or loses by those movements in all (receipts in, shrinkage out). */
+  readonly stockDelta: ReadonlyMap<string, number>;
 }
 
 const givenNames = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Tim"];
 const familyNames = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson"];
-export const hotStock = { "DC-1": 6, "ST-1": 2 } as const;
+export const hotStock = { "DC-1": 12, "ST-1": 3 } as const;
 export const plainStock = { "DC-1": 10_000, "ST-1": 500 } as const;
+export const slowStock = { "DC-1": 100, "ST-1": 20 } as const;
+export const stockOf = (s: Sku) => (s.hot ? hotStock : s.slow ? slowStock : plainStock);
 
 /** The day for `options`; `run` keeps its ids apart from other runs against the same databases. */
 export function generateDay(options: DayOptions, run: string): Day {
   const random = seeded(options.seed);
+  const hotCount = Math.max(1, Math.floor(options.skus / 10));
+  const slowCount = Math.max(1, Math.floor(options.skus / 10));
   const skus = Array.from({ length: options.skus }, (_, i) => ({
     sku: `PG-${run}-${String(i).padStart(4, "0")}`,
     unitPrice: random.int(5, 120) * 100 - 1,
-    hot: i < Math.max(1, Math.floor(options.skus / 10)),
+    hot: i < hotCount,
+    slow: i >= options.skus - slowCount,
   }));
   const people = Array.from({ length: options.people }, (_, i) => person(random, run, i));
   const receipts = skus.flatMap((s) =>
-    Object.entries(s.hot ? hotStock : plainStock).map(([locationId, quantity]) => ({
+    Object.entries(stockOf(s)).map(([locationId, quantity]) => ({
       movementId: `rcv-${s.sku}-${locationId}`,
       type: "MOVEMENT_TYPE_GOODS_RECEIPT" as const,
       sku: s.sku,
@@ -108,10 +142,83 @@ export function generateDay(options: DayOptions, run: string): Day {
     })),
   );
   const spacing = 1_000 / 10; // offsets at 10 orders/s; the driver scales them to its rate
+  const sold = skus.filter((s) => !s.slow);
   const journeys = Array.from({ length: options.orders }, (_, n) =>
-    journey(random, run, n, Math.round(n * spacing), skus, people),
+    journey(random, run, n, Math.round(n * spacing), sold, people),
   );
-  return { options, run, skus, people, receipts, journeys };
+  const { stockBatches, stockDelta } = warehouseDay(random, run, skus, options.orders);
+  return { options, run, skus, people, receipts, journeys, stockBatches, stockDelta };
+}
+
+/**
+ * The warehouse's and stores' day, spread over the order day: a replenishment receipt at the DC for
+ * every SKU a third of the way in; at half way, a transfer of the slow movers from the DC to the
+ * store (out, then in); at two thirds, the store's cycle count of them, short by 1-3 units each.
+ */
+function warehouseDay(
+  random: Random,
+  run: string,
+  skus: readonly Sku[],
+  length: number,
+): {
+  stockBatches: StockBatch[];
+  stockDelta: Map<string, number>;
+} {
+  const slow = skus.filter((s) => s.slow);
+  const delta = new Map<string, number>();
+  const add = (sku: string, units: number) => delta.set(sku, (delta.get(sku) ?? 0) + units);
+  const wms = { sourceSystem: "wms" };
+  const receipts = skus
+    .filter((s) => !s.hot)
+    .map((s) => {
+      add(s.sku, 50);
+      return {
+        ...wms,
+        movementId: `rpl-${s.sku}`,
+        type: "MOVEMENT_TYPE_GOODS_RECEIPT" as const,
+        sku: s.sku,
+        locationId: "DC-1",
+        quantity: 50,
+      };
+    });
+  const transfer = (type: "MOVEMENT_TYPE_TRANSFER_OUT" | "MOVEMENT_TYPE_TRANSFER_IN") =>
+    slow.map((s) => ({
+      ...wms,
+      movementId: `${type === "MOVEMENT_TYPE_TRANSFER_OUT" ? "tro" : "tri"}-${s.sku}`,
+      type,
+      sku: s.sku,
+      locationId: type === "MOVEMENT_TYPE_TRANSFER_OUT" ? "DC-1" : "ST-1",
+      counterpartLocationId: type === "MOVEMENT_TYPE_TRANSFER_OUT" ? "ST-1" : "DC-1",
+      quantity: 10,
+    }));
+  const counts = slow.map((s) => {
+    const short = random.int(1, 3);
+    add(s.sku, -short);
+    return {
+      sourceSystem: "store-ST-1",
+      movementId: `cnt-${s.sku}`,
+      type: "MOVEMENT_TYPE_CYCLE_COUNT" as const,
+      sku: s.sku,
+      locationId: "ST-1",
+      quantity: slowStock["ST-1"] + 10 - short,
+      reason: "cycle count: shrinkage",
+    };
+  });
+  const batch = (at: number, name: string, movements: StockMovement[]) => ({
+    withOrder: Math.floor(at),
+    batchId: `${name}-${run}`,
+    movements,
+    resend: random.chance(0.5),
+  });
+  return {
+    stockBatches: [
+      batch(length / 3, "replenish", receipts),
+      batch(length / 2, "transfer-out", transfer("MOVEMENT_TYPE_TRANSFER_OUT")),
+      batch(length / 2 + length / 12, "transfer-in", transfer("MOVEMENT_TYPE_TRANSFER_IN")),
+      batch((2 * length) / 3, "count", counts),
+    ],
+    stockDelta: delta,
+  };
 }
 
 function person(random: Random, run: string, i: number): Person {
@@ -177,7 +284,7 @@ function journey(
   const lineCount = random.int(1, 3);
   const chosen = new Set<Sku>();
   while (chosen.size < lineCount)
-    chosen.add(random.chance(0.2) ? random.pick(skus.filter((s) => s.hot)) : random.pick(skus));
+    chosen.add(random.chance(0.1) ? random.pick(skus.filter((s) => s.hot)) : random.pick(skus));
   const lines = [...chosen].map((s, i) => ({
     lineId: String(i + 1),
     sku: s.sku,
@@ -187,7 +294,9 @@ function journey(
   }));
   const shipped = lines.filter((l) => !l.pickup);
   const cancelLine = lines.length >= 2 && random.chance(0.15) ? lines.at(-1)?.lineId : undefined;
-  const returnable = shipped.filter((l) => l.lineId !== cancelLine);
+  const kept = shipped.filter((l) => l.lineId !== cancelLine);
+  const repick = kept.length > 0 && random.chance(0.1) ? random.pick(kept).lineId : undefined;
+  const returnable = kept;
   const returned = returnable.length > 0 && random.chance(0.15) ? random.pick(returnable) : undefined;
   return {
     n,
@@ -199,6 +308,7 @@ function journey(
     lines,
     plan: {
       ...(cancelLine ? { cancelLine } : {}),
+      ...(repick ? { repick } : {}),
       splitShipment: random.chance(0.5),
       ...(returned ? { returnOne: { lineId: returned.lineId, damaged: random.chance(0.3) } } : {}),
       ...(random.chance(0.1) ? { goodwill: random.int(1, 5) * 100 } : {}),

@@ -3,7 +3,7 @@
 // a slow answer never delays the next order, and latency counts from the intended send time.
 import * as hdr from "hdr-histogram-js";
 import { type ChannelSecrets, shopifyHeaders, shopifyOrder, stripeEvent, stripeHeaders } from "./channels.js";
-import type { Day, Journey, Line, Person } from "./day.js";
+import type { Day, Journey, Line, Person, StockBatch } from "./day.js";
 import type { Rest } from "./rest.js";
 
 const channelOf = {
@@ -29,6 +29,8 @@ export interface Outcome {
   /** When each refund was sent, by its payment event id (refund-to-ledger time starts there). */
   readonly refundsSent: Map<string, number>;
   readonly captureIds: string[];
+  /** What re-sourcing a line that could not be picked did. */
+  repicked?: "moved" | "cancelled";
   error?: string;
 }
 
@@ -40,6 +42,8 @@ export interface Driven {
   readonly endedAt: number;
   readonly rate: number;
   readonly sent: Record<string, number>;
+  /** Movements the warehouse or a store sent that the mesh refused, with its reason. */
+  readonly stockErrors: string[];
 }
 
 const usd = (minorUnits: number) => ({ currencyCode: "USD", minorUnits: String(minorUnits) });
@@ -88,6 +92,8 @@ export async function drive(
 ): Promise<Driven> {
   const people = new Map(day.people.map((p) => [p.id, p]));
   const sent: Record<string, number> = {};
+  const stockErrors: string[] = [];
+  let warehouse = Promise.resolve();
   const acceptance = hdr.build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 600_000,
@@ -109,6 +115,10 @@ export async function drive(
     const intended = startedAt + (journey.n * 1_000) / rate;
     const wait = intended - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    // The warehouse sends its files in order, each after the one before was taken.
+    for (const batch of day.stockBatches.filter((b) => b.withOrder === journey.n)) {
+      warehouse = warehouse.then(() => sendStock(rest, batch, stockErrors, sent));
+    }
     const outcome: Outcome = {
       journey,
       orderId: "",
@@ -137,8 +147,9 @@ export async function drive(
     );
   }
   await Promise.all(running);
+  await warehouse;
   clearInterval(ticker);
-  return { outcomes, acceptance, startedAt, endedAt: Date.now(), rate, sent };
+  return { outcomes, acceptance, startedAt, endedAt: Date.now(), rate, sent, stockErrors };
 }
 
 type OrderJson = {
@@ -148,6 +159,7 @@ type OrderJson = {
   grandTotal?: { minorUnits: string };
   lines: Array<{
     lineId: string;
+    cancelledQuantity?: string;
     fulfillmentLocationId: string;
     lineTotal?: { minorUnits: string };
     quantity: string;
@@ -245,13 +257,33 @@ async function travel(trip: Trip, outcome: Outcome, intended: number, acceptance
       line.cancelled = line.quantity;
     }
   }
+  if (plan.repick) {
+    const line = outcome.lines.get(plan.repick);
+    if (line) {
+      const answer = await rest.ok(
+        "POST",
+        `${path}:cancel`,
+        {
+          lines: [{ lineId: plan.repick, quantity: String(line.quantity) }],
+          reason: "could not be picked",
+          resource: true,
+        },
+        key("repick"),
+      );
+      order = answer.order as OrderJson;
+      // Moved to another location (it ships from there), or cancelled when none had it.
+      const after = order.lines.find((l) => l.lineId === plan.repick);
+      line.cancelled = Number(after?.cancelledQuantity ?? 0);
+      outcome.repicked = line.cancelled === 0 ? "moved" : "cancelled";
+    }
+  }
   const captureId = key("capture");
   const total = Number(order.grandTotal?.minorUnits ?? 0);
   await pay(trip, outcome, captureId, "capture", total);
   outcome.captured = total;
   outcome.captureIds.push(captureId);
 
-  const open = journey.lines.filter((l) => l.lineId !== plan.cancelLine);
+  const open = journey.lines.filter((l) => (outcome.lines.get(l.lineId)?.cancelled ?? 0) === 0);
   const shipped = open.filter((l) => !l.pickup);
   const groups =
     plan.splitShipment && shipped.length > 1 ? [shipped.slice(0, 1), shipped.slice(1)] : [shipped];
@@ -288,7 +320,7 @@ async function travel(trip: Trip, outcome: Outcome, intended: number, acceptance
   if (plan.returnOne) {
     const line = order.lines.find((l) => l.lineId === plan.returnOne?.lineId);
     const held = outcome.lines.get(plan.returnOne.lineId);
-    if (line && held) {
+    if (line && held && held.shipped > 0) {
       const condition = plan.returnOne.damaged ? "RETURN_CONDITION_DAMAGED" : "RETURN_CONDITION_RESTOCK";
       await rest.ok(
         "POST",
@@ -307,6 +339,28 @@ async function travel(trip: Trip, outcome: Outcome, intended: number, acceptance
   }
   if (plan.goodwill)
     await refund(trip, outcome, key("refund-goodwill"), Math.min(plan.goodwill, total - outcome.refunded));
+}
+
+/**
+ * A warehouse or store file of movements. When the file is resent (as a WMS does after a timeout),
+ * it comes under a new Idempotency-Key: only the movement ids keep it from counting twice.
+ */
+async function sendStock(rest: Rest, batch: StockBatch, errors: string[], sent: Record<string, number>) {
+  const movements = batch.movements.map((m) => ({ ...m, quantity: String(m.quantity) }));
+  for (const key of batch.resend ? [batch.batchId, `${batch.batchId}:resent`] : [batch.batchId]) {
+    const answer: Record<string, unknown> = await rest
+      .ok("POST", "/v1/movements:batchRecord", { movements }, key)
+      .catch((error: unknown) => ({ error: String(error) }));
+    sent["POST /v1/movements:batchRecord"] = (sent["POST /v1/movements:batchRecord"] ?? 0) + 1;
+    if (answer.error) errors.push(`${key}: ${String(answer.error)}`);
+    const results = (answer.results ?? []) as Array<{
+      movementId: string;
+      errorReason?: string;
+      errorMessage?: string;
+    }>;
+    for (const r of results)
+      if (r.errorReason) errors.push(`${key} ${r.movementId}: ${r.errorReason} ${r.errorMessage ?? ""}`);
+  }
 }
 
 function submitLine(line: Line) {

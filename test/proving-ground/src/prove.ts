@@ -51,7 +51,7 @@ export async function proveDay(options: ProvingOptions): Promise<ProvingResult> 
     await settled(rest); // the events of the last orders reach the ledger before cost is read
     const after = await read(mesh.pids, mesh.metricsPorts);
     say("judging the day");
-    const card = await scorecard(rest, day, driven.outcomes);
+    const card = await scorecard(rest, day, driven.outcomes, driven.stockErrors);
     const seconds = (driven.endedAt - driven.startedAt) / 1_000;
     const h = driven.acceptance;
     const { progress: _, apiKey: __, ...shown } = options;

@@ -10,7 +10,7 @@ export function report(result: ProvingResult): string {
     "",
     "business outcomes",
     `  orders         ${s.orders.sent} sent, ${s.orders.accepted} accepted, ${s.orders.rejected} rejected, ${s.orders.failed} failed`,
-    `  order accuracy ${percent(s.orders.accuracy)} (${s.orders.accurate}/${s.orders.sent})`,
+    `  order accuracy ${percent(s.orders.accuracy)} (${s.orders.accurate}/${s.orders.sent}); lines not picked: ${s.orders.repicksMoved} re-sourced, ${s.orders.repicksCancelled} cancelled`,
     `  oversold units ${s.stock.oversoldUnits}`,
     `  stock reliability ${percent(s.stock.reliability)} (${s.stock.reliable}/${s.stock.positions} SKU-locations: ledger = truth = read model, no hold left)`,
     `  identity       ${s.identity.people} people, ${s.identity.duplicatesLeft} duplicate customers left, precision ${percent(s.identity.precision)}, recall ${percent(s.identity.recall)}`,
@@ -43,6 +43,7 @@ export function report(result: ProvingResult): string {
   for (const wrong of s.inaccurate)
     lines.push(`  inaccurate ${wrong.channelOrderId} (${wrong.orderId}): ${wrong.why}`);
   for (const m of s.stock.mismatches) lines.push(`  stock ${m}`);
+  for (const m of s.stock.refusedMovements) lines.push(`  refused movement ${m}`);
   for (const m of s.ledger.problems) lines.push(`  ledger ${m}`);
   const { cpus, model, memoryGiB, node } = result.machine;
   lines.push("", `machine: ${cpus} × ${model}, ${memoryGiB} GiB, node ${node}`);

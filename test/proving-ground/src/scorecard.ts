@@ -1,6 +1,6 @@
 // The business scorecard of a day: what the mesh holds at the end, read back through the gateway and
 // judged against what the channels did (the journeys' outcomes) and the generator's truth.
-import { type Day, hotStock, plainStock } from "./day.js";
+import { type Day, type Sku, stockOf } from "./day.js";
 import type { Outcome } from "./drive.js";
 import type { Rest } from "./rest.js";
 
@@ -12,6 +12,9 @@ export interface Scorecard {
     failed: number;
     accurate: number;
     accuracy: number;
+    /** Lines a location could not pick: moved to another location, or cancelled. */
+    repicksMoved: number;
+    repicksCancelled: number;
   };
   /** Orders that are not what their channel did, with why (the first 20). */
   inaccurate: Array<{ orderId: string; channelOrderId: string; why: string }>;
@@ -21,6 +24,8 @@ export interface Scorecard {
     reliable: number;
     reliability: number;
     mismatches: string[];
+    /** Warehouse and store movements the mesh refused (none should be). */
+    refusedMovements: string[];
   };
   identity: { people: number; duplicatesLeft: number; precision: number; recall: number };
   ledger: {
@@ -98,7 +103,12 @@ export async function settled(rest: Rest, timeoutMs = 120_000): Promise<EntryJso
   }
 }
 
-export async function scorecard(rest: Rest, day: Day, outcomes: readonly Outcome[]): Promise<Scorecard> {
+export async function scorecard(
+  rest: Rest,
+  day: Day,
+  outcomes: readonly Outcome[],
+  refusedMovements: readonly string[] = [],
+): Promise<Scorecard> {
   const entries = await settled(rest);
   const inaccurate: Scorecard["inaccurate"] = [];
   const wrong = (o: Outcome, why: string) =>
@@ -141,7 +151,10 @@ export async function scorecard(rest: Rest, day: Day, outcomes: readonly Outcome
     else accurate++;
   });
 
-  const stock = await stockScore(rest, day, outcomes);
+  const stock = {
+    ...(await stockScore(rest, day, outcomes)),
+    refusedMovements: refusedMovements.slice(0, 20),
+  };
   const identity = await identityScore(rest, outcomes);
   const accepted = outcomes.filter((o) => o.lines.size > 0);
   // POS sales go to store lines, summarised per store and day at close, not to entries per order.
@@ -190,6 +203,8 @@ export async function scorecard(rest: Rest, day: Day, outcomes: readonly Outcome
       failed: outcomes.filter((o) => o.error).length,
       accurate,
       accuracy: outcomes.length ? accurate / outcomes.length : 1,
+      repicksMoved: outcomes.filter((o) => o.repicked === "moved").length,
+      repicksCancelled: outcomes.filter((o) => o.repicked === "cancelled").length,
     },
     inaccurate: inaccurate.slice(0, 20),
     stock,
@@ -238,11 +253,15 @@ function refundTimes(entries: readonly EntryJson[], outcomes: readonly Outcome[]
  * cancelled; and the read model (availability) equal to the ledger (position) at every SKU-location.
  * A SKU-location is reliable when all of that holds for it.
  */
-async function stockScore(rest: Rest, day: Day, outcomes: readonly Outcome[]): Promise<Scorecard["stock"]> {
+async function stockScore(
+  rest: Rest,
+  day: Day,
+  outcomes: readonly Outcome[],
+): Promise<Omit<Scorecard["stock"], "refusedMovements">> {
   const expected = new Map<string, number>();
   const sold = new Map<string, number>();
   const restocked = new Map<string, number>();
-  for (const s of day.skus) expected.set(s.sku, received(s.hot));
+  for (const s of day.skus) expected.set(s.sku, received(day, s));
   for (const o of outcomes) {
     for (const line of o.journey.lines) {
       const held = o.lines.get(line.lineId);
@@ -255,10 +274,10 @@ async function stockScore(rest: Rest, day: Day, outcomes: readonly Outcome[]): P
     }
   }
   const oversoldUnits = day.skus.reduce(
-    (n, s) => n + Math.max(0, (sold.get(s.sku) ?? 0) - received(s.hot) - (restocked.get(s.sku) ?? 0)),
+    (n, s) => n + Math.max(0, (sold.get(s.sku) ?? 0) - received(day, s) - (restocked.get(s.sku) ?? 0)),
     0,
   );
-  const locations = Object.keys(plainStock);
+  const locations = ["DC-1", "ST-1"];
   const mismatches: string[] = [];
   let reliable = 0;
   await inBatches(day.skus, 4, async ({ sku }) => {
@@ -299,7 +318,9 @@ async function stockScore(rest: Rest, day: Day, outcomes: readonly Outcome[]): P
   };
 }
 
-const received = (hot: boolean) => Object.values(hot ? hotStock : plainStock).reduce((a, b) => a + b, 0);
+/** Units a SKU was given at the start of the day and by the warehouse's and stores' movements. */
+const received = (day: Day, s: Sku) =>
+  Object.values(stockOf(s)).reduce((a, b) => a + b, 0) + (day.stockDelta.get(s.sku) ?? 0);
 
 /**
  * Identity: the customer each order names, resolved to its survivor now, per real person. Pairs of

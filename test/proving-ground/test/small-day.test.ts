@@ -14,6 +14,7 @@ describe("a proving day", () => {
     expect(s.orders.accepted).toBeGreaterThan(0);
     expect(s.stock.oversoldUnits).toBe(0);
     expect(s.stock.mismatches).toEqual([]);
+    expect(s.stock.refusedMovements).toEqual([]);
     expect(s.stock.reliability).toBe(1);
     expect(s.identity.duplicatesLeft).toBe(0);
     expect(s.identity.precision).toBe(1);
