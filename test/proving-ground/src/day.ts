@@ -61,6 +61,8 @@ export interface Plan {
   readonly viaShopify: boolean;
   /** The channel delivers its webhooks (order, payments) twice, as Shopify and Stripe sometimes do. */
   readonly redeliver: boolean;
+  /** A marketplace order's acknowledgment comes only after it shipped (late), not at acceptance. */
+  readonly lateAck: boolean;
 }
 
 export interface Journey {
@@ -314,6 +316,7 @@ function journey(
       ...(random.chance(0.1) ? { goodwill: random.int(1, 5) * 100 } : {}),
       viaShopify: channel === "web" && !lines.some((l) => l.pickup) && random.chance(0.5),
       redeliver: random.chance(0.2),
+      lateAck: channel === "marketplace" && random.chance(0.3),
     },
   };
 }

@@ -29,6 +29,8 @@ export interface Outcome {
   /** When each refund was sent, by its payment event id (refund-to-ledger time starts there). */
   readonly refundsSent: Map<string, number>;
   readonly captureIds: string[];
+  /** The marketplace was told the order is accepted. */
+  acknowledged?: boolean;
   /** What re-sourcing a line that could not be picked did. */
   repicked?: "moved" | "cancelled";
   error?: string;
@@ -277,6 +279,7 @@ async function travel(trip: Trip, outcome: Outcome, intended: number, acceptance
       outcome.repicked = line.cancelled === 0 ? "moved" : "cancelled";
     }
   }
+  if (journey.channel === "marketplace" && !plan.lateAck) await acknowledge(trip, outcome);
   const captureId = key("capture");
   const total = Number(order.grandTotal?.minorUnits ?? 0);
   await pay(trip, outcome, captureId, "capture", total);
@@ -317,6 +320,7 @@ async function travel(trip: Trip, outcome: Outcome, intended: number, acceptance
       if (held) held.shipped = held.quantity;
     }
   }
+  if (journey.channel === "marketplace" && plan.lateAck) await acknowledge(trip, outcome);
   if (plan.returnOne) {
     const line = order.lines.find((l) => l.lineId === plan.returnOne?.lineId);
     const held = outcome.lines.get(plan.returnOne.lineId);
@@ -372,6 +376,18 @@ function submitLine(line: Line) {
     fulfillmentType: line.pickup ? "FULFILLMENT_TYPE_PICKUP_IN_STORE" : "FULFILLMENT_TYPE_SHIP",
     ...(line.pickup ? { fulfillmentLocationId: "ST-1" } : {}),
   };
+}
+
+/**
+ * The marketplace is told the order is accepted; its adapter repeats itself under a new key when the
+ * journey's channel redelivers (the mesh must record one acknowledgment).
+ */
+async function acknowledge(trip: Trip, outcome: Outcome) {
+  const path = `/v1/orders/${outcome.orderId}:acknowledge`;
+  const key = `${outcome.journey.channelOrderId}:ack`;
+  await trip.rest.ok("POST", path, {}, key);
+  if (outcome.journey.plan.redeliver) await trip.rest.ok("POST", path, {}, `${key}:again`);
+  outcome.acknowledged = true;
 }
 
 function shopifyWebhook(trip: Trip, journey: Journey, person: Person) {

@@ -1,6 +1,7 @@
 // One proving day: the mesh (started here or given), the day generated from its seed, set up and
 // driven through the gateway, then judged (scorecard) and costed. The benchmark and the test call it.
 import { cpus, machine, totalmem } from "node:os";
+import { closePeriod, type PeriodClose } from "./close.js";
 import { type Cost, costOf, read } from "./cost.js";
 import { type DayOptions, generateDay } from "./day.js";
 import { drive, setUp } from "./drive.js";
@@ -29,6 +30,8 @@ export interface ProvingResult {
     /** Deliveries by channel format: REST orders and payments, Shopify and Stripe webhooks, repeats. */
     readonly sent: Record<string, number>;
   };
+  /** The period closed at the end of the day (only on a mesh started here). */
+  readonly close: PeriodClose | undefined;
   /** Measured only on a mesh started here (its processes and metrics are known). */
   readonly cost: Cost | undefined;
   readonly machine: { cpus: number; model: string; memoryGiB: number; arch: string; node: string };
@@ -50,8 +53,11 @@ export async function proveDay(options: ProvingOptions): Promise<ProvingResult> 
     const driven = await drive(rest, day, options.rate, mesh.secrets, say);
     await settled(rest); // the events of the last orders reach the ledger before cost is read
     const after = await read(mesh.pids, mesh.metricsPorts);
+    const started = Object.keys(mesh.pids).length > 0;
+    say(started ? "closing the period" : "not closing the period of a mesh not started here");
+    const close = started ? await closePeriod(rest, run) : undefined;
     say("judging the day");
-    const card = await scorecard(rest, day, driven.outcomes, driven.stockErrors);
+    const card = await scorecard(rest, day, driven.outcomes, driven.stockErrors, close !== undefined);
     const seconds = (driven.endedAt - driven.startedAt) / 1_000;
     const h = driven.acceptance;
     const { progress: _, apiKey: __, ...shown } = options;
@@ -71,7 +77,8 @@ export async function proveDay(options: ProvingOptions): Promise<ProvingResult> 
         retries: rest.retries(),
         sent: driven.sent,
       },
-      cost: Object.keys(mesh.pids).length > 0 ? costOf(before, after, card.orders.accepted) : undefined,
+      close,
+      cost: started ? costOf(before, after, card.orders.accepted) : undefined,
       machine: {
         cpus: cpus().length,
         model: cpus()[0]?.model ?? "",

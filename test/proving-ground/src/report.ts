@@ -15,8 +15,11 @@ export function report(result: ProvingResult): string {
     `  stock reliability ${percent(s.stock.reliability)} (${s.stock.reliable}/${s.stock.positions} SKU-locations: ledger = truth = read model, no hold left)`,
     `  identity       ${s.identity.people} people, ${s.identity.duplicatesLeft} duplicate customers left, precision ${percent(s.identity.precision)}, recall ${percent(s.identity.recall)}`,
     `  ledger         ${s.ledger.entries} entries, ${s.ledger.unbalancedEntries} unbalanced, balanced per currency: ${s.ledger.balancedPerCurrency}`,
-    `  captures       ${s.ledger.capturesPosted}/${s.ledger.capturesExpected} posted exactly once (POS: ${s.ledger.posOrdersWithStoreLines}/${s.ledger.posOrders} orders in their store's lines, summarised at close)`,
+    `  captures       ${s.ledger.capturesPosted}/${s.ledger.capturesExpected} posted exactly once (POS: ${s.ledger.posOrdersWithStoreLines}/${s.ledger.posOrders} orders in their store's lines${result.close ? ", each in a posted summary" : ""})`,
     `  refunds        ${s.ledger.refundsPosted}/${s.ledger.refundsExpected} posted, refund to ledger p50 ${s.ledger.refundToLedgerMs.p50} ms, p99 ${s.ledger.refundToLedgerMs.p99} ms`,
+    result.close
+      ? `  period close   ${result.close.periodId} ${result.close.status} in ${result.close.ms} ms, trial balance of ${result.close.accounts} accounts balanced: ${result.close.trialBalanced}`
+      : "  period close   not done (a mesh not started here)",
     `  sent           ${Object.entries(p.sent)
       .map(([what, n]) => `${what} ${n}`)
       .join(", ")}`,

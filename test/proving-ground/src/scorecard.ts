@@ -48,6 +48,7 @@ export interface Scorecard {
 type Money = { currencyCode?: string; minorUnits?: string };
 type OrderJson = {
   status: string;
+  marketplaceAcknowledged?: boolean;
   capturedTotal?: Money;
   refundedTotal?: Money;
   lines: Array<{
@@ -108,6 +109,7 @@ export async function scorecard(
   day: Day,
   outcomes: readonly Outcome[],
   refusedMovements: readonly string[] = [],
+  closed = false,
 ): Promise<Scorecard> {
   const entries = await settled(rest);
   const inaccurate: Scorecard["inaccurate"] = [];
@@ -143,6 +145,10 @@ export async function scorecard(
       if (said.join() !== did.join())
         problems.push(`line ${line.lineId} shipped/cancelled/returned ${said} (sent ${did})`);
     }
+    if (Boolean(order.marketplaceAcknowledged) !== Boolean(o.acknowledged))
+      problems.push(
+        `marketplace acknowledged ${Boolean(order.marketplaceAcknowledged)} (sent ${Boolean(o.acknowledged)})`,
+      );
     if (minor(order.capturedTotal) !== o.captured)
       problems.push(`captured ${minor(order.capturedTotal)} (sent ${o.captured})`);
     if (minor(order.refundedTotal) !== o.refunded)
@@ -160,9 +166,11 @@ export async function scorecard(
   // POS sales go to store lines, summarised per store and day at close, not to entries per order.
   const pos = accepted.filter((o) => o.journey.channel === "pos");
   const detailed = accepted.filter((o) => o.journey.channel !== "pos");
+  // Before the close a POS order has store lines; after it, each of them is in a posted summary.
   const withStoreLines = await inBatches(pos, 8, async (o) => {
     const found = await rest.ok("GET", `/v1/subledgerLines?orderId=${o.orderId}`);
-    return ((found.postings as unknown[] | undefined) ?? []).length > 0;
+    const postings = (found.postings as Array<{ summaryEntryId?: string }> | undefined) ?? [];
+    return postings.length > 0 && (!closed || postings.every((p) => p.summaryEntryId));
   });
   const byOrder = (type: string) => {
     const counts = new Map<string, number>();

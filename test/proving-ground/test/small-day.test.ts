@@ -7,7 +7,11 @@ import { proveDay } from "../src/prove.js";
 
 describe("a proving day", () => {
   it("keeps the business outcomes of a small seeded day through the gateway", async () => {
-    const { scorecard: s, cost } = await proveDay({ seed: 7, orders: 24, rate: 8, skus: 10, people: 12 });
+    const {
+      scorecard: s,
+      cost,
+      close,
+    } = await proveDay({ seed: 7, orders: 24, rate: 8, skus: 10, people: 12 });
     expect(s.inaccurate).toEqual([]);
     expect(s.orders.failed).toBe(0);
     expect(s.orders.accuracy).toBe(1);
@@ -25,6 +29,8 @@ describe("a proving day", () => {
     expect(s.ledger.posOrdersWithStoreLines).toBe(s.ledger.posOrders);
     expect(s.ledger.unbalancedEntries).toBe(0);
     expect(s.ledger.balancedPerCurrency).toBe(true);
+    expect(close?.status).toBe("PERIOD_STATUS_CLOSED");
+    expect(close?.trialBalanced).toBe(true);
     // The cost is measured (its size is the benchmark's business): every process did work.
     expect(cost?.mongoCommandsPerOrderTotal).toBeGreaterThan(0);
     expect(cost?.cpuMsPerOrder.order).toBeGreaterThan(0);
