@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startServiceOnFreePorts } from "@retail/platform/processes";
+import { deleteConsumerQueues } from "@retail/platform/testing";
 import { MongoClient } from "mongodb";
 import { sha256Hex } from "../../../gateway/src/access/clients.ts";
 import { up } from "../../../scripts/infra.ts";
@@ -32,6 +33,21 @@ export interface MeshUnderTest {
 export function attachMesh(gatewayUrl: string, apiKey: string): MeshUnderTest {
   return { gatewayUrl, apiKey, secrets: devSecrets, metricsPorts: {}, pids: {}, stop: async () => {} };
 }
+
+/**
+ * Every consumer queue of the mesh (without the run's prefix): deleted with the run, with their retry
+ * and parking queues, so runs leave no queues behind (hundreds of idle quorum queues wear a broker
+ * down). A new consumer adds its queue here.
+ */
+const consumerQueues = [
+  "inventory.order-events",
+  "inventory.customer-events",
+  "order.customer-events",
+  "order.location-events",
+  "finance.order-events",
+  "finance.customer-events",
+  "gateway.customer-events",
+];
 
 const services = [
   { name: "customer-identity", dir: "services/customer-identity" },
@@ -63,6 +79,12 @@ export async function startMesh(run: string, log: (line: string) => void = () =>
         child.exitCode === null ? new Promise((resolve) => child.once("exit", resolve)) : undefined,
       ),
     );
+    for (const [i, queue] of consumerQueues.entries()) {
+      const last = i === consumerQueues.length - 1;
+      await deleteConsumerQueues(infra.amqpUrl, `${exchange}.${queue}`, last ? exchange : undefined).catch(
+        () => undefined,
+      );
+    }
     const client = await MongoClient.connect(infra.mongodbUrl);
     for (const name of databases)
       await client
