@@ -29,6 +29,9 @@ export interface Outcome {
   /** When each refund was sent, by its payment event id (refund-to-ledger time starts there). */
   readonly refundsSent: Map<string, number>;
   readonly captureIds: string[];
+  /** When the order's submission was answered, and how long after its intended send time. */
+  answeredAt?: number;
+  latencyMs?: number;
   /** The marketplace was told the order is accepted. */
   acknowledged?: boolean;
   /** What re-sourcing a line that could not be picked did. */
@@ -225,7 +228,9 @@ async function travel(trip: Trip, outcome: Outcome, intended: number, acceptance
           },
           key("submit"),
         );
-  acceptance.recordValue(Math.max(1, Date.now() - intended));
+  outcome.answeredAt = Date.now();
+  outcome.latencyMs = Math.max(1, outcome.answeredAt - intended);
+  acceptance.recordValue(outcome.latencyMs);
   if (!journey.plan.viaShopify) count(trip, "POST /v1/orders");
   let order = (submitted.order ?? submitted) as OrderJson;
   outcome.orderId = order.orderId;

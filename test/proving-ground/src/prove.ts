@@ -1,6 +1,7 @@
 // One proving day: the mesh (started here or given), the day generated from its seed, set up and
 // driven through the gateway, then judged (scorecard) and costed. The benchmark and the test call it.
 import { cpus, machine, totalmem } from "node:os";
+import { costSvg, timelineSvg } from "./charts.js";
 import { closePeriod, type PeriodClose } from "./close.js";
 import { type Cost, costOf, read } from "./cost.js";
 import { type DayOptions, generateDay } from "./day.js";
@@ -35,6 +36,8 @@ export interface ProvingResult {
   /** Measured only on a mesh started here (its processes and metrics are known). */
   readonly cost: Cost | undefined;
   readonly machine: { cpus: number; model: string; memoryGiB: number; arch: string; node: string };
+  /** SVG drawings by name (written next to the scorecard, not into it). */
+  readonly charts: Readonly<Record<string, string>>;
 }
 
 export async function proveDay(options: ProvingOptions): Promise<ProvingResult> {
@@ -58,6 +61,7 @@ export async function proveDay(options: ProvingOptions): Promise<ProvingResult> 
     const close = started ? await closePeriod(rest, run) : undefined;
     say("judging the day");
     const card = await scorecard(rest, day, driven.outcomes, driven.stockErrors, close !== undefined);
+    const cost = started ? costOf(before, after, card.orders.accepted) : undefined;
     const seconds = (driven.endedAt - driven.startedAt) / 1_000;
     const h = driven.acceptance;
     const { progress: _, apiKey: __, ...shown } = options;
@@ -78,7 +82,11 @@ export async function proveDay(options: ProvingOptions): Promise<ProvingResult> 
         sent: driven.sent,
       },
       close,
-      cost: started ? costOf(before, after, card.orders.accepted) : undefined,
+      cost,
+      charts: {
+        timeline: timelineSvg(driven.outcomes, driven.startedAt),
+        ...(cost ? { cost: costSvg(cost.cpuMsPerOrder) } : {}),
+      },
       machine: {
         cpus: cpus().length,
         model: cpus()[0]?.model ?? "",
