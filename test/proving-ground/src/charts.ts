@@ -8,12 +8,12 @@ const margin = { left: 56, right: 16, top: 28, bottom: 36 };
 const plotW = width - margin.left - margin.right;
 const plotH = height - margin.top - margin.bottom;
 
-const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 
 function frame(title: string, body: string): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">
 <rect width="100%" height="100%" fill="white"/>
-<text x="${margin.left}" y="16" font-size="13" font-weight="bold">${escape(title)}</text>
+<text x="${margin.left}" y="16" font-size="13" font-weight="bold">${escapeXml(title)}</text>
 ${body}
 </svg>
 `;
@@ -82,7 +82,7 @@ export function costSvg(cpuMsPerOrder: Readonly<Record<string, number>>): string
   const bars = entries
     .map(([name, ms], i) => {
       const y = margin.top + i * (barH + 4);
-      return `<text x="${left - 6}" y="${(y + barH / 2 + 4).toFixed(1)}" text-anchor="end">${escape(name)}</text>
+      return `<text x="${left - 6}" y="${(y + barH / 2 + 4).toFixed(1)}" text-anchor="end">${escapeXml(name)}</text>
 <rect x="${left}" y="${y.toFixed(1)}" width="${((ms / max) * span).toFixed(1)}" height="${barH.toFixed(1)}" fill="#4c78a8"/>
 <text x="${(left + (ms / max) * span + 4).toFixed(1)}" y="${(y + barH / 2 + 4).toFixed(1)}">${ms} ms</text>`;
     })
