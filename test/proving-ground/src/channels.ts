@@ -8,6 +8,9 @@ export interface ChannelSecrets {
   readonly shopDomain: string;
   readonly shopifySecret: string;
   readonly stripeSecret: string;
+  /** The B2B partner's interchange sender id and the API key its EDI system posts files with. */
+  readonly x12SenderId: string;
+  readonly x12ApiKey: string;
 }
 
 /** Secrets of the channels in a clients file of the run (and of `npm start`'s dev clients). */
@@ -15,6 +18,8 @@ export const devSecrets: ChannelSecrets = {
   shopDomain: "dev-shop.myshopify.com",
   shopifySecret: "dev-shopify-webhook-secret",
   stripeSecret: "whsec_dev_stripe_endpoint_secret",
+  x12SenderId: "4405197800",
+  x12ApiKey: "dev-b2b-key",
 };
 
 const decimal = (minorUnits: number) => (minorUnits / 100).toFixed(2);
@@ -106,4 +111,42 @@ export function stripeHeaders(body: string, secrets: ChannelSecrets): Record<str
   const t = Math.floor(Date.now() / 1_000);
   const v1 = createHmac("sha256", secrets.stripeSecret).update(`${t}.${body}`).digest("hex");
   return { "content-type": "application/json", "stripe-signature": `t=${t},v1=${v1}` };
+}
+
+/** The B2B trading partner's interchange sender id (ISA06) in the run's clients file. */
+export const partnerSenderId = "PROVINGB2B";
+
+/**
+ * A B2B journey's purchase order as its partner's EDI system sends it: one X12 850 in an interchange,
+ * the PO number its channel order id, our SKU as the vendor's item number (VN), the control totals
+ * (CTT line count, AMT*1 amount, SE segment count) made to agree.
+ */
+export function x12PurchaseOrder(journey: Journey, senderId: string): string {
+  const pad = (text: string, width: number) => text.padEnd(width, " ").slice(0, width);
+  const now = new Date();
+  const yymmdd = now.toISOString().slice(2, 10).replaceAll("-", "");
+  const ccyymmdd = now.toISOString().slice(0, 10).replaceAll("-", "");
+  const hhmm = now.toISOString().slice(11, 16).replace(":", "");
+  const control = String(journey.n + 1).padStart(9, "0");
+  const body = [
+    "ST*850*0001",
+    `BEG*00*SA*${journey.channelOrderId}**${ccyymmdd}`,
+    "N1*BY*PROVING GROUND STORES*92*BUYER-1",
+    "N1*ST*PROVING GROUND STORE 12*92*STORE-12",
+    "N3*1 MAIN ST",
+    "N4*NEW YORK*NY*10001*US",
+    ...journey.lines.map(
+      (l) => `PO1*${l.lineId}*${l.quantity}*EA*${(l.unitPrice / 100).toFixed(2)}**VN*${l.sku}`,
+    ),
+    `CTT*${journey.lines.length}`,
+    `AMT*1*${(journey.lines.reduce((sum, l) => sum + l.quantity * l.unitPrice, 0) / 100).toFixed(2)}`,
+  ];
+  const segments = [...body, `SE*${body.length + 1}*0001`];
+  return [
+    `ISA*00*${pad("", 10)}*00*${pad("", 10)}*ZZ*${pad(senderId, 15)}*ZZ*${pad("RETAILMESH", 15)}*${yymmdd}*${hhmm}*U*00401*${control}*0*P*>`,
+    `GS*PO*${senderId}*RETAILMESH*${ccyymmdd}*${hhmm}*${journey.n + 1}*X*004010`,
+    ...segments,
+    `GE*1*${journey.n + 1}`,
+    `IEA*1*${control}`,
+  ].join("~\n");
 }

@@ -10,7 +10,7 @@ export interface DayOptions {
   readonly people: number;
 }
 
-export type ChannelName = "web" | "app" | "pos" | "marketplace";
+export type ChannelName = "web" | "app" | "pos" | "marketplace" | "b2b";
 
 export interface Sku {
   readonly sku: string;
@@ -270,6 +270,9 @@ function customerAs(channel: ChannelName, p: Person, random: Random): Record<str
         sourceId: `amz-${p.id}`,
         email: `${p.id}@marketplace.example`,
       };
+    case "b2b":
+      // The trading partner's buyer, named in its purchase orders: a business, not this person.
+      return { sourceSystem: "b2b-portal", sourceId: "BUYER-1", familyName: "PROVING GROUND STORES" };
   }
 }
 
@@ -281,7 +284,7 @@ function journey(
   skus: readonly Sku[],
   people: readonly Person[],
 ): Journey {
-  const channel = random.pick<ChannelName>(["web", "web", "web", "app", "app", "pos", "marketplace"]);
+  const channel = random.pick<ChannelName>(["web", "web", "web", "app", "app", "pos", "marketplace", "b2b"]);
   const p = random.pick(people);
   const lineCount = random.int(1, 3);
   const chosen = new Set<Sku>();

@@ -2,7 +2,14 @@
 // (submit, cancel, capture, ship or pick up, return, refund) started at its intended time, open loop:
 // a slow answer never delays the next order, and latency counts from the intended send time.
 import * as hdr from "hdr-histogram-js";
-import { type ChannelSecrets, shopifyHeaders, shopifyOrder, stripeEvent, stripeHeaders } from "./channels.js";
+import {
+  type ChannelSecrets,
+  shopifyHeaders,
+  shopifyOrder,
+  stripeEvent,
+  stripeHeaders,
+  x12PurchaseOrder,
+} from "./channels.js";
 import type { Day, Journey, Line, Person, StockBatch } from "./day.js";
 import type { Rest } from "./rest.js";
 
@@ -11,6 +18,7 @@ const channelOf = {
   app: { channel: "CHANNEL_APP", channelId: "app" },
   pos: { channel: "CHANNEL_POS", channelId: "pos" },
   marketplace: { channel: "CHANNEL_MARKETPLACE", channelId: "amazon-us" },
+  b2b: { channel: "CHANNEL_B2B", channelId: "b2b" },
 } as const;
 
 /** What a journey did, as the channel saw it: the truth its order is judged against. */
@@ -72,6 +80,7 @@ export async function setUp(rest: Rest, day: Day): Promise<void> {
     ["app", "CHANNEL_APP", ["DC-1", "ST-1"], ["SHIP_FROM_DC", "PICKUP_IN_STORE"]],
     ["pos", "CHANNEL_POS", ["DC-1", "ST-1"], ["SHIP_FROM_DC"]],
     ["amazon-us", "CHANNEL_MARKETPLACE", ["DC-1"], ["SHIP_FROM_DC"]],
+    ["b2b", "CHANNEL_B2B", ["DC-1"], ["SHIP_FROM_DC"]],
   ] as const;
   for (const [channelId, channel, locationIds, promises] of rules) {
     await rest.ok(
@@ -207,31 +216,33 @@ async function travel(trip: Trip, outcome: Outcome, intended: number, acceptance
   const { journey } = outcome;
   const key = (step: string) => `${journey.channelOrderId}:${step}`;
   const submitted =
-    journey.plan.viaShopify && trip.person
-      ? await shopifyWebhook(trip, journey, trip.person)
-      : await rest.ok(
-          "POST",
-          "/v1/orders",
-          {
-            ...channelOf[journey.channel],
-            channelOrderId: journey.channelOrderId,
-            currencyCode: "USD",
-            customer: journey.customer,
-            shipTo: {
-              lines: ["1 Main St"],
-              locality: "New York",
-              administrativeArea: "NY",
-              postalCode: "10001",
-              regionCode: "US",
+    journey.channel === "b2b"
+      ? await purchaseOrder(trip, journey)
+      : journey.plan.viaShopify && trip.person
+        ? await shopifyWebhook(trip, journey, trip.person)
+        : await rest.ok(
+            "POST",
+            "/v1/orders",
+            {
+              ...channelOf[journey.channel],
+              channelOrderId: journey.channelOrderId,
+              currencyCode: "USD",
+              customer: journey.customer,
+              shipTo: {
+                lines: ["1 Main St"],
+                locality: "New York",
+                administrativeArea: "NY",
+                postalCode: "10001",
+                regionCode: "US",
+              },
+              lines: journey.lines.map(submitLine),
             },
-            lines: journey.lines.map(submitLine),
-          },
-          key("submit"),
-        );
+            key("submit"),
+          );
   outcome.answeredAt = Date.now();
   outcome.latencyMs = Math.max(1, outcome.answeredAt - intended);
   acceptance.recordValue(outcome.latencyMs);
-  if (!journey.plan.viaShopify) count(trip, "POST /v1/orders");
+  if (!journey.plan.viaShopify && journey.channel !== "b2b") count(trip, "POST /v1/orders");
   let order = (submitted.order ?? submitted) as OrderJson;
   outcome.orderId = order.orderId;
   outcome.status = order.status;
@@ -395,6 +406,18 @@ async function acknowledge(trip: Trip, outcome: Outcome) {
   outcome.acknowledged = true;
 }
 
+/**
+ * A B2B order: the partner's EDI system posts its X12 850 (the same file again when the journey's
+ * channel repeats itself); the import answers with the order's id, which is then read in full.
+ */
+async function purchaseOrder(trip: Trip, journey: Journey) {
+  const body = x12PurchaseOrder(journey, trip.secrets.x12SenderId);
+  const headers = () => ({ "x-api-key": trip.secrets.x12ApiKey, "content-type": "application/edi-x12" });
+  const imported = await webhook(trip, journey, "/imports/x12", body, headers);
+  const orderId = (imported.orders as Array<{ orderId?: string }> | undefined)?.[0]?.orderId ?? "";
+  return trip.rest.ok("GET", `/v1/orders/${orderId}`);
+}
+
 function shopifyWebhook(trip: Trip, journey: Journey, person: Person) {
   const body = shopifyOrder(journey, person, trip.run);
   const id = `${journey.channelOrderId}:webhook`;
@@ -421,7 +444,8 @@ async function pay(trip: Trip, outcome: Outcome, id: string, kind: "capture" | "
       type,
       outcome: "PAYMENT_OUTCOME_APPROVED",
       amount: usd(amount),
-      provider: journey.channel === "marketplace" ? "amazon" : "adyen",
+      provider:
+        journey.channel === "marketplace" ? "amazon" : journey.channel === "b2b" ? "invoice" : "adyen",
       providerReference: id,
     },
     id,

@@ -10,7 +10,7 @@ import { deleteConsumerQueues } from "@retail/platform/testing";
 import { MongoClient } from "mongodb";
 import { sha256Hex } from "../../../gateway/src/access/clients.ts";
 import { up } from "../../../scripts/infra.ts";
-import { type ChannelSecrets, devSecrets } from "./channels.js";
+import { type ChannelSecrets, devSecrets, partnerSenderId } from "./channels.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
@@ -114,6 +114,8 @@ export async function startMesh(run: string, log: (line: string) => void = () =>
     shopDomain: `proving-${run}.myshopify.com`,
     shopifySecret: `shopify-secret-${run}`,
     stripeSecret: `whsec_proving_${run}`,
+    x12SenderId: partnerSenderId,
+    x12ApiKey: apiKey,
   };
   writeFileSync(
     join(dir, "clients.json"),
@@ -135,6 +137,9 @@ export async function startMesh(run: string, log: (line: string) => void = () =>
         },
       ],
       stripeEndpoints: [{ webhookSecret: secrets.stripeSecret, clientId: "proving-ground" }],
+      x12Partners: [
+        { senderId: secrets.x12SenderId, clientId: "proving-ground", channelId: "b2b", taxCode: "standard" },
+      ],
     }),
   );
   try {

@@ -334,10 +334,13 @@ const received = (day: Day, s: Sku) =>
  * Identity: the customer each order names, resolved to its survivor now, per real person. Pairs of
  * orders are judged: same person and same customer (right), other people and same customer (a false
  * merge), same person and other customers (a duplicate left). Marketplace buyers come with masked
- * emails and no phone: nothing could link them, so they are left out.
+ * emails and no phone: nothing could link them, so they are left out, as are B2B orders (the buyer
+ * is the partner's business).
  */
 async function identityScore(rest: Rest, outcomes: readonly Outcome[]): Promise<Scorecard["identity"]> {
-  const linkable = outcomes.filter((o) => o.customerId && o.journey.channel !== "marketplace");
+  const linkable = outcomes.filter(
+    (o) => o.customerId && o.journey.channel !== "marketplace" && o.journey.channel !== "b2b",
+  );
   const ids = [...new Set(linkable.map((o) => o.customerId))];
   const survivors = new Map<string, string>();
   await inBatches(ids, 8, async (id) => {
