@@ -23,6 +23,8 @@ export interface MeshUnderTest {
   readonly metricsPorts: Readonly<Record<string, number>>;
   /** Process ids by name, for the CPU each spends; empty for a mesh not started here. */
   readonly pids: Readonly<Record<string, number>>;
+  /** The storage and broker it runs on (known only for a mesh started here). */
+  readonly infrastructure?: { readonly mongodbUrl: string; readonly amqpUrl: string };
   stop(): Promise<void>;
 }
 
@@ -155,7 +157,8 @@ export async function startMesh(run: string, log: (line: string) => void = () =>
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const pids = Object.fromEntries(children.map(({ name, child }) => [name, child.pid ?? 0]));
-    return { gatewayUrl, apiKey, secrets, metricsPorts, pids, stop };
+    const infrastructure = { mongodbUrl: infra.mongodbUrl, amqpUrl: infra.amqpUrl };
+    return { gatewayUrl, apiKey, secrets, metricsPorts, pids, infrastructure, stop };
   } catch (error) {
     await stop();
     throw error;

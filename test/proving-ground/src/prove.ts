@@ -7,6 +7,7 @@ import { type Cost, costOf, read } from "./cost.js";
 import { type DayOptions, generateDay } from "./day.js";
 import { drive, setUp } from "./drive.js";
 import { attachMesh, startMesh } from "./mesh.js";
+import { measureParts, type PartsCapacity } from "./parts.js";
 import { restClient } from "./rest.js";
 import { type Scorecard, scorecard, settled } from "./scorecard.js";
 
@@ -36,6 +37,15 @@ export interface ProvingResult {
   /** Measured only on a mesh started here (its processes and metrics are known). */
   readonly cost: Cost | undefined;
   readonly machine: { cpus: number; model: string; memoryGiB: number; arch: string; node: string };
+  /** The storage's and broker's own capacity in this run (only on a mesh started here). */
+  readonly parts: PartsCapacity | undefined;
+  /**
+   * Accepted orders/s the storage (single-command rate / commands per order) and the broker (confirmed
+   * publishes/s / events per order) would allow on their own: the mesh's figure read against them.
+   */
+  readonly bounds:
+    | { readonly storageOrdersPerSecond: number; readonly brokerOrdersPerSecond: number }
+    | undefined;
   /** SVG drawings by name (written next to the scorecard, not into it). */
   readonly charts: Readonly<Record<string, string>>;
 }
@@ -51,6 +61,9 @@ export async function proveDay(options: ProvingOptions): Promise<ProvingResult> 
     const rest = restClient(mesh.gatewayUrl, mesh.apiKey);
     const day = generateDay(options, run);
     say(`day ${run}: ${day.journeys.length} orders, ${day.skus.length} SKUs, ${day.people.length} people`);
+    const infra = mesh.infrastructure;
+    if (infra) say("measuring the parts alone (storage and broker)");
+    const parts = infra ? await measureParts(infra.mongodbUrl, infra.amqpUrl, run) : undefined;
     await setUp(rest, day);
     const before = await read(mesh.pids, mesh.metricsPorts);
     const driven = await drive(rest, day, options.rate, mesh.secrets, say);
@@ -83,6 +96,15 @@ export async function proveDay(options: ProvingOptions): Promise<ProvingResult> 
       },
       close,
       cost,
+      parts,
+      bounds:
+        parts && cost
+          ? {
+              // Orders/s the parts alone would allow at this cost per order, were they the only limit.
+              storageOrdersPerSecond: round(parts.singleInsertsPerSecond / cost.mongoCommandsPerOrderTotal),
+              brokerOrdersPerSecond: round(parts.confirmedPublishesPerSecond / cost.eventsPerOrder),
+            }
+          : undefined,
       charts: {
         timeline: timelineSvg(driven.outcomes, driven.startedAt),
         ...(cost ? { cost: costSvg(cost.cpuMsPerOrder) } : {}),
@@ -99,3 +121,5 @@ export async function proveDay(options: ProvingOptions): Promise<ProvingResult> 
     await mesh.stop();
   }
 }
+
+const round = (value: number) => Math.round(value * 10) / 10;

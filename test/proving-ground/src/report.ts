@@ -43,6 +43,15 @@ export function report(result: ProvingResult): string {
       `  events published ${cost.eventsPerOrder}`,
     );
   }
+  if (result.parts && result.bounds) {
+    const parts = result.parts;
+    lines.push(
+      "",
+      "the parts alone, in this run",
+      `  storage: ${parts.singleInsertsPerSecond} single inserts/s, ${parts.findsByIdPerSecond} finds by id/s, ${parts.batchedDocumentsPerSecond} documents/s in batches of 100; broker: ${parts.confirmedPublishesPerSecond} confirmed publishes/s`,
+      `  at this cost per order they alone would allow ${result.bounds.storageOrdersPerSecond} orders/s (storage) and ${result.bounds.brokerOrdersPerSecond} orders/s (broker); the mesh accepted ${p.acceptedPerSecond}/s`,
+    );
+  }
   for (const wrong of s.inaccurate)
     lines.push(`  inaccurate ${wrong.channelOrderId} (${wrong.orderId}): ${wrong.why}`);
   for (const m of s.stock.mismatches) lines.push(`  stock ${m}`);
