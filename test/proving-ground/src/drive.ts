@@ -259,36 +259,28 @@ async function travel(trip: Trip, outcome: Outcome, intended: number, acceptance
   }
   const path = `/v1/orders/${order.orderId}`;
   const { plan } = journey;
+  /** Cancels a whole line (with re-sourcing: moves it where the stock is, when any location has it). */
+  const cancel = async (
+    lineId: string,
+    quantity: number,
+    reason: string,
+    resource: boolean,
+    step: string,
+  ) => {
+    const body = { lines: [{ lineId, quantity: String(quantity) }], reason, resource };
+    return (await rest.ok("POST", `${path}:cancel`, body, key(step))).order as OrderJson;
+  };
   if (plan.cancelLine) {
     const line = outcome.lines.get(plan.cancelLine);
     if (line) {
-      const cancelled = await rest.ok(
-        "POST",
-        `${path}:cancel`,
-        {
-          lines: [{ lineId: plan.cancelLine, quantity: String(line.quantity) }],
-          reason: "customer changed their mind",
-        },
-        key("cancel"),
-      );
-      order = cancelled.order as OrderJson;
+      order = await cancel(plan.cancelLine, line.quantity, "customer changed their mind", false, "cancel");
       line.cancelled = line.quantity;
     }
   }
   if (plan.repick) {
     const line = outcome.lines.get(plan.repick);
     if (line) {
-      const answer = await rest.ok(
-        "POST",
-        `${path}:cancel`,
-        {
-          lines: [{ lineId: plan.repick, quantity: String(line.quantity) }],
-          reason: "could not be picked",
-          resource: true,
-        },
-        key("repick"),
-      );
-      order = answer.order as OrderJson;
+      order = await cancel(plan.repick, line.quantity, "could not be picked", true, "repick");
       // Moved to another location (it ships from there), or cancelled when none had it.
       const after = order.lines.find((l) => l.lineId === plan.repick);
       line.cancelled = Number(after?.cancelledQuantity ?? 0);

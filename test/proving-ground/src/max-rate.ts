@@ -4,7 +4,7 @@
 // p99 goes over the bound or whose accepted orders fall behind what was sent.
 import { generateDay } from "./day.js";
 import { drive, setUp } from "./drive.js";
-import { attachMesh, startMesh } from "./mesh.js";
+import { meshFor, runId } from "./mesh.js";
 import type { ProvingOptions } from "./prove.js";
 import { restClient } from "./rest.js";
 import { settled } from "./scorecard.js";
@@ -32,12 +32,9 @@ export async function findMaxRate(
     readonly factor: number;
   },
 ): Promise<MaxRate> {
-  const run = `${options.seed}${Date.now().toString(36)}`;
+  const run = runId(options.seed);
   const say = options.progress ?? (() => {});
-  const mesh =
-    options.gatewayUrl && options.apiKey
-      ? attachMesh(options.gatewayUrl, options.apiKey)
-      : await startMesh(run, say);
+  const mesh = await meshFor(options, run, say);
   const steps: RateStep[] = [];
   try {
     const rest = restClient(mesh.gatewayUrl, mesh.apiKey);

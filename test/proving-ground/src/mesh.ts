@@ -51,6 +51,20 @@ const consumerQueues = [
   "gateway.customer-events",
 ];
 
+/** A run's id: its seed and the moment, so runs on one broker and storage never share a name. */
+export const runId = (seed: number) => `${seed}${Date.now().toString(36)}`;
+
+/** The mesh a run works on: the running one named by its options, else one started for the run. */
+export function meshFor(
+  options: { readonly gatewayUrl?: string; readonly apiKey?: string },
+  run: string,
+  say: (line: string) => void,
+): Promise<MeshUnderTest> {
+  return options.gatewayUrl && options.apiKey
+    ? Promise.resolve(attachMesh(options.gatewayUrl, options.apiKey))
+    : startMesh(run, say);
+}
+
 const services = [
   { name: "customer-identity", dir: "services/customer-identity" },
   { name: "inventory", dir: "services/inventory" },

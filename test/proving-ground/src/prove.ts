@@ -6,7 +6,7 @@ import { closePeriod, type PeriodClose } from "./close.js";
 import { type Cost, costOf, read } from "./cost.js";
 import { type DayOptions, generateDay } from "./day.js";
 import { drive, setUp } from "./drive.js";
-import { attachMesh, startMesh } from "./mesh.js";
+import { meshFor, runId } from "./mesh.js";
 import { measureParts, type PartsCapacity } from "./parts.js";
 import { restClient } from "./rest.js";
 import { type Scorecard, scorecard, settled } from "./scorecard.js";
@@ -51,12 +51,9 @@ export interface ProvingResult {
 }
 
 export async function proveDay(options: ProvingOptions): Promise<ProvingResult> {
-  const run = `${options.seed}${Date.now().toString(36)}`;
+  const run = runId(options.seed);
   const say = options.progress ?? (() => {});
-  const mesh =
-    options.gatewayUrl && options.apiKey
-      ? attachMesh(options.gatewayUrl, options.apiKey)
-      : await startMesh(run, say);
+  const mesh = await meshFor(options, run, say);
   try {
     const rest = restClient(mesh.gatewayUrl, mesh.apiKey);
     const day = generateDay(options, run);
