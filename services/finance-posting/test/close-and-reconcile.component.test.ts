@@ -115,6 +115,11 @@ describe("settlements, periods and the ERP export", () => {
     const recon = await finance.client.getReconciliation({ settlementId: "po_sep_1" });
     // One of three transaction lines matched; the fee and payout lines are not counted.
     expect(recon.reconciliationRateBps).toBe(3_333);
+    // The mismatched capture is in this settlement: its question is the amount, not whether it was
+    // paid out, so it is not listed again as missing in the settlement.
+    expect(
+      recon.items.filter((i) => i.providerReference === "ch_s2").map((i) => ReconciliationStatus[i.status]),
+    ).toEqual(["AMOUNT_MISMATCH"]);
     const { exceptions } = await finance.client.listExceptions({});
     expect(exceptions.map((e) => e.item?.settlementLineId).sort()).toEqual(["2", "3"]);
     const september = await entriesOf({ periodId: "2026-09" }, 5);

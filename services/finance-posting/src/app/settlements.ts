@@ -94,11 +94,13 @@ export async function importSettlement(deps: FinanceDeps, s: Settlement): Promis
       if (entries.length === 0) {
         item.status = ReconciliationStatus.MISSING_IN_LEDGER;
         item.reason = `no ${SettlementLineType[line.type].toLowerCase()} with reference ${line.providerReference} in the ledger`;
-      } else if (expected !== abs(line.amount?.minorUnits ?? 0n)) {
-        item.status = ReconciliationStatus.AMOUNT_MISMATCH;
-        item.reason = `ledger ${expected}, settlement ${abs(line.amount?.minorUnits ?? 0n)} (${s.currencyCode} minor units)`;
       } else {
-        item.status = ReconciliationStatus.MATCHED;
+        const agrees = expected === abs(line.amount?.minorUnits ?? 0n);
+        item.status = agrees ? ReconciliationStatus.MATCHED : ReconciliationStatus.AMOUNT_MISMATCH;
+        if (!agrees)
+          item.reason = `ledger ${expected}, settlement ${abs(line.amount?.minorUnits ?? 0n)} (${s.currencyCode} minor units)`;
+        // Either way the entries are in this settlement: a mismatch is its own exception, not also
+        // money missing in every settlement (one problem, one exception).
         item.journalEntryId = entries[0]?.entry.entryId ?? "";
         const entryIds = entries.map((e) => e.entry.entryId);
         await deps.journal.markSettled(entryIds, s.settlementId);
