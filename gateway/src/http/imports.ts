@@ -6,9 +6,9 @@
 //     (needs order:write; the sender must be a partner of the calling client; every order is checked
 //     before any is submitted; request ids come from the partner and PO number, so a resent file
 //     submits nothing twice).
-import { createHash } from "node:crypto";
 import { create, toJson } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
+import { SettlementSchema } from "@retail/contracts/retail/finance/v1/finance_pb";
 import {
   FinancePostingService,
   ImportSettlementRequestSchema,
@@ -17,6 +17,7 @@ import {
 import { OrderStatusSchema } from "@retail/contracts/retail/order/v1/order_pb";
 import { OrderService, type SubmitOrderResponse } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
+import { fingerprint } from "@retail/platform/store";
 import { requireScope } from "../access/authenticate.js";
 import { invokeForClient } from "../access/order-visibility.js";
 import { amazonSettlementToCanonical } from "../channel-formats/amazon-settlement.js";
@@ -40,17 +41,22 @@ const amazonSettlementReport: ChannelEndpoint = async (deps, request, response, 
       },
     ]);
   const settlement = amazonSettlementToCanonical(raw.toString("utf8"));
-  const fingerprint = createHash("sha256").update(raw).digest("hex");
-  const answer = await onceByKey(deps.idempotency, requestId, fingerprint, async () => {
-    const message = create(ImportSettlementRequestSchema, { requestId, settlement });
-    const result = await deps.invoke(FinancePostingService.method.importSettlement, message, signal);
-    return {
-      status: 200,
-      body: JSON.stringify(
-        toJson(ImportSettlementResponseSchema, result as never, { alwaysEmitImplicit: true }),
-      ),
-    };
-  });
+  // The settlement as read, not the file's bytes: line endings or column order do not count.
+  const answer = await onceByKey(
+    deps.idempotency,
+    requestId,
+    fingerprint(SettlementSchema, settlement),
+    async () => {
+      const message = create(ImportSettlementRequestSchema, { requestId, settlement });
+      const result = await deps.invoke(FinancePostingService.method.importSettlement, message, signal);
+      return {
+        status: 200,
+        body: JSON.stringify(
+          toJson(ImportSettlementResponseSchema, result as never, { alwaysEmitImplicit: true }),
+        ),
+      };
+    },
+  );
   send(response, answer.status, answer.body, answer.replayed ? { "idempotent-replayed": "true" } : {});
 };
 

@@ -36,6 +36,8 @@ export interface Outcome {
   refunded: number;
   /** When each refund was sent, by its payment event id (refund-to-ledger time starts there). */
   readonly refundsSent: Map<string, number>;
+  /** Each refund's amount, by its payment event id. */
+  readonly refundAmounts: Map<string, number>;
   readonly captureIds: string[];
   /** When the order's submission was answered, and how long after its intended send time. */
   answeredAt?: number;
@@ -142,6 +144,7 @@ export async function drive(
       captured: 0,
       refunded: 0,
       refundsSent: new Map(),
+      refundAmounts: new Map(),
       captureIds: [],
     };
     outcomes.push(outcome);
@@ -448,6 +451,7 @@ async function pay(trip: Trip, outcome: Outcome, id: string, kind: "capture" | "
 async function refund(trip: Trip, outcome: Outcome, id: string, amount: number) {
   if (amount <= 0) return;
   outcome.refundsSent.set(id, Date.now());
+  outcome.refundAmounts.set(id, amount);
   await pay(trip, outcome, id, "refund", amount);
   outcome.refunded += amount;
 }

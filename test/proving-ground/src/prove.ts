@@ -10,6 +10,7 @@ import { meshFor, runId } from "./mesh.js";
 import { measureParts, type PartsCapacity } from "./parts.js";
 import { restClient } from "./rest.js";
 import { type Scorecard, scorecard, settled } from "./scorecard.js";
+import { type SettlementCheck, settleMarketplace } from "./settlement.js";
 
 export interface ProvingOptions extends DayOptions {
   /** Orders sent per second (open loop). */
@@ -32,6 +33,8 @@ export interface ProvingResult {
     /** Deliveries by channel format: REST orders and payments, Shopify and Stripe webhooks, repeats. */
     readonly sent: Record<string, number>;
   };
+  /** The marketplace's settlement file and its reconciliation (only on a mesh started here). */
+  readonly settlement: SettlementCheck | undefined;
   /** The period closed at the end of the day (only on a mesh started here). */
   readonly close: PeriodClose | undefined;
   /** Measured only on a mesh started here (its processes and metrics are known). */
@@ -68,6 +71,8 @@ export async function proveDay(options: ProvingOptions): Promise<ProvingResult> 
     const after = await read(mesh.pids, mesh.metricsPorts);
     const started = Object.keys(mesh.pids).length > 0;
     say(started ? "closing the period" : "not closing the period of a mesh not started here");
+    // The marketplace's settlement arrives before the close (its planted mismatches carried forward).
+    const settlement = started ? await settleMarketplace(rest, run, driven.outcomes) : undefined;
     const close = started ? await closePeriod(rest, run) : undefined;
     say("judging the day");
     const card = await scorecard(rest, day, driven.outcomes, driven.stockErrors, close !== undefined);
@@ -92,6 +97,7 @@ export async function proveDay(options: ProvingOptions): Promise<ProvingResult> 
         sent: driven.sent,
       },
       close,
+      settlement,
       cost,
       parts,
       bounds:

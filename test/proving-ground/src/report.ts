@@ -17,6 +17,9 @@ export function report(result: ProvingResult): string {
     `  ledger         ${s.ledger.entries} entries, ${s.ledger.unbalancedEntries} unbalanced, balanced per currency: ${s.ledger.balancedPerCurrency}`,
     `  captures       ${s.ledger.capturesPosted}/${s.ledger.capturesExpected} posted exactly once (POS: ${s.ledger.posOrdersWithStoreLines}/${s.ledger.posOrders} orders in their store's lines${result.close ? ", each in a posted summary" : ""})`,
     `  refunds        ${s.ledger.refundsPosted}/${s.ledger.refundsExpected} posted, refund to ledger p50 ${s.ledger.refundToLedgerMs.p50} ms, p99 ${s.ledger.refundToLedgerMs.p99} ms`,
+    result.settlement
+      ? `  settlement     ${result.settlement.settlementId}: ${result.settlement.lines} lines, unmatched ${JSON.stringify(result.settlement.unmatched)}, exactly the 2 planted: ${result.settlement.plantedFound}`
+      : "  settlement     not sent (a mesh not started here)",
     result.close
       ? `  period close   ${result.close.periodId} ${result.close.status} in ${result.close.ms} ms, trial balance of ${result.close.accounts} accounts balanced: ${result.close.trialBalanced}`
       : "  period close   not done (a mesh not started here)",
@@ -57,6 +60,7 @@ export function report(result: ProvingResult): string {
   for (const m of s.stock.mismatches) lines.push(`  stock ${m}`);
   for (const m of s.stock.refusedMovements) lines.push(`  refused movement ${m}`);
   for (const m of s.ledger.problems) lines.push(`  ledger ${m}`);
+  for (const m of result.settlement?.unmatchedItems ?? []) lines.push(`  settlement ${m}`);
   const { cpus, model, memoryGiB, node } = result.machine;
   lines.push("", `machine: ${cpus} × ${model}, ${memoryGiB} GiB, node ${node}`);
   return lines.join("\n");

@@ -31,6 +31,13 @@ export interface Rest {
     body: string,
     headers: () => Record<string, string>,
   ): Promise<Record<string, unknown>>;
+  /** Posts a file (a settlement report) with the API key under an Idempotency-Key; throws RefusedCall. */
+  upload(
+    path: string,
+    body: string,
+    contentType: string,
+    idempotencyKey: string,
+  ): Promise<Record<string, unknown>>;
   /** How many sends were retries, over all calls so far. */
   retries(): number;
 }
@@ -96,6 +103,10 @@ export function restClient(baseUrl: string, apiKey: string, maxAttempts = 8): Re
     ok: async (method, path, body, key) => final(`${method} ${path}`, await send(method, path, body, key)),
     deliver: async (path, body, headers) =>
       final(`POST ${path}`, await untilFinal("POST", path, body, headers, true)),
+    upload: async (path, body, contentType, key) => {
+      const headers = { "x-api-key": apiKey, "content-type": contentType, "idempotency-key": key };
+      return final(`POST ${path}`, await untilFinal("POST", path, body, () => headers, true));
+    },
     retries: () => retried,
   };
 }

@@ -11,6 +11,7 @@ describe("a proving day", () => {
       scorecard: s,
       cost,
       close,
+      settlement,
     } = await proveDay({ seed: 7, orders: 24, rate: 8, skus: 10, people: 12 });
     expect(s.inaccurate).toEqual([]);
     expect(s.orders.failed).toBe(0);
@@ -29,6 +30,8 @@ describe("a proving day", () => {
     expect(s.ledger.posOrdersWithStoreLines).toBe(s.ledger.posOrders);
     expect(s.ledger.unbalancedEntries).toBe(0);
     expect(s.ledger.balancedPerCurrency).toBe(true);
+    // The settlement's two planted mismatches are found, and nothing else is unmatched.
+    expect(settlement?.plantedFound).toBe(true);
     expect(close?.status).toBe("PERIOD_STATUS_CLOSED");
     expect(close?.trialBalanced).toBe(true);
     // The cost is measured (its size is the benchmark's business): every process did work.
