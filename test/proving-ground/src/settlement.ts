@@ -26,7 +26,7 @@ const columns = [
 export interface SettlementCheck {
   readonly settlementId: string;
   readonly lines: number;
-  /** Lines the reconciliation did not match, by status, and whether they are exactly the planted two. */
+  /** Lines the reconciliation did not match, by status, and whether they are exactly the planted ones. */
   readonly unmatched: Record<string, number>;
   readonly plantedFound: boolean;
   /** What was unmatched: status, reference and reason (the first 10). */
@@ -105,7 +105,7 @@ export async function settleMarketplace(
   for (const item of items)
     if (item.status !== "RECONCILIATION_STATUS_MATCHED")
       unmatched[item.status] = (unmatched[item.status] ?? 0) + 1;
-  const planted = new Set([sold[0]?.captureIds[0], `unknown-${run}`]);
+  const planted = new Set([...(sold[0] ? [sold[0].captureIds[0]] : []), `unknown-${run}`]);
   const off = items.filter((item) => item.status !== "RECONCILIATION_STATUS_MATCHED");
   return {
     settlementId: id,
