@@ -108,3 +108,26 @@ export function costOf(before: Reading, after: Reading, acceptedOrders: number):
     eventsPerOrder: per(after.eventsPublished - before.eventsPublished),
   };
 }
+
+/**
+ * A quantile of a Prometheus histogram in a process's exposition, as the upper bound of the bucket it
+ * falls in (so "at most"): undefined when the histogram has no observations.
+ */
+export async function histogramQuantile(
+  metricsPort: number,
+  name: string,
+  q: number,
+): Promise<number | undefined> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text().catch(() => "");
+  const buckets = text
+    .split("\n")
+    .filter((line) => line.startsWith(`${name}_bucket{`))
+    .map((line) => ({
+      le: line.match(/le="([^"]+)"/)?.[1] ?? "+Inf",
+      count: Number(line.slice(line.lastIndexOf(" ") + 1)),
+    }));
+  const total = buckets.find((b) => b.le === "+Inf")?.count ?? 0;
+  if (total === 0) return undefined;
+  const reached = buckets.find((b) => b.count >= q * total);
+  return reached && reached.le !== "+Inf" ? Number(reached.le) : Number.POSITIVE_INFINITY;
+}

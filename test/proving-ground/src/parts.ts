@@ -9,6 +9,8 @@ export interface PartsCapacity {
   readonly findsByIdPerSecond: number;
   readonly batchedDocumentsPerSecond: number;
   readonly confirmedPublishesPerSecond: number;
+  /** The broker's own publish-to-consume latency, p99 in ms, at a steady 500 messages/s. */
+  readonly publishToConsumeP99Ms: number;
 }
 
 /** Runs `work` from `concurrency` loops for `ms`; the operations done per second. */
@@ -61,6 +63,7 @@ export async function measureParts(mongodbUrl: string, amqpUrl: string, run: str
       await channel.waitForConfirms();
       return 50;
     });
+    const publishToConsumeP99Ms = await publishToConsume(channel, queue);
     await channel.deleteQueue(queue);
     await connection.close();
     return {
@@ -68,9 +71,32 @@ export async function measureParts(mongodbUrl: string, amqpUrl: string, run: str
       findsByIdPerSecond,
       batchedDocumentsPerSecond,
       confirmedPublishesPerSecond,
+      publishToConsumeP99Ms,
     };
   } finally {
     await db.dropDatabase().catch(() => undefined);
     await client.close();
   }
+}
+
+/** Publishes 1,000 messages at 500/s, each stamped with its send time, and times them to a consumer. */
+async function publishToConsume(channel: amqplib.ConfirmChannel, queue: string): Promise<number> {
+  await channel.purgeQueue(queue);
+  const latencies: number[] = [];
+  const received = new Promise<void>((resolve) => {
+    void channel.consume(queue, (message) => {
+      if (!message) return;
+      latencies.push(Date.now() - Number(message.content.toString()));
+      channel.ack(message);
+      if (latencies.length === 1_000) resolve();
+    });
+  });
+  for (let i = 0; i < 100; i++) {
+    for (let k = 0; k < 10; k++)
+      channel.sendToQueue(queue, Buffer.from(String(Date.now())), { persistent: true });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await received;
+  latencies.sort((a, b) => a - b);
+  return latencies[Math.floor(latencies.length * 0.99)] ?? 0;
 }

@@ -3,7 +3,7 @@
 import { cpus, machine, totalmem } from "node:os";
 import { costSvg, timelineSvg } from "./charts.js";
 import { closePeriod, type PeriodClose } from "./close.js";
-import { type Cost, costOf, read } from "./cost.js";
+import { type Cost, costOf, histogramQuantile, read } from "./cost.js";
 import { type DayOptions, generateDay } from "./day.js";
 import { drive, setUp } from "./drive.js";
 import { meshFor, runId } from "./mesh.js";
@@ -40,6 +40,14 @@ export interface ProvingResult {
   /** Measured only on a mesh started here (its processes and metrics are known). */
   readonly cost: Cost | undefined;
   readonly machine: { cpus: number; model: string; memoryGiB: number; arch: string; node: string };
+  /**
+   * Movement-to-availability lag p99 (inventory's histogram: "at most" its bucket bound) beside the
+   * broker's own publish-to-consume p99 in the same run (only on a mesh started here).
+   */
+  readonly lags: {
+    readonly movementToAvailabilityP99Ms: number | undefined;
+    readonly brokerPublishToConsumeP99Ms: number | undefined;
+  };
   /** The storage's and broker's own capacity in this run (only on a mesh started here). */
   readonly parts: PartsCapacity | undefined;
   /**
@@ -69,6 +77,10 @@ export async function proveDay(options: ProvingOptions): Promise<ProvingResult> 
     const driven = await drive(rest, day, options.rate, mesh.secrets, say);
     await settled(rest); // the events of the last orders reach the ledger before cost is read
     const after = await read(mesh.pids, mesh.metricsPorts);
+    const inventoryMetrics = mesh.metricsPorts.inventory;
+    const lagP99 = inventoryMetrics
+      ? await histogramQuantile(inventoryMetrics, "inventory_read_model_lag_seconds", 0.99)
+      : undefined;
     const started = Object.keys(mesh.pids).length > 0;
     say(started ? "closing the period" : "not closing the period of a mesh not started here");
     // The marketplace's settlement arrives before the close (its planted mismatches carried forward).
@@ -100,6 +112,11 @@ export async function proveDay(options: ProvingOptions): Promise<ProvingResult> 
       settlement,
       cost,
       parts,
+      lags: {
+        // A movement recorded to the read model having it, against the broker's own delivery time.
+        movementToAvailabilityP99Ms: lagP99 === undefined ? undefined : lagP99 * 1_000,
+        brokerPublishToConsumeP99Ms: parts?.publishToConsumeP99Ms,
+      },
       bounds:
         parts && cost
           ? {

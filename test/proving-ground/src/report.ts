@@ -52,6 +52,7 @@ export function report(result: ProvingResult): string {
       "",
       "the parts alone, in this run",
       `  storage: ${parts.singleInsertsPerSecond} single inserts/s, ${parts.findsByIdPerSecond} finds by id/s, ${parts.batchedDocumentsPerSecond} documents/s in batches of 100; broker: ${parts.confirmedPublishesPerSecond} confirmed publishes/s`,
+      `  movement to availability p99 at most ${result.lags.movementToAvailabilityP99Ms ?? "?"} ms (inventory's read model); the broker's own publish-to-consume p99 ${parts.publishToConsumeP99Ms} ms`,
       `  at this cost per order they alone would allow ${result.bounds.storageOrdersPerSecond} orders/s (storage) and ${result.bounds.brokerOrdersPerSecond} orders/s (broker); the mesh accepted ${p.acceptedPerSecond}/s`,
     );
   }
