@@ -34,6 +34,36 @@ export interface ConsumerOptions {
   exchange?: string;
 }
 
+/**
+ * What a service's composition root hands each of its consumers: the broker, the events exchange, the
+ * prefix of its queue names (per environment or test), the consumer's inbox, its logger and metrics.
+ */
+export interface ServiceConsumerWiring {
+  connection: AmqpConnectionManager;
+  exchange: string;
+  queuePrefix: string;
+  inbox: Inbox;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** A service's consumer of `queue` (prefixed here) under its wiring. */
+export function startServiceConsumer(
+  wiring: ServiceConsumerWiring,
+  consumer: Pick<ConsumerOptions, "queue" | "bindings" | "handle">,
+): Promise<Consumer> {
+  const { connection, exchange, queuePrefix, inbox, logger, metrics } = wiring;
+  return startConsumer({
+    ...consumer,
+    queue: `${queuePrefix}${consumer.queue}`,
+    connection,
+    exchange,
+    inbox,
+    logger,
+    metrics,
+  });
+}
+
 export interface Consumer {
   /** Stops taking messages and waits for the ones in progress to finish. */
   close(): Promise<void>;

@@ -13,15 +13,12 @@ import {
 import type { PaymentEvent } from "@retail/contracts/retail/order/v1/order_pb";
 import type { LineAmounts } from "@retail/contracts/retail/order/v1/order_service_pb";
 import {
-  type AmqpConnectionManager,
   type Consumer,
   decodeThen,
   type ReceivedEvent,
-  startConsumer,
+  type ServiceConsumerWiring,
+  startServiceConsumer,
 } from "@retail/platform/amqp";
-import type { Logger } from "@retail/platform/log";
-import type { Metrics } from "@retail/platform/metrics";
-import type { Inbox } from "@retail/platform/store";
 import { type OrderEvent, postOrderEvent } from "../../app/order-postings.js";
 import type { FinanceDeps } from "../../app/ports.js";
 
@@ -134,19 +131,13 @@ export function orderEventOf(event: ReceivedEvent): OrderEvent | undefined {
  * `finance.order-events`: acceptances, captures, deliveries, refunds and chargebacks post to the
  * journal, each exactly once (inbox, and posting keys derived from the event id).
  */
-export function startOrderEventsConsumer(options: {
-  connection: AmqpConnectionManager;
-  exchange: string;
-  queuePrefix: string;
-  deps: FinanceDeps;
-  inbox: Inbox;
-  logger: Logger;
-  metrics: Metrics;
-}): Promise<Consumer> {
-  return startConsumer({
-    connection: options.connection,
-    queue: `${options.queuePrefix}${orderEventsQueue}`,
-    exchange: options.exchange,
+export function startOrderEventsConsumer(
+  options: ServiceConsumerWiring & {
+    deps: FinanceDeps;
+  },
+): Promise<Consumer> {
+  return startServiceConsumer(options, {
+    queue: orderEventsQueue,
     bindings: [
       "order.order_accepted",
       "order.payment_captured",
@@ -155,9 +146,6 @@ export function startOrderEventsConsumer(options: {
       "order.refund_issued",
       "order.chargeback_opened",
     ],
-    inbox: options.inbox,
-    logger: options.logger,
-    metrics: options.metrics,
     handle: decodeThen(orderEventOf, (event) => postOrderEvent(options.deps, event)),
   });
 }

@@ -9,15 +9,13 @@ import {
 } from "@retail/contracts/retail/order/v1/order_events_pb";
 import { ReturnCondition } from "@retail/contracts/retail/order/v1/order_pb";
 import {
-  type AmqpConnectionManager,
   type Consumer,
   decodeThen,
   type ReceivedEvent,
-  startConsumer,
+  type ServiceConsumerWiring,
+  startServiceConsumer,
 } from "@retail/platform/amqp";
-import type { Logger } from "@retail/platform/log";
-import type { Metrics } from "@retail/platform/metrics";
-import { eventRequest, type Inbox } from "@retail/platform/store";
+import { eventRequest } from "@retail/platform/store";
 import { applyOrderFulfilment, type OrderFulfilment } from "../../app/apply-order-fulfilment.js";
 import { bookReturn, type OrderReturn } from "../../app/book-return.js";
 import type { ReservationDeps } from "../../app/reserve-stock.js";
@@ -138,19 +136,13 @@ export const orderEventSchemas = [
  * `inventory.order-events`: cancellations and rejections release an order's reservations, shipments
  * and pickups commit them. Each event applies once (inbox, and its id as the request id).
  */
-export function startOrderEventsConsumer(options: {
-  connection: AmqpConnectionManager;
-  exchange: string;
-  queuePrefix: string;
-  deps: ReservationDeps;
-  inbox: Inbox;
-  logger: Logger;
-  metrics: Metrics;
-}): Promise<Consumer> {
-  return startConsumer({
-    connection: options.connection,
-    queue: `${options.queuePrefix}${orderEventsQueue}`,
-    exchange: options.exchange,
+export function startOrderEventsConsumer(
+  options: ServiceConsumerWiring & {
+    deps: ReservationDeps;
+  },
+): Promise<Consumer> {
+  return startServiceConsumer(options, {
+    queue: orderEventsQueue,
     bindings: [
       "order.order_line_cancelled",
       "order.order_rejected",
@@ -158,9 +150,6 @@ export function startOrderEventsConsumer(options: {
       "order.order_picked_up",
       "order.order_returned",
     ],
-    inbox: options.inbox,
-    logger: options.logger,
-    metrics: options.metrics,
     handle: decodeThen(stockEventOf, (stock) =>
       stock.kind === "return"
         ? bookReturn(options.deps, stock.received)

@@ -5,15 +5,13 @@ import {
   CustomerUnmergedSchema,
 } from "@retail/contracts/retail/customer/v1/customer_events_pb";
 import {
-  type AmqpConnectionManager,
   type Consumer,
   decodeThen,
   type ReceivedEvent,
-  startConsumer,
+  type ServiceConsumerWiring,
+  startServiceConsumer,
 } from "@retail/platform/amqp";
-import type { Logger } from "@retail/platform/log";
-import type { Metrics } from "@retail/platform/metrics";
-import { createKeyedLock, type Inbox } from "@retail/platform/store";
+import { createKeyedLock } from "@retail/platform/store";
 import type { OrderViews } from "../../app/ports.js";
 
 export const customerEventsQueue = "order.customer-events";
@@ -67,27 +65,18 @@ function customerChangeOf(event: ReceivedEvent): CustomerChange | undefined {
   return link ? { kind: "link", link } : undefined;
 }
 
-export function startCustomerEventsConsumer(options: {
-  connection: AmqpConnectionManager;
-  exchange: string;
-  queuePrefix: string;
-  views: OrderViews;
-  /** Rewrites what the service holds of an erased customer. */
-  erase: (customerId: string) => Promise<unknown>;
-  inbox: Inbox;
-  logger: Logger;
-  metrics: Metrics;
-}): Promise<Consumer> {
+export function startCustomerEventsConsumer(
+  options: ServiceConsumerWiring & {
+    views: OrderViews;
+    /** Rewrites what the service holds of an erased customer. */
+    erase: (customerId: string) => Promise<unknown>;
+  },
+): Promise<Consumer> {
   // One customer's merges and unmerges are applied one at a time here (their versions order them).
   const lock = createKeyedLock();
-  return startConsumer({
-    connection: options.connection,
-    queue: `${options.queuePrefix}${customerEventsQueue}`,
-    exchange: options.exchange,
+  return startServiceConsumer(options, {
+    queue: customerEventsQueue,
     bindings: ["customer.customers_merged", "customer.customer_unmerged", "customer.customer_erased"],
-    inbox: options.inbox,
-    logger: options.logger,
-    metrics: options.metrics,
     handle: decodeThen(customerChangeOf, (change) =>
       change.kind === "erased"
         ? lock(change.customerId, () => options.erase(change.customerId))

@@ -1,15 +1,12 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { LocationUpsertedSchema } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
 import {
-  type AmqpConnectionManager,
   type Consumer,
   decodeThen,
   type ReceivedEvent,
-  startConsumer,
+  type ServiceConsumerWiring,
+  startServiceConsumer,
 } from "@retail/platform/amqp";
-import type { Logger } from "@retail/platform/log";
-import type { Metrics } from "@retail/platform/metrics";
-import type { Inbox } from "@retail/platform/store";
 import type { LocationDirectory } from "../../app/ports.js";
 import { jurisdictionOfLocation } from "../mongo/location-directory.js";
 
@@ -28,23 +25,14 @@ export function locationOf(event: ReceivedEvent) {
 }
 
 /** `order.location-events`: inventory's locations, for the jurisdiction of pickups and store sales. */
-export function startLocationEventsConsumer(options: {
-  connection: AmqpConnectionManager;
-  exchange: string;
-  queuePrefix: string;
-  locations: LocationDirectory;
-  inbox: Inbox;
-  logger: Logger;
-  metrics: Metrics;
-}): Promise<Consumer> {
-  return startConsumer({
-    connection: options.connection,
-    queue: `${options.queuePrefix}${locationEventsQueue}`,
-    exchange: options.exchange,
+export function startLocationEventsConsumer(
+  options: ServiceConsumerWiring & {
+    locations: LocationDirectory;
+  },
+): Promise<Consumer> {
+  return startServiceConsumer(options, {
+    queue: locationEventsQueue,
     bindings: ["inventory.location_upserted"],
-    inbox: options.inbox,
-    logger: options.logger,
-    metrics: options.metrics,
     handle: decodeThen(locationOf, (location) => options.locations.save(location)),
   });
 }
