@@ -202,16 +202,17 @@ async function webhook(
   headers: () => Record<string, string>,
 ) {
   const answer = await trip.rest.deliver(path, body, headers);
-  count(trip, path);
+  count(trip.sent, path);
   if (journey.plan.redeliver) {
     await trip.rest.deliver(path, body, headers);
-    count(trip, `${path} (again)`);
+    count(trip.sent, `${path} (again)`);
   }
   return answer;
 }
 
-const count = (trip: Trip, what: string) => {
-  trip.sent[what] = (trip.sent[what] ?? 0) + 1;
+/** Counts a delivery by its format in a day's tally. */
+const count = (sent: Record<string, number>, what: string) => {
+  sent[what] = (sent[what] ?? 0) + 1;
 };
 
 async function travel(trip: Trip, outcome: Outcome, intended: number, acceptance: hdr.Histogram) {
@@ -245,7 +246,7 @@ async function travel(trip: Trip, outcome: Outcome, intended: number, acceptance
   outcome.answeredAt = Date.now();
   outcome.latencyMs = Math.max(1, outcome.answeredAt - intended);
   acceptance.recordValue(outcome.latencyMs);
-  if (!journey.plan.viaShopify && journey.channel !== "b2b") count(trip, "POST /v1/orders");
+  if (!journey.plan.viaShopify && journey.channel !== "b2b") count(trip.sent, "POST /v1/orders");
   let order = (submitted.order ?? submitted) as OrderJson;
   outcome.orderId = order.orderId;
   outcome.status = order.status;
@@ -366,7 +367,7 @@ async function sendStock(rest: Rest, batch: StockBatch, errors: string[], sent: 
     const answer: Record<string, unknown> = await rest
       .ok("POST", "/v1/movements:batchRecord", { movements }, key)
       .catch((error: unknown) => ({ error: String(error) }));
-    sent["POST /v1/movements:batchRecord"] = (sent["POST /v1/movements:batchRecord"] ?? 0) + 1;
+    count(sent, "POST /v1/movements:batchRecord");
     if (answer.error) errors.push(`${key}: ${String(answer.error)}`);
     const results = (answer.results ?? []) as Array<{
       movementId: string;
@@ -445,7 +446,7 @@ async function pay(trip: Trip, outcome: Outcome, id: string, kind: "capture" | "
     },
     id,
   );
-  count(trip, "POST /v1/orders/{id}/paymentEvents");
+  count(trip.sent, "POST /v1/orders/{id}/paymentEvents");
 }
 
 async function refund(trip: Trip, outcome: Outcome, id: string, amount: number) {

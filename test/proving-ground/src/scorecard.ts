@@ -111,7 +111,9 @@ export async function scorecard(
   refusedMovements: readonly string[] = [],
   closed = false,
 ): Promise<Scorecard> {
-  const entries = await settled(rest);
+  // The caller waited for the ledger to settle before the close; the close's own entries are posted
+  // when it answers, so one read is the ledger as it ends.
+  const entries = await journal(rest);
   const inaccurate: Scorecard["inaccurate"] = [];
   const wrong = (o: Outcome, why: string) =>
     inaccurate.push({ orderId: o.orderId, channelOrderId: o.journey.channelOrderId, why });
