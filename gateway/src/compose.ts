@@ -52,8 +52,10 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
   const clients = watchClientsFile(config.GATEWAY_CLIENTS_FILE, logger, (outcome) =>
     reloads.inc({ outcome }),
   );
-  const mongo = await connectMongo(config.MONGODB_URL, config.MONGODB_DATABASE ?? "gateway", (command) =>
-    metrics.mongoCommands.inc({ command }),
+  const mongo = await connectMongo(
+    config.MONGODB_URL,
+    config.MONGODB_DATABASE ?? "gateway",
+    (command, collection) => metrics.mongoCommands.inc({ command, collection }),
   );
   const idempotency = createIdempotencyStore(mongo.db, {
     staleAfterMs: config.IDEMPOTENCY_STALE_MS,

@@ -18,6 +18,8 @@ export interface Reading {
   readonly cpuMs: Record<string, number>;
   /** MongoDB commands sent so far, by process. */
   readonly mongoCommands: Record<string, number>;
+  /** The same by "process command collection" (where the commands go). */
+  readonly mongoCommandsBy: Record<string, number>;
   readonly eventsPublished: number;
 }
 
@@ -48,6 +50,17 @@ function infrastructureCpu(): Record<string, number> {
   return totals;
 }
 
+/** A counter's samples by their labels' values, joined by spaces. */
+function counterByLabels(text: string, name: string, labels: readonly string[]): Record<string, number> {
+  const found: Record<string, number> = {};
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const key = labels.map((label) => line.match(new RegExp(`${label}="([^"]*)"`))?.[1] ?? "").join(" ");
+    found[key] = (found[key] ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return found;
+}
+
 /** The sum of a counter's samples in a Prometheus text exposition. */
 function counterSum(text: string, name: string): number {
   return text
@@ -63,13 +76,18 @@ export async function read(
   const cpuMs: Record<string, number> = { ...infrastructureCpu() };
   for (const [name, pid] of Object.entries(pids)) cpuMs[name] = cpuOf(pid);
   const mongoCommands: Record<string, number> = {};
+  const mongoCommandsBy: Record<string, number> = {};
   let eventsPublished = 0;
   for (const [name, port] of Object.entries(metricsPorts)) {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text().catch(() => "");
     mongoCommands[name] = counterSum(text, "mongodb_commands_total");
+    for (const [key, n] of Object.entries(
+      counterByLabels(text, "mongodb_commands_total", ["command", "collection"]),
+    ))
+      mongoCommandsBy[`${name} ${key}`] = n;
     eventsPublished += counterSum(text, "outbox_published_events_total");
   }
-  return { at: Date.now(), cpuMs, mongoCommands, eventsPublished };
+  return { at: Date.now(), cpuMs, mongoCommands, mongoCommandsBy, eventsPublished };
 }
 
 export interface Cost {
@@ -81,6 +99,8 @@ export interface Cost {
   readonly coresBusy: number;
   readonly mongoCommandsPerOrder: Record<string, number>;
   readonly mongoCommandsPerOrderTotal: number;
+  /** Commands per order by "process command collection", most first (where to cut). */
+  readonly mongoCommandsPerOrderBy: ReadonlyArray<readonly [string, number]>;
   readonly eventsPerOrder: number;
 }
 
@@ -95,6 +115,10 @@ export function costOf(before: Reading, after: Reading, acceptedOrders: number):
       (after.mongoCommands[k] ?? 0) - (before.mongoCommands[k] ?? 0),
     ]),
   );
+  const by = Object.entries(after.mongoCommandsBy)
+    .map(([k, n]) => [k, per(n - (before.mongoCommandsBy[k] ?? 0))] as const)
+    .filter(([, n]) => n > 0)
+    .sort(([, a], [, b]) => b - a);
   const cpuTotal = Object.values(cpu).reduce((a, b) => a + b, 0);
   const commandsTotal = Object.values(commands).reduce((a, b) => a + b, 0);
   const seconds = (after.at - before.at) / 1_000;
@@ -105,6 +129,7 @@ export function costOf(before: Reading, after: Reading, acceptedOrders: number):
     coresBusy: seconds > 0 ? Math.round((cpuTotal / 1_000 / seconds) * 100) / 100 : 0,
     mongoCommandsPerOrder: Object.fromEntries(Object.entries(commands).map(([k, v]) => [k, per(v)])),
     mongoCommandsPerOrderTotal: per(commandsTotal),
+    mongoCommandsPerOrderBy: by,
     eventsPerOrder: per(after.eventsPublished - before.eventsPublished),
   };
 }

@@ -14,7 +14,7 @@ export interface Metrics {
   readonly outboxPublished: Counter;
   readonly outboxPublishFailures: Counter;
   /** Commands sent to MongoDB, by command name (find, insert, update, ...). */
-  readonly mongoCommands: Counter<"command">;
+  readonly mongoCommands: Counter<"command" | "collection">;
 }
 
 /** Creates a registry of its own (never the global one) with the mesh's standard metrics. */
@@ -63,8 +63,8 @@ export function createMetrics(service: string): Metrics {
     }),
     mongoCommands: new Counter({
       name: "mongodb_commands_total",
-      help: "Commands sent to MongoDB by this process, by command name",
-      labelNames: ["command"],
+      help: "Commands sent to MongoDB by this process, by command name and the collection it names",
+      labelNames: ["command", "collection"],
       registers,
     }),
     outboxPublishFailures: new Counter({

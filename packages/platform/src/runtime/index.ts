@@ -52,7 +52,7 @@ export async function startRuntime(options: {
   const mongo = await connectMongo(
     config.MONGODB_URL,
     config.MONGODB_DATABASE ?? options.database,
-    (command) => metrics.mongoCommands.inc({ command }),
+    (command, collection) => metrics.mongoCommands.inc({ command, collection }),
   );
   const store = createStreamStore(mongo.db);
   await store.ensureIndexes();
