@@ -25,6 +25,8 @@ export interface MeshUnderTest {
   readonly pids: Readonly<Record<string, number>>;
   /** The storage and broker it runs on (known only for a mesh started here). */
   readonly infrastructure?: { readonly mongodbUrl: string; readonly amqpUrl: string };
+  /** Each service's RPC address and database, by name (known only for a mesh started here). */
+  readonly services?: Readonly<Record<string, { readonly url: string; readonly database: string }>>;
   stop(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export async function startMesh(run: string, log: (line: string) => void = () =>
   const children: Array<{ name: string; child: ChildProcess }> = [];
   const metricsPorts: Record<string, number> = {};
   const urls: Record<string, string> = {};
+  const serviceAddresses: Record<string, { url: string; database: string }> = {};
   const dir = mkdtempSync(join(tmpdir(), "proving-ground-"));
   const stop = async () => {
     for (const { child } of children.reverse()) child.kill("SIGTERM");
@@ -122,7 +125,9 @@ export async function startMesh(run: string, log: (line: string) => void = () =>
     });
     children.push({ name, child: started.child });
     metricsPorts[name] = started.metricsPort;
-    urls[`${name.toUpperCase().replaceAll("-", "_")}_URL`] = `http://127.0.0.1:${started.port}`;
+    const url = `http://127.0.0.1:${started.port}`;
+    urls[`${name.toUpperCase().replaceAll("-", "_")}_URL`] = url;
+    serviceAddresses[name] = { url, database };
     return started;
   };
   const apiKey = `proving-${run}`;
@@ -172,7 +177,16 @@ export async function startMesh(run: string, log: (line: string) => void = () =>
     }
     const pids = Object.fromEntries(children.map(({ name, child }) => [name, child.pid ?? 0]));
     const infrastructure = { mongodbUrl: infra.mongodbUrl, amqpUrl: infra.amqpUrl };
-    return { gatewayUrl, apiKey, secrets, metricsPorts, pids, infrastructure, stop };
+    return {
+      gatewayUrl,
+      apiKey,
+      secrets,
+      metricsPorts,
+      pids,
+      infrastructure,
+      services: serviceAddresses,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

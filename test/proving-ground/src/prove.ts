@@ -8,6 +8,7 @@ import { type DayOptions, generateDay } from "./day.js";
 import { drive, setUp } from "./drive.js";
 import { meshFor, runId } from "./mesh.js";
 import { measureParts, type PartsCapacity } from "./parts.js";
+import { compareReads, type ReadComparison } from "./reads.js";
 import { restClient } from "./rest.js";
 import { type Scorecard, scorecard, settled } from "./scorecard.js";
 import { type SettlementCheck, settleMarketplace } from "./settlement.js";
@@ -19,6 +20,8 @@ export interface ProvingOptions extends DayOptions {
   readonly gatewayUrl?: string;
   readonly apiKey?: string;
   readonly progress?: (line: string) => void;
+  /** Reads each way in the read comparison (300 unless told). */
+  readonly readSamples?: number;
 }
 
 export interface ProvingResult {
@@ -57,6 +60,11 @@ export interface ProvingResult {
   readonly bounds:
     | { readonly storageOrdersPerSecond: number; readonly brokerOrdersPerSecond: number }
     | undefined;
+  /**
+   * An availability figure and an order read through the gateway, from the service directly and from
+   * its database, p50 and p99 (only on a mesh started here).
+   */
+  readonly reads: ReadComparison | undefined;
   /** SVG drawings by name (written next to the scorecard, not into it). */
   readonly charts: Readonly<Record<string, string>>;
 }
@@ -89,6 +97,25 @@ export async function proveDay(options: ProvingOptions): Promise<ProvingResult> 
     say("judging the day");
     const card = await scorecard(rest, day, driven.outcomes, driven.stockErrors, close !== undefined);
     const cost = started ? costOf(before, after, card.orders.accepted) : undefined;
+    const inventory = mesh.services?.inventory;
+    const order = mesh.services?.order;
+    if (infra && inventory && order)
+      say("reading through the gateway, from the services and from their databases");
+    const reads =
+      infra && inventory && order
+        ? await compareReads(
+            {
+              rest,
+              inventoryUrl: inventory.url,
+              orderUrl: order.url,
+              mongodbUrl: infra.mongodbUrl,
+              inventoryDatabase: inventory.database,
+              orderDatabase: order.database,
+            },
+            driven.outcomes,
+            options.readSamples,
+          )
+        : undefined;
     const seconds = (driven.endedAt - driven.startedAt) / 1_000;
     const h = driven.acceptance;
     const { progress: _, apiKey: __, ...shown } = options;
@@ -112,6 +139,7 @@ export async function proveDay(options: ProvingOptions): Promise<ProvingResult> 
       settlement,
       cost,
       parts,
+      reads,
       lags: {
         // A movement recorded to the read model having it, against the broker's own delivery time.
         movementToAvailabilityP99Ms: lagP99 === undefined ? undefined : lagP99 * 1_000,

@@ -43,6 +43,10 @@ export function report(result: ProvingResult): string {
       "cost of one accepted order (the whole journey: submit, capture, shipments, returns, refunds, postings)",
       `  CPU ${cost.cpuMsPerOrderTotal} ms: ${byProcess}; ${cost.coresBusy} cores busy on average`,
       `  MongoDB commands ${cost.mongoCommandsPerOrderTotal}: ${commands}`,
+      `    most: ${cost.mongoCommandsPerOrderBy
+        .slice(0, 16)
+        .map(([what, n]) => `${what} ${n}`)
+        .join(", ")}`,
       `  events published ${cost.eventsPerOrder}`,
     );
   }
@@ -54,6 +58,16 @@ export function report(result: ProvingResult): string {
       `  storage: ${parts.singleInsertsPerSecond} single inserts/s, ${parts.findsByIdPerSecond} finds by id/s, ${parts.batchedDocumentsPerSecond} documents/s in batches of 100; broker: ${parts.confirmedPublishesPerSecond} confirmed publishes/s`,
       `  movement to availability p99 at most ${result.lags.movementToAvailabilityP99Ms ?? "?"} ms (inventory's read model); the broker's own publish-to-consume p99 ${parts.publishToConsumeP99Ms} ms`,
       `  at this cost per order they alone would allow ${result.bounds.storageOrdersPerSecond} orders/s (storage) and ${result.bounds.brokerOrdersPerSecond} orders/s (broker); the mesh accepted ${p.acceptedPerSecond}/s`,
+    );
+  }
+  if (result.reads) {
+    const r = result.reads;
+    const way = (l: { p50: number; p99: number }) => `p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms`;
+    lines.push(
+      "",
+      `reads, one in flight, ${r.samples} each way (gateway REST / service RPC / the service's database)`,
+      `  availability: gateway ${way(r.availability.gateway)}; direct RPC ${way(r.availability.directRpc)}; database find by id ${way(r.availability.database)}`,
+      `  order:        gateway ${way(r.order.gateway)}; direct RPC ${way(r.order.directRpc)}; database find by id ${way(r.order.database)}`,
     );
   }
   for (const wrong of s.inaccurate)

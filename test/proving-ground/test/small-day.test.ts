@@ -12,7 +12,8 @@ describe("a proving day", () => {
       cost,
       close,
       settlement,
-    } = await proveDay({ seed: 7, orders: 24, rate: 8, skus: 10, people: 12 });
+      reads,
+    } = await proveDay({ seed: 7, orders: 24, rate: 8, skus: 10, people: 12, readSamples: 10 });
     expect(s.inaccurate).toEqual([]);
     expect(s.orders.failed).toBe(0);
     expect(s.orders.accuracy).toBe(1);
@@ -37,5 +38,9 @@ describe("a proving day", () => {
     // The cost is measured (its size is the benchmark's business): every process did work.
     expect(cost?.mongoCommandsPerOrderTotal).toBeGreaterThan(0);
     expect(cost?.cpuMsPerOrder.order).toBeGreaterThan(0);
+    expect(cost?.mongoCommandsPerOrderBy.some(([what]) => what.startsWith("order find orders"))).toBe(true);
+    // Each way of reading answered (the compared reads throw on a refused or empty answer).
+    expect(reads?.availability.gateway.p50).toBeGreaterThan(0);
+    expect(reads?.order.database.p50).toBeGreaterThan(0);
   }, 180_000);
 });
