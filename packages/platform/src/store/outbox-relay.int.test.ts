@@ -17,7 +17,7 @@ import {
 import { event } from "./events.js";
 import { createInbox } from "./inbox.js";
 import { createOutboxRelay } from "./outbox-relay.js";
-import { createStreamStore, type OutboxMarker } from "./stream-store.js";
+import { type CommitDocument, createStreamStore } from "./stream-store.js";
 
 const logger = createLogger({ service: "outbox-test", level: "silent" });
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -91,28 +91,34 @@ describe("outbox relay", () => {
     expect(await store.unpublishedCount()).toBe(0);
     expect(await metrics.registry.getSingleMetricAsString("outbox_backlog_events")).toMatch(/ 0$/m);
 
-    // An append that died between its commit and marking it ready: its old marker is checked and the
-    // commit published. A marker whose commit never landed is dropped, and nothing of it published.
+    // An earlier version's outbox (a copy of each unpublished commit in `commits.outbox`) is carried
+    // over when a store opens: a copy whose commit landed is published, one whose commit never did
+    // is dropped, nothing of it published, and the old collection is gone.
     await relay.stop();
-    const died = await append("died-after-commit", 0);
-    const diedId = died.events[0]?.eventId ?? "";
-    const longAgo = new Date(Date.now() - 3_600_000);
-    // The crash is staged in the store's own outbox collection (the test reaches behind the store).
-    const outbox = database.db.collection<OutboxMarker>("commits.outbox");
-    const marker = await outbox.findOne({ streamId: "died-after-commit" });
-    await outbox.updateOne({ _id: marker?._id ?? "" }, { $set: { ready: false, recordedAt: longAgo } });
-    await outbox.insertOne({
-      ...(marker as NonNullable<typeof marker>),
-      ready: false,
-      recordedAt: longAgo,
-      _id: "commit:never-written",
-      streamId: "never-written",
-      events: (marker?.events ?? []).map((e) => ({ ...e, eventId: "orphan-event" })),
-    });
+    const left = await append("left-by-old-version", 0);
+    const leftId = left.events[0]?.eventId ?? "";
+    const commits = database.db.collection<CommitDocument>("commits");
+    await commits.updateOne({ streamId: "left-by-old-version" }, { $unset: { pending: "" } });
+    const commit = await commits.findOne({ streamId: "left-by-old-version" });
+    const legacy = database.db.collection<CommitDocument & { ready: boolean }>("commits.outbox");
+    await legacy.insertMany([
+      { ...(commit as CommitDocument), ready: false },
+      {
+        ...(commit as CommitDocument),
+        ready: false,
+        _id: "commit:never-written",
+        streamId: "never-written",
+        events: (commit?.events ?? []).map((e) => ({ ...e, eventId: "orphan-event" })),
+      },
+    ]);
+    expect(effects.has(leftId)).toBe(false);
+    await createStreamStore(database.db).ensureIndexes();
+    expect(await database.db.listCollections({ name: "commits.outbox" }).toArray()).toEqual([]);
+    expect(await store.unpublishedCount()).toBe(1);
     relay.start();
     await relay.flush();
     expect(await store.unpublishedCount()).toBe(0);
-    await eventually(() => effects.has(diedId));
+    await eventually(() => effects.has(leftId));
     expect(effects.has("orphan-event")).toBe(false);
 
     await relay.stop();

@@ -1,7 +1,7 @@
 import type { Logger } from "../log/index.js";
 import type { Metrics } from "../metrics/index.js";
 import type { StoredEvent } from "./events.js";
-import { type StreamStore, toStoredEvents } from "./stream-store.js";
+import { type CommitDocument, type StreamStore, toStoredEvents } from "./stream-store.js";
 
 /** Where relayed events go: resolves only once the broker has confirmed every one. */
 export interface EventPublisher {
@@ -27,24 +27,18 @@ export interface OutboxRelayOptions {
   /** First wait after a failed publish; doubles up to maxBackoffMs. */
   backoffMs?: number;
   maxBackoffMs?: number;
-  /**
-   * A marker not marked ready after this long is settled by looking for its commit: published when it
-   * is there (the append died after writing it), dropped when not.
-   */
-  orphanGraceMs?: number;
 }
 
 /**
- * The transactional outbox: commits with an outbox marker are published in the order they were
- * recorded, with publisher confirms, then their marker is removed. A crash between the two publishes a commit again, which
- * consumers absorb through their inbox: delivery is at least once, effects exactly once.
+ * The transactional outbox: commits still `pending` are published in the order they were recorded,
+ * with publisher confirms, then marked published. A crash between the two publishes a commit again,
+ * which consumers absorb through their inbox: delivery is at least once, effects exactly once.
  */
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { store, publisher, logger, metrics } = options;
   const batchSize = options.batchSize ?? 500;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
-  const orphanGraceMs = options.orphanGraceMs ?? 60_000;
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
@@ -67,38 +61,19 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     });
 
   /**
-   * Publishes one batch; returns how many markers it settled (published or dropped) and, when the
-   * batch held every marker there was, how many it left.
+   * Publishes one batch; returns how many commits it settled and, when the batch held every pending
+   * commit there was, how many it left (none).
    */
   async function relayBatch(): Promise<{ settled: number; left: number | undefined }> {
-    const markers = await store.outboxBatch(batchSize);
-    // A stream whose earlier commit is not ready yet waits, so its events go out in version order.
-    const waiting = new Set<string>();
-    const settle: typeof markers = [];
-    const publish: typeof markers = [];
-    for (const marker of markers) {
-      if (waiting.has(marker.streamId)) continue;
-      if (marker.ready) {
-        publish.push(marker);
-      } else if (Date.now() - marker.recordedAt.getTime() < orphanGraceMs) {
-        waiting.add(marker.streamId);
-        continue;
-      } else if (await store.hasCommit(marker._id)) {
-        publish.push(marker); // the append died after its commit: publish it
-      }
-      settle.push(marker); // ready, died after its commit, or its commit never landed
-    }
-    // One confirmed publish of the whole batch (the channel keeps their order), then one delete.
-    const events = publish.flatMap(toStoredEvents);
+    const batch = inStreamOrder(await store.outboxBatch(batchSize));
+    // One confirmed publish of the whole batch (the channel keeps their order), then one update.
+    const events = batch.flatMap(toStoredEvents);
     if (events.length > 0) {
       await publisher.publish(events);
       metrics?.outboxPublished.inc(events.length);
     }
-    await store.settleOutbox(settle.map((m) => m._id));
-    return {
-      settled: settle.length,
-      left: markers.length < batchSize ? markers.length - settle.length : undefined,
-    };
+    await store.settleOutbox(batch.map((c) => c._id));
+    return { settled: batch.length, left: batch.length < batchSize ? 0 : undefined };
   }
 
   async function run(): Promise<void> {
@@ -160,4 +135,25 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       drained = [];
     },
   };
+}
+
+/**
+ * The batch in recording order, except that each stream's commits go out in version order: instances'
+ * clocks can disagree about `recordedAt`, versions cannot. A stream's commits keep the places its
+ * commits had in the batch, taken in version order.
+ */
+export function inStreamOrder(batch: readonly CommitDocument[]): CommitDocument[] {
+  const byStream = new Map<string, CommitDocument[]>();
+  for (const commit of batch) {
+    const commits = byStream.get(commit.streamId);
+    if (commits) commits.push(commit);
+    else byStream.set(commit.streamId, [commit]);
+  }
+  for (const commits of byStream.values()) commits.sort((a, b) => a.version - b.version);
+  const taken = new Map<string, number>();
+  return batch.map((commit) => {
+    const next = taken.get(commit.streamId) ?? 0;
+    taken.set(commit.streamId, next + 1);
+    return byStream.get(commit.streamId)?.[next] ?? commit;
+  });
 }
