@@ -52,7 +52,7 @@ describe("stream store", () => {
     expect(conflicts).toHaveLength(49);
     const events = await store.read(streamId);
     expect(events.map((e) => e.version)).toEqual([1, 2]);
-    // The losers' outbox markers went with them: only the two real commits wait for the relay.
+    // Only the two commits that landed wait for the relay.
     expect(await store.unpublishedCount()).toBe(2);
   });
 
@@ -100,6 +100,32 @@ describe("stream store", () => {
     const late = await store.append(streamId, 1, [recorded("r1", 4)], { request });
     expect(late.replayed).toBe(true);
     expect(await store.read(streamId)).toHaveLength(1);
+  });
+
+  it("reads a stream and tells, in the same read, whether a request was applied on it", async () => {
+    const streamId = "SKU-7@DC-1";
+    const request = {
+      key: requestKey("test.Record", "req-5"),
+      fingerprint: internalRequest("five").fingerprint,
+    };
+    await store.append(streamId, 0, [recorded("before", 1)]);
+    const fresh = await store.readFor(streamId, request);
+    expect(fresh.applied).toBeUndefined();
+    expect(fresh.events.map((e) => e.version)).toEqual([1]);
+
+    const first = await store.append(streamId, 1, [recorded("f", 2)], { request });
+    await store.append(streamId, 2, [recorded("after", 3)]);
+    const again = await store.readFor(streamId, request);
+    expect(again.applied).toMatchObject({ replayed: true, version: 2 });
+    expect(again.applied?.events.map((e) => e.eventId)).toEqual(first.events.map((e) => e.eventId));
+    expect(again.events.map((e) => e.version)).toEqual([1, 2, 3]);
+    // The same key with another payload is refused, as findRequest would.
+    await expect(
+      store.readFor(streamId, { key: request.key, fingerprint: internalRequest("six").fingerprint }),
+    ).rejects.toBeInstanceOf(IdempotencyKeyReused);
+    // A request applied on another stream is not this stream's: the append finds it instead.
+    expect((await store.readFor("SKU-6@DC-1", request)).applied).toBeUndefined();
+    expect((await store.append("SKU-6@DC-1", 0, [recorded("f", 2)], { request })).replayed).toBe(true);
   });
 
   it("refuses a request id reused with another payload", async () => {

@@ -52,6 +52,16 @@ export interface StreamStore {
   /** The events of a stream after a version, in order. */
   read(streamId: string, afterVersion?: number): Promise<StoredEvent[]>;
   /**
+   * A decision's read and its replay check in one: the stream's events and, when `request` was
+   * applied on this stream, its first result (throws IdempotencyKeyReused when the key came with
+   * another payload). A request applied on another stream is not seen here; its append finds it (the
+   * key collides) and answers with the first result all the same.
+   */
+  readFor(
+    streamId: string,
+    request: Pick<CommitRequest, "key" | "fingerprint">,
+  ): Promise<{ events: StoredEvent[]; applied: AppendResult | undefined }>;
+  /**
    * The earlier result of a request, when it was applied already; throws IdempotencyKeyReused when the
    * key was used for another payload. Call before deciding, so a replay does not decide twice.
    */
@@ -152,6 +162,15 @@ export function createStreamStore(
     return found.flatMap(toStoredEvents).filter((e) => e.version > afterVersion);
   }
 
+  async function readFor(streamId: string, request: Pick<CommitRequest, "key" | "fingerprint">) {
+    const found = await commits.find({ streamId }).sort({ version: 1 }).toArray();
+    const earlier = found.find((commit) => commit._id === request.key);
+    return {
+      events: found.flatMap(toStoredEvents),
+      applied: earlier ? replayOf(earlier, request) : undefined,
+    };
+  }
+
   async function loadSnapshot<State>(streamId: string): Promise<Snapshot<State> | undefined> {
     const doc = await snapshots.findOne({ _id: streamId });
     return doc ? { version: doc.version, state: doc.state as State } : undefined;
@@ -237,6 +256,8 @@ export function createStreamStore(
     },
 
     read,
+
+    readFor,
 
     findRequest,
 

@@ -19,29 +19,27 @@ export interface OrderChange {
 }
 
 /**
- * One change to an order: gather the facts it needs once, decide on the order's current state, append
- * at the version read, retry the decision from a fresh read when another writer got there first, and
- * refresh the read model. A repeated request id returns the order as it is now, gathering nothing.
+ * One change to an order: read it (and whether the request was applied: then it is returned as it is
+ * now, gathering nothing), gather the facts the change needs once, decide on the order read, append at
+ * its version, retry the decision from a fresh read when another writer got there first, and refresh
+ * the read model.
  */
 export async function changeOrder(deps: OrderDeps, change: OrderChange): Promise<Order> {
   const request = {
     key: requestKey(change.scope, change.request.id),
     fingerprint: change.request.fingerprint,
   };
-  if (await deps.streams.applied(request)) {
-    const order = await deps.streams.load(change.orderId);
-    if (!order) throw new UnknownOrder(change.orderId);
-    return order;
-  }
-  let prepared: unknown;
-  if (change.prepare) {
-    const order = await deps.streams.load(change.orderId);
-    if (!order) throw new UnknownOrder(change.orderId);
-    prepared = await change.prepare(order);
-  }
+  // One read: the order to decide on, and whether this request was applied to it already.
+  const { order: read, applied } = await deps.streams.loadFor(change.orderId, request);
+  if (!read) throw new UnknownOrder(change.orderId);
+  if (applied) return read;
+  const prepared = change.prepare ? await change.prepare(read) : undefined;
+  // The first attempt decides on that read; one that lost to another writer reads afresh.
+  let fresh: Order | undefined = read;
   return retryOnConflict(
     async () => {
-      const order = await deps.streams.load(change.orderId);
+      const order = fresh ?? (await deps.streams.load(change.orderId));
+      fresh = undefined;
       if (!order) throw new UnknownOrder(change.orderId);
       const events = change.decide(order, prepared);
       if (events.length === 0) return order;

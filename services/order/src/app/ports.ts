@@ -19,8 +19,14 @@ export interface OrderStreams {
     events: readonly OrderEvent[],
     options?: AppendOptions,
   ): Promise<Order>;
-  /** Whether a request was applied already (IdempotencyKeyReused when with another payload). */
-  applied(request: Pick<CommitRequest, "key" | "fingerprint">): Promise<boolean>;
+  /**
+   * The order and, from the same read, whether a request was applied to it already
+   * (IdempotencyKeyReused when its key came with another payload).
+   */
+  loadFor(
+    orderId: string,
+    request: Pick<CommitRequest, "key" | "fingerprint">,
+  ): Promise<{ order: Order | undefined; applied: boolean }>;
   /** Empties the personal fields of every stored event of an order (erasure); returns how many changed. */
   redact(orderId: string): Promise<number>;
 }

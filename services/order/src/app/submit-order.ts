@@ -16,7 +16,7 @@ import { ConcurrencyConflict, type RequestRef, requestKey } from "@retail/platfo
 import { decideAcceptance, stockRefusalReason } from "../domain/acceptance.js";
 import { money, units } from "../domain/money.js";
 import { defaultTaxCode, priceWithTax } from "./line-taxes.js";
-import type { OrderDeps } from "./ports.js";
+import type { OrderDeps, PendingSubmission } from "./ports.js";
 
 export interface SubmitOrder {
   readonly request: RequestRef;
@@ -93,9 +93,11 @@ export async function submitOrder(deps: OrderDeps, command: SubmitOrder): Promis
   const existing = await deps.streams.load(orderId);
   if (existing) return existing.status === OrderStatus.PENDING ? runAcceptance(deps, orderId) : existing;
   const pending = await receivedOrder(deps, command, orderId);
-  await deps.sagas.start({ orderId, customer: command.customer, receivedAt: deps.clock.now() });
+  const saga = { orderId, customer: command.customer, receivedAt: deps.clock.now() };
+  await deps.sagas.start(saga);
+  let received: Order | undefined;
   try {
-    const received = await deps.streams.append(
+    received = await deps.streams.append(
       orderId,
       undefined,
       [create(OrderReceivedSchema, { order: pending })],
@@ -110,7 +112,9 @@ export async function submitOrder(deps: OrderDeps, command: SubmitOrder): Promis
   } catch (error) {
     if (!(error instanceof ConcurrencyConflict)) throw error; // the same order submitted at once: one wins
   }
-  return runAcceptance(deps, orderId);
+  // The order just written and its saga are what the acceptance would read back; the one that lost
+  // the race above reads them.
+  return runAcceptance(deps, orderId, received && { order: received, saga });
 }
 
 /**
@@ -118,12 +122,24 @@ export async function submitOrder(deps: OrderDeps, command: SubmitOrder): Promis
  * reservation take request ids derived from the order id), so running it again after a crash resumes
  * where it stopped. A peer that cannot be reached leaves the order PENDING for the sweep to retry.
  */
-export function runAcceptance(deps: OrderDeps, orderId: string): Promise<Order> {
-  return deps.lock(orderId, () => accept(deps, orderId));
+export function runAcceptance(
+  deps: OrderDeps,
+  orderId: string,
+  written?: { readonly order: Order; readonly saga: PendingSubmission },
+): Promise<Order> {
+  return deps.lock(orderId, () => accept(deps, orderId, written));
 }
 
-async function accept(deps: OrderDeps, orderId: string): Promise<Order> {
-  const order = await deps.streams.load(orderId);
+/**
+ * `written`: the order and saga this process has just stored, so not read back. Should another
+ * writer have moved the order on meanwhile, the decision's append conflicts and its outcome stands.
+ */
+async function accept(
+  deps: OrderDeps,
+  orderId: string,
+  written?: { readonly order: Order; readonly saga: PendingSubmission },
+): Promise<Order> {
+  const order = written?.order ?? (await deps.streams.load(orderId));
   if (!order || order.status !== OrderStatus.PENDING) {
     await deps.sagas.finish(orderId);
     if (!order) throw new Error(`order ${orderId} has no stream`);
@@ -131,7 +147,7 @@ async function accept(deps: OrderDeps, orderId: string): Promise<Order> {
   }
   // Held for a person to review its tax: it waits here until ReleaseTaxHold.
   if (order.taxHoldReason) return order;
-  const saga = await deps.sagas.get(orderId);
+  const saga = written?.saga ?? (await deps.sagas.get(orderId));
   const reasons: string[] = [];
   let customerId = order.customerId;
   if (saga) {

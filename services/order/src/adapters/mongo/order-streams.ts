@@ -18,7 +18,7 @@ import {
 } from "@retail/contracts/retail/order/v1/order_events_pb";
 import type { Order } from "@retail/contracts/retail/order/v1/order_pb";
 import { holdsPersonalData, redactPersonal } from "@retail/platform/personal";
-import { event, type StreamStore } from "@retail/platform/store";
+import { event, type StoredEvent, type StreamStore } from "@retail/platform/store";
 import type { OrderStreams } from "../../app/ports.js";
 import { evolve, type OrderEvent } from "../../domain/order.js";
 
@@ -52,6 +52,17 @@ function schemaOf(e: OrderEvent): DescMessage {
   return schema;
 }
 
+/** An order's stored events folded by the domain's evolve (undefined for an empty stream). */
+function fold(events: readonly StoredEvent[]): Order | undefined {
+  let order: Order | undefined;
+  for (const stored of events) {
+    const schema = schemas.get(stored.type);
+    if (!schema) continue;
+    order = evolve(order, fromBinary(schema, stored.data) as OrderEvent, stored.version, stored.occurredAt);
+  }
+  return order;
+}
+
 /** Order streams on the platform stream store, folded by the domain's evolve. */
 export function createOrderStreams(store: StreamStore): OrderStreams {
   return {
@@ -64,18 +75,12 @@ export function createOrderStreams(store: StreamStore): OrderStreams {
     },
 
     async load(orderId) {
-      let order: Order | undefined;
-      for (const stored of await store.read(orderStreamId(orderId))) {
-        const schema = schemas.get(stored.type);
-        if (!schema) continue;
-        order = evolve(
-          order,
-          fromBinary(schema, stored.data) as OrderEvent,
-          stored.version,
-          stored.occurredAt,
-        );
-      }
-      return order;
+      return fold(await store.read(orderStreamId(orderId)));
+    },
+
+    async loadFor(orderId, request) {
+      const { events, applied } = await store.readFor(orderStreamId(orderId), request);
+      return { order: fold(events), applied: applied !== undefined };
     },
 
     async append(orderId, order, events, options) {
@@ -97,10 +102,6 @@ export function createOrderStreams(store: StreamStore): OrderStreams {
       }
       if (!after) throw new Error("no events appended");
       return after;
-    },
-
-    async applied(request) {
-      return (await store.findRequest(request)) !== undefined;
     },
   };
 }
