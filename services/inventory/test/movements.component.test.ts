@@ -119,6 +119,17 @@ describe("stock movements", () => {
     expect((await position("MOVE-IDEM")).onHand).toBe(10);
   });
 
+  it("answers a repeat of the movement that took the last unit with its first position, not a refusal", async () => {
+    await record(MovementType.GOODS_RECEIPT, "MOVE-LAST", 2);
+    const last = movement(MovementType.SHIPMENT, "MOVE-LAST", 2);
+    expect((await client.recordMovement({ movement: last })).applied).toBe(true);
+    // Decided again on the stock it left, the repeat would be refused; it is the same request instead.
+    const again = await client.recordMovement({ movement: last });
+    expect(again.applied).toBe(false);
+    expect(Number(again.position?.onHand)).toBe(0);
+    expect((await position("MOVE-LAST")).onHand).toBe(0);
+  });
+
   it("refuses bad input with a field violation per rule, and applies nothing", async () => {
     const error = await client
       .recordMovement({

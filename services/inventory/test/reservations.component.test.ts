@@ -18,8 +18,9 @@ import {
   OrderRejectedSchema,
   ShipmentDispatchedSchema,
 } from "@retail/contracts/retail/order/v1/order_events_pb";
-import { eventually, testAmqpUrl } from "@retail/platform/testing";
+import { eventually, testAmqpUrl, testMongoUrl } from "@retail/platform/testing";
 import amqplib from "amqplib";
+import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningInventory } from "../src/compose.js";
 import { createHarness, type EventCapture, registerLocations, stockHelpers } from "./harness.js";
@@ -273,6 +274,15 @@ describe("reservations", () => {
       })
       .catch((e: unknown) => ConnectError.from(e));
     expect((reused as ConnectError).findDetails(ErrorInfoSchema)[0]?.reason).toBe("IDEMPOTENCY_KEY_REUSED");
+    // The repeat and the refused reuse decided before their appends found the key: neither left an
+    // entry of its own in the reservations projection (only the first reservation is there).
+    const mongo = await MongoClient.connect(testMongoUrl());
+    const projection = mongo.db(harness.database).collection<{ _id: string }>("reservations");
+    const entries = await projection.find({ orderId: "order-repeat" }).toArray();
+    const strays = await projection.countDocuments({ orderId: { $exists: false } });
+    await mongo.close();
+    expect(entries.map((e) => e._id)).toEqual([first.reservation?.reservationId]);
+    expect(strays).toBe(0);
   });
 
   it("releases and commits reservations from the order service's events, each event once", async () => {

@@ -157,7 +157,8 @@ export function planMovement(
  * of a transfer): decide on the current ledger state, append the movement with the position after it,
  * the availability changes per channel and any shortfall it reveals, then update this instance's read
  * model. A lost race re-reads and decides again; a request applied before returns its first position.
- * `fresh` marks a request keyed by an id minted in this call (a new reservation's holds).
+ * `fresh` marks a request keyed by an id minted in this call (a new reservation's holds): a refusal of
+ * it needs no lookup.
  */
 export async function applyMovement(
   deps: MovementDeps,
@@ -169,12 +170,19 @@ export async function applyMovement(
   return deps.lock(`${movement.sku}@${atLocation}`, () =>
     retryOnConflict(
       async () => {
-        // A request keyed by an id minted just now cannot have been applied: skip the lookup. A
-        // duplicate still cannot apply twice, since the append itself is keyed by the request.
-        const earlier = options.fresh ? undefined : await deps.ledger.findApplied(request);
-        if (earlier) return { position: earlier, applied: false };
+        // No lookup before deciding: the append is keyed by the request, so a repeat that decides the
+        // same is answered there with the first position. Only a refusal asks whether the request
+        // was applied before (its first attempt may be what now leaves too little stock).
         const before = await deps.ledger.loadForWrite(movement.sku, atLocation);
-        const { decision, after, events } = planMovement(deps, before, movement, atLocation);
+        let planned: ReturnType<typeof planMovement>;
+        try {
+          planned = planMovement(deps, before, movement, atLocation);
+        } catch (error) {
+          const earlier = options.fresh ? undefined : await deps.ledger.findApplied(request);
+          if (earlier) return { position: earlier, applied: false };
+          throw error;
+        }
+        const { decision, after, events } = planned;
         const result = await deps.ledger.append({ before, after, events, request });
         deps.readModel.apply(result.position);
         if (!result.replayed && decision.after.onHand < 0) {

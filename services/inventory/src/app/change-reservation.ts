@@ -61,10 +61,9 @@ export async function changeReservation(
   return deps.lock(`reservation:${command.reservationId}`, () =>
     retryOnConflict(
       async () => {
-        const earlier = await deps.reservations.findApplied(request);
-        const state = await deps.reservations.load(command.reservationId);
+        const { state, applied } = await deps.reservations.loadFor(command.reservationId, request);
         if (!state) throw new UnknownReservation(command.reservationId);
-        if (earlier) return state;
+        if (applied) return state;
         // The sweep listed it before its order confirmed it (or before another instance expired it).
         const confirmedSinceListed = command.kind === "expire" && state.status !== ReservationStatus.PENDING;
         if (confirmedSinceListed && !isDue(state, deps.clock.now())) return state;

@@ -95,8 +95,14 @@ export interface ReservationStore {
     events: readonly NewEvent[],
     request?: CommitRequest,
   ): Promise<{ replayed: boolean; state: ReservationState }>;
-  /** The reservation a request created or changed, when it was applied already. */
-  findApplied(request: CommitRequest): Promise<string | undefined>;
+  /**
+   * The reservation and, from the same read, whether a request was applied to it already
+   * (IdempotencyKeyReused when its key came with another payload).
+   */
+  loadFor(
+    reservationId: string,
+    request: CommitRequest,
+  ): Promise<{ state: ReservationState | undefined; applied: boolean }>;
   /** Open reservations past their expiry, and pending ones older than `pendingBefore`. */
   due(now: Date, pendingBefore: Date): Promise<string[]>;
   /** Every reservation placed for an order, oldest first, with where each line was held. */

@@ -102,9 +102,8 @@ export async function reserveStock(deps: ReservationDeps, command: ReserveStock)
     key: requestKey("inventory.ReserveStock", command.request.id),
     fingerprint: command.request.fingerprint,
   };
-  const earlier = await deps.reservations.findApplied(request);
-  if (earlier) return replay(deps, earlier);
-
+  // No lookup before deciding: the reservation's first append is keyed by the request, so a repeat
+  // finds the first reservation there (below) before it holds anything.
   const rule = command.channelId ? deps.catalog.rule(command.channelId) : undefined;
   const candidates = rule
     ? (locationsForPromise(rule, command.promise, (id) => deps.catalog.locationType(id)) ?? [])

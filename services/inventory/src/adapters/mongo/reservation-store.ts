@@ -8,7 +8,7 @@ import {
   StockReservedSchema,
 } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
 import { ReservationStatus } from "@retail/contracts/retail/inventory/v1/inventory_pb";
-import { isDuplicateKey, type StreamStore } from "@retail/platform/store";
+import { isDuplicateKey, type StoredEvent, type StreamStore } from "@retail/platform/store";
 import type { Db } from "mongodb";
 import type { FulfilmentPlan, PlacedLine, ReservationStore } from "../../app/ports.js";
 import {
@@ -57,14 +57,18 @@ export function createReservationStore(
   const projection = db.collection<ReservationDocument>("reservations");
   const plans = db.collection<{ _id: string; plan: FulfilmentPlan; createdAt: Date }>("fulfilment-plans");
 
-  async function load(reservationId: string): Promise<ReservationState | undefined> {
+  function fold(events: readonly StoredEvent[]): ReservationState | undefined {
     let state: ReservationState | undefined;
-    for (const stored of await store.read(`${streamPrefix}${reservationId}`)) {
+    for (const stored of events) {
       const schema = schemas.get(stored.type);
       if (!schema) continue;
       state = evolveReservation(state, fromBinary(schema, stored.data) as ReservationEvent, stored.version);
     }
     return state;
+  }
+
+  async function load(reservationId: string): Promise<ReservationState | undefined> {
+    return fold(await store.read(`${streamPrefix}${reservationId}`));
   }
 
   async function project(state: ReservationState): Promise<void> {
@@ -112,12 +116,23 @@ export function createReservationStore(
           { upsert: true },
         );
       }
-      const result = await store.append(`${streamPrefix}${reservationId}`, expectedVersion, events, {
-        ...(request ? { request } : {}),
-      });
+      // An entry made above for a stream that did not come to be (a repeated or refused request) goes
+      // at once; should that fail too, the sweep forgets it.
+      const forgetNew = async () => {
+        if (expectedVersion === 0) await projection.deleteOne({ _id: reservationId });
+      };
+      const result = await store
+        .append(`${streamPrefix}${reservationId}`, expectedVersion, events, {
+          ...(request ? { request } : {}),
+        })
+        .catch(async (error: unknown) => {
+          await forgetNew().catch(() => undefined);
+          throw error;
+        });
       if (result.replayed) {
         // The request made its reservation under the id its first attempt chose, maybe not this one.
         const earlierId = result.events[0]?.streamId.slice(streamPrefix.length) ?? reservationId;
+        if (earlierId !== reservationId) await forgetNew();
         const state = await load(earlierId);
         if (!state) throw new Error(`reservation ${earlierId} has a request record but no stream`);
         return { replayed: true, state };
@@ -131,10 +146,9 @@ export function createReservationStore(
       await project(state);
       return { replayed: false, state };
     },
-    async findApplied(request) {
-      const earlier = await store.findRequest(request);
-      const streamId = earlier?.events[0]?.streamId;
-      return streamId?.slice(streamPrefix.length);
+    async loadFor(reservationId, request) {
+      const { events, applied } = await store.readFor(`${streamPrefix}${reservationId}`, request);
+      return { state: fold(events), applied: applied !== undefined };
     },
     async due(now, pendingBefore) {
       const open = await projection
