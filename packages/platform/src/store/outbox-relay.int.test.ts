@@ -127,4 +127,46 @@ describe("outbox relay", () => {
     await direct.close();
     await proxy.close();
   });
+
+  it("sends the commits of one burst in one batch, and never leaves an append to the poll", async () => {
+    const store = createStreamStore(database.db, { collection: "burst_commits" });
+    await store.ensureIndexes();
+    const batches: string[][] = [];
+    let slow: Promise<void> | undefined;
+    const relay = createOutboxRelay({
+      store,
+      publisher: {
+        async publish(events) {
+          batches.push(events.map((e) => e.streamId));
+          await slow;
+        },
+      },
+      logger,
+      pollIntervalMs: 60_000, // only appends wake it within this test
+      lingerMs: 400,
+    });
+    relay.start();
+    await relay.flush();
+    const append = (stream: string) =>
+      store.append(stream, 0, [event(StockMovementRecordedSchema, create(StockMovementRecordedSchema))]);
+    // A burst well inside the linger: one read, one publish, one settle.
+    await Promise.all([append("burst-a"), append("burst-b"), append("burst-c")]);
+    await eventually(() => batches.length === 1);
+    expect(batches[0]?.sort()).toEqual(["burst-a", "burst-b", "burst-c"]);
+
+    // An append that lands while a batch is out is read right after it, not at the next poll.
+    let release = () => {};
+    slow = new Promise((resolve) => {
+      release = resolve;
+    });
+    await append("while-out-1");
+    await eventually(() => batches.length === 2);
+    await append("while-out-2");
+    await new Promise((resolve) => setTimeout(resolve, 500)); // its linger ends while the batch is out
+    release();
+    await eventually(() => batches.length === 3, 5_000);
+    expect(batches[2]).toEqual(["while-out-2"]);
+    expect(await store.unpublishedCount()).toBe(0);
+    await relay.stop();
+  });
 });
