@@ -16,7 +16,8 @@ export function createInbox(db: Db, consumer: string): Inbox {
   const key = (eventId: string) => `${consumer}:${eventId}`;
   return {
     async has(eventId) {
-      return (await inbox.countDocuments({ _id: key(eventId) }, { limit: 1 })) > 0;
+      // A find by _id, not a count: a count is an aggregation pipeline, heavier on every engine.
+      return (await inbox.findOne({ _id: key(eventId) }, { projection: { _id: 1 } })) !== null;
     },
     async record(eventId) {
       try {

@@ -4,6 +4,7 @@ import type { StockMovement } from "@retail/contracts/retail/inventory/v1/invent
 import {
   ConcurrencyConflict,
   isDuplicateKey,
+  RecentlyUsed,
   type StoredEvent,
   type StreamStore,
 } from "@retail/platform/store";
@@ -63,15 +64,10 @@ export function createStockLedger(
   options: { cacheSize?: number; snapshotEvery?: number } = {},
 ): StockLedger {
   const positions = db.collection<PositionDocument>("positions");
-  const cacheSize = options.cacheSize ?? 50_000;
   const snapshotEvery = options.snapshotEvery ?? 16;
   // Positions this instance wrote or read last, so a load usually reads only the (empty) tail.
-  const cache = new Map<string, PositionState>();
-  const remember = (streamId: string, state: PositionState) => {
-    cache.delete(streamId);
-    cache.set(streamId, state);
-    if (cache.size > cacheSize) cache.delete(cache.keys().next().value as string);
-  };
+  const cache = new RecentlyUsed<string, PositionState>(options.cacheSize ?? 50_000);
+  const remember = (streamId: string, state: PositionState) => cache.set(streamId, state);
 
   async function saveSnapshot(state: PositionState): Promise<void> {
     const _id = stockStreamId(state.sku, state.locationId);
