@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { StockMovementRecordedSchema } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
+import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectAmqp } from "../amqp/connection.js";
 import { startConsumer } from "../amqp/consumer.js";
@@ -12,6 +13,7 @@ import {
   eventually,
   startBrokerProxy,
   testAmqpUrl,
+  testMongoUrl,
   uniqueName,
 } from "../testing/index.js";
 import { event } from "./events.js";
@@ -128,8 +130,18 @@ describe("outbox relay", () => {
     await proxy.close();
   });
 
-  it("sends the commits of one burst in one batch, and never leaves an append to the poll", async () => {
-    const store = createStreamStore(database.db, { collection: "burst_commits" });
+  it("sends what this process appends without reading it back, and polls for what others left", async () => {
+    // Commands counted on a connection of the relay's own.
+    const monitored = new MongoClient(testMongoUrl(), { monitorCommands: true });
+    await monitored.connect();
+    // Reads of the outbox that are not polls (a poll asks only for commits past the grace).
+    const reads: unknown[] = [];
+    monitored.on("commandStarted", (e) => {
+      if (e.commandName === "find" && e.command.find === "burst_commits" && !e.command.filter?.recordedAt)
+        reads.push(e.command.filter);
+    });
+    const db = monitored.db(database.db.databaseName);
+    const store = createStreamStore(db, { collection: "burst_commits" });
     await store.ensureIndexes();
     const batches: string[][] = [];
     let slow: Promise<void> | undefined;
@@ -142,19 +154,22 @@ describe("outbox relay", () => {
         },
       },
       logger,
-      pollIntervalMs: 60_000, // only appends wake it within this test
+      pollIntervalMs: 300,
+      pollGraceMs: 2_000,
       lingerMs: 400,
     });
     relay.start();
     await relay.flush();
-    const append = (stream: string) =>
-      store.append(stream, 0, [event(StockMovementRecordedSchema, create(StockMovementRecordedSchema))]);
-    // A burst well inside the linger: one read, one publish, one settle.
+    const append = (stream: string, on = store) =>
+      on.append(stream, 0, [event(StockMovementRecordedSchema, create(StockMovementRecordedSchema))]);
+    // A burst inside the linger: one publish and one settle, and the commits are not read back.
+    reads.length = 0;
     await Promise.all([append("burst-a"), append("burst-b"), append("burst-c")]);
     await eventually(() => batches.length === 1);
     expect(batches[0]?.sort()).toEqual(["burst-a", "burst-b", "burst-c"]);
+    expect(reads).toEqual([]);
 
-    // An append that lands while a batch is out is read right after it, not at the next poll.
+    // An append that lands while a batch is out goes right after it.
     let release = () => {};
     slow = new Promise((resolve) => {
       release = resolve;
@@ -162,11 +177,25 @@ describe("outbox relay", () => {
     await append("while-out-1");
     await eventually(() => batches.length === 2);
     await append("while-out-2");
-    await new Promise((resolve) => setTimeout(resolve, 500)); // its linger ends while the batch is out
     release();
-    await eventually(() => batches.length === 3, 5_000);
+    await eventually(() => batches.length === 3);
     expect(batches[2]).toEqual(["while-out-2"]);
-    expect(await store.unpublishedCount()).toBe(0);
+
+    // A commit another instance left pending (its store is not this relay's) is found by a poll.
+    const other = createStreamStore(database.db, { collection: "burst_commits" });
+    await append("left-by-another", other);
+    await eventually(() => batches.flat().includes("left-by-another"), 5_000);
+    await eventually(async () => (await store.unpublishedCount()) === 0); // settled after its publish
+    // Each commit went out once.
+    expect(batches.flat().sort()).toEqual([
+      "burst-a",
+      "burst-b",
+      "burst-c",
+      "left-by-another",
+      "while-out-1",
+      "while-out-2",
+    ]);
     await relay.stop();
+    await monitored.close();
   });
 });

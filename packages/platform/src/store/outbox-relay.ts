@@ -22,33 +22,48 @@ export interface OutboxRelayOptions {
   logger: Logger;
   metrics?: Metrics;
   batchSize?: number;
-  /** How often to look for commits when no append was seen in this process (other instances). */
-  pollIntervalMs?: number;
   /**
-   * How long an append waits for others before the relay reads: the commits of one unit of work (an
-   * order's reservation, its holds and its confirmation) then go out in one read, one publish and one
-   * settle instead of one each. Adds at most this much to an event's latency.
+   * How often to read the store for pending commits this process did not hand over itself (another
+   * instance's, left by a crash, or left while the broker was away).
+   */
+  pollIntervalMs?: number;
+  /** A poll takes only commits pending at least this long: younger ones are their appender's to send. */
+  pollGraceMs?: number;
+  /**
+   * How long an append waits for others before the relay sends: commits appended meanwhile go out in
+   * one publish and one settle. Adds at most this much to an event's latency.
    */
   lingerMs?: number;
+  /** Commits handed over and waiting at most; past that the relay reads them from the store. */
+  maxHandedOver?: number;
   /** First wait after a failed publish; doubles up to maxBackoffMs. */
   backoffMs?: number;
   maxBackoffMs?: number;
 }
 
 /**
- * The transactional outbox: commits still `pending` are published in the order they were recorded,
- * with publisher confirms, then marked published. A crash between the two publishes a commit again,
- * which consumers absorb through their inbox: delivery is at least once, effects exactly once.
+ * The transactional outbox: commits still `pending` are published with publisher confirms, then
+ * marked published. A crash between the two publishes a commit again, which consumers absorb through
+ * their inbox: delivery is at least once, effects exactly once.
+ *
+ * The commits this process appends are handed to the relay as they land (the store tells it), so the
+ * usual pass reads nothing: it publishes them and settles them in one update. The store is read only
+ * on a poll (commits pending past a grace: another instance's, or left by a crash), on start, on a
+ * flush and after a failed publish, when everything pending is read again from the store, the truth.
  */
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { store, publisher, logger, metrics } = options;
   const batchSize = options.batchSize ?? 500;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  const pollGraceMs = options.pollGraceMs ?? 5_000;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
-  const lingerMs = options.lingerMs ?? 10;
+  const lingerMs = options.lingerMs ?? 0;
+  const maxHandedOver = options.maxHandedOver ?? 5_000;
   let lingering: NodeJS.Timeout | undefined;
-  // An append (after its linger) or a flush since the relay last read: it reads again before sleeping.
-  let readAgain = false;
+  // Commits appended in this process and not yet sent, in the order they landed.
+  let handedOver: CommitDocument[] = [];
+  // What the next pass reads from the store: everything pending, only what is past the grace, nothing.
+  let storeRead: "all" | "past grace" | "none" = "all";
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
@@ -59,23 +74,34 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   // While the broker is away, new appends must not cut the backoff short (they would hammer it).
   let backingOff = false;
 
+  /** Sleeps up to `ms`; true when woken (an append, a flush) rather than at the end of the wait. */
   const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+    new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => done(false), ms);
+      function done(woken: boolean) {
         clearTimeout(timer);
         wake = undefined;
-        resolve();
+        resolve(woken);
       }
-      wake = done;
+      wake = () => done(true);
     });
 
-  /**
-   * Publishes one batch; returns how many commits it settled and, when the batch held every pending
-   * commit there was, how many it left (none).
-   */
-  async function relayBatch(): Promise<{ settled: number; left: number | undefined }> {
-    const batch = inStreamOrder(await store.outboxBatch(batchSize));
+  /** The next batch: read from the store when due (without what it also holds), else the handed over. */
+  async function nextBatch(): Promise<CommitDocument[]> {
+    const reading = storeRead;
+    storeRead = "none";
+    if (reading === "none") return handedOver.splice(0, batchSize);
+    const olderThan = reading === "past grace" ? new Date(Date.now() - pollGraceMs) : undefined;
+    const read = inStreamOrder(await store.outboxBatch(batchSize, olderThan));
+    if (read.length === batchSize) storeRead = reading; // more to read: the next pass goes on
+    const ids = new Set(read.map((c) => c._id));
+    handedOver = handedOver.filter((c) => !ids.has(c._id));
+    return read;
+  }
+
+  /** Publishes one batch; returns how many commits it settled and whether more are known to wait. */
+  async function relayBatch(): Promise<{ settled: number; more: boolean }> {
+    const batch = await nextBatch();
     // One confirmed publish of the whole batch (the channel keeps their order), then one update.
     const events = batch.flatMap(toStoredEvents);
     if (events.length > 0) {
@@ -83,7 +109,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       metrics?.outboxPublished.inc(events.length);
     }
     await store.settleOutbox(batch.map((c) => c._id));
-    return { settled: batch.length, left: batch.length < batchSize ? 0 : undefined };
+    return { settled: batch.length, more: storeRead !== "none" || handedOver.length > 0 };
   }
 
   async function run(): Promise<void> {
@@ -91,21 +117,25 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     while (running) {
       try {
         const thisPass = ++pass;
-        readAgain = false;
-        const { settled: published, left } = await relayBatch();
-        // A batch that was not full saw the whole outbox: what it left is the backlog, no count needed.
-        metrics?.outboxBacklog.set(left ?? (await store.unpublishedCount()));
+        const readsStore = storeRead !== "none";
+        const { more } = await relayBatch();
+        // What this process handed over and has not sent yet: its share of the backlog.
+        metrics?.outboxBacklog.set(handedOver.length);
         backoff = options.backoffMs ?? 500;
-        if (published < batchSize) {
+        if (more) continue;
+        // A flush is answered by a pass that read the whole outbox after it asked and left nothing.
+        if (readsStore) {
           const done = drained.filter((d) => d.afterPass < thisPass);
           drained = drained.filter((d) => d.afterPass >= thisPass);
           for (const d of done) d.resolve();
-          // An append that landed, or a flush asked, while this batch was out: read again first.
-          if (running && !readAgain) await sleep(pollIntervalMs);
         }
+        if (running && !(await sleep(pollIntervalMs))) storeRead = "past grace";
       } catch (error) {
         metrics?.outboxPublishFailures.inc();
         logger.warn({ err: error, retryInMs: backoff }, "outbox relay could not publish; will retry");
+        // What was handed over stays pending in the store: the retry reads it all from there.
+        handedOver = [];
+        storeRead = "all";
         backingOff = true;
         if (running) await sleep(backoff);
         backingOff = false;
@@ -118,11 +148,14 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     start() {
       if (running) return;
       running = true;
-      unsubscribe = store.onAppended(() => {
-        if (backingOff || lingering) return;
+      storeRead = "all";
+      unsubscribe = store.onAppended((commits) => {
+        if (backingOff) return; // the retry reads the store
+        if (handedOver.length + commits.length > maxHandedOver) storeRead = "all";
+        else handedOver.push(...commits);
+        if (lingering) return;
         lingering = setTimeout(() => {
           lingering = undefined;
-          readAgain = true;
           if (!backingOff) wake?.();
         }, lingerMs);
       });
@@ -141,7 +174,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
             resolve();
           },
         });
-        readAgain = true;
+        storeRead = "all";
         wake?.();
       });
     },
@@ -153,6 +186,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       wake?.();
       await loop;
       drained = [];
+      handedOver = [];
     },
   };
 }

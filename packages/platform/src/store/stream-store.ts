@@ -86,11 +86,14 @@ export interface StreamStore {
   readStreams(prefix: string): AsyncIterable<StoredEvent>;
   /** The ids of streams starting with `prefix` that had a commit recorded at or after `since`. */
   streamsRecordedSince(prefix: string, since: Date): Promise<string[]>;
-  /** The relay's view of the outbox: the oldest commits not yet published; settling marks them published. */
-  outboxBatch(limit: number): Promise<CommitDocument[]>;
+  /**
+   * The relay's view of the outbox: the oldest commits not yet published (recorded before
+   * `recordedBefore`, when given); settling marks them published.
+   */
+  outboxBatch(limit: number, recordedBefore?: Date): Promise<CommitDocument[]>;
   settleOutbox(commitIds: readonly string[]): Promise<void>;
-  /** Called after every successful append (the outbox relay wakes up on it). */
-  onAppended(listener: () => void): () => void;
+  /** Called with the commits of every successful append as they land (the outbox relay sends them). */
+  onAppended(listener: (commits: readonly CommitDocument[]) => void): () => void;
   /** Commits recorded but not yet confirmed by the broker. */
   unpublishedCount(): Promise<number>;
   ensureIndexes(): Promise<void>;
@@ -205,7 +208,12 @@ export function createStreamStore(
       return commits.distinct("streamId", { recordedAt: { $gte: since }, streamId: startingWith(prefix) });
     },
 
-    outboxBatch: (limit) => commits.find(pending).sort({ recordedAt: 1 }).limit(limit).toArray(),
+    outboxBatch: (limit, recordedBefore) =>
+      commits
+        .find(recordedBefore ? { ...pending, recordedAt: { $lt: recordedBefore } } : pending)
+        .sort({ recordedAt: 1 })
+        .limit(limit)
+        .toArray(),
 
     async settleOutbox(commitIds) {
       // `pending` in the filter: the index narrows it to the few unpublished commits on any engine
@@ -232,7 +240,7 @@ export function createStreamStore(
         if (!isDuplicateKey(error)) throw error;
         return refused(commit, appendOptions.request);
       }
-      appended.emit("appended");
+      appended.emit("appended", [commit]);
       return accepted(commit, appendOptions.request);
     },
 
@@ -251,7 +259,8 @@ export function createStreamStore(
           return refused(commit, items[i]?.options?.request).catch((error: unknown) => error as Error);
         }),
       );
-      if (failed.size < built.length) appended.emit("appended");
+      const landed = built.filter((_, i) => !failed.has(i));
+      if (landed.length > 0) appended.emit("appended", landed);
       return results;
     },
 
