@@ -46,14 +46,14 @@ export function createOrderViews(db: Db): OrderViews & { ensureIndexes(): Promis
         ...(waiting && order.collectByTime ? { collectBy: timestampDate(order.collectByTime) } : {}),
         order: new Binary(toBinary(OrderSchema, order)),
       };
-      // Older writes never overwrite newer ones (two saves of one order may finish out of order): only
-      // a document at an older version is replaced; when none is, the insert either creates the first
-      // one or finds one at this version or newer (a duplicate key), which stays.
-      const replaced = await orders.replaceOne({ _id: order.orderId, version: { $lt: doc.version } }, doc);
-      if (replaced.matchedCount > 0) return;
-      await orders.insertOne({ _id: order.orderId, ...doc }).catch((error: unknown) => {
-        if (!isDuplicateKey(error)) throw error;
-      });
+      // Older writes never overwrite newer ones (two saves of one order may finish out of order): one
+      // upsert replaces a document at an older version or creates the first; when one at this version
+      // or newer is there, its insert hits the _id (a duplicate key) and that document stays.
+      await orders
+        .replaceOne({ _id: order.orderId, version: { $lt: doc.version } }, doc, { upsert: true })
+        .catch((error: unknown) => {
+          if (!isDuplicateKey(error)) throw error;
+        });
     },
 
     async ordersOf(customerId) {
