@@ -198,4 +198,35 @@ describe("outbox relay", () => {
     await relay.stop();
     await monitored.close();
   });
+
+  it("marks the commits it published over a short lag in one update", async () => {
+    const monitored = new MongoClient(testMongoUrl(), { monitorCommands: true });
+    await monitored.connect();
+    let updates = 0;
+    monitored.on("commandStarted", (e) => {
+      if (e.commandName === "update" && e.command.update === "lag_commits") updates++;
+    });
+    const store = createStreamStore(monitored.db(database.db.databaseName), { collection: "lag_commits" });
+    await store.ensureIndexes();
+    const published: string[] = [];
+    const relay = createOutboxRelay({
+      store,
+      publisher: { publish: async (events) => void published.push(...events.map((e) => e.streamId)) },
+      logger,
+      settleLagMs: 1_500,
+    });
+    relay.start();
+    await relay.flush();
+    for (let i = 0; i < 5; i++) {
+      await store.append(`lag-${i}`, 0, [
+        event(StockMovementRecordedSchema, create(StockMovementRecordedSchema)),
+      ]);
+      await eventually(() => published.length === i + 1); // each went out on its own
+    }
+    expect(updates).toBe(0);
+    await eventually(async () => (await store.unpublishedCount()) === 0, 5_000);
+    expect(updates).toBe(1);
+    await relay.stop();
+    await monitored.close();
+  });
 });

@@ -36,6 +36,11 @@ export interface OutboxRelayOptions {
   lingerMs?: number;
   /** Commits handed over and waiting at most; past that the relay reads them from the store. */
   maxHandedOver?: number;
+  /**
+   * How long published commits may wait to be marked so, to be marked together: one update for the
+   * batches of that time. A crash in between sends them again (consumers' inboxes absorb it).
+   */
+  settleLagMs?: number;
   /** First wait after a failed publish; doubles up to maxBackoffMs. */
   backoffMs?: number;
   maxBackoffMs?: number;
@@ -59,6 +64,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
   const lingerMs = options.lingerMs ?? 0;
   const maxHandedOver = options.maxHandedOver ?? 5_000;
+  const settleLagMs = options.settleLagMs ?? 100;
+  // Published commits not yet marked so, and when the oldest of them must be.
+  let toSettle: string[] = [];
+  let settleDueAt = 0;
   let lingering: NodeJS.Timeout | undefined;
   // Commits appended in this process and not yet sent, in the order they landed.
   let handedOver: CommitDocument[] = [];
@@ -86,11 +95,22 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       wake = () => done(true);
     });
 
+  async function settleNow(): Promise<void> {
+    if (toSettle.length === 0) return;
+    const ids = toSettle;
+    toSettle = [];
+    await store.settleOutbox(ids).catch((error: unknown) => {
+      toSettle = [...ids, ...toSettle];
+      throw error;
+    });
+  }
+
   /** The next batch: read from the store when due (without what it also holds), else the handed over. */
   async function nextBatch(): Promise<CommitDocument[]> {
     const reading = storeRead;
-    storeRead = "none";
     if (reading === "none") return handedOver.splice(0, batchSize);
+    await settleNow(); // what was published is not read again
+    storeRead = "none";
     const olderThan = reading === "past grace" ? new Date(Date.now() - pollGraceMs) : undefined;
     const read = inStreamOrder(await store.outboxBatch(batchSize, olderThan));
     if (read.length === batchSize) storeRead = reading; // more to read: the next pass goes on
@@ -108,7 +128,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await publisher.publish(events);
       metrics?.outboxPublished.inc(events.length);
     }
-    await store.settleOutbox(batch.map((c) => c._id));
+    if (toSettle.length === 0) settleDueAt = Date.now() + settleLagMs;
+    toSettle.push(...batch.map((c) => c._id));
+    if (toSettle.length >= batchSize) await settleNow();
     return { settled: batch.length, more: storeRead !== "none" || handedOver.length > 0 };
   }
 
@@ -123,11 +145,18 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         metrics?.outboxBacklog.set(handedOver.length);
         backoff = options.backoffMs ?? 500;
         if (more) continue;
-        // A flush is answered by a pass that read the whole outbox after it asked and left nothing.
-        if (readsStore) {
-          const done = drained.filter((d) => d.afterPass < thisPass);
-          drained = drained.filter((d) => d.afterPass >= thisPass);
-          for (const d of done) d.resolve();
+        // A flush is answered by a pass that read the whole outbox after it asked and left nothing,
+        // once what it published is marked so. Otherwise published commits are marked when their lag
+        // is up, unless an append comes first (it goes out, and is marked with them).
+        const answering = readsStore ? drained.filter((d) => d.afterPass < thisPass) : [];
+        if (answering.length > 0) {
+          await settleNow();
+          drained = drained.filter((d) => !answering.includes(d));
+          for (const d of answering) d.resolve();
+        } else if (toSettle.length > 0) {
+          const wait = settleDueAt - Date.now();
+          if (wait > 0 && running && (await sleep(wait))) continue;
+          await settleNow();
         }
         if (running && !(await sleep(pollIntervalMs))) storeRead = "past grace";
       } catch (error) {
@@ -185,6 +214,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       lingering = undefined;
       wake?.();
       await loop;
+      await settleNow().catch(() => undefined); // else the next start sends them again
       drained = [];
       handedOver = [];
     },
