@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import { type DescMessage, fromBinary } from "@bufbuild/protobuf";
 import {
   ReservationCommittedSchema,
@@ -40,6 +41,7 @@ interface ReservationDocument {
   createTime: Date;
   heldUntilFulfilled?: boolean;
   lines: PlacedLine[];
+  /** The version last written here: a change that alters none of these fields is not written. */
   version: number;
 }
 
@@ -71,21 +73,24 @@ export function createReservationStore(
     return fold(await store.read(`${streamPrefix}${reservationId}`));
   }
 
-  async function project(state: ReservationState): Promise<void> {
+  /** What the projection keeps of a reservation (besides its version). */
+  const projected = (state: ReservationState) => ({
+    orderId: state.orderId,
+    status: state.status,
+    open: isOpen(state),
+    expireTime: state.expireTime,
+    createTime: state.createTime,
+    heldUntilFulfilled: state.heldUntilFulfilled,
+    lines: state.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, locationId: l.locationId })),
+  });
+
+  /** Writes the projection of `state`, unless nothing it keeps changed since `before` (a line shipped). */
+  async function project(state: ReservationState, before: ReservationState | undefined): Promise<void> {
+    const after = projected(state);
+    if (before && isDeepStrictEqual(projected(before), after)) return;
     await projection.updateOne(
       { _id: state.reservationId },
-      {
-        $set: {
-          orderId: state.orderId,
-          status: state.status,
-          open: isOpen(state),
-          expireTime: state.expireTime,
-          createTime: state.createTime,
-          heldUntilFulfilled: state.heldUntilFulfilled,
-          lines: state.lines.map((l) => ({ lineId: l.lineId, sku: l.sku, locationId: l.locationId })),
-          version: state.version,
-        },
-      },
+      { $set: { ...after, version: state.version } },
       { upsert: true },
     );
   }
@@ -143,7 +148,7 @@ export function createReservationStore(
         state = evolveReservation(state, e.data as ReservationEvent, expectedVersion + i + 1);
       });
       if (!state) throw new Error(`append to reservation ${reservationId} without events`);
-      await project(state);
+      await project(state, current);
       return { replayed: false, state };
     },
     async loadFor(reservationId, request) {
