@@ -26,9 +26,12 @@ import {
   residentMemoryMiB,
   startServiceProcess,
 } from "@retail/platform/processes";
+import { deleteRunQueues } from "@retail/platform/testing";
 import { MongoClient } from "mongodb";
 import { up } from "../../scripts/infra.ts";
+import { consumerQueues as inventoryQueues } from "../../services/inventory/src/compose.ts";
 import { sha256Hex } from "../src/access/clients.js";
+import { consumerQueues as gatewayQueues } from "../src/compose.js";
 
 const { values } = parseArgs({
   options: {
@@ -51,6 +54,7 @@ const base = {
   MONGODB_URL: infra.mongodbUrl,
   AMQP_URL: infra.amqpUrl,
   EVENTS_EXCHANGE: `bench.gw.${run}`,
+  QUEUE_PREFIX: `bench.gw.${run}.`, // never a running mesh's queues
   LOG_LEVEL: "warn",
 };
 const [inventoryPort, inventoryMetrics, gatewayPort, gatewayMetrics] = [
@@ -208,4 +212,10 @@ try {
   const mongo = new MongoClient(infra.mongodbUrl);
   for (const database of databases) await mongo.db(database).dropDatabase();
   await mongo.close();
+  await deleteRunQueues(
+    infra.amqpUrl,
+    base.QUEUE_PREFIX,
+    [...gatewayQueues, ...inventoryQueues],
+    base.EVENTS_EXCHANGE,
+  );
 }

@@ -26,6 +26,9 @@ export interface RunningGateway {
 /** The gateway's queue of customer events (erasures). */
 export const customerEventsQueue = "gateway.customer-events";
 
+/** The queues the gateway consumes (without QUEUE_PREFIX), for runs that delete theirs. */
+export const consumerQueues = [customerEventsQueue] as const;
+
 /** Where the generated OpenAPI document lives (gateway/openapi, from src/ or dist/ alike). */
 export const openapiDocument = new URL("../openapi/openapi.json", import.meta.url);
 

@@ -15,6 +15,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { SourceRecordSchema } from "@retail/contracts/retail/customer/v1/customer_pb";
 import { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
 import { outboxDrained, quantile, residentMemoryMiB, startServiceProcess } from "@retail/platform/processes";
+import { deleteRunQueues } from "@retail/platform/testing";
 import { MongoClient } from "mongodb";
 import { up } from "../../../scripts/infra.ts";
 import { keysOfRecord } from "../src/domain/golden.js";
@@ -59,6 +60,7 @@ async function runAll(count: number, work: (i: number) => Promise<void>) {
 async function main(): Promise<void> {
   const infra = await up();
   const database = `bench_customer_${Date.now()}`;
+  const exchange = `bench_${Date.now()}`;
   const child = await startServiceProcess({
     name: "customer-identity",
     dir: join(dirname(fileURLToPath(import.meta.url)), ".."),
@@ -67,7 +69,7 @@ async function main(): Promise<void> {
       MONGODB_URL: infra.mongodbUrl,
       MONGODB_DATABASE: database,
       AMQP_URL: infra.amqpUrl,
-      EVENTS_EXCHANGE: `bench_${Date.now()}`,
+      EVENTS_EXCHANGE: exchange, // it consumes nothing: only its exchange is left to delete
       PORT: String(port),
       METRICS_PORT: String(metricsPort),
       LOG_LEVEL: "warn",
@@ -139,6 +141,7 @@ async function main(): Promise<void> {
     const mongo = await MongoClient.connect(infra.mongodbUrl);
     await mongo.db(database).dropDatabase();
     await mongo.close();
+    await deleteRunQueues(infra.amqpUrl, "", [], exchange);
   }
 }
 

@@ -21,10 +21,11 @@ import { connectAmqp, createEventPublisher } from "@retail/platform/amqp";
 import { createLogger } from "@retail/platform/log";
 import { residentMemoryMiB } from "@retail/platform/processes";
 import { routingKeyOf, type StoredEvent } from "@retail/platform/store";
+import { deleteRunQueues } from "@retail/platform/testing";
 import { MongoClient } from "mongodb";
 import { up } from "../../../scripts/infra.ts";
 import { importSettlement } from "../src/app/settlements.js";
-import { composeFinance } from "../src/compose.js";
+import { composeFinance, consumerQueues } from "../src/compose.js";
 import { loadFinanceConfig } from "../src/config.js";
 
 const { values } = parseArgs({ options: { orders: { type: "string", default: "10000" } } });
@@ -166,6 +167,8 @@ async function main(): Promise<void> {
     await publisher.close();
     await amqp.close();
     await finance.stop();
+    // The run's queues (with their retry and parking queues) and exchange go with it.
+    await deleteRunQueues(infra.amqpUrl, `${exchange}.`, consumerQueues, exchange);
     await mongo.db(database).dropDatabase();
     await mongo.close();
   }

@@ -23,10 +23,11 @@ import {
   startServiceProcess,
 } from "@retail/platform/processes";
 import { createStreamStore } from "@retail/platform/store";
-import amqplib from "amqplib";
+import { deleteRunQueues } from "@retail/platform/testing";
 import { MongoClient } from "mongodb";
 import { up } from "../../../scripts/infra.ts";
 import { createStockLedger } from "../src/adapters/mongo/stock-ledger.js";
+import { consumerQueues } from "../src/compose.js";
 
 const { values } = parseArgs({
   options: {
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
       MONGODB_DATABASE: database,
       AMQP_URL: infra.amqpUrl,
       EVENTS_EXCHANGE: exchange,
+      QUEUE_PREFIX: `${exchange}.`, // never a running mesh's queues
       PORT: String(port),
       METRICS_PORT: String(metricsPort),
       RESERVATION_SWEEP_MS: "60000",
@@ -179,9 +181,7 @@ async function main(): Promise<void> {
     await new Promise((resolve) => child.once("exit", resolve));
     await mongo.db(database).dropDatabase();
     await mongo.close();
-    const broker = await amqplib.connect(infra.amqpUrl);
-    await (await broker.createChannel()).deleteExchange(exchange);
-    await broker.close();
+    await deleteRunQueues(infra.amqpUrl, `${exchange}.`, consumerQueues, exchange);
   }
 }
 

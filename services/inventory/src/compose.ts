@@ -25,6 +25,12 @@ import { expireDueReservations } from "./app/change-reservation.js";
 import { completePendingTransfers } from "./app/record-movement.js";
 import type { InventoryConfig } from "./config.js";
 
+/**
+ * The queues this service consumes (without the environment's QUEUE_PREFIX): a run that made them for
+ * itself (a benchmark, the proving ground) deletes them with it.
+ */
+export const consumerQueues = [orderEventsQueue, "inventory.customer-events"] as const;
+
 export interface RunningInventory {
   readonly port: number;
   readonly metricsPort: number;
@@ -127,11 +133,11 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
     metrics,
   });
   // Erasure reaches order events waiting here for a retry or parked for an operator.
-  const erasureInbox = await openInbox(runtime.db, "inventory.customer-events", purgeFailed);
+  const erasureInbox = await openInbox(runtime.db, consumerQueues[1], purgeFailed);
   const erasures = await startWaitingEventsErasure({
     connection: amqp,
     exchange: config.EVENTS_EXCHANGE,
-    queue: `${config.QUEUE_PREFIX}inventory.customer-events`,
+    queue: `${config.QUEUE_PREFIX}${consumerQueues[1]}`,
     inbox: erasureInbox,
     logger,
     metrics,

@@ -23,8 +23,11 @@ import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventor
 import { FulfillmentType, OrderStatus } from "@retail/contracts/retail/order/v1/order_pb";
 import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { outboxDrained, quantile, startServiceProcess } from "@retail/platform/processes";
+import { deleteRunQueues } from "@retail/platform/testing";
 import { MongoClient } from "mongodb";
 import { up } from "../../../scripts/infra.ts";
+import { consumerQueues as inventoryQueues } from "../../inventory/src/compose.ts";
+import { consumerQueues as orderQueues } from "../src/compose.js";
 
 const { values } = parseArgs({
   options: {
@@ -169,6 +172,7 @@ async function main(): Promise<void> {
     const mongo = await MongoClient.connect(infra.mongodbUrl);
     for (const key of Object.keys(ports)) await mongo.db(`bench_${key}_${run}`).dropDatabase();
     await mongo.close();
+    await deleteRunQueues(infra.amqpUrl, `${exchange}.`, [...orderQueues, ...inventoryQueues], exchange);
   }
 }
 

@@ -31,6 +31,12 @@ import { cancelUncollected, resumePendingOrders } from "./app/sweeps.js";
 import { seedTaxRates } from "./app/tax-rates.js";
 import type { OrderConfig } from "./config.js";
 
+/**
+ * The queues this service consumes (without the environment's QUEUE_PREFIX): a run that made them for
+ * itself (a benchmark, the proving ground) deletes them with it.
+ */
+export const consumerQueues = [customerEventsQueue, locationEventsQueue] as const;
+
 export interface RunningOrder {
   readonly port: number;
   readonly metricsPort: number;

@@ -6,10 +6,14 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startServiceOnFreePorts } from "@retail/platform/processes";
-import { deleteConsumerQueues } from "@retail/platform/testing";
+import { deleteRunQueues } from "@retail/platform/testing";
 import { MongoClient } from "mongodb";
 import { sha256Hex } from "../../../gateway/src/access/clients.ts";
+import { consumerQueues as gatewayQueues } from "../../../gateway/src/compose.ts";
 import { up } from "../../../scripts/infra.ts";
+import { consumerQueues as financeQueues } from "../../../services/finance-posting/src/compose.ts";
+import { consumerQueues as inventoryQueues } from "../../../services/inventory/src/compose.ts";
+import { consumerQueues as orderQueues } from "../../../services/order/src/compose.ts";
 import { type ChannelSecrets, devSecrets, partnerSenderId } from "./channels.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -39,19 +43,11 @@ export function attachMesh(gatewayUrl: string, apiKey: string): MeshUnderTest {
 }
 
 /**
- * Every consumer queue of the mesh (without the run's prefix): deleted with the run, with their retry
- * and parking queues, so runs leave no queues behind (hundreds of idle quorum queues wear a broker
- * down). A new consumer adds its queue here.
+ * Every consumer queue of the mesh (without the run's prefix), as each composition root names its own:
+ * deleted with the run, with their retry and parking queues, so runs leave no queues behind (hundreds
+ * of idle quorum queues wear a broker down).
  */
-const consumerQueues = [
-  "inventory.order-events",
-  "inventory.customer-events",
-  "order.customer-events",
-  "order.location-events",
-  "finance.order-events",
-  "finance.customer-events",
-  "gateway.customer-events",
-];
+const meshQueues = [...inventoryQueues, ...orderQueues, ...financeQueues, ...gatewayQueues];
 
 /** A run's id: its seed and the moment, so runs on one broker and storage never share a name. */
 export const runId = (seed: number) => `${seed}${Date.now().toString(36)}`;
@@ -98,12 +94,7 @@ export async function startMesh(run: string, log: (line: string) => void = () =>
         child.exitCode === null ? new Promise((resolve) => child.once("exit", resolve)) : undefined,
       ),
     );
-    for (const [i, queue] of consumerQueues.entries()) {
-      const last = i === consumerQueues.length - 1;
-      await deleteConsumerQueues(infra.amqpUrl, `${exchange}.${queue}`, last ? exchange : undefined).catch(
-        () => undefined,
-      );
-    }
+    await deleteRunQueues(infra.amqpUrl, `${exchange}.`, meshQueues, exchange).catch(() => undefined);
     const client = await MongoClient.connect(infra.mongodbUrl);
     for (const name of databases)
       await client

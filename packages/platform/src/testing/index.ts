@@ -77,11 +77,26 @@ export async function deleteConsumerQueues(
   exchange?: string,
   retryDelaysMs: readonly number[] = defaultRetryDelaysMs,
 ): Promise<void> {
+  await deleteRunQueues(amqpUrl, "", [queue], exchange, retryDelaysMs);
+}
+
+/**
+ * Removes the queues a run made for itself (each consumer's main, retry and parking queues, named
+ * `${prefix}${queue}`) and then its exchange: benchmarks and proving runs leave nothing on the broker.
+ */
+export async function deleteRunQueues(
+  amqpUrl: string,
+  prefix: string,
+  consumers: readonly string[],
+  exchange?: string,
+  retryDelaysMs: readonly number[] = defaultRetryDelaysMs,
+): Promise<void> {
   const connection = await connect(amqpUrl);
   const channel = await connection.createChannel();
-  const queues = consumerQueues(queue, retryDelaysMs);
-  for (const name of [queues.queue, queues.parking, ...queues.retry.map((r) => r.name)]) {
-    await channel.deleteQueue(name);
+  for (const consumer of consumers) {
+    const queues = consumerQueues(`${prefix}${consumer}`, retryDelaysMs);
+    for (const name of [queues.queue, queues.parking, ...queues.retry.map((r) => r.name)])
+      await channel.deleteQueue(name);
   }
   if (exchange) await channel.deleteExchange(exchange);
   await connection.close();
