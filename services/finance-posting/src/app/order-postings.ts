@@ -106,9 +106,16 @@ async function postShipping(
  * posted. Both the capture and the refund call it after posting their own entry, so whichever of the
  * two is posted last (on any instance) sees the other: suspense never outlives the capture.
  */
-async function clearSuspense(deps: FinanceDeps, orderId: string, base: ReturnType<typeof movementBase>) {
-  const { captured, entries } = await postedFor(deps, orderId);
-  if (captured === 0n) return;
+async function clearSuspense(
+  deps: FinanceDeps,
+  orderId: string,
+  base: ReturnType<typeof movementBase>,
+  after: "capture" | "refund",
+) {
+  // After a capture the order has one; refunds in suspense are journal entries (never summarised).
+  const entries =
+    after === "capture" ? await deps.journal.forOrder(orderId) : (await postedFor(deps, orderId)).entries;
+  if (after === "refund" && !entries.some((e) => e.fact === "capture")) return;
   for (const unmatched of entries.filter((e) => e.fact === "refund_unmatched")) {
     const refundEvent = "entry" in unmatched ? (unmatched.entry.source?.eventId ?? "") : "";
     const key = `${refundEvent}:suspense_cleared`;
@@ -158,7 +165,7 @@ export async function postOrderEvent(deps: FinanceDeps, event: OrderEvent): Prom
       const base = movementBase(event, terms?.storeId ?? "");
       await recordPosting(deps, posting("capture", `${event.eventId}:capture`, base));
       // Refunds that came before this capture leave suspense now.
-      await clearSuspense(deps, event.orderId, base);
+      await clearSuspense(deps, event.orderId, base, "capture");
       return;
     }
     case "refunded": {
@@ -166,7 +173,7 @@ export async function postOrderEvent(deps: FinanceDeps, event: OrderEvent): Prom
       const base = movementBase(event, terms?.storeId ?? "");
       const kind = event.basis ? refundKinds[event.basis] : await legacyRefundKind(deps, event);
       await recordPosting(deps, posting(kind, `${event.eventId}:refund`, { ...base, tax: event.tax }));
-      if (kind === "refund_unmatched") await clearSuspense(deps, event.orderId, base);
+      if (kind === "refund_unmatched") await clearSuspense(deps, event.orderId, base, "refund");
       return;
     }
     case "chargeback": {
