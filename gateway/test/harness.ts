@@ -12,7 +12,7 @@ import { createLogger } from "@retail/platform/log";
 import { startServiceOnFreePorts } from "@retail/platform/processes";
 import {
   captureEvents,
-  deleteConsumerQueues,
+  deleteRunQueues,
   dropTestDatabases,
   type EventCapture,
   startTcpProxy,
@@ -23,21 +23,16 @@ import {
   uniqueName,
 } from "@retail/platform/testing";
 import { MongoClient } from "mongodb";
-import { composeGateway, type RunningGateway } from "../src/compose.js";
+import { consumerQueues as financeQueues } from "../../services/finance-posting/src/compose.ts";
+import { consumerQueues as inventoryQueues } from "../../services/inventory/src/compose.ts";
+import { consumerQueues as orderQueues } from "../../services/order/src/compose.ts";
+import { composeGateway, consumerQueues as gatewayQueues, type RunningGateway } from "../src/compose.js";
 import { loadGatewayConfig } from "../src/config.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** The consumer queues the services declare (deleted with the test's exchange). */
-const consumerQueues = [
-  "inventory.order-events",
-  "order.customer-events",
-  "order.location-events",
-  "finance.order-events",
-  "gateway.customer-events",
-  "inventory.customer-events",
-  "finance.customer-events",
-];
+/** The consumer queues the services declare, as each names its own (deleted with the test's exchange). */
+const consumerQueues = [...inventoryQueues, ...orderQueues, ...financeQueues, ...gatewayQueues];
 
 /** The clients file as tests write it (checked by the gateway, not here). */
 export interface ClientsJson {
@@ -207,10 +202,7 @@ export async function startGatewayMesh(
         await exited;
       }
       for (const cleanup of cleanups.splice(0)) await cleanup();
-      for (const [i, queue] of consumerQueues.entries()) {
-        const last = i === consumerQueues.length - 1;
-        await deleteConsumerQueues(testAmqpUrl(), `${exchange}.${queue}`, last ? exchange : undefined);
-      }
+      await deleteRunQueues(testAmqpUrl(), `${exchange}.`, consumerQueues, exchange);
       await dropTestDatabases(...databases);
       rmSync(dir, { recursive: true, force: true });
     },

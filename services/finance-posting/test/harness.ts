@@ -13,14 +13,13 @@ import { connectAmqp, createEventPublisher } from "@retail/platform/amqp";
 import { createLogger } from "@retail/platform/log";
 import { routingKeyOf } from "@retail/platform/store";
 import {
-  deleteConsumerQueues,
+  deleteRunQueues,
   dropTestDatabases,
   testAmqpUrl,
   testServiceEnv,
   uniqueName,
 } from "@retail/platform/testing";
-import { orderEventsQueue } from "../src/adapters/amqp/order-events-consumer.js";
-import { composeFinance, type RunningFinance } from "../src/compose.js";
+import { composeFinance, consumerQueues, type RunningFinance } from "../src/compose.js";
 import { loadFinanceConfig } from "../src/config.js";
 
 export interface FinanceHarness {
@@ -96,8 +95,7 @@ export async function startFinance(
       await amqp.close();
       // A second instance leaves the queues and the database to the harness that made them.
       if (options.database !== undefined) return;
-      await deleteConsumerQueues(testAmqpUrl(), `${exchange}.finance.customer-events`);
-      await deleteConsumerQueues(testAmqpUrl(), `${exchange}.${orderEventsQueue}`, exchange);
+      await deleteRunQueues(testAmqpUrl(), `${exchange}.`, consumerQueues, exchange);
       await dropTestDatabases(database);
     },
   };

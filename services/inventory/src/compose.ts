@@ -97,7 +97,7 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
   const { locations, rules } = await catalogStore.loadAll();
   for (const location of locations) catalog.putLocation(location);
   for (const rule of rules) catalog.putRule(rule);
-  for (const position of await ledger.rebuildAll()) readModel.apply(position);
+  for (const position of await ledger.latestPositions()) readModel.apply(position);
   built = true;
   const catchUpTimer = setInterval(() => void catchUp.run(), config.READ_MODEL_CATCH_UP_MS);
   logger.info(

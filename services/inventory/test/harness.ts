@@ -9,7 +9,7 @@ import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventor
 import { createLogger } from "@retail/platform/log";
 import {
   captureEvents,
-  deleteConsumerQueues,
+  deleteRunQueues,
   dropTestDatabases,
   type EventCapture,
   testAmqpUrl,
@@ -17,8 +17,7 @@ import {
   uniqueName,
 } from "@retail/platform/testing";
 import amqplib from "amqplib";
-import { orderEventsQueue } from "../src/adapters/amqp/order-events-consumer.js";
-import { composeInventory, type RunningInventory } from "../src/compose.js";
+import { composeInventory, consumerQueues, type RunningInventory } from "../src/compose.js";
 import { loadInventoryConfig } from "../src/config.js";
 
 export interface Harness {
@@ -66,8 +65,7 @@ export function createHarness(name: string): Harness {
     async stopAll() {
       for (const service of running.splice(0)) await service.stop();
       for (const cleanup of cleanups.splice(0)) await cleanup();
-      await deleteConsumerQueues(testAmqpUrl(), `${exchange}.inventory.customer-events`);
-      await deleteConsumerQueues(testAmqpUrl(), `${exchange}.${orderEventsQueue}`, exchange);
+      await deleteRunQueues(testAmqpUrl(), `${exchange}.`, consumerQueues, exchange);
       await dropTestDatabases(database);
     },
   };

@@ -19,15 +19,15 @@ import { createLogger } from "@retail/platform/log";
 import { startServiceOnFreePorts } from "@retail/platform/processes";
 import {
   captureEvents,
-  deleteConsumerQueues,
+  deleteRunQueues,
   dropTestDatabases,
   type EventCapture,
   testAmqpUrl,
   testMongoUrl,
   uniqueName,
 } from "@retail/platform/testing";
-import { customerEventsQueue } from "../src/adapters/amqp/customer-events-consumer.js";
-import { composeOrder, type RunningOrder } from "../src/compose.js";
+import { consumerQueues as inventoryQueues } from "../../inventory/src/compose.ts";
+import { composeOrder, consumerQueues, type RunningOrder } from "../src/compose.js";
 import { loadOrderConfig } from "../src/config.js";
 
 export type { EventCapture };
@@ -171,10 +171,7 @@ export async function startMesh(name: string): Promise<Mesh> {
         await exited;
       }
       for (const cleanup of cleanups.splice(0)) await cleanup();
-      await deleteConsumerQueues(testAmqpUrl(), `${exchange}.inventory.order-events`, exchange);
-      await deleteConsumerQueues(testAmqpUrl(), `${exchange}.order.location-events`);
-      await deleteConsumerQueues(testAmqpUrl(), `${exchange}.inventory.customer-events`);
-      await deleteConsumerQueues(testAmqpUrl(), `${exchange}.${customerEventsQueue}`, exchange);
+      await deleteRunQueues(testAmqpUrl(), `${exchange}.`, [...consumerQueues, ...inventoryQueues], exchange);
       await dropTestDatabases(...databases);
     },
   };

@@ -48,8 +48,14 @@ export interface StockLedger {
   ): Promise<Array<{ version: number; movement: StockMovement }>>;
   /** The current state of every position with a ledger entry recorded at or after `since`. */
   changedSince(since: Date): Promise<PositionState[]>;
-  /** Every position, folded straight from the ledger (for rebuilds and the ledger-agreement check). */
+  /** Every position, folded straight from the ledger, holds and all (the ledger-agreement check). */
   rebuildAll(): Promise<PositionState[]>;
+  /**
+   * Every position as its latest movement reported it (figures and version, no holds): what the
+   * availability read model keeps, so what a restart rebuilds it from. One stream in memory at a
+   * time, one event decoded per stream.
+   */
+  latestPositions(): Promise<PositionState[]>;
 }
 
 /**

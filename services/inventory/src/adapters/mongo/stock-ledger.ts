@@ -189,6 +189,28 @@ export function createStockLedger(
       return changed;
     },
 
+    async latestPositions() {
+      const found: PositionState[] = [];
+      let stream: { id: string; last?: StoredEvent } | undefined;
+      const finish = async () => {
+        if (!stream) return;
+        const reported = stream.last && positionReported([stream.last]);
+        if (reported) return void found.push(reported);
+        // A stream whose movements carry no position (none written so): folded from its events.
+        const [sku = "", locationId = ""] = stream.id.slice(streamPrefix.length).split("@");
+        found.push(await load(sku, locationId));
+      };
+      for await (const stored of store.readStreams(streamPrefix)) {
+        if (stored.streamId !== stream?.id) {
+          await finish();
+          stream = { id: stored.streamId };
+        }
+        if (stored.type === movementType) stream.last = stored;
+      }
+      await finish();
+      return found;
+    },
+
     async rebuildAll() {
       const byStream = new Map<string, StoredEvent[]>();
       for await (const stored of store.readStreams(streamPrefix)) {
