@@ -12,6 +12,7 @@ import { compareReads, type ReadComparison } from "./reads.js";
 import { restClient } from "./rest.js";
 import { type Scorecard, scorecard, settled } from "./scorecard.js";
 import { type SettlementCheck, settleMarketplace } from "./settlement.js";
+import { type Versions, versions } from "./versions.js";
 
 export interface ProvingOptions extends DayOptions {
   /** Orders sent per second (open loop). */
@@ -43,6 +44,8 @@ export interface ProvingResult {
   /** Measured only on a mesh started here (its processes and metrics are known). */
   readonly cost: Cost | undefined;
   readonly machine: { cpus: number; model: string; memoryGiB: number; arch: string; node: string };
+  /** What it ran on (only on a mesh started here, whose storage and broker are known). */
+  readonly versions: Versions | undefined;
   /**
    * Movement-to-availability lag p99 (inventory's histogram: "at most" its bucket bound) beside the
    * broker's own publish-to-consume p99 in the same run (only on a mesh started here).
@@ -80,6 +83,7 @@ export async function proveDay(options: ProvingOptions): Promise<ProvingResult> 
     const infra = mesh.infrastructure;
     if (infra) say("measuring the parts alone (storage and broker)");
     const parts = infra ? await measureParts(infra.mongodbUrl, infra.amqpUrl, run) : undefined;
+    const ranOn = infra ? await versions(infra.mongodbUrl, infra.amqpUrl) : undefined;
     await setUp(rest, day);
     const before = await read(mesh.pids, mesh.metricsPorts);
     const driven = await drive(rest, day, options.rate, mesh.secrets, say);
@@ -157,6 +161,7 @@ export async function proveDay(options: ProvingOptions): Promise<ProvingResult> 
         timeline: timelineSvg(driven.outcomes, driven.startedAt),
         ...(cost ? { cost: costSvg(cost.cpuMsPerOrder) } : {}),
       },
+      versions: ranOn,
       machine: {
         cpus: cpus().length,
         model: cpus()[0]?.model ?? "",

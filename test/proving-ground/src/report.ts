@@ -78,5 +78,10 @@ export function report(result: ProvingResult): string {
   for (const m of result.settlement?.unmatchedItems ?? []) lines.push(`  settlement ${m}`);
   const { cpus, model, memoryGiB, node } = result.machine;
   lines.push("", `machine: ${cpus} × ${model}, ${memoryGiB} GiB, node ${node}`);
+  const v = result.versions;
+  if (v)
+    lines.push(
+      `versions: mesh ${v.mesh}, FerretDB ${v.ferretdb} (reports MongoDB ${v.storage}), PostgreSQL ${v.postgresql}, RabbitMQ ${v.rabbitmq}`,
+    );
   return lines.join("\n");
 }

@@ -13,6 +13,7 @@ describe("a proving day", () => {
       close,
       settlement,
       reads,
+      versions,
     } = await proveDay({ seed: 7, orders: 24, rate: 8, skus: 10, people: 12, readSamples: 10 });
     expect(s.inaccurate).toEqual([]);
     expect(s.orders.failed).toBe(0);
@@ -42,5 +43,9 @@ describe("a proving day", () => {
     // Each way of reading answered (the compared reads throw on a refused or empty answer).
     expect(reads?.availability.gateway.p50).toBeGreaterThan(0);
     expect(reads?.order.database.p50).toBeGreaterThan(0);
+    // What it ran on, as each part reports itself.
+    expect(versions?.rabbitmq).toMatch(/^\d+\.\d+/);
+    expect(versions?.postgresql).toMatch(/^\d+\.\d+/);
+    expect(versions?.ferretdb).toMatch(/^v\d+\.\d+/);
   }, 180_000);
 });
