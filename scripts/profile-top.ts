@@ -36,7 +36,7 @@ for (const [i, id] of profile.samples.entries())
 
 /** The package a script belongs to: node_modules/<name>, our own unit, or Node's internals. */
 function packageOf(url: string): string {
-  if (url === "") return "(native, idle or GC)";
+  if (url === "") return "(native, GC or program)";
   if (url.startsWith("node:")) return "node internals";
   const modules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (modules?.[1]) return modules[1];
@@ -47,9 +47,14 @@ function packageOf(url: string): string {
 const functions = new Map<string, number>();
 const packages = new Map<string, number>();
 let total = 0;
+let idle = 0;
 for (const [id, micros] of selfMicros) {
   const node = byId.get(id);
   if (!node) continue;
+  if (node.callFrame.functionName === "(idle)") {
+    idle += micros; // waiting, not working: left out of the shares
+    continue;
+  }
   const { functionName, url, lineNumber } = node.callFrame;
   const where = url
     ? `${url.replace(/^file:\/\/.*?\/(node_modules|packages|services|gateway)\//, "$1/")}:${lineNumber + 1}`
