@@ -76,5 +76,5 @@ const rows = (map: Map<string, number>) =>
     )
     .join("\n");
 console.log(
-  `${file}: ${(total / 1000).toFixed(0)} ms sampled\n\nself time by package\n${rows(packages)}\n\nself time by function\n${rows(functions)}`,
+  `${file}: ${(total / 1000).toFixed(0)} ms on CPU (${(idle / 1000).toFixed(0)} ms idle left out)\n\nself time by package\n${rows(packages)}\n\nself time by function\n${rows(functions)}`,
 );
