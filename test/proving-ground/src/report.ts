@@ -17,9 +17,11 @@ export function report(result: ProvingResult): string {
     `  ledger         ${s.ledger.entries} entries, ${s.ledger.unbalancedEntries} unbalanced, balanced per currency: ${s.ledger.balancedPerCurrency}`,
     `  captures       ${s.ledger.capturesPosted}/${s.ledger.capturesExpected} posted exactly once (POS: ${s.ledger.posOrdersWithStoreLines}/${s.ledger.posOrders} orders in their store's lines${result.close ? ", each in a posted summary" : ""})`,
     `  refunds        ${s.ledger.refundsPosted}/${s.ledger.refundsExpected} posted, refund to ledger p50 ${s.ledger.refundToLedgerMs.p50} ms, p99 ${s.ledger.refundToLedgerMs.p99} ms`,
-    result.settlement
-      ? `  settlement     ${result.settlement.settlementId}: ${result.settlement.lines} lines, unmatched ${JSON.stringify(result.settlement.unmatched)}, exactly the planted ones: ${result.settlement.plantedFound}`
-      : "  settlement     not sent (a mesh not started here)",
+    result.settlement?.refused
+      ? `  settlement     ${result.settlement.settlementId} of ${result.settlement.lines} lines REFUSED: ${result.settlement.refused}`
+      : result.settlement
+        ? `  settlement     ${result.settlement.settlementId}: ${result.settlement.lines} lines, unmatched ${JSON.stringify(result.settlement.unmatched)}, exactly the planted ones: ${result.settlement.plantedFound}`
+        : "  settlement     not sent (a mesh not started here)",
     result.close
       ? `  period close   ${result.close.periodId} ${result.close.status} in ${result.close.ms} ms, trial balance of ${result.close.accounts} accounts balanced: ${result.close.trialBalanced}`
       : "  period close   not done (a mesh not started here)",

@@ -3,7 +3,7 @@
 // find: one order settled for a dollar more than was captured, and one order the ledger never saw.
 // Everything else must match; the close then carries the two exceptions into the next period.
 import type { Outcome } from "./drive.js";
-import type { Rest } from "./rest.js";
+import { RefusedCall, type Rest } from "./rest.js";
 
 const columns = [
   "settlement-id",
@@ -32,6 +32,8 @@ export interface SettlementCheck {
   /** What was unmatched: status, reference and reason (the first 10). */
   readonly unmatchedItems: string[];
   readonly rateBps: number;
+  /** Why the import was refused, when it was (the day is judged all the same: a finding, not a crash). */
+  readonly refused?: string;
 }
 
 const decimal = (minor: number) => (minor / 100).toFixed(2);
@@ -88,13 +90,28 @@ export async function settleMarketplace(
     currency: "USD",
   });
   const file = [columns.join("\t"), summary, ...rows].join("\n");
-  await rest.upload(
-    "/imports/amazon/settlement-report",
-    file,
-    "text/tab-separated-values",
-    `settlement-${run}`,
-  );
   const id = `amazon-${settlementId}`;
+  try {
+    await rest.upload(
+      "/imports/amazon/settlement-report",
+      file,
+      "text/tab-separated-values",
+      `settlement-${run}`,
+    );
+  } catch (error) {
+    if (!(error instanceof RefusedCall)) throw error;
+    const { status, body, attempts } = error.answer;
+    const refused = `HTTP ${status} after ${attempts} attempts: ${JSON.stringify(body)}`;
+    return {
+      settlementId: id,
+      lines: rows.length,
+      unmatched: {},
+      plantedFound: false,
+      rateBps: 0,
+      unmatchedItems: [],
+      refused,
+    };
+  }
   const reconciliation = await rest.ok("GET", `/v1/settlements/${id}/reconciliation`);
   const items = (reconciliation.items ?? []) as Array<{
     status: string;
