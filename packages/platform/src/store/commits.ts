@@ -25,13 +25,14 @@ export interface CommitDocument {
   /** Written before fingerprints were one; read only (a replay of such a commit is by key). */
   requestHash?: string;
   result?: Binary;
-  /**
-   * The outbox: present (true) until the broker confirmed the commit's events. Written with the commit
-   * in its one insert, so a commit can never exist unpublished without the relay finding it; the relay
-   * finds these by an index on the field, and removes it once published.
-   */
-  pending?: true;
 }
+
+/**
+ * The outbox: a copy of each commit not yet published, written before the commit and marked ready
+ * once the commit is in; removed when the broker confirmed its events. The relay reads only this small
+ * collection, never the whole history (FerretDB 1.x answers filters with sequential scans).
+ */
+export type OutboxMarker = CommitDocument & { ready: boolean };
 
 /** The request a commit answers: its key (see requestKey) and its fingerprint. */
 export interface CommitRequest {
@@ -109,7 +110,6 @@ export function buildCommit(item: AppendItem): CommitDocument {
     traceparent: context ? formatTraceparent(context.trace) : "",
     ...(request ? { requestFingerprint: request.fingerprint } : {}),
     ...(request?.result ? { result: new Binary(request.result) } : {}),
-    pending: true,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Logger } from "../log/index.js";
 import type { Metrics } from "../metrics/index.js";
 import type { StoredEvent } from "./events.js";
-import { type CommitDocument, type StreamStore, toStoredEvents } from "./stream-store.js";
+import { type StreamStore, toStoredEvents } from "./stream-store.js";
 
 /** Where relayed events go: resolves only once the broker has confirmed every one. */
 export interface EventPublisher {
@@ -22,57 +22,29 @@ export interface OutboxRelayOptions {
   logger: Logger;
   metrics?: Metrics;
   batchSize?: number;
-  /**
-   * How often to read the store for pending commits this process did not hand over itself (another
-   * instance's, left by a crash, or left while the broker was away).
-   */
+  /** How often to look for commits when no append was seen in this process (other instances). */
   pollIntervalMs?: number;
-  /** A poll takes only commits pending at least this long: younger ones are their appender's to send. */
-  pollGraceMs?: number;
-  /**
-   * How long an append waits for others before the relay sends: commits appended meanwhile go out in
-   * one publish and one settle. Adds at most this much to an event's latency.
-   */
-  lingerMs?: number;
-  /** Commits handed over and waiting at most; past that the relay reads them from the store. */
-  maxHandedOver?: number;
-  /**
-   * How long published commits may wait to be marked so, to be marked together: one update for the
-   * batches of that time. A crash in between sends them again (consumers' inboxes absorb it).
-   */
-  settleLagMs?: number;
   /** First wait after a failed publish; doubles up to maxBackoffMs. */
   backoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * A marker not marked ready after this long is settled by looking for its commit: published when it
+   * is there (the append died after writing it), dropped when not.
+   */
+  orphanGraceMs?: number;
 }
 
 /**
- * The transactional outbox: commits still `pending` are published with publisher confirms, then
- * marked published. A crash between the two publishes a commit again, which consumers absorb through
- * their inbox: delivery is at least once, effects exactly once.
- *
- * The commits this process appends are handed to the relay as they land (the store tells it), so the
- * usual pass reads nothing: it publishes them and settles them in one update. The store is read only
- * on a poll (commits pending past a grace: another instance's, or left by a crash), on start, on a
- * flush and after a failed publish, when everything pending is read again from the store, the truth.
+ * The transactional outbox: commits with an outbox marker are published in the order they were
+ * recorded, with publisher confirms, then their marker is removed. A crash between the two publishes a commit again, which
+ * consumers absorb through their inbox: delivery is at least once, effects exactly once.
  */
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { store, publisher, logger, metrics } = options;
   const batchSize = options.batchSize ?? 500;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
-  const pollGraceMs = options.pollGraceMs ?? 5_000;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
-  const lingerMs = options.lingerMs ?? 0;
-  const maxHandedOver = options.maxHandedOver ?? 5_000;
-  const settleLagMs = options.settleLagMs ?? 100;
-  // Published commits not yet marked so, and when the oldest of them must be.
-  let toSettle: string[] = [];
-  let settleDueAt = 0;
-  let lingering: NodeJS.Timeout | undefined;
-  // Commits appended in this process and not yet sent, in the order they landed.
-  let handedOver: CommitDocument[] = [];
-  // What the next pass reads from the store: everything pending, only what is past the grace, nothing.
-  let storeRead: "all" | "past grace" | "none" = "all";
+  const orphanGraceMs = options.orphanGraceMs ?? 60_000;
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
@@ -83,55 +55,50 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   // While the broker is away, new appends must not cut the backoff short (they would hammer it).
   let backingOff = false;
 
-  /** Sleeps up to `ms`; true when woken (an append, a flush) rather than at the end of the wait. */
   const sleep = (ms: number) =>
-    new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => done(false), ms);
-      function done(woken: boolean) {
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
         clearTimeout(timer);
         wake = undefined;
-        resolve(woken);
+        resolve();
       }
-      wake = () => done(true);
+      wake = done;
     });
 
-  async function settleNow(): Promise<void> {
-    if (toSettle.length === 0) return;
-    const ids = toSettle;
-    toSettle = [];
-    await store.settleOutbox(ids).catch((error: unknown) => {
-      toSettle = [...ids, ...toSettle];
-      throw error;
-    });
-  }
-
-  /** The next batch: read from the store when due (without what it also holds), else the handed over. */
-  async function nextBatch(): Promise<CommitDocument[]> {
-    const reading = storeRead;
-    if (reading === "none") return handedOver.splice(0, batchSize);
-    await settleNow(); // what was published is not read again
-    storeRead = "none";
-    const olderThan = reading === "past grace" ? new Date(Date.now() - pollGraceMs) : undefined;
-    const read = inStreamOrder(await store.outboxBatch(batchSize, olderThan));
-    if (read.length === batchSize) storeRead = reading; // more to read: the next pass goes on
-    const ids = new Set(read.map((c) => c._id));
-    handedOver = handedOver.filter((c) => !ids.has(c._id));
-    return read;
-  }
-
-  /** Publishes one batch; returns how many commits it settled and whether more are known to wait. */
-  async function relayBatch(): Promise<{ settled: number; more: boolean }> {
-    const batch = await nextBatch();
-    // One confirmed publish of the whole batch (the channel keeps their order), then one update.
-    const events = batch.flatMap(toStoredEvents);
+  /**
+   * Publishes one batch; returns how many markers it settled (published or dropped) and, when the
+   * batch held every marker there was, how many it left.
+   */
+  async function relayBatch(): Promise<{ settled: number; left: number | undefined }> {
+    const markers = await store.outboxBatch(batchSize);
+    // A stream whose earlier commit is not ready yet waits, so its events go out in version order.
+    const waiting = new Set<string>();
+    const settle: typeof markers = [];
+    const publish: typeof markers = [];
+    for (const marker of markers) {
+      if (waiting.has(marker.streamId)) continue;
+      if (marker.ready) {
+        publish.push(marker);
+      } else if (Date.now() - marker.recordedAt.getTime() < orphanGraceMs) {
+        waiting.add(marker.streamId);
+        continue;
+      } else if (await store.hasCommit(marker._id)) {
+        publish.push(marker); // the append died after its commit: publish it
+      }
+      settle.push(marker); // ready, died after its commit, or its commit never landed
+    }
+    // One confirmed publish of the whole batch (the channel keeps their order), then one delete.
+    const events = publish.flatMap(toStoredEvents);
     if (events.length > 0) {
       await publisher.publish(events);
       metrics?.outboxPublished.inc(events.length);
     }
-    if (toSettle.length === 0) settleDueAt = Date.now() + settleLagMs;
-    toSettle.push(...batch.map((c) => c._id));
-    if (toSettle.length >= batchSize) await settleNow();
-    return { settled: batch.length, more: storeRead !== "none" || handedOver.length > 0 };
+    await store.settleOutbox(settle.map((m) => m._id));
+    return {
+      settled: settle.length,
+      left: markers.length < batchSize ? markers.length - settle.length : undefined,
+    };
   }
 
   async function run(): Promise<void> {
@@ -139,32 +106,19 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     while (running) {
       try {
         const thisPass = ++pass;
-        const readsStore = storeRead !== "none";
-        const { more } = await relayBatch();
-        // What this process handed over and has not sent yet: its share of the backlog.
-        metrics?.outboxBacklog.set(handedOver.length);
+        const { settled: published, left } = await relayBatch();
+        // A batch that was not full saw the whole outbox: what it left is the backlog, no count needed.
+        metrics?.outboxBacklog.set(left ?? (await store.unpublishedCount()));
         backoff = options.backoffMs ?? 500;
-        if (more) continue;
-        // A flush is answered by a pass that read the whole outbox after it asked and left nothing,
-        // once what it published is marked so. Otherwise published commits are marked when their lag
-        // is up, unless an append comes first (it goes out, and is marked with them).
-        const answering = readsStore ? drained.filter((d) => d.afterPass < thisPass) : [];
-        if (answering.length > 0) {
-          await settleNow();
-          drained = drained.filter((d) => !answering.includes(d));
-          for (const d of answering) d.resolve();
-        } else if (toSettle.length > 0) {
-          const wait = settleDueAt - Date.now();
-          if (wait > 0 && running && (await sleep(wait))) continue;
-          await settleNow();
+        if (published < batchSize) {
+          const done = drained.filter((d) => d.afterPass < thisPass);
+          drained = drained.filter((d) => d.afterPass >= thisPass);
+          for (const d of done) d.resolve();
+          if (running) await sleep(pollIntervalMs);
         }
-        if (running && !(await sleep(pollIntervalMs))) storeRead = "past grace";
       } catch (error) {
         metrics?.outboxPublishFailures.inc();
         logger.warn({ err: error, retryInMs: backoff }, "outbox relay could not publish; will retry");
-        // What was handed over stays pending in the store: the retry reads it all from there.
-        handedOver = [];
-        storeRead = "all";
         backingOff = true;
         if (running) await sleep(backoff);
         backingOff = false;
@@ -177,16 +131,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     start() {
       if (running) return;
       running = true;
-      storeRead = "all";
-      unsubscribe = store.onAppended((commits) => {
-        if (backingOff) return; // the retry reads the store
-        if (handedOver.length + commits.length > maxHandedOver) storeRead = "all";
-        else handedOver.push(...commits);
-        if (lingering) return;
-        lingering = setTimeout(() => {
-          lingering = undefined;
-          if (!backingOff) wake?.();
-        }, lingerMs);
+      unsubscribe = store.onAppended(() => {
+        if (!backingOff) wake?.();
       });
       loop = run();
     },
@@ -203,41 +149,15 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
             resolve();
           },
         });
-        storeRead = "all";
         wake?.();
       });
     },
     async stop() {
       running = false;
       unsubscribe?.();
-      clearTimeout(lingering);
-      lingering = undefined;
       wake?.();
       await loop;
-      await settleNow().catch(() => undefined); // else the next start sends them again
       drained = [];
-      handedOver = [];
     },
   };
-}
-
-/**
- * The batch in recording order, except that each stream's commits go out in version order: instances'
- * clocks can disagree about `recordedAt`, versions cannot. A stream's commits keep the places its
- * commits had in the batch, taken in version order.
- */
-export function inStreamOrder(batch: readonly CommitDocument[]): CommitDocument[] {
-  const byStream = new Map<string, CommitDocument[]>();
-  for (const commit of batch) {
-    const commits = byStream.get(commit.streamId);
-    if (commits) commits.push(commit);
-    else byStream.set(commit.streamId, [commit]);
-  }
-  for (const commits of byStream.values()) commits.sort((a, b) => a.version - b.version);
-  const taken = new Map<string, number>();
-  return batch.map((commit) => {
-    const next = taken.get(commit.streamId) ?? 0;
-    taken.set(commit.streamId, next + 1);
-    return byStream.get(commit.streamId)?.[next] ?? commit;
-  });
 }

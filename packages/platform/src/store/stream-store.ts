@@ -7,6 +7,7 @@ import {
   type CommitDocument,
   type CommitRequest,
   insertAll,
+  type OutboxMarker,
   toStoredEvents,
 } from "./commits.js";
 import { ConcurrencyConflict, IdempotencyKeyReused, isDuplicateKey } from "./errors.js";
@@ -17,6 +18,7 @@ export {
   type AppendOptions,
   type CommitDocument,
   type CommitRequest,
+  type OutboxMarker,
   toStoredEvents,
 } from "./commits.js";
 
@@ -44,7 +46,7 @@ export interface StreamStore {
     options?: AppendOptions,
   ): Promise<AppendResult>;
   /**
-   * Many appends in one round trip (bulk imports, initial stock loads): each item succeeds or fails
+   * Many appends in two round trips (bulk imports, initial stock loads): each item succeeds or fails
    * on its own exactly as append would (a replayed request answers with its first result; a conflict
    * or reused key comes back as that item's error). Items must be on different streams.
    */
@@ -75,7 +77,8 @@ export interface StreamStore {
   saveSnapshot<State>(streamId: string, snapshot: Snapshot<State>): Promise<void>;
   /**
    * Rewrites a stream's stored events in place, for erasure: each event's body through `transform`
-   * (undefined leaves it as it is), in its commit (a commit not yet published goes out rewritten). Versions, ids and order stay; returns how many events
+   * (undefined leaves it as it is), in its commit and in the outbox copy of a commit not yet published
+   * (so the broker gets the rewritten one). Versions, ids and order stay; returns how many events
    * changed. The one change to history the store allows.
    */
   rewrite(streamId: string, transform: (event: StoredEvent) => Uint8Array | undefined): Promise<number>;
@@ -86,14 +89,12 @@ export interface StreamStore {
   readStreams(prefix: string): AsyncIterable<StoredEvent>;
   /** The ids of streams starting with `prefix` that had a commit recorded at or after `since`. */
   streamsRecordedSince(prefix: string, since: Date): Promise<string[]>;
-  /**
-   * The relay's view of the outbox: the oldest commits not yet published (recorded before
-   * `recordedBefore`, when given); settling marks them published.
-   */
-  outboxBatch(limit: number, recordedBefore?: Date): Promise<CommitDocument[]>;
+  /** The relay's view of the outbox: the oldest markers, whether a marker's commit landed, settle. */
+  outboxBatch(limit: number): Promise<OutboxMarker[]>;
+  hasCommit(commitId: string): Promise<boolean>;
   settleOutbox(commitIds: readonly string[]): Promise<void>;
-  /** Called with the commits of every successful append as they land (the outbox relay sends them). */
-  onAppended(listener: (commits: readonly CommitDocument[]) => void): () => void;
+  /** Called after every successful append (the outbox relay wakes up on it). */
+  onAppended(listener: () => void): () => void;
   /** Commits recorded but not yet confirmed by the broker. */
   unpublishedCount(): Promise<number>;
   ensureIndexes(): Promise<void>;
@@ -129,8 +130,7 @@ export function createStreamStore(
 ): StreamStore {
   const maxBacklog = options.maxBacklog ?? 2_000;
   const commits = db.collection<CommitDocument>(options.collection ?? "commits");
-  const legacyOutbox = `${options.collection ?? "commits"}.outbox`;
-  const pending = { pending: true } as const;
+  const outbox = db.collection<OutboxMarker>(`${options.collection ?? "commits"}.outbox`);
   const snapshots = db.collection<{ _id: string; version: number; state: unknown; savedAt: Date }>(
     "snapshots",
   );
@@ -179,25 +179,10 @@ export function createStreamStore(
     return doc ? { version: doc.version, state: doc.state as State } : undefined;
   }
 
-  /**
-   * Copies of unpublished commits that an earlier version kept in `<commits>.outbox` (written before
-   * the commit, marked ready after it; nothing writes it now): each
-   * whose commit landed becomes that commit's `pending` flag (published again if it already was: at
-   * least once), the rest are dropped with the collection.
-   */
-  async function carryOverLegacyOutbox(): Promise<void> {
-    const found = await db.listCollections({ name: legacyOutbox }, { nameOnly: true }).toArray();
-    if (found.length === 0) return;
-    const markers = db.collection<{ _id: string }>(legacyOutbox);
-    for await (const marker of markers.find({}, { projection: { _id: 1 } }))
-      await commits.updateOne({ _id: marker._id }, { $set: pending });
-    await markers.drop();
-  }
-
   const startingWith = (prefix: string) => ({ $regex: `^${escapeRegExp(prefix)}` });
 
   return {
-    unpublishedCount: () => commits.countDocuments(pending),
+    unpublishedCount: () => outbox.countDocuments({}),
 
     async *readStreams(prefix) {
       const cursor = commits.find({ streamId: startingWith(prefix) }).sort({ streamId: 1, version: 1 });
@@ -208,39 +193,43 @@ export function createStreamStore(
       return commits.distinct("streamId", { recordedAt: { $gte: since }, streamId: startingWith(prefix) });
     },
 
-    outboxBatch: (limit, recordedBefore) =>
-      commits
-        .find(recordedBefore ? { ...pending, recordedAt: { $lt: recordedBefore } } : pending)
-        .sort({ recordedAt: 1 })
-        .limit(limit)
-        .toArray(),
+    outboxBatch: (limit) => outbox.find({}).sort({ recordedAt: 1 }).limit(limit).toArray(),
+
+    async hasCommit(commitId) {
+      return (await commits.countDocuments({ _id: commitId }, { limit: 1 })) > 0;
+    },
 
     async settleOutbox(commitIds) {
-      // `pending` in the filter: the index narrows it to the few unpublished commits on any engine
-      // (FerretDB 1.x pushes equality down to PostgreSQL, not $in).
-      if (commitIds.length > 0)
-        await commits.updateMany({ ...pending, _id: { $in: [...commitIds] } }, { $unset: { pending: "" } });
+      if (commitIds.length > 0) await outbox.deleteMany({ _id: { $in: [...commitIds] } });
     },
     async ensureIndexes() {
       await commits.createIndex({ streamId: 1, version: 1 }, { unique: true, name: "stream_version_unique" });
       await commits.createIndex({ streamId: 1, lastVersion: 1 }, { name: "stream_last_version" });
-      // The outbox: only unpublished commits carry the field, so the index stays as small as they are.
-      await commits.createIndex({ pending: 1 }, { name: "pending", sparse: true });
+      await outbox.createIndex({ recordedAt: 1 }, { name: "recorded" });
       // Read models catch up by what was recorded since they last looked.
       await commits.createIndex({ recordedAt: 1 }, { name: "recorded" });
-      await carryOverLegacyOutbox();
     },
 
     async append(streamId, expectedVersion, events, appendOptions = {}) {
       const commit = buildCommit({ streamId, expectedVersion, events, options: appendOptions });
-      // One insert is the decision, its request key and its place in the outbox (`pending`).
+      // The marker goes first: a crash before the commit leaves a marker without a commit (the relay
+      // checks and drops it), never a commit without a marker (which would never be published).
+      const marked = await outbox.insertOne({ ...commit, ready: false }).then(
+        () => true,
+        (error: unknown) => {
+          if (isDuplicateKey(error)) return false; // a replay whose first commit is still unpublished
+          throw error;
+        },
+      );
       try {
         await commits.insertOne(commit);
       } catch (error) {
+        if (marked) await outbox.deleteOne({ _id: commit._id }).catch(() => {});
         if (!isDuplicateKey(error)) throw error;
         return refused(commit, appendOptions.request);
       }
-      appended.emit("appended", [commit]);
+      if (marked) await outbox.updateOne({ _id: commit._id }, { $set: { ready: true } });
+      appended.emit("appended");
       return accepted(commit, appendOptions.request);
     },
 
@@ -248,19 +237,25 @@ export function createStreamStore(
       // Backpressure: a bulk load waits while the relay is behind, so the outbox stays small (every
       // query on it is a scan on FerretDB) and the load goes no faster than the broker takes it.
       const deadline = Date.now() + 60_000;
-      while ((await commits.countDocuments(pending)) > maxBacklog && Date.now() < deadline) {
+      while ((await outbox.countDocuments({})) > maxBacklog && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       const built = items.map((item) => buildCommit(item));
+      const markerDuplicates = await insertAll(
+        outbox,
+        built.map((c) => ({ ...c, ready: false })),
+      );
       const failed = await insertAll(commits, built);
+      const landed = built.filter((_, i) => !failed.has(i) && !markerDuplicates.has(i)).map((c) => c._id);
+      if (landed.length > 0) await outbox.updateMany({ _id: { $in: landed } }, { $set: { ready: true } });
       const results = await Promise.all(
         built.map(async (commit, i) => {
           if (!failed.has(i)) return accepted(commit, items[i]?.options?.request);
+          if (!markerDuplicates.has(i)) await outbox.deleteOne({ _id: commit._id }).catch(() => {});
           return refused(commit, items[i]?.options?.request).catch((error: unknown) => error as Error);
         }),
       );
-      const landed = built.filter((_, i) => !failed.has(i));
-      if (landed.length > 0) appended.emit("appended", landed);
+      if (failed.size < built.length) appended.emit("appended");
       return results;
     },
 
@@ -302,6 +297,7 @@ export function createStreamStore(
         });
         if (!touched) continue;
         await commits.updateOne({ _id: commit._id }, { $set: { events } });
+        await outbox.updateOne({ _id: commit._id }, { $set: { events } });
       }
       return changed;
     },
