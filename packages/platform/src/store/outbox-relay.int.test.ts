@@ -121,4 +121,36 @@ describe("outbox relay", () => {
     await direct.close();
     await proxy.close();
   });
+
+  it("reads again at once for an append that lands while a batch is out, not at the next poll", async () => {
+    const store = createStreamStore(database.db, { collection: "while_out_commits" });
+    await store.ensureIndexes();
+    const batches: string[][] = [];
+    let slow: Promise<void> | undefined;
+    const relay = createOutboxRelay({
+      store,
+      publisher: {
+        async publish(events) {
+          batches.push(events.map((e) => e.streamId));
+          await slow;
+        },
+      },
+      logger,
+      pollIntervalMs: 60_000, // only appends and flushes wake it within this test
+    });
+    relay.start();
+    await relay.flush();
+    const append = (stream: string) =>
+      store.append(stream, 0, [event(StockMovementRecordedSchema, create(StockMovementRecordedSchema))]);
+    let release = () => {};
+    slow = new Promise((resolve) => {
+      release = resolve;
+    });
+    await append("while-out-1");
+    await eventually(() => batches.length === 1); // its publish is out, held
+    await append("while-out-2");
+    release();
+    await eventually(() => batches.flat().includes("while-out-2"), 5_000);
+    await relay.stop();
+  });
 });

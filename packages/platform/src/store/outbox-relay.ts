@@ -54,6 +54,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let unsubscribe: (() => void) | undefined;
   // While the broker is away, new appends must not cut the backoff short (they would hammer it).
   let backingOff = false;
+  // An append or a flush since the relay last read: it reads again before sleeping (one that came
+  // while a batch was out would otherwise wait for the next poll).
+  let readAgain = false;
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -106,6 +109,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     while (running) {
       try {
         const thisPass = ++pass;
+        readAgain = false;
         const { settled: published, left } = await relayBatch();
         // A batch that was not full saw the whole outbox: what it left is the backlog, no count needed.
         metrics?.outboxBacklog.set(left ?? (await store.unpublishedCount()));
@@ -114,7 +118,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           const done = drained.filter((d) => d.afterPass < thisPass);
           drained = drained.filter((d) => d.afterPass >= thisPass);
           for (const d of done) d.resolve();
-          if (running) await sleep(pollIntervalMs);
+          if (running && !readAgain) await sleep(pollIntervalMs);
         }
       } catch (error) {
         metrics?.outboxPublishFailures.inc();
@@ -132,7 +136,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (running) return;
       running = true;
       unsubscribe = store.onAppended(() => {
-        if (!backingOff) wake?.();
+        if (backingOff) return;
+        readAgain = true;
+        wake?.();
       });
       loop = run();
     },
@@ -149,6 +155,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
             resolve();
           },
         });
+        readAgain = true;
         wake?.();
       });
     },
