@@ -25,11 +25,14 @@ import type { FinanceDeps } from "./app/ports.js";
 import { raiseUnsettledItems } from "./app/unsettled-items.js";
 import type { FinanceConfig } from "./config.js";
 
+/** The queue of customer events (erasures) this service consumes. */
+const customerEventsQueue = "finance.customer-events";
+
 /**
  * The queues this service consumes (without the environment's QUEUE_PREFIX): a run that made them for
  * itself (a benchmark, the proving ground) deletes them with it.
  */
-export const consumerQueues = [orderEventsQueue, "finance.customer-events"] as const;
+export const consumerQueues = [orderEventsQueue, customerEventsQueue] as const;
 
 export interface RunningFinance {
   readonly port: number;
@@ -88,11 +91,11 @@ export async function composeFinance(config: FinanceConfig, logger: Logger): Pro
     metrics: runtime.metrics,
   });
   // Erasure reaches order events waiting here for a retry or parked for an operator.
-  const erasureInbox = await openInbox(runtime.db, consumerQueues[1], purgeFailed);
+  const erasureInbox = await openInbox(runtime.db, customerEventsQueue, purgeFailed);
   const erasures = await startWaitingEventsErasure({
     connection: runtime.amqp,
     exchange: config.EVENTS_EXCHANGE,
-    queue: `${config.QUEUE_PREFIX}${consumerQueues[1]}`,
+    queue: `${config.QUEUE_PREFIX}${customerEventsQueue}`,
     inbox: erasureInbox,
     logger,
     metrics: runtime.metrics,

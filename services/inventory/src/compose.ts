@@ -25,11 +25,14 @@ import { expireDueReservations } from "./app/change-reservation.js";
 import { completePendingTransfers } from "./app/record-movement.js";
 import type { InventoryConfig } from "./config.js";
 
+/** The queue of customer events (erasures) this service consumes. */
+const customerEventsQueue = "inventory.customer-events";
+
 /**
  * The queues this service consumes (without the environment's QUEUE_PREFIX): a run that made them for
  * itself (a benchmark, the proving ground) deletes them with it.
  */
-export const consumerQueues = [orderEventsQueue, "inventory.customer-events"] as const;
+export const consumerQueues = [orderEventsQueue, customerEventsQueue] as const;
 
 export interface RunningInventory {
   readonly port: number;
@@ -133,11 +136,11 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
     metrics,
   });
   // Erasure reaches order events waiting here for a retry or parked for an operator.
-  const erasureInbox = await openInbox(runtime.db, consumerQueues[1], purgeFailed);
+  const erasureInbox = await openInbox(runtime.db, customerEventsQueue, purgeFailed);
   const erasures = await startWaitingEventsErasure({
     connection: amqp,
     exchange: config.EVENTS_EXCHANGE,
-    queue: `${config.QUEUE_PREFIX}${consumerQueues[1]}`,
+    queue: `${config.QUEUE_PREFIX}${customerEventsQueue}`,
     inbox: erasureInbox,
     logger,
     metrics,

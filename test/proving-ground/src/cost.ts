@@ -80,11 +80,10 @@ export async function read(
   let eventsPublished = 0;
   for (const [name, port] of Object.entries(metricsPorts)) {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text().catch(() => "");
-    mongoCommands[name] = counterSum(text, "mongodb_commands_total");
-    for (const [key, n] of Object.entries(
-      counterByLabels(text, "mongodb_commands_total", ["command", "collection"]),
-    ))
-      mongoCommandsBy[`${name} ${key}`] = n;
+    // One parse of the counter: by command and collection, and the process's total from those.
+    const byLabels = counterByLabels(text, "mongodb_commands_total", ["command", "collection"]);
+    mongoCommands[name] = Object.values(byLabels).reduce((sum, n) => sum + n, 0);
+    for (const [key, n] of Object.entries(byLabels)) mongoCommandsBy[`${name} ${key}`] = n;
     eventsPublished += counterSum(text, "outbox_published_events_total");
   }
   return { at: Date.now(), cpuMs, mongoCommands, mongoCommandsBy, eventsPublished };

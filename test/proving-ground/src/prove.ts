@@ -103,23 +103,19 @@ export async function proveDay(options: ProvingOptions): Promise<ProvingResult> 
     const cost = started ? costOf(before, after, card.orders.accepted) : undefined;
     const inventory = mesh.services?.inventory;
     const order = mesh.services?.order;
-    if (infra && inventory && order)
+    let reads: ReadComparison | undefined;
+    if (infra && inventory && order) {
       say("reading through the gateway, from the services and from their databases");
-    const reads =
-      infra && inventory && order
-        ? await compareReads(
-            {
-              rest,
-              inventoryUrl: inventory.url,
-              orderUrl: order.url,
-              mongodbUrl: infra.mongodbUrl,
-              inventoryDatabase: inventory.database,
-              orderDatabase: order.database,
-            },
-            driven.outcomes,
-            options.readSamples,
-          )
-        : undefined;
+      const targets = {
+        rest,
+        inventoryUrl: inventory.url,
+        orderUrl: order.url,
+        mongodbUrl: infra.mongodbUrl,
+        inventoryDatabase: inventory.database,
+        orderDatabase: order.database,
+      };
+      reads = await compareReads(targets, driven.outcomes, options.readSamples);
+    }
     const seconds = (driven.endedAt - driven.startedAt) / 1_000;
     const h = driven.acceptance;
     const { progress: _, apiKey: __, ...shown } = options;

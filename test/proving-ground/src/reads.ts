@@ -104,12 +104,13 @@ export async function compareReads(
     const measured = async (
       group: Record<"gateway" | "directRpc" | "database", (i: number) => Promise<void>>,
     ) => {
-      const histograms = {
-        gateway: hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 }),
-        directRpc: hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 }),
-        database: hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 }),
-      };
       const names = ["gateway", "directRpc", "database"] as const;
+      const histograms = Object.fromEntries(
+        names.map((name) => [
+          name,
+          hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 }),
+        ]),
+      ) as Record<(typeof names)[number], hdr.Histogram>;
       for (const name of names) for (let i = 0; i < 20; i++) await group[name](i); // warm: connections, caches
       for (let i = 0; i < samples; i++)
         for (const name of names) {

@@ -195,10 +195,9 @@ export function createStockLedger(
       const finish = async () => {
         if (!stream) return;
         const reported = stream.last && positionReported([stream.last]);
-        if (reported) return void found.push(reported);
-        // A stream whose movements carry no position (none written so): folded from its events.
+        // A stream whose movements carry no position (none written so) is folded from its events.
         const [sku = "", locationId = ""] = stream.id.slice(streamPrefix.length).split("@");
-        found.push(await load(sku, locationId));
+        found.push(reported ?? (await load(sku, locationId)));
       };
       for await (const stored of store.readStreams(streamPrefix)) {
         if (stored.streamId !== stream?.id) {
