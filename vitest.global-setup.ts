@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import type { TestProject } from "vitest/node";
 import "./packages/platform/src/testing/provided-context.ts";
-import { up } from "./scripts/infra.ts";
+import { findRedis, up } from "./scripts/infra.ts";
 
 function dockerAnswers(): boolean {
   return Boolean(process.env.DOCKER_HOST) || existsSync("/var/run/docker.sock");
@@ -46,11 +46,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     amqpUrl ??= local.amqpUrl;
     lines.push(...local.started);
   }
+  const redis = await findRedis();
+  lines.push(redis.line);
   const flavour = await mongoFlavour(mongodbUrl);
   console.log(`test infrastructure: ${lines.join("; ")}; MongoDB flavour ${flavour}`);
   project.provide("mongodbUrl", mongodbUrl);
   project.provide("amqpUrl", amqpUrl);
   project.provide("mongoFlavour", flavour);
+  project.provide("redisUrl", redis.url ?? "");
   return async () => {
     for (const stop of stops) await stop();
   };

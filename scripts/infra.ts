@@ -1,4 +1,5 @@
-// Local infrastructure for the mesh and its tests: a MongoDB-compatible server and RabbitMQ.
+// Local infrastructure for the mesh and its tests: a MongoDB-compatible server and RabbitMQ, and the
+// Redis that gateway replicas may share rate limits through (optional for the mesh, needed by tests).
 //
 //   node scripts/infra.ts up [--json]   resolve or start both, print their URLs
 //   node scripts/infra.ts down          stop the FerretDB this script started
@@ -8,7 +9,8 @@
 //   2. otherwise a server already answering on the default port (27017 / 5672);
 //   3. otherwise FerretDB 1.24.2, built with `go install` when missing and started here on the local
 //      PostgreSQL (its own database), or on SQLite files under .mesh/ when no PostgreSQL answers.
-// RabbitMQ has no embedded form: when none answers we say so and how to get one.
+// RabbitMQ has no embedded form: when none answers we say so and how to get one. Redis: REDIS_URL, or
+// one answering on 6379; none is started here.
 // (Tests first try testcontainers where a Docker engine answers: see packages/platform/src/testing.)
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -22,6 +24,7 @@ const pidFile = join(stateDir, "ferretdb.pid");
 const mongoPort = 27017;
 const amqpPort = 5672;
 const postgresPort = 5432;
+const redisPort = 6379;
 
 function portAnswers(port: number, host = "127.0.0.1", timeoutMs = 500): Promise<boolean> {
   return new Promise((resolve) => {
@@ -126,6 +129,8 @@ async function startFerretDb(log: (line: string) => void): Promise<string> {
 export interface Infrastructure {
   mongodbUrl: string;
   amqpUrl: string;
+  /** Where a Redis answers (REDIS_URL, or the default port); undefined when none does. */
+  redisUrl: string | undefined;
   /** One line per server: what it is and whether we started it. */
   started: string[];
 }
@@ -158,7 +163,20 @@ export async function up(log: (line: string) => void = () => {}): Promise<Infras
     }
     started.push(`RabbitMQ already answering on 127.0.0.1:${amqpPort}`);
   }
-  return { mongodbUrl, amqpUrl, started };
+  const redis = await findRedis();
+  started.push(redis.line);
+  return { mongodbUrl, amqpUrl, redisUrl: redis.url, started };
+}
+
+/** REDIS_URL, or a Redis answering on the default port, with a line saying which (or that none does). */
+export async function findRedis(): Promise<{ url: string | undefined; line: string }> {
+  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, line: "Redis from REDIS_URL" };
+  if (await portAnswers(redisPort))
+    return {
+      url: `redis://127.0.0.1:${redisPort}`,
+      line: `Redis already answering on 127.0.0.1:${redisPort}`,
+    };
+  return { url: undefined, line: `no Redis on 127.0.0.1:${redisPort} (REDIS_URL unset)` };
 }
 
 function down(): void {
@@ -185,7 +203,12 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       const infra = await up(json ? (line) => console.error(line) : (line) => console.log(line));
       if (json) console.log(JSON.stringify(infra));
       else
-        for (const line of [...infra.started, `MONGODB_URL=${infra.mongodbUrl}`, `AMQP_URL=${infra.amqpUrl}`])
+        for (const line of [
+          ...infra.started,
+          `MONGODB_URL=${infra.mongodbUrl}`,
+          `AMQP_URL=${infra.amqpUrl}`,
+          ...(infra.redisUrl ? [`REDIS_URL=${infra.redisUrl}`] : []),
+        ])
           console.log(line);
     } else throw new Error(`unknown command ${command}: use up [--json] or down`);
   } catch (error) {

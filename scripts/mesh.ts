@@ -136,6 +136,8 @@ async function main(): Promise<void> {
         METRICS_PORT: String(unit.metricsPort),
         MONGODB_URL: mongo.toString(),
         AMQP_URL: infra.amqpUrl,
+        // Gateway replicas share rate limits through Redis when one answers.
+        ...(infra.redisUrl ? { RATE_LIMIT_REDIS_URL: infra.redisUrl } : {}),
         ...unit.env,
       },
       stdio: ["ignore", "pipe", "pipe"],

@@ -9,7 +9,7 @@ import { createShutdown } from "@retail/platform/server";
 import { connectMongo, openInbox } from "@retail/platform/store";
 import { Counter } from "prom-client";
 import { watchClientsFile } from "./access/clients.js";
-import { createRateLimiter } from "./access/rate-limit.js";
+import { createRateLimiter, createSharedRateLimiter } from "./access/rate-limit.js";
 import { createBackends } from "./adapters/backends.js";
 import { createIdempotencyStore } from "./adapters/idempotency-store.js";
 import type { GatewayConfig } from "./config.js";
@@ -85,6 +85,9 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
     idempotency.purge().catch((error: unknown) => logger.warn({ err: error }, "idempotency purge failed"));
   }, 3_600_000);
   purge.unref();
+  const limiter = config.RATE_LIMIT_REDIS_URL
+    ? await createSharedRateLimiter(config.RATE_LIMIT_REDIS_URL, logger)
+    : createRateLimiter();
   const server = await startGatewayServer({
     port: config.PORT,
     logger,
@@ -96,7 +99,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
     rest: {
       routes,
       clients,
-      limiter: createRateLimiter(),
+      limiter,
       idempotency,
       maxBodyBytes: config.MAX_BODY_BYTES,
       invoke: (method, request, signal) =>
@@ -124,6 +127,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
     },
     { name: "idempotency purge", run: async () => clearInterval(purge) },
     { name: "clients file watch", run: async () => clients.close() },
+    { name: "rate limiter", run: () => limiter.close() },
     { name: "metrics", run: () => metricsServer.close() },
     { name: "mongodb", run: () => mongo.close() },
   ]);

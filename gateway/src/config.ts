@@ -33,6 +33,13 @@ export const gatewayEnvSchema = baseEnvSchema
           .map((o) => o.trim())
           .filter(Boolean),
       ),
+    /**
+     * Redis shared by every gateway replica for the per-client rate limits ("redis://host:6379"); when
+     * unset each replica limits on its own.
+     */
+    RATE_LIMIT_REDIS_URL: z
+      .url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" })
+      .optional(),
     /** Largest request body accepted (413 beyond). */
     MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
     /** Deadline of one REST call including the service call (504 beyond). */

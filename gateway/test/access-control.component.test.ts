@@ -1,12 +1,15 @@
 // Who may call what, over HTTP through the real gateway and services: API keys and JWTs, scopes,
 // keys and scopes rotated without a restart, per-client rate limits, clients bound to a sales channel,
 // and browser origins (CORS).
-import { uniqueName, until } from "@retail/platform/testing";
+import { testRedisUrl, uniqueName, until } from "@retail/platform/testing";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { orderJson } from "./bodies.js";
 import { type GatewayMesh, startGatewayMesh } from "./harness.js";
 import { reasonOf, restClient, sha256 } from "./rest-client.js";
+
+/** A client of the shared-limit test, named for this run (its window lives in Redis, shared by runs). */
+const sharedClient = uniqueName("shared").replaceAll("_", "-");
 
 const jwtSecret = "a-shared-secret-of-at-least-32-characters";
 const clients = (posKeys: string[], posScopes: string[]) => ({
@@ -32,6 +35,12 @@ const clients = (posKeys: string[], posScopes: string[]) => ({
       rateLimit: { requestsPerSecond: 0.2, burst: 2 },
     },
     { id: "partner", scopes: ["order:read", "inventory:read"] },
+    {
+      id: sharedClient,
+      apiKeySha256: [sha256("shared-key")],
+      scopes: ["inventory:read"],
+      rateLimit: { requestsPerSecond: 1, burst: 4 },
+    },
   ],
   jwtIssuers: [
     { issuer: "https://id.test", audience: "retail-mesh", secret: jwtSecret, algorithms: ["HS256"] },
@@ -134,6 +143,26 @@ describe("rate limits", () => {
     expect(refused?.json).toMatchObject({ code: 8, details: [{ reason: "RATE_LIMITED" }] });
     expect((await mesh.call("GET", "/v1/locations", ops)).status).toBe(200);
   });
+});
+
+describe("rate limits shared by gateway replicas", () => {
+  it("lets a client through two replicas no more than its limit, not twice it", async () => {
+    const env = { RATE_LIMIT_REDIS_URL: testRedisUrl() };
+    const replicas = await Promise.all([mesh.startReplica(env), mesh.startReplica(env)]);
+    const statuses: number[] = [];
+    const retryAfter: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const answer = await fetch(`${replicas[i % 2]?.url}/v1/locations`, {
+        headers: { "x-api-key": "shared-key" },
+      });
+      statuses.push(answer.status);
+      if (answer.status === 429) retryAfter.push(Number(answer.headers.get("retry-after")));
+    }
+    // One window of 4 s holding 4 requests, counted in Redis: each replica alone would let 4 through.
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429, 429, 429]);
+    for (const seconds of retryAfter) expect(seconds).toBeGreaterThanOrEqual(1);
+    for (const seconds of retryAfter) expect(seconds).toBeLessThanOrEqual(4);
+  }, 60_000);
 });
 
 describe("channel-bound clients", () => {

@@ -79,6 +79,11 @@ export interface GatewayMesh {
   /** The state of an Idempotency-Key record ("in-flight", "done"), read from the gateway's database. */
   idempotencyState(clientId: string, key: string): Promise<string | undefined>;
   capture(bindings: string[]): Promise<EventCapture>;
+  /**
+   * Another gateway replica as a process of its own, configured like this one plus `env`, in front of
+   * the same services, databases and clients file; stopped by stopAll.
+   */
+  startReplica(env: Record<string, string>): Promise<{ readonly url: string }>;
   stopAll(): Promise<void>;
 }
 
@@ -127,12 +132,13 @@ export async function startGatewayMesh(
   const clientsPath = join(dir, "clients.json");
   const writeClients = (file: ClientsJson) => writeFileSync(clientsPath, JSON.stringify(file));
   writeClients(clients);
-  const config = loadGatewayConfig({
+  const gatewayEnvironment = {
     ...testServiceEnv(gatewayDb, exchange),
     ...urls,
     GATEWAY_CLIENTS_FILE: clientsPath,
     ...gatewayEnv,
-  });
+  };
+  const config = loadGatewayConfig(gatewayEnvironment);
   const logLines: string[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
@@ -190,6 +196,16 @@ export async function startGatewayMesh(
       const capture = await captureEvents(testAmqpUrl(), exchange, bindings);
       cleanups.push(() => capture.close());
       return capture;
+    },
+    async startReplica(env) {
+      const { child, port } = await startServiceOnFreePorts({
+        name: "gateway replica",
+        dir: join(root, "gateway"),
+        output: (chunk) => serviceLogs.push(chunk),
+        env: { ...gatewayEnvironment, LOG_LEVEL: serviceLogLevel, ...env },
+      });
+      children.push(child);
+      return { url: `http://127.0.0.1:${port}` };
     },
     async stopAll() {
       await gateway.stop();

@@ -47,8 +47,8 @@ const transient = new Set([
 ]);
 
 /** Spends one request of a client's rate limit, or refuses with 429 and Retry-After. */
-export function spendRateLimit(deps: RestDependencies, client: ClientConfig): void {
-  const decision = deps.limiter.take(client.id, client.rateLimit);
+export async function spendRateLimit(deps: RestDependencies, client: ClientConfig): Promise<void> {
+  const decision = await deps.limiter.take(client.id, client.rateLimit);
   if (!decision.allowed)
     throw new HttpRefusal(
       429,
@@ -101,7 +101,7 @@ export async function admit(
     clients,
   );
   actingAs(principal, outcome);
-  spendRateLimit(deps, principal.client);
+  await spendRateLimit(deps, principal.client);
   return principal;
 }
 

@@ -35,7 +35,12 @@ const signatureInvalid = () =>
   errorWithInfo(Code.Unauthenticated, "WEBHOOK_SIGNATURE_INVALID", "the webhook signature does not verify");
 
 /** The verified sender's client: sets the principal, applies its rate limit, checks order:write. */
-function actAs(deps: RestDependencies, clients: ClientsSnapshot, clientId: string, outcome: RestOutcome) {
+async function actAs(
+  deps: RestDependencies,
+  clients: ClientsSnapshot,
+  clientId: string,
+  outcome: RestOutcome,
+) {
   const client = clients.byId(clientId);
   if (!client)
     throw errorWithInfo(
@@ -45,7 +50,7 @@ function actAs(deps: RestDependencies, clients: ClientsSnapshot, clientId: strin
     );
   const principal = { client, scopes: client.scopes, method: "webhook-signature" as const };
   actingAs(principal, outcome);
-  spendRateLimit(deps, client);
+  await spendRateLimit(deps, client);
   requireScope(principal, "order:write");
   return client;
 }
@@ -69,7 +74,7 @@ const shopify: ChannelEndpoint = async (deps, request, response, outcome, signal
   );
   if (!shop || !verifyShopifyHmac(raw, requestHeader(request, "x-shopify-hmac-sha256"), shop.webhookSecret))
     throw signatureInvalid();
-  const client = actAs(deps, clients, shop.clientId, outcome);
+  const client = await actAs(deps, clients, shop.clientId, outcome);
   const topic = requestHeader(request, "x-shopify-topic") ?? "";
   if (topic !== "orders/create") return ignore(response, `topic "${topic}"`);
   const submit = shopifyOrderToSubmit(jsonObject(raw), shop);
@@ -94,7 +99,7 @@ const stripe: ChannelEndpoint = async (deps, request, response, outcome, signal)
     }),
   );
   if (!endpoint) throw signatureInvalid();
-  const client = actAs(deps, clients, endpoint.clientId, outcome);
+  const client = await actAs(deps, clients, endpoint.clientId, outcome);
   const event = jsonObject(raw);
   const payments = stripeEventToPaymentEvents(event);
   if (payments.length === 0) return ignore(response, `event type "${String(event.type)}"`);

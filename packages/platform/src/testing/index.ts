@@ -30,6 +30,14 @@ export function testAmqpUrl(): string {
   return inject("amqpUrl");
 }
 
+/** The Redis tests run against (REDIS_URL, or the one on 127.0.0.1:6379); a clear error when none answers. */
+export function testRedisUrl(): string {
+  const url = inject("redisUrl");
+  if (!url)
+    throw new Error("no Redis answers on 127.0.0.1:6379 and REDIS_URL is not set: start redis-server");
+  return url;
+}
+
 export function isFerretDb(): boolean {
   return inject("mongoFlavour") === "ferretdb";
 }

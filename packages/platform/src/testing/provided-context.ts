@@ -5,6 +5,8 @@ declare module "vitest" {
     amqpUrl: string;
     /** "mongodb" for a real MongoDB, "ferretdb" for FerretDB (tests may branch on known gaps). */
     mongoFlavour: "mongodb" | "ferretdb";
+    /** The Redis tests share ("" when none answers). */
+    redisUrl: string;
   }
 }
 
