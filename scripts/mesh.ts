@@ -7,6 +7,7 @@
 //   4. stays in the foreground, prefixing each service's log lines, until Ctrl-C, then stops them
 //      gracefully (SIGTERM: drain calls, stop consumers, flush the outbox).
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -124,6 +125,8 @@ async function main(): Promise<void> {
   };
   process.once("SIGINT", stopAll);
   process.once("SIGTERM", stopAll);
+  // A key of this start, in MESH_SERVICE_KEYS's form (kid:base64url secret).
+  const serviceKeys = `start-${Date.now().toString(36)}:${randomBytes(32).toString("base64url")}`;
   for (const unit of found) {
     const mongo = new URL(infra.mongodbUrl);
     mongo.pathname = `/${unit.database}`;
@@ -136,6 +139,8 @@ async function main(): Promise<void> {
         METRICS_PORT: String(unit.metricsPort),
         MONGODB_URL: mongo.toString(),
         AMQP_URL: infra.amqpUrl,
+        // The services answer only peers signing with this start's keys.
+        MESH_SERVICE_KEYS: serviceKeys,
         // Gateway replicas share rate limits through Redis when one answers.
         ...(infra.redisUrl ? { RATE_LIMIT_REDIS_URL: infra.redisUrl } : {}),
         ...unit.env,

@@ -45,7 +45,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
     { service: FinancePostingService, baseUrl: config.FINANCE_POSTING_URL },
   ];
   const routes = createRouteTable(backendList.map((b) => b.service));
-  const backends = createBackends(backendList, config.REQUEST_TIMEOUT_MS);
+  const backends = createBackends(backendList, config.REQUEST_TIMEOUT_MS, config.MESH_SERVICE_KEYS);
   const reloads = new Counter({
     name: "gateway_clients_file_reloads_total",
     help: "Changes of the clients file, by outcome (applied, or ignored because invalid)",

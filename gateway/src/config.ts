@@ -15,6 +15,7 @@ export const gatewayEnvSchema = baseEnvSchema
     QUEUE_PREFIX: true,
     LOG_LEVEL: true,
     SHUTDOWN_GRACE_MS: true,
+    MESH_SERVICE_KEYS: true,
   })
   .extend({
     CUSTOMER_IDENTITY_URL: serviceUrl,

@@ -1,6 +1,9 @@
 // Who may call what, over HTTP through the real gateway and services: API keys and JWTs, scopes,
 // keys and scopes rotated without a restart, per-client rate limits, clients bound to a sales channel,
 // and browser origins (CORS).
+import { Code, ConnectError } from "@connectrpc/connect";
+import { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
+import { createServiceClient, newServiceKeys, parseServiceKeys } from "@retail/platform/rpc";
 import { testRedisUrl, uniqueName, until } from "@retail/platform/testing";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -163,6 +166,32 @@ describe("rate limits shared by gateway replicas", () => {
     for (const seconds of retryAfter) expect(seconds).toBeGreaterThanOrEqual(1);
     for (const seconds of retryAfter) expect(seconds).toBeLessThanOrEqual(4);
   }, 60_000);
+});
+
+describe("service-to-service authentication", () => {
+  it("lets only peers signing with the mesh's keys call a service directly", async () => {
+    const finance = (keys: string | undefined) =>
+      createServiceClient(FinancePostingService, {
+        baseUrl: mesh.serviceUrls.FINANCE_POSTING_URL ?? "",
+        maxAttempts: 1,
+        peerAuth: { keys: keys === undefined ? undefined : parseServiceKeys(keys), service: "intruder" },
+      });
+    const refused = await finance(undefined)
+      .listPeriods({})
+      .then(
+        () => undefined,
+        (error: unknown) => ConnectError.from(error),
+      );
+    expect(refused?.code).toBe(Code.Unauthenticated);
+    const forged = await finance(newServiceKeys("local"))
+      .listPeriods({})
+      .then(
+        () => undefined,
+        (error: unknown) => ConnectError.from(error),
+      );
+    expect(forged?.code).toBe(Code.Unauthenticated);
+    await expect(finance(mesh.serviceKeys).listPeriods({})).resolves.toBeDefined();
+  });
 });
 
 describe("channel-bound clients", () => {

@@ -10,6 +10,7 @@ import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "@retail/platform/log";
 import { startServiceOnFreePorts } from "@retail/platform/processes";
+import { newServiceKeys } from "@retail/platform/rpc";
 import {
   captureEvents,
   deleteRunQueues,
@@ -70,6 +71,10 @@ export interface GatewayMesh {
   logs(): string;
   /** Everything the four services wrote so far (their logs, at the harness's service log level). */
   serviceLogs(): string;
+  /** The services' RPC addresses, by the gateway's variable for each (FINANCE_POSTING_URL, ...). */
+  readonly serviceUrls: Readonly<Record<string, string>>;
+  /** The MESH_SERVICE_KEYS every process of this mesh runs with: the services answer only peers signing with them. */
+  readonly serviceKeys: string;
   /** The five databases of this mesh: customer, inventory, order, finance, gateway. */
   readonly databases: readonly string[];
   /** The consumer queues of this mesh (each with its retry and parking queues). */
@@ -100,13 +105,19 @@ export async function startGatewayMesh(
   );
   const children: ChildProcess[] = [];
   const serviceLogs: string[] = [];
+  const serviceKeys = newServiceKeys(name);
   const urls: Record<string, string> = {};
   const start = async (service: string, database: string, env: Record<string, string> = {}) => {
     const { child, port } = await startServiceOnFreePorts({
       name: service,
       dir: join(root, "services", service),
       output: (chunk) => serviceLogs.push(chunk),
-      env: { ...testServiceEnv(database, exchange), LOG_LEVEL: serviceLogLevel, ...env },
+      env: {
+        ...testServiceEnv(database, exchange),
+        MESH_SERVICE_KEYS: serviceKeys,
+        LOG_LEVEL: serviceLogLevel,
+        ...env,
+      },
     });
     children.push(child);
     return port;
@@ -134,6 +145,7 @@ export async function startGatewayMesh(
   writeClients(clients);
   const gatewayEnvironment = {
     ...testServiceEnv(gatewayDb, exchange),
+    MESH_SERVICE_KEYS: serviceKeys,
     ...urls,
     GATEWAY_CLIENTS_FILE: clientsPath,
     ...gatewayEnv,
@@ -176,6 +188,8 @@ export async function startGatewayMesh(
       };
     },
     writeClients,
+    serviceUrls: { ...urls, ORDER_URL: `http://127.0.0.1:${orderPort}` },
+    serviceKeys,
     logs: () => logLines.join(""),
     serviceLogs: () => serviceLogs.join(""),
     databases,

@@ -4,7 +4,7 @@
 import type { DescMethod, DescMethodUnary, DescService, Message } from "@bufbuild/protobuf";
 import { type Client, createClient, type Transport } from "@connectrpc/connect";
 import { Health, HealthCheckResponse_ServingStatus } from "@retail/contracts/grpc/health/v1/health_pb";
-import { createServiceTransport } from "@retail/platform/rpc";
+import { createServiceTransport, type ServiceKeyring } from "@retail/platform/rpc";
 
 export interface Backend {
   readonly service: DescService;
@@ -21,13 +21,22 @@ export interface Backends {
   health(timeoutMs: number): Promise<Record<string, string>>;
 }
 
-export function createBackends(backends: readonly Backend[], defaultTimeoutMs: number): Backends {
+/** The gateway's transports to the services; with `peerKeys`, every call is signed as the gateway's. */
+export function createBackends(
+  backends: readonly Backend[],
+  defaultTimeoutMs: number,
+  peerKeys?: ServiceKeyring,
+): Backends {
   const transports = new Map<
     string,
     { transport: Transport; backend: Backend; health: Client<typeof Health> }
   >();
   for (const backend of backends) {
-    const transport = createServiceTransport({ baseUrl: backend.baseUrl, timeoutMs: defaultTimeoutMs });
+    const transport = createServiceTransport({
+      baseUrl: backend.baseUrl,
+      timeoutMs: defaultTimeoutMs,
+      peerAuth: { keys: peerKeys, service: "gateway" },
+    });
     transports.set(backend.service.typeName, { transport, backend, health: createClient(Health, transport) });
   }
   return {

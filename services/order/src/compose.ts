@@ -54,7 +54,11 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
   const runtime = await startRuntime({ name: "order", database: "order", config, logger });
   const views = createOrderViews(runtime.db);
   await views.ensureIndexes();
-  const peers = { timeoutMs: config.PEER_TIMEOUT_MS, caller: "order" };
+  const peers = {
+    timeoutMs: config.PEER_TIMEOUT_MS,
+    caller: "order",
+    peerAuth: { keys: config.MESH_SERVICE_KEYS, service: "order" },
+  };
   const inventory = createServiceClient(InventoryService, { baseUrl: config.INVENTORY_URL, ...peers });
   const locations = createLocationDirectory(
     runtime.db,

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startServiceOnFreePorts } from "@retail/platform/processes";
+import { newServiceKeys } from "@retail/platform/rpc";
 import { deleteRunQueues } from "@retail/platform/testing";
 import { MongoClient } from "mongodb";
 import { sha256Hex } from "../../../gateway/src/access/clients.ts";
@@ -28,7 +29,12 @@ export interface MeshUnderTest {
   /** Process ids by name, for the CPU each spends; empty for a mesh not started here. */
   readonly pids: Readonly<Record<string, number>>;
   /** The storage and broker it runs on (known only for a mesh started here). */
-  readonly infrastructure?: { readonly mongodbUrl: string; readonly amqpUrl: string };
+  readonly infrastructure?: {
+    readonly mongodbUrl: string;
+    readonly amqpUrl: string;
+    /** The run's MESH_SERVICE_KEYS: the services answer only peers signing with them. */
+    readonly serviceKeys: string;
+  };
   /** Each service's RPC address and database, by name (known only for a mesh started here). */
   readonly services?: Readonly<Record<string, { readonly url: string; readonly database: string }>>;
   stop(): Promise<void>;
@@ -74,7 +80,9 @@ const services = [
 export async function startMesh(run: string, log: (line: string) => void = () => {}): Promise<MeshUnderTest> {
   const infra = await up(log);
   const exchange = `proving.${run}`;
+  const serviceKeys = newServiceKeys(run);
   const base = {
+    MESH_SERVICE_KEYS: serviceKeys,
     MONGODB_URL: infra.mongodbUrl,
     AMQP_URL: infra.amqpUrl,
     EVENTS_EXCHANGE: exchange,
@@ -167,7 +175,7 @@ export async function startMesh(run: string, log: (line: string) => void = () =>
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const pids = Object.fromEntries(children.map(({ name, child }) => [name, child.pid ?? 0]));
-    const infrastructure = { mongodbUrl: infra.mongodbUrl, amqpUrl: infra.amqpUrl };
+    const infrastructure = { mongodbUrl: infra.mongodbUrl, amqpUrl: infra.amqpUrl, serviceKeys };
     return {
       gatewayUrl,
       apiKey,

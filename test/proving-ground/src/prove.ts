@@ -111,6 +111,7 @@ export async function proveDay(options: ProvingOptions): Promise<ProvingResult> 
         inventoryUrl: inventory.url,
         orderUrl: order.url,
         mongodbUrl: infra.mongodbUrl,
+        serviceKeys: infra.serviceKeys,
         inventoryDatabase: inventory.database,
         orderDatabase: order.database,
       };

@@ -5,7 +5,7 @@
 // latency, not a queue; the three ways take turns, so a noisy moment costs each of them alike.
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
-import { createServiceClient } from "@retail/platform/rpc";
+import { createServiceClient, parseServiceKeys } from "@retail/platform/rpc";
 import * as hdr from "hdr-histogram-js";
 import { MongoClient } from "mongodb";
 import { stockStreamId } from "../../../services/inventory/src/adapters/mongo/stock-ledger.ts";
@@ -29,6 +29,8 @@ export interface ReadTargets {
   readonly inventoryUrl: string;
   readonly orderUrl: string;
   readonly mongodbUrl: string;
+  /** The mesh's service keys: direct calls are signed like a service's. */
+  readonly serviceKeys: string;
   /** The databases the inventory and order services own in this run. */
   readonly inventoryDatabase: string;
   readonly orderDatabase: string;
@@ -63,11 +65,12 @@ export async function compareReads(
   );
   const place = (i: number) => turn(places, i);
   const orderId = (i: number) => turn(accepted, i).orderId;
-  const inventory = createServiceClient(InventoryService, {
-    baseUrl: targets.inventoryUrl,
+  const direct = {
     caller: "proving",
-  });
-  const orders = createServiceClient(OrderService, { baseUrl: targets.orderUrl, caller: "proving" });
+    peerAuth: { keys: parseServiceKeys(targets.serviceKeys), service: "proving" },
+  };
+  const inventory = createServiceClient(InventoryService, { baseUrl: targets.inventoryUrl, ...direct });
+  const orders = createServiceClient(OrderService, { baseUrl: targets.orderUrl, ...direct });
   const client = await MongoClient.connect(targets.mongodbUrl, { maxPoolSize: 1 });
   const positions = client.db(targets.inventoryDatabase).collection<{ _id: string }>("positions");
   const orderDocs = client.db(targets.orderDatabase).collection<{ _id: string }>("orders");

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseServiceKeys } from "../rpc/peer-auth.js";
 
 /** Raised at start when the environment is incomplete or wrong; names every offending variable. */
 export class ConfigError extends Error {
@@ -21,6 +22,23 @@ export const baseEnvSchema = z.object({
   QUEUE_PREFIX: z.string().default(""),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+  /**
+   * The mesh's service keys ("kid:secret,kid:secret", base64url secrets of at least 32 bytes; the first
+   * signs, all verify). Set, a service answers only peers with a token signed by one of them and signs
+   * its own calls; unset, anyone who reaches its port may call it (development only).
+   */
+  MESH_SERVICE_KEYS: z
+    .string()
+    .optional()
+    .transform((text, context) => {
+      if (!text) return undefined;
+      try {
+        return parseServiceKeys(text);
+      } catch (error) {
+        context.addIssue({ code: "custom", message: error instanceof Error ? error.message : String(error) });
+        return z.NEVER;
+      }
+    }),
 });
 
 /**

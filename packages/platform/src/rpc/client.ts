@@ -17,6 +17,7 @@ import {
   formatTraceparent,
   traceparentHeader,
 } from "./context.js";
+import { type ServiceKeyring, signPeerCalls } from "./peer-auth.js";
 
 export interface ServiceClientOptions {
   /** "http://inventory:8080". */
@@ -30,6 +31,8 @@ export interface ServiceClientOptions {
   backoffMs?: number;
   /** The calling service's name, sent as the caller; unset: the current call context's caller. */
   caller?: string;
+  /** Signs every call as `service` with the mesh's service keys (MESH_SERVICE_KEYS), when they are set. */
+  peerAuth?: { keys: ServiceKeyring | undefined; service: string };
 }
 
 /**
@@ -88,6 +91,7 @@ export function createServiceTransport(options: ServiceClientOptions): Transport
     defaultTimeoutMs: options.timeoutMs ?? 5_000,
     interceptors: [
       callContextPropagation(options.caller),
+      ...(options.peerAuth?.keys ? [signPeerCalls(options.peerAuth.keys, options.peerAuth.service)] : []),
       retryIdempotent(options.maxAttempts ?? 3, options.backoffMs ?? 100),
     ],
   };

@@ -2,4 +2,5 @@ export * from "./client.js";
 export * from "./context.js";
 export * from "./error-mapping.js";
 export * from "./errors.js";
+export * from "./peer-auth.js";
 export * from "./server-interceptor.js";

@@ -67,7 +67,15 @@ export async function startRuntime(options: {
     amqp,
     flushOutbox: (timeoutMs) => relay.flush(timeoutMs),
     async serve({ services, mapDomainError, stopFirst = [] }) {
-      const server = createRpcServer({ name, port: config.PORT, logger, metrics, mapDomainError, services });
+      const server = createRpcServer({
+        name,
+        port: config.PORT,
+        logger,
+        metrics,
+        mapDomainError,
+        services,
+        peerKeys: config.MESH_SERVICE_KEYS,
+      });
       await server.start();
       const metricsServer = await startMetricsServer(metrics.registry, config.METRICS_PORT);
       const stop = createShutdown(logger, [

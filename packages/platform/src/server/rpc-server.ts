@@ -8,6 +8,7 @@ import { ServerReflection } from "@retail/contracts/grpc/reflection/v1/reflectio
 import type { Logger } from "../log/index.js";
 import type { Metrics } from "../metrics/index.js";
 import type { DomainErrorMapper } from "../rpc/error-mapping.js";
+import { requirePeerToken, type ServiceKeyring } from "../rpc/peer-auth.js";
 import { createServerInterceptor } from "../rpc/server-interceptor.js";
 import { createHealthService, type HealthService } from "./health.js";
 import { createReflectionService } from "./reflection.js";
@@ -36,6 +37,8 @@ export interface RpcServerOptions {
   readonly mapDomainError?: DomainErrorMapper;
   /** Largest deadline a caller may ask for; longer ones are refused. */
   readonly maxTimeoutMs?: number;
+  /** Set: only peers with a token signed by one of these keys are answered (health excepted). */
+  readonly peerKeys?: ServiceKeyring | undefined;
   /** Extra interceptors, run inside the platform's own. */
   readonly interceptors?: readonly Interceptor[];
 }
@@ -80,6 +83,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
         ...(options.metrics ? { metrics: options.metrics } : {}),
         ...(options.mapDomainError ? { mapDomainError: options.mapDomainError } : {}),
       }),
+      ...(options.peerKeys ? [requirePeerToken(options.peerKeys)] : []),
       ...(options.interceptors ?? []),
     ],
     maxTimeoutMs: options.maxTimeoutMs ?? 60_000,
@@ -115,9 +119,15 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
       });
       port = (http2.address() as AddressInfo).port;
       logger.info(
-        { port, services: options.services.map((s) => s.service.typeName) },
+        {
+          port,
+          services: options.services.map((s) => s.service.typeName),
+          peerAuthentication: !!options.peerKeys,
+        },
         `${options.name} listening`,
       );
+      if (!options.peerKeys)
+        logger.warn("MESH_SERVICE_KEYS is not set: any process that reaches this port may call it");
     },
 
     async stop(graceMs = 10_000) {
