@@ -96,6 +96,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
     openapiPath: openapiDocument,
     docs: loadDocsAssets(),
     corsOrigins: config.CORS_ORIGINS,
+    maxInFlight: config.MAX_IN_FLIGHT,
     rest: {
       routes,
       clients,

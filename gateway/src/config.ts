@@ -43,6 +43,8 @@ export const gatewayEnvSchema = baseEnvSchema
       .optional(),
     /** Largest request body accepted (413 beyond). */
     MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+    /** Requests handled at once by this gateway; more are shed with 503 and Retry-After. */
+    MAX_IN_FLIGHT: z.coerce.number().int().positive().default(256),
     /** Deadline of one REST call including the service call (504 beyond). */
     REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     /** How long a completed Idempotency-Key answer is kept for replay. */

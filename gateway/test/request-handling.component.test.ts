@@ -236,3 +236,32 @@ describe("correlation, timeouts and readiness", () => {
     await until(async () => expect((await fetch(`${mesh.url}/readyz`)).status).toBe(200));
   });
 });
+
+describe("overload", () => {
+  it("sheds requests beyond its limit at the door with 503 and Retry-After, and takes them again once calls finish", async () => {
+    const replica = await mesh.startReplica({ MAX_IN_FLIGHT: "2" });
+    const get = () =>
+      fetch(`${replica.url}/v1/orders/ord-held`, { headers: { "x-api-key": ops.key } }).then(async (r) => ({
+        status: r.status,
+        retryAfter: r.headers.get("retry-after"),
+        json: (await r.json()) as { code: number; details: Array<{ reason?: string }> },
+      }));
+    mesh.orderProxy.holdResponses();
+    let held: Array<Promise<Awaited<ReturnType<typeof get>>>> = [];
+    try {
+      held = [get(), get()];
+      // Both are with the order service (held there); the third is refused without reaching it.
+      await until(async () => {
+        const shed = await get();
+        expect([shed.status, shed.retryAfter, shed.json.code]).toEqual([503, "1", 14]);
+        expect(shed.json.details[0]?.reason).toBe("OVERLOADED");
+      });
+      // Health and readiness are never shed.
+      expect((await fetch(`${replica.url}/healthz`)).status).toBe(200);
+    } finally {
+      mesh.orderProxy.releaseResponses();
+    }
+    expect((await Promise.all(held)).map((a) => a.status)).toEqual([404, 404]);
+    expect((await get()).status).toBe(404);
+  }, 60_000);
+});

@@ -5,16 +5,18 @@
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Code } from "@connectrpc/connect";
 import type { Logger } from "@retail/platform/log";
 import {
   callContextFrom,
+  errorWithInfo,
   formatTraceparent,
   parseTraceparent,
   runWithCallContext,
 } from "@retail/platform/rpc";
-import { Counter, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { type DocsAssets, docsPage } from "../openapi/docs-page.js";
-import { requestHeader } from "./body.js";
+import { HttpRefusal, requestHeader } from "./body.js";
 import { createCors } from "./cors.js";
 import { imports } from "./imports.js";
 import { renderError, send } from "./respond.js";
@@ -34,6 +36,11 @@ export interface GatewayServerOptions {
   readonly docs: DocsAssets;
   /** Origins allowed to call from a browser (CORS); empty for none. */
   readonly corsOrigins: readonly string[];
+  /**
+   * Requests handled at once beyond which new ones are shed at the door (503, Retry-After) instead of
+   * queueing behind the services until every caller times out.
+   */
+  readonly maxInFlight: number;
 }
 
 export interface GatewayServer {
@@ -57,6 +64,31 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [options.registry],
   });
+
+  const shed = new Counter({
+    name: "gateway_shed_requests_total",
+    help: "Requests refused at the door because maxInFlight requests were being handled (503)",
+    registers: [options.registry],
+  });
+  let inFlight = 0;
+  new Gauge({
+    name: "gateway_requests_in_flight",
+    help: "REST, webhook and import requests being handled now",
+    registers: [options.registry],
+    collect() {
+      this.set(inFlight);
+    },
+  });
+  const overloaded = () =>
+    new HttpRefusal(
+      503,
+      errorWithInfo(
+        Code.Unavailable,
+        "OVERLOADED",
+        `the gateway is handling ${options.maxInFlight} requests; try again shortly`,
+      ),
+      { "retry-after": "1" },
+    );
 
   const cors = createCors(options.corsOrigins);
   const operational = async (path: string, response: ServerResponse): Promise<boolean> => {
@@ -94,8 +126,13 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     response.once("close", () => {
       if (!response.writableFinished) abandoned.abort();
     });
+    inFlight++;
     await runWithCallContext(context, async () => {
       try {
+        if (inFlight > options.maxInFlight) {
+          shed.inc();
+          throw overloaded();
+        }
         const endpoint =
           request.method === "POST" ? (webhooks.get(url.pathname) ?? imports.get(url.pathname)) : undefined;
         if (endpoint) await endpoint(rest, request, response, outcome, abandoned.signal);
@@ -105,6 +142,8 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
         if (rendered.status >= 500)
           logger.error({ err: error, correlationId: context.correlationId }, "request failed");
         if (!response.headersSent) send(response, rendered.status, rendered.body, rendered.headers);
+      } finally {
+        inFlight--;
       }
     });
     const route = outcome.route
