@@ -47,7 +47,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     lines.push(...local.started);
   }
   const redis = await findRedis();
-  lines.push(redis.line);
+  if (!lines.includes(redis.line)) lines.push(redis.line);
   const flavour = await mongoFlavour(mongodbUrl);
   console.log(`test infrastructure: ${lines.join("; ")}; MongoDB flavour ${flavour}`);
   project.provide("mongodbUrl", mongodbUrl);

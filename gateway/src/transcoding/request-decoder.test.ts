@@ -161,6 +161,12 @@ describe("request decoding", () => {
         description: "unknown query parameter: this operation reads its fields from the body",
       },
     ]);
+    // Found by the fuzzing of every route: a parameter without a name was refused without naming anything.
+    expect(
+      violations(() =>
+        decode(OrderService.method.listOrders, "/v1/orders", { query: new URLSearchParams("=x") }),
+      ),
+    ).toEqual([{ field: "(query string)", description: "has a parameter without a name" }]);
   });
 
   it("refuses a body on an operation without one, and a non-object body", () => {

@@ -82,6 +82,12 @@ function readQuery(
   // One field may be named by its JSON name and its proto name: gather its values under its proto path.
   const byField = new Map<string, { fields: DescField[]; values: string[] }>();
   for (const [key, value] of query) {
+    if (key === "") {
+      if (!byField.has(key))
+        violations.push({ field: "(query string)", description: "has a parameter without a name" });
+      byField.set(key, { fields: [], values: [] });
+      continue;
+    }
     if (binding.body === "*") {
       if (!byField.has(key))
         violations.push({

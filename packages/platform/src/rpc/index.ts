@@ -4,3 +4,4 @@ export * from "./error-mapping.js";
 export * from "./errors.js";
 export * from "./peer-auth.js";
 export * from "./server-interceptor.js";
+export * from "./text-rules.js";

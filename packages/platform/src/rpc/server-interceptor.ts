@@ -11,6 +11,8 @@ import {
   traceparentHeader,
 } from "./context.js";
 import { type DomainErrorMapper, toConnectError } from "./error-mapping.js";
+import { RequestInvalid } from "./errors.js";
+import { nulViolations } from "./text-rules.js";
 
 /** The call context of a request, for handlers that read it from HandlerContext.values. */
 export const kCallContext = createContextKey<CallContext | undefined>(undefined, {
@@ -61,6 +63,10 @@ export function createServerInterceptor(options: {
     };
     return runWithCallContext(context, async () => {
       try {
+        if (!request.stream) {
+          const violations = nulViolations(request.method.input, request.message);
+          if (violations.length > 0) throw new RequestInvalid(violations);
+        }
         const response = await next(request);
         response.header.set(correlationHeader, context.correlationId);
         response.header.set(traceparentHeader, formatTraceparent(context.trace));
