@@ -2,11 +2,15 @@
 // keys and scopes rotated without a restart, per-client rate limits, clients bound to a sales channel,
 // and browser origins (CORS).
 import { Code, ConnectError } from "@connectrpc/connect";
+import { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
 import { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
+import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
+import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { createServiceClient, newServiceKeys, parseServiceKeys } from "@retail/platform/rpc";
 import { testRedisUrl, uniqueName, until } from "@retail/platform/testing";
-import { SignJWT } from "jose";
+import { SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRouteTable } from "../src/transcoding/route-table.js";
 import { orderJson } from "./bodies.js";
 import { type GatewayMesh, startGatewayMesh } from "./harness.js";
 import { reasonOf, restClient, sha256 } from "./rest-client.js";
@@ -15,6 +19,8 @@ import { reasonOf, restClient, sha256 } from "./rest-client.js";
 const sharedClient = uniqueName("shared").replaceAll("_", "-");
 
 const jwtSecret = "a-shared-secret-of-at-least-32-characters";
+/** The issuer's next key, listed beside the current one while it rotates. */
+const nextJwtSecret = "the-issuer-s-next-secret-of-32-characters-or-more";
 const clients = (posKeys: string[], posScopes: string[]) => ({
   clients: [
     {
@@ -38,6 +44,7 @@ const clients = (posKeys: string[], posScopes: string[]) => ({
       rateLimit: { requestsPerSecond: 0.2, burst: 2 },
     },
     { id: "partner", scopes: ["order:read", "inventory:read"] },
+    { id: "nobody", apiKeySha256: [sha256("nobody-key")], scopes: [] },
     {
       id: sharedClient,
       apiKeySha256: [sha256("shared-key")],
@@ -47,6 +54,7 @@ const clients = (posKeys: string[], posScopes: string[]) => ({
   ],
   jwtIssuers: [
     { issuer: "https://id.test", audience: "retail-mesh", secret: jwtSecret, algorithms: ["HS256"] },
+    { issuer: "https://id.test", audience: "retail-mesh", secret: nextJwtSecret, algorithms: ["HS256"] },
   ],
 });
 
@@ -94,6 +102,64 @@ describe("authentication and scopes", () => {
     // The token's scope claim narrows the client's grant: inventory:read is the client's but not the token's.
     const narrowed = await bearer(await token("partner", "5m"), "/v1/locations");
     expect([narrowed.status, narrowed.json.code, reasonOf(narrowed.json)]).toEqual([403, 7, "SCOPE_MISSING"]);
+  });
+
+  it("refuses forged, unsigned, foreign and misdirected tokens, and takes both keys of a rotating issuer", async () => {
+    const sign = (secret: string, claims: { iss?: string; aud?: string; sub?: string } = {}) =>
+      new SignJWT({ sub: claims.sub ?? "partner" })
+        .setProtectedHeader({ alg: "HS256" })
+        .setIssuer(claims.iss ?? "https://id.test")
+        .setAudience(claims.aud ?? "retail-mesh")
+        .setExpirationTime("5m")
+        .sign(new TextEncoder().encode(secret));
+    const bearer = async (token: string) =>
+      mesh.call("GET", "/v1/orders", { headers: { authorization: `Bearer ${token}` } });
+    const refused = async (token: string) => {
+      const answer = await bearer(token);
+      return [answer.status, reasonOf(answer.json)];
+    };
+    const invalid = [401, "TOKEN_INVALID"];
+    expect(await refused(await sign("a-forger-s-secret-of-at-least-32-characters"))).toEqual(invalid);
+    const unsigned = new UnsecuredJWT({ sub: "partner" })
+      .setIssuer("https://id.test")
+      .setAudience("retail-mesh")
+      .setExpirationTime("5m")
+      .encode();
+    expect(await refused(unsigned)).toEqual(invalid);
+    expect(await refused(await sign(jwtSecret, { iss: "https://evil.test" }))).toEqual(invalid);
+    expect(await refused(await sign(jwtSecret, { aud: "another-api" }))).toEqual(invalid);
+    expect(await refused(await sign(jwtSecret, { sub: "no-such-client" }))).toEqual(invalid);
+    // Mid-rotation both the issuer's keys verify.
+    expect((await bearer(await sign(jwtSecret))).status).toBe(200);
+    expect((await bearer(await sign(nextJwtSecret))).status).toBe(200);
+  });
+
+  it("guards every route with its scope: a client with none is refused everywhere", async () => {
+    const routes = createRouteTable([
+      CustomerIdentityService,
+      InventoryService,
+      OrderService,
+      FinancePostingService,
+    ]).routes;
+    const unguarded: string[] = [];
+    for (const { binding } of routes) {
+      const path = `/${binding.template.segments
+        .map((s) => (s.kind === "literal" ? encodeURIComponent(s.value) : "x"))
+        .join("/")}${binding.template.verb ? `:${binding.template.verb}` : ""}`;
+      const answer = await mesh.call(binding.verb, path, {
+        key: "nobody-key",
+        ...(binding.body ? { body: {} } : {}),
+        ...(binding.verb === "POST" || binding.verb === "PUT" || binding.verb === "PATCH"
+          ? { idempotencyKey: uniqueName("scope") }
+          : {}),
+      });
+      if (answer.status !== 403 || reasonOf(answer.json) !== "SCOPE_MISSING")
+        unguarded.push(
+          `${binding.verb} ${binding.template.source}: ${answer.status} ${reasonOf(answer.json)}`,
+        );
+    }
+    expect(unguarded).toEqual([]);
+    expect(routes.length).toBeGreaterThan(50);
   });
 
   it("refuses an operation outside the client's scopes with 403: a POS key cannot read finance", async () => {

@@ -115,5 +115,15 @@ describe("authentication", () => {
     ).toThrow(
       /clients\.json: clients\.0\.id: lower-case letters, digits and dashes; clients\.0\.scopes\.0: like "order:read"/,
     );
+    // An issuer may not be trusted with unsigned tokens.
+    const unsigned = {
+      issuer: "https://id.test",
+      audience: "a",
+      secret: "x".repeat(32),
+      algorithms: ["none"],
+    };
+    expect(() =>
+      parseClientsFile(JSON.stringify({ clients: [], jwtIssuers: [unsigned] }), "clients.json"),
+    ).toThrow(/jwtIssuers\.0\.algorithms\.0: must be a signature algorithm/);
   });
 });

@@ -48,23 +48,29 @@ export async function authenticate(
       "send an API key in X-Api-Key or a JWT in Authorization: Bearer",
     );
   const issuerName = unverifiedIssuer(bearer);
-  const issuer = clients.file.jwtIssuers.find((i) => i.issuer === issuerName);
-  if (!issuer) throw unauthenticated("TOKEN_INVALID", "the token's issuer is not trusted");
-  let payload: Record<string, unknown>;
-  try {
-    ({ payload } = await jwtVerify(bearer, keyOf(issuer), {
-      issuer: issuer.issuer,
-      audience: issuer.audience,
-      algorithms: issuer.algorithms,
-      requiredClaims: ["sub", "exp"],
-    }));
-  } catch (error) {
-    const expired = (error as { code?: string }).code === "ERR_JWT_EXPIRED";
+  // An issuer may be listed more than once, one key each: while it rotates its key, both verify.
+  const issuers = clients.file.jwtIssuers.filter((i) => i.issuer === issuerName);
+  if (issuers.length === 0) throw unauthenticated("TOKEN_INVALID", "the token's issuer is not trusted");
+  let payload: Record<string, unknown> | undefined;
+  let expired = false;
+  for (const issuer of issuers) {
+    try {
+      ({ payload } = await jwtVerify(bearer, keyOf(issuer), {
+        issuer: issuer.issuer,
+        audience: issuer.audience,
+        algorithms: issuer.algorithms,
+        requiredClaims: ["sub", "exp"],
+      }));
+      break;
+    } catch (error) {
+      expired ||= (error as { code?: string }).code === "ERR_JWT_EXPIRED";
+    }
+  }
+  if (!payload)
     throw unauthenticated(
       expired ? "TOKEN_EXPIRED" : "TOKEN_INVALID",
       expired ? "the token has expired" : "the token is not valid",
     );
-  }
   const client = typeof payload.sub === "string" ? clients.byId(payload.sub) : undefined;
   if (!client) throw unauthenticated("TOKEN_INVALID", "the token's subject is not a known client");
   const claimed = typeof payload.scope === "string" ? payload.scope.split(" ").filter(Boolean) : undefined;

@@ -31,7 +31,29 @@ const issuerSchema = z.object({
   /** SPKI PEM of the issuer's public key (RS256/ES256/EdDSA), or a shared secret for HS256. */
   publicKeyPem: z.string().optional(),
   secret: z.string().min(32, "at least 32 characters").optional(),
-  algorithms: z.array(z.string()).min(1),
+  /** Signature algorithms accepted from this issuer ("none" is never one). */
+  algorithms: z
+    .array(
+      z.enum(
+        [
+          "HS256",
+          "HS384",
+          "HS512",
+          "RS256",
+          "RS384",
+          "RS512",
+          "PS256",
+          "PS384",
+          "PS512",
+          "ES256",
+          "ES384",
+          "ES512",
+          "EdDSA",
+        ],
+        { error: "must be a signature algorithm (HS256, RS256, ES256, EdDSA, ...)" },
+      ),
+    )
+    .min(1),
 });
 
 const shopifyShopSchema = z.object({

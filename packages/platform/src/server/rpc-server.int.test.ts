@@ -194,6 +194,19 @@ describe("rpc server", () => {
     ]);
   });
 
+  it("refuses a NUL in any string, naming the field, and a request beyond 16 MiB, before the handler", async () => {
+    const client = createServiceClient(InventoryService, { baseUrl: `http://127.0.0.1:${server.port}` });
+    const nul = await client.getStockPosition({ locationId: "DC\u00001", sku: "SKU-1" }).catch((e) => e);
+    expect(ConnectError.from(nul).code).toBe(Code.InvalidArgument);
+    expect(ConnectError.from(nul).findDetails(BadRequestSchema)[0]?.fieldViolations[0]?.field).toBe(
+      "location_id",
+    );
+    const huge = await client
+      .getStockPosition({ locationId: "DC-1", sku: "X".repeat(17 * 2 ** 20) })
+      .catch((e) => e);
+    expect(ConnectError.from(huge).code).toBe(Code.ResourceExhausted);
+  });
+
   it("maps domain errors to codes with ErrorInfo and hides unexpected failures as INTERNAL", async () => {
     const client = createServiceClient(InventoryService, { baseUrl: `http://127.0.0.1:${server.port}` });
     const notFound = await client

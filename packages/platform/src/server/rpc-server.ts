@@ -35,6 +35,8 @@ export interface RpcServerOptions {
   readonly logger: Logger;
   readonly metrics?: Metrics;
   readonly mapDomainError?: DomainErrorMapper;
+  /** Largest request message accepted (RESOURCE_EXHAUSTED beyond); 16 MiB unless told. */
+  readonly readMaxBytes?: number;
   /** Largest deadline a caller may ask for; longer ones are refused. */
   readonly maxTimeoutMs?: number;
   /** Set: only peers with a token signed by one of these keys are answered (health excepted). */
@@ -87,6 +89,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
       ...(options.interceptors ?? []),
     ],
     maxTimeoutMs: options.maxTimeoutMs ?? 60_000,
+    readMaxBytes: options.readMaxBytes ?? 16 * 2 ** 20,
     shutdownSignal: shutdown.signal,
   });
 

@@ -67,6 +67,22 @@ describe("finance handler", () => {
         "settlement.lines[1].amount",
       ]),
     );
+    const tooLong = await rejection(
+      client.importSettlement({
+        requestId: "s2",
+        settlement: {
+          settlementId: "st-2",
+          provider: "amazon",
+          currencyCode: "USD",
+          payoutDate: "2026-11-27",
+          lines: Array.from({ length: 100_001 }, (_, i) => ({
+            lineId: String(i),
+            type: SettlementLineType.FEE,
+          })),
+        },
+      }),
+    );
+    expect(fields(tooLong)).toContain("settlement.lines");
   });
 
   it("refuses accounts outside the chart, periods that are not periods, and unknown ERP adapters", async () => {

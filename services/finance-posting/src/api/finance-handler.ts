@@ -20,6 +20,9 @@ const datePattern = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 const periodPattern = /^\d{4}-(0[1-9]|1[0-2])$/;
 const maxPageSize = 500;
 
+/** A marketplace's busiest settlement runs to tens of thousands of lines; far beyond is not a report. */
+const maxSettlementLines = 100_000;
+
 function checkPage(v: Violations, pageSize: number): number {
   if (pageSize < 0 || pageSize > maxPageSize) v.add("page_size", `must be 0-${maxPageSize}`);
   return pageSize || 50;
@@ -92,6 +95,8 @@ export function createFinanceHandler(deps: FinanceDeps): ServiceImpl<typeof Fina
         if (!datePattern.test(s.payoutDate))
           v.add("settlement.payout_date", "must be a date such as 2026-11-26");
         if (s.lines.length === 0) v.add("settlement.lines", "is required");
+        if (s.lines.length > maxSettlementLines)
+          v.add("settlement.lines", `must have at most ${maxSettlementLines} lines (split the report)`);
         const ids = new Set<string>();
         for (const [i, line] of s.lines.entries()) {
           if (v.require(`settlement.lines[${i}].line_id`, line.lineId) && ids.has(line.lineId)) {
