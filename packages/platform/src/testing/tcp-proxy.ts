@@ -14,12 +14,29 @@ export interface TcpProxy {
    */
   holdResponses(): void;
   releaseResponses(): void;
+  /** Delays every chunk, both ways, by `ms` (0: none), keeping each connection's bytes in order. */
+  setLatency(ms: number): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let holding = false;
+  let latencyMs = 0;
+  /** Writes a chunk after the latency, never before a chunk written earlier on the same socket. */
+  const releaseAt = new WeakMap<Socket, number>();
+  const send = (to: Socket, chunk: Buffer) => {
+    const previous = releaseAt.get(to) ?? 0;
+    if (latencyMs === 0 && previous <= Date.now()) {
+      to.write(chunk);
+      return;
+    }
+    const at = Math.max(Date.now() + latencyMs, previous);
+    releaseAt.set(to, at);
+    setTimeout(() => {
+      if (!to.destroyed) to.write(chunk);
+    }, at - Date.now());
+  };
   // Answers held back while holding, in the order they came, with the client each is for.
   const held: Array<{ client: Socket; chunk: Buffer }> = [];
   let server: Server;
@@ -40,10 +57,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         upstream.on("error", drop).on("close", drop);
         // Forwarded by hand, not piped: a pipe resumes a paused source (on every drain, and when a
         // connection made during a hold is piped), so answers would slip through a hold.
-        client.on("data", (chunk: Buffer) => upstream.write(chunk));
+        client.on("data", (chunk: Buffer) => send(upstream, chunk));
         upstream.on("data", (chunk: Buffer) => {
           if (holding) held.push({ client, chunk });
-          else client.write(chunk);
+          else send(client, chunk);
         });
       });
       server.once("error", reject);
@@ -72,7 +89,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     releaseResponses() {
       holding = false;
-      for (const { client, chunk } of held.splice(0)) if (!client.destroyed) client.write(chunk);
+      for (const { client, chunk } of held.splice(0)) if (!client.destroyed) send(client, chunk);
+    },
+    setLatency(ms) {
+      latencyMs = ms;
     },
     close: stop,
   };
