@@ -22,7 +22,9 @@ import { eventually, testAmqpUrl, testMongoUrl } from "@retail/platform/testing"
 import amqplib from "amqplib";
 import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { reserveStock } from "../src/app/reserve-stock.js";
 import type { RunningInventory } from "../src/compose.js";
+import { ReservationBeingPlaced } from "../src/domain/errors.js";
 import { createHarness, type EventCapture, registerLocations, stockHelpers } from "./harness.js";
 
 const harness = createHarness("reservations");
@@ -284,6 +286,69 @@ describe("reservations", () => {
     expect(entries.map((e) => e._id)).toEqual([first.reservation?.reservationId]);
     expect(strays).toBe(0);
   });
+
+  it("answers a repeat that comes while the first call is still placing only once it is placed", async () => {
+    // Found by the proving day on a loaded machine: the order service's call timed out, the order was
+    // submitted again, and the repeat answered the reservation still PENDING; confirming it failed
+    // (RESERVATION_CLOSED) and an order with stock was rejected.
+    await receive("RES-SLOW", "DC-1", 4);
+    let release: () => void = () => {};
+    const placed = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The first call's last append (the reservation placed) waits until the test lets it through.
+    const deps = {
+      ...running.deps,
+      reservations: {
+        ...running.deps.reservations,
+        append: async (...args: Parameters<typeof running.deps.reservations.append>) => {
+          if (args[1] !== undefined) await placed;
+          return running.deps.reservations.append(...args);
+        },
+      },
+    };
+    const command = (id: string) => ({
+      request: { id, fingerprint: `fp-${id}` },
+      orderId: `order-${id}`,
+      lines: [{ lineId: "1", sku: "RES-SLOW", quantity: 1, locationId: "DC-1" }],
+      channel: Channel.WEB,
+      channelId: "",
+      promise: FulfillmentPromise.UNSPECIFIED,
+      ttlMs: 60_000,
+    });
+    // Placed within the repeat's wait: the repeat answers the placed reservation.
+    const first = reserveStock(deps, command("slow-1"));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const repeat = reserveStock(deps, command("slow-1"));
+    setTimeout(release, 300);
+    const [a, b] = await Promise.all([first, repeat]);
+    expect([b.reservationId, b.status]).toEqual([a.reservationId, ReservationStatus.ACTIVE]);
+    // Still being placed when the wait is over: the repeat is told to ask again, and then answered.
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slowDeps = {
+      ...deps,
+      reservations: {
+        ...deps.reservations,
+        append: async (...args: Parameters<typeof running.deps.reservations.append>) => {
+          if (args[1] !== undefined) await gate;
+          return running.deps.reservations.append(...args);
+        },
+      },
+    };
+    const slow = reserveStock(slowDeps, command("slow-2"));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await expect(reserveStock(slowDeps, command("slow-2"))).rejects.toBeInstanceOf(ReservationBeingPlaced);
+    release();
+    const placedLater = await slow;
+    const again = await reserveStock(slowDeps, command("slow-2"));
+    expect([again.reservationId, again.status]).toEqual([
+      placedLater.reservationId,
+      ReservationStatus.ACTIVE,
+    ]);
+    expect(await stock("RES-SLOW")).toMatchObject({ reserved: 2 });
+  }, 30_000);
 
   it("releases and commits reservations from the order service's events, each event once", async () => {
     await receive("RES-ORDER-A", "DC-1", 10);

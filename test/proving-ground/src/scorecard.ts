@@ -7,6 +7,9 @@ import type { Rest } from "./rest.js";
 export interface Scorecard {
   orders: {
     sent: number;
+    /** Orders the mesh holds at the end, against the orders the channels' submissions created. */
+    held: number;
+    created: number;
     accepted: number;
     rejected: number;
     failed: number;
@@ -39,6 +42,8 @@ export interface Scorecard {
     balancedPerCurrency: boolean;
     /** Orders whose captures or refunds were not posted exactly once (the first 20). */
     problems: string[];
+    /** Orders with more capture or refund entries than their channel sent (posted twice). */
+    postedTwice: number;
     /** POS orders are posted as their store's daily summary at close: how many have their store lines. */
     posOrdersWithStoreLines: number;
     posOrders: number;
@@ -48,6 +53,7 @@ export interface Scorecard {
 type Money = { currencyCode?: string; minorUnits?: string };
 type OrderJson = {
   status: string;
+  rejectionReasons?: string[];
   marketplaceAcknowledged?: boolean;
   capturedTotal?: Money;
   refundedTotal?: Money;
@@ -92,6 +98,21 @@ async function journal(rest: Rest): Promise<EntryJson[]> {
   return entries;
 }
 
+/** How many orders the mesh holds, page by page. */
+async function ordersHeld(rest: Rest): Promise<number> {
+  let held = 0;
+  let token = "";
+  do {
+    const page = await rest.ok(
+      "GET",
+      `/v1/orders?pageSize=500${token ? `&pageToken=${encodeURIComponent(token)}` : ""}`,
+    );
+    held += ((page.orders as unknown[]) ?? []).length;
+    token = String(page.nextPageToken ?? "");
+  } while (token);
+  return held;
+}
+
 /** Waits until the ledger stops growing (every event has been consumed and posted), up to `timeoutMs`. */
 export async function settled(rest: Rest, timeoutMs = 120_000): Promise<EntryJson[]> {
   const deadline = Date.now() + timeoutMs;
@@ -130,7 +151,8 @@ export async function scorecard(
       return;
     }
     if (o.status === "ORDER_STATUS_REJECTED") {
-      if (!o.journey.lines.some((l) => hot.has(l.sku))) wrong(o, "rejected though every SKU had stock");
+      if (!o.journey.lines.some((l) => hot.has(l.sku)))
+        wrong(o, `rejected though every SKU had stock: ${(order.rejectionReasons ?? []).join("; ")}`);
       else if (order.status !== "ORDER_STATUS_REJECTED") wrong(o, `rejected, then ${order.status}`);
       else accurate++;
       return;
@@ -193,6 +215,11 @@ export async function scorecard(
         ]
       : [];
   });
+  const postedTwice = detailed.filter(
+    (o) =>
+      (captures.get(o.orderId) ?? 0) > (o.captured > 0 ? 1 : 0) ||
+      (refunds.get(o.orderId) ?? 0) > o.refundsSent.size,
+  ).length;
   const sums = new Map<string, number>();
   let unbalanced = 0;
   for (const e of entries) {
@@ -208,6 +235,8 @@ export async function scorecard(
   return {
     orders: {
       sent: outcomes.length,
+      held: await ordersHeld(rest),
+      created: new Set(outcomes.filter((o) => o.orderId).map((o) => o.orderId)).size,
       accepted: accepted.length,
       rejected: outcomes.filter((o) => o.status === "ORDER_STATUS_REJECTED").length,
       failed: outcomes.filter((o) => o.error).length,
@@ -234,6 +263,7 @@ export async function scorecard(
       refundToLedgerMs: { p50: quantile(ledgerTimes, 0.5), p99: quantile(ledgerTimes, 0.99) },
       balancedPerCurrency: [...sums.values()].every((v) => v === 0),
       problems: ledgerProblems.slice(0, 20),
+      postedTwice,
     },
   };
 }

@@ -7,6 +7,7 @@ import {
   InsufficientStock,
   LineQuantityExceeded,
   NegativeStock,
+  ReservationBeingPlaced,
   ReservationClosed,
   UnknownReservation,
 } from "../domain/errors.js";
@@ -44,6 +45,11 @@ export function mapInventoryError(error: unknown): ConnectError | undefined {
       reservation_id: error.reservationId,
       line_id: error.lineId,
       requested: String(error.requested),
+    });
+  }
+  if (error instanceof ReservationBeingPlaced) {
+    return errorWithInfo(Code.Unavailable, "RESERVATION_BEING_PLACED", error.message, {
+      reservation_id: error.reservationId,
     });
   }
   if (error instanceof ReservationClosed) {

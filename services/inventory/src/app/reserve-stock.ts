@@ -15,7 +15,7 @@ import {
 } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import { event, type RequestRef, requestKey } from "@retail/platform/store";
 import { chooseLocations, locationsForPromise } from "../domain/channels.js";
-import { InsufficientStock, type Shortage } from "../domain/errors.js";
+import { InsufficientStock, ReservationBeingPlaced, type Shortage } from "../domain/errors.js";
 import type { ReservationLineState, ReservationState } from "../domain/reservation.js";
 import { applyMovement, type MovementDeps, movementRequest } from "./apply-movement.js";
 import type { ReservationStore } from "./ports.js";
@@ -235,10 +235,25 @@ export function reservationMovement(
   };
 }
 
+/** How long a repeat waits for the first call of its request to finish placing the reservation. */
+const placementWaitMs = 3_000;
+
+/**
+ * The reservation a repeated request placed. A repeat that comes while the first call is still placing
+ * (a caller that timed out and asked again) waits for it a moment, then says to ask again: answering
+ * the PENDING reservation would let the caller confirm a reservation that holds nothing yet.
+ */
 async function replay(deps: ReservationDeps, reservationId: string): Promise<ReservationState> {
-  const state = await deps.reservations.load(reservationId);
-  if (!state) throw new Error(`reservation ${reservationId} has a request record but no stream`);
-  // A reservation refused for want of stock is refused again, with the same shortages.
-  if (state.shortages.length > 0) throw new InsufficientStock(state.shortages);
-  return state;
+  const deadline = Date.now() + placementWaitMs;
+  for (let wait = 25; ; wait = Math.min(wait * 2, 400)) {
+    const state = await deps.reservations.load(reservationId);
+    if (!state) throw new Error(`reservation ${reservationId} has a request record but no stream`);
+    if (state.status !== ReservationStatus.PENDING) {
+      // A reservation refused for want of stock is refused again, with the same shortages.
+      if (state.shortages.length > 0) throw new InsufficientStock(state.shortages);
+      return state;
+    }
+    if (Date.now() + wait > deadline) throw new ReservationBeingPlaced(reservationId);
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
 }

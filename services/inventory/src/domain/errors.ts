@@ -62,6 +62,17 @@ export class UnknownReservation extends Error {
   }
 }
 
+/**
+ * A repeat of a ReserveStock whose first call is still placing its holds (UNAVAILABLE: asked again a
+ * moment later, it answers what the first call decided).
+ */
+export class ReservationBeingPlaced extends Error {
+  readonly kind = "reservation-being-placed";
+  constructor(readonly reservationId: string) {
+    super(`reservation ${reservationId} is still being placed by the first call of this request`);
+  }
+}
+
 /** The reservation is no longer open for this change (FAILED_PRECONDITION). */
 export class ReservationClosed extends Error {
   readonly kind = "reservation-closed";
