@@ -48,3 +48,31 @@ describe("the fault proxy", () => {
     expect(fast.text).toBe(chunks.join(""));
   });
 });
+
+describe("the fault proxy in front of replicas", () => {
+  it("spreads connections over its targets in turn and passes over one that refuses", async () => {
+    const servers = await Promise.all(
+      ["a", "b"].map(async (name) => {
+        const server = createServer((socket) => socket.end(name));
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        return server;
+      }),
+    );
+    const ports = servers.map((s) => (s.address() as { port: number }).port);
+    const balancer = await startTcpProxy(ports.map((port) => ({ host: "127.0.0.1", port })));
+    const answer = () =>
+      new Promise<string>((resolve) => {
+        const socket = connect({ host: "127.0.0.1", port: balancer.port });
+        let text = "";
+        socket.on("data", (chunk: Buffer) => {
+          text += String(chunk);
+        });
+        socket.on("close", () => resolve(text));
+      });
+    expect([await answer(), await answer(), await answer()].sort()).toEqual(["a", "a", "b"]);
+    await new Promise((resolve) => servers[0]?.close(resolve));
+    expect([await answer(), await answer()]).toEqual(["b", "b"]);
+    await balancer.close();
+    await new Promise((resolve) => servers[1]?.close(resolve));
+  });
+});

@@ -19,7 +19,15 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+/**
+ * A proxy to `target`, or to several targets in turn (one per new connection, the next one when a
+ * target refuses): a round-robin balancer in front of replicas of a service.
+ */
+export async function startTcpProxy(
+  target: { host: string; port: number } | ReadonlyArray<{ host: string; port: number }>,
+): Promise<TcpProxy> {
+  const targets = Array.isArray(target) ? target : [target];
+  let turn = 0;
   const sockets = new Set<Socket>();
   let holding = false;
   let latencyMs = 0;
@@ -45,23 +53,41 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       server = createServer((client) => {
-        const upstream = connect(target);
-        sockets.add(client).add(upstream);
+        sockets.add(client);
+        // The client's bytes until a target has taken the connection.
+        const early: Buffer[] = [];
+        let upstream: Socket | undefined;
         const drop = () => {
           client.destroy();
-          upstream.destroy();
+          upstream?.destroy();
           sockets.delete(client);
-          sockets.delete(upstream);
+          if (upstream) sockets.delete(upstream);
         };
         client.on("error", drop).on("close", drop);
-        upstream.on("error", drop).on("close", drop);
         // Forwarded by hand, not piped: a pipe resumes a paused source (on every drain, and when a
         // connection made during a hold is piped), so answers would slip through a hold.
-        client.on("data", (chunk: Buffer) => send(upstream, chunk));
-        upstream.on("data", (chunk: Buffer) => {
-          if (holding) held.push({ client, chunk });
-          else send(client, chunk);
-        });
+        client.on("data", (chunk: Buffer) => (upstream ? send(upstream, chunk) : early.push(chunk)));
+        const first = turn++;
+        const attempt = (tries: number) => {
+          const socket = connect(targets[(first + tries) % targets.length] as { host: string; port: number });
+          sockets.add(socket);
+          socket.once("connect", () => {
+            upstream = socket;
+            for (const chunk of early.splice(0)) send(socket, chunk);
+            socket.on("data", (chunk: Buffer) => {
+              if (holding) held.push({ client, chunk });
+              else send(client, chunk);
+            });
+            socket.on("close", drop);
+          });
+          socket.on("error", () => {
+            sockets.delete(socket);
+            // A target that refuses the connection: the next one, once round; a broken one: the end.
+            if (upstream !== socket && tries + 1 < targets.length && !client.destroyed) attempt(tries + 1);
+            else drop();
+          });
+        };
+        attempt(0);
       });
       server.once("error", reject);
       server.listen(port, "127.0.0.1", () => {
