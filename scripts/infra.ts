@@ -102,7 +102,24 @@ async function preparePostgres(log: (line: string) => void): Promise<boolean> {
   return true;
 }
 
-async function startFerretDb(log: (line: string) => void): Promise<string> {
+/**
+ * Kills the FerretDB this script started with SIGKILL (a crash, for fault runs) and waits until its
+ * port is free; false when no FerretDB of this script is running.
+ */
+export async function killFerretDb(): Promise<boolean> {
+  if (!existsSync(pidFile)) return false;
+  const pid = Number(readFileSync(pidFile, "utf8"));
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    return false;
+  }
+  const deadline = Date.now() + 10_000;
+  while ((await portAnswers(mongoPort)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  return true;
+}
+
+export async function startFerretDb(log: (line: string) => void): Promise<string> {
   const binary = ferretDbBinary(log);
   mkdirSync(stateDir, { recursive: true });
   const onPostgres = await preparePostgres(log);

@@ -105,6 +105,8 @@ export async function drive(
   rate: number,
   secrets: ChannelSecrets,
   progress: (line: string) => void = () => {},
+  /** Kept up to date while the day runs: orders sent and ended so far (for a fault run's "in flight"). */
+  live: { sent: number; ended: number } = { sent: 0, ended: 0 },
 ): Promise<Driven> {
   const people = new Map(day.people.map((p) => [p.id, p]));
   const sent: Record<string, number> = {};
@@ -148,6 +150,7 @@ export async function drive(
       captureIds: [],
     };
     outcomes.push(outcome);
+    live.sent = outcomes.length;
     running.push(
       travel(
         { rest, sent, secrets, run: day.run, person: people.get(journey.person) },
@@ -160,6 +163,7 @@ export async function drive(
         })
         .finally(() => {
           done++;
+          live.ended = done;
         }),
     );
   }

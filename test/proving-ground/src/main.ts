@@ -6,10 +6,14 @@
 //   --out .mesh/proving-ground                               where the scorecard JSON goes
 //   --find-max --p99-bound 1000 --start-rate 2 --factor 1.5  the closed loop: days of --orders at rising
 //                                                            rates until acceptance p99 passes the bound
-// A soak is a long day: --orders 36000 --rate 10 is an hour.
+//   --faults [--only broker-stop-30s,kill-order]            a day per fault, injected a third of the way
+//                                                            in, then judged (nothing lost, applied twice
+//                                                            or oversold; recovery time); a table to paste
+// A soak is a long day: --orders 14400 --rate 4 is an hour.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { faultTable, runFaults } from "./fault-run.js";
 import { findMaxRate } from "./max-rate.js";
 import { proveDay } from "./prove.js";
 import { report } from "./report.js";
@@ -28,6 +32,8 @@ const { values } = parseArgs({
     "p99-bound": { type: "string", default: "1000" },
     "start-rate": { type: "string", default: "2" },
     factor: { type: "string", default: "1.5" },
+    faults: { type: "boolean", default: false },
+    only: { type: "string", default: "" },
   },
 });
 const live = process.stderr.isTTY;
@@ -42,6 +48,17 @@ const common = {
   progress: (line: string) => process.stderr.write(live ? `\r\x1b[K${line}` : `${line}\n`),
 };
 mkdirSync(values.out, { recursive: true });
+if (values.faults) {
+  const rows = await runFaults({
+    ...common,
+    progress: (line) => process.stderr.write(`${line}\n`),
+    only: values.only.split(",").filter(Boolean),
+  });
+  const file = join(values.out, `faults-${Date.now().toString(36)}.json`);
+  writeFileSync(file, `${JSON.stringify(rows, null, 2)}\n`);
+  console.log(`${faultTable(rows)}\n\nwritten: ${file}`);
+  process.exit(rows.every((r) => r.invariantsHold && r.problems.length === 0) ? 0 : 1);
+}
 if (values["find-max"]) {
   const found = await findMaxRate({
     ...common,

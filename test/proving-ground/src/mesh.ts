@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startServiceOnFreePorts } from "@retail/platform/processes";
+import { startServiceOnFreePorts, startServiceProcess } from "@retail/platform/processes";
 import { newServiceKeys } from "@retail/platform/rpc";
-import { deleteRunQueues } from "@retail/platform/testing";
+import { deleteRunQueues, startTcpProxy, type TcpProxy } from "@retail/platform/testing";
 import { MongoClient } from "mongodb";
 import { sha256Hex } from "../../../gateway/src/access/clients.ts";
 import { consumerQueues as gatewayQueues } from "../../../gateway/src/compose.ts";
@@ -37,6 +37,16 @@ export interface MeshUnderTest {
   };
   /** Each service's RPC address and database, by name (known only for a mesh started here). */
   readonly services?: Readonly<Record<string, { readonly url: string; readonly database: string }>>;
+  /** The run's events exchange and its consumer queues, prefixed (known only for a mesh started here). */
+  readonly broker?: { readonly exchange: string; readonly consumerQueues: readonly string[] };
+  /**
+   * Kills a process of a mesh started here (the gateway or a service) with SIGKILL; `restart` starts it
+   * again on the same ports with the same environment and resolves when its metrics answer.
+   */
+  kill?(name: string): Promise<void>;
+  restart?(name: string): Promise<void>;
+  /** The fault proxies every process reaches the storage and the broker through (a mesh started `proxied`). */
+  readonly links?: { readonly storage: TcpProxy; readonly broker: TcpProxy };
   stop(): Promise<void>;
 }
 
@@ -76,21 +86,48 @@ const services = [
   { name: "order", dir: "services/order" },
 ] as const;
 
-/** Starts every service and the gateway for one run; `stop` ends them and drops the run's databases. */
-export async function startMesh(run: string, log: (line: string) => void = () => {}): Promise<MeshUnderTest> {
+/** The URL with its host and port replaced by a proxy's on this machine. */
+function through(url: string, proxy: TcpProxy): string {
+  const proxied = new URL(url);
+  proxied.hostname = "127.0.0.1";
+  proxied.port = String(proxy.port);
+  return proxied.toString();
+}
+
+/** A proxy in front of the server a URL names (its default port when it names none). */
+function proxyFor(url: string, defaultPort: number): Promise<TcpProxy> {
+  const { hostname, port } = new URL(url);
+  return startTcpProxy({ host: hostname, port: Number(port || defaultPort) });
+}
+
+/**
+ * Starts every service and the gateway for one run; `stop` ends them and drops the run's databases.
+ * `proxied`: every process reaches the storage and the broker through a fault proxy of this run.
+ * `replicated`: services run as two instances each (the second named `<service>-2`) behind a
+ * round-robin balancer, sharing their database and queues.
+ */
+export async function startMesh(
+  run: string,
+  log: (line: string) => void = () => {},
+  options: { proxied?: boolean; replicated?: readonly string[] } = {},
+): Promise<MeshUnderTest> {
   const infra = await up(log);
   const exchange = `proving.${run}`;
   const serviceKeys = newServiceKeys(run);
+  const links = options.proxied
+    ? { storage: await proxyFor(infra.mongodbUrl, 27017), broker: await proxyFor(infra.amqpUrl, 5672) }
+    : undefined;
   const base = {
     MESH_SERVICE_KEYS: serviceKeys,
-    MONGODB_URL: infra.mongodbUrl,
-    AMQP_URL: infra.amqpUrl,
+    MONGODB_URL: links ? through(infra.mongodbUrl, links.storage) : infra.mongodbUrl,
+    AMQP_URL: links ? through(infra.amqpUrl, links.broker) : infra.amqpUrl,
     EVENTS_EXCHANGE: exchange,
     QUEUE_PREFIX: `${exchange}.`,
     LOG_LEVEL: process.env.PROVING_LOG_LEVEL ?? "warn",
   };
   const databases: string[] = [];
   const children: Array<{ name: string; child: ChildProcess }> = [];
+  const pids: Record<string, number> = {};
   const metricsPorts: Record<string, number> = {};
   const urls: Record<string, string> = {};
   const serviceAddresses: Record<string, { url: string; database: string }> = {};
@@ -110,25 +147,49 @@ export async function startMesh(run: string, log: (line: string) => void = () =>
         .dropDatabase()
         .catch(() => undefined);
     await client.close();
+    for (const balancer of balancers) await balancer.close();
+    await links?.storage.close();
+    await links?.broker.close();
     rmSync(dir, { recursive: true, force: true });
   };
-  const start = async (name: string, unitDir: string, env: Record<string, string>) => {
-    const database = `proving_${run}_${name.replaceAll("-", "_")}`;
-    databases.push(database);
+  /** How each process was started (its environment includes its ports), to start it again. */
+  const launches = new Map<string, { dir: string; env: Record<string, string>; metricsPort: number }>();
+  // PROVING_LOG=1 shows the processes' own logs (at PROVING_LOG_LEVEL) prefixed by their name.
+  const output = (name: string) =>
+    process.env.PROVING_LOG
+      ? (chunk: string) => process.stderr.write(prefixed(name, chunk))
+      : ("ignore" as const);
+  /** Starts a process; a replica (`of` the first instance's name) shares its database and address. */
+  const start = async (name: string, unitDir: string, env: Record<string, string>, of?: string) => {
+    const database = `proving_${run}_${(of ?? name).replaceAll("-", "_")}`;
+    if (!of) databases.push(database);
     const started = await startServiceOnFreePorts({
       name,
       dir: join(root, unitDir),
-      // PROVING_LOG=1 shows the processes' own logs (at PROVING_LOG_LEVEL) prefixed by their name.
-      output: process.env.PROVING_LOG ? (chunk) => process.stderr.write(prefixed(name, chunk)) : "ignore",
+      output: output(name),
       env: { ...base, MONGODB_DATABASE: database, ...env },
+    });
+    launches.set(name, {
+      dir: join(root, unitDir),
+      env: {
+        ...base,
+        MONGODB_DATABASE: database,
+        ...env,
+        PORT: String(started.port),
+        METRICS_PORT: String(started.metricsPort),
+      },
+      metricsPort: started.metricsPort,
     });
     children.push({ name, child: started.child });
     metricsPorts[name] = started.metricsPort;
+    if (of) return started;
     const url = `http://127.0.0.1:${started.port}`;
     urls[`${name.toUpperCase().replaceAll("-", "_")}_URL`] = url;
     serviceAddresses[name] = { url, database };
     return started;
   };
+  /** Balancers in front of services run as two instances, closed with the run. */
+  const balancers: TcpProxy[] = [];
   const apiKey = `proving-${run}`;
   const secrets: ChannelSecrets = {
     shopDomain: `proving-${run}.myshopify.com`,
@@ -163,7 +224,20 @@ export async function startMesh(run: string, log: (line: string) => void = () =>
     }),
   );
   try {
-    for (const service of services) await start(service.name, service.dir, { ...urls });
+    for (const service of services) {
+      const first = await start(service.name, service.dir, { ...urls });
+      if (!options.replicated?.includes(service.name)) continue;
+      // A second instance on the same database and queues, both behind a round-robin balancer.
+      const second = await start(`${service.name}-2`, service.dir, { ...urls }, service.name);
+      const balancer = await startTcpProxy(
+        [first.port, second.port].map((port) => ({ host: "127.0.0.1", port })),
+      );
+      balancers.push(balancer);
+      const url = `http://127.0.0.1:${balancer.port}`;
+      urls[`${service.name.toUpperCase().replaceAll("-", "_")}_URL`] = url;
+      const address = serviceAddresses[service.name];
+      if (address) serviceAddresses[service.name] = { ...address, url };
+    }
     const gateway = await start("gateway", "gateway", {
       ...urls,
       GATEWAY_CLIENTS_FILE: join(dir, "clients.json"),
@@ -174,8 +248,13 @@ export async function startMesh(run: string, log: (line: string) => void = () =>
       if (Date.now() > deadline) throw new Error("the gateway did not get ready");
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    const pids = Object.fromEntries(children.map(({ name, child }) => [name, child.pid ?? 0]));
+    for (const { name, child } of children) pids[name] = child.pid ?? 0;
     const infrastructure = { mongodbUrl: infra.mongodbUrl, amqpUrl: infra.amqpUrl, serviceKeys };
+    const processOf = (name: string) => {
+      const found = children.find((c) => c.name === name);
+      if (!found) throw new Error(`no process ${name} in this mesh`);
+      return found;
+    };
     return {
       gatewayUrl,
       apiKey,
@@ -184,6 +263,22 @@ export async function startMesh(run: string, log: (line: string) => void = () =>
       pids,
       infrastructure,
       services: serviceAddresses,
+      broker: { exchange, consumerQueues: meshQueues.map((q) => `${exchange}.${q}`) },
+      ...(links ? { links } : {}),
+      async kill(name) {
+        const { child } = processOf(name);
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGKILL");
+        await exited;
+      },
+      async restart(name) {
+        const launch = launches.get(name);
+        if (!launch) throw new Error(`no process ${name} in this mesh`);
+        const entry = processOf(name);
+        entry.child = await startServiceProcess({ name, ...launch, output: output(name) });
+        pids[name] = entry.child.pid ?? 0;
+      },
       stop,
     };
   } catch (error) {

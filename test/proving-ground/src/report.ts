@@ -9,7 +9,7 @@ export function report(result: ProvingResult): string {
     `proving day ${result.run}: seed ${result.options.seed}, ${result.options.orders} orders at ${result.options.rate}/s`,
     "",
     "business outcomes",
-    `  orders         ${s.orders.sent} sent, ${s.orders.accepted} accepted, ${s.orders.rejected} rejected, ${s.orders.failed} failed`,
+    `  orders         ${s.orders.sent} sent, ${s.orders.accepted} accepted, ${s.orders.rejected} rejected, ${s.orders.failed} failed; the mesh holds ${s.orders.held} orders for ${s.orders.created} created`,
     `  order accuracy ${percent(s.orders.accuracy)} (${s.orders.accurate}/${s.orders.sent}); lines not picked: ${s.orders.repicksMoved} re-sourced, ${s.orders.repicksCancelled} cancelled`,
     `  oversold units ${s.stock.oversoldUnits}`,
     `  stock reliability ${percent(s.stock.reliability)} (${s.stock.reliable}/${s.stock.positions} SKU-locations: ledger = truth = read model, no hold left)`,

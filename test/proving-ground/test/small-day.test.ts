@@ -19,6 +19,8 @@ describe("a proving day", () => {
     expect(s.orders.failed).toBe(0);
     expect(s.orders.accuracy).toBe(1);
     expect(s.orders.accepted).toBeGreaterThan(0);
+    // No submission created an order twice.
+    expect(s.orders.held).toBe(s.orders.created);
     expect(s.stock.oversoldUnits).toBe(0);
     expect(s.stock.mismatches).toEqual([]);
     expect(s.stock.refusedMovements).toEqual([]);
