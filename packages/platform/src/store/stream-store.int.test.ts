@@ -102,6 +102,50 @@ describe("stream store", () => {
     expect(await store.read(streamId)).toHaveLength(1);
   });
 
+  it("keeps the outbox marker of a commit that landed though its insert answered an error", async () => {
+    // Found by the fault run (PostgreSQL stopped under load): the append dropped the marker on any
+    // error, so a commit the storage kept while the answer was lost was never published, and the
+    // caller's retry replayed it as done. A shipment never reached inventory.
+    const lostAnswer = new Proxy(db, {
+      get(target, property) {
+        if (property !== "collection") return Reflect.get(target, property);
+        return (name: string) => {
+          const real = target.collection(name);
+          if (name !== "lost") return real;
+          return new Proxy(real, {
+            get(collection, key) {
+              if (key !== "insertOne") {
+                const value = Reflect.get(collection, key);
+                return typeof value === "function" ? value.bind(collection) : value;
+              }
+              return async (...args: Parameters<typeof real.insertOne>) => {
+                await collection.insertOne(...args);
+                throw new Error("connection reset by peer");
+              };
+            },
+          });
+        };
+      },
+    });
+    const flaky = createStreamStore(lostAnswer, { collection: "lost" });
+    const steady = createStreamStore(db, { collection: "lost" });
+    await steady.ensureIndexes();
+    const request = {
+      key: requestKey("test.Lost", "req-lost"),
+      fingerprint: fingerprint(StockMovementSchema, movement("lost", 2)),
+    };
+    await expect(flaky.append("SKU-L@DC-1", 0, [recorded("lost", 2)], { request })).rejects.toThrow(
+      "connection reset",
+    );
+    // The commit is there and its marker too: the relay finds the commit behind it and publishes it.
+    const [marker] = await steady.outboxBatch(10);
+    expect([marker?.streamId, marker?.ready]).toEqual(["SKU-L@DC-1", false]);
+    expect(await steady.hasCommit(marker?._id ?? "")).toBe(true);
+    // The caller's retry is answered as the first, and no second commit is made.
+    expect((await steady.append("SKU-L@DC-1", 0, [recorded("lost", 2)], { request })).replayed).toBe(true);
+    expect(await steady.read("SKU-L@DC-1")).toHaveLength(1);
+  });
+
   it("reads a stream and tells, in the same read, whether a request was applied on it", async () => {
     const streamId = "SKU-7@DC-1";
     const request = {

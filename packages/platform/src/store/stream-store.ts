@@ -224,8 +224,10 @@ export function createStreamStore(
       try {
         await commits.insertOne(commit);
       } catch (error) {
-        if (marked) await outbox.deleteOne({ _id: commit._id }).catch(() => {});
+        // Any other error leaves the outcome unknown (the storage may have kept the commit and lost the
+        // answer): the marker stays, and the relay publishes the commit if it is there, else drops it.
         if (!isDuplicateKey(error)) throw error;
+        if (marked) await outbox.deleteOne({ _id: commit._id }).catch(() => {});
         return refused(commit, appendOptions.request);
       }
       if (marked) await outbox.updateOne({ _id: commit._id }, { $set: { ready: true } });
