@@ -57,7 +57,28 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRow[]> {
   const rows: FaultRow[] = [];
   for (const fault of chosen) {
     say(`fault ${fault.name}: ${fault.what}`);
-    rows.push(await runOne(fault, options, say));
+    rows.push(
+      await runOne(fault, options, say).catch(
+        (error: unknown): FaultRow => ({
+          fault: fault.name,
+          what: fault.what,
+          inFlight: 0,
+          lost: 0,
+          appliedTwice: 0,
+          oversold: 0,
+          parked: 0,
+          parkedExpected: 0,
+          recoveryMs: 0,
+          faultMs: 0,
+          invariantsHold: false,
+          problems: [
+            `the day could not be run or judged: ${error instanceof Error ? error.message : String(error)}`,
+          ],
+          figures: {},
+          scorecard: undefined,
+        }),
+      ),
+    );
     const row = rows.at(-1);
     if (row) say(`fault ${fault.name}: ${summary(row)}`);
   }

@@ -134,11 +134,18 @@ export async function startMesh(
   const dir = mkdtempSync(join(tmpdir(), "proving-ground-"));
   const stop = async () => {
     for (const { child } of children.reverse()) child.kill("SIGTERM");
+    // A process whose shutdown cannot finish (its storage gone) is killed after its grace.
+    const kill = setTimeout(() => {
+      for (const { child } of children) if (child.exitCode === null) child.kill("SIGKILL");
+    }, 20_000);
     await Promise.all(
       children.map(({ child }) =>
-        child.exitCode === null ? new Promise((resolve) => child.once("exit", resolve)) : undefined,
+        child.exitCode === null && child.signalCode === null
+          ? new Promise((resolve) => child.once("exit", resolve))
+          : undefined,
       ),
     );
+    clearTimeout(kill);
     await deleteRunQueues(infra.amqpUrl, `${exchange}.`, meshQueues, exchange).catch(() => undefined);
     const client = await MongoClient.connect(infra.mongodbUrl);
     for (const name of databases)
