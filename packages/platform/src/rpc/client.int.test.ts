@@ -49,6 +49,36 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop(500));
 
+describe("a peer that goes away mid-call", () => {
+  it("is UNAVAILABLE to the caller (which may retry), not CANCELED, when the caller cancelled nothing", async () => {
+    const dying = createRpcServer({
+      name: "dying",
+      port: 0,
+      host: "127.0.0.1",
+      logger: createLogger({ service: "dying", level: "silent" }),
+      services: [serve(InventoryService, { getStockPosition: () => new Promise(() => {}) })],
+    });
+    await dying.start();
+    const client = createServiceClient(InventoryService, {
+      baseUrl: `http://127.0.0.1:${dying.port}`,
+      maxAttempts: 1,
+      timeoutMs: 10_000,
+    });
+    const call = client.getStockPosition({ sku: "SKU-1", locationId: "DC-1" }).catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await dying.stop(0); // the grace is over at once: the call's stream is cancelled by the server
+    const error = ConnectError.from(await call);
+    expect(error.code).toBe(Code.Unavailable);
+    // The caller's own abort stays a cancellation.
+    const abort = new AbortController();
+    const own = createServiceClient(InventoryService, { baseUrl: `http://127.0.0.1:${server.port}` })
+      .getStockPosition({ sku: "slow", locationId: "DC-1" }, { signal: abort.signal })
+      .catch((e: unknown) => e);
+    abort.abort();
+    expect(ConnectError.from(await own).code).toBe(Code.Canceled);
+  });
+});
+
 describe("service client", () => {
   const baseUrl = () => `http://127.0.0.1:${server.port}`;
 

@@ -83,6 +83,27 @@ function retryIdempotent(maxAttempts: number, backoffMs: number): Interceptor {
   };
 }
 
+/**
+ * A call whose stream the peer closed (it died or was stopped mid-call: HTTP/2 CANCEL, or a reset) is
+ * UNAVAILABLE, not CANCELED: this caller cancelled nothing, and the call may be retried like any other
+ * that could not reach its peer. Only the caller's own abort stays CANCELED.
+ */
+const peerGoneIsUnavailable: Interceptor = (next) => async (request) => {
+  try {
+    return await next(request);
+  } catch (error) {
+    const failure = ConnectError.from(error);
+    if (failure.code !== Code.Canceled || request.signal.aborted) throw error;
+    throw new ConnectError(
+      `the peer closed the call: ${failure.rawMessage}`,
+      Code.Unavailable,
+      failure.metadata,
+      undefined,
+      failure,
+    );
+  }
+};
+
 /** The transport to another service of the mesh, with deadlines, context propagation and safe retries. */
 export function createServiceTransport(options: ServiceClientOptions): Transport {
   const transportOptions = {
@@ -93,6 +114,7 @@ export function createServiceTransport(options: ServiceClientOptions): Transport
       callContextPropagation(options.caller),
       ...(options.peerAuth?.keys ? [signPeerCalls(options.peerAuth.keys, options.peerAuth.service)] : []),
       retryIdempotent(options.maxAttempts ?? 3, options.backoffMs ?? 100),
+      peerGoneIsUnavailable,
     ],
   };
   return options.protocol === "grpc"
