@@ -24,6 +24,9 @@ const pidFile = join(stateDir, "ferretdb.pid");
 const mongoPort = 27017;
 const amqpPort = 5672;
 const postgresPort = 5432;
+/** PostgreSQL's connection limit the script asks for, and FerretDB's pool within it. */
+const postgresMaxConnections = 500;
+const ferretDbPool = 400;
 const redisPort = 6379;
 
 function portAnswers(port: number, host = "127.0.0.1", timeoutMs = 500): Promise<boolean> {
@@ -72,6 +75,24 @@ function ferretDbBinary(log: (line: string) => void): string {
   return binary;
 }
 
+/** FerretDB's pool: 400 when PostgreSQL allows 500 connections, else the 80 that fit in its default 100. */
+function ferretDbPoolSize(): number {
+  const max = Number(
+    run("psql", [
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(postgresPort),
+      "-U",
+      "postgres",
+      "-tAc",
+      "SHOW max_connections",
+      "postgres",
+    ]).output,
+  );
+  return max >= postgresMaxConnections ? ferretDbPool : 80;
+}
+
 /** Creates the FerretDB database on the local PostgreSQL; false when no PostgreSQL answers. */
 async function preparePostgres(log: (line: string) => void): Promise<boolean> {
   if (!(await portAnswers(postgresPort))) return false;
@@ -84,6 +105,19 @@ async function preparePostgres(log: (line: string) => void): Promise<boolean> {
   if (exists.output !== "1") {
     const created = run("psql", [...psql, "CREATE DATABASE ferretdb", "postgres"]);
     if (!created.ok) throw new Error(`could not create database ferretdb: ${created.output}`);
+  }
+  // FerretDB may hold two PostgreSQL connections for one client operation; with its pool smaller than
+  // twice the clients' connections it can deadlock (every pooled connection held by an operation
+  // waiting for a second one: seen here as 80 idle connections and no answer at all). The mesh's
+  // processes keep up to 8 connections each and a test run or a fault run starts dozens of them.
+  const max = Number(run("psql", [...psql, "SHOW max_connections", "postgres"]).output);
+  if (max < postgresMaxConnections) {
+    log(`raising PostgreSQL's max_connections from ${max} to ${postgresMaxConnections} (a restart)`);
+    const raised =
+      run("psql", [...psql, `ALTER SYSTEM SET max_connections = ${postgresMaxConnections}`, "postgres"]).ok &&
+      run("service", ["postgresql", "restart"]).ok;
+    if (!raised) log("could not raise max_connections (not root?): FerretDB's pool stays at 80");
+    await waitForPort(postgresPort, "PostgreSQL", 30_000);
   }
   // Indexes PostgreSQL can use for FerretDB's filters (why: tools/ferretdb/postgresql-tuning.sql).
   const tuning = join(root, "tools", "ferretdb", "postgresql-tuning.sql");
@@ -115,7 +149,8 @@ export async function killFerretDb(): Promise<boolean> {
     return false;
   }
   const deadline = Date.now() + 10_000;
-  while ((await portAnswers(mongoPort)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while ((await portAnswers(mongoPort)) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
   return true;
 }
 
@@ -126,7 +161,7 @@ export async function startFerretDb(log: (line: string) => void): Promise<string
   const backend = onPostgres
     ? [
         "--handler=postgresql",
-        `--postgresql-url=postgres://postgres@127.0.0.1:${postgresPort}/ferretdb?pool_max_conns=80`,
+        `--postgresql-url=postgres://postgres@127.0.0.1:${postgresPort}/ferretdb?pool_max_conns=${ferretDbPoolSize()}`,
       ]
     : ["--handler=sqlite", `--sqlite-url=file:${join(stateDir, "ferretdb-sqlite")}/`];
   if (!onPostgres) mkdirSync(join(stateDir, "ferretdb-sqlite"), { recursive: true });
