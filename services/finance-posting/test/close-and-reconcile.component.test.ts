@@ -68,6 +68,9 @@ describe("settlements, periods and the ERP export", () => {
     const at = new Date("2026-09-10T12:00:00Z");
     await finance.emit(PaymentCapturedSchema, capture("o-s1", 1_000n, "ch_s1", at));
     await finance.emit(PaymentCapturedSchema, capture("o-s2", 2_000n, "ch_s2", at));
+    // Both posted before the settlement arrives: the consumer handles a prefetch window at once, so
+    // the second capture may be posted before the first.
+    await entriesOf({ orderId: "o-s1" }, 1);
     await entriesOf({ orderId: "o-s2" }, 1);
     const { items } = await finance.client.importSettlement({
       requestId: uniqueName("st"),
