@@ -2,17 +2,13 @@
 // keys and scopes rotated without a restart, per-client rate limits, clients bound to a sales channel,
 // and browser origins (CORS).
 import { Code, ConnectError } from "@connectrpc/connect";
-import { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
 import { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
-import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
-import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { createServiceClient, newServiceKeys, parseServiceKeys } from "@retail/platform/rpc";
 import { testRedisUrl, uniqueName, until } from "@retail/platform/testing";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRouteTable } from "../src/transcoding/route-table.js";
 import { orderJson } from "./bodies.js";
-import { type GatewayMesh, startGatewayMesh } from "./harness.js";
+import { type GatewayMesh, meshRoutes, startGatewayMesh } from "./harness.js";
 import { reasonOf, restClient, sha256 } from "./rest-client.js";
 
 /** A client of the shared-limit test, named for this run (its window lives in Redis, shared by runs). */
@@ -135,12 +131,7 @@ describe("authentication and scopes", () => {
   });
 
   it("guards every route with its scope: a client with none is refused everywhere", async () => {
-    const routes = createRouteTable([
-      CustomerIdentityService,
-      InventoryService,
-      OrderService,
-      FinancePostingService,
-    ]).routes;
+    const routes = meshRoutes();
     const unguarded: string[] = [];
     for (const { binding } of routes) {
       const path = `/${binding.template.segments

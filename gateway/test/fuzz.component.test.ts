@@ -7,15 +7,11 @@
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { DescField, DescMessage } from "@bufbuild/protobuf";
-import { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
-import { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
-import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
-import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { uniqueName } from "@retail/platform/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRouteTable, type Route } from "../src/transcoding/route-table.js";
-import { type GatewayMesh, type HttpAnswer, startGatewayMesh } from "./harness.js";
+import type { Route } from "../src/transcoding/route-table.js";
+import { type GatewayMesh, type HttpAnswer, meshRoutes, startGatewayMesh } from "./harness.js";
 import { restClient, sha256 } from "./rest-client.js";
 
 const key = "fuzz-key";
@@ -26,12 +22,7 @@ let mesh: GatewayMesh;
 const seed =
   process.env.FUZZ_SEED === "random" ? Date.now() % 2 ** 31 : Number(process.env.FUZZ_SEED ?? 20_261_127);
 fc.configureGlobal({ seed });
-const routes = createRouteTable([
-  CustomerIdentityService,
-  InventoryService,
-  OrderService,
-  FinancePostingService,
-]).routes;
+const routes = meshRoutes();
 
 beforeAll(async () => {
   mesh = await startGatewayMesh(

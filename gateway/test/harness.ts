@@ -8,6 +8,10 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
+import { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
+import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
+import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { createLogger } from "@retail/platform/log";
 import { startServiceOnFreePorts } from "@retail/platform/processes";
 import { newServiceKeys } from "@retail/platform/rpc";
@@ -29,11 +33,16 @@ import { consumerQueues as inventoryQueues } from "../../services/inventory/src/
 import { consumerQueues as orderQueues } from "../../services/order/src/compose.ts";
 import { composeGateway, consumerQueues as gatewayQueues, type RunningGateway } from "../src/compose.js";
 import { loadGatewayConfig } from "../src/config.js";
+import { createRouteTable } from "../src/transcoding/route-table.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** The consumer queues the services declare, as each names its own (deleted with the test's exchange). */
 const consumerQueues = [...inventoryQueues, ...orderQueues, ...financeQueues, ...gatewayQueues];
+
+/** Every REST route of the mesh, as the gateway builds them from the four services' descriptors. */
+export const meshRoutes = () =>
+  createRouteTable([CustomerIdentityService, InventoryService, OrderService, FinancePostingService]).routes;
 
 /** The clients file as tests write it (checked by the gateway, not here). */
 export interface ClientsJson {
