@@ -75,32 +75,18 @@ function ferretDbBinary(log: (line: string) => void): string {
   return binary;
 }
 
-/** FerretDB's pool: 400 when PostgreSQL allows 500 connections, else the 80 that fit in its default 100. */
-function ferretDbPoolSize(): number {
-  const max = Number(
-    run("psql", [
-      "-h",
-      "127.0.0.1",
-      "-p",
-      String(postgresPort),
-      "-U",
-      "postgres",
-      "-tAc",
-      "SHOW max_connections",
-      "postgres",
-    ]).output,
-  );
-  return max >= postgresMaxConnections ? ferretDbPool : 80;
-}
-
-/** Creates the FerretDB database on the local PostgreSQL; false when no PostgreSQL answers. */
-async function preparePostgres(log: (line: string) => void): Promise<boolean> {
-  if (!(await portAnswers(postgresPort))) return false;
+/**
+ * Creates the FerretDB database on the local PostgreSQL and returns the pool FerretDB may use there
+ * (400 once max_connections is 500, else the 80 that fit in the default 100); undefined when no
+ * PostgreSQL answers.
+ */
+async function preparePostgres(log: (line: string) => void): Promise<number | undefined> {
+  if (!(await portAnswers(postgresPort))) return undefined;
   const psql = ["-h", "127.0.0.1", "-p", String(postgresPort), "-U", "postgres", "-tAc"];
   const exists = run("psql", [...psql, "SELECT 1 FROM pg_database WHERE datname = 'ferretdb'", "postgres"]);
   if (!exists.ok) {
     log(`PostgreSQL answers but psql failed (${exists.output}); falling back to SQLite`);
-    return false;
+    return undefined;
   }
   if (exists.output !== "1") {
     const created = run("psql", [...psql, "CREATE DATABASE ferretdb", "postgres"]);
@@ -111,12 +97,14 @@ async function preparePostgres(log: (line: string) => void): Promise<boolean> {
   // waiting for a second one: seen here as 80 idle connections and no answer at all). The mesh's
   // processes keep up to 8 connections each and a test run or a fault run starts dozens of them.
   const max = Number(run("psql", [...psql, "SHOW max_connections", "postgres"]).output);
+  let pool = max >= postgresMaxConnections ? ferretDbPool : 80;
   if (max < postgresMaxConnections) {
     log(`raising PostgreSQL's max_connections from ${max} to ${postgresMaxConnections} (a restart)`);
     const raised =
       run("psql", [...psql, `ALTER SYSTEM SET max_connections = ${postgresMaxConnections}`, "postgres"]).ok &&
       run("service", ["postgresql", "restart"]).ok;
-    if (!raised) log("could not raise max_connections (not root?): FerretDB's pool stays at 80");
+    if (raised) pool = ferretDbPool;
+    else log("could not raise max_connections (not root?): FerretDB's pool stays at 80");
     await waitForPort(postgresPort, "PostgreSQL", 30_000);
   }
   // Indexes PostgreSQL can use for FerretDB's filters (why: tools/ferretdb/postgresql-tuning.sql).
@@ -133,7 +121,7 @@ async function preparePostgres(log: (line: string) => void): Promise<boolean> {
     "ferretdb",
   ]);
   if (!tuned.ok) throw new Error(`could not tune database ferretdb: ${tuned.output}`);
-  return true;
+  return pool;
 }
 
 /**
@@ -157,11 +145,12 @@ export async function killFerretDb(): Promise<boolean> {
 export async function startFerretDb(log: (line: string) => void): Promise<string> {
   const binary = ferretDbBinary(log);
   mkdirSync(stateDir, { recursive: true });
-  const onPostgres = await preparePostgres(log);
+  const pool = await preparePostgres(log);
+  const onPostgres = pool !== undefined;
   const backend = onPostgres
     ? [
         "--handler=postgresql",
-        `--postgresql-url=postgres://postgres@127.0.0.1:${postgresPort}/ferretdb?pool_max_conns=${ferretDbPoolSize()}`,
+        `--postgresql-url=postgres://postgres@127.0.0.1:${postgresPort}/ferretdb?pool_max_conns=${pool}`,
       ]
     : ["--handler=sqlite", `--sqlite-url=file:${join(stateDir, "ferretdb-sqlite")}/`];
   if (!onPostgres) mkdirSync(join(stateDir, "ferretdb-sqlite"), { recursive: true });
