@@ -46,6 +46,14 @@ export interface Fault {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Kills a process of the mesh (SIGKILL), does `whileDown`, and starts it again on its ports. */
+async function crash(mesh: MeshUnderTest, name: string, whileDown: () => Promise<unknown>): Promise<void> {
+  if (!mesh.kill || !mesh.restart) throw new Error("a fault run needs a mesh started here");
+  await mesh.kill(name);
+  await whileDown();
+  await mesh.restart(name);
+}
+
 function brokerOf(context: FaultContext) {
   const { infrastructure, broker } = context.mesh;
   if (!infrastructure || !broker) throw new Error("a fault run needs a mesh started here");
@@ -201,12 +209,7 @@ function processKilled(name: string): Fault {
   return {
     name: `kill-${name}`,
     what: `${name} killed with SIGKILL mid-load and started again`,
-    async inject({ mesh }) {
-      if (!mesh.kill || !mesh.restart) throw new Error("a fault run needs a mesh started here");
-      await mesh.kill(name);
-      await sleep(1_000);
-      await mesh.restart(name);
-    },
+    inject: ({ mesh }) => crash(mesh, name, () => sleep(1_000)),
   };
 }
 
@@ -216,12 +219,7 @@ const replicaKilled: Fault = {
   what: "inventory, order and finance-posting as two instances behind a balancer; one of each killed (SIGKILL) in turn",
   mesh: { replicated: ["inventory", "order", "finance-posting"] },
   async inject({ mesh }) {
-    if (!mesh.kill || !mesh.restart) throw new Error("a fault run needs a mesh started here");
-    for (const name of ["inventory", "order", "finance-posting"]) {
-      await mesh.kill(name);
-      await sleep(3_000);
-      await mesh.restart(name);
-    }
+    for (const name of ["inventory", "order", "finance-posting"]) await crash(mesh, name, () => sleep(3_000));
   },
 };
 
@@ -234,37 +232,35 @@ const reordered: Fault = {
   name: "reorder",
   what: "finance-posting down 10 s, the order events waiting for it put back in random order",
   async inject(context) {
-    const { mesh } = context;
-    if (!mesh.kill || !mesh.restart) throw new Error("a fault run needs a mesh started here");
     const { amqpUrl, exchange } = brokerOf(context);
-    await mesh.kill("finance-posting");
-    await sleep(10_000);
-    const queue = `${exchange}.finance.order-events`;
-    const connection = await amqplib.connect(amqpUrl);
-    try {
-      const channel = await connection.createConfirmChannel();
-      const taken: amqplib.GetMessage[] = [];
-      for (;;) {
-        const message = await channel.get(queue, { noAck: false });
-        if (!message) break;
-        taken.push(message);
+    await crash(context.mesh, "finance-posting", async () => {
+      await sleep(10_000);
+      const queue = `${exchange}.finance.order-events`;
+      const connection = await amqplib.connect(amqpUrl);
+      try {
+        const channel = await connection.createConfirmChannel();
+        const taken: amqplib.GetMessage[] = [];
+        for (;;) {
+          const message = await channel.get(queue, { noAck: false });
+          if (!message) break;
+          taken.push(message);
+        }
+        // Fisher-Yates with a fixed seed: the same shuffle for the same day.
+        let seed = taken.length;
+        for (let i = taken.length - 1; i > 0; i--) {
+          seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+          const j = seed % (i + 1);
+          [taken[i], taken[j]] = [taken[j] as amqplib.GetMessage, taken[i] as amqplib.GetMessage];
+        }
+        for (const message of taken)
+          channel.sendToQueue(queue, message.content, { ...message.properties, persistent: true });
+        await channel.waitForConfirms();
+        for (const message of taken) channel.ack(message);
+        context.say(`${taken.length} order events put back in random order`);
+      } finally {
+        await connection.close();
       }
-      // Fisher-Yates with a fixed seed: the same shuffle for the same day.
-      let seed = taken.length;
-      for (let i = taken.length - 1; i > 0; i--) {
-        seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-        const j = seed % (i + 1);
-        [taken[i], taken[j]] = [taken[j] as amqplib.GetMessage, taken[i] as amqplib.GetMessage];
-      }
-      for (const message of taken)
-        channel.sendToQueue(queue, message.content, { ...message.properties, persistent: true });
-      await channel.waitForConfirms();
-      for (const message of taken) channel.ack(message);
-      context.say(`${taken.length} order events put back in random order`);
-    } finally {
-      await connection.close();
-    }
-    await mesh.restart("finance-posting");
+    });
   },
 };
 

@@ -170,21 +170,12 @@ export async function startMesh(
   const start = async (name: string, unitDir: string, env: Record<string, string>, of?: string) => {
     const database = `proving_${run}_${(of ?? name).replaceAll("-", "_")}`;
     if (!of) databases.push(database);
-    const started = await startServiceOnFreePorts({
-      name,
-      dir: join(root, unitDir),
-      output: output(name),
-      env: { ...base, MONGODB_DATABASE: database, ...env },
-    });
+    const dir = join(root, unitDir);
+    const environment = { ...base, MONGODB_DATABASE: database, ...env };
+    const started = await startServiceOnFreePorts({ name, dir, output: output(name), env: environment });
     launches.set(name, {
-      dir: join(root, unitDir),
-      env: {
-        ...base,
-        MONGODB_DATABASE: database,
-        ...env,
-        PORT: String(started.port),
-        METRICS_PORT: String(started.metricsPort),
-      },
+      dir,
+      env: { ...environment, PORT: String(started.port), METRICS_PORT: String(started.metricsPort) },
       metricsPort: started.metricsPort,
     });
     children.push({ name, child: started.child });

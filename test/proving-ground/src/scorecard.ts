@@ -83,35 +83,26 @@ async function inBatches<T, R>(
   return results;
 }
 
-/** Every journal entry, page by page. */
-async function journal(rest: Rest): Promise<EntryJson[]> {
-  const entries: EntryJson[] = [];
+/** Every item a listing route answers (`field` of each page), page by page. */
+async function everyPage<T>(rest: Rest, path: string, field: string): Promise<T[]> {
+  const items: T[] = [];
   let token = "";
   do {
     const page = await rest.ok(
       "GET",
-      `/v1/journalEntries?pageSize=500${token ? `&pageToken=${encodeURIComponent(token)}` : ""}`,
+      `${path}?pageSize=500${token ? `&pageToken=${encodeURIComponent(token)}` : ""}`,
     );
-    entries.push(...((page.entries as EntryJson[]) ?? []));
+    items.push(...((page[field] as T[]) ?? []));
     token = String(page.nextPageToken ?? "");
   } while (token);
-  return entries;
+  return items;
 }
 
-/** How many orders the mesh holds, page by page. */
-async function ordersHeld(rest: Rest): Promise<number> {
-  let held = 0;
-  let token = "";
-  do {
-    const page = await rest.ok(
-      "GET",
-      `/v1/orders?pageSize=500${token ? `&pageToken=${encodeURIComponent(token)}` : ""}`,
-    );
-    held += ((page.orders as unknown[]) ?? []).length;
-    token = String(page.nextPageToken ?? "");
-  } while (token);
-  return held;
-}
+/** Every journal entry. */
+const journal = (rest: Rest) => everyPage<EntryJson>(rest, "/v1/journalEntries", "entries");
+
+/** How many orders the mesh holds. */
+const ordersHeld = async (rest: Rest) => (await everyPage<unknown>(rest, "/v1/orders", "orders")).length;
 
 /** Waits until the ledger stops growing (every event has been consumed and posted), up to `timeoutMs`. */
 export async function settled(rest: Rest, timeoutMs = 120_000): Promise<EntryJson[]> {
