@@ -175,19 +175,22 @@ export function recovery(outcomes: readonly Outcome[], faultEnd: number, boundMs
  * Waits until every outbox is empty and no event waits in a consumer's queue or retry queues, twice in
  * a row a second apart (a failed delivery may wait out a retry delay of a minute).
  */
-async function atRest(mesh: MeshUnderTest, timeoutMs = 300_000): Promise<void> {
+function atRest(mesh: MeshUnderTest, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const services = Object.keys(mesh.metricsPorts).filter((name) => name !== "gateway");
-  let quiet = 0;
-  while (quiet < 2) {
-    if (Date.now() > deadline) throw new Error("the mesh did not come to rest within five minutes");
-    const backlogs = await Promise.all(
-      services.map((s) => (mesh.metricsPorts[s] ? outboxBacklog(mesh.metricsPorts[s]) : 0)),
-    );
-    const backlog = backlogs.reduce((a, b) => a + b, 0);
-    quiet = backlog === 0 && (await waiting(mesh)) === 0 ? quiet + 1 : 0;
-    await sleep(1_000);
-  }
+  // One broker connection for the whole wait, asked each second.
+  return withChannel(mesh, async (channel) => {
+    let quiet = 0;
+    while (quiet < 2) {
+      if (Date.now() > deadline) throw new Error("the mesh did not come to rest within five minutes");
+      const backlogs = await Promise.all(
+        services.map((s) => (mesh.metricsPorts[s] ? outboxBacklog(mesh.metricsPorts[s]) : 0)),
+      );
+      const backlog = backlogs.reduce((a, b) => a + b, 0);
+      quiet = backlog === 0 && (await waiting(mesh, channel)) === 0 ? quiet + 1 : 0;
+      await sleep(1_000);
+    }
+  });
 }
 
 /** Events a service has stored and not yet published (its outbox backlog metric; unknown counts as 1). */
@@ -213,16 +216,14 @@ async function withChannel<T>(
 }
 
 /** Events ready in the consumers' queues and retry queues. */
-function waiting(mesh: MeshUnderTest): Promise<number> {
-  return withChannel(mesh, async (channel) => {
-    let total = 0;
-    for (const name of mesh.broker?.consumerQueues ?? []) {
-      const queues = consumerQueues(name);
-      for (const queue of [queues.queue, ...queues.retry.map((r) => r.name)])
-        total += (await channel.checkQueue(queue)).messageCount;
-    }
-    return total;
-  });
+async function waiting(mesh: MeshUnderTest, channel: amqplib.Channel): Promise<number> {
+  let total = 0;
+  for (const name of mesh.broker?.consumerQueues ?? []) {
+    const queues = consumerQueues(name);
+    for (const queue of [queues.queue, ...queues.retry.map((r) => r.name)])
+      total += (await channel.checkQueue(queue)).messageCount;
+  }
+  return total;
 }
 
 /** Messages in each consumer's parking queue, by consumer queue. */
