@@ -11,6 +11,11 @@ export function redactUrl(url: string): string {
 /**
  * A connection that reconnects by itself after a broker restart or a network cut (amqp-connection-
  * manager re-runs each channel's setup: topology, prefetch, consumers). Publishes wait for it.
+ *
+ * Every channel made on it reports a failed setup to the log: the connection manager emits such a
+ * failure as the channel's 'error' event (a setup cut short when the connection drops mid-way, for
+ * one), and an 'error' event nobody listens to becomes an unhandled rejection that ends the process.
+ * The setup runs again on the next connect.
  */
 export function connectAmqp(url: string, options: { name: string; logger: Logger }): AmqpConnectionManager {
   const connection = amqp.connect([url], {
@@ -18,6 +23,17 @@ export function connectAmqp(url: string, options: { name: string; logger: Logger
     reconnectTimeInSeconds: 1,
     connectionOptions: { clientProperties: { connection_name: options.name } },
   });
+  const createChannel = connection.createChannel.bind(connection);
+  connection.createChannel = (channelOptions) => {
+    const channel = createChannel(channelOptions);
+    channel.on("error", (err: unknown, info?: { name?: string }) =>
+      options.logger.warn(
+        { err, channel: info?.name },
+        "amqp channel setup failed; it runs again on the next connect",
+      ),
+    );
+    return channel;
+  };
   const where = redactUrl(url);
   connection.on("connect", () => options.logger.info({ broker: where }, "amqp connected"));
   connection.on("disconnect", ({ err }) =>
