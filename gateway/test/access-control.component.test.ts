@@ -275,6 +275,16 @@ describe("channel-bound clients", () => {
     expect((await mesh.call("GET", `/v1/orders/${own.json.order.orderId}`, amazon)).status).toBe(200);
     const peek = await mesh.call("GET", `/v1/orders/${web.json.order.orderId}`, amazon);
     expect([peek.status, reasonOf(peek.json)]).toEqual([404, "ORDER_NOT_FOUND"]);
+    // A lookup by the channel's own order id answers the same: its own order, nobody else's.
+    const lookup = (order: { channel: string; channelId: string; channelOrderId: string }) =>
+      `/v1/orders:lookup?channel=${order.channel}&channelId=${order.channelId}&channelOrderId=${order.channelOrderId}`;
+    const found = await mesh.call("GET", lookup(own.json.order), amazon);
+    expect([found.status, found.json.order?.orderId]).toEqual([200, own.json.order.orderId]);
+    const foreignLookup = await mesh.call("GET", lookup(web.json.order), amazon);
+    expect([foreignLookup.status, reasonOf(foreignLookup.json)]).toEqual([404, "ORDER_NOT_FOUND"]);
+    expect((await mesh.call("GET", lookup(web.json.order), ops)).json.order.orderId).toBe(
+      web.json.order.orderId,
+    );
     const cancel = await mesh.call("POST", `/v1/orders/${web.json.order.orderId}:cancel`, {
       ...amazon,
       body: {},

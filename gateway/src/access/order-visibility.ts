@@ -1,7 +1,8 @@
 // A client bound to a sales channel (a marketplace, one store system) sees and changes only that
 // channel's orders. Submitting for another channel is refused; listing is narrowed to the channel (and
 // to the client's channel id, filtered from each page); any other order operation first reads the order
-// and answers NOT_FOUND when it belongs to someone else, exactly as if it did not exist.
+// and answers NOT_FOUND when it belongs to someone else, exactly as if it did not exist (a lookup by the
+// channel's own order id likewise).
 import { create, type DescMethod, type Message } from "@bufbuild/protobuf";
 import { Code, type ConnectError } from "@connectrpc/connect";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
@@ -62,7 +63,8 @@ export async function invokeForClient(
       response.orders = response.orders.filter(owns);
       return response;
     }
-    case "GetOrder": {
+    case "GetOrder":
+    case "LookupOrder": {
       const response = (await invoke(method, request, signal)) as Message & { order?: Order };
       if (!owns(response.order)) throw notFound(request);
       return response;
@@ -82,6 +84,12 @@ export async function invokeForClient(
 }
 
 function notFound(request: Message): ConnectError {
-  const orderId = String((request as { orderId?: unknown }).orderId ?? "");
-  return errorWithInfo(Code.NotFound, "ORDER_NOT_FOUND", `order ${orderId} not found`, { order_id: orderId });
+  const { orderId, channelOrderId } = request as { orderId?: unknown; channelOrderId?: unknown };
+  if (typeof orderId !== "string" && typeof channelOrderId === "string")
+    return errorWithInfo(Code.NotFound, "ORDER_NOT_FOUND", `no order ${channelOrderId} from this channel`, {
+      channel_order_id: channelOrderId,
+    });
+  return errorWithInfo(Code.NotFound, "ORDER_NOT_FOUND", `order ${String(orderId ?? "")} not found`, {
+    order_id: String(orderId ?? ""),
+  });
 }

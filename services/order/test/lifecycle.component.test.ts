@@ -227,6 +227,28 @@ describe("order lifecycle across customer-identity and inventory", () => {
     await until(async () => expect(await available(sku, "ST-2")).toBe(2n), { timeout: 15_000 });
   });
 
+  it("finds an order by its channel's own order id, and only on that channel", async () => {
+    const sku = uniqueName("SKU");
+    await mesh.receive(sku, "DC-1", 1);
+    const { order } = await client.submitOrder(webOrder(sku));
+    if (!order) throw new Error("no order");
+    const found = await client.lookupOrder({
+      channel: order.channel,
+      channelId: order.channelId,
+      channelOrderId: order.channelOrderId,
+    });
+    expect(found.order?.orderId).toBe(order.orderId);
+    const elsewhere = await rejection(
+      client.lookupOrder({ channel: Channel.MARKETPLACE, channelOrderId: order.channelOrderId }),
+    );
+    expect([elsewhere.code, reason(elsewhere)]).toEqual([Code.NotFound, "ORDER_NOT_FOUND"]);
+    const invalid = await rejection(client.lookupOrder({ channelOrderId: "" }));
+    expect(invalid.findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => v.field)).toEqual([
+      "channel",
+      "channel_order_id",
+    ]);
+  });
+
   it("opens a chargeback against what was captured and not refunded", async () => {
     const sku = uniqueName("SKU");
     await mesh.receive(sku, "DC-1", 1);

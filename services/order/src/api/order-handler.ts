@@ -1,5 +1,5 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, type ServiceImpl } from "@connectrpc/connect";
 import { ChannelSchema } from "@retail/contracts/retail/common/v1/common_pb";
 import { OrderStatusSchema } from "@retail/contracts/retail/order/v1/order_pb";
 import {
@@ -13,6 +13,7 @@ import {
   RecordShipmentRequestSchema,
   SubmitOrderRequestSchema,
 } from "@retail/contracts/retail/order/v1/order_service_pb";
+import { errorWithInfo } from "@retail/platform/rpc";
 import { decodePageToken, fingerprint, requestOf } from "@retail/platform/store";
 import { acknowledgeMarketplaceOrder } from "../app/acknowledge-marketplace-order.js";
 import { cancelOrder } from "../app/cancel-order.js";
@@ -22,7 +23,7 @@ import { recordOrderPickup } from "../app/record-order-pickup.js";
 import { recordPaymentEvent } from "../app/record-payment-event.js";
 import { recordReturn } from "../app/record-return.js";
 import { recordShipment } from "../app/record-shipment.js";
-import { submitOrder } from "../app/submit-order.js";
+import { orderIdOf, submitOrder } from "../app/submit-order.js";
 import { UnknownOrder } from "../domain/errors.js";
 import { createTaxHandler } from "./tax-handler.js";
 import {
@@ -32,6 +33,7 @@ import {
   checkReturn,
   checkShipment,
   checkSubmission,
+  known,
   Violations,
 } from "./validation.js";
 
@@ -80,6 +82,26 @@ export function createOrderHandler(
       v.throwIfAny();
       const order = await deps.streams.load(request.orderId);
       if (!order) throw new UnknownOrder(request.orderId);
+      return { order };
+    },
+
+    async lookupOrder(request) {
+      const v = new Violations();
+      if (!known(ChannelSchema, request.channel)) v.add("channel", "must be a known channel");
+      checkId(v, "channel_order_id", request.channelOrderId);
+      if (request.channelId) checkId(v, "channel_id", request.channelId);
+      v.throwIfAny();
+      // A channel's order is one order: its id follows from the channel's key, as SubmitOrder made it.
+      const order = await deps.streams.load(
+        orderIdOf(request.channel, request.channelId, request.channelOrderId),
+      );
+      if (!order)
+        throw errorWithInfo(
+          Code.NotFound,
+          "ORDER_NOT_FOUND",
+          `no order ${request.channelOrderId} from this channel`,
+          { channel_order_id: request.channelOrderId },
+        );
       return { order };
     },
 

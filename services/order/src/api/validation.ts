@@ -17,7 +17,7 @@ const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 const maxLines = 500;
 const maxQuantity = 1_000_000n;
 
-function known(schema: { values: ReadonlyArray<{ number: number }> }, value: number): boolean {
+export function known(schema: { values: ReadonlyArray<{ number: number }> }, value: number): boolean {
   return value !== 0 && schema.values.some((v) => v.number === value);
 }
 
