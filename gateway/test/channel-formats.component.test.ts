@@ -3,10 +3,10 @@
 // and X12 850 purchase orders (posted with an API key).
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { uniqueName } from "@retail/platform/testing";
+import { uniqueName, until } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayMesh, startGatewayMesh } from "./harness.js";
-import { restClient, sha256 } from "./rest-client.js";
+import { reasonOf, restClient, sha256 } from "./rest-client.js";
 
 const key = "admin-test-key";
 const stripeSecret = "whsec_channel_formats_test_secret";
@@ -18,7 +18,7 @@ const shopifyVector = JSON.parse(readFileSync(new URL("hmac-test-vector.json", s
   headers: Record<string, string>;
 };
 let mesh: GatewayMesh;
-const { get, put, receive, submitOrder, setUpLocations } = restClient(() => mesh, key);
+const { get, post, put, receive, submitOrder, setUpLocations } = restClient(() => mesh, key);
 
 beforeAll(async () => {
   mesh = await startGatewayMesh("formats", {
@@ -39,6 +39,7 @@ beforeAll(async () => {
         webhookSecret: shopifyVector.secret,
         clientId: "shopify-web",
         channelId: "web",
+        locations: { "24826418": "DC-1" },
       },
     ],
     stripeEndpoints: [{ webhookSecret: stripeSecret, clientId: "stripe" }],
@@ -121,14 +122,223 @@ describe("Shopify webhooks", () => {
     const tampered = Buffer.from(shopifyBody.toString("utf8").replace('"199.00"', '"1.00"'));
     const refused = await deliver(tampered, shopifyVector.headers);
     expect([refused.status, refused.json.details?.[0]?.reason]).toEqual([401, "WEBHOOK_SIGNATURE_INVALID"]);
-    const paid = Buffer.from('{"id": 1}');
-    const signature = createHmac("sha256", shopifyVector.secret).update(paid).digest("base64");
-    const ignored = await deliver(paid, {
+    const product = Buffer.from('{"id": 1}');
+    const signature = createHmac("sha256", shopifyVector.secret).update(product).digest("base64");
+    const ignored = await deliver(product, {
       ...shopifyVector.headers,
-      "X-Shopify-Topic": "orders/paid",
+      "X-Shopify-Topic": "products/update",
       "X-Shopify-Hmac-Sha256": signature,
     });
-    expect([ignored.status, ignored.json.ignored]).toEqual([202, 'topic "orders/paid" is not handled']);
+    expect([ignored.status, ignored.json.ignored]).toEqual([202, 'topic "products/update" is not handled']);
+  });
+});
+
+describe("Shopify order updates", () => {
+  const docsExample = (name: string) =>
+    JSON.parse(readFileSync(new URL(name, shopifyFixtures), "utf8")) as Record<string, unknown>;
+  /** Signs and posts a topic's body, each delivery with a webhook id of its own. */
+  const deliver = async (topic: string, payload: unknown) => {
+    const body = Buffer.from(typeof payload === "string" ? payload : JSON.stringify(payload));
+    const answer = await fetch(`${mesh.url}/webhooks/shopify`, {
+      method: "POST",
+      headers: {
+        ...shopifyVector.headers,
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Webhook-Id": uniqueName("wh"),
+        "X-Shopify-Hmac-Sha256": createHmac("sha256", shopifyVector.secret).update(body).digest("base64"),
+      },
+      body: new Uint8Array(body),
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: tests read JSON answers freely
+    return { status: answer.status, json: (await answer.json()) as Record<string, any> };
+  };
+  /** The sample orders/create under a Shopify order id of the test's own. */
+  const newShopifyOrder = async () => {
+    const id = String(820982911900000000 + Math.floor(Math.random() * 99_999_999));
+    const created = await deliver(
+      "orders/create",
+      shopifyBody.toString("utf8").replaceAll("820982911946154508", id),
+    );
+    expect(created.status, JSON.stringify(created.json)).toBe(200);
+    expect(created.json.order.status).toBe("ORDER_STATUS_ACCEPTED");
+    return { id, order: created.json.order };
+  };
+  const paidNotice = (id: string, totalPrice: string) => ({
+    ...docsExample("orders-paid.webhook.docs-example.json"),
+    id: Number(id),
+    admin_graphql_api_id: `gid://shopify/Order/${id}`,
+    total_price: totalPrice,
+  });
+  const refundNotice = (id: string, refundId: string, items: unknown[], amounts: string[]) => {
+    const sample = docsExample("refunds-create.webhook.docs-example.json");
+    const transaction = (sample.transactions as Array<Record<string, unknown>>)[0];
+    return {
+      ...sample,
+      id: Number(refundId),
+      admin_graphql_api_id: `gid://shopify/Refund/${refundId}`,
+      order_id: id,
+      refund_line_items: items,
+      transactions: amounts.map((amount, i) => ({ ...transaction, id: Number(refundId) + i, amount })),
+    };
+  };
+  const lineItem = (lineItemId: string, restock: string, extra: Record<string, unknown> = {}) => ({
+    line_item_id: lineItemId,
+    quantity: 1,
+    restock_type: restock,
+    location_id: null,
+    line_item: { admin_graphql_api_id: `gid://shopify/LineItem/${lineItemId}`, sku: "IPOD2008PINK" },
+    ...extra,
+  });
+
+  it("records the payment and a refund that came first, once each, and both reach the ledger", async () => {
+    await receive("IPOD2008PINK", "DC-1", 2);
+    const { id, order } = await newShopifyOrder();
+    const refund = refundNotice(
+      id,
+      "700000000000000001",
+      [lineItem("866550311766439020", "no_restock")],
+      ["40.00", "10.00"],
+    );
+    // The refund notice overtook the payment notice: refused with the rule, so Shopify sends it again.
+    const early = await deliver("refunds/create", refund);
+    expect([early.status, reasonOf(early.json)]).toEqual([400, "REFUND_EXCEEDS_CAPTURED"]);
+    const paid = await deliver("orders/paid", paidNotice(id, "426.58"));
+    expect(paid.status, JSON.stringify(paid.json)).toBe(200);
+    expect(paid.json.order.capturedTotal).toEqual({ currencyCode: "USD", minorUnits: "42658" });
+    expect((await deliver("orders/paid", paidNotice(id, "426.58"))).json.order.capturedTotal.minorUnits).toBe(
+      "42658",
+    );
+    for (let i = 0; i < 2; i++) {
+      const again = await deliver("refunds/create", refund);
+      expect(again.status, JSON.stringify(again.json)).toBe(200);
+      expect(again.json.order.refundedTotal).toEqual({ currencyCode: "USD", minorUnits: "5000" });
+    }
+    const events = (await get(`/v1/orders/${order.orderId}`)).json.order.paymentEvents;
+    expect(
+      events.map((e: { type: string; amount: { minorUnits: string }; providerReference: string }) => [
+        e.type,
+        e.amount.minorUnits,
+        e.providerReference,
+      ]),
+    ).toEqual([
+      ["PAYMENT_EVENT_TYPE_CAPTURE", "42658", id],
+      ["PAYMENT_EVENT_TYPE_REFUND", "5000", id],
+    ]);
+    const sources = await until(
+      async () => {
+        const entries = (await get(`/v1/journalEntries?orderId=${order.orderId}&pageSize=50`)).json.entries;
+        const types = entries.map((e: { source: { eventType: string } }) => e.source.eventType);
+        expect(types).toEqual(
+          expect.arrayContaining(["retail.order.v1.PaymentCaptured", "retail.order.v1.RefundIssued"]),
+        );
+        return types;
+      },
+      { timeout: 20_000, interval: 250 },
+    );
+    // Posted once each, however often the notices came.
+    expect(sources.filter((t: string) => t === "retail.order.v1.RefundIssued")).toHaveLength(1);
+    expect(sources.filter((t: string) => t === "retail.order.v1.PaymentCaptured")).toHaveLength(1);
+  });
+
+  it("cancels a line refunded before fulfilment, releasing its stock, and a cancelled order, once", async () => {
+    const sku = "IPOD2008PINK";
+    await receive(sku, "DC-1", 4);
+    const before = (await get(`/v1/locations/DC-1/skus/${sku}/position`)).json.position;
+    const { id, order } = await newShopifyOrder();
+    expect((await deliver("orders/paid", paidNotice(id, "426.58"))).status).toBe(200);
+    const refund = refundNotice(
+      id,
+      "700000000000000002",
+      [lineItem("866550311766439020", "cancel")],
+      ["213.29"],
+    );
+    const cancelled = await deliver("refunds/create", refund);
+    expect(cancelled.status, JSON.stringify(cancelled.json)).toBe(200);
+    const line = (o: { lines: Array<{ lineId: string; status: string }> }, lineId: string) =>
+      o.lines.find((l) => l.lineId === lineId)?.status;
+    expect(line(cancelled.json.order, "866550311766439020")).toBe("LINE_STATUS_CANCELLED");
+    expect(line(cancelled.json.order, "141249953214522974")).not.toBe("LINE_STATUS_CANCELLED");
+    expect(cancelled.json.order.refundedTotal.minorUnits).toBe("21329");
+    expect((await deliver("refunds/create", refund)).json.order.refundedTotal.minorUnits).toBe("21329");
+    const position = await until(async () => {
+      const p = (await get(`/v1/locations/DC-1/skus/${sku}/position`)).json.position;
+      expect(BigInt(p.reserved)).toBe(BigInt(before.reserved) + 1n);
+      return p;
+    });
+    expect(BigInt(position.onHand)).toBe(BigInt(before.onHand));
+
+    const whole = docsExample("orders-paid.webhook.docs-example.json");
+    const notice = {
+      ...whole,
+      id: Number(id),
+      admin_graphql_api_id: `gid://shopify/Order/${id}`,
+      cancel_reason: "customer",
+    };
+    for (let i = 0; i < 2; i++) {
+      const answer = await deliver("orders/cancelled", notice);
+      expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+      expect(answer.json.order.status).toBe("ORDER_STATUS_CANCELLED");
+    }
+    expect((await get(`/v1/orders/${order.orderId}`)).json.order.status).toBe("ORDER_STATUS_CANCELLED");
+  });
+
+  it("books goods a refund restocks back at the shop location's mesh location, once", async () => {
+    const sku = "IPOD2008PINK";
+    await receive(sku, "DC-1", 2);
+    const { id, order } = await newShopifyOrder();
+    expect((await deliver("orders/paid", paidNotice(id, "426.58"))).status).toBe(200);
+    const shipped = await post(`/v1/orders/${order.orderId}/shipments`, {
+      shipmentId: `S-${id}`,
+      fromLocationId: "DC-1",
+      carrier: "UPS",
+      trackingNumber: `1Z${id}`,
+      lines: order.lines.map((l: { lineId: string }) => ({ lineId: l.lineId, quantity: "1" })),
+    });
+    expect(shipped.json.order?.status, JSON.stringify(shipped.json)).toBe("ORDER_STATUS_FULFILLED");
+    const onHand = async () =>
+      BigInt((await get(`/v1/locations/DC-1/skus/${sku}/position`)).json.position.onHand);
+    const before = await onHand();
+    const refund = refundNotice(
+      id,
+      "700000000000000004",
+      [lineItem("141249953214522974", "return", { location_id: 24826418 })],
+      ["213.29"],
+    );
+    for (let i = 0; i < 2; i++) {
+      const answer = await deliver("refunds/create", refund);
+      expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+      expect(answer.json.order.returns).toHaveLength(1);
+      expect(answer.json.order.returns[0]).toMatchObject({
+        returnId: "shopify-refund-700000000000000004",
+        locationId: "DC-1",
+        lines: [{ lineId: "141249953214522974", quantity: "1", condition: "RETURN_CONDITION_RESTOCK" }],
+      });
+      expect(answer.json.order.refundedTotal.minorUnits).toBe("21329");
+    }
+    await until(async () => expect(await onHand()).toBe(before + 1n));
+  });
+
+  it("answers 404 for an order it does not have yet, and 400 naming the field for a restock it cannot place", async () => {
+    const unknown = await deliver("orders/paid", paidNotice("820982911999999999", "1.00"));
+    expect([unknown.status, reasonOf(unknown.json)]).toEqual([404, "ORDER_NOT_FOUND"]);
+    await receive("IPOD2008PINK", "DC-1", 2);
+    const { id } = await newShopifyOrder();
+    const nowhere = await deliver(
+      "refunds/create",
+      refundNotice(
+        id,
+        "700000000000000003",
+        [lineItem("866550311766439020", "return", { location_id: 555 })],
+        [],
+      ),
+    );
+    expect(nowhere.status).toBe(400);
+    expect(nowhere.json.details?.[0]?.fieldViolations).toEqual([
+      {
+        field: "refund_line_items[0].location_id",
+        description: "names no location of the mesh (555): map it in the shop's locations",
+      },
+    ]);
   });
 });
 

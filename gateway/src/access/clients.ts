@@ -67,6 +67,11 @@ const shopifyShopSchema = z.object({
   channelId: z.string().min(1),
   /** The customer source system of the shop's customers. */
   sourceSystem: z.string().min(1).default("shopify-web"),
+  /**
+   * Shopify location ids to the mesh's location ids ({"24826418": "ST-1"}): where a refund that
+   * restocks returned goods books them.
+   */
+  locations: z.record(z.string().regex(/^\d+$/, "a Shopify location id"), z.string().min(1)).default({}),
 });
 
 const stripeEndpointSchema = z.object({

@@ -24,10 +24,28 @@ export function verifyShopifyHmac(body: Buffer, header: string | undefined, secr
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-type Json = Record<string, unknown>;
-const text = (value: unknown): string | undefined =>
+export type Json = Record<string, unknown>;
+export const text = (value: unknown): string | undefined =>
   typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined;
-const list = (value: unknown): Json[] => (Array.isArray(value) ? (value as Json[]) : []);
+export const list = (value: unknown): Json[] => (Array.isArray(value) ? (value as Json[]) : []);
+
+/** A decimal amount in the currency's minor units; one that is not an amount is a violation of `field`. */
+export function shopifyMoney(
+  value: unknown,
+  currency: string,
+  field: string,
+  violations: FieldViolation[],
+): bigint {
+  try {
+    return decimalToMinorUnits(text(value) ?? "", currency || "USD");
+  } catch (error) {
+    violations.push({
+      field,
+      description: error instanceof AmountInvalid ? error.message : "is not an amount",
+    });
+    return 0n;
+  }
+}
 
 /**
  * The order's customer as Shopify describes it. A guest checkout has no customer object: the order's
@@ -66,17 +84,7 @@ export function shopifyOrderToSubmit(
   const currency = text(order.currency) ?? "";
   if (!/^[A-Z]{3}$/.test(currency))
     violations.push({ field: "currency", description: "must be an ISO 4217 code" });
-  const money = (value: unknown, field: string): bigint => {
-    try {
-      return decimalToMinorUnits(text(value) ?? "", currency || "USD");
-    } catch (error) {
-      violations.push({
-        field,
-        description: error instanceof AmountInvalid ? error.message : "is not an amount",
-      });
-      return 0n;
-    }
-  };
+  const money = (value: unknown, field: string) => shopifyMoney(value, currency, field, violations);
   const sum = (items: Json[], pick: (item: Json) => unknown, field: string) =>
     items.reduce((total, item, i) => total + money(pick(item), `${field}[${i}]`), 0n);
   const orderId = text(order.id);

@@ -4,19 +4,39 @@
 // retry it for days.
 //   POST /webhooks/shopify  orders/create -> SubmitOrder; the request id is derived from the shop and
 //                           the Shopify order id, so redeliveries and manual resends are one order.
+//                           orders/paid -> the capture, orders/cancelled -> CancelOrder, refunds/create
+//                           -> cancellation of unfulfilled lines, a return of restocked ones and the
+//                           refund payment: each keyed by the shop and Shopify's order or refund id, so
+//                           a repeat (same or new X-Shopify-Webhook-Id) changes nothing. A notice about
+//                           an order the mesh does not have yet, or a refund before the payment, is
+//                           refused (404, or 400 with the rule) and Shopify delivers it again later
+//                           (19 tries over 48 hours): it waits, nothing is applied in part.
 //   POST /webhooks/stripe   payment_intent.succeeded -> a capture, refund.created/updated (and an older
 //                           API version's charge.refunded with its refunds) -> a refund, each
 //                           RecordPaymentEvent keyed by the Stripe id (event or refund), applied once.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { toJson } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMethod,
+  type MessageInitShape,
+  type MessageShape,
+  toJson,
+} from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { OrderService, SubmitOrderResponseSchema } from "@retail/contracts/retail/order/v1/order_service_pb";
+import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import { type Order, OrderSchema } from "@retail/contracts/retail/order/v1/order_pb";
+import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
 import { requireScope } from "../access/authenticate.js";
-import type { ClientsSnapshot } from "../access/clients.js";
+import type { ClientsSnapshot, ShopifyShopConfig } from "../access/clients.js";
 import { invokeForClient } from "../access/order-visibility.js";
 import { parseLosslessJson } from "../channel-formats/lossless-json.js";
 import { shopifyOrderToSubmit, verifyShopifyHmac } from "../channel-formats/shopify.js";
+import {
+  shopifyOrderIdOf,
+  shopifyPaidToCapture,
+  shopifyRefundToChanges,
+} from "../channel-formats/shopify-order-updates.js";
 import { stripeEventToPaymentEvents, verifyStripeSignature } from "../channel-formats/stripe.js";
 import { parseJson, readBody, requestHeader } from "./body.js";
 import { send } from "./respond.js";
@@ -76,15 +96,113 @@ const shopify: ChannelEndpoint = async (deps, request, response, outcome, signal
     throw signatureInvalid();
   const client = await actAs(deps, clients, shop.clientId, outcome);
   const topic = requestHeader(request, "x-shopify-topic") ?? "";
-  if (topic !== "orders/create") return ignore(response, `topic "${topic}"`);
-  const submit = shopifyOrderToSubmit(jsonObject(raw), shop);
-  submit.requestId = `${client.id}:shopify:${shop.shopDomain}:order:${submit.channelOrderId}`;
-  const result = await invokeForClient(client, OrderService.method.submitOrder, submit, deps.invoke, signal);
-  send(
-    response,
-    200,
-    JSON.stringify(toJson(SubmitOrderResponseSchema, result as never, { alwaysEmitImplicit: true })),
+  const handle = shopifyTopics[topic];
+  if (!handle) return ignore(response, `topic "${topic}"`);
+  const call = <M extends DescMethod>(method: M, message: MessageInitShape<M["input"]>) =>
+    invokeForClient(client, method, create(method.input, message), deps.invoke, signal) as Promise<
+      MessageShape<M["output"]>
+    >;
+  const order = await handle(jsonObject(raw), {
+    shop,
+    call,
+    requestId: `${client.id}:shopify:${shop.shopDomain}`,
+  });
+  send(response, 200, JSON.stringify({ order: toJson(OrderSchema, order, { alwaysEmitImplicit: true }) }));
+};
+
+interface ShopifyTopicContext {
+  readonly shop: ShopifyShopConfig;
+  /** Calls an order method as the shop's client. */
+  call<M extends DescMethod>(
+    method: M,
+    message: MessageInitShape<M["input"]>,
+  ): Promise<MessageShape<M["output"]>>;
+  /** The prefix of the request ids this shop's changes are keyed by. */
+  readonly requestId: string;
+}
+
+/** The mesh's order a Shopify order webhook is about (404 until orders/create has made it). */
+async function shopifyOrder(context: ShopifyTopicContext, shopifyOrderId: string): Promise<Order> {
+  return orderOf(
+    await context.call(OrderService.method.lookupOrder, {
+      channel: Channel.WEB,
+      channelId: context.shop.channelId,
+      channelOrderId: shopifyOrderId,
+    }),
   );
+}
+
+const orderOf = (answer: { order?: Order | undefined }): Order => {
+  if (!answer.order) throw new Error("the order service answered without the order");
+  return answer.order;
+};
+
+/** What the mesh does with each Shopify topic it takes; the order as it stands after. */
+const shopifyTopics: Readonly<
+  Record<string, (body: Record<string, unknown>, context: ShopifyTopicContext) => Promise<Order>>
+> = {
+  "orders/create": async (body, context) => {
+    const submit = shopifyOrderToSubmit(body, context.shop);
+    submit.requestId = `${context.requestId}:order:${submit.channelOrderId}`;
+    return orderOf(await context.call(OrderService.method.submitOrder, submit));
+  },
+  "orders/paid": async (body, context) => {
+    const paymentEvent = shopifyPaidToCapture(body, { shopDomain: context.shop.shopDomain });
+    const order = await shopifyOrder(context, shopifyOrderIdOf(body));
+    return orderOf(
+      await context.call(OrderService.method.recordPaymentEvent, { orderId: order.orderId, paymentEvent }),
+    );
+  },
+  "orders/cancelled": async (body, context) => {
+    const shopifyOrderId = shopifyOrderIdOf(body);
+    const order = await shopifyOrder(context, shopifyOrderId);
+    return orderOf(
+      await context.call(OrderService.method.cancelOrder, {
+        requestId: `${context.requestId}:order:${shopifyOrderId}:cancelled`,
+        orderId: order.orderId,
+        reason: String(body.cancel_reason ?? ""),
+      }),
+    );
+  },
+  "refunds/create": async (body, context) => {
+    const shopifyOrderId = String(body.order_id ?? "");
+    let order = await shopifyOrder(context, shopifyOrderId);
+    const refund = shopifyRefundToChanges(body, {
+      shopDomain: context.shop.shopDomain,
+      currencyCode: order.grandTotal?.currencyCode ?? "",
+      locations: context.shop.locations,
+    });
+    const key = `${context.requestId}:refund:${refund.refundId}`;
+    if (refund.cancel.length > 0)
+      order = orderOf(
+        await context.call(OrderService.method.cancelOrder, {
+          requestId: `${key}:cancel`,
+          orderId: order.orderId,
+          lines: refund.cancel,
+          reason: "refunded before fulfilment",
+        }),
+      );
+    if (refund.returned)
+      order = orderOf(
+        await context.call(OrderService.method.recordReturn, {
+          requestId: `${key}:return`,
+          orderId: order.orderId,
+          return: {
+            returnId: `shopify-refund-${refund.refundId}`,
+            locationId: refund.returned.locationId,
+            lines: refund.returned.lines,
+          },
+        }),
+      );
+    if (refund.payment)
+      order = orderOf(
+        await context.call(OrderService.method.recordPaymentEvent, {
+          orderId: order.orderId,
+          paymentEvent: refund.payment,
+        }),
+      );
+    return order;
+  },
 };
 
 const stripe: ChannelEndpoint = async (deps, request, response, outcome, signal) => {
