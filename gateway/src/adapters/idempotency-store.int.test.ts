@@ -1,6 +1,7 @@
 // The Idempotency-Key store on the real database: one first of concurrent starts, replays after, and
 // erasure dropping exactly the answers that name the erased customer.
-import { createTestDatabase } from "@retail/platform/testing";
+import { createTestDatabase, eventually, startTcpProxy, testMongoUrl } from "@retail/platform/testing";
+import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIdempotencyStore } from "./idempotency-store.js";
 
@@ -39,5 +40,43 @@ describe("Idempotency-Key store", () => {
     expect(await store.forgetAnswersNaming("cus-1.2")).toBe(2);
     expect((await store.start("ops:b", "f")).kind).toBe("replay");
     expect((await store.start("ops:a", "f")).kind).toBe("started");
+  });
+
+  it("lets go of a key, or stores its answer, once the database is back, when it was away as the attempt ended", async () => {
+    const target = new URL(testMongoUrl().replace(/^mongodb:/, "http:"));
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 27017) });
+    const url = new URL(testMongoUrl());
+    url.host = `127.0.0.1:${proxy.port}`;
+    const client = new MongoClient(url.toString(), { serverSelectionTimeoutMS: 300 });
+    try {
+      await client.connect();
+      // A minute before a key left in flight would be taken over: the test must not wait for that.
+      const store = createIdempotencyStore(client.db(database.db.databaseName), {
+        staleAfterMs: 60_000,
+        retentionMs: 60_000,
+      });
+      expect((await store.start("ops:away-1", "f")).kind).toBe("started");
+      expect((await store.start("ops:away-2", "f")).kind).toBe("started");
+      await proxy.cut();
+      // Neither fails for the caller: the call's own outcome is what the client hears.
+      await store.abandon("ops:away-1");
+      await store.complete("ops:away-2", { status: 200, body: '{"done":true}' });
+      await expect(store.start("ops:away-3", "f")).rejects.toThrow();
+      await proxy.restore();
+      const started = Date.now();
+      // (While the driver finds the server again, a start may still fail: the client retries it.)
+      const startOnceBack = (key: string) =>
+        eventually(() => store.start(key, "f").catch(() => undefined), 10_000);
+      expect((await startOnceBack("ops:away-1")).kind).toBe("started");
+      expect(await startOnceBack("ops:away-2")).toEqual({
+        kind: "replay",
+        response: { status: 200, body: '{"done":true}' },
+      });
+      expect((await startOnceBack("ops:away-3")).kind).toBe("started");
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await client.close(true);
+      await proxy.close();
+    }
   });
 });
