@@ -84,14 +84,7 @@ export function createLogger(options: LoggerOptions): Logger {
       redact: { paths: redactPaths, censor: "[redacted]" },
       formatters: { level: (label) => ({ level: label }) },
       serializers: {
-        err: (error: unknown) => {
-          const serialized = pino.stdSerializers.err(error as Error);
-          return {
-            ...serialized,
-            message: scrubText(serialized.message),
-            stack: serialized.stack ? scrubText(serialized.stack) : serialized.stack,
-          };
-        },
+        err: serializeError,
       },
       hooks: {
         logMethod(args, method) {
@@ -102,4 +95,30 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     options.destination,
   );
+}
+
+/**
+ * An error as a log line carries it: its type, message and stack (scrubbed of personal data), its
+ * plain fields (code, error labels) and its cause, and nothing else: a driver's error can hold a whole
+ * object graph (a MongoServerSelectionError holds the topology, full of cycles), which would make the
+ * line unwritable and the error invisible.
+ */
+function serializeError(error: unknown, depth = 0): unknown {
+  if (!(error instanceof Error)) return typeof error === "object" ? String(error) : error;
+  const plain: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(error)) {
+    if (typeof value === "string") plain[key] = scrubText(value);
+    else if (typeof value === "number" || typeof value === "boolean") plain[key] = value;
+    else if (Array.isArray(value) && value.every((v) => typeof v === "string"))
+      plain[key] = value.map(scrubText);
+  }
+  if ("errorLabelSet" in error && error.errorLabelSet instanceof Set)
+    plain.errorLabels = [...error.errorLabelSet];
+  return {
+    type: error.constructor?.name ?? error.name,
+    ...plain,
+    message: scrubText(error.message),
+    ...(error.stack && { stack: scrubText(error.stack) }),
+    ...(error.cause !== undefined && depth < 3 && { cause: serializeError(error.cause, depth + 1) }),
+  };
 }

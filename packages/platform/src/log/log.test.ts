@@ -34,6 +34,29 @@ describe("createLogger", () => {
     expect(JSON.parse(lines[0] ?? "{}")).toMatchObject({ level: "info", name: "test" });
   });
 
+  it("writes an error whose fields form a cycle (a driver's topology) as its type, message, plain fields and cause", () => {
+    const { lines, logger } = capture();
+    class MongoServerSelectionError extends Error {
+      code = "ESERVERSELECTION";
+      errmsg = "no server for jane.doe@example.com";
+      reason: Record<string, unknown> = {};
+    }
+    const error = new MongoServerSelectionError("Server selection timed out after 10000 ms", {
+      cause: new Error("connect ECONNREFUSED 127.0.0.1:27017"),
+    });
+    error.reason.topology = { servers: new Map([["a", error.reason]]), self: error.reason };
+    logger.error({ err: error }, "rpc failed");
+    const line = JSON.parse(lines[0] ?? "{}");
+    expect(line.err).toMatchObject({
+      type: "MongoServerSelectionError",
+      message: "Server selection timed out after 10000 ms",
+      code: "ESERVERSELECTION",
+      errmsg: "no server for [email]",
+      cause: { type: "Error", message: "connect ECONNREFUSED 127.0.0.1:27017" },
+    });
+    expect(line.err.reason).toBeUndefined();
+  });
+
   it("keeps ids and amounts readable", () => {
     expect(scrubText("order o-123 total 1999 USD for GTIN 4006381333931")).toBe(
       "order o-123 total 1999 USD for GTIN 4006381333931",
