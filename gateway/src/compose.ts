@@ -59,6 +59,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
     config.MONGODB_URL,
     config.MONGODB_DATABASE ?? "gateway",
     (command, collection) => metrics.mongoCommands.inc({ command, collection }),
+    logger,
   );
   const idempotency = createIdempotencyStore(mongo.db, {
     staleAfterMs: config.IDEMPOTENCY_STALE_MS,

@@ -53,6 +53,7 @@ export async function startRuntime(options: {
     config.MONGODB_URL,
     config.MONGODB_DATABASE ?? options.database,
     (command, collection) => metrics.mongoCommands.inc({ command, collection }),
+    logger,
   );
   const store = createStreamStore(mongo.db);
   await store.ensureIndexes();
