@@ -147,6 +147,39 @@ describe("event consumer", () => {
     await publisher.close();
   });
 
+  it("puts a message back for another delivery when its inbox could not be read (the database away)", async () => {
+    const { queue, exchange } = names("test.inbox-away");
+    const effects: string[] = [];
+    const inbox = createInbox(database.db, queue);
+    let failures = 0;
+    const consumer = await startConsumer({
+      connection,
+      queue,
+      exchange,
+      bindings: ["inventory.#"],
+      // The inbox's database is away for the first read.
+      inbox: {
+        ...inbox,
+        has: async (eventId) => {
+          if (failures++ === 0) throw new Error("connect ECONNREFUSED (the database is away)");
+          return inbox.has(eventId);
+        },
+      },
+      logger,
+      handle: async (event) => {
+        effects.push(event.id);
+      },
+    });
+    const publisher = createEventPublisher(connection, { source: "test", exchange });
+    const event = storedEvent();
+    await publisher.publish([event]);
+    await eventually(() => effects.length === 1, 10_000);
+    expect(effects).toEqual([event.eventId]);
+    expect(failures).toBe(2);
+    await consumer.close();
+    await publisher.close();
+  });
+
   it("applies duplicates spread over two consumer instances once, through the use case's request id", async () => {
     const { queue, exchange } = names("test.twin-events");
     const collection = uniqueName("commits");

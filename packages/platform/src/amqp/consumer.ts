@@ -80,6 +80,9 @@ function errorText(error: unknown): string {
  * the next delay (confirmed before the original is acked, so nothing is lost); after the last delay, or
  * at once for a message that cannot be decoded, it is parked with the reason for operators to replay.
  */
+/** How long a message that could not be settled waits before it goes back to its queue. */
+const redeliveryPauseMs = 1_000;
+
 export async function startConsumer(options: ConsumerOptions): Promise<Consumer> {
   const { connection, logger, metrics, inbox } = options;
   const queues = consumerQueues(options.queue, options.retryDelaysMs ?? defaultRetryDelaysMs);
@@ -196,9 +199,19 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   const { consumerTag } = await channel.consume(
     queues.queue,
     (message) => {
-      const work = process(message).catch((error: unknown) => {
-        // The republish itself failed (broker gone): leave the message unacked so it is redelivered.
+      const work = process(message).catch(async (error: unknown) => {
+        // The inbox (database away) or the republish (broker away) failed: the message goes back to the
+        // queue for another delivery, after a pause so a lasting outage is not a busy loop. Left
+        // unacked, it would wait for this channel to close, which a database outage never causes.
+        // Handled and not yet recorded in the inbox, it is handled again: the use case's own
+        // idempotency (the event id is its request id) absorbs that.
         logger.error({ queue: queues.queue, err: error }, "could not settle message; it will be redelivered");
+        await new Promise((resolve) => setTimeout(resolve, redeliveryPauseMs));
+        try {
+          channel.nack(message, false, true);
+        } catch {
+          // The channel is gone with the broker: the broker redelivers the message itself.
+        }
       });
       inFlight.add(work);
       void work.finally(() => inFlight.delete(work));
