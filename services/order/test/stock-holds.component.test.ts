@@ -1,11 +1,17 @@
 // What an accepted order does to stock over its life: its holds outlast the acceptance ttl, its
 // shipments leave the ledger, and its returns come back in, whatever other orders call theirs.
 import type { Client } from "@connectrpc/connect";
-import { MovementType, ReservationStatus } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import {
+  FulfillmentPromise,
+  MovementType,
+  ReservationStatus,
+} from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import { OrderStatus, ReturnCondition } from "@retail/contracts/retail/order/v1/order_pb";
 import type { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { uniqueName, until } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { orderIdOf } from "../src/app/submit-order.js";
 import { type Mesh, startMesh } from "./harness.js";
 import { usd, webOrder } from "./web-order.js";
 
@@ -38,6 +44,34 @@ async function shipAll(orderId: string, quantity: bigint) {
 }
 
 describe("stock under accepted orders", () => {
+  it("reserves again when the reservation its request placed comes back released (its placing was cut short and swept)", async () => {
+    const sku = uniqueName("SWEPT");
+    await mesh.receive(sku, "DC-1", 3);
+    const submit = webOrder(sku);
+    // What a placing cut short leaves once inventory's sweep has let it go: a released reservation
+    // under the very request id the order's acceptance uses.
+    const orderId = orderIdOf(Channel.WEB, "web", String(submit.channelOrderId));
+    const { reservation: swept } = await mesh.inventory.reserveStock({
+      requestId: `order:${orderId}:reserve:${FulfillmentPromise.SHIP_FROM_DC}`,
+      orderId,
+      lines: [{ lineId: "1", sku, quantity: 1n, locationId: "" }],
+      channel: Channel.WEB,
+      channelId: "web",
+      promise: FulfillmentPromise.SHIP_FROM_DC,
+      // What the order asks for while it is being accepted (PENDING_HOLD_MS above).
+      ttl: { seconds: 1n },
+    });
+    await mesh.inventory.releaseReservation({
+      requestId: uniqueName("release"),
+      reservationId: swept?.reservationId ?? "",
+      reason: "left pending by a crash",
+    });
+    const { order } = await client.submitOrder(submit);
+    expect(order?.status, order?.rejectionReasons.join("; ")).toBe(OrderStatus.ACCEPTED);
+    expect(order?.reservationIds).not.toContain(swept?.reservationId);
+    expect(await position(sku)).toMatchObject({ onHand: 3n, reserved: 1n });
+  });
+
   it("keeps an accepted order's hold past the acceptance ttl, and its shipment lowers on hand", async () => {
     const sku = uniqueName("HOLD");
     await mesh.receive(sku, "DC-1", 5);

@@ -1,7 +1,11 @@
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { type Client, Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
-import { FulfillmentPromise, StockShortagesSchema } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import {
+  FulfillmentPromise,
+  ReservationStatus,
+  StockShortagesSchema,
+} from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import type { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import type { StockLine, StockReservations } from "../../app/ports.js";
 import type { StockRefusal } from "../../domain/acceptance.js";
@@ -57,20 +61,30 @@ export function createStockReservations(
       const reservationIds: string[] = [];
       for (const [promise, group] of groups) {
         try {
-          const { reservation } = await client.reserveStock({
-            requestId: `order:${orderId}:reserve:${promise}`,
-            orderId,
-            lines: group.map((l) => ({
-              lineId: l.lineId,
-              sku: l.sku,
-              quantity: l.quantity,
-              locationId: l.locationId,
-            })),
-            channel,
-            channelId,
-            promise,
-            ttl: holdFor,
-          });
+          const reserve = (requestId: string) =>
+            client.reserveStock({
+              requestId,
+              orderId,
+              lines: group.map((l) => ({
+                lineId: l.lineId,
+                sku: l.sku,
+                quantity: l.quantity,
+                locationId: l.locationId,
+              })),
+              channel,
+              channelId,
+              promise,
+              ttl: holdFor,
+            });
+          let { reservation } = await reserve(`order:${orderId}:reserve:${promise}`);
+          // A reservation this request placed can come back released, holding nothing: its placing was
+          // cut short (a crash, the database away mid-way) and inventory's sweep let it go, or it
+          // expired while the acceptance waited. The order still needs the stock: a new reservation,
+          // under a request id that follows from the released one, so a retry of this step finds it.
+          for (let again = 0; reservation?.status === ReservationStatus.RELEASED && again < 3; again++)
+            ({ reservation } = await reserve(
+              `order:${orderId}:reserve:${promise}:after:${reservation.reservationId}`,
+            ));
           if (reservation) {
             await confirm(reservation.reservationId);
             reservationIds.push(reservation.reservationId);
