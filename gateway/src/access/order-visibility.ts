@@ -3,7 +3,13 @@
 // to the client's channel id, filtered from each page); any other order operation first reads the order
 // and answers NOT_FOUND when it belongs to someone else, exactly as if it did not exist (a lookup by the
 // channel's own order id likewise).
-import { create, type DescMethod, type Message } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMethod,
+  type Message,
+  type MessageInitShape,
+  type MessageShape,
+} from "@bufbuild/protobuf";
 import { Code, type ConnectError } from "@connectrpc/connect";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import type { Order } from "@retail/contracts/retail/order/v1/order_pb";
@@ -18,6 +24,14 @@ import type { ClientConfig } from "./clients.js";
 
 /** Calls a service method with a request message. */
 export type Invoke = (method: DescMethod, request: Message, signal: AbortSignal) => Promise<Message>;
+
+/** A typed caller of service methods as the client, its channel binding enforced on order operations. */
+export function callerFor(client: ClientConfig, invoke: Invoke, signal: AbortSignal) {
+  return <M extends DescMethod>(method: M, message: MessageInitShape<M["input"]>) =>
+    invokeForClient(client, method, create(method.input, message), invoke, signal) as Promise<
+      MessageShape<M["output"]>
+    >;
+}
 
 /** Invokes the method for the client, enforcing its channel binding on order operations. */
 export async function invokeForClient(
@@ -84,7 +98,15 @@ export async function invokeForClient(
 }
 
 function notFound(request: Message): ConnectError {
-  const { orderId, channelOrderId } = request as { orderId?: unknown; channelOrderId?: unknown };
+  const { orderId, channelOrderId, paymentReference } = request as {
+    orderId?: unknown;
+    channelOrderId?: unknown;
+    paymentReference?: unknown;
+  };
+  if (typeof paymentReference === "string" && paymentReference)
+    return errorWithInfo(Code.NotFound, "ORDER_NOT_FOUND", `no order has a payment ${paymentReference}`, {
+      payment_reference: paymentReference,
+    });
   if (typeof orderId !== "string" && typeof channelOrderId === "string")
     return errorWithInfo(Code.NotFound, "ORDER_NOT_FOUND", `no order ${channelOrderId} from this channel`, {
       channel_order_id: channelOrderId,

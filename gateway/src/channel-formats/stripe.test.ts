@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { PaymentEventType, PaymentOutcome } from "@retail/contracts/retail/order/v1/order_pb";
 import { RequestInvalid } from "@retail/platform/rpc";
 import { describe, expect, it } from "vitest";
-import { stripeEventToPaymentEvents, verifyStripeSignature } from "./stripe.js";
+import { stripeDisputeToChargeback, stripeEventToPaymentEvents, verifyStripeSignature } from "./stripe.js";
 
 const fixtures = new URL("../../test/fixtures/stripe/", import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, fixtures));
@@ -131,5 +131,40 @@ describe("Stripe refunds of the current API", () => {
         data: { object: charge },
       }),
     ).toEqual([]);
+  });
+});
+
+describe("Stripe disputes", () => {
+  const disputeEvent = () => JSON.parse(read("event-charge-dispute-created.json").toString("utf8"));
+
+  it("makes a created dispute the chargeback of the disputed amount on the disputed charge, keyed by the dispute", () => {
+    const chargeback = stripeDisputeToChargeback(disputeEvent());
+    expect(chargeback?.chargeId).toBe("ch_fakefakefakefakefake0001");
+    expect(chargeback?.paymentEvent).toMatchObject({
+      paymentEventId: "dp_1JAyTwJSZQVUcJYgPqasUEn1",
+      type: PaymentEventType.CHARGEBACK,
+      outcome: PaymentOutcome.APPROVED,
+      amount: { currencyCode: "USD", minorUnits: 1000n },
+      provider: "stripe",
+      providerReference: "ch_fakefakefakefakefake0001",
+    });
+    // Not a dispute: left to the payment mapping.
+    expect(stripeDisputeToChargeback(JSON.parse(succeeded.toString("utf8")))).toBeUndefined();
+  });
+
+  it("names the field a dispute it cannot use lacks", () => {
+    const noCharge = disputeEvent();
+    noCharge.data.object.charge = null;
+    expect(() => stripeDisputeToChargeback(noCharge)).toThrow(RequestInvalid);
+    const noAmount = disputeEvent();
+    noAmount.data.object.amount = "1000";
+    try {
+      stripeDisputeToChargeback(noAmount);
+      expect.unreachable();
+    } catch (error) {
+      expect((error as RequestInvalid).violations).toEqual([
+        { field: "data.object.amount", description: "must be a positive integer amount" },
+      ]);
+    }
   });
 });

@@ -3,11 +3,18 @@
 // tolerance is refused, so a captured request cannot be replayed later. Amounts are already integer
 // minor units. The order is named by `metadata.order_id` on the PaymentIntent or Charge (set it when
 // creating the PaymentIntent for an order); the charge id is the provider reference settlements use.
+// A dispute names only its charge: the order is the one whose capture has that charge as its provider
+// reference (LookupOrder by payment reference).
 // https://docs.stripe.com/webhooks#verify-manually, https://docs.stripe.com/api/events/types
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { PaymentEventType, PaymentOutcome } from "@retail/contracts/retail/order/v1/order_pb";
+import {
+  type PaymentEvent,
+  PaymentEventSchema,
+  PaymentEventType,
+  PaymentOutcome,
+} from "@retail/contracts/retail/order/v1/order_pb";
 import {
   type RecordPaymentEventRequest,
   RecordPaymentEventRequestSchema,
@@ -97,6 +104,39 @@ export function stripeEventToPaymentEvents(event: Json): RecordPaymentEventReque
     default:
       return [];
   }
+}
+
+/**
+ * charge.dispute.created as the chargeback of the disputed amount against the order whose payment is
+ * the dispute's charge, keyed by the dispute's id (a repeat counts once); undefined for any other event.
+ * The outcome of a dispute (charge.dispute.closed, won or lost) is not taken yet: a won dispute's
+ * reversal has no payment event in the order's contract.
+ */
+export function stripeDisputeToChargeback(
+  event: Json,
+): { chargeId: string; paymentEvent: PaymentEvent } | undefined {
+  if (str(event.type) !== "charge.dispute.created") return undefined;
+  const dispute = object(object(event.data).object);
+  const chargeId = str(dispute.charge);
+  if (!chargeId) throw invalid("data.object.charge", "is required: it names the disputed payment");
+  if (!Number.isSafeInteger(dispute.amount) || (dispute.amount as number) <= 0)
+    throw invalid("data.object.amount", "must be a positive integer amount");
+  return {
+    chargeId,
+    paymentEvent: create(PaymentEventSchema, {
+      paymentEventId: str(dispute.id) || str(event.id),
+      type: PaymentEventType.CHARGEBACK,
+      outcome: PaymentOutcome.APPROVED,
+      amount: {
+        currencyCode: str(dispute.currency).toUpperCase(),
+        minorUnits: BigInt(dispute.amount as number),
+      },
+      provider: "stripe",
+      providerReference: chargeId,
+      occurTime: timestampFromMs(Number(dispute.created ?? event.created ?? 0) * 1000),
+      reason: str(dispute.reason),
+    }),
+  };
 }
 
 /** A succeeded refund as the order's payment event, keyed by the refund's own id (one per refund). */

@@ -13,15 +13,11 @@
 //                           (19 tries over 48 hours): it waits, nothing is applied in part.
 //   POST /webhooks/stripe   payment_intent.succeeded -> a capture, refund.created/updated (and an older
 //                           API version's charge.refunded with its refunds) -> a refund, each
-//                           RecordPaymentEvent keyed by the Stripe id (event or refund), applied once.
+//                           RecordPaymentEvent keyed by the Stripe id (event or refund), applied once;
+//                           charge.dispute.created -> a chargeback of the order whose payment is the
+//                           disputed charge (LookupOrder by payment reference), keyed by the dispute.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import {
-  create,
-  type DescMethod,
-  type MessageInitShape,
-  type MessageShape,
-  toJson,
-} from "@bufbuild/protobuf";
+import { toJson } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import { type Order, OrderSchema } from "@retail/contracts/retail/order/v1/order_pb";
@@ -29,15 +25,20 @@ import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb
 import { errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
 import { requireScope } from "../access/authenticate.js";
 import type { ClientsSnapshot, ShopifyShopConfig } from "../access/clients.js";
-import { invokeForClient } from "../access/order-visibility.js";
+import { callerFor, invokeForClient } from "../access/order-visibility.js";
 import { parseLosslessJson } from "../channel-formats/lossless-json.js";
 import { shopifyOrderToSubmit, verifyShopifyHmac } from "../channel-formats/shopify.js";
 import {
   shopifyOrderIdOf,
   shopifyPaidToCapture,
+  shopifyRefundOrderIdOf,
   shopifyRefundToChanges,
 } from "../channel-formats/shopify-order-updates.js";
-import { stripeEventToPaymentEvents, verifyStripeSignature } from "../channel-formats/stripe.js";
+import {
+  stripeDisputeToChargeback,
+  stripeEventToPaymentEvents,
+  verifyStripeSignature,
+} from "../channel-formats/stripe.js";
 import { parseJson, readBody, requestHeader } from "./body.js";
 import { send } from "./respond.js";
 import { actingAs, type RestDependencies, type RestOutcome, spendRateLimit } from "./rest-handler.js";
@@ -98,10 +99,7 @@ const shopify: ChannelEndpoint = async (deps, request, response, outcome, signal
   const topic = requestHeader(request, "x-shopify-topic") ?? "";
   const handle = shopifyTopics[topic];
   if (!handle) return ignore(response, `topic "${topic}"`);
-  const call = <M extends DescMethod>(method: M, message: MessageInitShape<M["input"]>) =>
-    invokeForClient(client, method, create(method.input, message), deps.invoke, signal) as Promise<
-      MessageShape<M["output"]>
-    >;
+  const call = callerFor(client, deps.invoke, signal);
   const order = await handle(jsonObject(raw), {
     shop,
     call,
@@ -113,10 +111,7 @@ const shopify: ChannelEndpoint = async (deps, request, response, outcome, signal
 interface ShopifyTopicContext {
   readonly shop: ShopifyShopConfig;
   /** Calls an order method as the shop's client. */
-  call<M extends DescMethod>(
-    method: M,
-    message: MessageInitShape<M["input"]>,
-  ): Promise<MessageShape<M["output"]>>;
+  readonly call: ReturnType<typeof callerFor>;
   /** The prefix of the request ids this shop's changes are keyed by. */
   readonly requestId: string;
 }
@@ -165,8 +160,7 @@ const shopifyTopics: Readonly<
     );
   },
   "refunds/create": async (body, context) => {
-    const shopifyOrderId = String(body.order_id ?? "");
-    let order = await shopifyOrder(context, shopifyOrderId);
+    let order = await shopifyOrder(context, shopifyRefundOrderIdOf(body));
     const refund = shopifyRefundToChanges(body, {
       shopDomain: context.shop.shopDomain,
       currencyCode: order.grandTotal?.currencyCode ?? "",
@@ -219,6 +213,16 @@ const stripe: ChannelEndpoint = async (deps, request, response, outcome, signal)
   if (!endpoint) throw signatureInvalid();
   const client = await actAs(deps, clients, endpoint.clientId, outcome);
   const event = jsonObject(raw);
+  const dispute = stripeDisputeToChargeback(event);
+  if (dispute) {
+    const call = callerFor(client, deps.invoke, signal);
+    const { order } = await call(OrderService.method.lookupOrder, { paymentReference: dispute.chargeId });
+    await call(OrderService.method.recordPaymentEvent, {
+      orderId: order?.orderId ?? "",
+      paymentEvent: dispute.paymentEvent,
+    });
+    return send(response, 200, JSON.stringify({ recorded: [dispute.paymentEvent.paymentEventId] }));
+  }
   const payments = stripeEventToPaymentEvents(event);
   if (payments.length === 0) return ignore(response, `event type "${String(event.type)}"`);
   for (const payment of payments)

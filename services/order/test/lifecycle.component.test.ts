@@ -227,7 +227,7 @@ describe("order lifecycle across customer-identity and inventory", () => {
     await until(async () => expect(await available(sku, "ST-2")).toBe(2n), { timeout: 15_000 });
   });
 
-  it("finds an order by its channel's own order id, and only on that channel", async () => {
+  it("finds an order by its channel's own order id, only on that channel, or by a payment's reference", async () => {
     const sku = uniqueName("SKU");
     await mesh.receive(sku, "DC-1", 1);
     const { order } = await client.submitOrder(webOrder(sku));
@@ -242,6 +242,26 @@ describe("order lifecycle across customer-identity and inventory", () => {
       client.lookupOrder({ channel: Channel.MARKETPLACE, channelOrderId: order.channelOrderId }),
     );
     expect([elsewhere.code, reason(elsewhere)]).toEqual([Code.NotFound, "ORDER_NOT_FOUND"]);
+    // By a payment processor's reference of one of its payments (a dispute names only the charge).
+    const chargeId = uniqueName("ch");
+    await client.recordPaymentEvent({
+      orderId: order.orderId,
+      paymentEvent: {
+        paymentEventId: uniqueName("pe"),
+        type: PaymentEventType.CAPTURE,
+        outcome: PaymentOutcome.APPROVED,
+        amount: usd(100n),
+        provider: "stripe",
+        providerReference: chargeId,
+      },
+    });
+    expect((await client.lookupOrder({ paymentReference: chargeId })).order?.orderId).toBe(order.orderId);
+    const unknownCharge = await rejection(client.lookupOrder({ paymentReference: uniqueName("ch") }));
+    expect([unknownCharge.code, reason(unknownCharge)]).toEqual([Code.NotFound, "ORDER_NOT_FOUND"]);
+    const both = await rejection(client.lookupOrder({ paymentReference: chargeId, channel: Channel.WEB }));
+    expect(both.findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => v.field)).toEqual([
+      "payment_reference",
+    ]);
     const invalid = await rejection(client.lookupOrder({ channelOrderId: "" }));
     expect(invalid.findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => v.field)).toEqual([
       "channel",

@@ -87,6 +87,22 @@ export function createOrderHandler(
 
     async lookupOrder(request) {
       const v = new Violations();
+      if (request.paymentReference) {
+        checkId(v, "payment_reference", request.paymentReference);
+        if (request.channel || request.channelId || request.channelOrderId)
+          v.add("payment_reference", "names the order alone: give it or a channel's key, not both");
+        v.throwIfAny();
+        const orderId = await deps.views.withPaymentReference(request.paymentReference);
+        const order = orderId ? await deps.streams.load(orderId) : undefined;
+        if (!order)
+          throw errorWithInfo(
+            Code.NotFound,
+            "ORDER_NOT_FOUND",
+            `no order has a payment ${request.paymentReference}`,
+            { payment_reference: request.paymentReference },
+          );
+        return { order };
+      }
       if (!known(ChannelSchema, request.channel)) v.add("channel", "must be a known channel");
       checkId(v, "channel_order_id", request.channelOrderId);
       if (request.channelId) checkId(v, "channel_id", request.channelId);

@@ -58,6 +58,8 @@ export interface OrderViews {
   ordersOf(customerId: string): Promise<string[]>;
   /** Replaces an order's document whatever its version (after its stream was redacted). */
   rewrite(order: Order): Promise<void>;
+  /** The order one of whose payments the processor calls `reference` (a Stripe charge id). */
+  withPaymentReference(reference: string): Promise<string | undefined>;
 }
 
 /** What a submission needs to finish its saga after a crash: kept until it is accepted or rejected. */

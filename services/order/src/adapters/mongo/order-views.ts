@@ -18,6 +18,8 @@ interface OrderDocument {
   updatedAt: Date;
   /** Set while pickup lines are ready and not collected. */
   collectBy?: Date;
+  /** The processors' references of the order's payments, to find it from a processor's notice. */
+  paymentReferences?: string[];
   order: Binary;
 }
 
@@ -31,6 +33,7 @@ export function createOrderViews(db: Db): OrderViews & { ensureIndexes(): Promis
       await orders.createIndex({ customerId: 1 }, { name: "customer" });
       await orders.createIndex({ updatedAt: 1 }, { name: "updated" });
       await orders.createIndex({ originalCustomerId: 1 }, { name: "original_customer" });
+      await orders.createIndex({ paymentReferences: 1 }, { name: "payment_references" });
     },
 
     async save(order) {
@@ -44,6 +47,9 @@ export function createOrderViews(db: Db): OrderViews & { ensureIndexes(): Promis
         version: Number(order.version),
         updatedAt: order.updateTime ? timestampDate(order.updateTime) : new Date(),
         ...(waiting && order.collectByTime ? { collectBy: timestampDate(order.collectByTime) } : {}),
+        paymentReferences: [
+          ...new Set(order.paymentEvents.map((e) => e.providerReference).filter((r) => r !== "")),
+        ],
         order: new Binary(toBinary(OrderSchema, order)),
       };
       // Older writes never overwrite newer ones (two saves of one order may finish out of order): one
@@ -63,6 +69,11 @@ export function createOrderViews(db: Db): OrderViews & { ensureIndexes(): Promis
         for (const d of found) ids.add(d._id);
       }
       return [...ids];
+    },
+
+    async withPaymentReference(reference) {
+      const found = await orders.findOne({ paymentReferences: reference }, { projection: { _id: 1 } });
+      return found?._id;
     },
 
     async rewrite(order) {
