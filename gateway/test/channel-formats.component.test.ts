@@ -32,6 +32,14 @@ beforeAll(async () => {
       { id: "shopify-web", scopes: ["order:write"], channel: "CHANNEL_WEB" },
       { id: "stripe", scopes: ["order:write"] },
       { id: "xyz-retail", apiKeySha256: [sha256("xyz-key")], scopes: ["order:*"], channel: "CHANNEL_B2B" },
+      { id: "dc-wms", apiKeySha256: [sha256("wms-key")], scopes: ["order:*"] },
+      {
+        id: "amazon-seller",
+        apiKeySha256: [sha256("amazon-key")],
+        scopes: ["order:*"],
+        channel: "CHANNEL_MARKETPLACE",
+        channelId: "amazon-us",
+      },
     ],
     shopifyShops: [
       {
@@ -44,6 +52,12 @@ beforeAll(async () => {
     ],
     stripeEndpoints: [{ webhookSecret: stripeSecret, clientId: "stripe" }],
     x12Partners: [{ senderId: "4405197800", clientId: "xyz-retail", channelId: "b2b", taxCode: "exempt" }],
+    x12Warehouses: [
+      { senderId: "WMS0000001", clientId: "dc-wms", locationId: "DC-1", orderChannelId: "b2b" },
+    ],
+    amazonMarketplaces: [
+      { marketplaceId: "ATVPDKIKX0DER", clientId: "amazon-seller", channelId: "amazon-us" },
+    ],
   });
   await setUpLocations();
 }, 120_000);
@@ -287,6 +301,10 @@ describe("Shopify order updates", () => {
     await receive(sku, "DC-1", 2);
     const { id, order } = await newShopifyOrder();
     expect((await deliver("orders/paid", paidNotice(id, "426.58"))).status).toBe(200);
+    const onHand = async () =>
+      BigInt((await get(`/v1/locations/DC-1/skus/${sku}/position`)).json.position.onHand);
+    // Read before the shipment: inventory books the shipment from its event, a moment after.
+    const before = await onHand();
     const shipped = await post(`/v1/orders/${order.orderId}/shipments`, {
       shipmentId: `S-${id}`,
       fromLocationId: "DC-1",
@@ -295,9 +313,6 @@ describe("Shopify order updates", () => {
       lines: order.lines.map((l: { lineId: string }) => ({ lineId: l.lineId, quantity: "1" })),
     });
     expect(shipped.json.order?.status, JSON.stringify(shipped.json)).toBe("ORDER_STATUS_FULFILLED");
-    const onHand = async () =>
-      BigInt((await get(`/v1/locations/DC-1/skus/${sku}/position`)).json.position.onHand);
-    const before = await onHand();
     const refund = refundNotice(
       id,
       "700000000000000004",
@@ -315,7 +330,8 @@ describe("Shopify order updates", () => {
       });
       expect(answer.json.order.refundedTotal.minorUnits).toBe("21329");
     }
-    await until(async () => expect(await onHand()).toBe(before + 1n));
+    // Two units shipped, one came back to sellable stock.
+    await until(async () => expect(await onHand()).toBe(before - 1n));
   });
 
   it("answers 404 for an order it does not have yet, and 400 naming the field for a restock it cannot place", async () => {
@@ -423,6 +439,49 @@ describe("Stripe webhooks", () => {
     expect(after.refundedTotal.minorUnits).toBe("300");
   });
 
+  it("opens a chargeback for a dispute on the order whose payment is the disputed charge, once, into the ledger", async () => {
+    const sku = uniqueName("SKU");
+    await receive(sku, "DC-1", 2);
+    const order = await submitOrder(sku, 1);
+    const total = Number(order.grandTotal.minorUnits);
+    const chargeId = uniqueName("ch");
+    const succeeded = fixture("event-payment-intent-succeeded.json");
+    succeeded.id = uniqueName("evt");
+    Object.assign(succeeded.data.object, {
+      metadata: { order_id: order.orderId },
+      amount_received: total,
+      latest_charge: chargeId,
+    });
+    expect((await deliver(succeeded)).status).toBe(200);
+    const dispute = fixture("event-charge-dispute-created.json");
+    Object.assign(dispute.data.object, { id: uniqueName("dp"), charge: chargeId, amount: 1_000 });
+    for (let i = 0; i < 2; i++) {
+      const answer = await deliver(dispute);
+      expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+      expect(answer.json.recorded).toEqual([dispute.data.object.id]);
+    }
+    const after = (await get(`/v1/orders/${order.orderId}`)).json.order;
+    expect(
+      after.paymentEvents.map((e: { type: string; amount: { minorUnits: string } }) => [
+        e.type,
+        e.amount.minorUnits,
+      ]),
+    ).toEqual([
+      ["PAYMENT_EVENT_TYPE_CAPTURE", String(total)],
+      ["PAYMENT_EVENT_TYPE_CHARGEBACK", "1000"],
+    ]);
+    await until(async () => {
+      const entries = (await get(`/v1/journalEntries?orderId=${order.orderId}&pageSize=50`)).json.entries;
+      const types = entries.map((e: { source: { eventType: string } }) => e.source.eventType);
+      expect(types.filter((t: string) => t === "retail.order.v1.ChargebackOpened")).toHaveLength(1);
+    });
+    // A dispute on a charge the mesh does not know: 404, so Stripe sends it again (it may come first).
+    const unknown = fixture("event-charge-dispute-created.json");
+    Object.assign(unknown.data.object, { id: uniqueName("dp"), charge: uniqueName("ch") });
+    const refused = await deliver(unknown);
+    expect([refused.status, reasonOf(refused.json)]).toEqual([404, "ORDER_NOT_FOUND"]);
+  });
+
   it("refuses an old or forged signature and acknowledges event types it does not take", async () => {
     const event = fixture("event-payment-intent-succeeded.json");
     const stale = await deliver(event, Math.floor(Date.now() / 1000) - 600);
@@ -487,6 +546,60 @@ describe("Amazon settlement reports", () => {
   });
 });
 
+describe("Amazon orders pulled from the Selling Partner API", () => {
+  it("submits a pulled order once on the marketplace's channel, and refuses another marketplace or an FBA order", async () => {
+    const amazonFixtures = new URL("./fixtures/amazon/", import.meta.url);
+    const pulled = (name: string) => JSON.parse(readFileSync(new URL(name, amazonFixtures), "utf8"));
+    const rule = {
+      channel: "CHANNEL_MARKETPLACE",
+      locationIds: ["DC-1"],
+      promises: ["FULFILLMENT_PROMISE_SHIP_FROM_DC"],
+    };
+    expect((await put("/v1/channelRules/amazon-us", rule)).status).toBe(200);
+    await receive("NABetaASINB00551Q3CS", "DC-1", 5);
+    const order = pulled("sp-api-getOrder.sandbox-response.json");
+    const amazonOrderId = `902-${String(Date.now()).slice(-7)}-5435065`;
+    order.payload.AmazonOrderId = amazonOrderId;
+    order.payload.ShippingAddress = {
+      Name: "Jane Buyer",
+      AddressLine1: "410 Terry Ave N",
+      City: "SEATTLE",
+      StateOrRegion: "WA",
+      PostalCode: "98109",
+      CountryCode: "US",
+    };
+    const orderItems = pulled("sp-api-getOrderItems.sandbox-response.json");
+    orderItems.payload.AmazonOrderId = amazonOrderId;
+    const submit = (body: unknown, apiKey = "amazon-key") =>
+      mesh.call("POST", "/imports/amazon/orders", { key: apiKey, body });
+    const first = await submit({ order, orderItems });
+    expect(first.status, JSON.stringify(first.json)).toBe(200);
+    expect(first.json.order, JSON.stringify(first.json.order.rejectionReasons)).toMatchObject({
+      status: "ORDER_STATUS_ACCEPTED",
+      channel: "CHANNEL_MARKETPLACE",
+      channelId: "amazon-us",
+      channelOrderId: amazonOrderId,
+      taxTotal: { minorUnits: "101" },
+      grandTotal: { minorUnits: "1101" },
+    });
+    expect((await submit({ order, orderItems })).json.order.orderId).toBe(first.json.order.orderId);
+    expect((await get("/v1/locations/DC-1/skus/NABetaASINB00551Q3CS/position")).json.position.reserved).toBe(
+      "1",
+    );
+    const elsewhere = structuredClone(order);
+    elsewhere.payload.MarketplaceId = "A1F83G8C2ARO7P";
+    const foreign = await submit({ order: elsewhere, orderItems });
+    expect([foreign.status, reasonOf(foreign.json)]).toEqual([403, "MARKETPLACE_NOT_ALLOWED"]);
+    const fba = structuredClone(order);
+    fba.payload.FulfillmentChannel = "AFN";
+    const refused = await submit({ order: fba, orderItems });
+    expect([refused.status, refused.json.details[0].fieldViolations[0].field]).toEqual([
+      400,
+      "order.payload.FulfillmentChannel",
+    ]);
+  });
+});
+
 describe("X12 purchase orders", () => {
   it("submits each 850 of a partner's interchange once, and refuses a file that is not the partner's or does not add up", async () => {
     const edi = readFileSync(new URL("./fixtures/x12/850.node-x12.edi", import.meta.url), "utf8");
@@ -533,5 +646,78 @@ describe("X12 purchase orders", () => {
     expect(listed.json.orders.map((o: { channelOrderId: string }) => o.channelOrderId)).toEqual([
       "08292233294",
     ]);
+  });
+
+  it("records a warehouse's 856 ship notices as shipments of the orders they name, committing stock, once", async () => {
+    const post = (body: string, apiKey: string) =>
+      mesh.call("POST", "/imports/x12", {
+        key: apiKey,
+        rawBody: body,
+        headers: { "content-type": "application/edi-x12" },
+      });
+    const poNumber = String(Date.now()).slice(-9);
+    for (const sku of ["AB3542", "RD5322", "XY5266", "VX2332", "RV0524", "DX1875"])
+      await receive(sku, "DC-1", 1_000);
+    const purchase = readFileSync(new URL("./fixtures/x12/850.node-x12.edi", import.meta.url), "utf8");
+    const placed = await post(purchase.replace("BEG*00*SA*08292233294", `BEG*00*SA*${poNumber}`), "xyz-key");
+    expect(placed.json.orders[0].status, JSON.stringify(placed.json)).toBe("ORDER_STATUS_ACCEPTED");
+    const orderId: string = placed.json.orders[0].orderId;
+    const before = (await get("/v1/locations/DC-1/skus/AB3542/position")).json.position;
+
+    // The sample notice, sent by the warehouse, for this PO: two items each, in two notices.
+    const template = readFileSync(new URL("./fixtures/x12/856.node-x12.edi", import.meta.url), "utf8")
+      .replaceAll("4405197800     ", "WMS0000001     ")
+      .replace("GS*SH*4405197800", "GS*SH*WMS0000001")
+      .replace("PRF*99999817", `PRF*${poNumber}`);
+    const notice = (id: string, first: [string, number], second: [string, number]) =>
+      template
+        .replace("BSN*14*829716", `BSN*14*${id}`)
+        .replace("LIN*1*VP*87787D", `LIN*1*VP*${first[0]}`)
+        .replace("SN1*1*24*EA", `SN1*1*${first[1]}*EA`)
+        .replace("LIN*2*VP*99887D", `LIN*2*VP*${second[0]}`)
+        .replace("SN1*2*6*EA", `SN1*2*${second[1]}*EA`);
+    const first = notice(`${poNumber}A`, ["AB3542", 120], ["RD5322", 100]);
+    const second = notice(`${poNumber}B`, ["RD5322", 120], ["XY5266", 126]);
+    // The partner that ordered cannot send the warehouse's notices.
+    expect((await post(first, "xyz-key")).status).toBe(403);
+    const shipped = await post(first, "wms-key");
+    expect(shipped.status, JSON.stringify(shipped.json)).toBe(200);
+    expect(shipped.json.shipments).toEqual([
+      { poNumber, orderId, shipmentId: `${poNumber}A`, outcome: "recorded" },
+    ]);
+    expect((await post(second, "wms-key")).json.shipments[0].outcome).toBe("recorded");
+    expect((await post(first, "wms-key")).json.shipments[0].outcome).toBe("already recorded");
+    const order = (await get(`/v1/orders/${orderId}`)).json.order;
+    expect(
+      order.shipments.map((s: { shipmentId: string; carrier: string; trackingNumber: string }) => [
+        s.shipmentId,
+        s.carrier,
+        s.trackingNumber,
+      ]),
+    ).toEqual([
+      [`${poNumber}A`, "XXXX", "5787970539"],
+      [`${poNumber}B`, "XXXX", "5787970539"],
+    ]);
+    const shippedOf = (lineId: string) =>
+      order.lines.find((l: { lineId: string }) => l.lineId === lineId)?.shippedQuantity;
+    expect([shippedOf("1"), shippedOf("2"), shippedOf("3"), shippedOf("4")]).toEqual([
+      "120",
+      "220",
+      "126",
+      "0",
+    ]);
+    // The units left the DC: on hand and reserved both down by what shipped.
+    await until(async () => {
+      const after = (await get("/v1/locations/DC-1/skus/AB3542/position")).json.position;
+      expect(BigInt(after.onHand)).toBe(BigInt(before.onHand) - 120n);
+      expect(BigInt(after.reserved)).toBe(BigInt(before.reserved) - 120n);
+    });
+    // More than the order has open is refused whole, naming the PO.
+    const over = await post(notice(`${poNumber}C`, ["VX2332", 77], ["RV0524", 1]), "wms-key");
+    expect([over.status, over.json.details[0].fieldViolations[0]]).toEqual([
+      400,
+      { field: `ST 0008 PO ${poNumber}`, description: "ships 77 of VX2332, 1 more than the order has open" },
+    ]);
+    expect((await get(`/v1/orders/${orderId}`)).json.order.shipments).toHaveLength(2);
   });
 });

@@ -51,6 +51,8 @@ export interface ClientsJson {
   shopifyShops?: unknown[];
   stripeEndpoints?: unknown[];
   x12Partners?: unknown[];
+  x12Warehouses?: unknown[];
+  amazonMarketplaces?: unknown[];
 }
 
 export interface HttpAnswer {

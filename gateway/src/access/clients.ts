@@ -101,6 +101,33 @@ const x12PartnerSchema = z.object({
   taxCode: z.string().min(1).default("standard"),
 });
 
+const amazonMarketplaceSchema = z.object({
+  /** Amazon's marketplace id ("ATVPDKIKX0DER": amazon.com). */
+  marketplaceId: z.string().min(1),
+  /** The configured client that may post the marketplace's orders. */
+  clientId: z.string().min(1),
+  /** The sales channel's id in the mesh ("amazon-us"). */
+  channelId: z.string().min(1),
+  sourceSystem: z.string().min(1).default("amazon"),
+});
+
+const x12WarehouseSchema = z.object({
+  /** The warehouse's interchange sender id (ISA06, without padding). */
+  senderId: z.string().min(1),
+  /** The configured client that may post the warehouse's files. */
+  clientId: z.string().min(1),
+  /** The mesh location the warehouse is: its shipments leave from there. */
+  locationId: z.string().min(1),
+  /** The LIN product id qualifier that carries our SKU (VP: the vendor's part number). */
+  skuQualifier: z.string().min(2).max(2).default("VP"),
+  /** Whose purchase order numbers its notices name (PRF01): the channel and channel id of the orders. */
+  orderChannel: z
+    .string()
+    .regex(/^CHANNEL_[A-Z_]+$/, "a Channel enum name")
+    .default("CHANNEL_B2B"),
+  orderChannelId: z.string().default(""),
+});
+
 export const clientsFileSchema = z.object({
   clients: z.array(clientSchema),
   jwtIssuers: z.array(issuerSchema).default([]),
@@ -112,6 +139,10 @@ export const clientsFileSchema = z.object({
   stripeEndpoints: z.array(stripeEndpointSchema).default([]),
   /** B2B trading partners whose X12 files POST /imports/x12 accepts. */
   x12Partners: z.array(x12PartnerSchema).default([]),
+  /** Amazon marketplaces whose pulled orders POST /imports/amazon/orders accepts. */
+  amazonMarketplaces: z.array(amazonMarketplaceSchema).default([]),
+  /** Warehouses whose X12 856 ship notices POST /imports/x12 accepts. */
+  x12Warehouses: z.array(x12WarehouseSchema).default([]),
 });
 
 export type ClientConfig = z.output<typeof clientSchema>;

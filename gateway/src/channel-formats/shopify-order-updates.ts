@@ -19,10 +19,7 @@ import {
   ShipmentLineSchema,
 } from "@retail/contracts/retail/order/v1/order_pb";
 import { type FieldViolation, RequestInvalid } from "@retail/platform/rpc";
-import { type Json, list, shopifyMoney, text } from "./shopify.js";
-
-const object = (value: unknown): Json =>
-  value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Json) : {};
+import { decimalAmount, type Json, list, object, text } from "./json-fields.js";
 
 /**
  * A Shopify resource's id: the number at the end of its gid when the gid names a resource of `kind`,
@@ -58,7 +55,7 @@ export function shopifyPaidToCapture(order: Json, options: { shopDomain: string 
   if (!/^[A-Z]{3}$/.test(currency))
     violations.push({ field: "currency", description: "must be an ISO 4217 code" });
   const known = violations.length;
-  const amount = shopifyMoney(order.total_price, currency, "total_price", violations);
+  const amount = decimalAmount(order.total_price, currency, "total_price", violations);
   if (amount <= 0n && violations.length === known)
     violations.push({ field: "total_price", description: "must be more than zero to capture" });
   if (violations.length > 0) throw new RequestInvalid(violations);
@@ -73,6 +70,13 @@ export function shopifyPaidToCapture(order: Json, options: { shopDomain: string 
     providerReference: orderId,
     ...optionalTime(time(order.processed_at) ?? time(order.updated_at)),
   });
+}
+
+/** The Shopify order id a refunds/create is about (to find the order before the refund is mapped). */
+export function shopifyRefundOrderIdOf(refund: Json): string {
+  const id = text(refund.order_id);
+  if (!id || !/^\d+$/.test(id)) throw new RequestInvalid([{ field: "order_id", description: "is required" }]);
+  return id;
 }
 
 /** What a refunds/create asks of the mesh, in the order the gateway applies it. */
@@ -166,7 +170,7 @@ export function shopifyRefundToChanges(
         field: `transactions[${i}].currency`,
         description: `must be the order's currency ${currency}`,
       });
-    amount += shopifyMoney(transaction.amount, currency, `transactions[${i}].amount`, violations);
+    amount += decimalAmount(transaction.amount, currency, `transactions[${i}].amount`, violations);
   }
   if (violations.length > 0) throw new RequestInvalid(violations);
   const [locationId] = returnLocations;

@@ -13,8 +13,8 @@ import {
   type SubmitOrderRequest,
   SubmitOrderRequestSchema,
 } from "@retail/contracts/retail/order/v1/order_service_pb";
-import { AmountInvalid, decimalToMinorUnits } from "@retail/platform/money";
 import { type FieldViolation, RequestInvalid } from "@retail/platform/rpc";
+import { decimalAmount, type Json, list, text } from "./json-fields.js";
 
 /** Whether the base64 HMAC-SHA256 header matches the body under the secret (constant-time compare). */
 export function verifyShopifyHmac(body: Buffer, header: string | undefined, secret: string): boolean {
@@ -22,29 +22,6 @@ export function verifyShopifyHmac(body: Buffer, header: string | undefined, secr
   const expected = createHmac("sha256", secret).update(body).digest();
   const given = Buffer.from(header, "base64");
   return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-export type Json = Record<string, unknown>;
-export const text = (value: unknown): string | undefined =>
-  typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined;
-export const list = (value: unknown): Json[] => (Array.isArray(value) ? (value as Json[]) : []);
-
-/** A decimal amount in the currency's minor units; one that is not an amount is a violation of `field`. */
-export function shopifyMoney(
-  value: unknown,
-  currency: string,
-  field: string,
-  violations: FieldViolation[],
-): bigint {
-  try {
-    return decimalToMinorUnits(text(value) ?? "", currency || "USD");
-  } catch (error) {
-    violations.push({
-      field,
-      description: error instanceof AmountInvalid ? error.message : "is not an amount",
-    });
-    return 0n;
-  }
 }
 
 /**
@@ -84,7 +61,7 @@ export function shopifyOrderToSubmit(
   const currency = text(order.currency) ?? "";
   if (!/^[A-Z]{3}$/.test(currency))
     violations.push({ field: "currency", description: "must be an ISO 4217 code" });
-  const money = (value: unknown, field: string) => shopifyMoney(value, currency, field, violations);
+  const money = (value: unknown, field: string) => decimalAmount(value, currency, field, violations);
   const sum = (items: Json[], pick: (item: Json) => unknown, field: string) =>
     items.reduce((total, item, i) => total + money(pick(item), `${field}[${i}]`), 0n);
   const orderId = text(order.id);

@@ -2,12 +2,18 @@
 // services' contracts:
 //   POST /imports/amazon/settlement-report  an Amazon settlement flat file V1 (tab-separated) ->
 //     ImportSettlement (needs finance:write and an Idempotency-Key, which becomes the request id).
+//   POST /imports/amazon/orders  an Amazon order pulled from the Selling Partner API (getOrder and
+//     getOrderItems answers) -> SubmitOrder on the marketplace's channel (needs order:write).
 //   POST /imports/x12  an X12 interchange from a B2B partner: each 850 purchase order -> SubmitOrder
 //     (needs order:write; the sender must be a partner of the calling client; every order is checked
 //     before any is submitted; request ids come from the partner and PO number, so a resent file
-//     submits nothing twice).
+//     submits nothing twice); from a warehouse (x12Warehouses), each 856 ship notice -> RecordShipment
+//     of the orders it names by PO number.
+import type { ServerResponse } from "node:http";
 import { create, toJson } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
+import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import { SettlementSchema } from "@retail/contracts/retail/finance/v1/finance_pb";
 import {
   FinancePostingService,
@@ -15,16 +21,25 @@ import {
   ImportSettlementResponseSchema,
 } from "@retail/contracts/retail/finance/v1/finance_service_pb";
 import { OrderStatusSchema } from "@retail/contracts/retail/order/v1/order_pb";
-import { OrderService, type SubmitOrderResponse } from "@retail/contracts/retail/order/v1/order_service_pb";
+import {
+  OrderService,
+  type SubmitOrderResponse,
+  SubmitOrderResponseSchema,
+} from "@retail/contracts/retail/order/v1/order_service_pb";
 import { errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
 import { fingerprint } from "@retail/platform/store";
 import { requireScope } from "../access/authenticate.js";
-import { invokeForClient } from "../access/order-visibility.js";
+import type { ClientConfig, ClientsFile } from "../access/clients.js";
+import { callerFor, invokeForClient } from "../access/order-visibility.js";
+import { amazonOrderToSubmit } from "../channel-formats/amazon-orders.js";
 import { amazonSettlementToCanonical } from "../channel-formats/amazon-settlement.js";
+import { type Json, object } from "../channel-formats/json-fields.js";
+import { parseLosslessJson } from "../channel-formats/lossless-json.js";
 import { parseInterchange, purchaseOrderToSubmit } from "../channel-formats/x12-purchase-order.js";
-import { readBody, requireMediaType } from "./body.js";
+import { shipmentLines, shipNoticeToShipments } from "../channel-formats/x12-ship-notice.js";
+import { parseJson, readBody, requireMediaType } from "./body.js";
 import { send } from "./respond.js";
-import { admit, onceByKey, scopedIdempotencyKey } from "./rest-handler.js";
+import { admit, onceByKey, type RestDependencies, scopedIdempotencyKey } from "./rest-handler.js";
 import type { ChannelEndpoint } from "./webhooks.js";
 
 const amazonSettlementReport: ChannelEndpoint = async (deps, request, response, outcome, signal) => {
@@ -67,6 +82,10 @@ const x12Interchange: ChannelEndpoint = async (deps, request, response, outcome,
   const raw = await readBody(request, deps.maxBodyBytes);
   requireMediaType(request, ["application/edi-x12", "text/plain"]);
   const { senderId, transactions } = parseInterchange(raw.toString("utf8"));
+  const warehouse = clients.file.x12Warehouses.find(
+    (w) => w.senderId === senderId && w.clientId === principal.client.id,
+  );
+  if (warehouse) return shipNotices(deps, principal.client, warehouse, transactions, response, signal);
   const partner = clients.file.x12Partners.find(
     (p) => p.senderId === senderId && p.clientId === principal.client.id,
   );
@@ -103,8 +122,122 @@ const x12Interchange: ChannelEndpoint = async (deps, request, response, outcome,
   send(response, 200, JSON.stringify({ orders: submitted, ignored }));
 };
 
+/**
+ * A warehouse's 856 ship notices: each order of each notice is found by its PO number and recorded as a
+ * shipment from the warehouse's location, its units spread over the order's open lines of each SKU.
+ * Every notice is mapped and checked before the first shipment is recorded; a notice already recorded
+ * (the order has a shipment of that id) is reported as such and changes nothing, so a resent file is
+ * harmless.
+ */
+async function shipNotices(
+  deps: RestDependencies,
+  client: ClientConfig,
+  warehouse: ClientsFile["x12Warehouses"][number],
+  transactions: ReturnType<typeof parseInterchange>["transactions"],
+  response: ServerResponse,
+  signal: AbortSignal,
+): Promise<void> {
+  const notices = transactions
+    .filter((t) => t.type === "856")
+    .flatMap((t) => shipNoticeToShipments(t, warehouse).map((shipped) => ({ control: t.control, shipped })));
+  const channel = Channel[warehouse.orderChannel.replace(/^CHANNEL_/, "") as keyof typeof Channel];
+  const call = callerFor(client, deps.invoke, signal);
+  // Every order found and every notice's units placed on its lines before anything is recorded.
+  const planned = [];
+  for (const { control, shipped } of notices) {
+    const { order } = await call(OrderService.method.lookupOrder, {
+      channel,
+      channelId: warehouse.orderChannelId,
+      channelOrderId: shipped.poNumber,
+    });
+    if (!order) throw new Error("LookupOrder answered without an order");
+    const done = order.shipments.some((s) => s.shipmentId === shipped.shipmentId);
+    const lines = done
+      ? []
+      : shipmentLines(
+          shipped.items,
+          order.lines.map((l) => ({
+            lineId: l.lineId,
+            sku: l.sku,
+            open: l.quantity - l.shippedQuantity - l.cancelledQuantity,
+          })),
+          `ST ${control} PO ${shipped.poNumber}`,
+        );
+    planned.push({ shipped, order, done, lines });
+  }
+  const recorded = [];
+  for (const { shipped, order, done, lines } of planned) {
+    if (!done)
+      await call(OrderService.method.recordShipment, {
+        requestId: `${client.id}:x12:${warehouse.senderId}:856:${shipped.shipmentId}:${shipped.poNumber}`,
+        orderId: order.orderId,
+        shipment: {
+          shipmentId: shipped.shipmentId,
+          lines,
+          carrier: shipped.carrier,
+          trackingNumber: shipped.trackingNumber,
+          fromLocationId: warehouse.locationId,
+          ...(shipped.shipDate && { shipTime: timestampFromDate(new Date(`${shipped.shipDate}T00:00:00Z`)) }),
+        },
+      });
+    recorded.push({
+      poNumber: shipped.poNumber,
+      orderId: order.orderId,
+      shipmentId: shipped.shipmentId,
+      outcome: done ? "already recorded" : "recorded",
+    });
+  }
+  const ignored = transactions
+    .filter((t) => t.type !== "856")
+    .map((t) => ({ control: t.control, type: t.type }));
+  send(response, 200, JSON.stringify({ shipments: recorded, ignored }));
+}
+
+/**
+ * An Amazon order as the caller pulled it from the Selling Partner API: `{ "order": <getOrder answer>,
+ * "orderItems": <getOrderItems answer> }` -> SubmitOrder on the marketplace channel the order's
+ * MarketplaceId is configured as, for a client it is configured for. The request id follows from the
+ * marketplace and Amazon's order id, so pulling an order again submits nothing twice.
+ */
+const amazonOrder: ChannelEndpoint = async (deps, request, response, outcome, signal) => {
+  const clients = deps.clients.current();
+  const principal = await admit(deps, clients, request, outcome);
+  requireScope(principal, "order:write");
+  const raw = await readBody(request, deps.maxBodyBytes);
+  requireMediaType(request, ["application/json"]);
+  const body = parseJson(raw, parseLosslessJson);
+  const pulled = body !== null && typeof body === "object" && !Array.isArray(body) ? (body as Json) : {};
+  const order = object(pulled.order);
+  const marketplaceId = String(object(order.payload).MarketplaceId ?? "");
+  const marketplace = clients.file.amazonMarketplaces.find(
+    (m) => m.marketplaceId === marketplaceId && m.clientId === principal.client.id,
+  );
+  if (!marketplace)
+    throw errorWithInfo(
+      Code.PermissionDenied,
+      "MARKETPLACE_NOT_ALLOWED",
+      `this client may not submit orders of Amazon marketplace ${marketplaceId || "(none)"}`,
+      { marketplace_id: marketplaceId },
+    );
+  const submit = amazonOrderToSubmit(order, object(pulled.orderItems), marketplace);
+  submit.requestId = `${principal.client.id}:amazon:${marketplaceId}:order:${submit.channelOrderId}`;
+  const result = await invokeForClient(
+    principal.client,
+    OrderService.method.submitOrder,
+    submit,
+    deps.invoke,
+    signal,
+  );
+  send(
+    response,
+    200,
+    JSON.stringify(toJson(SubmitOrderResponseSchema, result as never, { alwaysEmitImplicit: true })),
+  );
+};
+
 /** The file imports by path. */
 export const imports: ReadonlyMap<string, ChannelEndpoint> = new Map([
+  ["/imports/amazon/orders", amazonOrder],
   ["/imports/amazon/settlement-report", amazonSettlementReport],
   ["/imports/x12", x12Interchange],
 ]);
