@@ -42,6 +42,8 @@ beforeAll(async () => {
       shopifyShops: [{ shopDomain, webhookSecret: shopSecret, clientId: "shop", channelId: "web" }],
       stripeEndpoints: [{ webhookSecret: stripeSecret, clientId: "stripe" }],
       x12Partners: [{ senderId: "4405197800", clientId: "partner", channelId: "b2b", taxCode: "exempt" }],
+      x12Warehouses: [{ senderId: "4405197800", clientId: "ops", locationId: "DC-1", orderChannelId: "b2b" }],
+      amazonMarketplaces: [{ marketplaceId: "ATVPDKIKX0DER", clientId: "ops", channelId: "amazon-us" }],
     },
     { MAX_BODY_BYTES: "262144" },
   );
@@ -233,6 +235,21 @@ describe("hostile channel formats", () => {
     "utf8",
   );
   const x12 = readFileSync(new URL("./fixtures/x12/850.node-x12.edi", import.meta.url), "utf8");
+  const shipNotice = readFileSync(new URL("./fixtures/x12/856.node-x12.edi", import.meta.url), "utf8");
+  const pulledOrder = JSON.stringify({
+    order: JSON.parse(
+      readFileSync(
+        new URL("./fixtures/amazon/sp-api-getOrder.sandbox-response.json", import.meta.url),
+        "utf8",
+      ),
+    ),
+    orderItems: JSON.parse(
+      readFileSync(
+        new URL("./fixtures/amazon/sp-api-getOrderItems.sandbox-response.json", import.meta.url),
+        "utf8",
+      ),
+    ),
+  });
   const settlement = readFileSync(
     new URL("./fixtures/amazon/settlement-flatfile-v1.mws-rs.tsv", import.meta.url),
     "utf8",
@@ -291,7 +308,7 @@ describe("hostile channel formats", () => {
     );
   }, 120_000);
 
-  it("refuses damaged X12 interchanges and settlement files clearly, never with a server fault", async () => {
+  it("refuses damaged X12 interchanges, pulled Amazon orders and settlement files clearly, never with a server fault", async () => {
     const upload = (path: string, body: string, contentType: string, apiKey = key) =>
       send("POST", path, {
         body,
@@ -302,6 +319,21 @@ describe("hostile channel formats", () => {
         judge(
           `x12 ${body.slice(0, 120)}`,
           await upload("/imports/x12", body, "application/edi-x12", "partner-key"),
+        );
+      }),
+      { numRuns: 40 },
+    );
+    await fc.assert(
+      fc.asyncProperty(damaged(shipNotice), async (body) => {
+        judge(`856 ${body.slice(0, 120)}`, await upload("/imports/x12", body, "application/edi-x12"));
+      }),
+      { numRuns: 40 },
+    );
+    await fc.assert(
+      fc.asyncProperty(damaged(pulledOrder), async (body) => {
+        judge(
+          `amazon order ${body.slice(0, 120)}`,
+          await upload("/imports/amazon/orders", body, "application/json"),
         );
       }),
       { numRuns: 40 },
