@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
-import { RequestInvalid } from "@retail/platform/rpc";
 import { describe, expect, it } from "vitest";
+import { violations } from "../../test/refusals.js";
 import { amazonOrderToSubmit } from "./amazon-orders.js";
 import { parseLosslessJson } from "./lossless-json.js";
 
@@ -21,16 +21,6 @@ const shippingAddress = {
   PostalCode: "98109",
   CountryCode: "US",
 };
-
-function violations(call: () => unknown): string[] {
-  try {
-    call();
-  } catch (error) {
-    if (error instanceof RequestInvalid) return error.violations.map((v) => `${v.field}: ${v.description}`);
-    throw error;
-  }
-  throw new Error("the call was not refused");
-}
 
 describe("Amazon SP-API orders", () => {
   it("maps getOrder and getOrderItems (the API's sandbox answers) to a marketplace order with exact money", () => {

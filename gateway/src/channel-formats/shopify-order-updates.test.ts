@@ -5,8 +5,8 @@ import {
   PaymentOutcome,
   ReturnCondition,
 } from "@retail/contracts/retail/order/v1/order_pb";
-import { RequestInvalid } from "@retail/platform/rpc";
 import { describe, expect, it } from "vitest";
+import { violations } from "../../test/refusals.js";
 import { parseLosslessJson } from "./lossless-json.js";
 import { shopifyOrderIdOf, shopifyPaidToCapture, shopifyRefundToChanges } from "./shopify-order-updates.js";
 
@@ -14,17 +14,6 @@ const fixtures = new URL("../../test/fixtures/shopify/", import.meta.url);
 const sample = (name: string) =>
   parseLosslessJson(readFileSync(new URL(name, fixtures), "utf8")) as Record<string, unknown>;
 const shop = { shopDomain: "jsmith.myshopify.com" };
-
-/** The violations a call is refused with, as "field: description" texts. */
-function violations(call: () => unknown): string[] {
-  try {
-    call();
-  } catch (error) {
-    if (error instanceof RequestInvalid) return error.violations.map((v) => `${v.field}: ${v.description}`);
-    throw error;
-  }
-  throw new Error("the call was not refused");
-}
 
 describe("Shopify orders/paid", () => {
   it("is the capture of the total paid, keyed by the shop and the order, with the exact order id from the gid", () => {

@@ -1,21 +1,11 @@
 import { readFileSync } from "node:fs";
-import { RequestInvalid } from "@retail/platform/rpc";
 import { describe, expect, it } from "vitest";
+import { violations } from "../../test/refusals.js";
 import { parseInterchange } from "./x12-purchase-order.js";
 import { shipmentLines, shipNoticeToShipments } from "./x12-ship-notice.js";
 
 const edi = readFileSync(new URL("../../test/fixtures/x12/856.node-x12.edi", import.meta.url), "utf8");
 const warehouse = { skuQualifier: "VP" };
-
-function violations(call: () => unknown): string[] {
-  try {
-    call();
-  } catch (error) {
-    if (error instanceof RequestInvalid) return error.violations.map((v) => `${v.field}: ${v.description}`);
-    throw error;
-  }
-  throw new Error("the call was not refused");
-}
 
 describe("X12 856 ship notices", () => {
   it("reads each order of the notice as a shipment of its items, with carrier, tracking and date", () => {
