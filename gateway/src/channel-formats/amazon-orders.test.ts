@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import { refusals as violations } from "@retail/platform/testing";
 import { describe, expect, it } from "vitest";
-import { violations } from "../../test/refusals.js";
 import { amazonOrderToSubmit } from "./amazon-orders.js";
 import { parseLosslessJson } from "./lossless-json.js";
 

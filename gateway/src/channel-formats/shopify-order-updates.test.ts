@@ -5,8 +5,8 @@ import {
   PaymentOutcome,
   ReturnCondition,
 } from "@retail/contracts/retail/order/v1/order_pb";
+import { refusals as violations } from "@retail/platform/testing";
 import { describe, expect, it } from "vitest";
-import { violations } from "../../test/refusals.js";
 import { parseLosslessJson } from "./lossless-json.js";
 import { shopifyOrderIdOf, shopifyPaidToCapture, shopifyRefundToChanges } from "./shopify-order-updates.js";
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
+import { refusals as violations } from "@retail/platform/testing";
 import { describe, expect, it } from "vitest";
-import { violations } from "../../test/refusals.js";
 import { parseInterchange } from "./x12-purchase-order.js";
 import { shipmentLines, shipNoticeToShipments } from "./x12-ship-notice.js";
 

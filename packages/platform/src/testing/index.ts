@@ -6,6 +6,7 @@ import { connect } from "amqplib";
 import { type Db, MongoClient } from "mongodb";
 import { inject, vi } from "vitest";
 import { consumerQueues, defaultRetryDelaysMs } from "../amqp/topology.js";
+import { RequestInvalid } from "../rpc/errors.js";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 import "./provided-context.js";
 
@@ -160,4 +161,18 @@ export async function dropTestDatabases(...databases: string[]): Promise<void> {
   } finally {
     await mongo.close();
   }
+}
+
+/**
+ * The field violations a mapping refuses a call with (RequestInvalid), as "field: description" texts;
+ * fails when the call is not refused.
+ */
+export function refusals(call: () => unknown): string[] {
+  try {
+    call();
+  } catch (error) {
+    if (error instanceof RequestInvalid) return error.violations.map((v) => `${v.field}: ${v.description}`);
+    throw error;
+  }
+  throw new Error("the call was not refused");
 }

@@ -1,7 +1,6 @@
 import { RequestInvalid } from "@retail/platform/rpc";
-
 /** The field violations a channel mapping refuses a call with, as "field: description" texts. */
-export function violations(call: () => unknown): string[] {
+export function violations(call) {
   try {
     call();
   } catch (error) {
@@ -10,3 +9,4 @@ export function violations(call: () => unknown): string[] {
   }
   throw new Error("the call was not refused");
 }
+//# sourceMappingURL=refusals.js.map
