@@ -25,21 +25,36 @@ import type { ClientConfig } from "./clients.js";
 /** Calls a service method with a request message. */
 export type Invoke = (method: DescMethod, request: Message, signal: AbortSignal) => Promise<Message>;
 
-/** A typed caller of service methods as the client, its channel binding enforced on order operations. */
+/**
+ * A typed caller of service methods as the client, its channel binding enforced on order operations,
+ * for the several calls one channel message makes: an order it has already read as the client's (by
+ * GetOrder or LookupOrder) is not read again before each change (an order's channel never changes).
+ */
 export function callerFor(client: ClientConfig, invoke: Invoke, signal: AbortSignal) {
+  const owned = new Set<string>();
   return <M extends DescMethod>(method: M, message: MessageInitShape<M["input"]>) =>
-    invokeForClient(client, method, create(method.input, message), invoke, signal) as Promise<
+    invokeForClient(client, method, create(method.input, message), invoke, signal, owned) as Promise<
       MessageShape<M["output"]>
     >;
 }
 
-/** Invokes the method for the client, enforcing its channel binding on order operations. */
+/** The order an order method answered with (every order method answers with one). */
+export function orderOf(answer: { order?: Order | undefined }): Order {
+  if (!answer.order) throw new Error("the order service answered without the order");
+  return answer.order;
+}
+
+/**
+ * Invokes the method for the client, enforcing its channel binding on order operations. `owned` holds
+ * the orders already read as the client's in this piece of work (filled and consulted here).
+ */
 export async function invokeForClient(
   client: ClientConfig,
   method: DescMethod,
   request: Message,
   invoke: Invoke,
   signal: AbortSignal,
+  owned?: Set<string>,
 ): Promise<Message> {
   if (!client.channel || method.parent.typeName !== OrderService.typeName)
     return invoke(method, request, signal);
@@ -81,11 +96,12 @@ export async function invokeForClient(
     case "LookupOrder": {
       const response = (await invoke(method, request, signal)) as Message & { order?: Order };
       if (!owns(response.order)) throw notFound(request);
+      if (response.order) owned?.add(response.order.orderId);
       return response;
     }
     default: {
       const orderId = (request as { orderId?: unknown }).orderId;
-      if (typeof orderId === "string") {
+      if (typeof orderId === "string" && !owned?.has(orderId)) {
         const get = OrderService.method.getOrder;
         const found = (await invoke(get, create(get.input, { orderId }), signal)) as Message & {
           order?: Order;

@@ -30,10 +30,10 @@ import { errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
 import { fingerprint } from "@retail/platform/store";
 import { requireScope } from "../access/authenticate.js";
 import type { ClientConfig, ClientsFile } from "../access/clients.js";
-import { callerFor, invokeForClient } from "../access/order-visibility.js";
+import { callerFor, invokeForClient, orderOf } from "../access/order-visibility.js";
 import { amazonOrderToSubmit } from "../channel-formats/amazon-orders.js";
 import { amazonSettlementToCanonical } from "../channel-formats/amazon-settlement.js";
-import { type Json, object } from "../channel-formats/json-fields.js";
+import { object } from "../channel-formats/json-fields.js";
 import { parseLosslessJson } from "../channel-formats/lossless-json.js";
 import { parseInterchange, purchaseOrderToSubmit } from "../channel-formats/x12-purchase-order.js";
 import { shipmentLines, shipNoticeToShipments } from "../channel-formats/x12-ship-notice.js";
@@ -145,12 +145,13 @@ async function shipNotices(
   // Every order found and every notice's units placed on its lines before anything is recorded.
   const planned = [];
   for (const { control, shipped } of notices) {
-    const { order } = await call(OrderService.method.lookupOrder, {
-      channel,
-      channelId: warehouse.orderChannelId,
-      channelOrderId: shipped.poNumber,
-    });
-    if (!order) throw new Error("LookupOrder answered without an order");
+    const order = orderOf(
+      await call(OrderService.method.lookupOrder, {
+        channel,
+        channelId: warehouse.orderChannelId,
+        channelOrderId: shipped.poNumber,
+      }),
+    );
     const done = order.shipments.some((s) => s.shipmentId === shipped.shipmentId);
     const lines = done
       ? []
@@ -205,8 +206,7 @@ const amazonOrder: ChannelEndpoint = async (deps, request, response, outcome, si
   requireScope(principal, "order:write");
   const raw = await readBody(request, deps.maxBodyBytes);
   requireMediaType(request, ["application/json"]);
-  const body = parseJson(raw, parseLosslessJson);
-  const pulled = body !== null && typeof body === "object" && !Array.isArray(body) ? (body as Json) : {};
+  const pulled = object(parseJson(raw, parseLosslessJson));
   const order = object(pulled.order);
   const marketplaceId = String(object(order.payload).MarketplaceId ?? "");
   const marketplace = clients.file.amazonMarketplaces.find(

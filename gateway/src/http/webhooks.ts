@@ -25,7 +25,7 @@ import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb
 import { errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
 import { requireScope } from "../access/authenticate.js";
 import type { ClientsSnapshot, ShopifyShopConfig } from "../access/clients.js";
-import { callerFor, invokeForClient } from "../access/order-visibility.js";
+import { callerFor, invokeForClient, orderOf } from "../access/order-visibility.js";
 import { parseLosslessJson } from "../channel-formats/lossless-json.js";
 import { shopifyOrderToSubmit, verifyShopifyHmac } from "../channel-formats/shopify.js";
 import {
@@ -126,11 +126,6 @@ async function shopifyOrder(context: ShopifyTopicContext, shopifyOrderId: string
     }),
   );
 }
-
-const orderOf = (answer: { order?: Order | undefined }): Order => {
-  if (!answer.order) throw new Error("the order service answered without the order");
-  return answer.order;
-};
 
 /** What the mesh does with each Shopify topic it takes; the order as it stands after. */
 const shopifyTopics: Readonly<
