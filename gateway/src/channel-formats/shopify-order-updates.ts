@@ -158,12 +158,11 @@ export function shopifyRefundToChanges(
       field: "refund_line_items",
       description: "restocks at one location per refund (the mesh records one return per refund)",
     });
-  const refunds = list(refund.transactions).filter(
-    (t) => text(t.kind) === "refund" && text(t.status) === "success",
-  );
   let amount = 0n;
+  let gateway: string | undefined;
   for (const [i, transaction] of list(refund.transactions).entries()) {
-    if (!refunds.includes(transaction)) continue;
+    if (text(transaction.kind) !== "refund" || text(transaction.status) !== "success") continue;
+    gateway ??= text(transaction.gateway);
     const given = text(transaction.currency);
     if (given && given !== currency)
       violations.push({
@@ -185,7 +184,7 @@ export function shopifyRefundToChanges(
         type: PaymentEventType.REFUND,
         outcome: PaymentOutcome.APPROVED,
         amount: { currencyCode: currency, minorUnits: amount },
-        paymentMethod: text(refunds[0]?.gateway) ?? "",
+        paymentMethod: gateway ?? "",
         provider: "shopify",
         providerReference: orderId ?? "",
         lineIds,

@@ -20,6 +20,7 @@ import {
   RecordPaymentEventRequestSchema,
 } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { RequestInvalid } from "@retail/platform/rpc";
+import { type Json, object } from "./json-fields.js";
 
 /** Whether a Stripe-Signature header signs the body with the secret, within the tolerance of `now`. */
 export function verifyStripeSignature(
@@ -38,8 +39,6 @@ export function verifyStripeSignature(
     .some(([, v]) => timingSafeEqual(Buffer.from(v ?? "", "hex"), expected));
 }
 
-type Json = Record<string, unknown>;
-const object = (value: unknown): Json => (value !== null && typeof value === "object" ? (value as Json) : {});
 const str = (value: unknown): string => (typeof value === "string" ? value : "");
 
 /** The payment events of a Stripe event: [] for a type the mesh does not take. */

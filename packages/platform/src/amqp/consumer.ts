@@ -74,15 +74,15 @@ function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+/** How long a message that could not be settled waits before it goes back to its queue. */
+const redeliveryPauseMs = 1_000;
+
 /**
  * Consumes a queue with manual acks and a prefetch window: decode, skip duplicates through the inbox,
  * handle inside the event's call context, record, ack. A failure is republished to the retry queue of
  * the next delay (confirmed before the original is acked, so nothing is lost); after the last delay, or
  * at once for a message that cannot be decoded, it is parked with the reason for operators to replay.
  */
-/** How long a message that could not be settled waits before it goes back to its queue. */
-const redeliveryPauseMs = 1_000;
-
 export async function startConsumer(options: ConsumerOptions): Promise<Consumer> {
   const { connection, logger, metrics, inbox } = options;
   const queues = consumerQueues(options.queue, options.retryDelaysMs ?? defaultRetryDelaysMs);
