@@ -4,7 +4,7 @@ import type { Logger } from "@retail/platform/log";
 import { currentCallContext } from "@retail/platform/rpc";
 import { startRuntime } from "@retail/platform/runtime";
 import { serve } from "@retail/platform/server";
-import { createKeyedLock, openInbox, startInboxJanitor } from "@retail/platform/store";
+import { createKeyedLock, openInbox, openPlanStore } from "@retail/platform/store";
 import { Counter, Histogram } from "prom-client";
 import {
   orderEventSchemas,
@@ -22,6 +22,7 @@ import { mapInventoryError } from "./api/error-codes.js";
 import { createInventoryHandler, type InventoryDeps } from "./api/inventory-handler.js";
 import { createReadModelCatchUp } from "./app/catch-up-read-model.js";
 import { expireDueReservations } from "./app/change-reservation.js";
+import type { FulfilmentPlan } from "./app/ports.js";
 import { completePendingTransfers } from "./app/record-movement.js";
 import type { InventoryConfig } from "./config.js";
 
@@ -59,7 +60,11 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
     registers: [metrics.registry],
   });
   const ledger = createStockLedger(runtime.db, store);
-  const reservations = createReservationStore(runtime.db, store);
+  // An order event's plan outlives every redelivery of it, as its inbox record does.
+  const plans = await openPlanStore<FulfilmentPlan>(runtime.db, "fulfilment-plans", {
+    onError: (error) => logger.warn({ err: error }, "fulfilment plan purge failed"),
+  });
+  const reservations = createReservationStore(runtime.db, store, plans);
   await reservations.ensureIndexes();
 
   const catchUpCorrections = new Counter({
@@ -122,10 +127,6 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
   };
   const purgeFailed = { onError: (error: unknown) => logger.warn({ err: error }, "inbox purge failed") };
   const orderInbox = await openInbox(runtime.db, orderEventsQueue, purgeFailed);
-  // An order event's plan outlives every redelivery of it, as its inbox record does.
-  const stopPlanJanitor = startInboxJanitor(reservations, {
-    onError: (error) => logger.warn({ err: error }, "fulfilment plan purge failed"),
-  });
   const orderEvents = await startOrderEventsConsumer({
     connection: amqp,
     exchange: config.EVENTS_EXCHANGE,
@@ -175,7 +176,7 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
         run: () =>
           orderEvents.close().finally(() => {
             orderInbox.close();
-            stopPlanJanitor();
+            plans.close();
           }),
       },
       { name: "erasure consumer", run: () => erasures.close().finally(erasureInbox.close) },

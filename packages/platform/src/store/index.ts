@@ -5,6 +5,7 @@ export * from "./keyed-lock.js";
 export * from "./mongo.js";
 export * from "./outbox-relay.js";
 export * from "./page-cursor.js";
+export * from "./plans.js";
 export * from "./recently-used.js";
 export * from "./requests.js";
 export * from "./stream-store.js";

@@ -74,9 +74,8 @@ export async function applyOrderFulfilment(
   deps: ReservationDeps,
   fulfilment: OrderFulfilment,
 ): Promise<number> {
-  const plan = await deps.reservations.planOnce(
-    fulfilment.request.id,
-    await planFulfilment(deps, fulfilment),
+  const plan = await deps.reservations.planOnce(fulfilment.request.id, () =>
+    planFulfilment(deps, fulfilment),
   );
   for (const change of plan.changes) {
     await changeReservation(deps, {

@@ -117,7 +117,7 @@ export interface ReservationStore {
    * Keeps the first plan made for an order event and returns it: a redelivered event carries out the
    * plan its first delivery made, never a new one decided on holds that plan already changed.
    */
-  planOnce(eventId: string, plan: FulfilmentPlan): Promise<FulfilmentPlan>;
+  planOnce(eventId: string, make: () => Promise<FulfilmentPlan>): Promise<FulfilmentPlan>;
   /** Drops a projection entry whose reservation never got its first event (a crash in between). */
   forget(reservationId: string): Promise<void>;
 }

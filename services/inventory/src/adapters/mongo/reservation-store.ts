@@ -9,7 +9,7 @@ import {
   StockReservedSchema,
 } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
 import { ReservationStatus } from "@retail/contracts/retail/inventory/v1/inventory_pb";
-import { isDuplicateKey, type StoredEvent, type StreamStore } from "@retail/platform/store";
+import type { PlanStore, StoredEvent, StreamStore } from "@retail/platform/store";
 import type { Db } from "mongodb";
 import type { FulfilmentPlan, PlacedLine, ReservationStore } from "../../app/ports.js";
 import {
@@ -50,14 +50,14 @@ interface ReservationDocument {
  * expiry and line locations: the sweep reads the open ones (an equality filter), and an order's entries
  * say where its lines were held even after the holds ended. The projection entry is written before a
  * reservation's first event, so a crash in between leaves an entry the sweep finds and forgets, never a
- * reservation it cannot see. `fulfilment-plans` keeps what each order event decided, once.
+ * reservation it cannot see. `plans` keeps what each order event decided, once.
  */
 export function createReservationStore(
   db: Db,
   store: StreamStore,
-): ReservationStore & { ensureIndexes(): Promise<void>; purgeOlderThan(cutoff: Date): Promise<number> } {
+  plans: PlanStore<FulfilmentPlan>,
+): ReservationStore & { ensureIndexes(): Promise<void> } {
   const projection = db.collection<ReservationDocument>("reservations");
-  const plans = db.collection<{ _id: string; plan: FulfilmentPlan; createdAt: Date }>("fulfilment-plans");
 
   function fold(events: readonly StoredEvent[]): ReservationState | undefined {
     let state: ReservationState | undefined;
@@ -99,7 +99,6 @@ export function createReservationStore(
     async ensureIndexes() {
       await projection.createIndex({ open: 1 }, { name: "sweep" });
       await projection.createIndex({ orderId: 1 }, { name: "order" });
-      await plans.createIndex({ createdAt: 1 }, { name: "age" });
     },
     load,
     async append(reservationId, current, events, request) {
@@ -175,19 +174,7 @@ export function createReservationStore(
       const found = await projection.find({ orderId }).sort({ createTime: 1 }).toArray();
       return found.map((d) => ({ reservationId: d._id, open: d.open !== false, lines: d.lines ?? [] }));
     },
-    async purgeOlderThan(cutoff: Date) {
-      return (await plans.deleteMany({ createdAt: { $lt: cutoff } })).deletedCount;
-    },
-    async planOnce(eventId, plan) {
-      try {
-        await plans.insertOne({ _id: eventId, plan, createdAt: new Date() });
-        return plan;
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-        const earlier = await plans.findOne({ _id: eventId });
-        return earlier?.plan ?? plan;
-      }
-    },
+    planOnce: (eventId, make) => plans.once(eventId, make),
     async forget(reservationId) {
       await projection.deleteOne({ _id: reservationId });
     },
