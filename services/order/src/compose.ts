@@ -5,7 +5,7 @@ import type { Logger } from "@retail/platform/log";
 import { createServiceClient, currentCallContext } from "@retail/platform/rpc";
 import { startRuntime } from "@retail/platform/runtime";
 import { serve } from "@retail/platform/server";
-import { createKeyedLock, openInbox } from "@retail/platform/store";
+import { createKeyedLock, openInbox, openPlanStore } from "@retail/platform/store";
 import {
   customerEventsQueue,
   startCustomerEventsConsumer,
@@ -64,6 +64,10 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
     runtime.db,
     async () => (await inventory.listLocations({})).locations,
   );
+  // A change's plan outlives every retry of its request (a week, as an inbox record).
+  const plans = await openPlanStore<unknown>(runtime.db, "change-plans", {
+    onError: (error) => logger.warn({ err: error }, "change plan purge failed"),
+  });
   const deps: OrderDeps = {
     streams: createOrderStreams(runtime.store),
     views,
@@ -85,6 +89,7 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
       : {}),
     locations,
     clock: { now: () => new Date() },
+    plans,
     caller: () => currentCallContext()?.caller || "order",
     logger,
     lock: createKeyedLock(),
@@ -129,7 +134,13 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
       serve(OrderService, createOrderHandler(deps, { pickupHoldMs: config.PICKUP_HOLD_HOURS * 3_600_000 })),
     ],
     stopFirst: [
-      { name: "sweeps", run: async () => clearInterval(sweep) },
+      {
+        name: "sweeps",
+        run: async () => {
+          clearInterval(sweep);
+          plans.close();
+        },
+      },
       { name: "customer events consumer", run: () => customerEvents.close().finally(customerInbox.close) },
       { name: "location events consumer", run: () => locationEvents.close().finally(locationInbox.close) },
     ],

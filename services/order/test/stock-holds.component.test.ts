@@ -1,5 +1,6 @@
 // What an accepted order does to stock over its life: its holds outlast the acceptance ttl, its
 // shipments leave the ledger, and its returns come back in, whatever other orders call theirs.
+import { create } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import {
@@ -7,21 +8,29 @@ import {
   MovementType,
   ReservationStatus,
 } from "@retail/contracts/retail/inventory/v1/inventory_pb";
-import { OrderStatus, ReturnCondition } from "@retail/contracts/retail/order/v1/order_pb";
-import type { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
+import { FulfillmentType, OrderStatus, ReturnCondition } from "@retail/contracts/retail/order/v1/order_pb";
+import {
+  type CancelOrderRequest,
+  CancelOrderRequestSchema,
+  type OrderService,
+} from "@retail/contracts/retail/order/v1/order_service_pb";
+import { requestOf } from "@retail/platform/store";
 import { uniqueName, until } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cancelOrder } from "../src/app/cancel-order.js";
 import { orderIdOf } from "../src/app/submit-order.js";
+import type { RunningOrder } from "../src/compose.js";
 import { type Mesh, startMesh } from "./harness.js";
 import { usd, webOrder } from "./web-order.js";
 
 let mesh: Mesh;
 let client: Client<typeof OrderService>;
+let running: RunningOrder;
 
 beforeAll(async () => {
   mesh = await startMesh("holds");
   // Acceptance holds stock for a second only: anything that still holds later was confirmed.
-  ({ client } = await mesh.startOrder({ PENDING_HOLD_MS: "1000" }));
+  ({ client, running } = await mesh.startOrder({ PENDING_HOLD_MS: "1000" }));
 }, 120_000);
 afterAll(() => mesh?.stopAll(), 60_000);
 
@@ -43,7 +52,106 @@ async function shipAll(orderId: string, quantity: bigint) {
   });
 }
 
+/** An order of one line held at ST-1, while ST-2 has the stock to take it over. */
+async function storeOrder() {
+  const sku = uniqueName("MOVE");
+  await mesh.receive(sku, "ST-1", 2);
+  await mesh.receive(sku, "ST-2", 4);
+  const { order } = await client.submitOrder(
+    webOrder(sku, {
+      lines: [
+        {
+          lineId: "1",
+          sku,
+          quantity: 2n,
+          unitPrice: usd(700n),
+          fulfillmentType: FulfillmentType.SHIP_FROM_STORE,
+          fulfillmentLocationId: "ST-1",
+        },
+      ],
+    }),
+  );
+  expect(order?.status).toBe(OrderStatus.ACCEPTED);
+  const repick = create(CancelOrderRequestSchema, {
+    requestId: uniqueName("repick"),
+    orderId: order?.orderId ?? "",
+    lines: [{ lineId: "1", quantity: 2n }],
+    reason: "not found on the shelf",
+    resource: true,
+  });
+  return { sku, repick };
+}
+
+/**
+ * The first attempt of a re-sourcing cancel, run in this process: its moves stop after releasing the
+ * old hold, at `interrupted` (as a caller's timeout or a crash leaves it, the retry already under way).
+ */
+function firstAttempt(repick: CancelOrderRequest, interrupted: () => Promise<void>) {
+  const stock = running.deps.stock;
+  return cancelOrder(
+    {
+      ...running.deps,
+      stock: {
+        ...stock,
+        async move(requestId, order, line, hold, to) {
+          await stock.move(requestId, order, line, hold, undefined);
+          await interrupted();
+          return stock.move(requestId, order, line, hold, to);
+        },
+      },
+    },
+    {
+      request: requestOf(CancelOrderRequestSchema, repick),
+      orderId: repick.orderId,
+      lines: repick.lines,
+      reason: repick.reason,
+      resource: true,
+    },
+  );
+}
+
 describe("stock under accepted orders", () => {
+  it("moves a line once when a re-sourcing cancel is retried while its first attempt, having released the old hold, is still moving it", async () => {
+    const { sku, repick } = await storeOrder();
+    let released!: () => void;
+    const releasedOld = new Promise<void>((resolve) => {
+      released = resolve;
+    });
+    let resume!: () => void;
+    const first = firstAttempt(repick, () => {
+      released();
+      return new Promise<void>((resolve) => {
+        resume = resolve;
+      });
+    });
+    await releasedOld;
+    // The caller timed out and asks again while the first attempt waits between its release and move.
+    const { order: retried } = await client.cancelOrder(repick);
+    resume();
+    const moved = await first;
+    for (const order of [retried, moved])
+      expect(order?.lines[0]).toMatchObject({ fulfillmentLocationId: "ST-2", cancelledQuantity: 0n });
+    await until(async () => {
+      expect(await position(sku, "ST-1")).toMatchObject({ onHand: 2n, reserved: 0n });
+      expect(await position(sku, "ST-2")).toMatchObject({ onHand: 4n, reserved: 2n });
+    });
+    // Still so once the order's events have all been seen by inventory.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await position(sku, "ST-2")).toMatchObject({ reserved: 2n });
+  });
+
+  it("moves a line when a re-sourcing cancel is retried after its first attempt released the old hold and died", async () => {
+    const { sku, repick } = await storeOrder();
+    const died = new Error("the process died here");
+    await expect(firstAttempt(repick, () => Promise.reject(died))).rejects.toBe(died);
+    const { order } = await client.cancelOrder(repick);
+    expect(order?.lines[0]).toMatchObject({ fulfillmentLocationId: "ST-2", cancelledQuantity: 0n });
+    await until(async () => {
+      expect(await position(sku, "ST-1")).toMatchObject({ reserved: 0n });
+      expect(await position(sku, "ST-2")).toMatchObject({ reserved: 2n });
+    });
+  });
+
   it("reserves again when the reservation its request placed comes back released (its placing was cut short and swept)", async () => {
     const sku = uniqueName("SWEPT");
     await mesh.receive(sku, "DC-1", 3);

@@ -28,7 +28,7 @@ export function cancelOrder(deps: OrderDeps, command: CancelOrder): Promise<Orde
     scope: "order.CancelOrder",
     request: command.request,
     orderId: command.orderId,
-    ...(command.resource ? { prepare: (order: Order) => moveLines(deps, command, order) } : {}),
+    ...(command.resource ? { prepare: (order: Order, keep) => moveLines(deps, command, order, keep) } : {}),
     decide(order, prepared) {
       if (!command.resource) return cancelLines(order, command.lines, command.reason);
       const moved = prepared as Map<string, Resourced>;
@@ -49,26 +49,59 @@ export function cancelOrder(deps: OrderDeps, command: CancelOrder): Promise<Orde
 
 type Resourced = { fromLocationId: string; toLocationId: string; reservationId: string };
 
+/** A line's move as kept in the plan store: a plain document (the quantity as a decimal string). */
+type PlannedMove = {
+  lineId: string;
+  reservationId: string;
+  fromLocationId: string;
+  remaining: string;
+  to: string;
+};
+
 /**
- * Moves each named line a location could not pick to another location that has the stock: what is
- * held, where it could go (decided in the domain), then the move at inventory (request ids derived
- * from the cancel request, so a retry moves nothing twice). Lines that cannot move are left out.
+ * Moves each named line a location could not pick to another location that has the stock. The plan
+ * (where each line is held, where it could go: decided in the domain) is made once per cancel request
+ * and kept; every attempt of the request carries it out with request ids derived from the cancel
+ * request, so a retry that comes while the first attempt is still moving, or after it released the old
+ * hold and died, moves the same lines to the same places, and nothing twice. Lines that cannot move
+ * are left out.
  */
 async function moveLines(
   deps: OrderDeps,
   command: CancelOrder,
   order: Order,
+  keep: <Plan>(plan: () => Promise<Plan>) => Promise<Plan>,
 ): Promise<Map<string, Resourced>> {
+  const plan = await keep(async () => {
+    const moves: PlannedMove[] = [];
+    for (const [i, wanted] of command.lines.entries()) {
+      const line = order.lines.find((l) => l.lineId === wanted.lineId);
+      if (!line) throw new UnknownLine(`lines[${i}].line_id`, wanted.lineId);
+      const hold = await deps.stock.holdOf(order, line.lineId);
+      if (!hold) continue;
+      const to = chooseResourceLocation(hold, await deps.stock.availability(line.sku, order.channelId));
+      moves.push({
+        lineId: line.lineId,
+        reservationId: hold.reservationId,
+        fromLocationId: hold.locationId,
+        remaining: hold.remaining.toString(),
+        to: to ?? "",
+      });
+    }
+    return moves;
+  });
   const moved = new Map<string, Resourced>();
-  for (const [i, wanted] of command.lines.entries()) {
-    const line = order.lines.find((l) => l.lineId === wanted.lineId);
-    if (!line) throw new UnknownLine(`lines[${i}].line_id`, wanted.lineId);
-    const hold = await deps.stock.holdOf(order, line.lineId);
-    if (!hold) continue;
-    const to = chooseResourceLocation(hold, await deps.stock.availability(line.sku, order.channelId));
-    const reservationId = await deps.stock.move(command.request.id, order, line, hold, to);
-    if (to && reservationId)
-      moved.set(line.lineId, { fromLocationId: hold.locationId, toLocationId: to, reservationId });
+  for (const move of plan) {
+    const line = order.lines.find((l) => l.lineId === move.lineId);
+    if (!line) continue;
+    const hold = {
+      reservationId: move.reservationId,
+      locationId: move.fromLocationId,
+      remaining: BigInt(move.remaining),
+    };
+    const reservationId = await deps.stock.move(command.request.id, order, line, hold, move.to || undefined);
+    if (move.to && reservationId)
+      moved.set(line.lineId, { fromLocationId: move.fromLocationId, toLocationId: move.to, reservationId });
   }
   return moved;
 }

@@ -12,8 +12,12 @@ export interface OrderChange {
   /**
    * Facts the decision needs from elsewhere (another service's answers), gathered once, before the
    * decision, never inside it: the decision may run again on a version conflict, a call must not.
+   * What it asks of other services is planned with `keep` first: the plan is kept once per request,
+   * so every attempt of the request (a caller's retry after a timeout, a second instance at the same
+   * moment) carries out the first attempt's plan with the same keyed calls and gets the same answers,
+   * instead of planning afresh on holds the first attempt already moved half-way.
    */
-  prepare?(order: Order): Promise<unknown>;
+  prepare?(order: Order, keep: <Plan>(plan: () => Promise<Plan>) => Promise<Plan>): Promise<unknown>;
   /** The events the change makes of the order as it is (a pure decision); none when it changes nothing. */
   decide(order: Order, prepared: unknown): OrderEvent[];
 }
@@ -33,7 +37,8 @@ export async function changeOrder(deps: OrderDeps, change: OrderChange): Promise
   const { order: read, applied } = await deps.streams.loadFor(change.orderId, request);
   if (!read) throw new UnknownOrder(change.orderId);
   if (applied) return read;
-  const prepared = change.prepare ? await change.prepare(read) : undefined;
+  const keep = <Plan>(plan: () => Promise<Plan>) => deps.plans.once(request.key, plan) as Promise<Plan>;
+  const prepared = change.prepare ? await change.prepare(read, keep) : undefined;
   // The first attempt decides on that read; one that lost to another writer reads afresh.
   let fresh: Order | undefined = read;
   return retryOnConflict(

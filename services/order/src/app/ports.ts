@@ -3,7 +3,7 @@ import type { TaxRateSet } from "@retail/contracts/retail/order/v1/order_events_
 import type { Order, TaxRate } from "@retail/contracts/retail/order/v1/order_pb";
 import type { OrderCustomer } from "@retail/contracts/retail/order/v1/order_service_pb";
 import type { Logger } from "@retail/platform/log";
-import type { AppendOptions, CommitRequest } from "@retail/platform/store";
+import type { AppendOptions, CommitRequest, PlanStore } from "@retail/platform/store";
 import type { StockRefusal } from "../domain/acceptance.js";
 import type { OrderEvent } from "../domain/order.js";
 import type { LineHold, LocationStock } from "../domain/resourcing.js";
@@ -195,6 +195,8 @@ export interface OrderDeps {
   readonly taxEngine?: TaxEngine;
   readonly locations: LocationDirectory;
   readonly clock: Clock;
+  /** What a change planned to ask of other services, kept once per request (see changeOrder). */
+  readonly plans: PlanStore<unknown>;
   /** Who is acting, recorded on what it sets (the RPC's caller, or this service). */
   readonly caller: () => string;
   readonly logger: Logger;
