@@ -21,7 +21,8 @@ import {
 import { eventually, testAmqpUrl, testMongoUrl } from "@retail/platform/testing";
 import amqplib from "amqplib";
 import { MongoClient } from "mongodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { expireDueReservations } from "../src/app/change-reservation.js";
 import { reserveStock } from "../src/app/reserve-stock.js";
 import type { RunningInventory } from "../src/compose.js";
 import { ReservationBeingPlaced } from "../src/domain/errors.js";
@@ -349,6 +350,91 @@ describe("reservations", () => {
     ]);
     expect(await stock("RES-SLOW")).toMatchObject({ reserved: 2 });
   }, 30_000);
+
+  it("lets go of the holds it placed after the sweep released a reservation it was still placing", async () => {
+    // Found by the hour-long proving day: a placing that outlasted the pending grace on a loaded
+    // machine was swept half-way, and the lines it held after the sweep looked stayed held for nobody.
+    await receive("SWEPT-A", "DC-1", 5);
+    await receive("SWEPT-B", "DC-1", 5);
+    let reachedB!: () => void;
+    const atB = new Promise<void>((resolve) => {
+      reachedB = resolve;
+    });
+    let resume!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    // The placing stops before holding its second line, until the sweep has been.
+    const deps = {
+      ...running.deps,
+      lock: async <T>(key: string, work: () => Promise<T>) => {
+        if (key === "SWEPT-B@DC-1") {
+          reachedB();
+          await gate;
+        }
+        return running.deps.lock(key, work);
+      },
+    };
+    const placing = reserveStock(deps, {
+      request: { id: "swept-1", fingerprint: "fp-swept-1" },
+      orderId: "order-swept-1",
+      lines: [
+        { lineId: "1", sku: "SWEPT-A", quantity: 2, locationId: "DC-1" },
+        { lineId: "2", sku: "SWEPT-B", quantity: 3, locationId: "DC-1" },
+      ],
+      channel: Channel.WEB,
+      channelId: "",
+      promise: FulfillmentPromise.UNSPECIFIED,
+      ttlMs: 60_000,
+    });
+    await atB;
+    expect(await expireDueReservations(running.deps, { pendingGraceMs: 0 })).toBeGreaterThanOrEqual(1);
+    expect(await stock("SWEPT-A")).toMatchObject({ reserved: 0 });
+    resume();
+    const ended = await placing;
+    expect(ended.status).toBe(ReservationStatus.EXPIRED);
+    expect(await stock("SWEPT-A")).toMatchObject({ reserved: 0, available: 5 });
+    expect(await stock("SWEPT-B")).toMatchObject({ reserved: 0, available: 5 });
+  });
+
+  it("sweeps a crashed placing's hold at the location it moved on to when its first choice was short", async () => {
+    await receive("MOVED-ON", "DC-1", 4);
+    // The read model (behind the ledger) believes ST-2 has plenty and DC-1 none, so the placing tries
+    // ST-2 first, finds it short on the ledger, holds at DC-1 instead, and dies before recording where.
+    const died = new Error("the process died here");
+    const deps = {
+      ...running.deps,
+      reservations: {
+        ...running.deps.reservations,
+        append: async (...args: Parameters<typeof running.deps.reservations.append>) => {
+          if (args[1] !== undefined) throw died;
+          return running.deps.reservations.append(...args);
+        },
+      },
+    };
+    const readModel = running.deps.readModel;
+    const available = readModel.available.bind(readModel);
+    const believed: Record<string, number> = { "ST-2": 100, "DC-1": 0 };
+    readModel.available = (sku, locationId) =>
+      sku === "MOVED-ON" ? (believed[locationId] ?? 0) : available(sku, locationId);
+    onTestFinished(() => {
+      readModel.available = available;
+    });
+    await expect(
+      reserveStock(deps, {
+        request: { id: "moved-on-1", fingerprint: "fp-moved-on-1" },
+        orderId: "order-moved-on-1",
+        lines: [{ lineId: "1", sku: "MOVED-ON", quantity: 3, locationId: "" }],
+        channel: Channel.WEB,
+        channelId: "web",
+        promise: FulfillmentPromise.UNSPECIFIED,
+        ttlMs: 60_000,
+      }),
+    ).rejects.toBe(died);
+    expect(await stock("MOVED-ON")).toMatchObject({ reserved: 3 });
+    await expireDueReservations(running.deps, { pendingGraceMs: 0 });
+    expect(await stock("MOVED-ON")).toMatchObject({ reserved: 0, available: 4 });
+  });
 
   it("releases and commits reservations from the order service's events, each event once", async () => {
     await receive("RES-ORDER-A", "DC-1", 10);

@@ -22,9 +22,8 @@ import {
   type LineQuantity,
   type ReservationState,
 } from "../domain/reservation.js";
-import { holdKey } from "../domain/stock-position.js";
 import { applyMovement, movementRequest } from "./apply-movement.js";
-import { type ReservationDeps, reservationMovement } from "./reserve-stock.js";
+import { holdsOnLedger, type ReservationDeps, reservationMovement } from "./reserve-stock.js";
 
 export type ReservationChangeKind = "release" | "commit" | "expire";
 
@@ -68,14 +67,20 @@ export async function changeReservation(
         const confirmedSinceListed = command.kind === "expire" && state.status !== ReservationStatus.PENDING;
         if (confirmedSinceListed && !isDue(state, deps.clock.now())) return state;
         const change = decideLineChange(state, command.lines);
-        // A reservation left pending by a crash holds only what was placed before it: release that.
-        const moves = state.status === ReservationStatus.PENDING ? await heldQuantities(deps, state) : change;
-        for (const { lineId, quantity } of moves) {
-          const line = state.lines.find((l) => l.lineId === lineId);
-          if (!line || quantity === 0) continue;
+        // A reservation left pending by a crash holds only what was placed before it, wherever its
+        // placing put it (a line goes to another candidate location when the first is short): that.
+        const moves =
+          state.status === ReservationStatus.PENDING
+            ? await holdsOnLedger(deps, state.reservationId, state.lines, deps.catalog.locationIds())
+            : change.flatMap(({ lineId, quantity }) => {
+                const line = state.lines.find((l) => l.lineId === lineId);
+                return line ? [{ ...line, quantity }] : [];
+              });
+        for (const line of moves) {
+          if (line.quantity === 0) continue;
           const movement = reservationMovement(
             state.reservationId,
-            { ...line, quantity },
+            line,
             line.locationId,
             movementOf[command.kind],
           );
@@ -84,7 +89,7 @@ export async function changeReservation(
             deps,
             keyed,
             line.locationId,
-            movementRequest(`${request.key}:${lineId}`, keyed),
+            movementRequest(`${request.key}:${line.lineId}`, keyed),
           );
         }
         const lines = change.map((c) => ({ lineId: c.lineId, quantity: BigInt(c.quantity) }));
@@ -132,18 +137,6 @@ export async function confirmReservation(
       (error) => error instanceof ConcurrencyConflict,
     ),
   );
-}
-
-async function heldQuantities(deps: ReservationDeps, state: ReservationState): Promise<LineQuantity[]> {
-  const held: LineQuantity[] = [];
-  for (const line of state.lines) {
-    const position = await deps.ledger.load(line.sku, line.locationId);
-    held.push({
-      lineId: line.lineId,
-      quantity: position.holds[holdKey(state.reservationId, line.lineId)] ?? 0,
-    });
-  }
-  return held;
 }
 
 /**

@@ -13,10 +13,11 @@ import {
   ReservationSchema,
   ReservationStatus,
 } from "@retail/contracts/retail/inventory/v1/inventory_pb";
-import { event, type RequestRef, requestKey } from "@retail/platform/store";
+import { ConcurrencyConflict, event, type RequestRef, requestKey } from "@retail/platform/store";
 import { chooseLocations, locationsForPromise } from "../domain/channels.js";
 import { InsufficientStock, ReservationBeingPlaced, type Shortage } from "../domain/errors.js";
-import type { ReservationLineState, ReservationState } from "../domain/reservation.js";
+import { isOpen, type ReservationLineState, type ReservationState } from "../domain/reservation.js";
+import { holdKey } from "../domain/stock-position.js";
 import { applyMovement, type MovementDeps, movementRequest } from "./apply-movement.js";
 import type { ReservationStore } from "./ports.js";
 
@@ -209,9 +210,47 @@ export async function reserveStock(deps: ReservationDeps, command: ReserveStock)
     throw new InsufficientStock(shortages);
   }
   const reserved = reservationMessage(id, command, held, now, ReservationStatus.ACTIVE);
-  const { state } = await deps.reservations.append(id, pending.state, [
-    event(StockReservedSchema, create(StockReservedSchema, { reservation: reserved })),
-  ]);
+  try {
+    const { state } = await deps.reservations.append(id, pending.state, [
+      event(StockReservedSchema, create(StockReservedSchema, { reservation: reserved })),
+    ]);
+    return state;
+  } catch (error) {
+    if (!(error instanceof ConcurrencyConflict)) throw error;
+    return letGoOfSwept(deps, id, held, error);
+  }
+}
+
+/**
+ * The reservation moved on while this call was placing it: the expiry sweep took it for one a crash
+ * left pending (the placing outlasted the grace on a loaded machine) and released what was held when
+ * it looked. Holds placed after that are this call's to let go, or they would hold stock for nobody.
+ * The reservation answers as it ended (released: the caller reserves again).
+ */
+async function letGoOfSwept(
+  deps: ReservationDeps,
+  id: string,
+  held: readonly ReservationLineState[],
+  conflict: ConcurrencyConflict,
+): Promise<ReservationState> {
+  const state = await deps.reservations.load(id);
+  if (!state || isOpen(state)) throw conflict;
+  for (const line of held) {
+    for (const left of await holdsOnLedger(deps, id, [line], [line.locationId])) {
+      const unhold = reservationMovement(id, left, left.locationId, MovementType.RESERVATION_RELEASE);
+      const swept = { ...unhold, movementId: `${unhold.movementId}:swept` };
+      await applyMovement(
+        deps,
+        swept,
+        left.locationId,
+        movementRequest(`inventory.unhold-swept:${id}:${line.lineId}`, swept),
+      );
+    }
+  }
+  deps.logger.warn(
+    { reservationId: id, orderId: state.orderId },
+    "reservation swept while it was being placed; released the holds placed after the sweep",
+  );
   return state;
 }
 
@@ -233,6 +272,27 @@ export function reservationMovement(
     lineId: line.lineId,
     reason: "",
   };
+}
+
+/**
+ * What a reservation's lines still hold on the ledger at any of the given locations: a line's
+ * quantity and location as its hold there says, for each hold found.
+ */
+export async function holdsOnLedger(
+  deps: ReservationDeps,
+  reservationId: string,
+  lines: ReadonlyArray<{ lineId: string; sku: string }>,
+  locationIds: readonly string[],
+): Promise<Array<{ lineId: string; sku: string; locationId: string; quantity: number }>> {
+  const held: Array<{ lineId: string; sku: string; locationId: string; quantity: number }> = [];
+  for (const line of lines) {
+    for (const locationId of locationIds) {
+      const position = await deps.ledger.load(line.sku, locationId);
+      const quantity = position.holds[holdKey(reservationId, line.lineId)] ?? 0;
+      if (quantity > 0) held.push({ lineId: line.lineId, sku: line.sku, locationId, quantity });
+    }
+  }
+  return held;
 }
 
 /** How long a repeat waits for the first call of its request to finish placing the reservation. */
