@@ -18,6 +18,12 @@ interface OrderDocument {
   updatedAt: Date;
   /** Set while pickup lines are ready and not collected. */
   collectBy?: Date;
+  /**
+   * True while `collectBy` is set: the uncollected-pickup sweep's equality filter. FerretDB on
+   * PostgreSQL pushes equality down to an index, but not a range, so a sweep by `collectBy < now`
+   * would read every order ever taken every few seconds.
+   */
+  awaitingPickup?: true;
   /** The processors' references of the order's payments, to find it from a processor's notice. */
   paymentReferences?: string[];
   order: Binary;
@@ -34,6 +40,7 @@ export function createOrderViews(db: Db): OrderViews & { ensureIndexes(): Promis
       await orders.createIndex({ updatedAt: 1 }, { name: "updated" });
       await orders.createIndex({ originalCustomerId: 1 }, { name: "original_customer" });
       await orders.createIndex({ paymentReferences: 1 }, { name: "payment_references" });
+      await orders.createIndex({ awaitingPickup: 1 }, { name: "awaiting_pickup" });
     },
 
     async save(order) {
@@ -46,7 +53,9 @@ export function createOrderViews(db: Db): OrderViews & { ensureIndexes(): Promis
         status: order.status,
         version: Number(order.version),
         updatedAt: order.updateTime ? timestampDate(order.updateTime) : new Date(),
-        ...(waiting && order.collectByTime ? { collectBy: timestampDate(order.collectByTime) } : {}),
+        ...(waiting && order.collectByTime
+          ? { collectBy: timestampDate(order.collectByTime), awaitingPickup: true as const }
+          : {}),
         paymentReferences: [
           ...new Set(order.paymentEvents.map((e) => e.providerReference).filter((r) => r !== "")),
         ],
@@ -118,8 +127,10 @@ export function createOrderViews(db: Db): OrderViews & { ensureIndexes(): Promis
     },
 
     async uncollected(now) {
-      const due = await orders.find({ collectBy: { $lt: now } }, { projection: { _id: 1 } }).toArray();
-      return due.map((d) => d._id);
+      const waiting = await orders
+        .find({ awaitingPickup: true }, { projection: { _id: 1, collectBy: 1 } })
+        .toArray();
+      return waiting.filter((d) => d.collectBy && d.collectBy < now).map((d) => d._id);
     },
   };
 }
