@@ -17,6 +17,12 @@ export interface CommitDocument {
   events: Array<{ eventId: string; version: number; type: string; routingKey: string; data: Binary }>;
   occurredAt: Date;
   recordedAt: Date;
+  /**
+   * The minute it was recorded in ("2026-11-27T22:58", UTC): what "recorded since" reads by, with one
+   * equality per minute. FerretDB on PostgreSQL pushes an equality down to an index, not a range: a
+   * range on recordedAt reads every commit ever made.
+   */
+  recordedMinute?: string;
   correlationId: string;
   causationId: string;
   traceparent: string;
@@ -97,6 +103,7 @@ export function buildCommit(item: AppendItem): CommitDocument {
     const type = newEvent.schema.typeName;
     return { eventId, version, type, routingKey: routingKeyOf(type), data: new Binary(data) };
   });
+  const recordedAt = new Date();
   return {
     _id: request?.key ?? `commit:${randomUUID()}`,
     streamId,
@@ -104,7 +111,8 @@ export function buildCommit(item: AppendItem): CommitDocument {
     lastVersion: expectedVersion + events.length,
     events: stored,
     occurredAt,
-    recordedAt: new Date(),
+    recordedAt,
+    recordedMinute: minuteOf(recordedAt),
     correlationId,
     causationId,
     traceparent: context ? formatTraceparent(context.trace) : "",
@@ -130,4 +138,9 @@ export async function insertAll<T extends { _id: string }>(
     if (list.length === 0 || list.some((e) => e.code !== 11000)) throw error;
     return new Set(list.map((e) => e.index));
   }
+}
+
+/** The UTC minute a time falls in, as commits record it ("2026-11-27T22:58"). */
+export function minuteOf(time: Date): string {
+  return time.toISOString().slice(0, 16);
 }

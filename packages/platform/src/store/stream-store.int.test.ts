@@ -38,6 +38,39 @@ beforeAll(async () => {
 afterAll(() => drop());
 
 describe("stream store", () => {
+  it("names the streams of a prefix recorded since a time, minute by minute or, hours back, by range", async () => {
+    // A collection of its own: the other tests count the outbox.
+    const store = createStreamStore(db, { collection: "since_commits" });
+    await store.ensureIndexes();
+    await store.append("since:stock:old", 0, [recorded("since-old")]);
+    // Recorded in an earlier minute, as a commit of three minutes ago would be.
+    const threeMinutesAgo = new Date(Date.now() - 180_000);
+    await db
+      .collection("since_commits")
+      .updateOne(
+        { streamId: "since:stock:old" },
+        { $set: { recordedAt: threeMinutesAgo, recordedMinute: threeMinutesAgo.toISOString().slice(0, 16) } },
+      );
+    const since = new Date(Date.now() - 1);
+    await store.append("since:stock:a", 0, [recorded("since-a")]);
+    await store.append("since:stock:b", 0, [recorded("since-b")]);
+    await store.append("since:stock:b", 1, [recorded("since-b2")]);
+    await store.append("since:reservation:x", 0, [recorded("since-x")]);
+    expect((await store.streamsRecordedSince("since:stock:", since)).sort()).toEqual([
+      "since:stock:a",
+      "since:stock:b",
+    ]);
+    expect((await store.streamsRecordedSince("since:stock:", new Date(Date.now() - 240_000))).sort()).toEqual(
+      ["since:stock:a", "since:stock:b", "since:stock:old"],
+    );
+    const hoursBack = new Date(Date.now() - 3 * 3_600_000);
+    expect((await store.streamsRecordedSince("since:stock:", hoursBack)).sort()).toEqual([
+      "since:stock:a",
+      "since:stock:b",
+      "since:stock:old",
+    ]);
+  });
+
   it("lets exactly one of 50 concurrent appends at the same expected version win", async () => {
     const streamId = "SKU-1@DC-1";
     await store.append(streamId, 0, [recorded("m0")]);
