@@ -38,6 +38,24 @@ beforeAll(async () => {
 afterAll(() => drop());
 
 describe("stream store", () => {
+  it("reads a stream after any version: at a commit's end, inside a commit, past a long tail, past the end", async () => {
+    // A collection of its own: the other tests count the outbox.
+    const store = createStreamStore(db, { collection: "tail_commits" });
+    await store.ensureIndexes();
+    const id = "tail:stock:SKU-1@DC-1";
+    // Versions 1-2 in one commit, then twelve commits of one event each (3..14).
+    await store.append(id, 0, [recorded("tail-1"), recorded("tail-2")]);
+    for (let v = 2; v < 14; v++) await store.append(id, v, [recorded(`tail-${v + 1}`)]);
+    const versionsAfter = async (after: number) => (await store.read(id, after)).map((e) => e.version);
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    expect(await versionsAfter(0)).toEqual(range(1, 14));
+    expect(await versionsAfter(14)).toEqual([]);
+    expect(await versionsAfter(12)).toEqual([13, 14]);
+    expect(await versionsAfter(1)).toEqual(range(2, 14)); // inside the first commit
+    expect(await versionsAfter(2)).toEqual(range(3, 14)); // a tail longer than the hops it follows
+    expect(await versionsAfter(20)).toEqual([]);
+  });
+
   it("names the streams of a prefix recorded since a time, minute by minute or, hours back, by range", async () => {
     // A collection of its own: the other tests count the outbox.
     const store = createStreamStore(db, { collection: "since_commits" });

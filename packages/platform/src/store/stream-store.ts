@@ -122,6 +122,9 @@ function replayOf(commit: CommitDocument, request: Pick<CommitRequest, "key" | "
   };
 }
 
+/** Commits a read after a version follows one by one before it reads the rest of the stream by range. */
+const maxTailHops = 8;
+
 /** Beyond two hours back, "recorded since" reads the history by range once rather than minute by minute. */
 const maxMinutesByEquality = 120;
 
@@ -161,12 +164,39 @@ export function createStreamStore(
     throw new ConcurrencyConflict(commit.streamId, commit.version - 1);
   }
 
-  async function read(streamId: string, afterVersion = 0): Promise<StoredEvent[]> {
-    const found = await commits
+  /** Every commit of a stream ending after a version (a range: the whole stream is read, see read). */
+  async function commitsAfter(streamId: string, afterVersion: number) {
+    return commits
       .find({ streamId, lastVersion: { $gt: afterVersion } })
       .sort({ version: 1 })
       .toArray();
-    return found.flatMap(toStoredEvents).filter((e) => e.version > afterVersion);
+  }
+
+  /**
+   * The events of a stream after a version. From the start, the whole stream. After a version, the
+   * commits that follow it one by one, each by its first version (an equality on stream and version:
+   * FerretDB pushes it down to the unique index, where a range on the version reads the whole stream,
+   * and a SKU's stock stream grows by every movement). A tail longer than a few commits, or a version
+   * inside a commit, is read by range.
+   */
+  async function read(streamId: string, afterVersion = 0): Promise<StoredEvent[]> {
+    if (afterVersion === 0)
+      return (await commits.find({ streamId }).sort({ version: 1 }).toArray()).flatMap(toStoredEvents);
+    const tail: CommitDocument[] = [];
+    let after = afterVersion;
+    for (let hop = 0; hop < maxTailHops; hop++) {
+      const next = await commits.findOne({ streamId, version: after + 1 });
+      if (!next) {
+        // The end of the stream, when `after` ends a commit; otherwise it is inside one.
+        const boundary = await commits.findOne({ streamId, lastVersion: after }, { projection: { _id: 1 } });
+        if (boundary || tail.length > 0) return tail.flatMap(toStoredEvents);
+        break;
+      }
+      tail.push(next);
+      after = next.lastVersion;
+    }
+    const rest = await commitsAfter(streamId, after);
+    return [...tail, ...rest].flatMap(toStoredEvents).filter((e) => e.version > afterVersion);
   }
 
   async function readFor(streamId: string, request: Pick<CommitRequest, "key" | "fingerprint">) {
