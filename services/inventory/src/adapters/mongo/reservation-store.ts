@@ -35,8 +35,14 @@ interface ReservationDocument {
   _id: string;
   orderId: string;
   status: ReservationStatus;
-  /** Open reservations are the sweep's candidates; closed ones stay to say where an order's lines were. */
+  /** Closed reservations stay to say where an order's lines were. */
   open: boolean;
+  /**
+   * Open and not held until fulfilled (pending, or waiting for its order's confirmation): the expiry
+   * sweep's candidates, read every second by an equality filter. Not every open one: an accepted
+   * order's hold can stay open for days, and there may be many.
+   */
+  expiring: boolean;
   expireTime: Date;
   createTime: Date;
   heldUntilFulfilled?: boolean;
@@ -47,10 +53,10 @@ interface ReservationDocument {
 
 /**
  * Reservations on the stream store (one stream each) and a `reservations` projection with status,
- * expiry and line locations: the sweep reads the open ones (an equality filter), and an order's entries
- * say where its lines were held even after the holds ended. The projection entry is written before a
- * reservation's first event, so a crash in between leaves an entry the sweep finds and forgets, never a
- * reservation it cannot see. `plans` keeps what each order event decided, once.
+ * expiry and line locations: the sweep reads the ones that can expire (an equality filter), and an
+ * order's entries say where its lines were held even after the holds ended. The projection entry is
+ * written before a reservation's first event, so a crash in between leaves an entry the sweep finds and
+ * forgets, never a reservation it cannot see. `plans` keeps what each order event decided, once.
  */
 export function createReservationStore(
   db: Db,
@@ -78,6 +84,7 @@ export function createReservationStore(
     orderId: state.orderId,
     status: state.status,
     open: isOpen(state),
+    expiring: isOpen(state) && !state.heldUntilFulfilled,
     expireTime: state.expireTime,
     createTime: state.createTime,
     heldUntilFulfilled: state.heldUntilFulfilled,
@@ -97,8 +104,17 @@ export function createReservationStore(
 
   return {
     async ensureIndexes() {
-      await projection.createIndex({ open: 1 }, { name: "sweep" });
+      await projection.createIndex({ expiring: 1 }, { name: "expiring" });
       await projection.createIndex({ orderId: 1 }, { name: "order" });
+      // Entries written before `expiring` was, open ones only (the `open` equality keeps these reads
+      // to them): those not held until fulfilled become the sweep's candidates, the rest do not.
+      const unmarked = { open: true, expiring: { $exists: false } };
+      await projection.updateMany(
+        { ...unmarked, heldUntilFulfilled: { $ne: true } },
+        { $set: { expiring: true } },
+      );
+      await projection.updateMany(unmarked, { $set: { expiring: false } });
+      await projection.dropIndex("sweep").catch(() => undefined);
     },
     load,
     async append(reservationId, current, events, request) {
@@ -111,6 +127,7 @@ export function createReservationStore(
             $setOnInsert: {
               status: ReservationStatus.PENDING,
               open: true,
+              expiring: true,
               expireTime: now,
               createTime: now,
               lines: [],
@@ -156,7 +173,7 @@ export function createReservationStore(
     },
     async due(now, pendingBefore) {
       const open = await projection
-        .find({ open: true })
+        .find({ expiring: true })
         .project<
           Pick<ReservationDocument, "_id" | "status" | "expireTime" | "createTime" | "heldUntilFulfilled">
         >({ status: 1, expireTime: 1, createTime: 1, heldUntilFulfilled: 1 })
