@@ -42,11 +42,30 @@ import { send } from "./respond.js";
 import { admit, onceByKey, type RestDependencies, scopedIdempotencyKey } from "./rest-handler.js";
 import type { ChannelEndpoint } from "./webhooks.js";
 
-const amazonSettlementReport: ChannelEndpoint = async (deps, request, response, outcome, signal) => {
-  const principal = await admit(deps, deps.clients.current(), request, outcome);
-  requireScope(principal, "finance:write");
+/**
+ * What every file endpoint does first: the caller admitted with the scope it needs, the file read
+ * (within the body limit) and its media type checked. The clients file is the one it was admitted by.
+ */
+async function receiveFile(
+  deps: RestDependencies,
+  request: Parameters<ChannelEndpoint>[1],
+  outcome: Parameters<ChannelEndpoint>[3],
+  scope: string,
+  mediaTypes: string[],
+) {
+  const clients = deps.clients.current();
+  const principal = await admit(deps, clients, request, outcome);
+  requireScope(principal, scope);
   const raw = await readBody(request, deps.maxBodyBytes);
-  requireMediaType(request, ["text/tab-separated-values", "text/plain"]);
+  requireMediaType(request, mediaTypes);
+  return { clients, principal, raw };
+}
+
+const amazonSettlementReport: ChannelEndpoint = async (deps, request, response, outcome, signal) => {
+  const { principal, raw } = await receiveFile(deps, request, outcome, "finance:write", [
+    "text/tab-separated-values",
+    "text/plain",
+  ]);
   const requestId = scopedIdempotencyKey(request, principal);
   if (!requestId)
     throw new RequestInvalid([
@@ -76,11 +95,10 @@ const amazonSettlementReport: ChannelEndpoint = async (deps, request, response, 
 };
 
 const x12Interchange: ChannelEndpoint = async (deps, request, response, outcome, signal) => {
-  const clients = deps.clients.current();
-  const principal = await admit(deps, clients, request, outcome);
-  requireScope(principal, "order:write");
-  const raw = await readBody(request, deps.maxBodyBytes);
-  requireMediaType(request, ["application/edi-x12", "text/plain"]);
+  const { clients, principal, raw } = await receiveFile(deps, request, outcome, "order:write", [
+    "application/edi-x12",
+    "text/plain",
+  ]);
   const { senderId, transactions } = parseInterchange(raw.toString("utf8"));
   const warehouse = clients.file.x12Warehouses.find(
     (w) => w.senderId === senderId && w.clientId === principal.client.id,
@@ -201,11 +219,9 @@ async function shipNotices(
  * marketplace and Amazon's order id, so pulling an order again submits nothing twice.
  */
 const amazonOrder: ChannelEndpoint = async (deps, request, response, outcome, signal) => {
-  const clients = deps.clients.current();
-  const principal = await admit(deps, clients, request, outcome);
-  requireScope(principal, "order:write");
-  const raw = await readBody(request, deps.maxBodyBytes);
-  requireMediaType(request, ["application/json"]);
+  const { clients, principal, raw } = await receiveFile(deps, request, outcome, "order:write", [
+    "application/json",
+  ]);
   const pulled = object(parseJson(raw, parseLosslessJson));
   const order = object(pulled.order);
   const marketplaceId = String(object(order.payload).MarketplaceId ?? "");
