@@ -23,7 +23,7 @@ import { rejection, uniqueName, until } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningOrder } from "../src/compose.js";
 import { type EventCapture, type Mesh, startMesh } from "./harness.js";
-import { shipTo, usd, webOrder } from "./web-order.js";
+import { shipTo, storeLine, usd, webOrder } from "./web-order.js";
 
 let mesh: Mesh;
 let client: Client<typeof OrderService>;
@@ -358,16 +358,7 @@ describe("order lifecycle across customer-identity and inventory", () => {
     await mesh.receive(sku, "ST-2", 4);
     const { order } = await client.submitOrder(
       webOrder(sku, {
-        lines: [
-          {
-            lineId: "1",
-            sku,
-            quantity: 1n,
-            unitPrice: usd(700n),
-            fulfillmentType: FulfillmentType.SHIP_FROM_STORE,
-            fulfillmentLocationId: "ST-1",
-          },
-        ],
+        lines: [storeLine(sku, 1n, "ST-1")],
       }),
     );
     expect(order?.status).toBe(OrderStatus.ACCEPTED);

@@ -8,7 +8,7 @@ import {
   MovementType,
   ReservationStatus,
 } from "@retail/contracts/retail/inventory/v1/inventory_pb";
-import { FulfillmentType, OrderStatus, ReturnCondition } from "@retail/contracts/retail/order/v1/order_pb";
+import { OrderStatus, ReturnCondition } from "@retail/contracts/retail/order/v1/order_pb";
 import {
   type CancelOrderRequest,
   CancelOrderRequestSchema,
@@ -21,7 +21,7 @@ import { cancelOrder } from "../src/app/cancel-order.js";
 import { orderIdOf } from "../src/app/submit-order.js";
 import type { RunningOrder } from "../src/compose.js";
 import { type Mesh, startMesh } from "./harness.js";
-import { usd, webOrder } from "./web-order.js";
+import { storeLine, usd, webOrder } from "./web-order.js";
 
 let mesh: Mesh;
 let client: Client<typeof OrderService>;
@@ -59,16 +59,7 @@ async function storeOrder() {
   await mesh.receive(sku, "ST-2", 4);
   const { order } = await client.submitOrder(
     webOrder(sku, {
-      lines: [
-        {
-          lineId: "1",
-          sku,
-          quantity: 2n,
-          unitPrice: usd(700n),
-          fulfillmentType: FulfillmentType.SHIP_FROM_STORE,
-          fulfillmentLocationId: "ST-1",
-        },
-      ],
+      lines: [storeLine(sku, 2n, "ST-1")],
     }),
   );
   expect(order?.status).toBe(OrderStatus.ACCEPTED);

@@ -36,3 +36,15 @@ export function webOrder(sku: string, overrides: Partial<Record<keyof Submit, un
     ...overrides,
   } as Submit;
 }
+
+/** One line shipped from a store, at 7.00 a unit. */
+export function storeLine(sku: string, quantity: bigint, storeId: string) {
+  return {
+    lineId: "1",
+    sku,
+    quantity,
+    unitPrice: usd(700n),
+    fulfillmentType: FulfillmentType.SHIP_FROM_STORE,
+    fulfillmentLocationId: storeId,
+  };
+}

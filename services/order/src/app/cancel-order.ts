@@ -6,7 +6,7 @@ import { UnknownLine } from "../domain/errors.js";
 import type { OrderEvent } from "../domain/order.js";
 import { cancelLines, type LineQuantity } from "../domain/order-changes.js";
 import { chooseResourceLocation } from "../domain/resourcing.js";
-import { changeOrder } from "./change-order.js";
+import { changeOrder, type KeepPlan } from "./change-order.js";
 import type { OrderDeps } from "./ports.js";
 
 export interface CancelOrder {
@@ -70,7 +70,7 @@ async function moveLines(
   deps: OrderDeps,
   command: CancelOrder,
   order: Order,
-  keep: <Plan>(plan: () => Promise<Plan>) => Promise<Plan>,
+  keep: KeepPlan,
 ): Promise<Map<string, Resourced>> {
   const plan = await keep(async () => {
     const moves: PlannedMove[] = [];

@@ -4,6 +4,9 @@ import { UnknownOrder } from "../domain/errors.js";
 import type { OrderEvent } from "../domain/order.js";
 import type { OrderDeps } from "./ports.js";
 
+/** Keeps a change's plan once per request and answers the plan kept (see OrderChange.prepare). */
+export type KeepPlan = <Plan>(plan: () => Promise<Plan>) => Promise<Plan>;
+
 export interface OrderChange {
   /** The operation, for the request key ("order.RecordShipment"). */
   readonly scope: string;
@@ -17,7 +20,7 @@ export interface OrderChange {
    * moment) carries out the first attempt's plan with the same keyed calls and gets the same answers,
    * instead of planning afresh on holds the first attempt already moved half-way.
    */
-  prepare?(order: Order, keep: <Plan>(plan: () => Promise<Plan>) => Promise<Plan>): Promise<unknown>;
+  prepare?(order: Order, keep: KeepPlan): Promise<unknown>;
   /** The events the change makes of the order as it is (a pure decision); none when it changes nothing. */
   decide(order: Order, prepared: unknown): OrderEvent[];
 }
@@ -37,7 +40,7 @@ export async function changeOrder(deps: OrderDeps, change: OrderChange): Promise
   const { order: read, applied } = await deps.streams.loadFor(change.orderId, request);
   if (!read) throw new UnknownOrder(change.orderId);
   if (applied) return read;
-  const keep = <Plan>(plan: () => Promise<Plan>) => deps.plans.once(request.key, plan) as Promise<Plan>;
+  const keep: KeepPlan = (plan) => deps.plans.once(request.key, plan) as ReturnType<typeof plan>;
   const prepared = change.prepare ? await change.prepare(read, keep) : undefined;
   // The first attempt decides on that read; one that lost to another writer reads afresh.
   let fresh: Order | undefined = read;
