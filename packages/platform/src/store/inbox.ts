@@ -37,16 +37,17 @@ export function createInbox(db: Db, consumer: string): Inbox {
 }
 
 /**
- * Purges inbox records past their retention on an interval. Retention must outlast the longest
- * redelivery window (retries plus parking and replay), which is why the default is a week.
+ * Purges records past their retention on an interval (an inbox's, kept plans). Retention must outlast
+ * the longest redelivery or retry window (retries plus parking and replay), which is why the default
+ * is a week.
  */
-export function startInboxJanitor(
-  inbox: Pick<Inbox, "purgeOlderThan">,
+export function startJanitor(
+  records: Pick<Inbox, "purgeOlderThan">,
   options: { retentionMs?: number; intervalMs?: number; onError?: (error: unknown) => void } = {},
 ): () => void {
   const retentionMs = options.retentionMs ?? 7 * 24 * 3600_000;
   const timer = setInterval(() => {
-    inbox.purgeOlderThan(new Date(Date.now() - retentionMs)).catch(options.onError ?? (() => {}));
+    records.purgeOlderThan(new Date(Date.now() - retentionMs)).catch(options.onError ?? (() => {}));
   }, options.intervalMs ?? 3600_000);
   timer.unref();
   return () => clearInterval(timer);
@@ -61,9 +62,9 @@ export interface OpenInbox extends Inbox {
 export async function openInbox(
   db: Db,
   consumer: string,
-  janitor: Parameters<typeof startInboxJanitor>[1] = {},
+  janitor: Parameters<typeof startJanitor>[1] = {},
 ): Promise<OpenInbox> {
   const inbox = createInbox(db, consumer);
   await inbox.ensureIndexes();
-  return { ...inbox, close: startInboxJanitor(inbox, janitor) };
+  return { ...inbox, close: startJanitor(inbox, janitor) };
 }

@@ -1,6 +1,6 @@
 import type { Db } from "mongodb";
 import { isDuplicateKey } from "./errors.js";
-import { startInboxJanitor } from "./inbox.js";
+import { startJanitor } from "./inbox.js";
 
 /**
  * Plans kept once per request: what a step decided to ask of other services, made from what it read
@@ -22,7 +22,7 @@ export interface PlanStore<Plan> {
 export async function openPlanStore<Plan>(
   db: Db,
   collection: string,
-  janitor: Parameters<typeof startInboxJanitor>[1] = {},
+  janitor: Parameters<typeof startJanitor>[1] = {},
 ): Promise<PlanStore<Plan> & { close(): void }> {
   const plans = db.collection<{ _id: string; plan: Plan; createdAt: Date }>(collection);
   await plans.createIndex({ createdAt: 1 }, { name: "age" });
@@ -44,5 +44,5 @@ export async function openPlanStore<Plan>(
       return (await plans.deleteMany({ createdAt: { $lt: cutoff } })).deletedCount;
     },
   };
-  return { ...store, close: startInboxJanitor(store, janitor) };
+  return { ...store, close: startJanitor(store, janitor) };
 }

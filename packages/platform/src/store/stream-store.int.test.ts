@@ -54,6 +54,12 @@ describe("stream store", () => {
     expect(await versionsAfter(1)).toEqual(range(2, 14)); // inside the first commit
     expect(await versionsAfter(2)).toEqual(range(3, 14)); // a tail longer than the hops it follows
     expect(await versionsAfter(20)).toEqual([]);
+    // From a state's version (it ends a commit): the same answers.
+    const fromState = async (after: number) =>
+      (await store.read(id, after, { endsCommit: true })).map((e) => e.version);
+    expect(await fromState(14)).toEqual([]);
+    expect(await fromState(12)).toEqual([13, 14]);
+    expect(await fromState(2)).toEqual(range(3, 14));
   });
 
   it("names the streams of a prefix recorded since a time, minute by minute or, hours back, by range", async () => {

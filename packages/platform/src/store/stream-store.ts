@@ -52,8 +52,11 @@ export interface StreamStore {
    * or reused key comes back as that item's error). Items must be on different streams.
    */
   appendMany(items: readonly AppendItem[]): Promise<Array<AppendResult | Error>>;
-  /** The events of a stream after a version, in order. */
-  read(streamId: string, afterVersion?: number): Promise<StoredEvent[]>;
+  /**
+   * The events of a stream after a version, in order. `endsCommit`: the version is a state's (folded
+   * from whole commits), so the stream needs no read to tell it is not inside a commit.
+   */
+  read(streamId: string, afterVersion?: number, options?: { endsCommit?: boolean }): Promise<StoredEvent[]>;
   /**
    * A decision's read and its replay check in one: the stream's events and, when `request` was
    * applied on this stream, its first result (throws IdempotencyKeyReused when the key came with
@@ -179,7 +182,11 @@ export function createStreamStore(
    * and a SKU's stock stream grows by every movement). A tail longer than a few commits, or a version
    * inside a commit, is read by range.
    */
-  async function read(streamId: string, afterVersion = 0): Promise<StoredEvent[]> {
+  async function read(
+    streamId: string,
+    afterVersion = 0,
+    options: { endsCommit?: boolean } = {},
+  ): Promise<StoredEvent[]> {
     if (afterVersion === 0)
       return (await commits.find({ streamId }).sort({ version: 1 }).toArray()).flatMap(toStoredEvents);
     const tail: CommitDocument[] = [];
@@ -188,8 +195,9 @@ export function createStreamStore(
       const next = await commits.findOne({ streamId, version: after + 1 });
       if (!next) {
         // The end of the stream, when `after` ends a commit; otherwise it is inside one.
+        if (options.endsCommit || tail.length > 0) return tail.flatMap(toStoredEvents);
         const boundary = await commits.findOne({ streamId, lastVersion: after }, { projection: { _id: 1 } });
-        if (boundary || tail.length > 0) return tail.flatMap(toStoredEvents);
+        if (boundary) return [];
         break;
       }
       tail.push(next);
@@ -232,7 +240,7 @@ export function createStreamStore(
       if (minutes.length > maxMinutesByEquality)
         return commits.distinct("streamId", { recordedAt: { $gte: since }, streamId: startingWith(prefix) });
       const streams = new Set<string>();
-      for (const recordedMinute of new Set(minutes)) {
+      for (const recordedMinute of minutes) {
         const found = commits.find({ recordedMinute }, { projection: { streamId: 1, recordedAt: 1 } });
         for await (const commit of found)
           if (commit.streamId.startsWith(prefix) && commit.recordedAt >= since) streams.add(commit.streamId);

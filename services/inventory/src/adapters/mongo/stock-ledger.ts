@@ -86,7 +86,7 @@ export function createStockLedger(
     const streamId = stockStreamId(sku, locationId);
     const cached = cache.get(streamId);
     if (cached) {
-      const current = fold(cached, await store.read(streamId, cached.version));
+      const current = fold(cached, await store.read(streamId, cached.version, { endsCommit: true }));
       remember(streamId, current);
       return current;
     }
@@ -104,7 +104,7 @@ export function createStockLedger(
           version: snapshot.version,
         }
       : emptyPosition(sku, locationId);
-    const current = fold(base, await store.read(streamId, base.version));
+    const current = fold(base, await store.read(streamId, base.version, { endsCommit: true }));
     remember(streamId, current);
     return current;
   }
