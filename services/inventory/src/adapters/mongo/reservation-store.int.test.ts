@@ -26,7 +26,8 @@ describe("the reservations projection", () => {
       version: 2,
       ...extra,
     });
-    // As an earlier version wrote them: no `expiring` field.
+    // As an earlier version wrote them: no `expiring` field, `open` indexed for its sweep.
+    await projection.createIndex({ open: 1 }, { name: "sweep" });
     await projection.insertMany([
       entry("left-pending", { status: ReservationStatus.PENDING, version: 1 }),
       entry("lapsed", { heldUntilFulfilled: false }),
@@ -39,6 +40,7 @@ describe("the reservations projection", () => {
     const now = new Date();
     expect((await reservations.due(now, now)).sort()).toEqual(["lapsed", "left-pending"]);
     expect(await projection.findOne({ _id: "confirmed" })).toMatchObject({ expiring: false });
+    expect(await projection.indexExists("sweep")).toBe(false);
     plans.close();
   });
 });

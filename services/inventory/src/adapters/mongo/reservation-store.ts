@@ -106,15 +106,18 @@ export function createReservationStore(
     async ensureIndexes() {
       await projection.createIndex({ expiring: 1 }, { name: "expiring" });
       await projection.createIndex({ orderId: 1 }, { name: "order" });
-      // Entries written before `expiring` was, open ones only (the `open` equality keeps these reads
-      // to them): those not held until fulfilled become the sweep's candidates, the rest do not.
-      const unmarked = { open: true, expiring: { $exists: false } };
-      await projection.updateMany(
-        { ...unmarked, heldUntilFulfilled: { $ne: true } },
-        { $set: { expiring: true } },
-      );
-      await projection.updateMany(unmarked, { $set: { expiring: false } });
-      await projection.dropIndex("sweep").catch(() => undefined);
+      // Entries written before `expiring` was (their version indexed `open` as "sweep"), once: the
+      // open ones (the `open` equality keeps these reads to them) not held until fulfilled become the
+      // sweep's candidates, the rest do not. The old index goes last, so a crash here does it again.
+      if (await projection.indexExists("sweep")) {
+        const unmarked = { open: true, expiring: { $exists: false } };
+        await projection.updateMany(
+          { ...unmarked, heldUntilFulfilled: { $ne: true } },
+          { $set: { expiring: true } },
+        );
+        await projection.updateMany(unmarked, { $set: { expiring: false } });
+        await projection.dropIndex("sweep");
+      }
     },
     load,
     async append(reservationId, current, events, request) {
