@@ -20,7 +20,7 @@ function step(name: string, command: string, args: string[]): boolean {
 }
 
 // Tests and benchmarks outside src/ are type-checked by each unit's tsconfig.test.json.
-const testConfigs = ["services", "gateway"].flatMap((dir) => {
+const testConfigs = ["packages", "services", "gateway"].flatMap((dir) => {
   const base = join(root, dir);
   const units = dir === "gateway" ? [""] : existsSync(base) ? readdirSync(base) : [];
   return units
