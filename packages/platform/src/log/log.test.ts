@@ -57,6 +57,21 @@ describe("createLogger", () => {
     expect(line.err.reason).toBeUndefined();
   });
 
+  it("redacts sensitive keys in arrays and six levels down, and leaves the caller's object as it was", () => {
+    const { lines, logger } = capture();
+    const request = {
+      batch: [{ customer: { contact: { detail: { email: "deep@example.org" } } } }],
+      orderId: "o-1",
+    };
+    const before = structuredClone(request);
+    logger.info({ request, rows: [{ phone: "0207 946 0958" }] }, "imported");
+    const line = JSON.parse(lines[0] ?? "{}");
+    expect(line.request.batch[0].customer.contact.detail.email).toBe("[redacted]");
+    expect(line.rows[0].phone).toBe("[redacted]");
+    expect(line.request.orderId).toBe("o-1");
+    expect(request).toEqual(before);
+  });
+
   it("keeps ids and amounts readable", () => {
     expect(scrubText("order o-123 total 1999 USD for GTIN 4006381333931")).toBe(
       "order o-123 total 1999 USD for GTIN 4006381333931",
