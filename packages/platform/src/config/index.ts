@@ -11,7 +11,10 @@ export class ConfigError extends Error {
 
 /** Environment variables every service reads. Services extend this with their own. */
 export const baseEnvSchema = z.object({
+  /** gRPC (HTTP/2, cleartext): what the other services, the gateway and probes call. */
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Set: the same services in the Connect and gRPC-Web protocols too, on this port (browsers, curl). */
+  WEB_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   MONGODB_URL: z.url({ protocol: /^mongodb(\+srv)?$/, error: "must be a mongodb:// or mongodb+srv:// URL" }),
   MONGODB_DATABASE: z.string().min(1).optional(),

@@ -7,7 +7,9 @@ import {
 } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../log/index.js";
+import { freePort } from "../processes/index.js";
 import { createRpcServer, type RpcServer, serve } from "../server/rpc-server.js";
+import { until } from "../testing/index.js";
 import { createServiceClient } from "./client.js";
 import { callContextFrom, currentCallContext, runWithCallContext } from "./context.js";
 
@@ -82,6 +84,39 @@ describe("a peer that goes away mid-call", () => {
 describe("service client", () => {
   const baseUrl = () => `http://127.0.0.1:${server.port}`;
 
+  it("reaches a peer within seconds of it listening again after a long absence", async () => {
+    const port = await freePort();
+    const client = createServiceClient(InventoryService, {
+      baseUrl: `http://127.0.0.1:${port}`,
+      maxAttempts: 1,
+    });
+    // Away for a while: the channel has failed to connect many times over.
+    const started = Date.now();
+    while (Date.now() - started < 6_000) {
+      const error = await client.getStockPosition({ sku: "SKU-1", locationId: "DC-1" }).catch((e) => e);
+      expect(ConnectError.from(error).code).toBe(Code.Unavailable);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const back = createRpcServer({
+      name: "back",
+      port,
+      host: "127.0.0.1",
+      logger: createLogger({ service: "back", level: "silent" }),
+      services: [serve(InventoryService, { getStockPosition: () => ({ position: { sku: "SKU-1" } }) })],
+    });
+    await back.start();
+    const listening = Date.now();
+    await until(
+      async () => {
+        const answer = await client.getStockPosition({ sku: "SKU-1", locationId: "DC-1" });
+        expect(answer.position?.sku).toBe("SKU-1");
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    expect(Date.now() - listening).toBeLessThan(2_500);
+    await back.stop(100);
+  });
+
   it("retries UNAVAILABLE for a call that carries a request id", async () => {
     const client = createServiceClient(InventoryService, {
       baseUrl: baseUrl(),
@@ -109,7 +144,6 @@ describe("service client", () => {
     const client = createServiceClient(InventoryService, {
       baseUrl: baseUrl(),
       timeoutMs: 150,
-      protocol: "grpc",
     });
     const started = Date.now();
     await expect(client.getStockPosition({ sku: "slow", locationId: "DC-1" })).rejects.toMatchObject({

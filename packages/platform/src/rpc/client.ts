@@ -8,7 +8,6 @@ import {
   type Interceptor,
   type Transport,
 } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import {
   callerHeader,
   childTrace,
@@ -17,13 +16,12 @@ import {
   formatTraceparent,
   traceparentHeader,
 } from "./context.js";
-import { type ServiceKeyring, signPeerCalls } from "./peer-auth.js";
+import { createGrpcJsTransport } from "./grpc-transport.js";
+import { peerTokenSource, type ServiceKeyring } from "./peer-auth.js";
 
 export interface ServiceClientOptions {
   /** "http://inventory:8080". */
   baseUrl: string;
-  /** Connect (default) or plain gRPC, both over HTTP/2. */
-  protocol?: "connect" | "grpc";
   /** Deadline of every call unless the call sets its own. */
   timeoutMs?: number;
   /** Tries of an idempotent call that fails UNAVAILABLE (1 = no retry). */
@@ -36,19 +34,23 @@ export interface ServiceClientOptions {
 }
 
 /**
- * Carries the current correlation id, a child span of the current trace and the caller to the callee.
- * The caller is the given service name, else the current call context's caller.
+ * What a call to another service carries of the current call context: the correlation id, a child
+ * span of the current trace and the caller (the given service name, else the current context's caller).
  */
+export function propagationHeaders(caller?: string): [string, string][] {
+  const context = currentCallContext();
+  const headers: [string, string][] = [[traceparentHeader, formatTraceparent(childTrace(context?.trace))]];
+  if (context) headers.push([correlationHeader, context.correlationId]);
+  const who = caller ?? context?.caller;
+  if (who) headers.push([callerHeader, who]);
+  return headers;
+}
+
+/** Sets the headers a call carries (see propagationHeaders) unless the call set them itself. */
 export function callContextPropagation(caller?: string): Interceptor {
   return (next) => async (request) => {
-    const context = currentCallContext();
-    if (context && !request.header.has(correlationHeader))
-      request.header.set(correlationHeader, context.correlationId);
-    if (!request.header.has(traceparentHeader)) {
-      request.header.set(traceparentHeader, formatTraceparent(childTrace(context?.trace)));
-    }
-    const who = caller ?? context?.caller;
-    if (who && !request.header.has(callerHeader)) request.header.set(callerHeader, who);
+    for (const [name, value] of propagationHeaders(caller))
+      if (!request.header.has(name)) request.header.set(name, value);
     return next(request);
   };
 }
@@ -104,22 +106,30 @@ const peerGoneIsUnavailable: Interceptor = (next) => async (request) => {
   }
 };
 
-/** The transport to another service of the mesh, with deadlines, context propagation and safe retries. */
+/**
+ * The transport to another service of the mesh (gRPC, carried by @grpc/grpc-js), with deadlines, context
+ * propagation, the peer token and safe retries.
+ */
 export function createServiceTransport(options: ServiceClientOptions): Transport {
-  const transportOptions = {
+  const token = options.peerAuth?.keys
+    ? peerTokenSource(options.peerAuth.keys, options.peerAuth.service)
+    : undefined;
+  const callHeaders = (): [string, string][] | Promise<[string, string][]> => {
+    const headers = propagationHeaders(options.caller);
+    const authorization = token?.();
+    if (authorization === undefined) return headers;
+    if (typeof authorization === "string") return [...headers, ["authorization", authorization]];
+    return authorization.then((value) => [...headers, ["authorization", value]]);
+  };
+  return createGrpcJsTransport({
     baseUrl: options.baseUrl,
-    httpVersion: "2" as const,
     defaultTimeoutMs: options.timeoutMs ?? 5_000,
+    callHeaders,
     interceptors: [
-      callContextPropagation(options.caller),
-      ...(options.peerAuth?.keys ? [signPeerCalls(options.peerAuth.keys, options.peerAuth.service)] : []),
       retryIdempotent(options.maxAttempts ?? 3, options.backoffMs ?? 100),
       peerGoneIsUnavailable,
     ],
-  };
-  return options.protocol === "grpc"
-    ? createGrpcTransport(transportOptions)
-    : createConnectTransport(transportOptions);
+  });
 }
 
 /** A typed client of another service of the mesh, with deadlines, context propagation and safe retries. */

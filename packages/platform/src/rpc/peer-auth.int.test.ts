@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import { Health, HealthCheckResponse_ServingStatus } from "@retail/contracts/grpc/health/v1/health_pb";
 import {
@@ -58,9 +58,8 @@ const clientSigningWith = (keys: string | undefined) =>
 const clientSending = (authorization: string) =>
   createClient(
     InventoryService,
-    createConnectTransport({
+    createGrpcTransport({
       baseUrl: url,
-      httpVersion: "2",
       interceptors: [
         (next) => async (request) => {
           request.header.set("authorization", authorization);
@@ -134,7 +133,7 @@ describe("peer authentication", () => {
   });
 
   it("lets health probes in without a token", async () => {
-    const health = createClient(Health, createConnectTransport({ baseUrl: url, httpVersion: "2" }));
+    const health = createClient(Health, createGrpcTransport({ baseUrl: url }));
     expect((await health.check({})).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
   });
 

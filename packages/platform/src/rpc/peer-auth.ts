@@ -46,11 +46,14 @@ export function parseServiceKeys(text: string): ServiceKeyring {
   return { signing, verifying };
 }
 
-/** Signs the calling service's token on each call, re-signing it once half its life is gone. */
-export function signPeerCalls(keyring: ServiceKeyring, service: string): Interceptor {
+/**
+ * The calling service's authorization header ("Bearer <token>"), signed once and re-signed once half
+ * its life is gone: the header itself while it is fresh, a promise of it while (re)signing.
+ */
+export function peerTokenSource(keyring: ServiceKeyring, service: string): () => string | Promise<string> {
   let current: { header: string; renewAt: number } | undefined;
   let signing: Promise<string> | undefined;
-  const token = async () => {
+  return () => {
     const now = Date.now();
     if (current && now < current.renewAt) return current.header;
     signing ??= new SignJWT({})
@@ -69,6 +72,11 @@ export function signPeerCalls(keyring: ServiceKeyring, service: string): Interce
       });
     return signing;
   };
+}
+
+/** Signs the calling service's token on each call (see peerTokenSource), as a Connect interceptor. */
+export function signPeerCalls(keyring: ServiceKeyring, service: string): Interceptor {
+  const token = peerTokenSource(keyring, service);
   return (next) => async (request) => {
     request.header.set("authorization", await token());
     return next(request);
@@ -78,16 +86,16 @@ export function signPeerCalls(keyring: ServiceKeyring, service: string): Interce
 const refuse = (message: string) => errorWithInfo(Code.Unauthenticated, "PEER_UNAUTHENTICATED", message);
 
 /**
- * Refuses calls without a valid peer token. Verified tokens are remembered until they expire (a caller
- * sends the same one for minutes), so a call costs a map lookup, not an HMAC.
+ * Refuses a call without a valid peer token (throws UNAUTHENTICATED PEER_UNAUTHENTICATED); health
+ * needs none. Verified tokens are remembered until they expire (a caller sends the same one for
+ * minutes), so a call costs a map lookup, not an HMAC.
  */
-export function requirePeerToken(keyring: ServiceKeyring): Interceptor {
+export function peerTokenCheck(
+  keyring: ServiceKeyring,
+): (service: string, authorization: string | null | undefined) => Promise<void> | undefined {
   const verified = new Map<string, { peer: string; expiresAt: number }>();
-  const verify = async (authorization: string | null) => {
-    const jwt = authorization?.startsWith("Bearer ") ? authorization.slice(7) : undefined;
+  const verify = async (jwt: string | undefined) => {
     if (!jwt) throw refuse("a service token is required (authorization: Bearer)");
-    const known = verified.get(jwt);
-    if (known && known.expiresAt > Date.now()) return known.peer;
     const { payload } = await jwtVerify(
       jwt,
       (header) => {
@@ -101,14 +109,23 @@ export function requirePeerToken(keyring: ServiceKeyring): Interceptor {
         ? refuse(`the service token does not verify: ${error.message}`)
         : error;
     });
-    const peer = String(payload.sub);
     if (verified.size >= 1_000) verified.clear();
-    verified.set(jwt, { peer, expiresAt: Number(payload.exp) * 1000 });
-    return peer;
+    verified.set(jwt, { peer: String(payload.sub), expiresAt: Number(payload.exp) * 1000 });
   };
+  return (service, authorization) => {
+    if (service === healthService) return undefined;
+    const jwt = authorization?.startsWith("Bearer ") ? authorization.slice(7) : undefined;
+    const known = jwt === undefined ? undefined : verified.get(jwt);
+    if (known && known.expiresAt > Date.now()) return undefined;
+    return verify(jwt);
+  };
+}
+
+/** Refuses calls without a valid peer token, as a Connect interceptor (see peerTokenCheck). */
+export function requirePeerToken(keyring: ServiceKeyring): Interceptor {
+  const check = peerTokenCheck(keyring);
   return (next) => async (request) => {
-    if (request.service.typeName === healthService) return next(request);
-    await verify(request.header.get("authorization"));
+    await check(request.service.typeName, request.header.get("authorization"));
     return next(request);
   };
 }

@@ -71,6 +71,7 @@ export async function startRuntime(options: {
       const server = createRpcServer({
         name,
         port: config.PORT,
+        webPort: config.WEB_PORT,
         logger,
         metrics,
         mapDomainError,

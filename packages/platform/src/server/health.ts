@@ -37,12 +37,14 @@ export function createHealthService(services: readonly string[]): HealthService 
       },
       async *watch(request, context) {
         let last: ServingStatus | undefined;
-        while (!context.signal.aborted && !ended.signal.aborted) {
+        // A watcher sees every change, the last one (NOT_SERVING at shutdown) before its stream ends.
+        for (;;) {
           const status = statuses.get(request.service) ?? ServingStatus.SERVICE_UNKNOWN;
           if (status !== last) {
             last = status;
             yield create(HealthCheckResponseSchema, { status });
           }
+          if (context.signal.aborted || ended.signal.aborted) return;
           await new Promise<void>((resolve) => {
             const done = () => {
               watchers.delete(done);

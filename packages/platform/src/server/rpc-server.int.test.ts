@@ -1,11 +1,12 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { anyUnpack, FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createGrpcWebTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import { StatusSchema } from "@retail/contracts/google/rpc/status_pb";
 import {
+  Health,
   HealthCheckRequestSchema,
   HealthCheckResponse_ServingStatus,
   HealthCheckResponseSchema,
@@ -38,12 +39,14 @@ const logger = createLogger({ service: "server-test", level: "silent" });
 const metrics = createMetrics("server-test");
 let server: RpcServer;
 const seenCorrelationIds: string[] = [];
+const abortReasons: Code[] = [];
 
 /** A handler with just enough behaviour to exercise the platform: validation, domain errors, slowness. */
 function startServer(): RpcServer {
   return createRpcServer({
     name: "server-test",
     port: 0,
+    webPort: 0,
     host: "127.0.0.1",
     logger,
     metrics,
@@ -53,7 +56,7 @@ function startServer(): RpcServer {
         : undefined,
     services: [
       serve(InventoryService, {
-        async getStockPosition(request) {
+        async getStockPosition(request, context) {
           const violations = new Violations();
           violations.require("location_id", request.locationId);
           violations.require("sku", request.sku);
@@ -64,6 +67,18 @@ function startServer(): RpcServer {
           if (request.locationId === "nowhere") throw new UnknownLocation(request.locationId);
           if (request.locationId === "broken") throw new Error("db password is hunter2");
           if (request.locationId === "slow") await new Promise((r) => setTimeout(r, 400));
+          if (request.locationId === "until-aborted") {
+            const reason = await new Promise((resolve) =>
+              context.signal.addEventListener("abort", () => resolve(context.signal.reason)),
+            );
+            abortReasons.push(ConnectError.from(reason).code);
+          }
+          if (request.locationId === "with-headers") {
+            context.responseHeader.set("x-answer", "42");
+            context.responseTrailer.set("x-checked", request.sku);
+            expect(context.requestHeader.get("x-asked")).toBe("yes");
+            expect(context.timeoutMs()).toBeGreaterThan(1_000);
+          }
           return create(GetStockPositionResponseSchema, {
             position: { sku: request.sku, locationId: request.locationId },
           });
@@ -228,19 +243,28 @@ describe("rpc server", () => {
     );
   });
 
-  it("speaks gRPC-Web as well", async () => {
-    const client = createClient(
-      InventoryService,
-      createGrpcWebTransport({ baseUrl: `http://127.0.0.1:${server.port}`, httpVersion: "2" }),
-    );
-    const response = await client.getStockPosition({ locationId: "DC-9", sku: "SKU-9" });
-    expect(response.position?.locationId).toBe("DC-9");
+  it("speaks gRPC-Web and Connect on its web port, with the same interceptors", async () => {
+    const baseUrl = `http://127.0.0.1:${server.webPort}`;
+    for (const transport of [
+      createGrpcWebTransport({ baseUrl, httpVersion: "2" }),
+      createConnectTransport({ baseUrl, httpVersion: "2" }),
+    ]) {
+      const client = createClient(InventoryService, transport);
+      const response = await client.getStockPosition(
+        { locationId: "DC-9", sku: "SKU-9" },
+        { headers: { "x-correlation-id": "corr-from-browser" } },
+      );
+      expect(response.position?.locationId).toBe("DC-9");
+      expect(seenCorrelationIds.at(-1)).toBe("corr-from-browser");
+      await expect(client.getStockPosition({ locationId: "nowhere", sku: "SKU-1" })).rejects.toMatchObject({
+        code: Code.NotFound,
+      });
+    }
   });
 
   it("takes the caller's correlation id and echoes it back", async () => {
     const client = createServiceClient(InventoryService, {
       baseUrl: `http://127.0.0.1:${server.port}`,
-      protocol: "grpc",
     });
     let echoed: string | null = null;
     await client.getStockPosition(
@@ -252,6 +276,69 @@ describe("rpc server", () => {
     );
     expect(seenCorrelationIds).toContain("corr-from-gateway");
     expect(echoed).toBe("corr-from-gateway");
+  });
+
+  it("tells the handler when the caller's deadline passes or the caller cancels, through its signal", async () => {
+    const client = createServiceClient(InventoryService, {
+      baseUrl: `http://127.0.0.1:${server.port}`,
+      timeoutMs: 200,
+      maxAttempts: 1,
+    });
+    const late = await client.getStockPosition({ locationId: "until-aborted", sku: "SKU-1" }).catch((e) => e);
+    expect(ConnectError.from(late).code).toBe(Code.DeadlineExceeded);
+    const abort = new AbortController();
+    const cancelled = client
+      .getStockPosition(
+        { locationId: "until-aborted", sku: "SKU-1" },
+        { signal: abort.signal, timeoutMs: 5_000 },
+      )
+      .catch((e) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    abort.abort();
+    expect(ConnectError.from(await cancelled).code).toBe(Code.Canceled);
+    await expect.poll(() => abortReasons).toEqual([Code.DeadlineExceeded, Code.Canceled]);
+  });
+
+  it("refuses a deadline longer than the server allows", async () => {
+    const client = createServiceClient(InventoryService, {
+      baseUrl: `http://127.0.0.1:${server.port}`,
+      timeoutMs: 120_000,
+    });
+    const error = await client.getStockPosition({ locationId: "DC-1", sku: "SKU-1" }).catch((e) => e);
+    expect(ConnectError.from(error).code).toBe(Code.InvalidArgument);
+  });
+
+  it("carries request headers to the handler, and its response header and trailer back", async () => {
+    const client = createServiceClient(InventoryService, { baseUrl: `http://127.0.0.1:${server.port}` });
+    let header: Headers | undefined;
+    let trailer: Headers | undefined;
+    await client.getStockPosition(
+      { locationId: "with-headers", sku: "SKU-7" },
+      { headers: { "x-asked": "yes" }, onHeader: (h) => (header = h), onTrailer: (t) => (trailer = t) },
+    );
+    expect(header?.get("x-answer")).toBe("42");
+    expect(header?.get("x-correlation-id")).toBeTruthy();
+    expect(trailer?.get("x-checked")).toBe("SKU-7");
+  });
+
+  it("streams health Watch to a mesh client and ends it when the server stops", async () => {
+    const watched = startServer();
+    await watched.start();
+    const health = createServiceClient(Health, {
+      baseUrl: `http://127.0.0.1:${watched.port}`,
+      timeoutMs: 10_000,
+    });
+    const seen: HealthCheckResponse_ServingStatus[] = [];
+    const watching = (async () => {
+      for await (const update of health.watch({ service: "" })) seen.push(update.status);
+    })();
+    await expect.poll(() => seen).toEqual([HealthCheckResponse_ServingStatus.SERVING]);
+    await watched.stop(1_000);
+    await watching;
+    expect(seen).toEqual([
+      HealthCheckResponse_ServingStatus.SERVING,
+      HealthCheckResponse_ServingStatus.NOT_SERVING,
+    ]);
   });
 
   it("drains calls in flight on shutdown and takes no new ones", async () => {
