@@ -100,9 +100,9 @@ export interface LoggerOptions {
   service: string;
   level?: string;
   /**
-   * Where lines go (tests pass a stream to read them back). Stdout by default, written asynchronously:
-   * a line does not wait for its own write (a synchronous write per line was about a tenth of a
-   * service's CPU per RPC); what is buffered is flushed at exit, and only a SIGKILL can lose it.
+   * Where lines go (tests pass a stream to read them back). Stdout by default, written asynchronously
+   * in writes of 4 KiB or every 250 ms (a synchronous write per line was about a tenth of a service's
+   * CPU per RPC); what is buffered is flushed at exit, and only a SIGKILL can lose it.
    */
   destination?: DestinationStream;
 }
@@ -131,7 +131,7 @@ export function createLogger(options: LoggerOptions): Logger {
         },
       },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
+    options.destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 250 }),
   );
 }
 

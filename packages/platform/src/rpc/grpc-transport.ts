@@ -23,7 +23,7 @@ import {
 } from "@connectrpc/connect";
 import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { Client, credentials, type Metadata, type ServiceError } from "@grpc/grpc-js";
+import { Client, credentials, type Metadata, status as Status, type StatusObject } from "@grpc/grpc-js";
 import { grpcMethodDefinition, grpcPath, headersFromMetadata, metadataFromHeaders } from "./grpc-wire.js";
 
 export interface GrpcJsTransportOptions {
@@ -37,7 +37,7 @@ export interface GrpcJsTransportOptions {
 }
 
 /** The ConnectError a failed grpc-js call stands for, with the error details its trailers carry. */
-function connectErrorOf(error: ServiceError): ConnectError {
+function connectErrorOf(error: StatusObject): ConnectError {
   const trailer = headersFromMetadata(error.metadata);
   trailer.set("grpc-status", String(error.code));
   trailer.set("grpc-message", encodeURIComponent(error.details ?? ""));
@@ -84,58 +84,74 @@ export function createGrpcJsTransport(options: GrpcJsTransportOptions): Transpor
       if (metadata.get(name).length === 0) metadata.set(name, value);
     return call(request, metadata);
   };
+  // A unary call straight on the channel (what grpc-js's Client does, without the stack trace it
+  // captures on every call and its event emitter): start, read, send the one message, half-close.
+  const grpcChannel = channel.getChannel();
   const call = <I extends DescMessage, O extends DescMessage>(
     request: UnaryRequest<I, O>,
     metadata: Metadata,
   ) =>
     new Promise<UnaryResponse<I, O>>((resolve, reject) => {
       const definition = grpcMethodDefinition(request.method);
-      const deadline = request.contextValues.get(deadlineKey);
+      const pending = grpcChannel.createCall(
+        definition.path,
+        request.contextValues.get(deadlineKey) ?? Number.POSITIVE_INFINITY,
+        null,
+        null,
+        null,
+      );
       let header: Metadata | undefined;
       let output: unknown;
-      let failure: ServiceError | null = null;
-      const pending = channel.makeUnaryRequest(
-        grpcPath(request.method),
-        definition.requestSerialize,
-        definition.responseDeserialize,
-        request.message,
-        metadata,
-        deadline === undefined ? {} : { deadline },
-        (error, value) => {
-          failure = error;
-          output = value;
+      let unreadable: string | undefined;
+      const cancel = () => pending.cancelWithStatus(Status.CANCELLED, "Cancelled on client");
+      pending.start(metadata, {
+        onReceiveMetadata(received) {
+          header = received;
         },
-      );
-      const cancel = () => pending.cancel();
+        onReceiveMessage(bytes: Buffer) {
+          try {
+            output = definition.responseDeserialize(bytes);
+          } catch (error) {
+            unreadable = `the response does not parse: ${error instanceof Error ? error.message : String(error)}`;
+            pending.cancelWithStatus(Status.INTERNAL, unreadable);
+          }
+        },
+        onReceiveStatus(status: StatusObject) {
+          request.signal.removeEventListener("abort", cancel);
+          if (status.code !== Status.OK || output === undefined) {
+            reject(
+              connectErrorOf(
+                status.code === Status.OK
+                  ? { ...status, code: Status.UNIMPLEMENTED, details: "no response message" }
+                  : { ...status, details: unreadable ?? status.details },
+              ),
+            );
+            return;
+          }
+          // Header and trailer as Headers only for a caller that reads them (onHeader, onTrailer).
+          let responseHeader: Headers | undefined;
+          let responseTrailer: Headers | undefined;
+          resolve({
+            stream: false,
+            service: request.service,
+            method: request.method,
+            get header() {
+              responseHeader ??= header ? headersFromMetadata(header) : new Headers();
+              return responseHeader;
+            },
+            get trailer() {
+              responseTrailer ??= headersFromMetadata(status.metadata);
+              return responseTrailer;
+            },
+            message: output as UnaryResponse<I, O>["message"],
+          });
+        },
+      });
+      pending.startRead();
+      pending.sendMessageWithContext({}, definition.requestSerialize(request.message));
+      pending.halfClose();
       if (request.signal.aborted) cancel();
       else request.signal.addEventListener("abort", cancel, { once: true });
-      pending.on("metadata", (received: Metadata) => {
-        header = received;
-      });
-      pending.on("status", (status: { metadata: Metadata }) => {
-        request.signal.removeEventListener("abort", cancel);
-        if (failure) {
-          reject(connectErrorOf(failure));
-          return;
-        }
-        // Header and trailer as Headers only for a caller that reads them (onHeader, onTrailer).
-        let responseHeader: Headers | undefined;
-        let responseTrailer: Headers | undefined;
-        resolve({
-          stream: false,
-          service: request.service,
-          method: request.method,
-          get header() {
-            responseHeader ??= header ? headersFromMetadata(header) : new Headers();
-            return responseHeader;
-          },
-          get trailer() {
-            responseTrailer ??= headersFromMetadata(status.metadata);
-            return responseTrailer;
-          },
-          message: output as UnaryResponse<I, O>["message"],
-        });
-      });
     });
   // The interceptors wrap the call once, not on every call; the deadline travels in the context values.
   const chain = interceptors.reduceRight<UnaryFn>(

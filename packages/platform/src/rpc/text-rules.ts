@@ -20,24 +20,27 @@ const description = "must not contain the NUL character (U+0000)";
 function walk(message: ReflectMessage, prefix: string, found: FieldViolation[]): void {
   for (const field of message.fields) {
     if (!message.isSet(field)) continue;
-    const path = `${prefix}${field.name}`;
     switch (field.fieldKind) {
       case "scalar": {
         const value = message.get(field);
-        if (typeof value === "string" && value.includes(nul)) found.push({ field: path, description });
+        if (typeof value === "string" && value.includes(nul))
+          found.push({ field: `${prefix}${field.name}`, description });
         break;
       }
       case "message":
-        walk(message.get(field), `${path}.`, found);
+        walk(message.get(field), `${prefix}${field.name}.`, found);
         break;
-      case "list":
+      case "list": {
+        const path = `${prefix}${field.name}`;
         for (const [i, item] of message.get(field).entries()) {
           if (typeof item === "string" && item.includes(nul))
             found.push({ field: `${path}[${i}]`, description });
           else if (field.listKind === "message") walk(item as ReflectMessage, `${path}[${i}].`, found);
         }
         break;
-      case "map":
+      }
+      case "map": {
+        const path = `${prefix}${field.name}`;
         for (const [key, item] of message.get(field).entries()) {
           const at = `${path}[${JSON.stringify(String(key))}]`;
           if (String(key).includes(nul)) found.push({ field: at, description });
@@ -45,6 +48,7 @@ function walk(message: ReflectMessage, prefix: string, found: FieldViolation[]):
           else if (field.mapKind === "message") walk(item as ReflectMessage, `${at}.`, found);
         }
         break;
+      }
     }
   }
 }

@@ -24,17 +24,18 @@ import {
   transformInvokeImplementation,
 } from "@connectrpc/connect/protocol";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import type {
-  Metadata,
-  MethodDefinition,
-  ServerDuplexStream,
-  ServerReadableStream,
-  ServerUnaryCall,
-  ServerWritableStream,
-  ServiceError,
-  status as Status,
-  UntypedHandleCall,
-  UntypedServiceImplementation,
+import {
+  Metadata as GrpcMetadata,
+  type Metadata,
+  type MethodDefinition,
+  type ServerDuplexStream,
+  type ServerReadableStream,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type ServiceError,
+  type status as Status,
+  type UntypedHandleCall,
+  type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { correlationHeader, formatTraceparent, traceparentHeader } from "../rpc/context.js";
 import { grpcMethodDefinition, metadataEntries, metadataFromHeaders } from "../rpc/grpc-wire.js";
@@ -239,7 +240,8 @@ function unaryHandler(spec: MethodImplSpec & { kind: "unary" }, options: GrpcSer
         { method, header: (name) => firstValue(call.metadata, name), message: call.request },
         async () => impl(call.request, handled),
       );
-      const header = metadataFromHeaders(handled.written.header ?? new Headers());
+      const written = handled.written.header;
+      const header = written ? metadataFromHeaders(written) : new GrpcMetadata();
       header.set(correlationHeader, callContext.correlationId);
       header.set(traceparentHeader, formatTraceparent(callContext.trace));
       call.sendMetadata(header);
