@@ -2,30 +2,33 @@
 //   --skus 200        SKUs seeded at one location
 //   --seconds 10      length of each measured phase
 //   --concurrency 16  calls in flight per phase
+//   --from dist       run inventory and the gateway as deployed (dist/main.js, built first with tsc -b)
+//                     or from source through tsx (--from source)
 //   GATEWAY_PROFILE=/tmp/prof  also writes a V8 CPU profile of the gateway process there
 // The same read (GetAvailability, served from inventory's in-memory read model) and write
 // (RecordMovement, a stored event) through the gateway over REST/JSON and directly against inventory
-// over Connect (HTTP/2, protobuf), plus the write with an Idempotency-Key (the gateway's store on the
-// path). Reports throughput, p50 and p99 of each and the gateway/direct ratios. Inventory and the
+// over gRPC (the platform's client, as the services call each other), plus the write with an
+// Idempotency-Key (the gateway's store on the path). Reports throughput, p50 and p99 of each and the gateway/direct ratios. Inventory and the
 // gateway run as processes of their own; the load comes from this one, and all three share the cores.
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
 import { LocationType, MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import {
   freePort,
+  measureOpenLoop,
   measurePhase,
   type Phase,
   phaseRow,
   residentMemoryMiB,
   startServiceProcess,
 } from "@retail/platform/processes";
+import { createServiceClient } from "@retail/platform/rpc";
 import { deleteRunQueues } from "@retail/platform/testing";
 import { MongoClient } from "mongodb";
 import { up } from "../../scripts/infra.ts";
@@ -38,6 +41,7 @@ const { values } = parseArgs({
     skus: { type: "string", default: "200" },
     seconds: { type: "string", default: "10" },
     concurrency: { type: "string", default: "16" },
+    from: { type: "string", default: "dist" },
   },
 });
 const skuCount = Number(values.skus);
@@ -47,6 +51,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const sku = (i: number) => `SKU-${String(i).padStart(6, "0")}`;
 const pick = (n: number) => Math.floor(Math.random() * n);
 const run = Date.now().toString(36);
+const from = values.from === "source" ? "source" : "dist";
+if (from === "dist") {
+  const built = spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-b"], {
+    cwd: root,
+    stdio: "inherit",
+  });
+  if (built.status !== 0) throw new Error("tsc -b failed: cannot run from dist");
+}
 
 const infra = await up(() => undefined);
 const databases = [`bench_gw_inventory_${run}`, `bench_gw_gateway_${run}`];
@@ -66,6 +78,7 @@ const [inventoryPort, inventoryMetrics, gatewayPort, gatewayMetrics] = [
 const inventory = await startServiceProcess({
   name: "inventory",
   dir: join(root, "services", "inventory"),
+  from,
   metricsPort: inventoryMetrics,
   output: "ignore",
   env: {
@@ -95,6 +108,7 @@ const unused = "http://127.0.0.1:1"; // the benchmark calls inventory only
 const gateway = await startServiceProcess({
   name: "gateway",
   dir: join(root, "gateway"),
+  from,
   metricsPort: gatewayMetrics,
   output: "ignore",
   env: {
@@ -114,10 +128,7 @@ const gateway = await startServiceProcess({
 });
 
 try {
-  const direct = createClient(
-    InventoryService,
-    createConnectTransport({ baseUrl: inventoryUrl, httpVersion: "2" }),
-  );
+  const direct = createServiceClient(InventoryService, { baseUrl: inventoryUrl, timeoutMs: 60_000 });
   await direct.upsertLocation({ location: { locationId: "DC-1", type: LocationType.DISTRIBUTION_CENTER } });
   const movement = (i: number, prefix: string) => ({
     movementId: `${prefix}-${run}-${i}`,
@@ -170,14 +181,14 @@ try {
       : rest("GET", `/v1/skus/${sku(pick(skuCount))}/availability`),
   );
   const pairs: Array<[Phase, Phase]> = [];
-  const readDirect = await phase("read   GetAvailability  direct Connect", () =>
+  const readDirect = await phase("read   GetAvailability  direct gRPC", () =>
     direct.getAvailability({ sku: sku(pick(skuCount)) }),
   );
   const readGateway = await phase("read   GET /v1/skus/{sku}/availability", () =>
     rest("GET", `/v1/skus/${sku(pick(skuCount))}/availability`),
   );
   pairs.push([readDirect, readGateway]);
-  const writeDirect = await phase("write  RecordMovement   direct Connect", (i) =>
+  const writeDirect = await phase("write  RecordMovement   direct gRPC", (i) =>
     direct.recordMovement({ movement: movement(i, "wd") }),
   );
   const writeGateway = await phase("write  POST /v1/movements", (i) =>
@@ -190,7 +201,7 @@ try {
   pairs.push([writeDirect, writeIdempotent]);
 
   console.log(
-    `\nGateway vs direct Connect: ${skuCount} SKUs, ${seconds} s per phase, ${concurrency} in flight\n`,
+    `\nGateway vs direct gRPC: ${skuCount} SKUs, ${seconds} s per phase, ${concurrency} in flight\n`,
   );
   for (const p of [readDirect, readGateway, writeDirect, writeGateway, writeIdempotent])
     console.log(phaseRow(p));
@@ -199,8 +210,24 @@ try {
     console.log(
       `  ${g.name.padEnd(48)} throughput x${(g.perSecond / d.perSecond).toFixed(2)}   p50 x${(g.p50 / d.p50).toFixed(2)} (+${(g.p50 - d.p50).toFixed(2)} ms)   p99 x${(g.p99 / d.p99).toFixed(2)}`,
     );
+  // The same offered load both ways, below saturation: the gateway's own cost per call, not queueing.
+  const rate = Math.max(1, Math.round(readDirect.perSecond / 2));
+  const openDirect = await measureOpenLoop(
+    { name: `read   direct, open loop ${rate}/s`, seconds, perSecond: rate },
+    () => direct.getAvailability({ sku: sku(pick(skuCount)) }),
+  );
+  const openGateway = await measureOpenLoop(
+    { name: `read   gateway, open loop ${rate}/s`, seconds, perSecond: rate },
+    () => rest("GET", `/v1/skus/${sku(pick(skuCount))}/availability`),
+  );
+  const gatewayRss = await residentMemoryMiB(gatewayMetrics);
+  console.log(`\nopen loop at half the direct read's capacity (${from})`);
+  for (const p of [openDirect, openGateway]) console.log(phaseRow(p));
   console.log(
-    `\ngateway RSS ${(await residentMemoryMiB(gatewayMetrics)).toFixed(0)} MiB, inventory RSS ${(await residentMemoryMiB(inventoryMetrics)).toFixed(0)} MiB`,
+    `  gateway p50 overhead +${(openGateway.p50 - openDirect.p50).toFixed(2)} ms (target <= 1 ms), p99 +${(openGateway.p99 - openDirect.p99).toFixed(2)} ms`,
+  );
+  console.log(
+    `\ngateway RSS under load ${gatewayRss.toFixed(0)} MiB (target <= 150 MiB from dist), inventory RSS ${(await residentMemoryMiB(inventoryMetrics)).toFixed(0)} MiB`,
   );
 } finally {
   for (const child of [gateway, inventory]) {

@@ -28,12 +28,16 @@ export async function startServiceOnFreePorts(
   throw last;
 }
 
-/** Starts `src/main.ts` of a service directory as its own process and waits until its metrics answer. */
+/**
+ * Starts a service directory's process and waits until its metrics answer: `src/main.ts` through tsx
+ * by default, or the compiled `dist/main.js` as deployed (`from: "dist"`, after `tsc -b`).
+ */
 export async function startServiceProcess(options: {
   name: string;
   dir: string;
   env: Record<string, string>;
   metricsPort: number;
+  from?: "source" | "dist";
   /** Where its output goes: this process's (default), nowhere, or to a function taking each chunk. */
   output?: "inherit" | "ignore" | ((chunk: string) => void);
 }): Promise<ChildProcess> {
@@ -43,7 +47,9 @@ export async function startServiceProcess(options: {
     );
   }
   const output = options.output ?? "inherit";
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", "src/main.ts"], {
+  const args =
+    options.from === "dist" ? ["dist/main.js"] : ["--conditions=source", "--import", "tsx", "src/main.ts"];
+  const child = spawn(process.execPath, args, {
     cwd: options.dir,
     env: { ...process.env, ...options.env },
     // Output that would go nowhere is still read, so a service that dies at start says why.
@@ -142,6 +148,58 @@ export async function measurePhase(
       }
     }),
   );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    name: options.name,
+    calls: latencies.length,
+    errors,
+    perSecond: latencies.length / elapsed,
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+  };
+}
+
+/**
+ * Sends `call` at a fixed rate for `seconds` whatever the answers' pace (an open loop: a slow answer does
+ * not slow the load, as with real clients) and measures it; at most `maxInFlight` calls at once.
+ */
+export async function measureOpenLoop(
+  options: { name: string; seconds: number; perSecond: number; maxInFlight?: number },
+  call: (i: number) => Promise<unknown>,
+): Promise<Phase> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let inFlight = 0;
+  const pending = new Set<Promise<void>>();
+  const interval = 1000 / options.perSecond;
+  const total = Math.floor(options.seconds * options.perSecond);
+  const started = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = started + i * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (inFlight >= (options.maxInFlight ?? 1_000)) {
+      errors++;
+      continue;
+    }
+    inFlight++;
+    // Latency counts from when the call was due, so a late start (the loop itself behind) counts too.
+    const done: Promise<void> = call(i).then(
+      () => {
+        latencies.push(performance.now() - due);
+      },
+      () => {
+        errors++;
+      },
+    );
+    const tracked = done.finally(() => {
+      inFlight--;
+      pending.delete(tracked);
+    });
+    pending.add(tracked);
+  }
+  await Promise.all(pending);
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   return {
