@@ -125,6 +125,20 @@ export interface Phase {
   readonly p99: number;
 }
 
+/** A phase's figures from its calls' latencies (ms), its errors and when it started. */
+function phaseOf(name: string, latencies: number[], errors: number, started: number): Phase {
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    name,
+    calls: latencies.length,
+    errors,
+    perSecond: latencies.length / elapsed,
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+  };
+}
+
 /** Runs `call` from `concurrency` loops for `seconds` and measures it; `call` gets a running index. */
 export async function measurePhase(
   options: { name: string; seconds: number; concurrency: number },
@@ -148,16 +162,7 @@ export async function measurePhase(
       }
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    name: options.name,
-    calls: latencies.length,
-    errors,
-    perSecond: latencies.length / elapsed,
-    p50: quantile(latencies, 0.5),
-    p99: quantile(latencies, 0.99),
-  };
+  return phaseOf(options.name, latencies, errors, started);
 }
 
 /**
@@ -200,16 +205,7 @@ export async function measureOpenLoop(
     pending.add(tracked);
   }
   await Promise.all(pending);
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    name: options.name,
-    calls: latencies.length,
-    errors,
-    perSecond: latencies.length / elapsed,
-    p50: quantile(latencies, 0.5),
-    p99: quantile(latencies, 0.99),
-  };
+  return phaseOf(options.name, latencies, errors, started);
 }
 
 /** A phase as one report line. */

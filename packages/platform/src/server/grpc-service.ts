@@ -113,7 +113,7 @@ const callEnded = new ConnectError("the call has ended", Code.Canceled);
 const cancelledByCaller = new ConnectError("the caller cancelled the call", Code.Canceled);
 const deadlinePassed = new ConnectError("the call's deadline has passed", Code.DeadlineExceeded);
 
-/** A call's end: its deadline timer is cleared and its signal aborted (work it started stops). */
+/** A call's end: its signal is aborted (work it started stops, listeners let go). */
 function ended(context: HandlerContextController | undefined, options: GrpcServingOptions) {
   context?.abort(callEnded);
   options.track(-1);
