@@ -171,6 +171,66 @@ describe("stock under accepted orders", () => {
     expect(await position(sku)).toMatchObject({ onHand: 3n, reserved: 1n });
   });
 
+  it("reserves again when the reservation its request placed comes back expired (swept while it was left pending, or its ttl passed)", async () => {
+    const sku = uniqueName("EXPIRED");
+    await mesh.receive(sku, "DC-1", 3);
+    const submit = webOrder(sku);
+    // What inventory's sweep leaves of a placing cut short by a crash (or of a hold whose ttl passed
+    // while the acceptance waited): an expired reservation under the order's own request id.
+    const orderId = orderIdOf(Channel.WEB, "web", String(submit.channelOrderId));
+    const { reservation: lapsed } = await mesh.inventory.reserveStock({
+      requestId: `order:${orderId}:reserve:${FulfillmentPromise.SHIP_FROM_DC}`,
+      orderId,
+      lines: [{ lineId: "1", sku, quantity: 1n, locationId: "" }],
+      channel: Channel.WEB,
+      channelId: "web",
+      promise: FulfillmentPromise.SHIP_FROM_DC,
+      ttl: { seconds: 1n },
+    });
+    await until(
+      async () => {
+        const { reservation } = await mesh.inventory.getReservation({
+          reservationId: lapsed?.reservationId ?? "",
+        });
+        expect(reservation?.status).toBe(ReservationStatus.EXPIRED);
+      },
+      { timeout: 15_000, interval: 200 },
+    );
+    const { order } = await client.submitOrder(submit);
+    expect(order?.status, order?.rejectionReasons.join("; ")).toBe(OrderStatus.ACCEPTED);
+    expect(order?.reservationIds).not.toContain(lapsed?.reservationId);
+    expect(await position(sku)).toMatchObject({ onHand: 3n, reserved: 1n });
+  });
+
+  it("moves a line when the new hold its re-sourcing request placed comes back expired", async () => {
+    const { sku, repick } = await storeOrder();
+    const order = (await client.getOrder({ orderId: repick.orderId })).order;
+    // An earlier attempt of this very request placed the new hold at ST-2, and it lapsed before the
+    // attempt confirmed it (inventory's sweep took it).
+    const { reservation: lapsed } = await mesh.inventory.reserveStock({
+      requestId: `${repick.requestId}:resource:1`,
+      orderId: repick.orderId,
+      lines: [{ lineId: "1", sku, quantity: 2n, locationId: "ST-2" }],
+      channel: order?.channel ?? Channel.WEB,
+      ttl: { seconds: 1n },
+    });
+    await until(
+      async () => {
+        const { reservation } = await mesh.inventory.getReservation({
+          reservationId: lapsed?.reservationId ?? "",
+        });
+        expect(reservation?.status).toBe(ReservationStatus.EXPIRED);
+      },
+      { timeout: 15_000, interval: 200 },
+    );
+    const { order: moved } = await client.cancelOrder(repick);
+    expect(moved?.lines[0]).toMatchObject({ fulfillmentLocationId: "ST-2", cancelledQuantity: 0n });
+    await until(async () => {
+      expect(await position(sku, "ST-1")).toMatchObject({ reserved: 0n });
+      expect(await position(sku, "ST-2")).toMatchObject({ reserved: 2n });
+    });
+  });
+
   it("keeps an accepted order's hold past the acceptance ttl, and its shipment lowers on hand", async () => {
     const sku = uniqueName("HOLD");
     await mesh.receive(sku, "DC-1", 5);

@@ -3,6 +3,7 @@ import { type Client, Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import {
   FulfillmentPromise,
+  type Reservation,
   ReservationStatus,
   StockShortagesSchema,
 } from "@retail/contracts/retail/inventory/v1/inventory_pb";
@@ -13,6 +14,26 @@ import type { StockRefusal } from "../../domain/acceptance.js";
 function promiseOf(line: StockLine): FulfillmentPromise {
   if (line.pickup) return FulfillmentPromise.PICKUP_IN_STORE;
   return line.fromStore ? FulfillmentPromise.SHIP_FROM_STORE : FulfillmentPromise.SHIP_FROM_DC;
+}
+
+/** A reservation that has ended without being used: what it held is free again. */
+const holdsNothing = (status: ReservationStatus) =>
+  status === ReservationStatus.RELEASED || status === ReservationStatus.EXPIRED;
+
+/**
+ * Reserves under `requestId`. A reservation the request placed can come back holding nothing: released
+ * (its placing was cut short and the placing call let it go) or expired (inventory's sweep took it,
+ * left pending by a crash, or its ttl passed while the caller waited). The stock is still needed: a new
+ * reservation, under a request id that follows from the lapsed one, so a retry of this step finds it.
+ */
+async function reserveHolding(
+  reserve: (requestId: string) => Promise<{ reservation?: Reservation | undefined }>,
+  requestId: string,
+): Promise<Reservation | undefined> {
+  let { reservation } = await reserve(requestId);
+  for (let again = 0; reservation && holdsNothing(reservation.status) && again < 3; again++)
+    ({ reservation } = await reserve(`${requestId}:after:${reservation.reservationId}`));
+  return reservation;
 }
 
 /**
@@ -76,15 +97,7 @@ export function createStockReservations(
               promise,
               ttl: holdFor,
             });
-          let { reservation } = await reserve(`order:${orderId}:reserve:${promise}`);
-          // A reservation this request placed can come back released, holding nothing: its placing was
-          // cut short (a crash, the database away mid-way) and inventory's sweep let it go, or it
-          // expired while the acceptance waited. The order still needs the stock: a new reservation,
-          // under a request id that follows from the released one, so a retry of this step finds it.
-          for (let again = 0; reservation?.status === ReservationStatus.RELEASED && again < 3; again++)
-            ({ reservation } = await reserve(
-              `order:${orderId}:reserve:${promise}:after:${reservation.reservationId}`,
-            ));
+          const reservation = await reserveHolding(reserve, `order:${orderId}:reserve:${promise}`);
           if (reservation) {
             await confirm(reservation.reservationId);
             reservationIds.push(reservation.reservationId);
@@ -122,16 +135,22 @@ export function createStockReservations(
       });
       if (!toLocationId) return undefined;
       try {
-        const moved = await client.reserveStock({
-          requestId: `${requestId}:resource:${line.lineId}`,
-          orderId: order.orderId,
-          lines: [{ lineId: line.lineId, sku: line.sku, quantity: hold.remaining, locationId: toLocationId }],
-          channel: order.channel,
-          ttl: holdFor,
-        });
-        if (!moved.reservation) return undefined;
-        await confirm(moved.reservation.reservationId);
-        return moved.reservation.reservationId;
+        const moved = await reserveHolding(
+          (id) =>
+            client.reserveStock({
+              requestId: id,
+              orderId: order.orderId,
+              lines: [
+                { lineId: line.lineId, sku: line.sku, quantity: hold.remaining, locationId: toLocationId },
+              ],
+              channel: order.channel,
+              ttl: holdFor,
+            }),
+          `${requestId}:resource:${line.lineId}`,
+        );
+        if (!moved) return undefined;
+        await confirm(moved.reservationId);
+        return moved.reservationId;
       } catch (error) {
         if (refused(error) === undefined) throw error;
         return undefined;
