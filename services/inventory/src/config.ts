@@ -5,8 +5,13 @@ import { z } from "zod";
 export const inventoryEnvSchema = baseEnvSchema.extend({
   /** How often each instance looks for expired reservations. */
   RESERVATION_SWEEP_MS: z.coerce.number().int().positive().default(1_000),
-  /** A reservation still pending after this long was abandoned mid-placement and is released. */
-  PENDING_RESERVATION_GRACE_MS: z.coerce.number().int().positive().default(60_000),
+  /**
+   * A reservation still pending after this long was abandoned mid-placement (a crash) and expires; the
+   * order places it again. Its caller waits this long after an inventory crash, so it is short; a
+   * placing merely slower than this (ReserveStock's slowest was about 4 s on a loaded 2-core machine)
+   * finds its reservation swept, lets go of what it held and answers it released: placed again too.
+   */
+  PENDING_RESERVATION_GRACE_MS: z.coerce.number().int().positive().default(20_000),
   /**
    * How often each instance catches its read model up from the ledger (it also does after every
    * reconnect to the broker): the bound on how long a missed event can leave availability stale.
