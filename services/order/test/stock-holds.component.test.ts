@@ -101,6 +101,26 @@ function firstAttempt(repick: CancelOrderRequest, interrupted: () => Promise<voi
   );
 }
 
+/** Releases a reservation, as the placing call does when its placing was cut short. */
+async function released(reservationId: string) {
+  await mesh.inventory.releaseReservation({
+    requestId: uniqueName("release"),
+    reservationId,
+    reason: "left pending by a crash",
+  });
+}
+
+/** Waits until inventory's sweep has expired a reservation (its ttl of a second passed). */
+async function expired(reservationId: string) {
+  await until(
+    async () => {
+      const { reservation } = await mesh.inventory.getReservation({ reservationId });
+      expect(reservation?.status).toBe(ReservationStatus.EXPIRED);
+    },
+    { timeout: 15_000, interval: 200 },
+  );
+}
+
 describe("stock under accepted orders", () => {
   it("moves a line once when a re-sourcing cancel is retried while its first attempt, having released the old hold, is still moving it", async () => {
     const { sku, repick } = await storeOrder();
@@ -143,14 +163,18 @@ describe("stock under accepted orders", () => {
     });
   });
 
-  it("reserves again when the reservation its request placed comes back released (its placing was cut short and swept)", async () => {
-    const sku = uniqueName("SWEPT");
+  // What a placing cut short leaves under the very request id the order's acceptance uses: released
+  // (the placing call let it go) or expired (inventory's sweep took it, left pending by a crash, or its
+  // ttl passed while the acceptance waited).
+  it.each([
+    ["released", (reservationId: string) => released(reservationId)],
+    ["expired", (reservationId: string) => expired(reservationId)],
+  ])("reserves again when the reservation its request placed comes back %s", async (_, lapse) => {
+    const sku = uniqueName("LAPSED");
     await mesh.receive(sku, "DC-1", 3);
     const submit = webOrder(sku);
-    // What a placing cut short leaves once inventory's sweep has let it go: a released reservation
-    // under the very request id the order's acceptance uses.
     const orderId = orderIdOf(Channel.WEB, "web", String(submit.channelOrderId));
-    const { reservation: swept } = await mesh.inventory.reserveStock({
+    const { reservation: lapsed } = await mesh.inventory.reserveStock({
       requestId: `order:${orderId}:reserve:${FulfillmentPromise.SHIP_FROM_DC}`,
       orderId,
       lines: [{ lineId: "1", sku, quantity: 1n, locationId: "" }],
@@ -160,42 +184,7 @@ describe("stock under accepted orders", () => {
       // What the order asks for while it is being accepted (PENDING_HOLD_MS above).
       ttl: { seconds: 1n },
     });
-    await mesh.inventory.releaseReservation({
-      requestId: uniqueName("release"),
-      reservationId: swept?.reservationId ?? "",
-      reason: "left pending by a crash",
-    });
-    const { order } = await client.submitOrder(submit);
-    expect(order?.status, order?.rejectionReasons.join("; ")).toBe(OrderStatus.ACCEPTED);
-    expect(order?.reservationIds).not.toContain(swept?.reservationId);
-    expect(await position(sku)).toMatchObject({ onHand: 3n, reserved: 1n });
-  });
-
-  it("reserves again when the reservation its request placed comes back expired (swept while it was left pending, or its ttl passed)", async () => {
-    const sku = uniqueName("EXPIRED");
-    await mesh.receive(sku, "DC-1", 3);
-    const submit = webOrder(sku);
-    // What inventory's sweep leaves of a placing cut short by a crash (or of a hold whose ttl passed
-    // while the acceptance waited): an expired reservation under the order's own request id.
-    const orderId = orderIdOf(Channel.WEB, "web", String(submit.channelOrderId));
-    const { reservation: lapsed } = await mesh.inventory.reserveStock({
-      requestId: `order:${orderId}:reserve:${FulfillmentPromise.SHIP_FROM_DC}`,
-      orderId,
-      lines: [{ lineId: "1", sku, quantity: 1n, locationId: "" }],
-      channel: Channel.WEB,
-      channelId: "web",
-      promise: FulfillmentPromise.SHIP_FROM_DC,
-      ttl: { seconds: 1n },
-    });
-    await until(
-      async () => {
-        const { reservation } = await mesh.inventory.getReservation({
-          reservationId: lapsed?.reservationId ?? "",
-        });
-        expect(reservation?.status).toBe(ReservationStatus.EXPIRED);
-      },
-      { timeout: 15_000, interval: 200 },
-    );
+    await lapse(lapsed?.reservationId ?? "");
     const { order } = await client.submitOrder(submit);
     expect(order?.status, order?.rejectionReasons.join("; ")).toBe(OrderStatus.ACCEPTED);
     expect(order?.reservationIds).not.toContain(lapsed?.reservationId);
@@ -214,15 +203,7 @@ describe("stock under accepted orders", () => {
       channel: order?.channel ?? Channel.WEB,
       ttl: { seconds: 1n },
     });
-    await until(
-      async () => {
-        const { reservation } = await mesh.inventory.getReservation({
-          reservationId: lapsed?.reservationId ?? "",
-        });
-        expect(reservation?.status).toBe(ReservationStatus.EXPIRED);
-      },
-      { timeout: 15_000, interval: 200 },
-    );
+    await expired(lapsed?.reservationId ?? "");
     const { order: moved } = await client.cancelOrder(repick);
     expect(moved?.lines[0]).toMatchObject({ fulfillmentLocationId: "ST-2", cancelledQuantity: 0n });
     await until(async () => {
