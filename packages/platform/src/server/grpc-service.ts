@@ -39,7 +39,7 @@ import {
 } from "@grpc/grpc-js";
 import { correlationHeader, formatTraceparent, traceparentHeader } from "../rpc/context.js";
 import { grpcMethodDefinition, metadataEntries, metadataFromHeaders } from "../rpc/grpc-wire.js";
-import type { ServerEdge } from "../rpc/server-interceptor.js";
+import { kCallContext, type ServerEdge } from "../rpc/server-interceptor.js";
 
 export interface GrpcServingOptions {
   /** The platform's edge: call context, text rules, peer check, error mapping, log line, metrics. */
@@ -238,7 +238,10 @@ function unaryHandler(spec: MethodImplSpec & { kind: "unary" }, options: GrpcSer
       const handled = context;
       const { context: callContext, value } = await options.edge(
         { method, header: (name) => firstValue(call.metadata, name), message: call.request },
-        async () => impl(call.request, handled),
+        async (callContext) => {
+          handled.values.set(kCallContext, callContext);
+          return impl(call.request, handled);
+        },
       );
       const written = handled.written.header;
       const header = written ? metadataFromHeaders(written) : new GrpcMetadata();

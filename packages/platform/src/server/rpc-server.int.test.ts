@@ -27,6 +27,7 @@ import { createMetrics } from "../metrics/index.js";
 import { createServiceClient } from "../rpc/client.js";
 import { currentCallContext } from "../rpc/context.js";
 import { errorWithInfo, Violations } from "../rpc/errors.js";
+import { kCallContext } from "../rpc/server-interceptor.js";
 import { createRpcServer, type RpcServer, serve } from "./rpc-server.js";
 
 class UnknownLocation extends Error {
@@ -78,6 +79,7 @@ function startServer(): RpcServer {
             context.responseTrailer.set("x-checked", request.sku);
             expect(context.requestHeader.get("x-asked")).toBe("yes");
             expect(context.timeoutMs()).toBeGreaterThan(1_000);
+            expect(context.values.get(kCallContext)?.correlationId).toBe(currentCallContext()?.correlationId);
           }
           return create(GetStockPositionResponseSchema, {
             position: { sku: request.sku, locationId: request.locationId },
