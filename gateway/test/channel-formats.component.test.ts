@@ -10,6 +10,8 @@ import { reasonOf, restClient, sha256 } from "./rest-client.js";
 
 const key = "admin-test-key";
 const stripeSecret = "whsec_channel_formats_test_secret";
+// The endpoint's next secret, listed beside the current one while Stripe rolls it.
+const stripeRolledSecret = "whsec_channel_formats_rolled_secret";
 const stripeFixtures = new URL("./fixtures/stripe/", import.meta.url);
 const shopifyFixtures = new URL("./fixtures/shopify/", import.meta.url);
 const shopifyBody = readFileSync(new URL("orders-create.webhook.json", shopifyFixtures));
@@ -50,7 +52,10 @@ beforeAll(async () => {
         locations: { "24826418": "DC-1" },
       },
     ],
-    stripeEndpoints: [{ webhookSecret: stripeSecret, clientId: "stripe" }],
+    stripeEndpoints: [
+      { webhookSecret: stripeSecret, clientId: "stripe" },
+      { webhookSecret: stripeRolledSecret, clientId: "stripe" },
+    ],
     x12Partners: [{ senderId: "4405197800", clientId: "xyz-retail", channelId: "b2b", taxCode: "exempt" }],
     x12Warehouses: [
       { senderId: "WMS0000001", clientId: "dc-wms", locationId: "DC-1", orderChannelId: "b2b" },
@@ -359,12 +364,14 @@ describe("Shopify order updates", () => {
 });
 
 describe("Stripe webhooks", () => {
-  const deliver = (event: unknown, signedAt = Math.floor(Date.now() / 1000)) => {
+  const deliver = (event: unknown, signedAt = Math.floor(Date.now() / 1000), secrets = [stripeSecret]) => {
     const body = Buffer.from(JSON.stringify(event));
-    const v1 = createHmac("sha256", stripeSecret).update(`${signedAt}.`).update(body).digest("hex");
+    const v1 = secrets.map(
+      (secret) => `v1=${createHmac("sha256", secret).update(`${signedAt}.`).update(body).digest("hex")}`,
+    );
     return mesh.call("POST", "/webhooks/stripe", {
       rawBody: body.toString("utf8"),
-      headers: { "stripe-signature": `t=${signedAt},v1=${v1}` },
+      headers: { "stripe-signature": `t=${signedAt},${v1.join(",")}` },
     });
   };
   const fixture = (name: string) => JSON.parse(readFileSync(new URL(name, stripeFixtures), "utf8"));
@@ -480,6 +487,18 @@ describe("Stripe webhooks", () => {
     Object.assign(unknown.data.object, { id: uniqueName("dp"), charge: uniqueName("ch") });
     const refused = await deliver(unknown);
     expect([refused.status, reasonOf(refused.json)]).toEqual([404, "ORDER_NOT_FOUND"]);
+  });
+
+  it("accepts deliveries signed with the old or the new secret while the endpoint's secret is rolled", async () => {
+    const event = { id: "evt_roll", type: "customer.created", data: { object: {} } };
+    const now = Math.floor(Date.now() / 1000);
+    // During a roll Stripe signs with both secrets (two v1 values); either listed secret verifies.
+    for (const secrets of [[stripeSecret], [stripeRolledSecret], [stripeSecret, stripeRolledSecret]]) {
+      const answer = await deliver(event, now, secrets);
+      expect(answer.status, secrets.join(" and ")).toBe(202);
+    }
+    const retired = await deliver(event, now, ["whsec_retired_secret_no_longer_listed"]);
+    expect([retired.status, retired.json.details?.[0]?.reason]).toEqual([401, "WEBHOOK_SIGNATURE_INVALID"]);
   });
 
   it("refuses an old or forged signature and acknowledges event types it does not take", async () => {
