@@ -45,7 +45,7 @@ const isPlainObject = (value: object) => {
  * caller's object is never changed). pino's path-based redaction did the same for four levels at
  * about a fifth of a service's CPU per call (packages/platform/bench/rpc-floor.ts).
  */
-export function redact(value: unknown, depth = 0): unknown {
+function redact(value: unknown, depth = 0): unknown {
   if (depth > redactionDepth || value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;

@@ -46,18 +46,6 @@ export function propagationHeaders(caller?: string): [string, string][] {
   return headers;
 }
 
-/** Sets the headers a call carries (see propagationHeaders) unless the call set them itself. */
-export function callContextPropagation(caller?: string): Interceptor {
-  return (next) => async (request) => {
-    for (const [name, value] of propagationHeaders(caller))
-      if (!request.header.has(name)) request.header.set(name, value);
-    return next(request);
-  };
-}
-
-/** Propagation for a caller that names no service of its own (the gateway, tests). */
-export const propagateCallContext: Interceptor = callContextPropagation();
-
 /**
  * A call may be retried when repeating it cannot apply it twice: it declares no side effects or
  * idempotency in the proto, or it carries a request id (the callee answers a repeat with the first

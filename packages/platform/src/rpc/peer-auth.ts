@@ -7,7 +7,7 @@
 // checks need no token (probes carry none). A verified peer may act for someone (the caller header:
 // the gateway's client): without peer authentication that header was anyone's to set.
 import { randomBytes } from "node:crypto";
-import { Code, type Interceptor } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { errors, jwtVerify, SignJWT } from "jose";
 import { errorWithInfo } from "./errors.js";
 
@@ -74,15 +74,6 @@ export function peerTokenSource(keyring: ServiceKeyring, service: string): () =>
   };
 }
 
-/** Signs the calling service's token on each call (see peerTokenSource), as a Connect interceptor. */
-export function signPeerCalls(keyring: ServiceKeyring, service: string): Interceptor {
-  const token = peerTokenSource(keyring, service);
-  return (next) => async (request) => {
-    request.header.set("authorization", await token());
-    return next(request);
-  };
-}
-
 const refuse = (message: string) => errorWithInfo(Code.Unauthenticated, "PEER_UNAUTHENTICATED", message);
 
 /**
@@ -118,14 +109,5 @@ export function peerTokenCheck(
     const known = jwt === undefined ? undefined : verified.get(jwt);
     if (known && known.expiresAt > Date.now()) return undefined;
     return verify(jwt);
-  };
-}
-
-/** Refuses calls without a valid peer token, as a Connect interceptor (see peerTokenCheck). */
-export function requirePeerToken(keyring: ServiceKeyring): Interceptor {
-  const check = peerTokenCheck(keyring);
-  return (next) => async (request) => {
-    await check(request.service.typeName, request.header.get("authorization"));
-    return next(request);
   };
 }

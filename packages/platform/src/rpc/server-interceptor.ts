@@ -131,7 +131,11 @@ export function createServerEdge(options: ServerEdgeOptions): ServerEdge {
  * the correlation id and trace go back as response headers.
  */
 export function createServerInterceptor(options: ServerEdgeOptions): Interceptor {
-  const edge = createServerEdge(options);
+  return edgeInterceptor(createServerEdge(options));
+}
+
+/** An edge already made, as a Connect interceptor (see createServerInterceptor). */
+export function edgeInterceptor(edge: ServerEdge): Interceptor {
   return (next) => async (request) => {
     const { context, value: response } = await edge(
       {

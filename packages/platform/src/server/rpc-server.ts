@@ -10,7 +10,7 @@ import type { Logger } from "../log/index.js";
 import type { Metrics } from "../metrics/index.js";
 import type { DomainErrorMapper } from "../rpc/error-mapping.js";
 import type { ServiceKeyring } from "../rpc/peer-auth.js";
-import { createServerEdge, createServerInterceptor } from "../rpc/server-interceptor.js";
+import { createServerEdge, edgeInterceptor } from "../rpc/server-interceptor.js";
 import { grpcService } from "./grpc-service.js";
 import { createHealthService, type HealthService } from "./health.js";
 import { createReflectionService } from "./reflection.js";
@@ -87,8 +87,9 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
     ...(options.mapDomainError ? { mapDomainError: options.mapDomainError } : {}),
     peerKeys: options.peerKeys,
   };
+  // One edge for grpc-js and Connect's path: one cache of verified peer tokens, one of methods.
   const edge = createServerEdge(edgeOptions);
-  const interceptors: Interceptor[] = [createServerInterceptor(edgeOptions), ...(options.interceptors ?? [])];
+  const interceptors: Interceptor[] = [edgeInterceptor(edge), ...(options.interceptors ?? [])];
   const maxTimeoutMs = options.maxTimeoutMs ?? 60_000;
   const readMaxBytes = options.readMaxBytes ?? 16 * 2 ** 20;
   let inFlight = 0;
