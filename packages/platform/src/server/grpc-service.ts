@@ -103,8 +103,7 @@ function contextOf(call: AnyCall, method: DescMethod, options: GrpcServingOption
   if (until !== undefined) Object.assign(context, { timeoutMs: () => until - Date.now() });
   // grpc-js reports every call's stream closing as "cancelled", also after the call has been answered.
   (call as EventEmitter).once("cancelled", () => {
-    if (context.signal.aborted) return;
-    cancelled.abort(until !== undefined && Date.now() >= until ? deadlinePassed : cancelledByCaller);
+    if (!context.signal.aborted) cancelled.abort(cancelReason(until));
   });
   return context;
 }
@@ -113,8 +112,12 @@ const callEnded = new ConnectError("the call has ended", Code.Canceled);
 const cancelledByCaller = new ConnectError("the caller cancelled the call", Code.Canceled);
 const deadlinePassed = new ConnectError("the call's deadline has passed", Code.DeadlineExceeded);
 
+/** Why grpc-js cancelled a call: its deadline passed, or the caller cancelled it. */
+const cancelReason = (until: number | undefined) =>
+  until !== undefined && Date.now() >= until ? deadlinePassed : cancelledByCaller;
+
 /** A call's end: its signal is aborted (work it started stops, listeners let go). */
-function ended(context: HandlerContextController | undefined, options: GrpcServingOptions) {
+function ended(context: { abort(reason: unknown): void } | undefined, options: GrpcServingOptions) {
   context?.abort(callEnded);
   options.track(-1);
 }
@@ -124,20 +127,34 @@ type HandlerContextController = ReturnType<typeof createHandlerContext>;
 
 type Answer = (error: unknown, value?: unknown, trailer?: unknown) => void;
 
-/** A call answered by one message (unary and client-streaming): the header, then message and trailers. */
-function answerOnce<Call extends ServerUnaryCall<unknown, unknown> | ServerReadableStream<unknown, unknown>>(
-  spec: MethodImplSpec,
+/** What a call answered by one message sends: its header, the message and its trailer. */
+interface Answered {
+  readonly header: Metadata;
+  readonly output: unknown;
+  readonly trailer: Metadata | undefined;
+}
+
+/**
+ * A call answered by one message (unary and client-streaming): its context is opened, `produce` makes
+ * the answer, the header goes first, then the message and trailer, or the error; the context is
+ * aborted at the end whatever happened.
+ */
+function answerOnce<
+  Call extends ServerUnaryCall<unknown, unknown> | ServerReadableStream<unknown, unknown>,
+  Context extends { abort(reason: unknown): void; readonly responseTrailer: Headers },
+>(
   options: GrpcServingOptions,
-  produce: (call: Call, context: HandlerContextController) => Promise<unknown>,
+  open: (call: Call) => Context,
+  produce: (call: Call, context: Context) => Promise<Answered>,
 ) {
   return (call: Call, callback: Answer) => {
     options.track(1);
-    let context: HandlerContextController | undefined;
+    let context: Context | undefined;
     const answer = async () => {
-      context = contextOf(call, spec.method, options);
-      const output = await produce(call, context);
-      call.sendMetadata(metadataFromHeaders(context.responseHeader));
-      return { output, trailer: metadataFromHeaders(context.responseTrailer) };
+      context = open(call);
+      const { header, output, trailer } = await produce(call, context);
+      call.sendMetadata(header);
+      return { output, trailer };
     };
     answer()
       .then(
@@ -146,6 +163,28 @@ function answerOnce<Call extends ServerUnaryCall<unknown, unknown> | ServerReada
       )
       .finally(() => ended(context, options));
   };
+}
+
+/** Connect's context and interceptors around a call answered by one message. */
+function answerOnceThroughConnect<
+  Call extends ServerUnaryCall<unknown, unknown> | ServerReadableStream<unknown, unknown>,
+>(
+  spec: MethodImplSpec,
+  options: GrpcServingOptions,
+  produce: (call: Call, context: HandlerContextController) => Promise<unknown>,
+) {
+  return answerOnce(
+    options,
+    (call: Call) => contextOf(call, spec.method, options),
+    async (call, context) => {
+      const output = await produce(call, context);
+      return {
+        header: metadataFromHeaders(context.responseHeader),
+        output,
+        trailer: metadataFromHeaders(context.responseTrailer),
+      };
+    },
+  );
 }
 
 /**
@@ -188,9 +227,7 @@ class GrpcCallContext implements HandlerContext {
       else {
         this.shutdown.addEventListener("abort", this.#onShutdown, { once: true });
         (this.call as EventEmitter).once("cancelled", () => {
-          if (this.#ended) return;
-          const overdue = this.until !== undefined && Date.now() >= this.until;
-          controller.abort(overdue ? deadlinePassed : cancelledByCaller);
+          if (!this.#ended) controller.abort(cancelReason(this.until));
         });
       }
     }
@@ -213,11 +250,12 @@ class GrpcCallContext implements HandlerContext {
     return { header: this.#responseHeader, trailer: this.#responseTrailer };
   }
 
-  end(): void {
+  /** The call's end: a signal already handed out is aborted with `reason`. */
+  abort(reason: unknown): void {
     this.#ended = true;
     if (!this.#controller) return;
     this.shutdown.removeEventListener("abort", this.#onShutdown);
-    this.#controller.abort(callEnded);
+    this.#controller.abort(reason);
   }
 }
 
@@ -227,58 +265,51 @@ const firstValue = (metadata: Metadata, name: string) => {
 };
 
 function unaryHandler(spec: MethodImplSpec & { kind: "unary" }, options: GrpcServingOptions) {
-  if (options.connectPathOnly) return connectUnaryHandler(spec, options);
+  if (options.connectPathOnly) {
+    const interceptors = [...options.interceptors];
+    return answerOnceThroughConnect(spec, options, (call: ServerUnaryCall<unknown, unknown>, context) =>
+      invokeUnaryImplementation(spec, context, call.request as never, interceptors),
+    );
+  }
   const { method } = spec;
   const impl = spec.impl as (request: unknown, context: HandlerContext) => unknown;
-  return (call: ServerUnaryCall<unknown, unknown>, callback: Answer) => {
-    options.track(1);
-    let context: GrpcCallContext | undefined;
-    const answer = async () => {
-      context = new GrpcCallContext(call, method, options.shutdownSignal, deadlineOf(call, options));
-      const handled = context;
+  return answerOnce(
+    options,
+    (call: ServerUnaryCall<unknown, unknown>) =>
+      new GrpcCallContext(call, method, options.shutdownSignal, deadlineOf(call, options)),
+    async (call, context) => {
       const { context: callContext, value } = await options.edge(
         { method, header: (name) => firstValue(call.metadata, name), message: call.request },
         async (callContext) => {
-          handled.values.set(kCallContext, callContext);
-          return impl(call.request, handled);
+          context.values.set(kCallContext, callContext);
+          return impl(call.request, context);
         },
       );
-      const written = handled.written.header;
+      const { header: written, trailer } = context.written;
       const header = written ? metadataFromHeaders(written) : new GrpcMetadata();
       header.set(correlationHeader, callContext.correlationId);
       header.set(traceparentHeader, formatTraceparent(callContext.trace));
-      call.sendMetadata(header);
-      const output = isMessage(value, method.output) ? value : create(method.output, value as never);
-      const trailer = handled.written.trailer;
-      return { output, trailer: trailer ? metadataFromHeaders(trailer) : undefined };
-    };
-    answer()
-      .then(
-        ({ output, trailer }) => callback(null, output, trailer),
-        (error: unknown) => callback(toServiceError(error, context?.written.trailer)),
-      )
-      .finally(() => {
-        context?.end();
-        options.track(-1);
-      });
-  };
-}
-
-function connectUnaryHandler(spec: MethodImplSpec & { kind: "unary" }, options: GrpcServingOptions) {
-  const interceptors = [...options.interceptors];
-  return answerOnce(spec, options, (call: ServerUnaryCall<unknown, unknown>, context) =>
-    invokeUnaryImplementation(spec, context, call.request as never, interceptors),
+      return {
+        header,
+        output: isMessage(value, method.output) ? value : create(method.output, value as never),
+        trailer: trailer ? metadataFromHeaders(trailer) : undefined,
+      };
+    },
   );
 }
 
 function clientStreamingHandler(spec: MethodImplSpec, options: GrpcServingOptions) {
   const interceptors = [...options.interceptors];
-  return answerOnce(spec, options, async (call: ServerReadableStream<unknown, unknown>, context) => {
-    let output: unknown;
-    for await (const message of transformInvokeImplementation(spec, context, interceptors)(call as never))
-      output = message;
-    return output;
-  });
+  return answerOnceThroughConnect(
+    spec,
+    options,
+    async (call: ServerReadableStream<unknown, unknown>, context) => {
+      let output: unknown;
+      for await (const message of transformInvokeImplementation(spec, context, interceptors)(call as never))
+        output = message;
+      return output;
+    },
+  );
 }
 
 async function* single<T>(message: T): AsyncIterable<T> {
