@@ -175,7 +175,6 @@ export async function measureOpenLoop(
 ): Promise<Phase> {
   const latencies: number[] = [];
   let errors = 0;
-  let inFlight = 0;
   const pending = new Set<Promise<void>>();
   const interval = 1000 / options.perSecond;
   const total = Math.floor(options.seconds * options.perSecond);
@@ -184,24 +183,21 @@ export async function measureOpenLoop(
     const due = started + i * interval;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    if (inFlight >= (options.maxInFlight ?? 1_000)) {
+    if (pending.size >= (options.maxInFlight ?? 1_000)) {
       errors++;
       continue;
     }
-    inFlight++;
     // Latency counts from when the call was due, so a late start (the loop itself behind) counts too.
-    const done: Promise<void> = call(i).then(
-      () => {
-        latencies.push(performance.now() - due);
-      },
-      () => {
-        errors++;
-      },
-    );
-    const tracked = done.finally(() => {
-      inFlight--;
-      pending.delete(tracked);
-    });
+    const tracked: Promise<void> = call(i)
+      .then(
+        () => {
+          latencies.push(performance.now() - due);
+        },
+        () => {
+          errors++;
+        },
+      )
+      .finally(() => pending.delete(tracked));
     pending.add(tracked);
   }
   await Promise.all(pending);
