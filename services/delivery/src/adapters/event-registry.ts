@@ -1,0 +1,23 @@
+import { createRegistry, fromBinary, type JsonValue, toJson } from "@bufbuild/protobuf";
+import { file_retail_customer_v1_customer_events } from "@retail/contracts/retail/customer/v1/customer_events_pb";
+import { file_retail_finance_v1_finance_events } from "@retail/contracts/retail/finance/v1/finance_events_pb";
+import { file_retail_inventory_v1_inventory_events } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
+import { file_retail_order_v1_order_events } from "@retail/contracts/retail/order/v1/order_events_pb";
+
+/** Every domain event the mesh publishes, by CloudEvents type (the protobuf type name). */
+export const domainEvents = createRegistry(
+  file_retail_customer_v1_customer_events,
+  file_retail_inventory_v1_inventory_events,
+  file_retail_order_v1_order_events,
+  file_retail_finance_v1_finance_events,
+);
+
+/**
+ * An event's protobuf JSON form (field names in lowerCamelCase, enums by name, 64-bit integers as
+ * strings, money exact), or undefined for a type this build does not know.
+ */
+export function eventJson(type: string, data: Uint8Array): JsonValue | undefined {
+  const schema = domainEvents.getMessage(type);
+  if (!schema) return undefined;
+  return toJson(schema, fromBinary(schema, data), { registry: domainEvents });
+}

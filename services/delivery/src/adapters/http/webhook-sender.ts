@@ -1,0 +1,80 @@
+import { Webhook } from "standardwebhooks";
+import type { DeliveryRecord, SendOutcome, WebhookSender } from "../../app/ports.js";
+import { retryAfterMs } from "../../domain/retry-schedule.js";
+import { eventJson } from "../event-registry.js";
+
+/**
+ * The body of a delivery: Standard Webhooks' `type`, `timestamp` and `data` (the event's protobuf JSON
+ * form), with the envelope a receiver needs to order and trace it: the event id (also `webhook-id`),
+ * the aggregate and its stream version, the source service and the correlation id.
+ */
+export function webhookBody(delivery: DeliveryRecord): string {
+  const data = eventJson(delivery.type, delivery.data);
+  return JSON.stringify({
+    type: delivery.type,
+    timestamp: delivery.eventTime.toISOString(),
+    data: data ?? { undecodedBase64: Buffer.from(delivery.data).toString("base64") },
+    id: delivery.eventId,
+    routingKey: delivery.routingKey,
+    subject: delivery.aggregateId,
+    sequence: delivery.sequence,
+    source: delivery.source,
+    correlationId: delivery.correlationId,
+  });
+}
+
+/**
+ * POSTs deliveries with `fetch`: `webhook-id` (the event id, the same on every attempt, so receivers
+ * deduplicate), `webhook-timestamp` and `webhook-signature` with one `v1,` signature per secret given
+ * (two during a rotation), computed by the `standardwebhooks` library. Each attempt has its timeout.
+ */
+export function createWebhookSender(options: { timeoutMs: number; userAgent: string }): WebhookSender {
+  const signers = new Map<string, Webhook>();
+  const signerOf = (secret: string) => {
+    let signer = signers.get(secret);
+    if (!signer) {
+      signer = new Webhook(secret);
+      signers.set(secret, signer);
+    }
+    return signer;
+  };
+  return {
+    async send(url, delivery, secrets, now): Promise<SendOutcome> {
+      const body = webhookBody(delivery);
+      const signature = secrets.map((secret) => signerOf(secret).sign(delivery.eventId, now, body)).join(" ");
+      try {
+        const response = await fetch(url, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "user-agent": options.userAgent,
+            "webhook-id": delivery.eventId,
+            "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+            "webhook-signature": signature,
+          },
+          body,
+          redirect: "manual",
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
+        await response.body?.cancel().catch(() => {});
+        const ok = response.status >= 200 && response.status < 300;
+        return {
+          ok,
+          status: response.status,
+          error: ok ? "" : `HTTP ${response.status}`,
+          retryAfterMs: retryAfterMs(response.headers.get("retry-after"), now),
+        };
+      } catch (error) {
+        const timedOut = error instanceof Error && error.name === "TimeoutError";
+        const cause =
+          error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
+        return {
+          ok: false,
+          status: 0,
+          error: timedOut ? `no answer within ${options.timeoutMs} ms` : `${String(error)}${cause}`,
+          retryAfterMs: 0,
+        };
+      }
+    },
+  };
+}

@@ -1,0 +1,109 @@
+import { findPage, isDuplicateKey } from "@retail/platform/store";
+import { Binary, type Db, type Filter } from "mongodb";
+import type { DeliveryRecord, DeliveryStore } from "../../app/ports.js";
+
+type DeliveryDocument = Omit<DeliveryRecord, "deliveryId" | "data" | "deliveredAt" | "customerIds"> & {
+  _id: string;
+  data: Binary;
+  customerIds: string[];
+  deliveredAt?: Date;
+};
+
+function toRecord(doc: DeliveryDocument): DeliveryRecord {
+  const { _id, data, deliveredAt, ...rest } = doc;
+  return { ...rest, deliveryId: _id, data: new Uint8Array(data.buffer), deliveredAt };
+}
+
+function toDocument(record: DeliveryRecord): DeliveryDocument {
+  const { deliveryId, data, deliveredAt, customerIds, ...rest } = record;
+  return {
+    ...rest,
+    _id: deliveryId,
+    data: new Binary(data),
+    customerIds: [...customerIds],
+    ...(deliveredAt ? { deliveredAt } : {}),
+  };
+}
+
+/**
+ * Deliveries (`deliveries`), one document per subscription and event (`<subscription>:<event id>`, so
+ * recording an event again changes nothing): the event's encoding with its envelope, and the state of
+ * its delivery. Delivered ones are kept for listing and replay from a point in time.
+ */
+export function createDeliveryStore(db: Db): DeliveryStore & { ensureIndexes(): Promise<void> } {
+  const deliveries = db.collection<DeliveryDocument>("deliveries");
+  return {
+    async ensureIndexes() {
+      await deliveries.createIndex({ subscriptionId: 1, state: 1, eventTime: 1 });
+      await deliveries.createIndex({ subscriptionId: 1, eventTime: 1 });
+      await deliveries.createIndex({ customerIds: 1 });
+    },
+    async record(records) {
+      await Promise.all(
+        records.map((record) =>
+          deliveries.insertOne(toDocument(record)).catch((error: unknown) => {
+            if (!isDuplicateKey(error)) throw error;
+          }),
+        ),
+      );
+    },
+    async pending(subscriptionId, limit) {
+      const found = await deliveries
+        .find({ subscriptionId, state: "pending" })
+        .sort({ eventTime: 1, sequence: 1 })
+        .limit(limit)
+        .toArray();
+      return found.map(toRecord);
+    },
+    async delivered(deliveryId, attempts, status, at) {
+      await deliveries.updateOne(
+        { _id: deliveryId },
+        { $set: { state: "delivered", attempts, lastStatus: status, lastError: "", deliveredAt: at } },
+      );
+    },
+    async failed(deliveryId, attempts, nextAttemptAt, status, error) {
+      await deliveries.updateOne(
+        { _id: deliveryId },
+        {
+          $set: {
+            state: nextAttemptAt ? "pending" : "dead",
+            attempts,
+            lastStatus: status,
+            lastError: error.slice(0, 500),
+            ...(nextAttemptAt ? { nextAttemptAt } : {}),
+          },
+        },
+      );
+    },
+    async list(subscriptionId, state, pageSize, pageToken) {
+      const filter: Filter<DeliveryDocument> = state ? { subscriptionId, state } : { subscriptionId };
+      const page = await findPage(deliveries, filter, "eventTime", pageSize, pageToken);
+      return { deliveries: page.docs.map(toRecord), nextPageToken: page.nextPageToken };
+    },
+    async replay(subscriptionId, selection, now) {
+      const filter: Filter<DeliveryDocument> =
+        selection.kind === "ids"
+          ? { subscriptionId, _id: { $in: [...selection.deliveryIds] } }
+          : selection.kind === "dead"
+            ? { subscriptionId, state: "dead" }
+            : { subscriptionId, eventTime: { $gte: selection.since } };
+      const result = await deliveries.updateMany(filter, {
+        $set: { state: "pending", attempts: 0, nextAttemptAt: now, lastError: "", lastStatus: 0 },
+      });
+      return result.matchedCount;
+    },
+    async eraseCustomer(customerId, redact) {
+      let changed = 0;
+      for await (const doc of deliveries.find({ customerIds: customerId })) {
+        const data = redact(doc.type, new Uint8Array(doc.data.buffer));
+        if (!data) continue;
+        await deliveries.updateOne(
+          { _id: doc._id },
+          { $set: { data: new Binary(data), customerIds: doc.customerIds.filter((c) => c !== customerId) } },
+        );
+        changed++;
+      }
+      return changed;
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import { type Subscription, SubscriptionState } from "@retail/contracts/retail/delivery/v1/delivery_pb";
+import { Violations } from "@retail/platform/rpc";
+import { decodePageToken } from "@retail/platform/store";
+import { endpointUrlProblem } from "../domain/endpoint-url.js";
+import { patternProblem } from "../domain/filter.js";
+import type { SubscriptionSettings } from "../domain/subscription.js";
+
+const subscriptionId = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const maxPageSize = 500;
+
+export function checkSubscriptionId(v: Violations, field: string, id: string): void {
+  if (v.require(field, id) && !subscriptionId.test(id))
+    v.add(field, "must be 1-63 lowercase letters, digits and '-', starting with a letter or digit");
+}
+
+/** The settings a create or update asks for, every rule checked at once. */
+export function checkSubscription(
+  v: Violations,
+  subscription: Subscription | undefined,
+): SubscriptionSettings {
+  if (!subscription) {
+    v.add("subscription", "is required");
+    return { subscriptionId: "", url: "", description: "", filter: undefined, state: 0, maxPerSecond: 0 };
+  }
+  const s = subscription;
+  checkSubscriptionId(v, "subscription.subscription_id", s.subscriptionId);
+  if (v.require("subscription.url", s.url)) {
+    const problem = endpointUrlProblem(s.url);
+    if (problem) v.add("subscription.url", problem);
+  }
+  if (s.description.length > 500) v.add("subscription.description", "must be at most 500 characters");
+  if (!(s.state in SubscriptionState)) v.add("subscription.state", "is not a subscription state");
+  if (s.maxPerSecond < 0 || s.maxPerSecond > 1000)
+    v.add("subscription.max_per_second", "must be 0-1000 (0: 10)");
+  const filter = s.filter;
+  if (!filter || filter.eventTypes.length === 0) {
+    v.add("subscription.filter.event_types", "is required: at least one routing-key pattern or event type");
+  }
+  filter?.eventTypes.forEach((pattern, i) => {
+    const problem = patternProblem(pattern);
+    if (problem) v.add(`subscription.filter.event_types[${i}]`, problem);
+  });
+  filter?.channels.forEach((channel, i) => {
+    if (channel === Channel.UNSPECIFIED || !(channel in Channel))
+      v.add(`subscription.filter.channels[${i}]`, "must be a channel such as CHANNEL_WEB");
+  });
+  filter?.channelIds.forEach((id, i) => {
+    if (!id) v.add(`subscription.filter.channel_ids[${i}]`, "must not be empty");
+  });
+  filter?.locationIds.forEach((id, i) => {
+    if (!id) v.add(`subscription.filter.location_ids[${i}]`, "must not be empty");
+  });
+  return {
+    subscriptionId: s.subscriptionId,
+    url: s.url,
+    description: s.description,
+    filter: s.filter,
+    state: s.state,
+    maxPerSecond: s.maxPerSecond,
+  };
+}
+
+export function checkPage(v: Violations, pageSize: number, pageToken: string): number {
+  if (pageSize < 0 || pageSize > maxPageSize) v.add("page_size", `must be 0-${maxPageSize}`);
+  if (pageToken && !decodePageToken(pageToken))
+    v.add("page_token", "is not a page token this service issued");
+  return pageSize || 50;
+}
+
+export { Violations };

@@ -1,0 +1,80 @@
+import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import type { Subscription } from "@retail/contracts/retail/delivery/v1/delivery_pb";
+import {
+  eventFacts,
+  type Filter,
+  factsMatch,
+  needsFacts,
+  typeMatches,
+  withAggregateFacts,
+} from "../domain/filter.js";
+import { records } from "../domain/subscription.js";
+import type { DeliveryDeps, DeliveryRecord } from "./ports.js";
+
+/** A domain event as delivery records it: its envelope, its encoding and its JSON form (for filters). */
+export interface ObservedEvent {
+  readonly eventId: string;
+  readonly type: string;
+  readonly routingKey: string;
+  readonly source: string;
+  readonly aggregateId: string;
+  readonly sequence: number;
+  readonly time: Date;
+  readonly correlationId: string;
+  readonly data: Uint8Array;
+  readonly json: unknown;
+}
+
+/** A subscription's filter in domain terms (channels by enum name, as the events' JSON spells them). */
+export function filterOf(subscription: Subscription): Filter {
+  const filter = subscription.filter;
+  return {
+    eventTypes: filter?.eventTypes ?? [],
+    channels: (filter?.channels ?? []).map((c) => `CHANNEL_${Channel[c]}`),
+    channelIds: filter?.channelIds ?? [],
+    locationIds: filter?.locationIds ?? [],
+  };
+}
+
+/**
+ * Records an event for every subscription whose filter takes it (deleted subscriptions take none;
+ * paused ones record and hold). The facts a filter needs come from the event, completed by what its
+ * aggregate's earlier events said; an event that carries facts is remembered for its later ones.
+ * Idempotent: a redelivered event finds its deliveries recorded. Returns how many it recorded.
+ */
+export async function recordEvent(deps: DeliveryDeps, observed: ObservedEvent): Promise<number> {
+  const candidates = deps.cache
+    .current()
+    .filter((s) => records(s) && typeMatches(filterOf(s), observed.routingKey, observed.type));
+  const own = eventFacts(observed.json);
+  const factful = own.channels.length + own.channelIds.length + own.locationIds.length > 0;
+  const anyNeedsFacts = deps.cache.current().some((s) => records(s) && needsFacts(filterOf(s)));
+  if (factful && anyNeedsFacts) await deps.facts.remember(observed.aggregateId, own);
+  if (candidates.length === 0) return 0;
+  const needing = candidates.some((s) => needsFacts(filterOf(s)));
+  const facts = needing ? withAggregateFacts(own, await deps.facts.recall(observed.aggregateId)) : own;
+  const chosen = candidates.filter((s) => !needsFacts(filterOf(s)) || factsMatch(filterOf(s), facts));
+  const now = deps.clock.now();
+  const deliveries: DeliveryRecord[] = chosen.map((s) => ({
+    deliveryId: `${s.subscriptionId}:${observed.eventId}`,
+    subscriptionId: s.subscriptionId,
+    eventId: observed.eventId,
+    type: observed.type,
+    routingKey: observed.routingKey,
+    source: observed.source,
+    aggregateId: observed.aggregateId,
+    sequence: observed.sequence,
+    eventTime: observed.time,
+    correlationId: observed.correlationId,
+    data: observed.data,
+    customerIds: own.customerIds,
+    state: "pending",
+    attempts: 0,
+    nextAttemptAt: now,
+    deliveredAt: undefined,
+    lastStatus: 0,
+    lastError: "",
+  }));
+  if (deliveries.length > 0) await deps.deliveries.record(deliveries);
+  return deliveries.length;
+}

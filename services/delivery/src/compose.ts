@@ -1,0 +1,108 @@
+import type { DescMessage } from "@bufbuild/protobuf";
+import { DeliveryService } from "@retail/contracts/retail/delivery/v1/delivery_service_pb";
+import { startWaitingEventsErasure } from "@retail/platform/amqp";
+import type { Logger } from "@retail/platform/log";
+import { startRuntime } from "@retail/platform/runtime";
+import { serve } from "@retail/platform/server";
+import { openInbox } from "@retail/platform/store";
+import { startDomainEventsConsumer } from "./adapters/amqp/domain-events-consumer.js";
+import { domainEvents } from "./adapters/event-registry.js";
+import { createWebhookSender } from "./adapters/http/webhook-sender.js";
+import { startSubscriptionCache } from "./adapters/memory/subscription-cache.js";
+import { createAggregateFacts } from "./adapters/mongo/aggregate-facts.js";
+import { createDeliveryStore } from "./adapters/mongo/delivery-store.js";
+import { createLeases } from "./adapters/mongo/leases.js";
+import { createSecretStore } from "./adapters/mongo/secret-store.js";
+import { createSubscriptionStore } from "./adapters/mongo/subscription-store.js";
+import { createDeliveryHandler } from "./api/delivery-handler.js";
+import { mapDeliveryError } from "./api/error-codes.js";
+import { startDispatcher } from "./app/dispatcher.js";
+import type { DeliveryDeps } from "./app/ports.js";
+import type { DeliveryConfig } from "./config.js";
+
+const domainEventsQueue = "delivery.domain-events";
+const customerEventsQueue = "delivery.customer-events";
+
+/** The queues this service consumes (without the environment's QUEUE_PREFIX). */
+export const consumerQueues = [domainEventsQueue, customerEventsQueue] as const;
+
+export interface RunningDelivery {
+  readonly port: number;
+  readonly metricsPort: number;
+  readonly deps: DeliveryDeps;
+  flushOutbox(timeoutMs?: number): Promise<void>;
+  stop(): Promise<boolean>;
+}
+
+/**
+ * The only place that knows every concrete class: MongoDB and RabbitMQ, the subscription streams and
+ * their cache, the deliveries, the consumer of every domain's events, the dispatcher and the RPC server.
+ */
+export async function composeDelivery(config: DeliveryConfig, logger: Logger): Promise<RunningDelivery> {
+  const runtime = await startRuntime({ name: "delivery", database: "delivery", config, logger });
+  const deliveries = createDeliveryStore(runtime.db);
+  await deliveries.ensureIndexes();
+  const subscriptions = createSubscriptionStore(runtime.store);
+  const cache = await startSubscriptionCache(subscriptions, config.SUBSCRIPTION_REFRESH_MS, logger);
+  const deps: DeliveryDeps = {
+    subscriptions,
+    cache,
+    secrets: createSecretStore(runtime.db),
+    deliveries,
+    facts: createAggregateFacts(runtime.db),
+    clock: { now: () => new Date() },
+    logger,
+  };
+  const dispatcher = startDispatcher(
+    {
+      ...deps,
+      sender: createWebhookSender({
+        timeoutMs: config.DELIVERY_TIMEOUT_MS,
+        userAgent: "retail-mesh-delivery/0.1",
+      }),
+      retryScheduleMs: config.DELIVERY_RETRY_SCHEDULE_MS,
+      random: Math.random,
+      leases: createLeases(runtime.db, config.DELIVERY_LEASE_MS),
+    },
+    {
+      pollMs: config.DELIVERY_POLL_MS,
+      passMs: config.DELIVERY_LEASE_MS / 3,
+      batch: 500,
+      concurrency: config.DELIVERY_CONCURRENCY,
+    },
+  );
+  const purgeFailed = { onError: (error: unknown) => logger.warn({ err: error }, "inbox purge failed") };
+  const inbox = await openInbox(runtime.db, domainEventsQueue, purgeFailed);
+  const wiring = {
+    connection: runtime.amqp,
+    exchange: config.EVENTS_EXCHANGE,
+    queuePrefix: config.QUEUE_PREFIX,
+    inbox,
+    logger,
+    metrics: runtime.metrics,
+  };
+  const events = await startDomainEventsConsumer(wiring, deps, dispatcher.wake);
+  // Erasure also reaches events waiting in this service's retry and parking queues.
+  const erasureInbox = await openInbox(runtime.db, customerEventsQueue, purgeFailed);
+  const erasures = await startWaitingEventsErasure({
+    connection: runtime.amqp,
+    exchange: config.EVENTS_EXCHANGE,
+    queue: `${config.QUEUE_PREFIX}${customerEventsQueue}`,
+    inbox: erasureInbox,
+    logger,
+    metrics: runtime.metrics,
+    waitingQueue: `${config.QUEUE_PREFIX}${domainEventsQueue}`,
+    schemas: [...domainEvents].filter((d): d is DescMessage => d.kind === "message"),
+  });
+  const served = await runtime.serve({
+    mapDomainError: mapDeliveryError,
+    services: [serve(DeliveryService, createDeliveryHandler(deps))],
+    stopFirst: [
+      { name: "domain events consumer", run: () => events.close().finally(inbox.close) },
+      { name: "erasure consumer", run: () => erasures.close().finally(erasureInbox.close) },
+      { name: "dispatcher", run: () => dispatcher.stop() },
+      { name: "subscription cache", run: async () => cache.stop() },
+    ],
+  });
+  return { ...served, deps, flushOutbox: runtime.flushOutbox };
+}
