@@ -1,4 +1,5 @@
 import { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
+import { DeliveryService } from "@retail/contracts/retail/delivery/v1/delivery_service_pb";
 import { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
@@ -29,6 +30,15 @@ export const customerEventsQueue = "gateway.customer-events";
 /** The queues the gateway consumes (without QUEUE_PREFIX), for runs that delete theirs. */
 export const consumerQueues = [customerEventsQueue] as const;
 
+/** The services whose routes the gateway serves (and its OpenAPI document describes), in order. */
+export const gatewayServices = [
+  CustomerIdentityService,
+  InventoryService,
+  OrderService,
+  FinancePostingService,
+  DeliveryService,
+] as const;
+
 /** Where the generated OpenAPI document lives (gateway/openapi, from src/ or dist/ alike). */
 export const openapiDocument = new URL("../openapi/openapi.json", import.meta.url);
 
@@ -43,8 +53,9 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
     { service: InventoryService, baseUrl: config.INVENTORY_URL },
     { service: OrderService, baseUrl: config.ORDER_URL },
     { service: FinancePostingService, baseUrl: config.FINANCE_POSTING_URL },
+    { service: DeliveryService, baseUrl: config.DELIVERY_URL },
   ];
-  const routes = createRouteTable(backendList.map((b) => b.service));
+  const routes = createRouteTable(gatewayServices);
   const backends = createBackends(backendList, config.REQUEST_TIMEOUT_MS, config.MESH_SERVICE_KEYS);
   const reloads = new Counter({
     name: "gateway_clients_file_reloads_total",

@@ -111,7 +111,7 @@ export async function startGatewayMesh(
   serviceLogLevel = "warn",
 ): Promise<GatewayMesh> {
   const exchange = uniqueName(`ex_${name}`);
-  const databases = ["customer", "inventory", "order", "finance", "gateway"].map((d) =>
+  const databases = ["customer", "inventory", "order", "finance", "gateway", "delivery"].map((d) =>
     uniqueName(`${d}_${name}`),
   );
   const children: ChildProcess[] = [];
@@ -133,7 +133,8 @@ export async function startGatewayMesh(
     children.push(child);
     return port;
   };
-  const [customer, inventory, order, finance, gatewayDb] = databases as [
+  const [customer, inventory, order, finance, gatewayDb, delivery] = databases as [
+    string,
     string,
     string,
     string,
@@ -149,6 +150,7 @@ export async function startGatewayMesh(
   const orderProxy = await startTcpProxy({ host: "127.0.0.1", port: orderPort });
   urls.ORDER_URL = `http://127.0.0.1:${orderProxy.port}`;
   urls.FINANCE_POSTING_URL = `http://127.0.0.1:${await start("finance-posting", finance)}`;
+  urls.DELIVERY_URL = `http://127.0.0.1:${await start("delivery", delivery)}`;
 
   const dir = mkdtempSync(join(tmpdir(), "gateway-clients-"));
   const clientsPath = join(dir, "clients.json");
