@@ -5,6 +5,7 @@ import type { Logger } from "@retail/platform/log";
 import { startRuntime } from "@retail/platform/runtime";
 import { serve } from "@retail/platform/server";
 import { openInbox } from "@retail/platform/store";
+import { Counter, Histogram } from "prom-client";
 import { startDomainEventsConsumer } from "./adapters/amqp/domain-events-consumer.js";
 import { domainEvents } from "./adapters/event-registry.js";
 import { createWebhookSender } from "./adapters/http/webhook-sender.js";
@@ -53,6 +54,19 @@ export async function composeDelivery(config: DeliveryConfig, logger: Logger): P
     clock: { now: () => new Date() },
     logger,
   };
+  const attempts = new Counter({
+    name: "webhook_delivery_attempts_total",
+    help: "Webhook delivery attempts by subscription and outcome (delivered, retry, dead)",
+    labelNames: ["subscription", "outcome"],
+    registers: [runtime.metrics.registry],
+  });
+  const latency = new Histogram({
+    name: "webhook_delivery_duration_seconds",
+    help: "How long subscribers' endpoints took to answer a delivery (or to time out)",
+    labelNames: ["subscription"],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [runtime.metrics.registry],
+  });
   const dispatcher = startDispatcher(
     {
       ...deps,
@@ -62,6 +76,10 @@ export async function composeDelivery(config: DeliveryConfig, logger: Logger): P
       }),
       retryScheduleMs: config.DELIVERY_RETRY_SCHEDULE_MS,
       random: Math.random,
+      onAttempt: (subscription, outcome, seconds) => {
+        attempts.inc({ subscription, outcome });
+        latency.observe({ subscription }, seconds);
+      },
       leases: createLeases(runtime.db, config.DELIVERY_LEASE_MS),
     },
     {

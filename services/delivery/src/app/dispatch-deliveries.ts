@@ -8,6 +8,12 @@ export interface DispatchDeps extends DeliveryDeps {
   /** Delay before each retry (the first try is at once); past the last, a delivery is dead. */
   readonly retryScheduleMs: readonly number[];
   readonly random: () => number;
+  /** Told of every attempt: its outcome and how long the endpoint took (metrics). */
+  readonly onAttempt?: (
+    subscriptionId: string,
+    outcome: "delivered" | "retry" | "dead",
+    seconds: number,
+  ) => void;
 }
 
 export interface DispatchOptions {
@@ -55,15 +61,19 @@ export async function dispatchSubscription(
       if (options.stopping() || delivery.nextAttemptAt.getTime() > deps.clock.now().getTime()) return;
       await options.pace();
       const now = deps.clock.now();
+      const started = performance.now();
       const outcome = await deps.sender.send(subscription.url, delivery, secrets, now);
+      const seconds = (performance.now() - started) / 1000;
       sent++;
       const attempts = delivery.attempts + 1;
       if (outcome.ok) {
+        deps.onAttempt?.(subscription.subscriptionId, "delivered", seconds);
         await deps.deliveries.delivered(delivery.deliveryId, attempts, outcome.status, deps.clock.now());
         continue;
       }
       const delay = nextAttemptDelayMs(deps.retryScheduleMs, attempts, deps.random, outcome.retryAfterMs);
       const nextAttemptAt = delay === undefined ? undefined : new Date(now.getTime() + delay);
+      deps.onAttempt?.(subscription.subscriptionId, nextAttemptAt ? "retry" : "dead", seconds);
       await deps.deliveries.failed(
         delivery.deliveryId,
         attempts,

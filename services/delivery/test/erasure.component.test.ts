@@ -1,0 +1,86 @@
+// Personal data follows erasure into delivery's copies: a customer's erasure empties the personal
+// fields of their events stored for subscribers (delivered or not), so a replay from a point in time
+// sends the events without them.
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import { CustomerErasedSchema } from "@retail/contracts/retail/customer/v1/customer_events_pb";
+import { OrderAcceptedSchema } from "@retail/contracts/retail/order/v1/order_events_pb";
+import { uniqueName, until } from "@retail/platform/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createEmitter, type DeliveryHarness, startDelivery, startReceiver } from "./harness.js";
+
+let delivery: DeliveryHarness;
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
+let orders: ReturnType<typeof createEmitter>;
+let customers: ReturnType<typeof createEmitter>;
+beforeAll(async () => {
+  delivery = await startDelivery("erasure");
+  orders = createEmitter(delivery.exchange, "order");
+  customers = createEmitter(delivery.exchange, "customer-identity");
+  receiver = await startReceiver();
+}, 60_000);
+afterAll(async () => {
+  await orders?.close();
+  await customers?.close();
+  await receiver?.stop();
+  await delivery?.stop();
+});
+
+describe("erasure in delivery", () => {
+  it("empties an erased customer's personal fields in stored deliveries, so a replay sends them without", async () => {
+    const subscriptionId = uniqueName("sub").replaceAll("_", "-");
+    const endpoint = receiver.endpoint(subscriptionId);
+    const { signingSecret } = await delivery.client.createSubscription({
+      requestId: subscriptionId,
+      subscription: { subscriptionId, url: endpoint.url, filter: { eventTypes: ["order.#"] } },
+    });
+    await endpoint.control({ mode: "ok", secrets: [signingSecret] });
+    const since = new Date();
+    const customerId = uniqueName("cust");
+    const orderId = uniqueName("o");
+    const address = {
+      lines: ["1 Main St"],
+      locality: "Springfield",
+      postalCode: "12345",
+      regionCode: "US",
+      recipient: "Ann Smith",
+    };
+    await orders.emit(
+      `order:${orderId}`,
+      OrderAcceptedSchema,
+      create(OrderAcceptedSchema, { order: { orderId, customerId, channel: Channel.WEB, shipTo: address } }),
+    );
+    await until(async () => {
+      const [first] = await endpoint.received();
+      expect(first?.body.data).toMatchObject({
+        order: { shipTo: { recipient: "Ann Smith", locality: "Springfield" } },
+      });
+    });
+    await customers.emit(
+      `customer:${customerId}`,
+      CustomerErasedSchema,
+      create(CustomerErasedSchema, { customerId, reason: "GDPR art. 17" }),
+    );
+    // Replayed until the erasure has reached the stored copy (the erasure and the replay race).
+    await until(
+      async () => {
+        await delivery.client.replayDeliveries({
+          requestId: uniqueName("replay"),
+          subscriptionId,
+          since: timestampFromDate(since),
+        });
+        const received = await endpoint.received();
+        const last = received.at(-1)?.body.data as {
+          order: { shipTo: Record<string, unknown>; customerId: string };
+        };
+        expect(last.order.shipTo).toEqual({ regionCode: "US" });
+        expect(last.order.customerId).toBe(customerId);
+      },
+      { interval: 300 },
+    );
+    const all = await endpoint.received();
+    expect(all.every((r) => r.verified)).toBe(true);
+    expect(new Set(all.map((r) => r.id)).size).toBe(1);
+  });
+});
