@@ -112,6 +112,17 @@ export async function composeDelivery(config: DeliveryConfig, logger: Logger): P
     waitingQueue: `${config.QUEUE_PREFIX}${domainEventsQueue}`,
     schemas: [...domainEvents].filter((d): d is DescMessage => d.kind === "message"),
   });
+  const retention = setInterval(() => {
+    const before = new Date(Date.now() - config.DELIVERY_RETENTION_DAYS * 86_400_000);
+    deliveries
+      .forgetDelivered(before)
+      .then(
+        (forgotten) =>
+          forgotten > 0 && logger.info({ forgotten, before }, "delivered deliveries past retention removed"),
+      )
+      .catch((error: unknown) => logger.warn({ err: error }, "retention sweep failed"));
+  }, 3_600_000);
+  retention.unref();
   const served = await runtime.serve({
     mapDomainError: mapDeliveryError,
     services: [serve(DeliveryService, createDeliveryHandler(deps))],
@@ -119,6 +130,7 @@ export async function composeDelivery(config: DeliveryConfig, logger: Logger): P
       { name: "domain events consumer", run: () => events.close().finally(inbox.close) },
       { name: "erasure consumer", run: () => erasures.close().finally(erasureInbox.close) },
       { name: "dispatcher", run: () => dispatcher.stop() },
+      { name: "retention sweep", run: async () => clearInterval(retention) },
       { name: "subscription cache", run: async () => cache.stop() },
     ],
   });

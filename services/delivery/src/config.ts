@@ -24,6 +24,11 @@ export const deliveryEnvSchema = baseEnvSchema.extend({
   DELIVERY_LEASE_MS: z.coerce.number().int().positive().default(30_000),
   /** Aggregates of one subscription delivered to at once. */
   DELIVERY_CONCURRENCY: z.coerce.number().int().positive().default(8),
+  /**
+   * How long a delivered delivery is kept (listing, replay from a point in time); dead and pending ones
+   * are kept until they are delivered.
+   */
+  DELIVERY_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
   /** How often an instance re-reads the subscriptions (changes made through another instance). */
   SUBSCRIPTION_REFRESH_MS: z.coerce.number().int().positive().default(2_000),
 });

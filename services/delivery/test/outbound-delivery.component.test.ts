@@ -285,3 +285,40 @@ describe("a restart of the delivery service", () => {
     }
   });
 });
+
+describe("several delivery instances", () => {
+  it("deliver each event once, in order per aggregate, with one instance holding the subscription", async () => {
+    const first = await startDelivery("pair");
+    const second = await startDelivery("pair", {}, { database: first.database, exchange: first.exchange });
+    const emit = createEmitter(first.exchange);
+    try {
+      const subscriptionId = uniqueName("sub").replaceAll("_", "-");
+      const endpoint = receiver.endpoint(subscriptionId);
+      const { signingSecret } = await first.client.createSubscription({
+        requestId: subscriptionId,
+        subscription: { subscriptionId, url: endpoint.url, filter: { eventTypes: ["order.#"] } },
+      });
+      await endpoint.control({ mode: "ok", secrets: [signingSecret] });
+      // The second instance learns the subscription on its next refresh.
+      await until(() =>
+        expect(second.running.deps.cache.current().map((s) => s.subscriptionId)).toContain(subscriptionId),
+      );
+      const orders = [uniqueName("o"), uniqueName("o"), uniqueName("o")];
+      for (const orderId of orders) await emit.emit(orderId, OrderAcceptedSchema, accepted(orderId));
+      for (let n = 1; n <= 3; n++)
+        for (const orderId of orders) await emit.emit(orderId, ShipmentDispatchedSchema, shipped(orderId, n));
+      const all = await until(async () => {
+        const received = await endpoint.received();
+        expect(received).toHaveLength(12);
+        return received;
+      });
+      expect(new Set(all.map((r) => r.id)).size).toBe(12);
+      for (const orderId of orders)
+        expect(all.filter((r) => r.subject === orderId).map((r) => r.sequence)).toEqual([1, 2, 3, 4]);
+    } finally {
+      await emit.close();
+      await second.stopInstance();
+      await first.stop();
+    }
+  });
+});

@@ -88,6 +88,8 @@ export interface DeliveryStore {
   ): Promise<{ deliveries: DeliveryRecord[]; nextPageToken: string }>;
   /** Sends the selected deliveries back to pending at `now`, attempts from zero; how many. */
   replay(subscriptionId: string, selection: ReplaySelection, now: Date): Promise<number>;
+  /** Removes deliveries delivered before `before` (retention); how many. */
+  forgetDelivered(before: Date): Promise<number>;
   /** Rewrites the stored events naming a customer (`redact` gives the new encoding); how many. */
   eraseCustomer(
     customerId: string,

@@ -81,16 +81,24 @@ export function createDeliveryStore(db: Db): DeliveryStore & { ensureIndexes(): 
       return { deliveries: page.docs.map(toRecord), nextPageToken: page.nextPageToken };
     },
     async replay(subscriptionId, selection, now) {
+      const again = {
+        $set: { state: "pending" as const, attempts: 0, nextAttemptAt: now, lastError: "", lastStatus: 0 },
+      };
+      if (selection.kind === "ids") {
+        // One by one: FerretDB answers an equality on _id from an index, an $in by scanning.
+        let matched = 0;
+        for (const _id of new Set(selection.deliveryIds))
+          matched += (await deliveries.updateOne({ _id, subscriptionId }, again)).matchedCount;
+        return matched;
+      }
       const filter: Filter<DeliveryDocument> =
-        selection.kind === "ids"
-          ? { subscriptionId, _id: { $in: [...selection.deliveryIds] } }
-          : selection.kind === "dead"
-            ? { subscriptionId, state: "dead" }
-            : { subscriptionId, eventTime: { $gte: selection.since } };
-      const result = await deliveries.updateMany(filter, {
-        $set: { state: "pending", attempts: 0, nextAttemptAt: now, lastError: "", lastStatus: 0 },
-      });
-      return result.matchedCount;
+        selection.kind === "dead"
+          ? { subscriptionId, state: "dead" }
+          : { subscriptionId, eventTime: { $gte: selection.since } };
+      return (await deliveries.updateMany(filter, again)).matchedCount;
+    },
+    async forgetDelivered(before) {
+      return (await deliveries.deleteMany({ state: "delivered", deliveredAt: { $lt: before } })).deletedCount;
     },
     async eraseCustomer(customerId, redact) {
       let changed = 0;
