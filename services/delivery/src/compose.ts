@@ -53,6 +53,7 @@ export async function composeDelivery(config: DeliveryConfig, logger: Logger): P
     facts: createAggregateFacts(runtime.db),
     clock: { now: () => new Date() },
     logger,
+    factsWaitMs: config.DELIVERY_FACTS_WAIT_MS,
   };
   const attempts = new Counter({
     name: "webhook_delivery_attempts_total",

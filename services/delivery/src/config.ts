@@ -29,6 +29,11 @@ export const deliveryEnvSchema = baseEnvSchema.extend({
    * are kept until they are delivered.
    */
   DELIVERY_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
+  /**
+   * An event whose subscription filters on channel or location, arriving before its aggregate's facts
+   * (its order's acceptance late or handled beside it), waits this long for them, then is dropped.
+   */
+  DELIVERY_FACTS_WAIT_MS: z.coerce.number().int().positive().default(90_000),
   /** How often an instance re-reads the subscriptions (changes made through another instance). */
   SUBSCRIPTION_REFRESH_MS: z.coerce.number().int().positive().default(2_000),
 });

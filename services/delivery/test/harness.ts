@@ -80,14 +80,16 @@ export function createEmitter(exchange: string, source = "order") {
   const publisher = createEventPublisher(amqp, { source, exchange });
   const versions = new Map<string, number>();
   return {
+    /** Publishes the aggregate's next version, or the version given (to send events out of order). */
     async emit<Desc extends DescMessage>(
       aggregateId: string,
       schema: Desc,
       message: MessageShape<Desc>,
+      at?: number,
     ): Promise<string> {
       const eventId = randomUUID();
-      const version = (versions.get(aggregateId) ?? 0) + 1;
-      versions.set(aggregateId, version);
+      const version = at ?? (versions.get(aggregateId) ?? 0) + 1;
+      versions.set(aggregateId, Math.max(version, versions.get(aggregateId) ?? 0));
       await publisher.publish([
         {
           eventId,

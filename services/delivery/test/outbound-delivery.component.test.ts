@@ -209,6 +209,29 @@ describe("outbound delivery", () => {
     expect(await ofOrder(endpoint, web)).toEqual([]);
   });
 
+  it("holds an event that comes before its order's channel is known, then decides it in its place", async () => {
+    const { subscriptionId, secret, endpoint } = await subscribe(["order.#"], {
+      channels: [Channel.MARKETPLACE],
+    });
+    await endpoint.control({ mode: "ok", secrets: [secret] });
+    const [market, web] = [uniqueName("o"), uniqueName("o")];
+    // Each order's line cancellation (version 2) arrives before its acceptance (version 1).
+    for (const orderId of [market, web])
+      await emitter.emit(orderId, OrderLineCancelledSchema, create(OrderLineCancelledSchema, { orderId }), 2);
+    await until(async () =>
+      expect((await delivery.client.listDeliveries({ subscriptionId })).deliveries).toHaveLength(2),
+    );
+    await emitter.emit(market, OrderAcceptedSchema, accepted(market, Channel.MARKETPLACE), 1);
+    await emitter.emit(web, OrderAcceptedSchema, accepted(web, Channel.WEB), 1);
+    await until(async () => expect((await ofOrder(endpoint, market)).map((r) => r.sequence)).toEqual([1, 2]));
+    // The web order's cancellation is dropped once its channel is known: it was never the subscriber's.
+    await until(async () => {
+      const { deliveries } = await delivery.client.listDeliveries({ subscriptionId });
+      expect(deliveries.map((d) => d.aggregateId)).toEqual([market, market]);
+    });
+    expect(await ofOrder(endpoint, web)).toEqual([]);
+  });
+
   it("refuses a subscription that breaks a rule, naming each field", async () => {
     const error = await rejection(
       delivery.client.createSubscription({

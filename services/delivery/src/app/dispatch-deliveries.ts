@@ -1,7 +1,9 @@
 import type { Subscription } from "@retail/contracts/retail/delivery/v1/delivery_pb";
+import { factsComplete, factsMatch, withAggregateFacts } from "../domain/filter.js";
 import { nextAttemptDelayMs } from "../domain/retry-schedule.js";
 import { signingSecretIds } from "../domain/subscription.js";
 import type { DeliveryDeps, DeliveryRecord, WebhookSender } from "./ports.js";
+import { filterOf } from "./record-event.js";
 
 export interface DispatchDeps extends DeliveryDeps {
   readonly sender: WebhookSender;
@@ -40,6 +42,21 @@ function lanesOf(pending: readonly DeliveryRecord[]): DeliveryRecord[][] {
 }
 
 /**
+ * What to do with a delivery recorded before its facts could decide its filter: send it, drop it
+ * (the facts turned it down, or never came in time), or wait for them.
+ */
+async function factsVerdict(
+  deps: DispatchDeps,
+  subscription: Subscription,
+  delivery: DeliveryRecord,
+): Promise<"send" | "drop" | "wait"> {
+  const filter = filterOf(subscription);
+  const facts = withAggregateFacts(delivery.facts, await deps.facts.recall(delivery.aggregateId));
+  if (factsComplete(filter, facts)) return factsMatch(filter, facts) ? "send" : "drop";
+  return delivery.nextAttemptAt.getTime() > deps.clock.now().getTime() ? "wait" : "drop";
+}
+
+/**
  * One pass over a subscription's pending deliveries. Each aggregate's deliveries go out one after the
  * other in stream order: a delivery waiting for its retry holds back the later ones of its aggregate
  * (a dead one no longer does), while other aggregates go on. A 2xx is delivered; anything else (an
@@ -58,7 +75,16 @@ export async function dispatchSubscription(
   const lanes = lanesOf(pending);
   const runLane = async (lane: DeliveryRecord[]) => {
     for (const delivery of lane) {
-      if (options.stopping() || delivery.nextAttemptAt.getTime() > deps.clock.now().getTime()) return;
+      if (options.stopping()) return;
+      if (delivery.awaitingFacts) {
+        const verdict = await factsVerdict(deps, subscription, delivery);
+        if (verdict === "wait") return;
+        if (verdict === "drop") {
+          await deps.deliveries.drop(delivery.deliveryId);
+          continue;
+        }
+        await deps.deliveries.settle(delivery.deliveryId);
+      } else if (delivery.nextAttemptAt.getTime() > deps.clock.now().getTime()) return;
       await options.pace();
       const now = deps.clock.now();
       const started = performance.now();

@@ -48,6 +48,13 @@ export interface DeliveryRecord {
   readonly correlationId: string;
   /** The event's protobuf encoding. */
   readonly data: Uint8Array;
+  /** What the event itself said of channels and locations (filters read it). */
+  readonly facts: EventFacts;
+  /**
+   * Recorded before its aggregate's facts could decide the subscription's filter (its earlier events
+   * not seen yet): the dispatcher decides when they come, or drops it at `nextAttemptAt`.
+   */
+  readonly awaitingFacts: boolean;
   /** Customers the event names, so an erasure finds the copies. */
   readonly customerIds: readonly string[];
   readonly state: "pending" | "delivered" | "dead";
@@ -72,6 +79,10 @@ export interface DeliveryStore {
   /** The oldest pending deliveries of a subscription, by event time then sequence. */
   pending(subscriptionId: string, limit: number): Promise<DeliveryRecord[]>;
   delivered(deliveryId: string, attempts: number, status: number, at: Date): Promise<void>;
+  /** Its filter is decided now: it goes out like any other. */
+  settle(deliveryId: string): Promise<void>;
+  /** Its filter turned it down once its facts were known (or never came): it is not the subscriber's. */
+  drop(deliveryId: string): Promise<void>;
   /** A failed attempt: pending again at `nextAttemptAt`, or dead when undefined. */
   failed(
     deliveryId: string,
@@ -139,4 +150,6 @@ export interface DeliveryDeps {
   readonly facts: AggregateFacts;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** How long an event waits for its aggregate's facts before a filter that needs them drops it. */
+  readonly factsWaitMs: number;
 }

@@ -3,6 +3,7 @@ import type { Subscription } from "@retail/contracts/retail/delivery/v1/delivery
 import {
   eventFacts,
   type Filter,
+  factsComplete,
   factsMatch,
   needsFacts,
   typeMatches,
@@ -53,7 +54,12 @@ export async function recordEvent(deps: DeliveryDeps, observed: ObservedEvent): 
   if (candidates.length === 0) return 0;
   const needing = candidates.some((s) => needsFacts(filterOf(s)));
   const facts = needing ? withAggregateFacts(own, await deps.facts.recall(observed.aggregateId)) : own;
-  const chosen = candidates.filter((s) => !needsFacts(filterOf(s)) || factsMatch(filterOf(s), facts));
+  // A filter the facts cannot decide yet (the aggregate's earlier events are late, or being handled
+  // beside this one) records the event to be decided when they come, in its place in the order.
+  const awaiting = (s: Subscription) => needsFacts(filterOf(s)) && !factsComplete(filterOf(s), facts);
+  const chosen = candidates.filter(
+    (s) => !needsFacts(filterOf(s)) || awaiting(s) || factsMatch(filterOf(s), facts),
+  );
   const now = deps.clock.now();
   const deliveries: DeliveryRecord[] = chosen.map((s) => ({
     deliveryId: `${s.subscriptionId}:${observed.eventId}`,
@@ -67,10 +73,12 @@ export async function recordEvent(deps: DeliveryDeps, observed: ObservedEvent): 
     eventTime: observed.time,
     correlationId: observed.correlationId,
     data: observed.data,
+    facts: { channels: own.channels, channelIds: own.channelIds, locationIds: own.locationIds },
+    awaitingFacts: awaiting(s),
     customerIds: own.customerIds,
     state: "pending",
     attempts: 0,
-    nextAttemptAt: now,
+    nextAttemptAt: awaiting(s) ? new Date(now.getTime() + deps.factsWaitMs) : now,
     deliveredAt: undefined,
     lastStatus: 0,
     lastError: "",

@@ -95,6 +95,18 @@ export function eventFacts(json: unknown): EventFacts & { readonly customerIds: 
   };
 }
 
+/**
+ * Whether the facts say enough to decide the filter: every part it sets has facts to compare (an
+ * order line cancelled before its order's acceptance was seen has no channel yet).
+ */
+export function factsComplete(filter: Filter, facts: EventFacts): boolean {
+  return (
+    (filter.channels.length === 0 || facts.channels.length > 0) &&
+    (filter.channelIds.length === 0 || facts.channelIds.length > 0) &&
+    (filter.locationIds.length === 0 || facts.locationIds.length > 0)
+  );
+}
+
 /** The facts of an event, completed with what its aggregate told before (an order's channel). */
 export function withAggregateFacts(own: EventFacts, before: EventFacts | undefined): EventFacts {
   if (!before) return own;

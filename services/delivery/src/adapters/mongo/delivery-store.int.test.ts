@@ -33,6 +33,8 @@ function record(
     eventTime: at(sequence),
     correlationId: "c",
     data: new Uint8Array([1, 2, sequence]),
+    facts: { channels: [], channelIds: [], locationIds: [] },
+    awaitingFacts: false,
     customerIds: [],
     state: "pending",
     attempts: 0,
@@ -81,6 +83,25 @@ describe("the delivery store", () => {
       ["e2", 0, at(100).getTime()],
       ["e3", 0, at(100).getTime()],
     ]);
+  });
+
+  it("settles a delivery awaiting its facts, or drops it while it is pending", async () => {
+    await store.record([
+      record("w", "e1", 1, {
+        awaitingFacts: true,
+        facts: { channels: ["CHANNEL_WEB"], channelIds: [], locationIds: [] },
+      }),
+      record("w", "e2", 2, { awaitingFacts: true }),
+    ]);
+    await store.settle("w:e1");
+    await store.drop("w:e2");
+    const pending = await store.pending("w", 10);
+    expect(pending.map((d) => [d.eventId, d.awaitingFacts, d.facts.channels])).toEqual([
+      ["e1", false, ["CHANNEL_WEB"]],
+    ]);
+    await store.delivered("w:e1", 1, 204, at(1000));
+    await store.drop("w:e1");
+    expect((await store.list("w", undefined, 10, "")).deliveries.map((d) => d.state)).toEqual(["delivered"]);
   });
 
   it("pages by event time", async () => {

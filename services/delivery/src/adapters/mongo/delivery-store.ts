@@ -61,6 +61,12 @@ export function createDeliveryStore(db: Db): DeliveryStore & { ensureIndexes(): 
         { $set: { state: "delivered", attempts, lastStatus: status, lastError: "", deliveredAt: at } },
       );
     },
+    async settle(deliveryId) {
+      await deliveries.updateOne({ _id: deliveryId }, { $set: { awaitingFacts: false } });
+    },
+    async drop(deliveryId) {
+      await deliveries.deleteOne({ _id: deliveryId, state: "pending" });
+    },
     async failed(deliveryId, attempts, nextAttemptAt, status, error) {
       await deliveries.updateOne(
         { _id: deliveryId },
