@@ -12,6 +12,7 @@ import { MongoClient } from "mongodb";
 import { sha256Hex } from "../../../gateway/src/access/clients.ts";
 import { consumerQueues as gatewayQueues } from "../../../gateway/src/compose.ts";
 import { up } from "../../../scripts/infra.ts";
+import { consumerQueues as deliveryQueues } from "../../../services/delivery/src/compose.ts";
 import { consumerQueues as financeQueues } from "../../../services/finance-posting/src/compose.ts";
 import { consumerQueues as inventoryQueues } from "../../../services/inventory/src/compose.ts";
 import { consumerQueues as orderQueues } from "../../../services/order/src/compose.ts";
@@ -63,7 +64,13 @@ export function attachMesh(gatewayUrl: string, apiKey: string): MeshUnderTest {
  * deleted with the run, with their retry and parking queues, so runs leave no queues behind (hundreds
  * of idle quorum queues wear a broker down).
  */
-const meshQueues = [...inventoryQueues, ...orderQueues, ...financeQueues, ...gatewayQueues];
+const meshQueues = [
+  ...inventoryQueues,
+  ...orderQueues,
+  ...financeQueues,
+  ...deliveryQueues,
+  ...gatewayQueues,
+];
 
 /** A run's id: its seed and the moment, so runs on one broker and storage never share a name. */
 export const runId = (seed: number) => `${seed}${Date.now().toString(36)}`;
@@ -84,6 +91,7 @@ const services = [
   { name: "inventory", dir: "services/inventory" },
   { name: "finance-posting", dir: "services/finance-posting" },
   { name: "order", dir: "services/order" },
+  { name: "delivery", dir: "services/delivery" },
 ] as const;
 
 /** The URL with its host and port replaced by a proxy's on this machine. */
