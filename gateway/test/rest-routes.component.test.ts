@@ -299,10 +299,15 @@ describe("outbound subscriptions over REST", () => {
         return list;
       });
       expect(got[0]?.body.data).toMatchObject({ order: { orderId: order.orderId, channel: "CHANNEL_WEB" } });
-      const listed = await get("/v1/subscriptions/erp-web-orders/deliveries?state=DELIVERY_STATE_DELIVERED");
-      expect(listed.json.deliveries.map((d: { eventType: string }) => d.eventType)).toContain(
-        "retail.order.v1.OrderAccepted",
-      );
+      // Marked delivered once the endpoint's answer is back (just after the receiver recorded it).
+      await until(async () => {
+        const listed = await get(
+          "/v1/subscriptions/erp-web-orders/deliveries?state=DELIVERY_STATE_DELIVERED",
+        );
+        expect(listed.json.deliveries.map((d: { eventType: string }) => d.eventType)).toContain(
+          "retail.order.v1.OrderAccepted",
+        );
+      });
       const missing = await get("/v1/subscriptions/nobody");
       expect(missing.status).toBe(404);
     } finally {

@@ -119,11 +119,14 @@ describe("outbound delivery", () => {
       return list;
     });
     expect(got.map((r) => r.sequence)).toEqual([1, 2]);
-    const { deliveries } = await delivery.client.listDeliveries({
-      subscriptionId,
-      state: DeliveryState.DELIVERED,
+    // Marked delivered once the endpoint's answer is back (just after the receiver recorded it).
+    await until(async () => {
+      const { deliveries } = await delivery.client.listDeliveries({
+        subscriptionId,
+        state: DeliveryState.DELIVERED,
+      });
+      expect(deliveries).toHaveLength(2);
     });
-    expect(deliveries).toHaveLength(2);
   });
 
   it("dead-letters a delivery after the last retry and replays it from the list, once per request", async () => {
@@ -152,8 +155,10 @@ describe("outbound delivery", () => {
     expect((await delivery.client.replayDeliveries(replay)).count).toBe(1);
     const after = (await delivery.client.getSubscription({ subscriptionId })).subscription?.version ?? 0n;
     expect(after).toBe(before + 1n);
-    const { deliveries } = await delivery.client.listDeliveries({ subscriptionId });
-    expect(deliveries.map((d) => [d.state, d.attempts])).toEqual([[DeliveryState.DELIVERED, 1]]);
+    await until(async () => {
+      const { deliveries } = await delivery.client.listDeliveries({ subscriptionId });
+      expect(deliveries.map((d) => [d.state, d.attempts])).toEqual([[DeliveryState.DELIVERED, 1]]);
+    });
   });
 
   it("signs with the old and the new secret while a rotation overlaps, then with the new one only", async () => {
