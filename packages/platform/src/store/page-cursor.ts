@@ -49,9 +49,10 @@ async function readPage<Doc extends { _id: string }>(
 }
 
 /**
- * One page of a collection ordered by a date field, then _id: the documents after the token's cursor
- * (keyset paging, stable while documents are added) and the token of the next page ("" at the end).
- * A token this encoding did not make starts from the beginning: validate tokens at the API first.
+ * One page of a collection ordered by a date field, then _id (oldest first, or newest first when
+ * `order` is "descending"): the documents after the token's cursor (keyset paging, stable while
+ * documents are added) and the token of the next page ("" at the end). A token this encoding did not
+ * make starts from the beginning: validate tokens at the API first.
  */
 export function findPage<Doc extends { _id: string }>(
   collection: Collection<Doc>,
@@ -59,18 +60,25 @@ export function findPage<Doc extends { _id: string }>(
   timeField: string,
   pageSize: number,
   pageToken: string,
+  order: "ascending" | "descending" = "ascending",
 ): Promise<{ docs: WithId<Doc>[]; nextPageToken: string }> {
   const cursor = pageToken ? decodePageToken(pageToken) : undefined;
-  const query = cursor
-    ? ({
-        ...filter,
+  const beyond = order === "ascending" ? "$gt" : "$lt";
+  const after = cursor
+    ? {
         $or: [
-          { [timeField]: { $gt: new Date(cursor.t) } },
-          { [timeField]: new Date(cursor.t), _id: { $gt: cursor.id } },
+          { [timeField]: { [beyond]: new Date(cursor.t) } },
+          { [timeField]: new Date(cursor.t), _id: { [beyond]: cursor.id } },
         ],
-      } as Filter<Doc>)
-    : filter;
-  return readPage(collection, query, { [timeField]: 1, _id: 1 }, pageSize, (last) => {
+      }
+    : undefined;
+  // Beside the filter's own fields (FerretDB pushes top-level equalities down, not those inside an
+  // $and), under an $and only when the filter has an $or of its own.
+  const query = (
+    !after ? filter : "$or" in filter ? { $and: [filter, after] } : { ...filter, ...after }
+  ) as Filter<Doc>;
+  const direction = order === "ascending" ? 1 : -1;
+  return readPage(collection, query, { [timeField]: direction, _id: direction }, pageSize, (last) => {
     const at = (last as Record<string, unknown>)[timeField];
     return at instanceof Date ? { t: at.getTime(), id: last._id } : undefined;
   });
