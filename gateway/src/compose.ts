@@ -1,6 +1,8 @@
+import type { DescMethod, Message } from "@bufbuild/protobuf";
 import { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
 import { DeliveryService } from "@retail/contracts/retail/delivery/v1/delivery_service_pb";
 import { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
+import { InboundJournalService } from "@retail/contracts/retail/inbound/v1/inbound_service_pb";
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { connectAmqp, startErasureConsumer } from "@retail/platform/amqp";
@@ -13,7 +15,9 @@ import { watchClientsFile } from "./access/clients.js";
 import { createRateLimiter, createSharedRateLimiter } from "./access/rate-limit.js";
 import { createBackends } from "./adapters/backends.js";
 import { createIdempotencyStore } from "./adapters/idempotency-store.js";
+import { createInboundJournal } from "./adapters/inbound-journal.js";
 import type { GatewayConfig } from "./config.js";
+import { createInboundJournalTransport } from "./http/inbound-journal-service.js";
 import { startGatewayServer } from "./http/server.js";
 import { loadDocsAssets } from "./openapi/docs-page.js";
 import { createRouteTable } from "./transcoding/route-table.js";
@@ -37,6 +41,7 @@ export const gatewayServices = [
   OrderService,
   FinancePostingService,
   DeliveryService,
+  InboundJournalService,
 ] as const;
 
 /** Where the generated OpenAPI document lives (gateway/openapi, from src/ or dist/ alike). */
@@ -56,7 +61,6 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
     { service: DeliveryService, baseUrl: config.DELIVERY_URL },
   ];
   const routes = createRouteTable(gatewayServices);
-  const backends = createBackends(backendList, config.REQUEST_TIMEOUT_MS, config.MESH_SERVICE_KEYS);
   const reloads = new Counter({
     name: "gateway_clients_file_reloads_total",
     help: "Changes of the clients file, by outcome (applied, or ignored because invalid)",
@@ -72,6 +76,13 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
     (command, collection) => metrics.mongoCommands.inc({ command, collection }),
     logger,
   );
+  const journal = createInboundJournal(mongo.db);
+  await journal.ensureIndexes();
+  // The journal's service is the gateway's own, served in process; replays call back into the rest.
+  const journalTransport = createInboundJournalTransport(journal, () => rest);
+  const backends = createBackends(backendList, config.REQUEST_TIMEOUT_MS, config.MESH_SERVICE_KEYS, [
+    { service: InboundJournalService, transport: journalTransport },
+  ]);
   const idempotency = createIdempotencyStore(mongo.db, {
     staleAfterMs: config.IDEMPOTENCY_STALE_MS,
     retentionMs: config.IDEMPOTENCY_RETENTION_MS,
@@ -90,18 +101,35 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
     metrics,
     async erase(customerId) {
       const dropped = await idempotency.forgetAnswersNaming(customerId);
-      logger.info({ customerId, dropped }, "dropped stored answers naming an erased customer");
+      const emptied = await journal.eraseCustomer(customerId, new Date());
+      logger.info(
+        { customerId, dropped, emptied },
+        "erased a customer from stored answers and the inbound journal",
+      );
     },
   });
   const purge = setInterval(() => {
     idempotency.purge().catch((error: unknown) => logger.warn({ err: error }, "idempotency purge failed"));
+    journal
+      .forget(new Date(Date.now() - config.INBOUND_JOURNAL_RETENTION_DAYS * 86_400_000))
+      .catch((error: unknown) => logger.warn({ err: error }, "inbound journal purge failed"));
   }, 3_600_000);
   purge.unref();
   const limiter = config.RATE_LIMIT_REDIS_URL
     ? await createSharedRateLimiter(config.RATE_LIMIT_REDIS_URL, logger)
     : createRateLimiter();
+  const rest = {
+    routes,
+    clients,
+    limiter,
+    idempotency,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    invoke: (method: DescMethod, request: Message, signal: AbortSignal) =>
+      backends.invoke(method, request, { timeoutMs: config.REQUEST_TIMEOUT_MS, signal }),
+  };
   const server = await startGatewayServer({
     port: config.PORT,
+    journal,
     logger,
     registry: metrics.registry,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
@@ -109,15 +137,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
     docs: loadDocsAssets(),
     corsOrigins: config.CORS_ORIGINS,
     maxInFlight: config.MAX_IN_FLIGHT,
-    rest: {
-      routes,
-      clients,
-      limiter,
-      idempotency,
-      maxBodyBytes: config.MAX_BODY_BYTES,
-      invoke: (method, request, signal) =>
-        backends.invoke(method, request, { timeoutMs: config.REQUEST_TIMEOUT_MS, signal }),
-    },
+    rest,
     readiness: async () => {
       const storage = await mongo.db
         .command({ ping: 1 })

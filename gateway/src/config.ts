@@ -50,6 +50,8 @@ export const gatewayEnvSchema = baseEnvSchema
     REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     /** How long a completed Idempotency-Key answer is kept for replay. */
     IDEMPOTENCY_RETENTION_MS: z.coerce.number().int().positive().default(86_400_000),
+    /** How long the inbound journal keeps a channel message (webhooks, files) for operators and replay. */
+    INBOUND_JOURNAL_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
     /** An in-flight key older than this is taken over by a retry (its gateway is presumed gone). */
     IDEMPOTENCY_STALE_MS: z.coerce.number().int().positive().default(60_000),
   });

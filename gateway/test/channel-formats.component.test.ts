@@ -339,6 +339,90 @@ describe("Shopify order updates", () => {
     await until(async () => expect(await onHand()).toBe(before - 1n));
   });
 
+  it("journals each notice as it came and what became of it, and replays a refund that came too early once the payment is in", async () => {
+    const since = new Date().toISOString();
+    await receive("IPOD2008PINK", "DC-1", 2);
+    const { id, order } = await newShopifyOrder();
+    const refund = refundNotice(
+      id,
+      "700000000000000009",
+      [lineItem("866550311766439020", "no_restock")],
+      ["40.00"],
+    );
+    expect((await deliver("refunds/create", refund)).status).toBe(400);
+    const failed = await get(`/v1/inboundMessages?channel=shopify&failedOnly=true&since=${since}`);
+    expect(failed.json.messages).toHaveLength(1);
+    const early = failed.json.messages[0];
+    expect(early).toMatchObject({
+      endpoint: "/webhooks/shopify",
+      channel: "shopify",
+      clientId: "shopify-web",
+      verification: "VERIFICATION_SIGNATURE",
+      statusCode: 400,
+      bodyTruncated: false,
+      headers: expect.objectContaining({ "x-shopify-topic": "refunds/create" }),
+    });
+    expect(early.channelMessageId).toMatch(/^wh_/);
+    expect(early.outcome).toContain("REFUND_EXCEEDS_CAPTURED");
+    expect(early.correlationId).not.toBe("");
+    const full = (await get(`/v1/inboundMessages/${early.messageId}`)).json.message;
+    expect(JSON.parse(Buffer.from(full.body, "base64").toString("utf8"))).toEqual(refund);
+    // The order it made names its customer (erasure finds the message by it).
+    const all = await get(`/v1/inboundMessages?channel=shopify&since=${since}`);
+    const created = all.json.messages.find(
+      (m: { headers: Record<string, string> }) => m.headers["x-shopify-topic"] === "orders/create",
+    );
+    expect([created?.statusCode, created?.customerIds]).toEqual([200, [order.customerId]]);
+
+    expect((await deliver("orders/paid", paidNotice(id, "426.58"))).status).toBe(200);
+    for (let i = 0; i < 2; i++) {
+      const replayed = await post(`/v1/inboundMessages/${early.messageId}:replay`, {});
+      expect(replayed.status, JSON.stringify(replayed.json)).toBe(200);
+      expect(replayed.json.message).toMatchObject({
+        statusCode: 200,
+        replayOf: early.messageId,
+        replayedBy: "gateway:ops",
+        verification: "VERIFICATION_SIGNATURE",
+        customerIds: [order.customerId],
+      });
+    }
+    // Applied once, however often it is replayed.
+    const after = (await get(`/v1/orders/${order.orderId}`)).json.order;
+    expect(after.refundedTotal).toEqual({ currencyCode: "USD", minorUnits: "4000" });
+  });
+
+  it("journals a notice whose signature does not verify, cut to 4 KiB, never replays it, and shows the journal to operators only", async () => {
+    const since = new Date().toISOString();
+    const forged = Buffer.from(JSON.stringify({ id: 1, note: "x".repeat(10_000) }));
+    const refused = await fetch(`${mesh.url}/webhooks/shopify`, {
+      method: "POST",
+      headers: {
+        ...shopifyVector.headers,
+        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Hmac-Sha256": "Zm9yZ2Vk",
+      },
+      body: new Uint8Array(forged),
+    });
+    expect(refused.status).toBe(401);
+    const listed = await get(`/v1/inboundMessages?channel=shopify&failedOnly=true&since=${since}`);
+    expect(listed.json.messages).toEqual([
+      expect.objectContaining({
+        verification: "VERIFICATION_REFUSED",
+        clientId: "",
+        statusCode: 401,
+        bodySize: String(forged.length),
+        bodyTruncated: true,
+      }),
+    ]);
+    const messageId = listed.json.messages[0].messageId;
+    const kept = (await get(`/v1/inboundMessages/${messageId}`)).json.message;
+    expect(Buffer.from(kept.body, "base64")).toEqual(forged.subarray(0, 4096));
+    const replay = await post(`/v1/inboundMessages/${messageId}:replay`, {});
+    expect([replay.status, reasonOf(replay.json)]).toEqual([400, "REPLAY_REFUSED"]);
+    const channelClient = await mesh.call("GET", "/v1/inboundMessages", { key: "xyz-key" });
+    expect(channelClient.status).toBe(403);
+  });
+
   it("answers 404 for an order it does not have yet, and 400 naming the field for a restock it cannot place", async () => {
     const unknown = await deliver("orders/paid", paidNotice("820982911999999999", "1.00"));
     expect([unknown.status, reasonOf(unknown.json)]).toEqual([404, "ORDER_NOT_FOUND"]);
@@ -665,6 +749,34 @@ describe("X12 purchase orders", () => {
     expect(listed.json.orders.map((o: { channelOrderId: string }) => o.channelOrderId)).toEqual([
       "08292233294",
     ]);
+  });
+
+  it("journals a file with its Idempotency-Key as the channel's id and without the caller's credentials", async () => {
+    const since = new Date().toISOString();
+    const edi = readFileSync(new URL("./fixtures/x12/850.node-x12.edi", import.meta.url), "utf8");
+    const key = uniqueName("file");
+    const answer = await mesh.call("POST", "/imports/x12", {
+      key: "xyz-key",
+      rawBody: edi,
+      idempotencyKey: key,
+      headers: { "content-type": "application/edi-x12" },
+    });
+    expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+    const listed = await get(`/v1/inboundMessages?channel=x12&since=${since}`);
+    expect(listed.json.messages).toEqual([
+      expect.objectContaining({
+        endpoint: "/imports/x12",
+        channelMessageId: key,
+        clientId: "xyz-retail",
+        verification: "VERIFICATION_API_KEY",
+        statusCode: 200,
+        contentType: "application/edi-x12",
+      }),
+    ]);
+    const headers = listed.json.messages[0].headers as Record<string, string>;
+    expect(headers["idempotency-key"]).toBe(key);
+    expect(Object.keys(headers)).not.toContain("x-api-key");
+    expect(JSON.stringify(listed.json)).not.toContain("xyz-key");
   });
 
   it("records a warehouse's 856 ship notices as shipments of the orders they name, committing stock, once", async () => {

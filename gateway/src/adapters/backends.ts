@@ -11,6 +11,12 @@ export interface Backend {
   readonly baseUrl: string;
 }
 
+/** A service the gateway serves itself, in process (its journal): no health of its own to ask. */
+export interface LocalBackend {
+  readonly service: DescService;
+  readonly transport: Transport;
+}
+
 export interface Backends {
   invoke(
     method: DescMethod,
@@ -26,6 +32,7 @@ export function createBackends(
   backends: readonly Backend[],
   defaultTimeoutMs: number,
   peerKeys?: ServiceKeyring,
+  local: readonly LocalBackend[] = [],
 ): Backends {
   const transports = new Map<
     string,
@@ -39,13 +46,15 @@ export function createBackends(
     });
     transports.set(backend.service.typeName, { transport, backend, health: createClient(Health, transport) });
   }
+  const locals = new Map(local.map((l) => [l.service.typeName, l.transport]));
   return {
     async invoke(method, request, { timeoutMs, signal }) {
-      const entry = transports.get(method.parent.typeName);
-      if (!entry) throw new Error(`no backend serves ${method.parent.typeName}`);
+      const transport =
+        transports.get(method.parent.typeName)?.transport ?? locals.get(method.parent.typeName);
+      if (!transport) throw new Error(`no backend serves ${method.parent.typeName}`);
       if (method.methodKind !== "unary") throw new Error(`${method.name} is not unary`);
       // DescMethod does not narrow on methodKind; the check above makes the cast true.
-      const response = await entry.transport.unary(
+      const response = await transport.unary(
         method as DescMethodUnary,
         signal,
         timeoutMs,

@@ -46,13 +46,16 @@ export async function readBody(request: IncomingMessage, limit: number): Promise
 }
 
 /** A request header's (first) value. */
-export function requestHeader(request: IncomingMessage, name: string): string | undefined {
+export function requestHeader(request: Pick<IncomingMessage, "headers">, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
 /** Refuses (415) a body whose media type is not accepted; "+json" accepts any structured JSON type. */
-export function requireMediaType(request: IncomingMessage, accepted: readonly string[]): void {
+export function requireMediaType(
+  request: Pick<IncomingMessage, "headers">,
+  accepted: readonly string[],
+): void {
   const mediaType = (requestHeader(request, "content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
   if (!accepted.some((a) => (a.startsWith("+") ? mediaType.endsWith(a) : mediaType === a)))
     throw new HttpRefusal(

@@ -9,7 +9,6 @@
 //     before any is submitted; request ids come from the partner and PO number, so a resent file
 //     submits nothing twice); from a warehouse (x12Warehouses), each 856 ship notice -> RecordShipment
 //     of the orders it names by PO number.
-import type { ServerResponse } from "node:http";
 import { create, toJson } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
@@ -28,7 +27,7 @@ import {
 } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
 import { fingerprint } from "@retail/platform/store";
-import { requireScope } from "../access/authenticate.js";
+import { authenticate, type Principal, requireScope } from "../access/authenticate.js";
 import type { ClientConfig, ClientsFile } from "../access/clients.js";
 import { callerFor, invokeForClient, orderOf } from "../access/order-visibility.js";
 import { amazonOrderToSubmit } from "../channel-formats/amazon-orders.js";
@@ -37,36 +36,46 @@ import { object } from "../channel-formats/json-fields.js";
 import { parseLosslessJson } from "../channel-formats/lossless-json.js";
 import { parseInterchange, purchaseOrderToSubmit } from "../channel-formats/x12-purchase-order.js";
 import { shipmentLines, shipNoticeToShipments } from "../channel-formats/x12-ship-notice.js";
-import { parseJson, readBody, requireMediaType } from "./body.js";
-import { send } from "./respond.js";
-import { admit, onceByKey, type RestDependencies, scopedIdempotencyKey } from "./rest-handler.js";
-import type { ChannelEndpoint } from "./webhooks.js";
+import { parseJson, requestHeader, requireMediaType } from "./body.js";
+import type { Answer, ChannelEndpoint, InboundMessage } from "./inbound.js";
+import { onceByKey, type RestDependencies, scopedIdempotencyKey } from "./rest-handler.js";
 
-/**
- * What every file endpoint does first: the caller admitted with the scope it needs, the file read
- * (within the body limit) and its media type checked. The clients file is the one it was admitted by.
- */
-async function receiveFile(
-  deps: RestDependencies,
-  request: Parameters<ChannelEndpoint>[1],
-  outcome: Parameters<ChannelEndpoint>[3],
-  scope: string,
-  mediaTypes: string[],
-) {
-  const clients = deps.clients.current();
-  const principal = await admit(deps, clients, request, outcome);
-  requireScope(principal, scope);
-  const raw = await readBody(request, deps.maxBodyBytes);
-  requireMediaType(request, mediaTypes);
-  return { clients, principal, raw };
+/** A file's sender: the caller's API key or JWT, as for any REST call. */
+function fileSender(deps: RestDependencies, message: InboundMessage): Promise<Principal> {
+  return authenticate(
+    { apiKey: requestHeader(message, "x-api-key"), authorization: requestHeader(message, "authorization") },
+    deps.clients.current(),
+  );
 }
 
-const amazonSettlementReport: ChannelEndpoint = async (deps, request, response, outcome, signal) => {
-  const { principal, raw } = await receiveFile(deps, request, outcome, "finance:write", [
-    "text/tab-separated-values",
-    "text/plain",
-  ]);
-  const requestId = scopedIdempotencyKey(request, principal);
+/** What every file endpoint checks first: the scope it needs and the file's media type. */
+function checkFile(principal: Principal, message: InboundMessage, scope: string, mediaTypes: string[]) {
+  requireScope(principal, scope);
+  requireMediaType(message, mediaTypes);
+}
+
+/** A file endpoint: sent by an API caller, journaled under the file's Idempotency-Key when it has one. */
+function fileEndpoint(
+  channel: string,
+  handle: (
+    deps: RestDependencies,
+    message: InboundMessage,
+    principal: Principal,
+    signal: AbortSignal,
+  ) => Promise<Answer>,
+): ChannelEndpoint {
+  return {
+    channel,
+    channelMessageId: (message) => requestHeader(message, "idempotency-key") ?? "",
+    authenticate: fileSender,
+    handle,
+  };
+}
+
+const amazonSettlementReport = fileEndpoint("amazon-settlement", async (deps, message, principal, signal) => {
+  checkFile(principal, message, "finance:write", ["text/tab-separated-values", "text/plain"]);
+  const raw = message.raw;
+  const requestId = scopedIdempotencyKey(message, principal);
   if (!requestId)
     throw new RequestInvalid([
       {
@@ -91,19 +100,21 @@ const amazonSettlementReport: ChannelEndpoint = async (deps, request, response, 
       };
     },
   );
-  send(response, answer.status, answer.body, answer.replayed ? { "idempotent-replayed": "true" } : {});
-};
+  return {
+    status: answer.status,
+    body: answer.body,
+    headers: answer.replayed ? { "idempotent-replayed": "true" } : {},
+  };
+});
 
-const x12Interchange: ChannelEndpoint = async (deps, request, response, outcome, signal) => {
-  const { clients, principal, raw } = await receiveFile(deps, request, outcome, "order:write", [
-    "application/edi-x12",
-    "text/plain",
-  ]);
-  const { senderId, transactions } = parseInterchange(raw.toString("utf8"));
+const x12Interchange = fileEndpoint("x12", async (deps, message, principal, signal) => {
+  checkFile(principal, message, "order:write", ["application/edi-x12", "text/plain"]);
+  const clients = deps.clients.current();
+  const { senderId, transactions } = parseInterchange(message.raw.toString("utf8"));
   const warehouse = clients.file.x12Warehouses.find(
     (w) => w.senderId === senderId && w.clientId === principal.client.id,
   );
-  if (warehouse) return shipNotices(deps, principal.client, warehouse, transactions, response, signal);
+  if (warehouse) return shipNotices(deps, principal.client, warehouse, transactions, signal);
   const partner = clients.file.x12Partners.find(
     (p) => p.senderId === senderId && p.clientId === principal.client.id,
   );
@@ -137,8 +148,8 @@ const x12Interchange: ChannelEndpoint = async (deps, request, response, outcome,
   const ignored = transactions
     .filter((t) => t.type !== "850")
     .map((t) => ({ control: t.control, type: t.type }));
-  send(response, 200, JSON.stringify({ orders: submitted, ignored }));
-};
+  return { status: 200, body: JSON.stringify({ orders: submitted, ignored }) };
+});
 
 /**
  * A warehouse's 856 ship notices: each order of each notice is found by its PO number and recorded as a
@@ -152,9 +163,8 @@ async function shipNotices(
   client: ClientConfig,
   warehouse: ClientsFile["x12Warehouses"][number],
   transactions: ReturnType<typeof parseInterchange>["transactions"],
-  response: ServerResponse,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<Answer> {
   const notices = transactions
     .filter((t) => t.type === "856")
     .flatMap((t) => shipNoticeToShipments(t, warehouse).map((shipped) => ({ control: t.control, shipped })));
@@ -209,7 +219,7 @@ async function shipNotices(
   const ignored = transactions
     .filter((t) => t.type !== "856")
     .map((t) => ({ control: t.control, type: t.type }));
-  send(response, 200, JSON.stringify({ shipments: recorded, ignored }));
+  return { status: 200, body: JSON.stringify({ shipments: recorded, ignored }) };
 }
 
 /**
@@ -218,11 +228,10 @@ async function shipNotices(
  * MarketplaceId is configured as, for a client it is configured for. The request id follows from the
  * marketplace and Amazon's order id, so pulling an order again submits nothing twice.
  */
-const amazonOrder: ChannelEndpoint = async (deps, request, response, outcome, signal) => {
-  const { clients, principal, raw } = await receiveFile(deps, request, outcome, "order:write", [
-    "application/json",
-  ]);
-  const pulled = object(parseJson(raw, parseLosslessJson));
+const amazonOrder = fileEndpoint("amazon-orders", async (deps, message, principal, signal) => {
+  checkFile(principal, message, "order:write", ["application/json"]);
+  const clients = deps.clients.current();
+  const pulled = object(parseJson(message.raw, parseLosslessJson));
   const order = object(pulled.order);
   const marketplaceId = String(object(order.payload).MarketplaceId ?? "");
   const marketplace = clients.file.amazonMarketplaces.find(
@@ -244,12 +253,11 @@ const amazonOrder: ChannelEndpoint = async (deps, request, response, outcome, si
     deps.invoke,
     signal,
   );
-  send(
-    response,
-    200,
-    JSON.stringify(toJson(SubmitOrderResponseSchema, result as never, { alwaysEmitImplicit: true })),
-  );
-};
+  return {
+    status: 200,
+    body: JSON.stringify(toJson(SubmitOrderResponseSchema, result as never, { alwaysEmitImplicit: true })),
+  };
+});
 
 /** The file imports by path. */
 export const imports: ReadonlyMap<string, ChannelEndpoint> = new Map([

@@ -65,7 +65,10 @@ export async function spendRateLimit(deps: RestDependencies, client: ClientConfi
 }
 
 /** The caller's Idempotency-Key scoped to its client, checked; undefined when none was sent. */
-export function scopedIdempotencyKey(request: IncomingMessage, principal: Principal): string | undefined {
+export function scopedIdempotencyKey(
+  request: Pick<IncomingMessage, "headers" | "method">,
+  principal: Principal,
+): string | undefined {
   const key = requestHeader(request, "idempotency-key");
   if (key === undefined) return undefined;
   if (!/^[\x21-\x7e]{1,255}$/.test(key))

@@ -15,17 +15,20 @@ import {
   runWithCallContext,
 } from "@retail/platform/rpc";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { InboundJournal } from "../adapters/inbound-journal.js";
 import { type DocsAssets, docsPage } from "../openapi/docs-page.js";
 import { HttpRefusal, requestHeader } from "./body.js";
+import { channelEndpoints } from "./channel-endpoints.js";
 import { createCors } from "./cors.js";
-import { imports } from "./imports.js";
+import { receiveInbound } from "./inbound.js";
 import { renderError, send } from "./respond.js";
 import { handleRest, type RestDependencies, type RestOutcome } from "./rest-handler.js";
-import { webhooks } from "./webhooks.js";
 
 export interface GatewayServerOptions {
   readonly port: number;
   readonly rest: RestDependencies;
+  /** Where every channel message is journaled before it is handled. */
+  readonly journal: InboundJournal;
   readonly logger: Logger;
   readonly registry: Registry;
   /** Per-request deadline, including the service call. */
@@ -133,9 +136,9 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
           shed.inc();
           throw overloaded();
         }
-        const endpoint =
-          request.method === "POST" ? (webhooks.get(url.pathname) ?? imports.get(url.pathname)) : undefined;
-        if (endpoint) await endpoint(rest, request, response, outcome, abandoned.signal);
+        const endpoint = request.method === "POST" ? channelEndpoints.get(url.pathname) : undefined;
+        if (endpoint)
+          await receiveInbound(rest, options.journal, endpoint, request, response, outcome, abandoned.signal);
         else await handleRest(rest, request, response, url, outcome, abandoned.signal);
       } catch (error) {
         const rendered = renderError(error);
@@ -148,7 +151,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     });
     const route = outcome.route
       ? `${outcome.route.binding.verb} ${outcome.route.binding.template.source}`
-      : webhooks.has(url.pathname) || imports.has(url.pathname)
+      : channelEndpoints.has(url.pathname)
         ? `POST ${url.pathname}`
         : "unmatched";
     const seconds = (performance.now() - started) / 1000;

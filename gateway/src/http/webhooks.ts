@@ -16,14 +16,13 @@
 //                           RecordPaymentEvent keyed by the Stripe id (event or refund), applied once;
 //                           charge.dispute.created -> a chargeback of the order whose payment is the
 //                           disputed charge (LookupOrder by payment reference), keyed by the dispute.
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { toJson } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import { type Order, OrderSchema } from "@retail/contracts/retail/order/v1/order_pb";
 import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
-import { requireScope } from "../access/authenticate.js";
+import { type Principal, requireScope } from "../access/authenticate.js";
 import type { ClientsSnapshot, ShopifyShopConfig } from "../access/clients.js";
 import { callerFor, invokeForClient, orderOf } from "../access/order-visibility.js";
 import { parseLosslessJson } from "../channel-formats/lossless-json.js";
@@ -39,29 +38,14 @@ import {
   stripeEventToPaymentEvents,
   verifyStripeSignature,
 } from "../channel-formats/stripe.js";
-import { parseJson, readBody, requestHeader } from "./body.js";
-import { send } from "./respond.js";
-import { actingAs, type RestDependencies, type RestOutcome, spendRateLimit } from "./rest-handler.js";
-
-/** A channel endpoint outside the transcoded routes (webhooks, file imports). */
-export type ChannelEndpoint = (
-  deps: RestDependencies,
-  request: IncomingMessage,
-  response: ServerResponse,
-  outcome: RestOutcome,
-  signal: AbortSignal,
-) => Promise<void>;
+import { parseJson, requestHeader } from "./body.js";
+import type { Answer, ChannelEndpoint, InboundMessage } from "./inbound.js";
 
 const signatureInvalid = () =>
   errorWithInfo(Code.Unauthenticated, "WEBHOOK_SIGNATURE_INVALID", "the webhook signature does not verify");
 
-/** The verified sender's client: sets the principal, applies its rate limit, checks order:write. */
-async function actAs(
-  deps: RestDependencies,
-  clients: ClientsSnapshot,
-  clientId: string,
-  outcome: RestOutcome,
-) {
+/** The client a verified webhook acts as (its scopes, rate limit and channel binding apply). */
+function webhookPrincipal(clients: ClientsSnapshot, clientId: string): Principal {
   const client = clients.byId(clientId);
   if (!client)
     throw errorWithInfo(
@@ -69,11 +53,7 @@ async function actAs(
       "CLIENT_NOT_CONFIGURED",
       `the webhook's client ${clientId} is not configured`,
     );
-  const principal = { client, scopes: client.scopes, method: "webhook-signature" as const };
-  actingAs(principal, outcome);
-  await spendRateLimit(deps, client);
-  requireScope(principal, "order:write");
-  return client;
+  return { client, scopes: client.scopes, method: "webhook-signature" };
 }
 
 /** The body as a JSON object, 64-bit integers kept exact. */
@@ -84,28 +64,45 @@ function jsonObject(raw: Buffer): Record<string, unknown> {
   return parsed;
 }
 
-const ignore = (response: ServerResponse, what: string) =>
-  send(response, 202, JSON.stringify({ ignored: `${what} is not handled` }));
+const ignored = (what: string): Answer => ({
+  status: 202,
+  body: JSON.stringify({ ignored: `${what} is not handled` }),
+});
 
-const shopify: ChannelEndpoint = async (deps, request, response, outcome, signal) => {
-  const clients = deps.clients.current();
-  const raw = await readBody(request, deps.maxBodyBytes);
-  const shop = clients.file.shopifyShops.find(
-    (s) => s.shopDomain === requestHeader(request, "x-shopify-shop-domain"),
-  );
-  if (!shop || !verifyShopifyHmac(raw, requestHeader(request, "x-shopify-hmac-sha256"), shop.webhookSecret))
-    throw signatureInvalid();
-  const client = await actAs(deps, clients, shop.clientId, outcome);
-  const topic = requestHeader(request, "x-shopify-topic") ?? "";
-  const handle = shopifyTopics[topic];
-  if (!handle) return ignore(response, `topic "${topic}"`);
-  const call = callerFor(client, deps.invoke, signal);
-  const order = await handle(jsonObject(raw), {
-    shop,
-    call,
-    requestId: `${client.id}:shopify:${shop.shopDomain}`,
-  });
-  send(response, 200, JSON.stringify({ order: toJson(OrderSchema, order, { alwaysEmitImplicit: true }) }));
+/** The configured shop a Shopify message names (X-Shopify-Shop-Domain). */
+const shopOf = (clients: ClientsSnapshot, message: InboundMessage) =>
+  clients.file.shopifyShops.find((s) => s.shopDomain === requestHeader(message, "x-shopify-shop-domain"));
+
+const shopify: ChannelEndpoint = {
+  channel: "shopify",
+  channelMessageId: (message) => requestHeader(message, "x-shopify-webhook-id") ?? "",
+  async authenticate(deps, message) {
+    const clients = deps.clients.current();
+    const shop = shopOf(clients, message);
+    if (
+      !shop ||
+      !verifyShopifyHmac(message.raw, requestHeader(message, "x-shopify-hmac-sha256"), shop.webhookSecret)
+    )
+      throw signatureInvalid();
+    return webhookPrincipal(clients, shop.clientId);
+  },
+  async handle(deps, message, principal, signal) {
+    requireScope(principal, "order:write");
+    const shop = shopOf(deps.clients.current(), message);
+    if (!shop) throw signatureInvalid();
+    const topic = requestHeader(message, "x-shopify-topic") ?? "";
+    const handle = shopifyTopics[topic];
+    if (!handle) return ignored(`topic "${topic}"`);
+    const order = await handle(jsonObject(message.raw), {
+      shop,
+      call: callerFor(principal.client, deps.invoke, signal),
+      requestId: `${principal.client.id}:shopify:${shop.shopDomain}`,
+    });
+    return {
+      status: 200,
+      body: JSON.stringify({ order: toJson(OrderSchema, order, { alwaysEmitImplicit: true }) }),
+    };
+  },
 };
 
 interface ShopifyTopicContext {
@@ -194,35 +191,55 @@ const shopifyTopics: Readonly<
   },
 };
 
-const stripe: ChannelEndpoint = async (deps, request, response, outcome, signal) => {
-  const clients = deps.clients.current();
-  const raw = await readBody(request, deps.maxBodyBytes);
-  const signature = requestHeader(request, "stripe-signature");
-  const nowSeconds = Math.floor(Date.now() / 1000);
-  const endpoint = clients.file.stripeEndpoints.find((e) =>
-    verifyStripeSignature(raw, signature, e.webhookSecret, {
-      toleranceSeconds: e.toleranceSeconds,
-      nowSeconds,
-    }),
-  );
-  if (!endpoint) throw signatureInvalid();
-  const client = await actAs(deps, clients, endpoint.clientId, outcome);
-  const event = jsonObject(raw);
-  const dispute = stripeDisputeToChargeback(event);
-  if (dispute) {
-    const call = callerFor(client, deps.invoke, signal);
-    const { order } = await call(OrderService.method.lookupOrder, { paymentReference: dispute.chargeId });
-    await call(OrderService.method.recordPaymentEvent, {
-      orderId: order?.orderId ?? "",
-      paymentEvent: dispute.paymentEvent,
-    });
-    return send(response, 200, JSON.stringify({ recorded: [dispute.paymentEvent.paymentEventId] }));
+/** The Stripe event's id, for the journal ("" when the body is not an event). */
+function stripeEventId(message: InboundMessage): string {
+  try {
+    const event = JSON.parse(message.raw.toString("utf8")) as { id?: unknown };
+    return typeof event.id === "string" ? event.id : "";
+  } catch {
+    return "";
   }
-  const payments = stripeEventToPaymentEvents(event);
-  if (payments.length === 0) return ignore(response, `event type "${String(event.type)}"`);
-  for (const payment of payments)
-    await invokeForClient(client, OrderService.method.recordPaymentEvent, payment, deps.invoke, signal);
-  send(response, 200, JSON.stringify({ recorded: payments.map((p) => p.paymentEvent?.paymentEventId) }));
+}
+
+const stripe: ChannelEndpoint = {
+  channel: "stripe",
+  channelMessageId: stripeEventId,
+  async authenticate(deps, message) {
+    const clients = deps.clients.current();
+    const signature = requestHeader(message, "stripe-signature");
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const endpoint = clients.file.stripeEndpoints.find((e) =>
+      verifyStripeSignature(message.raw, signature, e.webhookSecret, {
+        toleranceSeconds: e.toleranceSeconds,
+        nowSeconds,
+      }),
+    );
+    if (!endpoint) throw signatureInvalid();
+    return webhookPrincipal(clients, endpoint.clientId);
+  },
+  async handle(deps, message, principal, signal) {
+    requireScope(principal, "order:write");
+    const client = principal.client;
+    const event = jsonObject(message.raw);
+    const dispute = stripeDisputeToChargeback(event);
+    if (dispute) {
+      const call = callerFor(client, deps.invoke, signal);
+      const { order } = await call(OrderService.method.lookupOrder, { paymentReference: dispute.chargeId });
+      await call(OrderService.method.recordPaymentEvent, {
+        orderId: order?.orderId ?? "",
+        paymentEvent: dispute.paymentEvent,
+      });
+      return { status: 200, body: JSON.stringify({ recorded: [dispute.paymentEvent.paymentEventId] }) };
+    }
+    const payments = stripeEventToPaymentEvents(event);
+    if (payments.length === 0) return ignored(`event type "${String(event.type)}"`);
+    for (const payment of payments)
+      await invokeForClient(client, OrderService.method.recordPaymentEvent, payment, deps.invoke, signal);
+    return {
+      status: 200,
+      body: JSON.stringify({ recorded: payments.map((p) => p.paymentEvent?.paymentEventId) }),
+    };
+  },
 };
 
 /** The webhook handlers by path. */

@@ -1,0 +1,210 @@
+// Every channel message (a webhook, a file) goes one way: its sender established (the channel's
+// signature, or the caller's credentials), journaled as it came, then handled as its sender, and the
+// journal completed with the answer. Nothing is applied before the journal has it: when the journal
+// cannot be written the message is refused (503) and the channel sends it again. An operator replays a
+// journaled message the same way, acting as the client it acted as.
+import { randomUUID } from "node:crypto";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import { currentCallContext } from "@retail/platform/rpc";
+import type { Principal } from "../access/authenticate.js";
+import type { InboundJournal, JournalEntry, Verification } from "../adapters/inbound-journal.js";
+import { readBody } from "./body.js";
+import { renderError, send } from "./respond.js";
+import { actingAs, type RestDependencies, type RestOutcome, spendRateLimit } from "./rest-handler.js";
+
+/** A channel message as a handler reads it: live from the request, or from the journal for a replay. */
+export interface InboundMessage {
+  readonly method: "POST";
+  readonly headers: IncomingHttpHeaders;
+  readonly raw: Buffer;
+}
+
+/** What the gateway answers a channel message with. */
+export interface Answer {
+  readonly status: number;
+  readonly body: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** A channel endpoint outside the transcoded routes (webhooks, file imports). */
+export interface ChannelEndpoint {
+  /** The channel's name in the journal ("shopify", "x12"). */
+  readonly channel: string;
+  /** The channel's own id of a message, where it gives one (a webhook id, an event id, a file's key). */
+  channelMessageId(message: InboundMessage): string;
+  /** The sender: the channel's signature, or the caller's credentials; throws the refusal. */
+  authenticate(deps: RestDependencies, message: InboundMessage): Promise<Principal>;
+  /** What the message becomes, acting as its sender (its rate limit spent, its scopes to check). */
+  handle(
+    deps: RestDependencies,
+    message: InboundMessage,
+    principal: Principal,
+    signal: AbortSignal,
+  ): Promise<Answer>;
+}
+
+/** Headers never journaled: they are credentials. */
+const credentials = new Set(["authorization", "x-api-key", "cookie", "proxy-authorization"]);
+/** How much of an unauthenticated body, and of any answer, the journal keeps. */
+const keptBytes = 4096;
+
+function journaledHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers))
+    if (value !== undefined && !credentials.has(name))
+      kept[name] = Array.isArray(value) ? value.join(", ") : value;
+  return kept;
+}
+
+const verificationOf = (principal: Principal): Verification =>
+  principal.method === "webhook-signature" ? "signature" : principal.method;
+
+/** The customers an answer names (the orders a message made or changed), for erasure. */
+export function customerIdsIn(body: string): string[] {
+  const found = new Set<string>();
+  for (const match of body.matchAll(/"customerId"\s*:\s*"([^"\\]+)"/g)) if (match[1]) found.add(match[1]);
+  return [...found];
+}
+
+async function answerOf(run: () => Promise<Answer>): Promise<{ answer: Answer; failure: unknown }> {
+  try {
+    return { answer: await run(), failure: undefined };
+  } catch (error) {
+    const rendered = renderError(error);
+    const answer = {
+      status: rendered.status,
+      body: rendered.body,
+      ...(rendered.headers && { headers: rendered.headers }),
+    };
+    return { answer, failure: error };
+  }
+}
+
+/**
+ * Receives a channel message: sender, journal, handling, journal completed, answer. A failure is
+ * journaled and then thrown for the server to answer and log.
+ */
+export async function receiveInbound(
+  deps: RestDependencies,
+  journal: InboundJournal,
+  endpoint: ChannelEndpoint,
+  request: IncomingMessage,
+  response: ServerResponse,
+  outcome: RestOutcome,
+  signal: AbortSignal,
+): Promise<void> {
+  const raw = await readBody(request, deps.maxBodyBytes);
+  const message: InboundMessage = { method: "POST", headers: request.headers, raw };
+  const url = new URL(request.url ?? "/", "http://gateway");
+  const entry = (principal: Principal | undefined): JournalEntry => ({
+    messageId: randomUUID(),
+    endpoint: url.pathname,
+    channel: endpoint.channel,
+    channelMessageId: endpoint.channelMessageId(message).slice(0, 255),
+    clientId: principal?.client.id ?? "",
+    receivedAt: new Date(),
+    contentType: String(request.headers["content-type"] ?? ""),
+    headers: journaledHeaders(request.headers),
+    body: principal ? raw : raw.subarray(0, keptBytes),
+    bodySize: raw.length,
+    bodyTruncated: !principal && raw.length > keptBytes,
+    verification: principal ? verificationOf(principal) : "refused",
+    status: 0,
+    outcome: "",
+    correlationId: currentCallContext()?.correlationId ?? "",
+    customerIds: [],
+    erasedAt: undefined,
+    replayOf: "",
+    replayedBy: "",
+  });
+  let principal: Principal;
+  try {
+    principal = await endpoint.authenticate(deps, message);
+  } catch (error) {
+    const rendered = renderError(error);
+    await journal.received({
+      ...entry(undefined),
+      status: rendered.status,
+      outcome: rendered.body.slice(0, keptBytes),
+    });
+    throw error;
+  }
+  actingAs(principal, outcome);
+  const received = entry(principal);
+  await journal.received(received);
+  const { answer, failure } = await answerOf(async () => {
+    await spendRateLimit(deps, principal.client);
+    return endpoint.handle(deps, message, principal, signal);
+  });
+  await complete(journal, received.messageId, principal, answer);
+  if (failure) throw failure;
+  send(response, answer.status, answer.body, answer.headers ?? {});
+}
+
+async function complete(journal: InboundJournal, messageId: string, principal: Principal, answer: Answer) {
+  await journal.completed(messageId, {
+    clientId: principal.client.id,
+    verification: verificationOf(principal),
+    status: answer.status,
+    outcome: answer.body.slice(0, keptBytes),
+    customerIds: customerIdsIn(answer.body),
+  });
+}
+
+/**
+ * Handles a journaled message again, as the client it acted as then (its scopes and rate limit as they
+ * are now), and journals the replay as a message of its own. Only a message whose sender was
+ * established can be replayed: the journal does not keep credentials, so a refused one would be let in.
+ */
+export async function replayInbound(
+  deps: RestDependencies,
+  journal: InboundJournal,
+  endpoint: ChannelEndpoint,
+  original: JournalEntry,
+  operator: string,
+  signal: AbortSignal,
+): Promise<JournalEntry> {
+  const client = deps.clients.current().byId(original.clientId);
+  if (!client || !original.verification || original.verification === "refused" || original.erasedAt)
+    throw new ReplayRefused(original);
+  const principal: Principal = {
+    client,
+    scopes: client.scopes,
+    method: original.verification === "signature" ? "webhook-signature" : original.verification,
+  };
+  const message: InboundMessage = { method: "POST", headers: { ...original.headers }, raw: original.body };
+  const replay: JournalEntry = {
+    ...original,
+    messageId: randomUUID(),
+    receivedAt: new Date(),
+    status: 0,
+    outcome: "",
+    customerIds: [],
+    correlationId: currentCallContext()?.correlationId ?? "",
+    replayOf: original.messageId,
+    replayedBy: operator,
+  };
+  await journal.received(replay);
+  const { answer } = await answerOf(async () => {
+    await spendRateLimit(deps, client);
+    return endpoint.handle(deps, message, principal, signal);
+  });
+  await complete(journal, replay.messageId, principal, answer);
+  return (await journal.get(replay.messageId)) ?? replay;
+}
+
+/** A message that cannot be replayed: its sender was never established, or it was erased. */
+export class ReplayRefused extends Error {
+  readonly kind = "replay-refused";
+  constructor(readonly entry: JournalEntry) {
+    super(
+      entry.erasedAt
+        ? `message ${entry.messageId} was erased`
+        : entry.verification === "refused" || !entry.verification
+          ? `message ${entry.messageId} was refused when it came (no valid signature or credential): only established messages can be replayed`
+          : `the client ${entry.clientId} of message ${entry.messageId} is no longer configured`,
+    );
+  }
+}
+
+export { keptBytes };
