@@ -4,6 +4,7 @@ import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import {
   ChargebackOpenedSchema,
+  ChargebackReversedSchema,
   OrderAcceptedSchema,
   OrderPickedUpSchema,
   OrderReceivedSchema,
@@ -295,6 +296,21 @@ describe("order lifecycle across customer-identity and inventory", () => {
     expect(disputed?.chargebackTotal?.minorUnits).toBe(total - 500n);
     await until(() =>
       expect(capture.of(ChargebackOpenedSchema).some((e) => e.orderId === orderId)).toBe(true),
+    );
+    // A won dispute reverses it, never beyond what is charged back and not reversed.
+    expect(reason(await rejection(pay(PaymentEventType.CHARGEBACK_REVERSAL, total)))).toBe(
+      "REVERSAL_EXCEEDS_CHARGEBACKS",
+    );
+    const { order: won } = await pay(PaymentEventType.CHARGEBACK_REVERSAL, total - 500n);
+    expect([won?.chargebackTotal?.minorUnits, won?.chargebackReversedTotal?.minorUnits]).toEqual([
+      total - 500n,
+      total - 500n,
+    ]);
+    expect(reason(await rejection(pay(PaymentEventType.CHARGEBACK_REVERSAL, 1n)))).toBe(
+      "REVERSAL_EXCEEDS_CHARGEBACKS",
+    );
+    await until(() =>
+      expect(capture.of(ChargebackReversedSchema).some((e) => e.orderId === orderId)).toBe(true),
     );
   });
 

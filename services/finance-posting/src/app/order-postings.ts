@@ -14,6 +14,7 @@ export type OrderEvent =
       shipping: bigint;
     }
   | ({ kind: "captured" | "chargeback"; fee: bigint } & Movement)
+  | ({ kind: "chargeback_reversed" } & Movement)
   | ({
       kind: "refunded";
       tax: bigint;
@@ -186,6 +187,13 @@ export async function postOrderEvent(deps: FinanceDeps, event: OrderEvent): Prom
         );
       return;
     }
+    case "chargeback_reversed":
+      // The chargeback's mirror: the disputed funds back from the loss account.
+      await recordPosting(
+        deps,
+        posting("chargeback_reversal", `${event.eventId}:chargeback_reversal`, movementBase(event, "")),
+      );
+      return;
   }
 }
 

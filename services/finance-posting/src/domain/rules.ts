@@ -19,6 +19,7 @@ export type PostingKind =
   | "suspense_cleared"
   | "chargeback"
   | "chargeback_fee"
+  | "chargeback_reversal"
   | "settlement_fee"
   | "settlement_commission"
   | "settlement_payout"
@@ -123,6 +124,7 @@ export const defaultRuleSet: RuleSet = {
     { fact: "suspense_cleared", lines: [dr("2100", "amount"), cr("9999", "amount")] },
     { fact: "chargeback", lines: [dr("5300", "amount"), cr("1200", "amount")] },
     { fact: "chargeback_fee", lines: [dr("5310", "amount"), cr("1200", "amount")] },
+    { fact: "chargeback_reversal", lines: [dr("1200", "amount"), cr("5300", "amount")] },
     // Settlements post as they are imported, against the account the provider's kind clears: a
     // marketplace's receivable, a card processor's clearing account.
     {

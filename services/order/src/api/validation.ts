@@ -144,7 +144,7 @@ export function checkPaymentEvent(v: Violations, e: PaymentEvent | undefined): v
   }
   checkId(v, "payment_event.payment_event_id", e.paymentEventId);
   if (!known(PaymentEventTypeSchema, e.type))
-    v.add("payment_event.type", "must be AUTHORIZATION, CAPTURE, REFUND or CHARGEBACK");
+    v.add("payment_event.type", "must be AUTHORIZATION, CAPTURE, REFUND, CHARGEBACK or CHARGEBACK_REVERSAL");
   if (!known(PaymentOutcomeSchema, e.outcome))
     v.add("payment_event.outcome", "must be APPROVED, DECLINED or PENDING_REVIEW");
   checkMoney(v, "payment_event.amount", e.amount, "", true);

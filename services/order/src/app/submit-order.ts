@@ -76,6 +76,7 @@ export async function receivedOrder(deps: OrderDeps, command: SubmitOrder, order
     capturedTotal: m(0n),
     refundedTotal: m(0n),
     chargebackTotal: m(0n),
+    chargebackReversedTotal: m(0n),
     // The moment its tax was priced at.
     createTime: timestampFromDate(placed),
     taxHoldReason,

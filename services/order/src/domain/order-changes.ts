@@ -3,6 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import {
   ChargebackOpenedSchema,
+  ChargebackReversedSchema,
   MarketplaceOrderAcknowledgedSchema,
   OrderLineCancelledSchema,
   OrderPickedUpSchema,
@@ -348,6 +349,19 @@ export function recordPayment(order: Order, event: PaymentEvent): OrderEvent[] {
           fee: money(currency, 0n),
         }),
       ];
+    case PaymentEventType.CHARGEBACK_REVERSAL: {
+      if (!approved)
+        return [create(PaymentEventRecordedSchema, { orderId: order.orderId, paymentEvent: event })];
+      const open = units(order.chargebackTotal) - units(order.chargebackReversedTotal);
+      if (amount > open) {
+        throw new RuleViolated(
+          "REVERSAL_EXCEEDS_CHARGEBACKS",
+          `reversing ${amount} exceeds the ${open} charged back and not reversed`,
+          { charged_back: String(open) },
+        );
+      }
+      return [create(ChargebackReversedSchema, base)];
+    }
     default:
       throw new RuleViolated("UNKNOWN_PAYMENT_EVENT", "payment event type is required");
   }

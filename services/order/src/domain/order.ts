@@ -2,6 +2,7 @@ import { clone } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type {
   ChargebackOpened,
+  ChargebackReversed,
   MarketplaceOrderAcknowledged,
   OrderAccepted,
   OrderLineCancelled,
@@ -41,6 +42,7 @@ export type OrderEvent =
   | PaymentCaptured
   | RefundIssued
   | ChargebackOpened
+  | ChargebackReversed
   | PaymentEventRecorded
   | MarketplaceOrderAcknowledged
   | OrderLineResourced
@@ -97,7 +99,11 @@ function line(order: Order, lineId: string): OrderLine | undefined {
   return order.lines.find((l) => l.lineId === lineId);
 }
 
-const add = (order: Order, field: "capturedTotal" | "refundedTotal" | "chargebackTotal", amount: bigint) => {
+const add = (
+  order: Order,
+  field: "capturedTotal" | "refundedTotal" | "chargebackTotal" | "chargebackReversedTotal",
+  amount: bigint,
+) => {
   order[field] = money(order.grandTotal?.currencyCode ?? "", units(order[field]) + amount);
 };
 
@@ -166,6 +172,10 @@ export function evolve(state: Order | undefined, event: OrderEvent, version: num
     case "retail.order.v1.ChargebackOpened":
       if (event.paymentEvent) order.paymentEvents.push(event.paymentEvent);
       add(order, "chargebackTotal", units(event.paymentEvent?.amount));
+      break;
+    case "retail.order.v1.ChargebackReversed":
+      if (event.paymentEvent) order.paymentEvents.push(event.paymentEvent);
+      add(order, "chargebackReversedTotal", units(event.paymentEvent?.amount));
       break;
     case "retail.order.v1.PaymentEventRecorded":
       if (event.paymentEvent) order.paymentEvents.push(event.paymentEvent);

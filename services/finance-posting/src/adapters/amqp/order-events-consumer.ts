@@ -3,6 +3,7 @@ import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import {
   ChargebackOpenedSchema,
+  ChargebackReversedSchema,
   OrderAcceptedSchema,
   OrderPickedUpSchema,
   PaymentCapturedSchema,
@@ -32,6 +33,7 @@ export const orderEventSchemas = [
   OrderPickedUpSchema,
   RefundIssuedSchema,
   ChargebackOpenedSchema,
+  ChargebackReversedSchema,
 ];
 
 const channelName = (c: Channel) => Channel[c] ?? "UNSPECIFIED";
@@ -103,6 +105,10 @@ export function orderEventOf(event: ReceivedEvent): OrderEvent | undefined {
         ...movement(event, e.orderId, Channel.UNSPECIFIED, e.paymentEvent),
       };
     }
+    case ChargebackReversedSchema.typeName: {
+      const e = fromBinary(ChargebackReversedSchema, event.data);
+      return { kind: "chargeback_reversed", ...movement(event, e.orderId, e.channel, e.paymentEvent) };
+    }
     case ShipmentDispatchedSchema.typeName:
     case OrderPickedUpSchema.typeName: {
       const shipped = event.type === ShipmentDispatchedSchema.typeName;
@@ -145,6 +151,7 @@ export function startOrderEventsConsumer(
       "order.order_picked_up",
       "order.refund_issued",
       "order.chargeback_opened",
+      "order.chargeback_reversed",
     ],
     handle: decodeThen(orderEventOf, (event) => postOrderEvent(options.deps, event)),
   });

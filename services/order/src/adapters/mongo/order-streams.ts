@@ -1,6 +1,7 @@
 import { type DescMessage, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   ChargebackOpenedSchema,
+  ChargebackReversedSchema,
   MarketplaceOrderAcknowledgedSchema,
   OrderAcceptedSchema,
   OrderLineCancelledSchema,
@@ -35,6 +36,7 @@ const schemas = new Map<string, DescMessage>(
     PaymentCapturedSchema,
     RefundIssuedSchema,
     ChargebackOpenedSchema,
+    ChargebackReversedSchema,
     PaymentEventRecordedSchema,
     MarketplaceOrderAcknowledgedSchema,
     OrderLineResourcedSchema,
