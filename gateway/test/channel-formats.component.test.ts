@@ -566,6 +566,44 @@ describe("Stripe webhooks", () => {
       const types = entries.map((e: { source: { eventType: string } }) => e.source.eventType);
       expect(types.filter((t: string) => t === "retail.order.v1.ChargebackOpened")).toHaveLength(1);
     });
+    // Won: closed as won and funds reinstated (Stripe sends both) reverse the chargeback once.
+    for (const type of [
+      "charge.dispute.closed",
+      "charge.dispute.funds_reinstated",
+      "charge.dispute.closed",
+    ]) {
+      const won = { ...dispute, id: uniqueName("evt"), type };
+      won.data = { object: { ...dispute.data.object, status: "won" } };
+      const answer = await deliver(won);
+      expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+      expect(answer.json.recorded).toEqual([`${dispute.data.object.id}:reversal`]);
+    }
+    const reversed = (await get(`/v1/orders/${order.orderId}`)).json.order;
+    expect([reversed.chargebackTotal.minorUnits, reversed.chargebackReversedTotal.minorUnits]).toEqual([
+      "1000",
+      "1000",
+    ]);
+    // Nothing more to reverse: a second dispute's reversal would exceed what is charged back.
+    const lost = { ...dispute, id: uniqueName("evt"), type: "charge.dispute.closed" };
+    lost.data = { object: { ...dispute.data.object, status: "lost" } };
+    expect((await deliver(lost)).json).toMatchObject({ recorded: [] });
+    await until(async () => {
+      const entries = (await get(`/v1/journalEntries?orderId=${order.orderId}&pageSize=50`)).json.entries;
+      const reversal = entries.filter(
+        (e: { source: { eventType: string } }) => e.source.eventType === "retail.order.v1.ChargebackReversed",
+      );
+      expect(reversal).toHaveLength(1);
+      expect(
+        reversal[0].lines.map((l: { accountCode: string; side: string; amount: { minorUnits: string } }) => [
+          l.accountCode,
+          l.side,
+          l.amount.minorUnits,
+        ]),
+      ).toEqual([
+        ["1200", "ENTRY_SIDE_DEBIT", "1000"],
+        ["5300", "ENTRY_SIDE_CREDIT", "1000"],
+      ]);
+    });
     // A dispute on a charge the mesh does not know: 404, so Stripe sends it again (it may come first).
     const unknown = fixture("event-charge-dispute-created.json");
     Object.assign(unknown.data.object, { id: uniqueName("dp"), charge: uniqueName("ch") });

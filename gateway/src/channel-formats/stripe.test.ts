@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { PaymentEventType, PaymentOutcome } from "@retail/contracts/retail/order/v1/order_pb";
 import { RequestInvalid } from "@retail/platform/rpc";
 import { describe, expect, it } from "vitest";
-import { stripeDisputeToChargeback, stripeEventToPaymentEvents, verifyStripeSignature } from "./stripe.js";
+import { stripeDisputeToPaymentEvent, stripeEventToPaymentEvents, verifyStripeSignature } from "./stripe.js";
 
 const fixtures = new URL("../../test/fixtures/stripe/", import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, fixtures));
@@ -138,28 +138,61 @@ describe("Stripe disputes", () => {
   const disputeEvent = () => JSON.parse(read("event-charge-dispute-created.json").toString("utf8"));
 
   it("makes a created dispute the chargeback of the disputed amount on the disputed charge, keyed by the dispute", () => {
-    const chargeback = stripeDisputeToChargeback(disputeEvent());
-    expect(chargeback?.chargeId).toBe("ch_fakefakefakefakefake0001");
-    expect(chargeback?.paymentEvent).toMatchObject({
-      paymentEventId: "dp_1JAyTwJSZQVUcJYgPqasUEn1",
-      type: PaymentEventType.CHARGEBACK,
-      outcome: PaymentOutcome.APPROVED,
-      amount: { currencyCode: "USD", minorUnits: 1000n },
-      provider: "stripe",
-      providerReference: "ch_fakefakefakefakefake0001",
+    expect(stripeDisputeToPaymentEvent(disputeEvent())).toMatchObject({
+      chargeId: "ch_fakefakefakefakefake0001",
+      paymentEvent: {
+        paymentEventId: "dp_1JAyTwJSZQVUcJYgPqasUEn1",
+        type: PaymentEventType.CHARGEBACK,
+        outcome: PaymentOutcome.APPROVED,
+        amount: { currencyCode: "USD", minorUnits: 1000n },
+        provider: "stripe",
+        providerReference: "ch_fakefakefakefakefake0001",
+      },
     });
     // Not a dispute: left to the payment mapping.
-    expect(stripeDisputeToChargeback(JSON.parse(succeeded.toString("utf8")))).toBeUndefined();
+    expect(stripeDisputeToPaymentEvent(JSON.parse(succeeded.toString("utf8")))).toBeUndefined();
+  });
+
+  it("makes a dispute won (closed as won, or funds reinstated) the reversal of its chargeback, keyed by the dispute once", () => {
+    for (const [type, status] of [
+      ["charge.dispute.closed", "won"],
+      ["charge.dispute.funds_reinstated", "won"],
+    ]) {
+      const won = disputeEvent();
+      won.type = type;
+      won.created = 1627000000;
+      won.data.object.status = status;
+      expect(stripeDisputeToPaymentEvent(won)).toMatchObject({
+        chargeId: "ch_fakefakefakefakefake0001",
+        paymentEvent: {
+          paymentEventId: "dp_1JAyTwJSZQVUcJYgPqasUEn1:reversal",
+          type: PaymentEventType.CHARGEBACK_REVERSAL,
+          amount: { currencyCode: "USD", minorUnits: 1000n },
+          occurTime: { seconds: 1627000000n },
+        },
+      });
+    }
+  });
+
+  it("changes nothing for a dispute closed as lost or as a warning, and says why", () => {
+    for (const status of ["lost", "warning_closed"]) {
+      const closed = disputeEvent();
+      closed.type = "charge.dispute.closed";
+      closed.data.object.status = status;
+      expect(stripeDisputeToPaymentEvent(closed)).toEqual({
+        unchanged: `dispute dp_1JAyTwJSZQVUcJYgPqasUEn1 closed as ${status}: the chargeback stands as it is`,
+      });
+    }
   });
 
   it("names the field a dispute it cannot use lacks", () => {
     const noCharge = disputeEvent();
     noCharge.data.object.charge = null;
-    expect(() => stripeDisputeToChargeback(noCharge)).toThrow(RequestInvalid);
+    expect(() => stripeDisputeToPaymentEvent(noCharge)).toThrow(RequestInvalid);
     const noAmount = disputeEvent();
     noAmount.data.object.amount = "1000";
     try {
-      stripeDisputeToChargeback(noAmount);
+      stripeDisputeToPaymentEvent(noAmount);
       expect.unreachable();
     } catch (error) {
       expect((error as RequestInvalid).violations).toEqual([

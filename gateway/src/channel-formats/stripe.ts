@@ -105,17 +105,32 @@ export function stripeEventToPaymentEvents(event: Json): RecordPaymentEventReque
   }
 }
 
+/** Dispute events and what they are: its opening, or its end in the merchant's favour. */
+const disputeEvents: Readonly<Record<string, "opened" | "ended">> = {
+  "charge.dispute.created": "opened",
+  "charge.dispute.closed": "ended",
+  "charge.dispute.funds_reinstated": "ended",
+};
+
 /**
- * charge.dispute.created as the chargeback of the disputed amount against the order whose payment is
- * the dispute's charge, keyed by the dispute's id (a repeat counts once); undefined for any other event.
- * The outcome of a dispute (charge.dispute.closed, won or lost) is not taken yet: a won dispute's
- * reversal has no payment event in the order's contract.
+ * A dispute's events as payment events of the order whose payment is the dispute's charge:
+ * charge.dispute.created is the chargeback of the disputed amount, keyed by the dispute's id;
+ * charge.dispute.closed with status `won`, or charge.dispute.funds_reinstated, is its reversal, keyed
+ * by the dispute's id and ":reversal" (both may come for one dispute: it counts once). A dispute
+ * closed otherwise (`lost`: the chargeback stands; `warning_closed`: an inquiry that never became one)
+ * changes nothing and is answered with why. Undefined for any other event.
  */
-export function stripeDisputeToChargeback(
+export function stripeDisputeToPaymentEvent(
   event: Json,
-): { chargeId: string; paymentEvent: PaymentEvent } | undefined {
-  if (str(event.type) !== "charge.dispute.created") return undefined;
+): { chargeId: string; paymentEvent: PaymentEvent } | { unchanged: string } | undefined {
+  const kind = disputeEvents[str(event.type)];
+  if (!kind) return undefined;
   const dispute = object(object(event.data).object);
+  const status = str(dispute.status);
+  if (str(event.type) === "charge.dispute.closed" && status !== "won")
+    return {
+      unchanged: `dispute ${str(dispute.id)} closed as ${status || "(no status)"}: the chargeback stands as it is`,
+    };
   const chargeId = str(dispute.charge);
   if (!chargeId) throw invalid("data.object.charge", "is required: it names the disputed payment");
   if (!Number.isSafeInteger(dispute.amount) || (dispute.amount as number) <= 0)
@@ -123,8 +138,8 @@ export function stripeDisputeToChargeback(
   return {
     chargeId,
     paymentEvent: create(PaymentEventSchema, {
-      paymentEventId: str(dispute.id) || str(event.id),
-      type: PaymentEventType.CHARGEBACK,
+      paymentEventId: `${str(dispute.id) || str(event.id)}${kind === "ended" ? ":reversal" : ""}`,
+      type: kind === "opened" ? PaymentEventType.CHARGEBACK : PaymentEventType.CHARGEBACK_REVERSAL,
       outcome: PaymentOutcome.APPROVED,
       amount: {
         currencyCode: str(dispute.currency).toUpperCase(),
@@ -132,8 +147,10 @@ export function stripeDisputeToChargeback(
       },
       provider: "stripe",
       providerReference: chargeId,
-      occurTime: timestampFromMs(Number(dispute.created ?? event.created ?? 0) * 1000),
-      reason: str(dispute.reason),
+      occurTime: timestampFromMs(
+        Number((kind === "opened" ? dispute.created : event.created) ?? event.created ?? 0) * 1000,
+      ),
+      reason: kind === "opened" ? str(dispute.reason) : `dispute won (${str(dispute.reason)})`,
     }),
   };
 }

@@ -15,7 +15,9 @@
 //                           API version's charge.refunded with its refunds) -> a refund, each
 //                           RecordPaymentEvent keyed by the Stripe id (event or refund), applied once;
 //                           charge.dispute.created -> a chargeback of the order whose payment is the
-//                           disputed charge (LookupOrder by payment reference), keyed by the dispute.
+//                           disputed charge (LookupOrder by payment reference), keyed by the dispute;
+//                           charge.dispute.closed (won) and charge.dispute.funds_reinstated -> its
+//                           reversal, once.
 import { toJson } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
@@ -34,7 +36,7 @@ import {
   shopifyRefundToChanges,
 } from "../channel-formats/shopify-order-updates.js";
 import {
-  stripeDisputeToChargeback,
+  stripeDisputeToPaymentEvent,
   stripeEventToPaymentEvents,
   verifyStripeSignature,
 } from "../channel-formats/stripe.js";
@@ -221,7 +223,9 @@ const stripe: ChannelEndpoint = {
     requireScope(principal, "order:write");
     const client = principal.client;
     const event = jsonObject(message.raw);
-    const dispute = stripeDisputeToChargeback(event);
+    const dispute = stripeDisputeToPaymentEvent(event);
+    if (dispute && "unchanged" in dispute)
+      return { status: 200, body: JSON.stringify({ recorded: [], unchanged: dispute.unchanged }) };
     if (dispute) {
       const call = callerFor(client, deps.invoke, signal);
       const { order } = await call(OrderService.method.lookupOrder, { paymentReference: dispute.chargeId });
