@@ -783,6 +783,25 @@ describe("X12 purchase orders", () => {
       400,
       "ST 000000010 AMT02",
     ]);
+    // Each file is answered with its 997: accepted, or the set in error rejected (nothing applied).
+    const setsOf = (ack: string) => ack.split("~").filter((seg) => /^AK[259]/.test(seg));
+    expect(first.json.acknowledgment).toMatch(
+      /^ISA\*00\*.{10}\*00\*.{10}\*01\*999999999 {6}\*12\*4405197800 {5}\*/,
+    );
+    expect(setsOf(first.json.acknowledgment)).toEqual(["AK2*850*000000010", "AK5*A", "AK9*A*1*1*1"]);
+    expect(setsOf(altered.json.acknowledgment)).toEqual(["AK2*850*000000010", "AK5*R*5", "AK9*R*1*1*0"]);
+    expect(foreign.json.acknowledgment).toBeUndefined();
+    const asEdi = await fetch(`${mesh.url}/imports/x12`, {
+      method: "POST",
+      headers: {
+        "x-api-key": "xyz-key",
+        "content-type": "application/edi-x12",
+        accept: "application/edi-x12",
+      },
+      body: edi,
+    });
+    expect([asEdi.status, asEdi.headers.get("content-type")]).toEqual([200, "application/edi-x12"]);
+    expect(setsOf(await asEdi.text())).toEqual(["AK2*850*000000010", "AK5*A", "AK9*A*1*1*1"]);
     const listed = await mesh.call("GET", "/v1/orders?pageSize=50", { key: "xyz-key" });
     expect(listed.json.orders.map((o: { channelOrderId: string }) => o.channelOrderId)).toEqual([
       "08292233294",
@@ -854,6 +873,7 @@ describe("X12 purchase orders", () => {
     expect(shipped.json.shipments).toEqual([
       { poNumber, orderId, shipmentId: `${poNumber}A`, outcome: "recorded" },
     ]);
+    expect(shipped.json.acknowledgment).toMatch(/~AK1\*SH\*\d+~AK2\*856\*\d+~AK5\*A~AK9\*A\*1\*1\*1~/);
     expect((await post(second, "wms-key")).json.shipments[0].outcome).toBe("recorded");
     expect((await post(first, "wms-key")).json.shipments[0].outcome).toBe("already recorded");
     const order = (await get(`/v1/orders/${orderId}`)).json.order;

@@ -16,6 +16,7 @@ import {
 import { AmountInvalid, decimalToMinorUnits } from "@retail/platform/money";
 import { type FieldViolation, RequestInvalid } from "@retail/platform/rpc";
 import { X12Parser, type X12Segment } from "node-x12";
+import type { InterchangeEnvelope } from "./x12-acknowledgment.js";
 
 export interface X12Partner {
   readonly senderId: string;
@@ -32,10 +33,14 @@ export interface PurchaseOrder {
   readonly request: SubmitOrderRequest;
 }
 
-/** The interchange's sender id (ISA06) and its 850 transaction sets; anything unparsable is refused. */
+/**
+ * The interchange's sender id (ISA06), its transaction sets, and its envelope (what a 997 answering it
+ * needs); anything unparsable is refused.
+ */
 export function parseInterchange(text: string): {
   senderId: string;
   transactions: Array<{ control: string; type: string; segments: X12Segment[] }>;
+  envelope: InterchangeEnvelope;
 } {
   let interchange: ReturnType<X12Parser["parse"]>;
   try {
@@ -55,7 +60,18 @@ export function parseInterchange(text: string): {
       segments: tx.segments,
     })),
   );
-  return { senderId, transactions };
+  const values = (segment: X12Segment) => segment.elements.map((e) => e.value);
+  const envelope: InterchangeEnvelope = {
+    isa: ["ISA", ...values(interchange.header)],
+    groups: interchange.functionalGroups.map((group) => ({
+      gs: values(group.header),
+      sets: group.transactions.map((tx) => ({
+        type: tx.header.elements[0]?.value ?? "",
+        control: tx.header.elements[1]?.value ?? "",
+      })),
+    })),
+  };
+  return { senderId, transactions, envelope };
 }
 
 /** Maps one 850 transaction set; violations name the segment (ST control number and segment). */

@@ -34,10 +34,16 @@ import { amazonOrderToSubmit } from "../channel-formats/amazon-orders.js";
 import { amazonSettlementToCanonical } from "../channel-formats/amazon-settlement.js";
 import { object } from "../channel-formats/json-fields.js";
 import { parseLosslessJson } from "../channel-formats/lossless-json.js";
-import { parseInterchange, purchaseOrderToSubmit } from "../channel-formats/x12-purchase-order.js";
+import { functionalAcknowledgment, type SetVerdict } from "../channel-formats/x12-acknowledgment.js";
+import {
+  parseInterchange,
+  purchaseOrderToSubmit,
+  type X12Partner,
+} from "../channel-formats/x12-purchase-order.js";
 import { shipmentLines, shipNoticeToShipments } from "../channel-formats/x12-ship-notice.js";
 import { parseJson, requestHeader, requireMediaType } from "./body.js";
 import type { Answer, ChannelEndpoint, InboundMessage } from "./inbound.js";
+import { renderError } from "./respond.js";
 import { onceByKey, type RestDependencies, scopedIdempotencyKey } from "./rest-handler.js";
 
 /** A file's sender: the caller's API key or JWT, as for any REST call. */
@@ -107,33 +113,98 @@ const amazonSettlementReport = fileEndpoint("amazon-settlement", async (deps, me
   };
 });
 
+/** The transaction set controls a refusal's field violations name ("ST 0001 CTT01" -> "0001"). */
+function setsNamedIn(error: unknown): Set<string> {
+  const named = new Set<string>();
+  if (error instanceof RequestInvalid)
+    for (const v of error.violations) {
+      const control = /^ST (\S+) /.exec(v.field)?.[1];
+      if (control) named.add(control);
+    }
+  return named;
+}
+
+/**
+ * Every interchange a partner or warehouse sends is answered with its 997 (`acknowledgment`, or the
+ * whole body with `Accept: application/edi-x12`): when the file is taken, each set it handles is
+ * accepted and any other rejected as not supported (AK5*R*1); when the file is refused (a set in
+ * error; nothing of it is applied), every set is rejected, those in error with code 5. An interchange
+ * that cannot be parsed, or from a sender the client may not send for, gets no 997.
+ */
 const x12Interchange = fileEndpoint("x12", async (deps, message, principal, signal) => {
   checkFile(principal, message, "order:write", ["application/edi-x12", "text/plain"]);
   const clients = deps.clients.current();
-  const { senderId, transactions } = parseInterchange(message.raw.toString("utf8"));
+  const { senderId, transactions, envelope } = parseInterchange(message.raw.toString("utf8"));
   const warehouse = clients.file.x12Warehouses.find(
     (w) => w.senderId === senderId && w.clientId === principal.client.id,
   );
-  if (warehouse) return shipNotices(deps, principal.client, warehouse, transactions, signal);
   const partner = clients.file.x12Partners.find(
     (p) => p.senderId === senderId && p.clientId === principal.client.id,
   );
-  if (!partner)
+  const handle = warehouse
+    ? () => shipNotices(deps, principal.client, warehouse, transactions, signal)
+    : partner
+      ? () => purchaseOrders(deps, principal.client, partner, senderId, transactions, signal)
+      : undefined;
+  if (!handle)
     throw errorWithInfo(
       Code.PermissionDenied,
       "PARTNER_NOT_ALLOWED",
       `this client may not send for ISA sender ${senderId}`,
-      {
-        sender_id: senderId,
-      },
+      { sender_id: senderId },
     );
+  const handled = warehouse ? "856" : "850";
+  const acknowledged = (
+    status: number,
+    json: Record<string, unknown>,
+    verdict: (set: { type: string; control: string }) => SetVerdict,
+    headers: Record<string, string> = {},
+  ): Answer => {
+    const acknowledgment = functionalAcknowledgment(envelope, verdict, new Date());
+    return requestHeader(message, "accept")?.includes("application/edi-x12")
+      ? { status, body: acknowledgment, headers: { ...headers, "content-type": "application/edi-x12" } }
+      : { status, body: JSON.stringify({ ...json, acknowledgment }), headers };
+  };
+  try {
+    const answer = await handle();
+    return acknowledged(200, JSON.parse(answer.body) as Record<string, unknown>, (set) =>
+      set.type === handled ? { accepted: true } : { accepted: false, code: "1" },
+    );
+  } catch (error) {
+    const refused = renderError(error);
+    // A refusal of the file (4xx but not the caller's access) is acknowledged; anything else is not
+    // the file's fault (a service away: the partner sends it again), and gets no 997.
+    if (refused.status < 400 || refused.status >= 500 || [401, 403, 429].includes(refused.status))
+      throw error;
+    const inError = setsNamedIn(error);
+    return acknowledged(
+      refused.status,
+      JSON.parse(refused.body) as Record<string, unknown>,
+      (set) => ({
+        accepted: false,
+        ...(inError.size === 0 || inError.has(set.control) ? { code: "5" as const } : {}),
+      }),
+      refused.headers,
+    );
+  }
+});
+
+/** A partner's 850 purchase orders, each submitted once (request id from partner and PO number). */
+async function purchaseOrders(
+  deps: RestDependencies,
+  client: ClientConfig,
+  partner: X12Partner,
+  senderId: string,
+  transactions: ReturnType<typeof parseInterchange>["transactions"],
+  signal: AbortSignal,
+): Promise<Answer> {
   // Every order is mapped (and refused on any error) before the first is submitted.
   const orders = transactions.filter((t) => t.type === "850").map((t) => purchaseOrderToSubmit(t, partner));
   const submitted = [];
   for (const order of orders) {
-    order.request.requestId = `${principal.client.id}:x12:${senderId}:850:${order.poNumber}`;
+    order.request.requestId = `${client.id}:x12:${senderId}:850:${order.poNumber}`;
     const result = (await invokeForClient(
-      principal.client,
+      client,
       OrderService.method.submitOrder,
       order.request,
       deps.invoke,
@@ -149,7 +220,7 @@ const x12Interchange = fileEndpoint("x12", async (deps, message, principal, sign
     .filter((t) => t.type !== "850")
     .map((t) => ({ control: t.control, type: t.type }));
   return { status: 200, body: JSON.stringify({ orders: submitted, ignored }) };
-});
+}
 
 /**
  * A warehouse's 856 ship notices: each order of each notice is found by its PO number and recorded as a
