@@ -31,7 +31,7 @@ beforeAll(async () => {
         scopes: ["*"],
         rateLimit: { requestsPerSecond: 1000, burst: 1000 },
       },
-      { id: "shopify-web", scopes: ["order:write"], channel: "CHANNEL_WEB" },
+      { id: "shopify-web", scopes: ["order:write", "customer:write"], channel: "CHANNEL_WEB" },
       { id: "stripe", scopes: ["order:write"] },
       { id: "xyz-retail", apiKeySha256: [sha256("xyz-key")], scopes: ["order:*"], channel: "CHANNEL_B2B" },
       { id: "dc-wms", apiKeySha256: [sha256("wms-key")], scopes: ["order:*"] },
@@ -421,6 +421,54 @@ describe("Shopify order updates", () => {
     expect([replay.status, reasonOf(replay.json)]).toEqual([400, "REPLAY_REFUSED"]);
     const channelClient = await mesh.call("GET", "/v1/inboundMessages", { key: "xyz-key" });
     expect(channelClient.status).toBe(403);
+  });
+
+  it("takes customers/create and customers/update into identity with their consents, once, an older update changing nothing", async () => {
+    const sample = JSON.parse(shopifyBody.toString("utf8")).customer as Record<string, unknown>;
+    const id = String(115310627300000000 + Math.floor(Math.random() * 9_999_999));
+    const email = `${uniqueName("shopper")}@example.com`;
+    const customer = (updatedAt: string, extra: Record<string, unknown>) => ({
+      ...sample,
+      id: Number(id),
+      admin_graphql_api_id: `gid://shopify/Customer/${id}`,
+      email,
+      updated_at: updatedAt,
+      ...extra,
+    });
+    const created = customer("2026-11-20T10:00:00Z", {
+      email_marketing_consent: { state: "subscribed", consent_updated_at: "2026-11-20T10:00:00Z" },
+    });
+    const first = await deliver("customers/create", created);
+    expect(first.status, JSON.stringify(first.json)).toBe(200);
+    const customerId = first.json.customer.customerId;
+    expect(first.json.customer).toMatchObject({
+      email,
+      givenName: "John",
+      familyName: "Smith",
+      sourceLinks: [expect.objectContaining({ sourceSystem: "shopify-web", sourceId: id })],
+      consents: [
+        expect.objectContaining({
+          purpose: "CONSENT_PURPOSE_MARKETING_EMAIL",
+          status: "CONSENT_STATUS_GRANTED",
+        }),
+      ],
+    });
+    expect((await deliver("customers/create", created)).json.customer.customerId).toBe(customerId);
+    const updated = await deliver(
+      "customers/update",
+      customer("2026-11-21T10:00:00Z", {
+        last_name: "Smythe",
+        email_marketing_consent: { state: "unsubscribed", consent_updated_at: "2026-11-21T10:00:00Z" },
+      }),
+    );
+    expect(updated.json.customer).toMatchObject({ customerId, familyName: "Smythe" });
+    // An update Shopify observed before the last one, delivered late: the newer state stands.
+    await deliver("customers/update", customer("2026-11-20T12:00:00Z", { last_name: "Smithers" }));
+    const now = (await get(`/v1/customers/${customerId}`)).json.customer;
+    expect(now.familyName).toBe("Smythe");
+    expect(now.consents.map((c: { purpose: string; status: string }) => [c.purpose, c.status])).toEqual([
+      ["CONSENT_PURPOSE_MARKETING_EMAIL", "CONSENT_STATUS_DENIED"],
+    ]);
   });
 
   it("answers 404 for an order it does not have yet, and 400 naming the field for a restock it cannot place", async () => {

@@ -7,7 +7,8 @@
 //                           orders/paid -> the capture, orders/cancelled -> CancelOrder, refunds/create
 //                           -> cancellation of unfulfilled lines, a return of restocked ones and the
 //                           refund payment: each keyed by the shop and Shopify's order or refund id, so
-//                           a repeat (same or new X-Shopify-Webhook-Id) changes nothing. A notice about
+//                           a repeat (same or new X-Shopify-Webhook-Id) changes nothing. customers/create
+//                           and customers/update -> UpsertFromSource and UpdateConsent, once per update. A notice about
 //                           an order the mesh does not have yet, or a refund before the payment, is
 //                           refused (404, or 400 with the rule) and Shopify delivers it again later
 //                           (19 tries over 48 hours): it waits, nothing is applied in part.
@@ -18,9 +19,17 @@
 //                           disputed charge (LookupOrder by payment reference), keyed by the dispute;
 //                           charge.dispute.closed (won) and charge.dispute.funds_reinstated -> its
 //                           reversal, once.
-import { toJson } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMethod,
+  type MessageInitShape,
+  type MessageShape,
+  toJson,
+} from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import { type Customer, CustomerSchema } from "@retail/contracts/retail/customer/v1/customer_pb";
+import { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
 import { type Order, OrderSchema } from "@retail/contracts/retail/order/v1/order_pb";
 import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
@@ -29,6 +38,7 @@ import type { ClientsSnapshot, ShopifyShopConfig } from "../access/clients.js";
 import { callerFor, invokeForClient, orderOf } from "../access/order-visibility.js";
 import { parseLosslessJson } from "../channel-formats/lossless-json.js";
 import { shopifyOrderToSubmit, verifyShopifyHmac } from "../channel-formats/shopify.js";
+import { shopifyCustomerToSource } from "../channel-formats/shopify-customers.js";
 import {
   shopifyOrderIdOf,
   shopifyPaidToCapture,
@@ -42,6 +52,7 @@ import {
 } from "../channel-formats/stripe.js";
 import { parseJson, requestHeader } from "./body.js";
 import type { Answer, ChannelEndpoint, InboundMessage } from "./inbound.js";
+import type { RestDependencies } from "./rest-handler.js";
 
 const signatureInvalid = () =>
   errorWithInfo(Code.Unauthenticated, "WEBHOOK_SIGNATURE_INVALID", "the webhook signature does not verify");
@@ -89,23 +100,67 @@ const shopify: ChannelEndpoint = {
     return webhookPrincipal(clients, shop.clientId);
   },
   async handle(deps, message, principal, signal) {
-    requireScope(principal, "order:write");
     const shop = shopOf(deps.clients.current(), message);
     if (!shop) throw signatureInvalid();
     const topic = requestHeader(message, "x-shopify-topic") ?? "";
-    const handle = shopifyTopics[topic];
-    if (!handle) return ignored(`topic "${topic}"`);
-    const order = await handle(jsonObject(message.raw), {
+    const context = {
       shop,
       call: callerFor(principal.client, deps.invoke, signal),
       requestId: `${principal.client.id}:shopify:${shop.shopDomain}`,
-    });
-    return {
-      status: 200,
-      body: JSON.stringify({ order: toJson(OrderSchema, order, { alwaysEmitImplicit: true }) }),
     };
+    const orderTopic = shopifyTopics[topic];
+    if (orderTopic) {
+      requireScope(principal, "order:write");
+      const order = await orderTopic(jsonObject(message.raw), context);
+      return {
+        status: 200,
+        body: JSON.stringify({ order: toJson(OrderSchema, order, { alwaysEmitImplicit: true }) }),
+      };
+    }
+    if (topic === "customers/create" || topic === "customers/update") {
+      requireScope(principal, "customer:write");
+      const customer = await shopifyCustomer(deps, principal, jsonObject(message.raw), context, signal);
+      return {
+        status: 200,
+        body: JSON.stringify({ customer: toJson(CustomerSchema, customer, { alwaysEmitImplicit: true }) }),
+      };
+    }
+    return ignored(`topic "${topic}"`);
   },
 };
+
+/**
+ * A Shopify customer as identity's source record of the shop (keyed by the shop and the customer's
+ * `updated_at`, so a redelivery applies once), then its marketing consents, each keyed the same way.
+ */
+async function shopifyCustomer(
+  deps: RestDependencies,
+  principal: Principal,
+  body: Record<string, unknown>,
+  context: ShopifyTopicContext,
+  signal: AbortSignal,
+): Promise<Customer> {
+  const mapped = shopifyCustomerToSource(body, { sourceSystem: context.shop.sourceSystem });
+  const key = `${context.requestId}:customer:${mapped.customerId}:${mapped.observed}`;
+  const call = <M extends DescMethod>(method: M, request: MessageInitShape<M["input"]>) =>
+    invokeForClient(principal.client, method, create(method.input, request), deps.invoke, signal) as Promise<
+      MessageShape<M["output"]>
+    >;
+  let { customer } = await call(CustomerIdentityService.method.upsertFromSource, {
+    requestId: key,
+    sourceRecord: mapped.record,
+  });
+  for (const consent of mapped.consents) {
+    if (!customer) break;
+    ({ customer } = await call(CustomerIdentityService.method.updateConsent, {
+      requestId: `${key}:consent:${consent.purpose}`,
+      customerId: customer.customerId,
+      consent,
+    }));
+  }
+  if (!customer) throw new Error("customer-identity answered without the customer");
+  return customer;
+}
 
 interface ShopifyTopicContext {
   readonly shop: ShopifyShopConfig;
