@@ -5,7 +5,7 @@ import {
   SigningSecretRotatedSchema,
   SubscriptionChangedSchema,
 } from "@retail/contracts/retail/delivery/v1/delivery_events_pb";
-import type { Subscription } from "@retail/contracts/retail/delivery/v1/delivery_pb";
+import { type Subscription, SubscriptionState } from "@retail/contracts/retail/delivery/v1/delivery_pb";
 import {
   ConcurrencyConflict,
   event,
@@ -13,7 +13,7 @@ import {
   requestKey,
   retryOnConflict,
 } from "@retail/platform/store";
-import { UnknownSubscription } from "../domain/errors.js";
+import { SubscriptionDeleted, SubscriptionExists, UnknownSubscription } from "../domain/errors.js";
 import {
   decideCreate,
   decideRotate,
@@ -54,6 +54,8 @@ export async function createSubscription(
   const commit = { key, fingerprint: request.fingerprint };
   const id = settings.subscriptionId;
   const earlier = await deps.subscriptions.findRequest(commit);
+  // Refused before a secret is made for it (a concurrent create of the same id is refused below).
+  if (!earlier && (await deps.subscriptions.load(id)).subscription) throw new SubscriptionExists(id);
   const issued = await deps.secrets.issue(id, key, deps.clock.now());
   if (!earlier) {
     await retryOnConflict(
@@ -105,7 +107,8 @@ export async function rotateSigningSecret(
   const key = requestKey("delivery.RotateSigningSecret", request.id);
   const commit = { key, fingerprint: request.fingerprint };
   const earlier = await deps.subscriptions.findRequest(commit);
-  await required(deps, subscriptionId);
+  const { subscription: current } = await required(deps, subscriptionId);
+  if (!earlier && current.state === SubscriptionState.DELETED) throw new SubscriptionDeleted(subscriptionId);
   const issued = await deps.secrets.issue(subscriptionId, key, deps.clock.now());
   if (!earlier) {
     await retryOnConflict(
