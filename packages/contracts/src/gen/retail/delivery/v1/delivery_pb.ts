@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/delivery/v1/delivery.proto.
  */
 export const file_retail_delivery_v1_delivery: GenFile = /*@__PURE__*/
-  fileDesc("CiFyZXRhaWwvZGVsaXZlcnkvdjEvZGVsaXZlcnkucHJvdG8SEnJldGFpbC5kZWxpdmVyeS52MSKZAwoMU3Vic2NyaXB0aW9uEhwKD3N1YnNjcmlwdGlvbl9pZBgBIAEoCUID4EECEhAKA3VybBgCIAEoCUID4EECEhMKC2Rlc2NyaXB0aW9uGAMgASgJEjsKBmZpbHRlchgEIAEoCzImLnJldGFpbC5kZWxpdmVyeS52MS5TdWJzY3JpcHRpb25GaWx0ZXJCA+BBAhI0CgVzdGF0ZRgFIAEoDjIlLnJldGFpbC5kZWxpdmVyeS52MS5TdWJzY3JpcHRpb25TdGF0ZRIWCg5tYXhfcGVyX3NlY29uZBgGIAEoBRI3CgdzZWNyZXRzGAcgAygLMiEucmV0YWlsLmRlbGl2ZXJ5LnYxLlNpZ25pbmdTZWNyZXRCA+BBAxI0CgtjcmVhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAxI0Cgt1cGRhdGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAxIUCgd2ZXJzaW9uGAogASgDQgPgQQMigQEKElN1YnNjcmlwdGlvbkZpbHRlchITCgtldmVudF90eXBlcxgBIAMoCRIrCghjaGFubmVscxgCIAMoDjIZLnJldGFpbC5jb21tb24udjEuQ2hhbm5lbBITCgtjaGFubmVsX2lkcxgDIAMoCRIUCgxsb2NhdGlvbl9pZHMYBCADKAkihAEKDVNpZ25pbmdTZWNyZXQSEQoJc2VjcmV0X2lkGAEgASgJEi8KC2NyZWF0ZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtleHBpcmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAikwMKCERlbGl2ZXJ5EhMKC2RlbGl2ZXJ5X2lkGAEgASgJEhcKD3N1YnNjcmlwdGlvbl9pZBgCIAEoCRIQCghldmVudF9pZBgDIAEoCRISCgpldmVudF90eXBlGAQgASgJEhQKDGFnZ3JlZ2F0ZV9pZBgFIAEoCRIQCghzZXF1ZW5jZRgGIAEoAxIwCgVzdGF0ZRgHIAEoDjIhLnJldGFpbC5kZWxpdmVyeS52MS5EZWxpdmVyeVN0YXRlEhAKCGF0dGVtcHRzGAggASgFEi4KCmV2ZW50X3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEW5leHRfYXR0ZW1wdF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5kZWxpdmVyZWRfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoQbGFzdF9zdGF0dXNfY29kZRgMIAEoBRISCgpsYXN0X2Vycm9yGA0gASgJKpUBChFTdWJzY3JpcHRpb25TdGF0ZRIiCh5TVUJTQ1JJUFRJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIdChlTVUJTQ1JJUFRJT05fU1RBVEVfQUNUSVZFEAESHQoZU1VCU0NSSVBUSU9OX1NUQVRFX1BBVVNFRBACEh4KGlNVQlNDUklQVElPTl9TVEFURV9ERUxFVEVEEAMqggEKDURlbGl2ZXJ5U3RhdGUSHgoaREVMSVZFUllfU1RBVEVfVU5TUEVDSUZJRUQQABIaChZERUxJVkVSWV9TVEFURV9QRU5ESU5HEAESHAoYREVMSVZFUllfU1RBVEVfREVMSVZFUkVEEAISFwoTREVMSVZFUllfU1RBVEVfREVBRBADYgZwcm90bzM", [file_google_api_field_behavior, file_google_protobuf_timestamp, file_retail_common_v1_common]);
+  fileDesc("CiFyZXRhaWwvZGVsaXZlcnkvdjEvZGVsaXZlcnkucHJvdG8SEnJldGFpbC5kZWxpdmVyeS52MSL6AwoMU3Vic2NyaXB0aW9uEhwKD3N1YnNjcmlwdGlvbl9pZBgBIAEoCUID4EECEhAKA3VybBgCIAEoCUID4EECEhMKC2Rlc2NyaXB0aW9uGAMgASgJEjsKBmZpbHRlchgEIAEoCzImLnJldGFpbC5kZWxpdmVyeS52MS5TdWJzY3JpcHRpb25GaWx0ZXJCA+BBAhI0CgVzdGF0ZRgFIAEoDjIlLnJldGFpbC5kZWxpdmVyeS52MS5TdWJzY3JpcHRpb25TdGF0ZRIWCg5tYXhfcGVyX3NlY29uZBgGIAEoBRI3CgdzZWNyZXRzGAcgAygLMiEucmV0YWlsLmRlbGl2ZXJ5LnYxLlNpZ25pbmdTZWNyZXRCA+BBAxI0CgtjcmVhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAxI0Cgt1cGRhdGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAxIUCgd2ZXJzaW9uGAogASgDQgPgQQMSMgoGZm9ybWF0GAsgASgOMiIucmV0YWlsLmRlbGl2ZXJ5LnYxLkRlbGl2ZXJ5Rm9ybWF0EisKA3gxMhgMIAEoCzIeLnJldGFpbC5kZWxpdmVyeS52MS5YMTJQYXJ0aWVzIngKClgxMlBhcnRpZXMSGAoQc2VuZGVyX3F1YWxpZmllchgBIAEoCRIRCglzZW5kZXJfaWQYAiABKAkSGgoScmVjZWl2ZXJfcXVhbGlmaWVyGAMgASgJEhMKC3JlY2VpdmVyX2lkGAQgASgJEgwKBHRlc3QYBSABKAgigQEKElN1YnNjcmlwdGlvbkZpbHRlchITCgtldmVudF90eXBlcxgBIAMoCRIrCghjaGFubmVscxgCIAMoDjIZLnJldGFpbC5jb21tb24udjEuQ2hhbm5lbBITCgtjaGFubmVsX2lkcxgDIAMoCRIUCgxsb2NhdGlvbl9pZHMYBCADKAkihAEKDVNpZ25pbmdTZWNyZXQSEQoJc2VjcmV0X2lkGAEgASgJEi8KC2NyZWF0ZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtleHBpcmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAikwMKCERlbGl2ZXJ5EhMKC2RlbGl2ZXJ5X2lkGAEgASgJEhcKD3N1YnNjcmlwdGlvbl9pZBgCIAEoCRIQCghldmVudF9pZBgDIAEoCRISCgpldmVudF90eXBlGAQgASgJEhQKDGFnZ3JlZ2F0ZV9pZBgFIAEoCRIQCghzZXF1ZW5jZRgGIAEoAxIwCgVzdGF0ZRgHIAEoDjIhLnJldGFpbC5kZWxpdmVyeS52MS5EZWxpdmVyeVN0YXRlEhAKCGF0dGVtcHRzGAggASgFEi4KCmV2ZW50X3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEW5leHRfYXR0ZW1wdF90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5kZWxpdmVyZWRfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoQbGFzdF9zdGF0dXNfY29kZRgMIAEoBRISCgpsYXN0X2Vycm9yGA0gASgJKmgKDkRlbGl2ZXJ5Rm9ybWF0Eh8KG0RFTElWRVJZX0ZPUk1BVF9VTlNQRUNJRklFRBAAEhgKFERFTElWRVJZX0ZPUk1BVF9KU09OEAESGwoXREVMSVZFUllfRk9STUFUX1gxMl85NDAQAiqVAQoRU3Vic2NyaXB0aW9uU3RhdGUSIgoeU1VCU0NSSVBUSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASHQoZU1VCU0NSSVBUSU9OX1NUQVRFX0FDVElWRRABEh0KGVNVQlNDUklQVElPTl9TVEFURV9QQVVTRUQQAhIeChpTVUJTQ1JJUFRJT05fU1RBVEVfREVMRVRFRBADKoIBCg1EZWxpdmVyeVN0YXRlEh4KGkRFTElWRVJZX1NUQVRFX1VOU1BFQ0lGSUVEEAASGgoWREVMSVZFUllfU1RBVEVfUEVORElORxABEhwKGERFTElWRVJZX1NUQVRFX0RFTElWRVJFRBACEhcKE0RFTElWRVJZX1NUQVRFX0RFQUQQA2IGcHJvdG8z", [file_google_api_field_behavior, file_google_protobuf_timestamp, file_retail_common_v1_common]);
 
 /**
  * An outside system's endpoint (an ERP, WMS, marketplace, CRM or BI) that receives the canonical
@@ -83,6 +83,21 @@ export type Subscription = Message<"retail.delivery.v1.Subscription"> & {
    * @generated from field: int64 version = 10;
    */
   version: bigint;
+
+  /**
+   * How deliveries are written: the canonical JSON (when unset), or a document in the receiver's own
+   * format.
+   *
+   * @generated from field: retail.delivery.v1.DeliveryFormat format = 11;
+   */
+  format: DeliveryFormat;
+
+  /**
+   * The interchange's parties, for an X12 format.
+   *
+   * @generated from field: retail.delivery.v1.X12Parties x12 = 12;
+   */
+  x12?: X12Parties | undefined;
 };
 
 /**
@@ -91,6 +106,49 @@ export type Subscription = Message<"retail.delivery.v1.Subscription"> & {
  */
 export const SubscriptionSchema: GenMessage<Subscription> = /*@__PURE__*/
   messageDesc(file_retail_delivery_v1_delivery, 0);
+
+/**
+ * Who an X12 interchange is from and to (ISA05/06 and ISA07/08; GS02/03 are the ids too).
+ *
+ * @generated from message retail.delivery.v1.X12Parties
+ */
+export type X12Parties = Message<"retail.delivery.v1.X12Parties"> & {
+  /**
+   * ISA05: "ZZ" (mutually defined), "01" (DUNS), "12" (phone) …
+   *
+   * @generated from field: string sender_qualifier = 1;
+   */
+  senderQualifier: string;
+
+  /**
+   * @generated from field: string sender_id = 2;
+   */
+  senderId: string;
+
+  /**
+   * @generated from field: string receiver_qualifier = 3;
+   */
+  receiverQualifier: string;
+
+  /**
+   * @generated from field: string receiver_id = 4;
+   */
+  receiverId: string;
+
+  /**
+   * ISA15 "T": the receiver treats the interchanges as tests.
+   *
+   * @generated from field: bool test = 5;
+   */
+  test: boolean;
+};
+
+/**
+ * Describes the message retail.delivery.v1.X12Parties.
+ * Use `create(X12PartiesSchema)` to create a new message.
+ */
+export const X12PartiesSchema: GenMessage<X12Parties> = /*@__PURE__*/
+  messageDesc(file_retail_delivery_v1_delivery, 1);
 
 /**
  * Which events a subscription receives: an event must match every part that is set.
@@ -133,7 +191,7 @@ export type SubscriptionFilter = Message<"retail.delivery.v1.SubscriptionFilter"
  * Use `create(SubscriptionFilterSchema)` to create a new message.
  */
 export const SubscriptionFilterSchema: GenMessage<SubscriptionFilter> = /*@__PURE__*/
-  messageDesc(file_retail_delivery_v1_delivery, 1);
+  messageDesc(file_retail_delivery_v1_delivery, 2);
 
 /**
  * @generated from message retail.delivery.v1.SigningSecret
@@ -162,7 +220,7 @@ export type SigningSecret = Message<"retail.delivery.v1.SigningSecret"> & {
  * Use `create(SigningSecretSchema)` to create a new message.
  */
 export const SigningSecretSchema: GenMessage<SigningSecret> = /*@__PURE__*/
-  messageDesc(file_retail_delivery_v1_delivery, 2);
+  messageDesc(file_retail_delivery_v1_delivery, 3);
 
 /**
  * One event on its way to one subscription.
@@ -249,7 +307,38 @@ export type Delivery = Message<"retail.delivery.v1.Delivery"> & {
  * Use `create(DeliverySchema)` to create a new message.
  */
 export const DeliverySchema: GenMessage<Delivery> = /*@__PURE__*/
-  messageDesc(file_retail_delivery_v1_delivery, 3);
+  messageDesc(file_retail_delivery_v1_delivery, 4);
+
+/**
+ * @generated from enum retail.delivery.v1.DeliveryFormat
+ */
+export enum DeliveryFormat {
+  /**
+   * @generated from enum value: DELIVERY_FORMAT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Standard Webhooks' type, timestamp and data (the event's protobuf JSON), with its envelope.
+   *
+   * @generated from enum value: DELIVERY_FORMAT_JSON = 1;
+   */
+  JSON = 1,
+
+  /**
+   * An X12 940 warehouse shipping order (004010) for each accepted order with lines to ship from the
+   * filter's locations (the warehouse): for a WMS that takes EDI only. Takes order.order_accepted alone.
+   *
+   * @generated from enum value: DELIVERY_FORMAT_X12_940 = 2;
+   */
+  X12_940 = 2,
+}
+
+/**
+ * Describes the enum retail.delivery.v1.DeliveryFormat.
+ */
+export const DeliveryFormatSchema: GenEnum<DeliveryFormat> = /*@__PURE__*/
+  enumDesc(file_retail_delivery_v1_delivery, 0);
 
 /**
  * @generated from enum retail.delivery.v1.SubscriptionState
@@ -286,7 +375,7 @@ export enum SubscriptionState {
  * Describes the enum retail.delivery.v1.SubscriptionState.
  */
 export const SubscriptionStateSchema: GenEnum<SubscriptionState> = /*@__PURE__*/
-  enumDesc(file_retail_delivery_v1_delivery, 0);
+  enumDesc(file_retail_delivery_v1_delivery, 1);
 
 /**
  * @generated from enum retail.delivery.v1.DeliveryState
@@ -323,5 +412,5 @@ export enum DeliveryState {
  * Describes the enum retail.delivery.v1.DeliveryState.
  */
 export const DeliveryStateSchema: GenEnum<DeliveryState> = /*@__PURE__*/
-  enumDesc(file_retail_delivery_v1_delivery, 1);
+  enumDesc(file_retail_delivery_v1_delivery, 2);
 
