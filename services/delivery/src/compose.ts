@@ -7,16 +7,20 @@ import { serve } from "@retail/platform/server";
 import { openInbox } from "@retail/platform/store";
 import { Counter, Histogram } from "prom-client";
 import { startDomainEventsConsumer } from "./adapters/amqp/domain-events-consumer.js";
+import { createQueueBindings } from "./adapters/amqp/queue-bindings.js";
 import { domainEvents } from "./adapters/event-registry.js";
+import { createRenderer } from "./adapters/formats/renderer.js";
 import { createWebhookSender } from "./adapters/http/webhook-sender.js";
 import { startSubscriptionCache } from "./adapters/memory/subscription-cache.js";
 import { createAggregateFacts } from "./adapters/mongo/aggregate-facts.js";
+import { createControlNumbers } from "./adapters/mongo/control-numbers.js";
 import { createDeliveryStore } from "./adapters/mongo/delivery-store.js";
 import { createLeases } from "./adapters/mongo/leases.js";
 import { createSecretStore } from "./adapters/mongo/secret-store.js";
 import { createSubscriptionStore } from "./adapters/mongo/subscription-store.js";
 import { createDeliveryHandler } from "./api/delivery-handler.js";
 import { mapDeliveryError } from "./api/error-codes.js";
+import { bindingsFor } from "./app/bindings.js";
 import { startDispatcher } from "./app/dispatcher.js";
 import type { DeliveryDeps } from "./app/ports.js";
 import type { DeliveryConfig } from "./config.js";
@@ -43,8 +47,22 @@ export async function composeDelivery(config: DeliveryConfig, logger: Logger): P
   const runtime = await startRuntime({ name: "delivery", database: "delivery", config, logger });
   const deliveries = createDeliveryStore(runtime.db);
   await deliveries.ensureIndexes();
+  const controlNumbers = createControlNumbers(runtime.db);
+  await controlNumbers.ensureIndexes();
   const subscriptions = createSubscriptionStore(runtime.store);
-  const cache = await startSubscriptionCache(subscriptions, config.SUBSCRIPTION_REFRESH_MS, logger);
+  const queue = `${config.QUEUE_PREFIX}${domainEventsQueue}`;
+  const queueBindings = createQueueBindings({
+    connection: runtime.amqp,
+    db: runtime.db,
+    queue,
+    exchange: config.EVENTS_EXCHANGE,
+    logger,
+  });
+  // The queue's bindings follow the subscriptions (the consumer below declares the first ones).
+  let consuming = false;
+  const cache = await startSubscriptionCache(subscriptions, config.SUBSCRIPTION_REFRESH_MS, logger, (all) =>
+    consuming ? queueBindings.sync(bindingsFor(all)) : undefined,
+  );
   const deps: DeliveryDeps = {
     subscriptions,
     cache,
@@ -54,6 +72,7 @@ export async function composeDelivery(config: DeliveryConfig, logger: Logger): P
     clock: { now: () => new Date() },
     logger,
     factsWaitMs: config.DELIVERY_FACTS_WAIT_MS,
+    settleMs: config.DELIVERY_SETTLE_MS,
   };
   const attempts = new Counter({
     name: "webhook_delivery_attempts_total",
@@ -71,6 +90,7 @@ export async function composeDelivery(config: DeliveryConfig, logger: Logger): P
   const dispatcher = startDispatcher(
     {
       ...deps,
+      renderer: createRenderer(deliveries, controlNumbers),
       sender: createWebhookSender({
         timeoutMs: config.DELIVERY_TIMEOUT_MS,
         userAgent: "retail-mesh-delivery/0.1",
@@ -90,17 +110,18 @@ export async function composeDelivery(config: DeliveryConfig, logger: Logger): P
       concurrency: config.DELIVERY_CONCURRENCY,
     },
   );
+  const events = await startDomainEventsConsumer(
+    {
+      connection: runtime.amqp,
+      exchange: config.EVENTS_EXCHANGE,
+      queue,
+      bindings: bindingsFor(cache.current()),
+      metrics: runtime.metrics,
+    },
+    deps,
+    dispatcher.wake,
+  );
   const purgeFailed = { onError: (error: unknown) => logger.warn({ err: error }, "inbox purge failed") };
-  const inbox = await openInbox(runtime.db, domainEventsQueue, purgeFailed);
-  const wiring = {
-    connection: runtime.amqp,
-    exchange: config.EVENTS_EXCHANGE,
-    queuePrefix: config.QUEUE_PREFIX,
-    inbox,
-    logger,
-    metrics: runtime.metrics,
-  };
-  const events = await startDomainEventsConsumer(wiring, deps, dispatcher.wake);
   // Erasure also reaches events waiting in this service's retry and parking queues.
   const erasureInbox = await openInbox(runtime.db, customerEventsQueue, purgeFailed);
   const erasures = await startWaitingEventsErasure({
@@ -124,11 +145,13 @@ export async function composeDelivery(config: DeliveryConfig, logger: Logger): P
       .catch((error: unknown) => logger.warn({ err: error }, "retention sweep failed"));
   }, 3_600_000);
   retention.unref();
+  consuming = true;
+  await queueBindings.sync(bindingsFor(cache.current()));
   const served = await runtime.serve({
     mapDomainError: mapDeliveryError,
     services: [serve(DeliveryService, createDeliveryHandler(deps))],
     stopFirst: [
-      { name: "domain events consumer", run: () => events.close().finally(inbox.close) },
+      { name: "domain events consumer", run: () => events.close() },
       { name: "erasure consumer", run: () => erasures.close().finally(erasureInbox.close) },
       { name: "dispatcher", run: () => dispatcher.stop() },
       { name: "retention sweep", run: async () => clearInterval(retention) },

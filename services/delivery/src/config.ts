@@ -34,6 +34,11 @@ export const deliveryEnvSchema = baseEnvSchema.extend({
    * (its order's acceptance late or handled beside it), waits this long for them, then is dropped.
    */
   DELIVERY_FACTS_WAIT_MS: z.coerce.number().int().positive().default(90_000),
+  /**
+   * A delivery's first attempt waits this long after it is recorded, so an earlier event of its
+   * aggregate handled at the same moment by another instance is recorded first and goes first.
+   */
+  DELIVERY_SETTLE_MS: z.coerce.number().int().min(0).default(250),
   /** How often an instance re-reads the subscriptions (changes made through another instance). */
   SUBSCRIPTION_REFRESH_MS: z.coerce.number().int().positive().default(2_000),
 });

@@ -119,7 +119,7 @@ export interface Received {
   readonly subject: string;
   readonly sequence: number;
   readonly verified: boolean;
-  readonly body: { data: Record<string, unknown> };
+  readonly body: { data: Record<string, unknown>; raw?: string };
 }
 
 /** One endpoint of the receiver: its own mode, secrets and record of what came. */

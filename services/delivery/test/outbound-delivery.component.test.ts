@@ -6,12 +6,17 @@ import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
-import { DeliveryState, SubscriptionState } from "@retail/contracts/retail/delivery/v1/delivery_pb";
+import {
+  DeliveryFormat,
+  DeliveryState,
+  SubscriptionState,
+} from "@retail/contracts/retail/delivery/v1/delivery_pb";
 import {
   OrderAcceptedSchema,
   OrderLineCancelledSchema,
   ShipmentDispatchedSchema,
 } from "@retail/contracts/retail/order/v1/order_events_pb";
+import { FulfillmentType } from "@retail/contracts/retail/order/v1/order_pb";
 import { rejection, uniqueName, until, violatedFields } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -235,6 +240,74 @@ describe("outbound delivery", () => {
       expect(deliveries.map((d) => d.aggregateId)).toEqual([market, market]);
     });
     expect(await ofOrder(endpoint, web)).toEqual([]);
+  });
+
+  it("sends a warehouse an X12 940 for each accepted order with lines to ship from it, signed, and nothing for the others", async () => {
+    const subscriptionId = uniqueName("wms").replaceAll("_", "-");
+    const endpoint = receiver.endpoint(subscriptionId);
+    const { signingSecret } = await delivery.client.createSubscription({
+      requestId: subscriptionId,
+      subscription: {
+        subscriptionId,
+        url: endpoint.url,
+        filter: { eventTypes: ["order.order_accepted"], locationIds: ["DC-1"] },
+        format: DeliveryFormat.X12_940,
+        x12: { senderQualifier: "ZZ", senderId: "RETAILMESH", receiverQualifier: "ZZ", receiverId: "WMSDC1" },
+      },
+    });
+    await endpoint.control({ mode: "ok", secrets: [signingSecret] });
+    const [fromDc, fromStore] = [uniqueName("o"), uniqueName("o")];
+    const order = (orderId: string, locationId: string) =>
+      create(OrderAcceptedSchema, {
+        order: {
+          orderId,
+          channel: Channel.WEB,
+          lines: [
+            {
+              lineId: "1",
+              sku: "AB-1",
+              quantity: 2n,
+              fulfillmentType: FulfillmentType.SHIP,
+              fulfillmentLocationId: locationId,
+            },
+          ],
+        },
+      });
+    await emitter.emit(fromStore, OrderAcceptedSchema, order(fromStore, "ST-1"));
+    await emitter.emit(fromDc, OrderAcceptedSchema, order(fromDc, "DC-1"));
+    const [document] = await until(async () => {
+      const received = await endpoint.received();
+      expect(received).toHaveLength(1);
+      return received;
+    });
+    expect([document?.type, document?.verified]).toEqual(["application/edi-x12", true]);
+    const text = document?.body.raw ?? "";
+    expect(text).toMatch(/^ISA\*00\*.{10}\*00\*.{10}\*ZZ\*RETAILMESH {5}\*ZZ\*WMSDC1 {9}\*/);
+    expect(text).toContain(`~ST*940*0001~W05*N*${fromDc}*~`);
+    expect(text).toContain("~LX*1~W01*2*EA**VN*AB-1~");
+    // The store's order is not the warehouse's: its delivery was dropped, nothing was sent.
+    await until(async () => {
+      const { deliveries } = await delivery.client.listDeliveries({ subscriptionId });
+      expect(deliveries.map((d) => [d.aggregateId, d.state])).toEqual([[fromDc, DeliveryState.DELIVERED]]);
+    });
+    const refused = await rejection(
+      delivery.client.createSubscription({
+        requestId: uniqueName("bad"),
+        subscription: {
+          subscriptionId: uniqueName("wms").replaceAll("_", "-"),
+          url: endpoint.url,
+          filter: { eventTypes: ["order.#"] },
+          format: DeliveryFormat.X12_940,
+          x12: { senderQualifier: "zz", senderId: "RETAILMESH", receiverQualifier: "ZZ", receiverId: "" },
+        },
+      }),
+    );
+    expect(violatedFields(refused)).toEqual([
+      "subscription.x12.sender_qualifier",
+      "subscription.x12.receiver_id",
+      "subscription.filter.location_ids",
+      "subscription.filter.event_types[0]",
+    ]);
   });
 
   it("refuses a subscription that breaks a rule, naming each field", async () => {

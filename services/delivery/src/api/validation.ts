@@ -1,5 +1,9 @@
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
-import { type Subscription, SubscriptionState } from "@retail/contracts/retail/delivery/v1/delivery_pb";
+import {
+  DeliveryFormat,
+  type Subscription,
+  SubscriptionState,
+} from "@retail/contracts/retail/delivery/v1/delivery_pb";
 import { Violations } from "@retail/platform/rpc";
 import { decodePageToken } from "@retail/platform/store";
 import { endpointUrlProblem } from "../domain/endpoint-url.js";
@@ -21,7 +25,16 @@ export function checkSubscription(
 ): SubscriptionSettings {
   if (!subscription) {
     v.add("subscription", "is required");
-    return { subscriptionId: "", url: "", description: "", filter: undefined, state: 0, maxPerSecond: 0 };
+    return {
+      subscriptionId: "",
+      url: "",
+      description: "",
+      filter: undefined,
+      state: 0,
+      maxPerSecond: 0,
+      format: 0,
+      x12: undefined,
+    };
   }
   const s = subscription;
   checkSubscriptionId(v, "subscription.subscription_id", s.subscriptionId);
@@ -51,6 +64,8 @@ export function checkSubscription(
   filter?.locationIds.forEach((id, i) => {
     if (!id) v.add(`subscription.filter.location_ids[${i}]`, "must not be empty");
   });
+  if (!(s.format in DeliveryFormat)) v.add("subscription.format", "is not a delivery format");
+  if (s.format === DeliveryFormat.X12_940) checkWarehouseOrders(v, s);
   return {
     subscriptionId: s.subscriptionId,
     url: s.url,
@@ -58,7 +73,45 @@ export function checkSubscription(
     filter: s.filter,
     state: s.state,
     maxPerSecond: s.maxPerSecond,
+    format: s.format,
+    x12: s.x12,
   };
+}
+
+const x12Id = /^[A-Za-z0-9 ]{1,15}$/;
+const x12Qualifier = /^[0-9A-Z]{2}$/;
+const acceptedOrders = new Set(["order.order_accepted", "retail.order.v1.OrderAccepted"]);
+
+/** A 940 subscription names its parties, its warehouse's locations, and takes accepted orders alone. */
+function checkWarehouseOrders(v: Violations, s: Subscription): void {
+  const parties = s.x12;
+  if (!parties)
+    v.add("subscription.x12", "is required for DELIVERY_FORMAT_X12_940: the interchange's parties");
+  for (const [field, value, rule] of [
+    ["sender_qualifier", parties?.senderQualifier, x12Qualifier],
+    ["sender_id", parties?.senderId, x12Id],
+    ["receiver_qualifier", parties?.receiverQualifier, x12Qualifier],
+    ["receiver_id", parties?.receiverId, x12Id],
+  ] as const)
+    if (parties && !rule.test(value ?? ""))
+      v.add(
+        `subscription.x12.${field}`,
+        rule === x12Id
+          ? "must be 1-15 letters, digits or spaces"
+          : "must be two capitals or digits (ISA05/07: ZZ, 01, 12 …)",
+      );
+  if ((s.filter?.locationIds.length ?? 0) === 0)
+    v.add(
+      "subscription.filter.location_ids",
+      "is required for DELIVERY_FORMAT_X12_940: the warehouse's locations",
+    );
+  s.filter?.eventTypes.forEach((type, i) => {
+    if (!acceptedOrders.has(type))
+      v.add(
+        `subscription.filter.event_types[${i}]`,
+        "must be order.order_accepted for DELIVERY_FORMAT_X12_940",
+      );
+  });
 }
 
 export function checkPage(v: Violations, pageSize: number, pageToken: string): number {

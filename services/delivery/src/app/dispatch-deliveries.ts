@@ -2,11 +2,12 @@ import type { Subscription } from "@retail/contracts/retail/delivery/v1/delivery
 import { factsComplete, factsMatch, withAggregateFacts } from "../domain/filter.js";
 import { nextAttemptDelayMs } from "../domain/retry-schedule.js";
 import { signingSecretIds } from "../domain/subscription.js";
-import type { DeliveryDeps, DeliveryRecord, WebhookSender } from "./ports.js";
+import type { DeliveryDeps, DeliveryRecord, DeliveryRenderer, WebhookSender } from "./ports.js";
 import { filterOf } from "./record-event.js";
 
 export interface DispatchDeps extends DeliveryDeps {
   readonly sender: WebhookSender;
+  readonly renderer: DeliveryRenderer;
   /** Delay before each retry (the first try is at once); past the last, a delivery is dead. */
   readonly retryScheduleMs: readonly number[];
   readonly random: () => number;
@@ -52,7 +53,17 @@ async function factsVerdict(
 ): Promise<"send" | "drop" | "wait"> {
   const filter = filterOf(subscription);
   const facts = withAggregateFacts(delivery.facts, await deps.facts.recall(delivery.aggregateId));
-  if (factsComplete(filter, facts)) return factsMatch(filter, facts) ? "send" : "drop";
+  if (factsComplete(filter, facts)) {
+    if (!factsMatch(filter, facts)) return "drop";
+    // The event that brought the facts may have been recorded after this pass read its deliveries:
+    // this one waits for it to go first.
+    const earlier = await deps.deliveries.pendingBefore(
+      subscription.subscriptionId,
+      delivery.aggregateId,
+      delivery.sequence,
+    );
+    return earlier ? "wait" : "send";
+  }
   return delivery.nextAttemptAt.getTime() > deps.clock.now().getTime() ? "wait" : "drop";
 }
 
@@ -85,10 +96,16 @@ export async function dispatchSubscription(
         }
         await deps.deliveries.settle(delivery.deliveryId);
       } else if (delivery.nextAttemptAt.getTime() > deps.clock.now().getTime()) return;
-      await options.pace();
       const now = deps.clock.now();
+      const rendered = await deps.renderer.render(subscription, delivery, now);
+      if (!rendered) {
+        // Nothing for this subscriber in it (a 940 for an order with no line at its warehouse).
+        await deps.deliveries.drop(delivery.deliveryId);
+        continue;
+      }
+      await options.pace();
       const started = performance.now();
-      const outcome = await deps.sender.send(subscription.url, delivery, secrets, now);
+      const outcome = await deps.sender.send(subscription.url, delivery.eventId, rendered, secrets, now);
       const seconds = (performance.now() - started) / 1000;
       sent++;
       const attempts = delivery.attempts + 1;

@@ -36,7 +36,7 @@ async function required(deps: DeliveryDeps, subscriptionId: string) {
 /** Reads the subscription as it is now and tells this instance's cache. */
 async function settledView(deps: DeliveryDeps, subscriptionId: string): Promise<Subscription> {
   const { subscription } = await required(deps, subscriptionId);
-  deps.cache.put(subscription);
+  await deps.cache.put(subscription);
   return subscription;
 }
 

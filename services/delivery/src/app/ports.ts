@@ -20,7 +20,8 @@ export interface SubscriptionStore {
 /** What this instance knows of the subscriptions, refreshed from the store (a change shows within seconds). */
 export interface SubscriptionCache {
   current(): readonly Subscription[];
-  put(subscription: Subscription): void;
+  /** Takes a change made here; resolves once the queue's bindings follow it. */
+  put(subscription: Subscription): Promise<void>;
 }
 
 /** Signing secrets' texts, kept apart from the subscription streams (whose events go on the bus). */
@@ -63,6 +64,8 @@ export interface DeliveryRecord {
   readonly deliveredAt: Date | undefined;
   readonly lastStatus: number;
   readonly lastError: string;
+  /** The interchange control number of an X12 rendering, fixed at its first attempt. */
+  readonly controlNumber?: number;
 }
 
 export type DeliveryState = DeliveryRecord["state"];
@@ -79,6 +82,10 @@ export interface DeliveryStore {
   /** The oldest pending deliveries of a subscription, by event time then sequence. */
   pending(subscriptionId: string, limit: number): Promise<DeliveryRecord[]>;
   delivered(deliveryId: string, attempts: number, status: number, at: Date): Promise<void>;
+  /** Whether a delivery of the aggregate earlier in its order is still pending for the subscription. */
+  pendingBefore(subscriptionId: string, aggregateId: string, sequence: number): Promise<boolean>;
+  /** Fixes a delivery's control number unless it has one; the one it has. */
+  assignControlNumber(deliveryId: string, controlNumber: number): Promise<number>;
   /** Its filter is decided now: it goes out like any other. */
   settle(deliveryId: string): Promise<void>;
   /** Its filter turned it down once its facts were known (or never came): it is not the subscriber's. */
@@ -114,6 +121,17 @@ export interface AggregateFacts {
   recall(aggregateId: string): Promise<EventFacts | undefined>;
 }
 
+/** A delivery as it is POSTed: its body and media type. */
+export interface Rendered {
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** Writes a delivery in its subscription's format; undefined when the event means nothing to it. */
+export interface DeliveryRenderer {
+  render(subscription: Subscription, delivery: DeliveryRecord, now: Date): Promise<Rendered | undefined>;
+}
+
 /** The endpoint's answer to one delivery attempt. */
 export interface SendOutcome {
   readonly ok: boolean;
@@ -123,9 +141,15 @@ export interface SendOutcome {
   readonly retryAfterMs: number;
 }
 
-/** POSTs one delivery, signed with each secret given. */
+/** POSTs one rendered delivery under its webhook id, signed with each secret given. */
 export interface WebhookSender {
-  send(url: string, delivery: DeliveryRecord, secrets: readonly string[], now: Date): Promise<SendOutcome>;
+  send(
+    url: string,
+    webhookId: string,
+    rendered: Rendered,
+    secrets: readonly string[],
+    now: Date,
+  ): Promise<SendOutcome>;
 }
 
 /**
@@ -152,4 +176,9 @@ export interface DeliveryDeps {
   readonly logger: Logger;
   /** How long an event waits for its aggregate's facts before a filter that needs them drops it. */
   readonly factsWaitMs: number;
+  /**
+   * How long a recorded delivery waits before its first attempt, so an earlier event of its aggregate
+   * handled at the same moment by another instance is recorded and goes first.
+   */
+  readonly settleMs: number;
 }

@@ -44,14 +44,23 @@ export function filterOf(subscription: Subscription): Filter {
  * Idempotent: a redelivered event finds its deliveries recorded. Returns how many it recorded.
  */
 export async function recordEvent(deps: DeliveryDeps, observed: ObservedEvent): Promise<number> {
+  // Delivery's own events are not delivered (a "#" subscription would otherwise take them).
+  if (observed.routingKey.startsWith("delivery.")) return 0;
   const candidates = deps.cache
     .current()
     .filter((s) => records(s) && typeMatches(filterOf(s), observed.routingKey, observed.type));
   const own = eventFacts(observed.json);
   const factful = own.channels.length + own.channelIds.length + own.locationIds.length > 0;
   const anyNeedsFacts = deps.cache.current().some((s) => records(s) && needsFacts(filterOf(s)));
-  if (factful && anyNeedsFacts) await deps.facts.remember(observed.aggregateId, own);
-  if (candidates.length === 0) return 0;
+  // Remembered after this event's own deliveries are recorded: a later event of the aggregate waiting
+  // for these facts then finds this one before it in its order.
+  const remember = async () => {
+    if (factful && anyNeedsFacts) await deps.facts.remember(observed.aggregateId, own);
+  };
+  if (candidates.length === 0) {
+    await remember();
+    return 0;
+  }
   const needing = candidates.some((s) => needsFacts(filterOf(s)));
   const facts = needing ? withAggregateFacts(own, await deps.facts.recall(observed.aggregateId)) : own;
   // A filter the facts cannot decide yet (the aggregate's earlier events are late, or being handled
@@ -78,11 +87,12 @@ export async function recordEvent(deps: DeliveryDeps, observed: ObservedEvent): 
     customerIds: own.customerIds,
     state: "pending",
     attempts: 0,
-    nextAttemptAt: awaiting(s) ? new Date(now.getTime() + deps.factsWaitMs) : now,
+    nextAttemptAt: new Date(now.getTime() + (awaiting(s) ? deps.factsWaitMs : deps.settleMs)),
     deliveredAt: undefined,
     lastStatus: 0,
     lastError: "",
   }));
   if (deliveries.length > 0) await deps.deliveries.record(deliveries);
+  await remember();
   return deliveries.length;
 }

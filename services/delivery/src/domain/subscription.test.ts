@@ -1,7 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { SigningSecretRotatedSchema } from "@retail/contracts/retail/delivery/v1/delivery_events_pb";
-import { SigningSecretSchema, SubscriptionState } from "@retail/contracts/retail/delivery/v1/delivery_pb";
+import {
+  DeliveryFormat,
+  SigningSecretSchema,
+  SubscriptionState,
+} from "@retail/contracts/retail/delivery/v1/delivery_pb";
 import { describe, expect, it } from "vitest";
 import { SubscriptionDeleted, SubscriptionExists } from "./errors.js";
 import { decideCreate, decideRotate, decideUpdate, evolve, signingSecretIds } from "./subscription.js";
@@ -16,6 +20,8 @@ const settings = {
   filter: undefined,
   state: SubscriptionState.UNSPECIFIED,
   maxPerSecond: 0,
+  format: DeliveryFormat.UNSPECIFIED,
+  x12: undefined,
 };
 
 function created() {

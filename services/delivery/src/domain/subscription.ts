@@ -10,6 +10,7 @@ import {
   SubscriptionChangedSchema,
 } from "@retail/contracts/retail/delivery/v1/delivery_events_pb";
 import {
+  DeliveryFormat,
   type SigningSecret,
   SigningSecretSchema,
   type Subscription,
@@ -21,10 +22,13 @@ import { SubscriptionDeleted, SubscriptionExists } from "./errors.js";
 /** What an operator sets on a subscription; the rest (secrets, times, version) is the mesh's. */
 export type SubscriptionSettings = Pick<
   Subscription,
-  "subscriptionId" | "url" | "description" | "filter" | "state" | "maxPerSecond"
+  "subscriptionId" | "url" | "description" | "filter" | "state" | "maxPerSecond" | "format" | "x12"
 >;
 
 export const defaultMaxPerSecond = 10;
+
+/** Two settings' messages are the same (JSON.stringify cannot read 64-bit integers; none are here). */
+const equal = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
 /** One event of a subscription's stream, decoded. */
 export type SubscriptionEvent =
@@ -60,6 +64,7 @@ function settled(settings: SubscriptionSettings): SubscriptionSettings {
     ...settings,
     state: settings.state === SubscriptionState.UNSPECIFIED ? SubscriptionState.ACTIVE : settings.state,
     maxPerSecond: settings.maxPerSecond || defaultMaxPerSecond,
+    format: settings.format === DeliveryFormat.UNSPECIFIED ? DeliveryFormat.JSON : settings.format,
   };
 }
 
@@ -96,7 +101,9 @@ export function decideUpdate(
     existing.description === next.description &&
     existing.state === next.state &&
     existing.maxPerSecond === next.maxPerSecond &&
-    JSON.stringify(existing.filter) === JSON.stringify(next.filter);
+    existing.format === next.format &&
+    equal(existing.x12, next.x12) &&
+    equal(existing.filter, next.filter);
   if (same) return undefined;
   const subscription = create(SubscriptionSchema, {
     ...existing,

@@ -1,54 +1,68 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { CustomerErasedSchema } from "@retail/contracts/retail/customer/v1/customer_events_pb";
-import {
-  type Consumer,
-  decodeThen,
-  type ServiceConsumerWiring,
-  startServiceConsumer,
-} from "@retail/platform/amqp";
+import { type AmqpConnectionManager, type Consumer, decodeThen, startConsumer } from "@retail/platform/amqp";
+import type { Metrics } from "@retail/platform/metrics";
 import { redactPersonal } from "@retail/platform/personal";
+import { createKeyedLock } from "@retail/platform/store";
 import type { DeliveryDeps } from "../../app/ports.js";
 import { recordEvent } from "../../app/record-event.js";
 import { domainEvents, eventJson } from "../event-registry.js";
 
 /**
- * `delivery.domain-events`, bound to every domain's events (`#`) but delivery's own: each event is
- * recorded for the subscriptions that take it, then the dispatcher is woken. An erasure also rewrites
- * the stored copies of the customer's events (their personal fields emptied), delivered or not.
+ * `delivery.domain-events`, bound to what the subscriptions take (app/bindings.ts; the bindings follow
+ * them as they change): each event is recorded for the subscriptions that take it, then the dispatcher
+ * is woken. No inbox: recording is idempotent by itself (one delivery per subscription and event). An
+ * erasure also rewrites the stored copies of the customer's events (their personal fields emptied),
+ * delivered or not.
  */
 export function startDomainEventsConsumer(
-  wiring: ServiceConsumerWiring,
+  options: {
+    connection: AmqpConnectionManager;
+    exchange: string;
+    /** The queue's name, prefixed as the environment says. */
+    queue: string;
+    bindings: readonly string[];
+    metrics: Metrics;
+  },
   deps: DeliveryDeps,
   wake: () => void,
 ): Promise<Consumer> {
-  return startServiceConsumer(wiring, {
-    queue: "delivery.domain-events",
-    bindings: ["customer.#", "inventory.#", "order.#", "finance.#"],
+  // One aggregate's events are recorded one after the other, in the order they came (the queue's order
+  // is the publish order); other aggregates' at the same time.
+  const inOrder = createKeyedLock();
+  return startConsumer({
+    connection: options.connection,
+    exchange: options.exchange,
+    queue: options.queue,
+    bindings: options.bindings,
+    logger: deps.logger,
+    metrics: options.metrics,
     handle: decodeThen(
       (event) => ({ event, json: eventJson(event.type, event.data) ?? null }),
-      async ({ event, json }) => {
-        if (event.type === CustomerErasedSchema.typeName) {
-          const { customerId } = fromBinary(CustomerErasedSchema, event.data);
-          const erased = await deps.deliveries.eraseCustomer(customerId, (type, data) => {
-            const schema = domainEvents.getMessage(type);
-            return schema ? toBinary(schema, redactPersonal(schema, fromBinary(schema, data))) : undefined;
+      ({ event, json }) =>
+        inOrder(event.subject, async () => {
+          if (event.type === CustomerErasedSchema.typeName) {
+            const { customerId } = fromBinary(CustomerErasedSchema, event.data);
+            const erased = await deps.deliveries.eraseCustomer(customerId, (type, data) => {
+              const schema = domainEvents.getMessage(type);
+              return schema ? toBinary(schema, redactPersonal(schema, fromBinary(schema, data))) : undefined;
+            });
+            deps.logger.info({ customerId, erased }, "erased a customer from stored deliveries");
+          }
+          const recorded = await recordEvent(deps, {
+            eventId: event.id,
+            type: event.type,
+            routingKey: event.routingKey,
+            source: event.source,
+            aggregateId: event.subject,
+            sequence: event.sequence,
+            time: event.time,
+            correlationId: event.correlationId,
+            data: event.data,
+            json,
           });
-          deps.logger.info({ customerId, erased }, "erased a customer from stored deliveries");
-        }
-        const recorded = await recordEvent(deps, {
-          eventId: event.id,
-          type: event.type,
-          routingKey: event.routingKey,
-          source: event.source,
-          aggregateId: event.subject,
-          sequence: event.sequence,
-          time: event.time,
-          correlationId: event.correlationId,
-          data: event.data,
-          json,
-        });
-        if (recorded > 0) wake();
-      },
+          if (recorded > 0) wake();
+        }),
     ),
   });
 }

@@ -26,7 +26,8 @@ export function webhookBody(delivery: DeliveryRecord): string {
 /**
  * POSTs deliveries with `fetch`: `webhook-id` (the event id, the same on every attempt, so receivers
  * deduplicate), `webhook-timestamp` and `webhook-signature` with one `v1,` signature per secret given
- * (two during a rotation), computed by the `standardwebhooks` library. Each attempt has its timeout.
+ * (two during a rotation), computed by the `standardwebhooks` library over the body as rendered. Each
+ * attempt has its timeout.
  */
 export function createWebhookSender(options: { timeoutMs: number; userAgent: string }): WebhookSender {
   const signers = new Map<string, Webhook>();
@@ -39,16 +40,16 @@ export function createWebhookSender(options: { timeoutMs: number; userAgent: str
     return signer;
   };
   return {
-    async send(url, delivery, secrets, now): Promise<SendOutcome> {
-      const body = webhookBody(delivery);
-      const signature = secrets.map((secret) => signerOf(secret).sign(delivery.eventId, now, body)).join(" ");
+    async send(url, webhookId, rendered, secrets, now): Promise<SendOutcome> {
+      const { body } = rendered;
+      const signature = secrets.map((secret) => signerOf(secret).sign(webhookId, now, body)).join(" ");
       try {
         const response = await fetch(url, {
           method: "POST",
           headers: {
-            "content-type": "application/json",
+            "content-type": rendered.contentType,
             "user-agent": options.userAgent,
-            "webhook-id": delivery.eventId,
+            "webhook-id": webhookId,
             "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
             "webhook-signature": signature,
           },

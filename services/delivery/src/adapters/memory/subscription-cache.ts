@@ -11,14 +11,17 @@ export async function startSubscriptionCache(
   store: SubscriptionStore,
   refreshMs: number,
   logger: Logger,
+  /** Told of the subscriptions after every reload and every change made here. */
+  onChange: (subscriptions: readonly Subscription[]) => Promise<void> | void = () => {},
 ): Promise<SubscriptionCache & { stop(): void }> {
   let byId = new Map<string, Subscription>();
   let list: Subscription[] = [];
-  const put = (subscription: Subscription) => {
+  const put = async (subscription: Subscription) => {
     const known = byId.get(subscription.subscriptionId);
     if (known && known.version > subscription.version) return;
     byId.set(subscription.subscriptionId, subscription);
     list = [...byId.values()];
+    await onChange(list);
   };
   const reload = async () => {
     const loaded = await store.all();
@@ -32,6 +35,7 @@ export async function startSubscriptionCache(
       );
     }
     list = [...byId.values()];
+    await onChange(list);
   };
   await reload();
   const timer = setInterval(() => {

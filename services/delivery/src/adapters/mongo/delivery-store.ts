@@ -37,6 +37,7 @@ export function createDeliveryStore(db: Db): DeliveryStore & { ensureIndexes(): 
       await deliveries.createIndex({ subscriptionId: 1, state: 1, eventTime: 1 });
       await deliveries.createIndex({ subscriptionId: 1, eventTime: 1 });
       await deliveries.createIndex({ customerIds: 1 });
+      await deliveries.createIndex({ subscriptionId: 1, aggregateId: 1, state: 1 });
     },
     async record(records) {
       await Promise.all(
@@ -60,6 +61,20 @@ export function createDeliveryStore(db: Db): DeliveryStore & { ensureIndexes(): 
         { _id: deliveryId },
         { $set: { state: "delivered", attempts, lastStatus: status, lastError: "", deliveredAt: at } },
       );
+    },
+    async pendingBefore(subscriptionId, aggregateId, sequence) {
+      const found = await deliveries
+        .find({ subscriptionId, aggregateId, state: "pending" }, { projection: { sequence: 1 } })
+        .toArray();
+      return found.some((d) => d.sequence < sequence);
+    },
+    async assignControlNumber(deliveryId, controlNumber) {
+      await deliveries.updateOne(
+        { _id: deliveryId, controlNumber: { $exists: false } },
+        { $set: { controlNumber } },
+      );
+      const stored = await deliveries.findOne({ _id: deliveryId });
+      return stored?.controlNumber ?? controlNumber;
     },
     async settle(deliveryId) {
       await deliveries.updateOne({ _id: deliveryId }, { $set: { awaitingFacts: false } });
