@@ -423,6 +423,50 @@ describe("Shopify order updates", () => {
     expect(channelClient.status).toBe(403);
   });
 
+  it("records a shop's fulfillment as a shipment of its lines, once, however often orders/fulfilled comes", async () => {
+    await receive("IPOD2008PINK", "DC-1", 2);
+    const { id, order } = await newShopifyOrder();
+    const created = JSON.parse(shopifyBody.toString("utf8").replaceAll("820982911946154508", id));
+    const [first] = created.line_items;
+    const fulfillmentId = String(255858000 + Math.floor(Math.random() * 99_999));
+    const notice = {
+      ...created,
+      fulfillment_status: "partial",
+      fulfillments: [
+        {
+          id: Number(fulfillmentId),
+          admin_graphql_api_id: `gid://shopify/Fulfillment/${fulfillmentId}`,
+          status: "success",
+          location_id: 24826418,
+          tracking_company: "UPS",
+          tracking_number: "1Z999",
+          created_at: "2026-11-27T10:00:00-05:00",
+          line_items: [first],
+        },
+      ],
+    };
+    for (let i = 0; i < 2; i++) {
+      const answer = await deliver("orders/fulfilled", notice);
+      expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+      expect(answer.json.order.shipments).toEqual([
+        expect.objectContaining({
+          shipmentId: `shopify-fulfillment-${fulfillmentId}`,
+          carrier: "UPS",
+          trackingNumber: "1Z999",
+          fromLocationId: "DC-1",
+          lines: [{ lineId: "866550311766439020", quantity: "1" }],
+        }),
+      ]);
+    }
+    const after = (await get(`/v1/orders/${order.orderId}`)).json.order;
+    expect(
+      after.lines.map((l: { lineId: string; shippedQuantity: string }) => [l.lineId, l.shippedQuantity]),
+    ).toEqual([
+      ["866550311766439020", "1"],
+      ["141249953214522974", "0"],
+    ]);
+  });
+
   it("takes customers/create and customers/update into identity with their consents, once, an older update changing nothing", async () => {
     const sample = JSON.parse(shopifyBody.toString("utf8")).customer as Record<string, unknown>;
     const id = String(115310627300000000 + Math.floor(Math.random() * 9_999_999));

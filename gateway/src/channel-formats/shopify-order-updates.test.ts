@@ -8,7 +8,12 @@ import {
 import { refusals as violations } from "@retail/platform/testing";
 import { describe, expect, it } from "vitest";
 import { parseLosslessJson } from "./lossless-json.js";
-import { shopifyOrderIdOf, shopifyPaidToCapture, shopifyRefundToChanges } from "./shopify-order-updates.js";
+import {
+  shopifyFulfillmentsToShipments,
+  shopifyOrderIdOf,
+  shopifyPaidToCapture,
+  shopifyRefundToChanges,
+} from "./shopify-order-updates.js";
 
 const fixtures = new URL("../../test/fixtures/shopify/", import.meta.url);
 const sample = (name: string) =>
@@ -117,6 +122,67 @@ describe("Shopify refunds/create", () => {
     ]);
     expect(violations(() => shopifyRefundToChanges({ ...body, order_id: null }, options))).toEqual([
       "order_id: is required",
+    ]);
+  });
+});
+
+describe("Shopify orders/fulfilled", () => {
+  // The real orders/create sample, fulfilled: a fulfillment of its first line item as Shopify's
+  // Fulfillment resource describes one (status, tracking, location, line items).
+  const fulfilled = () => {
+    const order = parseLosslessJson(
+      readFileSync(
+        new URL("../../test/fixtures/shopify/orders-create.webhook.json", import.meta.url),
+        "utf8",
+      ),
+    ) as Record<string, unknown>;
+    const [first] = order.line_items as Array<Record<string, unknown>>;
+    order.fulfillments = [
+      {
+        id: 255858046,
+        admin_graphql_api_id: "gid://shopify/Fulfillment/255858046",
+        status: "success",
+        location_id: 24826418,
+        tracking_company: "UPS",
+        tracking_number: "1Z2345",
+        tracking_numbers: ["1Z2345"],
+        created_at: "2026-11-27T10:00:00-05:00",
+        line_items: [first],
+      },
+      {
+        id: 255858047,
+        admin_graphql_api_id: "gid://shopify/Fulfillment/255858047",
+        status: "cancelled",
+        line_items: [first],
+      },
+    ];
+    return order;
+  };
+
+  it("makes each successful fulfillment a shipment of its line items from the mapped location", () => {
+    const [one, ...rest] = shopifyFulfillmentsToShipments(fulfilled(), { locations: { "24826418": "DC-1" } });
+    expect(rest).toEqual([]);
+    expect(one?.fulfillmentId).toBe("255858046");
+    expect(one?.shipment).toMatchObject({
+      shipmentId: "shopify-fulfillment-255858046",
+      lines: [{ lineId: "866550311766439020", quantity: 1n }],
+      carrier: "UPS",
+      trackingNumber: "1Z2345",
+      fromLocationId: "DC-1",
+    });
+    expect(one?.shipment.shipTime && timestampDate(one.shipment.shipTime).toISOString()).toBe(
+      "2026-11-27T15:00:00.000Z",
+    );
+  });
+
+  it("names a location the shop has not mapped and a line item without a quantity", () => {
+    const order = fulfilled();
+    (
+      (order.fulfillments as Array<{ line_items: Array<Record<string, unknown>> }>)[0]?.line_items[0] ?? {}
+    ).quantity = 0;
+    expect(violations(() => shopifyFulfillmentsToShipments(order, { locations: {} }))).toEqual([
+      "fulfillments[0].location_id: names no location of the mesh (24826418): map it in the shop's locations",
+      "fulfillments[0].line_items[0].quantity: must be a positive integer",
     ]);
   });
 });

@@ -1,6 +1,6 @@
 // Shopify's later webhooks about an order the mesh already took from orders/create: orders/paid (the
-// capture), refunds/create (money back, per line, with what happens to the goods) and
-// orders/cancelled. Each names the order by Shopify's order id, the channel order id the mesh keeps.
+// capture), refunds/create (money back, per line, with what happens to the goods), orders/cancelled
+// and orders/fulfilled (the shop's fulfillments as shipments). Each names the order by Shopify's order id, the channel order id the mesh keeps.
 // Ids are read from the `admin_graphql_api_id` gid where there is one: it is a string, so no JSON
 // parser on the way can have rounded it (Shopify's own documentation examples carry rounded numeric
 // ids beside exact gids). Amounts are decimal strings in the shop currency, converted exactly.
@@ -15,8 +15,10 @@ import {
   ReturnCondition,
   type ReturnLine,
   ReturnLineSchema,
+  type Shipment,
   type ShipmentLine,
   ShipmentLineSchema,
+  ShipmentSchema,
 } from "@retail/contracts/retail/order/v1/order_pb";
 import { type FieldViolation, RequestInvalid } from "@retail/platform/rpc";
 import { decimalAmount, type Json, list, object, text } from "./json-fields.js";
@@ -196,3 +198,71 @@ export function shopifyRefundToChanges(
 }
 
 const optionalTime = (occurTime: Timestamp | undefined) => (occurTime ? { occurTime } : {});
+
+/** One Shopify fulfillment of an order as the mesh's shipment. */
+export interface ShopifyFulfillment {
+  readonly fulfillmentId: string;
+  readonly shipment: Shipment;
+}
+
+/**
+ * orders/fulfilled: each successful fulfillment of the order (`fulfillments[]` with status `success`)
+ * as a shipment of its line items (Shopify's line item ids are the mesh's line ids) from the mesh
+ * location the shop's `locations` map gives for its `location_id`, with its carrier, first tracking
+ * number and time. Cancelled, failed or pending fulfillments ship nothing. Every violation is named
+ * before anything is mapped.
+ */
+export function shopifyFulfillmentsToShipments(
+  order: Json,
+  options: { locations: Readonly<Record<string, string>> },
+): ShopifyFulfillment[] {
+  const violations: FieldViolation[] = [];
+  const shipments: ShopifyFulfillment[] = [];
+  for (const [i, fulfillment] of list(order.fulfillments).entries()) {
+    const at = `fulfillments[${i}]`;
+    if (text(fulfillment.status) !== "success") continue;
+    const fulfillmentId = shopifyId(fulfillment, "Fulfillment");
+    if (!fulfillmentId) violations.push({ field: `${at}.id`, description: "is required" });
+    const shopifyLocation = text(fulfillment.location_id);
+    const locationId = shopifyLocation ? options.locations[shopifyLocation] : undefined;
+    if (!locationId)
+      violations.push({
+        field: `${at}.location_id`,
+        description: `names no location of the mesh (${shopifyLocation ?? "none"}): map it in the shop's locations`,
+      });
+    const lines: ShipmentLine[] = [];
+    for (const [j, item] of list(fulfillment.line_items).entries()) {
+      const lineId = shopifyId(item, "LineItem");
+      const quantity =
+        typeof item.quantity === "number" && Number.isSafeInteger(item.quantity) ? item.quantity : 0;
+      if (!lineId) violations.push({ field: `${at}.line_items[${j}].id`, description: "is required" });
+      else if (quantity <= 0)
+        violations.push({
+          field: `${at}.line_items[${j}].quantity`,
+          description: "must be a positive integer",
+        });
+      else lines.push(create(ShipmentLineSchema, { lineId, quantity: BigInt(quantity) }));
+    }
+    if (lines.length === 0 && list(fulfillment.line_items).length === 0)
+      violations.push({
+        field: `${at}.line_items`,
+        description: "a fulfillment ships at least one line item",
+      });
+    if (!fulfillmentId || !locationId) continue;
+    const tracking = text(fulfillment.tracking_number) ?? text(list(fulfillment.tracking_numbers)[0]) ?? "";
+    const shipTime = time(fulfillment.created_at);
+    shipments.push({
+      fulfillmentId,
+      shipment: create(ShipmentSchema, {
+        shipmentId: `shopify-fulfillment-${fulfillmentId}`,
+        lines,
+        carrier: text(fulfillment.tracking_company) ?? "",
+        trackingNumber: tracking,
+        fromLocationId: locationId,
+        ...(shipTime && { shipTime }),
+      }),
+    });
+  }
+  if (violations.length > 0) throw new RequestInvalid(violations);
+  return shipments;
+}

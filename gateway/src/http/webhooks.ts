@@ -8,7 +8,8 @@
 //                           -> cancellation of unfulfilled lines, a return of restocked ones and the
 //                           refund payment: each keyed by the shop and Shopify's order or refund id, so
 //                           a repeat (same or new X-Shopify-Webhook-Id) changes nothing. customers/create
-//                           and customers/update -> UpsertFromSource and UpdateConsent, once per update. A notice about
+//                           and customers/update -> UpsertFromSource and UpdateConsent, once per update;
+//                           orders/fulfilled -> RecordShipment per successful fulfillment, once each. A notice about
 //                           an order the mesh does not have yet, or a refund before the payment, is
 //                           refused (404, or 400 with the rule) and Shopify delivers it again later
 //                           (19 tries over 48 hours): it waits, nothing is applied in part.
@@ -40,6 +41,7 @@ import { parseLosslessJson } from "../channel-formats/lossless-json.js";
 import { shopifyOrderToSubmit, verifyShopifyHmac } from "../channel-formats/shopify.js";
 import { shopifyCustomerToSource } from "../channel-formats/shopify-customers.js";
 import {
+  shopifyFulfillmentsToShipments,
   shopifyOrderIdOf,
   shopifyPaidToCapture,
   shopifyRefundOrderIdOf,
@@ -207,6 +209,22 @@ const shopifyTopics: Readonly<
         reason: String(body.cancel_reason ?? ""),
       }),
     );
+  },
+  "orders/fulfilled": async (body, context) => {
+    const shipments = shopifyFulfillmentsToShipments(body, { locations: context.shop.locations });
+    let order = await shopifyOrder(context, shopifyOrderIdOf(body));
+    for (const { fulfillmentId, shipment } of shipments) {
+      // A fulfillment the order has already (a redelivery, or the mesh's own shipment echoed back).
+      if (order.shipments.some((s) => s.shipmentId === shipment.shipmentId)) continue;
+      order = orderOf(
+        await context.call(OrderService.method.recordShipment, {
+          requestId: `${context.requestId}:fulfillment:${fulfillmentId}`,
+          orderId: order.orderId,
+          shipment,
+        }),
+      );
+    }
+    return order;
   },
   "refunds/create": async (body, context) => {
     let order = await shopifyOrder(context, shopifyRefundOrderIdOf(body));
