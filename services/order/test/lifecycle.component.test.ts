@@ -270,6 +270,52 @@ describe("order lifecycle across customer-identity and inventory", () => {
     ]);
   });
 
+  it("accepts a till sale without holding stock and books its lines collected at the store, once", async () => {
+    const sku = uniqueName("SKU");
+    // The shelf had one more than the ledger knew: the sale stands, and on hand goes below zero.
+    await mesh.receive(sku, "ST-1", 1);
+    const n = uniqueName("T");
+    const sale = {
+      requestId: `pos:${n}`,
+      channel: Channel.POS,
+      channelId: "pos",
+      channelOrderId: `ST-1:${n}`,
+      currencyCode: "USD",
+      customer: { sourceSystem: "pos", sourceId: "walk-in-ST-1", givenName: "Walk-in", familyName: "ST-1" },
+      lines: [
+        {
+          lineId: "1",
+          sku,
+          quantity: 2n,
+          unitPrice: usd(1000n),
+          chargedTax: usd(178n),
+          fulfillmentType: FulfillmentType.CARRY_OUT,
+          fulfillmentLocationId: "ST-1",
+        },
+      ],
+    };
+    const { order } = await client.submitOrder(sale);
+    expect(order?.status).toBe(OrderStatus.FULFILLED);
+    expect(order?.lines.map((l) => [l.status, l.shippedQuantity])).toEqual([[LineStatus.PICKED_UP, 2n]]);
+    expect(order?.grandTotal?.minorUnits).toBe(2178n);
+    expect(order?.reservationIds).toEqual([]);
+    expect((await client.submitOrder(sale)).order?.version).toBe(order?.version);
+    await until(() => {
+      const picked = capture.of(OrderPickedUpSchema).filter((e) => e.orderId === order?.orderId);
+      expect(picked.map((e) => [e.locationId, e.lines.map((l) => l.quantity)])).toEqual([["ST-1", [2n]]]);
+    });
+    await until(async () => {
+      const { position } = await mesh.inventory.getStockPosition({ sku, locationId: "ST-1" });
+      expect(position?.onHand).toBe(-1n);
+    });
+    const web = await rejection(
+      client.submitOrder({ ...sale, requestId: uniqueName("r"), channel: Channel.WEB, channelId: "web" }),
+    );
+    expect(web.findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => v.field)).toEqual([
+      "lines[0].fulfillment_type",
+    ]);
+  });
+
   it("opens a chargeback against what was captured and not refunded", async () => {
     const sku = uniqueName("SKU");
     await mesh.receive(sku, "DC-1", 1);

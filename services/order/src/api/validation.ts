@@ -1,4 +1,4 @@
-import { ChannelSchema } from "@retail/contracts/retail/common/v1/common_pb";
+import { Channel, ChannelSchema } from "@retail/contracts/retail/common/v1/common_pb";
 import type { Money } from "@retail/contracts/retail/common/v1/money_pb";
 import {
   FulfillmentType,
@@ -82,7 +82,12 @@ export function checkSubmission(v: Violations, r: SubmitOrderRequest): void {
     ) {
       v.add(`lines[${i}].discount`, "must not exceed unit_price x quantity");
     }
-    if (line.fulfillmentType === FulfillmentType.PICKUP_IN_STORE) {
+    if (line.fulfillmentType === FulfillmentType.CARRY_OUT && r.channel !== Channel.POS)
+      v.add(`lines[${i}].fulfillment_type`, "CARRY_OUT is for CHANNEL_POS sales handed over at the till");
+    if (
+      line.fulfillmentType === FulfillmentType.PICKUP_IN_STORE ||
+      line.fulfillmentType === FulfillmentType.CARRY_OUT
+    ) {
       v.require(`lines[${i}].fulfillment_location_id`, line.fulfillmentLocationId);
     } else shipped = true;
   }

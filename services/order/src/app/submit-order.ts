@@ -13,8 +13,9 @@ import {
 } from "@retail/contracts/retail/order/v1/order_pb";
 import type { OrderCustomer, SubmitOrderLine } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { ConcurrencyConflict, type RequestRef, requestKey } from "@retail/platform/store";
-import { decideAcceptance, stockRefusalReason } from "../domain/acceptance.js";
+import { decideAcceptance, handOverAtTill, stockRefusalReason } from "../domain/acceptance.js";
 import { money, units } from "../domain/money.js";
+import { isCarryOut } from "../domain/order.js";
 import { defaultTaxCode, priceWithTax } from "./line-taxes.js";
 import type { OrderDeps, PendingSubmission } from "./ports.js";
 
@@ -159,12 +160,14 @@ async function accept(
     reasons.push("customer unknown: the submission's customer was lost");
   }
   let reservationIds: string[] = [];
-  if (reasons.length === 0) {
+  // What was handed over at a till has left already: nothing to hold for it.
+  const toHold = order.lines.filter((l) => !isCarryOut(l));
+  if (reasons.length === 0 && toHold.length > 0) {
     const stock = await deps.stock.reserve(
       orderId,
       order.channel,
       order.channelId,
-      order.lines.map((l) => ({
+      toHold.map((l) => ({
         lineId: l.lineId,
         sku: l.sku,
         quantity: l.quantity,
@@ -177,8 +180,13 @@ async function accept(
     else reservationIds = stock.reservationIds;
   }
   const decided = decideAcceptance(order, { customerId, reservationIds, reasons });
+  // Lines handed over at a till are collected in the same commit as the acceptance.
+  const handedOver =
+    decided.$typeName === "retail.order.v1.OrderAccepted" && decided.order
+      ? handOverAtTill(decided.order)
+      : [];
   try {
-    const after = await deps.streams.append(orderId, order, [decided]);
+    const after = await deps.streams.append(orderId, order, [decided, ...handedOver]);
     await deps.views.save(after);
     await deps.sagas.finish(orderId);
     return after;

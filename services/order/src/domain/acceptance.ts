@@ -1,7 +1,17 @@
 import { create } from "@bufbuild/protobuf";
-import { OrderAcceptedSchema, OrderRejectedSchema } from "@retail/contracts/retail/order/v1/order_events_pb";
-import { LineStatus, type Order, OrderStatus } from "@retail/contracts/retail/order/v1/order_pb";
-import type { OrderEvent } from "./order.js";
+import {
+  OrderAcceptedSchema,
+  OrderPickedUpSchema,
+  OrderRejectedSchema,
+} from "@retail/contracts/retail/order/v1/order_events_pb";
+import {
+  LineStatus,
+  type Order,
+  type OrderLine,
+  OrderStatus,
+} from "@retail/contracts/retail/order/v1/order_pb";
+import { isCarryOut, type OrderEvent, openQuantity } from "./order.js";
+import { lineAmounts } from "./order-changes.js";
 
 /** What an SKU lacked when inventory refused to hold an order's stock. */
 export interface StockShortage {
@@ -40,6 +50,31 @@ export interface AcceptanceFacts {
   readonly reservationIds: readonly string[];
   /** Every reason the order cannot be accepted; none when it can. */
   readonly reasons: readonly string[];
+}
+
+/**
+ * What the till already did for an accepted order's carry-out lines: they were collected at their
+ * store (one OrderPickedUp per store), so inventory takes them off its on hand and finance books them
+ * delivered. Nothing for an order without such lines.
+ */
+export function handOverAtTill(accepted: Order): OrderEvent[] {
+  const byStore = new Map<string, OrderLine[]>();
+  for (const line of accepted.lines) {
+    if (!isCarryOut(line) || openQuantity(line) <= 0n) continue;
+    const lines = byStore.get(line.fulfillmentLocationId);
+    if (lines) lines.push(line);
+    else byStore.set(line.fulfillmentLocationId, [line]);
+  }
+  return [...byStore].map(([locationId, lines]) =>
+    create(OrderPickedUpSchema, {
+      orderId: accepted.orderId,
+      channel: accepted.channel,
+      locationId,
+      lines: lines.map((l) =>
+        lineAmounts(accepted, l, l.shippedQuantity + l.cancelledQuantity, openQuantity(l)),
+      ),
+    }),
+  );
 }
 
 /**

@@ -57,6 +57,11 @@ export function isPickup(line: OrderLine): boolean {
   return line.fulfillmentType === FulfillmentType.PICKUP_IN_STORE;
 }
 
+/** A line sold at a till and handed over there: nothing to reserve or ship. */
+export function isCarryOut(line: Pick<OrderLine, "fulfillmentType">): boolean {
+  return line.fulfillmentType === FulfillmentType.CARRY_OUT;
+}
+
 function lineStatus(line: OrderLine): LineStatus {
   const live = line.quantity - line.cancelledQuantity;
   if (live === 0n) return LineStatus.CANCELLED;
@@ -67,7 +72,7 @@ function lineStatus(line: OrderLine): LineStatus {
   ) {
     return LineStatus.RETURNED;
   }
-  if (isPickup(line)) {
+  if (isPickup(line) || isCarryOut(line)) {
     if (line.shippedQuantity === live) return LineStatus.PICKED_UP;
     return line.status === LineStatus.READY_FOR_PICKUP ? LineStatus.READY_FOR_PICKUP : LineStatus.ACCEPTED;
   }
