@@ -74,7 +74,12 @@ export function orderEventOf(event: ReceivedEvent): OrderEvent | undefined {
         kind: "accepted",
         orderId: o.orderId,
         channel: channelName(o.channel),
-        storeId: o.channel === Channel.POS ? o.channelId : "",
+        // A POS order's store is where its lines are handed over (its money and its goods in one
+        // store's lines), else the channel id it came under.
+        storeId:
+          o.channel === Channel.POS
+            ? o.lines.find((l) => l.fulfillmentLocationId)?.fulfillmentLocationId || o.channelId
+            : "",
         currency: o.grandTotal?.currencyCode ?? "",
         shipping: o.shippingTotal?.minorUnits ?? 0n,
       };
