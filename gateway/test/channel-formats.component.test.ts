@@ -35,6 +35,7 @@ beforeAll(async () => {
       { id: "stripe", scopes: ["order:write"] },
       { id: "xyz-retail", apiKeySha256: [sha256("xyz-key")], scopes: ["order:*"], channel: "CHANNEL_B2B" },
       { id: "dc-wms", apiKeySha256: [sha256("wms-key")], scopes: ["order:*"] },
+      { id: "store-till", apiKeySha256: [sha256("till-key")], scopes: ["order:*"], channel: "CHANNEL_POS" },
       {
         id: "amazon-seller",
         apiKeySha256: [sha256("amazon-key")],
@@ -60,6 +61,7 @@ beforeAll(async () => {
     x12Warehouses: [
       { senderId: "WMS0000001", clientId: "dc-wms", locationId: "DC-1", orderChannelId: "b2b" },
     ],
+    posStores: [{ storeId: "ST-1", clientId: "store-till", locationId: "ST-1" }],
     amazonMarketplaces: [
       { marketplaceId: "ATVPDKIKX0DER", clientId: "amazon-seller", channelId: "amazon-us" },
     ],
@@ -1000,5 +1002,95 @@ describe("X12 purchase orders", () => {
       { field: `ST 0008 PO ${poNumber}`, description: "ships 77 of VX2332, 1 more than the order has open" },
     ]);
     expect((await get(`/v1/orders/${orderId}`)).json.order.shipments).toHaveLength(2);
+  });
+});
+
+describe("store till batches", () => {
+  it("records each sale handed over at the till with its tenders and each return with its refund, keeps the good ones, and changes nothing when sent again", async () => {
+    const sku = uniqueName("SKU");
+    await receive(sku, "ST-1", 5);
+    const t = uniqueName("T");
+    const batch = {
+      storeId: "ST-1",
+      currency: "USD",
+      transactions: [
+        {
+          transactionId: `${t}-1`,
+          type: "sale",
+          occurredAt: new Date().toISOString(),
+          lines: [{ lineId: "1", sku, quantity: 2, unitPrice: "10.00", tax: "1.78" }],
+          tenders: [
+            { type: "cash", amount: "10.00" },
+            { type: "card", amount: "11.78", reference: "auth-1" },
+          ],
+        },
+        {
+          transactionId: `${t}-2`,
+          type: "sale",
+          lines: [{ lineId: "1", sku, quantity: 1, unitPrice: "10.00", tax: "0.89" }],
+          tenders: [{ type: "gift_card", amount: "99.00" }],
+        },
+        {
+          transactionId: `${t}-3`,
+          type: "return",
+          originalTransactionId: `${t}-1`,
+          lines: [{ lineId: "1", quantity: 1, restock: true }],
+          tenders: [{ type: "cash", amount: "10.89" }],
+        },
+      ],
+    };
+    const send = () =>
+      mesh.call("POST", "/imports/pos/transactions", {
+        key: "till-key",
+        body: batch,
+        idempotencyKey: uniqueName("k"),
+      });
+    for (let i = 0; i < 2; i++) {
+      const answer = await send();
+      expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+      expect(answer.json).toMatchObject({ storeId: "ST-1", recorded: 2, refused: 1 });
+      expect(
+        answer.json.transactions.map((o: { transactionId: string; outcome: string }) => [
+          o.transactionId,
+          o.outcome,
+        ]),
+      ).toEqual([
+        [`${t}-1`, "recorded"],
+        [`${t}-2`, "refused"],
+        [`${t}-3`, "recorded"],
+      ]);
+      expect(answer.json.transactions[1].violations[0].field).toBe("transactions[1].tenders");
+    }
+    const orderId = (await send()).json.transactions[0].orderId;
+    const order = (await get(`/v1/orders/${orderId}`)).json.order;
+    expect(order).toMatchObject({
+      channel: "CHANNEL_POS",
+      capturedTotal: { minorUnits: "2178" },
+      refundedTotal: { minorUnits: "1089" },
+      returns: [expect.objectContaining({ returnId: `pos:ST-1:${t}-3`, locationId: "ST-1" })],
+    });
+    expect(
+      order.paymentEvents.map((e: { type: string; paymentMethod: string }) => [e.type, e.paymentMethod]),
+    ).toEqual([
+      ["PAYMENT_EVENT_TYPE_CAPTURE", "cash"],
+      ["PAYMENT_EVENT_TYPE_CAPTURE", "card"],
+      ["PAYMENT_EVENT_TYPE_REFUND", "cash"],
+    ]);
+    // Finance keeps the store's day in its subledger (posted as one summary per store and day).
+    await until(async () => {
+      const { postings } = (await get(`/v1/subledgerLines?orderId=${orderId}`)).json;
+      expect(postings.every((p: { storeId: string }) => p.storeId === "ST-1")).toBe(true);
+      expect(postings.map((p: { postingKey: string }) => p.postingKey.split(":").at(-1)).sort()).toEqual([
+        "capture",
+        "capture",
+        "delivery",
+        "refund",
+      ]);
+    });
+    // Two units left the store at the till and one came back to the shelf: once, for all three sends.
+    await until(async () => {
+      const position = (await get(`/v1/locations/ST-1/skus/${sku}/position`)).json.position;
+      expect(position.onHand).toBe("4");
+    });
   });
 });

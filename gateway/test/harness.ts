@@ -53,6 +53,7 @@ export interface ClientsJson {
   x12Partners?: unknown[];
   x12Warehouses?: unknown[];
   amazonMarketplaces?: unknown[];
+  posStores?: unknown[];
 }
 
 export interface HttpAnswer {

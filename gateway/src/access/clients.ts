@@ -128,6 +128,19 @@ const x12WarehouseSchema = z.object({
   orderChannelId: z.string().default(""),
 });
 
+const posStoreSchema = z.object({
+  /** The store as its tills name it in a batch ("ST-1", "0042"). */
+  storeId: z.string().min(1),
+  /** The configured client that may post the store's batches. */
+  clientId: z.string().min(1),
+  /** The store's location in the mesh: where sold goods leave and returned ones come back. */
+  locationId: z.string().min(1),
+  /** The POS channel's id in the mesh ("pos"). */
+  channelId: z.string().min(1).default("pos"),
+  /** The customer source system of the store's loyalty numbers. */
+  sourceSystem: z.string().min(1).default("pos"),
+});
+
 export const clientsFileSchema = z.object({
   clients: z.array(clientSchema),
   jwtIssuers: z.array(issuerSchema).default([]),
@@ -137,6 +150,8 @@ export const clientsFileSchema = z.object({
   shopifyShops: z.array(shopifyShopSchema).default([]),
   /** Stripe webhook endpoints whose events POST /webhooks/stripe accepts. */
   stripeEndpoints: z.array(stripeEndpointSchema).default([]),
+  /** Stores whose till batches POST /imports/pos/transactions accepts. */
+  posStores: z.array(posStoreSchema).default([]),
   /** B2B trading partners whose X12 files POST /imports/x12 accepts. */
   x12Partners: z.array(x12PartnerSchema).default([]),
   /** Amazon marketplaces whose pulled orders POST /imports/amazon/orders accepts. */

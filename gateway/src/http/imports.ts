@@ -19,7 +19,7 @@ import {
   ImportSettlementRequestSchema,
   ImportSettlementResponseSchema,
 } from "@retail/contracts/retail/finance/v1/finance_service_pb";
-import { OrderStatusSchema } from "@retail/contracts/retail/order/v1/order_pb";
+import { type Order, OrderStatus, OrderStatusSchema } from "@retail/contracts/retail/order/v1/order_pb";
 import {
   OrderService,
   type SubmitOrderResponse,
@@ -34,6 +34,12 @@ import { amazonOrderToSubmit } from "../channel-formats/amazon-orders.js";
 import { amazonSettlementToCanonical } from "../channel-formats/amazon-settlement.js";
 import { object } from "../channel-formats/json-fields.js";
 import { parseLosslessJson } from "../channel-formats/lossless-json.js";
+import {
+  type PosStore,
+  type PosTransaction,
+  posBatchToTransactions,
+  posOrderId,
+} from "../channel-formats/pos-batch.js";
 import { functionalAcknowledgment, type SetVerdict } from "../channel-formats/x12-acknowledgment.js";
 import {
   parseInterchange,
@@ -330,9 +336,104 @@ const amazonOrder = fileEndpoint("amazon-orders", async (deps, message, principa
   };
 });
 
+/**
+ * A store's till transactions (`src/channel-formats/pos-batch.ts`): each sale an order on the POS
+ * channel handed over at the till and paid by its tenders, each return a return at the store and its
+ * refunds; keyed by the store and the transaction id, so a resent batch changes nothing. Every
+ * transaction goes on its own: the answer lists each one's outcome (a refused one with its field
+ * violations or its rule, and whether sending it again may succeed), and the good ones are kept.
+ */
+const posTransactions = fileEndpoint("pos", async (deps, message, principal, signal) => {
+  checkFile(principal, message, "order:write", ["application/json"]);
+  const stores = deps.clients.current().file.posStores.filter((s) => s.clientId === principal.client.id);
+  const mapped = posBatchToTransactions(object(parseJson(message.raw, parseLosslessJson)), stores);
+  if ("violations" in mapped) throw new RequestInvalid(mapped.violations);
+  const call = callerFor(principal.client, deps.invoke, signal);
+  const outcomes = [];
+  for (const entry of mapped.entries) {
+    if (!entry.ok) {
+      outcomes.push({ transactionId: entry.transactionId, outcome: "refused", violations: entry.violations });
+      continue;
+    }
+    const tx = entry.transaction;
+    try {
+      const order =
+        tx.kind === "sale" ? await recordSale(call, tx) : await recordStoreReturn(call, mapped.store, tx);
+      outcomes.push({
+        transactionId: tx.transactionId,
+        outcome: order.status === OrderStatus.REJECTED ? "refused" : "recorded",
+        orderId: order.orderId,
+        status: OrderStatusSchema.value[order.status]?.name,
+      });
+    } catch (error) {
+      const refused = renderError(error);
+      const detail = JSON.parse(refused.body) as { message?: string; details?: Array<{ reason?: string }> };
+      outcomes.push({
+        transactionId: tx.transactionId,
+        outcome: "refused",
+        reason: detail.details?.find((d) => d.reason)?.reason ?? "",
+        message: detail.message ?? "",
+        retryable: refused.status >= 500 || refused.status === 429,
+      });
+    }
+  }
+  const recorded = outcomes.filter((o) => o.outcome === "recorded").length;
+  return {
+    status: 200,
+    body: JSON.stringify({
+      storeId: mapped.store.storeId,
+      recorded,
+      refused: outcomes.length - recorded,
+      transactions: outcomes,
+    }),
+  };
+});
+
+type OrderCall = ReturnType<typeof callerFor>;
+
+/** A sale: the order (accepted with its lines collected at the till), then each tender's capture. */
+async function recordSale(call: OrderCall, sale: Extract<PosTransaction, { kind: "sale" }>): Promise<Order> {
+  let order = orderOf(await call(OrderService.method.submitOrder, sale.order));
+  if (order.status === OrderStatus.REJECTED) return order;
+  for (const paymentEvent of sale.payments)
+    order = orderOf(
+      await call(OrderService.method.recordPaymentEvent, { orderId: order.orderId, paymentEvent }),
+    );
+  return order;
+}
+
+/** A return: the sale it returns to (by the store and its transaction id), the goods back, the refunds. */
+async function recordStoreReturn(
+  call: OrderCall,
+  store: PosStore,
+  ret: Extract<PosTransaction, { kind: "return" }>,
+): Promise<Order> {
+  let order = orderOf(
+    await call(OrderService.method.lookupOrder, {
+      channel: Channel.POS,
+      channelId: store.channelId,
+      channelOrderId: posOrderId(store.storeId, ret.originalTransactionId),
+    }),
+  );
+  if (!order.returns.some((r) => r.returnId === ret.returnId))
+    order = orderOf(
+      await call(OrderService.method.recordReturn, {
+        requestId: ret.returnId,
+        orderId: order.orderId,
+        return: { returnId: ret.returnId, locationId: store.locationId, lines: ret.lines },
+      }),
+    );
+  for (const paymentEvent of ret.refunds)
+    order = orderOf(
+      await call(OrderService.method.recordPaymentEvent, { orderId: order.orderId, paymentEvent }),
+    );
+  return order;
+}
+
 /** The file imports by path. */
 export const imports: ReadonlyMap<string, ChannelEndpoint> = new Map([
   ["/imports/amazon/orders", amazonOrder],
   ["/imports/amazon/settlement-report", amazonSettlementReport],
   ["/imports/x12", x12Interchange],
+  ["/imports/pos/transactions", posTransactions],
 ]);
