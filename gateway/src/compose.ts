@@ -124,15 +124,18 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
     limiter,
     idempotency,
     maxBodyBytes: config.MAX_BODY_BYTES,
-    invoke: (method: DescMethod, request: Message, signal: AbortSignal) =>
-      backends.invoke(method, request, { timeoutMs: config.REQUEST_TIMEOUT_MS, signal }),
+    maxStreamedBytes: config.IMPORT_MAX_BYTES,
+    importTimeoutMs: config.IMPORT_TIMEOUT_MS,
+    invoke: (method: DescMethod, request: Message, signal: AbortSignal, timeoutMs?: number) =>
+      backends.invoke(method, request, { timeoutMs: timeoutMs ?? config.REQUEST_TIMEOUT_MS, signal }),
   };
   const server = await startGatewayServer({
     port: config.PORT,
     journal,
     logger,
     registry: metrics.registry,
-    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    // A large file's upload and import run past the deadline of a REST call.
+    requestTimeoutMs: Math.max(config.REQUEST_TIMEOUT_MS, config.IMPORT_TIMEOUT_MS),
     openapiPath: openapiDocument,
     docs: loadDocsAssets(),
     corsOrigins: config.CORS_ORIGINS,

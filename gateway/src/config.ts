@@ -44,6 +44,10 @@ export const gatewayEnvSchema = baseEnvSchema
       .optional(),
     /** Largest request body accepted (413 beyond). */
     MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+    /** Largest file a streamed import takes (a settlement report), read as it comes, never whole. */
+    IMPORT_MAX_BYTES: z.coerce.number().int().positive().default(268_435_456),
+    /** Deadline of the service call importing a streamed file (the services allow 60 s at most). */
+    IMPORT_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(60_000),
     /** Requests handled at once by this gateway; more are shed with 503 and Retry-After. */
     MAX_IN_FLIGHT: z.coerce.number().int().positive().default(256),
     /** Deadline of one REST call including the service call (504 beyond). */

@@ -779,6 +779,60 @@ describe("Amazon settlement reports", () => {
     expect((await upload(undefined)).json.details[0].fieldViolations[0].field).toBe("Idempotency-Key");
     expect((await upload(uniqueName("amz"), "application/json")).status).toBe(415);
   });
+
+  it("streams a settlement file larger than any REST body, keeping the rows it can read and naming the others", async () => {
+    const columns = (
+      readFileSync(
+        new URL("./fixtures/amazon/settlement-flatfile-v1.mws-rs.tsv", import.meta.url),
+        "utf8",
+      ).split("\n")[0] ?? ""
+    ).split("\t");
+    const row = (cells: Record<string, string>) => columns.map((c) => cells[c] ?? "").join("\t");
+    const settlementId = String(Date.now());
+    // 40,000 storage-fee rows of one adjustment (summed into one line), an order, and a row it cannot read.
+    const fee = row({
+      "transaction-type": "Storage Fee",
+      "adjustment-id": "storage-1",
+      "other-amount": "-0.01",
+    });
+    const text = [
+      columns.join("\t"),
+      row({
+        "settlement-id": settlementId,
+        "total-amount": "0.00",
+        currency: "USD",
+        "deposit-date": "2026-11-20",
+      }),
+      ...Array.from({ length: 40_000 }, () => fee),
+      row({ "transaction-type": "Order", "order-id": "111-1", "price-amount": "12.50" }),
+      row({ "transaction-type": "Order", "order-id": "111-2", "price-amount": "twelve" }),
+    ].join("\n");
+    expect(Buffer.byteLength(text)).toBeGreaterThan(1_048_576);
+    const answer = await mesh.call("POST", "/imports/amazon/settlement-report", {
+      key,
+      rawBody: text,
+      headers: { "content-type": "text/tab-separated-values", "idempotency-key": uniqueName("big") },
+    });
+    expect(answer.status, JSON.stringify(answer.json).slice(0, 500)).toBe(200);
+    expect(answer.json.rejectedRows).toEqual([
+      { field: "row 40004: price-amount", description: expect.stringMatching(/amount/) },
+    ]);
+    const recon = (await get(`/v1/settlements/amazon-${settlementId}/reconciliation`)).json.items;
+    expect(recon.map((i: { actual: { minorUnits: string } }) => i.actual.minorUnits)).toEqual(
+      expect.arrayContaining(["40000", "1250"]),
+    );
+    // The journal keeps its first 64 KiB and its size; it cannot be replayed (send the file again).
+    const [journaled] = (await get("/v1/inboundMessages?channel=amazon-settlement&pageSize=1")).json.messages;
+    expect([journaled.bodySize, journaled.bodyTruncated, journaled.statusCode]).toEqual([
+      String(Buffer.byteLength(text)),
+      true,
+      200,
+    ]);
+    const full = (await get(`/v1/inboundMessages/${journaled.messageId}`)).json.message;
+    expect(Buffer.from(full.body, "base64").length).toBe(65_536);
+    const replay = await post(`/v1/inboundMessages/${journaled.messageId}:replay`, {});
+    expect(replay.json.details?.[0]?.reason).toBe("REPLAY_REFUSED");
+  });
 });
 
 describe("Amazon orders pulled from the Selling Partner API", () => {

@@ -23,7 +23,13 @@ import { errorWithInfo } from "@retail/platform/rpc";
 import type { ClientConfig } from "./clients.js";
 
 /** Calls a service method with a request message. */
-export type Invoke = (method: DescMethod, request: Message, signal: AbortSignal) => Promise<Message>;
+/** Calls a service's method; `timeoutMs` replaces the gateway's request deadline (a long import). */
+export type Invoke = (
+  method: DescMethod,
+  request: Message,
+  signal: AbortSignal,
+  timeoutMs?: number,
+) => Promise<Message>;
 
 /**
  * A typed caller of service methods as the client, its channel binding enforced on order operations,

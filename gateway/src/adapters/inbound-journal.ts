@@ -70,6 +70,7 @@ export interface InboundJournal {
       outcome: string;
       customerIds: readonly string[];
       body?: Buffer;
+      bodySize?: number;
       bodyTruncated?: boolean;
     },
   ): Promise<void>;
@@ -112,7 +113,7 @@ export function createInboundJournal(db: Db): InboundJournal {
       });
     },
     async completed(messageId, result) {
-      const { body, bodyTruncated, customerIds, ...rest } = result;
+      const { body, bodySize, bodyTruncated, customerIds, ...rest } = result;
       await journal.updateOne(
         { _id: messageId },
         {
@@ -120,6 +121,7 @@ export function createInboundJournal(db: Db): InboundJournal {
             ...rest,
             customerIds: [...customerIds],
             ...(body ? { body: new Binary(body), bodyTruncated: bodyTruncated ?? false } : {}),
+            ...(bodySize !== undefined ? { bodySize } : {}),
           },
         },
       );

@@ -12,7 +12,7 @@ const header = report.split("\n")[0] ?? "";
 const columns = header.split("\t");
 /** A data row of the report with the named cells set. */
 const row = (cells: Record<string, string>) => columns.map((c) => cells[c] ?? "").join("\t");
-const lines = (settlement: ReturnType<typeof amazonSettlementToCanonical>) =>
+const lines = ({ settlement }: ReturnType<typeof amazonSettlementToCanonical>) =>
   settlement.lines.map((l) => [
     SettlementLineType[l.type],
     l.providerReference,
@@ -22,15 +22,16 @@ const lines = (settlement: ReturnType<typeof amazonSettlementToCanonical>) =>
 
 describe("Amazon settlement flat file V1", () => {
   it("sums an order's components into one capture with its fees, and closes with the deposit", () => {
-    const settlement = amazonSettlementToCanonical(report);
-    expect(settlement).toMatchObject({
+    const read = amazonSettlementToCanonical(report);
+    expect(read.rejected).toEqual([]);
+    expect(read.settlement).toMatchObject({
       settlementId: "amazon-6016502941",
       provider: "amazon",
       currencyCode: "USD",
       payoutDate: "2015-12-18",
       payoutAmount: { currencyCode: "USD", minorUnits: 1_663_013n },
     });
-    expect(lines(settlement)).toEqual([
+    expect(lines(read)).toEqual([
       ["CAPTURE", "112-8095165-5463447", 2_799n, 100n],
       ["PAYOUT", "", -1_663_013n, 0n],
     ]);
@@ -89,5 +90,25 @@ describe("Amazon settlement flat file V1", () => {
       row({ "transaction-type": "Order", "price-amount": "1.001" }),
     ];
     expect(violations(bad.join("\n"))).toEqual(["row 3: order-id", "row 3: price-amount"]);
+  });
+
+  it("leaves out a transaction with a row it cannot read, naming its rows, and keeps the others", () => {
+    const text = [
+      header,
+      row({ "settlement-id": "7", "total-amount": "30.00", currency: "USD", "deposit-date": "2026-11-20" }),
+      row({ "transaction-type": "Order", "order-id": "A-1", "price-amount": "20.00" }),
+      row({ "transaction-type": "Order", "order-id": "B-2", "price-amount": "5.00" }),
+      "",
+      row({ "transaction-type": "Order", "order-id": "B-2", "shipment-fee-amount": "-0.5x" }),
+      row({ "transaction-type": "Order", "order-id": "C-3", "price-amount": "10.00" }),
+    ].join("\n");
+    const read = amazonSettlementToCanonical(text);
+    expect(lines(read)).toEqual([
+      ["CAPTURE", "A-1", 2_000n, 0n],
+      ["CAPTURE", "C-3", 1_000n, 0n],
+      ["PAYOUT", "", -3_000n, 0n],
+    ]);
+    // Rows are the file's lines, the blank one counted.
+    expect(read.rejected.map((v) => v.field)).toEqual(["row 4", "row 6: shipment-fee-amount"]);
   });
 });

@@ -32,99 +32,160 @@ const feeColumns = [
   "other-fee-amount",
 ];
 
-/** Parses a V1 flat file; violations name the row (1-based, header = 1) and column. */
-export function amazonSettlementToCanonical(text: string): Settlement {
-  const rows = text
-    .replace(/\r\n/g, "\n")
-    .split("\n")
-    .filter((line) => line.trim() !== "");
-  const header = (rows[0] ?? "").split("\t").map((h) => h.trim());
-  const missing = required.filter((name) => !header.includes(name));
-  if (missing.length > 0)
-    throw new RequestInvalid(
-      missing.map((name) => ({
-        field: name,
-        description: "column is missing: expected a settlement flat file V1",
-      })),
-    );
-  const position = new Map(header.map((name, i) => [name, i]));
+/** A settlement as read, and the rows left out with why (each a violation naming its row and column). */
+export interface SettlementRead {
+  readonly settlement: Settlement;
+  readonly rejected: readonly FieldViolation[];
+}
+
+interface Transaction {
+  type: SettlementLineType;
+  reference: string;
+  amount: bigint;
+  fee: bigint;
+  description: string;
+  rows: number[];
+}
+
+/**
+ * Reads a V1 flat file line by line (a file of any size streams through it: only the transactions'
+ * sums are kept). Rows are numbered as lines of the file (header = 1). A header without the columns,
+ * or a summary row (2) that cannot be read, refuses the whole file; a transaction row that cannot be
+ * read is left out with its row and column named, together with the rest of its transaction (its sum
+ * would be wrong), and every other transaction is kept: finance then finds the deposit not matching
+ * the lines, an exception to work, instead of a file it cannot take at all.
+ */
+export function createAmazonSettlementReader() {
+  let row = 0;
+  let headerRead = false;
+  let position = new Map<string, number>();
+  let currency = "";
+  let deposit = 0n;
+  let payoutDate = "";
+  let settlementId = "";
+  const fatal: FieldViolation[] = [];
+  const rejected: FieldViolation[] = [];
+  const transactions = new Map<string, Transaction>();
+  const broken = new Set<string>();
   const column = (cells: string[], name: string) => (cells[position.get(name) ?? -1] ?? "").trim();
-  const violations: FieldViolation[] = [];
-  const summary = (rows[1] ?? "").split("\t");
-  const currency = column(summary, "currency");
-  const amount = (cells: string[], name: string, row: number): bigint => {
+  const amount = (cells: string[], name: string, into: FieldViolation[]): bigint => {
     const value = column(cells, name);
     if (value === "") return 0n;
     try {
       return decimalToMinorUnits(value, currency || "USD");
     } catch (error) {
-      violations.push({
+      into.push({
         field: `row ${row}: ${name}`,
         description: error instanceof AmountInvalid ? error.message : "is not an amount",
       });
       return 0n;
     }
   };
-  if (!/^[A-Z]{3}$/.test(currency))
-    violations.push({ field: "row 2: currency", description: "must be an ISO 4217 code" });
-  const deposit = amount(summary, "total-amount", 2);
-  const payoutDate = column(summary, "deposit-date").slice(0, 10);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(payoutDate))
-    violations.push({ field: "row 2: deposit-date", description: "must be an ISO 8601 date" });
+  return {
+    /** One line of the file, without its line ending. */
+    push(line: string): void {
+      row++;
+      if (line.trim() === "") return;
+      const cells = line.replace(/\r$/, "").split("\t");
+      if (!headerRead) {
+        headerRead = true;
+        const header = cells.map((h) => h.trim());
+        for (const name of required.filter((n) => !header.includes(n)))
+          fatal.push({ field: name, description: "column is missing: expected a settlement flat file V1" });
+        position = new Map(header.map((name, i) => [name, i]));
+        return;
+      }
+      if (fatal.length > 0) return;
+      if (!settlementId) {
+        currency = column(cells, "currency");
+        if (!/^[A-Z]{3}$/.test(currency))
+          fatal.push({ field: `row ${row}: currency`, description: "must be an ISO 4217 code" });
+        deposit = amount(cells, "total-amount", fatal);
+        payoutDate = column(cells, "deposit-date").slice(0, 10);
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(payoutDate))
+          fatal.push({ field: `row ${row}: deposit-date`, description: "must be an ISO 8601 date" });
+        settlementId = column(cells, "settlement-id") || "(none)";
+        return;
+      }
+      const kind = column(cells, "transaction-type");
+      const orderId = column(cells, "order-id");
+      const type =
+        kind === "Order"
+          ? SettlementLineType.CAPTURE
+          : kind === "Refund"
+            ? SettlementLineType.REFUND
+            : SettlementLineType.ADJUSTMENT;
+      const key = `${kind}|${orderId}|${column(cells, "adjustment-id")}`;
+      const problems: FieldViolation[] = [];
+      if (type !== SettlementLineType.ADJUSTMENT && !orderId)
+        problems.push({ field: `row ${row}: order-id`, description: `is required for ${kind}` });
+      const entry = transactions.get(key) ?? {
+        type,
+        reference: orderId,
+        amount: 0n,
+        fee: 0n,
+        description: kind,
+        rows: [],
+      };
+      for (const name of priceColumns) entry.amount += amount(cells, name, problems);
+      for (const name of feeColumns) entry.fee -= amount(cells, name, problems);
+      entry.rows.push(row);
+      transactions.set(key, entry);
+      if (problems.length > 0) {
+        rejected.push(...problems);
+        broken.add(key);
+      }
+    },
+    /** The settlement of the rows read; throws RequestInvalid when the file cannot be taken at all. */
+    finish(): SettlementRead {
+      if (!headerRead)
+        fatal.push({ field: "(body)", description: "is empty: expected a settlement flat file V1" });
+      else if (!settlementId && fatal.length === 0)
+        fatal.push({ field: "row 2", description: "is required: the summary row with the deposit" });
+      if (fatal.length > 0) throw new RequestInvalid(fatal);
+      const kept = [...transactions].filter(([key]) => !broken.has(key)).map(([, t]) => t);
+      // The rows of a left-out transaction that were readable themselves are named too.
+      for (const [key, t] of transactions)
+        if (broken.has(key))
+          for (const r of t.rows)
+            if (!rejected.some((v) => v.field.startsWith(`row ${r}:`)))
+              rejected.push({ field: `row ${r}`, description: "left out with the rest of its transaction" });
+      if (kept.length === 0 && rejected.length > 0) throw new RequestInvalid(rejected);
+      const money = (minorUnits: bigint) => ({ currencyCode: currency, minorUnits });
+      const lines = kept.map((t, i) => ({
+        lineId: String(i + 1),
+        type: t.type,
+        providerReference: t.reference,
+        // Fees stay beside captures and refunds; an adjustment is its net amount.
+        amount: money(t.type === SettlementLineType.ADJUSTMENT ? t.amount - t.fee : t.amount),
+        ...(t.type !== SettlementLineType.ADJUSTMENT && t.fee !== 0n ? { fee: money(t.fee) } : {}),
+        description: t.description,
+      }));
+      lines.push({
+        lineId: String(lines.length + 1),
+        type: SettlementLineType.PAYOUT,
+        providerReference: "",
+        amount: money(-deposit),
+        description: "deposit",
+      });
+      const settlement = create(SettlementSchema, {
+        settlementId: `amazon-${settlementId}`,
+        provider: "amazon",
+        currencyCode: currency,
+        payoutDate,
+        payoutAmount: money(deposit),
+        lines,
+      });
+      return { settlement, rejected: rejected.sort((a, b) => rowOf(a) - rowOf(b)) };
+    },
+  };
+}
 
-  const transactions = new Map<
-    string,
-    { type: SettlementLineType; reference: string; amount: bigint; fee: bigint; description: string }
-  >();
-  rows.slice(2).forEach((line, i) => {
-    const cells = line.split("\t");
-    const row = i + 3;
-    const kind = column(cells, "transaction-type");
-    const orderId = column(cells, "order-id");
-    const type =
-      kind === "Order"
-        ? SettlementLineType.CAPTURE
-        : kind === "Refund"
-          ? SettlementLineType.REFUND
-          : SettlementLineType.ADJUSTMENT;
-    if (type !== SettlementLineType.ADJUSTMENT && !orderId)
-      violations.push({ field: `row ${row}: order-id`, description: `is required for ${kind}` });
-    const key = `${kind}|${orderId}|${column(cells, "adjustment-id")}`;
-    const entry = transactions.get(key) ?? {
-      type,
-      reference: orderId,
-      amount: 0n,
-      fee: 0n,
-      description: kind,
-    };
-    for (const name of priceColumns) entry.amount += amount(cells, name, row);
-    for (const name of feeColumns) entry.fee -= amount(cells, name, row);
-    transactions.set(key, entry);
-  });
-  if (violations.length > 0) throw new RequestInvalid(violations);
-  const money = (minorUnits: bigint) => ({ currencyCode: currency, minorUnits });
-  const lines = [...transactions.values()].map((t, i) => ({
-    lineId: String(i + 1),
-    type: t.type,
-    providerReference: t.reference,
-    // Fees stay beside captures and refunds; an adjustment is its net amount.
-    amount: money(t.type === SettlementLineType.ADJUSTMENT ? t.amount - t.fee : t.amount),
-    ...(t.type !== SettlementLineType.ADJUSTMENT && t.fee !== 0n ? { fee: money(t.fee) } : {}),
-    description: t.description,
-  }));
-  lines.push({
-    lineId: String(lines.length + 1),
-    type: SettlementLineType.PAYOUT,
-    providerReference: "",
-    amount: money(-deposit),
-    description: "deposit",
-  });
-  return create(SettlementSchema, {
-    settlementId: `amazon-${column(summary, "settlement-id")}`,
-    provider: "amazon",
-    currencyCode: currency,
-    payoutDate,
-    payoutAmount: money(deposit),
-    lines,
-  });
+const rowOf = (v: FieldViolation) => Number(/^row (\d+)/.exec(v.field)?.[1] ?? 0);
+
+/** A whole V1 flat file's text, read as the reader reads it line by line. */
+export function amazonSettlementToCanonical(text: string): SettlementRead {
+  const reader = createAmazonSettlementReader();
+  for (const line of text.split("\n")) reader.push(line);
+  return reader.finish();
 }

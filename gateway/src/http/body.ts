@@ -16,7 +16,7 @@ export class HttpRefusal extends Error {
   }
 }
 
-function tooLarge(limit: number): HttpRefusal {
+export function bodyTooLarge(limit: number): HttpRefusal {
   return new HttpRefusal(
     413,
     errorWithInfo(Code.InvalidArgument, "BODY_TOO_LARGE", `the request body is larger than ${limit} bytes`, {
@@ -30,7 +30,7 @@ export async function readBody(request: IncomingMessage, limit: number): Promise
   const declared = Number(request.headers["content-length"] ?? "0");
   if (declared > limit) {
     request.resume();
-    throw tooLarge(limit);
+    throw bodyTooLarge(limit);
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -38,7 +38,7 @@ export async function readBody(request: IncomingMessage, limit: number): Promise
     size += chunk.length;
     if (size > limit) {
       request.resume();
-      throw tooLarge(limit);
+      throw bodyTooLarge(limit);
     }
     chunks.push(chunk);
   }

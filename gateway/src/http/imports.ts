@@ -1,3 +1,5 @@
+import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
 // Channel files posted by the caller (API key or JWT, like any REST call) and imported through the
 // services' contracts:
 //   POST /imports/amazon/settlement-report  an Amazon settlement flat file V1 (tab-separated) ->
@@ -31,7 +33,7 @@ import { authenticate, type Principal, requireScope } from "../access/authentica
 import type { ClientConfig, ClientsFile } from "../access/clients.js";
 import { callerFor, invokeForClient, orderOf } from "../access/order-visibility.js";
 import { amazonOrderToSubmit } from "../channel-formats/amazon-orders.js";
-import { amazonSettlementToCanonical } from "../channel-formats/amazon-settlement.js";
+import { createAmazonSettlementReader } from "../channel-formats/amazon-settlement.js";
 import { object } from "../channel-formats/json-fields.js";
 import { parseLosslessJson } from "../channel-formats/lossless-json.js";
 import {
@@ -75,49 +77,70 @@ function fileEndpoint(
     principal: Principal,
     signal: AbortSignal,
   ) => Promise<Answer>,
+  options: { streamed?: boolean } = {},
 ): ChannelEndpoint {
   return {
     channel,
     channelMessageId: (message) => requestHeader(message, "idempotency-key") ?? "",
     authenticate: fileSender,
     handle,
+    ...(options.streamed && { streamed: true }),
   };
 }
 
-const amazonSettlementReport = fileEndpoint("amazon-settlement", async (deps, message, principal, signal) => {
-  checkFile(principal, message, "finance:write", ["text/tab-separated-values", "text/plain"]);
-  const raw = message.raw;
-  const requestId = scopedIdempotencyKey(message, principal);
-  if (!requestId)
-    throw new RequestInvalid([
-      {
-        field: "Idempotency-Key",
-        description: "is required: it becomes the request id, so a retry imports once",
+/** A file's lines as they come (a streamed body, or a journaled one being replayed). */
+function linesOf(message: InboundMessage): AsyncIterable<string> {
+  return createInterface({
+    input: Readable.from(message.stream ?? [message.raw]),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+}
+
+/**
+ * An Amazon settlement report, streamed (a year's file runs to hundreds of megabytes): read line by
+ * line, its rows summed into transactions as they come; rows that cannot be read are left out with
+ * their transactions and listed (`rejectedRows`, each naming its row and column), the others imported.
+ */
+const amazonSettlementReport = fileEndpoint(
+  "amazon-settlement",
+  async (deps, message, principal, signal) => {
+    checkFile(principal, message, "finance:write", ["text/tab-separated-values", "text/plain"]);
+    const requestId = scopedIdempotencyKey(message, principal);
+    if (!requestId)
+      throw new RequestInvalid([
+        {
+          field: "Idempotency-Key",
+          description: "is required: it becomes the request id, so a retry imports once",
+        },
+      ]);
+    const reader = createAmazonSettlementReader();
+    for await (const line of linesOf(message)) reader.push(line);
+    const { settlement, rejected } = reader.finish();
+    // The settlement as read, not the file's bytes: line endings or column order do not count.
+    const answer = await onceByKey(
+      deps.idempotency,
+      requestId,
+      fingerprint(SettlementSchema, settlement),
+      async () => {
+        const message = create(ImportSettlementRequestSchema, { requestId, settlement });
+        const result = await deps.invoke(
+          FinancePostingService.method.importSettlement,
+          message,
+          signal,
+          deps.importTimeoutMs,
+        );
+        const answer = toJson(ImportSettlementResponseSchema, result as never, { alwaysEmitImplicit: true });
+        return { status: 200, body: JSON.stringify({ ...(answer as object), rejectedRows: rejected }) };
       },
-    ]);
-  const settlement = amazonSettlementToCanonical(raw.toString("utf8"));
-  // The settlement as read, not the file's bytes: line endings or column order do not count.
-  const answer = await onceByKey(
-    deps.idempotency,
-    requestId,
-    fingerprint(SettlementSchema, settlement),
-    async () => {
-      const message = create(ImportSettlementRequestSchema, { requestId, settlement });
-      const result = await deps.invoke(FinancePostingService.method.importSettlement, message, signal);
-      return {
-        status: 200,
-        body: JSON.stringify(
-          toJson(ImportSettlementResponseSchema, result as never, { alwaysEmitImplicit: true }),
-        ),
-      };
-    },
-  );
-  return {
-    status: answer.status,
-    body: answer.body,
-    headers: answer.replayed ? { "idempotent-replayed": "true" } : {},
-  };
-});
+    );
+    return {
+      status: answer.status,
+      body: answer.body,
+      headers: answer.replayed ? { "idempotent-replayed": "true" } : {},
+    };
+  },
+  { streamed: true },
+);
 
 /** The transaction set controls a refusal's field violations name ("ST 0001 CTT01" -> "0001"). */
 function setsNamedIn(error: unknown): Set<string> {

@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import { currentCallContext } from "@retail/platform/rpc";
 import type { Principal } from "../access/authenticate.js";
 import type { InboundJournal, JournalEntry, Verification } from "../adapters/inbound-journal.js";
-import { readBody } from "./body.js";
+import { bodyTooLarge, readBody } from "./body.js";
 import { renderError, send } from "./respond.js";
 import { actingAs, type RestDependencies, type RestOutcome, spendRateLimit } from "./rest-handler.js";
 
@@ -16,7 +16,50 @@ import { actingAs, type RestDependencies, type RestOutcome, spendRateLimit } fro
 export interface InboundMessage {
   readonly method: "POST";
   readonly headers: IncomingHttpHeaders;
+  /** The whole body; empty for a streamed endpoint's live message (its `stream` has it). */
   readonly raw: Buffer;
+  /** A streamed endpoint's body, read once by its handler as it comes, never held whole. */
+  readonly stream?: StreamedBody;
+}
+
+/**
+ * A request body passed through as it is read: its size counted (refused with 413 past `limit`) and
+ * its first bytes kept for the journal.
+ */
+export class StreamedBody implements AsyncIterable<Buffer> {
+  #size = 0;
+  readonly #prefix: Buffer[] = [];
+  #prefixSize = 0;
+  constructor(
+    private readonly source: IncomingMessage,
+    private readonly limit: number,
+  ) {}
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The first bytes read (what the journal keeps of a body too large to keep whole). */
+  prefix(): Buffer {
+    return Buffer.concat(this.#prefix);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    if (Number(this.source.headers["content-length"] ?? "0") > this.limit) throw bodyTooLarge(this.limit);
+    for await (const chunk of this.source as AsyncIterable<Buffer>) {
+      this.#size += chunk.length;
+      if (this.#size > this.limit) {
+        this.source.resume();
+        throw bodyTooLarge(this.limit);
+      }
+      if (this.#prefixSize < streamedKeptBytes) {
+        const part = chunk.subarray(0, streamedKeptBytes - this.#prefixSize);
+        this.#prefix.push(part);
+        this.#prefixSize += part.length;
+      }
+      yield chunk;
+    }
+  }
 }
 
 /** What the gateway answers a channel message with. */
@@ -30,6 +73,11 @@ export interface Answer {
 export interface ChannelEndpoint {
   /** The channel's name in the journal ("shopify", "x12"). */
   readonly channel: string;
+  /**
+   * Its files may be large: the body is streamed to the handler (up to the import limit) instead of
+   * read first, and the journal keeps its first 64 KiB, its size, and that it was cut.
+   */
+  readonly streamed?: boolean;
   /** The channel's own id of a message, where it gives one (a webhook id, an event id, a file's key). */
   channelMessageId(message: InboundMessage): string;
   /** The sender: the channel's signature, or the caller's credentials; throws the refusal. */
@@ -47,6 +95,8 @@ export interface ChannelEndpoint {
 const credentials = new Set(["authorization", "x-api-key", "cookie", "proxy-authorization"]);
 /** How much of an unauthenticated body, and of any answer, the journal keeps. */
 const keptBytes = 4096;
+/** How much of a streamed body the journal keeps. */
+const streamedKeptBytes = 65_536;
 
 function journaledHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const kept: Record<string, string> = {};
@@ -93,8 +143,14 @@ export async function receiveInbound(
   outcome: RestOutcome,
   signal: AbortSignal,
 ): Promise<void> {
-  const raw = await readBody(request, deps.maxBodyBytes);
-  const message: InboundMessage = { method: "POST", headers: request.headers, raw };
+  const stream = endpoint.streamed ? new StreamedBody(request, deps.maxStreamedBytes) : undefined;
+  const raw = stream ? Buffer.alloc(0) : await readBody(request, deps.maxBodyBytes);
+  const message: InboundMessage = {
+    method: "POST",
+    headers: request.headers,
+    raw,
+    ...(stream && { stream }),
+  };
   const url = new URL(request.url ?? "/", "http://gateway");
   const entry = (principal: Principal | undefined): JournalEntry => ({
     messageId: randomUUID(),
@@ -136,18 +192,29 @@ export async function receiveInbound(
     await spendRateLimit(deps, principal.client);
     return endpoint.handle(deps, message, principal, signal);
   });
-  await complete(journal, received.messageId, principal, answer);
+  await complete(journal, received.messageId, principal, answer, stream);
   if (failure) throw failure;
   send(response, answer.status, answer.body, answer.headers ?? {});
 }
 
-async function complete(journal: InboundJournal, messageId: string, principal: Principal, answer: Answer) {
+async function complete(
+  journal: InboundJournal,
+  messageId: string,
+  principal: Principal,
+  answer: Answer,
+  stream?: StreamedBody,
+) {
   await journal.completed(messageId, {
     clientId: principal.client.id,
     verification: verificationOf(principal),
     status: answer.status,
     outcome: answer.body.slice(0, keptBytes),
     customerIds: customerIdsIn(answer.body),
+    ...(stream && {
+      body: stream.prefix(),
+      bodySize: stream.size,
+      bodyTruncated: stream.size > streamedKeptBytes,
+    }),
   });
 }
 
@@ -165,7 +232,13 @@ export async function replayInbound(
   signal: AbortSignal,
 ): Promise<JournalEntry> {
   const client = deps.clients.current().byId(original.clientId);
-  if (!client || !original.verification || original.verification === "refused" || original.erasedAt)
+  if (
+    !client ||
+    !original.verification ||
+    original.verification === "refused" ||
+    original.erasedAt ||
+    original.bodyTruncated
+  )
     throw new ReplayRefused(original);
   const principal: Principal = {
     client,
@@ -200,9 +273,11 @@ export class ReplayRefused extends Error {
     super(
       entry.erasedAt
         ? `message ${entry.messageId} was erased`
-        : entry.verification === "refused" || !entry.verification
-          ? `message ${entry.messageId} was refused when it came (no valid signature or credential): only established messages can be replayed`
-          : `the client ${entry.clientId} of message ${entry.messageId} is no longer configured`,
+        : entry.bodyTruncated
+          ? `message ${entry.messageId} was too large to keep whole (${entry.bodySize} bytes): send the file again`
+          : entry.verification === "refused" || !entry.verification
+            ? `message ${entry.messageId} was refused when it came (no valid signature or credential): only established messages can be replayed`
+            : `the client ${entry.clientId} of message ${entry.messageId} is no longer configured`,
     );
   }
 }

@@ -26,6 +26,10 @@ export interface RestDependencies {
   readonly idempotency: IdempotencyStore;
   readonly invoke: Invoke;
   readonly maxBodyBytes: number;
+  /** Largest file a streamed endpoint takes (a settlement report). */
+  readonly maxStreamedBytes: number;
+  /** Deadline of the service call that imports a streamed file (a large settlement takes long). */
+  readonly importTimeoutMs: number;
 }
 
 /** What the caller and the request log learn about the call. */
