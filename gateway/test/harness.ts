@@ -28,6 +28,7 @@ import {
   uniqueName,
 } from "@retail/platform/testing";
 import { MongoClient } from "mongodb";
+import { consumerQueues as deliveryQueues } from "../../services/delivery/src/compose.ts";
 import { consumerQueues as financeQueues } from "../../services/finance-posting/src/compose.ts";
 import { consumerQueues as inventoryQueues } from "../../services/inventory/src/compose.ts";
 import { consumerQueues as orderQueues } from "../../services/order/src/compose.ts";
@@ -38,7 +39,13 @@ import { createRouteTable } from "../src/transcoding/route-table.js";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** The consumer queues the services declare, as each names its own (deleted with the test's exchange). */
-const consumerQueues = [...inventoryQueues, ...orderQueues, ...financeQueues, ...gatewayQueues];
+const consumerQueues = [
+  ...inventoryQueues,
+  ...orderQueues,
+  ...financeQueues,
+  ...deliveryQueues,
+  ...gatewayQueues,
+];
 
 /** Every REST route of the mesh, as the gateway builds them from the four services' descriptors. */
 export const meshRoutes = () =>
