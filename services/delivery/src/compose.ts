@@ -8,13 +8,14 @@ import { openInbox } from "@retail/platform/store";
 import { Counter, Histogram } from "prom-client";
 import { startDomainEventsConsumer } from "./adapters/amqp/domain-events-consumer.js";
 import { createQueueBindings } from "./adapters/amqp/queue-bindings.js";
-import { domainEvents } from "./adapters/event-registry.js";
+import { domainEvents, redactEvent } from "./adapters/event-registry.js";
 import { createRenderer } from "./adapters/formats/renderer.js";
 import { createWebhookSender } from "./adapters/http/webhook-sender.js";
 import { startSubscriptionCache } from "./adapters/memory/subscription-cache.js";
 import { createAggregateFacts } from "./adapters/mongo/aggregate-facts.js";
 import { createControlNumbers } from "./adapters/mongo/control-numbers.js";
 import { createDeliveryStore } from "./adapters/mongo/delivery-store.js";
+import { createErasures } from "./adapters/mongo/erasures.js";
 import { createLeases } from "./adapters/mongo/leases.js";
 import { createSecretStore } from "./adapters/mongo/secret-store.js";
 import { createSubscriptionStore } from "./adapters/mongo/subscription-store.js";
@@ -47,6 +48,7 @@ export async function composeDelivery(config: DeliveryConfig, logger: Logger): P
   const runtime = await startRuntime({ name: "delivery", database: "delivery", config, logger });
   const deliveries = createDeliveryStore(runtime.db);
   await deliveries.ensureIndexes();
+  const erasures = createErasures(runtime.db);
   const controlNumbers = createControlNumbers(runtime.db);
   await controlNumbers.ensureIndexes();
   const subscriptions = createSubscriptionStore(runtime.store);
@@ -90,7 +92,7 @@ export async function composeDelivery(config: DeliveryConfig, logger: Logger): P
   const dispatcher = startDispatcher(
     {
       ...deps,
-      renderer: createRenderer(deliveries, controlNumbers),
+      renderer: createRenderer(deliveries, controlNumbers, erasures),
       sender: createWebhookSender({
         timeoutMs: config.DELIVERY_TIMEOUT_MS,
         userAgent: "retail-mesh-delivery/0.1",
@@ -117,6 +119,7 @@ export async function composeDelivery(config: DeliveryConfig, logger: Logger): P
       queue,
       bindings: bindingsFor(cache.current()),
       metrics: runtime.metrics,
+      erasures,
     },
     deps,
     dispatcher.wake,
@@ -124,7 +127,7 @@ export async function composeDelivery(config: DeliveryConfig, logger: Logger): P
   const purgeFailed = { onError: (error: unknown) => logger.warn({ err: error }, "inbox purge failed") };
   // Erasure also reaches events waiting in this service's retry and parking queues.
   const erasureInbox = await openInbox(runtime.db, customerEventsQueue, purgeFailed);
-  const erasures = await startWaitingEventsErasure({
+  const waitingErasures = await startWaitingEventsErasure({
     connection: runtime.amqp,
     exchange: config.EVENTS_EXCHANGE,
     queue: `${config.QUEUE_PREFIX}${customerEventsQueue}`,
@@ -145,6 +148,16 @@ export async function composeDelivery(config: DeliveryConfig, logger: Logger): P
       .catch((error: unknown) => logger.warn({ err: error }, "retention sweep failed"));
   }, 3_600_000);
   retention.unref();
+  // Erasures of the last week applied again: a write lost to a concurrent update comes back here.
+  const erasureSweep = setInterval(() => {
+    erasures
+      .since(new Date(Date.now() - 7 * 86_400_000))
+      .then(async (customerIds) => {
+        for (const customerId of customerIds) await deliveries.eraseCustomer(customerId, redactEvent);
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, "erasure sweep failed"));
+  }, config.DELIVERY_ERASURE_SWEEP_MS);
+  erasureSweep.unref();
   consuming = true;
   await queueBindings.sync(bindingsFor(cache.current()));
   const served = await runtime.serve({
@@ -152,9 +165,10 @@ export async function composeDelivery(config: DeliveryConfig, logger: Logger): P
     services: [serve(DeliveryService, createDeliveryHandler(deps))],
     stopFirst: [
       { name: "domain events consumer", run: () => events.close() },
-      { name: "erasure consumer", run: () => erasures.close().finally(erasureInbox.close) },
+      { name: "erasure consumer", run: () => waitingErasures.close().finally(erasureInbox.close) },
       { name: "dispatcher", run: () => dispatcher.stop() },
       { name: "retention sweep", run: async () => clearInterval(retention) },
+      { name: "erasure sweep", run: async () => clearInterval(erasureSweep) },
       { name: "subscription cache", run: async () => cache.stop() },
     ],
   });

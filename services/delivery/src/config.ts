@@ -39,6 +39,8 @@ export const deliveryEnvSchema = baseEnvSchema.extend({
    * aggregate handled at the same moment by another instance is recorded first and goes first.
    */
   DELIVERY_SETTLE_MS: z.coerce.number().int().min(0).default(250),
+  /** How often the last week's erasures are applied again to the stored deliveries (a lost write). */
+  DELIVERY_ERASURE_SWEEP_MS: z.coerce.number().int().positive().default(60_000),
   /** How often an instance re-reads the subscriptions (changes made through another instance). */
   SUBSCRIPTION_REFRESH_MS: z.coerce.number().int().positive().default(2_000),
 });

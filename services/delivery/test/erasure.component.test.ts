@@ -6,7 +6,8 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import { CustomerErasedSchema } from "@retail/contracts/retail/customer/v1/customer_events_pb";
 import { OrderAcceptedSchema } from "@retail/contracts/retail/order/v1/order_events_pb";
-import { uniqueName, until } from "@retail/platform/testing";
+import { testMongoUrl, uniqueName, until } from "@retail/platform/testing";
+import { Binary, MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmitter, type DeliveryHarness, startDelivery, startReceiver } from "./harness.js";
 
@@ -15,7 +16,8 @@ let receiver: Awaited<ReturnType<typeof startReceiver>>;
 let orders: ReturnType<typeof createEmitter>;
 let customers: ReturnType<typeof createEmitter>;
 beforeAll(async () => {
-  delivery = await startDelivery("erasure");
+  // The sweep runs every 3 s here: a lost write is seen going out redacted before the sweep mends it.
+  delivery = await startDelivery("erasure", { DELIVERY_ERASURE_SWEEP_MS: "3000" });
   orders = createEmitter(delivery.exchange, "order");
   customers = createEmitter(delivery.exchange, "customer-identity");
   receiver = await startReceiver();
@@ -57,6 +59,8 @@ describe("erasure in delivery", () => {
         order: { shipTo: { recipient: "Ann Smith", locality: "Springfield" } },
       });
     });
+    const [before] = (await delivery.running.deps.deliveries.list(subscriptionId, undefined, 10, ""))
+      .deliveries;
     await customers.emit(
       `customer:${customerId}`,
       CustomerErasedSchema,
@@ -90,6 +94,36 @@ describe("erasure in delivery", () => {
       };
       expect(last.order.shipTo).toEqual({ regionCode: "US" });
       expect(last.order.customerId).toBe(customerId);
+    });
+    // A write lost on FerretDB (the dispatcher's update putting the old fields back) does not undo it:
+    // the copy goes out redacted all the same, and the sweep erases the stored copy again.
+    const mongo = await new MongoClient(testMongoUrl()).connect();
+    try {
+      await mongo
+        .db(delivery.database)
+        .collection<{ _id: string }>("deliveries")
+        .updateOne(
+          { _id: before?.deliveryId ?? "" },
+          { $set: { data: new Binary(before?.data ?? new Uint8Array()), customerIds: [customerId] } },
+        );
+    } finally {
+      await mongo.close();
+    }
+    await delivery.client.replayDeliveries({
+      requestId: uniqueName("replay"),
+      subscriptionId,
+      since: timestampFromDate(since),
+    });
+    await until(async () => {
+      const received = await endpoint.received();
+      expect(received).toHaveLength(3);
+      const last = received.at(-1)?.body.data as { order: { shipTo: Record<string, unknown> } };
+      expect(last.order.shipTo).toEqual({ regionCode: "US" });
+    });
+    await until(async () => {
+      const { deliveries } = await delivery.running.deps.deliveries.list(subscriptionId, undefined, 10, "");
+      const stored = fromBinary(OrderAcceptedSchema, deliveries[0]?.data ?? new Uint8Array()).order;
+      expect(stored?.shipTo?.recipient).toBe("");
     });
     const all = await endpoint.received();
     expect(all.every((r) => r.verified)).toBe(true);

@@ -40,6 +40,7 @@ export const testDeliveryEnv = {
   DELIVERY_POLL_MS: "50",
   DELIVERY_LEASE_MS: "3000",
   SUBSCRIPTION_REFRESH_MS: "300",
+  DELIVERY_ERASURE_SWEEP_MS: "200",
 };
 
 export async function startDelivery(

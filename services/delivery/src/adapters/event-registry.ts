@@ -1,8 +1,9 @@
-import { createRegistry, fromBinary, type JsonValue, toJson } from "@bufbuild/protobuf";
+import { createRegistry, fromBinary, type JsonValue, toBinary, toJson } from "@bufbuild/protobuf";
 import { file_retail_customer_v1_customer_events } from "@retail/contracts/retail/customer/v1/customer_events_pb";
 import { file_retail_finance_v1_finance_events } from "@retail/contracts/retail/finance/v1/finance_events_pb";
 import { file_retail_inventory_v1_inventory_events } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
 import { file_retail_order_v1_order_events } from "@retail/contracts/retail/order/v1/order_events_pb";
+import { redactPersonal } from "@retail/platform/personal";
 
 /** Every domain event the mesh publishes, by CloudEvents type (the protobuf type name). */
 export const domainEvents = createRegistry(
@@ -20,4 +21,10 @@ export function eventJson(type: string, data: Uint8Array): JsonValue | undefined
   const schema = domainEvents.getMessage(type);
   if (!schema) return undefined;
   return toJson(schema, fromBinary(schema, data), { registry: domainEvents });
+}
+
+/** An event's encoding with every personal field emptied; undefined for a type this build does not know. */
+export function redactEvent(type: string, data: Uint8Array): Uint8Array | undefined {
+  const schema = domainEvents.getMessage(type);
+  return schema ? toBinary(schema, redactPersonal(schema, fromBinary(schema, data))) : undefined;
 }

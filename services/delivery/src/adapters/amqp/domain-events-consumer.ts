@@ -1,12 +1,12 @@
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { fromBinary } from "@bufbuild/protobuf";
 import { CustomerErasedSchema } from "@retail/contracts/retail/customer/v1/customer_events_pb";
 import { type AmqpConnectionManager, type Consumer, decodeThen, startConsumer } from "@retail/platform/amqp";
 import type { Metrics } from "@retail/platform/metrics";
-import { redactPersonal } from "@retail/platform/personal";
 import { createKeyedLock } from "@retail/platform/store";
 import type { DeliveryDeps } from "../../app/ports.js";
 import { recordEvent } from "../../app/record-event.js";
-import { domainEvents, eventJson } from "../event-registry.js";
+import { eventJson, redactEvent } from "../event-registry.js";
+import type { Erasures } from "../mongo/erasures.js";
 
 /**
  * `delivery.domain-events`, bound to what the subscriptions take (app/bindings.ts; the bindings follow
@@ -23,6 +23,7 @@ export function startDomainEventsConsumer(
     queue: string;
     bindings: readonly string[];
     metrics: Metrics;
+    erasures: Erasures;
   },
   deps: DeliveryDeps,
   wake: () => void,
@@ -43,10 +44,8 @@ export function startDomainEventsConsumer(
         inOrder(event.subject, async () => {
           if (event.type === CustomerErasedSchema.typeName) {
             const { customerId } = fromBinary(CustomerErasedSchema, event.data);
-            const erased = await deps.deliveries.eraseCustomer(customerId, (type, data) => {
-              const schema = domainEvents.getMessage(type);
-              return schema ? toBinary(schema, redactPersonal(schema, fromBinary(schema, data))) : undefined;
-            });
+            await options.erasures.record(customerId, event.time);
+            const erased = await deps.deliveries.eraseCustomer(customerId, redactEvent);
             deps.logger.info({ customerId, erased }, "erased a customer from stored deliveries");
           }
           const recorded = await recordEvent(deps, {
