@@ -3,7 +3,7 @@
 // and X12 850 purchase orders (posted with an API key).
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { uniqueName, until } from "@retail/platform/testing";
+import { startTcpProxy, testMongoUrl, uniqueName, until } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayMesh, startGatewayMesh } from "./harness.js";
 import { reasonOf, restClient, sha256 } from "./rest-client.js";
@@ -340,6 +340,40 @@ describe("Shopify order updates", () => {
     // Two units shipped, one came back to sellable stock.
     await until(async () => expect(await onHand()).toBe(before - 1n));
   });
+
+  it("applies nothing from a notice it cannot journal: the journal's storage away answers 503 and Shopify sends it again", async () => {
+    await receive("IPOD2008PINK", "DC-1", 2);
+    const mongo = new URL(testMongoUrl());
+    const proxy = await startTcpProxy({ host: mongo.hostname, port: Number(mongo.port || 27017) });
+    try {
+      mongo.hostname = "127.0.0.1";
+      mongo.port = String(proxy.port);
+      // A gateway replica whose storage (journal, keys) is reached through the proxy.
+      const replica = await mesh.startReplica({ MONGODB_URL: mongo.toString() });
+      const id = String(820982911800000000 + Math.floor(Math.random() * 99_999_999));
+      const body = Buffer.from(shopifyBody.toString("utf8").replaceAll("820982911946154508", id));
+      const send = () =>
+        fetch(`${replica.url}/webhooks/shopify`, {
+          method: "POST",
+          headers: {
+            ...shopifyVector.headers,
+            "X-Shopify-Topic": "orders/create",
+            "X-Shopify-Webhook-Id": uniqueName("wh"),
+            "X-Shopify-Hmac-Sha256": createHmac("sha256", shopifyVector.secret).update(body).digest("base64"),
+          },
+          body: new Uint8Array(body),
+        });
+      await proxy.cut();
+      expect((await send()).status).toBe(503);
+      const lookup = () => get(`/v1/orders:lookup?channel=CHANNEL_WEB&channelId=web&channelOrderId=${id}`);
+      expect((await lookup()).status).toBe(404);
+      await proxy.restore();
+      await until(async () => expect((await send()).status).toBe(200), { timeout: 30_000, interval: 500 });
+      expect((await lookup()).json.order.channelOrderId).toBe(id);
+    } finally {
+      await proxy.close();
+    }
+  }, 60_000);
 
   it("journals each notice as it came and what became of it, and replays a refund that came too early once the payment is in", async () => {
     const since = new Date().toISOString();
