@@ -34,15 +34,17 @@ export const customerEventsQueue = "gateway.customer-events";
 /** The queues the gateway consumes (without QUEUE_PREFIX), for runs that delete theirs. */
 export const consumerQueues = [customerEventsQueue] as const;
 
-/** The services whose routes the gateway serves (and its OpenAPI document describes), in order. */
-export const gatewayServices = [
-  CustomerIdentityService,
-  InventoryService,
-  OrderService,
-  FinancePostingService,
-  DeliveryService,
-  InboundJournalService,
+/** The services the gateway calls, each with the variable of its address. */
+const remoteServices = [
+  [CustomerIdentityService, "CUSTOMER_IDENTITY_URL"],
+  [InventoryService, "INVENTORY_URL"],
+  [OrderService, "ORDER_URL"],
+  [FinancePostingService, "FINANCE_POSTING_URL"],
+  [DeliveryService, "DELIVERY_URL"],
 ] as const;
+
+/** The services whose routes the gateway serves (and its OpenAPI document describes): the remote ones and its own. */
+export const gatewayServices = [...remoteServices.map(([service]) => service), InboundJournalService];
 
 /** Where the generated OpenAPI document lives (gateway/openapi, from src/ or dist/ alike). */
 export const openapiDocument = new URL("../openapi/openapi.json", import.meta.url);
@@ -53,13 +55,7 @@ export const openapiDocument = new URL("../openapi/openapi.json", import.meta.ur
  */
 export async function composeGateway(config: GatewayConfig, logger: Logger): Promise<RunningGateway> {
   const metrics = createMetrics("gateway");
-  const backendList = [
-    { service: CustomerIdentityService, baseUrl: config.CUSTOMER_IDENTITY_URL },
-    { service: InventoryService, baseUrl: config.INVENTORY_URL },
-    { service: OrderService, baseUrl: config.ORDER_URL },
-    { service: FinancePostingService, baseUrl: config.FINANCE_POSTING_URL },
-    { service: DeliveryService, baseUrl: config.DELIVERY_URL },
-  ];
+  const backendList = remoteServices.map(([service, variable]) => ({ service, baseUrl: config[variable] }));
   const routes = createRouteTable(gatewayServices);
   const reloads = new Counter({
     name: "gateway_clients_file_reloads_total",

@@ -20,13 +20,7 @@
 //                           disputed charge (LookupOrder by payment reference), keyed by the dispute;
 //                           charge.dispute.closed (won) and charge.dispute.funds_reinstated -> its
 //                           reversal, once.
-import {
-  create,
-  type DescMethod,
-  type MessageInitShape,
-  type MessageShape,
-  toJson,
-} from "@bufbuild/protobuf";
+import { toJson } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import { type Customer, CustomerSchema } from "@retail/contracts/retail/customer/v1/customer_pb";
@@ -54,7 +48,6 @@ import {
 } from "../channel-formats/stripe.js";
 import { parseJson, requestHeader } from "./body.js";
 import type { Answer, ChannelEndpoint, InboundMessage } from "./inbound.js";
-import type { RestDependencies } from "./rest-handler.js";
 
 const signatureInvalid = () =>
   errorWithInfo(Code.Unauthenticated, "WEBHOOK_SIGNATURE_INVALID", "the webhook signature does not verify");
@@ -121,7 +114,7 @@ const shopify: ChannelEndpoint = {
     }
     if (topic === "customers/create" || topic === "customers/update") {
       requireScope(principal, "customer:write");
-      const customer = await shopifyCustomer(deps, principal, jsonObject(message.raw), context, signal);
+      const customer = await shopifyCustomer(jsonObject(message.raw), context);
       return {
         status: 200,
         body: JSON.stringify({ customer: toJson(CustomerSchema, customer, { alwaysEmitImplicit: true }) }),
@@ -136,18 +129,12 @@ const shopify: ChannelEndpoint = {
  * `updated_at`, so a redelivery applies once), then its marketing consents, each keyed the same way.
  */
 async function shopifyCustomer(
-  deps: RestDependencies,
-  principal: Principal,
   body: Record<string, unknown>,
   context: ShopifyTopicContext,
-  signal: AbortSignal,
 ): Promise<Customer> {
   const mapped = shopifyCustomerToSource(body, { sourceSystem: context.shop.sourceSystem });
   const key = `${context.requestId}:customer:${mapped.customerId}:${mapped.observed}`;
-  const call = <M extends DescMethod>(method: M, request: MessageInitShape<M["input"]>) =>
-    invokeForClient(principal.client, method, create(method.input, request), deps.invoke, signal) as Promise<
-      MessageShape<M["output"]>
-    >;
+  const { call } = context;
   let { customer } = await call(CustomerIdentityService.method.upsertFromSource, {
     requestId: key,
     sourceRecord: mapped.record,
@@ -166,7 +153,7 @@ async function shopifyCustomer(
 
 interface ShopifyTopicContext {
   readonly shop: ShopifyShopConfig;
-  /** Calls an order method as the shop's client. */
+  /** Calls a service's method as the shop's client (its channel binding applies to order methods). */
   readonly call: ReturnType<typeof callerFor>;
   /** The prefix of the request ids this shop's changes are keyed by. */
   readonly requestId: string;
