@@ -15,6 +15,8 @@ export interface SubscriptionStore {
   findRequest(request: CommitRequest): Promise<AppendResult | undefined>;
   /** Every subscription, deleted ones included, by id. */
   all(): Promise<Subscription[]>;
+  /** The subscriptions with a change recorded at or after `since`. */
+  changedSince(since: Date): Promise<Subscription[]>;
 }
 
 /** What this instance knows of the subscriptions, refreshed from the store (a change shows within seconds). */
@@ -35,10 +37,8 @@ export interface SecretStore {
   texts(secretIds: readonly string[]): Promise<string[]>;
 }
 
-/** An event recorded for one subscription. */
-export interface DeliveryRecord {
-  readonly deliveryId: string;
-  readonly subscriptionId: string;
+/** A domain event's envelope and encoding, as delivery keeps it. */
+export interface RecordedEvent {
   readonly eventId: string;
   readonly type: string;
   readonly routingKey: string;
@@ -49,6 +49,12 @@ export interface DeliveryRecord {
   readonly correlationId: string;
   /** The event's protobuf encoding. */
   readonly data: Uint8Array;
+}
+
+/** An event recorded for one subscription. */
+export interface DeliveryRecord extends RecordedEvent {
+  readonly deliveryId: string;
+  readonly subscriptionId: string;
   /** What the event itself said of channels and locations (filters read it). */
   readonly facts: EventFacts;
   /**

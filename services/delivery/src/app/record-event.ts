@@ -10,31 +10,31 @@ import {
   withAggregateFacts,
 } from "../domain/filter.js";
 import { records } from "../domain/subscription.js";
-import type { DeliveryDeps, DeliveryRecord } from "./ports.js";
+import type { DeliveryDeps, DeliveryRecord, RecordedEvent } from "./ports.js";
 
-/** A domain event as delivery records it: its envelope, its encoding and its JSON form (for filters). */
-export interface ObservedEvent {
-  readonly eventId: string;
-  readonly type: string;
-  readonly routingKey: string;
-  readonly source: string;
-  readonly aggregateId: string;
-  readonly sequence: number;
-  readonly time: Date;
-  readonly correlationId: string;
-  readonly data: Uint8Array;
+/** A domain event as delivery records it: its envelope and encoding, and its JSON form (for filters). */
+export interface ObservedEvent extends RecordedEvent {
   readonly json: unknown;
 }
 
+const filters = new WeakMap<Subscription, Filter>();
+
 /** A subscription's filter in domain terms (channels by enum name, as the events' JSON spells them). */
 export function filterOf(subscription: Subscription): Filter {
-  const filter = subscription.filter;
-  return {
-    eventTypes: filter?.eventTypes ?? [],
-    channels: (filter?.channels ?? []).map((c) => `CHANNEL_${Channel[c]}`),
-    channelIds: filter?.channelIds ?? [],
-    locationIds: filter?.locationIds ?? [],
-  };
+  // Worked out once per subscription as the cache holds it (a change is a new object): every event
+  // asks it of every subscription.
+  let known = filters.get(subscription);
+  if (!known) {
+    const filter = subscription.filter;
+    known = {
+      eventTypes: filter?.eventTypes ?? [],
+      channels: (filter?.channels ?? []).map((c) => `CHANNEL_${Channel[c]}`),
+      channelIds: filter?.channelIds ?? [],
+      locationIds: filter?.locationIds ?? [],
+    };
+    filters.set(subscription, known);
+  }
+  return known;
 }
 
 /**
@@ -70,18 +70,11 @@ export async function recordEvent(deps: DeliveryDeps, observed: ObservedEvent): 
     (s) => !needsFacts(filterOf(s)) || awaiting(s) || factsMatch(filterOf(s), facts),
   );
   const now = deps.clock.now();
+  const { json: _json, ...event } = observed;
   const deliveries: DeliveryRecord[] = chosen.map((s) => ({
+    ...event,
     deliveryId: `${s.subscriptionId}:${observed.eventId}`,
     subscriptionId: s.subscriptionId,
-    eventId: observed.eventId,
-    type: observed.type,
-    routingKey: observed.routingKey,
-    source: observed.source,
-    aggregateId: observed.aggregateId,
-    sequence: observed.sequence,
-    eventTime: observed.time,
-    correlationId: observed.correlationId,
-    data: observed.data,
     facts: { channels: own.channels, channelIds: own.channelIds, locationIds: own.locationIds },
     awaitingFacts: awaiting(s),
     customerIds: own.customerIds,

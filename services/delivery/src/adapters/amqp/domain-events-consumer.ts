@@ -55,7 +55,7 @@ export function startDomainEventsConsumer(
             source: event.source,
             aggregateId: event.subject,
             sequence: event.sequence,
-            time: event.time,
+            eventTime: event.time,
             correlationId: event.correlationId,
             data: event.data,
             json,

@@ -2,45 +2,53 @@ import type { Subscription } from "@retail/contracts/retail/delivery/v1/delivery
 import type { Logger } from "@retail/platform/log";
 import type { SubscriptionCache, SubscriptionStore } from "../../app/ports.js";
 
+/** How far back each refresh looks past the last one: the writers' clocks may differ by that much. */
+const clockSkewMs = 5_000;
+
 /**
- * This instance's copy of the subscriptions: loaded at start, reloaded every `refreshMs` (so a change
- * made through another instance applies here within that), and updated at once by changes made here.
- * A newer version never gives way to an older one.
+ * This instance's copy of the subscriptions: loaded whole at start, then every `refreshMs` the ones
+ * changed since the last look are read again (so a change made through another instance applies here
+ * within that), and a change made here at once. A newer version never gives way to an older one.
  */
 export async function startSubscriptionCache(
   store: SubscriptionStore,
   refreshMs: number,
   logger: Logger,
-  /** Told of the subscriptions after every reload and every change made here. */
+  /** Told of the subscriptions at start, after a refresh that changed any, and after a change made here. */
   onChange: (subscriptions: readonly Subscription[]) => Promise<void> | void = () => {},
 ): Promise<SubscriptionCache & { stop(): void }> {
-  let byId = new Map<string, Subscription>();
+  const byId = new Map<string, Subscription>();
   let list: Subscription[] = [];
-  const put = async (subscription: Subscription) => {
+  /** Keeps a subscription unless this one is as new already; whether it did. */
+  const take = (subscription: Subscription): boolean => {
     const known = byId.get(subscription.subscriptionId);
-    if (known && known.version > subscription.version) return;
+    if (known && known.version >= subscription.version) return false;
     byId.set(subscription.subscriptionId, subscription);
+    return true;
+  };
+  let lookedAt = Date.now();
+  for (const subscription of await store.all()) take(subscription);
+  list = [...byId.values()];
+  await onChange(list);
+  const refresh = async () => {
+    const since = new Date(lookedAt - clockSkewMs);
+    lookedAt = Date.now();
+    let changed = false;
+    for (const subscription of await store.changedSince(since)) changed = take(subscription) || changed;
+    if (!changed) return;
     list = [...byId.values()];
     await onChange(list);
   };
-  const reload = async () => {
-    const loaded = await store.all();
-    const previous = byId;
-    byId = new Map();
-    for (const subscription of loaded) {
-      const known = previous.get(subscription.subscriptionId);
-      byId.set(
-        subscription.subscriptionId,
-        known && known.version > subscription.version ? known : subscription,
-      );
-    }
-    list = [...byId.values()];
-    await onChange(list);
-  };
-  await reload();
   const timer = setInterval(() => {
-    reload().catch((error: unknown) => logger.warn({ err: error }, "could not reload subscriptions"));
+    refresh().catch((error: unknown) => logger.warn({ err: error }, "could not refresh subscriptions"));
   }, refreshMs);
   timer.unref();
-  return { current: () => list, put, stop: () => clearInterval(timer) };
+  return {
+    current: () => list,
+    async put(subscription) {
+      if (take(subscription)) list = [...byId.values()];
+      await onChange(list);
+    },
+    stop: () => clearInterval(timer),
+  };
 }

@@ -58,6 +58,11 @@ export function createSubscriptionStore(store: StreamStore): SubscriptionStore {
       return store.append(`${prefix}${subscriptionId}`, expectedVersion, [newEvent], { request });
     },
     findRequest: (request) => store.findRequest(request),
+    async changedSince(since) {
+      const streams = await store.streamsRecordedSince(prefix, since);
+      const changed = await Promise.all(streams.map((streamId) => store.read(streamId)));
+      return changed.map(fold).filter((s): s is Subscription => s !== undefined);
+    },
     async all() {
       const byStream = new Map<string, StoredEvent[]>();
       for await (const stored of store.readStreams(prefix)) {
