@@ -14,6 +14,7 @@ import { Readable } from "node:stream";
 import { create, toJson } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
+import { ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import { SettlementSchema } from "@retail/contracts/retail/finance/v1/finance_pb";
 import {
@@ -27,7 +28,7 @@ import {
   type SubmitOrderResponse,
   SubmitOrderResponseSchema,
 } from "@retail/contracts/retail/order/v1/order_service_pb";
-import { errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
+import { errorWithInfo, RequestInvalid, toConnectError } from "@retail/platform/rpc";
 import { fingerprint } from "@retail/platform/store";
 import { authenticate, type Principal, requireScope } from "../access/authenticate.js";
 import type { ClientConfig, ClientsFile } from "../access/clients.js";
@@ -49,6 +50,7 @@ import {
   type X12Partner,
 } from "../channel-formats/x12-purchase-order.js";
 import { shipmentLines, shipNoticeToShipments } from "../channel-formats/x12-ship-notice.js";
+import { httpStatusOf } from "../transcoding/status.js";
 import { parseJson, requestHeader, requireMediaType } from "./body.js";
 import type { Answer, ChannelEndpoint, InboundMessage } from "./inbound.js";
 import { renderError } from "./respond.js";
@@ -389,14 +391,14 @@ const posTransactions = fileEndpoint("pos", async (deps, message, principal, sig
         status: OrderStatusSchema.value[order.status]?.name,
       });
     } catch (error) {
-      const refused = renderError(error);
-      const detail = JSON.parse(refused.body) as { message?: string; details?: Array<{ reason?: string }> };
+      const refused = toConnectError(error);
+      const status = httpStatusOf(refused.code);
       outcomes.push({
         transactionId: tx.transactionId,
         outcome: "refused",
-        reason: detail.details?.find((d) => d.reason)?.reason ?? "",
-        message: detail.message ?? "",
-        retryable: refused.status >= 500 || refused.status === 429,
+        reason: refused.findDetails(ErrorInfoSchema)[0]?.reason ?? "",
+        message: refused.rawMessage,
+        retryable: status >= 500 || status === 429,
       });
     }
   }
