@@ -34,7 +34,8 @@ beforeAll(async () => {
       { id: "shopify-web", scopes: ["order:write", "customer:write"], channel: "CHANNEL_WEB" },
       { id: "stripe", scopes: ["order:write"] },
       { id: "xyz-retail", apiKeySha256: [sha256("xyz-key")], scopes: ["order:*"], channel: "CHANNEL_B2B" },
-      { id: "dc-wms", apiKeySha256: [sha256("wms-key")], scopes: ["order:*"] },
+      { id: "dc-wms", apiKeySha256: [sha256("wms-key")], scopes: ["order:*", "inventory:write"] },
+      { id: "dc2-wms", apiKeySha256: [sha256("wms2-key")], scopes: ["order:*"] },
       { id: "store-till", apiKeySha256: [sha256("till-key")], scopes: ["order:*"], channel: "CHANNEL_POS" },
       {
         id: "amazon-seller",
@@ -60,6 +61,7 @@ beforeAll(async () => {
     x12Partners: [{ senderId: "4405197800", clientId: "xyz-retail", channelId: "b2b", taxCode: "exempt" }],
     x12Warehouses: [
       { senderId: "WMS0000001", clientId: "dc-wms", locationId: "DC-1", orderChannelId: "b2b" },
+      { senderId: "WMS0000002", clientId: "dc2-wms", locationId: "DC-1", orderChannelId: "b2b" },
     ],
     posStores: [{ storeId: "ST-1", clientId: "store-till", locationId: "ST-1" }],
     amazonMarketplaces: [
@@ -1090,6 +1092,82 @@ describe("X12 purchase orders", () => {
       { field: `ST 0008 PO ${poNumber}`, description: "ships 77 of VX2332, 1 more than the order has open" },
     ]);
     expect((await get(`/v1/orders/${orderId}`)).json.order.shipments).toHaveLength(2);
+  });
+
+  it("records a 945 as the shipment of the order our 940 named and an 846 as cycle counts, once each", async () => {
+    const post = (body: string, apiKey: string) =>
+      mesh.call("POST", "/imports/x12", {
+        key: apiKey,
+        rawBody: body,
+        headers: { "content-type": "application/edi-x12" },
+      });
+    const poNumber = String(Date.now()).slice(-9);
+    for (const sku of ["AB3542", "RD5322", "XY5266", "VX2332", "RV0524", "DX1875"])
+      await receive(sku, "DC-1", 1_000);
+    const purchase = readFileSync(new URL("./fixtures/x12/850.node-x12.edi", import.meta.url), "utf8");
+    const placed = await post(purchase.replace("BEG*00*SA*08292233294", `BEG*00*SA*${poNumber}`), "xyz-key");
+    const orderId: string = placed.json.orders[0].orderId;
+
+    // The warehouse's answer to the 940: all 120 of line 1 shipped, line 2 short-shipped (nothing).
+    const advice = readFileSync(new URL("./fixtures/x12/945.constructed.edi", import.meta.url), "utf8")
+      .replace("ORD-EXAMPLE", orderId)
+      .replace("SHP-20261127-01", `SHP-${poNumber}`)
+      .replace("PO-EXAMPLE", poNumber);
+    const shipped = await post(advice, "wms-key");
+    expect([shipped.status, shipped.json.shipments], JSON.stringify(shipped.json)).toEqual([
+      200,
+      [{ poNumber, orderId, shipmentId: `SHP-${poNumber}`, outcome: "recorded" }],
+    ]);
+    expect(shipped.json.acknowledgment).toMatch(/~AK1\*SW\*102~AK2\*945\*0001~AK5\*A~AK9\*A\*1\*1\*1~/);
+    expect((await post(advice, "wms-key")).json.shipments[0].outcome).toBe("already recorded");
+    const order = (await get(`/v1/orders/${orderId}`)).json.order;
+    expect(
+      order.shipments.map((s: { carrier: string; trackingNumber: string }) => [s.carrier, s.trackingNumber]),
+    ).toEqual([["UPSN", "1Z999AA10123456784"]]);
+    expect(order.lines.slice(0, 2).map((l: { shippedQuantity: string }) => l.shippedQuantity)).toEqual([
+      "120",
+      "0",
+    ]);
+    // A 945 whose PO is not the order's is refused whole, naming the element.
+    const foreign = await post(
+      advice.replace(`SHP-${poNumber}`, `SHP-${poNumber}-2`).replace(`**${poNumber}~`, "**OTHER~"),
+      "wms-key",
+    );
+    expect([foreign.status, foreign.json.details[0].fieldViolations[0].field]).toEqual([
+      400,
+      "ST 0001 W0606",
+    ]);
+
+    // The nightly advice: AB3542 counted at 940 on hand, RD5322 at none; sent twice, counted once.
+    const count = readFileSync(
+      new URL("./fixtures/x12/846.constructed.edi", import.meta.url),
+      "utf8",
+    ).replace("INV20261127", `INV${poNumber}`);
+    const counted = await post(count, "wms-key");
+    expect([counted.status, counted.json.counts], JSON.stringify(counted.json)).toEqual([
+      200,
+      [
+        { reference: `INV${poNumber}`, sku: "AB3542", outcome: "counted" },
+        { reference: `INV${poNumber}`, sku: "RD5322", outcome: "counted" },
+      ],
+    ]);
+    expect(counted.json.acknowledgment).toMatch(/~AK2\*846\*0001~AK5\*A~/);
+    const onHand = async (sku: string) =>
+      (await get(`/v1/locations/DC-1/skus/${sku}/position`)).json.position.onHand;
+    expect([await onHand("AB3542"), await onHand("RD5322")]).toEqual(["940", "0"]);
+    await receive("RD5322", "DC-1", 5);
+    const again = await post(count, "wms-key");
+    expect(again.json.counts.map((c: { outcome: string }) => c.outcome)).toEqual([
+      "already counted",
+      "already counted",
+    ]);
+    expect(await onHand("RD5322")).toBe("5");
+    // A warehouse client without inventory:write may ship but not count.
+    const unscoped = await post(
+      count.replaceAll("WMS0000001     ", "WMS0000002     ").replace("GS*IB*WMS0000001", "GS*IB*WMS0000002"),
+      "wms2-key",
+    );
+    expect([unscoped.status, reasonOf(unscoped.json)]).toEqual([403, "SCOPE_MISSING"]);
   });
 });
 

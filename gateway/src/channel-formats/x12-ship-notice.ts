@@ -8,6 +8,7 @@
 
 import { type FieldViolation, RequestInvalid } from "@retail/platform/rpc";
 import type { X12Segment } from "node-x12";
+import { isoDate, linProductId, rowsOf } from "./x12-segments.js";
 
 export interface X12Warehouse {
   /** The product id qualifier in LIN that carries our SKU (VP: the vendor's part number). */
@@ -33,7 +34,7 @@ export function shipNoticeToShipments(
 ): ShippedOrder[] {
   const violations: FieldViolation[] = [];
   const at = (segment: string) => `ST ${tx.control} ${segment}`;
-  const rows = tx.segments.map((s) => ({ tag: s.tag, el: s.elements.map((e) => e.value.trim()) }));
+  const rows = rowsOf(tx.segments);
   const bsn = rows.find((r) => r.tag === "BSN")?.el;
   const shipmentId = bsn?.[1] ?? "";
   if (!shipmentId) violations.push({ field: at("BSN02"), description: "the shipment id is required" });
@@ -41,10 +42,7 @@ export function shipNoticeToShipments(
   // TD503 is the carrier's SCAC code; TD505 its name or routing when no code is given.
   const carrier = td5[2] || td5[4] || "";
   const trackingNumber = rows.find((r) => r.tag === "REF" && r.el[0] === "CN")?.el[1] ?? "";
-  const date = rows.find((r) => r.tag === "DTM" && r.el[0] === "011")?.el[1] ?? "";
-  const shipDate = /^\d{8}$/.test(date)
-    ? `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6)}`
-    : undefined;
+  const shipDate = isoDate(rows.find((r) => r.tag === "DTM" && r.el[0] === "011")?.el[1]);
 
   const orders: Array<{ hl: string; poNumber: string; items: Array<{ sku: string; quantity: bigint }> }> = [];
   let hlCount = 0;
@@ -62,8 +60,7 @@ export function shipNoticeToShipments(
     const order = orders.at(-1);
     if (tag === "PRF" && level === "O" && order) order.poNumber = el[0] ?? "";
     if (tag === "LIN" && level === "I" && order) {
-      let sku = "";
-      for (let q = 1; q + 1 < el.length; q += 2) if (el[q] === warehouse.skuQualifier) sku = el[q + 1] ?? "";
+      const sku = linProductId(el, warehouse.skuQualifier);
       if (!sku)
         violations.push({
           field: at(where),

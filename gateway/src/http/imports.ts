@@ -10,7 +10,8 @@ import { Readable } from "node:stream";
 //     (needs order:write; the sender must be a partner of the calling client; every order is checked
 //     before any is submitted; request ids come from the partner and PO number, so a resent file
 //     submits nothing twice); from a warehouse (x12Warehouses), each 856 ship notice -> RecordShipment
-//     of the orders it names by PO number.
+//     of the orders it names by PO number, each 945 shipping advice -> RecordShipment of the order our
+//     940 sent, each 846 inventory advice -> cycle counts at the warehouse (needs inventory:write).
 import { create, toJson } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
@@ -22,6 +23,8 @@ import {
   ImportSettlementRequestSchema,
   ImportSettlementResponseSchema,
 } from "@retail/contracts/retail/finance/v1/finance_service_pb";
+import { MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { type Order, OrderStatus, OrderStatusSchema } from "@retail/contracts/retail/order/v1/order_pb";
 import {
   OrderService,
@@ -44,12 +47,14 @@ import {
   posOrderId,
 } from "../channel-formats/pos-batch.js";
 import { functionalAcknowledgment, type SetVerdict } from "../channel-formats/x12-acknowledgment.js";
+import { inventoryAdviceToCounts } from "../channel-formats/x12-inventory-advice.js";
 import {
   parseInterchange,
   purchaseOrderToSubmit,
   type X12Partner,
 } from "../channel-formats/x12-purchase-order.js";
 import { shipmentLines, shipNoticeToShipments } from "../channel-formats/x12-ship-notice.js";
+import { shippingAdviceToShipment } from "../channel-formats/x12-shipping-advice.js";
 import { httpStatusOf } from "../transcoding/status.js";
 import { parseJson, requestHeader, requireMediaType } from "./body.js";
 import type { Answer, ChannelEndpoint, InboundMessage } from "./inbound.js";
@@ -173,7 +178,7 @@ const x12Interchange = fileEndpoint("x12", async (deps, message, principal, sign
     (p) => p.senderId === senderId && p.clientId === principal.client.id,
   );
   const handle = warehouse
-    ? () => shipNotices(deps, principal.client, warehouse, transactions, signal)
+    ? () => warehouseInterchange(deps, principal, warehouse, transactions, signal)
     : partner
       ? () => purchaseOrders(deps, principal.client, partner, senderId, transactions, signal)
       : undefined;
@@ -184,7 +189,7 @@ const x12Interchange = fileEndpoint("x12", async (deps, message, principal, sign
       `this client may not send for ISA sender ${senderId}`,
       { sender_id: senderId },
     );
-  const handled = warehouse ? "856" : "850";
+  const handled = warehouse ? warehouseSets : ["850"];
   const acknowledged = (
     status: number,
     json: Record<string, unknown>,
@@ -199,7 +204,7 @@ const x12Interchange = fileEndpoint("x12", async (deps, message, principal, sign
   try {
     const answer = await handle();
     return acknowledged(200, JSON.parse(answer.body) as Record<string, unknown>, (set) =>
-      set.type === handled ? { accepted: true } : { accepted: false, code: "1" },
+      handled.includes(set.type) ? { accepted: true } : { accepted: false, code: "1" },
     );
   } catch (error) {
     const refused = renderError(error);
@@ -253,75 +258,135 @@ async function purchaseOrders(
   return { status: 200, body: JSON.stringify({ orders: submitted, ignored }) };
 }
 
+/** The inventory service's largest BatchRecordMovements. */
+const movementsPerBatch = 1000;
+
+/** The transaction sets a warehouse sends and the mesh takes. */
+const warehouseSets = ["856", "945", "846"];
+
 /**
- * A warehouse's 856 ship notices: each order of each notice is found by its PO number and recorded as a
- * shipment from the warehouse's location, its units spread over the order's open lines of each SKU.
- * Every notice is mapped and checked before the first shipment is recorded; a notice already recorded
- * (the order has a shipment of that id) is reported as such and changes nothing, so a resent file is
- * harmless.
+ * A warehouse's interchange: each order of each 856 ship notice (found by its PO number) and each 945
+ * shipping advice (found by our order id, which the 940 gave it) is recorded as a shipment from the
+ * warehouse's location, its units spread over the order's open lines of each SKU; each 846 inventory
+ * advice is a cycle count of every SKU it names at that location (needs inventory:write). Every set is
+ * mapped and checked before anything is recorded; a shipment already recorded (the order has one of
+ * that id) is reported as such, and a count's movement id comes from the sender, the advice's
+ * reference and the SKU, so a resent file changes nothing.
  */
-async function shipNotices(
+async function warehouseInterchange(
   deps: RestDependencies,
-  client: ClientConfig,
+  principal: Principal,
   warehouse: ClientsFile["x12Warehouses"][number],
   transactions: ReturnType<typeof parseInterchange>["transactions"],
   signal: AbortSignal,
 ): Promise<Answer> {
-  const notices = transactions
-    .filter((t) => t.type === "856")
-    .flatMap((t) => shipNoticeToShipments(t, warehouse).map((shipped) => ({ control: t.control, shipped })));
+  const { client } = principal;
+  const shipped = transactions.flatMap((t) => {
+    if (t.type === "856")
+      return shipNoticeToShipments(t, warehouse).map((s) => ({
+        control: t.control,
+        set: "856",
+        orderId: "",
+        ...s,
+      }));
+    if (t.type === "945")
+      return [{ control: t.control, set: "945", ...shippingAdviceToShipment(t, warehouse) }];
+    return [];
+  });
+  const counts = transactions
+    .filter((t) => t.type === "846")
+    .map((t) => inventoryAdviceToCounts(t, warehouse));
+  if (counts.length > 0) requireScope(principal, "inventory:write");
   const channel = Channel[warehouse.orderChannel.replace(/^CHANNEL_/, "") as keyof typeof Channel];
   const call = callerFor(client, deps.invoke, signal);
   // Every order found and every notice's units placed on its lines before anything is recorded.
   const planned = [];
-  for (const { control, shipped } of notices) {
+  for (const notice of shipped) {
+    const field = `ST ${notice.control} ${notice.set === "856" ? `PO ${notice.poNumber}` : `W0602 ${notice.orderId}`}`;
     const order = orderOf(
-      await call(OrderService.method.lookupOrder, {
-        channel,
-        channelId: warehouse.orderChannelId,
-        channelOrderId: shipped.poNumber,
-      }),
+      notice.set === "856"
+        ? await call(OrderService.method.lookupOrder, {
+            channel,
+            channelId: warehouse.orderChannelId,
+            channelOrderId: notice.poNumber,
+          })
+        : await call(OrderService.method.getOrder, { orderId: notice.orderId }),
     );
-    const done = order.shipments.some((s) => s.shipmentId === shipped.shipmentId);
+    if (notice.set === "945" && notice.poNumber && notice.poNumber !== order.channelOrderId)
+      throw new RequestInvalid([
+        {
+          field: `ST ${notice.control} W0606`,
+          description: `PO ${notice.poNumber} is not order ${order.orderId}'s (${order.channelOrderId || "none"})`,
+        },
+      ]);
+    const done = order.shipments.some((s) => s.shipmentId === notice.shipmentId);
     const lines = done
       ? []
       : shipmentLines(
-          shipped.items,
+          notice.items,
           order.lines.map((l) => ({
             lineId: l.lineId,
             sku: l.sku,
             open: l.quantity - l.shippedQuantity - l.cancelledQuantity,
           })),
-          `ST ${control} PO ${shipped.poNumber}`,
+          field,
         );
-    planned.push({ shipped, order, done, lines });
+    planned.push({ notice, order, done, lines });
   }
   const recorded = [];
-  for (const { shipped, order, done, lines } of planned) {
-    if (!done)
+  for (const { notice, order, done, lines } of planned) {
+    if (!done && lines.length > 0)
       await call(OrderService.method.recordShipment, {
-        requestId: `${client.id}:x12:${warehouse.senderId}:856:${shipped.shipmentId}:${shipped.poNumber}`,
+        requestId: `${client.id}:x12:${warehouse.senderId}:${notice.set}:${notice.shipmentId}:${order.orderId}`,
         orderId: order.orderId,
         shipment: {
-          shipmentId: shipped.shipmentId,
+          shipmentId: notice.shipmentId,
           lines,
-          carrier: shipped.carrier,
-          trackingNumber: shipped.trackingNumber,
+          carrier: notice.carrier,
+          trackingNumber: notice.trackingNumber,
           fromLocationId: warehouse.locationId,
-          ...(shipped.shipDate && { shipTime: timestampFromDate(new Date(`${shipped.shipDate}T00:00:00Z`)) }),
+          ...(notice.shipDate && { shipTime: timestampFromDate(new Date(`${notice.shipDate}T00:00:00Z`)) }),
         },
       });
     recorded.push({
-      poNumber: shipped.poNumber,
+      poNumber: order.channelOrderId,
       orderId: order.orderId,
-      shipmentId: shipped.shipmentId,
-      outcome: done ? "already recorded" : "recorded",
+      shipmentId: notice.shipmentId,
+      outcome: done ? "already recorded" : lines.length > 0 ? "recorded" : "nothing shipped",
     });
   }
+  const counted = [];
+  for (const advice of counts) {
+    const movements = advice.items.map((item) => ({
+      movementId: `${client.id}:x12:${warehouse.senderId}:846:${advice.reference}:${item.sku}`,
+      type: MovementType.CYCLE_COUNT,
+      sku: item.sku,
+      locationId: warehouse.locationId,
+      quantity: item.onHand,
+      sourceSystem: `x12:${warehouse.senderId}`,
+      occurTime: timestampFromDate(advice.countTime),
+      reason: `846 inventory advice ${advice.reference}`,
+    }));
+    for (let i = 0; i < movements.length; i += movementsPerBatch) {
+      const { results } = await call(InventoryService.method.batchRecordMovements, {
+        movements: movements.slice(i, i + movementsPerBatch),
+      });
+      for (const [j, result] of results.entries())
+        counted.push({
+          reference: advice.reference,
+          sku: advice.items[i + j]?.sku,
+          outcome: result.errorReason
+            ? `refused: ${result.errorMessage}`
+            : result.applied
+              ? "counted"
+              : "already counted",
+        });
+    }
+  }
   const ignored = transactions
-    .filter((t) => t.type !== "856")
+    .filter((t) => !warehouseSets.includes(t.type))
     .map((t) => ({ control: t.control, type: t.type }));
-  return { status: 200, body: JSON.stringify({ shipments: recorded, ignored }) };
+  return { status: 200, body: JSON.stringify({ shipments: recorded, counts: counted, ignored }) };
 }
 
 /**
