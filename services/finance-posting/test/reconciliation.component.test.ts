@@ -6,7 +6,7 @@ import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import { ReconciliationStatus, SettlementLineType } from "@retail/contracts/retail/finance/v1/finance_pb";
 import { PaymentCapturedSchema } from "@retail/contracts/retail/order/v1/order_events_pb";
 import { PaymentEventType, PaymentOutcome } from "@retail/contracts/retail/order/v1/order_pb";
-import { uniqueName, until } from "@retail/platform/testing";
+import { rejection, uniqueName, until, violatedFields } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FinanceHarness, startFinance } from "./harness.js";
 
@@ -107,5 +107,85 @@ describe("reconciliation", () => {
 
     const report = await finance.client.getReconciliationReport({ periodId: "2026-10" });
     expect(report).toMatchObject({ settlementLines: 3, matchedLines: 2, reconciliationRateBps: 6_666 });
+  });
+
+  it("posts a payout the bank got once, and matches the payout line of the settlement that itemises it", async () => {
+    const payout = (payoutId: string, amount: bigint) =>
+      finance.client.recordPayout({
+        requestId: uniqueName("po"),
+        provider: "stripe",
+        payoutId,
+        amount: usd(amount),
+        arrivalDate: "2026-11-20",
+      });
+    const first = await payout("po-1", 1_470n);
+    expect(first.posted).toBe(true);
+    expect(await payout("po-1", 1_470n)).toEqual(
+      expect.objectContaining({ posted: false, journalEntryId: first.journalEntryId }),
+    );
+    const entry = (await finance.client.getJournalEntry({ entryId: first.journalEntryId })).entry;
+    expect(entry?.lines.map((l) => [l.accountCode, l.side, l.amount?.minorUnits])).toEqual([
+      ["1100", 1, 1_470n],
+      ["1200", 2, 1_470n],
+    ]);
+    await capture("ch-P", 1_500n, new Date("2026-11-18T12:00:00Z"));
+
+    const settle = (settlementId: string, payoutId: string, paid: bigint, more: Array<object> = []) =>
+      finance.client.importSettlement({
+        requestId: uniqueName("st"),
+        settlement: {
+          settlementId,
+          provider: "stripe",
+          currencyCode: "USD",
+          payoutDate: "2026-11-20",
+          payoutAmount: usd(paid),
+          lines: [
+            ...more,
+            {
+              lineId: "payout",
+              type: SettlementLineType.PAYOUT,
+              providerReference: payoutId,
+              amount: usd(-paid),
+            },
+          ],
+        },
+      });
+    // The itemisation of po-1: its payout line is the payout already posted, not a second one.
+    const itemised = await settle("po-1", "po-1", 1_470n, [
+      {
+        lineId: "txn_1",
+        type: SettlementLineType.CAPTURE,
+        providerReference: "ch-P",
+        amount: usd(1_500n),
+        fee: usd(30n),
+      },
+    ]);
+    expect(itemised.items.map((i) => [i.settlementLineId, i.status, i.journalEntryId || "-"])).toEqual([
+      ["txn_1", ReconciliationStatus.MATCHED, expect.any(String)],
+      ["payout", ReconciliationStatus.MATCHED, first.journalEntryId],
+    ]);
+    // A payout itemised before the bank's notice came is posted by its settlement; the notice then posts nothing.
+    const early = await settle("po-2", "po-2", 200n, [
+      { lineId: "adj", type: SettlementLineType.ADJUSTMENT, amount: usd(200n) },
+    ]);
+    expect(early.items.at(-1)?.status).toBe(ReconciliationStatus.MATCHED);
+    expect(await payout("po-2", 200n)).toEqual(
+      expect.objectContaining({ posted: false, journalEntryId: early.items.at(-1)?.journalEntryId }),
+    );
+    // The bank got another amount than the settlement pays out: one exception, naming both.
+    await payout("po-3", 1_000n);
+    const short = await settle("po-3", "po-3", 990n, [
+      { lineId: "adj", type: SettlementLineType.ADJUSTMENT, amount: usd(990n) },
+    ]);
+    expect(short.items.at(-1)).toMatchObject({
+      status: ReconciliationStatus.AMOUNT_MISMATCH,
+      reason: "the bank got 1000, the settlement pays out 990 (USD minor units)",
+    });
+    // po-1, po-2 and po-3 once each (the October settlements' payout lines name no payout).
+    const payouts = (await finance.client.listJournalEntries({ pageSize: 500 })).entries.filter((e) =>
+      /payout.*\bpo-\d/.test(e.description),
+    );
+    expect(payouts).toHaveLength(3);
+    expect(violatedFields(await rejection(payout("po-4", 0n)))).toEqual(["amount.minor_units"]);
   });
 });

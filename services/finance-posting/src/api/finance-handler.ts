@@ -13,7 +13,13 @@ import { accountBalance, closePeriod, trialBalance } from "../app/periods.js";
 import type { FinanceDeps } from "../app/ports.js";
 import { entryIdOf, journalLines } from "../app/record-posting.js";
 import { reverseEntry } from "../app/reverse-entry.js";
-import { importSettlement, reconciliation, reconciliationReport } from "../app/settlements.js";
+import {
+  importSettlement,
+  reconciliation,
+  reconciliationReport,
+  recordPayout,
+  referencedLineTypes,
+} from "../app/settlements.js";
 import { NotFound } from "../domain/errors.js";
 
 const datePattern = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
@@ -106,7 +112,7 @@ export function createFinanceHandler(deps: FinanceDeps): ServiceImpl<typeof Fina
           if (line.type === 0 || !SettlementLineTypeSchema.values.some((t) => t.number === line.type)) {
             v.add(`settlement.lines[${i}].type`, "must be a known settlement line type");
           }
-          if (line.type >= 1 && line.type <= 3)
+          if (referencedLineTypes.has(line.type))
             v.require(`settlement.lines[${i}].provider_reference`, line.providerReference);
           if (!line.amount) v.add(`settlement.lines[${i}].amount`, "is required");
           else if (line.amount.currencyCode !== s.currencyCode)
@@ -120,6 +126,30 @@ export function createFinanceHandler(deps: FinanceDeps): ServiceImpl<typeof Fina
       if (!s) throw new Error("validated above");
       const stored = await importSettlement(deps, s);
       return { items: [...stored.items] };
+    },
+
+    async recordPayout(request) {
+      const v = new Violations();
+      v.require("request_id", request.requestId);
+      v.require("provider", request.provider);
+      v.require("payout_id", request.payoutId);
+      if (!request.amount) v.add("amount", "is required");
+      else {
+        if (!isCurrencyCode(request.amount.currencyCode))
+          v.add("amount.currency_code", "must be an ISO 4217 code such as USD");
+        if (request.amount.minorUnits <= 0n)
+          v.add("amount.minor_units", "must be positive: what reached the bank");
+      }
+      if (!datePattern.test(request.arrivalDate)) v.add("arrival_date", "must be a date such as 2026-11-26");
+      v.throwIfAny();
+      return recordPayout(deps, {
+        provider: request.provider,
+        payoutId: request.payoutId,
+        currency: request.amount?.currencyCode ?? "",
+        amount: request.amount?.minorUnits ?? 0n,
+        arrivalDate: request.arrivalDate,
+        description: request.description,
+      });
     },
 
     async getReconciliation(request) {

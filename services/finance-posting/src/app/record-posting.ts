@@ -103,7 +103,7 @@ const summarised = new Set([
 ]);
 
 /** Records a posting under the rule set: in detail, or into its store's day for the daily summary. */
-export async function recordPosting(deps: FinanceDeps, posting: Posting): Promise<void> {
+export async function recordPosting(deps: FinanceDeps, posting: Posting): Promise<boolean> {
   const lines = postingLines(posting, deps.rules);
   const amount =
     posting.kind === "delivery" ? posting.lines.reduce((s, l) => s + l.net + l.tax, 0n) : posting.amount;
@@ -122,9 +122,9 @@ export async function recordPosting(deps: FinanceDeps, posting: Posting): Promis
       amount,
       lines,
     });
-    return;
+    return true;
   }
-  await postEntry(deps, {
+  const posted = await postEntry(deps, {
     key: posting.key,
     postingDate: posting.postingDate,
     description: posting.description,
@@ -146,4 +146,5 @@ export async function recordPosting(deps: FinanceDeps, posting: Posting): Promis
       amount,
     },
   });
+  return posted !== undefined;
 }

@@ -40,11 +40,20 @@ async function mapConcurrently<T, R>(
   return results;
 }
 
+/** Line types matched against what the ledger posted under their provider reference. */
+export const referencedLineTypes: ReadonlySet<SettlementLineType> = new Set([
+  SettlementLineType.CAPTURE,
+  SettlementLineType.REFUND,
+  SettlementLineType.CHARGEBACK,
+  SettlementLineType.CHARGEBACK_REVERSAL,
+]);
+
 /** The ledger facts a settled line answers for. */
 const settledKinds: Partial<Record<SettlementLineType, readonly string[]>> = {
   [SettlementLineType.CAPTURE]: ["capture"],
   [SettlementLineType.REFUND]: ["refund_of_delivered", "refund_of_undelivered", "refund_unmatched"],
   [SettlementLineType.CHARGEBACK]: ["chargeback"],
+  [SettlementLineType.CHARGEBACK_REVERSAL]: ["chargeback_reversal"],
 };
 
 /** Settlement lines that post themselves: fees, commissions, payouts, adjustments. */
@@ -54,6 +63,9 @@ const postedKinds: Partial<Record<SettlementLineType, PostingKind>> = {
   [SettlementLineType.PAYOUT]: "settlement_payout",
   [SettlementLineType.ADJUSTMENT]: "settlement_adjustment",
 };
+
+/** A payout's posting key: the same from RecordPayout and from the settlement line that itemises it. */
+const payoutKey = (provider: string, payoutId: string) => `payout:${provider}:${payoutId}`;
 
 function settlementFact(s: Settlement, line: SettlementLine, kind: PostingKind, key: string, amount: bigint) {
   return {
@@ -86,13 +98,7 @@ function settlementFact(s: Settlement, line: SettlementLine, kind: PostingKind, 
 export async function importSettlement(deps: FinanceDeps, s: Settlement): Promise<StoredSettlement> {
   const earlier = await deps.settlements.get(s.settlementId);
   if (earlier) return earlier;
-  if (providerKindOf(deps.rules, s.provider) === undefined) {
-    throw new RuleViolated(
-      "SETTLEMENT_PROVIDER_UNKNOWN",
-      `settlement provider "${s.provider}" is not in posting rule set ${deps.rules.version} (known: ${Object.keys(deps.rules.providers).sort().join(", ")}): add it with its kind before importing`,
-      { provider: s.provider, rule_set: deps.rules.version },
-    );
-  }
+  if (providerKindOf(deps.rules, s.provider) === undefined) throw unknownProvider(deps, s.provider);
   const { periodId } = await targetPeriod(deps, s.payoutDate);
   // Lines are reconciled side by side (each against its own reference and keys); the items keep the
   // file's order. One after another, a marketplace's day of lines outlasted a caller's timeout.
@@ -125,6 +131,21 @@ export async function importSettlement(deps: FinanceDeps, s: Settlement): Promis
         await deps.journal.markSettled(entryIds, s.settlementId);
         await resolveUnsettled(deps, entryIds, s.settlementId);
       }
+    } else if (line.type === SettlementLineType.PAYOUT && line.providerReference) {
+      // The payout the bank got may be posted already (RecordPayout): the line matches it, or posts it.
+      const size = abs(line.amount?.minorUnits ?? 0n);
+      const key = payoutKey(s.provider, line.providerReference);
+      const earlier = (await deps.journal.byReference(line.providerReference)).find(
+        (e) => e.fact === "settlement_payout" && !e.reversedBy,
+      );
+      if (!earlier) await recordPosting(deps, settlementFact(s, line, "settlement_payout", key, size));
+      const expected = earlier?.amount ?? size;
+      item.expected = money(s.currencyCode, expected);
+      item.status = expected === size ? ReconciliationStatus.MATCHED : ReconciliationStatus.AMOUNT_MISMATCH;
+      if (expected !== size)
+        item.reason = `the bank got ${expected}, the settlement pays out ${size} (${s.currencyCode} minor units)`;
+      item.journalEntryId = earlier?.entry.entryId ?? entryIdOf(key);
+      await deps.journal.markSettled([item.journalEntryId], s.settlementId);
     } else if (posts) {
       const key = `${s.settlementId}:${line.lineId}:${posts}`;
       // Adjustments keep their sign (money in or out); the other kinds post their size.
@@ -196,6 +217,53 @@ export async function importSettlement(deps: FinanceDeps, s: Settlement): Promis
 }
 
 /**
+ * Posts a payout that reached the bank, once per provider and payout id (Dr bank, Cr the provider's
+ * receivable, per the rules); whether this call posted it.
+ */
+export async function recordPayout(
+  deps: FinanceDeps,
+  payout: {
+    provider: string;
+    payoutId: string;
+    currency: string;
+    amount: bigint;
+    arrivalDate: string;
+    description: string;
+  },
+): Promise<{ journalEntryId: string; posted: boolean }> {
+  if (providerKindOf(deps.rules, payout.provider) === undefined) throw unknownProvider(deps, payout.provider);
+  const key = payoutKey(payout.provider, payout.payoutId);
+  const posted = await recordPosting(deps, {
+    kind: "settlement_payout",
+    key,
+    eventId: `payout:${payout.payoutId}`,
+    eventType: "payout",
+    orderId: "",
+    channel: "",
+    storeId: "",
+    settlementId: "",
+    provider: payout.provider,
+    providerReference: payout.payoutId,
+    paymentMethod: "",
+    currency: payout.currency,
+    postingDate: payout.arrivalDate,
+    description: `payout ${payout.payoutId} from ${payout.provider} reached the bank${payout.description ? ` (${payout.description})` : ""}`,
+    amount: payout.amount,
+    tax: 0n,
+    lines: [],
+  });
+  return { journalEntryId: entryIdOf(key), posted };
+}
+
+function unknownProvider(deps: FinanceDeps, provider: string) {
+  return new RuleViolated(
+    "SETTLEMENT_PROVIDER_UNKNOWN",
+    `settlement provider "${provider}" is not in posting rule set ${deps.rules.version} (known: ${Object.keys(deps.rules.providers).sort().join(", ")}): add it with its kind before importing`,
+    { provider, rule_set: deps.rules.version },
+  );
+}
+
+/**
  * A settlement's reconciliation as it stands: its items, plus what the ledger holds for the same
  * provider up to the payout date and no settlement has covered yet (missing in settlement: captures
  * not paid out, refunds issued but not settled). The rate counts the settlement's own lines.
@@ -208,7 +276,7 @@ export async function reconciliation(deps: FinanceDeps, stored: StoredSettlement
       providerReference: e.providerReference,
       status: ReconciliationStatus.MISSING_IN_SETTLEMENT,
       expected: money(settlement.currencyCode, e.amount),
-      reason: `${e.fact.replaceAll("_", " ")} of order ${e.orderId} posted, not in any settlement yet`,
+      reason: `${e.fact.replaceAll("_", " ")} ${e.orderId ? `of order ${e.orderId}` : e.providerReference} posted, not in any settlement yet`,
       journalEntryId: e.entry.entryId,
     }),
   );

@@ -48,7 +48,10 @@ function toStored(doc: EntryDocument): StoredEntry {
  * Then it is written to `entries`, the queryable copy (by period, order, processor reference), which
  * a repeated post completes if a crash came in between.
  */
-/** A posted capture, refund or chargeback with a processor reference that no settlement has covered. */
+/**
+ * A posted capture, refund, chargeback or its reversal, or a payout the bank got, with a processor
+ * reference that no settlement has covered (itemised).
+ */
 function awaitingSettlement(d: {
   settledBy?: string;
   providerReference?: string;
@@ -59,7 +62,7 @@ function awaitingSettlement(d: {
     !d.settledBy &&
     Boolean(d.providerReference) &&
     !d.reversedBy &&
-    /^(capture|refund_|chargeback$)/.test(d.fact)
+    /^(capture|refund_|chargeback$|chargeback_reversal$|settlement_payout$)/.test(d.fact)
   );
 }
 

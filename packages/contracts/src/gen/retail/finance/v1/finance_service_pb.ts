@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/finance/v1/finance_service.proto.
  */
 export const file_retail_finance_v1_finance_service: GenFile = /*@__PURE__*/
-  fileDesc("CidyZXRhaWwvZmluYW5jZS92MS9maW5hbmNlX3NlcnZpY2UucHJvdG8SEXJldGFpbC5maW5hbmNlLnYxIi8KFkdldEpvdXJuYWxFbnRyeVJlcXVlc3QSFQoIZW50cnlfaWQYASABKAlCA+BBAiJJChdHZXRKb3VybmFsRW50cnlSZXNwb25zZRIuCgVlbnRyeRgBIAEoCzIfLnJldGFpbC5maW5hbmNlLnYxLkpvdXJuYWxFbnRyeSKPAQoZTGlzdEpvdXJuYWxFbnRyaWVzUmVxdWVzdBIRCglwZXJpb2RfaWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkSFAoMYWNjb3VudF9jb2RlGAUgASgJEhAKCGV2ZW50X2lkGAYgASgJImcKGkxpc3RKb3VybmFsRW50cmllc1Jlc3BvbnNlEjAKB2VudHJpZXMYASADKAsyHy5yZXRhaWwuZmluYW5jZS52MS5Kb3VybmFsRW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlwKGlJldmVyc2VKb3VybmFsRW50cnlSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIVCghlbnRyeV9pZBgCIAEoCUID4EECEg4KBnJlYXNvbhgDIAEoCSJXChtSZXZlcnNlSm91cm5hbEVudHJ5UmVzcG9uc2USOAoPcmV2ZXJzaW5nX2VudHJ5GAEgASgLMh8ucmV0YWlsLmZpbmFuY2UudjEuSm91cm5hbEVudHJ5IjAKFkdldFRyaWFsQmFsYW5jZVJlcXVlc3QSFgoJcGVyaW9kX2lkGAEgASgJQgPgQQIiUQoXR2V0VHJpYWxCYWxhbmNlUmVzcG9uc2USNgoNdHJpYWxfYmFsYW5jZRgBIAEoCzIfLnJldGFpbC5maW5hbmNlLnYxLlRyaWFsQmFsYW5jZSJqChdJbXBvcnRTZXR0bGVtZW50UmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISNgoKc2V0dGxlbWVudBgCIAEoCzIdLnJldGFpbC5maW5hbmNlLnYxLlNldHRsZW1lbnRCA+BBAiJQChhJbXBvcnRTZXR0bGVtZW50UmVzcG9uc2USNAoFaXRlbXMYASADKAsyJS5yZXRhaWwuZmluYW5jZS52MS5SZWNvbmNpbGlhdGlvbkl0ZW0iNgoYR2V0UmVjb25jaWxpYXRpb25SZXF1ZXN0EhoKDXNldHRsZW1lbnRfaWQYASABKAlCA+BBAiKJAQoZR2V0UmVjb25jaWxpYXRpb25SZXNwb25zZRIVCg1zZXR0bGVtZW50X2lkGAEgASgJEjQKBWl0ZW1zGAIgAygLMiUucmV0YWlsLmZpbmFuY2UudjEuUmVjb25jaWxpYXRpb25JdGVtEh8KF3JlY29uY2lsaWF0aW9uX3JhdGVfYnBzGAMgASgFIhQKEkxpc3RQZXJpb2RzUmVxdWVzdCJLChNMaXN0UGVyaW9kc1Jlc3BvbnNlEjQKB3BlcmlvZHMYASADKAsyIy5yZXRhaWwuZmluYW5jZS52MS5BY2NvdW50aW5nUGVyaW9kImcKEkNsb3NlUGVyaW9kUmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISFgoJcGVyaW9kX2lkGAIgASgJQgPgQQISIAoYY2FycnlfZm9yd2FyZF9leGNlcHRpb25zGAMgASgIIoIBChNDbG9zZVBlcmlvZFJlc3BvbnNlEjMKBnBlcmlvZBgBIAEoCzIjLnJldGFpbC5maW5hbmNlLnYxLkFjY291bnRpbmdQZXJpb2QSNgoNdHJpYWxfYmFsYW5jZRgCIAEoCzIfLnJldGFpbC5maW5hbmNlLnYxLlRyaWFsQmFsYW5jZSJIChhHZXRBY2NvdW50QmFsYW5jZVJlcXVlc3QSGQoMYWNjb3VudF9jb2RlGAEgASgJQgPgQQISEQoJcGVyaW9kX2lkGAIgASgJIlwKGUdldEFjY291bnRCYWxhbmNlUmVzcG9uc2USFAoMYWNjb3VudF9jb2RlGAEgASgJEikKCGJhbGFuY2VzGAIgAygLMhcucmV0YWlsLmNvbW1vbi52MS5Nb25leSJYChVMaXN0RXhjZXB0aW9uc1JlcXVlc3QSGAoQaW5jbHVkZV9yZXNvbHZlZBgBIAEoCBIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJxChZMaXN0RXhjZXB0aW9uc1Jlc3BvbnNlEj4KCmV4Y2VwdGlvbnMYASADKAsyKi5yZXRhaWwuZmluYW5jZS52MS5SZWNvbmNpbGlhdGlvbkV4Y2VwdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiZgoXUmVzb2x2ZUV4Y2VwdGlvblJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhkKDGV4Y2VwdGlvbl9pZBgCIAEoCUID4EECEhcKCnJlc29sdXRpb24YAyABKAlCA+BBAiJZChhSZXNvbHZlRXhjZXB0aW9uUmVzcG9uc2USPQoJZXhjZXB0aW9uGAEgASgLMioucmV0YWlsLmZpbmFuY2UudjEuUmVjb25jaWxpYXRpb25FeGNlcHRpb24iXwoZRXhwb3J0Sm91cm5hbEJhdGNoUmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISFAoHYWRhcHRlchgCIAEoCUID4EECEhMKC21heF9lbnRyaWVzGAMgASgFIlMKGkV4cG9ydEpvdXJuYWxCYXRjaFJlc3BvbnNlEhAKCGJhdGNoX2lkGAEgASgJEhEKCWVudHJ5X2lkcxgCIAMoCRIQCghsb2NhdGlvbhgDIAEoCSI4Ch5HZXRSZWNvbmNpbGlhdGlvblJlcG9ydFJlcXVlc3QSFgoJcGVyaW9kX2lkGAEgASgJQgPgQQIiKwoMRXhjZXB0aW9uQWdlEgwKBGJhbmQYASABKAkSDQoFY291bnQYAiABKAUiqgIKH0dldFJlY29uY2lsaWF0aW9uUmVwb3J0UmVzcG9uc2USEQoJcGVyaW9kX2lkGAEgASgJEhMKC3NldHRsZW1lbnRzGAIgASgFEhgKEHNldHRsZW1lbnRfbGluZXMYAyABKAUSFQoNbWF0Y2hlZF9saW5lcxgEIAEoBRIfChdyZWNvbmNpbGlhdGlvbl9yYXRlX2JwcxgFIAEoBRI4Cg9vcGVuX2V4Y2VwdGlvbnMYBiADKAsyHy5yZXRhaWwuZmluYW5jZS52MS5FeGNlcHRpb25BZ2USGQoRdW5zZXR0bGVkX3JlZnVuZHMYByABKAUSOAoXdW5zZXR0bGVkX3JlZnVuZF90b3RhbHMYCCADKAsyFy5yZXRhaWwuY29tbW9uLnYxLk1vbmV5IlUKGUxpc3RTdWJsZWRnZXJMaW5lc1JlcXVlc3QSEAoIc3RvcmVfaWQYASABKAkSFAoMcG9zdGluZ19kYXRlGAIgASgJEhAKCG9yZGVyX2lkGAMgASgJIqoBChBTdWJsZWRnZXJQb3N0aW5nEhAKCG9yZGVyX2lkGAEgASgJEhAKCHN0b3JlX2lkGAIgASgJEhQKDHBvc3RpbmdfZGF0ZRgDIAEoCRITCgtwb3N0aW5nX2tleRgEIAEoCRItCgVsaW5lcxgFIAMoCzIeLnJldGFpbC5maW5hbmNlLnYxLkpvdXJuYWxMaW5lEhgKEHN1bW1hcnlfZW50cnlfaWQYBiABKAkiUwoaTGlzdFN1YmxlZGdlckxpbmVzUmVzcG9uc2USNQoIcG9zdGluZ3MYASADKAsyIy5yZXRhaWwuZmluYW5jZS52MS5TdWJsZWRnZXJQb3N0aW5nMssQChVGaW5hbmNlUG9zdGluZ1NlcnZpY2USjwEKD0dldEpvdXJuYWxFbnRyeRIpLnJldGFpbC5maW5hbmNlLnYxLkdldEpvdXJuYWxFbnRyeVJlcXVlc3QaKi5yZXRhaWwuZmluYW5jZS52MS5HZXRKb3VybmFsRW50cnlSZXNwb25zZSIlgtPkkwIfEh0vdjEvam91cm5hbEVudHJpZXMve2VudHJ5X2lkfRKNAQoSTGlzdEpvdXJuYWxFbnRyaWVzEiwucmV0YWlsLmZpbmFuY2UudjEuTGlzdEpvdXJuYWxFbnRyaWVzUmVxdWVzdBotLnJldGFpbC5maW5hbmNlLnYxLkxpc3RKb3VybmFsRW50cmllc1Jlc3BvbnNlIhqC0+STAhQSEi92MS9qb3VybmFsRW50cmllcxKmAQoTUmV2ZXJzZUpvdXJuYWxFbnRyeRItLnJldGFpbC5maW5hbmNlLnYxLlJldmVyc2VKb3VybmFsRW50cnlSZXF1ZXN0Gi4ucmV0YWlsLmZpbmFuY2UudjEuUmV2ZXJzZUpvdXJuYWxFbnRyeVJlc3BvbnNlIjCC0+STAio6ASoiJS92MS9qb3VybmFsRW50cmllcy97ZW50cnlfaWR9OnJldmVyc2USlgEKD0dldFRyaWFsQmFsYW5jZRIpLnJldGFpbC5maW5hbmNlLnYxLkdldFRyaWFsQmFsYW5jZVJlcXVlc3QaKi5yZXRhaWwuZmluYW5jZS52MS5HZXRUcmlhbEJhbGFuY2VSZXNwb25zZSIsgtPkkwImEiQvdjEvcGVyaW9kcy97cGVyaW9kX2lkfS90cmlhbEJhbGFuY2USkAEKEEltcG9ydFNldHRsZW1lbnQSKi5yZXRhaWwuZmluYW5jZS52MS5JbXBvcnRTZXR0bGVtZW50UmVxdWVzdBorLnJldGFpbC5maW5hbmNlLnYxLkltcG9ydFNldHRsZW1lbnRSZXNwb25zZSIjgtPkkwIdOgpzZXR0bGVtZW50Ig8vdjEvc2V0dGxlbWVudHMSpgEKEUdldFJlY29uY2lsaWF0aW9uEisucmV0YWlsLmZpbmFuY2UudjEuR2V0UmVjb25jaWxpYXRpb25SZXF1ZXN0GiwucmV0YWlsLmZpbmFuY2UudjEuR2V0UmVjb25jaWxpYXRpb25SZXNwb25zZSI2gtPkkwIwEi4vdjEvc2V0dGxlbWVudHMve3NldHRsZW1lbnRfaWR9L3JlY29uY2lsaWF0aW9uEnEKC0xpc3RQZXJpb2RzEiUucmV0YWlsLmZpbmFuY2UudjEuTGlzdFBlcmlvZHNSZXF1ZXN0GiYucmV0YWlsLmZpbmFuY2UudjEuTGlzdFBlcmlvZHNSZXNwb25zZSITgtPkkwINEgsvdjEvcGVyaW9kcxKbAQoRR2V0QWNjb3VudEJhbGFuY2USKy5yZXRhaWwuZmluYW5jZS52MS5HZXRBY2NvdW50QmFsYW5jZVJlcXVlc3QaLC5yZXRhaWwuZmluYW5jZS52MS5HZXRBY2NvdW50QmFsYW5jZVJlc3BvbnNlIiuC0+STAiUSIy92MS9hY2NvdW50cy97YWNjb3VudF9jb2RlfS9iYWxhbmNlEn0KDkxpc3RFeGNlcHRpb25zEigucmV0YWlsLmZpbmFuY2UudjEuTGlzdEV4Y2VwdGlvbnNSZXF1ZXN0GikucmV0YWlsLmZpbmFuY2UudjEuTGlzdEV4Y2VwdGlvbnNSZXNwb25zZSIWgtPkkwIQEg4vdjEvZXhjZXB0aW9ucxKdAQoQUmVzb2x2ZUV4Y2VwdGlvbhIqLnJldGFpbC5maW5hbmNlLnYxLlJlc29sdmVFeGNlcHRpb25SZXF1ZXN0GisucmV0YWlsLmZpbmFuY2UudjEuUmVzb2x2ZUV4Y2VwdGlvblJlc3BvbnNlIjCC0+STAio6ASoiJS92MS9leGNlcHRpb25zL3tleGNlcHRpb25faWR9OnJlc29sdmUSjwEKEkV4cG9ydEpvdXJuYWxCYXRjaBIsLnJldGFpbC5maW5hbmNlLnYxLkV4cG9ydEpvdXJuYWxCYXRjaFJlcXVlc3QaLS5yZXRhaWwuZmluYW5jZS52MS5FeHBvcnRKb3VybmFsQmF0Y2hSZXNwb25zZSIcgtPkkwIWOgEqIhEvdjEvZXhwb3J0QmF0Y2hlcxKNAQoSTGlzdFN1YmxlZGdlckxpbmVzEiwucmV0YWlsLmZpbmFuY2UudjEuTGlzdFN1YmxlZGdlckxpbmVzUmVxdWVzdBotLnJldGFpbC5maW5hbmNlLnYxLkxpc3RTdWJsZWRnZXJMaW5lc1Jlc3BvbnNlIhqC0+STAhQSEi92MS9zdWJsZWRnZXJMaW5lcxK2AQoXR2V0UmVjb25jaWxpYXRpb25SZXBvcnQSMS5yZXRhaWwuZmluYW5jZS52MS5HZXRSZWNvbmNpbGlhdGlvblJlcG9ydFJlcXVlc3QaMi5yZXRhaWwuZmluYW5jZS52MS5HZXRSZWNvbmNpbGlhdGlvblJlcG9ydFJlc3BvbnNlIjSC0+STAi4SLC92MS9wZXJpb2RzL3twZXJpb2RfaWR9L3JlY29uY2lsaWF0aW9uUmVwb3J0EoYBCgtDbG9zZVBlcmlvZBIlLnJldGFpbC5maW5hbmNlLnYxLkNsb3NlUGVyaW9kUmVxdWVzdBomLnJldGFpbC5maW5hbmNlLnYxLkNsb3NlUGVyaW9kUmVzcG9uc2UiKILT5JMCIjoBKiIdL3YxL3BlcmlvZHMve3BlcmlvZF9pZH06Y2xvc2ViBnByb3RvMw", [file_google_api_annotations, file_google_api_field_behavior, file_retail_common_v1_money, file_retail_finance_v1_finance]);
+  fileDesc("CidyZXRhaWwvZmluYW5jZS92MS9maW5hbmNlX3NlcnZpY2UucHJvdG8SEXJldGFpbC5maW5hbmNlLnYxIi8KFkdldEpvdXJuYWxFbnRyeVJlcXVlc3QSFQoIZW50cnlfaWQYASABKAlCA+BBAiJJChdHZXRKb3VybmFsRW50cnlSZXNwb25zZRIuCgVlbnRyeRgBIAEoCzIfLnJldGFpbC5maW5hbmNlLnYxLkpvdXJuYWxFbnRyeSKPAQoZTGlzdEpvdXJuYWxFbnRyaWVzUmVxdWVzdBIRCglwZXJpb2RfaWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkSFAoMYWNjb3VudF9jb2RlGAUgASgJEhAKCGV2ZW50X2lkGAYgASgJImcKGkxpc3RKb3VybmFsRW50cmllc1Jlc3BvbnNlEjAKB2VudHJpZXMYASADKAsyHy5yZXRhaWwuZmluYW5jZS52MS5Kb3VybmFsRW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlwKGlJldmVyc2VKb3VybmFsRW50cnlSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIVCghlbnRyeV9pZBgCIAEoCUID4EECEg4KBnJlYXNvbhgDIAEoCSJXChtSZXZlcnNlSm91cm5hbEVudHJ5UmVzcG9uc2USOAoPcmV2ZXJzaW5nX2VudHJ5GAEgASgLMh8ucmV0YWlsLmZpbmFuY2UudjEuSm91cm5hbEVudHJ5IjAKFkdldFRyaWFsQmFsYW5jZVJlcXVlc3QSFgoJcGVyaW9kX2lkGAEgASgJQgPgQQIiUQoXR2V0VHJpYWxCYWxhbmNlUmVzcG9uc2USNgoNdHJpYWxfYmFsYW5jZRgBIAEoCzIfLnJldGFpbC5maW5hbmNlLnYxLlRyaWFsQmFsYW5jZSJqChdJbXBvcnRTZXR0bGVtZW50UmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISNgoKc2V0dGxlbWVudBgCIAEoCzIdLnJldGFpbC5maW5hbmNlLnYxLlNldHRsZW1lbnRCA+BBAiJQChhJbXBvcnRTZXR0bGVtZW50UmVzcG9uc2USNAoFaXRlbXMYASADKAsyJS5yZXRhaWwuZmluYW5jZS52MS5SZWNvbmNpbGlhdGlvbkl0ZW0iuwEKE1JlY29yZFBheW91dFJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhUKCHByb3ZpZGVyGAIgASgJQgPgQQISFgoJcGF5b3V0X2lkGAMgASgJQgPgQQISLAoGYW1vdW50GAQgASgLMhcucmV0YWlsLmNvbW1vbi52MS5Nb25leUID4EECEhkKDGFycml2YWxfZGF0ZRgFIAEoCUID4EECEhMKC2Rlc2NyaXB0aW9uGAYgASgJIkAKFFJlY29yZFBheW91dFJlc3BvbnNlEhgKEGpvdXJuYWxfZW50cnlfaWQYASABKAkSDgoGcG9zdGVkGAIgASgIIjYKGEdldFJlY29uY2lsaWF0aW9uUmVxdWVzdBIaCg1zZXR0bGVtZW50X2lkGAEgASgJQgPgQQIiiQEKGUdldFJlY29uY2lsaWF0aW9uUmVzcG9uc2USFQoNc2V0dGxlbWVudF9pZBgBIAEoCRI0CgVpdGVtcxgCIAMoCzIlLnJldGFpbC5maW5hbmNlLnYxLlJlY29uY2lsaWF0aW9uSXRlbRIfChdyZWNvbmNpbGlhdGlvbl9yYXRlX2JwcxgDIAEoBSIUChJMaXN0UGVyaW9kc1JlcXVlc3QiSwoTTGlzdFBlcmlvZHNSZXNwb25zZRI0CgdwZXJpb2RzGAEgAygLMiMucmV0YWlsLmZpbmFuY2UudjEuQWNjb3VudGluZ1BlcmlvZCJnChJDbG9zZVBlcmlvZFJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhYKCXBlcmlvZF9pZBgCIAEoCUID4EECEiAKGGNhcnJ5X2ZvcndhcmRfZXhjZXB0aW9ucxgDIAEoCCKCAQoTQ2xvc2VQZXJpb2RSZXNwb25zZRIzCgZwZXJpb2QYASABKAsyIy5yZXRhaWwuZmluYW5jZS52MS5BY2NvdW50aW5nUGVyaW9kEjYKDXRyaWFsX2JhbGFuY2UYAiABKAsyHy5yZXRhaWwuZmluYW5jZS52MS5UcmlhbEJhbGFuY2UiSAoYR2V0QWNjb3VudEJhbGFuY2VSZXF1ZXN0EhkKDGFjY291bnRfY29kZRgBIAEoCUID4EECEhEKCXBlcmlvZF9pZBgCIAEoCSJcChlHZXRBY2NvdW50QmFsYW5jZVJlc3BvbnNlEhQKDGFjY291bnRfY29kZRgBIAEoCRIpCghiYWxhbmNlcxgCIAMoCzIXLnJldGFpbC5jb21tb24udjEuTW9uZXkiWAoVTGlzdEV4Y2VwdGlvbnNSZXF1ZXN0EhgKEGluY2x1ZGVfcmVzb2x2ZWQYASABKAgSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkicQoWTGlzdEV4Y2VwdGlvbnNSZXNwb25zZRI+CgpleGNlcHRpb25zGAEgAygLMioucmV0YWlsLmZpbmFuY2UudjEuUmVjb25jaWxpYXRpb25FeGNlcHRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImYKF1Jlc29sdmVFeGNlcHRpb25SZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIZCgxleGNlcHRpb25faWQYAiABKAlCA+BBAhIXCgpyZXNvbHV0aW9uGAMgASgJQgPgQQIiWQoYUmVzb2x2ZUV4Y2VwdGlvblJlc3BvbnNlEj0KCWV4Y2VwdGlvbhgBIAEoCzIqLnJldGFpbC5maW5hbmNlLnYxLlJlY29uY2lsaWF0aW9uRXhjZXB0aW9uIl8KGUV4cG9ydEpvdXJuYWxCYXRjaFJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhQKB2FkYXB0ZXIYAiABKAlCA+BBAhITCgttYXhfZW50cmllcxgDIAEoBSJTChpFeHBvcnRKb3VybmFsQmF0Y2hSZXNwb25zZRIQCghiYXRjaF9pZBgBIAEoCRIRCgllbnRyeV9pZHMYAiADKAkSEAoIbG9jYXRpb24YAyABKAkiOAoeR2V0UmVjb25jaWxpYXRpb25SZXBvcnRSZXF1ZXN0EhYKCXBlcmlvZF9pZBgBIAEoCUID4EECIisKDEV4Y2VwdGlvbkFnZRIMCgRiYW5kGAEgASgJEg0KBWNvdW50GAIgASgFIqoCCh9HZXRSZWNvbmNpbGlhdGlvblJlcG9ydFJlc3BvbnNlEhEKCXBlcmlvZF9pZBgBIAEoCRITCgtzZXR0bGVtZW50cxgCIAEoBRIYChBzZXR0bGVtZW50X2xpbmVzGAMgASgFEhUKDW1hdGNoZWRfbGluZXMYBCABKAUSHwoXcmVjb25jaWxpYXRpb25fcmF0ZV9icHMYBSABKAUSOAoPb3Blbl9leGNlcHRpb25zGAYgAygLMh8ucmV0YWlsLmZpbmFuY2UudjEuRXhjZXB0aW9uQWdlEhkKEXVuc2V0dGxlZF9yZWZ1bmRzGAcgASgFEjgKF3Vuc2V0dGxlZF9yZWZ1bmRfdG90YWxzGAggAygLMhcucmV0YWlsLmNvbW1vbi52MS5Nb25leSJVChlMaXN0U3VibGVkZ2VyTGluZXNSZXF1ZXN0EhAKCHN0b3JlX2lkGAEgASgJEhQKDHBvc3RpbmdfZGF0ZRgCIAEoCRIQCghvcmRlcl9pZBgDIAEoCSKqAQoQU3VibGVkZ2VyUG9zdGluZxIQCghvcmRlcl9pZBgBIAEoCRIQCghzdG9yZV9pZBgCIAEoCRIUCgxwb3N0aW5nX2RhdGUYAyABKAkSEwoLcG9zdGluZ19rZXkYBCABKAkSLQoFbGluZXMYBSADKAsyHi5yZXRhaWwuZmluYW5jZS52MS5Kb3VybmFsTGluZRIYChBzdW1tYXJ5X2VudHJ5X2lkGAYgASgJIlMKGkxpc3RTdWJsZWRnZXJMaW5lc1Jlc3BvbnNlEjUKCHBvc3RpbmdzGAEgAygLMiMucmV0YWlsLmZpbmFuY2UudjEuU3VibGVkZ2VyUG9zdGluZzLEEQoVRmluYW5jZVBvc3RpbmdTZXJ2aWNlEo8BCg9HZXRKb3VybmFsRW50cnkSKS5yZXRhaWwuZmluYW5jZS52MS5HZXRKb3VybmFsRW50cnlSZXF1ZXN0GioucmV0YWlsLmZpbmFuY2UudjEuR2V0Sm91cm5hbEVudHJ5UmVzcG9uc2UiJYLT5JMCHxIdL3YxL2pvdXJuYWxFbnRyaWVzL3tlbnRyeV9pZH0SjQEKEkxpc3RKb3VybmFsRW50cmllcxIsLnJldGFpbC5maW5hbmNlLnYxLkxpc3RKb3VybmFsRW50cmllc1JlcXVlc3QaLS5yZXRhaWwuZmluYW5jZS52MS5MaXN0Sm91cm5hbEVudHJpZXNSZXNwb25zZSIagtPkkwIUEhIvdjEvam91cm5hbEVudHJpZXMSpgEKE1JldmVyc2VKb3VybmFsRW50cnkSLS5yZXRhaWwuZmluYW5jZS52MS5SZXZlcnNlSm91cm5hbEVudHJ5UmVxdWVzdBouLnJldGFpbC5maW5hbmNlLnYxLlJldmVyc2VKb3VybmFsRW50cnlSZXNwb25zZSIwgtPkkwIqOgEqIiUvdjEvam91cm5hbEVudHJpZXMve2VudHJ5X2lkfTpyZXZlcnNlEpYBCg9HZXRUcmlhbEJhbGFuY2USKS5yZXRhaWwuZmluYW5jZS52MS5HZXRUcmlhbEJhbGFuY2VSZXF1ZXN0GioucmV0YWlsLmZpbmFuY2UudjEuR2V0VHJpYWxCYWxhbmNlUmVzcG9uc2UiLILT5JMCJhIkL3YxL3BlcmlvZHMve3BlcmlvZF9pZH0vdHJpYWxCYWxhbmNlEpABChBJbXBvcnRTZXR0bGVtZW50EioucmV0YWlsLmZpbmFuY2UudjEuSW1wb3J0U2V0dGxlbWVudFJlcXVlc3QaKy5yZXRhaWwuZmluYW5jZS52MS5JbXBvcnRTZXR0bGVtZW50UmVzcG9uc2UiI4LT5JMCHToKc2V0dGxlbWVudCIPL3YxL3NldHRsZW1lbnRzEncKDFJlY29yZFBheW91dBImLnJldGFpbC5maW5hbmNlLnYxLlJlY29yZFBheW91dFJlcXVlc3QaJy5yZXRhaWwuZmluYW5jZS52MS5SZWNvcmRQYXlvdXRSZXNwb25zZSIWgtPkkwIQOgEqIgsvdjEvcGF5b3V0cxKmAQoRR2V0UmVjb25jaWxpYXRpb24SKy5yZXRhaWwuZmluYW5jZS52MS5HZXRSZWNvbmNpbGlhdGlvblJlcXVlc3QaLC5yZXRhaWwuZmluYW5jZS52MS5HZXRSZWNvbmNpbGlhdGlvblJlc3BvbnNlIjaC0+STAjASLi92MS9zZXR0bGVtZW50cy97c2V0dGxlbWVudF9pZH0vcmVjb25jaWxpYXRpb24ScQoLTGlzdFBlcmlvZHMSJS5yZXRhaWwuZmluYW5jZS52MS5MaXN0UGVyaW9kc1JlcXVlc3QaJi5yZXRhaWwuZmluYW5jZS52MS5MaXN0UGVyaW9kc1Jlc3BvbnNlIhOC0+STAg0SCy92MS9wZXJpb2RzEpsBChFHZXRBY2NvdW50QmFsYW5jZRIrLnJldGFpbC5maW5hbmNlLnYxLkdldEFjY291bnRCYWxhbmNlUmVxdWVzdBosLnJldGFpbC5maW5hbmNlLnYxLkdldEFjY291bnRCYWxhbmNlUmVzcG9uc2UiK4LT5JMCJRIjL3YxL2FjY291bnRzL3thY2NvdW50X2NvZGV9L2JhbGFuY2USfQoOTGlzdEV4Y2VwdGlvbnMSKC5yZXRhaWwuZmluYW5jZS52MS5MaXN0RXhjZXB0aW9uc1JlcXVlc3QaKS5yZXRhaWwuZmluYW5jZS52MS5MaXN0RXhjZXB0aW9uc1Jlc3BvbnNlIhaC0+STAhASDi92MS9leGNlcHRpb25zEp0BChBSZXNvbHZlRXhjZXB0aW9uEioucmV0YWlsLmZpbmFuY2UudjEuUmVzb2x2ZUV4Y2VwdGlvblJlcXVlc3QaKy5yZXRhaWwuZmluYW5jZS52MS5SZXNvbHZlRXhjZXB0aW9uUmVzcG9uc2UiMILT5JMCKjoBKiIlL3YxL2V4Y2VwdGlvbnMve2V4Y2VwdGlvbl9pZH06cmVzb2x2ZRKPAQoSRXhwb3J0Sm91cm5hbEJhdGNoEiwucmV0YWlsLmZpbmFuY2UudjEuRXhwb3J0Sm91cm5hbEJhdGNoUmVxdWVzdBotLnJldGFpbC5maW5hbmNlLnYxLkV4cG9ydEpvdXJuYWxCYXRjaFJlc3BvbnNlIhyC0+STAhY6ASoiES92MS9leHBvcnRCYXRjaGVzEo0BChJMaXN0U3VibGVkZ2VyTGluZXMSLC5yZXRhaWwuZmluYW5jZS52MS5MaXN0U3VibGVkZ2VyTGluZXNSZXF1ZXN0Gi0ucmV0YWlsLmZpbmFuY2UudjEuTGlzdFN1YmxlZGdlckxpbmVzUmVzcG9uc2UiGoLT5JMCFBISL3YxL3N1YmxlZGdlckxpbmVzErYBChdHZXRSZWNvbmNpbGlhdGlvblJlcG9ydBIxLnJldGFpbC5maW5hbmNlLnYxLkdldFJlY29uY2lsaWF0aW9uUmVwb3J0UmVxdWVzdBoyLnJldGFpbC5maW5hbmNlLnYxLkdldFJlY29uY2lsaWF0aW9uUmVwb3J0UmVzcG9uc2UiNILT5JMCLhIsL3YxL3BlcmlvZHMve3BlcmlvZF9pZH0vcmVjb25jaWxpYXRpb25SZXBvcnQShgEKC0Nsb3NlUGVyaW9kEiUucmV0YWlsLmZpbmFuY2UudjEuQ2xvc2VQZXJpb2RSZXF1ZXN0GiYucmV0YWlsLmZpbmFuY2UudjEuQ2xvc2VQZXJpb2RSZXNwb25zZSIogtPkkwIiOgEqIh0vdjEvcGVyaW9kcy97cGVyaW9kX2lkfTpjbG9zZWIGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_retail_common_v1_money, file_retail_finance_v1_finance]);
 
 /**
  * @generated from message retail.finance.v1.GetJournalEntryRequest
@@ -238,6 +238,82 @@ export const ImportSettlementResponseSchema: GenMessage<ImportSettlementResponse
   messageDesc(file_retail_finance_v1_finance_service, 9);
 
 /**
+ * @generated from message retail.finance.v1.RecordPayoutRequest
+ */
+export type RecordPayoutRequest = Message<"retail.finance.v1.RecordPayoutRequest"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * "stripe", as in the posting rules' providers.
+   *
+   * @generated from field: string provider = 2;
+   */
+  provider: string;
+
+  /**
+   * The processor's payout id ("po_…").
+   *
+   * @generated from field: string payout_id = 3;
+   */
+  payoutId: string;
+
+  /**
+   * What reached the bank (positive).
+   *
+   * @generated from field: retail.common.v1.Money amount = 4;
+   */
+  amount?: Money | undefined;
+
+  /**
+   * When it reached the bank, ISO 8601 "YYYY-MM-DD": the posting date.
+   *
+   * @generated from field: string arrival_date = 5;
+   */
+  arrivalDate: string;
+
+  /**
+   * @generated from field: string description = 6;
+   */
+  description: string;
+};
+
+/**
+ * Describes the message retail.finance.v1.RecordPayoutRequest.
+ * Use `create(RecordPayoutRequestSchema)` to create a new message.
+ */
+export const RecordPayoutRequestSchema: GenMessage<RecordPayoutRequest> = /*@__PURE__*/
+  messageDesc(file_retail_finance_v1_finance_service, 10);
+
+/**
+ * @generated from message retail.finance.v1.RecordPayoutResponse
+ */
+export type RecordPayoutResponse = Message<"retail.finance.v1.RecordPayoutResponse"> & {
+  /**
+   * The payout's journal entry (the same id however often the payout is recorded).
+   *
+   * @generated from field: string journal_entry_id = 1;
+   */
+  journalEntryId: string;
+
+  /**
+   * False when the payout was recorded before (nothing was posted this time).
+   *
+   * @generated from field: bool posted = 2;
+   */
+  posted: boolean;
+};
+
+/**
+ * Describes the message retail.finance.v1.RecordPayoutResponse.
+ * Use `create(RecordPayoutResponseSchema)` to create a new message.
+ */
+export const RecordPayoutResponseSchema: GenMessage<RecordPayoutResponse> = /*@__PURE__*/
+  messageDesc(file_retail_finance_v1_finance_service, 11);
+
+/**
  * @generated from message retail.finance.v1.GetReconciliationRequest
  */
 export type GetReconciliationRequest = Message<"retail.finance.v1.GetReconciliationRequest"> & {
@@ -252,7 +328,7 @@ export type GetReconciliationRequest = Message<"retail.finance.v1.GetReconciliat
  * Use `create(GetReconciliationRequestSchema)` to create a new message.
  */
 export const GetReconciliationRequestSchema: GenMessage<GetReconciliationRequest> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_service, 10);
+  messageDesc(file_retail_finance_v1_finance_service, 12);
 
 /**
  * @generated from message retail.finance.v1.GetReconciliationResponse
@@ -282,7 +358,7 @@ export type GetReconciliationResponse = Message<"retail.finance.v1.GetReconcilia
  * Use `create(GetReconciliationResponseSchema)` to create a new message.
  */
 export const GetReconciliationResponseSchema: GenMessage<GetReconciliationResponse> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_service, 11);
+  messageDesc(file_retail_finance_v1_finance_service, 13);
 
 /**
  * @generated from message retail.finance.v1.ListPeriodsRequest
@@ -295,7 +371,7 @@ export type ListPeriodsRequest = Message<"retail.finance.v1.ListPeriodsRequest">
  * Use `create(ListPeriodsRequestSchema)` to create a new message.
  */
 export const ListPeriodsRequestSchema: GenMessage<ListPeriodsRequest> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_service, 12);
+  messageDesc(file_retail_finance_v1_finance_service, 14);
 
 /**
  * @generated from message retail.finance.v1.ListPeriodsResponse
@@ -312,7 +388,7 @@ export type ListPeriodsResponse = Message<"retail.finance.v1.ListPeriodsResponse
  * Use `create(ListPeriodsResponseSchema)` to create a new message.
  */
 export const ListPeriodsResponseSchema: GenMessage<ListPeriodsResponse> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_service, 13);
+  messageDesc(file_retail_finance_v1_finance_service, 15);
 
 /**
  * @generated from message retail.finance.v1.ClosePeriodRequest
@@ -341,7 +417,7 @@ export type ClosePeriodRequest = Message<"retail.finance.v1.ClosePeriodRequest">
  * Use `create(ClosePeriodRequestSchema)` to create a new message.
  */
 export const ClosePeriodRequestSchema: GenMessage<ClosePeriodRequest> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_service, 14);
+  messageDesc(file_retail_finance_v1_finance_service, 16);
 
 /**
  * @generated from message retail.finance.v1.ClosePeriodResponse
@@ -363,7 +439,7 @@ export type ClosePeriodResponse = Message<"retail.finance.v1.ClosePeriodResponse
  * Use `create(ClosePeriodResponseSchema)` to create a new message.
  */
 export const ClosePeriodResponseSchema: GenMessage<ClosePeriodResponse> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_service, 15);
+  messageDesc(file_retail_finance_v1_finance_service, 17);
 
 /**
  * @generated from message retail.finance.v1.GetAccountBalanceRequest
@@ -387,7 +463,7 @@ export type GetAccountBalanceRequest = Message<"retail.finance.v1.GetAccountBala
  * Use `create(GetAccountBalanceRequestSchema)` to create a new message.
  */
 export const GetAccountBalanceRequestSchema: GenMessage<GetAccountBalanceRequest> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_service, 16);
+  messageDesc(file_retail_finance_v1_finance_service, 18);
 
 /**
  * @generated from message retail.finance.v1.GetAccountBalanceResponse
@@ -411,7 +487,7 @@ export type GetAccountBalanceResponse = Message<"retail.finance.v1.GetAccountBal
  * Use `create(GetAccountBalanceResponseSchema)` to create a new message.
  */
 export const GetAccountBalanceResponseSchema: GenMessage<GetAccountBalanceResponse> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_service, 17);
+  messageDesc(file_retail_finance_v1_finance_service, 19);
 
 /**
  * @generated from message retail.finance.v1.ListExceptionsRequest
@@ -440,7 +516,7 @@ export type ListExceptionsRequest = Message<"retail.finance.v1.ListExceptionsReq
  * Use `create(ListExceptionsRequestSchema)` to create a new message.
  */
 export const ListExceptionsRequestSchema: GenMessage<ListExceptionsRequest> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_service, 18);
+  messageDesc(file_retail_finance_v1_finance_service, 20);
 
 /**
  * @generated from message retail.finance.v1.ListExceptionsResponse
@@ -462,7 +538,7 @@ export type ListExceptionsResponse = Message<"retail.finance.v1.ListExceptionsRe
  * Use `create(ListExceptionsResponseSchema)` to create a new message.
  */
 export const ListExceptionsResponseSchema: GenMessage<ListExceptionsResponse> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_service, 19);
+  messageDesc(file_retail_finance_v1_finance_service, 21);
 
 /**
  * @generated from message retail.finance.v1.ResolveExceptionRequest
@@ -489,7 +565,7 @@ export type ResolveExceptionRequest = Message<"retail.finance.v1.ResolveExceptio
  * Use `create(ResolveExceptionRequestSchema)` to create a new message.
  */
 export const ResolveExceptionRequestSchema: GenMessage<ResolveExceptionRequest> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_service, 20);
+  messageDesc(file_retail_finance_v1_finance_service, 22);
 
 /**
  * @generated from message retail.finance.v1.ResolveExceptionResponse
@@ -506,7 +582,7 @@ export type ResolveExceptionResponse = Message<"retail.finance.v1.ResolveExcepti
  * Use `create(ResolveExceptionResponseSchema)` to create a new message.
  */
 export const ResolveExceptionResponseSchema: GenMessage<ResolveExceptionResponse> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_service, 21);
+  messageDesc(file_retail_finance_v1_finance_service, 23);
 
 /**
  * @generated from message retail.finance.v1.ExportJournalBatchRequest
@@ -539,7 +615,7 @@ export type ExportJournalBatchRequest = Message<"retail.finance.v1.ExportJournal
  * Use `create(ExportJournalBatchRequestSchema)` to create a new message.
  */
 export const ExportJournalBatchRequestSchema: GenMessage<ExportJournalBatchRequest> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_service, 22);
+  messageDesc(file_retail_finance_v1_finance_service, 24);
 
 /**
  * @generated from message retail.finance.v1.ExportJournalBatchResponse
@@ -568,7 +644,7 @@ export type ExportJournalBatchResponse = Message<"retail.finance.v1.ExportJourna
  * Use `create(ExportJournalBatchResponseSchema)` to create a new message.
  */
 export const ExportJournalBatchResponseSchema: GenMessage<ExportJournalBatchResponse> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_service, 23);
+  messageDesc(file_retail_finance_v1_finance_service, 25);
 
 /**
  * @generated from message retail.finance.v1.GetReconciliationReportRequest
@@ -585,7 +661,7 @@ export type GetReconciliationReportRequest = Message<"retail.finance.v1.GetRecon
  * Use `create(GetReconciliationReportRequestSchema)` to create a new message.
  */
 export const GetReconciliationReportRequestSchema: GenMessage<GetReconciliationReportRequest> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_service, 24);
+  messageDesc(file_retail_finance_v1_finance_service, 26);
 
 /**
  * Open exceptions of one age band.
@@ -611,7 +687,7 @@ export type ExceptionAge = Message<"retail.finance.v1.ExceptionAge"> & {
  * Use `create(ExceptionAgeSchema)` to create a new message.
  */
 export const ExceptionAgeSchema: GenMessage<ExceptionAge> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_service, 25);
+  messageDesc(file_retail_finance_v1_finance_service, 27);
 
 /**
  * @generated from message retail.finance.v1.GetReconciliationReportResponse
@@ -670,7 +746,7 @@ export type GetReconciliationReportResponse = Message<"retail.finance.v1.GetReco
  * Use `create(GetReconciliationReportResponseSchema)` to create a new message.
  */
 export const GetReconciliationReportResponseSchema: GenMessage<GetReconciliationReportResponse> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_service, 26);
+  messageDesc(file_retail_finance_v1_finance_service, 28);
 
 /**
  * @generated from message retail.finance.v1.ListSubledgerLinesRequest
@@ -699,7 +775,7 @@ export type ListSubledgerLinesRequest = Message<"retail.finance.v1.ListSubledger
  * Use `create(ListSubledgerLinesRequestSchema)` to create a new message.
  */
 export const ListSubledgerLinesRequestSchema: GenMessage<ListSubledgerLinesRequest> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_service, 27);
+  messageDesc(file_retail_finance_v1_finance_service, 29);
 
 /**
  * One posting of a store's day, in the detail its summary entry leaves out.
@@ -747,7 +823,7 @@ export type SubledgerPosting = Message<"retail.finance.v1.SubledgerPosting"> & {
  * Use `create(SubledgerPostingSchema)` to create a new message.
  */
 export const SubledgerPostingSchema: GenMessage<SubledgerPosting> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_service, 28);
+  messageDesc(file_retail_finance_v1_finance_service, 30);
 
 /**
  * @generated from message retail.finance.v1.ListSubledgerLinesResponse
@@ -764,7 +840,7 @@ export type ListSubledgerLinesResponse = Message<"retail.finance.v1.ListSubledge
  * Use `create(ListSubledgerLinesResponseSchema)` to create a new message.
  */
 export const ListSubledgerLinesResponseSchema: GenMessage<ListSubledgerLinesResponse> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_service, 29);
+  messageDesc(file_retail_finance_v1_finance_service, 31);
 
 /**
  * Journal, reconciliation and accounting periods.
@@ -821,6 +897,17 @@ export const FinancePostingService: GenService<{
     methodKind: "unary";
     input: typeof ImportSettlementRequestSchema;
     output: typeof ImportSettlementResponseSchema;
+  },
+  /**
+   * Posts a payout that reached the retailer's bank (a processor's payout.paid), once per provider and
+   * payout id; the settlement that itemises it later matches its payout line against this posting.
+   *
+   * @generated from rpc retail.finance.v1.FinancePostingService.RecordPayout
+   */
+  recordPayout: {
+    methodKind: "unary";
+    input: typeof RecordPayoutRequestSchema;
+    output: typeof RecordPayoutResponseSchema;
   },
   /**
    * Returns the reconciliation of a settlement.
