@@ -32,7 +32,7 @@ beforeAll(async () => {
         rateLimit: { requestsPerSecond: 1000, burst: 1000 },
       },
       { id: "shopify-web", scopes: ["order:write", "customer:write"], channel: "CHANNEL_WEB" },
-      { id: "stripe", scopes: ["order:write"] },
+      { id: "stripe", scopes: ["order:write", "finance:write"] },
       { id: "xyz-retail", apiKeySha256: [sha256("xyz-key")], scopes: ["order:*"], channel: "CHANNEL_B2B" },
       { id: "dc-wms", apiKeySha256: [sha256("wms-key")], scopes: ["order:*", "inventory:write"] },
       { id: "dc2-wms", apiKeySha256: [sha256("wms2-key")], scopes: ["order:*"] },
@@ -767,6 +767,78 @@ describe("Stripe webhooks", () => {
     const orphan = await deliver(event);
     expect(orphan.status).toBe(400);
     expect(orphan.json.details[0].fieldViolations[0].field).toBe("data.object.metadata.order_id");
+  });
+
+  it("posts a paid payout once, and its itemised reconciliation report matches every line and the payout", async () => {
+    const sku = uniqueName("SKU");
+    await receive(sku, "DC-1", 2);
+    const order = await submitOrder(sku, 1);
+    const total = Number(order.grandTotal.minorUnits);
+    const chargeId = uniqueName("ch_");
+    const succeeded = fixture("event-payment-intent-succeeded.json");
+    succeeded.id = uniqueName("evt_");
+    Object.assign(succeeded.data.object, {
+      metadata: { order_id: order.orderId },
+      amount_received: total,
+      latest_charge: chargeId,
+    });
+    expect((await deliver(succeeded)).status).toBe(200);
+    // The capture reaches the ledger through the bus; the report is reconciled against it.
+    await until(async () => {
+      const entries = (await get(`/v1/journalEntries?orderId=${order.orderId}&pageSize=50`)).json.entries;
+      expect(entries.map((e: { description: string }) => e.description).join()).toMatch(/capture/);
+    });
+
+    // Stripe's own payout object, paid: what reached the bank is the charge less Stripe's 146.
+    const payoutId = uniqueName("po_");
+    const official = fixture("official-openapi-fixtures-subset.json");
+    const paid = {
+      ...official.event,
+      id: uniqueName("evt_"),
+      type: "payout.paid",
+      data: {
+        object: {
+          ...official.payout,
+          id: payoutId,
+          amount: total - 146,
+          arrival_date: 1_795_000_000,
+          status: "paid",
+        },
+      },
+    };
+    const first = await deliver(paid);
+    expect([first.status, first.json.posted], JSON.stringify(first.json)).toEqual([200, true]);
+    const again = await deliver(paid);
+    expect([again.json.posted, again.json.journalEntryId]).toEqual([false, first.json.journalEntryId]);
+
+    const decimal = (minor: number) => `${Math.trunc(minor / 100)}.${String(minor % 100).padStart(2, "0")}`;
+    const header = readFileSync(
+      new URL("payout-reconciliation.itemized.constructed.csv", stripeFixtures),
+      "utf8",
+    ).split("\n")[0];
+    const report = `${header}\n${payoutId},2026-11-18 00:00:00,${uniqueName("txn_")},,,usd,${decimal(total)},1.46,${decimal(total - 146)},charge,${chargeId},${chargeId},"Order ${order.orderId}"\n`;
+    const upload = (idempotencyKey: string) =>
+      mesh.call("POST", "/imports/stripe/payout-reconciliation", {
+        key,
+        rawBody: report,
+        headers: { "content-type": "text/csv", "idempotency-key": idempotencyKey },
+      });
+    const idempotencyKey = uniqueName("po-report");
+    const imported = await upload(idempotencyKey);
+    expect(imported.status, JSON.stringify(imported.json)).toBe(200);
+    expect(imported.json.rejectedRows).toEqual([]);
+    const [settlement] = imported.json.settlements;
+    expect(settlement.settlementId).toBe(payoutId);
+    expect(settlement.items.map((i: { status: string }) => i.status)).toEqual([
+      "RECONCILIATION_STATUS_MATCHED",
+      "RECONCILIATION_STATUS_MATCHED",
+    ]);
+    // The payout line is the payout payout.paid posted, not a second posting.
+    expect(settlement.items[1].journalEntryId).toBe(first.json.journalEntryId);
+    const replay = await upload(idempotencyKey);
+    expect([replay.headers.get("idempotent-replayed"), replay.json]).toEqual(["true", imported.json]);
+    const recon = await get(`/v1/settlements/${payoutId}/reconciliation`);
+    expect(recon.json.reconciliationRateBps).toBe(10_000);
   });
 });
 

@@ -3,7 +3,12 @@ import { readFileSync } from "node:fs";
 import { PaymentEventType, PaymentOutcome } from "@retail/contracts/retail/order/v1/order_pb";
 import { RequestInvalid } from "@retail/platform/rpc";
 import { describe, expect, it } from "vitest";
-import { stripeDisputeToPaymentEvent, stripeEventToPaymentEvents, verifyStripeSignature } from "./stripe.js";
+import {
+  stripeDisputeToPaymentEvent,
+  stripeEventToPaymentEvents,
+  stripePayoutToRecord,
+  verifyStripeSignature,
+} from "./stripe.js";
 
 const fixtures = new URL("../../test/fixtures/stripe/", import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, fixtures));
@@ -199,5 +204,52 @@ describe("Stripe disputes", () => {
         { field: "data.object.amount", description: "must be a positive integer amount" },
       ]);
     }
+  });
+});
+
+describe("Stripe payouts", () => {
+  const official = JSON.parse(read("official-openapi-fixtures-subset.json").toString("utf8")) as {
+    event: Record<string, unknown>;
+    payout: Record<string, unknown>;
+  };
+  const paid = (payout: Record<string, unknown>, type = "payout.paid") => ({
+    ...official.event,
+    type,
+    data: { object: payout },
+  });
+  const requestId = (payoutId: string) => `stripe:${payoutId}`;
+
+  it("takes payout.paid as the payout that reached the bank, keyed by the payout id, on its arrival date", () => {
+    const record = stripePayoutToRecord(paid(official.payout), requestId);
+    expect(record).toMatchObject({
+      requestId: "stripe:po_1Pgc79B7WZ01zgkWu1KToYf4",
+      provider: "stripe",
+      payoutId: "po_1Pgc79B7WZ01zgkWu1KToYf4",
+      amount: { currencyCode: "USD", minorUnits: 1100n },
+      // arrival_date 1234567890 is 2009-02-13T23:31:30Z.
+      arrivalDate: "2009-02-13",
+      description: "STRIPE PAYOUT",
+    });
+    expect(stripePayoutToRecord(paid(official.payout, "payout.created"), requestId)).toBeUndefined();
+  });
+
+  it("refuses a payout.paid it cannot post, naming the field", () => {
+    const refusal = (payout: Record<string, unknown>) => {
+      try {
+        stripePayoutToRecord(paid({ ...official.payout, ...payout }), requestId);
+      } catch (error) {
+        return (error as RequestInvalid).violations;
+      }
+      return [];
+    };
+    expect(refusal({ amount: -5 })).toEqual([
+      { field: "data.object.amount", description: "must be a positive integer amount" },
+    ]);
+    expect(refusal({ id: "tr_1" })).toEqual([
+      { field: "data.object.id", description: "must be the payout's id (po_…)" },
+    ]);
+    expect(refusal({ arrival_date: "tomorrow" })).toEqual([
+      { field: "data.object.arrival_date", description: "must be a Unix timestamp" },
+    ]);
   });
 });

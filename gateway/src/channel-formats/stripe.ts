@@ -10,6 +10,10 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
+  type RecordPayoutRequest,
+  RecordPayoutRequestSchema,
+} from "@retail/contracts/retail/finance/v1/finance_service_pb";
+import {
   type PaymentEvent,
   PaymentEventSchema,
   PaymentEventType,
@@ -153,6 +157,32 @@ export function stripeDisputeToPaymentEvent(
       reason: kind === "opened" ? str(dispute.reason) : `dispute won (${str(dispute.reason)})`,
     }),
   };
+}
+
+/**
+ * A `payout.paid` event as the payout that reached the bank (RecordPayout, keyed by the payout id);
+ * undefined for any other event. The arrival date is Stripe's `arrival_date`, as a UTC date.
+ */
+export function stripePayoutToRecord(
+  event: Json,
+  requestId: (payoutId: string) => string,
+): RecordPayoutRequest | undefined {
+  if (str(event.type) !== "payout.paid") return undefined;
+  const payout = object(object(event.data).object);
+  const payoutId = str(payout.id);
+  if (!payoutId.startsWith("po_")) throw invalid("data.object.id", "must be the payout's id (po_…)");
+  if (!Number.isSafeInteger(payout.amount) || (payout.amount as number) <= 0)
+    throw invalid("data.object.amount", "must be a positive integer amount");
+  if (!Number.isSafeInteger(payout.arrival_date))
+    throw invalid("data.object.arrival_date", "must be a Unix timestamp");
+  return create(RecordPayoutRequestSchema, {
+    requestId: requestId(payoutId),
+    provider: "stripe",
+    payoutId,
+    amount: { currencyCode: str(payout.currency).toUpperCase(), minorUnits: BigInt(payout.amount as number) },
+    arrivalDate: new Date((payout.arrival_date as number) * 1000).toISOString().slice(0, 10),
+    description: str(payout.description),
+  });
 }
 
 /** A succeeded refund as the order's payment event, keyed by the refund's own id (one per refund). */

@@ -1,9 +1,12 @@
+import { createHash } from "node:crypto";
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 // Channel files posted by the caller (API key or JWT, like any REST call) and imported through the
 // services' contracts:
 //   POST /imports/amazon/settlement-report  an Amazon settlement flat file V1 (tab-separated) ->
 //     ImportSettlement (needs finance:write and an Idempotency-Key, which becomes the request id).
+//   POST /imports/stripe/payout-reconciliation  Stripe's itemised payout reconciliation report (CSV) ->
+//     ImportSettlement per automatic payout (needs finance:write and an Idempotency-Key).
 //   POST /imports/amazon/orders  an Amazon order pulled from the Selling Partner API (getOrder and
 //     getOrderItems answers) -> SubmitOrder on the marketplace's channel (needs order:write).
 //   POST /imports/x12  an X12 interchange from a B2B partner: each 850 purchase order -> SubmitOrder
@@ -21,6 +24,7 @@ import { SettlementSchema } from "@retail/contracts/retail/finance/v1/finance_pb
 import {
   FinancePostingService,
   ImportSettlementRequestSchema,
+  type ImportSettlementResponse,
   ImportSettlementResponseSchema,
 } from "@retail/contracts/retail/finance/v1/finance_service_pb";
 import { MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
@@ -33,6 +37,7 @@ import {
 } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { errorWithInfo, RequestInvalid, toConnectError } from "@retail/platform/rpc";
 import { fingerprint } from "@retail/platform/store";
+import { parse as parseCsv } from "csv-parse";
 import { authenticate, type Principal, requireScope } from "../access/authenticate.js";
 import type { ClientConfig, ClientsFile } from "../access/clients.js";
 import { callerFor, invokeForClient, orderOf } from "../access/order-visibility.js";
@@ -46,6 +51,7 @@ import {
   posBatchToTransactions,
   posOrderId,
 } from "../channel-formats/pos-batch.js";
+import { createStripePayoutReader } from "../channel-formats/stripe-payout-reconciliation.js";
 import { functionalAcknowledgment, type SetVerdict } from "../channel-formats/x12-acknowledgment.js";
 import { inventoryAdviceToCounts } from "../channel-formats/x12-inventory-advice.js";
 import {
@@ -112,14 +118,7 @@ const amazonSettlementReport = fileEndpoint(
   "amazon-settlement",
   async (deps, message, principal, signal) => {
     checkFile(principal, message, "finance:write", ["text/tab-separated-values", "text/plain"]);
-    const requestId = scopedIdempotencyKey(message, principal);
-    if (!requestId)
-      throw new RequestInvalid([
-        {
-          field: "Idempotency-Key",
-          description: "is required: it becomes the request id, so a retry imports once",
-        },
-      ]);
+    const requestId = requiredRequestId(message, principal);
     const reader = createAmazonSettlementReader();
     for await (const line of linesOf(message)) reader.push(line);
     const { settlement, rejected } = reader.finish();
@@ -138,6 +137,80 @@ const amazonSettlementReport = fileEndpoint(
         );
         const answer = toJson(ImportSettlementResponseSchema, result as never, { alwaysEmitImplicit: true });
         return { status: 200, body: JSON.stringify({ ...(answer as object), rejectedRows: rejected }) };
+      },
+    );
+    return {
+      status: answer.status,
+      body: answer.body,
+      headers: answer.replayed ? { "idempotent-replayed": "true" } : {},
+    };
+  },
+  { streamed: true },
+);
+
+/** A settlement file's Idempotency-Key, scoped to its sender: the request id of what it imports. */
+function requiredRequestId(message: InboundMessage, principal: Principal): string {
+  const requestId = scopedIdempotencyKey(message, principal);
+  if (!requestId)
+    throw new RequestInvalid([
+      {
+        field: "Idempotency-Key",
+        description: "is required: it becomes the request id, so a retry imports once",
+      },
+    ]);
+  return requestId;
+}
+
+/**
+ * Stripe's itemised payout reconciliation report (CSV), streamed: one settlement per automatic payout
+ * in it, each imported under the file's Idempotency-Key and its payout id; rows that cannot be read are
+ * left out and listed (`rejectedRows`), the others imported.
+ */
+const stripePayoutReport = fileEndpoint(
+  "stripe-payout-reconciliation",
+  async (deps, message, principal, signal) => {
+    checkFile(principal, message, "finance:write", ["text/csv", "text/plain"]);
+    const requestId = requiredRequestId(message, principal);
+    const reader = createStripePayoutReader();
+    const parser = Readable.from(message.stream ?? [message.raw]).pipe(
+      parseCsv({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }),
+    );
+    try {
+      for await (const { record, info } of parser as AsyncIterable<{
+        record: string[];
+        info: { lines: number };
+      }>)
+        reader.push(record, info.lines);
+    } catch (error) {
+      // A quote never closed swallows the rest of the file: nothing of it can be trusted.
+      throw new RequestInvalid([{ field: "(body)", description: `is not CSV: ${(error as Error).message}` }]);
+    }
+    const { settlements, rejected } = reader.finish();
+    const answer = await onceByKey(
+      deps.idempotency,
+      requestId,
+      // The settlements as read, not the file's bytes: line endings or column order do not count.
+      createHash("sha256")
+        .update(settlements.map((settlement) => fingerprint(SettlementSchema, settlement)).join("\n"))
+        .digest("hex"),
+      async () => {
+        const imported = [];
+        for (const settlement of settlements) {
+          const result = (await deps.invoke(
+            FinancePostingService.method.importSettlement,
+            create(ImportSettlementRequestSchema, {
+              requestId: `${requestId}:${settlement.settlementId}`,
+              settlement,
+            }),
+            signal,
+            deps.importTimeoutMs,
+          )) as ImportSettlementResponse;
+          imported.push({
+            settlementId: settlement.settlementId,
+            ...(toJson(ImportSettlementResponseSchema, result, { alwaysEmitImplicit: true }) as object),
+          });
+        }
+        return { status: 200, body: JSON.stringify({ settlements: imported, rejectedRows: rejected }) };
       },
     );
     return {
@@ -524,6 +597,7 @@ async function recordStoreReturn(
 export const imports: ReadonlyMap<string, ChannelEndpoint> = new Map([
   ["/imports/amazon/orders", amazonOrder],
   ["/imports/amazon/settlement-report", amazonSettlementReport],
+  ["/imports/stripe/payout-reconciliation", stripePayoutReport],
   ["/imports/x12", x12Interchange],
   ["/imports/pos/transactions", posTransactions],
 ]);

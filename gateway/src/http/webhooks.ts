@@ -19,12 +19,17 @@
 //                           charge.dispute.created -> a chargeback of the order whose payment is the
 //                           disputed charge (LookupOrder by payment reference), keyed by the dispute;
 //                           charge.dispute.closed (won) and charge.dispute.funds_reinstated -> its
-//                           reversal, once.
+//                           reversal, once; payout.paid -> RecordPayout (needs finance:write), once
+//                           per payout.
 import { toJson } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import { type Customer, CustomerSchema } from "@retail/contracts/retail/customer/v1/customer_pb";
 import { CustomerIdentityService } from "@retail/contracts/retail/customer/v1/customer_service_pb";
+import {
+  FinancePostingService,
+  type RecordPayoutResponse,
+} from "@retail/contracts/retail/finance/v1/finance_service_pb";
 import { type Order, OrderSchema } from "@retail/contracts/retail/order/v1/order_pb";
 import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
@@ -44,6 +49,7 @@ import {
 import {
   stripeDisputeToPaymentEvent,
   stripeEventToPaymentEvents,
+  stripePayoutToRecord,
   verifyStripeSignature,
 } from "../channel-formats/stripe.js";
 import { parseJson, requestHeader } from "./body.js";
@@ -280,9 +286,26 @@ const stripe: ChannelEndpoint = {
     return webhookPrincipal(clients, endpoint.clientId);
   },
   async handle(deps, message, principal, signal) {
-    requireScope(principal, "order:write");
     const client = principal.client;
     const event = jsonObject(message.raw);
+    const payout = stripePayoutToRecord(event, (payoutId) => `${client.id}:stripe:${payoutId}`);
+    if (payout) {
+      requireScope(principal, "finance:write");
+      const recorded = (await deps.invoke(
+        FinancePostingService.method.recordPayout,
+        payout,
+        signal,
+      )) as RecordPayoutResponse;
+      return {
+        status: 200,
+        body: JSON.stringify({
+          recorded: [payout.payoutId],
+          posted: recorded.posted,
+          journalEntryId: recorded.journalEntryId,
+        }),
+      };
+    }
+    requireScope(principal, "order:write");
     const dispute = stripeDisputeToPaymentEvent(event);
     if (dispute && "unchanged" in dispute)
       return { status: 200, body: JSON.stringify({ recorded: [], unchanged: dispute.unchanged }) };
