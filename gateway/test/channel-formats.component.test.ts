@@ -884,6 +884,16 @@ describe("Amazon settlement reports", () => {
       expected: { minorUnits: "0" },
       actual: { minorUnits: "2799" },
     });
+    // The same settlement as a flat file V2 is the same settlement: imported once, the same answer.
+    const v2 = await mesh.call("POST", "/imports/amazon/settlement-report", {
+      key,
+      rawBody: readFileSync(
+        new URL("./fixtures/amazon/settlement-flatfile-v2.constructed.tsv", import.meta.url),
+        "utf8",
+      ),
+      headers: { "content-type": "text/tab-separated-values", "idempotency-key": uniqueName("amz") },
+    });
+    expect([v2.status, v2.json.items]).toEqual([200, first.json.items]);
     expect((await upload(undefined)).json.details[0].fieldViolations[0].field).toBe("Idempotency-Key");
     expect((await upload(uniqueName("amz"), "application/json")).status).toBe(415);
   });

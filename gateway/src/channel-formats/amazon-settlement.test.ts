@@ -112,3 +112,71 @@ describe("Amazon settlement flat file V1", () => {
     expect(read.rejected.map((v) => v.field)).toEqual(["row 4", "row 6: shipment-fee-amount"]);
   });
 });
+
+describe("Amazon settlement flat file V2", () => {
+  const v2 = readFileSync(
+    new URL("../../test/fixtures/amazon/settlement-flatfile-v2.constructed.tsv", import.meta.url),
+    "utf8",
+  );
+  const v2Columns = (v2.split("\n")[0] ?? "").split("\t");
+  const v2Row = (cells: Record<string, string>) => v2Columns.map((c) => cells[c] ?? "").join("\t");
+
+  it("reads the V1 sample's settlement written as V2 into the very same settlement", () => {
+    const fromV2 = amazonSettlementToCanonical(v2);
+    expect(fromV2.rejected).toEqual([]);
+    expect(fromV2.settlement).toEqual(amazonSettlementToCanonical(report).settlement);
+  });
+
+  it("takes fee amount types as fees and any other as price, and names an amount it cannot read", () => {
+    const refund = {
+      "settlement-id": "6016502941",
+      "transaction-type": "Refund",
+      "order-id": "112-1",
+      "adjustment-id": "a-1",
+    };
+    const text = [
+      v2.trimEnd(),
+      v2Row({ ...refund, "amount-type": "ItemPrice", "amount-description": "Principal", amount: "-10.00" }),
+      v2Row({ ...refund, "amount-type": "ItemFees", "amount-description": "Commission", amount: "1.50" }),
+      v2Row({
+        ...refund,
+        "amount-type": "ItemWithheldTax",
+        "amount-description": "MarketplaceFacilitatorTax-Principal",
+        amount: "0.80",
+      }),
+      v2Row({
+        "settlement-id": "6016502941",
+        "transaction-type": "Subscription Fee",
+        "amount-type": "other-transaction",
+        amount: "-39.99",
+      }),
+      v2Row({
+        "settlement-id": "6016502941",
+        "transaction-type": "Order",
+        "order-id": "112-2",
+        "amount-type": "ItemPrice",
+        amount: "ten",
+      }),
+    ].join("\n");
+    const read = amazonSettlementToCanonical(text);
+    expect(lines(read)).toEqual([
+      ["CAPTURE", "112-8095165-5463447", 2_799n, 100n],
+      ["REFUND", "112-1", -1_000n, -230n],
+      ["ADJUSTMENT", "", -3_999n, 0n],
+      ["PAYOUT", "", -1_663_013n, 0n],
+    ]);
+    expect(read.rejected).toEqual([{ field: "row 9: amount", description: '"ten" is not a decimal amount' }]);
+  });
+
+  it("refuses a file that is neither V1 nor V2, naming what is missing", () => {
+    const other = [
+      "settlement-id\tdeposit-date\ttotal-amount\tcurrency\ttransaction-type\torder-id\tadjustment-id",
+    ].join("\n");
+    expect(() => amazonSettlementToCanonical(other)).toThrow(RequestInvalid);
+    try {
+      amazonSettlementToCanonical(other);
+    } catch (error) {
+      expect((error as RequestInvalid).violations.map((v) => v.field)).toEqual(["amount-type", "amount"]);
+    }
+  });
+});

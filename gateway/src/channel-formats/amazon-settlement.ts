@@ -1,6 +1,9 @@
 // Amazon's settlement report, flat file V1 (_GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_: tab-separated,
-// a header row, one summary row with the deposit, then one row per amount component), as the canonical
-// Settlement finance reconciles. Components are summed per transaction: an Order becomes a CAPTURE line
+// a header row, one summary row with the deposit, then one row per amount component in its own column:
+// price-amount, item-related-fee-amount …) or flat file V2 (_GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2_:
+// the same rows with every component in one `amount` column, named by `amount-type`: ItemPrice and
+// Promotion are price, ItemFees, ShipmentFees, OrderFees and ItemWithheldTax are fees, anything else
+// counts as price; dates as "2015-12-18 03:27:08 UTC"), as the canonical Settlement finance reconciles. Components are summed per transaction: an Order becomes a CAPTURE line
 // (price and promotion amounts; Amazon's fees, negative in the file, as its fee), a Refund a REFUND
 // line, anything else (storage, subscription, reserve) an ADJUSTMENT; the deposit closes the settlement
 // as its PAYOUT line. The Amazon order id is the provider reference the ledger's marketplace captures
@@ -23,6 +26,16 @@ const required = [
   "order-id",
   "adjustment-id",
 ];
+/** What a V2 file has instead of V1's amount columns. */
+const v2Columns = ["amount-type", "amount"];
+/** V2 amount types that are Amazon's fees (negative in the file, as V1's fee columns). */
+const v2FeeTypes = new Set(["ItemFees", "ShipmentFees", "OrderFees", "ItemWithheldTax"]);
+
+/** A report's date ("2015-12-18T03:27:08+00:00", "2015-12-18 03:27:08 UTC", "18.12.2015 03:27:08 UTC") as ISO. */
+function reportDate(value: string): string {
+  const european = /^(\d{2})\.(\d{2})\.(\d{4})/.exec(value);
+  return european ? `${european[3]}-${european[2]}-${european[1]}` : value.slice(0, 10);
+}
 const priceColumns = ["price-amount", "promotion-amount", "direct-payment-amount", "other-amount"];
 const feeColumns = [
   "shipment-fee-amount",
@@ -58,6 +71,7 @@ interface Transaction {
 export function createAmazonSettlementReader() {
   let row = 0;
   let headerRead = false;
+  let v2 = false;
   let position = new Map<string, number>();
   let currency = "";
   let deposit = 0n;
@@ -90,8 +104,14 @@ export function createAmazonSettlementReader() {
       if (!headerRead) {
         headerRead = true;
         const header = cells.map((h) => h.trim());
-        for (const name of required.filter((n) => !header.includes(n)))
-          fatal.push({ field: name, description: "column is missing: expected a settlement flat file V1" });
+        v2 = v2Columns.every((name) => header.includes(name));
+        const missing = required.filter((n) => !header.includes(n));
+        if (!v2 && !priceColumns.some((n) => header.includes(n))) missing.push(...v2Columns);
+        for (const name of missing)
+          fatal.push({
+            field: name,
+            description: "column is missing: expected a settlement flat file V1 or V2",
+          });
         position = new Map(header.map((name, i) => [name, i]));
         return;
       }
@@ -101,7 +121,7 @@ export function createAmazonSettlementReader() {
         if (!/^[A-Z]{3}$/.test(currency))
           fatal.push({ field: `row ${row}: currency`, description: "must be an ISO 4217 code" });
         deposit = amount(cells, "total-amount", fatal);
-        payoutDate = column(cells, "deposit-date").slice(0, 10);
+        payoutDate = reportDate(column(cells, "deposit-date"));
         if (!/^\d{4}-\d{2}-\d{2}$/.test(payoutDate))
           fatal.push({ field: `row ${row}: deposit-date`, description: "must be an ISO 8601 date" });
         settlementId = column(cells, "settlement-id") || "(none)";
@@ -127,8 +147,14 @@ export function createAmazonSettlementReader() {
         description: kind,
         rows: [],
       };
-      for (const name of priceColumns) entry.amount += amount(cells, name, problems);
-      for (const name of feeColumns) entry.fee -= amount(cells, name, problems);
+      if (v2) {
+        const value = amount(cells, "amount", problems);
+        if (v2FeeTypes.has(column(cells, "amount-type"))) entry.fee -= value;
+        else entry.amount += value;
+      } else {
+        for (const name of priceColumns) entry.amount += amount(cells, name, problems);
+        for (const name of feeColumns) entry.fee -= amount(cells, name, problems);
+      }
       entry.rows.push(row);
       transactions.set(key, entry);
       if (problems.length > 0) {
@@ -139,7 +165,7 @@ export function createAmazonSettlementReader() {
     /** The settlement of the rows read; throws RequestInvalid when the file cannot be taken at all. */
     finish(): SettlementRead {
       if (!headerRead)
-        fatal.push({ field: "(body)", description: "is empty: expected a settlement flat file V1" });
+        fatal.push({ field: "(body)", description: "is empty: expected a settlement flat file V1 or V2" });
       else if (!settlementId && fatal.length === 0)
         fatal.push({ field: "row 2", description: "is required: the summary row with the deposit" });
       if (fatal.length > 0) throw new RequestInvalid(fatal);
@@ -183,7 +209,7 @@ export function createAmazonSettlementReader() {
 
 const rowOf = (v: FieldViolation) => Number(/^row (\d+)/.exec(v.field)?.[1] ?? 0);
 
-/** A whole V1 flat file's text, read as the reader reads it line by line. */
+/** A whole flat file's text (V1 or V2), read as the reader reads it line by line. */
 export function amazonSettlementToCanonical(text: string): SettlementRead {
   const reader = createAmazonSettlementReader();
   for (const line of text.split("\n")) reader.push(line);

@@ -3,7 +3,7 @@ import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 // Channel files posted by the caller (API key or JWT, like any REST call) and imported through the
 // services' contracts:
-//   POST /imports/amazon/settlement-report  an Amazon settlement flat file V1 (tab-separated) ->
+//   POST /imports/amazon/settlement-report  an Amazon settlement flat file V1 or V2 (tab-separated) ->
 //     ImportSettlement (needs finance:write and an Idempotency-Key, which becomes the request id).
 //   POST /imports/stripe/payout-reconciliation  Stripe's itemised payout reconciliation report (CSV) ->
 //     ImportSettlement per automatic payout (needs finance:write and an Idempotency-Key).
