@@ -15,6 +15,7 @@ import { startReadModelFeed } from "./adapters/amqp/read-model-feed.js";
 import { AvailabilityReadModel } from "./adapters/memory/availability-read-model.js";
 import { createCatalog } from "./adapters/memory/catalog.js";
 import { createCatalogStore } from "./adapters/mongo/catalog-store.js";
+import { createChannelStockStore } from "./adapters/mongo/channel-stock-store.js";
 import { createPendingTransfers } from "./adapters/mongo/pending-transfers.js";
 import { createReservationStore } from "./adapters/mongo/reservation-store.js";
 import { createStockLedger } from "./adapters/mongo/stock-ledger.js";
@@ -118,6 +119,7 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
     reservations,
     catalog,
     catalogStore,
+    channelStock: createChannelStockStore(store),
     readModel,
     transfers: createPendingTransfers(runtime.db),
     clock: { now: () => new Date() },

@@ -4,6 +4,7 @@ import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import {
   AvailabilityChangedSchema,
+  ChannelStockReportedSchema,
   StockMovementRecordedSchema,
 } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
 import { MovementType, type StockMovementSchema } from "@retail/contracts/retail/inventory/v1/inventory_pb";
@@ -296,5 +297,68 @@ describe("stock movements", () => {
     const metrics = await (await fetch(`http://127.0.0.1:${running.metricsPort}/metrics`)).text();
     const applied = Number(/^inventory_read_model_lag_seconds_count\{[^}]*\} (\d+)/m.exec(metrics)?.[1]);
     expect(applied).toBeGreaterThan(10);
+  });
+
+  it("records a channel's reported stock beside the mesh's figure for it: a drift when they differ, never a movement", async () => {
+    const sku = "MOVE-DRIFT";
+    await record(MovementType.GOODS_RECEIPT, sku, 10);
+    // amazon-us keeps a buffer of 2 at DC-1: the mesh shows it 8.
+    await eventually(async () => {
+      const { availability } = await client.getAvailability({
+        sku,
+        channelId: "amazon-us",
+        locationId: "DC-1",
+      });
+      return Number(availability[0]?.available) === 8 ? true : undefined;
+    });
+    const at = (iso: string) => ({ seconds: BigInt(Date.parse(iso) / 1000), nanos: 0 });
+    const report = (requestId: string, channelAvailable: bigint, observed: string) =>
+      client.reportChannelStock({
+        requestId,
+        channelId: "amazon-us",
+        locationId: "DC-1",
+        sku,
+        channelAvailable,
+        observeTime: at(observed),
+        sourceSystem: "amazon",
+      });
+    const drifted = await report("r-1", 5n, "2026-11-27T10:00:00Z");
+    expect([
+      drifted.recorded,
+      drifted.view?.drifted,
+      drifted.view?.meshAvailable,
+      drifted.view?.channelAvailable,
+    ]).toEqual([true, true, 8n, 5n]);
+    // The same request again answers what it recorded; an older report changes nothing.
+    expect((await report("r-1", 5n, "2026-11-27T10:00:00Z")).view?.recordTime).toEqual(
+      drifted.view?.recordTime,
+    );
+    const stale = await report("r-0", 8n, "2026-11-27T09:00:00Z");
+    expect([stale.recorded, stale.view?.channelAvailable]).toEqual([false, 5n]);
+    const agreed = await report("r-2", 8n, "2026-11-27T11:00:00Z");
+    expect([agreed.recorded, agreed.view?.drifted]).toEqual([true, false]);
+    // Published for whoever follows drift; stock itself untouched.
+    const published = await eventually(() => {
+      const found = capture.of(ChannelStockReportedSchema).filter((e) => e.view?.sku === sku);
+      return found.length >= 2 ? found : undefined;
+    });
+    expect(published.map((e) => [Number(e.view?.channelAvailable), e.view?.drifted])).toEqual([
+      [5, true],
+      [8, false],
+    ]);
+    expect((await position(sku)).onHand).toBe(10);
+    const refused = await client
+      .reportChannelStock({
+        requestId: "r-3",
+        channelId: "amazon-us",
+        locationId: "ST-1",
+        sku,
+        observeTime: at("2026-11-27T12:00:00Z"),
+      })
+      .catch((e: unknown) => ConnectError.from(e));
+    expect(refused).toBeInstanceOf(ConnectError);
+    expect(
+      (refused as ConnectError).findDetails(BadRequestSchema)[0]?.fieldViolations.map((v) => v.field),
+    ).toEqual(["location_id"]);
   });
 });

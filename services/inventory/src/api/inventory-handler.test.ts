@@ -71,6 +71,7 @@ beforeEach(() => {
   deps = {
     catalog,
     catalogStore: { saveLocation: unused, saveChannelRule: unused, loadAll: unused },
+    channelStock: { read: unused, append: unused },
     ledger: {
       movements: async (_sku: string, _location: string, after: number, limit: number) =>
         entries.filter((e) => e.version > after).slice(0, limit),

@@ -15,10 +15,11 @@ import {
   type InventoryService,
   MovementResultSchema,
   ReleaseReservationRequestSchema,
+  ReportChannelStockRequestSchema,
   ReserveStockRequestSchema,
 } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { toConnectError } from "@retail/platform/rpc";
-import { type RequestRef, requestOf } from "@retail/platform/store";
+import { fingerprint, type RequestRef, requestKey, requestOf } from "@retail/platform/store";
 import { toStockPosition } from "../app/apply-movement.js";
 import {
   changeReservation,
@@ -29,6 +30,7 @@ import { getAvailability } from "../app/get-availability.js";
 import { type CatalogDeps, setChannelRule, upsertLocation } from "../app/manage-catalog.js";
 import type { AvailabilityFigure } from "../app/ports.js";
 import { recordMovement, recordMovementBatch } from "../app/record-movement.js";
+import { type ChannelStockDeps, reportChannelStock } from "../app/report-channel-stock.js";
 import { type ReservationDeps, reserveStock, toReservation } from "../app/reserve-stock.js";
 import { locationsForPromise } from "../domain/channels.js";
 import { UnknownReservation } from "../domain/errors.js";
@@ -36,7 +38,7 @@ import { type Movement, plainMovement } from "../domain/stock-position.js";
 import { mapInventoryError } from "./error-codes.js";
 import { checkLocation, checkMovementType, checkQuantity, checkSku, Violations } from "./validation.js";
 
-export type InventoryDeps = ReservationDeps & CatalogDeps;
+export type InventoryDeps = ReservationDeps & CatalogDeps & ChannelStockDeps;
 
 /** How long an unconfirmed reservation (a cart, a pending order) may hold: the service's bounds. */
 export interface ReservationTtlBounds {
@@ -327,6 +329,41 @@ export function createInventoryHandler(
     },
 
     listChannelRules: () => ({ rules: deps.catalog.rules() }),
+
+    async reportChannelStock(request) {
+      const v = new Violations();
+      v.require("request_id", request.requestId);
+      checkSku(v, "sku", request.sku);
+      const rule = request.channelId ? deps.catalog.rule(request.channelId) : undefined;
+      if (v.require("channel_id", request.channelId) && !rule)
+        v.add("channel_id", `no channel rule "${request.channelId}": set it first`);
+      if (
+        v.require("location_id", request.locationId) &&
+        rule &&
+        !rule.locationIds.includes(request.locationId)
+      )
+        v.add(
+          "location_id",
+          `is not one of channel ${request.channelId}'s locations (${rule.locationIds.join(", ")})`,
+        );
+      v.require("observe_time", request.observeTime);
+      v.throwIfAny();
+      return reportChannelStock(
+        deps,
+        {
+          channelId: request.channelId,
+          locationId: request.locationId,
+          sku: request.sku,
+          channelAvailable: request.channelAvailable,
+          observeTime: request.observeTime as NonNullable<typeof request.observeTime>,
+          sourceSystem: request.sourceSystem,
+        },
+        {
+          key: requestKey("inventory.channelStock", request.requestId),
+          fingerprint: fingerprint(ReportChannelStockRequestSchema, request),
+        },
+      );
+    },
 
     async setSafetyStock(request) {
       const v = new Violations();

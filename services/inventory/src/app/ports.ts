@@ -1,5 +1,6 @@
 import type {
   ChannelRule,
+  ChannelStockView,
   Location,
   LocationType,
   StockMovement,
@@ -176,4 +177,31 @@ export interface AvailabilityView {
   byLocation(sku: string, locationId?: string): AvailabilityFigure[];
   /** A channel's view: each of its locations less the buffer, then the total (location ""). */
   byChannel(sku: string, rule: ChannelRuleState, locationId?: string): AvailabilityFigure[];
+}
+
+/** Which channel view of stock a report is about. */
+export interface ChannelStockKey {
+  readonly channelId: string;
+  readonly locationId: string;
+  readonly sku: string;
+}
+
+/** The channels' reported stock views, each one stream of reports (the newest is the view). */
+export interface ChannelStockStore {
+  /** The view as recorded, its version, and the view a request recorded when it was applied already. */
+  read(
+    key: ChannelStockKey,
+    request: CommitRequest,
+  ): Promise<{
+    current: ChannelStockView | undefined;
+    version: number;
+    applied: ChannelStockView | undefined;
+  }>;
+  /** Records a view at `version` (publishing ChannelStockReported); ConcurrencyConflict when it moved. */
+  append(
+    key: ChannelStockKey,
+    version: number,
+    view: ChannelStockView,
+    request: CommitRequest,
+  ): Promise<void>;
 }
