@@ -16,6 +16,7 @@ import { createRateLimiter, createSharedRateLimiter } from "./access/rate-limit.
 import { createBackends } from "./adapters/backends.js";
 import { createIdempotencyStore } from "./adapters/idempotency-store.js";
 import { createInboundJournal } from "./adapters/inbound-journal.js";
+import { createShopifyItemSkus } from "./adapters/shopify-item-skus.js";
 import type { GatewayConfig } from "./config.js";
 import { createInboundJournalTransport } from "./http/inbound-journal-service.js";
 import { startGatewayServer } from "./http/server.js";
@@ -122,6 +123,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
     maxBodyBytes: config.MAX_BODY_BYTES,
     maxStreamedBytes: config.IMPORT_MAX_BYTES,
     importTimeoutMs: config.IMPORT_TIMEOUT_MS,
+    shopifyItems: createShopifyItemSkus(mongo.db),
     invoke: (method: DescMethod, request: Message, signal: AbortSignal, timeoutMs?: number) =>
       backends.invoke(method, request, { timeoutMs: timeoutMs ?? config.REQUEST_TIMEOUT_MS, signal }),
   };

@@ -31,7 +31,11 @@ beforeAll(async () => {
         scopes: ["*"],
         rateLimit: { requestsPerSecond: 1000, burst: 1000 },
       },
-      { id: "shopify-web", scopes: ["order:write", "customer:write"], channel: "CHANNEL_WEB" },
+      {
+        id: "shopify-web",
+        scopes: ["order:write", "customer:write", "inventory:write"],
+        channel: "CHANNEL_WEB",
+      },
       { id: "stripe", scopes: ["order:write", "finance:write"] },
       { id: "xyz-retail", apiKeySha256: [sha256("xyz-key")], scopes: ["order:*"], channel: "CHANNEL_B2B" },
       { id: "dc-wms", apiKeySha256: [sha256("wms-key")], scopes: ["order:*", "inventory:write"] },
@@ -551,6 +555,52 @@ describe("Shopify order updates", () => {
     expect(now.consents.map((c: { purpose: string; status: string }) => [c.purpose, c.status])).toEqual([
       ["CONSENT_PURPOSE_MARKETING_EMAIL", "CONSENT_STATUS_DENIED"],
     ]);
+  });
+
+  it("reports a shop's inventory level beside the mesh's figure as drift, never as a movement, once the item's SKU is known", async () => {
+    const sku = uniqueName("SKU");
+    await receive(sku, "DC-1", 7);
+    await until(async () => {
+      const { availability } = (await get(`/v1/skus/${sku}/availability?channelId=web&locationId=DC-1`)).json;
+      expect(availability[0].available).toBe("7");
+    });
+    const itemId = String(271878346500000000 + Math.floor(Math.random() * 99_999_999));
+    const level = (available: number | null, updatedAt: string, location = "24826418") =>
+      `{"inventory_item_id": ${itemId}, "location_id": ${location}, "available": ${available}, "updated_at": "${updatedAt}", "admin_graphql_api_id": "gid://shopify/InventoryLevel/${location}?inventory_item_id=${itemId}"}`;
+    // The level names an item no notice has linked to a SKU yet: Shopify is told to come again.
+    const early = await deliver("inventory_levels/update", level(5, "2026-11-27T10:00:00-05:00"));
+    expect([early.status, reasonOf(early.json)]).toEqual([404, "INVENTORY_ITEM_UNKNOWN"]);
+    const linked = await deliver(
+      "inventory_items/create",
+      `{"id": ${itemId}, "sku": "${sku}", "updated_at": "2026-11-27T09:00:00-05:00", "admin_graphql_api_id": "gid://shopify/InventoryItem/${itemId}"}`,
+    );
+    expect(linked.json.linked).toEqual([{ inventoryItemId: itemId, sku }]);
+
+    const drifted = await deliver("inventory_levels/update", level(5, "2026-11-27T10:00:00-05:00"));
+    expect([drifted.status, drifted.json.recorded], JSON.stringify(drifted.json)).toEqual([200, true]);
+    expect(drifted.json.view).toMatchObject({
+      channelId: "web",
+      locationId: "DC-1",
+      sku,
+      channelAvailable: "5",
+      meshAvailable: "7",
+      drifted: true,
+    });
+    // Delivered again: the same report, recorded once.
+    expect(
+      (await deliver("inventory_levels/update", level(5, "2026-11-27T10:00:00-05:00"))).json.view,
+    ).toEqual(drifted.json.view);
+    const agreed = await deliver("inventory_levels/update", level(7, "2026-11-27T11:00:00-05:00"));
+    expect(agreed.json.view).toMatchObject({ channelAvailable: "7", drifted: false });
+    // An older level coming late changes nothing.
+    const late = await deliver("inventory_levels/update", level(2, "2026-11-27T10:30:00-05:00"));
+    expect([late.json.recorded, late.json.view.channelAvailable]).toEqual([false, "7"]);
+    // Stock itself never moved; a level at a Shopify location the shop does not map, or untracked, is left.
+    expect((await get(`/v1/locations/DC-1/skus/${sku}/position`)).json.position.onHand).toBe("7");
+    expect((await deliver("inventory_levels/update", level(3, "2026-11-27T12:00:00Z", "999"))).status).toBe(
+      202,
+    );
+    expect((await deliver("inventory_levels/update", level(null, "2026-11-27T12:00:00Z"))).status).toBe(202);
   });
 
   it("answers 404 for an order it does not have yet, and 400 naming the field for a restock it cannot place", async () => {

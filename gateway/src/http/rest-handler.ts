@@ -1,6 +1,7 @@
 // One REST call, start to finish: authenticate, rate-limit, route, check the scope, read and parse the
 // body, settle the Idempotency-Key, build the request message, call the service inside the request's
 // call context (so the correlation id and trace reach it and its events), and write the JSON answer.
+
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { toJson } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
@@ -12,6 +13,7 @@ import { type Invoke, invokeForClient } from "../access/order-visibility.js";
 import type { RateLimiter } from "../access/rate-limit.js";
 import { routeScope } from "../access/route-scope.js";
 import type { IdempotencyStore, StoredResponse } from "../adapters/idempotency-store.js";
+import type { ShopifyItemSkus } from "../adapters/shopify-item-skus.js";
 import { requestIdField } from "../transcoding/http-rule.js";
 import { PathEncodingError } from "../transcoding/path-template.js";
 import { decodeRequest } from "../transcoding/request-decoder.js";
@@ -30,6 +32,8 @@ export interface RestDependencies {
   readonly maxStreamedBytes: number;
   /** Deadline of the service call that imports a streamed file (a large settlement takes long). */
   readonly importTimeoutMs: number;
+  /** Which SKU each Shopify shop's inventory items are. */
+  readonly shopifyItems: ShopifyItemSkus;
 }
 
 /** What the caller and the request log learn about the call. */

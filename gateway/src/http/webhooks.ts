@@ -9,7 +9,9 @@
 //                           refund payment: each keyed by the shop and Shopify's order or refund id, so
 //                           a repeat (same or new X-Shopify-Webhook-Id) changes nothing. customers/create
 //                           and customers/update -> UpsertFromSource and UpdateConsent, once per update;
-//                           orders/fulfilled -> RecordShipment per successful fulfillment, once each. A notice about
+//                           orders/fulfilled -> RecordShipment per successful fulfillment, once each;
+//                           inventory_levels/update -> ReportChannelStock (a drift signal), its item's
+//                           SKU linked by inventory_items/* and products/* notices. A notice about
 //                           an order the mesh does not have yet, or a refund before the payment, is
 //                           refused (404, or 400 with the rule) and Shopify delivers it again later
 //                           (19 tries over 48 hours): it waits, nothing is applied in part.
@@ -30,6 +32,8 @@ import {
   FinancePostingService,
   type RecordPayoutResponse,
 } from "@retail/contracts/retail/finance/v1/finance_service_pb";
+import { ChannelStockViewSchema } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { type Order, OrderSchema } from "@retail/contracts/retail/order/v1/order_pb";
 import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
@@ -39,6 +43,7 @@ import { callerFor, invokeForClient, orderOf } from "../access/order-visibility.
 import { parseLosslessJson } from "../channel-formats/lossless-json.js";
 import { shopifyOrderToSubmit, verifyShopifyHmac } from "../channel-formats/shopify.js";
 import { shopifyCustomerToSource } from "../channel-formats/shopify-customers.js";
+import { shopifyInventoryLevel, shopifyItemSkus } from "../channel-formats/shopify-inventory.js";
 import {
   shopifyFulfillmentsToShipments,
   shopifyOrderIdOf,
@@ -54,6 +59,7 @@ import {
 } from "../channel-formats/stripe.js";
 import { parseJson, requestHeader } from "./body.js";
 import type { Answer, ChannelEndpoint, InboundMessage } from "./inbound.js";
+import type { RestDependencies } from "./rest-handler.js";
 
 const signatureInvalid = () =>
   errorWithInfo(Code.Unauthenticated, "WEBHOOK_SIGNATURE_INVALID", "the webhook signature does not verify");
@@ -118,6 +124,16 @@ const shopify: ChannelEndpoint = {
         body: JSON.stringify({ order: toJson(OrderSchema, order, { alwaysEmitImplicit: true }) }),
       };
     }
+    if (itemTopics.has(topic)) {
+      requireScope(principal, "inventory:write");
+      const { items, observed } = shopifyItemSkus(topic, jsonObject(message.raw));
+      await deps.shopifyItems.remember(shop.shopDomain, items, observed);
+      return { status: 200, body: JSON.stringify({ linked: items }) };
+    }
+    if (topic === "inventory_levels/update") {
+      requireScope(principal, "inventory:write");
+      return shopifyLevel(deps, jsonObject(message.raw), context);
+    }
     if (topic === "customers/create" || topic === "customers/update") {
       requireScope(principal, "customer:write");
       const customer = await shopifyCustomer(jsonObject(message.raw), context);
@@ -155,6 +171,58 @@ async function shopifyCustomer(
   }
   if (!customer) throw new Error("customer-identity answered without the customer");
   return customer;
+}
+
+/** Notices that link a shop's inventory items to SKUs. */
+const itemTopics = new Set([
+  "inventory_items/create",
+  "inventory_items/update",
+  "products/create",
+  "products/update",
+]);
+
+/**
+ * An inventory level as the storefront's stock at the mesh location its Shopify location is, reported
+ * to inventory beside the mesh's figure (ReportChannelStock, keyed by the shop, item, location and
+ * update time): a drift signal, never a movement. A level of an item whose SKU no notice has named yet
+ * is answered 404 (Shopify sends it again; it can be replayed from the journal once the link is there);
+ * one at a Shopify location the shop does not map, or of an item not tracked there (`available`
+ * null), is acknowledged and left.
+ */
+async function shopifyLevel(
+  deps: RestDependencies,
+  body: Record<string, unknown>,
+  context: ShopifyTopicContext,
+): Promise<Answer> {
+  const level = shopifyInventoryLevel(body);
+  const locationId = context.shop.locations[level.shopifyLocationId];
+  if (!locationId)
+    return ignored(`Shopify location ${level.shopifyLocationId} (not mapped to a mesh location)`);
+  if (level.available === undefined) return ignored(`an untracked item's level (available is null)`);
+  const sku = await deps.shopifyItems.skuOf(context.shop.shopDomain, level.inventoryItemId);
+  if (!sku)
+    throw errorWithInfo(
+      Code.NotFound,
+      "INVENTORY_ITEM_UNKNOWN",
+      `inventory item ${level.inventoryItemId} has no SKU yet: its inventory_items or products notice links it`,
+      { inventory_item_id: level.inventoryItemId },
+    );
+  const { view, recorded } = await context.call(InventoryService.method.reportChannelStock, {
+    requestId: `${context.requestId}:level:${level.inventoryItemId}:${level.shopifyLocationId}:${level.observed.seconds}`,
+    channelId: context.shop.channelId,
+    locationId,
+    sku,
+    channelAvailable: level.available,
+    observeTime: level.observed,
+    sourceSystem: context.shop.sourceSystem,
+  });
+  return {
+    status: 200,
+    body: JSON.stringify({
+      recorded,
+      view: view ? toJson(ChannelStockViewSchema, view, { alwaysEmitImplicit: true }) : null,
+    }),
+  };
 }
 
 interface ShopifyTopicContext {
