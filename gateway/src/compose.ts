@@ -123,6 +123,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
     maxBodyBytes: config.MAX_BODY_BYTES,
     maxStreamedBytes: config.IMPORT_MAX_BYTES,
     importTimeoutMs: config.IMPORT_TIMEOUT_MS,
+    importPartLines: config.IMPORT_PART_LINES,
     shopifyItems: createShopifyItemSkus(mongo.db),
     invoke: (method: DescMethod, request: Message, signal: AbortSignal, timeoutMs?: number) =>
       backends.invoke(method, request, { timeoutMs: timeoutMs ?? config.REQUEST_TIMEOUT_MS, signal }),

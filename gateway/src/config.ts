@@ -48,6 +48,8 @@ export const gatewayEnvSchema = baseEnvSchema
     IMPORT_MAX_BYTES: z.coerce.number().int().positive().default(268_435_456),
     /** Deadline of the service call importing a streamed file (the services allow 60 s at most). */
     IMPORT_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(60_000),
+    /** Lines per call importing a settlement: a larger one goes to finance in parts (finance takes 25,000 at most). */
+    IMPORT_PART_LINES: z.coerce.number().int().positive().max(25_000).default(25_000),
     /** Requests handled at once by this gateway; more are shed with 503 and Retry-After. */
     MAX_IN_FLIGHT: z.coerce.number().int().positive().default(256),
     /** Deadline of one REST call including the service call (504 beyond). */

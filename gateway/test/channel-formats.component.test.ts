@@ -3,6 +3,7 @@
 // and X12 850 purchase orders (posted with an API key).
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { startTcpProxy, testMongoUrl, uniqueName, until } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayMesh, startGatewayMesh } from "./harness.js";
@@ -1000,6 +1001,87 @@ describe("Amazon settlement reports", () => {
     expect(Buffer.from(full.body, "base64").length).toBe(65_536);
     const replay = await post(`/v1/inboundMessages/${journaled.messageId}:replay`, {});
     expect(replay.json.details?.[0]?.reason).toBe("REPLAY_REFUSED");
+  });
+
+  it("sends a settlement larger than one call to finance in parts, and journals the file's progress while it comes", async () => {
+    // A replica importing 2 lines per call, so a few transactions make parts.
+    const replica = await mesh.startReplica({ IMPORT_PART_LINES: "2" });
+    const columns = (
+      readFileSync(
+        new URL("./fixtures/amazon/settlement-flatfile-v1.mws-rs.tsv", import.meta.url),
+        "utf8",
+      ).split("\n")[0] ?? ""
+    ).split("\t");
+    const row = (cells: Record<string, string>) => columns.map((c) => cells[c] ?? "").join("\t");
+    const settlementId = String(Date.now());
+    const fee = `${row({ "transaction-type": "Storage Fee", "adjustment-id": "storage-1", "other-amount": "-0.01" })}\n`;
+    const idempotencyKey = uniqueName("parts");
+    // Sent slowly: the header and summary, then 10,000 fee rows (one transaction) a second three times,
+    // then four transactions more: five lines and the deposit's, three parts.
+    const request = httpRequest(`${replica.url}/imports/amazon/settlement-report`, {
+      method: "POST",
+      headers: {
+        "x-api-key": key,
+        "content-type": "text/tab-separated-values",
+        "idempotency-key": idempotencyKey,
+      },
+    });
+    const answered = new Promise<{ status: number; json: Record<string, unknown> }>((resolve, reject) => {
+      request.on("response", (response) => {
+        let body = "";
+        response.on("data", (chunk: Buffer) => {
+          body += chunk.toString("utf8");
+        });
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, json: JSON.parse(body) }));
+      });
+      request.on("error", reject);
+    });
+    request.write(`${columns.join("\t")}\n`);
+    request.write(
+      `${row({ "settlement-id": settlementId, "total-amount": "-300.04", currency: "USD", "deposit-date": "2026-11-20" })}\n`,
+    );
+    const listed = async () =>
+      (await get(`/v1/inboundMessages?channelMessageId=${encodeURIComponent(idempotencyKey)}`)).json
+        .messages as Array<{ statusCode: number; progress?: Record<string, string | number> }>;
+    for (let burst = 0; burst < 3; burst++) {
+      request.write(fee.repeat(10_000));
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+    }
+    // While the file still comes, the journal says how far it has got.
+    const midway = await until(async () => {
+      const [message] = await listed();
+      expect(message?.statusCode).toBe(0);
+      expect(Number(message?.progress?.rowsRead)).toBeGreaterThanOrEqual(10_000);
+      return message;
+    });
+    expect(Number(midway?.progress?.bytesRead)).toBeGreaterThan(0);
+    for (const n of [1, 2, 3, 4])
+      request.write(
+        `${row({ "transaction-type": "Subscription Fee", "adjustment-id": `sub-${n}`, "other-amount": "-0.01" })}\n`,
+      );
+    request.end();
+    const answer = await answered;
+    expect(answer.status, JSON.stringify(answer.json).slice(0, 400)).toBe(200);
+    expect(answer.json.complete).toBe(true);
+    const items = answer.json.items as Array<{ settlementLineId: string }>;
+    expect(items.map((i) => i.settlementLineId)).toEqual(["1", "2", "3", "4", "5", "6"]);
+    const [done] = await listed();
+    expect(done?.progress).toMatchObject({
+      rowsRead: "30006",
+      rowsRejected: "0",
+      partsSent: 3,
+      partsTotal: 3,
+    });
+    // Read back whole from finance: every part's lines, in order.
+    const recon = (await get(`/v1/settlements/amazon-${settlementId}/reconciliation`)).json.items;
+    expect(recon.slice(0, 6).map((i: { settlementLineId: string }) => i.settlementLineId)).toEqual([
+      "1",
+      "2",
+      "3",
+      "4",
+      "5",
+      "6",
+    ]);
   });
 });
 

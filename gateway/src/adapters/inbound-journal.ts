@@ -7,6 +7,16 @@ import { Binary, type Db, type Filter } from "mongodb";
 
 export type Verification = "signature" | "api-key" | "jwt" | "refused";
 
+/** How far a long file has come while it is handled. */
+export interface Progress {
+  readonly bytesRead: number;
+  readonly rowsRead: number;
+  readonly rowsRejected: number;
+  readonly partsSent: number;
+  readonly partsTotal: number;
+  readonly updatedAt: Date;
+}
+
 export interface JournalEntry {
   readonly messageId: string;
   readonly endpoint: string;
@@ -27,6 +37,7 @@ export interface JournalEntry {
   readonly erasedAt: Date | undefined;
   readonly replayOf: string;
   readonly replayedBy: string;
+  readonly progress?: Progress;
 }
 
 interface JournalDocument {
@@ -49,10 +60,12 @@ interface JournalDocument {
   erasedAt?: Date;
   replayOf: string;
   replayedBy: string;
+  progress?: Progress;
 }
 
 export interface JournalFilter {
   readonly channel?: string;
+  readonly channelMessageId?: string;
   readonly failedOnly?: boolean;
   readonly since?: Date;
 }
@@ -72,8 +85,12 @@ export interface InboundJournal {
       body?: Buffer;
       bodySize?: number;
       bodyTruncated?: boolean;
+      /** Where a long file ended. */
+      progress?: Progress;
     },
   ): Promise<void>;
+  /** Records how far a long file has come (the last report stands). */
+  progressed(messageId: string, progress: Progress): Promise<void>;
   get(messageId: string): Promise<JournalEntry | undefined>;
   /** Newest first; without bodies. */
   list(
@@ -100,6 +117,7 @@ export function createInboundJournal(db: Db): InboundJournal {
       await journal.createIndex({ receivedAt: -1 });
       await journal.createIndex({ channel: 1, receivedAt: -1 });
       await journal.createIndex({ customerIds: 1 });
+      await journal.createIndex({ channelMessageId: 1 });
     },
     async received(entry) {
       const { messageId, body, verification, erasedAt, ...rest } = entry;
@@ -126,6 +144,9 @@ export function createInboundJournal(db: Db): InboundJournal {
         },
       );
     },
+    async progressed(messageId, progress) {
+      await journal.updateOne({ _id: messageId }, { $set: { progress } });
+    },
     async get(messageId) {
       const found = await journal.findOne({ _id: messageId });
       return found ? toEntry(found) : undefined;
@@ -133,6 +154,7 @@ export function createInboundJournal(db: Db): InboundJournal {
     async list(filter, pageSize, pageToken) {
       const query: Filter<JournalDocument> = {
         ...(filter.channel ? { channel: filter.channel } : {}),
+        ...(filter.channelMessageId ? { channelMessageId: filter.channelMessageId } : {}),
         ...(filter.failedOnly ? { $or: [{ status: { $lt: 200 } }, { status: { $gte: 300 } }] } : {}),
         ...(filter.since ? { receivedAt: { $gte: filter.since } } : {}),
       };

@@ -20,7 +20,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
-import { SettlementSchema } from "@retail/contracts/retail/finance/v1/finance_pb";
+import { type Settlement, SettlementSchema } from "@retail/contracts/retail/finance/v1/finance_pb";
 import {
   FinancePostingService,
   ImportSettlementRequestSchema,
@@ -120,23 +120,21 @@ const amazonSettlementReport = fileEndpoint(
     checkFile(principal, message, "finance:write", ["text/tab-separated-values", "text/plain"]);
     const requestId = requiredRequestId(message, principal);
     const reader = createAmazonSettlementReader();
-    for await (const line of linesOf(message)) reader.push(line);
+    let rows = 0;
+    for await (const line of linesOf(message)) {
+      reader.push(line);
+      if (++rows % progressEveryRows === 0) message.progress?.({ rowsRead: rows });
+    }
     const { settlement, rejected } = reader.finish();
+    message.progress?.({ rowsRead: rows, rowsRejected: rejected.length });
     // The settlement as read, not the file's bytes: line endings or column order do not count.
     const answer = await onceByKey(
       deps.idempotency,
       requestId,
       fingerprint(SettlementSchema, settlement),
       async () => {
-        const message = create(ImportSettlementRequestSchema, { requestId, settlement });
-        const result = await deps.invoke(
-          FinancePostingService.method.importSettlement,
-          message,
-          signal,
-          deps.importTimeoutMs,
-        );
-        const answer = toJson(ImportSettlementResponseSchema, result as never, { alwaysEmitImplicit: true });
-        return { status: 200, body: JSON.stringify({ ...(answer as object), rejectedRows: rejected }) };
+        const answer = await importInParts(deps, requestId, settlement, message, signal);
+        return { status: 200, body: JSON.stringify({ ...answer, rejectedRows: rejected }) };
       },
     );
     return {
@@ -147,6 +145,48 @@ const amazonSettlementReport = fileEndpoint(
   },
   { streamed: true },
 );
+
+/** Rows between two progress reports of a file being read. */
+const progressEveryRows = 10_000;
+/**
+ * Imports a settlement read from a file: in one call, or in parts of `importPartLines` lines (each
+ * its own request id, the last completing it), reporting the parts as they go. The answer is every
+ * call's items in order, as JSON.
+ */
+async function importInParts(
+  deps: RestDependencies,
+  requestId: string,
+  settlement: Settlement,
+  message: InboundMessage,
+  signal: AbortSignal,
+): Promise<{ items: unknown[]; complete: boolean }> {
+  const size = deps.importPartLines;
+  const total = Math.max(1, Math.ceil(settlement.lines.length / size));
+  const items: unknown[] = [];
+  let complete = false;
+  for (let part = 1; part <= total; part++) {
+    const lines = settlement.lines.slice((part - 1) * size, part * size);
+    const request = create(ImportSettlementRequestSchema, {
+      requestId: total === 1 ? requestId : `${requestId}:part:${part}`,
+      settlement: total === 1 ? settlement : { ...settlement, lines },
+      ...(total > 1 && { part, lastPart: part === total }),
+    });
+    const result = (await deps.invoke(
+      FinancePostingService.method.importSettlement,
+      request,
+      signal,
+      deps.importTimeoutMs,
+    )) as ImportSettlementResponse;
+    const answer = toJson(ImportSettlementResponseSchema, result, { alwaysEmitImplicit: true }) as {
+      items: unknown[];
+      complete: boolean;
+    };
+    items.push(...answer.items);
+    complete = answer.complete;
+    message.progress?.({ partsSent: part, partsTotal: total });
+  }
+  return { items, complete };
+}
 
 /** A settlement file's Idempotency-Key, scoped to its sender: the request id of what it imports. */
 function requiredRequestId(message: InboundMessage, principal: Principal): string {
@@ -179,8 +219,10 @@ const stripePayoutReport = fileEndpoint(
       for await (const { record, info } of parser as AsyncIterable<{
         record: string[];
         info: { lines: number };
-      }>)
+      }>) {
         reader.push(record, info.lines);
+        if (info.lines % progressEveryRows === 0) message.progress?.({ rowsRead: info.lines });
+      }
     } catch (error) {
       // A quote never closed swallows the rest of the file: nothing of it can be trusted.
       throw new RequestInvalid([{ field: "(body)", description: `is not CSV: ${(error as Error).message}` }]);
@@ -195,21 +237,17 @@ const stripePayoutReport = fileEndpoint(
         .digest("hex"),
       async () => {
         const imported = [];
-        for (const settlement of settlements) {
-          const result = (await deps.invoke(
-            FinancePostingService.method.importSettlement,
-            create(ImportSettlementRequestSchema, {
-              requestId: `${requestId}:${settlement.settlementId}`,
-              settlement,
-            }),
-            signal,
-            deps.importTimeoutMs,
-          )) as ImportSettlementResponse;
+        for (const settlement of settlements)
           imported.push({
             settlementId: settlement.settlementId,
-            ...(toJson(ImportSettlementResponseSchema, result, { alwaysEmitImplicit: true }) as object),
+            ...(await importInParts(
+              deps,
+              `${requestId}:${settlement.settlementId}`,
+              settlement,
+              message,
+              signal,
+            )),
           });
-        }
         return { status: 200, body: JSON.stringify({ settlements: imported, rejectedRows: rejected }) };
       },
     );

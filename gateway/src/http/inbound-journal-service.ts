@@ -46,6 +46,16 @@ function toMessage(entry: JournalEntry, withBody: boolean): InboundMessage {
     ...(entry.erasedAt && { eraseTime: timestampFromDate(entry.erasedAt) }),
     replayOf: entry.replayOf,
     replayedBy: entry.replayedBy,
+    ...(entry.progress && {
+      progress: {
+        bytesRead: BigInt(entry.progress.bytesRead),
+        rowsRead: BigInt(entry.progress.rowsRead),
+        rowsRejected: BigInt(entry.progress.rowsRejected),
+        partsSent: entry.progress.partsSent,
+        partsTotal: entry.progress.partsTotal,
+        updateTime: timestampFromDate(entry.progress.updatedAt),
+      },
+    }),
   });
 }
 
@@ -89,6 +99,7 @@ export function createInboundJournalTransport(
           const page = await journal.list(
             {
               ...(request.channel && { channel: request.channel }),
+              ...(request.channelMessageId && { channelMessageId: request.channelMessageId }),
               failedOnly: request.failedOnly,
               ...(request.since && { since: timestampDate(request.since) }),
             },

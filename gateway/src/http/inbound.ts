@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import { currentCallContext } from "@retail/platform/rpc";
 import type { Principal } from "../access/authenticate.js";
-import type { InboundJournal, JournalEntry, Verification } from "../adapters/inbound-journal.js";
+import type { InboundJournal, JournalEntry, Progress, Verification } from "../adapters/inbound-journal.js";
 import { bodyTooLarge, readBody } from "./body.js";
 import { renderError, send } from "./respond.js";
 import { actingAs, type RestDependencies, type RestOutcome, spendRateLimit } from "./rest-handler.js";
@@ -20,6 +20,45 @@ export interface InboundMessage {
   readonly raw: Buffer;
   /** A streamed endpoint's body, read once by its handler as it comes, never held whole. */
   readonly stream?: StreamedBody;
+  /** Where a long file's handler tells how far it has come (journaled now and then while it runs). */
+  readonly progress?: (report: Partial<Omit<Progress, "bytesRead" | "updatedAt">>) => void;
+}
+
+/** How often a long file's progress is written to the journal. */
+const progressEveryMs = 1_000;
+
+/**
+ * Progress reports of a streamed message, written to its journal entry at most once a second, one
+ * write at a time; `stop` waits for the last write and takes no more, so a report can never land on
+ * the entry after its completion (a database that rewrites a document whole would undo it).
+ */
+function progressWriter(journal: InboundJournal, messageId: string, stream: StreamedBody) {
+  let current: Omit<Progress, "bytesRead" | "updatedAt"> = {
+    rowsRead: 0,
+    rowsRejected: 0,
+    partsSent: 0,
+    partsTotal: 0,
+  };
+  let lastWrite = 0;
+  let writing: Promise<void> = Promise.resolve();
+  let stopped = false;
+  const write = () => {
+    lastWrite = Date.now();
+    const progress = { ...current, bytesRead: stream.size, updatedAt: new Date() };
+    // A progress write that fails only leaves the figure older: the file goes on.
+    writing = writing.then(() => journal.progressed(messageId, progress).catch(() => undefined));
+  };
+  return {
+    report(report: Partial<Omit<Progress, "bytesRead" | "updatedAt">>) {
+      current = { ...current, ...report };
+      if (!stopped && Date.now() - lastWrite >= progressEveryMs) write();
+    },
+    async stop(): Promise<Progress> {
+      stopped = true;
+      await writing;
+      return { ...current, bytesRead: stream.size, updatedAt: new Date() };
+    },
+  };
 }
 
 /**
@@ -188,11 +227,17 @@ export async function receiveInbound(
   actingAs(principal, outcome);
   const received = entry(principal);
   await journal.received(received);
+  const progress = stream ? progressWriter(journal, received.messageId, stream) : undefined;
   const { answer, failure } = await answerOf(async () => {
     await spendRateLimit(deps, principal.client);
-    return endpoint.handle(deps, message, principal, signal);
+    return endpoint.handle(
+      deps,
+      progress ? { ...message, progress: progress.report } : message,
+      principal,
+      signal,
+    );
   });
-  await complete(journal, received.messageId, principal, answer, stream);
+  await complete(journal, received.messageId, principal, answer, stream, await progress?.stop());
   if (failure) throw failure;
   send(response, answer.status, answer.body, answer.headers ?? {});
 }
@@ -203,8 +248,10 @@ async function complete(
   principal: Principal,
   answer: Answer,
   stream?: StreamedBody,
+  progress?: Progress,
 ) {
   await journal.completed(messageId, {
+    ...(progress && { progress }),
     clientId: principal.client.id,
     verification: verificationOf(principal),
     status: answer.status,

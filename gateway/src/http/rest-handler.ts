@@ -32,6 +32,8 @@ export interface RestDependencies {
   readonly maxStreamedBytes: number;
   /** Deadline of the service call that imports a streamed file (a large settlement takes long). */
   readonly importTimeoutMs: number;
+  /** Lines per call importing a settlement (a larger one goes in parts). */
+  readonly importPartLines: number;
   /** Which SKU each Shopify shop's inventory items are. */
   readonly shopifyItems: ShopifyItemSkus;
 }

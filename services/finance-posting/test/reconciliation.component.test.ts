@@ -2,6 +2,7 @@
 // settlement covers within the grace period become exceptions in the queue, resolved if one comes later.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import { ReconciliationStatus, SettlementLineType } from "@retail/contracts/retail/finance/v1/finance_pb";
 import { PaymentCapturedSchema } from "@retail/contracts/retail/order/v1/order_events_pb";
@@ -187,5 +188,80 @@ describe("reconciliation", () => {
     );
     expect(payouts).toHaveLength(3);
     expect(violatedFields(await rejection(payout("po-4", 0n)))).toEqual(["amount.minor_units"]);
+  });
+
+  it("imports a settlement sent in parts: each reconciled as it comes, a missing one named, the payout checked over all", async () => {
+    await capture("ch-Q1", 1_000n, new Date("2026-11-18T12:00:00Z"));
+    await capture("ch-Q2", 500n, new Date("2026-11-18T12:00:00Z"));
+    const send = (part: number, lines: Array<object>, lastPart = false) =>
+      finance.client.importSettlement({
+        requestId: uniqueName("st"),
+        part,
+        lastPart,
+        settlement: {
+          settlementId: "st-parts-1",
+          provider: "stripe",
+          currencyCode: "USD",
+          payoutDate: "2026-11-21",
+          payoutAmount: usd(1_600n),
+          lines,
+        },
+      });
+    const first = await send(1, [
+      {
+        lineId: "1",
+        type: SettlementLineType.CAPTURE,
+        providerReference: "ch-Q1",
+        amount: usd(1_000n),
+        fee: usd(30n),
+      },
+    ]);
+    expect([first.complete, first.items.map((i) => i.status)]).toEqual([
+      false,
+      [ReconciliationStatus.MATCHED],
+    ]);
+    const last = [
+      { lineId: "3", type: SettlementLineType.CAPTURE, providerReference: "ch-Q2", amount: usd(500n) },
+      { lineId: "4", type: SettlementLineType.PAYOUT, amount: usd(-1_570n) },
+    ];
+    // The last part before part 2: refused naming it, its own lines reconciled and kept.
+    const early = await rejection(send(3, last, true));
+    expect(early.findDetails(ErrorInfoSchema)[0]).toMatchObject({
+      reason: "SETTLEMENT_PARTS_MISSING",
+      metadata: { missing_parts: "2" },
+    });
+    expect(
+      (await send(2, [{ lineId: "2", type: SettlementLineType.ADJUSTMENT, amount: usd(100n) }])).complete,
+    ).toBe(false);
+    const done = await send(3, last, true);
+    expect(done.complete).toBe(true);
+    // The payout is checked over every part's lines: 1000 - 30 + 100 + 500 = 1570, not 1600.
+    expect(done.items.map((i) => [i.settlementLineId, i.status])).toEqual([
+      ["3", ReconciliationStatus.MATCHED],
+      ["4", ReconciliationStatus.MATCHED],
+      ["payout", ReconciliationStatus.AMOUNT_MISMATCH],
+    ]);
+    expect(done.items[2]?.reason).toBe("the payout 1600 is not the sum of the settlement's lines 1570");
+    // Read back whole, parts in order; a part sent again answers as before.
+    const whole = await finance.client.getReconciliation({ settlementId: "st-parts-1" });
+    expect(whole.items.filter((i) => i.settlementLineId).map((i) => i.settlementLineId)).toEqual([
+      "1",
+      "2",
+      "3",
+      "4",
+      "payout",
+    ]);
+    expect(whole.reconciliationRateBps).toBe(10_000);
+    const again = await send(1, [
+      {
+        lineId: "1",
+        type: SettlementLineType.CAPTURE,
+        providerReference: "ch-Q1",
+        amount: usd(1_000n),
+        fee: usd(30n),
+      },
+    ]);
+    expect([again.complete, again.items.map((i) => i.settlementLineId)]).toEqual([true, ["1"]]);
+    expect(violatedFields(await rejection(send(0, [], true)))).toEqual(["settlement.lines", "last_part"]);
   });
 });

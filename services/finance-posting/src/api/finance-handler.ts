@@ -15,6 +15,7 @@ import { entryIdOf, journalLines } from "../app/record-posting.js";
 import { reverseEntry } from "../app/reverse-entry.js";
 import {
   importSettlement,
+  importSettlementPart,
   reconciliation,
   reconciliationReport,
   recordPayout,
@@ -28,6 +29,8 @@ const maxPageSize = 500;
 
 /** A marketplace's busiest settlement runs to tens of thousands of lines; far beyond is not a report. */
 const maxSettlementLines = 100_000;
+/** Lines of one part of a settlement sent in parts (each part is stored as a document of its own). */
+const maxPartLines = 25_000;
 
 function checkPage(v: Violations, pageSize: number): number {
   if (pageSize < 0 || pageSize > maxPageSize) v.add("page_size", `must be 0-${maxPageSize}`);
@@ -100,9 +103,13 @@ export function createFinanceHandler(deps: FinanceDeps): ServiceImpl<typeof Fina
           v.add("settlement.currency_code", "must be an ISO 4217 code such as USD");
         if (!datePattern.test(s.payoutDate))
           v.add("settlement.payout_date", "must be a date such as 2026-11-26");
-        if (s.lines.length === 0) v.add("settlement.lines", "is required");
-        if (s.lines.length > maxSettlementLines)
-          v.add("settlement.lines", `must have at most ${maxSettlementLines} lines (split the report)`);
+        if (s.lines.length === 0 && request.part === 0) v.add("settlement.lines", "is required");
+        const most = request.part > 0 ? maxPartLines : maxSettlementLines;
+        if (s.lines.length > most)
+          v.add(
+            "settlement.lines",
+            `must have at most ${most} lines${request.part > 0 ? " per part" : ""} (send the settlement in parts of at most ${maxPartLines})`,
+          );
         const ids = new Set<string>();
         for (const [i, line] of s.lines.entries()) {
           if (v.require(`settlement.lines[${i}].line_id`, line.lineId) && ids.has(line.lineId)) {
@@ -122,10 +129,13 @@ export function createFinanceHandler(deps: FinanceDeps): ServiceImpl<typeof Fina
             );
         }
       }
+      if (request.part < 0) v.add("part", "must be 1 or more (or 0 for a whole settlement)");
+      if (request.lastPart && request.part === 0) v.add("last_part", "needs the part's number");
       v.throwIfAny();
       if (!s) throw new Error("validated above");
+      if (request.part > 0) return importSettlementPart(deps, s, request.part, request.lastPart);
       const stored = await importSettlement(deps, s);
-      return { items: [...stored.items] };
+      return { items: [...stored.items], complete: true };
     },
 
     async recordPayout(request) {

@@ -4,6 +4,7 @@ import type {
   ReconciliationException,
   ReconciliationItem,
   Settlement,
+  SettlementLine,
 } from "@retail/contracts/retail/finance/v1/finance_pb";
 import type { Logger } from "@retail/platform/log";
 import type { PostedLine, Posting } from "../domain/posting.js";
@@ -98,13 +99,39 @@ export interface StoredSettlement {
   readonly settlement: Settlement;
   readonly items: readonly ReconciliationItem[];
   readonly periodId: string;
+  /** How many parts it came in (0 or absent: one call). */
+  readonly parts?: number;
+}
+
+/** One part of a settlement sent in parts, as reconciled. */
+export interface SettlementPart {
+  readonly settlementId: string;
+  /** Numbered from 1. */
+  readonly part: number;
+  readonly lines: readonly SettlementLine[];
+  readonly items: readonly ReconciliationItem[];
+  /** What the part's lines add to the payout (signed amounts less fees withheld; payout lines aside). */
+  readonly lineSum: bigint;
+  /** Its items that matched. */
+  readonly matched: number;
 }
 
 export interface Settlements {
-  /** Stores a settlement's reconciliation once; returns the stored one when it was imported before. */
+  /**
+   * Stores a settlement's reconciliation once (for one sent in parts, its completion: the settlement's
+   * fields without lines and the payout's item); returns the stored one when it was imported before.
+   */
   save(settlement: StoredSettlement): Promise<StoredSettlement>;
+  /** The settlement as imported, its parts' lines and items first when it came in parts. */
   get(settlementId: string): Promise<StoredSettlement | undefined>;
   inPeriod(periodId: string): Promise<StoredSettlement[]>;
+  /** Stores a part once; returns the stored one when it came before. */
+  savePart(part: SettlementPart): Promise<SettlementPart>;
+  part(settlementId: string, part: number): Promise<SettlementPart | undefined>;
+  /** The parts received so far, without their lines and items. */
+  partSummaries(
+    settlementId: string,
+  ): Promise<Array<Pick<SettlementPart, "part" | "lineSum" | "matched"> & { items: number }>>;
 }
 
 export interface Exceptions {

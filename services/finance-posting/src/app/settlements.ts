@@ -12,6 +12,7 @@ import {
   type Settlement,
   type SettlementLine,
   SettlementLineType,
+  SettlementSchema,
 } from "@retail/contracts/retail/finance/v1/finance_pb";
 import { RuleViolated } from "../domain/errors.js";
 import { money } from "../domain/money.js";
@@ -100,9 +101,152 @@ export async function importSettlement(deps: FinanceDeps, s: Settlement): Promis
   if (earlier) return earlier;
   if (providerKindOf(deps.rules, s.provider) === undefined) throw unknownProvider(deps, s.provider);
   const { periodId } = await targetPeriod(deps, s.payoutDate);
+  const items = await reconcileLines(deps, s, s.lines);
+  const payout = payoutItem(s, lineSumOf(s.lines));
+  if (payout) items.push(payout);
+  await raiseExceptions(deps, s, periodId, items);
+  const stored = await deps.settlements.save({ settlement: s, items, periodId });
+  const matched = items.filter((i) => i.status === ReconciliationStatus.MATCHED).length;
+  await published(deps, s.settlementId, matched, items.length - matched);
+  return stored;
+}
+
+/**
+ * Imports one part of a settlement sent in parts (numbered from 1; the last says so): its lines are
+ * reconciled as a whole settlement's are, and the part stored, once. The last part completes the
+ * settlement once every part is in: the payout is checked against all parts' lines and the settlement
+ * recorded as imported (until then a missing part is refused naming it, and the last part sent again
+ * completes it). A part that came before answers with its items.
+ */
+export async function importSettlementPart(
+  deps: FinanceDeps,
+  s: Settlement,
+  part: number,
+  last: boolean,
+): Promise<{ items: ReconciliationItem[]; complete: boolean }> {
+  const earlier = await deps.settlements.get(s.settlementId);
+  if (earlier) {
+    const stored = earlier.parts ? await deps.settlements.part(s.settlementId, part) : undefined;
+    return { items: [...(stored?.items ?? earlier.items)], complete: true };
+  }
+  if (providerKindOf(deps.rules, s.provider) === undefined) throw unknownProvider(deps, s.provider);
+  const { periodId } = await targetPeriod(deps, s.payoutDate);
+  let stored = await deps.settlements.part(s.settlementId, part);
+  if (!stored) {
+    const items = await reconcileLines(deps, s, s.lines);
+    await raiseExceptions(deps, s, periodId, items);
+    stored = await deps.settlements.savePart({
+      settlementId: s.settlementId,
+      part,
+      lines: s.lines,
+      items,
+      lineSum: lineSumOf(s.lines),
+      matched: items.filter((i) => i.status === ReconciliationStatus.MATCHED).length,
+    });
+  }
+  if (!last) return { items: [...stored.items], complete: false };
+  const received = await deps.settlements.partSummaries(s.settlementId);
+  const missing = Array.from({ length: part }, (_, i) => i + 1).filter(
+    (n) => !received.some((r) => r.part === n),
+  );
+  const beyond = received.filter((r) => r.part > part).map((r) => r.part);
+  if (missing.length > 0 || beyond.length > 0)
+    throw new RuleViolated(
+      "SETTLEMENT_PARTS_MISSING",
+      missing.length > 0
+        ? `settlement ${s.settlementId} has ${part} parts but part ${missing.join(", ")} has not come: send it, then the last part again`
+        : `settlement ${s.settlementId} has part ${beyond.join(", ")} beyond its last part ${part}`,
+      { settlement_id: s.settlementId, missing_parts: missing.join(","), parts_beyond: beyond.join(",") },
+    );
+  const payout = payoutItem(
+    s,
+    received.reduce((sum, r) => sum + r.lineSum, 0n),
+  );
+  const items = payout ? [payout] : [];
+  await raiseExceptions(deps, s, periodId, items);
+  await deps.settlements.save({
+    settlement: create(SettlementSchema, { ...s, lines: [] }),
+    items,
+    periodId,
+    parts: part,
+  });
+  const matched = received.reduce((sum, r) => sum + r.matched, 0);
+  const total = received.reduce((sum, r) => sum + r.items, 0) + items.length;
+  await published(deps, s.settlementId, matched, total - matched);
+  return { items: [...stored.items, ...items], complete: true };
+}
+
+/** SettlementReconciled, once a settlement is in. */
+async function published(deps: FinanceDeps, settlementId: string, matched: number, exceptions: number) {
+  await deps.events.publish(
+    `settlement:${settlementId}`,
+    create(SettlementReconciledSchema, { settlementId, matchedLines: matched, exceptionLines: exceptions }),
+  );
+}
+
+/** What lines add to the payout: their signed amounts less the fees withheld on them. */
+function lineSumOf(lines: readonly SettlementLine[]): bigint {
+  return lines.reduce(
+    (sum, l) =>
+      sum +
+      (l.type === SettlementLineType.PAYOUT
+        ? 0n
+        : (l.amount?.minorUnits ?? 0n) - abs(l.fee?.minorUnits ?? 0n)),
+    0n,
+  );
+}
+
+/** The payout's item when the payout is not the sum of the lines. */
+function payoutItem(s: Settlement, lineSum: bigint): ReconciliationItem | undefined {
+  const payout = s.payoutAmount?.minorUnits;
+  if (payout === undefined || payout === lineSum) return undefined;
+  return create(ReconciliationItemSchema, {
+    settlementLineId: "payout",
+    status: ReconciliationStatus.AMOUNT_MISMATCH,
+    expected: money(s.currencyCode, lineSum),
+    actual: money(s.currencyCode, payout),
+    reason: `the payout ${payout} is not the sum of the settlement's lines ${lineSum}`,
+  });
+}
+
+/** Every item that did not match becomes an exception with its reason (once: its id is the line's). */
+async function raiseExceptions(
+  deps: FinanceDeps,
+  s: Settlement,
+  periodId: string,
+  items: ReconciliationItem[],
+) {
+  for (const item of items.filter((i) => i.status !== ReconciliationStatus.MATCHED)) {
+    const raised = await deps.exceptions.raise(
+      create(ReconciliationExceptionSchema, {
+        exceptionId: `ex-${s.settlementId}-${item.settlementLineId}`,
+        settlementId: s.settlementId,
+        item,
+        periodId,
+        createTime: timestampFromDate(deps.clock.now()),
+      }),
+    );
+    item.exceptionId = raised.exceptionId;
+    await deps.events.publish(
+      `exception:${raised.exceptionId}`,
+      create(ReconciliationExceptionRaisedSchema, { settlementId: s.settlementId, item }),
+    );
+  }
+}
+
+/**
+ * Reconciles lines of a settlement: captures, refunds, chargebacks and their reversals matched by
+ * reference against the ledger; fees, commissions, payouts and adjustments posted (a payout naming one
+ * the bank got matched against it).
+ */
+function reconcileLines(
+  deps: FinanceDeps,
+  s: Settlement,
+  lines: readonly SettlementLine[],
+): Promise<ReconciliationItem[]> {
   // Lines are reconciled side by side (each against its own reference and keys); the items keep the
   // file's order. One after another, a marketplace's day of lines outlasted a caller's timeout.
-  const items = await mapConcurrently(s.lines, linesInFlight, async (line) => {
+  return mapConcurrently(lines, linesInFlight, async (line) => {
     const item = create(ReconciliationItemSchema, {
       settlementLineId: line.lineId,
       providerReference: line.providerReference,
@@ -166,54 +310,6 @@ export async function importSettlement(deps: FinanceDeps, s: Settlement): Promis
       );
     return item;
   });
-  // What the lines add to the payout: their signed amounts less the fees withheld on them.
-  const lineSum = s.lines.reduce(
-    (sum, l) =>
-      sum +
-      (l.type === SettlementLineType.PAYOUT
-        ? 0n
-        : (l.amount?.minorUnits ?? 0n) - abs(l.fee?.minorUnits ?? 0n)),
-    0n,
-  );
-  const payout = s.payoutAmount?.minorUnits;
-  if (payout !== undefined && payout !== lineSum) {
-    items.push(
-      create(ReconciliationItemSchema, {
-        settlementLineId: "payout",
-        status: ReconciliationStatus.AMOUNT_MISMATCH,
-        expected: money(s.currencyCode, lineSum),
-        actual: money(s.currencyCode, payout),
-        reason: `the payout ${payout} is not the sum of the settlement's lines ${lineSum}`,
-      }),
-    );
-  }
-  for (const item of items.filter((i) => i.status !== ReconciliationStatus.MATCHED)) {
-    const raised = await deps.exceptions.raise(
-      create(ReconciliationExceptionSchema, {
-        exceptionId: `ex-${s.settlementId}-${item.settlementLineId}`,
-        settlementId: s.settlementId,
-        item,
-        periodId,
-        createTime: timestampFromDate(deps.clock.now()),
-      }),
-    );
-    item.exceptionId = raised.exceptionId;
-    await deps.events.publish(
-      `exception:${raised.exceptionId}`,
-      create(ReconciliationExceptionRaisedSchema, { settlementId: s.settlementId, item }),
-    );
-  }
-  const stored = await deps.settlements.save({ settlement: s, items, periodId });
-  const matched = items.filter((i) => i.status === ReconciliationStatus.MATCHED).length;
-  await deps.events.publish(
-    `settlement:${s.settlementId}`,
-    create(SettlementReconciledSchema, {
-      settlementId: s.settlementId,
-      matchedLines: matched,
-      exceptionLines: items.length - matched,
-    }),
-  );
-  return stored;
 }
 
 /**

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/inbound/v1/inbound.proto.
  */
 export const file_retail_inbound_v1_inbound: GenFile = /*@__PURE__*/
-  fileDesc("Ch9yZXRhaWwvaW5ib3VuZC92MS9pbmJvdW5kLnByb3RvEhFyZXRhaWwuaW5ib3VuZC52MSLXBAoOSW5ib3VuZE1lc3NhZ2USEgoKbWVzc2FnZV9pZBgBIAEoCRIQCghlbmRwb2ludBgCIAEoCRIPCgdjaGFubmVsGAMgASgJEhoKEmNoYW5uZWxfbWVzc2FnZV9pZBgEIAEoCRIRCgljbGllbnRfaWQYBSABKAkSMAoMcmVjZWl2ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxjb250ZW50X3R5cGUYByABKAkSPwoHaGVhZGVycxgIIAMoCzIuLnJldGFpbC5pbmJvdW5kLnYxLkluYm91bmRNZXNzYWdlLkhlYWRlcnNFbnRyeRISCgRib2R5GAkgASgMQgSItRgBEhEKCWJvZHlfc2l6ZRgKIAEoAxIWCg5ib2R5X3RydW5jYXRlZBgLIAEoCBI1Cgx2ZXJpZmljYXRpb24YDCABKA4yHy5yZXRhaWwuaW5ib3VuZC52MS5WZXJpZmljYXRpb24SEwoLc3RhdHVzX2NvZGUYDSABKAUSFQoHb3V0Y29tZRgOIAEoCUIEiLUYARIWCg5jb3JyZWxhdGlvbl9pZBgPIAEoCRIUCgxjdXN0b21lcl9pZHMYECADKAkSLgoKZXJhc2VfdGltZRgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcmVwbGF5X29mGBIgASgJEhMKC3JlcGxheWVkX2J5GBMgASgJGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBKpIBCgxWZXJpZmljYXRpb24SHAoYVkVSSUZJQ0FUSU9OX1VOU1BFQ0lGSUVEEAASGgoWVkVSSUZJQ0FUSU9OX1NJR05BVFVSRRABEhgKFFZFUklGSUNBVElPTl9BUElfS0VZEAISFAoQVkVSSUZJQ0FUSU9OX0pXVBADEhgKFFZFUklGSUNBVElPTl9SRUZVU0VEEARiBnByb3RvMw", [file_google_protobuf_timestamp, file_retail_common_v1_personal]);
+  fileDesc("Ch9yZXRhaWwvaW5ib3VuZC92MS9pbmJvdW5kLnByb3RvEhFyZXRhaWwuaW5ib3VuZC52MSKMBQoOSW5ib3VuZE1lc3NhZ2USEgoKbWVzc2FnZV9pZBgBIAEoCRIQCghlbmRwb2ludBgCIAEoCRIPCgdjaGFubmVsGAMgASgJEhoKEmNoYW5uZWxfbWVzc2FnZV9pZBgEIAEoCRIRCgljbGllbnRfaWQYBSABKAkSMAoMcmVjZWl2ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxjb250ZW50X3R5cGUYByABKAkSPwoHaGVhZGVycxgIIAMoCzIuLnJldGFpbC5pbmJvdW5kLnYxLkluYm91bmRNZXNzYWdlLkhlYWRlcnNFbnRyeRISCgRib2R5GAkgASgMQgSItRgBEhEKCWJvZHlfc2l6ZRgKIAEoAxIWCg5ib2R5X3RydW5jYXRlZBgLIAEoCBI1Cgx2ZXJpZmljYXRpb24YDCABKA4yHy5yZXRhaWwuaW5ib3VuZC52MS5WZXJpZmljYXRpb24SEwoLc3RhdHVzX2NvZGUYDSABKAUSFQoHb3V0Y29tZRgOIAEoCUIEiLUYARIWCg5jb3JyZWxhdGlvbl9pZBgPIAEoCRIUCgxjdXN0b21lcl9pZHMYECADKAkSLgoKZXJhc2VfdGltZRgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcmVwbGF5X29mGBIgASgJEhMKC3JlcGxheWVkX2J5GBMgASgJEjMKCHByb2dyZXNzGBQgASgLMiEucmV0YWlsLmluYm91bmQudjEuSW1wb3J0UHJvZ3Jlc3MaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiqAEKDkltcG9ydFByb2dyZXNzEhIKCmJ5dGVzX3JlYWQYASABKAMSEQoJcm93c19yZWFkGAIgASgDEhUKDXJvd3NfcmVqZWN0ZWQYAyABKAMSEgoKcGFydHNfc2VudBgEIAEoBRITCgtwYXJ0c190b3RhbBgFIAEoBRIvCgt1cGRhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqkgEKDFZlcmlmaWNhdGlvbhIcChhWRVJJRklDQVRJT05fVU5TUEVDSUZJRUQQABIaChZWRVJJRklDQVRJT05fU0lHTkFUVVJFEAESGAoUVkVSSUZJQ0FUSU9OX0FQSV9LRVkQAhIUChBWRVJJRklDQVRJT05fSldUEAMSGAoUVkVSSUZJQ0FUSU9OX1JFRlVTRUQQBGIGcHJvdG8z", [file_google_protobuf_timestamp, file_retail_common_v1_personal]);
 
 /**
  * One message a channel sent the gateway (a webhook, a file), as it came and what became of it: what
@@ -140,6 +140,13 @@ export type InboundMessage = Message<"retail.inbound.v1.InboundMessage"> & {
    * @generated from field: string replayed_by = 19;
    */
   replayedBy: string;
+
+  /**
+   * A long file's progress while it is handled, and where it ended.
+   *
+   * @generated from field: retail.inbound.v1.ImportProgress progress = 20;
+   */
+  progress?: ImportProgress | undefined;
 };
 
 /**
@@ -148,6 +155,54 @@ export type InboundMessage = Message<"retail.inbound.v1.InboundMessage"> & {
  */
 export const InboundMessageSchema: GenMessage<InboundMessage> = /*@__PURE__*/
   messageDesc(file_retail_inbound_v1_inbound, 0);
+
+/**
+ * How far a long file has come: read as it streams in, then imported in parts.
+ *
+ * @generated from message retail.inbound.v1.ImportProgress
+ */
+export type ImportProgress = Message<"retail.inbound.v1.ImportProgress"> & {
+  /**
+   * @generated from field: int64 bytes_read = 1;
+   */
+  bytesRead: bigint;
+
+  /**
+   * @generated from field: int64 rows_read = 2;
+   */
+  rowsRead: bigint;
+
+  /**
+   * Rows left out so far (listed with their reasons in the answer).
+   *
+   * @generated from field: int64 rows_rejected = 3;
+   */
+  rowsRejected: bigint;
+
+  /**
+   * Of a settlement sent to finance in parts: how many are in, of how many.
+   *
+   * @generated from field: int32 parts_sent = 4;
+   */
+  partsSent: number;
+
+  /**
+   * @generated from field: int32 parts_total = 5;
+   */
+  partsTotal: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp update_time = 6;
+   */
+  updateTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message retail.inbound.v1.ImportProgress.
+ * Use `create(ImportProgressSchema)` to create a new message.
+ */
+export const ImportProgressSchema: GenMessage<ImportProgress> = /*@__PURE__*/
+  messageDesc(file_retail_inbound_v1_inbound, 1);
 
 /**
  * How the sender of a message was established.
