@@ -11,6 +11,7 @@ import {
   DeliveryState,
   SubscriptionState,
 } from "@retail/contracts/retail/delivery/v1/delivery_pb";
+import { AvailabilityChangedSchema } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
 import {
   OrderAcceptedSchema,
   OrderLineCancelledSchema,
@@ -48,7 +49,10 @@ const accepted = (orderId: string, channel = Channel.WEB) =>
 const shipped = (orderId: string, n: number) =>
   create(ShipmentDispatchedSchema, { orderId, shipment: { shipmentId: `S${n}` } });
 
-async function subscribe(eventTypes: string[], extra: { channels?: Channel[]; maxPerSecond?: number } = {}) {
+async function subscribe(
+  eventTypes: string[],
+  extra: { channels?: Channel[]; channelIds?: string[]; maxPerSecond?: number } = {},
+) {
   const subscriptionId = uniqueName("sub").replaceAll("_", "-");
   const endpoint = receiver.endpoint(subscriptionId);
   const { subscription, signingSecret } = await delivery.client.createSubscription({
@@ -56,7 +60,7 @@ async function subscribe(eventTypes: string[], extra: { channels?: Channel[]; ma
     subscription: {
       subscriptionId,
       url: endpoint.url,
-      filter: { eventTypes, channels: extra.channels ?? [] },
+      filter: { eventTypes, channels: extra.channels ?? [], channelIds: extra.channelIds ?? [] },
       maxPerSecond: extra.maxPerSecond ?? 0,
     },
   });
@@ -217,6 +221,39 @@ describe("outbound delivery", () => {
     await emitter.emit(web, OrderLineCancelledSchema, create(OrderLineCancelledSchema, { orderId: web }));
     await until(async () => expect((await ofOrder(endpoint, market)).map((r) => r.sequence)).toEqual([1, 2]));
     expect(await ofOrder(endpoint, web)).toEqual([]);
+  });
+
+  it("sends a marketplace its own channel's availability as it changes, and no other channel's", async () => {
+    const { secret, endpoint } = await subscribe(["inventory.availability_changed"], {
+      channelIds: ["amazon-us"],
+    });
+    await endpoint.control({ mode: "ok", secrets: [secret] });
+    const sku = uniqueName("SKU");
+    const stream = `stock:${sku}:DC-1`;
+    // As inventory publishes one stock change: the raw figure, and one per channel the location feeds.
+    const changed = (channelId: string, available: bigint, previous: bigint) =>
+      create(AvailabilityChangedSchema, {
+        availability: { sku, locationId: "DC-1", channelId, available },
+        previousAvailable: previous,
+      });
+    await emitter.emit(stream, AvailabilityChangedSchema, changed("", 10n, 12n));
+    await emitter.emit(stream, AvailabilityChangedSchema, changed("web", 10n, 12n));
+    await emitter.emit(stream, AvailabilityChangedSchema, changed("amazon-us", 8n, 10n));
+    await emitter.emit(stream, AvailabilityChangedSchema, changed("amazon-us", 5n, 8n));
+    const got = await until(async () => {
+      const list = (await endpoint.received()).filter((r) => r.subject === stream);
+      expect(list).toHaveLength(2);
+      return list;
+    });
+    expect(got.every((r) => r.verified)).toBe(true);
+    expect(got.map((r) => r.body.data)).toEqual([
+      expect.objectContaining({
+        availability: expect.objectContaining({ channelId: "amazon-us", available: "8" }),
+      }),
+      expect.objectContaining({
+        availability: expect.objectContaining({ channelId: "amazon-us", available: "5" }),
+      }),
+    ]);
   });
 
   it("holds an event that comes before its order's channel is known, then decides it in its place", async () => {

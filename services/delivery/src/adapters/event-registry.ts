@@ -17,10 +17,17 @@ export const domainEvents = createRegistry(
  * An event's protobuf JSON form (field names in lowerCamelCase, enums by name, 64-bit integers as
  * strings, money exact), or undefined for a type this build does not know.
  */
-export function eventJson(type: string, data: Uint8Array): JsonValue | undefined {
+export function eventJson(
+  type: string,
+  data: Uint8Array,
+  options: { withDefaults?: boolean } = {},
+): JsonValue | undefined {
   const schema = domainEvents.getMessage(type);
   if (!schema) return undefined;
-  return toJson(schema, fromBinary(schema, data), { registry: domainEvents });
+  return toJson(schema, fromBinary(schema, data), {
+    registry: domainEvents,
+    alwaysEmitImplicit: options.withDefaults ?? false,
+  });
 }
 
 /** An event's encoding with every personal field emptied; undefined for a type this build does not know. */

@@ -75,7 +75,12 @@ export async function recordEvent(deps: DeliveryDeps, observed: ObservedEvent): 
     ...event,
     deliveryId: `${s.subscriptionId}:${observed.eventId}`,
     subscriptionId: s.subscriptionId,
-    facts: { channels: own.channels, channelIds: own.channelIds, locationIds: own.locationIds },
+    facts: {
+      channels: own.channels,
+      channelIds: own.channelIds,
+      locationIds: own.locationIds,
+      declared: own.declared ?? [],
+    },
     awaitingFacts: awaiting(s),
     customerIds: own.customerIds,
     state: "pending",

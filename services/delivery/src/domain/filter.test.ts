@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   eventFacts,
+  factsComplete,
   factsMatch,
   patternProblem,
   topicMatches,
@@ -52,8 +53,30 @@ describe("event facts", () => {
       channels: ["CHANNEL_MARKETPLACE"],
       channelIds: ["amazon-us"],
       locationIds: ["DC-1", "ST-2"],
+      declared: ["channels", "channelIds", "locationIds"],
       customerIds: ["c1"],
     });
+  });
+
+  it("takes a field present but empty as the event saying it has none, not as a fact to ask its aggregate for", () => {
+    // A stock change's raw figure, read with the fields' defaults: no channel id, but it has the field.
+    const raw = eventFacts({
+      availability: { sku: "A", locationId: "DC-1", channelId: "", channel: "CHANNEL_UNSPECIFIED" },
+    });
+    expect([raw.channels, raw.channelIds, raw.declared]).toEqual([
+      [],
+      [],
+      ["locationIds", "channelIds", "channels"],
+    ]);
+    const before = { channels: [], channelIds: ["amazon-us"], locationIds: ["DC-1"] };
+    const filter = { ...none, channelIds: ["amazon-us"] };
+    const completed = withAggregateFacts(raw, before);
+    expect(completed.channelIds).toEqual([]);
+    expect([factsComplete(filter, completed), factsMatch(filter, completed)]).toEqual([true, false]);
+    // An event without the field (a line cancelled) still takes its aggregate's.
+    const cancelled = eventFacts({ orderId: "o1", lineId: "1" });
+    expect(withAggregateFacts(cancelled, before).channelIds).toEqual(["amazon-us"]);
+    expect(factsComplete(filter, cancelled)).toBe(false);
   });
 
   it("matches a filter only when every part that is set overlaps", () => {
@@ -72,6 +95,7 @@ describe("event facts", () => {
       channels: ["CHANNEL_WEB"],
       channelIds: ["web"],
       locationIds: ["ST-1", "DC-1"],
+      declared: [],
     });
     expect(
       withAggregateFacts({ channels: ["CHANNEL_POS"], channelIds: [], locationIds: [] }, before).channels,

@@ -1,13 +1,19 @@
 // Which events a subscription receives. An event is matched on its routing key or CloudEvents type and
 // on the facts it carries (its channel, channel ids and locations), or, for an event that does not
-// carry them (a line cancelled), on the facts its aggregate carried before (the order's channel).
+// carry them (a line cancelled), on the facts its aggregate carried before (the order's channel). An
+// event whose kind has the field speaks for itself even when it is empty: a stock change's raw figure
+// (no channel id) is no channel's, whatever channel's figure the same position published before.
 
 /** What an event is about, as far as filters care; read from the event's JSON form (eventFacts). */
 export interface EventFacts {
   readonly channels: readonly string[];
   readonly channelIds: readonly string[];
   readonly locationIds: readonly string[];
+  /** The kinds of fact the event has a field for, set or empty (read with the fields' defaults). */
+  readonly declared?: readonly FactKind[];
 }
+
+export type FactKind = "channels" | "channelIds" | "locationIds";
 
 /** A subscription's filter in domain terms: channels by enum name ("CHANNEL_WEB"). */
 export interface Filter {
@@ -65,12 +71,26 @@ export function factsMatch(filter: Filter, facts: EventFacts): boolean {
   );
 }
 
-/** The facts of an event's JSON form: every `channel`, `channelId` and `…locationId` in it, at any depth. */
+/**
+ * The facts of an event's JSON form: every `channel`, `channelId` and `…locationId` in it, at any depth.
+ * Read from JSON with the fields' defaults written out, a field present but empty ("", or
+ * CHANNEL_UNSPECIFIED) declares its kind without a value.
+ */
 export function eventFacts(json: unknown): EventFacts & { readonly customerIds: readonly string[] } {
   const channels = new Set<string>();
   const channelIds = new Set<string>();
   const locationIds = new Set<string>();
   const customerIds = new Set<string>();
+  const declared = new Set<FactKind>();
+  const kindOf = (key: string): FactKind | undefined =>
+    key === "channel"
+      ? "channels"
+      : key === "channelId"
+        ? "channelIds"
+        : key === "locationId" || key.endsWith("LocationId")
+          ? "locationIds"
+          : undefined;
+  const into = { channels, channelIds, locationIds };
   const visit = (value: unknown, depth: number): void => {
     if (depth > 6 || value === null || typeof value !== "object") return;
     if (Array.isArray(value)) {
@@ -78,12 +98,15 @@ export function eventFacts(json: unknown): EventFacts & { readonly customerIds: 
       return;
     }
     for (const [key, inner] of Object.entries(value)) {
-      if (typeof inner === "string" && inner !== "") {
-        if (key === "channel") channels.add(inner);
-        else if (key === "channelId") channelIds.add(inner);
-        else if (key === "locationId" || key.endsWith("LocationId")) locationIds.add(inner);
-        else if (key === "customerId") customerIds.add(inner);
-      } else visit(inner, depth + 1);
+      if (typeof inner !== "string") {
+        visit(inner, depth + 1);
+        continue;
+      }
+      const kind = kindOf(key);
+      if (kind) {
+        declared.add(kind);
+        if (inner !== "" && inner !== "CHANNEL_UNSPECIFIED") into[kind].add(inner);
+      } else if (key === "customerId" && inner !== "") customerIds.add(inner);
     }
   };
   visit(json, 0);
@@ -91,6 +114,7 @@ export function eventFacts(json: unknown): EventFacts & { readonly customerIds: 
     channels: [...channels],
     channelIds: [...channelIds],
     locationIds: [...locationIds],
+    declared: [...declared],
     customerIds: [...customerIds],
   };
 }
@@ -100,10 +124,11 @@ export function eventFacts(json: unknown): EventFacts & { readonly customerIds: 
  * order line cancelled before its order's acceptance was seen has no channel yet).
  */
 export function factsComplete(filter: Filter, facts: EventFacts): boolean {
+  const known = (kind: FactKind) => facts[kind].length > 0 || (facts.declared ?? []).includes(kind);
   return (
-    (filter.channels.length === 0 || facts.channels.length > 0) &&
-    (filter.channelIds.length === 0 || facts.channelIds.length > 0) &&
-    (filter.locationIds.length === 0 || facts.locationIds.length > 0)
+    (filter.channels.length === 0 || known("channels")) &&
+    (filter.channelIds.length === 0 || known("channelIds")) &&
+    (filter.locationIds.length === 0 || known("locationIds"))
   );
 }
 
@@ -111,9 +136,12 @@ export function factsComplete(filter: Filter, facts: EventFacts): boolean {
 export function withAggregateFacts(own: EventFacts, before: EventFacts | undefined): EventFacts {
   if (!before) return own;
   const union = (a: readonly string[], b: readonly string[]) => [...new Set([...a, ...b])];
+  // What the event has a field for is its own to say, even empty.
+  const speaks = (kind: FactKind) => own[kind].length > 0 || (own.declared ?? []).includes(kind);
   return {
-    channels: own.channels.length > 0 ? own.channels : before.channels,
-    channelIds: own.channelIds.length > 0 ? own.channelIds : before.channelIds,
+    channels: speaks("channels") ? own.channels : before.channels,
+    channelIds: speaks("channelIds") ? own.channelIds : before.channelIds,
     locationIds: union(own.locationIds, before.locationIds),
+    declared: own.declared ?? [],
   };
 }

@@ -39,7 +39,8 @@ export function startDomainEventsConsumer(
     logger: deps.logger,
     metrics: options.metrics,
     handle: decodeThen(
-      (event) => ({ event, json: eventJson(event.type, event.data) ?? null }),
+      // Read with the fields' defaults: an empty channel id says "no channel's", not "ask the aggregate".
+      (event) => ({ event, json: eventJson(event.type, event.data, { withDefaults: true }) ?? null }),
       ({ event, json }) =>
         inOrder(event.subject, async () => {
           if (event.type === CustomerErasedSchema.typeName) {
