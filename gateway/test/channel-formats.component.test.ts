@@ -150,14 +150,14 @@ describe("Shopify webhooks", () => {
     const tampered = Buffer.from(shopifyBody.toString("utf8").replace('"199.00"', '"1.00"'));
     const refused = await deliver(tampered, shopifyVector.headers);
     expect([refused.status, refused.json.details?.[0]?.reason]).toEqual([401, "WEBHOOK_SIGNATURE_INVALID"]);
-    const product = Buffer.from('{"id": 1}');
-    const signature = createHmac("sha256", shopifyVector.secret).update(product).digest("base64");
-    const ignored = await deliver(product, {
+    const cart = Buffer.from('{"id": "c1"}');
+    const signature = createHmac("sha256", shopifyVector.secret).update(cart).digest("base64");
+    const ignored = await deliver(cart, {
       ...shopifyVector.headers,
-      "X-Shopify-Topic": "products/update",
+      "X-Shopify-Topic": "carts/update",
       "X-Shopify-Hmac-Sha256": signature,
     });
-    expect([ignored.status, ignored.json.ignored]).toEqual([202, 'topic "products/update" is not handled']);
+    expect([ignored.status, ignored.json.ignored]).toEqual([202, 'topic "carts/update" is not handled']);
   });
 });
 
@@ -640,6 +640,23 @@ describe("Stripe webhooks", () => {
     });
   };
   const fixture = (name: string) => JSON.parse(readFileSync(new URL(name, stripeFixtures), "utf8"));
+  /** An accepted order of one unit, paid through Stripe (payment_intent.succeeded) by a charge of its own. */
+  const capturedOrder = async () => {
+    const sku = uniqueName("SKU");
+    await receive(sku, "DC-1", 2);
+    const order = await submitOrder(sku, 1);
+    const total = Number(order.grandTotal.minorUnits);
+    const chargeId = uniqueName("ch_");
+    const succeeded = fixture("event-payment-intent-succeeded.json");
+    succeeded.id = uniqueName("evt_");
+    Object.assign(succeeded.data.object, {
+      metadata: { order_id: order.orderId },
+      amount_received: total,
+      latest_charge: chargeId,
+    });
+    expect((await deliver(succeeded)).status).toBe(200);
+    return { order, total, chargeId };
+  };
 
   it("records a succeeded PaymentIntent as the capture of its order and a refunded charge as its refund, once each", async () => {
     const sku = uniqueName("SKU");
@@ -712,19 +729,7 @@ describe("Stripe webhooks", () => {
   });
 
   it("opens a chargeback for a dispute on the order whose payment is the disputed charge, once, into the ledger", async () => {
-    const sku = uniqueName("SKU");
-    await receive(sku, "DC-1", 2);
-    const order = await submitOrder(sku, 1);
-    const total = Number(order.grandTotal.minorUnits);
-    const chargeId = uniqueName("ch");
-    const succeeded = fixture("event-payment-intent-succeeded.json");
-    succeeded.id = uniqueName("evt");
-    Object.assign(succeeded.data.object, {
-      metadata: { order_id: order.orderId },
-      amount_received: total,
-      latest_charge: chargeId,
-    });
-    expect((await deliver(succeeded)).status).toBe(200);
+    const { order, total, chargeId } = await capturedOrder();
     const dispute = fixture("event-charge-dispute-created.json");
     Object.assign(dispute.data.object, { id: uniqueName("dp"), charge: chargeId, amount: 1_000 });
     for (let i = 0; i < 2; i++) {
@@ -821,19 +826,7 @@ describe("Stripe webhooks", () => {
   });
 
   it("posts a paid payout once, and its itemised reconciliation report matches every line and the payout", async () => {
-    const sku = uniqueName("SKU");
-    await receive(sku, "DC-1", 2);
-    const order = await submitOrder(sku, 1);
-    const total = Number(order.grandTotal.minorUnits);
-    const chargeId = uniqueName("ch_");
-    const succeeded = fixture("event-payment-intent-succeeded.json");
-    succeeded.id = uniqueName("evt_");
-    Object.assign(succeeded.data.object, {
-      metadata: { order_id: order.orderId },
-      amount_received: total,
-      latest_charge: chargeId,
-    });
-    expect((await deliver(succeeded)).status).toBe(200);
+    const { order, total, chargeId } = await capturedOrder();
     // The capture reaches the ledger through the bus; the report is reconciled against it.
     await until(async () => {
       const entries = (await get(`/v1/journalEntries?orderId=${order.orderId}&pageSize=50`)).json.entries;

@@ -10,17 +10,11 @@
 import { type FieldViolation, RequestInvalid } from "@retail/platform/rpc";
 import type { X12Segment } from "node-x12";
 import { isoDate, productId, rowsOf } from "./x12-segments.js";
-import type { X12Warehouse } from "./x12-ship-notice.js";
+import type { ShippedOrder, X12Warehouse } from "./x12-ship-notice.js";
 
-/** One 945: what left the warehouse for one order. */
-export interface ShippingAdvice {
+/** One 945: what left the warehouse for one order, named by our order id. */
+export interface ShippingAdvice extends ShippedOrder {
   readonly orderId: string;
-  readonly poNumber: string;
-  readonly shipmentId: string;
-  readonly carrier: string;
-  readonly trackingNumber: string;
-  readonly shipDate?: string;
-  readonly items: ReadonlyArray<{ sku: string; quantity: bigint }>;
 }
 
 /** The qualifier the 940 the mesh sends names SKUs with (W01, vendor's item number). */
