@@ -2,15 +2,19 @@
 // as the services publish them reach a real HTTP receiver process, signed (verified there by the
 // `standardwebhooks` verifier), in order per aggregate, through failures, hangs, dead letters, replay,
 // a secret rotation and a restart of the delivery service.
+
+import { fileURLToPath } from "node:url";
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import { Code } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import {
   DeliveryFormat,
   DeliveryState,
   SubscriptionState,
 } from "@retail/contracts/retail/delivery/v1/delivery_pb";
+import { DeliveryService } from "@retail/contracts/retail/delivery/v1/delivery_service_pb";
 import { AvailabilityChangedSchema } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
 import {
   OrderAcceptedSchema,
@@ -18,7 +22,15 @@ import {
   ShipmentDispatchedSchema,
 } from "@retail/contracts/retail/order/v1/order_events_pb";
 import { FulfillmentType } from "@retail/contracts/retail/order/v1/order_pb";
-import { rejection, uniqueName, until, violatedFields } from "@retail/platform/testing";
+import { startServiceOnFreePorts } from "@retail/platform/processes";
+import {
+  dropTestDatabases,
+  rejection,
+  testServiceEnv,
+  uniqueName,
+  until,
+  violatedFields,
+} from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createEmitter,
@@ -26,6 +38,7 @@ import {
   type ReceiverEndpoint,
   startDelivery,
   startReceiver,
+  testDeliveryEnv,
 } from "./harness.js";
 
 let delivery: DeliveryHarness;
@@ -457,6 +470,61 @@ describe("several delivery instances", () => {
       await emit.close();
       await second.stopInstance();
       await first.stop();
+    }
+  });
+
+  it("take over a crashed instance's subscription once its lease runs out, losing nothing", async () => {
+    const database = uniqueName("delivery_crash");
+    const exchange = uniqueName("ex_crash");
+    // The first instance is a process of its own, so it can be killed without letting go of its lease.
+    const crashing = await startServiceOnFreePorts({
+      name: "delivery",
+      dir: fileURLToPath(new URL("..", import.meta.url)),
+      output: "ignore",
+      env: { ...testServiceEnv(database, exchange), ...testDeliveryEnv, LOG_LEVEL: "warn" },
+    });
+    const crashingClient = createClient(
+      DeliveryService,
+      createGrpcTransport({ baseUrl: `http://127.0.0.1:${crashing.port}`, defaultTimeoutMs: 20_000 }),
+    );
+    const emit = createEmitter(exchange);
+    let second: Awaited<ReturnType<typeof startDelivery>> | undefined;
+    try {
+      const subscriptionId = uniqueName("sub").replaceAll("_", "-");
+      const endpoint = receiver.endpoint(subscriptionId);
+      const { signingSecret } = await crashingClient.createSubscription({
+        requestId: subscriptionId,
+        subscription: { subscriptionId, url: endpoint.url, filter: { eventTypes: ["order.#"] } },
+      });
+      // The receiver fails, so the first instance holds the subscription with a delivery pending.
+      await endpoint.control({ mode: "fail", secrets: [signingSecret] });
+      const orderId = uniqueName("o");
+      await emit.emit(orderId, OrderAcceptedSchema, accepted(orderId));
+      await until(async () => {
+        const { deliveries } = await crashingClient.listDeliveries({ subscriptionId });
+        expect(deliveries[0]?.attempts).toBeGreaterThanOrEqual(1);
+      });
+      crashing.child.kill("SIGKILL");
+      const killedAt = Date.now();
+      await endpoint.control({ mode: "ok" });
+      await emit.emit(orderId, ShipmentDispatchedSchema, shipped(orderId, 1));
+      second = await startDelivery("crash", {}, { database, exchange });
+      const got = await until(
+        async () => {
+          const list = (await ofOrder(endpoint, orderId)).filter((r) => r.verified);
+          expect(list).toHaveLength(2);
+          return list;
+        },
+        { timeout: 20_000 },
+      );
+      expect(got.map((r) => r.sequence)).toEqual([1, 2]);
+      // Not before the dead instance's lease (3 s) ran out: one holder at a time, even after a crash.
+      expect(Date.now() - killedAt).toBeGreaterThanOrEqual(2_500);
+    } finally {
+      crashing.child.kill("SIGKILL");
+      await emit.close();
+      if (second) await second.stop();
+      else await dropTestDatabases(database);
     }
   });
 });
