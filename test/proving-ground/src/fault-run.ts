@@ -12,6 +12,7 @@ import { type MeshUnderTest, runId, startMesh } from "./mesh.js";
 import type { ProvingOptions } from "./prove.js";
 import { restClient } from "./rest.js";
 import { type Scorecard, scorecard, settled } from "./scorecard.js";
+import { startWebhookSubscriber, type WebhookVerdict } from "./webhooks.js";
 
 export interface FaultRunOptions extends ProvingOptions {
   /** The faults to run, by name (all when empty). */
@@ -30,6 +31,9 @@ export interface FaultRow {
   /** Orders held beyond those created, captures or refunds posted more than once, keys answered twice. */
   readonly appliedTwice: number;
   readonly oversold: number;
+  /** Order events the webhook subscriber never got, of how many (outbound delivery under the fault). */
+  readonly webhooksLost: number;
+  readonly webhooksExpected: number;
   /** Messages parked in the consumers' parking queues, and how many the fault parked on purpose. */
   readonly parked: number;
   readonly parkedExpected: number;
@@ -66,6 +70,8 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRow[]> {
           lost: 0,
           appliedTwice: 0,
           oversold: 0,
+          webhooksLost: 0,
+          webhooksExpected: 0,
           parked: 0,
           parkedExpected: 0,
           recoveryMs: 0,
@@ -94,12 +100,15 @@ async function runOne(
   const mesh = await startMesh(run, say, { proxied: true, ...fault.mesh });
   const day = generateDay(options, run);
   const context: FaultContext = { mesh, day, say };
+  let webhooks: Awaited<ReturnType<typeof startWebhookSubscriber>> | undefined;
   try {
     await fault.prepare?.(context);
     // Channels keep retrying a write under its key for over a minute, as real integrations do.
     const base = restClient(mesh.gatewayUrl, mesh.apiKey, 40);
     const rest = fault.wrapRest ? fault.wrapRest(base) : base;
     await setUp(base, day);
+    // An ERP subscribed to every order event, through the day and the fault.
+    webhooks = await startWebhookSubscriber(base, run);
     const live = { sent: 0, ended: 0 };
     const driving = drive(rest, day, options.rate, mesh.secrets, say, live);
     await sleep((day.journeys.length / options.rate / 3) * 1_000);
@@ -116,6 +125,12 @@ async function runOne(
     await atRest(mesh);
     await settled(base);
     const card = await scorecard(base, day, driven.outcomes, driven.stockErrors, false);
+    const outbound: WebhookVerdict = await webhooks.judge(
+      driven.outcomes.map((o) => o.orderId).filter((id) => id !== ""),
+    );
+    say(
+      `fault ${fault.name}: webhooks ${outbound.delivered} of ${outbound.expected} delivered, ${outbound.repeats} repeated, drained ${(outbound.drainMs / 1_000).toFixed(1)} s after the mesh came to rest`,
+    );
     const findings = (await fault.findings?.(context)) ?? { problems: [], parkedOnPurpose: {}, figures: {} };
     const parked = await parkedBy(mesh);
     const parkedExpected = Object.values(findings.parkedOnPurpose).reduce((a, b) => a + b, 0);
@@ -128,6 +143,9 @@ async function runOne(
       (findings.figures["keys answered differently"] ?? 0);
     const lost = card.orders.failed + Math.max(0, card.orders.created - card.orders.held);
     const invariantsHold =
+      outbound.lost === 0 &&
+      outbound.outOfOrder === 0 &&
+      outbound.unverified === 0 &&
       card.orders.accuracy === 1 &&
       card.stock.reliability === 1 &&
       card.stock.oversoldUnits === 0 &&
@@ -141,6 +159,8 @@ async function runOne(
       lost,
       appliedTwice,
       oversold: card.stock.oversoldUnits,
+      webhooksLost: outbound.lost,
+      webhooksExpected: outbound.expected,
       parked: Object.values(parked).reduce((a, b) => a + b, 0),
       parkedExpected,
       recoveryMs: recovery(driven.outcomes, faultEnd, options.boundMs ?? 1_000),
@@ -150,14 +170,22 @@ async function runOne(
         ...(injected ? [`the fault could not be injected: ${injected}`] : []),
         ...findings.problems,
         ...parkingProblems,
+        ...outbound.problems.slice(0, 5).map((p) => `webhooks: ${p}`),
         ...card.inaccurate.slice(0, 5).map((i) => `order ${i.channelOrderId}: ${i.why}`),
         ...card.stock.mismatches.slice(0, 5),
         ...card.ledger.problems.slice(0, 5),
       ],
-      figures: findings.figures,
+      figures: {
+        ...findings.figures,
+        "webhooks delivered": outbound.delivered,
+        "webhooks repeated": outbound.repeats,
+        "webhooks out of order": outbound.outOfOrder,
+        "webhooks drained after rest (ms)": outbound.drainMs,
+      },
       scorecard: card,
     };
   } finally {
+    await webhooks?.close();
     await fault.close?.();
     await mesh.stop();
   }
@@ -239,6 +267,7 @@ function parkedBy(mesh: MeshUnderTest): Promise<Record<string, number>> {
 export function summary(row: FaultRow): string {
   return (
     `${row.inFlight} in flight, ${row.lost} lost, ${row.appliedTwice} applied twice, ${row.oversold} oversold, ` +
+    `${row.webhooksLost} of ${row.webhooksExpected} webhooks lost, ` +
     `${row.parked} parked (${row.parkedExpected} expected), recovered ${(row.recoveryMs / 1_000).toFixed(1)} s after ` +
     `a fault of ${(row.faultMs / 1_000).toFixed(1)} s, invariants ${row.invariantsHold ? "hold" : "BROKEN"}` +
     (row.problems.length ? `\n  ${row.problems.join("\n  ")}` : "")
@@ -248,11 +277,11 @@ export function summary(row: FaultRow): string {
 /** The table for the README: one line per fault. */
 export function faultTable(rows: readonly FaultRow[]): string {
   const lines = [
-    "| fault | orders in flight | lost | applied twice | oversold | parked (expected) | recovery | invariants |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    "| fault | orders in flight | lost | applied twice | oversold | webhooks lost (of) | parked (expected) | recovery | invariants |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ...rows.map(
       (r) =>
-        `| ${r.fault}: ${r.what} | ${r.inFlight} | ${r.lost} | ${r.appliedTwice} | ${r.oversold} | ${r.parked} (${r.parkedExpected}) | ${(r.recoveryMs / 1_000).toFixed(1)} s | ${r.invariantsHold && r.problems.length === 0 ? "hold" : "broken"} |`,
+        `| ${r.fault}: ${r.what} | ${r.inFlight} | ${r.lost} | ${r.appliedTwice} | ${r.oversold} | ${r.webhooksLost} (${r.webhooksExpected}) | ${r.parked} (${r.parkedExpected}) | ${(r.recoveryMs / 1_000).toFixed(1)} s | ${r.invariantsHold && r.problems.length === 0 ? "hold" : "broken"} |`,
     ),
   ];
   return lines.join("\n");

@@ -506,7 +506,9 @@ export function faultCatalogue(): Fault[] {
     linkLatency("storage", 50, 15),
     linkCut("broker", 10),
     linkLatency("broker", 200, 15),
-    ...["inventory", "order", "finance-posting", "customer-identity", "gateway"].map(processKilled),
+    ...["inventory", "order", "finance-posting", "customer-identity", "gateway", "delivery"].map(
+      processKilled,
+    ),
     replicaKilled,
     redelivery("twice"),
     reordered,
