@@ -1,6 +1,7 @@
 import type { DescMessage } from "@bufbuild/protobuf";
 import { DeliveryService } from "@retail/contracts/retail/delivery/v1/delivery_service_pb";
 import { startWaitingEventsErasure } from "@retail/platform/amqp";
+import { domainEvents, redactEvent } from "@retail/platform/domain-events";
 import type { Logger } from "@retail/platform/log";
 import { startRuntime } from "@retail/platform/runtime";
 import { serve } from "@retail/platform/server";
@@ -8,7 +9,6 @@ import { openInbox } from "@retail/platform/store";
 import { Counter, Histogram } from "prom-client";
 import { startDomainEventsConsumer } from "./adapters/amqp/domain-events-consumer.js";
 import { createQueueBindings } from "./adapters/amqp/queue-bindings.js";
-import { domainEvents, redactEvent } from "./adapters/event-registry.js";
 import { createRenderer } from "./adapters/formats/renderer.js";
 import { createWebhookSender } from "./adapters/http/webhook-sender.js";
 import { startSubscriptionCache } from "./adapters/memory/subscription-cache.js";

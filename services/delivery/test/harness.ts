@@ -3,16 +3,13 @@
 // services' outbox relays do (protobuf bodies, CloudEvents headers, one stream version per aggregate);
 // and a webhook receiver running as a process of its own.
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { DeliveryService } from "@retail/contracts/retail/delivery/v1/delivery_service_pb";
-import { connectAmqp, createEventPublisher } from "@retail/platform/amqp";
 import { createLogger } from "@retail/platform/log";
-import { routingKeyOf } from "@retail/platform/store";
 import {
+  createEmitter as createPlatformEmitter,
   deleteRunQueues,
   dropTestDatabases,
   testAmqpUrl,
@@ -72,47 +69,9 @@ export async function startDelivery(
   };
 }
 
-/** Publishes domain events onto an exchange as an outbox relay does, numbering each aggregate's versions. */
-export function createEmitter(exchange: string, source = "order") {
-  const amqp = connectAmqp(testAmqpUrl(), {
-    name: `emitter-${exchange}`,
-    logger: createLogger({ service: "test", level: "silent" }),
-  });
-  const publisher = createEventPublisher(amqp, { source, exchange });
-  const versions = new Map<string, number>();
-  return {
-    /** Publishes the aggregate's next version, or the version given (to send events out of order). */
-    async emit<Desc extends DescMessage>(
-      aggregateId: string,
-      schema: Desc,
-      message: MessageShape<Desc>,
-      at?: number,
-    ): Promise<string> {
-      const eventId = randomUUID();
-      const version = at ?? (versions.get(aggregateId) ?? 0) + 1;
-      versions.set(aggregateId, Math.max(version, versions.get(aggregateId) ?? 0));
-      await publisher.publish([
-        {
-          eventId,
-          streamId: aggregateId,
-          version,
-          type: schema.typeName,
-          routingKey: routingKeyOf(schema.typeName),
-          data: toBinary(schema, message),
-          occurredAt: new Date(),
-          correlationId: randomUUID(),
-          causationId: "",
-          traceparent: "",
-        },
-      ]);
-      return eventId;
-    },
-    async close() {
-      await publisher.close();
-      await amqp.close();
-    },
-  };
-}
+/** Publishes domain events onto the exchange as the services' outbox relays do. */
+export const createEmitter = (exchange: string, source = "order") =>
+  createPlatformEmitter(testAmqpUrl(), exchange, source);
 
 export interface Received {
   readonly id: string;

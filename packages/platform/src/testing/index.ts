@@ -11,6 +11,7 @@ import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 import "./provided-context.js";
 
 export { captureEvents, type EventCapture } from "./capture.js";
+export { createEmitter } from "./emitter.js";
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 
 /** A cuttable proxy in front of the test broker, and the AMQP URL that goes through it. */

@@ -1,11 +1,11 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { CustomerErasedSchema } from "@retail/contracts/retail/customer/v1/customer_events_pb";
 import { type AmqpConnectionManager, type Consumer, decodeThen, startConsumer } from "@retail/platform/amqp";
+import { eventJson, redactEvent } from "@retail/platform/domain-events";
 import type { Metrics } from "@retail/platform/metrics";
 import { createKeyedLock } from "@retail/platform/store";
 import type { DeliveryDeps } from "../../app/ports.js";
 import { recordEvent } from "../../app/record-event.js";
-import { eventJson, redactEvent } from "../event-registry.js";
 import type { Erasures } from "../mongo/erasures.js";
 
 /**

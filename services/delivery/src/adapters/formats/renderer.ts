@@ -1,6 +1,6 @@
 import { DeliveryFormat } from "@retail/contracts/retail/delivery/v1/delivery_pb";
+import { redactEvent } from "@retail/platform/domain-events";
 import type { DeliveryRenderer, DeliveryStore } from "../../app/ports.js";
-import { redactEvent } from "../event-registry.js";
 import { webhookBody } from "../http/webhook-sender.js";
 import type { ControlNumbers } from "../mongo/control-numbers.js";
 import type { Erasures } from "../mongo/erasures.js";

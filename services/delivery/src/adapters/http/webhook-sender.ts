@@ -1,7 +1,7 @@
+import { eventJson } from "@retail/platform/domain-events";
 import { Webhook } from "standardwebhooks";
 import type { DeliveryRecord, SendOutcome, WebhookSender } from "../../app/ports.js";
 import { retryAfterMs } from "../../domain/retry-schedule.js";
-import { eventJson } from "../event-registry.js";
 
 /**
  * The body of a delivery: Standard Webhooks' `type`, `timestamp` and `data` (the event's protobuf JSON

@@ -1,9 +1,11 @@
+// Every domain event the mesh publishes, by CloudEvents type, and what a consumer of all of them (outbound
+// delivery, operations) does with one: read it as JSON, or empty its personal fields.
 import { createRegistry, fromBinary, type JsonValue, toBinary, toJson } from "@bufbuild/protobuf";
 import { file_retail_customer_v1_customer_events } from "@retail/contracts/retail/customer/v1/customer_events_pb";
 import { file_retail_finance_v1_finance_events } from "@retail/contracts/retail/finance/v1/finance_events_pb";
 import { file_retail_inventory_v1_inventory_events } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
 import { file_retail_order_v1_order_events } from "@retail/contracts/retail/order/v1/order_events_pb";
-import { redactPersonal } from "@retail/platform/personal";
+import { redactPersonal } from "../personal/index.js";
 
 /** Every domain event the mesh publishes, by CloudEvents type (the protobuf type name). */
 export const domainEvents = createRegistry(
@@ -34,4 +36,12 @@ export function eventJson(
 export function redactEvent(type: string, data: Uint8Array): Uint8Array | undefined {
   const schema = domainEvents.getMessage(type);
   return schema ? toBinary(schema, redactPersonal(schema, fromBinary(schema, data))) : undefined;
+}
+
+/** An event's JSON form with every personal field emptied (what an operator may read of it). */
+export function redactedEventJson(type: string, data: Uint8Array): JsonValue | undefined {
+  const schema = domainEvents.getMessage(type);
+  return schema
+    ? toJson(schema, redactPersonal(schema, fromBinary(schema, data)), { registry: domainEvents })
+    : undefined;
 }
