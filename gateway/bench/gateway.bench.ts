@@ -121,6 +121,7 @@ const gateway = await startServiceProcess({
     ORDER_URL: unused,
     FINANCE_POSTING_URL: unused,
     DELIVERY_URL: unused,
+    OPERATIONS_URL: unused,
     GATEWAY_CLIENTS_FILE: join(dir, "clients.json"),
     ...(process.env.GATEWAY_PROFILE
       ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.GATEWAY_PROFILE}` }

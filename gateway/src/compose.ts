@@ -4,6 +4,7 @@ import { DeliveryService } from "@retail/contracts/retail/delivery/v1/delivery_s
 import { FinancePostingService } from "@retail/contracts/retail/finance/v1/finance_service_pb";
 import { InboundJournalService } from "@retail/contracts/retail/inbound/v1/inbound_service_pb";
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
+import { OperationsService } from "@retail/contracts/retail/operations/v1/operations_service_pb";
 import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { connectAmqp, startErasureConsumer } from "@retail/platform/amqp";
 import type { Logger } from "@retail/platform/log";
@@ -42,6 +43,7 @@ const remoteServices = [
   [OrderService, "ORDER_URL"],
   [FinancePostingService, "FINANCE_POSTING_URL"],
   [DeliveryService, "DELIVERY_URL"],
+  [OperationsService, "OPERATIONS_URL"],
 ] as const;
 
 /** The services whose routes the gateway serves (and its OpenAPI document describes): the remote ones and its own. */

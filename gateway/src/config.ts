@@ -23,6 +23,7 @@ export const gatewayEnvSchema = baseEnvSchema
     ORDER_URL: serviceUrl,
     FINANCE_POSTING_URL: serviceUrl,
     DELIVERY_URL: serviceUrl,
+    OPERATIONS_URL: serviceUrl,
     /** JSON file of channel clients, API key digests, JWT issuers and scope overrides; re-read on change. */
     GATEWAY_CLIENTS_FILE: z.string().min(1),
     /** Comma-separated origins allowed to call from a browser ("https://shop.example"); none by default. */

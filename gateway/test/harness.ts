@@ -31,6 +31,7 @@ import { MongoClient } from "mongodb";
 import { consumerQueues as deliveryQueues } from "../../services/delivery/src/compose.ts";
 import { consumerQueues as financeQueues } from "../../services/finance-posting/src/compose.ts";
 import { consumerQueues as inventoryQueues } from "../../services/inventory/src/compose.ts";
+import { consumerQueues as operationsQueues } from "../../services/operations/src/compose.ts";
 import { consumerQueues as orderQueues } from "../../services/order/src/compose.ts";
 import { composeGateway, consumerQueues as gatewayQueues, type RunningGateway } from "../src/compose.js";
 import { loadGatewayConfig } from "../src/config.js";
@@ -44,6 +45,7 @@ const consumerQueues = [
   ...orderQueues,
   ...financeQueues,
   ...deliveryQueues,
+  ...operationsQueues,
   ...gatewayQueues,
 ];
 
@@ -94,7 +96,7 @@ export interface GatewayMesh {
   readonly serviceUrls: Readonly<Record<string, string>>;
   /** The MESH_SERVICE_KEYS every process of this mesh runs with: the services answer only peers signing with them. */
   readonly serviceKeys: string;
-  /** The five databases of this mesh: customer, inventory, order, finance, gateway. */
+  /** The databases of this mesh: customer, inventory, order, finance, gateway, delivery, operations. */
   readonly databases: readonly string[];
   /** The consumer queues of this mesh (each with its retry and parking queues). */
   readonly consumerQueues: readonly string[];
@@ -119,8 +121,8 @@ export async function startGatewayMesh(
   serviceLogLevel = "warn",
 ): Promise<GatewayMesh> {
   const exchange = uniqueName(`ex_${name}`);
-  const databases = ["customer", "inventory", "order", "finance", "gateway", "delivery"].map((d) =>
-    uniqueName(`${d}_${name}`),
+  const databases = ["customer", "inventory", "order", "finance", "gateway", "delivery", "operations"].map(
+    (d) => uniqueName(`${d}_${name}`),
   );
   const children: ChildProcess[] = [];
   const serviceLogs: string[] = [];
@@ -141,7 +143,8 @@ export async function startGatewayMesh(
     children.push(child);
     return port;
   };
-  const [customer, inventory, order, finance, gatewayDb, delivery] = databases as [
+  const [customer, inventory, order, finance, gatewayDb, delivery, operations] = databases as [
+    string,
     string,
     string,
     string,
@@ -159,6 +162,7 @@ export async function startGatewayMesh(
   urls.ORDER_URL = `http://127.0.0.1:${orderProxy.port}`;
   urls.FINANCE_POSTING_URL = `http://127.0.0.1:${await start("finance-posting", finance)}`;
   urls.DELIVERY_URL = `http://127.0.0.1:${await start("delivery", delivery)}`;
+  urls.OPERATIONS_URL = `http://127.0.0.1:${await start("operations", operations)}`;
 
   const dir = mkdtempSync(join(tmpdir(), "gateway-clients-"));
   const clientsPath = join(dir, "clients.json");

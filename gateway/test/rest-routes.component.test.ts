@@ -394,3 +394,54 @@ interface OpenApiDoc {
   openapi: string;
   paths: Record<string, Record<string, unknown>>;
 }
+
+describe("operations over REST", () => {
+  it("traces a real order across the services, and lists its capture resolved once finance posted it", async () => {
+    const sku = uniqueName("SKU");
+    await receive(sku, "DC-1", 5);
+    const order = await submitOrder(sku, 1);
+    const paid = await post(`/v1/orders/${order.orderId}/paymentEvents`, {
+      paymentEventId: uniqueName("cap"),
+      type: "PAYMENT_EVENT_TYPE_CAPTURE",
+      outcome: "PAYMENT_OUTCOME_APPROVED",
+      amount: order.grandTotal,
+      provider: "stripe",
+      providerReference: `ch_${order.orderId}`,
+    });
+    expect(paid.status).toBe(200);
+    // The order's events from order, inventory and finance, in the order they happened.
+    const trace = await until(async () => {
+      const { events } = (await get(`/v1/traces?orderId=${order.orderId}`)).json;
+      const keys = events.map((e: { routingKey: string }) => e.routingKey);
+      expect(keys).toEqual(
+        expect.arrayContaining([
+          "order.order_received",
+          "order.order_accepted",
+          "order.payment_captured",
+          "finance.journal_entry_posted",
+        ]),
+      );
+      return events as Array<{ routingKey: string; source: string; occurTime: string }>;
+    });
+    expect(new Set(trace.map((e) => e.source))).toEqual(new Set(["order", "inventory", "finance-posting"]));
+    expect(trace.map((e) => e.occurTime)).toEqual([...trace.map((e) => e.occurTime)].sort());
+    // The capture was listed until finance's posting (of that very event) came: resolved now.
+    const item = await until(async () => {
+      const { exceptions } = (
+        await get(
+          "/v1/operationalExceptions?kind=EXCEPTION_KIND_NOT_IN_LEDGER&includeResolved=true&pageSize=200",
+        )
+      ).json;
+      const ours = exceptions.filter((e: { orderId: string }) => e.orderId === order.orderId);
+      expect(ours).toHaveLength(1);
+      expect(ours[0].resolveTime).toBeDefined();
+      return ours[0];
+    });
+    expect(item.reason).toMatch(/^capture cap_\S+ of \d+ USD minor units not posted by finance$/);
+    const refused = await get("/v1/traces");
+    expect([refused.status, refused.json.details[0].fieldViolations[0].field]).toEqual([
+      400,
+      "correlation_id",
+    ]);
+  });
+});

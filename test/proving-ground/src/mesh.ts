@@ -15,6 +15,7 @@ import { up } from "../../../scripts/infra.ts";
 import { consumerQueues as deliveryQueues } from "../../../services/delivery/src/compose.ts";
 import { consumerQueues as financeQueues } from "../../../services/finance-posting/src/compose.ts";
 import { consumerQueues as inventoryQueues } from "../../../services/inventory/src/compose.ts";
+import { consumerQueues as operationsQueues } from "../../../services/operations/src/compose.ts";
 import { consumerQueues as orderQueues } from "../../../services/order/src/compose.ts";
 import { type ChannelSecrets, devSecrets, partnerSenderId } from "./channels.js";
 
@@ -69,6 +70,7 @@ const meshQueues = [
   ...orderQueues,
   ...financeQueues,
   ...deliveryQueues,
+  ...operationsQueues,
   ...gatewayQueues,
 ];
 
@@ -92,6 +94,7 @@ const services = [
   { name: "finance-posting", dir: "services/finance-posting" },
   { name: "order", dir: "services/order" },
   { name: "delivery", dir: "services/delivery" },
+  { name: "operations", dir: "services/operations" },
 ] as const;
 
 /** The URL with its host and port replaced by a proxy's on this machine. */

@@ -1,0 +1,57 @@
+import { durationMs } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { ExceptionKind } from "@retail/contracts/retail/operations/v1/operations_pb";
+import type { OperationsService } from "@retail/contracts/retail/operations/v1/operations_service_pb";
+import { Violations } from "@retail/platform/rpc";
+import { decodePageToken } from "@retail/platform/store";
+import type { OperationsDeps } from "../app/ports.js";
+
+const maxPageSize = 200;
+const maxTrace = 1000;
+
+/** The RPC surface: requests checked whole (every violation named), then answered from the stores. */
+export function createOperationsHandler(
+  deps: OperationsDeps,
+): Partial<ServiceImpl<typeof OperationsService>> {
+  return {
+    async getTrace(request) {
+      const v = new Violations();
+      const given = [request.correlationId, request.orderId, request.customerId].filter((k) => k !== "");
+      if (given.length !== 1)
+        v.add("correlation_id", "exactly one of correlation_id, order_id and customer_id is required");
+      if (request.limit < 0 || request.limit > maxTrace) v.add("limit", `must be 0-${maxTrace}`);
+      v.throwIfAny();
+      const limit = request.limit || 500;
+      const events = await deps.timeline.trace(
+        {
+          ...(request.correlationId && { correlationId: request.correlationId }),
+          ...(request.orderId && { orderId: request.orderId }),
+          ...(request.customerId && { customerId: request.customerId }),
+        },
+        limit + 1,
+      );
+      return { events: events.slice(0, limit), truncated: events.length > limit };
+    },
+
+    async listOperationalExceptions(request) {
+      const v = new Violations();
+      if (!Object.values(ExceptionKind).includes(request.kind))
+        v.add("kind", "must be an exception kind, or unspecified for every kind");
+      const olderThanMs = request.olderThan ? durationMs(request.olderThan) : 0;
+      if (olderThanMs < 0) v.add("older_than", "must not be negative");
+      if (request.pageSize < 0 || request.pageSize > maxPageSize)
+        v.add("page_size", `must be 0-${maxPageSize}`);
+      if (request.pageToken && !decodePageToken(request.pageToken))
+        v.add("page_token", "is not a page token this service issued");
+      v.throwIfAny();
+      return deps.exceptions.list({
+        ...(request.kind !== ExceptionKind.UNSPECIFIED && { kind: request.kind }),
+        ...(olderThanMs > 0 && { sinceAtMost: new Date(deps.clock.now().getTime() - olderThanMs) }),
+        ...(request.sourceSystem && { sourceSystem: request.sourceSystem }),
+        includeResolved: request.includeResolved,
+        pageSize: request.pageSize || 50,
+        pageToken: request.pageToken,
+      });
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import type {
+  ExceptionKind,
+  OperationalException,
+  TraceEvent,
+} from "@retail/contracts/retail/operations/v1/operations_pb";
+import type { Logger } from "@retail/platform/log";
+import type { ExceptionChange } from "../domain/exceptions.js";
+
+/** Every event as kept for tracing. */
+export interface Timeline {
+  /** Keeps an event once (a redelivery keeps nothing new). */
+  keep(event: TraceEvent): Promise<void>;
+  /** The events of a correlation id, order or customer, oldest first, at most `limit`. */
+  trace(
+    by: { correlationId?: string; orderId?: string; customerId?: string },
+    limit: number,
+  ): Promise<TraceEvent[]>;
+  /** Drops events received before `before`; how many. */
+  forget(before: Date): Promise<number>;
+}
+
+export interface ExceptionQuery {
+  readonly kind?: ExceptionKind;
+  /** Only items that began at or before this. */
+  readonly sinceAtMost?: Date;
+  readonly sourceSystem?: string;
+  readonly includeResolved: boolean;
+  readonly pageSize: number;
+  readonly pageToken: string;
+}
+
+/** The exception lists. */
+export interface ExceptionStore {
+  apply(change: ExceptionChange): Promise<void>;
+  list(query: ExceptionQuery): Promise<{ exceptions: OperationalException[]; nextPageToken: string }>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface OperationsDeps {
+  readonly timeline: Timeline;
+  readonly exceptions: ExceptionStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** How late a stock movement may be recorded before it is listed. */
+  readonly lateStockMs: number;
+}

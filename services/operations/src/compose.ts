@@ -1,0 +1,71 @@
+import { OperationsService } from "@retail/contracts/retail/operations/v1/operations_service_pb";
+import type { Logger } from "@retail/platform/log";
+import { startRuntime } from "@retail/platform/runtime";
+import { serve } from "@retail/platform/server";
+import { startEventsConsumer } from "./adapters/amqp/events-consumer.js";
+import { createExceptionStore } from "./adapters/mongo/exception-store.js";
+import { createTimeline } from "./adapters/mongo/timeline.js";
+import { createOperationsHandler } from "./api/operations-handler.js";
+import type { OperationsDeps } from "./app/ports.js";
+import type { OperationsConfig } from "./config.js";
+
+const eventsQueue = "operations.domain-events";
+
+/** The queues this service consumes (without the environment's QUEUE_PREFIX). */
+export const consumerQueues = [eventsQueue] as const;
+
+export interface RunningOperations {
+  readonly port: number;
+  readonly metricsPort: number;
+  readonly deps: OperationsDeps;
+  stop(): Promise<boolean>;
+}
+
+/** The only place that knows every concrete class: MongoDB and RabbitMQ, the stores, the consumer, the RPC server. */
+export async function composeOperations(
+  config: OperationsConfig,
+  logger: Logger,
+): Promise<RunningOperations> {
+  const runtime = await startRuntime({ name: "operations", database: "operations", config, logger });
+  const timeline = createTimeline(runtime.db);
+  await timeline.ensureIndexes();
+  const exceptions = createExceptionStore(runtime.db);
+  await exceptions.ensureIndexes();
+  const deps: OperationsDeps = {
+    timeline,
+    exceptions,
+    clock: { now: () => new Date() },
+    logger,
+    lateStockMs: config.LATE_STOCK_UPDATE_MS,
+  };
+  const events = await startEventsConsumer(
+    {
+      connection: runtime.amqp,
+      exchange: config.EVENTS_EXCHANGE,
+      queue: `${config.QUEUE_PREFIX}${eventsQueue}`,
+      metrics: runtime.metrics,
+    },
+    deps,
+  );
+  const retention = setInterval(() => {
+    const before = new Date(Date.now() - config.TRACE_RETENTION_DAYS * 86_400_000);
+    timeline
+      .forget(before)
+      .then(
+        (forgotten) =>
+          forgotten > 0 && logger.info({ forgotten, before }, "trace events past retention removed"),
+      )
+      .catch((error: unknown) => logger.warn({ err: error }, "trace retention sweep failed"));
+  }, 3_600_000);
+  retention.unref();
+  const served = await runtime.serve({
+    // Operations has no domain errors of its own: refusals are the requests' (INVALID_ARGUMENT).
+    mapDomainError: () => undefined,
+    services: [serve(OperationsService, createOperationsHandler(deps))],
+    stopFirst: [
+      { name: "events consumer", run: () => events.close() },
+      { name: "retention sweep", run: async () => clearInterval(retention) },
+    ],
+  });
+  return { ...served, deps };
+}

@@ -1,0 +1,285 @@
+// The operations backend on real MongoDB-compatible storage and RabbitMQ: domain events published as
+// the services publish them are kept for tracing and turned into exception lists, opened and cleared
+// by later events in whatever order they come.
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import { JournalEntryPostedSchema } from "@retail/contracts/retail/finance/v1/finance_events_pb";
+import {
+  ChannelStockReportedSchema,
+  ReservationExpiredSchema,
+  StockMovementRecordedSchema,
+  StockReservedSchema,
+} from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
+import { MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
+import { ExceptionKind } from "@retail/contracts/retail/operations/v1/operations_pb";
+import {
+  OrderAcceptedSchema,
+  PaymentCapturedSchema,
+} from "@retail/contracts/retail/order/v1/order_events_pb";
+import { PaymentEventType } from "@retail/contracts/retail/order/v1/order_pb";
+import { rejection, uniqueName, until, violatedFields } from "@retail/platform/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startOperations } from "./harness.js";
+
+let ops: Awaited<ReturnType<typeof startOperations>>;
+beforeAll(async () => {
+  ops = await startOperations("ops");
+}, 60_000);
+afterAll(() => ops?.stop());
+
+const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000);
+const usd = (minorUnits: bigint) => ({ currencyCode: "USD", minorUnits });
+const captured = (orderId: string, channel: Channel, at: Date) =>
+  create(PaymentCapturedSchema, {
+    orderId,
+    channel,
+    paymentEvent: {
+      paymentEventId: uniqueName("pay"),
+      type: PaymentEventType.CAPTURE,
+      amount: usd(2_500n),
+      provider: "stripe",
+      occurTime: timestampFromDate(at),
+    },
+  });
+const posted = (sourceEventId: string, orderId: string) =>
+  create(JournalEntryPostedSchema, {
+    entry: { entryId: uniqueName("je"), source: { eventId: sourceEventId, orderId } },
+  });
+const open = async (kind: ExceptionKind, extra: { olderThanMs?: number; sourceSystem?: string } = {}) =>
+  (
+    await ops.client.listOperationalExceptions({
+      kind,
+      ...(extra.olderThanMs && { olderThan: durationFromMs(extra.olderThanMs) }),
+      sourceSystem: extra.sourceSystem ?? "",
+      pageSize: 200,
+    })
+  ).exceptions;
+
+describe("traces", () => {
+  it("keeps every event by correlation id, order and customer, in the order they happened, personal fields emptied", async () => {
+    const [orderId, customerId, correlationId] = [uniqueName("o"), uniqueName("c"), uniqueName("corr")];
+    const accepted = create(OrderAcceptedSchema, {
+      order: {
+        orderId,
+        customerId,
+        channel: Channel.WEB,
+        shipTo: { recipient: "Jane Doe", lines: ["1 Main St"], locality: "Springfield", regionCode: "US" },
+      },
+    });
+    const first = await ops.emitter.emit(`order:${orderId}`, OrderAcceptedSchema, accepted, undefined, {
+      correlationId,
+      occurredAt: minutesAgo(3),
+    });
+    await ops.emitter.emit(
+      `order:${orderId}`,
+      PaymentCapturedSchema,
+      captured(orderId, Channel.WEB, minutesAgo(2)),
+      undefined,
+      {
+        correlationId,
+        occurredAt: minutesAgo(2),
+      },
+    );
+    await ops.emitter.emit(
+      `reservation:${orderId}`,
+      StockReservedSchema,
+      create(StockReservedSchema, { reservation: { reservationId: `r-${orderId}`, orderId } }),
+      undefined,
+      { correlationId, occurredAt: minutesAgo(1) },
+    );
+    // The first event delivered again: kept once.
+    await ops.emitter.emit(`order:${orderId}`, OrderAcceptedSchema, accepted, 1, {
+      correlationId,
+      occurredAt: minutesAgo(3),
+      eventId: first,
+    });
+    const trace = await until(async () => {
+      const { events } = await ops.client.getTrace({ correlationId });
+      expect(events).toHaveLength(3);
+      return events;
+    });
+    expect(trace.map((e) => [e.routingKey, e.aggregateId, Number(e.sequence)])).toEqual([
+      ["order.order_accepted", `order:${orderId}`, 1],
+      ["order.payment_captured", `order:${orderId}`, 2],
+      ["inventory.stock_reserved", `reservation:${orderId}`, 1],
+    ]);
+    expect((await ops.client.getTrace({ orderId })).events.map((e) => e.eventId)).toEqual(
+      trace.map((e) => e.eventId),
+    );
+    expect((await ops.client.getTrace({ customerId })).events.map((e) => e.eventId)).toEqual([first]);
+    // What an operator reads: the order's ids and shape, not who it goes to.
+    const data = trace[0]?.dataJson ?? "";
+    expect(data).toContain(orderId);
+    expect(data).not.toContain("1 Main St");
+    expect(data).not.toContain("Jane Doe");
+    expect(violatedFields(await rejection(ops.client.getTrace({})))).toEqual(["correlation_id"]);
+    expect(violatedFields(await rejection(ops.client.getTrace({ orderId, customerId })))).toEqual([
+      "correlation_id",
+    ]);
+  });
+});
+
+describe("exception lists", () => {
+  it("lists a capture finance has not posted, by age, and clears it when the posting comes, in either order", async () => {
+    const [late, recent, pos, early] = [uniqueName("o"), uniqueName("o"), uniqueName("o"), uniqueName("o")];
+    const lateEvent = await ops.emitter.emit(
+      `order:${late}`,
+      PaymentCapturedSchema,
+      captured(late, Channel.WEB, minutesAgo(20)),
+    );
+    await ops.emitter.emit(
+      `order:${recent}`,
+      PaymentCapturedSchema,
+      captured(recent, Channel.WEB, minutesAgo(1)),
+    );
+    // POS captures post in the store's daily summary: never listed.
+    await ops.emitter.emit(`order:${pos}`, PaymentCapturedSchema, captured(pos, Channel.POS, minutesAgo(30)));
+    // A posting that comes before its capture: the capture never shows as missing.
+    const earlyId = uniqueName("evt");
+    await ops.emitter.emit(
+      `entry:${earlyId}`,
+      JournalEntryPostedSchema,
+      posted(earlyId, early),
+      undefined,
+      {},
+    );
+    await until(async () => expect((await ops.client.getTrace({ orderId: early })).events).toHaveLength(1));
+    await ops.emitter.emit(
+      `order:${early}`,
+      PaymentCapturedSchema,
+      captured(early, Channel.WEB, minutesAgo(25)),
+      undefined,
+      {
+        eventId: earlyId,
+      },
+    );
+    await until(async () => expect((await ops.client.getTrace({ orderId: early })).events).toHaveLength(2));
+    const overdue = await until(async () => {
+      const items = await open(ExceptionKind.NOT_IN_LEDGER, { olderThanMs: 10 * 60_000 });
+      const ours = items.filter((i) => [late, recent, pos, early].includes(i.subject));
+      expect(ours.map((i) => i.subject)).toEqual([late]);
+      return ours[0];
+    });
+    expect(overdue).toMatchObject({
+      exceptionId: `not-in-ledger:${lateEvent}`,
+      orderId: late,
+      sourceSystem: "stripe",
+      eventId: lateEvent,
+    });
+    expect(overdue?.reason).toMatch(/^capture pay_\S+ of 2500 USD minor units not posted by finance$/);
+    // Without an age every open one is there, the recent capture too.
+    expect((await open(ExceptionKind.NOT_IN_LEDGER)).map((i) => i.subject)).toEqual(
+      expect.arrayContaining([late, recent]),
+    );
+    await ops.emitter.emit(`entry:${lateEvent}`, JournalEntryPostedSchema, posted(lateEvent, late));
+    await until(async () =>
+      expect((await open(ExceptionKind.NOT_IN_LEDGER)).map((i) => i.subject)).not.toContain(late),
+    );
+    const resolved = (
+      await ops.client.listOperationalExceptions({
+        kind: ExceptionKind.NOT_IN_LEDGER,
+        includeResolved: true,
+        pageSize: 200,
+      })
+    ).exceptions.find((i) => i.subject === late);
+    expect(resolved?.resolveTime).toBeDefined();
+  });
+
+  it("lists late stock updates by source, channel drift in its reports' order, and lapsed reservations", async () => {
+    const sku = uniqueName("SKU");
+    const movement = (id: string, happenedMinutesAgo: number, sourceSystem: string) =>
+      create(StockMovementRecordedSchema, {
+        movement: {
+          movementId: id,
+          type: MovementType.GOODS_RECEIPT,
+          sku,
+          locationId: "DC-1",
+          quantity: 5n,
+          sourceSystem,
+          occurTime: timestampFromDate(minutesAgo(happenedMinutesAgo)),
+          recordTime: timestampFromDate(new Date()),
+        },
+      });
+    await ops.emitter.emit(
+      `stock:${sku}:DC-1`,
+      StockMovementRecordedSchema,
+      movement(uniqueName("m"), 12, "wms-east"),
+    );
+    await ops.emitter.emit(
+      `stock:${sku}:DC-1`,
+      StockMovementRecordedSchema,
+      movement(uniqueName("m"), 1, "wms-east"),
+    );
+    await ops.emitter.emit(
+      `stock:${sku}:DC-1`,
+      StockMovementRecordedSchema,
+      movement(uniqueName("m"), 9, "store-7"),
+    );
+    const late = await until(async () => {
+      const items = (await open(ExceptionKind.LATE_STOCK_UPDATE, { sourceSystem: "wms-east" })).filter(
+        (i) => i.subject === `${sku}@DC-1`,
+      );
+      expect(items).toHaveLength(1);
+      return items[0];
+    });
+    expect(late?.reason).toMatch(/recorded 12 min after it happened at wms-east$/);
+
+    const view = `web/DC-1/${sku}`;
+    const report = (observedMinutesAgo: number, channelAvailable: bigint, drifted: boolean) =>
+      create(ChannelStockReportedSchema, {
+        view: {
+          channelId: "web",
+          locationId: "DC-1",
+          sku,
+          channelAvailable,
+          meshAvailable: 7n,
+          drifted,
+          observeTime: timestampFromDate(minutesAgo(observedMinutesAgo)),
+          sourceSystem: "shopify-web",
+        },
+      });
+    const stream = `channel-stock:${view}`;
+    const drift = async () =>
+      (
+        await ops.client.listOperationalExceptions({
+          kind: ExceptionKind.CHANNEL_STOCK_DRIFT,
+          includeResolved: true,
+          pageSize: 200,
+        })
+      ).exceptions.find((i) => i.subject === view);
+    await ops.emitter.emit(stream, ChannelStockReportedSchema, report(30, 5n, true));
+    const opened = await until(async () => {
+      const item = await drift();
+      expect(item?.reason).toBe("channel web shows 5 available at DC-1, the mesh 7");
+      return item;
+    });
+    // Still drifted later: still the same item, since the first drifted report.
+    await ops.emitter.emit(stream, ChannelStockReportedSchema, report(20, 4n, true));
+    await until(async () =>
+      expect((await drift())?.reason).toBe("channel web shows 4 available at DC-1, the mesh 7"),
+    );
+    expect((await drift())?.since).toEqual(opened?.since);
+    await ops.emitter.emit(stream, ChannelStockReportedSchema, report(10, 7n, false));
+    await until(async () => expect((await drift())?.resolveTime).toBeDefined());
+    // A drifted report observed before the clearing one, coming late, changes nothing.
+    await ops.emitter.emit(stream, ChannelStockReportedSchema, report(15, 2n, true), 2);
+    await ops.emitter.emit(
+      `reservation:r-${sku}`,
+      ReservationExpiredSchema,
+      create(ReservationExpiredSchema, { reservationId: `r-${sku}`, orderId: `o-${sku}` }),
+    );
+    const lapsed = await until(async () => {
+      const items = (await open(ExceptionKind.RESERVATION_LAPSED)).filter((i) => i.subject === `r-${sku}`);
+      expect(items).toHaveLength(1);
+      return items[0];
+    });
+    expect(lapsed?.orderId).toBe(`o-${sku}`);
+    const afterLate = await drift();
+    expect([afterLate?.resolveTime !== undefined, afterLate?.reason]).toEqual([
+      true,
+      "channel web shows 4 available at DC-1, the mesh 7",
+    ]);
+    expect((await open(ExceptionKind.CHANNEL_STOCK_DRIFT)).map((i) => i.subject)).not.toContain(view);
+  });
+});
