@@ -4,6 +4,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import { ReconciliationExceptionResolvedSchema } from "@retail/contracts/retail/finance/v1/finance_events_pb";
 import {
   EntrySide,
   type JournalEntry,
@@ -17,7 +18,7 @@ import {
   RefundIssuedSchema,
 } from "@retail/contracts/retail/order/v1/order_events_pb";
 import { PaymentEventType, PaymentOutcome } from "@retail/contracts/retail/order/v1/order_pb";
-import { rejection, uniqueName, until } from "@retail/platform/testing";
+import { captureEvents, rejection, testAmqpUrl, uniqueName, until } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postStoreSummaries } from "../src/app/periods.js";
 import { type FinanceHarness, startFinance } from "./harness.js";
@@ -240,11 +241,26 @@ describe("settlements, periods and the ERP export", () => {
     expect(refused.code).toBe(Code.FailedPrecondition);
     expect(refused.findDetails(ErrorInfoSchema)[0]?.reason).toBe("UNRECONCILED_ITEMS");
     const { exceptions } = await finance.client.listExceptions({});
+    const resolutions = await captureEvents(testAmqpUrl(), finance.exchange, [
+      "finance.reconciliation_exception_resolved",
+    ]);
+    const exceptionId = exceptions.find((e) => e.item?.settlementLineId === "3")?.exceptionId ?? "";
     await finance.client.resolveException({
       requestId: uniqueName("r"),
-      exceptionId: exceptions.find((e) => e.item?.settlementLineId === "3")?.exceptionId ?? "",
+      exceptionId,
       resolution: "test charge, refunded by the PSP",
     });
+    // Said on the bus with who resolved it, for the operations lists and their audit.
+    await until(() =>
+      expect(resolutions.of(ReconciliationExceptionResolvedSchema)).toEqual([
+        expect.objectContaining({
+          exceptionId,
+          resolution: "test charge, refunded by the PSP",
+          resolvedBy: expect.stringMatching(/.+/),
+        }),
+      ]),
+    );
+    await resolutions.close();
     const closed = await finance.client.closePeriod({
       requestId: uniqueName("c"),
       periodId: "2026-09",

@@ -4,7 +4,12 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
-import { JournalEntryPostedSchema } from "@retail/contracts/retail/finance/v1/finance_events_pb";
+import {
+  JournalEntryPostedSchema,
+  ReconciliationExceptionRaisedSchema,
+  ReconciliationExceptionResolvedSchema,
+} from "@retail/contracts/retail/finance/v1/finance_events_pb";
+import { ReconciliationStatus } from "@retail/contracts/retail/finance/v1/finance_pb";
 import {
   ChannelStockReportedSchema,
   ReservationExpiredSchema,
@@ -281,5 +286,42 @@ describe("exception lists", () => {
       "channel web shows 4 available at DC-1, the mesh 7",
     ]);
     expect((await open(ExceptionKind.CHANNEL_STOCK_DRIFT)).map((i) => i.subject)).not.toContain(view);
+  });
+
+  it("lists finance's reconciliation exceptions (a refund no settlement covered) until finance resolves them", async () => {
+    const exceptionId = uniqueName("ex-unsettled-je");
+    const reference = uniqueName("ch");
+    await ops.emitter.emit(
+      `exception:${exceptionId}`,
+      ReconciliationExceptionRaisedSchema,
+      create(ReconciliationExceptionRaisedSchema, {
+        exceptionId,
+        item: {
+          providerReference: reference,
+          status: ReconciliationStatus.MISSING_IN_SETTLEMENT,
+          reason: "refund of delivered of order o-9 posted 2026-11-01, in no settlement after 14 days",
+        },
+      }),
+    );
+    const item = await until(async () => {
+      const items = (await open(ExceptionKind.SETTLEMENT)).filter((i) => i.subject === reference);
+      expect(items).toHaveLength(1);
+      return items[0];
+    });
+    expect(item?.reason).toBe(
+      "missing in settlement: refund of delivered of order o-9 posted 2026-11-01, in no settlement after 14 days",
+    );
+    await ops.emitter.emit(
+      `exception:${exceptionId}`,
+      ReconciliationExceptionResolvedSchema,
+      create(ReconciliationExceptionResolvedSchema, {
+        exceptionId,
+        resolution: "settled late by st-9",
+        resolvedBy: "settlement:st-9",
+      }),
+    );
+    await until(async () =>
+      expect((await open(ExceptionKind.SETTLEMENT)).map((i) => i.subject)).not.toContain(reference),
+    );
   });
 });

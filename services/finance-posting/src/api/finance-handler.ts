@@ -1,4 +1,3 @@
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { SettlementLineTypeSchema } from "@retail/contracts/retail/finance/v1/finance_pb";
 import {
@@ -6,7 +5,7 @@ import {
   type FinancePostingService,
 } from "@retail/contracts/retail/finance/v1/finance_service_pb";
 import { isCurrencyCode } from "@retail/platform/money";
-import { Violations } from "@retail/platform/rpc";
+import { currentCallContext, Violations } from "@retail/platform/rpc";
 import { decodePageToken, requestOf } from "@retail/platform/store";
 import { exportBatch } from "../app/export-batch.js";
 import { accountBalance, closePeriod, trialBalance } from "../app/periods.js";
@@ -21,6 +20,7 @@ import {
   recordPayout,
   referencedLineTypes,
 } from "../app/settlements.js";
+import { resolveException } from "../app/unsettled-items.js";
 import { NotFound } from "../domain/errors.js";
 
 const datePattern = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
@@ -208,15 +208,14 @@ export function createFinanceHandler(deps: FinanceDeps): ServiceImpl<typeof Fina
       v.throwIfAny();
       const exception = await deps.exceptions.get(request.exceptionId);
       if (!exception) throw new NotFound("exception", request.exceptionId);
-      if (exception.resolved) return { exception };
-      const resolved = {
-        ...exception,
-        resolved: true,
-        resolution: request.resolution,
-        resolveTime: timestampFromDate(deps.clock.now()),
+      return {
+        exception: await resolveException(
+          deps,
+          exception,
+          request.resolution,
+          currentCallContext()?.caller || "finance-posting",
+        ),
       };
-      await deps.exceptions.save(resolved);
-      return { exception: resolved };
     },
 
     async exportJournalBatch(request) {

@@ -229,7 +229,11 @@ async function raiseExceptions(
     item.exceptionId = raised.exceptionId;
     await deps.events.publish(
       `exception:${raised.exceptionId}`,
-      create(ReconciliationExceptionRaisedSchema, { settlementId: s.settlementId, item }),
+      create(ReconciliationExceptionRaisedSchema, {
+        settlementId: s.settlementId,
+        item,
+        exceptionId: raised.exceptionId,
+      }),
     );
   }
 }

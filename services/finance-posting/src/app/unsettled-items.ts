@@ -1,7 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { ReconciliationExceptionRaisedSchema } from "@retail/contracts/retail/finance/v1/finance_events_pb";
 import {
+  ReconciliationExceptionRaisedSchema,
+  ReconciliationExceptionResolvedSchema,
+} from "@retail/contracts/retail/finance/v1/finance_events_pb";
+import {
+  type ReconciliationException,
   ReconciliationExceptionSchema,
   ReconciliationItemSchema,
   ReconciliationStatus,
@@ -46,7 +50,7 @@ export async function raiseUnsettledItems(
     );
     await deps.events.publish(
       `exception:${exceptionId}`,
-      create(ReconciliationExceptionRaisedSchema, { settlementId: "", item }),
+      create(ReconciliationExceptionRaisedSchema, { settlementId: "", item, exceptionId }),
     );
     raised++;
     // A settlement that covered the entry while this ran found no exception to resolve: do it here.
@@ -64,12 +68,38 @@ export async function resolveUnsettled(
 ): Promise<void> {
   for (const entryId of entryIds) {
     const open = await deps.exceptions.get(exceptionIdOf(entryId));
-    if (!open || open.resolved) continue;
-    await deps.exceptions.save({
-      ...open,
-      resolved: true,
-      resolution: `settled late by ${settlementId}`,
-      resolveTime: timestampFromDate(deps.clock.now()),
-    });
+    if (!open) continue;
+    await resolveException(deps, open, `settled late by ${settlementId}`, `settlement:${settlementId}`);
   }
+}
+
+/**
+ * Resolves an exception of the work list, once, and says so on the bus (who resolved it, and how). A
+ * repeat (a retry after a crash between the two writes) publishes what was recorded, once.
+ */
+export async function resolveException(
+  deps: FinanceDeps,
+  exception: ReconciliationException,
+  resolution: string,
+  resolvedBy: string,
+): Promise<ReconciliationException> {
+  const resolved = exception.resolved
+    ? exception
+    : create(ReconciliationExceptionSchema, {
+        ...exception,
+        resolved: true,
+        resolution,
+        resolveTime: timestampFromDate(deps.clock.now()),
+      });
+  if (!exception.resolved) await deps.exceptions.save(resolved);
+  // A stream of its own: `exception:<id>` has the raising, and each stream is published once.
+  await deps.events.publish(
+    `exception-resolved:${exception.exceptionId}`,
+    create(ReconciliationExceptionResolvedSchema, {
+      exceptionId: exception.exceptionId,
+      resolution: resolved.resolution,
+      resolvedBy,
+    }),
+  );
+  return resolved;
 }

@@ -5,7 +5,12 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
-import { JournalEntryPostedSchema } from "@retail/contracts/retail/finance/v1/finance_events_pb";
+import {
+  JournalEntryPostedSchema,
+  ReconciliationExceptionRaisedSchema,
+  ReconciliationExceptionResolvedSchema,
+} from "@retail/contracts/retail/finance/v1/finance_events_pb";
+import { ReconciliationStatus } from "@retail/contracts/retail/finance/v1/finance_pb";
 import {
   ChannelStockReportedSchema,
   ReservationExpiredSchema,
@@ -42,6 +47,9 @@ export interface ObservedEvent {
   readonly time: Date;
   readonly correlationId: string;
 }
+
+/** The item of one of finance's reconciliation exceptions. */
+const settlementExceptionId = (financeExceptionId: string) => `settlement:${financeExceptionId}`;
 
 /** The id of the item a capture or refund opens until finance posts it: the event's own id. */
 export const notInLedgerId = (eventId: string) => `not-in-ledger:${eventId}`;
@@ -146,6 +154,32 @@ export function exceptionChanges(event: ObservedEvent, options: { lateStockMs: n
           },
         },
       ];
+    }
+    case ReconciliationExceptionRaisedSchema.typeName: {
+      const { exceptionId, settlementId, item } = fromBinary(ReconciliationExceptionRaisedSchema, event.data);
+      const id = exceptionId || item?.exceptionId;
+      if (!id || !item) return [];
+      return [
+        {
+          change: "open",
+          item: {
+            ...base,
+            exceptionId: settlementExceptionId(id),
+            kind: ExceptionKind.SETTLEMENT,
+            subject: item.providerReference || settlementId,
+            since: event.time,
+            reason: `${ReconciliationStatus[item.status]?.toLowerCase().replaceAll("_", " ") ?? "exception"}: ${item.reason}`,
+            sourceSystem: settlementId,
+            orderId: "",
+          },
+        },
+      ];
+    }
+    case ReconciliationExceptionResolvedSchema.typeName: {
+      const { exceptionId } = fromBinary(ReconciliationExceptionResolvedSchema, event.data);
+      return exceptionId
+        ? [{ change: "resolve", exceptionId: settlementExceptionId(exceptionId), at: event.time }]
+        : [];
     }
     default:
       return [];

@@ -4,6 +4,7 @@ import {
   JournalEntryReversedSchema,
   PeriodClosedSchema,
   ReconciliationExceptionRaisedSchema,
+  ReconciliationExceptionResolvedSchema,
   SettlementReconciledSchema,
 } from "@retail/contracts/retail/finance/v1/finance_events_pb";
 import { ConcurrencyConflict, event, type StreamStore } from "@retail/platform/store";
@@ -28,6 +29,7 @@ const registry = new Map<string, DescMessage>(
     JournalEntryReversedSchema,
     PeriodClosedSchema,
     ReconciliationExceptionRaisedSchema,
+    ReconciliationExceptionResolvedSchema,
     SettlementReconciledSchema,
   ].map((s) => [s.typeName, s] as const),
 );

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/finance/v1/finance_events.proto.
  */
 export const file_retail_finance_v1_finance_events: GenFile = /*@__PURE__*/
-  fileDesc("CiZyZXRhaWwvZmluYW5jZS92MS9maW5hbmNlX2V2ZW50cy5wcm90bxIRcmV0YWlsLmZpbmFuY2UudjEidwoSSm91cm5hbEVudHJ5UG9zdGVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEi4KBWVudHJ5GAIgASgLMh8ucmV0YWlsLmZpbmFuY2UudjEuSm91cm5hbEVudHJ5Ip4BChRKb3VybmFsRW50cnlSZXZlcnNlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRIZChFyZXZlcnNlZF9lbnRyeV9pZBgCIAEoCRI4Cg9yZXZlcnNpbmdfZW50cnkYAyABKAsyHy5yZXRhaWwuZmluYW5jZS52MS5Kb3VybmFsRW50cnkikAEKFFNldHRsZW1lbnRSZWNvbmNpbGVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEhUKDXNldHRsZW1lbnRfaWQYAiABKAkSFQoNbWF0Y2hlZF9saW5lcxgDIAEoBRIXCg9leGNlcHRpb25fbGluZXMYBCABKAUingEKHVJlY29uY2lsaWF0aW9uRXhjZXB0aW9uUmFpc2VkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEhUKDXNldHRsZW1lbnRfaWQYAiABKAkSMwoEaXRlbRgDIAEoCzIlLnJldGFpbC5maW5hbmNlLnYxLlJlY29uY2lsaWF0aW9uSXRlbSJ2CgxQZXJpb2RDbG9zZWQSMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESMwoGcGVyaW9kGAIgASgLMiMucmV0YWlsLmZpbmFuY2UudjEuQWNjb3VudGluZ1BlcmlvZCJ7ChBFcnBCYXRjaEV4cG9ydGVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEhAKCGJhdGNoX2lkGAIgASgJEg8KB2FkYXB0ZXIYAyABKAkSEQoJZW50cnlfaWRzGAQgAygJYgZwcm90bzM", [file_retail_common_v1_common, file_retail_finance_v1_finance]);
+  fileDesc("CiZyZXRhaWwvZmluYW5jZS92MS9maW5hbmNlX2V2ZW50cy5wcm90bxIRcmV0YWlsLmZpbmFuY2UudjEidwoSSm91cm5hbEVudHJ5UG9zdGVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEi4KBWVudHJ5GAIgASgLMh8ucmV0YWlsLmZpbmFuY2UudjEuSm91cm5hbEVudHJ5Ip4BChRKb3VybmFsRW50cnlSZXZlcnNlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRIZChFyZXZlcnNlZF9lbnRyeV9pZBgCIAEoCRI4Cg9yZXZlcnNpbmdfZW50cnkYAyABKAsyHy5yZXRhaWwuZmluYW5jZS52MS5Kb3VybmFsRW50cnkikAEKFFNldHRsZW1lbnRSZWNvbmNpbGVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEhUKDXNldHRsZW1lbnRfaWQYAiABKAkSFQoNbWF0Y2hlZF9saW5lcxgDIAEoBRIXCg9leGNlcHRpb25fbGluZXMYBCABKAUitAEKHVJlY29uY2lsaWF0aW9uRXhjZXB0aW9uUmFpc2VkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEhUKDXNldHRsZW1lbnRfaWQYAiABKAkSMwoEaXRlbRgDIAEoCzIlLnJldGFpbC5maW5hbmNlLnYxLlJlY29uY2lsaWF0aW9uSXRlbRIUCgxleGNlcHRpb25faWQYBCABKAkikwEKH1JlY29uY2lsaWF0aW9uRXhjZXB0aW9uUmVzb2x2ZWQSMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESFAoMZXhjZXB0aW9uX2lkGAIgASgJEhIKCnJlc29sdXRpb24YAyABKAkSEwoLcmVzb2x2ZWRfYnkYBCABKAkidgoMUGVyaW9kQ2xvc2VkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEjMKBnBlcmlvZBgCIAEoCzIjLnJldGFpbC5maW5hbmNlLnYxLkFjY291bnRpbmdQZXJpb2QiewoQRXJwQmF0Y2hFeHBvcnRlZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRIQCghiYXRjaF9pZBgCIAEoCRIPCgdhZGFwdGVyGAMgASgJEhEKCWVudHJ5X2lkcxgEIAMoCWIGcHJvdG8z", [file_retail_common_v1_common, file_retail_finance_v1_finance]);
 
 /**
  * Routing key finance.journal_entry_posted.
@@ -123,6 +123,13 @@ export type ReconciliationExceptionRaised = Message<"retail.finance.v1.Reconcili
    * @generated from field: retail.finance.v1.ReconciliationItem item = 3;
    */
   item?: ReconciliationItem | undefined;
+
+  /**
+   * The exception's id in finance's work list (ResolveException takes it).
+   *
+   * @generated from field: string exception_id = 4;
+   */
+  exceptionId: string;
 };
 
 /**
@@ -131,6 +138,43 @@ export type ReconciliationExceptionRaised = Message<"retail.finance.v1.Reconcili
  */
 export const ReconciliationExceptionRaisedSchema: GenMessage<ReconciliationExceptionRaised> = /*@__PURE__*/
   messageDesc(file_retail_finance_v1_finance_events, 3);
+
+/**
+ * Routing key finance.reconciliation_exception_resolved: an exception of the work list was resolved,
+ * by a later settlement covering its item or by a person (ResolveException).
+ *
+ * @generated from message retail.finance.v1.ReconciliationExceptionResolved
+ */
+export type ReconciliationExceptionResolved = Message<"retail.finance.v1.ReconciliationExceptionResolved"> & {
+  /**
+   * @generated from field: retail.common.v1.EventMetadata metadata = 1;
+   */
+  metadata?: EventMetadata | undefined;
+
+  /**
+   * @generated from field: string exception_id = 2;
+   */
+  exceptionId: string;
+
+  /**
+   * @generated from field: string resolution = 3;
+   */
+  resolution: string;
+
+  /**
+   * Who: "settlement:<id>" for a settlement that covered it late, else the caller ("gateway:<client>").
+   *
+   * @generated from field: string resolved_by = 4;
+   */
+  resolvedBy: string;
+};
+
+/**
+ * Describes the message retail.finance.v1.ReconciliationExceptionResolved.
+ * Use `create(ReconciliationExceptionResolvedSchema)` to create a new message.
+ */
+export const ReconciliationExceptionResolvedSchema: GenMessage<ReconciliationExceptionResolved> = /*@__PURE__*/
+  messageDesc(file_retail_finance_v1_finance_events, 4);
 
 /**
  * Routing key finance.period_closed.
@@ -154,7 +198,7 @@ export type PeriodClosed = Message<"retail.finance.v1.PeriodClosed"> & {
  * Use `create(PeriodClosedSchema)` to create a new message.
  */
 export const PeriodClosedSchema: GenMessage<PeriodClosed> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_events, 4);
+  messageDesc(file_retail_finance_v1_finance_events, 5);
 
 /**
  * Routing key finance.erp_batch_exported.
@@ -188,5 +232,5 @@ export type ErpBatchExported = Message<"retail.finance.v1.ErpBatchExported"> & {
  * Use `create(ErpBatchExportedSchema)` to create a new message.
  */
 export const ErpBatchExportedSchema: GenMessage<ErpBatchExported> = /*@__PURE__*/
-  messageDesc(file_retail_finance_v1_finance_events, 5);
+  messageDesc(file_retail_finance_v1_finance_events, 6);
 
