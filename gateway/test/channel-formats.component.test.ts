@@ -1227,18 +1227,28 @@ describe("X12 purchase orders", () => {
     expect(JSON.stringify(listed.json)).not.toContain("xyz-key");
   });
 
-  it("records a warehouse's 856 ship notices as shipments of the orders they name, committing stock, once", async () => {
-    const post = (body: string, apiKey: string) =>
-      mesh.call("POST", "/imports/x12", {
-        key: apiKey,
-        rawBody: body,
-        headers: { "content-type": "application/edi-x12" },
-      });
+  /** Posts an X12 interchange with a client's API key. */
+  const postX12 = (body: string, apiKey: string) =>
+    mesh.call("POST", "/imports/x12", {
+      key: apiKey,
+      rawBody: body,
+      headers: { "content-type": "application/edi-x12" },
+    });
+  /** The sample 850 under a PO number of its own, from the partner, with its six SKUs in stock at DC-1. */
+  const placedPurchaseOrder = async () => {
     const poNumber = String(Date.now()).slice(-9);
     for (const sku of ["AB3542", "RD5322", "XY5266", "VX2332", "RV0524", "DX1875"])
       await receive(sku, "DC-1", 1_000);
     const purchase = readFileSync(new URL("./fixtures/x12/850.node-x12.edi", import.meta.url), "utf8");
-    const placed = await post(purchase.replace("BEG*00*SA*08292233294", `BEG*00*SA*${poNumber}`), "xyz-key");
+    const placed = await postX12(
+      purchase.replace("BEG*00*SA*08292233294", `BEG*00*SA*${poNumber}`),
+      "xyz-key",
+    );
+    return { poNumber, placed };
+  };
+
+  it("records a warehouse's 856 ship notices as shipments of the orders they name, committing stock, once", async () => {
+    const { poNumber, placed } = await placedPurchaseOrder();
     expect(placed.json.orders[0].status, JSON.stringify(placed.json)).toBe("ORDER_STATUS_ACCEPTED");
     const orderId: string = placed.json.orders[0].orderId;
     const before = (await get("/v1/locations/DC-1/skus/AB3542/position")).json.position;
@@ -1258,15 +1268,15 @@ describe("X12 purchase orders", () => {
     const first = notice(`${poNumber}A`, ["AB3542", 120], ["RD5322", 100]);
     const second = notice(`${poNumber}B`, ["RD5322", 120], ["XY5266", 126]);
     // The partner that ordered cannot send the warehouse's notices.
-    expect((await post(first, "xyz-key")).status).toBe(403);
-    const shipped = await post(first, "wms-key");
+    expect((await postX12(first, "xyz-key")).status).toBe(403);
+    const shipped = await postX12(first, "wms-key");
     expect(shipped.status, JSON.stringify(shipped.json)).toBe(200);
     expect(shipped.json.shipments).toEqual([
       { poNumber, orderId, shipmentId: `${poNumber}A`, outcome: "recorded" },
     ]);
     expect(shipped.json.acknowledgment).toMatch(/~AK1\*SH\*\d+~AK2\*856\*\d+~AK5\*A~AK9\*A\*1\*1\*1~/);
-    expect((await post(second, "wms-key")).json.shipments[0].outcome).toBe("recorded");
-    expect((await post(first, "wms-key")).json.shipments[0].outcome).toBe("already recorded");
+    expect((await postX12(second, "wms-key")).json.shipments[0].outcome).toBe("recorded");
+    expect((await postX12(first, "wms-key")).json.shipments[0].outcome).toBe("already recorded");
     const order = (await get(`/v1/orders/${orderId}`)).json.order;
     expect(
       order.shipments.map((s: { shipmentId: string; carrier: string; trackingNumber: string }) => [
@@ -1293,7 +1303,7 @@ describe("X12 purchase orders", () => {
       expect(BigInt(after.reserved)).toBe(BigInt(before.reserved) - 120n);
     });
     // More than the order has open is refused whole, naming the PO.
-    const over = await post(notice(`${poNumber}C`, ["VX2332", 77], ["RV0524", 1]), "wms-key");
+    const over = await postX12(notice(`${poNumber}C`, ["VX2332", 77], ["RV0524", 1]), "wms-key");
     expect([over.status, over.json.details[0].fieldViolations[0]]).toEqual([
       400,
       { field: `ST 0008 PO ${poNumber}`, description: "ships 77 of VX2332, 1 more than the order has open" },
@@ -1302,17 +1312,7 @@ describe("X12 purchase orders", () => {
   });
 
   it("records a 945 as the shipment of the order our 940 named and an 846 as cycle counts, once each", async () => {
-    const post = (body: string, apiKey: string) =>
-      mesh.call("POST", "/imports/x12", {
-        key: apiKey,
-        rawBody: body,
-        headers: { "content-type": "application/edi-x12" },
-      });
-    const poNumber = String(Date.now()).slice(-9);
-    for (const sku of ["AB3542", "RD5322", "XY5266", "VX2332", "RV0524", "DX1875"])
-      await receive(sku, "DC-1", 1_000);
-    const purchase = readFileSync(new URL("./fixtures/x12/850.node-x12.edi", import.meta.url), "utf8");
-    const placed = await post(purchase.replace("BEG*00*SA*08292233294", `BEG*00*SA*${poNumber}`), "xyz-key");
+    const { poNumber, placed } = await placedPurchaseOrder();
     const orderId: string = placed.json.orders[0].orderId;
 
     // The warehouse's answer to the 940: all 120 of line 1 shipped, line 2 short-shipped (nothing).
@@ -1320,13 +1320,13 @@ describe("X12 purchase orders", () => {
       .replace("ORD-EXAMPLE", orderId)
       .replace("SHP-20261127-01", `SHP-${poNumber}`)
       .replace("PO-EXAMPLE", poNumber);
-    const shipped = await post(advice, "wms-key");
+    const shipped = await postX12(advice, "wms-key");
     expect([shipped.status, shipped.json.shipments], JSON.stringify(shipped.json)).toEqual([
       200,
       [{ poNumber, orderId, shipmentId: `SHP-${poNumber}`, outcome: "recorded" }],
     ]);
     expect(shipped.json.acknowledgment).toMatch(/~AK1\*SW\*102~AK2\*945\*0001~AK5\*A~AK9\*A\*1\*1\*1~/);
-    expect((await post(advice, "wms-key")).json.shipments[0].outcome).toBe("already recorded");
+    expect((await postX12(advice, "wms-key")).json.shipments[0].outcome).toBe("already recorded");
     const order = (await get(`/v1/orders/${orderId}`)).json.order;
     expect(
       order.shipments.map((s: { carrier: string; trackingNumber: string }) => [s.carrier, s.trackingNumber]),
@@ -1336,7 +1336,7 @@ describe("X12 purchase orders", () => {
       "0",
     ]);
     // A 945 whose PO is not the order's is refused whole, naming the element.
-    const foreign = await post(
+    const foreign = await postX12(
       advice.replace(`SHP-${poNumber}`, `SHP-${poNumber}-2`).replace(`**${poNumber}~`, "**OTHER~"),
       "wms-key",
     );
@@ -1350,7 +1350,7 @@ describe("X12 purchase orders", () => {
       new URL("./fixtures/x12/846.constructed.edi", import.meta.url),
       "utf8",
     ).replace("INV20261127", `INV${poNumber}`);
-    const counted = await post(count, "wms-key");
+    const counted = await postX12(count, "wms-key");
     expect([counted.status, counted.json.counts], JSON.stringify(counted.json)).toEqual([
       200,
       [
@@ -1363,14 +1363,14 @@ describe("X12 purchase orders", () => {
       (await get(`/v1/locations/DC-1/skus/${sku}/position`)).json.position.onHand;
     expect([await onHand("AB3542"), await onHand("RD5322")]).toEqual(["940", "0"]);
     await receive("RD5322", "DC-1", 5);
-    const again = await post(count, "wms-key");
+    const again = await postX12(count, "wms-key");
     expect(again.json.counts.map((c: { outcome: string }) => c.outcome)).toEqual([
       "already counted",
       "already counted",
     ]);
     expect(await onHand("RD5322")).toBe("5");
     // A warehouse client without inventory:write may ship but not count.
-    const unscoped = await post(
+    const unscoped = await postX12(
       count.replaceAll("WMS0000001     ", "WMS0000002     ").replace("GS*IB*WMS0000001", "GS*IB*WMS0000002"),
       "wms2-key",
     );
