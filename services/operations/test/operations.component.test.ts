@@ -4,6 +4,7 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
+import { CustomerErasedSchema } from "@retail/contracts/retail/customer/v1/customer_events_pb";
 import {
   JournalEntryPostedSchema,
   ReconciliationExceptionRaisedSchema,
@@ -20,6 +21,7 @@ import { MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb
 import { ExceptionKind } from "@retail/contracts/retail/operations/v1/operations_pb";
 import {
   OrderAcceptedSchema,
+  OrderReceivedSchema,
   PaymentCapturedSchema,
 } from "@retail/contracts/retail/order/v1/order_events_pb";
 import { PaymentEventType } from "@retail/contracts/retail/order/v1/order_pb";
@@ -122,6 +124,58 @@ describe("traces", () => {
     expect(violatedFields(await rejection(ops.client.getTrace({ orderId, customerId })))).toEqual([
       "correlation_id",
     ]);
+  });
+});
+
+describe("erasure", () => {
+  it("empties the bodies of an erased customer's events and of their orders', also of one coming after", async () => {
+    const [orderId, customerId] = [uniqueName("o"), uniqueName("c")];
+    const marker = uniqueName("zqmark").toLowerCase();
+    // The order as received names the shopper's account before it is resolved to a customer.
+    await ops.emitter.emit(
+      `order:${orderId}`,
+      OrderReceivedSchema,
+      create(OrderReceivedSchema, {
+        order: { orderId, channelOrderId: `co-${marker}`, channel: Channel.WEB },
+      }),
+    );
+    await ops.emitter.emit(
+      `order:${orderId}`,
+      OrderAcceptedSchema,
+      create(OrderAcceptedSchema, { order: { orderId, customerId, channelOrderId: `co-${marker}` } }),
+    );
+    await until(async () => expect((await ops.client.getTrace({ orderId })).events).toHaveLength(2));
+    await ops.emitter.emit(
+      `customer:${customerId}`,
+      CustomerErasedSchema,
+      create(CustomerErasedSchema, { customerId, reason: "GDPR art. 17 request" }),
+    );
+    await until(async () => {
+      const { events } = await ops.client.getTrace({ orderId });
+      expect(events.map((e) => e.dataJson)).toEqual(["", ""]);
+    });
+    // A late event of the erased customer keeps its envelope only.
+    await ops.emitter.emit(
+      `order:${orderId}`,
+      PaymentCapturedSchema,
+      create(PaymentCapturedSchema, {
+        orderId,
+        channel: Channel.WEB,
+        paymentEvent: { paymentEventId: `pay-${marker}` },
+      }),
+    );
+    const after = await until(async () => {
+      const { events } = await ops.client.getTrace({ customerId });
+      expect(events.map((e) => e.routingKey)).toEqual(["order.order_accepted", "customer.customer_erased"]);
+      return events;
+    });
+    expect(after.map((e) => e.dataJson)).toEqual(["", ""]);
+    const trace = await until(async () => {
+      const { events } = await ops.client.getTrace({ orderId });
+      expect(events).toHaveLength(3);
+      return events;
+    });
+    expect(trace.map((e) => e.dataJson)).toEqual(["", "", ""]);
   });
 });
 

@@ -17,6 +17,13 @@ export interface Timeline {
   ): Promise<TraceEvent[]>;
   /** Drops events received before `before`; how many. */
   forget(before: Date): Promise<number>;
+  /**
+   * Empties the bodies of every event of an erased customer: those naming the customer, and those of
+   * the orders they name (an order's earlier events carry the shopper's details before they are
+   * resolved to a customer). Remembers the erasure, so an event of theirs coming later is kept
+   * without its body. How many events were emptied.
+   */
+  eraseCustomer(customerId: string): Promise<number>;
 }
 
 export interface ExceptionQuery {

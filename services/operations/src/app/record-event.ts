@@ -1,5 +1,6 @@
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import { type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { CustomerErasedSchema } from "@retail/contracts/retail/customer/v1/customer_events_pb";
 import { TraceEventSchema } from "@retail/contracts/retail/operations/v1/operations_pb";
 import { exceptionChanges } from "../domain/exceptions.js";
 import type { OperationsDeps } from "./ports.js";
@@ -29,6 +30,11 @@ const at = (date: Date): Timestamp => timestampFromDate(date);
  * event keeps nothing new and opens or ends nothing twice.
  */
 export async function recordEvent(deps: OperationsDeps, event: ReceivedEvent): Promise<void> {
+  if (event.type === CustomerErasedSchema.typeName) {
+    const { customerId } = fromBinary(CustomerErasedSchema, event.data);
+    const emptied = await deps.timeline.eraseCustomer(customerId);
+    deps.logger.info({ customerId, emptied }, "emptied an erased customer's events in the traces");
+  }
   await deps.timeline.keep(
     create(TraceEventSchema, {
       eventId: event.eventId,

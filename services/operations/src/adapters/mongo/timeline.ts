@@ -1,4 +1,4 @@
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { TraceEventSchema } from "@retail/contracts/retail/operations/v1/operations_pb";
 import { ignoreDuplicateKey } from "@retail/platform/store";
 import { Binary, type Db, type Filter } from "mongodb";
@@ -20,6 +20,13 @@ interface EventDocument {
  */
 export function createTimeline(db: Db): Timeline & { ensureIndexes(): Promise<void> } {
   const events = db.collection<EventDocument>("timeline");
+  /** Erased customers and their orders ("customer:<id>", "order:<id>"). */
+  const erasures = db.collection<{ _id: string; at: Date }>("erasures");
+  /** The event with its body emptied (what an erased customer's events keep: the envelope). */
+  const emptied = (doc: EventDocument) =>
+    new Binary(
+      toBinary(TraceEventSchema, { ...fromBinary(TraceEventSchema, doc.event.buffer), dataJson: "" }),
+    );
   return {
     async ensureIndexes() {
       await events.createIndex({ correlationId: 1, occurredAt: 1 });
@@ -27,7 +34,14 @@ export function createTimeline(db: Db): Timeline & { ensureIndexes(): Promise<vo
       await events.createIndex({ customerIds: 1, occurredAt: 1 });
       await events.createIndex({ receivedAt: 1 });
     },
-    async keep(event) {
+    async keep(given) {
+      // An event of a customer erased before it came, or of one of their orders, keeps no body.
+      const keys = [
+        ...given.customerIds.map((c) => `customer:${c}`),
+        ...given.orderIds.map((o) => `order:${o}`),
+      ];
+      const erased = keys.length > 0 && (await erasures.countDocuments({ _id: { $in: keys } })) > 0;
+      const event = erased ? create(TraceEventSchema, { ...given, dataJson: "" }) : given;
       await events
         .insertOne({
           _id: event.eventId,
@@ -50,6 +64,21 @@ export function createTimeline(db: Db): Timeline & { ensureIndexes(): Promise<vo
           : { customerIds: by.customerId ?? "" };
       const docs = await events.find(filter).sort({ occurredAt: 1, _id: 1 }).limit(limit).toArray();
       return docs.map((d) => fromBinary(TraceEventSchema, d.event.buffer));
+    },
+    async eraseCustomer(customerId) {
+      const named = await events.find({ customerIds: customerId }).toArray();
+      const orderIds = [...new Set(named.flatMap((d) => d.orderIds))];
+      // Remembered before the emptying: an event of theirs kept meanwhile is found by one or the other.
+      for (const key of [`customer:${customerId}`, ...orderIds.map((o) => `order:${o}`)])
+        await erasures
+          .updateOne({ _id: key }, { $set: { at: new Date() } }, { upsert: true })
+          .catch(ignoreDuplicateKey);
+      const ofOrders = [];
+      for (const orderId of orderIds) ofOrders.push(...(await events.find({ orderIds: orderId }).toArray()));
+      const all = new Map([...named, ...ofOrders].map((d) => [d._id, d]));
+      for (const doc of all.values())
+        await events.updateOne({ _id: doc._id }, { $set: { event: emptied(doc) } });
+      return all.size;
     },
     async forget(before) {
       return (await events.deleteMany({ receivedAt: { $lt: before } })).deletedCount;
