@@ -1,6 +1,6 @@
 // `npm test`: everything CI checks, in the order that fails fastest, against real servers.
 //   format + lint (biome), types (tsc), contracts (buf format/lint/breaking, codegen drift),
-//   dependency rules, then every test (vitest: unit, integration, component, e2e).
+//   dependency rules, alerting rules (promtool), then every test (vitest: unit, integration, component, e2e).
 // Ends with one line "tests: N passed, N failed, N skipped"; exits non-zero on any failure.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
@@ -42,6 +42,7 @@ const checks: Array<[string, string, string[]]> = [
   ]),
   ["contracts", "node", ["scripts/check-contracts.ts"]],
   ["dependency rules", "node", ["scripts/check-deps.ts"]],
+  ["alerting rules", "node", ["scripts/check-alerts.ts"]],
 ];
 const failed = checks.filter(([name, command, args]) => !step(name, command, args)).map(([name]) => name);
 

@@ -1,7 +1,9 @@
+import { ExceptionKind } from "@retail/contracts/retail/operations/v1/operations_pb";
 import { OperationsService } from "@retail/contracts/retail/operations/v1/operations_service_pb";
 import type { Logger } from "@retail/platform/log";
 import { startRuntime } from "@retail/platform/runtime";
 import { serve } from "@retail/platform/server";
+import { Gauge } from "prom-client";
 import { startEventsConsumer } from "./adapters/amqp/events-consumer.js";
 import { createExceptionStore } from "./adapters/mongo/exception-store.js";
 import { createTimeline } from "./adapters/mongo/timeline.js";
@@ -58,6 +60,32 @@ export async function composeOperations(
       .catch((error: unknown) => logger.warn({ err: error }, "trace retention sweep failed"));
   }, 3_600_000);
   retention.unref();
+  // What the alerting rules read: open items per kind and the age of the oldest (deploy/monitoring).
+  const open = new Gauge({
+    name: "operations_open_exceptions",
+    help: "Open items of each exception list",
+    labelNames: ["kind"],
+    registers: [runtime.metrics.registry],
+  });
+  const oldest = new Gauge({
+    name: "operations_oldest_open_exception_seconds",
+    help: "Age of the oldest open item of each exception list (0 when none is open)",
+    labelNames: ["kind"],
+    registers: [runtime.metrics.registry],
+  });
+  const gauges = setInterval(() => {
+    exceptions
+      .openByKind()
+      .then((kinds) => {
+        for (const k of kinds) {
+          const kind = ExceptionKind[k.kind];
+          open.set({ kind }, k.open);
+          oldest.set({ kind }, k.oldest ? (Date.now() - k.oldest.getTime()) / 1000 : 0);
+        }
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, "exception gauges not refreshed"));
+  }, config.EXCEPTION_GAUGES_MS);
+  gauges.unref();
   const served = await runtime.serve({
     // Operations has no domain errors of its own: refusals are the requests' (INVALID_ARGUMENT).
     mapDomainError: () => undefined,
@@ -65,6 +93,7 @@ export async function composeOperations(
     stopFirst: [
       { name: "events consumer", run: () => events.close() },
       { name: "retention sweep", run: async () => clearInterval(retention) },
+      { name: "exception gauges", run: async () => clearInterval(gauges) },
     ],
   });
   return { ...served, deps };

@@ -31,7 +31,7 @@ import { startOperations } from "./harness.js";
 
 let ops: Awaited<ReturnType<typeof startOperations>>;
 beforeAll(async () => {
-  ops = await startOperations("ops");
+  ops = await startOperations("ops", { EXCEPTION_GAUGES_MS: "200" });
 }, 60_000);
 afterAll(() => ops?.stop());
 
@@ -283,6 +283,16 @@ describe("exception lists", () => {
       return items[0];
     });
     expect(late?.reason).toMatch(/recorded 12 min after it happened at wms-east$/);
+    // The alerting rules' gauges: open items and the oldest one's age, per kind.
+    await until(async () => {
+      const metrics = await (await fetch(`http://127.0.0.1:${ops.running.metricsPort}/metrics`)).text();
+      const open = /^operations_open_exceptions\{kind="LATE_STOCK_UPDATE"[^}]*\} (\d+)/m.exec(metrics)?.[1];
+      const age = /^operations_oldest_open_exception_seconds\{kind="LATE_STOCK_UPDATE"[^}]*\} ([\d.]+)/m.exec(
+        metrics,
+      )?.[1];
+      expect(Number(open)).toBeGreaterThanOrEqual(2);
+      expect(Number(age)).toBeGreaterThan(9 * 60);
+    });
 
     const view = `web/DC-1/${sku}`;
     const report = (observedMinutesAgo: number, channelAvailable: bigint, drifted: boolean) =>

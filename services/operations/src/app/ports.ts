@@ -39,6 +39,8 @@ export interface ExceptionQuery {
 /** The exception lists. */
 export interface ExceptionStore {
   apply(change: ExceptionChange): Promise<void>;
+  /** Open items by kind: how many, and when the oldest began. */
+  openByKind(): Promise<Array<{ kind: ExceptionKind; open: number; oldest: Date | undefined }>>;
   list(query: ExceptionQuery): Promise<{ exceptions: OperationalException[]; nextPageToken: string }>;
 }
 

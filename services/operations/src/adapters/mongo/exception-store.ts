@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
-  type ExceptionKind,
+  ExceptionKind,
   type OperationalException,
   OperationalExceptionSchema,
 } from "@retail/contracts/retail/operations/v1/operations_pb";
@@ -82,6 +82,19 @@ export function createExceptionStore(db: Db): ExceptionStore & { ensureIndexes()
         const item = stillOpen && current?.since ? { ...change.item, since: current.since } : change.item;
         await upsert(id, { $set: { ...fieldsOf(item), lastAt: at }, $unset: { resolvedAt: "" } });
       });
+    },
+    async openByKind() {
+      const kinds = Object.values(ExceptionKind).filter(
+        (k): k is ExceptionKind => typeof k === "number" && k !== ExceptionKind.UNSPECIFIED,
+      );
+      return Promise.all(
+        kinds.map(async (kind) => {
+          const filter = { opened: true, kind, resolvedAt: { $exists: false } };
+          const open = await items.countDocuments(filter);
+          const oldest = open > 0 ? await items.find(filter).sort({ since: 1 }).limit(1).next() : null;
+          return { kind, open, oldest: oldest?.since };
+        }),
+      );
     },
     async list(query) {
       const filter: Filter<ExceptionDocument> = {
