@@ -161,6 +161,7 @@ export async function composeDelivery(config: DeliveryConfig, logger: Logger): P
   consuming = true;
   await queueBindings.sync(bindingsFor(cache.current()));
   const served = await runtime.serve({
+    consumerQueues,
     mapDomainError: mapDeliveryError,
     services: [serve(DeliveryService, createDeliveryHandler(deps))],
     stopFirst: [

@@ -114,6 +114,7 @@ export async function composeFinance(config: FinanceConfig, logger: Logger): Pro
   }, config.UNSETTLED_SWEEP_MS);
 
   const served = await runtime.serve({
+    consumerQueues,
     mapDomainError: mapFinanceError,
     services: [serve(FinancePostingService, createFinanceHandler(deps))],
     stopFirst: [

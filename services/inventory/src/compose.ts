@@ -160,6 +160,7 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
   }, config.RESERVATION_SWEEP_MS);
 
   const served = await runtime.serve({
+    consumerQueues,
     mapDomainError: mapInventoryError,
     services: [
       serve(

@@ -87,6 +87,7 @@ export async function composeOperations(
   }, config.EXCEPTION_GAUGES_MS);
   gauges.unref();
   const served = await runtime.serve({
+    consumerQueues,
     // Operations has no domain errors of its own: refusals are the requests' (INVALID_ARGUMENT).
     mapDomainError: () => undefined,
     services: [serve(OperationsService, createOperationsHandler(deps))],

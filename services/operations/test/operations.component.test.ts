@@ -3,6 +3,9 @@
 // by later events in whatever order they come.
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { AdminService } from "@retail/contracts/retail/admin/v1/admin_service_pb";
 import { Channel } from "@retail/contracts/retail/common/v1/common_pb";
 import { CustomerErasedSchema } from "@retail/contracts/retail/customer/v1/customer_events_pb";
 import {
@@ -62,6 +65,18 @@ const open = async (kind: ExceptionKind, extra: { olderThanMs?: number; sourceSy
       pageSize: 200,
     })
   ).exceptions;
+
+describe("the platform's admin RPCs", () => {
+  it("are served beside the service's own, over its consumer queue", async () => {
+    const admin = createClient(
+      AdminService,
+      createGrpcTransport({ baseUrl: `http://127.0.0.1:${ops.running.port}`, defaultTimeoutMs: 20_000 }),
+    );
+    const { parked } = await admin.listParkedMessages({});
+    expect(Object.keys(parked)).toEqual([expect.stringMatching(/\.operations\.domain-events$/)]);
+    expect(Object.values(parked)).toEqual([0]);
+  });
+});
 
 describe("traces", () => {
   it("keeps every event by correlation id, order and customer, in the order they happened, personal fields emptied", async () => {

@@ -129,6 +129,7 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
   }, config.SWEEP_MS);
 
   const served = await runtime.serve({
+    consumerQueues,
     mapDomainError: mapOrderError,
     services: [
       serve(OrderService, createOrderHandler(deps, { pickupHoldMs: config.PICKUP_HOLD_HOURS * 3_600_000 })),

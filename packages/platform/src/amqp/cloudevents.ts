@@ -53,7 +53,10 @@ export class UndecodableMessage extends Error {
   readonly kind = "undecodable-message";
 }
 
-function header(message: ConsumeMessage, name: string): string | undefined {
+/** What reading an event needs of a message (consumed, or taken with basic.get). */
+type EventMessage = Pick<ConsumeMessage, "properties" | "content"> & { fields: { routingKey: string } };
+
+function header(message: EventMessage, name: string): string | undefined {
   const value = message.properties.headers?.[name] as unknown;
   if (value === undefined || value === null) return undefined;
   return Buffer.isBuffer(value) ? value.toString("utf8") : String(value);
@@ -63,7 +66,7 @@ export const attemptHeader = "x-retry-attempt";
 /** Kept on retried messages, whose routing key becomes the queue's name on the way back. */
 export const originalRoutingKeyHeader = "x-original-routing-key";
 
-export function receivedEventFrom(message: ConsumeMessage): ReceivedEvent {
+export function receivedEventFrom(message: EventMessage): ReceivedEvent {
   const id = header(message, "ce-id");
   const type = header(message, "ce-type");
   if (!id || !type) throw new UndecodableMessage("message lacks the ce-id or ce-type header");

@@ -1,9 +1,10 @@
 // What every service process is made of, once: metrics, its MongoDB database with the stream store and
 // outbox relay, its RabbitMQ connection and event publisher, then serving its RPC services with health,
-// reflection and metrics, and the ordered shutdown. Each service's compose.ts adds only its own parts.
+// reflection, the admin RPCs (parked messages) and metrics, and the ordered shutdown. Each service's compose.ts adds only its own parts.
 import { randomUUID } from "node:crypto";
 import type { AmqpConnectionManager } from "amqp-connection-manager";
 import type { z } from "zod";
+import { AdminService, adminService } from "../admin/index.js";
 import { connectAmqp, createEventPublisher } from "../amqp/index.js";
 import type { baseEnvSchema } from "../config/index.js";
 import type { Logger } from "../log/index.js";
@@ -14,6 +15,7 @@ import {
   createShutdown,
   type ServiceRegistration,
   type ShutdownStep,
+  serve,
 } from "../server/index.js";
 import { connectMongo, createOutboxRelay, createStreamStore, type StreamStore } from "../store/index.js";
 
@@ -34,6 +36,11 @@ export interface ServiceRuntime {
     services: ServiceRegistration[];
     mapDomainError: DomainErrorMapper;
     stopFirst?: readonly ShutdownStep[];
+    /**
+     * The service's consumer queues (without the environment's prefix): served with them, the
+     * AdminService lists and replays what they parked.
+     */
+    consumerQueues?: readonly string[];
   }): Promise<{ port: number; metricsPort: number; stop: () => Promise<boolean> }>;
 }
 
@@ -67,7 +74,16 @@ export async function startRuntime(options: {
     store,
     amqp,
     flushOutbox: (timeoutMs) => relay.flush(timeoutMs),
-    async serve({ services, mapDomainError, stopFirst = [] }) {
+    async serve({ services, mapDomainError, stopFirst = [], consumerQueues = [] }) {
+      const admin = serve(
+        AdminService,
+        adminService({
+          service: name,
+          connection: amqp,
+          queues: consumerQueues.map((q) => `${config.QUEUE_PREFIX}${q}`),
+          store,
+        }),
+      );
       const server = createRpcServer({
         name,
         port: config.PORT,
@@ -75,7 +91,7 @@ export async function startRuntime(options: {
         logger,
         metrics,
         mapDomainError,
-        services,
+        services: [...services, admin],
         peerKeys: config.MESH_SERVICE_KEYS,
       });
       await server.start();

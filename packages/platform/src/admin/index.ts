@@ -1,0 +1,200 @@
+// The admin RPCs every service offers its operators, implemented once: the messages its consumers
+// parked (decoded, personal fields emptied) and replaying them. A parking queue is read by taking each
+// message and putting it back at the tail (a rotation): the order stays, and no message is ever
+// requeued (quorum queues count requeues against a delivery limit). A replay rotates the queue once,
+// sending the messages asked for back to their consumer's main queue instead; it runs once per request
+// id, and its audit record (ParkedMessagesReplayed: who, when, what, how many) is appended to the
+// service's stream store, so it is published with the service's other events.
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import {
+  type ParkedMessage,
+  ParkedMessageSchema,
+  ParkedMessagesReplayedSchema,
+} from "@retail/contracts/retail/admin/v1/admin_pb";
+import {
+  AdminService,
+  ReplayParkedMessagesRequestSchema,
+  ReplayParkedMessagesResponseSchema,
+} from "@retail/contracts/retail/admin/v1/admin_service_pb";
+import type { AmqpConnectionManager } from "amqp-connection-manager";
+import type { ConfirmChannel, GetMessage } from "amqplib";
+import { attemptHeader, receivedEventFrom } from "../amqp/cloudevents.js";
+import { withConfirmChannel } from "../amqp/replay.js";
+import { consumerQueues } from "../amqp/topology.js";
+import { redactedEventJson } from "../domain-events/index.js";
+import { currentCallContext, Violations } from "../rpc/index.js";
+import { ConcurrencyConflict, event, fingerprint, requestKey, type StreamStore } from "../store/index.js";
+
+const failureHeaders = ["x-failure-reason", "x-failed-at", "x-attempts"];
+
+function headerText(message: GetMessage, name: string): string {
+  const value = message.properties.headers?.[name] as unknown;
+  return value === undefined || value === null
+    ? ""
+    : Buffer.isBuffer(value)
+      ? value.toString("utf8")
+      : String(value);
+}
+
+/** A parked message as an operator reads it. */
+function describe(queue: string, message: GetMessage): ParkedMessage {
+  const failedAt = new Date(headerText(message, "x-failed-at"));
+  let received: ReturnType<typeof receivedEventFrom> | undefined;
+  try {
+    received = receivedEventFrom(message);
+  } catch {
+    received = undefined;
+  }
+  let data = "";
+  try {
+    data = received ? JSON.stringify(redactedEventJson(received.type, received.data) ?? "") : "";
+  } catch {
+    data = "";
+  }
+  return create(ParkedMessageSchema, {
+    queue,
+    eventId: received?.id ?? headerText(message, "ce-id"),
+    type: received?.type ?? "",
+    routingKey: received?.routingKey ?? message.fields.routingKey,
+    subject: received?.subject ?? "",
+    correlationId: received?.correlationId ?? "",
+    attempts: Number(headerText(message, "x-attempts") || 0),
+    failureReason: headerText(message, "x-failure-reason"),
+    ...(Number.isNaN(failedAt.getTime()) ? {} : { failedTime: timestampFromDate(failedAt) }),
+    dataJson: data,
+  });
+}
+
+/**
+ * Takes each message parked now in `queue`'s parking queue once, in order, and lets `decide` say where
+ * it goes: back to the consumer's main queue ("replay") or to the parking queue's tail ("keep"). Each
+ * is confirmed where it goes before it leaves: a crash mid-way duplicates at worst (consumers are
+ * idempotent by event id).
+ */
+async function rotate(
+  channel: ConfirmChannel,
+  queue: string,
+  decide: (message: GetMessage) => "replay" | "keep",
+): Promise<{ replayed: number; kept: number }> {
+  const queues = consumerQueues(queue);
+  const { messageCount } = await channel.checkQueue(queues.parking);
+  let replayed = 0;
+  let kept = 0;
+  for (let n = 0; n < messageCount; n++) {
+    const message = await channel.get(queues.parking, { noAck: false });
+    if (!message) break;
+    if (decide(message) === "replay") {
+      const headers = Object.fromEntries(
+        Object.entries(message.properties.headers ?? {}).filter(([name]) => !failureHeaders.includes(name)),
+      );
+      channel.sendToQueue(queues.queue, message.content, {
+        ...message.properties,
+        headers: { ...headers, [attemptHeader]: 0 },
+      });
+      replayed++;
+    } else {
+      channel.sendToQueue(queues.parking, message.content, message.properties);
+      kept++;
+    }
+    await channel.waitForConfirms();
+    channel.ack(message);
+  }
+  return { replayed, kept };
+}
+
+export interface AdminOptions {
+  /** The service's name (in the audit record). */
+  readonly service: string;
+  readonly connection: AmqpConnectionManager;
+  /** The service's consumer queues, as named on the broker (with the environment's prefix). */
+  readonly queues: readonly string[];
+  readonly store: StreamStore;
+}
+
+/** The AdminService of a service. */
+export function adminService(options: AdminOptions): Partial<ServiceImpl<typeof AdminService>> {
+  const checkQueue = (v: Violations, field: string, queue: string) => {
+    if (queue && !options.queues.includes(queue))
+      v.add(field, `is not one of this service's consumer queues (${options.queues.join(", ")})`);
+  };
+  return {
+    async listParkedMessages(request) {
+      const v = new Violations();
+      checkQueue(v, "queue", request.queue);
+      if (request.limit < 0 || request.limit > 500) v.add("limit", "must be 0-500");
+      v.throwIfAny();
+      const limit = request.limit || 100;
+      const queues = request.queue ? [request.queue] : options.queues;
+      const messages: ParkedMessage[] = [];
+      const parked: Record<string, number> = {};
+      await withConfirmChannel(options.connection, `${options.service}-admin-list`, async (channel) => {
+        for (const queue of queues) {
+          let count = 0;
+          await rotate(channel, queue, (message) => {
+            count++;
+            if (messages.length < limit) messages.push(describe(queue, message));
+            return "keep";
+          });
+          parked[queue] = count;
+        }
+      });
+      return { messages, parked };
+    },
+
+    async replayParkedMessages(request) {
+      const v = new Violations();
+      v.require("request_id", request.requestId);
+      if (v.require("queue", request.queue)) checkQueue(v, "queue", request.queue);
+      v.require("reason", request.reason.trim());
+      v.throwIfAny();
+      const streamId = `admin-replay:${request.queue}:${request.requestId}`;
+      const commit = {
+        key: requestKey("admin.replayParked", `${request.queue}:${request.requestId}`),
+        fingerprint: fingerprint(ReplayParkedMessagesRequestSchema, request),
+      };
+      // Once per request id: a repeat answers with the first outcome and moves nothing.
+      const earlier = (await options.store.read(streamId))[0];
+      if (earlier) {
+        const audit = fromBinary(ParkedMessagesReplayedSchema, earlier.data);
+        return { replayed: audit.replayed, kept: 0, repeatedRequest: true };
+      }
+      const wanted = new Set(request.eventIds);
+      const outcome = await withConfirmChannel(
+        options.connection,
+        `${options.service}-admin-replay`,
+        (channel) =>
+          rotate(channel, request.queue, (message) =>
+            wanted.size === 0 || wanted.has(headerText(message, "ce-id")) ? "replay" : "keep",
+          ),
+      );
+      const audit = create(ParkedMessagesReplayedSchema, {
+        service: options.service,
+        queue: request.queue,
+        eventIds: [...request.eventIds],
+        replayed: outcome.replayed,
+        reason: request.reason,
+        actor: currentCallContext()?.caller || "unknown",
+        requestId: request.requestId,
+      });
+      await options.store
+        .append(streamId, 0, [event(ParkedMessagesReplayedSchema, audit)], {
+          request: {
+            ...commit,
+            result: toBinary(
+              ReplayParkedMessagesResponseSchema,
+              create(ReplayParkedMessagesResponseSchema, outcome),
+            ),
+          },
+        })
+        .catch((error: unknown) => {
+          // The same request run beside this one: its record stands (both moved what was parked).
+          if (!(error instanceof ConcurrencyConflict)) throw error;
+        });
+      return { ...outcome, repeatedRequest: false };
+    },
+  };
+}
+
+export { AdminService };
