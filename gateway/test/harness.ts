@@ -162,7 +162,8 @@ export async function startGatewayMesh(
   urls.ORDER_URL = `http://127.0.0.1:${orderProxy.port}`;
   urls.FINANCE_POSTING_URL = `http://127.0.0.1:${await start("finance-posting", finance)}`;
   urls.DELIVERY_URL = `http://127.0.0.1:${await start("delivery", delivery)}`;
-  urls.OPERATIONS_URL = `http://127.0.0.1:${await start("operations", operations)}`;
+  // Operations reaches every service's admin RPCs (parked messages) by their addresses.
+  urls.OPERATIONS_URL = `http://127.0.0.1:${await start("operations", operations, { ...urls })}`;
 
   const dir = mkdtempSync(join(tmpdir(), "gateway-clients-"));
   const clientsPath = join(dir, "clients.json");

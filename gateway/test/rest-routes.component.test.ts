@@ -2,10 +2,12 @@
 // stock, customers from source to erasure, an order's life, and the finance it posts; and the OpenAPI
 // document the routes come with. JSON follows protobuf's mapping: lowerCamelCase, enums by name, int64
 // as decimal text.
-import { uniqueName, until } from "@retail/platform/testing";
+import { ParkedMessagesReplayedSchema } from "@retail/contracts/retail/admin/v1/admin_pb";
+import { testAmqpUrl, uniqueName, until } from "@retail/platform/testing";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import formats from "ajv-formats";
+import amqplib from "amqplib";
 import { OpenAPIClientAxios } from "openapi-client-axios";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startReceiver } from "../../services/delivery/test/harness.js";
@@ -443,5 +445,82 @@ describe("operations over REST", () => {
       400,
       "correlation_id",
     ]);
+  });
+});
+
+describe("parked messages over REST", () => {
+  it("lists a message finance parked and replays it through finance's admin RPC, audited with the operator", async () => {
+    const audits = await mesh.capture(["admin.parked_messages_replayed"]);
+    // A payment event whose body is not one: finance's consumer parks it at once.
+    const eventId = uniqueName("poison");
+    const connection = await amqplib.connect(testAmqpUrl());
+    const channel = await connection.createConfirmChannel();
+    channel.publish(mesh.exchange, "order.payment_captured", Buffer.from([0xff, 0xfe, 0xfd]), {
+      headers: {
+        "ce-id": eventId,
+        "ce-type": "retail.order.v1.PaymentCaptured",
+        "ce-source": "test",
+        "ce-subject": `order:${eventId}`,
+        "ce-time": new Date().toISOString(),
+      },
+    });
+    await channel.waitForConfirms();
+    await connection.close();
+    const parked = await until(async () => {
+      const answer = await get("/v1/parkedMessages?service=finance-posting");
+      expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+      const ours = answer.json.messages.filter(
+        (m: { message: { eventId: string } }) => m.message.eventId === eventId,
+      );
+      expect(ours).toHaveLength(1);
+      return { item: ours[0], services: answer.json.services };
+    });
+    expect(parked.item).toMatchObject({
+      service: "finance-posting",
+      message: { type: "retail.order.v1.PaymentCaptured", attempts: 1, subject: `order:${eventId}` },
+    });
+    expect(parked.item.message.failureReason).toMatch(/not a valid message/);
+    const queue: string = parked.item.message.queue;
+    expect(parked.services).toEqual([expect.objectContaining({ service: "finance-posting", error: "" })]);
+    // Every service operations reaches answers when none is named.
+    const all = (await get("/v1/parkedMessages")).json.services.map((s: { service: string }) => s.service);
+    expect(all.sort()).toEqual(["customer-identity", "delivery", "finance-posting", "inventory", "order"]);
+
+    // The request id is the Idempotency-Key: the same key again is the same replay.
+    const replay = (idempotencyKey: string) =>
+      mesh.call("POST", "/v1/parkedMessages:replay", {
+        key,
+        idempotencyKey,
+        body: { service: "finance-posting", queue, eventIds: [eventId], reason: "checking the reader" },
+      });
+    const replayed = await replay("replay-1");
+    expect([replayed.status, replayed.json], JSON.stringify(replayed.json)).toEqual([
+      200,
+      { replayed: 1, kept: expect.any(Number), repeatedRequest: false },
+    ]);
+    const again = await replay("replay-1");
+    expect([again.headers.get("idempotent-replayed"), again.json]).toEqual(["true", replayed.json]);
+    // Audited on the bus, naming the operator's client (the gateway's caller, carried by operations).
+    await until(() =>
+      expect(audits.of(ParkedMessagesReplayedSchema)).toEqual([
+        expect.objectContaining({
+          service: "finance-posting",
+          queue,
+          eventIds: [eventId],
+          replayed: 1,
+          reason: "checking the reader",
+          actor: expect.stringContaining("ops"),
+        }),
+      ]),
+    );
+    // Still poison: parked again, by the consumer's second look.
+    await until(async () => {
+      const again = (await get("/v1/parkedMessages?service=finance-posting")).json.messages;
+      expect(
+        again.filter((m: { message: { eventId: string } }) => m.message.eventId === eventId),
+      ).toHaveLength(1);
+    });
+    const unknown = await get("/v1/parkedMessages?service=nobody");
+    expect([unknown.status, unknown.json.details[0].fieldViolations[0].field]).toEqual([400, "service"]);
   });
 });

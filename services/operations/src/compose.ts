@@ -7,6 +7,7 @@ import { Gauge } from "prom-client";
 import { startEventsConsumer } from "./adapters/amqp/events-consumer.js";
 import { createExceptionStore } from "./adapters/mongo/exception-store.js";
 import { createTimeline } from "./adapters/mongo/timeline.js";
+import { createAdminTargets } from "./adapters/rpc/admin-targets.js";
 import { createOperationsHandler } from "./api/operations-handler.js";
 import type { OperationsDeps } from "./app/ports.js";
 import type { OperationsConfig } from "./config.js";
@@ -36,6 +37,16 @@ export async function composeOperations(
   const deps: OperationsDeps = {
     timeline,
     exceptions,
+    adminTargets: createAdminTargets(
+      {
+        "customer-identity": config.CUSTOMER_IDENTITY_URL,
+        inventory: config.INVENTORY_URL,
+        order: config.ORDER_URL,
+        "finance-posting": config.FINANCE_POSTING_URL,
+        delivery: config.DELIVERY_URL,
+      },
+      { keys: config.MESH_SERVICE_KEYS, timeoutMs: config.PEER_TIMEOUT_MS },
+    ),
     clock: { now: () => new Date() },
     logger,
     lateStockMs: config.LATE_STOCK_UPDATE_MS,

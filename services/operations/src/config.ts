@@ -7,6 +7,17 @@ export const operationsEnvSchema = baseEnvSchema.extend({
   LATE_STOCK_UPDATE_MS: z.coerce.number().int().positive().default(300_000),
   /** How often the open-exception gauges are read from the store. */
   EXCEPTION_GAUGES_MS: z.coerce.number().int().positive().default(30_000),
+  /**
+   * The services whose admin RPCs (parked messages) operations gathers, by their address variables;
+   * each one set is asked ("http://inventory:8080").
+   */
+  CUSTOMER_IDENTITY_URL: z.string().url().optional(),
+  INVENTORY_URL: z.string().url().optional(),
+  ORDER_URL: z.string().url().optional(),
+  FINANCE_POSTING_URL: z.string().url().optional(),
+  DELIVERY_URL: z.string().url().optional(),
+  /** Deadline of a call to another service's admin RPCs. */
+  PEER_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
   /** How long the events of a trace are kept. */
   TRACE_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
 });

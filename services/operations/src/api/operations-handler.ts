@@ -1,5 +1,5 @@
 import { durationMs } from "@bufbuild/protobuf/wkt";
-import type { ServiceImpl } from "@connectrpc/connect";
+import { ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { ExceptionKind } from "@retail/contracts/retail/operations/v1/operations_pb";
 import type { OperationsService } from "@retail/contracts/retail/operations/v1/operations_service_pb";
 import { Violations } from "@retail/platform/rpc";
@@ -31,6 +31,51 @@ export function createOperationsHandler(
         limit + 1,
       );
       return { events: events.slice(0, limit), truncated: events.length > limit };
+    },
+
+    async listParkedMessages(request) {
+      const v = new Violations();
+      const known = deps.adminTargets.names();
+      if (request.service && !known.includes(request.service))
+        v.add("service", `is not a service operations reaches (${known.join(", ")})`);
+      if (request.limit < 0 || request.limit > 500) v.add("limit", "must be 0-500");
+      v.throwIfAny();
+      const services = request.service ? [request.service] : known;
+      // Each service asked on its own: one away is reported, the others answer.
+      const answers = await Promise.all(
+        services.map(async (service) => {
+          try {
+            const answer = await deps.adminTargets.listParked(service, {
+              queue: request.queue,
+              limit: request.limit,
+            });
+            return { service, ...answer, error: "" };
+          } catch (error) {
+            return { service, messages: [], parked: {}, error: ConnectError.from(error).message };
+          }
+        }),
+      );
+      return {
+        messages: answers.flatMap((a) => a.messages.map((message) => ({ service: a.service, message }))),
+        services: answers.map(({ service, parked, error }) => ({ service, parked, error })),
+      };
+    },
+
+    async replayParkedMessages(request) {
+      const v = new Violations();
+      v.require("request_id", request.requestId);
+      const known = deps.adminTargets.names();
+      if (v.require("service", request.service) && !known.includes(request.service))
+        v.add("service", `is not a service operations reaches (${known.join(", ")})`);
+      v.require("queue", request.queue);
+      v.require("reason", request.reason.trim());
+      v.throwIfAny();
+      return deps.adminTargets.replayParked(request.service, {
+        requestId: request.requestId,
+        queue: request.queue,
+        eventIds: [...request.eventIds],
+        reason: request.reason,
+      });
     },
 
     async listOperationalExceptions(request) {

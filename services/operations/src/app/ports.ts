@@ -1,3 +1,4 @@
+import type { ParkedMessage } from "@retail/contracts/retail/admin/v1/admin_pb";
 import type {
   ExceptionKind,
   OperationalException,
@@ -44,6 +45,19 @@ export interface ExceptionStore {
   list(query: ExceptionQuery): Promise<{ exceptions: OperationalException[]; nextPageToken: string }>;
 }
 
+/** The services whose parked messages operations reaches (their admin RPCs), by name. */
+export interface AdminTargets {
+  names(): string[];
+  listParked(
+    service: string,
+    request: { queue: string; limit: number },
+  ): Promise<{ messages: ParkedMessage[]; parked: Record<string, number> }>;
+  replayParked(
+    service: string,
+    request: { requestId: string; queue: string; eventIds: string[]; reason: string },
+  ): Promise<{ replayed: number; kept: number; repeatedRequest: boolean }>;
+}
+
 export interface Clock {
   now(): Date;
 }
@@ -51,6 +65,7 @@ export interface Clock {
 export interface OperationsDeps {
   readonly timeline: Timeline;
   readonly exceptions: ExceptionStore;
+  readonly adminTargets: AdminTargets;
   readonly clock: Clock;
   readonly logger: Logger;
   /** How late a stock movement may be recorded before it is listed. */

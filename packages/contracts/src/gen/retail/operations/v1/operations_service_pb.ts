@@ -5,8 +5,11 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
+import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration } from "@bufbuild/protobuf/wkt";
+import type { ParkedMessage } from "../../admin/v1/admin_pb.js";
+import { file_retail_admin_v1_admin } from "../../admin/v1/admin_pb.js";
 import type { ExceptionKind, OperationalException, TraceEvent } from "./operations_pb.js";
 import { file_retail_operations_v1_operations } from "./operations_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -15,7 +18,181 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/operations/v1/operations_service.proto.
  */
 export const file_retail_operations_v1_operations_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci1yZXRhaWwvb3BlcmF0aW9ucy92MS9vcGVyYXRpb25zX3NlcnZpY2UucHJvdG8SFHJldGFpbC5vcGVyYXRpb25zLnYxIl8KD0dldFRyYWNlUmVxdWVzdBIWCg5jb3JyZWxhdGlvbl9pZBgBIAEoCRIQCghvcmRlcl9pZBgCIAEoCRITCgtjdXN0b21lcl9pZBgDIAEoCRINCgVsaW1pdBgEIAEoBSJXChBHZXRUcmFjZVJlc3BvbnNlEjAKBmV2ZW50cxgBIAMoCzIgLnJldGFpbC5vcGVyYXRpb25zLnYxLlRyYWNlRXZlbnQSEQoJdHJ1bmNhdGVkGAIgASgIItwBCiBMaXN0T3BlcmF0aW9uYWxFeGNlcHRpb25zUmVxdWVzdBIxCgRraW5kGAEgASgOMiMucmV0YWlsLm9wZXJhdGlvbnMudjEuRXhjZXB0aW9uS2luZBItCgpvbGRlcl90aGFuGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhUKDXNvdXJjZV9zeXN0ZW0YAyABKAkSGAoQaW5jbHVkZV9yZXNvbHZlZBgEIAEoCBIRCglwYWdlX3NpemUYBSABKAUSEgoKcGFnZV90b2tlbhgGIAEoCSJ8CiFMaXN0T3BlcmF0aW9uYWxFeGNlcHRpb25zUmVzcG9uc2USPgoKZXhjZXB0aW9ucxgBIAMoCzIqLnJldGFpbC5vcGVyYXRpb25zLnYxLk9wZXJhdGlvbmFsRXhjZXB0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTK0AgoRT3BlcmF0aW9uc1NlcnZpY2USbQoIR2V0VHJhY2USJS5yZXRhaWwub3BlcmF0aW9ucy52MS5HZXRUcmFjZVJlcXVlc3QaJi5yZXRhaWwub3BlcmF0aW9ucy52MS5HZXRUcmFjZVJlc3BvbnNlIhKC0+STAgwSCi92MS90cmFjZXMSrwEKGUxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnMSNi5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0T3BlcmF0aW9uYWxFeGNlcHRpb25zUmVxdWVzdBo3LnJldGFpbC5vcGVyYXRpb25zLnYxLkxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnNSZXNwb25zZSIhgtPkkwIbEhkvdjEvb3BlcmF0aW9uYWxFeGNlcHRpb25zYgZwcm90bzM", [file_google_api_annotations, file_google_protobuf_duration, file_retail_operations_v1_operations]);
+  fileDesc("Ci1yZXRhaWwvb3BlcmF0aW9ucy92MS9vcGVyYXRpb25zX3NlcnZpY2UucHJvdG8SFHJldGFpbC5vcGVyYXRpb25zLnYxIkoKGUxpc3RQYXJrZWRNZXNzYWdlc1JlcXVlc3QSDwoHc2VydmljZRgBIAEoCRINCgVxdWV1ZRgCIAEoCRINCgVsaW1pdBgDIAEoBSJYChRTZXJ2aWNlUGFya2VkTWVzc2FnZRIPCgdzZXJ2aWNlGAEgASgJEi8KB21lc3NhZ2UYAiABKAsyHi5yZXRhaWwuYWRtaW4udjEuUGFya2VkTWVzc2FnZSKpAQoSU2VydmljZVBhcmtlZENvdW50Eg8KB3NlcnZpY2UYASABKAkSRAoGcGFya2VkGAIgAygLMjQucmV0YWlsLm9wZXJhdGlvbnMudjEuU2VydmljZVBhcmtlZENvdW50LlBhcmtlZEVudHJ5Eg0KBWVycm9yGAMgASgJGi0KC1BhcmtlZEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBToCOAEilgEKGkxpc3RQYXJrZWRNZXNzYWdlc1Jlc3BvbnNlEjwKCG1lc3NhZ2VzGAEgAygLMioucmV0YWlsLm9wZXJhdGlvbnMudjEuU2VydmljZVBhcmtlZE1lc3NhZ2USOgoIc2VydmljZXMYAiADKAsyKC5yZXRhaWwub3BlcmF0aW9ucy52MS5TZXJ2aWNlUGFya2VkQ291bnQiiAEKG1JlcGxheVBhcmtlZE1lc3NhZ2VzUmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISFAoHc2VydmljZRgCIAEoCUID4EECEhIKBXF1ZXVlGAMgASgJQgPgQQISEQoJZXZlbnRfaWRzGAQgAygJEhMKBnJlYXNvbhgFIAEoCUID4EECIlgKHFJlcGxheVBhcmtlZE1lc3NhZ2VzUmVzcG9uc2USEAoIcmVwbGF5ZWQYASABKAUSDAoEa2VwdBgCIAEoBRIYChByZXBlYXRlZF9yZXF1ZXN0GAMgASgIIl8KD0dldFRyYWNlUmVxdWVzdBIWCg5jb3JyZWxhdGlvbl9pZBgBIAEoCRIQCghvcmRlcl9pZBgCIAEoCRITCgtjdXN0b21lcl9pZBgDIAEoCRINCgVsaW1pdBgEIAEoBSJXChBHZXRUcmFjZVJlc3BvbnNlEjAKBmV2ZW50cxgBIAMoCzIgLnJldGFpbC5vcGVyYXRpb25zLnYxLlRyYWNlRXZlbnQSEQoJdHJ1bmNhdGVkGAIgASgIItwBCiBMaXN0T3BlcmF0aW9uYWxFeGNlcHRpb25zUmVxdWVzdBIxCgRraW5kGAEgASgOMiMucmV0YWlsLm9wZXJhdGlvbnMudjEuRXhjZXB0aW9uS2luZBItCgpvbGRlcl90aGFuGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhUKDXNvdXJjZV9zeXN0ZW0YAyABKAkSGAoQaW5jbHVkZV9yZXNvbHZlZBgEIAEoCBIRCglwYWdlX3NpemUYBSABKAUSEgoKcGFnZV90b2tlbhgGIAEoCSJ8CiFMaXN0T3BlcmF0aW9uYWxFeGNlcHRpb25zUmVzcG9uc2USPgoKZXhjZXB0aW9ucxgBIAMoCzIqLnJldGFpbC5vcGVyYXRpb25zLnYxLk9wZXJhdGlvbmFsRXhjZXB0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTLwBAoRT3BlcmF0aW9uc1NlcnZpY2USbQoIR2V0VHJhY2USJS5yZXRhaWwub3BlcmF0aW9ucy52MS5HZXRUcmFjZVJlcXVlc3QaJi5yZXRhaWwub3BlcmF0aW9ucy52MS5HZXRUcmFjZVJlc3BvbnNlIhKC0+STAgwSCi92MS90cmFjZXMSrwEKGUxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnMSNi5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0T3BlcmF0aW9uYWxFeGNlcHRpb25zUmVxdWVzdBo3LnJldGFpbC5vcGVyYXRpb25zLnYxLkxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnNSZXNwb25zZSIhgtPkkwIbEhkvdjEvb3BlcmF0aW9uYWxFeGNlcHRpb25zEpMBChJMaXN0UGFya2VkTWVzc2FnZXMSLy5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0UGFya2VkTWVzc2FnZXNSZXF1ZXN0GjAucmV0YWlsLm9wZXJhdGlvbnMudjEuTGlzdFBhcmtlZE1lc3NhZ2VzUmVzcG9uc2UiGoLT5JMCFBISL3YxL3BhcmtlZE1lc3NhZ2VzEqMBChRSZXBsYXlQYXJrZWRNZXNzYWdlcxIxLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlcGxheVBhcmtlZE1lc3NhZ2VzUmVxdWVzdBoyLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlcGxheVBhcmtlZE1lc3NhZ2VzUmVzcG9uc2UiJILT5JMCHjoBKiIZL3YxL3BhcmtlZE1lc3NhZ2VzOnJlcGxheWIGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_retail_admin_v1_admin, file_retail_operations_v1_operations]);
+
+/**
+ * @generated from message retail.operations.v1.ListParkedMessagesRequest
+ */
+export type ListParkedMessagesRequest = Message<"retail.operations.v1.ListParkedMessagesRequest"> & {
+  /**
+   * One service ("finance-posting"), or empty for every service operations reaches.
+   *
+   * @generated from field: string service = 1;
+   */
+  service: string;
+
+  /**
+   * One of its consumer queues, or empty for all.
+   *
+   * @generated from field: string queue = 2;
+   */
+  queue: string;
+
+  /**
+   * At most this many messages per service (1-500; 0: 100).
+   *
+   * @generated from field: int32 limit = 3;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message retail.operations.v1.ListParkedMessagesRequest.
+ * Use `create(ListParkedMessagesRequestSchema)` to create a new message.
+ */
+export const ListParkedMessagesRequestSchema: GenMessage<ListParkedMessagesRequest> = /*@__PURE__*/
+  messageDesc(file_retail_operations_v1_operations_service, 0);
+
+/**
+ * @generated from message retail.operations.v1.ServiceParkedMessage
+ */
+export type ServiceParkedMessage = Message<"retail.operations.v1.ServiceParkedMessage"> & {
+  /**
+   * @generated from field: string service = 1;
+   */
+  service: string;
+
+  /**
+   * @generated from field: retail.admin.v1.ParkedMessage message = 2;
+   */
+  message?: ParkedMessage | undefined;
+};
+
+/**
+ * Describes the message retail.operations.v1.ServiceParkedMessage.
+ * Use `create(ServiceParkedMessageSchema)` to create a new message.
+ */
+export const ServiceParkedMessageSchema: GenMessage<ServiceParkedMessage> = /*@__PURE__*/
+  messageDesc(file_retail_operations_v1_operations_service, 1);
+
+/**
+ * How many messages a service's consumer queues hold parked, or why the service could not be asked.
+ *
+ * @generated from message retail.operations.v1.ServiceParkedCount
+ */
+export type ServiceParkedCount = Message<"retail.operations.v1.ServiceParkedCount"> & {
+  /**
+   * @generated from field: string service = 1;
+   */
+  service: string;
+
+  /**
+   * @generated from field: map<string, int32> parked = 2;
+   */
+  parked: { [key: string]: number };
+
+  /**
+   * @generated from field: string error = 3;
+   */
+  error: string;
+};
+
+/**
+ * Describes the message retail.operations.v1.ServiceParkedCount.
+ * Use `create(ServiceParkedCountSchema)` to create a new message.
+ */
+export const ServiceParkedCountSchema: GenMessage<ServiceParkedCount> = /*@__PURE__*/
+  messageDesc(file_retail_operations_v1_operations_service, 2);
+
+/**
+ * @generated from message retail.operations.v1.ListParkedMessagesResponse
+ */
+export type ListParkedMessagesResponse = Message<"retail.operations.v1.ListParkedMessagesResponse"> & {
+  /**
+   * @generated from field: repeated retail.operations.v1.ServiceParkedMessage messages = 1;
+   */
+  messages: ServiceParkedMessage[];
+
+  /**
+   * @generated from field: repeated retail.operations.v1.ServiceParkedCount services = 2;
+   */
+  services: ServiceParkedCount[];
+};
+
+/**
+ * Describes the message retail.operations.v1.ListParkedMessagesResponse.
+ * Use `create(ListParkedMessagesResponseSchema)` to create a new message.
+ */
+export const ListParkedMessagesResponseSchema: GenMessage<ListParkedMessagesResponse> = /*@__PURE__*/
+  messageDesc(file_retail_operations_v1_operations_service, 3);
+
+/**
+ * @generated from message retail.operations.v1.ReplayParkedMessagesRequest
+ */
+export type ReplayParkedMessagesRequest = Message<"retail.operations.v1.ReplayParkedMessagesRequest"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string service = 2;
+   */
+  service: string;
+
+  /**
+   * @generated from field: string queue = 3;
+   */
+  queue: string;
+
+  /**
+   * The parked events to send back; empty: every message parked in the queue.
+   *
+   * @generated from field: repeated string event_ids = 4;
+   */
+  eventIds: string[];
+
+  /**
+   * Why (the cause fixed), kept in the audit record.
+   *
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message retail.operations.v1.ReplayParkedMessagesRequest.
+ * Use `create(ReplayParkedMessagesRequestSchema)` to create a new message.
+ */
+export const ReplayParkedMessagesRequestSchema: GenMessage<ReplayParkedMessagesRequest> = /*@__PURE__*/
+  messageDesc(file_retail_operations_v1_operations_service, 4);
+
+/**
+ * @generated from message retail.operations.v1.ReplayParkedMessagesResponse
+ */
+export type ReplayParkedMessagesResponse = Message<"retail.operations.v1.ReplayParkedMessagesResponse"> & {
+  /**
+   * @generated from field: int32 replayed = 1;
+   */
+  replayed: number;
+
+  /**
+   * @generated from field: int32 kept = 2;
+   */
+  kept: number;
+
+  /**
+   * @generated from field: bool repeated_request = 3;
+   */
+  repeatedRequest: boolean;
+};
+
+/**
+ * Describes the message retail.operations.v1.ReplayParkedMessagesResponse.
+ * Use `create(ReplayParkedMessagesResponseSchema)` to create a new message.
+ */
+export const ReplayParkedMessagesResponseSchema: GenMessage<ReplayParkedMessagesResponse> = /*@__PURE__*/
+  messageDesc(file_retail_operations_v1_operations_service, 5);
 
 /**
  * @generated from message retail.operations.v1.GetTraceRequest
@@ -51,7 +228,7 @@ export type GetTraceRequest = Message<"retail.operations.v1.GetTraceRequest"> & 
  * Use `create(GetTraceRequestSchema)` to create a new message.
  */
 export const GetTraceRequestSchema: GenMessage<GetTraceRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 0);
+  messageDesc(file_retail_operations_v1_operations_service, 6);
 
 /**
  * @generated from message retail.operations.v1.GetTraceResponse
@@ -75,7 +252,7 @@ export type GetTraceResponse = Message<"retail.operations.v1.GetTraceResponse"> 
  * Use `create(GetTraceResponseSchema)` to create a new message.
  */
 export const GetTraceResponseSchema: GenMessage<GetTraceResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 1);
+  messageDesc(file_retail_operations_v1_operations_service, 7);
 
 /**
  * @generated from message retail.operations.v1.ListOperationalExceptionsRequest
@@ -125,7 +302,7 @@ export type ListOperationalExceptionsRequest = Message<"retail.operations.v1.Lis
  * Use `create(ListOperationalExceptionsRequestSchema)` to create a new message.
  */
 export const ListOperationalExceptionsRequestSchema: GenMessage<ListOperationalExceptionsRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 2);
+  messageDesc(file_retail_operations_v1_operations_service, 8);
 
 /**
  * @generated from message retail.operations.v1.ListOperationalExceptionsResponse
@@ -147,7 +324,7 @@ export type ListOperationalExceptionsResponse = Message<"retail.operations.v1.Li
  * Use `create(ListOperationalExceptionsResponseSchema)` to create a new message.
  */
 export const ListOperationalExceptionsResponseSchema: GenMessage<ListOperationalExceptionsResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 3);
+  messageDesc(file_retail_operations_v1_operations_service, 9);
 
 /**
  * The operations backend: what happened to an order, a correlation id or a customer across the mesh
@@ -176,6 +353,27 @@ export const OperationsService: GenService<{
     methodKind: "unary";
     input: typeof ListOperationalExceptionsRequestSchema;
     output: typeof ListOperationalExceptionsResponseSchema;
+  },
+  /**
+   * The messages the services' consumers parked, gathered from each service's admin RPCs.
+   *
+   * @generated from rpc retail.operations.v1.OperationsService.ListParkedMessages
+   */
+  listParkedMessages: {
+    methodKind: "unary";
+    input: typeof ListParkedMessagesRequestSchema;
+    output: typeof ListParkedMessagesResponseSchema;
+  },
+  /**
+   * Sends a service's parked messages back to their consumer (its admin RPC: once per request id,
+   * audited with the operator who asked).
+   *
+   * @generated from rpc retail.operations.v1.OperationsService.ReplayParkedMessages
+   */
+  replayParkedMessages: {
+    methodKind: "unary";
+    input: typeof ReplayParkedMessagesRequestSchema;
+    output: typeof ReplayParkedMessagesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_retail_operations_v1_operations_service, 0);

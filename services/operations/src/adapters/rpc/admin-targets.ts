@@ -1,0 +1,41 @@
+import { AdminService } from "@retail/contracts/retail/admin/v1/admin_service_pb";
+import { createServiceClient, type ServiceKeyring } from "@retail/platform/rpc";
+import type { AdminTargets } from "../../app/ports.js";
+
+/**
+ * The services' admin RPCs, one client each, signed as operations. The operator's identity (the
+ * gateway's caller) goes along as the caller, so a service's audit record names who asked.
+ */
+export function createAdminTargets(
+  urls: Readonly<Record<string, string | undefined>>,
+  options: { keys: ServiceKeyring | undefined; timeoutMs: number },
+): AdminTargets {
+  const clients = new Map(
+    Object.entries(urls)
+      .filter((entry): entry is [string, string] => Boolean(entry[1]))
+      .map(([service, baseUrl]) => [
+        service,
+        createServiceClient(AdminService, {
+          baseUrl,
+          timeoutMs: options.timeoutMs,
+          peerAuth: { keys: options.keys, service: "operations" },
+        }),
+      ]),
+  );
+  const clientOf = (service: string) => {
+    const client = clients.get(service);
+    if (!client) throw new Error(`no admin target ${service}`);
+    return client;
+  };
+  return {
+    names: () => [...clients.keys()],
+    async listParked(service, request) {
+      const { messages, parked } = await clientOf(service).listParkedMessages(request);
+      return { messages, parked };
+    },
+    async replayParked(service, request) {
+      const { replayed, kept, repeatedRequest } = await clientOf(service).replayParkedMessages(request);
+      return { replayed, kept, repeatedRequest };
+    },
+  };
+}
