@@ -2,7 +2,10 @@
 // stock, customers from source to erasure, an order's life, and the finance it posts; and the OpenAPI
 // document the routes come with. JSON follows protobuf's mapping: lowerCamelCase, enums by name, int64
 // as decimal text.
-import { ParkedMessagesReplayedSchema } from "@retail/contracts/retail/admin/v1/admin_pb";
+import {
+  AggregateRepublishedSchema,
+  ParkedMessagesReplayedSchema,
+} from "@retail/contracts/retail/admin/v1/admin_pb";
 import { testAmqpUrl, uniqueName, until } from "@retail/platform/testing";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
@@ -522,5 +525,52 @@ describe("parked messages over REST", () => {
     });
     const unknown = await get("/v1/parkedMessages?service=nobody");
     expect([unknown.status, unknown.json.details[0].fieldViolations[0].field]).toEqual([400, "service"]);
+  });
+});
+
+describe("republishing an aggregate over REST", () => {
+  it("has the order service publish a real order's events again, once per key, with their ids, audited", async () => {
+    const sku = uniqueName("SKU");
+    await receive(sku, "DC-1", 5);
+    const order = await submitOrder(sku, 1);
+    const streamId = `order:${order.orderId}`;
+    const capture = await mesh.capture(["order.#", "admin.aggregate_republished"]);
+    const republish = (idempotencyKey: string, body: Record<string, unknown>) =>
+      mesh.call("POST", "/v1/aggregates:republish", { key, idempotencyKey, body });
+    const done = await republish("again-1", { service: "order", streamId, reason: "ERP lost a day" });
+    expect([done.status, done.json], JSON.stringify(done.json)).toEqual([
+      200,
+      { events: expect.any(Number), repeatedRequest: false },
+    ]);
+    expect(done.json.events).toBeGreaterThanOrEqual(2);
+    expect(
+      (await republish("again-1", { service: "order", streamId, reason: "ERP lost a day" })).json,
+    ).toEqual(done.json);
+    // The stream's events went out again, in order, under their own ids (consumers that had them change nothing).
+    const { events } = (await get(`/v1/traces?orderId=${order.orderId}`)).json;
+    const ownIds = events
+      .filter((e: { aggregateId: string }) => e.aggregateId === streamId)
+      .map((e: { eventId: string }) => e.eventId);
+    await until(() =>
+      expect(capture.events.filter((e) => e.subject === streamId).map((e) => e.id)).toEqual(
+        ownIds.slice(0, done.json.events),
+      ),
+    );
+    await until(() =>
+      expect(capture.of(AggregateRepublishedSchema)).toEqual([
+        expect.objectContaining({
+          service: "order",
+          streamId,
+          events: done.json.events,
+          actor: expect.stringContaining("ops"),
+        }),
+      ]),
+    );
+    const missing = await republish(uniqueName("k"), {
+      service: "order",
+      streamId: "order:nobody",
+      reason: "x",
+    });
+    expect([missing.status, missing.json.details?.[0]?.reason]).toEqual([404, "STREAM_NOT_FOUND"]);
   });
 });

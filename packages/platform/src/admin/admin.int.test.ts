@@ -1,18 +1,26 @@
 import { create, fromBinary } from "@bufbuild/protobuf";
-import { ParkedMessagesReplayedSchema } from "@retail/contracts/retail/admin/v1/admin_pb";
+import { Code } from "@connectrpc/connect";
+import {
+  AggregateRepublishedSchema,
+  ParkedMessagesReplayedSchema,
+} from "@retail/contracts/retail/admin/v1/admin_pb";
 import {
   ListParkedMessagesRequestSchema,
   ReplayParkedMessagesRequestSchema,
+  RepublishAggregateRequestSchema,
 } from "@retail/contracts/retail/admin/v1/admin_service_pb";
 import { OrderAcceptedSchema } from "@retail/contracts/retail/order/v1/order_events_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeThen, UndecodableMessage } from "../amqp/cloudevents.js";
 import { type AmqpConnectionManager, connectAmqp } from "../amqp/connection.js";
 import { type Consumer, startConsumer } from "../amqp/consumer.js";
+import { createEventPublisher } from "../amqp/publisher.js";
 import { createLogger } from "../log/index.js";
 import { createMetrics } from "../metrics/index.js";
+import { event, type StoredEvent } from "../store/events.js";
 import { createStreamStore } from "../store/stream-store.js";
 import {
+  captureEvents,
   createEmitter,
   createTestDatabase,
   deleteConsumerQueues,
@@ -29,6 +37,7 @@ let connection: AmqpConnectionManager;
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let consumer: Consumer;
 let emitter: ReturnType<typeof createEmitter>;
+let publisher: ReturnType<typeof createEventPublisher>;
 // The consumer's cause of failure, fixed by the test before the replay.
 let fixed = false;
 const handled: string[] = [];
@@ -37,6 +46,7 @@ beforeAll(async () => {
   connection = connectAmqp(testAmqpUrl(), { name: "admin-test", logger });
   database = await createTestDatabase("admin");
   emitter = createEmitter(testAmqpUrl(), exchange);
+  publisher = createEventPublisher(connection, { source: "admin-test", exchange });
   consumer = await startConsumer({
     connection,
     exchange,
@@ -59,18 +69,20 @@ beforeAll(async () => {
 afterAll(async () => {
   await consumer?.close();
   await emitter?.close();
+  await publisher?.close();
   await connection?.close();
   await database?.drop();
   await deleteConsumerQueues(testAmqpUrl(), queue, exchange);
 });
 
 const noContext = {} as never;
+const publish = (events: readonly StoredEvent[]) => publisher.publish(events);
 
 describe("admin RPCs", () => {
   it("lists parked messages decoded without personal data, and replays the ones asked for, once per request, audited", async () => {
     const store = createStreamStore(database.db);
     await store.ensureIndexes();
-    const admin = adminService({ service: "test", connection, queues: [queue], store });
+    const admin = adminService({ service: "test", connection, queues: [queue], store, publish });
     const accepted = (orderId: string) =>
       create(OrderAcceptedSchema, {
         order: { orderId, shipTo: { recipient: "Jane Doe", lines: ["1 Main St"], regionCode: "US" } },
@@ -141,6 +153,7 @@ describe("admin RPCs", () => {
       connection,
       queues: [queue],
       store: createStreamStore(database.db),
+      publish,
     });
     await expect(
       admin.listParkedMessages?.(
@@ -150,5 +163,44 @@ describe("admin RPCs", () => {
     ).rejects.toMatchObject({
       violations: [{ field: "queue", description: expect.stringContaining(queue) }],
     });
+  });
+
+  it("publishes an aggregate's events again, in order with their own ids, once per request, audited", async () => {
+    const store = createStreamStore(database.db);
+    const admin = adminService({ service: "test", connection, queues: [queue], store, publish });
+    const streamId = `order:${uniqueName("again")}`;
+    await store.append(streamId, 0, [
+      event(OrderAcceptedSchema, create(OrderAcceptedSchema, { order: { orderId: "again-1" } })),
+      event(OrderAcceptedSchema, create(OrderAcceptedSchema, { order: { orderId: "again-1" } })),
+    ]);
+    const stored = await store.read(streamId);
+    const capture = await captureEvents(testAmqpUrl(), exchange, ["order.#"]);
+    const republish = (requestId: string, stream = streamId) =>
+      admin.republishAggregate?.(
+        create(RepublishAggregateRequestSchema, {
+          requestId,
+          streamId: stream,
+          reason: "new ERP subscriber",
+        }),
+        noContext,
+      ) as Promise<{ events: number; repeatedRequest: boolean }>;
+    expect(await republish("p-1")).toEqual({ events: 2, repeatedRequest: false });
+    expect(await republish("p-1")).toEqual({ events: 2, repeatedRequest: true });
+    await eventually(() =>
+      capture.events.filter((e) => e.subject === streamId).length >= 2 ? true : undefined,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Each once (the repeat published nothing), in order, under their stored ids.
+    const again = capture.events.filter((e) => e.subject === streamId);
+    expect(again.map((e) => e.id)).toEqual(stored.map((e) => e.eventId));
+    const [audit] = await store.read("admin-republish:p-1");
+    expect(fromBinary(AggregateRepublishedSchema, audit?.data ?? new Uint8Array())).toMatchObject({
+      service: "test",
+      streamId,
+      events: 2,
+      reason: "new ERP subscriber",
+    });
+    await expect(republish("p-2", "order:nothing-here")).rejects.toMatchObject({ code: Code.NotFound });
+    await capture.close();
   });
 });

@@ -1,5 +1,6 @@
 // The admin RPCs every service offers its operators, implemented once: the messages its consumers
-// parked (decoded, personal fields emptied) and replaying them. A parking queue is read by taking each
+// parked (decoded, personal fields emptied) and replaying them, and publishing an aggregate's events
+// again. A parking queue is read by taking each
 // message and putting it back at the tail (a rotation): the order stays, and no message is ever
 // requeued (quorum queues count requeues against a delivery limit). A replay rotates the queue once,
 // sending the messages asked for back to their consumer's main queue instead; it runs once per request
@@ -7,8 +8,9 @@
 // service's stream store, so it is published with the service's other events.
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, type ServiceImpl } from "@connectrpc/connect";
 import {
+  AggregateRepublishedSchema,
   type ParkedMessage,
   ParkedMessageSchema,
   ParkedMessagesReplayedSchema,
@@ -17,6 +19,7 @@ import {
   AdminService,
   ReplayParkedMessagesRequestSchema,
   ReplayParkedMessagesResponseSchema,
+  RepublishAggregateRequestSchema,
 } from "@retail/contracts/retail/admin/v1/admin_service_pb";
 import type { AmqpConnectionManager } from "amqp-connection-manager";
 import type { ConfirmChannel, GetMessage } from "amqplib";
@@ -24,8 +27,15 @@ import { attemptHeader, receivedEventFrom } from "../amqp/cloudevents.js";
 import { withConfirmChannel } from "../amqp/replay.js";
 import { consumerQueues } from "../amqp/topology.js";
 import { redactedEventJson } from "../domain-events/index.js";
-import { currentCallContext, Violations } from "../rpc/index.js";
-import { ConcurrencyConflict, event, fingerprint, requestKey, type StreamStore } from "../store/index.js";
+import { currentCallContext, errorWithInfo, Violations } from "../rpc/index.js";
+import {
+  ConcurrencyConflict,
+  event,
+  fingerprint,
+  requestKey,
+  type StoredEvent,
+  type StreamStore,
+} from "../store/index.js";
 
 const failureHeaders = ["x-failure-reason", "x-failed-at", "x-attempts"];
 
@@ -107,6 +117,8 @@ async function rotate(
 export interface AdminOptions {
   /** The service's name (in the audit record). */
   readonly service: string;
+  /** Publishes stored events as the outbox relay does (for an aggregate published again). */
+  readonly publish: (events: readonly StoredEvent[]) => Promise<void>;
   readonly connection: AmqpConnectionManager;
   /** The service's consumer queues, as named on the broker (with the environment's prefix). */
   readonly queues: readonly string[];
@@ -141,6 +153,44 @@ export function adminService(options: AdminOptions): Partial<ServiceImpl<typeof 
         }
       });
       return { messages, parked };
+    },
+
+    async republishAggregate(request) {
+      const v = new Violations();
+      v.require("request_id", request.requestId);
+      v.require("stream_id", request.streamId);
+      v.require("reason", request.reason.trim());
+      v.throwIfAny();
+      const auditStream = `admin-republish:${request.requestId}`;
+      const earlier = (await options.store.read(auditStream))[0];
+      if (earlier)
+        return { events: fromBinary(AggregateRepublishedSchema, earlier.data).events, repeatedRequest: true };
+      const events = await options.store.read(request.streamId);
+      if (events.length === 0)
+        throw errorWithInfo(Code.NotFound, "STREAM_NOT_FOUND", `no events in stream ${request.streamId}`, {
+          stream_id: request.streamId,
+        });
+      // In order, with their own ids: a consumer that has one already changes nothing.
+      await options.publish(events);
+      const audit = create(AggregateRepublishedSchema, {
+        service: options.service,
+        streamId: request.streamId,
+        events: events.length,
+        reason: request.reason,
+        actor: currentCallContext()?.caller || "unknown",
+        requestId: request.requestId,
+      });
+      await options.store
+        .append(auditStream, 0, [event(AggregateRepublishedSchema, audit)], {
+          request: {
+            key: requestKey("admin.republish", request.requestId),
+            fingerprint: fingerprint(RepublishAggregateRequestSchema, request),
+          },
+        })
+        .catch((error: unknown) => {
+          if (!(error instanceof ConcurrencyConflict)) throw error;
+        });
+      return { events: events.length, repeatedRequest: false };
     },
 
     async replayParkedMessages(request) {

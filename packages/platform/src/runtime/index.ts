@@ -79,6 +79,7 @@ export async function startRuntime(options: {
         AdminService,
         adminService({
           service: name,
+          publish: (events) => publisher.publish(events),
           connection: amqp,
           queues: consumerQueues.map((q) => `${config.QUEUE_PREFIX}${q}`),
           store,

@@ -3,7 +3,13 @@ import { connect } from "amqplib";
 
 /** Every event published to an exchange while the capture is open, decoded on demand. */
 export interface EventCapture {
-  readonly events: Array<{ type: string; subject: string; correlationId: string; data: Uint8Array }>;
+  readonly events: Array<{
+    id: string;
+    type: string;
+    subject: string;
+    correlationId: string;
+    data: Uint8Array;
+  }>;
   of<Desc extends DescMessage>(schema: Desc): Array<MessageShape<Desc>>;
   close(): Promise<void>;
 }
@@ -28,6 +34,7 @@ export async function captureEvents(
     (m) => {
       if (!m) return;
       events.push({
+        id: String(m.properties.headers?.["ce-id"]),
         type: String(m.properties.headers?.["ce-type"]),
         subject: String(m.properties.headers?.["ce-subject"]),
         correlationId: String(m.properties.headers?.["ce-correlationid"]),

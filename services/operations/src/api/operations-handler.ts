@@ -13,6 +13,11 @@ const maxTrace = 1000;
 export function createOperationsHandler(
   deps: OperationsDeps,
 ): Partial<ServiceImpl<typeof OperationsService>> {
+  const checkService = (v: Violations, service: string) => {
+    const known = deps.adminTargets.names();
+    if (v.require("service", service) && !known.includes(service))
+      v.add("service", `is not a service operations reaches (${known.join(", ")})`);
+  };
   return {
     async getTrace(request) {
       const v = new Violations();
@@ -61,12 +66,24 @@ export function createOperationsHandler(
       };
     },
 
+    async republishAggregate(request) {
+      const v = new Violations();
+      v.require("request_id", request.requestId);
+      checkService(v, request.service);
+      v.require("stream_id", request.streamId);
+      v.require("reason", request.reason.trim());
+      v.throwIfAny();
+      return deps.adminTargets.republish(request.service, {
+        requestId: request.requestId,
+        streamId: request.streamId,
+        reason: request.reason,
+      });
+    },
+
     async replayParkedMessages(request) {
       const v = new Violations();
       v.require("request_id", request.requestId);
-      const known = deps.adminTargets.names();
-      if (v.require("service", request.service) && !known.includes(request.service))
-        v.add("service", `is not a service operations reaches (${known.join(", ")})`);
+      checkService(v, request.service);
       v.require("queue", request.queue);
       v.require("reason", request.reason.trim());
       v.throwIfAny();

@@ -56,6 +56,10 @@ export interface AdminTargets {
     service: string,
     request: { requestId: string; queue: string; eventIds: string[]; reason: string },
   ): Promise<{ replayed: number; kept: number; repeatedRequest: boolean }>;
+  republish(
+    service: string,
+    request: { requestId: string; streamId: string; reason: string },
+  ): Promise<{ events: number; repeatedRequest: boolean }>;
 }
 
 export interface Clock {

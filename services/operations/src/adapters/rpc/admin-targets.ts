@@ -33,6 +33,10 @@ export function createAdminTargets(
       const { messages, parked } = await clientOf(service).listParkedMessages(request);
       return { messages, parked };
     },
+    async republish(service, request) {
+      const { events, repeatedRequest } = await clientOf(service).republishAggregate(request);
+      return { events, repeatedRequest };
+    },
     async replayParked(service, request) {
       const { replayed, kept, repeatedRequest } = await clientOf(service).replayParkedMessages(request);
       return { replayed, kept, repeatedRequest };

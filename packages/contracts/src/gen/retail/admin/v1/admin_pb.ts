@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/admin/v1/admin.proto.
  */
 export const file_retail_admin_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChtyZXRhaWwvYWRtaW4vdjEvYWRtaW4ucHJvdG8SD3JldGFpbC5hZG1pbi52MSLqAQoNUGFya2VkTWVzc2FnZRINCgVxdWV1ZRgBIAEoCRIQCghldmVudF9pZBgCIAEoCRIMCgR0eXBlGAMgASgJEhMKC3JvdXRpbmdfa2V5GAQgASgJEg8KB3N1YmplY3QYBSABKAkSFgoOY29ycmVsYXRpb25faWQYBiABKAkSEAoIYXR0ZW1wdHMYByABKAUSFgoOZmFpbHVyZV9yZWFzb24YCCABKAkSLwoLZmFpbGVkX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCWRhdGFfanNvbhgKIAEoCSLDAQoWUGFya2VkTWVzc2FnZXNSZXBsYXllZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRIPCgdzZXJ2aWNlGAIgASgJEg0KBXF1ZXVlGAMgASgJEhEKCWV2ZW50X2lkcxgEIAMoCRIQCghyZXBsYXllZBgFIAEoBRIOCgZyZWFzb24YBiABKAkSDQoFYWN0b3IYByABKAkSEgoKcmVxdWVzdF9pZBgIIAEoCWIGcHJvdG8z", [file_google_protobuf_timestamp, file_retail_common_v1_common]);
+  fileDesc("ChtyZXRhaWwvYWRtaW4vdjEvYWRtaW4ucHJvdG8SD3JldGFpbC5hZG1pbi52MSLqAQoNUGFya2VkTWVzc2FnZRINCgVxdWV1ZRgBIAEoCRIQCghldmVudF9pZBgCIAEoCRIMCgR0eXBlGAMgASgJEhMKC3JvdXRpbmdfa2V5GAQgASgJEg8KB3N1YmplY3QYBSABKAkSFgoOY29ycmVsYXRpb25faWQYBiABKAkSEAoIYXR0ZW1wdHMYByABKAUSFgoOZmFpbHVyZV9yZWFzb24YCCABKAkSLwoLZmFpbGVkX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCWRhdGFfanNvbhgKIAEoCSLDAQoWUGFya2VkTWVzc2FnZXNSZXBsYXllZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRIPCgdzZXJ2aWNlGAIgASgJEg0KBXF1ZXVlGAMgASgJEhEKCWV2ZW50X2lkcxgEIAMoCRIQCghyZXBsYXllZBgFIAEoBRIOCgZyZWFzb24YBiABKAkSDQoFYWN0b3IYByABKAkSEgoKcmVxdWVzdF9pZBgIIAEoCSKwAQoUQWdncmVnYXRlUmVwdWJsaXNoZWQSMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESDwoHc2VydmljZRgCIAEoCRIRCglzdHJlYW1faWQYAyABKAkSDgoGZXZlbnRzGAQgASgFEg4KBnJlYXNvbhgFIAEoCRINCgVhY3RvchgGIAEoCRISCgpyZXF1ZXN0X2lkGAcgASgJYgZwcm90bzM", [file_google_protobuf_timestamp, file_retail_common_v1_common]);
 
 /**
  * A message a consumer gave up on, as it waits in the consumer's parking queue.
@@ -153,4 +153,56 @@ export type ParkedMessagesReplayed = Message<"retail.admin.v1.ParkedMessagesRepl
  */
 export const ParkedMessagesReplayedSchema: GenMessage<ParkedMessagesReplayed> = /*@__PURE__*/
   messageDesc(file_retail_admin_v1_admin, 1);
+
+/**
+ * Routing key admin.aggregate_republished: an operator had an aggregate's events published again (a
+ * consumer that lost them, a new subscriber catching up): the audit record.
+ *
+ * @generated from message retail.admin.v1.AggregateRepublished
+ */
+export type AggregateRepublished = Message<"retail.admin.v1.AggregateRepublished"> & {
+  /**
+   * @generated from field: retail.common.v1.EventMetadata metadata = 1;
+   */
+  metadata?: EventMetadata | undefined;
+
+  /**
+   * @generated from field: string service = 2;
+   */
+  service: string;
+
+  /**
+   * The aggregate's stream ("order:o-123") and how many of its events went out again.
+   *
+   * @generated from field: string stream_id = 3;
+   */
+  streamId: string;
+
+  /**
+   * @generated from field: int32 events = 4;
+   */
+  events: number;
+
+  /**
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: string actor = 6;
+   */
+  actor: string;
+
+  /**
+   * @generated from field: string request_id = 7;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message retail.admin.v1.AggregateRepublished.
+ * Use `create(AggregateRepublishedSchema)` to create a new message.
+ */
+export const AggregateRepublishedSchema: GenMessage<AggregateRepublished> = /*@__PURE__*/
+  messageDesc(file_retail_admin_v1_admin, 2);
 

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/admin/v1/admin_service.proto.
  */
 export const file_retail_admin_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNyZXRhaWwvYWRtaW4vdjEvYWRtaW5fc2VydmljZS5wcm90bxIPcmV0YWlsLmFkbWluLnYxIjkKGUxpc3RQYXJrZWRNZXNzYWdlc1JlcXVlc3QSDQoFcXVldWUYASABKAkSDQoFbGltaXQYAiABKAUixgEKGkxpc3RQYXJrZWRNZXNzYWdlc1Jlc3BvbnNlEjAKCG1lc3NhZ2VzGAEgAygLMh4ucmV0YWlsLmFkbWluLnYxLlBhcmtlZE1lc3NhZ2USRwoGcGFya2VkGAIgAygLMjcucmV0YWlsLmFkbWluLnYxLkxpc3RQYXJrZWRNZXNzYWdlc1Jlc3BvbnNlLlBhcmtlZEVudHJ5Gi0KC1BhcmtlZEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBToCOAEicgobUmVwbGF5UGFya2VkTWVzc2FnZXNSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhISCgVxdWV1ZRgCIAEoCUID4EECEhEKCWV2ZW50X2lkcxgDIAMoCRITCgZyZWFzb24YBCABKAlCA+BBAiJYChxSZXBsYXlQYXJrZWRNZXNzYWdlc1Jlc3BvbnNlEhAKCHJlcGxheWVkGAEgASgFEgwKBGtlcHQYAiABKAUSGAoQcmVwZWF0ZWRfcmVxdWVzdBgDIAEoCDLyAQoMQWRtaW5TZXJ2aWNlEm0KEkxpc3RQYXJrZWRNZXNzYWdlcxIqLnJldGFpbC5hZG1pbi52MS5MaXN0UGFya2VkTWVzc2FnZXNSZXF1ZXN0GisucmV0YWlsLmFkbWluLnYxLkxpc3RQYXJrZWRNZXNzYWdlc1Jlc3BvbnNlEnMKFFJlcGxheVBhcmtlZE1lc3NhZ2VzEiwucmV0YWlsLmFkbWluLnYxLlJlcGxheVBhcmtlZE1lc3NhZ2VzUmVxdWVzdBotLnJldGFpbC5hZG1pbi52MS5SZXBsYXlQYXJrZWRNZXNzYWdlc1Jlc3BvbnNlYgZwcm90bzM", [file_google_api_field_behavior, file_retail_admin_v1_admin]);
+  fileDesc("CiNyZXRhaWwvYWRtaW4vdjEvYWRtaW5fc2VydmljZS5wcm90bxIPcmV0YWlsLmFkbWluLnYxIjkKGUxpc3RQYXJrZWRNZXNzYWdlc1JlcXVlc3QSDQoFcXVldWUYASABKAkSDQoFbGltaXQYAiABKAUixgEKGkxpc3RQYXJrZWRNZXNzYWdlc1Jlc3BvbnNlEjAKCG1lc3NhZ2VzGAEgAygLMh4ucmV0YWlsLmFkbWluLnYxLlBhcmtlZE1lc3NhZ2USRwoGcGFya2VkGAIgAygLMjcucmV0YWlsLmFkbWluLnYxLkxpc3RQYXJrZWRNZXNzYWdlc1Jlc3BvbnNlLlBhcmtlZEVudHJ5Gi0KC1BhcmtlZEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBToCOAEicgobUmVwbGF5UGFya2VkTWVzc2FnZXNSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhISCgVxdWV1ZRgCIAEoCUID4EECEhEKCWV2ZW50X2lkcxgDIAMoCRITCgZyZWFzb24YBCABKAlCA+BBAiJYChxSZXBsYXlQYXJrZWRNZXNzYWdlc1Jlc3BvbnNlEhAKCHJlcGxheWVkGAEgASgFEgwKBGtlcHQYAiABKAUSGAoQcmVwZWF0ZWRfcmVxdWVzdBgDIAEoCCJhChlSZXB1Ymxpc2hBZ2dyZWdhdGVSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIWCglzdHJlYW1faWQYAiABKAlCA+BBAhITCgZyZWFzb24YAyABKAlCA+BBAiJGChpSZXB1Ymxpc2hBZ2dyZWdhdGVSZXNwb25zZRIOCgZldmVudHMYASABKAUSGAoQcmVwZWF0ZWRfcmVxdWVzdBgCIAEoCDLhAgoMQWRtaW5TZXJ2aWNlEm0KEkxpc3RQYXJrZWRNZXNzYWdlcxIqLnJldGFpbC5hZG1pbi52MS5MaXN0UGFya2VkTWVzc2FnZXNSZXF1ZXN0GisucmV0YWlsLmFkbWluLnYxLkxpc3RQYXJrZWRNZXNzYWdlc1Jlc3BvbnNlEnMKFFJlcGxheVBhcmtlZE1lc3NhZ2VzEiwucmV0YWlsLmFkbWluLnYxLlJlcGxheVBhcmtlZE1lc3NhZ2VzUmVxdWVzdBotLnJldGFpbC5hZG1pbi52MS5SZXBsYXlQYXJrZWRNZXNzYWdlc1Jlc3BvbnNlEm0KElJlcHVibGlzaEFnZ3JlZ2F0ZRIqLnJldGFpbC5hZG1pbi52MS5SZXB1Ymxpc2hBZ2dyZWdhdGVSZXF1ZXN0GisucmV0YWlsLmFkbWluLnYxLlJlcHVibGlzaEFnZ3JlZ2F0ZVJlc3BvbnNlYgZwcm90bzM", [file_google_api_field_behavior, file_retail_admin_v1_admin]);
 
 /**
  * @generated from message retail.admin.v1.ListParkedMessagesRequest
@@ -133,6 +133,61 @@ export const ReplayParkedMessagesResponseSchema: GenMessage<ReplayParkedMessages
   messageDesc(file_retail_admin_v1_admin_service, 3);
 
 /**
+ * @generated from message retail.admin.v1.RepublishAggregateRequest
+ */
+export type RepublishAggregateRequest = Message<"retail.admin.v1.RepublishAggregateRequest"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The aggregate's stream ("order:o-123", "stock:SKU-1:DC-1").
+   *
+   * @generated from field: string stream_id = 2;
+   */
+  streamId: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message retail.admin.v1.RepublishAggregateRequest.
+ * Use `create(RepublishAggregateRequestSchema)` to create a new message.
+ */
+export const RepublishAggregateRequestSchema: GenMessage<RepublishAggregateRequest> = /*@__PURE__*/
+  messageDesc(file_retail_admin_v1_admin_service, 4);
+
+/**
+ * @generated from message retail.admin.v1.RepublishAggregateResponse
+ */
+export type RepublishAggregateResponse = Message<"retail.admin.v1.RepublishAggregateResponse"> & {
+  /**
+   * How many events were published again.
+   *
+   * @generated from field: int32 events = 1;
+   */
+  events: number;
+
+  /**
+   * True when this request id was done before: nothing was published again.
+   *
+   * @generated from field: bool repeated_request = 2;
+   */
+  repeatedRequest: boolean;
+};
+
+/**
+ * Describes the message retail.admin.v1.RepublishAggregateResponse.
+ * Use `create(RepublishAggregateResponseSchema)` to create a new message.
+ */
+export const RepublishAggregateResponseSchema: GenMessage<RepublishAggregateResponse> = /*@__PURE__*/
+  messageDesc(file_retail_admin_v1_admin_service, 5);
+
+/**
  * What every service offers its operators the same way (the platform implements it once): the
  * messages its consumers parked, and replaying them once their cause is fixed. Served on each
  * service's gRPC port to authenticated peers (the operations service calls it); not a REST route.
@@ -160,6 +215,17 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof ReplayParkedMessagesRequestSchema;
     output: typeof ReplayParkedMessagesResponseSchema;
+  },
+  /**
+   * Publishes every event of one of the service's aggregates again, in order, with their own ids (so
+   * consumers that had them change nothing), once per request id; recorded as AggregateRepublished.
+   *
+   * @generated from rpc retail.admin.v1.AdminService.RepublishAggregate
+   */
+  republishAggregate: {
+    methodKind: "unary";
+    input: typeof RepublishAggregateRequestSchema;
+    output: typeof RepublishAggregateResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_retail_admin_v1_admin_service, 0);

@@ -18,7 +18,65 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/operations/v1/operations_service.proto.
  */
 export const file_retail_operations_v1_operations_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci1yZXRhaWwvb3BlcmF0aW9ucy92MS9vcGVyYXRpb25zX3NlcnZpY2UucHJvdG8SFHJldGFpbC5vcGVyYXRpb25zLnYxIkoKGUxpc3RQYXJrZWRNZXNzYWdlc1JlcXVlc3QSDwoHc2VydmljZRgBIAEoCRINCgVxdWV1ZRgCIAEoCRINCgVsaW1pdBgDIAEoBSJYChRTZXJ2aWNlUGFya2VkTWVzc2FnZRIPCgdzZXJ2aWNlGAEgASgJEi8KB21lc3NhZ2UYAiABKAsyHi5yZXRhaWwuYWRtaW4udjEuUGFya2VkTWVzc2FnZSKpAQoSU2VydmljZVBhcmtlZENvdW50Eg8KB3NlcnZpY2UYASABKAkSRAoGcGFya2VkGAIgAygLMjQucmV0YWlsLm9wZXJhdGlvbnMudjEuU2VydmljZVBhcmtlZENvdW50LlBhcmtlZEVudHJ5Eg0KBWVycm9yGAMgASgJGi0KC1BhcmtlZEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBToCOAEilgEKGkxpc3RQYXJrZWRNZXNzYWdlc1Jlc3BvbnNlEjwKCG1lc3NhZ2VzGAEgAygLMioucmV0YWlsLm9wZXJhdGlvbnMudjEuU2VydmljZVBhcmtlZE1lc3NhZ2USOgoIc2VydmljZXMYAiADKAsyKC5yZXRhaWwub3BlcmF0aW9ucy52MS5TZXJ2aWNlUGFya2VkQ291bnQiiAEKG1JlcGxheVBhcmtlZE1lc3NhZ2VzUmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISFAoHc2VydmljZRgCIAEoCUID4EECEhIKBXF1ZXVlGAMgASgJQgPgQQISEQoJZXZlbnRfaWRzGAQgAygJEhMKBnJlYXNvbhgFIAEoCUID4EECIlgKHFJlcGxheVBhcmtlZE1lc3NhZ2VzUmVzcG9uc2USEAoIcmVwbGF5ZWQYASABKAUSDAoEa2VwdBgCIAEoBRIYChByZXBlYXRlZF9yZXF1ZXN0GAMgASgIIl8KD0dldFRyYWNlUmVxdWVzdBIWCg5jb3JyZWxhdGlvbl9pZBgBIAEoCRIQCghvcmRlcl9pZBgCIAEoCRITCgtjdXN0b21lcl9pZBgDIAEoCRINCgVsaW1pdBgEIAEoBSJXChBHZXRUcmFjZVJlc3BvbnNlEjAKBmV2ZW50cxgBIAMoCzIgLnJldGFpbC5vcGVyYXRpb25zLnYxLlRyYWNlRXZlbnQSEQoJdHJ1bmNhdGVkGAIgASgIItwBCiBMaXN0T3BlcmF0aW9uYWxFeGNlcHRpb25zUmVxdWVzdBIxCgRraW5kGAEgASgOMiMucmV0YWlsLm9wZXJhdGlvbnMudjEuRXhjZXB0aW9uS2luZBItCgpvbGRlcl90aGFuGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhUKDXNvdXJjZV9zeXN0ZW0YAyABKAkSGAoQaW5jbHVkZV9yZXNvbHZlZBgEIAEoCBIRCglwYWdlX3NpemUYBSABKAUSEgoKcGFnZV90b2tlbhgGIAEoCSJ8CiFMaXN0T3BlcmF0aW9uYWxFeGNlcHRpb25zUmVzcG9uc2USPgoKZXhjZXB0aW9ucxgBIAMoCzIqLnJldGFpbC5vcGVyYXRpb25zLnYxLk9wZXJhdGlvbmFsRXhjZXB0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTLwBAoRT3BlcmF0aW9uc1NlcnZpY2USbQoIR2V0VHJhY2USJS5yZXRhaWwub3BlcmF0aW9ucy52MS5HZXRUcmFjZVJlcXVlc3QaJi5yZXRhaWwub3BlcmF0aW9ucy52MS5HZXRUcmFjZVJlc3BvbnNlIhKC0+STAgwSCi92MS90cmFjZXMSrwEKGUxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnMSNi5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0T3BlcmF0aW9uYWxFeGNlcHRpb25zUmVxdWVzdBo3LnJldGFpbC5vcGVyYXRpb25zLnYxLkxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnNSZXNwb25zZSIhgtPkkwIbEhkvdjEvb3BlcmF0aW9uYWxFeGNlcHRpb25zEpMBChJMaXN0UGFya2VkTWVzc2FnZXMSLy5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0UGFya2VkTWVzc2FnZXNSZXF1ZXN0GjAucmV0YWlsLm9wZXJhdGlvbnMudjEuTGlzdFBhcmtlZE1lc3NhZ2VzUmVzcG9uc2UiGoLT5JMCFBISL3YxL3BhcmtlZE1lc3NhZ2VzEqMBChRSZXBsYXlQYXJrZWRNZXNzYWdlcxIxLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlcGxheVBhcmtlZE1lc3NhZ2VzUmVxdWVzdBoyLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlcGxheVBhcmtlZE1lc3NhZ2VzUmVzcG9uc2UiJILT5JMCHjoBKiIZL3YxL3BhcmtlZE1lc3NhZ2VzOnJlcGxheWIGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_retail_admin_v1_admin, file_retail_operations_v1_operations]);
+  fileDesc("Ci1yZXRhaWwvb3BlcmF0aW9ucy92MS9vcGVyYXRpb25zX3NlcnZpY2UucHJvdG8SFHJldGFpbC5vcGVyYXRpb25zLnYxIncKGVJlcHVibGlzaEFnZ3JlZ2F0ZVJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhQKB3NlcnZpY2UYAiABKAlCA+BBAhIWCglzdHJlYW1faWQYAyABKAlCA+BBAhITCgZyZWFzb24YBCABKAlCA+BBAiJGChpSZXB1Ymxpc2hBZ2dyZWdhdGVSZXNwb25zZRIOCgZldmVudHMYASABKAUSGAoQcmVwZWF0ZWRfcmVxdWVzdBgCIAEoCCJKChlMaXN0UGFya2VkTWVzc2FnZXNSZXF1ZXN0Eg8KB3NlcnZpY2UYASABKAkSDQoFcXVldWUYAiABKAkSDQoFbGltaXQYAyABKAUiWAoUU2VydmljZVBhcmtlZE1lc3NhZ2USDwoHc2VydmljZRgBIAEoCRIvCgdtZXNzYWdlGAIgASgLMh4ucmV0YWlsLmFkbWluLnYxLlBhcmtlZE1lc3NhZ2UiqQEKElNlcnZpY2VQYXJrZWRDb3VudBIPCgdzZXJ2aWNlGAEgASgJEkQKBnBhcmtlZBgCIAMoCzI0LnJldGFpbC5vcGVyYXRpb25zLnYxLlNlcnZpY2VQYXJrZWRDb3VudC5QYXJrZWRFbnRyeRINCgVlcnJvchgDIAEoCRotCgtQYXJrZWRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBIpYBChpMaXN0UGFya2VkTWVzc2FnZXNSZXNwb25zZRI8CghtZXNzYWdlcxgBIAMoCzIqLnJldGFpbC5vcGVyYXRpb25zLnYxLlNlcnZpY2VQYXJrZWRNZXNzYWdlEjoKCHNlcnZpY2VzGAIgAygLMigucmV0YWlsLm9wZXJhdGlvbnMudjEuU2VydmljZVBhcmtlZENvdW50IogBChtSZXBsYXlQYXJrZWRNZXNzYWdlc1JlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhQKB3NlcnZpY2UYAiABKAlCA+BBAhISCgVxdWV1ZRgDIAEoCUID4EECEhEKCWV2ZW50X2lkcxgEIAMoCRITCgZyZWFzb24YBSABKAlCA+BBAiJYChxSZXBsYXlQYXJrZWRNZXNzYWdlc1Jlc3BvbnNlEhAKCHJlcGxheWVkGAEgASgFEgwKBGtlcHQYAiABKAUSGAoQcmVwZWF0ZWRfcmVxdWVzdBgDIAEoCCJfCg9HZXRUcmFjZVJlcXVlc3QSFgoOY29ycmVsYXRpb25faWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSEwoLY3VzdG9tZXJfaWQYAyABKAkSDQoFbGltaXQYBCABKAUiVwoQR2V0VHJhY2VSZXNwb25zZRIwCgZldmVudHMYASADKAsyIC5yZXRhaWwub3BlcmF0aW9ucy52MS5UcmFjZUV2ZW50EhEKCXRydW5jYXRlZBgCIAEoCCLcAQogTGlzdE9wZXJhdGlvbmFsRXhjZXB0aW9uc1JlcXVlc3QSMQoEa2luZBgBIAEoDjIjLnJldGFpbC5vcGVyYXRpb25zLnYxLkV4Y2VwdGlvbktpbmQSLQoKb2xkZXJfdGhhbhgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIVCg1zb3VyY2Vfc3lzdGVtGAMgASgJEhgKEGluY2x1ZGVfcmVzb2x2ZWQYBCABKAgSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkifAohTGlzdE9wZXJhdGlvbmFsRXhjZXB0aW9uc1Jlc3BvbnNlEj4KCmV4Y2VwdGlvbnMYASADKAsyKi5yZXRhaWwub3BlcmF0aW9ucy52MS5PcGVyYXRpb25hbEV4Y2VwdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkyjwYKEU9wZXJhdGlvbnNTZXJ2aWNlEm0KCEdldFRyYWNlEiUucmV0YWlsLm9wZXJhdGlvbnMudjEuR2V0VHJhY2VSZXF1ZXN0GiYucmV0YWlsLm9wZXJhdGlvbnMudjEuR2V0VHJhY2VSZXNwb25zZSISgtPkkwIMEgovdjEvdHJhY2VzEq8BChlMaXN0T3BlcmF0aW9uYWxFeGNlcHRpb25zEjYucmV0YWlsLm9wZXJhdGlvbnMudjEuTGlzdE9wZXJhdGlvbmFsRXhjZXB0aW9uc1JlcXVlc3QaNy5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0T3BlcmF0aW9uYWxFeGNlcHRpb25zUmVzcG9uc2UiIYLT5JMCGxIZL3YxL29wZXJhdGlvbmFsRXhjZXB0aW9ucxKTAQoSTGlzdFBhcmtlZE1lc3NhZ2VzEi8ucmV0YWlsLm9wZXJhdGlvbnMudjEuTGlzdFBhcmtlZE1lc3NhZ2VzUmVxdWVzdBowLnJldGFpbC5vcGVyYXRpb25zLnYxLkxpc3RQYXJrZWRNZXNzYWdlc1Jlc3BvbnNlIhqC0+STAhQSEi92MS9wYXJrZWRNZXNzYWdlcxKjAQoUUmVwbGF5UGFya2VkTWVzc2FnZXMSMS5yZXRhaWwub3BlcmF0aW9ucy52MS5SZXBsYXlQYXJrZWRNZXNzYWdlc1JlcXVlc3QaMi5yZXRhaWwub3BlcmF0aW9ucy52MS5SZXBsYXlQYXJrZWRNZXNzYWdlc1Jlc3BvbnNlIiSC0+STAh46ASoiGS92MS9wYXJrZWRNZXNzYWdlczpyZXBsYXkSnAEKElJlcHVibGlzaEFnZ3JlZ2F0ZRIvLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlcHVibGlzaEFnZ3JlZ2F0ZVJlcXVlc3QaMC5yZXRhaWwub3BlcmF0aW9ucy52MS5SZXB1Ymxpc2hBZ2dyZWdhdGVSZXNwb25zZSIjgtPkkwIdOgEqIhgvdjEvYWdncmVnYXRlczpyZXB1Ymxpc2hiBnByb3RvMw", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_retail_admin_v1_admin, file_retail_operations_v1_operations]);
+
+/**
+ * @generated from message retail.operations.v1.RepublishAggregateRequest
+ */
+export type RepublishAggregateRequest = Message<"retail.operations.v1.RepublishAggregateRequest"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The service that owns the aggregate ("order").
+   *
+   * @generated from field: string service = 2;
+   */
+  service: string;
+
+  /**
+   * Its stream ("order:o-123").
+   *
+   * @generated from field: string stream_id = 3;
+   */
+  streamId: string;
+
+  /**
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message retail.operations.v1.RepublishAggregateRequest.
+ * Use `create(RepublishAggregateRequestSchema)` to create a new message.
+ */
+export const RepublishAggregateRequestSchema: GenMessage<RepublishAggregateRequest> = /*@__PURE__*/
+  messageDesc(file_retail_operations_v1_operations_service, 0);
+
+/**
+ * @generated from message retail.operations.v1.RepublishAggregateResponse
+ */
+export type RepublishAggregateResponse = Message<"retail.operations.v1.RepublishAggregateResponse"> & {
+  /**
+   * @generated from field: int32 events = 1;
+   */
+  events: number;
+
+  /**
+   * @generated from field: bool repeated_request = 2;
+   */
+  repeatedRequest: boolean;
+};
+
+/**
+ * Describes the message retail.operations.v1.RepublishAggregateResponse.
+ * Use `create(RepublishAggregateResponseSchema)` to create a new message.
+ */
+export const RepublishAggregateResponseSchema: GenMessage<RepublishAggregateResponse> = /*@__PURE__*/
+  messageDesc(file_retail_operations_v1_operations_service, 1);
 
 /**
  * @generated from message retail.operations.v1.ListParkedMessagesRequest
@@ -51,7 +109,7 @@ export type ListParkedMessagesRequest = Message<"retail.operations.v1.ListParked
  * Use `create(ListParkedMessagesRequestSchema)` to create a new message.
  */
 export const ListParkedMessagesRequestSchema: GenMessage<ListParkedMessagesRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 0);
+  messageDesc(file_retail_operations_v1_operations_service, 2);
 
 /**
  * @generated from message retail.operations.v1.ServiceParkedMessage
@@ -73,7 +131,7 @@ export type ServiceParkedMessage = Message<"retail.operations.v1.ServiceParkedMe
  * Use `create(ServiceParkedMessageSchema)` to create a new message.
  */
 export const ServiceParkedMessageSchema: GenMessage<ServiceParkedMessage> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 1);
+  messageDesc(file_retail_operations_v1_operations_service, 3);
 
 /**
  * How many messages a service's consumer queues hold parked, or why the service could not be asked.
@@ -102,7 +160,7 @@ export type ServiceParkedCount = Message<"retail.operations.v1.ServiceParkedCoun
  * Use `create(ServiceParkedCountSchema)` to create a new message.
  */
 export const ServiceParkedCountSchema: GenMessage<ServiceParkedCount> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 2);
+  messageDesc(file_retail_operations_v1_operations_service, 4);
 
 /**
  * @generated from message retail.operations.v1.ListParkedMessagesResponse
@@ -124,7 +182,7 @@ export type ListParkedMessagesResponse = Message<"retail.operations.v1.ListParke
  * Use `create(ListParkedMessagesResponseSchema)` to create a new message.
  */
 export const ListParkedMessagesResponseSchema: GenMessage<ListParkedMessagesResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 3);
+  messageDesc(file_retail_operations_v1_operations_service, 5);
 
 /**
  * @generated from message retail.operations.v1.ReplayParkedMessagesRequest
@@ -165,7 +223,7 @@ export type ReplayParkedMessagesRequest = Message<"retail.operations.v1.ReplayPa
  * Use `create(ReplayParkedMessagesRequestSchema)` to create a new message.
  */
 export const ReplayParkedMessagesRequestSchema: GenMessage<ReplayParkedMessagesRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 4);
+  messageDesc(file_retail_operations_v1_operations_service, 6);
 
 /**
  * @generated from message retail.operations.v1.ReplayParkedMessagesResponse
@@ -192,7 +250,7 @@ export type ReplayParkedMessagesResponse = Message<"retail.operations.v1.ReplayP
  * Use `create(ReplayParkedMessagesResponseSchema)` to create a new message.
  */
 export const ReplayParkedMessagesResponseSchema: GenMessage<ReplayParkedMessagesResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 5);
+  messageDesc(file_retail_operations_v1_operations_service, 7);
 
 /**
  * @generated from message retail.operations.v1.GetTraceRequest
@@ -228,7 +286,7 @@ export type GetTraceRequest = Message<"retail.operations.v1.GetTraceRequest"> & 
  * Use `create(GetTraceRequestSchema)` to create a new message.
  */
 export const GetTraceRequestSchema: GenMessage<GetTraceRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 6);
+  messageDesc(file_retail_operations_v1_operations_service, 8);
 
 /**
  * @generated from message retail.operations.v1.GetTraceResponse
@@ -252,7 +310,7 @@ export type GetTraceResponse = Message<"retail.operations.v1.GetTraceResponse"> 
  * Use `create(GetTraceResponseSchema)` to create a new message.
  */
 export const GetTraceResponseSchema: GenMessage<GetTraceResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 7);
+  messageDesc(file_retail_operations_v1_operations_service, 9);
 
 /**
  * @generated from message retail.operations.v1.ListOperationalExceptionsRequest
@@ -302,7 +360,7 @@ export type ListOperationalExceptionsRequest = Message<"retail.operations.v1.Lis
  * Use `create(ListOperationalExceptionsRequestSchema)` to create a new message.
  */
 export const ListOperationalExceptionsRequestSchema: GenMessage<ListOperationalExceptionsRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 8);
+  messageDesc(file_retail_operations_v1_operations_service, 10);
 
 /**
  * @generated from message retail.operations.v1.ListOperationalExceptionsResponse
@@ -324,7 +382,7 @@ export type ListOperationalExceptionsResponse = Message<"retail.operations.v1.Li
  * Use `create(ListOperationalExceptionsResponseSchema)` to create a new message.
  */
 export const ListOperationalExceptionsResponseSchema: GenMessage<ListOperationalExceptionsResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 9);
+  messageDesc(file_retail_operations_v1_operations_service, 11);
 
 /**
  * The operations backend: what happened to an order, a correlation id or a customer across the mesh
@@ -374,6 +432,17 @@ export const OperationsService: GenService<{
     methodKind: "unary";
     input: typeof ReplayParkedMessagesRequestSchema;
     output: typeof ReplayParkedMessagesResponseSchema;
+  },
+  /**
+   * Has a service publish an aggregate's events again (its admin RPC: once per request id, audited
+   * with the operator who asked), for a consumer or subscriber that lost them.
+   *
+   * @generated from rpc retail.operations.v1.OperationsService.RepublishAggregate
+   */
+  republishAggregate: {
+    methodKind: "unary";
+    input: typeof RepublishAggregateRequestSchema;
+    output: typeof RepublishAggregateResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_retail_operations_v1_operations_service, 0);
