@@ -566,6 +566,19 @@ describe("republishing an aggregate over REST", () => {
         }),
       ]),
     );
+    // In the operators' audit trail: who did what, when, with what outcome.
+    await until(async () => {
+      const { records } = (await get("/v1/auditRecords?limit=50")).json;
+      const ours = records.find(
+        (r: { routingKey: string; dataJson: string }) =>
+          r.routingKey === "admin.aggregate_republished" && r.dataJson.includes(streamId),
+      );
+      expect(JSON.parse(ours.dataJson)).toMatchObject({
+        service: "order",
+        reason: "ERP lost a day",
+        actor: expect.stringContaining("ops"),
+      });
+    });
     const missing = await republish(uniqueName("k"), {
       service: "order",
       streamId: "order:nobody",

@@ -1,14 +1,21 @@
 // Every domain event the mesh publishes, by CloudEvents type, and what a consumer of all of them (outbound
 // delivery, operations) does with one: read it as JSON, or empty its personal fields.
 import { createRegistry, fromBinary, type JsonValue, toBinary, toJson } from "@bufbuild/protobuf";
+import { file_retail_admin_v1_admin } from "@retail/contracts/retail/admin/v1/admin_pb";
 import { file_retail_customer_v1_customer_events } from "@retail/contracts/retail/customer/v1/customer_events_pb";
+import { file_retail_delivery_v1_delivery_events } from "@retail/contracts/retail/delivery/v1/delivery_events_pb";
 import { file_retail_finance_v1_finance_events } from "@retail/contracts/retail/finance/v1/finance_events_pb";
 import { file_retail_inventory_v1_inventory_events } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
 import { file_retail_order_v1_order_events } from "@retail/contracts/retail/order/v1/order_events_pb";
 import { redactPersonal } from "../personal/index.js";
 
-/** Every domain event the mesh publishes, by CloudEvents type (the protobuf type name). */
+/**
+ * Every event the mesh publishes, by CloudEvents type (the protobuf type name): the domains' and the
+ * delivery service's, and the platform's admin audit records.
+ */
 export const domainEvents = createRegistry(
+  file_retail_admin_v1_admin,
+  file_retail_delivery_v1_delivery_events,
   file_retail_customer_v1_customer_events,
   file_retail_inventory_v1_inventory_events,
   file_retail_order_v1_order_events,

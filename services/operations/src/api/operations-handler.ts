@@ -7,6 +7,14 @@ import { decodePageToken } from "@retail/platform/store";
 import type { OperationsDeps } from "../app/ports.js";
 
 const maxPageSize = 200;
+
+/** The events that record an operator's repair: the audit trail. */
+const auditRoutingKeys = [
+  "admin.parked_messages_replayed",
+  "admin.aggregate_republished",
+  "delivery.deliveries_replayed",
+  "finance.reconciliation_exception_resolved",
+];
 const maxTrace = 1000;
 
 /** The RPC surface: requests checked whole (every violation named), then answered from the stores. */
@@ -64,6 +72,13 @@ export function createOperationsHandler(
         messages: answers.flatMap((a) => a.messages.map((message) => ({ service: a.service, message }))),
         services: answers.map(({ service, parked, error }) => ({ service, parked, error })),
       };
+    },
+
+    async listAuditRecords(request) {
+      const v = new Violations();
+      if (request.limit < 0 || request.limit > 500) v.add("limit", "must be 0-500");
+      v.throwIfAny();
+      return { records: await deps.timeline.latestOf(auditRoutingKeys, request.limit || 100) };
     },
 
     async republishAggregate(request) {

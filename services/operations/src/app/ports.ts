@@ -16,6 +16,8 @@ export interface Timeline {
     by: { correlationId?: string; orderId?: string; customerId?: string },
     limit: number,
   ): Promise<TraceEvent[]>;
+  /** The events of these routing keys, newest first, at most `limit`. */
+  latestOf(routingKeys: readonly string[], limit: number): Promise<TraceEvent[]>;
   /** Drops events received before `before`; how many. */
   forget(before: Date): Promise<number>;
   /**

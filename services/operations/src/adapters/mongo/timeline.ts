@@ -6,6 +6,7 @@ import type { Timeline } from "../../app/ports.js";
 
 interface EventDocument {
   _id: string;
+  routingKey?: string;
   correlationId: string;
   orderIds: string[];
   customerIds: string[];
@@ -33,6 +34,7 @@ export function createTimeline(db: Db): Timeline & { ensureIndexes(): Promise<vo
       await events.createIndex({ orderIds: 1, occurredAt: 1 });
       await events.createIndex({ customerIds: 1, occurredAt: 1 });
       await events.createIndex({ receivedAt: 1 });
+      await events.createIndex({ routingKey: 1, occurredAt: -1 });
     },
     async keep(given) {
       // An event of a customer erased before it came, or of one of their orders, keeps no body.
@@ -45,6 +47,7 @@ export function createTimeline(db: Db): Timeline & { ensureIndexes(): Promise<vo
       await events
         .insertOne({
           _id: event.eventId,
+          routingKey: event.routingKey,
           correlationId: event.correlationId,
           orderIds: [...event.orderIds],
           customerIds: [...event.customerIds],
@@ -79,6 +82,19 @@ export function createTimeline(db: Db): Timeline & { ensureIndexes(): Promise<vo
       for (const doc of all.values())
         await events.updateOne({ _id: doc._id }, { $set: { event: emptied(doc) } });
       return all.size;
+    },
+    async latestOf(routingKeys, limit) {
+      // One query per key (FerretDB pushes equality down, not $in), merged newest first.
+      const found = await Promise.all(
+        routingKeys.map((routingKey) =>
+          events.find({ routingKey }).sort({ occurredAt: -1 }).limit(limit).toArray(),
+        ),
+      );
+      return found
+        .flat()
+        .sort((a, b) => b.occurredAt.getTime() - a.occurredAt.getTime())
+        .slice(0, limit)
+        .map((d) => fromBinary(TraceEventSchema, d.event.buffer));
     },
     async forget(before) {
       return (await events.deleteMany({ receivedAt: { $lt: before } })).deletedCount;
