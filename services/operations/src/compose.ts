@@ -32,6 +32,7 @@ export async function composeOperations(
   const runtime = await startRuntime({ name: "operations", database: "operations", config, logger });
   const timeline = createTimeline(runtime.db);
   await timeline.ensureIndexes();
+  await timeline.refreshErasures();
   const exceptions = createExceptionStore(runtime.db);
   await exceptions.ensureIndexes();
   const deps: OperationsDeps = {
@@ -71,6 +72,18 @@ export async function composeOperations(
       .catch((error: unknown) => logger.warn({ err: error }, "trace retention sweep failed"));
   }, 3_600_000);
   retention.unref();
+  // Erasures another instance handled reach this one's memory; the last week's are applied again, so
+  // an event kept with its body before an erasure was known here is emptied too.
+  const erasureRefresh = setInterval(() => {
+    timeline
+      .refreshErasures()
+      .then(() => timeline.reapplyErasures(new Date(Date.now() - 7 * 86_400_000)))
+      .then(
+        (emptied) => emptied > 0 && logger.info({ emptied }, "emptied events of erased customers kept late"),
+      )
+      .catch((error: unknown) => logger.warn({ err: error }, "erasure refresh failed"));
+  }, config.ERASURE_REFRESH_MS);
+  erasureRefresh.unref();
   // What the alerting rules read: open items per kind and the age of the oldest (deploy/monitoring).
   const open = new Gauge({
     name: "operations_open_exceptions",
@@ -105,6 +118,7 @@ export async function composeOperations(
     stopFirst: [
       { name: "events consumer", run: () => events.close() },
       { name: "retention sweep", run: async () => clearInterval(retention) },
+      { name: "erasure refresh", run: async () => clearInterval(erasureRefresh) },
       { name: "exception gauges", run: async () => clearInterval(gauges) },
     ],
   });

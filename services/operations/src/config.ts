@@ -5,6 +5,8 @@ import { z } from "zod";
 export const operationsEnvSchema = baseEnvSchema.extend({
   /** A stock movement recorded this long after it happened at its source is a late update. */
   LATE_STOCK_UPDATE_MS: z.coerce.number().int().positive().default(300_000),
+  /** How often erasures handled elsewhere are learned, and the last week's applied again. */
+  ERASURE_REFRESH_MS: z.coerce.number().int().positive().default(10_000),
   /** How often the open-exception gauges are read from the store. */
   EXCEPTION_GAUGES_MS: z.coerce.number().int().positive().default(30_000),
   /**

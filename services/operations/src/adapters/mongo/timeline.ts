@@ -6,6 +6,8 @@ import type { Timeline } from "../../app/ports.js";
 
 interface EventDocument {
   _id: string;
+  /** Set once its body was emptied for an erasure. */
+  erased?: boolean;
   routingKey?: string;
   correlationId: string;
   orderIds: string[];
@@ -19,10 +21,29 @@ interface EventDocument {
  * The events of the mesh as traces read them (`timeline`): one document per event (its id), with the
  * keys a trace looks it up by (correlation id, the orders and customers it names) beside its encoding.
  */
-export function createTimeline(db: Db): Timeline & { ensureIndexes(): Promise<void> } {
+export function createTimeline(db: Db): Timeline & {
+  ensureIndexes(): Promise<void>;
+  refreshErasures(): Promise<void>;
+  reapplyErasures(since: Date): Promise<number>;
+} {
   const events = db.collection<EventDocument>("timeline");
   /** Erased customers and their orders ("customer:<id>", "order:<id>"). */
   const erasures = db.collection<{ _id: string; at: Date }>("erasures");
+  // Known here without a read per event: loaded, refreshed (another instance's erasures), and added
+  // to by this instance's own; an event kept with its body in between is emptied by the sweep.
+  const erased = new Set<string>();
+  /** Empties the bodies of the events naming a customer or one of the orders, not emptied yet. */
+  async function emptyNaming(customerId: string, orderIds: readonly string[]): Promise<number> {
+    const found = customerId
+      ? await events.find({ customerIds: customerId, erased: { $ne: true } }).toArray()
+      : [];
+    for (const orderId of orderIds)
+      found.push(...(await events.find({ orderIds: orderId, erased: { $ne: true } }).toArray()));
+    const all = new Map(found.map((d) => [d._id, d]));
+    for (const doc of all.values())
+      await events.updateOne({ _id: doc._id }, { $set: { event: emptied(doc), erased: true } });
+    return all.size;
+  }
   /** The event with its body emptied (what an erased customer's events keep: the envelope). */
   const emptied = (doc: EventDocument) =>
     new Binary(
@@ -38,15 +59,15 @@ export function createTimeline(db: Db): Timeline & { ensureIndexes(): Promise<vo
     },
     async keep(given) {
       // An event of a customer erased before it came, or of one of their orders, keeps no body.
-      const keys = [
-        ...given.customerIds.map((c) => `customer:${c}`),
-        ...given.orderIds.map((o) => `order:${o}`),
-      ];
-      const erased = keys.length > 0 && (await erasures.countDocuments({ _id: { $in: keys } })) > 0;
-      const event = erased ? create(TraceEventSchema, { ...given, dataJson: "" }) : given;
+      const isErased =
+        given.customerIds.some((c) => erased.has(`customer:${c}`)) ||
+        given.orderIds.some((o) => erased.has(`order:${o}`));
+      const event = isErased ? create(TraceEventSchema, { ...given, dataJson: "" }) : given;
+
       await events
         .insertOne({
           _id: event.eventId,
+          ...(isErased && { erased: true }),
           routingKey: event.routingKey,
           correlationId: event.correlationId,
           orderIds: [...event.orderIds],
@@ -72,16 +93,26 @@ export function createTimeline(db: Db): Timeline & { ensureIndexes(): Promise<vo
       const named = await events.find({ customerIds: customerId }).toArray();
       const orderIds = [...new Set(named.flatMap((d) => d.orderIds))];
       // Remembered before the emptying: an event of theirs kept meanwhile is found by one or the other.
-      for (const key of [`customer:${customerId}`, ...orderIds.map((o) => `order:${o}`)])
+      const keys = [`customer:${customerId}`, ...orderIds.map((o) => `order:${o}`)];
+      for (const key of keys) {
+        erased.add(key);
         await erasures
           .updateOne({ _id: key }, { $set: { at: new Date() } }, { upsert: true })
           .catch(ignoreDuplicateKey);
-      const ofOrders = [];
-      for (const orderId of orderIds) ofOrders.push(...(await events.find({ orderIds: orderId }).toArray()));
-      const all = new Map([...named, ...ofOrders].map((d) => [d._id, d]));
-      for (const doc of all.values())
-        await events.updateOne({ _id: doc._id }, { $set: { event: emptied(doc) } });
-      return all.size;
+      }
+      return emptyNaming(customerId, orderIds);
+    },
+    async refreshErasures() {
+      for (const { _id } of await erasures.find({}, { projection: { _id: 1 } }).toArray()) erased.add(_id);
+    },
+    async reapplyErasures(since) {
+      const recent = await erasures.find({ at: { $gte: since } }).toArray();
+      const customers = recent.filter((e) => e._id.startsWith("customer:")).map((e) => e._id.slice(9));
+      const orders = recent.filter((e) => e._id.startsWith("order:")).map((e) => e._id.slice(6));
+      let emptiedCount = 0;
+      for (const customerId of customers) emptiedCount += await emptyNaming(customerId, []);
+      if (orders.length > 0) emptiedCount += await emptyNaming("", orders);
+      return emptiedCount;
     },
     async latestOf(routingKeys, limit) {
       // One query per key (FerretDB pushes equality down, not $in), merged newest first.
