@@ -19,6 +19,7 @@ export {
   type AppendOptions,
   type CommitDocument,
   type CommitRequest,
+  insertAll,
   type OutboxMarker,
   toStoredEvents,
 } from "./commits.js";

@@ -1,8 +1,12 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { TraceEventSchema } from "@retail/contracts/retail/operations/v1/operations_pb";
-import { ignoreDuplicateKey } from "@retail/platform/store";
+import { ignoreDuplicateKey, insertAll } from "@retail/platform/store";
 import { Binary, type Db, type Filter } from "mongodb";
 import type { Timeline } from "../../app/ports.js";
+
+/** Events inserted at once at most, and how long the first of a batch waits for others. */
+const batchSize = 64;
+const batchWaitMs = 5;
 
 interface EventDocument {
   _id: string;
@@ -49,6 +53,31 @@ export function createTimeline(db: Db): Timeline & {
     new Binary(
       toBinary(TraceEventSchema, { ...fromBinary(TraceEventSchema, doc.event.buffer), dataJson: "" }),
     );
+  // Events kept side by side (the consumer's prefetch window) go in one insert: a group commit, each
+  // keep answered once its batch is in (a duplicate of an event kept before counts as kept).
+  const waiting: Array<{ doc: EventDocument; settle: (error?: unknown) => void }> = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = async () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const batch = waiting.splice(0);
+    if (batch.length === 0) return;
+    try {
+      await insertAll(
+        events,
+        batch.map((b) => b.doc),
+      );
+      for (const b of batch) b.settle();
+    } catch (error) {
+      for (const b of batch) b.settle(error);
+    }
+  };
+  const inBatches = (doc: EventDocument) =>
+    new Promise<void>((resolve, reject) => {
+      waiting.push({ doc, settle: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (waiting.length >= batchSize) void flush();
+      else timer ??= setTimeout(() => void flush(), batchWaitMs);
+    });
   return {
     async ensureIndexes() {
       await events.createIndex({ correlationId: 1, occurredAt: 1 });
@@ -64,21 +93,19 @@ export function createTimeline(db: Db): Timeline & {
         given.orderIds.some((o) => erased.has(`order:${o}`));
       const event = isErased ? create(TraceEventSchema, { ...given, dataJson: "" }) : given;
 
-      await events
-        .insertOne({
-          _id: event.eventId,
-          ...(isErased && { erased: true }),
-          routingKey: event.routingKey,
-          correlationId: event.correlationId,
-          orderIds: [...event.orderIds],
-          customerIds: [...event.customerIds],
-          occurredAt: new Date(
-            Number(event.occurTime?.seconds ?? 0n) * 1000 + (event.occurTime?.nanos ?? 0) / 1e6,
-          ),
-          receivedAt: new Date(Number(event.receiveTime?.seconds ?? 0n) * 1000),
-          event: new Binary(toBinary(TraceEventSchema, event)),
-        })
-        .catch(ignoreDuplicateKey);
+      await inBatches({
+        _id: event.eventId,
+        ...(isErased && { erased: true }),
+        routingKey: event.routingKey,
+        correlationId: event.correlationId,
+        orderIds: [...event.orderIds],
+        customerIds: [...event.customerIds],
+        occurredAt: new Date(
+          Number(event.occurTime?.seconds ?? 0n) * 1000 + (event.occurTime?.nanos ?? 0) / 1e6,
+        ),
+        receivedAt: new Date(Number(event.receiveTime?.seconds ?? 0n) * 1000),
+        event: new Binary(toBinary(TraceEventSchema, event)),
+      });
     },
     async trace(by, limit) {
       const filter: Filter<EventDocument> = by.correlationId
