@@ -29,9 +29,11 @@ import { consumerQueues } from "../amqp/topology.js";
 import { redactedEventJson } from "../domain-events/index.js";
 import { currentCallContext, errorWithInfo, Violations } from "../rpc/index.js";
 import {
+  type CommitRequest,
   ConcurrencyConflict,
   event,
   fingerprint,
+  type NewEvent,
   requestKey,
   type StoredEvent,
   type StreamStore,
@@ -114,6 +116,16 @@ async function rotate(
   return { replayed, kept };
 }
 
+/**
+ * Appends an action's audit record as the first event of its own stream, published with the service's
+ * events; a run of the same request beside this one has recorded its own already.
+ */
+async function recordAudit(store: StreamStore, streamId: string, record: NewEvent, request: CommitRequest) {
+  await store.append(streamId, 0, [record], { request }).catch((error: unknown) => {
+    if (!(error instanceof ConcurrencyConflict)) throw error;
+  });
+}
+
 export interface AdminOptions {
   /** The service's name (in the audit record). */
   readonly service: string;
@@ -180,16 +192,10 @@ export function adminService(options: AdminOptions): Partial<ServiceImpl<typeof 
         actor: currentCallContext()?.caller || "unknown",
         requestId: request.requestId,
       });
-      await options.store
-        .append(auditStream, 0, [event(AggregateRepublishedSchema, audit)], {
-          request: {
-            key: requestKey("admin.republish", request.requestId),
-            fingerprint: fingerprint(RepublishAggregateRequestSchema, request),
-          },
-        })
-        .catch((error: unknown) => {
-          if (!(error instanceof ConcurrencyConflict)) throw error;
-        });
+      await recordAudit(options.store, auditStream, event(AggregateRepublishedSchema, audit), {
+        key: requestKey("admin.republish", request.requestId),
+        fingerprint: fingerprint(RepublishAggregateRequestSchema, request),
+      });
       return { events: events.length, repeatedRequest: false };
     },
 
@@ -228,20 +234,13 @@ export function adminService(options: AdminOptions): Partial<ServiceImpl<typeof 
         actor: currentCallContext()?.caller || "unknown",
         requestId: request.requestId,
       });
-      await options.store
-        .append(streamId, 0, [event(ParkedMessagesReplayedSchema, audit)], {
-          request: {
-            ...commit,
-            result: toBinary(
-              ReplayParkedMessagesResponseSchema,
-              create(ReplayParkedMessagesResponseSchema, outcome),
-            ),
-          },
-        })
-        .catch((error: unknown) => {
-          // The same request run beside this one: its record stands (both moved what was parked).
-          if (!(error instanceof ConcurrencyConflict)) throw error;
-        });
+      await recordAudit(options.store, streamId, event(ParkedMessagesReplayedSchema, audit), {
+        ...commit,
+        result: toBinary(
+          ReplayParkedMessagesResponseSchema,
+          create(ReplayParkedMessagesResponseSchema, outcome),
+        ),
+      });
       return { ...outcome, repeatedRequest: false };
     },
   };
