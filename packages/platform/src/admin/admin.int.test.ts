@@ -107,16 +107,20 @@ describe("admin RPCs", () => {
     });
     expect(handled).toContain(good);
     expect(parked.parked).toEqual({ [queue]: 2 });
-    expect(parked.messages.map((m) => [m.eventId, m.type, m.attempts])).toEqual([
-      [first, "retail.order.v1.OrderAccepted", 1],
-      [second, "retail.order.v1.OrderAccepted", 1],
+    // Parked in the order the consumer gave up on them (it handles a window of messages side by side).
+    const inParking = parked.messages.map((m) => m.eventId);
+    expect([...inParking].sort()).toEqual([first, second].sort());
+    expect(parked.messages.map((m) => [m.type, m.attempts])).toEqual([
+      ["retail.order.v1.OrderAccepted", 1],
+      ["retail.order.v1.OrderAccepted", 1],
     ]);
-    expect(parked.messages[0]?.failureReason).toContain("no reader for this body yet");
-    expect(parked.messages[0]?.dataJson).toContain("bad-1");
-    expect(parked.messages[0]?.dataJson).not.toContain("Jane Doe");
-    expect(parked.messages[0]?.dataJson).not.toContain("1 Main St");
+    const ofFirst = parked.messages.find((m) => m.eventId === first);
+    expect(ofFirst?.failureReason).toContain("no reader for this body yet");
+    expect(ofFirst?.dataJson).toContain("bad-1");
+    expect(ofFirst?.dataJson).not.toContain("Jane Doe");
+    expect(ofFirst?.dataJson).not.toContain("1 Main St");
     // Reading the parking queue leaves it as it was, in its order.
-    expect((await list()).messages.map((m) => m.eventId)).toEqual([first, second]);
+    expect((await list()).messages.map((m) => m.eventId)).toEqual(inParking);
 
     fixed = true;
     const replay = (requestId: string, eventIds: string[]) =>
