@@ -18,9 +18,11 @@ describe("plan store", () => {
       return { to };
     };
     // Both read no plan and make one; the first kept wins, and the second attempt answers with it.
+    // (Making takes long enough that both reads are done before either keeps its plan, even on a
+    // loaded machine: with 10 ms the second read sometimes came after the first insert.)
     const [first, second] = await Promise.all([
-      plans.once("cancel:r1", make("ST-2", 10)),
-      plans.once("cancel:r1", make("ST-3", 60)),
+      plans.once("cancel:r1", make("ST-2", 300)),
+      plans.once("cancel:r1", make("ST-3", 450)),
     ]);
     expect(first).toEqual({ to: "ST-2" });
     expect(second).toEqual({ to: "ST-2" });
