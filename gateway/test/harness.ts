@@ -126,6 +126,7 @@ export async function startGatewayMesh(
   );
   const children: ChildProcess[] = [];
   const serviceLogs: string[] = [];
+  let stopping = false;
   const serviceKeys = newServiceKeys(name);
   const urls: Record<string, string> = {};
   const start = async (service: string, database: string, env: Record<string, string> = {}) => {
@@ -141,6 +142,15 @@ export async function startGatewayMesh(
       },
     });
     children.push(child);
+    // A service that dies under a test says so at once, with what it said last (a test then failing
+    // with 503s is explained in the run's output, not only in this mesh's logs).
+    child.once("exit", (code, signal) => {
+      if (stopping) return;
+      const said = serviceLogs.join("").split("\n").slice(-20).join("\n");
+      console.error(
+        `[gateway harness ${name}] ${service} exited (${code ?? signal}) before the mesh was stopped:\n${said}`,
+      );
+    });
     return port;
   };
   const [customer, inventory, order, finance, gatewayDb, delivery, operations] = databases as [
@@ -248,6 +258,7 @@ export async function startGatewayMesh(
       return { url: `http://127.0.0.1:${port}` };
     },
     async stopAll() {
+      stopping = true;
       await gateway.stop();
       await mongo.close();
       await orderProxy.close();
