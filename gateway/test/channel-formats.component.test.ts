@@ -887,6 +887,15 @@ describe("Stripe webhooks", () => {
 });
 
 describe("Amazon settlement reports", () => {
+  /** The V1 sample's columns, and a data row of them with the named cells set. */
+  const columns = (
+    readFileSync(
+      new URL("./fixtures/amazon/settlement-flatfile-v1.mws-rs.tsv", import.meta.url),
+      "utf8",
+    ).split("\n")[0] ?? ""
+  ).split("\t");
+  const row = (cells: Record<string, string>) => columns.map((c) => cells[c] ?? "").join("\t");
+
   it("imports a flat file V1 as a settlement, once per Idempotency-Key, and reconciles it", async () => {
     const report = readFileSync(
       new URL("./fixtures/amazon/settlement-flatfile-v1.mws-rs.tsv", import.meta.url),
@@ -943,13 +952,6 @@ describe("Amazon settlement reports", () => {
   });
 
   it("streams a settlement file larger than any REST body, keeping the rows it can read and naming the others", async () => {
-    const columns = (
-      readFileSync(
-        new URL("./fixtures/amazon/settlement-flatfile-v1.mws-rs.tsv", import.meta.url),
-        "utf8",
-      ).split("\n")[0] ?? ""
-    ).split("\t");
-    const row = (cells: Record<string, string>) => columns.map((c) => cells[c] ?? "").join("\t");
     const settlementId = String(Date.now());
     // 40,000 storage-fee rows of one adjustment (summed into one line), an order, and a row it cannot read.
     const fee = row({
@@ -999,13 +1001,6 @@ describe("Amazon settlement reports", () => {
   it("sends a settlement larger than one call to finance in parts, and journals the file's progress while it comes", async () => {
     // A replica importing 2 lines per call, so a few transactions make parts.
     const replica = await mesh.startReplica({ IMPORT_PART_LINES: "2" });
-    const columns = (
-      readFileSync(
-        new URL("./fixtures/amazon/settlement-flatfile-v1.mws-rs.tsv", import.meta.url),
-        "utf8",
-      ).split("\n")[0] ?? ""
-    ).split("\t");
-    const row = (cells: Record<string, string>) => columns.map((c) => cells[c] ?? "").join("\t");
     const settlementId = String(Date.now());
     const fee = `${row({ "transaction-type": "Storage Fee", "adjustment-id": "storage-1", "other-amount": "-0.01" })}\n`;
     const idempotencyKey = uniqueName("parts");

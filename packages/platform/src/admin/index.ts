@@ -26,7 +26,7 @@ import type { ConfirmChannel, GetMessage } from "amqplib";
 import { attemptHeader, receivedEventFrom } from "../amqp/cloudevents.js";
 import { withConfirmChannel } from "../amqp/replay.js";
 import { consumerQueues } from "../amqp/topology.js";
-import { redactedEventJson } from "../domain-events/index.js";
+import { eventJsonForms } from "../domain-events/index.js";
 import { currentCallContext, errorWithInfo, Violations } from "../rpc/index.js";
 import {
   type CommitRequest,
@@ -61,7 +61,7 @@ function describe(queue: string, message: GetMessage): ParkedMessage {
   }
   let data = "";
   try {
-    data = received ? JSON.stringify(redactedEventJson(received.type, received.data) ?? "") : "";
+    data = received ? JSON.stringify(eventJsonForms(received.type, received.data)?.redacted ?? "") : "";
   } catch {
     data = "";
   }

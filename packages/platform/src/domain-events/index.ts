@@ -45,10 +45,17 @@ export function redactEvent(type: string, data: Uint8Array): Uint8Array | undefi
   return schema ? toBinary(schema, redactPersonal(schema, fromBinary(schema, data))) : undefined;
 }
 
-/** An event's JSON form with every personal field emptied (what an operator may read of it). */
-export function redactedEventJson(type: string, data: Uint8Array): JsonValue | undefined {
+/**
+ * An event's JSON form as it is and with every personal field emptied (what an operator may read of
+ * it), from one decoding; undefined for a type this build does not know.
+ */
+export function eventJsonForms(
+  type: string,
+  data: Uint8Array,
+): { json: JsonValue; redacted: JsonValue } | undefined {
   const schema = domainEvents.getMessage(type);
-  return schema
-    ? toJson(schema, redactPersonal(schema, fromBinary(schema, data)), { registry: domainEvents })
-    : undefined;
+  if (!schema) return undefined;
+  const message = fromBinary(schema, data);
+  const json = toJson(schema, message, { registry: domainEvents });
+  return { json, redacted: toJson(schema, redactPersonal(schema, message), { registry: domainEvents }) };
 }

@@ -1,5 +1,5 @@
 import { type AmqpConnectionManager, type Consumer, decodeThen, startConsumer } from "@retail/platform/amqp";
-import { eventJson, redactedEventJson } from "@retail/platform/domain-events";
+import { eventJsonForms } from "@retail/platform/domain-events";
 import type { Metrics } from "@retail/platform/metrics";
 import type { OperationsDeps } from "../../app/ports.js";
 import { recordEvent } from "../../app/record-event.js";
@@ -39,10 +39,11 @@ export function startEventsConsumer(
     metrics: options.metrics,
     handle: decodeThen(
       // A body that is not its type's message is poison: it parks instead of being retried.
-      (event) => ({
-        named: namedIn(eventJson(event.type, event.data) ?? null, event.subject),
-        redactedJson: redactedEventJson(event.type, event.data) ?? null,
-      }),
+      (event) => {
+        // Decoded once: the names are read before the personal fields are emptied.
+        const forms = eventJsonForms(event.type, event.data);
+        return { named: namedIn(forms?.json ?? null, event.subject), redactedJson: forms?.redacted ?? null };
+      },
       ({ named, redactedJson }, event) =>
         recordEvent(deps, {
           eventId: event.id,

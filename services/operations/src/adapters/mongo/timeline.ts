@@ -1,4 +1,5 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { TraceEventSchema } from "@retail/contracts/retail/operations/v1/operations_pb";
 import { ignoreDuplicateKey, insertAll } from "@retail/platform/store";
 import { Binary, type Db, type Filter } from "mongodb";
@@ -100,10 +101,8 @@ export function createTimeline(db: Db): Timeline & {
         correlationId: event.correlationId,
         orderIds: [...event.orderIds],
         customerIds: [...event.customerIds],
-        occurredAt: new Date(
-          Number(event.occurTime?.seconds ?? 0n) * 1000 + (event.occurTime?.nanos ?? 0) / 1e6,
-        ),
-        receivedAt: new Date(Number(event.receiveTime?.seconds ?? 0n) * 1000),
+        occurredAt: event.occurTime ? timestampDate(event.occurTime) : new Date(0),
+        receivedAt: event.receiveTime ? timestampDate(event.receiveTime) : new Date(0),
         event: new Binary(toBinary(TraceEventSchema, event)),
       });
     },
