@@ -22,10 +22,9 @@ import {
   RepublishAggregateRequestSchema,
 } from "@retail/contracts/retail/admin/v1/admin_service_pb";
 import type { AmqpConnectionManager } from "amqp-connection-manager";
-import type { ConfirmChannel, GetMessage } from "amqplib";
-import { attemptHeader, receivedEventFrom } from "../amqp/cloudevents.js";
-import { withConfirmChannel } from "../amqp/replay.js";
-import { consumerQueues } from "../amqp/topology.js";
+import type { GetMessage } from "amqplib";
+import { receivedEventFrom } from "../amqp/cloudevents.js";
+import { rotateParked, withConfirmChannel } from "../amqp/replay.js";
 import { eventJsonForms } from "../domain-events/index.js";
 import { currentCallContext, errorWithInfo, Violations } from "../rpc/index.js";
 import {
@@ -38,8 +37,6 @@ import {
   type StoredEvent,
   type StreamStore,
 } from "../store/index.js";
-
-const failureHeaders = ["x-failure-reason", "x-failed-at", "x-attempts"];
 
 function headerText(message: GetMessage, name: string): string {
   const value = message.properties.headers?.[name] as unknown;
@@ -77,43 +74,6 @@ function describe(queue: string, message: GetMessage): ParkedMessage {
     ...(Number.isNaN(failedAt.getTime()) ? {} : { failedTime: timestampFromDate(failedAt) }),
     dataJson: data,
   });
-}
-
-/**
- * Takes each message parked now in `queue`'s parking queue once, in order, and lets `decide` say where
- * it goes: back to the consumer's main queue ("replay") or to the parking queue's tail ("keep"). Each
- * is confirmed where it goes before it leaves: a crash mid-way duplicates at worst (consumers are
- * idempotent by event id).
- */
-async function rotate(
-  channel: ConfirmChannel,
-  queue: string,
-  decide: (message: GetMessage) => "replay" | "keep",
-): Promise<{ replayed: number; kept: number }> {
-  const queues = consumerQueues(queue);
-  const { messageCount } = await channel.checkQueue(queues.parking);
-  let replayed = 0;
-  let kept = 0;
-  for (let n = 0; n < messageCount; n++) {
-    const message = await channel.get(queues.parking, { noAck: false });
-    if (!message) break;
-    if (decide(message) === "replay") {
-      const headers = Object.fromEntries(
-        Object.entries(message.properties.headers ?? {}).filter(([name]) => !failureHeaders.includes(name)),
-      );
-      channel.sendToQueue(queues.queue, message.content, {
-        ...message.properties,
-        headers: { ...headers, [attemptHeader]: 0 },
-      });
-      replayed++;
-    } else {
-      channel.sendToQueue(queues.parking, message.content, message.properties);
-      kept++;
-    }
-    await channel.waitForConfirms();
-    channel.ack(message);
-  }
-  return { replayed, kept };
 }
 
 /**
@@ -156,7 +116,7 @@ export function adminService(options: AdminOptions): Partial<ServiceImpl<typeof 
       await withConfirmChannel(options.connection, `${options.service}-admin-list`, async (channel) => {
         for (const queue of queues) {
           let count = 0;
-          await rotate(channel, queue, (message) => {
+          await rotateParked(channel, queue, (message) => {
             count++;
             if (messages.length < limit) messages.push(describe(queue, message));
             return "keep";
@@ -221,7 +181,7 @@ export function adminService(options: AdminOptions): Partial<ServiceImpl<typeof 
         options.connection,
         `${options.service}-admin-replay`,
         (channel) =>
-          rotate(channel, request.queue, (message) =>
+          rotateParked(channel, request.queue, (message) =>
             wanted.size === 0 || wanted.has(headerText(message, "ce-id")) ? "replay" : "keep",
           ),
       );

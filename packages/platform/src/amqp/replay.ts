@@ -1,41 +1,64 @@
 import type { AmqpConnectionManager } from "amqp-connection-manager";
-import type { ConfirmChannel } from "amqplib";
+import type { ConfirmChannel, GetMessage } from "amqplib";
 import { attemptHeader } from "./cloudevents.js";
 import { consumerQueues } from "./topology.js";
 
+/** The headers a parked message carries about its failure, dropped when it is replayed. */
+const failureHeaders = ["x-failure-reason", "x-failed-at", "x-attempts"];
+
 /**
- * Moves up to `limit` of the messages parked at the time of the call back to their consumer's main queue for another round of
- * tries (operators call this once the cause is fixed). Each is confirmed on the main queue before it
- * leaves the parking queue, so a failure mid-way duplicates at worst, which the inbox absorbs.
+ * Takes the messages parked now in `queue`'s parking queue once each (at most `max`), in order, and
+ * lets `decide` say where each goes: back to the consumer's main queue for another round of tries
+ * ("replay", its failure headers dropped and its attempts reset) or to the parking queue's tail
+ * ("keep": a full pass leaves the order as it was, and nothing is requeued against quorum queues'
+ * delivery limits). Each is confirmed where it goes before it leaves: a crash mid-way duplicates at
+ * worst (consumers are idempotent by event id). Only what is parked now: a message that fails again is
+ * parked anew and is not taken twice.
+ */
+export async function rotateParked(
+  channel: ConfirmChannel,
+  queue: string,
+  decide: (message: GetMessage) => "replay" | "keep",
+  max = Number.POSITIVE_INFINITY,
+): Promise<{ replayed: number; kept: number }> {
+  const queues = consumerQueues(queue);
+  const { messageCount } = await channel.checkQueue(queues.parking);
+  let replayed = 0;
+  let kept = 0;
+  for (let n = 0; n < Math.min(messageCount, max); n++) {
+    const message = await channel.get(queues.parking, { noAck: false });
+    if (!message) break;
+    if (decide(message) === "replay") {
+      const headers = Object.fromEntries(
+        Object.entries(message.properties.headers ?? {}).filter(([name]) => !failureHeaders.includes(name)),
+      );
+      channel.sendToQueue(queues.queue, message.content, {
+        ...message.properties,
+        headers: { ...headers, [attemptHeader]: 0 },
+      });
+      replayed++;
+    } else {
+      channel.sendToQueue(queues.parking, message.content, message.properties);
+      kept++;
+    }
+    await channel.waitForConfirms();
+    channel.ack(message);
+  }
+  return { replayed, kept };
+}
+
+/**
+ * Moves up to `limit` of the messages parked at the time of the call back to their consumer's main
+ * queue for another round of tries (operators call this once the cause is fixed).
  */
 export async function replayParked(
   connection: AmqpConnectionManager,
   queue: string,
   limit = 1_000,
 ): Promise<number> {
-  const queues = consumerQueues(queue);
-  return withConfirmChannel(connection, `${queue}-replay`, async (ch) => {
-    let moved = 0;
-    // Only what is parked now: a message that fails again is parked anew and must not loop here.
-    const { messageCount } = await ch.checkQueue(queues.parking);
-    while (moved < Math.min(limit, messageCount)) {
-      const message = await ch.get(queues.parking, { noAck: false });
-      if (!message) break;
-      const {
-        "x-failure-reason": _reason,
-        "x-failed-at": _at,
-        "x-attempts": _n,
-        ...headers
-      } = message.properties.headers ?? {};
-      ch.sendToQueue(queues.queue, message.content, {
-        ...message.properties,
-        headers: { ...headers, [attemptHeader]: 0 },
-      });
-      await ch.waitForConfirms();
-      ch.ack(message);
-      moved++;
-    }
-    return moved;
+  return withConfirmChannel(connection, `${queue}-replay`, async (channel) => {
+    const { replayed } = await rotateParked(channel, queue, () => "replay", limit);
+    return replayed;
   });
 }
 
