@@ -11,6 +11,7 @@ import type { Logger } from "@retail/platform/log";
 import { createMetrics, startMetricsServer } from "@retail/platform/metrics";
 import { createShutdown } from "@retail/platform/server";
 import { connectMongo, openInbox } from "@retail/platform/store";
+import { startTelemetry } from "@retail/platform/telemetry";
 import { Counter } from "prom-client";
 import { watchClientsFile } from "./access/clients.js";
 import { createRateLimiter, createSharedRateLimiter } from "./access/rate-limit.js";
@@ -57,6 +58,7 @@ export const openapiDocument = new URL("../openapi/openapi.json", import.meta.ur
  * services' transports, the clients file, the Idempotency-Key store, the HTTP and metrics servers.
  */
 export async function composeGateway(config: GatewayConfig, logger: Logger): Promise<RunningGateway> {
+  const telemetry = startTelemetry("gateway");
   const metrics = createMetrics("gateway");
   const backendList = remoteServices.map(([service, variable]) => ({ service, baseUrl: config[variable] }));
   const routes = createRouteTable(gatewayServices);
@@ -167,6 +169,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
     { name: "rate limiter", run: () => limiter.close() },
     { name: "metrics", run: () => metricsServer.close() },
     { name: "mongodb", run: () => mongo.close() },
+    ...(telemetry ? [{ name: "telemetry", run: () => telemetry.shutdown() }] : []),
   ]);
   return { port: server.port, metricsPort: metricsServer.port, stop };
 }

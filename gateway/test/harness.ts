@@ -119,6 +119,8 @@ export async function startGatewayMesh(
   gatewayEnv: Record<string, string> = {},
   /** The services' log level ("warn" unless a test reads their logs). */
   serviceLogLevel = "warn",
+  /** More environment for every service process (not the in-process gateway). */
+  serviceEnv: Record<string, string> = {},
 ): Promise<GatewayMesh> {
   const exchange = uniqueName(`ex_${name}`);
   const databases = ["customer", "inventory", "order", "finance", "gateway", "delivery", "operations"].map(
@@ -138,6 +140,7 @@ export async function startGatewayMesh(
         ...testServiceEnv(database, exchange),
         MESH_SERVICE_KEYS: serviceKeys,
         LOG_LEVEL: serviceLogLevel,
+        ...serviceEnv,
         ...env,
       },
     });

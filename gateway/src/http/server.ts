@@ -14,6 +14,7 @@ import {
   parseTraceparent,
   runWithCallContext,
 } from "@retail/platform/rpc";
+import { SpanKind, startSpan } from "@retail/platform/telemetry";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { InboundJournal } from "../adapters/inbound-journal.js";
 import { type DocsAssets, docsPage } from "../openapi/docs-page.js";
@@ -112,11 +113,12 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const started = performance.now();
-    const traceparent = requestHeader(request, "traceparent");
-    const context = callContextFrom(
-      requestHeader(request, "x-request-id") ?? parseTraceparent(traceparent)?.traceId,
-      traceparent,
-    );
+    const parent = parseTraceparent(requestHeader(request, "traceparent"));
+    // Named by its route once matched; the path itself (ids, query) stays out of the span.
+    const span = startSpan(`${request.method}`, SpanKind.SERVER, parent, {
+      "http.request.method": request.method ?? "",
+    });
+    const context = callContextFrom(requestHeader(request, "x-request-id") ?? parent?.traceId, span.trace);
     response.setHeader("x-request-id", context.correlationId);
     response.setHeader("traceparent", formatTraceparent(context.trace));
     const outcome: RestOutcome = { route: undefined, principal: undefined };
@@ -155,6 +157,10 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
         ? `POST ${url.pathname}`
         : "unmatched";
     const seconds = (performance.now() - started) / 1000;
+    span.end(response.statusCode >= 500 ? `HTTP ${response.statusCode}` : undefined, {
+      name: route,
+      attributes: { "http.route": route, "http.response.status_code": response.statusCode },
+    });
     requests.inc({ route, status: String(response.statusCode) });
     duration.observe({ route }, seconds);
     logger.info(

@@ -7,9 +7,14 @@ export const protobufContentType = "application/protobuf";
 /**
  * CloudEvents 1.0 binary mode over AMQP: the body is the event data, the attributes travel as
  * `ce-` headers (ce-id, ce-type, ce-source, ce-subject, ce-time, ce-specversion), with the
- * correlation id as the `correlationid` extension and the W3C `traceparent`.
+ * correlation id as the `correlationid` extension and the W3C `traceparent` (the publish's span when
+ * one is given, else the context that recorded the event).
  */
-export function publishOptionsFor(event: StoredEvent, source: string): Options.Publish {
+export function publishOptionsFor(
+  event: StoredEvent,
+  source: string,
+  traceparent = event.traceparent,
+): Options.Publish {
   const headers: Record<string, string> = {
     "ce-specversion": "1.0",
     "ce-id": event.eventId,
@@ -20,7 +25,7 @@ export function publishOptionsFor(event: StoredEvent, source: string): Options.P
     "ce-correlationid": event.correlationId,
     "ce-sequence": String(event.version),
   };
-  if (event.traceparent) headers.traceparent = event.traceparent;
+  if (traceparent) headers.traceparent = traceparent;
   return {
     persistent: true,
     contentType: protobufContentType,

@@ -2,8 +2,9 @@ import type { AmqpConnectionManager } from "amqp-connection-manager";
 import type { ConfirmChannel, ConsumeMessage } from "amqplib";
 import type { Logger } from "../log/index.js";
 import type { Metrics } from "../metrics/index.js";
-import { callContextFrom, runWithCallContext } from "../rpc/context.js";
+import { callContextFrom, parseTraceparent, runWithCallContext } from "../rpc/context.js";
 import type { Inbox } from "../store/inbox.js";
+import { SpanKind, startSpan } from "../telemetry/index.js";
 import {
   attemptHeader,
   originalRoutingKeyHeader,
@@ -160,7 +161,15 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   }
 
   async function handleOnce(message: ConsumeMessage, event: ReceivedEvent): Promise<void> {
-    const context = callContextFrom(event.correlationId, event.traceparent, event.source);
+    const span = startSpan(`process ${event.type}`, SpanKind.CONSUMER, parseTraceparent(event.traceparent), {
+      "messaging.system": "rabbitmq",
+      "messaging.operation.type": "process",
+      "messaging.destination.name": queues.queue,
+      "messaging.message.id": event.id,
+      "messaging.message.conversation_id": event.correlationId,
+    });
+    const context = callContextFrom(event.correlationId, span.trace, event.source);
+    let failure: unknown;
     await runWithCallContext(context, async () => {
       const log = logger.child({
         queue: queues.queue,
@@ -186,13 +195,14 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
         count("handled");
         log.info({ attempt: event.attempt, ms: Math.round(performance.now() - started) }, "event handled");
       } catch (error) {
+        failure = error;
         const reason = errorText(error);
         if (error instanceof UndecodableMessage) await park(message, reason, event.attempt + 1);
         else await retry(message, event.attempt, reason);
         channel.ack(message);
         log.warn({ attempt: event.attempt, err: error }, "event handling failed");
       }
-    });
+    }).finally(() => span.end(failure));
   }
 
   await channel.waitForConnect();

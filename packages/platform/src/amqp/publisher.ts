@@ -1,7 +1,9 @@
 import type { AmqpConnectionManager } from "amqp-connection-manager";
 import type { ConfirmChannel } from "amqplib";
+import { formatTraceparent, parseTraceparent } from "../rpc/context.js";
 import type { StoredEvent } from "../store/events.js";
 import type { EventPublisher } from "../store/outbox-relay.js";
+import { SpanKind, startSpan } from "../telemetry/index.js";
 import { publishOptionsFor } from "./cloudevents.js";
 import { declareEventsExchange, eventsExchange } from "./topology.js";
 
@@ -28,14 +30,33 @@ export function createEventPublisher(
   return {
     async publish(events: readonly StoredEvent[]) {
       await Promise.all(
-        events.map((event) =>
-          channel.publish(
-            exchange,
-            event.routingKey,
-            Buffer.from(event.data),
-            publishOptionsFor(event, options.source),
-          ),
-        ),
+        events.map(async (event) => {
+          // The publish is a producer span under the work that recorded the event; consumers are its children.
+          const span = startSpan(
+            `publish ${event.routingKey}`,
+            SpanKind.PRODUCER,
+            parseTraceparent(event.traceparent),
+            {
+              "messaging.system": "rabbitmq",
+              "messaging.operation.type": "send",
+              "messaging.destination.name": exchange,
+              "messaging.rabbitmq.destination.routing_key": event.routingKey,
+              "messaging.message.id": event.eventId,
+            },
+          );
+          try {
+            await channel.publish(
+              exchange,
+              event.routingKey,
+              Buffer.from(event.data),
+              publishOptionsFor(event, options.source, formatTraceparent(span.trace)),
+            );
+            span.end();
+          } catch (error) {
+            span.end(error);
+            throw error;
+          }
+        }),
       );
     },
     close: () => channel.close(),

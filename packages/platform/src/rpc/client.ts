@@ -8,9 +8,9 @@ import {
   type Interceptor,
   type Transport,
 } from "@connectrpc/connect";
+import { SpanKind, startSpan } from "../telemetry/index.js";
 import {
   callerHeader,
-  childTrace,
   correlationHeader,
   currentCallContext,
   formatTraceparent,
@@ -34,17 +34,44 @@ export interface ServiceClientOptions {
 }
 
 /**
- * What a call to another service carries of the current call context: the correlation id, a child
- * span of the current trace and the caller (the given service name, else the current context's caller).
+ * What a call to another service carries of the current call context besides its trace (clientSpan):
+ * the correlation id and the caller (the given service name, else the current context's caller).
  */
 export function propagationHeaders(caller?: string): [string, string][] {
   const context = currentCallContext();
-  const headers: [string, string][] = [[traceparentHeader, formatTraceparent(childTrace(context?.trace))]];
+  const headers: [string, string][] = [];
   if (context) headers.push([correlationHeader, context.correlationId]);
   const who = caller ?? context?.caller;
   if (who) headers.push([callerHeader, who]);
   return headers;
 }
+
+/**
+ * Each try of a call is a client span of the current trace (a span id only, without telemetry), and
+ * the callee's parent: its traceparent goes in the call's headers.
+ */
+const clientSpan: Interceptor = (next) => async (request) => {
+  const span = startSpan(
+    `${request.method.parent.typeName}/${request.method.name}`,
+    SpanKind.CLIENT,
+    currentCallContext()?.trace,
+    {
+      "rpc.system": "grpc",
+      "rpc.service": request.method.parent.typeName,
+      "rpc.method": request.method.name,
+    },
+  );
+  request.header.set(traceparentHeader, formatTraceparent(span.trace));
+  try {
+    const response = await next(request);
+    span.end(undefined, { attributes: { "rpc.grpc.status_code": "ok" } });
+    return response;
+  } catch (error) {
+    const failure = ConnectError.from(error);
+    span.end(failure, { attributes: { "rpc.grpc.status_code": Code[failure.code] ?? String(failure.code) } });
+    throw error;
+  }
+};
 
 /**
  * A call may be retried when repeating it cannot apply it twice: it declares no side effects or
@@ -115,6 +142,7 @@ export function createServiceTransport(options: ServiceClientOptions): Transport
     callHeaders,
     interceptors: [
       retryIdempotent(options.maxAttempts ?? 3, options.backoffMs ?? 100),
+      clientSpan,
       peerGoneIsUnavailable,
     ],
   });

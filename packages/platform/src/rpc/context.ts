@@ -68,13 +68,17 @@ export function childTrace(parent: TraceContext | undefined): TraceContext {
     : { traceId: randomHex(16), spanId, sampled: true };
 }
 
-/** Builds the call context for an incoming request or message from its headers. */
+/**
+ * Builds the call context for an incoming request or message from its headers: the trace is a child
+ * of the traceparent, or the given trace when the unit of work already has its span (telemetry).
+ */
 export function callContextFrom(
   correlationId: string | null | undefined,
-  traceparent: string | null | undefined,
+  traceparent: string | TraceContext | null | undefined,
   caller?: string | null,
 ): CallContext {
-  const trace = childTrace(parseTraceparent(traceparent));
+  const trace =
+    typeof traceparent === "object" && traceparent ? traceparent : childTrace(parseTraceparent(traceparent));
   const id = correlationId?.trim();
   return {
     correlationId: id && id.length <= 128 ? id : randomUUID(),

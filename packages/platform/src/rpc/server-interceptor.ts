@@ -3,12 +3,14 @@ import { Code, createContextKey, type Interceptor } from "@connectrpc/connect";
 import type { Counter, Histogram } from "prom-client";
 import type { Logger } from "../log/index.js";
 import type { Metrics } from "../metrics/index.js";
+import { SpanKind, startSpan } from "../telemetry/index.js";
 import {
   type CallContext,
   callContextFrom,
   callerHeader,
   correlationHeader,
   formatTraceparent,
+  parseTraceparent,
   runWithCallContext,
   traceparentHeader,
 } from "./context.js";
@@ -85,15 +87,18 @@ export function createServerEdge(options: ServerEdgeOptions): ServerEdge {
     return known;
   };
   return (call, run) => {
-    const context = callContextFrom(
-      call.header(correlationHeader),
-      call.header(traceparentHeader),
-      call.header(callerHeader),
-    );
     const known = methodOf(call.method);
     const method = known.name;
+    const span = startSpan(method, SpanKind.SERVER, parseTraceparent(call.header(traceparentHeader)), {
+      "rpc.system": "grpc",
+      "rpc.service": call.method.parent.typeName,
+      "rpc.method": call.method.name,
+    });
+    const context = callContextFrom(call.header(correlationHeader), span.trace, call.header(callerHeader));
     const started = performance.now();
     const finish = (code: string, error?: unknown) => {
+      // A refusal is the caller's outcome, not a failure of this span (as OpenTelemetry's gRPC server rule).
+      span.end(error, { attributes: { "rpc.grpc.status_code": code } });
       const seconds = (performance.now() - started) / 1000;
       if (code === "ok") known.ok?.inc();
       else metrics?.rpcRequests.inc({ method, code });

@@ -1,4 +1,4 @@
-// What every service process is made of, once: metrics, its MongoDB database with the stream store and
+// What every service process is made of, once: telemetry (when an OTLP endpoint is set), metrics, its MongoDB database with the stream store and
 // outbox relay, its RabbitMQ connection and event publisher, then serving its RPC services with health,
 // reflection, the admin RPCs (parked messages) and metrics, and the ordered shutdown. Each service's compose.ts adds only its own parts.
 import { randomUUID } from "node:crypto";
@@ -18,6 +18,7 @@ import {
   serve,
 } from "../server/index.js";
 import { connectMongo, createOutboxRelay, createStreamStore, type StreamStore } from "../store/index.js";
+import { startTelemetry } from "../telemetry/index.js";
 
 export type BaseConfig = z.output<typeof baseEnvSchema>;
 
@@ -55,6 +56,7 @@ export async function startRuntime(options: {
   logger: Logger;
 }): Promise<ServiceRuntime> {
   const { name, config, logger } = options;
+  const telemetry = startTelemetry(name);
   const metrics = createMetrics(name.replaceAll("-", "_"));
   const mongo = await connectMongo(
     config.MONGODB_URL,
@@ -108,6 +110,7 @@ export async function startRuntime(options: {
         { name: "amqp", run: () => amqp.close() },
         { name: "metrics", run: () => metricsServer.close() },
         { name: "mongodb", run: () => mongo.close() },
+        ...(telemetry ? [{ name: "telemetry", run: () => telemetry.shutdown() }] : []),
       ]);
       return { port: server.port, metricsPort: metricsServer.port, stop };
     },

@@ -12,6 +12,7 @@ import "./provided-context.js";
 
 export { captureEvents, type EventCapture } from "./capture.js";
 export { createEmitter } from "./emitter.js";
+export { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from "./otlp-receiver.js";
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 
 /** A cuttable proxy in front of the test broker, and the AMQP URL that goes through it. */
