@@ -4,6 +4,12 @@
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
+import { timestampDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import {
+  OrderDriftDetectedSchema,
+  OrderDriftResolvedSchema,
+} from "@retail/contracts/retail/operations/v1/operations_events_pb";
+import { OrderStatus } from "@retail/contracts/retail/order/v1/order_pb";
 import { startTcpProxy, testMongoUrl, uniqueName, until } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayMesh, startGatewayMesh } from "./harness.js";
@@ -24,55 +30,62 @@ let mesh: GatewayMesh;
 const { get, post, put, receive, submitOrder, setUpLocations } = restClient(() => mesh, key);
 
 beforeAll(async () => {
-  mesh = await startGatewayMesh("formats", {
-    clients: [
-      {
-        id: "ops",
-        apiKeySha256: [sha256(key)],
-        scopes: ["*"],
-        rateLimit: { requestsPerSecond: 1000, burst: 1000 },
-      },
-      {
-        id: "shopify-web",
-        scopes: ["order:write", "customer:write", "inventory:write"],
-        channel: "CHANNEL_WEB",
-      },
-      { id: "stripe", scopes: ["order:write", "finance:write"] },
-      { id: "xyz-retail", apiKeySha256: [sha256("xyz-key")], scopes: ["order:*"], channel: "CHANNEL_B2B" },
-      { id: "dc-wms", apiKeySha256: [sha256("wms-key")], scopes: ["order:*", "inventory:write"] },
-      { id: "dc2-wms", apiKeySha256: [sha256("wms2-key")], scopes: ["order:*"] },
-      { id: "store-till", apiKeySha256: [sha256("till-key")], scopes: ["order:*"], channel: "CHANNEL_POS" },
-      {
-        id: "amazon-seller",
-        apiKeySha256: [sha256("amazon-key")],
-        scopes: ["order:*"],
-        channel: "CHANNEL_MARKETPLACE",
-        channelId: "amazon-us",
-      },
-    ],
-    shopifyShops: [
-      {
-        shopDomain: shopifyVector.headers["X-Shopify-Shop-Domain"],
-        webhookSecret: shopifyVector.secret,
-        clientId: "shopify-web",
-        channelId: "web",
-        locations: { "24826418": "DC-1" },
-      },
-    ],
-    stripeEndpoints: [
-      { webhookSecret: stripeSecret, clientId: "stripe" },
-      { webhookSecret: stripeRolledSecret, clientId: "stripe" },
-    ],
-    x12Partners: [{ senderId: "4405197800", clientId: "xyz-retail", channelId: "b2b", taxCode: "exempt" }],
-    x12Warehouses: [
-      { senderId: "WMS0000001", clientId: "dc-wms", locationId: "DC-1", orderChannelId: "b2b" },
-      { senderId: "WMS0000002", clientId: "dc2-wms", locationId: "DC-1", orderChannelId: "b2b" },
-    ],
-    posStores: [{ storeId: "ST-1", clientId: "store-till", locationId: "ST-1" }],
-    amazonMarketplaces: [
-      { marketplaceId: "ATVPDKIKX0DER", clientId: "amazon-seller", channelId: "amazon-us" },
-    ],
-  });
+  mesh = await startGatewayMesh(
+    "formats",
+    {
+      clients: [
+        {
+          id: "ops",
+          apiKeySha256: [sha256(key)],
+          scopes: ["*"],
+          rateLimit: { requestsPerSecond: 1000, burst: 1000 },
+        },
+        {
+          id: "shopify-web",
+          scopes: ["order:write", "customer:write", "inventory:write"],
+          channel: "CHANNEL_WEB",
+        },
+        { id: "stripe", scopes: ["order:write", "finance:write"] },
+        { id: "xyz-retail", apiKeySha256: [sha256("xyz-key")], scopes: ["order:*"], channel: "CHANNEL_B2B" },
+        { id: "dc-wms", apiKeySha256: [sha256("wms-key")], scopes: ["order:*", "inventory:write"] },
+        { id: "dc2-wms", apiKeySha256: [sha256("wms2-key")], scopes: ["order:*"] },
+        { id: "store-till", apiKeySha256: [sha256("till-key")], scopes: ["order:*"], channel: "CHANNEL_POS" },
+        {
+          id: "amazon-seller",
+          apiKeySha256: [sha256("amazon-key")],
+          scopes: ["order:*"],
+          channel: "CHANNEL_MARKETPLACE",
+          channelId: "amazon-us",
+        },
+      ],
+      shopifyShops: [
+        {
+          shopDomain: shopifyVector.headers["X-Shopify-Shop-Domain"],
+          webhookSecret: shopifyVector.secret,
+          clientId: "shopify-web",
+          channelId: "web",
+          locations: { "24826418": "DC-1" },
+        },
+      ],
+      stripeEndpoints: [
+        { webhookSecret: stripeSecret, clientId: "stripe" },
+        { webhookSecret: stripeRolledSecret, clientId: "stripe" },
+      ],
+      x12Partners: [{ senderId: "4405197800", clientId: "xyz-retail", channelId: "b2b", taxCode: "exempt" }],
+      x12Warehouses: [
+        { senderId: "WMS0000001", clientId: "dc-wms", locationId: "DC-1", orderChannelId: "b2b" },
+        { senderId: "WMS0000002", clientId: "dc2-wms", locationId: "DC-1", orderChannelId: "b2b" },
+      ],
+      posStores: [{ storeId: "ST-1", clientId: "store-till", locationId: "ST-1" }],
+      amazonMarketplaces: [
+        { marketplaceId: "ATVPDKIKX0DER", clientId: "amazon-seller", channelId: "amazon-us" },
+      ],
+    },
+    {},
+    "warn",
+    // Order drift raised after 1.5 s instead of ten minutes, compared every 200 ms.
+    { DRIFT_GRACE_MS: "1500", DRIFT_SWEEP_MS: "200" },
+  );
   await setUpLocations();
 }, 120_000);
 afterAll(async () => mesh?.stopAll(), 60_000);
@@ -508,6 +521,107 @@ describe("Shopify order updates", () => {
       ["866550311766439020", "1"],
       ["141249953214522974", "0"],
     ]);
+  });
+
+  it("finds a storefront still showing a shipped order unfulfilled, raises it after the grace period, and clears it when the storefront catches up", async () => {
+    await receive("IPOD2008PINK", "DC-1", 2);
+    const capture = await mesh.capture(["operations.#"]);
+    const id = String(820982911900000000 + Math.floor(Math.random() * 99_999_999));
+    const shown = (fulfillment: string | null, updatedAt: string) => ({
+      ...JSON.parse(shopifyBody.toString("utf8").replaceAll("820982911946154508", id)),
+      cancelled_at: null,
+      fulfillment_status: fulfillment,
+      updated_at: updatedAt,
+    });
+    const t0 = new Date(Date.now() - 60_000);
+    const created = await deliver("orders/create", shown(null, t0.toISOString()));
+    expect(created.status, JSON.stringify(created.json)).toBe(200);
+    const order = created.json.order;
+    const views = async () => (await get(`/v1/channelOrderViews?orderId=${order.orderId}`)).json.views;
+    expect(await views()).toEqual([
+      expect.objectContaining({
+        channelId: "web",
+        sourceSystem: expect.stringContaining("shopify"),
+        channelOrderId: id,
+        status: "ORDER_STATUS_ACCEPTED",
+        meshStatus: "ORDER_STATUS_ACCEPTED",
+        observeTime: t0.toISOString(),
+      }),
+    ]);
+    expect((await views())[0].divergeTime).toBeUndefined();
+
+    // The warehouse ships the whole order; the storefront is not told.
+    const shipped = await post(`/v1/orders/${order.orderId}/shipments`, {
+      shipmentId: uniqueName("S"),
+      carrier: "UPS",
+      trackingNumber: "1Z",
+      lines: order.lines.map((l: { lineId: string; quantity: string }) => ({
+        lineId: l.lineId,
+        quantity: l.quantity,
+      })),
+    });
+    expect(shipped.json.order?.status, JSON.stringify(shipped.json)).toBe("ORDER_STATUS_FULFILLED");
+    const drifts = async (includeResolved: boolean) =>
+      (
+        await get(
+          `/v1/operationalExceptions?kind=EXCEPTION_KIND_CHANNEL_ORDER_DRIFT&includeResolved=${includeResolved}&pageSize=200`,
+        )
+      ).json.exceptions.filter((e: { orderId: string }) => e.orderId === order.orderId);
+    const [drift] = await until(async () => {
+      const open = await drifts(false);
+      expect(open).toHaveLength(1);
+      return open;
+    });
+    expect(drift).toMatchObject({
+      exceptionId: `order-drift:web/${order.orderId}`,
+      subject: `web/${order.orderId}`,
+      reason: "channel web shows the order ACCEPTED (shopify-web), the mesh FULFILLED",
+    });
+    const [detected] = capture.of(OrderDriftDetectedSchema).filter((e) => e.view?.orderId === order.orderId);
+    expect(detected?.view).toMatchObject({ status: OrderStatus.ACCEPTED, meshStatus: OrderStatus.FULFILLED });
+    const divergedAt = timestampDate(detected?.view?.divergeTime ?? timestampFromMs(0));
+    expect(drift.since).toBe(divergedAt.toISOString());
+    // Raised only once the difference had lasted the grace period (1.5 s here).
+    const raisedAt = timestampDate(detected?.metadata?.occurredAt ?? timestampFromMs(0));
+    expect(raisedAt.getTime() - divergedAt.getTime()).toBeGreaterThanOrEqual(1_500);
+
+    // A stale notice (older than the view kept) changes nothing; the storefront catching up ends it.
+    expect(
+      (await deliver("orders/updated", shown(null, new Date(t0.getTime() - 1_000).toISOString()))).status,
+    ).toBe(200);
+    expect((await views())[0]).toMatchObject({
+      observeTime: t0.toISOString(),
+      status: "ORDER_STATUS_ACCEPTED",
+    });
+    const caughtUp = new Date(t0.getTime() + 30_000).toISOString();
+    const updated = await deliver("orders/updated", shown("fulfilled", caughtUp));
+    expect(updated.status, JSON.stringify(updated.json)).toBe(200);
+    expect(await drifts(false)).toEqual([]);
+    const [ended] = await drifts(true);
+    expect(ended.resolveTime).toEqual(expect.any(String));
+    expect((await views())[0]).toMatchObject({
+      status: "ORDER_STATUS_FULFILLED",
+      meshStatus: "ORDER_STATUS_FULFILLED",
+    });
+    await until(() =>
+      expect(
+        capture.of(OrderDriftResolvedSchema).filter((e) => e.view?.orderId === order.orderId),
+      ).toHaveLength(1),
+    );
+    // Once each, and in the order's trace.
+    expect(
+      capture.of(OrderDriftDetectedSchema).filter((e) => e.view?.orderId === order.orderId),
+    ).toHaveLength(1);
+    const trace = await until(async () => {
+      const events = (await get(`/v1/traces?orderId=${order.orderId}`)).json.events;
+      expect(events.map((e: { routingKey: string }) => e.routingKey)).toContain(
+        "operations.order_drift_resolved",
+      );
+      return events;
+    });
+    expect(trace.map((e: { routingKey: string }) => e.routingKey)).toContain(
+      "operations.order_drift_detected",
+    );
   });
 
   it("takes customers/create and customers/update into identity with their consents, once, an older update changing nothing", async () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
-import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
+  OrderStatus,
   PaymentEventType,
   PaymentOutcome,
   ReturnCondition,
@@ -11,6 +12,7 @@ import { parseLosslessJson } from "./lossless-json.js";
 import {
   shopifyFulfillmentsToShipments,
   shopifyOrderIdOf,
+  shopifyOrderView,
   shopifyPaidToCapture,
   shopifyRefundToChanges,
 } from "./shopify-order-updates.js";
@@ -184,5 +186,28 @@ describe("Shopify orders/fulfilled", () => {
       "fulfillments[0].location_id: names no location of the mesh (24826418): map it in the shop's locations",
       "fulfillments[0].line_items[0].quantity: must be a positive integer",
     ]);
+  });
+});
+
+describe("shopifyOrderView", () => {
+  const order = (fields: Record<string, unknown>) => ({ updated_at: "2026-11-27T10:00:00-05:00", ...fields });
+  it("reads what the storefront shows in the mesh's statuses, as of the order's update time", () => {
+    expect(shopifyOrderView(order({ fulfillment_status: null }))).toEqual({
+      status: OrderStatus.ACCEPTED,
+      observed: timestampFromDate(new Date("2026-11-27T15:00:00Z")),
+    });
+    expect(shopifyOrderView(order({ fulfillment_status: "partial" }))?.status).toBe(
+      OrderStatus.PARTIALLY_FULFILLED,
+    );
+    expect(shopifyOrderView(order({ fulfillment_status: "fulfilled" }))?.status).toBe(OrderStatus.FULFILLED);
+    expect(shopifyOrderView(order({ fulfillment_status: "restocked" }))?.status).toBe(OrderStatus.RETURNED);
+    expect(
+      shopifyOrderView(order({ fulfillment_status: "fulfilled", cancelled_at: "2026-11-27T11:00:00-05:00" }))
+        ?.status,
+    ).toBe(OrderStatus.CANCELLED);
+  });
+  it("reports nothing rather than guess an undocumented status or a time it cannot read", () => {
+    expect(shopifyOrderView(order({ fulfillment_status: "on_the_moon" }))).toBeUndefined();
+    expect(shopifyOrderView({ fulfillment_status: null, updated_at: "yesterday" })).toBeUndefined();
   });
 });

@@ -8,6 +8,7 @@
 import { create } from "@bufbuild/protobuf";
 import { type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
+  OrderStatus,
   type PaymentEvent,
   PaymentEventSchema,
   PaymentEventType,
@@ -36,6 +37,30 @@ export function shopifyId(resource: Json, kind: string, idField = "id"): string 
 function time(value: unknown): Timestamp | undefined {
   const date = new Date(text(value) ?? "");
   return Number.isNaN(date.getTime()) ? undefined : timestampFromDate(date);
+}
+
+/**
+ * What the storefront shows of an order (any orders/* body), in the mesh's statuses: cancelled once
+ * `cancelled_at` is set, else its `fulfillment_status` (none or pending: nothing fulfilled yet;
+ * partial; fulfilled; restocked: returned). Undefined for a fulfilment status Shopify has not
+ * documented, rather than a guess. As of the order's `updated_at`.
+ */
+export function shopifyOrderView(order: Json): { status: OrderStatus; observed: Timestamp } | undefined {
+  const observed = time(order.updated_at) ?? time(order.created_at);
+  if (!observed) return undefined;
+  if (text(order.cancelled_at)) return { status: OrderStatus.CANCELLED, observed };
+  const fulfillment = order.fulfillment_status ?? null;
+  const status =
+    fulfillment === null || fulfillment === "pending" || fulfillment === "unfulfilled"
+      ? OrderStatus.ACCEPTED
+      : (
+          {
+            partial: OrderStatus.PARTIALLY_FULFILLED,
+            fulfilled: OrderStatus.FULFILLED,
+            restocked: OrderStatus.RETURNED,
+          } as Record<string, OrderStatus>
+        )[String(fulfillment)];
+  return status === undefined ? undefined : { status, observed };
 }
 
 /** The Shopify order id an orders/* webhook is about. */

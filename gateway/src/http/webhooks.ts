@@ -10,6 +10,8 @@
 //                           a repeat (same or new X-Shopify-Webhook-Id) changes nothing. customers/create
 //                           and customers/update -> UpsertFromSource and UpdateConsent, once per update;
 //                           orders/fulfilled -> RecordShipment per successful fulfillment, once each;
+//                           every orders/* notice (orders/updated only for this) -> what the
+//                           storefront shows of the order, to operations (RecordChannelOrderView);
 //                           inventory_levels/update -> ReportChannelStock (a drift signal), its item's
 //                           SKU linked by inventory_items/* and products/* notices. A notice about
 //                           an order the mesh does not have yet, or a refund before the payment, is
@@ -34,6 +36,7 @@ import {
 } from "@retail/contracts/retail/finance/v1/finance_service_pb";
 import { ChannelStockViewSchema } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
+import { OperationsService } from "@retail/contracts/retail/operations/v1/operations_service_pb";
 import { type Order, OrderSchema } from "@retail/contracts/retail/order/v1/order_pb";
 import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { errorWithInfo, RequestInvalid } from "@retail/platform/rpc";
@@ -47,6 +50,7 @@ import { shopifyInventoryLevel, shopifyItemSkus } from "../channel-formats/shopi
 import {
   shopifyFulfillmentsToShipments,
   shopifyOrderIdOf,
+  shopifyOrderView,
   shopifyPaidToCapture,
   shopifyRefundOrderIdOf,
   shopifyRefundToChanges,
@@ -118,7 +122,22 @@ const shopify: ChannelEndpoint = {
     const orderTopic = shopifyTopics[topic];
     if (orderTopic) {
       requireScope(principal, "order:write");
-      const order = await orderTopic(jsonObject(message.raw), context);
+      const body = jsonObject(message.raw);
+      const order = await orderTopic(body, context);
+      // What the storefront shows of the order now, for operations to compare with the mesh's (a
+      // failure here is the notice's: Shopify sends it again, and what it changed applies once).
+      const shown = topic.startsWith("orders/") ? shopifyOrderView(body) : undefined;
+      if (shown)
+        await context.call(OperationsService.method.recordChannelOrderView, {
+          view: {
+            channelId: shop.channelId,
+            orderId: order.orderId,
+            sourceSystem: shop.sourceSystem,
+            channelOrderId: order.channelOrderId,
+            status: shown.status,
+            observeTime: shown.observed,
+          },
+        });
       return {
         status: 200,
         body: JSON.stringify({ order: toJson(OrderSchema, order, { alwaysEmitImplicit: true }) }),
@@ -253,6 +272,8 @@ const shopifyTopics: Readonly<
     submit.requestId = `${context.requestId}:order:${submit.channelOrderId}`;
     return orderOf(await context.call(OrderService.method.submitOrder, submit));
   },
+  // Changes nothing in the mesh: the notice is what the storefront shows (reported below).
+  "orders/updated": (body, context) => shopifyOrder(context, shopifyOrderIdOf(body)),
   "orders/paid": async (body, context) => {
     const paymentEvent = shopifyPaidToCapture(body, { shopDomain: context.shop.shopDomain });
     const order = await shopifyOrder(context, shopifyOrderIdOf(body));

@@ -3,12 +3,16 @@ import { OperationsService } from "@retail/contracts/retail/operations/v1/operat
 import type { Logger } from "@retail/platform/log";
 import { startRuntime } from "@retail/platform/runtime";
 import { serve } from "@retail/platform/server";
+import { ConcurrencyConflict } from "@retail/platform/store";
 import { Gauge } from "prom-client";
 import { startEventsConsumer } from "./adapters/amqp/events-consumer.js";
+import { createChannelViewStore } from "./adapters/mongo/channel-views.js";
 import { createExceptionStore } from "./adapters/mongo/exception-store.js";
 import { createTimeline } from "./adapters/mongo/timeline.js";
 import { createAdminTargets } from "./adapters/rpc/admin-targets.js";
+import { createOrderStatuses } from "./adapters/rpc/order-statuses.js";
 import { createOperationsHandler } from "./api/operations-handler.js";
+import { compareViews } from "./app/order-drift.js";
 import type { OperationsDeps } from "./app/ports.js";
 import type { OperationsConfig } from "./config.js";
 
@@ -35,6 +39,10 @@ export async function composeOperations(
   await timeline.refreshErasures();
   const exceptions = createExceptionStore(runtime.db);
   await exceptions.ensureIndexes();
+  const channelViews = createChannelViewStore(runtime.db);
+  await channelViews.ensureIndexes();
+  const peers = { keys: config.MESH_SERVICE_KEYS, timeoutMs: config.PEER_TIMEOUT_MS };
+  if (!config.ORDER_URL) logger.warn("ORDER_URL is not set: channels' views of orders cannot be compared");
   const deps: OperationsDeps = {
     timeline,
     exceptions,
@@ -46,11 +54,29 @@ export async function composeOperations(
         "finance-posting": config.FINANCE_POSTING_URL,
         delivery: config.DELIVERY_URL,
       },
-      { keys: config.MESH_SERVICE_KEYS, timeoutMs: config.PEER_TIMEOUT_MS },
+      peers,
     ),
     clock: { now: () => new Date() },
     logger,
     lateStockMs: config.LATE_STOCK_UPDATE_MS,
+    channelViews,
+    orderStatuses: config.ORDER_URL
+      ? createOrderStatuses(config.ORDER_URL, peers)
+      : {
+          statusOf: () => Promise.reject(new Error("ORDER_URL is not set: the order's status is unknown")),
+        },
+    driftEvents: {
+      append: (streamId, version, event) =>
+        runtime.store.append(streamId, version, [event]).then(
+          () => true,
+          (error: unknown) => {
+            if (error instanceof ConcurrencyConflict) return false;
+            throw error;
+          },
+        ),
+    },
+    driftGraceMs: config.DRIFT_GRACE_MS,
+    changedOrders: new Set(),
   };
   const events = await startEventsConsumer(
     {
@@ -110,6 +136,18 @@ export async function composeOperations(
       .catch((error: unknown) => logger.warn({ err: error }, "exception gauges not refreshed"));
   }, config.EXCEPTION_GAUGES_MS);
   gauges.unref();
+  // Channels' views compared with orders that changed, and differences raised once they last.
+  let sweeping = false;
+  const driftSweep = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    compareViews(deps)
+      .catch((error: unknown) => logger.warn({ err: error }, "channel views not compared"))
+      .finally(() => {
+        sweeping = false;
+      });
+  }, config.DRIFT_SWEEP_MS);
+  driftSweep.unref();
   const served = await runtime.serve({
     consumerQueues,
     // Operations has no domain errors of its own: refusals are the requests' (INVALID_ARGUMENT).
@@ -120,6 +158,7 @@ export async function composeOperations(
       { name: "retention sweep", run: async () => clearInterval(retention) },
       { name: "erasure refresh", run: async () => clearInterval(erasureRefresh) },
       { name: "exception gauges", run: async () => clearInterval(gauges) },
+      { name: "drift sweep", run: async () => clearInterval(driftSweep) },
     ],
   });
   return { ...served, deps };

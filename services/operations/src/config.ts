@@ -20,6 +20,10 @@ export const operationsEnvSchema = baseEnvSchema.extend({
   DELIVERY_URL: z.string().url().optional(),
   /** Deadline of a call to another service's admin RPCs. */
   PEER_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
+  /** How long a channel may show an order in another state than the mesh's before it is a drift. */
+  DRIFT_GRACE_MS: z.coerce.number().int().nonnegative().default(600_000),
+  /** How often channels' views are compared with the orders that changed. */
+  DRIFT_SWEEP_MS: z.coerce.number().int().positive().default(30_000),
   /** How long the events of a trace are kept. */
   TRACE_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
 });

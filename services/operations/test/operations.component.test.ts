@@ -27,7 +27,7 @@ import {
   OrderReceivedSchema,
   PaymentCapturedSchema,
 } from "@retail/contracts/retail/order/v1/order_events_pb";
-import { PaymentEventType } from "@retail/contracts/retail/order/v1/order_pb";
+import { OrderStatus, PaymentEventType } from "@retail/contracts/retail/order/v1/order_pb";
 import { rejection, uniqueName, until, violatedFields } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOperations } from "./harness.js";
@@ -138,6 +138,35 @@ describe("traces", () => {
     expect(violatedFields(await rejection(ops.client.getTrace({})))).toEqual(["correlation_id"]);
     expect(violatedFields(await rejection(ops.client.getTrace({ orderId, customerId })))).toEqual([
       "correlation_id",
+    ]);
+  });
+});
+
+describe("channels' views of orders", () => {
+  it("refuses a view without its channel, order, status or time, naming each field, and keeps one it cannot compare yet", async () => {
+    expect(violatedFields(await rejection(ops.client.recordChannelOrderView({})))).toEqual(["view"]);
+    expect(
+      violatedFields(
+        await rejection(
+          ops.client.recordChannelOrderView({
+            view: {
+              status: 99 as OrderStatus,
+              observeTime: timestampFromDate(new Date(Date.now() + 3_600_000)),
+            },
+          }),
+        ),
+      ),
+    ).toEqual(["view.channel_id", "view.order_id", "view.status", "view.observe_time"]);
+    // This operations has no order service to ask: the view is kept, uncompared, and shown as such.
+    const orderId = uniqueName("o");
+    const observeTime = timestampFromDate(minutesAgo(1));
+    const { view } = await ops.client.recordChannelOrderView({
+      view: { channelId: "web", orderId, status: OrderStatus.ACCEPTED, observeTime },
+    });
+    expect(view).toMatchObject({ channelId: "web", orderId, status: OrderStatus.ACCEPTED, meshStatus: 0 });
+    expect(view?.compareTime).toBeUndefined();
+    expect((await ops.client.listChannelOrderViews({ orderId })).views.map((v) => v.orderId)).toEqual([
+      orderId,
     ]);
   });
 });

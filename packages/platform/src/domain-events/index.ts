@@ -6,12 +6,13 @@ import { file_retail_customer_v1_customer_events } from "@retail/contracts/retai
 import { file_retail_delivery_v1_delivery_events } from "@retail/contracts/retail/delivery/v1/delivery_events_pb";
 import { file_retail_finance_v1_finance_events } from "@retail/contracts/retail/finance/v1/finance_events_pb";
 import { file_retail_inventory_v1_inventory_events } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
+import { file_retail_operations_v1_operations_events } from "@retail/contracts/retail/operations/v1/operations_events_pb";
 import { file_retail_order_v1_order_events } from "@retail/contracts/retail/order/v1/order_events_pb";
 import { redactPersonal } from "../personal/index.js";
 
 /**
  * Every event the mesh publishes, by CloudEvents type (the protobuf type name): the domains' and the
- * delivery service's, and the platform's admin audit records.
+ * delivery service's, operations' (order drift), and the platform's admin audit records.
  */
 export const domainEvents = createRegistry(
   file_retail_admin_v1_admin,
@@ -20,6 +21,7 @@ export const domainEvents = createRegistry(
   file_retail_inventory_v1_inventory_events,
   file_retail_order_v1_order_events,
   file_retail_finance_v1_finance_events,
+  file_retail_operations_v1_operations_events,
 );
 
 /**

@@ -1,9 +1,12 @@
-import { durationMs } from "@bufbuild/protobuf/wkt";
+import { create } from "@bufbuild/protobuf";
+import { durationMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { ExceptionKind } from "@retail/contracts/retail/operations/v1/operations_pb";
+import { ChannelOrderViewSchema, ExceptionKind } from "@retail/contracts/retail/operations/v1/operations_pb";
 import type { OperationsService } from "@retail/contracts/retail/operations/v1/operations_service_pb";
+import { OrderStatus } from "@retail/contracts/retail/order/v1/order_pb";
 import { Violations } from "@retail/platform/rpc";
 import { decodePageToken } from "@retail/platform/store";
+import { recordChannelView } from "../app/order-drift.js";
 import type { OperationsDeps } from "../app/ports.js";
 
 const maxPageSize = 200;
@@ -108,6 +111,34 @@ export function createOperationsHandler(
         eventIds: [...request.eventIds],
         reason: request.reason,
       });
+    },
+
+    async recordChannelOrderView(request) {
+      const v = new Violations();
+      const view = request.view;
+      if (!view) v.add("view", "is required");
+      else {
+        v.require("view.channel_id", view.channelId);
+        v.require("view.order_id", view.orderId);
+        if (view.status === OrderStatus.UNSPECIFIED || !Object.values(OrderStatus).includes(view.status))
+          v.add("view.status", "must be an order status");
+        if (!view.observeTime) v.add("view.observe_time", "is required");
+        else if (timestampMs(view.observeTime) > deps.clock.now().getTime() + 300_000)
+          v.add("view.observe_time", "must not be more than five minutes in the future");
+      }
+      v.throwIfAny();
+      return { view: await recordChannelView(deps, create(ChannelOrderViewSchema, view)) };
+    },
+
+    async listChannelOrderViews(request) {
+      const v = new Violations();
+      if (request.pageSize < 0 || request.pageSize > 500) v.add("page_size", "must be 0-500");
+      v.throwIfAny();
+      return {
+        views: request.orderId
+          ? await deps.channelViews.ofOrder(request.orderId)
+          : await deps.channelViews.diverged(request.pageSize || 100),
+      };
     },
 
     async listOperationalExceptions(request) {

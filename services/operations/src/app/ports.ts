@@ -1,11 +1,15 @@
 import type { ParkedMessage } from "@retail/contracts/retail/admin/v1/admin_pb";
 import type {
+  ChannelOrderView,
   ExceptionKind,
   OperationalException,
   TraceEvent,
 } from "@retail/contracts/retail/operations/v1/operations_pb";
+import type { OrderStatus } from "@retail/contracts/retail/order/v1/order_pb";
 import type { Logger } from "@retail/platform/log";
+import type { NewEvent } from "@retail/platform/store";
 import type { ExceptionChange } from "../domain/exceptions.js";
+import type { KeptView } from "../domain/order-drift.js";
 
 /** Every event as kept for tracing. */
 export interface Timeline {
@@ -64,6 +68,37 @@ export interface AdminTargets {
   ): Promise<{ events: number; repeatedRequest: boolean }>;
 }
 
+/** A kept view with what its writes are checked against. */
+export interface StoredView extends KeptView {
+  /** Events appended to its drift stream so far. */
+  readonly version: number;
+  readonly revision: number;
+}
+
+/** The channels' views of orders. */
+export interface ChannelViewStore {
+  /** Keeps the view unless a newer one of the same channel and order is kept; either way, the kept one. */
+  record(view: ChannelOrderView): Promise<StoredView>;
+  /** Views to compare: newly reported, differing, or of these orders (which changed). */
+  candidates(query: { orderIds: readonly string[]; limit: number }): Promise<StoredView[]>;
+  /** Saves a comparison over the revision read; false when the view changed meanwhile. */
+  saveComparison(stored: StoredView, kept: KeptView, version: number, now: Date): Promise<boolean>;
+  ofOrder(orderId: string): Promise<ChannelOrderView[]>;
+  /** The views that differ from the mesh, oldest difference first. */
+  diverged(limit: number): Promise<ChannelOrderView[]>;
+}
+
+/** The mesh's own order status (the order service's answer); undefined for an order it does not have. */
+export interface OrderStatuses {
+  statusOf(orderId: string): Promise<OrderStatus | undefined>;
+}
+
+/** Operations' own events (order drift), appended to a stream and published by the outbox. */
+export interface DriftEvents {
+  /** Appends at `version`; false when the stream already moved on (another instance raised it). */
+  append(streamId: string, version: number, event: NewEvent): Promise<boolean>;
+}
+
 export interface Clock {
   now(): Date;
 }
@@ -76,4 +111,11 @@ export interface OperationsDeps {
   readonly logger: Logger;
   /** How late a stock movement may be recorded before it is listed. */
   readonly lateStockMs: number;
+  readonly channelViews: ChannelViewStore;
+  readonly orderStatuses: OrderStatuses;
+  readonly driftEvents: DriftEvents;
+  /** How long a channel may show an order differently before it is a drift. */
+  readonly driftGraceMs: number;
+  /** Orders whose events came since the last comparison sweep (their views are compared again). */
+  readonly changedOrders: Set<string>;
 }

@@ -53,4 +53,6 @@ export async function recordEvent(deps: OperationsDeps, event: ReceivedEvent): P
   );
   for (const change of exceptionChanges(event, { lateStockMs: deps.lateStockMs }))
     await deps.exceptions.apply(change);
+  // The order changed: what the channels show of it is compared again at the next sweep.
+  if (event.routingKey.startsWith("order.")) for (const id of event.orderIds) deps.changedOrders.add(id);
 }

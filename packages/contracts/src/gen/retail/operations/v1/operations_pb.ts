@@ -6,13 +6,15 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { OrderStatus } from "../../order/v1/order_pb.js";
+import { file_retail_order_v1_order } from "../../order/v1/order_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file retail/operations/v1/operations.proto.
  */
 export const file_retail_operations_v1_operations: GenFile = /*@__PURE__*/
-  fileDesc("CiVyZXRhaWwvb3BlcmF0aW9ucy92MS9vcGVyYXRpb25zLnByb3RvEhRyZXRhaWwub3BlcmF0aW9ucy52MSKvAgoKVHJhY2VFdmVudBIQCghldmVudF9pZBgBIAEoCRIMCgR0eXBlGAIgASgJEhMKC3JvdXRpbmdfa2V5GAMgASgJEg4KBnNvdXJjZRgEIAEoCRIUCgxhZ2dyZWdhdGVfaWQYBSABKAkSEAoIc2VxdWVuY2UYBiABKAMSFgoOY29ycmVsYXRpb25faWQYByABKAkSLgoKb2NjdXJfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMcmVjZWl2ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglvcmRlcl9pZHMYCiADKAkSFAoMY3VzdG9tZXJfaWRzGAsgAygJEhEKCWRhdGFfanNvbhgMIAEoCSKwAgoUT3BlcmF0aW9uYWxFeGNlcHRpb24SFAoMZXhjZXB0aW9uX2lkGAEgASgJEjEKBGtpbmQYAiABKA4yIy5yZXRhaWwub3BlcmF0aW9ucy52MS5FeGNlcHRpb25LaW5kEg8KB3N1YmplY3QYAyABKAkSKQoFc2luY2UYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgFIAEoCRIQCghldmVudF9pZBgGIAEoCRIWCg5jb3JyZWxhdGlvbl9pZBgHIAEoCRIVCg1zb3VyY2Vfc3lzdGVtGAggASgJEjAKDHJlc29sdmVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIb3JkZXJfaWQYCiABKAkq5QEKDUV4Y2VwdGlvbktpbmQSHgoaRVhDRVBUSU9OX0tJTkRfVU5TUEVDSUZJRUQQABIgChxFWENFUFRJT05fS0lORF9OT1RfSU5fTEVER0VSEAESJAogRVhDRVBUSU9OX0tJTkRfTEFURV9TVE9DS19VUERBVEUQAhImCiJFWENFUFRJT05fS0lORF9DSEFOTkVMX1NUT0NLX0RSSUZUEAMSJQohRVhDRVBUSU9OX0tJTkRfUkVTRVJWQVRJT05fTEFQU0VEEAQSHQoZRVhDRVBUSU9OX0tJTkRfU0VUVExFTUVOVBAFYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("CiVyZXRhaWwvb3BlcmF0aW9ucy92MS9vcGVyYXRpb25zLnByb3RvEhRyZXRhaWwub3BlcmF0aW9ucy52MSKvAgoKVHJhY2VFdmVudBIQCghldmVudF9pZBgBIAEoCRIMCgR0eXBlGAIgASgJEhMKC3JvdXRpbmdfa2V5GAMgASgJEg4KBnNvdXJjZRgEIAEoCRIUCgxhZ2dyZWdhdGVfaWQYBSABKAkSEAoIc2VxdWVuY2UYBiABKAMSFgoOY29ycmVsYXRpb25faWQYByABKAkSLgoKb2NjdXJfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMcmVjZWl2ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglvcmRlcl9pZHMYCiADKAkSFAoMY3VzdG9tZXJfaWRzGAsgAygJEhEKCWRhdGFfanNvbhgMIAEoCSLgAgoQQ2hhbm5lbE9yZGVyVmlldxISCgpjaGFubmVsX2lkGAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEhUKDXNvdXJjZV9zeXN0ZW0YAyABKAkSGAoQY2hhbm5lbF9vcmRlcl9pZBgEIAEoCRIsCgZzdGF0dXMYBSABKA4yHC5yZXRhaWwub3JkZXIudjEuT3JkZXJTdGF0dXMSMAoMb2JzZXJ2ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCgttZXNoX3N0YXR1cxgHIAEoDjIcLnJldGFpbC5vcmRlci52MS5PcmRlclN0YXR1cxIwCgxkaXZlcmdlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGNvbXBhcmVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAisAIKFE9wZXJhdGlvbmFsRXhjZXB0aW9uEhQKDGV4Y2VwdGlvbl9pZBgBIAEoCRIxCgRraW5kGAIgASgOMiMucmV0YWlsLm9wZXJhdGlvbnMudjEuRXhjZXB0aW9uS2luZBIPCgdzdWJqZWN0GAMgASgJEikKBXNpbmNlGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YBSABKAkSEAoIZXZlbnRfaWQYBiABKAkSFgoOY29ycmVsYXRpb25faWQYByABKAkSFQoNc291cmNlX3N5c3RlbRgIIAEoCRIwCgxyZXNvbHZlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCG9yZGVyX2lkGAogASgJKo0CCg1FeGNlcHRpb25LaW5kEh4KGkVYQ0VQVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASIAocRVhDRVBUSU9OX0tJTkRfTk9UX0lOX0xFREdFUhABEiQKIEVYQ0VQVElPTl9LSU5EX0xBVEVfU1RPQ0tfVVBEQVRFEAISJgoiRVhDRVBUSU9OX0tJTkRfQ0hBTk5FTF9TVE9DS19EUklGVBADEiUKIUVYQ0VQVElPTl9LSU5EX1JFU0VSVkFUSU9OX0xBUFNFRBAEEh0KGUVYQ0VQVElPTl9LSU5EX1NFVFRMRU1FTlQQBRImCiJFWENFUFRJT05fS0lORF9DSEFOTkVMX09SREVSX0RSSUZUEAZiBnByb3RvMw", [file_google_protobuf_timestamp, file_retail_order_v1_order]);
 
 /**
  * One domain event as operations keeps it for tracing: its envelope, and its body as JSON with every
@@ -104,6 +106,78 @@ export const TraceEventSchema: GenMessage<TraceEvent> = /*@__PURE__*/
   messageDesc(file_retail_operations_v1_operations, 0);
 
 /**
+ * What a channel or system last showed of an order (as its adapter received or sent it), in the
+ * mesh's vocabulary, and how it compares with the mesh's own order.
+ *
+ * @generated from message retail.operations.v1.ChannelOrderView
+ */
+export type ChannelOrderView = Message<"retail.operations.v1.ChannelOrderView"> & {
+  /**
+   * The channel or system: "web" (a storefront), "amazon-us", "erp".
+   *
+   * @generated from field: string channel_id = 1;
+   */
+  channelId: string;
+
+  /**
+   * @generated from field: string order_id = 2;
+   */
+  orderId: string;
+
+  /**
+   * Where the view came from: "shopify:shop.myshopify.com", "erp".
+   *
+   * @generated from field: string source_system = 3;
+   */
+  sourceSystem: string;
+
+  /**
+   * @generated from field: string channel_order_id = 4;
+   */
+  channelOrderId: string;
+
+  /**
+   * What the channel shows. Its fulfilment stage is what is compared: shown as ACCEPTED (nothing
+   * fulfilled yet), PARTIALLY_FULFILLED, FULFILLED (returns count as fulfilled), CANCELLED, REJECTED.
+   *
+   * @generated from field: retail.order.v1.OrderStatus status = 5;
+   */
+  status: OrderStatus;
+
+  /**
+   * When the channel's view was as reported (the channel's own update time).
+   *
+   * @generated from field: google.protobuf.Timestamp observe_time = 6;
+   */
+  observeTime?: Timestamp | undefined;
+
+  /**
+   * Set by operations: the mesh's status when last compared, since when the two differ (unset while
+   * they agree), and when they were last compared.
+   *
+   * @generated from field: retail.order.v1.OrderStatus mesh_status = 7;
+   */
+  meshStatus: OrderStatus;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp diverge_time = 8;
+   */
+  divergeTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp compare_time = 9;
+   */
+  compareTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message retail.operations.v1.ChannelOrderView.
+ * Use `create(ChannelOrderViewSchema)` to create a new message.
+ */
+export const ChannelOrderViewSchema: GenMessage<ChannelOrderView> = /*@__PURE__*/
+  messageDesc(file_retail_operations_v1_operations, 1);
+
+/**
  * One item of an exception list: what is wrong, about what, since when, and the trace to open.
  *
  * @generated from message retail.operations.v1.OperationalException
@@ -177,7 +251,7 @@ export type OperationalException = Message<"retail.operations.v1.OperationalExce
  * Use `create(OperationalExceptionSchema)` to create a new message.
  */
 export const OperationalExceptionSchema: GenMessage<OperationalException> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations, 1);
+  messageDesc(file_retail_operations_v1_operations, 2);
 
 /**
  * The kinds of trouble operations lists.
@@ -227,6 +301,14 @@ export enum ExceptionKind {
    * @generated from enum value: EXCEPTION_KIND_SETTLEMENT = 5;
    */
   SETTLEMENT = 5,
+
+  /**
+   * A channel or system shows an order in another state than the mesh's (a storefront still showing
+   * "unfulfilled" for a shipped order) for longer than the grace period.
+   *
+   * @generated from enum value: EXCEPTION_KIND_CHANNEL_ORDER_DRIFT = 6;
+   */
+  CHANNEL_ORDER_DRIFT = 6,
 }
 
 /**

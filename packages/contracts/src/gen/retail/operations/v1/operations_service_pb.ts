@@ -10,7 +10,7 @@ import type { Duration } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration } from "@bufbuild/protobuf/wkt";
 import type { ParkedMessage } from "../../admin/v1/admin_pb.js";
 import { file_retail_admin_v1_admin } from "../../admin/v1/admin_pb.js";
-import type { ExceptionKind, OperationalException, TraceEvent } from "./operations_pb.js";
+import type { ChannelOrderView, ExceptionKind, OperationalException, TraceEvent } from "./operations_pb.js";
 import { file_retail_operations_v1_operations } from "./operations_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -18,7 +18,88 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/operations/v1/operations_service.proto.
  */
 export const file_retail_operations_v1_operations_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci1yZXRhaWwvb3BlcmF0aW9ucy92MS9vcGVyYXRpb25zX3NlcnZpY2UucHJvdG8SFHJldGFpbC5vcGVyYXRpb25zLnYxIncKGVJlcHVibGlzaEFnZ3JlZ2F0ZVJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhQKB3NlcnZpY2UYAiABKAlCA+BBAhIWCglzdHJlYW1faWQYAyABKAlCA+BBAhITCgZyZWFzb24YBCABKAlCA+BBAiJGChpSZXB1Ymxpc2hBZ2dyZWdhdGVSZXNwb25zZRIOCgZldmVudHMYASABKAUSGAoQcmVwZWF0ZWRfcmVxdWVzdBgCIAEoCCJKChlMaXN0UGFya2VkTWVzc2FnZXNSZXF1ZXN0Eg8KB3NlcnZpY2UYASABKAkSDQoFcXVldWUYAiABKAkSDQoFbGltaXQYAyABKAUiWAoUU2VydmljZVBhcmtlZE1lc3NhZ2USDwoHc2VydmljZRgBIAEoCRIvCgdtZXNzYWdlGAIgASgLMh4ucmV0YWlsLmFkbWluLnYxLlBhcmtlZE1lc3NhZ2UiqQEKElNlcnZpY2VQYXJrZWRDb3VudBIPCgdzZXJ2aWNlGAEgASgJEkQKBnBhcmtlZBgCIAMoCzI0LnJldGFpbC5vcGVyYXRpb25zLnYxLlNlcnZpY2VQYXJrZWRDb3VudC5QYXJrZWRFbnRyeRINCgVlcnJvchgDIAEoCRotCgtQYXJrZWRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBIpYBChpMaXN0UGFya2VkTWVzc2FnZXNSZXNwb25zZRI8CghtZXNzYWdlcxgBIAMoCzIqLnJldGFpbC5vcGVyYXRpb25zLnYxLlNlcnZpY2VQYXJrZWRNZXNzYWdlEjoKCHNlcnZpY2VzGAIgAygLMigucmV0YWlsLm9wZXJhdGlvbnMudjEuU2VydmljZVBhcmtlZENvdW50IogBChtSZXBsYXlQYXJrZWRNZXNzYWdlc1JlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhQKB3NlcnZpY2UYAiABKAlCA+BBAhISCgVxdWV1ZRgDIAEoCUID4EECEhEKCWV2ZW50X2lkcxgEIAMoCRITCgZyZWFzb24YBSABKAlCA+BBAiJYChxSZXBsYXlQYXJrZWRNZXNzYWdlc1Jlc3BvbnNlEhAKCHJlcGxheWVkGAEgASgFEgwKBGtlcHQYAiABKAUSGAoQcmVwZWF0ZWRfcmVxdWVzdBgDIAEoCCJfCg9HZXRUcmFjZVJlcXVlc3QSFgoOY29ycmVsYXRpb25faWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSEwoLY3VzdG9tZXJfaWQYAyABKAkSDQoFbGltaXQYBCABKAUiVwoQR2V0VHJhY2VSZXNwb25zZRIwCgZldmVudHMYASADKAsyIC5yZXRhaWwub3BlcmF0aW9ucy52MS5UcmFjZUV2ZW50EhEKCXRydW5jYXRlZBgCIAEoCCLcAQogTGlzdE9wZXJhdGlvbmFsRXhjZXB0aW9uc1JlcXVlc3QSMQoEa2luZBgBIAEoDjIjLnJldGFpbC5vcGVyYXRpb25zLnYxLkV4Y2VwdGlvbktpbmQSLQoKb2xkZXJfdGhhbhgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIVCg1zb3VyY2Vfc3lzdGVtGAMgASgJEhgKEGluY2x1ZGVfcmVzb2x2ZWQYBCABKAgSEQoJcGFnZV9zaXplGAUgASgFEhIKCnBhZ2VfdG9rZW4YBiABKAkifAohTGlzdE9wZXJhdGlvbmFsRXhjZXB0aW9uc1Jlc3BvbnNlEj4KCmV4Y2VwdGlvbnMYASADKAsyKi5yZXRhaWwub3BlcmF0aW9ucy52MS5PcGVyYXRpb25hbEV4Y2VwdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKAoXTGlzdEF1ZGl0UmVjb3Jkc1JlcXVlc3QSDQoFbGltaXQYASABKAUiTQoYTGlzdEF1ZGl0UmVjb3Jkc1Jlc3BvbnNlEjEKB3JlY29yZHMYASADKAsyIC5yZXRhaWwub3BlcmF0aW9ucy52MS5UcmFjZUV2ZW50Mp0HChFPcGVyYXRpb25zU2VydmljZRJtCghHZXRUcmFjZRIlLnJldGFpbC5vcGVyYXRpb25zLnYxLkdldFRyYWNlUmVxdWVzdBomLnJldGFpbC5vcGVyYXRpb25zLnYxLkdldFRyYWNlUmVzcG9uc2UiEoLT5JMCDBIKL3YxL3RyYWNlcxKvAQoZTGlzdE9wZXJhdGlvbmFsRXhjZXB0aW9ucxI2LnJldGFpbC5vcGVyYXRpb25zLnYxLkxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnNSZXF1ZXN0GjcucmV0YWlsLm9wZXJhdGlvbnMudjEuTGlzdE9wZXJhdGlvbmFsRXhjZXB0aW9uc1Jlc3BvbnNlIiGC0+STAhsSGS92MS9vcGVyYXRpb25hbEV4Y2VwdGlvbnMSkwEKEkxpc3RQYXJrZWRNZXNzYWdlcxIvLnJldGFpbC5vcGVyYXRpb25zLnYxLkxpc3RQYXJrZWRNZXNzYWdlc1JlcXVlc3QaMC5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0UGFya2VkTWVzc2FnZXNSZXNwb25zZSIagtPkkwIUEhIvdjEvcGFya2VkTWVzc2FnZXMSowEKFFJlcGxheVBhcmtlZE1lc3NhZ2VzEjEucmV0YWlsLm9wZXJhdGlvbnMudjEuUmVwbGF5UGFya2VkTWVzc2FnZXNSZXF1ZXN0GjIucmV0YWlsLm9wZXJhdGlvbnMudjEuUmVwbGF5UGFya2VkTWVzc2FnZXNSZXNwb25zZSIkgtPkkwIeOgEqIhkvdjEvcGFya2VkTWVzc2FnZXM6cmVwbGF5EosBChBMaXN0QXVkaXRSZWNvcmRzEi0ucmV0YWlsLm9wZXJhdGlvbnMudjEuTGlzdEF1ZGl0UmVjb3Jkc1JlcXVlc3QaLi5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0QXVkaXRSZWNvcmRzUmVzcG9uc2UiGILT5JMCEhIQL3YxL2F1ZGl0UmVjb3JkcxKcAQoSUmVwdWJsaXNoQWdncmVnYXRlEi8ucmV0YWlsLm9wZXJhdGlvbnMudjEuUmVwdWJsaXNoQWdncmVnYXRlUmVxdWVzdBowLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlcHVibGlzaEFnZ3JlZ2F0ZVJlc3BvbnNlIiOC0+STAh06ASoiGC92MS9hZ2dyZWdhdGVzOnJlcHVibGlzaGIGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_retail_admin_v1_admin, file_retail_operations_v1_operations]);
+  fileDesc("Ci1yZXRhaWwvb3BlcmF0aW9ucy92MS9vcGVyYXRpb25zX3NlcnZpY2UucHJvdG8SFHJldGFpbC5vcGVyYXRpb25zLnYxIloKHVJlY29yZENoYW5uZWxPcmRlclZpZXdSZXF1ZXN0EjkKBHZpZXcYASABKAsyJi5yZXRhaWwub3BlcmF0aW9ucy52MS5DaGFubmVsT3JkZXJWaWV3QgPgQQIiVgoeUmVjb3JkQ2hhbm5lbE9yZGVyVmlld1Jlc3BvbnNlEjQKBHZpZXcYASABKAsyJi5yZXRhaWwub3BlcmF0aW9ucy52MS5DaGFubmVsT3JkZXJWaWV3IkMKHExpc3RDaGFubmVsT3JkZXJWaWV3c1JlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFIlYKHUxpc3RDaGFubmVsT3JkZXJWaWV3c1Jlc3BvbnNlEjUKBXZpZXdzGAEgAygLMiYucmV0YWlsLm9wZXJhdGlvbnMudjEuQ2hhbm5lbE9yZGVyVmlldyJ3ChlSZXB1Ymxpc2hBZ2dyZWdhdGVSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIUCgdzZXJ2aWNlGAIgASgJQgPgQQISFgoJc3RyZWFtX2lkGAMgASgJQgPgQQISEwoGcmVhc29uGAQgASgJQgPgQQIiRgoaUmVwdWJsaXNoQWdncmVnYXRlUmVzcG9uc2USDgoGZXZlbnRzGAEgASgFEhgKEHJlcGVhdGVkX3JlcXVlc3QYAiABKAgiSgoZTGlzdFBhcmtlZE1lc3NhZ2VzUmVxdWVzdBIPCgdzZXJ2aWNlGAEgASgJEg0KBXF1ZXVlGAIgASgJEg0KBWxpbWl0GAMgASgFIlgKFFNlcnZpY2VQYXJrZWRNZXNzYWdlEg8KB3NlcnZpY2UYASABKAkSLwoHbWVzc2FnZRgCIAEoCzIeLnJldGFpbC5hZG1pbi52MS5QYXJrZWRNZXNzYWdlIqkBChJTZXJ2aWNlUGFya2VkQ291bnQSDwoHc2VydmljZRgBIAEoCRJECgZwYXJrZWQYAiADKAsyNC5yZXRhaWwub3BlcmF0aW9ucy52MS5TZXJ2aWNlUGFya2VkQ291bnQuUGFya2VkRW50cnkSDQoFZXJyb3IYAyABKAkaLQoLUGFya2VkRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgFOgI4ASKWAQoaTGlzdFBhcmtlZE1lc3NhZ2VzUmVzcG9uc2USPAoIbWVzc2FnZXMYASADKAsyKi5yZXRhaWwub3BlcmF0aW9ucy52MS5TZXJ2aWNlUGFya2VkTWVzc2FnZRI6CghzZXJ2aWNlcxgCIAMoCzIoLnJldGFpbC5vcGVyYXRpb25zLnYxLlNlcnZpY2VQYXJrZWRDb3VudCKIAQobUmVwbGF5UGFya2VkTWVzc2FnZXNSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIUCgdzZXJ2aWNlGAIgASgJQgPgQQISEgoFcXVldWUYAyABKAlCA+BBAhIRCglldmVudF9pZHMYBCADKAkSEwoGcmVhc29uGAUgASgJQgPgQQIiWAocUmVwbGF5UGFya2VkTWVzc2FnZXNSZXNwb25zZRIQCghyZXBsYXllZBgBIAEoBRIMCgRrZXB0GAIgASgFEhgKEHJlcGVhdGVkX3JlcXVlc3QYAyABKAgiXwoPR2V0VHJhY2VSZXF1ZXN0EhYKDmNvcnJlbGF0aW9uX2lkGAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEg0KBWxpbWl0GAQgASgFIlcKEEdldFRyYWNlUmVzcG9uc2USMAoGZXZlbnRzGAEgAygLMiAucmV0YWlsLm9wZXJhdGlvbnMudjEuVHJhY2VFdmVudBIRCgl0cnVuY2F0ZWQYAiABKAgi3AEKIExpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnNSZXF1ZXN0EjEKBGtpbmQYASABKA4yIy5yZXRhaWwub3BlcmF0aW9ucy52MS5FeGNlcHRpb25LaW5kEi0KCm9sZGVyX3RoYW4YAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFQoNc291cmNlX3N5c3RlbRgDIAEoCRIYChBpbmNsdWRlX3Jlc29sdmVkGAQgASgIEhEKCXBhZ2Vfc2l6ZRgFIAEoBRISCgpwYWdlX3Rva2VuGAYgASgJInwKIUxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnNSZXNwb25zZRI+CgpleGNlcHRpb25zGAEgAygLMioucmV0YWlsLm9wZXJhdGlvbnMudjEuT3BlcmF0aW9uYWxFeGNlcHRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIigKF0xpc3RBdWRpdFJlY29yZHNSZXF1ZXN0Eg0KBWxpbWl0GAEgASgFIk0KGExpc3RBdWRpdFJlY29yZHNSZXNwb25zZRIxCgdyZWNvcmRzGAEgAygLMiAucmV0YWlsLm9wZXJhdGlvbnMudjEuVHJhY2VFdmVudDLqCQoRT3BlcmF0aW9uc1NlcnZpY2USbQoIR2V0VHJhY2USJS5yZXRhaWwub3BlcmF0aW9ucy52MS5HZXRUcmFjZVJlcXVlc3QaJi5yZXRhaWwub3BlcmF0aW9ucy52MS5HZXRUcmFjZVJlc3BvbnNlIhKC0+STAgwSCi92MS90cmFjZXMSrwEKGUxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnMSNi5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0T3BlcmF0aW9uYWxFeGNlcHRpb25zUmVxdWVzdBo3LnJldGFpbC5vcGVyYXRpb25zLnYxLkxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnNSZXNwb25zZSIhgtPkkwIbEhkvdjEvb3BlcmF0aW9uYWxFeGNlcHRpb25zEpMBChJMaXN0UGFya2VkTWVzc2FnZXMSLy5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0UGFya2VkTWVzc2FnZXNSZXF1ZXN0GjAucmV0YWlsLm9wZXJhdGlvbnMudjEuTGlzdFBhcmtlZE1lc3NhZ2VzUmVzcG9uc2UiGoLT5JMCFBISL3YxL3BhcmtlZE1lc3NhZ2VzEqMBChRSZXBsYXlQYXJrZWRNZXNzYWdlcxIxLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlcGxheVBhcmtlZE1lc3NhZ2VzUmVxdWVzdBoyLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlcGxheVBhcmtlZE1lc3NhZ2VzUmVzcG9uc2UiJILT5JMCHjoBKiIZL3YxL3BhcmtlZE1lc3NhZ2VzOnJlcGxheRKLAQoQTGlzdEF1ZGl0UmVjb3JkcxItLnJldGFpbC5vcGVyYXRpb25zLnYxLkxpc3RBdWRpdFJlY29yZHNSZXF1ZXN0Gi4ucmV0YWlsLm9wZXJhdGlvbnMudjEuTGlzdEF1ZGl0UmVjb3Jkc1Jlc3BvbnNlIhiC0+STAhISEC92MS9hdWRpdFJlY29yZHMSnAEKElJlcHVibGlzaEFnZ3JlZ2F0ZRIvLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlcHVibGlzaEFnZ3JlZ2F0ZVJlcXVlc3QaMC5yZXRhaWwub3BlcmF0aW9ucy52MS5SZXB1Ymxpc2hBZ2dyZWdhdGVSZXNwb25zZSIjgtPkkwIdOgEqIhgvdjEvYWdncmVnYXRlczpyZXB1Ymxpc2gSqAEKFlJlY29yZENoYW5uZWxPcmRlclZpZXcSMy5yZXRhaWwub3BlcmF0aW9ucy52MS5SZWNvcmRDaGFubmVsT3JkZXJWaWV3UmVxdWVzdBo0LnJldGFpbC5vcGVyYXRpb25zLnYxLlJlY29yZENoYW5uZWxPcmRlclZpZXdSZXNwb25zZSIjkAICgtPkkwIaOgEqIhUvdjEvY2hhbm5lbE9yZGVyVmlld3MSnwEKFUxpc3RDaGFubmVsT3JkZXJWaWV3cxIyLnJldGFpbC5vcGVyYXRpb25zLnYxLkxpc3RDaGFubmVsT3JkZXJWaWV3c1JlcXVlc3QaMy5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0Q2hhbm5lbE9yZGVyVmlld3NSZXNwb25zZSIdgtPkkwIXEhUvdjEvY2hhbm5lbE9yZGVyVmlld3NiBnByb3RvMw", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_retail_admin_v1_admin, file_retail_operations_v1_operations]);
+
+/**
+ * @generated from message retail.operations.v1.RecordChannelOrderViewRequest
+ */
+export type RecordChannelOrderViewRequest = Message<"retail.operations.v1.RecordChannelOrderViewRequest"> & {
+  /**
+   * Required: channel_id, order_id, status, observe_time.
+   *
+   * @generated from field: retail.operations.v1.ChannelOrderView view = 1;
+   */
+  view?: ChannelOrderView | undefined;
+};
+
+/**
+ * Describes the message retail.operations.v1.RecordChannelOrderViewRequest.
+ * Use `create(RecordChannelOrderViewRequestSchema)` to create a new message.
+ */
+export const RecordChannelOrderViewRequestSchema: GenMessage<RecordChannelOrderViewRequest> = /*@__PURE__*/
+  messageDesc(file_retail_operations_v1_operations_service, 0);
+
+/**
+ * @generated from message retail.operations.v1.RecordChannelOrderViewResponse
+ */
+export type RecordChannelOrderViewResponse = Message<"retail.operations.v1.RecordChannelOrderViewResponse"> & {
+  /**
+   * The view as recorded and compared (the newer one kept when this one was older).
+   *
+   * @generated from field: retail.operations.v1.ChannelOrderView view = 1;
+   */
+  view?: ChannelOrderView | undefined;
+};
+
+/**
+ * Describes the message retail.operations.v1.RecordChannelOrderViewResponse.
+ * Use `create(RecordChannelOrderViewResponseSchema)` to create a new message.
+ */
+export const RecordChannelOrderViewResponseSchema: GenMessage<RecordChannelOrderViewResponse> = /*@__PURE__*/
+  messageDesc(file_retail_operations_v1_operations_service, 1);
+
+/**
+ * @generated from message retail.operations.v1.ListChannelOrderViewsRequest
+ */
+export type ListChannelOrderViewsRequest = Message<"retail.operations.v1.ListChannelOrderViewsRequest"> & {
+  /**
+   * The order's views; empty: every view that differs from the mesh, oldest difference first.
+   *
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * At most this many (default 100, at most 500).
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+};
+
+/**
+ * Describes the message retail.operations.v1.ListChannelOrderViewsRequest.
+ * Use `create(ListChannelOrderViewsRequestSchema)` to create a new message.
+ */
+export const ListChannelOrderViewsRequestSchema: GenMessage<ListChannelOrderViewsRequest> = /*@__PURE__*/
+  messageDesc(file_retail_operations_v1_operations_service, 2);
+
+/**
+ * @generated from message retail.operations.v1.ListChannelOrderViewsResponse
+ */
+export type ListChannelOrderViewsResponse = Message<"retail.operations.v1.ListChannelOrderViewsResponse"> & {
+  /**
+   * @generated from field: repeated retail.operations.v1.ChannelOrderView views = 1;
+   */
+  views: ChannelOrderView[];
+};
+
+/**
+ * Describes the message retail.operations.v1.ListChannelOrderViewsResponse.
+ * Use `create(ListChannelOrderViewsResponseSchema)` to create a new message.
+ */
+export const ListChannelOrderViewsResponseSchema: GenMessage<ListChannelOrderViewsResponse> = /*@__PURE__*/
+  messageDesc(file_retail_operations_v1_operations_service, 3);
 
 /**
  * @generated from message retail.operations.v1.RepublishAggregateRequest
@@ -54,7 +135,7 @@ export type RepublishAggregateRequest = Message<"retail.operations.v1.RepublishA
  * Use `create(RepublishAggregateRequestSchema)` to create a new message.
  */
 export const RepublishAggregateRequestSchema: GenMessage<RepublishAggregateRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 0);
+  messageDesc(file_retail_operations_v1_operations_service, 4);
 
 /**
  * @generated from message retail.operations.v1.RepublishAggregateResponse
@@ -76,7 +157,7 @@ export type RepublishAggregateResponse = Message<"retail.operations.v1.Republish
  * Use `create(RepublishAggregateResponseSchema)` to create a new message.
  */
 export const RepublishAggregateResponseSchema: GenMessage<RepublishAggregateResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 1);
+  messageDesc(file_retail_operations_v1_operations_service, 5);
 
 /**
  * @generated from message retail.operations.v1.ListParkedMessagesRequest
@@ -109,7 +190,7 @@ export type ListParkedMessagesRequest = Message<"retail.operations.v1.ListParked
  * Use `create(ListParkedMessagesRequestSchema)` to create a new message.
  */
 export const ListParkedMessagesRequestSchema: GenMessage<ListParkedMessagesRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 2);
+  messageDesc(file_retail_operations_v1_operations_service, 6);
 
 /**
  * @generated from message retail.operations.v1.ServiceParkedMessage
@@ -131,7 +212,7 @@ export type ServiceParkedMessage = Message<"retail.operations.v1.ServiceParkedMe
  * Use `create(ServiceParkedMessageSchema)` to create a new message.
  */
 export const ServiceParkedMessageSchema: GenMessage<ServiceParkedMessage> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 3);
+  messageDesc(file_retail_operations_v1_operations_service, 7);
 
 /**
  * How many messages a service's consumer queues hold parked, or why the service could not be asked.
@@ -160,7 +241,7 @@ export type ServiceParkedCount = Message<"retail.operations.v1.ServiceParkedCoun
  * Use `create(ServiceParkedCountSchema)` to create a new message.
  */
 export const ServiceParkedCountSchema: GenMessage<ServiceParkedCount> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 4);
+  messageDesc(file_retail_operations_v1_operations_service, 8);
 
 /**
  * @generated from message retail.operations.v1.ListParkedMessagesResponse
@@ -182,7 +263,7 @@ export type ListParkedMessagesResponse = Message<"retail.operations.v1.ListParke
  * Use `create(ListParkedMessagesResponseSchema)` to create a new message.
  */
 export const ListParkedMessagesResponseSchema: GenMessage<ListParkedMessagesResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 5);
+  messageDesc(file_retail_operations_v1_operations_service, 9);
 
 /**
  * @generated from message retail.operations.v1.ReplayParkedMessagesRequest
@@ -223,7 +304,7 @@ export type ReplayParkedMessagesRequest = Message<"retail.operations.v1.ReplayPa
  * Use `create(ReplayParkedMessagesRequestSchema)` to create a new message.
  */
 export const ReplayParkedMessagesRequestSchema: GenMessage<ReplayParkedMessagesRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 6);
+  messageDesc(file_retail_operations_v1_operations_service, 10);
 
 /**
  * @generated from message retail.operations.v1.ReplayParkedMessagesResponse
@@ -250,7 +331,7 @@ export type ReplayParkedMessagesResponse = Message<"retail.operations.v1.ReplayP
  * Use `create(ReplayParkedMessagesResponseSchema)` to create a new message.
  */
 export const ReplayParkedMessagesResponseSchema: GenMessage<ReplayParkedMessagesResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 7);
+  messageDesc(file_retail_operations_v1_operations_service, 11);
 
 /**
  * @generated from message retail.operations.v1.GetTraceRequest
@@ -286,7 +367,7 @@ export type GetTraceRequest = Message<"retail.operations.v1.GetTraceRequest"> & 
  * Use `create(GetTraceRequestSchema)` to create a new message.
  */
 export const GetTraceRequestSchema: GenMessage<GetTraceRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 8);
+  messageDesc(file_retail_operations_v1_operations_service, 12);
 
 /**
  * @generated from message retail.operations.v1.GetTraceResponse
@@ -310,7 +391,7 @@ export type GetTraceResponse = Message<"retail.operations.v1.GetTraceResponse"> 
  * Use `create(GetTraceResponseSchema)` to create a new message.
  */
 export const GetTraceResponseSchema: GenMessage<GetTraceResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 9);
+  messageDesc(file_retail_operations_v1_operations_service, 13);
 
 /**
  * @generated from message retail.operations.v1.ListOperationalExceptionsRequest
@@ -360,7 +441,7 @@ export type ListOperationalExceptionsRequest = Message<"retail.operations.v1.Lis
  * Use `create(ListOperationalExceptionsRequestSchema)` to create a new message.
  */
 export const ListOperationalExceptionsRequestSchema: GenMessage<ListOperationalExceptionsRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 10);
+  messageDesc(file_retail_operations_v1_operations_service, 14);
 
 /**
  * @generated from message retail.operations.v1.ListOperationalExceptionsResponse
@@ -382,7 +463,7 @@ export type ListOperationalExceptionsResponse = Message<"retail.operations.v1.Li
  * Use `create(ListOperationalExceptionsResponseSchema)` to create a new message.
  */
 export const ListOperationalExceptionsResponseSchema: GenMessage<ListOperationalExceptionsResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 11);
+  messageDesc(file_retail_operations_v1_operations_service, 15);
 
 /**
  * @generated from message retail.operations.v1.ListAuditRecordsRequest
@@ -401,7 +482,7 @@ export type ListAuditRecordsRequest = Message<"retail.operations.v1.ListAuditRec
  * Use `create(ListAuditRecordsRequestSchema)` to create a new message.
  */
 export const ListAuditRecordsRequestSchema: GenMessage<ListAuditRecordsRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 12);
+  messageDesc(file_retail_operations_v1_operations_service, 16);
 
 /**
  * @generated from message retail.operations.v1.ListAuditRecordsResponse
@@ -420,7 +501,7 @@ export type ListAuditRecordsResponse = Message<"retail.operations.v1.ListAuditRe
  * Use `create(ListAuditRecordsResponseSchema)` to create a new message.
  */
 export const ListAuditRecordsResponseSchema: GenMessage<ListAuditRecordsResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 13);
+  messageDesc(file_retail_operations_v1_operations_service, 17);
 
 /**
  * The operations backend: what happened to an order, a correlation id or a customer across the mesh
@@ -492,6 +573,30 @@ export const OperationsService: GenService<{
     methodKind: "unary";
     input: typeof RepublishAggregateRequestSchema;
     output: typeof RepublishAggregateResponseSchema;
+  },
+  /**
+   * Records what a channel or system shows of an order (the gateway's channel adapters report each
+   * view they receive; an integration of its own may too, with operations:write). A view older than
+   * the one recorded changes nothing. It is compared with the order at once and again as the order
+   * changes; a difference lasting longer than the grace period is listed as CHANNEL_ORDER_DRIFT and
+   * published as OrderDriftDetected, its end as OrderDriftResolved.
+   *
+   * @generated from rpc retail.operations.v1.OperationsService.RecordChannelOrderView
+   */
+  recordChannelOrderView: {
+    methodKind: "unary";
+    input: typeof RecordChannelOrderViewRequestSchema;
+    output: typeof RecordChannelOrderViewResponseSchema;
+  },
+  /**
+   * The views recorded of an order (every channel's), or every view that differs from the mesh.
+   *
+   * @generated from rpc retail.operations.v1.OperationsService.ListChannelOrderViews
+   */
+  listChannelOrderViews: {
+    methodKind: "unary";
+    input: typeof ListChannelOrderViewsRequestSchema;
+    output: typeof ListChannelOrderViewsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_retail_operations_v1_operations_service, 0);
