@@ -487,7 +487,14 @@ describe("parked messages over REST", () => {
     expect(parked.services).toEqual([expect.objectContaining({ service: "finance-posting", error: "" })]);
     // Every service operations reaches answers when none is named.
     const all = (await get("/v1/parkedMessages")).json.services.map((s: { service: string }) => s.service);
-    expect(all.sort()).toEqual(["customer-identity", "delivery", "finance-posting", "inventory", "order"]);
+    expect(all.sort()).toEqual([
+      "customer-identity",
+      "delivery",
+      "finance-posting",
+      "inventory",
+      "operations",
+      "order",
+    ]);
 
     // The request id is the Idempotency-Key: the same key again is the same replay.
     const replay = (idempotencyKey: string) =>

@@ -43,19 +43,20 @@ export async function composeOperations(
   await channelViews.ensureIndexes();
   const peers = { keys: config.MESH_SERVICE_KEYS, timeoutMs: config.PEER_TIMEOUT_MS };
   if (!config.ORDER_URL) logger.warn("ORDER_URL is not set: channels' views of orders cannot be compared");
+  const adminTargets = createAdminTargets(
+    {
+      "customer-identity": config.CUSTOMER_IDENTITY_URL,
+      inventory: config.INVENTORY_URL,
+      order: config.ORDER_URL,
+      "finance-posting": config.FINANCE_POSTING_URL,
+      delivery: config.DELIVERY_URL,
+    },
+    peers,
+  );
   const deps: OperationsDeps = {
     timeline,
     exceptions,
-    adminTargets: createAdminTargets(
-      {
-        "customer-identity": config.CUSTOMER_IDENTITY_URL,
-        inventory: config.INVENTORY_URL,
-        order: config.ORDER_URL,
-        "finance-posting": config.FINANCE_POSTING_URL,
-        delivery: config.DELIVERY_URL,
-      },
-      peers,
-    ),
+    adminTargets,
     clock: { now: () => new Date() },
     logger,
     lateStockMs: config.LATE_STOCK_UPDATE_MS,
@@ -161,5 +162,7 @@ export async function composeOperations(
       { name: "drift sweep", run: async () => clearInterval(driftSweep) },
     ],
   });
+  // Its own consumer's parked messages too, through its own admin RPCs like every other service's.
+  adminTargets.add("operations", `http://127.0.0.1:${served.port}`);
   return { ...served, deps };
 }

@@ -2,7 +2,7 @@
 // the services publish them are kept for tracing and turned into exception lists, opened and cleared
 // by later events in whatever order they come.
 import { create } from "@bufbuild/protobuf";
-import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, timestampFromDate, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AdminService } from "@retail/contracts/retail/admin/v1/admin_service_pb";
@@ -75,6 +75,45 @@ describe("the platform's admin RPCs", () => {
     const { parked } = await admin.listParkedMessages({});
     expect(Object.keys(parked)).toEqual([expect.stringMatching(/\.operations\.domain-events$/)]);
     expect(Object.values(parked)).toEqual([0]);
+  });
+
+  it("lists and replays operations' own parked messages through its operator API, like any service's", async () => {
+    const orderId = uniqueName("o");
+    const eventId = await ops.emitter.emit(
+      `order:${orderId}`,
+      OrderAcceptedSchema,
+      create(OrderAcceptedSchema),
+      1,
+      {
+        body: new Uint8Array([0xff, 0xff, 0xff]),
+      },
+    );
+    const parked = await until(async () => {
+      const answer = await ops.client.listParkedMessages({ service: "operations" });
+      const ours = answer.messages.filter((m) => m.message?.eventId === eventId);
+      expect(ours).toHaveLength(1);
+      return { ours, services: answer.services };
+    });
+    expect(parked.services).toEqual([expect.objectContaining({ service: "operations", error: "" })]);
+    const queue = parked.ours[0]?.message?.queue ?? "";
+    expect(queue).toMatch(/\.operations\.domain-events$/);
+    const replayed = await ops.client.replayParkedMessages({
+      requestId: uniqueName("r"),
+      service: "operations",
+      queue,
+      eventIds: [eventId],
+      reason: "checking the reader",
+    });
+    expect(replayed).toMatchObject({ replayed: 1, repeatedRequest: false });
+    // Still poison: the consumer's second look parks it again (a failure later than the first).
+    const firstFailed = timestampMs(parked.ours[0]?.message?.failedTime ?? timestampFromMs(0));
+    await until(async () => {
+      const again = (await ops.client.listParkedMessages({ service: "operations" })).messages.filter(
+        (m) => m.message?.eventId === eventId,
+      );
+      expect(again).toHaveLength(1);
+      expect(timestampMs(again[0]?.message?.failedTime ?? timestampFromMs(0))).toBeGreaterThan(firstFailed);
+    });
   });
 });
 

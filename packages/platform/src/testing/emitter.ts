@@ -19,14 +19,15 @@ export function createEmitter(amqpUrl: string, exchange: string, source = "order
   return {
     /**
      * Publishes the aggregate's next version, or the version given (to send events out of order);
-     * `options.correlationId` and `options.at` set the envelope. Returns the event's id.
+     * `options.correlationId` and `options.at` set the envelope; `options.body` replaces the encoded
+     * message (a poison message). Returns the event's id.
      */
     async emit<Desc extends DescMessage>(
       aggregateId: string,
       schema: Desc,
       message: MessageShape<Desc>,
       at?: number,
-      options: { correlationId?: string; occurredAt?: Date; eventId?: string } = {},
+      options: { correlationId?: string; occurredAt?: Date; eventId?: string; body?: Uint8Array } = {},
     ): Promise<string> {
       const eventId = options.eventId ?? randomUUID();
       const version = at ?? (versions.get(aggregateId) ?? 0) + 1;
@@ -38,7 +39,7 @@ export function createEmitter(amqpUrl: string, exchange: string, source = "order
           version,
           type: schema.typeName,
           routingKey: routingKeyOf(schema.typeName),
-          data: toBinary(schema, message),
+          data: options.body ?? toBinary(schema, message),
           occurredAt: options.occurredAt ?? new Date(),
           correlationId: options.correlationId ?? randomUUID(),
           causationId: "",

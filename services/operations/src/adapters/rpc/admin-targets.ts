@@ -9,18 +9,20 @@ import type { AdminTargets } from "../../app/ports.js";
 export function createAdminTargets(
   urls: Readonly<Record<string, string | undefined>>,
   options: { keys: ServiceKeyring | undefined; timeoutMs: number },
-): AdminTargets {
+): AdminTargets & {
+  /** Adds a target once its address is known (operations' own, after it listens). */
+  add(service: string, baseUrl: string): void;
+} {
+  const clientFor = (baseUrl: string) =>
+    createServiceClient(AdminService, {
+      baseUrl,
+      timeoutMs: options.timeoutMs,
+      peerAuth: { keys: options.keys, service: "operations" },
+    });
   const clients = new Map(
     Object.entries(urls)
       .filter((entry): entry is [string, string] => Boolean(entry[1]))
-      .map(([service, baseUrl]) => [
-        service,
-        createServiceClient(AdminService, {
-          baseUrl,
-          timeoutMs: options.timeoutMs,
-          peerAuth: { keys: options.keys, service: "operations" },
-        }),
-      ]),
+      .map(([service, baseUrl]) => [service, clientFor(baseUrl)]),
   );
   const clientOf = (service: string) => {
     const client = clients.get(service);
@@ -28,6 +30,7 @@ export function createAdminTargets(
     return client;
   };
   return {
+    add: (service, baseUrl) => clients.set(service, clientFor(baseUrl)),
     names: () => [...clients.keys()],
     async listParked(service, request) {
       const { messages, parked } = await clientOf(service).listParkedMessages(request);
