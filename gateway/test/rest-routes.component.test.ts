@@ -593,4 +593,33 @@ describe("republishing an aggregate over REST", () => {
     });
     expect([missing.status, missing.json.details?.[0]?.reason]).toEqual([404, "STREAM_NOT_FOUND"]);
   });
+
+  it("has inventory rebuild its availability read model, once per key, audited, and names a read model it does not have", async () => {
+    const rebuild = (idempotencyKey: string, readModel: string) =>
+      mesh.call("POST", "/v1/readModels:rebuild", {
+        key,
+        idempotencyKey,
+        body: { service: "inventory", readModel, reason: "figures disputed by a store" },
+      });
+    const key1 = uniqueName("k");
+    const done = await rebuild(key1, "availability");
+    expect([done.status, done.json], JSON.stringify(done.json)).toEqual([200, { repeatedRequest: false }]);
+    const again = await rebuild(key1, "availability");
+    expect([again.headers.get("idempotent-replayed"), again.json]).toEqual(["true", done.json]);
+    await until(async () => {
+      const { records } = (await get("/v1/auditRecords?limit=50")).json;
+      const ours = records.find(
+        (r: { routingKey: string; dataJson: string }) =>
+          r.routingKey === "admin.read_model_rebuild_requested" && r.dataJson.includes(key1),
+      );
+      expect(JSON.parse(ours.dataJson)).toMatchObject({
+        service: "inventory",
+        readModel: "availability",
+        actor: expect.stringContaining("ops"),
+      });
+    });
+    const unknown = await rebuild(uniqueName("k"), "stock");
+    expect(unknown.status).toBe(400);
+    expect(JSON.stringify(unknown.json)).toContain("read_model");
+  });
 });

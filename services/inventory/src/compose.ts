@@ -91,7 +91,22 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
     },
   );
   let built = false;
+  // An operator's rebuild (AdminService.RebuildReadModel): every instance re-reads the ledger; one at a time.
+  let rebuilding: Promise<void> = Promise.resolve();
+  const rebuild = (readModelName: string, requestId: string) => {
+    if (readModelName !== "availability") return;
+    rebuilding = rebuilding.then(async () => {
+      try {
+        const changed = await readModel.rebuild(() => ledger.latestPositions());
+        if (changed > 0) catchUpCorrections.inc(changed);
+        logger.info({ requestId, positions: readModel.size, changed }, "availability read model rebuilt");
+      } catch (error) {
+        logger.error({ err: error, requestId }, "availability read model rebuild failed");
+      }
+    });
+  };
   const feed = await startReadModelFeed({
+    onRebuildRequested: rebuild,
     connection: amqp,
     exchange: config.EVENTS_EXCHANGE,
     readModel,
@@ -161,6 +176,7 @@ export async function composeInventory(config: InventoryConfig, logger: Logger):
 
   const served = await runtime.serve({
     consumerQueues,
+    readModels: ["availability"],
     mapDomainError: mapInventoryError,
     services: [
       serve(

@@ -1,15 +1,28 @@
 // Two inventory instances, one cut off from the broker while the other records movements: once the
 // broker is back, both answer the same availability, because the cut-off one catches up from the ledger.
+// And an operator's rebuild reaches both.
 import type { Client } from "@connectrpc/connect";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { ReadModelRebuildRequestedSchema } from "@retail/contracts/retail/admin/v1/admin_pb";
+import { AdminService } from "@retail/contracts/retail/admin/v1/admin_service_pb";
 import { MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import type { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
-import { eventually, startBrokerProxy, type TcpProxy } from "@retail/platform/testing";
+import {
+  eventually,
+  rejection,
+  startBrokerProxy,
+  type TcpProxy,
+  violatedFields,
+} from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningInventory } from "../src/compose.js";
 import { createHarness, registerLocations } from "./harness.js";
 
 const harness = createHarness("read_model");
 let writer: Client<typeof InventoryService>;
 let reader: Client<typeof InventoryService>;
+let instances: RunningInventory[];
 let proxy: TcpProxy;
 let counter = 0;
 
@@ -17,11 +30,14 @@ let counter = 0;
 const agreementBoundMs = 5_000;
 
 beforeAll(async () => {
-  ({ client: writer } = await harness.start());
+  const first = await harness.start();
+  writer = first.client;
   const broker = await startBrokerProxy();
   proxy = broker.proxy;
   // The periodic catch-up is out of the way: only the one after the reconnect can repair the reader.
-  ({ client: reader } = await harness.start({ AMQP_URL: broker.url, READ_MODEL_CATCH_UP_MS: "600000" }));
+  const second = await harness.start({ AMQP_URL: broker.url, READ_MODEL_CATCH_UP_MS: "600000" });
+  reader = second.client;
+  instances = [first.running, second.running];
   await registerLocations(writer, ["DC-1"]);
 });
 afterAll(async () => {
@@ -77,5 +93,52 @@ describe("the availability read model", () => {
     const agreedAfterMs = Date.now() - restored;
     expect(agreedAfterMs).toBeLessThan(agreementBoundMs);
     expect(await available(writer, "RM-B")).toBe(3);
+  });
+
+  it("is rebuilt from the ledger on every instance when an operator asks one of them, once per request", async () => {
+    await receive("RM-C", 7);
+    await eventually(async () => (await available(reader, "RM-C")) === 7);
+    // A figure no event or catch-up corrects: ahead of the ledger's version, wrong on both instances.
+    for (const instance of instances)
+      instance.deps.readModel.apply({
+        sku: "RM-C",
+        locationId: "DC-1",
+        onHand: 999,
+        reserved: 0,
+        inTransit: 0,
+        damaged: 0,
+        safetyStock: 0,
+        version: 1_000_000,
+      });
+    expect([await available(writer, "RM-C"), await available(reader, "RM-C")]).toEqual([999, 999]);
+
+    const admin = createClient(
+      AdminService,
+      createGrpcTransport({ baseUrl: `http://127.0.0.1:${instances[0]?.port}`, defaultTimeoutMs: 20_000 }),
+    );
+    const audits = await harness.capture(["admin.#"]);
+    expect(
+      violatedFields(
+        await rejection(admin.rebuildReadModel({ requestId: "r", readModel: "stock", reason: "x" })),
+      ),
+    ).toEqual(["read_model"]);
+    const request = {
+      requestId: `rebuild-${Date.now()}`,
+      readModel: "availability",
+      reason: "figures ahead of the ledger",
+    };
+    expect(await admin.rebuildReadModel(request)).toMatchObject({ repeatedRequest: false });
+    await eventually(
+      async () => (await available(writer, "RM-C")) === 7 && (await available(reader, "RM-C")) === 7,
+    );
+    expect(await admin.rebuildReadModel(request)).toMatchObject({ repeatedRequest: true });
+    await eventually(async () => audits.of(ReadModelRebuildRequestedSchema).length === 1);
+    expect(audits.of(ReadModelRebuildRequestedSchema)).toEqual([
+      expect.objectContaining({
+        service: "inventory",
+        readModel: "availability",
+        requestId: request.requestId,
+      }),
+    ]);
   });
 });

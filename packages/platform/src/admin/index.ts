@@ -1,6 +1,6 @@
 // The admin RPCs every service offers its operators, implemented once: the messages its consumers
 // parked (decoded, personal fields emptied) and replaying them, and publishing an aggregate's events
-// again. A parking queue is read by taking each
+// again, and rebuilding a read model on every instance. A parking queue is read by taking each
 // message and putting it back at the tail (a rotation): the order stays, and no message is ever
 // requeued (quorum queues count requeues against a delivery limit). A replay rotates the queue once,
 // sending the messages asked for back to their consumer's main queue instead; it runs once per request
@@ -14,9 +14,11 @@ import {
   type ParkedMessage,
   ParkedMessageSchema,
   ParkedMessagesReplayedSchema,
+  ReadModelRebuildRequestedSchema,
 } from "@retail/contracts/retail/admin/v1/admin_pb";
 import {
   AdminService,
+  RebuildReadModelRequestSchema,
   ReplayParkedMessagesRequestSchema,
   ReplayParkedMessagesResponseSchema,
   RepublishAggregateRequestSchema,
@@ -95,6 +97,30 @@ export interface AdminOptions {
   /** The service's consumer queues, as named on the broker (with the environment's prefix). */
   readonly queues: readonly string[];
   readonly store: StreamStore;
+  /**
+   * The read models the service can rebuild: each instance rebuilds one when it receives its
+   * ReadModelRebuildRequested (readModelRebuildFor; inventory's availability feed binds its key).
+   */
+  readonly readModels?: readonly string[];
+}
+
+/** The routing key of ReadModelRebuildRequested, for a per-instance queue to bind. */
+export const readModelRebuildRoutingKey = "admin.read_model_rebuild_requested";
+
+/**
+ * The read model a message asks this service to rebuild (a ReadModelRebuildRequested of `service`),
+ * else undefined.
+ */
+export function readModelRebuildFor(
+  service: string,
+  type: string,
+  content: Uint8Array,
+): { readModel: string; requestId: string } | undefined {
+  if (type !== ReadModelRebuildRequestedSchema.typeName) return undefined;
+  const request = fromBinary(ReadModelRebuildRequestedSchema, content);
+  return request.service === service
+    ? { readModel: request.readModel, requestId: request.requestId }
+    : undefined;
 }
 
 /** The AdminService of a service. */
@@ -157,6 +183,36 @@ export function adminService(options: AdminOptions): Partial<ServiceImpl<typeof 
         fingerprint: fingerprint(RepublishAggregateRequestSchema, request),
       });
       return { events: events.length, repeatedRequest: false };
+    },
+
+    async rebuildReadModel(request) {
+      const v = new Violations();
+      const known = options.readModels ?? [];
+      v.require("request_id", request.requestId);
+      if (v.require("read_model", request.readModel) && !known.includes(request.readModel))
+        v.add(
+          "read_model",
+          known.length > 0
+            ? `is not one of this service's read models (${known.join(", ")})`
+            : "names no read model: this service has none to rebuild",
+        );
+      v.require("reason", request.reason.trim());
+      v.throwIfAny();
+      const auditStream = `admin-rebuild:${request.requestId}`;
+      if ((await options.store.read(auditStream))[0]) return { repeatedRequest: true };
+      // The audit record is the request: published with the service's events, each instance rebuilds on it.
+      const audit = create(ReadModelRebuildRequestedSchema, {
+        service: options.service,
+        readModel: request.readModel,
+        reason: request.reason,
+        actor: currentCallContext()?.caller || "unknown",
+        requestId: request.requestId,
+      });
+      await recordAudit(options.store, auditStream, event(ReadModelRebuildRequestedSchema, audit), {
+        key: requestKey("admin.rebuild", request.requestId),
+        fingerprint: fingerprint(RebuildReadModelRequestSchema, request),
+      });
+      return { repeatedRequest: false };
     },
 
     async replayParkedMessages(request) {

@@ -42,6 +42,8 @@ export interface ServiceRuntime {
      * AdminService lists and replays what they parked.
      */
     consumerQueues?: readonly string[];
+    /** The read models its instances rebuild on ReadModelRebuildRequested (AdminService.RebuildReadModel). */
+    readModels?: readonly string[];
   }): Promise<{ port: number; metricsPort: number; stop: () => Promise<boolean> }>;
 }
 
@@ -76,7 +78,7 @@ export async function startRuntime(options: {
     store,
     amqp,
     flushOutbox: (timeoutMs) => relay.flush(timeoutMs),
-    async serve({ services, mapDomainError, stopFirst = [], consumerQueues = [] }) {
+    async serve({ services, mapDomainError, stopFirst = [], consumerQueues = [], readModels = [] }) {
       const admin = serve(
         AdminService,
         adminService({
@@ -85,6 +87,7 @@ export async function startRuntime(options: {
           connection: amqp,
           queues: consumerQueues.map((q) => `${config.QUEUE_PREFIX}${q}`),
           store,
+          readModels,
         }),
       );
       const server = createRpcServer({

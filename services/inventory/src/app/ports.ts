@@ -170,6 +170,11 @@ export interface AvailabilityFigure {
 export interface AvailabilityView {
   /** Applies a position if it is newer than what is held; returns whether it was applied. */
   apply(position: PositionView): boolean;
+  /**
+   * Replaces every position with what `load` reads (a rebuild from the ledger), except one an event
+   * made newer while it read; how many positions changed.
+   */
+  rebuild(load: () => Promise<Iterable<PositionView>>): Promise<number>;
   get(sku: string, locationId: string): PositionView | undefined;
   available(sku: string, locationId: string): number;
   readonly size: number;

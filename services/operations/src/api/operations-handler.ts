@@ -15,6 +15,7 @@ const maxPageSize = 200;
 const auditRoutingKeys = [
   "admin.parked_messages_replayed",
   "admin.aggregate_republished",
+  "admin.read_model_rebuild_requested",
   "delivery.deliveries_replayed",
   "finance.reconciliation_exception_resolved",
 ];
@@ -94,6 +95,20 @@ export function createOperationsHandler(
       return deps.adminTargets.republish(request.service, {
         requestId: request.requestId,
         streamId: request.streamId,
+        reason: request.reason,
+      });
+    },
+
+    async rebuildReadModel(request) {
+      const v = new Violations();
+      v.require("request_id", request.requestId);
+      checkService(v, request.service);
+      v.require("read_model", request.readModel);
+      v.require("reason", request.reason.trim());
+      v.throwIfAny();
+      return deps.adminTargets.rebuildReadModel(request.service, {
+        requestId: request.requestId,
+        readModel: request.readModel,
         reason: request.reason,
       });
     },

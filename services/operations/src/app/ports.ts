@@ -66,6 +66,10 @@ export interface AdminTargets {
     service: string,
     request: { requestId: string; streamId: string; reason: string },
   ): Promise<{ events: number; repeatedRequest: boolean }>;
+  rebuildReadModel(
+    service: string,
+    request: { requestId: string; readModel: string; reason: string },
+  ): Promise<{ repeatedRequest: boolean }>;
 }
 
 /** A kept view with what its writes are checked against. */

@@ -5,6 +5,7 @@ import {
   LocationUpsertedSchema,
   StockMovementRecordedSchema,
 } from "@retail/contracts/retail/inventory/v1/inventory_events_pb";
+import { readModelRebuildFor, readModelRebuildRoutingKey } from "@retail/platform/admin";
 import { type AmqpConnectionManager, eventsExchange } from "@retail/platform/amqp";
 import type { Logger } from "@retail/platform/log";
 import type { ConfirmChannel, ConsumeMessage } from "amqplib";
@@ -33,6 +34,8 @@ export async function startReadModelFeed(options: {
   lag?: Histogram;
   /** Called each time the queue is bound and consumed again (the first time, and after a reconnect). */
   onSubscribed?: () => void;
+  /** An operator asked inventory's instances to rebuild this read model (AdminService.RebuildReadModel). */
+  onRebuildRequested?: (readModel: string, requestId: string) => void;
 }): Promise<{ close(): Promise<void> }> {
   const { readModel, catalog, logger } = options;
   const exchange = options.exchange ?? eventsExchange;
@@ -53,6 +56,9 @@ export async function startReadModelFeed(options: {
       } else if (type === ChannelRuleSetSchema.typeName) {
         const rule = fromBinary(ChannelRuleSetSchema, message.content).rule;
         if (rule) catalog.putRule(rule);
+      } else {
+        const rebuild = readModelRebuildFor("inventory", type, message.content);
+        if (rebuild) options.onRebuildRequested?.(rebuild.readModel, rebuild.requestId);
       }
     } catch (error) {
       logger.warn({ err: error }, "read model feed skipped an undecodable event");
@@ -64,7 +70,8 @@ export async function startReadModelFeed(options: {
     setup: async (channel: ConfirmChannel) => {
       await channel.assertExchange(exchange, "topic", { durable: true });
       const { queue } = await channel.assertQueue("", { exclusive: true, autoDelete: true, durable: false });
-      for (const key of readModelBindings) await channel.bindQueue(queue, exchange, key);
+      for (const key of [...readModelBindings, readModelRebuildRoutingKey])
+        await channel.bindQueue(queue, exchange, key);
       await channel.prefetch(256);
       await channel.consume(queue, onMessage(channel), { noAck: false });
       options.onSubscribed?.();

@@ -10,6 +10,8 @@ import { availableOf } from "../../domain/stock-position.js";
  */
 export class AvailabilityReadModel implements AvailabilityView {
   readonly #bySku = new Map<string, Map<string, PositionView>>();
+  /** While a rebuild loads: the positions events applied meanwhile. */
+  #touched: Set<string> | undefined;
 
   /** Applies a position if it is newer than what is held; returns whether it was applied. */
   apply(position: PositionView): boolean {
@@ -21,7 +23,45 @@ export class AvailabilityReadModel implements AvailabilityView {
     const current = locations.get(position.locationId);
     if (current && current.version >= position.version) return false;
     locations.set(position.locationId, position);
+    this.#touched?.add(keyOf(position));
     return true;
+  }
+
+  async rebuild(load: () => Promise<Iterable<PositionView>>): Promise<number> {
+    const touched = new Set<string>();
+    this.#touched = touched;
+    let positions: Iterable<PositionView>;
+    try {
+      positions = await load();
+    } finally {
+      this.#touched = undefined;
+    }
+    const rebuilt = new Map<string, Map<string, PositionView>>();
+    let changed = 0;
+    for (const position of positions) {
+      const held = this.get(position.sku, position.locationId);
+      // Only what an event applied during the load may be newer than the ledger read: anything else
+      // held (a figure ahead of the ledger) is what the rebuild is for.
+      const fresher = held && touched.has(keyOf(held)) && held.version > position.version ? held : position;
+      if (!held || !samePosition(held, fresher)) changed++;
+      let locations = rebuilt.get(position.sku);
+      if (!locations) {
+        locations = new Map();
+        rebuilt.set(position.sku, locations);
+      }
+      locations.set(position.locationId, fresher);
+    }
+    for (const [sku, locations] of this.#bySku)
+      for (const [locationId, held] of locations)
+        if (!rebuilt.get(sku)?.has(locationId)) {
+          // New since the load began: kept. Not in the ledger at all: dropped.
+          if (touched.has(keyOf(held)))
+            rebuilt.set(sku, (rebuilt.get(sku) ?? new Map()).set(locationId, held));
+          else changed++;
+        }
+    this.#bySku.clear();
+    for (const [sku, locations] of rebuilt) this.#bySku.set(sku, locations);
+    return changed;
   }
 
   get(sku: string, locationId: string): PositionView | undefined {
@@ -80,4 +120,18 @@ export class AvailabilityReadModel implements AvailabilityView {
       },
     ];
   }
+}
+
+const keyOf = (p: Pick<PositionView, "sku" | "locationId">) => `${p.sku}\u0000${p.locationId}`;
+
+/** The figures the read model answers from (a position from the ledger may carry its holds too). */
+function samePosition(a: PositionView, b: PositionView): boolean {
+  return (
+    a.version === b.version &&
+    a.onHand === b.onHand &&
+    a.reserved === b.reserved &&
+    a.inTransit === b.inTransit &&
+    a.damaged === b.damaged &&
+    a.safetyStock === b.safetyStock
+  );
 }

@@ -40,6 +40,10 @@ export function createAdminTargets(
       const { events, repeatedRequest } = await clientOf(service).republishAggregate(request);
       return { events, repeatedRequest };
     },
+    async rebuildReadModel(service, request) {
+      const { repeatedRequest } = await clientOf(service).rebuildReadModel(request);
+      return { repeatedRequest };
+    },
     async replayParked(service, request) {
       const { replayed, kept, repeatedRequest } = await clientOf(service).replayParkedMessages(request);
       return { replayed, kept, repeatedRequest };

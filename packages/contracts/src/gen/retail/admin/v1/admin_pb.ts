@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/admin/v1/admin.proto.
  */
 export const file_retail_admin_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChtyZXRhaWwvYWRtaW4vdjEvYWRtaW4ucHJvdG8SD3JldGFpbC5hZG1pbi52MSLqAQoNUGFya2VkTWVzc2FnZRINCgVxdWV1ZRgBIAEoCRIQCghldmVudF9pZBgCIAEoCRIMCgR0eXBlGAMgASgJEhMKC3JvdXRpbmdfa2V5GAQgASgJEg8KB3N1YmplY3QYBSABKAkSFgoOY29ycmVsYXRpb25faWQYBiABKAkSEAoIYXR0ZW1wdHMYByABKAUSFgoOZmFpbHVyZV9yZWFzb24YCCABKAkSLwoLZmFpbGVkX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCWRhdGFfanNvbhgKIAEoCSLDAQoWUGFya2VkTWVzc2FnZXNSZXBsYXllZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRIPCgdzZXJ2aWNlGAIgASgJEg0KBXF1ZXVlGAMgASgJEhEKCWV2ZW50X2lkcxgEIAMoCRIQCghyZXBsYXllZBgFIAEoBRIOCgZyZWFzb24YBiABKAkSDQoFYWN0b3IYByABKAkSEgoKcmVxdWVzdF9pZBgIIAEoCSKwAQoUQWdncmVnYXRlUmVwdWJsaXNoZWQSMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESDwoHc2VydmljZRgCIAEoCRIRCglzdHJlYW1faWQYAyABKAkSDgoGZXZlbnRzGAQgASgFEg4KBnJlYXNvbhgFIAEoCRINCgVhY3RvchgGIAEoCRISCgpyZXF1ZXN0X2lkGAcgASgJYgZwcm90bzM", [file_google_protobuf_timestamp, file_retail_common_v1_common]);
+  fileDesc("ChtyZXRhaWwvYWRtaW4vdjEvYWRtaW4ucHJvdG8SD3JldGFpbC5hZG1pbi52MSLqAQoNUGFya2VkTWVzc2FnZRINCgVxdWV1ZRgBIAEoCRIQCghldmVudF9pZBgCIAEoCRIMCgR0eXBlGAMgASgJEhMKC3JvdXRpbmdfa2V5GAQgASgJEg8KB3N1YmplY3QYBSABKAkSFgoOY29ycmVsYXRpb25faWQYBiABKAkSEAoIYXR0ZW1wdHMYByABKAUSFgoOZmFpbHVyZV9yZWFzb24YCCABKAkSLwoLZmFpbGVkX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCWRhdGFfanNvbhgKIAEoCSLDAQoWUGFya2VkTWVzc2FnZXNSZXBsYXllZBIxCghtZXRhZGF0YRgBIAEoCzIfLnJldGFpbC5jb21tb24udjEuRXZlbnRNZXRhZGF0YRIPCgdzZXJ2aWNlGAIgASgJEg0KBXF1ZXVlGAMgASgJEhEKCWV2ZW50X2lkcxgEIAMoCRIQCghyZXBsYXllZBgFIAEoBRIOCgZyZWFzb24YBiABKAkSDQoFYWN0b3IYByABKAkSEgoKcmVxdWVzdF9pZBgIIAEoCSKwAQoUQWdncmVnYXRlUmVwdWJsaXNoZWQSMQoIbWV0YWRhdGEYASABKAsyHy5yZXRhaWwuY29tbW9uLnYxLkV2ZW50TWV0YWRhdGESDwoHc2VydmljZRgCIAEoCRIRCglzdHJlYW1faWQYAyABKAkSDgoGZXZlbnRzGAQgASgFEg4KBnJlYXNvbhgFIAEoCRINCgVhY3RvchgGIAEoCRISCgpyZXF1ZXN0X2lkGAcgASgJIqYBChlSZWFkTW9kZWxSZWJ1aWxkUmVxdWVzdGVkEjEKCG1ldGFkYXRhGAEgASgLMh8ucmV0YWlsLmNvbW1vbi52MS5FdmVudE1ldGFkYXRhEg8KB3NlcnZpY2UYAiABKAkSEgoKcmVhZF9tb2RlbBgDIAEoCRIOCgZyZWFzb24YBCABKAkSDQoFYWN0b3IYBSABKAkSEgoKcmVxdWVzdF9pZBgGIAEoCWIGcHJvdG8z", [file_google_protobuf_timestamp, file_retail_common_v1_common]);
 
 /**
  * A message a consumer gave up on, as it waits in the consumer's parking queue.
@@ -205,4 +205,49 @@ export type AggregateRepublished = Message<"retail.admin.v1.AggregateRepublished
  */
 export const AggregateRepublishedSchema: GenMessage<AggregateRepublished> = /*@__PURE__*/
   messageDesc(file_retail_admin_v1_admin, 2);
+
+/**
+ * Routing key admin.read_model_rebuild_requested: an operator had a service's read model rebuilt from
+ * its records (the audit record, and what each instance of the service rebuilds on).
+ *
+ * @generated from message retail.admin.v1.ReadModelRebuildRequested
+ */
+export type ReadModelRebuildRequested = Message<"retail.admin.v1.ReadModelRebuildRequested"> & {
+  /**
+   * @generated from field: retail.common.v1.EventMetadata metadata = 1;
+   */
+  metadata?: EventMetadata | undefined;
+
+  /**
+   * @generated from field: string service = 2;
+   */
+  service: string;
+
+  /**
+   * @generated from field: string read_model = 3;
+   */
+  readModel: string;
+
+  /**
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: string actor = 5;
+   */
+  actor: string;
+
+  /**
+   * @generated from field: string request_id = 6;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message retail.admin.v1.ReadModelRebuildRequested.
+ * Use `create(ReadModelRebuildRequestedSchema)` to create a new message.
+ */
+export const ReadModelRebuildRequestedSchema: GenMessage<ReadModelRebuildRequested> = /*@__PURE__*/
+  messageDesc(file_retail_admin_v1_admin, 3);
 

@@ -13,7 +13,55 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/admin/v1/admin_service.proto.
  */
 export const file_retail_admin_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNyZXRhaWwvYWRtaW4vdjEvYWRtaW5fc2VydmljZS5wcm90bxIPcmV0YWlsLmFkbWluLnYxIjkKGUxpc3RQYXJrZWRNZXNzYWdlc1JlcXVlc3QSDQoFcXVldWUYASABKAkSDQoFbGltaXQYAiABKAUixgEKGkxpc3RQYXJrZWRNZXNzYWdlc1Jlc3BvbnNlEjAKCG1lc3NhZ2VzGAEgAygLMh4ucmV0YWlsLmFkbWluLnYxLlBhcmtlZE1lc3NhZ2USRwoGcGFya2VkGAIgAygLMjcucmV0YWlsLmFkbWluLnYxLkxpc3RQYXJrZWRNZXNzYWdlc1Jlc3BvbnNlLlBhcmtlZEVudHJ5Gi0KC1BhcmtlZEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBToCOAEicgobUmVwbGF5UGFya2VkTWVzc2FnZXNSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhISCgVxdWV1ZRgCIAEoCUID4EECEhEKCWV2ZW50X2lkcxgDIAMoCRITCgZyZWFzb24YBCABKAlCA+BBAiJYChxSZXBsYXlQYXJrZWRNZXNzYWdlc1Jlc3BvbnNlEhAKCHJlcGxheWVkGAEgASgFEgwKBGtlcHQYAiABKAUSGAoQcmVwZWF0ZWRfcmVxdWVzdBgDIAEoCCJhChlSZXB1Ymxpc2hBZ2dyZWdhdGVSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIWCglzdHJlYW1faWQYAiABKAlCA+BBAhITCgZyZWFzb24YAyABKAlCA+BBAiJGChpSZXB1Ymxpc2hBZ2dyZWdhdGVSZXNwb25zZRIOCgZldmVudHMYASABKAUSGAoQcmVwZWF0ZWRfcmVxdWVzdBgCIAEoCDLhAgoMQWRtaW5TZXJ2aWNlEm0KEkxpc3RQYXJrZWRNZXNzYWdlcxIqLnJldGFpbC5hZG1pbi52MS5MaXN0UGFya2VkTWVzc2FnZXNSZXF1ZXN0GisucmV0YWlsLmFkbWluLnYxLkxpc3RQYXJrZWRNZXNzYWdlc1Jlc3BvbnNlEnMKFFJlcGxheVBhcmtlZE1lc3NhZ2VzEiwucmV0YWlsLmFkbWluLnYxLlJlcGxheVBhcmtlZE1lc3NhZ2VzUmVxdWVzdBotLnJldGFpbC5hZG1pbi52MS5SZXBsYXlQYXJrZWRNZXNzYWdlc1Jlc3BvbnNlEm0KElJlcHVibGlzaEFnZ3JlZ2F0ZRIqLnJldGFpbC5hZG1pbi52MS5SZXB1Ymxpc2hBZ2dyZWdhdGVSZXF1ZXN0GisucmV0YWlsLmFkbWluLnYxLlJlcHVibGlzaEFnZ3JlZ2F0ZVJlc3BvbnNlYgZwcm90bzM", [file_google_api_field_behavior, file_retail_admin_v1_admin]);
+  fileDesc("CiNyZXRhaWwvYWRtaW4vdjEvYWRtaW5fc2VydmljZS5wcm90bxIPcmV0YWlsLmFkbWluLnYxImAKF1JlYnVpbGRSZWFkTW9kZWxSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIXCgpyZWFkX21vZGVsGAIgASgJQgPgQQISEwoGcmVhc29uGAMgASgJQgPgQQIiNAoYUmVidWlsZFJlYWRNb2RlbFJlc3BvbnNlEhgKEHJlcGVhdGVkX3JlcXVlc3QYASABKAgiOQoZTGlzdFBhcmtlZE1lc3NhZ2VzUmVxdWVzdBINCgVxdWV1ZRgBIAEoCRINCgVsaW1pdBgCIAEoBSLGAQoaTGlzdFBhcmtlZE1lc3NhZ2VzUmVzcG9uc2USMAoIbWVzc2FnZXMYASADKAsyHi5yZXRhaWwuYWRtaW4udjEuUGFya2VkTWVzc2FnZRJHCgZwYXJrZWQYAiADKAsyNy5yZXRhaWwuYWRtaW4udjEuTGlzdFBhcmtlZE1lc3NhZ2VzUmVzcG9uc2UuUGFya2VkRW50cnkaLQoLUGFya2VkRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgFOgI4ASJyChtSZXBsYXlQYXJrZWRNZXNzYWdlc1JlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhIKBXF1ZXVlGAIgASgJQgPgQQISEQoJZXZlbnRfaWRzGAMgAygJEhMKBnJlYXNvbhgEIAEoCUID4EECIlgKHFJlcGxheVBhcmtlZE1lc3NhZ2VzUmVzcG9uc2USEAoIcmVwbGF5ZWQYASABKAUSDAoEa2VwdBgCIAEoBRIYChByZXBlYXRlZF9yZXF1ZXN0GAMgASgIImEKGVJlcHVibGlzaEFnZ3JlZ2F0ZVJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhYKCXN0cmVhbV9pZBgCIAEoCUID4EECEhMKBnJlYXNvbhgDIAEoCUID4EECIkYKGlJlcHVibGlzaEFnZ3JlZ2F0ZVJlc3BvbnNlEg4KBmV2ZW50cxgBIAEoBRIYChByZXBlYXRlZF9yZXF1ZXN0GAIgASgIMsoDCgxBZG1pblNlcnZpY2USbQoSTGlzdFBhcmtlZE1lc3NhZ2VzEioucmV0YWlsLmFkbWluLnYxLkxpc3RQYXJrZWRNZXNzYWdlc1JlcXVlc3QaKy5yZXRhaWwuYWRtaW4udjEuTGlzdFBhcmtlZE1lc3NhZ2VzUmVzcG9uc2UScwoUUmVwbGF5UGFya2VkTWVzc2FnZXMSLC5yZXRhaWwuYWRtaW4udjEuUmVwbGF5UGFya2VkTWVzc2FnZXNSZXF1ZXN0Gi0ucmV0YWlsLmFkbWluLnYxLlJlcGxheVBhcmtlZE1lc3NhZ2VzUmVzcG9uc2USbQoSUmVwdWJsaXNoQWdncmVnYXRlEioucmV0YWlsLmFkbWluLnYxLlJlcHVibGlzaEFnZ3JlZ2F0ZVJlcXVlc3QaKy5yZXRhaWwuYWRtaW4udjEuUmVwdWJsaXNoQWdncmVnYXRlUmVzcG9uc2USZwoQUmVidWlsZFJlYWRNb2RlbBIoLnJldGFpbC5hZG1pbi52MS5SZWJ1aWxkUmVhZE1vZGVsUmVxdWVzdBopLnJldGFpbC5hZG1pbi52MS5SZWJ1aWxkUmVhZE1vZGVsUmVzcG9uc2ViBnByb3RvMw", [file_google_api_field_behavior, file_retail_admin_v1_admin]);
+
+/**
+ * @generated from message retail.admin.v1.RebuildReadModelRequest
+ */
+export type RebuildReadModelRequest = Message<"retail.admin.v1.RebuildReadModelRequest"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * One of the service's read models ("availability" for inventory).
+   *
+   * @generated from field: string read_model = 2;
+   */
+  readModel: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message retail.admin.v1.RebuildReadModelRequest.
+ * Use `create(RebuildReadModelRequestSchema)` to create a new message.
+ */
+export const RebuildReadModelRequestSchema: GenMessage<RebuildReadModelRequest> = /*@__PURE__*/
+  messageDesc(file_retail_admin_v1_admin_service, 0);
+
+/**
+ * @generated from message retail.admin.v1.RebuildReadModelResponse
+ */
+export type RebuildReadModelResponse = Message<"retail.admin.v1.RebuildReadModelResponse"> & {
+  /**
+   * True when this request id was asked before: nothing was asked again.
+   *
+   * @generated from field: bool repeated_request = 1;
+   */
+  repeatedRequest: boolean;
+};
+
+/**
+ * Describes the message retail.admin.v1.RebuildReadModelResponse.
+ * Use `create(RebuildReadModelResponseSchema)` to create a new message.
+ */
+export const RebuildReadModelResponseSchema: GenMessage<RebuildReadModelResponse> = /*@__PURE__*/
+  messageDesc(file_retail_admin_v1_admin_service, 1);
 
 /**
  * @generated from message retail.admin.v1.ListParkedMessagesRequest
@@ -39,7 +87,7 @@ export type ListParkedMessagesRequest = Message<"retail.admin.v1.ListParkedMessa
  * Use `create(ListParkedMessagesRequestSchema)` to create a new message.
  */
 export const ListParkedMessagesRequestSchema: GenMessage<ListParkedMessagesRequest> = /*@__PURE__*/
-  messageDesc(file_retail_admin_v1_admin_service, 0);
+  messageDesc(file_retail_admin_v1_admin_service, 2);
 
 /**
  * @generated from message retail.admin.v1.ListParkedMessagesResponse
@@ -63,7 +111,7 @@ export type ListParkedMessagesResponse = Message<"retail.admin.v1.ListParkedMess
  * Use `create(ListParkedMessagesResponseSchema)` to create a new message.
  */
 export const ListParkedMessagesResponseSchema: GenMessage<ListParkedMessagesResponse> = /*@__PURE__*/
-  messageDesc(file_retail_admin_v1_admin_service, 1);
+  messageDesc(file_retail_admin_v1_admin_service, 3);
 
 /**
  * @generated from message retail.admin.v1.ReplayParkedMessagesRequest
@@ -99,7 +147,7 @@ export type ReplayParkedMessagesRequest = Message<"retail.admin.v1.ReplayParkedM
  * Use `create(ReplayParkedMessagesRequestSchema)` to create a new message.
  */
 export const ReplayParkedMessagesRequestSchema: GenMessage<ReplayParkedMessagesRequest> = /*@__PURE__*/
-  messageDesc(file_retail_admin_v1_admin_service, 2);
+  messageDesc(file_retail_admin_v1_admin_service, 4);
 
 /**
  * @generated from message retail.admin.v1.ReplayParkedMessagesResponse
@@ -130,7 +178,7 @@ export type ReplayParkedMessagesResponse = Message<"retail.admin.v1.ReplayParked
  * Use `create(ReplayParkedMessagesResponseSchema)` to create a new message.
  */
 export const ReplayParkedMessagesResponseSchema: GenMessage<ReplayParkedMessagesResponse> = /*@__PURE__*/
-  messageDesc(file_retail_admin_v1_admin_service, 3);
+  messageDesc(file_retail_admin_v1_admin_service, 5);
 
 /**
  * @generated from message retail.admin.v1.RepublishAggregateRequest
@@ -159,7 +207,7 @@ export type RepublishAggregateRequest = Message<"retail.admin.v1.RepublishAggreg
  * Use `create(RepublishAggregateRequestSchema)` to create a new message.
  */
 export const RepublishAggregateRequestSchema: GenMessage<RepublishAggregateRequest> = /*@__PURE__*/
-  messageDesc(file_retail_admin_v1_admin_service, 4);
+  messageDesc(file_retail_admin_v1_admin_service, 6);
 
 /**
  * @generated from message retail.admin.v1.RepublishAggregateResponse
@@ -185,7 +233,7 @@ export type RepublishAggregateResponse = Message<"retail.admin.v1.RepublishAggre
  * Use `create(RepublishAggregateResponseSchema)` to create a new message.
  */
 export const RepublishAggregateResponseSchema: GenMessage<RepublishAggregateResponse> = /*@__PURE__*/
-  messageDesc(file_retail_admin_v1_admin_service, 5);
+  messageDesc(file_retail_admin_v1_admin_service, 7);
 
 /**
  * What every service offers its operators the same way (the platform implements it once): the
@@ -226,6 +274,18 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof RepublishAggregateRequestSchema;
     output: typeof RepublishAggregateResponseSchema;
+  },
+  /**
+   * Has every instance of the service rebuild one of its read models from its own records (the
+   * service names the ones it has), once per request id; recorded as ReadModelRebuildRequested, which
+   * each instance acts on as it receives it.
+   *
+   * @generated from rpc retail.admin.v1.AdminService.RebuildReadModel
+   */
+  rebuildReadModel: {
+    methodKind: "unary";
+    input: typeof RebuildReadModelRequestSchema;
+    output: typeof RebuildReadModelResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_retail_admin_v1_admin_service, 0);

@@ -18,7 +18,60 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/operations/v1/operations_service.proto.
  */
 export const file_retail_operations_v1_operations_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci1yZXRhaWwvb3BlcmF0aW9ucy92MS9vcGVyYXRpb25zX3NlcnZpY2UucHJvdG8SFHJldGFpbC5vcGVyYXRpb25zLnYxIloKHVJlY29yZENoYW5uZWxPcmRlclZpZXdSZXF1ZXN0EjkKBHZpZXcYASABKAsyJi5yZXRhaWwub3BlcmF0aW9ucy52MS5DaGFubmVsT3JkZXJWaWV3QgPgQQIiVgoeUmVjb3JkQ2hhbm5lbE9yZGVyVmlld1Jlc3BvbnNlEjQKBHZpZXcYASABKAsyJi5yZXRhaWwub3BlcmF0aW9ucy52MS5DaGFubmVsT3JkZXJWaWV3IkMKHExpc3RDaGFubmVsT3JkZXJWaWV3c1JlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFIlYKHUxpc3RDaGFubmVsT3JkZXJWaWV3c1Jlc3BvbnNlEjUKBXZpZXdzGAEgAygLMiYucmV0YWlsLm9wZXJhdGlvbnMudjEuQ2hhbm5lbE9yZGVyVmlldyJ3ChlSZXB1Ymxpc2hBZ2dyZWdhdGVSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIUCgdzZXJ2aWNlGAIgASgJQgPgQQISFgoJc3RyZWFtX2lkGAMgASgJQgPgQQISEwoGcmVhc29uGAQgASgJQgPgQQIiRgoaUmVwdWJsaXNoQWdncmVnYXRlUmVzcG9uc2USDgoGZXZlbnRzGAEgASgFEhgKEHJlcGVhdGVkX3JlcXVlc3QYAiABKAgiSgoZTGlzdFBhcmtlZE1lc3NhZ2VzUmVxdWVzdBIPCgdzZXJ2aWNlGAEgASgJEg0KBXF1ZXVlGAIgASgJEg0KBWxpbWl0GAMgASgFIlgKFFNlcnZpY2VQYXJrZWRNZXNzYWdlEg8KB3NlcnZpY2UYASABKAkSLwoHbWVzc2FnZRgCIAEoCzIeLnJldGFpbC5hZG1pbi52MS5QYXJrZWRNZXNzYWdlIqkBChJTZXJ2aWNlUGFya2VkQ291bnQSDwoHc2VydmljZRgBIAEoCRJECgZwYXJrZWQYAiADKAsyNC5yZXRhaWwub3BlcmF0aW9ucy52MS5TZXJ2aWNlUGFya2VkQ291bnQuUGFya2VkRW50cnkSDQoFZXJyb3IYAyABKAkaLQoLUGFya2VkRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgFOgI4ASKWAQoaTGlzdFBhcmtlZE1lc3NhZ2VzUmVzcG9uc2USPAoIbWVzc2FnZXMYASADKAsyKi5yZXRhaWwub3BlcmF0aW9ucy52MS5TZXJ2aWNlUGFya2VkTWVzc2FnZRI6CghzZXJ2aWNlcxgCIAMoCzIoLnJldGFpbC5vcGVyYXRpb25zLnYxLlNlcnZpY2VQYXJrZWRDb3VudCKIAQobUmVwbGF5UGFya2VkTWVzc2FnZXNSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIUCgdzZXJ2aWNlGAIgASgJQgPgQQISEgoFcXVldWUYAyABKAlCA+BBAhIRCglldmVudF9pZHMYBCADKAkSEwoGcmVhc29uGAUgASgJQgPgQQIiWAocUmVwbGF5UGFya2VkTWVzc2FnZXNSZXNwb25zZRIQCghyZXBsYXllZBgBIAEoBRIMCgRrZXB0GAIgASgFEhgKEHJlcGVhdGVkX3JlcXVlc3QYAyABKAgiXwoPR2V0VHJhY2VSZXF1ZXN0EhYKDmNvcnJlbGF0aW9uX2lkGAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEg0KBWxpbWl0GAQgASgFIlcKEEdldFRyYWNlUmVzcG9uc2USMAoGZXZlbnRzGAEgAygLMiAucmV0YWlsLm9wZXJhdGlvbnMudjEuVHJhY2VFdmVudBIRCgl0cnVuY2F0ZWQYAiABKAgi3AEKIExpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnNSZXF1ZXN0EjEKBGtpbmQYASABKA4yIy5yZXRhaWwub3BlcmF0aW9ucy52MS5FeGNlcHRpb25LaW5kEi0KCm9sZGVyX3RoYW4YAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFQoNc291cmNlX3N5c3RlbRgDIAEoCRIYChBpbmNsdWRlX3Jlc29sdmVkGAQgASgIEhEKCXBhZ2Vfc2l6ZRgFIAEoBRISCgpwYWdlX3Rva2VuGAYgASgJInwKIUxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnNSZXNwb25zZRI+CgpleGNlcHRpb25zGAEgAygLMioucmV0YWlsLm9wZXJhdGlvbnMudjEuT3BlcmF0aW9uYWxFeGNlcHRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIigKF0xpc3RBdWRpdFJlY29yZHNSZXF1ZXN0Eg0KBWxpbWl0GAEgASgFIk0KGExpc3RBdWRpdFJlY29yZHNSZXNwb25zZRIxCgdyZWNvcmRzGAEgAygLMiAucmV0YWlsLm9wZXJhdGlvbnMudjEuVHJhY2VFdmVudDLqCQoRT3BlcmF0aW9uc1NlcnZpY2USbQoIR2V0VHJhY2USJS5yZXRhaWwub3BlcmF0aW9ucy52MS5HZXRUcmFjZVJlcXVlc3QaJi5yZXRhaWwub3BlcmF0aW9ucy52MS5HZXRUcmFjZVJlc3BvbnNlIhKC0+STAgwSCi92MS90cmFjZXMSrwEKGUxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnMSNi5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0T3BlcmF0aW9uYWxFeGNlcHRpb25zUmVxdWVzdBo3LnJldGFpbC5vcGVyYXRpb25zLnYxLkxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnNSZXNwb25zZSIhgtPkkwIbEhkvdjEvb3BlcmF0aW9uYWxFeGNlcHRpb25zEpMBChJMaXN0UGFya2VkTWVzc2FnZXMSLy5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0UGFya2VkTWVzc2FnZXNSZXF1ZXN0GjAucmV0YWlsLm9wZXJhdGlvbnMudjEuTGlzdFBhcmtlZE1lc3NhZ2VzUmVzcG9uc2UiGoLT5JMCFBISL3YxL3BhcmtlZE1lc3NhZ2VzEqMBChRSZXBsYXlQYXJrZWRNZXNzYWdlcxIxLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlcGxheVBhcmtlZE1lc3NhZ2VzUmVxdWVzdBoyLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlcGxheVBhcmtlZE1lc3NhZ2VzUmVzcG9uc2UiJILT5JMCHjoBKiIZL3YxL3BhcmtlZE1lc3NhZ2VzOnJlcGxheRKLAQoQTGlzdEF1ZGl0UmVjb3JkcxItLnJldGFpbC5vcGVyYXRpb25zLnYxLkxpc3RBdWRpdFJlY29yZHNSZXF1ZXN0Gi4ucmV0YWlsLm9wZXJhdGlvbnMudjEuTGlzdEF1ZGl0UmVjb3Jkc1Jlc3BvbnNlIhiC0+STAhISEC92MS9hdWRpdFJlY29yZHMSnAEKElJlcHVibGlzaEFnZ3JlZ2F0ZRIvLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlcHVibGlzaEFnZ3JlZ2F0ZVJlcXVlc3QaMC5yZXRhaWwub3BlcmF0aW9ucy52MS5SZXB1Ymxpc2hBZ2dyZWdhdGVSZXNwb25zZSIjgtPkkwIdOgEqIhgvdjEvYWdncmVnYXRlczpyZXB1Ymxpc2gSqAEKFlJlY29yZENoYW5uZWxPcmRlclZpZXcSMy5yZXRhaWwub3BlcmF0aW9ucy52MS5SZWNvcmRDaGFubmVsT3JkZXJWaWV3UmVxdWVzdBo0LnJldGFpbC5vcGVyYXRpb25zLnYxLlJlY29yZENoYW5uZWxPcmRlclZpZXdSZXNwb25zZSIjkAICgtPkkwIaOgEqIhUvdjEvY2hhbm5lbE9yZGVyVmlld3MSnwEKFUxpc3RDaGFubmVsT3JkZXJWaWV3cxIyLnJldGFpbC5vcGVyYXRpb25zLnYxLkxpc3RDaGFubmVsT3JkZXJWaWV3c1JlcXVlc3QaMy5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0Q2hhbm5lbE9yZGVyVmlld3NSZXNwb25zZSIdgtPkkwIXEhUvdjEvY2hhbm5lbE9yZGVyVmlld3NiBnByb3RvMw", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_retail_admin_v1_admin, file_retail_operations_v1_operations]);
+  fileDesc("Ci1yZXRhaWwvb3BlcmF0aW9ucy92MS9vcGVyYXRpb25zX3NlcnZpY2UucHJvdG8SFHJldGFpbC5vcGVyYXRpb25zLnYxInYKF1JlYnVpbGRSZWFkTW9kZWxSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIUCgdzZXJ2aWNlGAIgASgJQgPgQQISFwoKcmVhZF9tb2RlbBgDIAEoCUID4EECEhMKBnJlYXNvbhgEIAEoCUID4EECIjQKGFJlYnVpbGRSZWFkTW9kZWxSZXNwb25zZRIYChByZXBlYXRlZF9yZXF1ZXN0GAEgASgIIloKHVJlY29yZENoYW5uZWxPcmRlclZpZXdSZXF1ZXN0EjkKBHZpZXcYASABKAsyJi5yZXRhaWwub3BlcmF0aW9ucy52MS5DaGFubmVsT3JkZXJWaWV3QgPgQQIiVgoeUmVjb3JkQ2hhbm5lbE9yZGVyVmlld1Jlc3BvbnNlEjQKBHZpZXcYASABKAsyJi5yZXRhaWwub3BlcmF0aW9ucy52MS5DaGFubmVsT3JkZXJWaWV3IkMKHExpc3RDaGFubmVsT3JkZXJWaWV3c1JlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFIlYKHUxpc3RDaGFubmVsT3JkZXJWaWV3c1Jlc3BvbnNlEjUKBXZpZXdzGAEgAygLMiYucmV0YWlsLm9wZXJhdGlvbnMudjEuQ2hhbm5lbE9yZGVyVmlldyJ3ChlSZXB1Ymxpc2hBZ2dyZWdhdGVSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIUCgdzZXJ2aWNlGAIgASgJQgPgQQISFgoJc3RyZWFtX2lkGAMgASgJQgPgQQISEwoGcmVhc29uGAQgASgJQgPgQQIiRgoaUmVwdWJsaXNoQWdncmVnYXRlUmVzcG9uc2USDgoGZXZlbnRzGAEgASgFEhgKEHJlcGVhdGVkX3JlcXVlc3QYAiABKAgiSgoZTGlzdFBhcmtlZE1lc3NhZ2VzUmVxdWVzdBIPCgdzZXJ2aWNlGAEgASgJEg0KBXF1ZXVlGAIgASgJEg0KBWxpbWl0GAMgASgFIlgKFFNlcnZpY2VQYXJrZWRNZXNzYWdlEg8KB3NlcnZpY2UYASABKAkSLwoHbWVzc2FnZRgCIAEoCzIeLnJldGFpbC5hZG1pbi52MS5QYXJrZWRNZXNzYWdlIqkBChJTZXJ2aWNlUGFya2VkQ291bnQSDwoHc2VydmljZRgBIAEoCRJECgZwYXJrZWQYAiADKAsyNC5yZXRhaWwub3BlcmF0aW9ucy52MS5TZXJ2aWNlUGFya2VkQ291bnQuUGFya2VkRW50cnkSDQoFZXJyb3IYAyABKAkaLQoLUGFya2VkRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgFOgI4ASKWAQoaTGlzdFBhcmtlZE1lc3NhZ2VzUmVzcG9uc2USPAoIbWVzc2FnZXMYASADKAsyKi5yZXRhaWwub3BlcmF0aW9ucy52MS5TZXJ2aWNlUGFya2VkTWVzc2FnZRI6CghzZXJ2aWNlcxgCIAMoCzIoLnJldGFpbC5vcGVyYXRpb25zLnYxLlNlcnZpY2VQYXJrZWRDb3VudCKIAQobUmVwbGF5UGFya2VkTWVzc2FnZXNSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIUCgdzZXJ2aWNlGAIgASgJQgPgQQISEgoFcXVldWUYAyABKAlCA+BBAhIRCglldmVudF9pZHMYBCADKAkSEwoGcmVhc29uGAUgASgJQgPgQQIiWAocUmVwbGF5UGFya2VkTWVzc2FnZXNSZXNwb25zZRIQCghyZXBsYXllZBgBIAEoBRIMCgRrZXB0GAIgASgFEhgKEHJlcGVhdGVkX3JlcXVlc3QYAyABKAgiXwoPR2V0VHJhY2VSZXF1ZXN0EhYKDmNvcnJlbGF0aW9uX2lkGAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEg0KBWxpbWl0GAQgASgFIlcKEEdldFRyYWNlUmVzcG9uc2USMAoGZXZlbnRzGAEgAygLMiAucmV0YWlsLm9wZXJhdGlvbnMudjEuVHJhY2VFdmVudBIRCgl0cnVuY2F0ZWQYAiABKAgi3AEKIExpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnNSZXF1ZXN0EjEKBGtpbmQYASABKA4yIy5yZXRhaWwub3BlcmF0aW9ucy52MS5FeGNlcHRpb25LaW5kEi0KCm9sZGVyX3RoYW4YAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFQoNc291cmNlX3N5c3RlbRgDIAEoCRIYChBpbmNsdWRlX3Jlc29sdmVkGAQgASgIEhEKCXBhZ2Vfc2l6ZRgFIAEoBRISCgpwYWdlX3Rva2VuGAYgASgJInwKIUxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnNSZXNwb25zZRI+CgpleGNlcHRpb25zGAEgAygLMioucmV0YWlsLm9wZXJhdGlvbnMudjEuT3BlcmF0aW9uYWxFeGNlcHRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIigKF0xpc3RBdWRpdFJlY29yZHNSZXF1ZXN0Eg0KBWxpbWl0GAEgASgFIk0KGExpc3RBdWRpdFJlY29yZHNSZXNwb25zZRIxCgdyZWNvcmRzGAEgAygLMiAucmV0YWlsLm9wZXJhdGlvbnMudjEuVHJhY2VFdmVudDKBCwoRT3BlcmF0aW9uc1NlcnZpY2USbQoIR2V0VHJhY2USJS5yZXRhaWwub3BlcmF0aW9ucy52MS5HZXRUcmFjZVJlcXVlc3QaJi5yZXRhaWwub3BlcmF0aW9ucy52MS5HZXRUcmFjZVJlc3BvbnNlIhKC0+STAgwSCi92MS90cmFjZXMSrwEKGUxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnMSNi5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0T3BlcmF0aW9uYWxFeGNlcHRpb25zUmVxdWVzdBo3LnJldGFpbC5vcGVyYXRpb25zLnYxLkxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnNSZXNwb25zZSIhgtPkkwIbEhkvdjEvb3BlcmF0aW9uYWxFeGNlcHRpb25zEpMBChJMaXN0UGFya2VkTWVzc2FnZXMSLy5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0UGFya2VkTWVzc2FnZXNSZXF1ZXN0GjAucmV0YWlsLm9wZXJhdGlvbnMudjEuTGlzdFBhcmtlZE1lc3NhZ2VzUmVzcG9uc2UiGoLT5JMCFBISL3YxL3BhcmtlZE1lc3NhZ2VzEqMBChRSZXBsYXlQYXJrZWRNZXNzYWdlcxIxLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlcGxheVBhcmtlZE1lc3NhZ2VzUmVxdWVzdBoyLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlcGxheVBhcmtlZE1lc3NhZ2VzUmVzcG9uc2UiJILT5JMCHjoBKiIZL3YxL3BhcmtlZE1lc3NhZ2VzOnJlcGxheRKLAQoQTGlzdEF1ZGl0UmVjb3JkcxItLnJldGFpbC5vcGVyYXRpb25zLnYxLkxpc3RBdWRpdFJlY29yZHNSZXF1ZXN0Gi4ucmV0YWlsLm9wZXJhdGlvbnMudjEuTGlzdEF1ZGl0UmVjb3Jkc1Jlc3BvbnNlIhiC0+STAhISEC92MS9hdWRpdFJlY29yZHMSnAEKElJlcHVibGlzaEFnZ3JlZ2F0ZRIvLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlcHVibGlzaEFnZ3JlZ2F0ZVJlcXVlc3QaMC5yZXRhaWwub3BlcmF0aW9ucy52MS5SZXB1Ymxpc2hBZ2dyZWdhdGVSZXNwb25zZSIjgtPkkwIdOgEqIhgvdjEvYWdncmVnYXRlczpyZXB1Ymxpc2gSlAEKEFJlYnVpbGRSZWFkTW9kZWwSLS5yZXRhaWwub3BlcmF0aW9ucy52MS5SZWJ1aWxkUmVhZE1vZGVsUmVxdWVzdBouLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlYnVpbGRSZWFkTW9kZWxSZXNwb25zZSIhgtPkkwIbOgEqIhYvdjEvcmVhZE1vZGVsczpyZWJ1aWxkEqgBChZSZWNvcmRDaGFubmVsT3JkZXJWaWV3EjMucmV0YWlsLm9wZXJhdGlvbnMudjEuUmVjb3JkQ2hhbm5lbE9yZGVyVmlld1JlcXVlc3QaNC5yZXRhaWwub3BlcmF0aW9ucy52MS5SZWNvcmRDaGFubmVsT3JkZXJWaWV3UmVzcG9uc2UiI5ACAoLT5JMCGjoBKiIVL3YxL2NoYW5uZWxPcmRlclZpZXdzEp8BChVMaXN0Q2hhbm5lbE9yZGVyVmlld3MSMi5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0Q2hhbm5lbE9yZGVyVmlld3NSZXF1ZXN0GjMucmV0YWlsLm9wZXJhdGlvbnMudjEuTGlzdENoYW5uZWxPcmRlclZpZXdzUmVzcG9uc2UiHYLT5JMCFxIVL3YxL2NoYW5uZWxPcmRlclZpZXdzYgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_retail_admin_v1_admin, file_retail_operations_v1_operations]);
+
+/**
+ * @generated from message retail.operations.v1.RebuildReadModelRequest
+ */
+export type RebuildReadModelRequest = Message<"retail.operations.v1.RebuildReadModelRequest"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The service that owns the read model ("inventory").
+   *
+   * @generated from field: string service = 2;
+   */
+  service: string;
+
+  /**
+   * Its read model ("availability").
+   *
+   * @generated from field: string read_model = 3;
+   */
+  readModel: string;
+
+  /**
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message retail.operations.v1.RebuildReadModelRequest.
+ * Use `create(RebuildReadModelRequestSchema)` to create a new message.
+ */
+export const RebuildReadModelRequestSchema: GenMessage<RebuildReadModelRequest> = /*@__PURE__*/
+  messageDesc(file_retail_operations_v1_operations_service, 0);
+
+/**
+ * @generated from message retail.operations.v1.RebuildReadModelResponse
+ */
+export type RebuildReadModelResponse = Message<"retail.operations.v1.RebuildReadModelResponse"> & {
+  /**
+   * @generated from field: bool repeated_request = 1;
+   */
+  repeatedRequest: boolean;
+};
+
+/**
+ * Describes the message retail.operations.v1.RebuildReadModelResponse.
+ * Use `create(RebuildReadModelResponseSchema)` to create a new message.
+ */
+export const RebuildReadModelResponseSchema: GenMessage<RebuildReadModelResponse> = /*@__PURE__*/
+  messageDesc(file_retail_operations_v1_operations_service, 1);
 
 /**
  * @generated from message retail.operations.v1.RecordChannelOrderViewRequest
@@ -37,7 +90,7 @@ export type RecordChannelOrderViewRequest = Message<"retail.operations.v1.Record
  * Use `create(RecordChannelOrderViewRequestSchema)` to create a new message.
  */
 export const RecordChannelOrderViewRequestSchema: GenMessage<RecordChannelOrderViewRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 0);
+  messageDesc(file_retail_operations_v1_operations_service, 2);
 
 /**
  * @generated from message retail.operations.v1.RecordChannelOrderViewResponse
@@ -56,7 +109,7 @@ export type RecordChannelOrderViewResponse = Message<"retail.operations.v1.Recor
  * Use `create(RecordChannelOrderViewResponseSchema)` to create a new message.
  */
 export const RecordChannelOrderViewResponseSchema: GenMessage<RecordChannelOrderViewResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 1);
+  messageDesc(file_retail_operations_v1_operations_service, 3);
 
 /**
  * @generated from message retail.operations.v1.ListChannelOrderViewsRequest
@@ -82,7 +135,7 @@ export type ListChannelOrderViewsRequest = Message<"retail.operations.v1.ListCha
  * Use `create(ListChannelOrderViewsRequestSchema)` to create a new message.
  */
 export const ListChannelOrderViewsRequestSchema: GenMessage<ListChannelOrderViewsRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 2);
+  messageDesc(file_retail_operations_v1_operations_service, 4);
 
 /**
  * @generated from message retail.operations.v1.ListChannelOrderViewsResponse
@@ -99,7 +152,7 @@ export type ListChannelOrderViewsResponse = Message<"retail.operations.v1.ListCh
  * Use `create(ListChannelOrderViewsResponseSchema)` to create a new message.
  */
 export const ListChannelOrderViewsResponseSchema: GenMessage<ListChannelOrderViewsResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 3);
+  messageDesc(file_retail_operations_v1_operations_service, 5);
 
 /**
  * @generated from message retail.operations.v1.RepublishAggregateRequest
@@ -135,7 +188,7 @@ export type RepublishAggregateRequest = Message<"retail.operations.v1.RepublishA
  * Use `create(RepublishAggregateRequestSchema)` to create a new message.
  */
 export const RepublishAggregateRequestSchema: GenMessage<RepublishAggregateRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 4);
+  messageDesc(file_retail_operations_v1_operations_service, 6);
 
 /**
  * @generated from message retail.operations.v1.RepublishAggregateResponse
@@ -157,7 +210,7 @@ export type RepublishAggregateResponse = Message<"retail.operations.v1.Republish
  * Use `create(RepublishAggregateResponseSchema)` to create a new message.
  */
 export const RepublishAggregateResponseSchema: GenMessage<RepublishAggregateResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 5);
+  messageDesc(file_retail_operations_v1_operations_service, 7);
 
 /**
  * @generated from message retail.operations.v1.ListParkedMessagesRequest
@@ -190,7 +243,7 @@ export type ListParkedMessagesRequest = Message<"retail.operations.v1.ListParked
  * Use `create(ListParkedMessagesRequestSchema)` to create a new message.
  */
 export const ListParkedMessagesRequestSchema: GenMessage<ListParkedMessagesRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 6);
+  messageDesc(file_retail_operations_v1_operations_service, 8);
 
 /**
  * @generated from message retail.operations.v1.ServiceParkedMessage
@@ -212,7 +265,7 @@ export type ServiceParkedMessage = Message<"retail.operations.v1.ServiceParkedMe
  * Use `create(ServiceParkedMessageSchema)` to create a new message.
  */
 export const ServiceParkedMessageSchema: GenMessage<ServiceParkedMessage> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 7);
+  messageDesc(file_retail_operations_v1_operations_service, 9);
 
 /**
  * How many messages a service's consumer queues hold parked, or why the service could not be asked.
@@ -241,7 +294,7 @@ export type ServiceParkedCount = Message<"retail.operations.v1.ServiceParkedCoun
  * Use `create(ServiceParkedCountSchema)` to create a new message.
  */
 export const ServiceParkedCountSchema: GenMessage<ServiceParkedCount> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 8);
+  messageDesc(file_retail_operations_v1_operations_service, 10);
 
 /**
  * @generated from message retail.operations.v1.ListParkedMessagesResponse
@@ -263,7 +316,7 @@ export type ListParkedMessagesResponse = Message<"retail.operations.v1.ListParke
  * Use `create(ListParkedMessagesResponseSchema)` to create a new message.
  */
 export const ListParkedMessagesResponseSchema: GenMessage<ListParkedMessagesResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 9);
+  messageDesc(file_retail_operations_v1_operations_service, 11);
 
 /**
  * @generated from message retail.operations.v1.ReplayParkedMessagesRequest
@@ -304,7 +357,7 @@ export type ReplayParkedMessagesRequest = Message<"retail.operations.v1.ReplayPa
  * Use `create(ReplayParkedMessagesRequestSchema)` to create a new message.
  */
 export const ReplayParkedMessagesRequestSchema: GenMessage<ReplayParkedMessagesRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 10);
+  messageDesc(file_retail_operations_v1_operations_service, 12);
 
 /**
  * @generated from message retail.operations.v1.ReplayParkedMessagesResponse
@@ -331,7 +384,7 @@ export type ReplayParkedMessagesResponse = Message<"retail.operations.v1.ReplayP
  * Use `create(ReplayParkedMessagesResponseSchema)` to create a new message.
  */
 export const ReplayParkedMessagesResponseSchema: GenMessage<ReplayParkedMessagesResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 11);
+  messageDesc(file_retail_operations_v1_operations_service, 13);
 
 /**
  * @generated from message retail.operations.v1.GetTraceRequest
@@ -367,7 +420,7 @@ export type GetTraceRequest = Message<"retail.operations.v1.GetTraceRequest"> & 
  * Use `create(GetTraceRequestSchema)` to create a new message.
  */
 export const GetTraceRequestSchema: GenMessage<GetTraceRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 12);
+  messageDesc(file_retail_operations_v1_operations_service, 14);
 
 /**
  * @generated from message retail.operations.v1.GetTraceResponse
@@ -391,7 +444,7 @@ export type GetTraceResponse = Message<"retail.operations.v1.GetTraceResponse"> 
  * Use `create(GetTraceResponseSchema)` to create a new message.
  */
 export const GetTraceResponseSchema: GenMessage<GetTraceResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 13);
+  messageDesc(file_retail_operations_v1_operations_service, 15);
 
 /**
  * @generated from message retail.operations.v1.ListOperationalExceptionsRequest
@@ -441,7 +494,7 @@ export type ListOperationalExceptionsRequest = Message<"retail.operations.v1.Lis
  * Use `create(ListOperationalExceptionsRequestSchema)` to create a new message.
  */
 export const ListOperationalExceptionsRequestSchema: GenMessage<ListOperationalExceptionsRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 14);
+  messageDesc(file_retail_operations_v1_operations_service, 16);
 
 /**
  * @generated from message retail.operations.v1.ListOperationalExceptionsResponse
@@ -463,7 +516,7 @@ export type ListOperationalExceptionsResponse = Message<"retail.operations.v1.Li
  * Use `create(ListOperationalExceptionsResponseSchema)` to create a new message.
  */
 export const ListOperationalExceptionsResponseSchema: GenMessage<ListOperationalExceptionsResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 15);
+  messageDesc(file_retail_operations_v1_operations_service, 17);
 
 /**
  * @generated from message retail.operations.v1.ListAuditRecordsRequest
@@ -482,7 +535,7 @@ export type ListAuditRecordsRequest = Message<"retail.operations.v1.ListAuditRec
  * Use `create(ListAuditRecordsRequestSchema)` to create a new message.
  */
 export const ListAuditRecordsRequestSchema: GenMessage<ListAuditRecordsRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 16);
+  messageDesc(file_retail_operations_v1_operations_service, 18);
 
 /**
  * @generated from message retail.operations.v1.ListAuditRecordsResponse
@@ -501,7 +554,7 @@ export type ListAuditRecordsResponse = Message<"retail.operations.v1.ListAuditRe
  * Use `create(ListAuditRecordsResponseSchema)` to create a new message.
  */
 export const ListAuditRecordsResponseSchema: GenMessage<ListAuditRecordsResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 17);
+  messageDesc(file_retail_operations_v1_operations_service, 19);
 
 /**
  * The operations backend: what happened to an order, a correlation id or a customer across the mesh
@@ -554,7 +607,8 @@ export const OperationsService: GenService<{
   },
   /**
    * The audit trail of operators' repairs across the mesh (parked messages replayed, aggregates
-   * republished, deliveries replayed, reconciliation exceptions resolved), newest first.
+   * republished, read models rebuilt, deliveries replayed, reconciliation exceptions resolved), newest
+   * first.
    *
    * @generated from rpc retail.operations.v1.OperationsService.ListAuditRecords
    */
@@ -573,6 +627,17 @@ export const OperationsService: GenService<{
     methodKind: "unary";
     input: typeof RepublishAggregateRequestSchema;
     output: typeof RepublishAggregateResponseSchema;
+  },
+  /**
+   * Has every instance of a service rebuild one of its read models (its admin RPC: once per request id,
+   * audited with the operator who asked).
+   *
+   * @generated from rpc retail.operations.v1.OperationsService.RebuildReadModel
+   */
+  rebuildReadModel: {
+    methodKind: "unary";
+    input: typeof RebuildReadModelRequestSchema;
+    output: typeof RebuildReadModelResponseSchema;
   },
   /**
    * Records what a channel or system shows of an order (the gateway's channel adapters report each
