@@ -13,7 +13,7 @@ import { FinancePostingService } from "@retail/contracts/retail/finance/v1/finan
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { OrderService } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { createLogger } from "@retail/platform/log";
-import { startServiceOnFreePorts } from "@retail/platform/processes";
+import { startServiceOnFreePorts, startServiceProcess } from "@retail/platform/processes";
 import { newServiceKeys } from "@retail/platform/rpc";
 import {
   captureEvents,
@@ -110,6 +110,9 @@ export interface GatewayMesh {
    * the same services, databases and clients file; stopped by stopAll.
    */
   startReplica(env: Record<string, string>): Promise<{ readonly url: string }>;
+  /** Stops one of the services (SIGTERM, its drain) until startService starts it again on its ports. */
+  stopService(service: string): Promise<void>;
+  startService(service: string): Promise<void>;
   stopAll(): Promise<void>;
 }
 
@@ -131,29 +134,43 @@ export async function startGatewayMesh(
   let stopping = false;
   const serviceKeys = newServiceKeys(name);
   const urls: Record<string, string> = {};
-  const start = async (service: string, database: string, env: Record<string, string> = {}) => {
-    const { child, port } = await startServiceOnFreePorts({
-      name: service,
-      dir: join(root, "services", service),
-      output: (chunk) => serviceLogs.push(chunk),
-      env: {
-        ...testServiceEnv(database, exchange),
-        MESH_SERVICE_KEYS: serviceKeys,
-        LOG_LEVEL: serviceLogLevel,
-        ...serviceEnv,
-        ...env,
-      },
-    });
+  /** Each service's process (none while a test has it stopped) and what starts it again on its ports. */
+  const services = new Map<
+    string,
+    { child?: ChildProcess; env: Record<string, string>; metricsPort: number }
+  >();
+  const watch = (service: string, child: ChildProcess) => {
     children.push(child);
     // A service that dies under a test says so at once, with what it said last (a test then failing
     // with 503s is explained in the run's output, not only in this mesh's logs).
     child.once("exit", (code, signal) => {
-      if (stopping) return;
+      if (stopping || services.get(service)?.child !== child) return;
       const said = serviceLogs.join("").split("\n").slice(-20).join("\n");
       console.error(
         `[gateway harness ${name}] ${service} exited (${code ?? signal}) before the mesh was stopped:\n${said}`,
       );
     });
+  };
+  const start = async (service: string, database: string, env: Record<string, string> = {}) => {
+    const serviceEnvironment = {
+      ...testServiceEnv(database, exchange),
+      MESH_SERVICE_KEYS: serviceKeys,
+      LOG_LEVEL: serviceLogLevel,
+      ...serviceEnv,
+      ...env,
+    };
+    const { child, port, metricsPort } = await startServiceOnFreePorts({
+      name: service,
+      dir: join(root, "services", service),
+      output: (chunk) => serviceLogs.push(chunk),
+      env: serviceEnvironment,
+    });
+    services.set(service, {
+      child,
+      env: { ...serviceEnvironment, PORT: String(port), METRICS_PORT: String(metricsPort) },
+      metricsPort,
+    });
+    watch(service, child);
     return port;
   };
   const [customer, inventory, order, finance, gatewayDb, delivery, operations] = databases as [
@@ -259,6 +276,29 @@ export async function startGatewayMesh(
       });
       children.push(child);
       return { url: `http://127.0.0.1:${port}` };
+    },
+    async stopService(service) {
+      const running = services.get(service);
+      if (!running) throw new Error(`no service ${service} in this mesh`);
+      const { child, ...rest } = running;
+      services.set(service, rest);
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    },
+    async startService(service) {
+      const stopped = services.get(service);
+      if (!stopped) throw new Error(`no service ${service} in this mesh`);
+      const child = await startServiceProcess({
+        name: service,
+        dir: join(root, "services", service),
+        output: (chunk) => serviceLogs.push(chunk),
+        env: stopped.env,
+        metricsPort: stopped.metricsPort,
+      });
+      services.set(service, { ...stopped, child });
+      watch(service, child);
     },
     async stopAll() {
       stopping = true;

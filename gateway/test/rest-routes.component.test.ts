@@ -401,6 +401,51 @@ interface OpenApiDoc {
 }
 
 describe("operations over REST", () => {
+  it("lists a capture while finance is stopped, by age, and clears it once finance is back and posts it", async () => {
+    const sku = uniqueName("SKU");
+    await receive(sku, "DC-1", 5);
+    const order = await submitOrder(sku, 1);
+    await mesh.stopService("finance-posting");
+    try {
+      const paid = await post(`/v1/orders/${order.orderId}/paymentEvents`, {
+        paymentEventId: uniqueName("cap"),
+        type: "PAYMENT_EVENT_TYPE_CAPTURE",
+        outcome: "PAYMENT_OUTCOME_APPROVED",
+        amount: order.grandTotal,
+        provider: "stripe",
+        providerReference: `ch_${order.orderId}`,
+      });
+      expect(paid.status).toBe(200);
+      const listed = (olderThan: string) =>
+        get(
+          `/v1/operationalExceptions?kind=EXCEPTION_KIND_NOT_IN_LEDGER&olderThan=${olderThan}&pageSize=200`,
+        ).then((a) => a.json.exceptions.filter((e: { orderId: string }) => e.orderId === order.orderId));
+      await until(async () => expect(await listed("0s")).toHaveLength(1));
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      // "Which captures have not reached the ledger within a second": this one, still.
+      expect(await listed("1s")).toEqual([
+        expect.objectContaining({ subject: order.orderId, sourceSystem: "stripe" }),
+      ]);
+      expect(await listed("3600s")).toEqual([]);
+    } finally {
+      await mesh.startService("finance-posting");
+    }
+    // Finance takes what waited in its queue, posts it, and the item ends.
+    await until(
+      async () => {
+        const { exceptions } = (
+          await get(
+            "/v1/operationalExceptions?kind=EXCEPTION_KIND_NOT_IN_LEDGER&includeResolved=true&pageSize=200",
+          )
+        ).json;
+        const ours = exceptions.filter((e: { orderId: string }) => e.orderId === order.orderId);
+        expect(ours).toHaveLength(1);
+        expect(ours[0].resolveTime).toBeDefined();
+      },
+      { timeout: 30_000 },
+    );
+  });
+
   it("traces a real order across the services, and lists its capture resolved once finance posted it", async () => {
     const sku = uniqueName("SKU");
     await receive(sku, "DC-1", 5);
