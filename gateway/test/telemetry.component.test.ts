@@ -1,7 +1,8 @@
 // One order's OpenTelemetry trace, exported over OTLP/HTTP protobuf by every process it touched to a real
 // receiver (tools/otlp-receiver: the Collector's own decoding): the gateway (a process of its own here),
 // the order service, customer-identity and inventory over gRPC, and, through the broker, finance-posting
-// and operations. The spans form one tree under the channel's own traceparent.
+// and operations, and the webhook delivery service posting it to a subscribed ERP. The spans form one
+// tree under the channel's own traceparent.
 import {
   type OtlpReceiver,
   type ReceivedSpan,
@@ -10,6 +11,7 @@ import {
   until,
 } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startReceiver } from "../../services/delivery/test/harness.js";
 import { orderJson } from "./bodies.js";
 import { type GatewayMesh, startGatewayMesh } from "./harness.js";
 import { restClient, sha256 } from "./rest-client.js";
@@ -18,7 +20,8 @@ const key = "telemetry-key";
 let receiver: OtlpReceiver;
 let mesh: GatewayMesh;
 let tracedGateway: string;
-const { stocked, setUpLocations } = restClient(() => mesh, key);
+let erp: Awaited<ReturnType<typeof startReceiver>>;
+const { post, stocked, setUpLocations } = restClient(() => mesh, key);
 
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
@@ -32,10 +35,21 @@ beforeAll(async () => {
   );
   tracedGateway = (await mesh.startReplica(telemetry)).url;
   await setUpLocations();
+  // An ERP subscribed to accepted orders: its delivery is part of the order's trace too.
+  erp = await startReceiver();
+  const endpoint = erp.endpoint("erp");
+  const created = await post("/v1/subscriptions", {
+    subscriptionId: "erp-traced",
+    url: endpoint.url,
+    filter: { eventTypes: ["order.order_accepted"] },
+  });
+  expect(created.status, JSON.stringify(created.json)).toBe(200);
+  await endpoint.control({ mode: "ok", secrets: [created.json.signingSecret] });
 }, 120_000);
 afterAll(async () => {
   await mesh?.stopAll();
   await receiver?.stop();
+  await erp?.stop();
 }, 60_000);
 
 const expectedServices = [
@@ -45,6 +59,7 @@ const expectedServices = [
   "inventory",
   "finance-posting",
   "operations",
+  "delivery",
 ];
 
 describe("telemetry", () => {
@@ -69,6 +84,7 @@ describe("telemetry", () => {
       async () => {
         const found = await receiver.spans(traceId);
         expect(new Set(found.map((span) => span.service))).toEqual(new Set(expectedServices));
+        expect(found.map((span) => span.name)).toContain("deliver order.order_accepted");
         // Each process sends its spans as they end: wait for the parents of the last ones too.
         const ids = new Set([callerSpan, ...found.map((span) => span.spanId)]);
         expect(
@@ -112,12 +128,24 @@ describe("telemetry", () => {
     // The broker: the order service's publish of order_accepted is the parent of each consumer's process span.
     const publish = spans.find((s) => s.service === "order" && s.name === "publish order.order_accepted");
     expect(publish?.kind).toBe("Producer");
-    for (const consumer of ["finance-posting", "operations"]) {
+    for (const consumer of ["finance-posting", "operations", "delivery"]) {
       const processed = spans.find(
         (s) => s.service === consumer && s.kind === "Consumer" && s.parentSpanId === publish?.spanId,
       );
       expect(processed?.name, consumer).toBe("process retail.order.v1.OrderAccepted");
       expect(processed?.status).toBe("Unset");
     }
+    // The webhook to the ERP: a client span of the delivery service's handling of that event, with its answer.
+    const handled = spans.find((s) => s.service === "delivery" && s.kind === "Consumer");
+    const webhook = spans.find((s) => s.service === "delivery" && s.name === "deliver order.order_accepted");
+    expect(webhook).toMatchObject({
+      kind: "Client",
+      parentSpanId: handled?.spanId,
+      attributes: {
+        "webhook.subscription_id": "erp-traced",
+        "http.response.status_code": 204,
+        "webhook.attempt": 1,
+      },
+    });
   });
 });

@@ -47,6 +47,8 @@ export interface RecordedEvent {
   readonly sequence: number;
   readonly eventTime: Date;
   readonly correlationId: string;
+  /** The trace the event was handled in (W3C traceparent): each delivery attempt is a span of it. */
+  readonly traceparent?: string;
   /** The event's protobuf encoding. */
   readonly data: Uint8Array;
 }

@@ -3,6 +3,7 @@ import { CustomerErasedSchema } from "@retail/contracts/retail/customer/v1/custo
 import { type AmqpConnectionManager, type Consumer, decodeThen, startConsumer } from "@retail/platform/amqp";
 import { eventJson, redactEvent } from "@retail/platform/domain-events";
 import type { Metrics } from "@retail/platform/metrics";
+import { childTrace, currentCallContext, formatTraceparent } from "@retail/platform/rpc";
 import { createKeyedLock } from "@retail/platform/store";
 import type { DeliveryDeps } from "../../app/ports.js";
 import { recordEvent } from "../../app/record-event.js";
@@ -40,8 +41,13 @@ export function startDomainEventsConsumer(
     metrics: options.metrics,
     handle: decodeThen(
       // Read with the fields' defaults: an empty channel id says "no channel's", not "ask the aggregate".
-      (event) => ({ event, json: eventJson(event.type, event.data, { withDefaults: true }) ?? null }),
-      ({ event, json }) =>
+      // The handling's own trace, read here: the ordered run below may begin in another event's turn.
+      (event) => ({
+        event,
+        json: eventJson(event.type, event.data, { withDefaults: true }) ?? null,
+        traceparent: formatTraceparent(currentCallContext()?.trace ?? childTrace(undefined)),
+      }),
+      ({ event, json, traceparent }) =>
         inOrder(event.subject, async () => {
           if (event.type === CustomerErasedSchema.typeName) {
             const { customerId } = fromBinary(CustomerErasedSchema, event.data);
@@ -58,6 +64,7 @@ export function startDomainEventsConsumer(
             sequence: event.sequence,
             eventTime: event.time,
             correlationId: event.correlationId,
+            traceparent,
             data: event.data,
             json,
           });
