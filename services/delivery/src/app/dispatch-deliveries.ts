@@ -1,6 +1,4 @@
 import type { Subscription } from "@retail/contracts/retail/delivery/v1/delivery_pb";
-import { parseTraceparent } from "@retail/platform/rpc";
-import { SpanKind, startSpan } from "@retail/platform/telemetry";
 import { factsComplete, factsMatch, withAggregateFacts } from "../domain/filter.js";
 import { nextAttemptDelayMs } from "../domain/retry-schedule.js";
 import { signingSecretIds } from "../domain/subscription.js";
@@ -107,21 +105,9 @@ export async function dispatchSubscription(
       }
       await options.pace();
       const started = performance.now();
-      // The attempt is a span of the trace the event came in (its order's, say), named by the subscription.
-      const span = startSpan(
-        `deliver ${delivery.routingKey}`,
-        SpanKind.CLIENT,
-        parseTraceparent(delivery.traceparent),
-        {
-          "http.request.method": "POST",
-          "webhook.subscription_id": subscription.subscriptionId,
-          "webhook.attempt": delivery.attempts + 1,
-          "messaging.message.id": delivery.eventId,
-        },
-      );
-      const outcome = await deps.sender.send(subscription.url, delivery.eventId, rendered, secrets, now);
-      span.end(outcome.ok ? undefined : outcome.error, {
-        attributes: { "http.response.status_code": outcome.status },
+      const outcome = await deps.sender.send(subscription.url, delivery.eventId, rendered, secrets, now, {
+        delivery,
+        attempt: delivery.attempts + 1,
       });
       const seconds = (performance.now() - started) / 1000;
       sent++;

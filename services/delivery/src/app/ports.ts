@@ -150,6 +150,12 @@ export interface SendOutcome {
 }
 
 /** POSTs one rendered delivery under its webhook id, signed with each secret given. */
+/** What an attempt is, for its trace: the delivery it makes and its try. */
+export interface AttemptOf {
+  readonly delivery: Pick<DeliveryRecord, "eventId" | "routingKey" | "traceparent" | "subscriptionId">;
+  readonly attempt: number;
+}
+
 export interface WebhookSender {
   send(
     url: string,
@@ -157,6 +163,7 @@ export interface WebhookSender {
     rendered: Rendered,
     secrets: readonly string[],
     now: Date,
+    attempt?: AttemptOf,
   ): Promise<SendOutcome>;
 }
 

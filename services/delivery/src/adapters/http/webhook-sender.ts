@@ -1,6 +1,8 @@
 import { eventJson } from "@retail/platform/domain-events";
+import { parseTraceparent } from "@retail/platform/rpc";
+import { SpanKind, startSpan } from "@retail/platform/telemetry";
 import { Webhook } from "standardwebhooks";
-import type { DeliveryRecord, SendOutcome, WebhookSender } from "../../app/ports.js";
+import type { DeliveryRecord, Rendered, SendOutcome, WebhookSender } from "../../app/ports.js";
 import { retryAfterMs } from "../../domain/retry-schedule.js";
 
 /**
@@ -40,42 +42,69 @@ export function createWebhookSender(options: { timeoutMs: number; userAgent: str
     return signer;
   };
   return {
-    async send(url, webhookId, rendered, secrets, now): Promise<SendOutcome> {
-      const { body } = rendered;
-      const signature = secrets.map((secret) => signerOf(secret).sign(webhookId, now, body)).join(" ");
-      try {
-        const response = await fetch(url, {
-          method: "POST",
-          headers: {
-            "content-type": rendered.contentType,
-            "user-agent": options.userAgent,
-            "webhook-id": webhookId,
-            "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
-            "webhook-signature": signature,
-          },
-          body,
-          redirect: "manual",
-          signal: AbortSignal.timeout(options.timeoutMs),
-        });
-        await response.body?.cancel().catch(() => {});
-        const ok = response.status >= 200 && response.status < 300;
-        return {
-          ok,
-          status: response.status,
-          error: ok ? "" : `HTTP ${response.status}`,
-          retryAfterMs: retryAfterMs(response.headers.get("retry-after"), now),
-        };
-      } catch (error) {
-        const timedOut = error instanceof Error && error.name === "TimeoutError";
-        const cause =
-          error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
-        return {
-          ok: false,
-          status: 0,
-          error: timedOut ? `no answer within ${options.timeoutMs} ms` : `${String(error)}${cause}`,
-          retryAfterMs: 0,
-        };
-      }
+    async send(url, webhookId, rendered, secrets, now, attempt): Promise<SendOutcome> {
+      // The attempt is a span of the trace its event came in (its order's, say).
+      const span = startSpan(
+        `deliver ${attempt?.delivery.routingKey ?? webhookId}`,
+        SpanKind.CLIENT,
+        parseTraceparent(attempt?.delivery.traceparent),
+        {
+          "http.request.method": "POST",
+          "messaging.message.id": webhookId,
+          ...(attempt && {
+            "webhook.subscription_id": attempt.delivery.subscriptionId,
+            "webhook.attempt": attempt.attempt,
+          }),
+        },
+      );
+      const outcome = await post(url, webhookId, rendered, secrets, now);
+      span.end(outcome.ok ? undefined : outcome.error, {
+        attributes: { "http.response.status_code": outcome.status },
+      });
+      return outcome;
     },
   };
+
+  async function post(
+    url: string,
+    webhookId: string,
+    rendered: Rendered,
+    secrets: readonly string[],
+    now: Date,
+  ): Promise<SendOutcome> {
+    const { body } = rendered;
+    const signature = secrets.map((secret) => signerOf(secret).sign(webhookId, now, body)).join(" ");
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: {
+          "content-type": rendered.contentType,
+          "user-agent": options.userAgent,
+          "webhook-id": webhookId,
+          "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+          "webhook-signature": signature,
+        },
+        body,
+        redirect: "manual",
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+      await response.body?.cancel().catch(() => {});
+      const ok = response.status >= 200 && response.status < 300;
+      return {
+        ok,
+        status: response.status,
+        error: ok ? "" : `HTTP ${response.status}`,
+        retryAfterMs: retryAfterMs(response.headers.get("retry-after"), now),
+      };
+    } catch (error) {
+      const timedOut = error instanceof Error && error.name === "TimeoutError";
+      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
+      return {
+        ok: false,
+        status: 0,
+        error: timedOut ? `no answer within ${options.timeoutMs} ms` : `${String(error)}${cause}`,
+        retryAfterMs: 0,
+      };
+    }
+  }
 }
