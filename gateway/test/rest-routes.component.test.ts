@@ -401,6 +401,28 @@ interface OpenApiDoc {
 }
 
 describe("operations over REST", () => {
+  it("answers the mesh's status: every service with its queues and outbox, and the exception counts", async () => {
+    const answer = await get("/v1/status");
+    expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+    const services = answer.json.services as Array<{
+      service: string;
+      error: string;
+      status: { queues: Array<{ queue: string; consumers: number }> };
+    }>;
+    expect(services.map((s) => [s.service, s.error]).sort()).toEqual(
+      ["customer-identity", "delivery", "finance-posting", "inventory", "operations", "order"].map((s) => [
+        s,
+        "",
+      ]),
+    );
+    const finance = services.find((s) => s.service === "finance-posting");
+    expect(finance?.status.queues.length).toBeGreaterThan(0);
+    for (const queue of finance?.status.queues ?? []) expect(queue.consumers).toBeGreaterThanOrEqual(1);
+    expect(answer.json.exceptions.map((e: { kind: string }) => e.kind)).toContain(
+      "EXCEPTION_KIND_NOT_IN_LEDGER",
+    );
+  });
+
   it("lists a capture while finance is stopped, by age, and clears it once finance is back and posts it", async () => {
     const sku = uniqueName("SKU");
     await receive(sku, "DC-1", 5);

@@ -12,6 +12,7 @@ import { createTimeline } from "./adapters/mongo/timeline.js";
 import { createAdminTargets } from "./adapters/rpc/admin-targets.js";
 import { createOrderStatuses } from "./adapters/rpc/order-statuses.js";
 import { createOperationsHandler } from "./api/operations-handler.js";
+import { StatusSamples, takeSample } from "./app/mesh-status.js";
 import { compareViews } from "./app/order-drift.js";
 import type { OperationsDeps } from "./app/ports.js";
 import type { OperationsConfig } from "./config.js";
@@ -53,6 +54,7 @@ export async function composeOperations(
     },
     peers,
   );
+  const samples = new StatusSamples(Math.max(1, Math.ceil(3_600_000 / config.STATUS_SAMPLE_MS)));
   const deps: OperationsDeps = {
     timeline,
     exceptions,
@@ -78,6 +80,7 @@ export async function composeOperations(
     },
     driftGraceMs: config.DRIFT_GRACE_MS,
     changedOrders: new Set(),
+    onEvent: (time) => samples.observe(time, new Date()),
   };
   const events = await startEventsConsumer(
     {
@@ -149,17 +152,24 @@ export async function composeOperations(
       });
   }, config.DRIFT_SWEEP_MS);
   driftSweep.unref();
+  const sampler = setInterval(() => {
+    takeSample(deps, samples).catch((error: unknown) =>
+      logger.warn({ err: error }, "status sample not taken"),
+    );
+  }, config.STATUS_SAMPLE_MS);
+  sampler.unref();
   const served = await runtime.serve({
     consumerQueues,
     // Operations has no domain errors of its own: refusals are the requests' (INVALID_ARGUMENT).
     mapDomainError: () => undefined,
-    services: [serve(OperationsService, createOperationsHandler(deps))],
+    services: [serve(OperationsService, createOperationsHandler(deps, samples))],
     stopFirst: [
       { name: "events consumer", run: () => events.close() },
       { name: "retention sweep", run: async () => clearInterval(retention) },
       { name: "erasure refresh", run: async () => clearInterval(erasureRefresh) },
       { name: "exception gauges", run: async () => clearInterval(gauges) },
       { name: "drift sweep", run: async () => clearInterval(driftSweep) },
+      { name: "status sampler", run: async () => clearInterval(sampler) },
     ],
   });
   // Its own consumer's parked messages too, through its own admin RPCs like every other service's.

@@ -24,6 +24,8 @@ export const operationsEnvSchema = baseEnvSchema.extend({
   DRIFT_GRACE_MS: z.coerce.number().int().nonnegative().default(600_000),
   /** How often channels' views are compared with the orders that changed. */
   DRIFT_SWEEP_MS: z.coerce.number().int().positive().default(30_000),
+  /** How often the mesh's status is sampled for the last hour's charts (the console's, `mesh status`). */
+  STATUS_SAMPLE_MS: z.coerce.number().int().positive().default(60_000),
   /** How long the events of a trace are kept. */
   TRACE_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
 });

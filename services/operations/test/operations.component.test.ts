@@ -34,7 +34,7 @@ import { startOperations } from "./harness.js";
 
 let ops: Awaited<ReturnType<typeof startOperations>>;
 beforeAll(async () => {
-  ops = await startOperations("ops", { EXCEPTION_GAUGES_MS: "200" });
+  ops = await startOperations("ops", { EXCEPTION_GAUGES_MS: "200", STATUS_SAMPLE_MS: "200" });
 }, 60_000);
 afterAll(() => ops?.stop());
 
@@ -178,6 +178,38 @@ describe("traces", () => {
     expect(violatedFields(await rejection(ops.client.getTrace({ orderId, customerId })))).toEqual([
       "correlation_id",
     ]);
+  });
+});
+
+describe("the mesh's status", () => {
+  it("answers each service it reaches with its queues and outbox, the exception counts, and samples of events and queues", async () => {
+    const orderId = uniqueName("o");
+    await ops.emitter.emit(
+      `order:${orderId}`,
+      OrderReceivedSchema,
+      create(OrderReceivedSchema, { order: { orderId } }),
+    );
+    const status = await until(async () => {
+      const answer = await ops.client.getMeshStatus({});
+      expect(answer.samples.some((s) => s.events > 0)).toBe(true);
+      return answer;
+    });
+    // This operations reaches only itself: its consumer queue, consumed, nothing waiting or parked.
+    expect(status.services).toEqual([expect.objectContaining({ service: "operations", error: "" })]);
+    const own = status.services[0]?.status;
+    expect(own).toMatchObject({ service: "operations", instance: expect.stringMatching(/:\d+$/) });
+    expect(own?.queues).toEqual([
+      expect.objectContaining({ queue: expect.stringMatching(/\.operations\.domain-events$/), consumers: 1 }),
+    ]);
+    expect(own?.outboxBacklog).toBeGreaterThanOrEqual(0n);
+    expect(status.exceptions.map((e) => e.kind)).toContain(ExceptionKind.CHANNEL_ORDER_DRIFT);
+    const busy = status.samples.find((s) => s.events > 0);
+    expect(busy?.maxLagSeconds).toBeGreaterThanOrEqual(0);
+    expect(busy?.maxLagSeconds).toBeLessThan(60);
+    // Oldest first, at most an hour of them.
+    const times = status.samples.map((s) => Number(s.time?.seconds ?? 0n));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(status.samples.length).toBeLessThanOrEqual(3_600_000 / 200);
   });
 });
 

@@ -5,6 +5,7 @@ import {
   ParkedMessagesReplayedSchema,
 } from "@retail/contracts/retail/admin/v1/admin_pb";
 import {
+  GetStatusRequestSchema,
   ListParkedMessagesRequestSchema,
   ReplayParkedMessagesRequestSchema,
   RepublishAggregateRequestSchema,
@@ -121,6 +122,13 @@ describe("admin RPCs", () => {
     expect(ofFirst?.dataJson).not.toContain("1 Main St");
     // Reading the parking queue leaves it as it was, in its order.
     expect((await list()).messages.map((m) => m.eventId)).toEqual(inParking);
+    // The status counts them too, beside the consumer and the empty main and retry queues.
+    const status = (await admin.getStatus?.(create(GetStatusRequestSchema), noContext)) as {
+      service: string;
+      queues: Array<{ queue: string; ready: bigint; consumers: number; retrying: bigint; parked: bigint }>;
+    };
+    expect(status.service).toBe("test");
+    expect(status.queues).toEqual([{ queue, ready: 0n, consumers: 1, retrying: 0n, parked: 2n }]);
 
     fixed = true;
     const replay = (requestId: string, eventIds: string[]) =>

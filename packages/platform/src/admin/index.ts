@@ -6,6 +6,7 @@
 // sending the messages asked for back to their consumer's main queue instead; it runs once per request
 // id, and its audit record (ParkedMessagesReplayed: who, when, what, how many) is appended to the
 // service's stream store, so it is published with the service's other events.
+import { hostname } from "node:os";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, type ServiceImpl } from "@connectrpc/connect";
@@ -27,6 +28,7 @@ import type { AmqpConnectionManager } from "amqp-connection-manager";
 import type { GetMessage } from "amqplib";
 import { receivedEventFrom } from "../amqp/cloudevents.js";
 import { rotateParked, withConfirmChannel } from "../amqp/replay.js";
+import { consumerQueues } from "../amqp/topology.js";
 import { eventJsonForms } from "../domain-events/index.js";
 import { currentCallContext, errorWithInfo, Violations } from "../rpc/index.js";
 import {
@@ -125,6 +127,8 @@ export function readModelRebuildFor(
 
 /** The AdminService of a service. */
 export function adminService(options: AdminOptions): Partial<ServiceImpl<typeof AdminService>> {
+  const startedAt = new Date();
+  const instance = `${hostname()}:${process.pid}`;
   const checkQueue = (v: Violations, field: string, queue: string) => {
     if (queue && !options.queues.includes(queue))
       v.add(field, `is not one of this service's consumer queues (${options.queues.join(", ")})`);
@@ -183,6 +187,52 @@ export function adminService(options: AdminOptions): Partial<ServiceImpl<typeof 
         fingerprint: fingerprint(RepublishAggregateRequestSchema, request),
       });
       return { events: events.length, repeatedRequest: false };
+    },
+
+    async getStatus() {
+      const queues = await withConfirmChannel(
+        options.connection,
+        `${options.service}-admin-status`,
+        async (channel) => {
+          // A queue the broker does not know (not declared yet) is -1; the channel survives a refusal only
+          // by not being asked again, so the queues are counted until the first refusal and -1 after.
+          let broken = false;
+          const depth = async (name: string) => {
+            if (broken) return { messageCount: -1, consumerCount: -1 };
+            try {
+              return await channel.checkQueue(name);
+            } catch {
+              broken = true;
+              return { messageCount: -1, consumerCount: -1 };
+            }
+          };
+          const sum = (counts: number[]) =>
+            counts.some((c) => c < 0) ? -1 : counts.reduce((a, b) => a + b, 0);
+          const statuses = [];
+          for (const queue of options.queues) {
+            const names = consumerQueues(queue);
+            const main = await depth(names.queue);
+            const retrying = [];
+            for (const retry of names.retry) retrying.push((await depth(retry.name)).messageCount);
+            const parked = await depth(names.parking);
+            statuses.push({
+              queue,
+              ready: BigInt(main.messageCount),
+              consumers: main.consumerCount,
+              retrying: BigInt(sum(retrying)),
+              parked: BigInt(parked.messageCount),
+            });
+          }
+          return statuses;
+        },
+      );
+      return {
+        service: options.service,
+        instance,
+        startTime: timestampFromDate(startedAt),
+        outboxBacklog: BigInt(await options.store.unpublishedCount()),
+        queues,
+      };
     },
 
     async rebuildReadModel(request) {

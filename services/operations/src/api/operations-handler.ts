@@ -6,6 +6,7 @@ import type { OperationsService } from "@retail/contracts/retail/operations/v1/o
 import { OrderStatus } from "@retail/contracts/retail/order/v1/order_pb";
 import { Violations } from "@retail/platform/rpc";
 import { decodePageToken } from "@retail/platform/store";
+import { meshStatus, type StatusSamples } from "../app/mesh-status.js";
 import { recordChannelView } from "../app/order-drift.js";
 import type { OperationsDeps } from "../app/ports.js";
 
@@ -24,6 +25,7 @@ const maxTrace = 1000;
 /** The RPC surface: requests checked whole (every violation named), then answered from the stores. */
 export function createOperationsHandler(
   deps: OperationsDeps,
+  samples: StatusSamples,
 ): Partial<ServiceImpl<typeof OperationsService>> {
   const checkService = (v: Violations, service: string) => {
     const known = deps.adminTargets.names();
@@ -31,6 +33,8 @@ export function createOperationsHandler(
       v.add("service", `is not a service operations reaches (${known.join(", ")})`);
   };
   return {
+    getMeshStatus: () => meshStatus(deps, samples),
+
     async getTrace(request) {
       const v = new Violations();
       const given = [request.correlationId, request.orderId, request.customerId].filter((k) => k !== "");

@@ -1,4 +1,5 @@
 import type { ParkedMessage } from "@retail/contracts/retail/admin/v1/admin_pb";
+import type { GetStatusResponse } from "@retail/contracts/retail/admin/v1/admin_service_pb";
 import type {
   ChannelOrderView,
   ExceptionKind,
@@ -66,6 +67,7 @@ export interface AdminTargets {
     service: string,
     request: { requestId: string; streamId: string; reason: string },
   ): Promise<{ events: number; repeatedRequest: boolean }>;
+  status(service: string): Promise<GetStatusResponse>;
   rebuildReadModel(
     service: string,
     request: { requestId: string; readModel: string; reason: string },
@@ -122,4 +124,6 @@ export interface OperationsDeps {
   readonly driftGraceMs: number;
   /** Orders whose events came since the last comparison sweep (their views are compared again). */
   readonly changedOrders: Set<string>;
+  /** Events received, for the status samples' throughput and lag. */
+  readonly onEvent?: (eventTime: Date) => void;
 }

@@ -30,6 +30,7 @@ const at = (date: Date): Timestamp => timestampFromDate(date);
  * event keeps nothing new and opens or ends nothing twice.
  */
 export async function recordEvent(deps: OperationsDeps, event: ReceivedEvent): Promise<void> {
+  deps.onEvent?.(event.time);
   if (event.type === CustomerErasedSchema.typeName) {
     const { customerId } = fromBinary(CustomerErasedSchema, event.data);
     const emptied = await deps.timeline.eraseCustomer(customerId);

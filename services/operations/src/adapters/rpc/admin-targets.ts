@@ -40,6 +40,7 @@ export function createAdminTargets(
       const { events, repeatedRequest } = await clientOf(service).republishAggregate(request);
       return { events, repeatedRequest };
     },
+    status: (service) => clientOf(service).getStatus({}),
     async rebuildReadModel(service, request) {
       const { repeatedRequest } = await clientOf(service).rebuildReadModel(request);
       return { repeatedRequest };

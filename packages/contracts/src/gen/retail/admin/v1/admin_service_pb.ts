@@ -5,6 +5,8 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { ParkedMessage } from "./admin_pb.js";
 import { file_retail_admin_v1_admin } from "./admin_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -13,7 +15,104 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/admin/v1/admin_service.proto.
  */
 export const file_retail_admin_v1_admin_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNyZXRhaWwvYWRtaW4vdjEvYWRtaW5fc2VydmljZS5wcm90bxIPcmV0YWlsLmFkbWluLnYxImAKF1JlYnVpbGRSZWFkTW9kZWxSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIXCgpyZWFkX21vZGVsGAIgASgJQgPgQQISEwoGcmVhc29uGAMgASgJQgPgQQIiNAoYUmVidWlsZFJlYWRNb2RlbFJlc3BvbnNlEhgKEHJlcGVhdGVkX3JlcXVlc3QYASABKAgiOQoZTGlzdFBhcmtlZE1lc3NhZ2VzUmVxdWVzdBINCgVxdWV1ZRgBIAEoCRINCgVsaW1pdBgCIAEoBSLGAQoaTGlzdFBhcmtlZE1lc3NhZ2VzUmVzcG9uc2USMAoIbWVzc2FnZXMYASADKAsyHi5yZXRhaWwuYWRtaW4udjEuUGFya2VkTWVzc2FnZRJHCgZwYXJrZWQYAiADKAsyNy5yZXRhaWwuYWRtaW4udjEuTGlzdFBhcmtlZE1lc3NhZ2VzUmVzcG9uc2UuUGFya2VkRW50cnkaLQoLUGFya2VkRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgFOgI4ASJyChtSZXBsYXlQYXJrZWRNZXNzYWdlc1JlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhIKBXF1ZXVlGAIgASgJQgPgQQISEQoJZXZlbnRfaWRzGAMgAygJEhMKBnJlYXNvbhgEIAEoCUID4EECIlgKHFJlcGxheVBhcmtlZE1lc3NhZ2VzUmVzcG9uc2USEAoIcmVwbGF5ZWQYASABKAUSDAoEa2VwdBgCIAEoBRIYChByZXBlYXRlZF9yZXF1ZXN0GAMgASgIImEKGVJlcHVibGlzaEFnZ3JlZ2F0ZVJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhYKCXN0cmVhbV9pZBgCIAEoCUID4EECEhMKBnJlYXNvbhgDIAEoCUID4EECIkYKGlJlcHVibGlzaEFnZ3JlZ2F0ZVJlc3BvbnNlEg4KBmV2ZW50cxgBIAEoBRIYChByZXBlYXRlZF9yZXF1ZXN0GAIgASgIMsoDCgxBZG1pblNlcnZpY2USbQoSTGlzdFBhcmtlZE1lc3NhZ2VzEioucmV0YWlsLmFkbWluLnYxLkxpc3RQYXJrZWRNZXNzYWdlc1JlcXVlc3QaKy5yZXRhaWwuYWRtaW4udjEuTGlzdFBhcmtlZE1lc3NhZ2VzUmVzcG9uc2UScwoUUmVwbGF5UGFya2VkTWVzc2FnZXMSLC5yZXRhaWwuYWRtaW4udjEuUmVwbGF5UGFya2VkTWVzc2FnZXNSZXF1ZXN0Gi0ucmV0YWlsLmFkbWluLnYxLlJlcGxheVBhcmtlZE1lc3NhZ2VzUmVzcG9uc2USbQoSUmVwdWJsaXNoQWdncmVnYXRlEioucmV0YWlsLmFkbWluLnYxLlJlcHVibGlzaEFnZ3JlZ2F0ZVJlcXVlc3QaKy5yZXRhaWwuYWRtaW4udjEuUmVwdWJsaXNoQWdncmVnYXRlUmVzcG9uc2USZwoQUmVidWlsZFJlYWRNb2RlbBIoLnJldGFpbC5hZG1pbi52MS5SZWJ1aWxkUmVhZE1vZGVsUmVxdWVzdBopLnJldGFpbC5hZG1pbi52MS5SZWJ1aWxkUmVhZE1vZGVsUmVzcG9uc2ViBnByb3RvMw", [file_google_api_field_behavior, file_retail_admin_v1_admin]);
+  fileDesc("CiNyZXRhaWwvYWRtaW4vdjEvYWRtaW5fc2VydmljZS5wcm90bxIPcmV0YWlsLmFkbWluLnYxIhIKEEdldFN0YXR1c1JlcXVlc3QirAEKEUdldFN0YXR1c1Jlc3BvbnNlEg8KB3NlcnZpY2UYASABKAkSEAoIaW5zdGFuY2UYAiABKAkSLgoKc3RhcnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOb3V0Ym94X2JhY2tsb2cYBCABKAMSLAoGcXVldWVzGAUgAygLMhwucmV0YWlsLmFkbWluLnYxLlF1ZXVlU3RhdHVzImAKC1F1ZXVlU3RhdHVzEg0KBXF1ZXVlGAEgASgJEg0KBXJlYWR5GAIgASgDEhEKCWNvbnN1bWVycxgDIAEoBRIQCghyZXRyeWluZxgEIAEoAxIOCgZwYXJrZWQYBSABKAMiYAoXUmVidWlsZFJlYWRNb2RlbFJlcXVlc3QSFwoKcmVxdWVzdF9pZBgBIAEoCUID4EECEhcKCnJlYWRfbW9kZWwYAiABKAlCA+BBAhITCgZyZWFzb24YAyABKAlCA+BBAiI0ChhSZWJ1aWxkUmVhZE1vZGVsUmVzcG9uc2USGAoQcmVwZWF0ZWRfcmVxdWVzdBgBIAEoCCI5ChlMaXN0UGFya2VkTWVzc2FnZXNSZXF1ZXN0Eg0KBXF1ZXVlGAEgASgJEg0KBWxpbWl0GAIgASgFIsYBChpMaXN0UGFya2VkTWVzc2FnZXNSZXNwb25zZRIwCghtZXNzYWdlcxgBIAMoCzIeLnJldGFpbC5hZG1pbi52MS5QYXJrZWRNZXNzYWdlEkcKBnBhcmtlZBgCIAMoCzI3LnJldGFpbC5hZG1pbi52MS5MaXN0UGFya2VkTWVzc2FnZXNSZXNwb25zZS5QYXJrZWRFbnRyeRotCgtQYXJrZWRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBInIKG1JlcGxheVBhcmtlZE1lc3NhZ2VzUmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISEgoFcXVldWUYAiABKAlCA+BBAhIRCglldmVudF9pZHMYAyADKAkSEwoGcmVhc29uGAQgASgJQgPgQQIiWAocUmVwbGF5UGFya2VkTWVzc2FnZXNSZXNwb25zZRIQCghyZXBsYXllZBgBIAEoBRIMCgRrZXB0GAIgASgFEhgKEHJlcGVhdGVkX3JlcXVlc3QYAyABKAgiYQoZUmVwdWJsaXNoQWdncmVnYXRlUmVxdWVzdBIXCgpyZXF1ZXN0X2lkGAEgASgJQgPgQQISFgoJc3RyZWFtX2lkGAIgASgJQgPgQQISEwoGcmVhc29uGAMgASgJQgPgQQIiRgoaUmVwdWJsaXNoQWdncmVnYXRlUmVzcG9uc2USDgoGZXZlbnRzGAEgASgFEhgKEHJlcGVhdGVkX3JlcXVlc3QYAiABKAgyowQKDEFkbWluU2VydmljZRJtChJMaXN0UGFya2VkTWVzc2FnZXMSKi5yZXRhaWwuYWRtaW4udjEuTGlzdFBhcmtlZE1lc3NhZ2VzUmVxdWVzdBorLnJldGFpbC5hZG1pbi52MS5MaXN0UGFya2VkTWVzc2FnZXNSZXNwb25zZRJzChRSZXBsYXlQYXJrZWRNZXNzYWdlcxIsLnJldGFpbC5hZG1pbi52MS5SZXBsYXlQYXJrZWRNZXNzYWdlc1JlcXVlc3QaLS5yZXRhaWwuYWRtaW4udjEuUmVwbGF5UGFya2VkTWVzc2FnZXNSZXNwb25zZRJtChJSZXB1Ymxpc2hBZ2dyZWdhdGUSKi5yZXRhaWwuYWRtaW4udjEuUmVwdWJsaXNoQWdncmVnYXRlUmVxdWVzdBorLnJldGFpbC5hZG1pbi52MS5SZXB1Ymxpc2hBZ2dyZWdhdGVSZXNwb25zZRJnChBSZWJ1aWxkUmVhZE1vZGVsEigucmV0YWlsLmFkbWluLnYxLlJlYnVpbGRSZWFkTW9kZWxSZXF1ZXN0GikucmV0YWlsLmFkbWluLnYxLlJlYnVpbGRSZWFkTW9kZWxSZXNwb25zZRJXCglHZXRTdGF0dXMSIS5yZXRhaWwuYWRtaW4udjEuR2V0U3RhdHVzUmVxdWVzdBoiLnJldGFpbC5hZG1pbi52MS5HZXRTdGF0dXNSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_api_field_behavior, file_google_protobuf_timestamp, file_retail_admin_v1_admin]);
+
+/**
+ * @generated from message retail.admin.v1.GetStatusRequest
+ */
+export type GetStatusRequest = Message<"retail.admin.v1.GetStatusRequest"> & {
+};
+
+/**
+ * Describes the message retail.admin.v1.GetStatusRequest.
+ * Use `create(GetStatusRequestSchema)` to create a new message.
+ */
+export const GetStatusRequestSchema: GenMessage<GetStatusRequest> = /*@__PURE__*/
+  messageDesc(file_retail_admin_v1_admin_service, 0);
+
+/**
+ * @generated from message retail.admin.v1.GetStatusResponse
+ */
+export type GetStatusResponse = Message<"retail.admin.v1.GetStatusResponse"> & {
+  /**
+   * @generated from field: string service = 1;
+   */
+  service: string;
+
+  /**
+   * "<host>:<pid>" of the instance that answered.
+   *
+   * @generated from field: string instance = 2;
+   */
+  instance: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp start_time = 3;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * Commits recorded and not yet confirmed by the broker.
+   *
+   * @generated from field: int64 outbox_backlog = 4;
+   */
+  outboxBacklog: bigint;
+
+  /**
+   * @generated from field: repeated retail.admin.v1.QueueStatus queues = 5;
+   */
+  queues: QueueStatus[];
+};
+
+/**
+ * Describes the message retail.admin.v1.GetStatusResponse.
+ * Use `create(GetStatusResponseSchema)` to create a new message.
+ */
+export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE__*/
+  messageDesc(file_retail_admin_v1_admin_service, 1);
+
+/**
+ * One consumer queue as the broker counts it (-1 where the broker could not say).
+ *
+ * @generated from message retail.admin.v1.QueueStatus
+ */
+export type QueueStatus = Message<"retail.admin.v1.QueueStatus"> & {
+  /**
+   * @generated from field: string queue = 1;
+   */
+  queue: string;
+
+  /**
+   * Waiting to be delivered, and instances consuming.
+   *
+   * @generated from field: int64 ready = 2;
+   */
+  ready: bigint;
+
+  /**
+   * @generated from field: int32 consumers = 3;
+   */
+  consumers: number;
+
+  /**
+   * Waiting in its retry queues, and parked.
+   *
+   * @generated from field: int64 retrying = 4;
+   */
+  retrying: bigint;
+
+  /**
+   * @generated from field: int64 parked = 5;
+   */
+  parked: bigint;
+};
+
+/**
+ * Describes the message retail.admin.v1.QueueStatus.
+ * Use `create(QueueStatusSchema)` to create a new message.
+ */
+export const QueueStatusSchema: GenMessage<QueueStatus> = /*@__PURE__*/
+  messageDesc(file_retail_admin_v1_admin_service, 2);
 
 /**
  * @generated from message retail.admin.v1.RebuildReadModelRequest
@@ -42,7 +141,7 @@ export type RebuildReadModelRequest = Message<"retail.admin.v1.RebuildReadModelR
  * Use `create(RebuildReadModelRequestSchema)` to create a new message.
  */
 export const RebuildReadModelRequestSchema: GenMessage<RebuildReadModelRequest> = /*@__PURE__*/
-  messageDesc(file_retail_admin_v1_admin_service, 0);
+  messageDesc(file_retail_admin_v1_admin_service, 3);
 
 /**
  * @generated from message retail.admin.v1.RebuildReadModelResponse
@@ -61,7 +160,7 @@ export type RebuildReadModelResponse = Message<"retail.admin.v1.RebuildReadModel
  * Use `create(RebuildReadModelResponseSchema)` to create a new message.
  */
 export const RebuildReadModelResponseSchema: GenMessage<RebuildReadModelResponse> = /*@__PURE__*/
-  messageDesc(file_retail_admin_v1_admin_service, 1);
+  messageDesc(file_retail_admin_v1_admin_service, 4);
 
 /**
  * @generated from message retail.admin.v1.ListParkedMessagesRequest
@@ -87,7 +186,7 @@ export type ListParkedMessagesRequest = Message<"retail.admin.v1.ListParkedMessa
  * Use `create(ListParkedMessagesRequestSchema)` to create a new message.
  */
 export const ListParkedMessagesRequestSchema: GenMessage<ListParkedMessagesRequest> = /*@__PURE__*/
-  messageDesc(file_retail_admin_v1_admin_service, 2);
+  messageDesc(file_retail_admin_v1_admin_service, 5);
 
 /**
  * @generated from message retail.admin.v1.ListParkedMessagesResponse
@@ -111,7 +210,7 @@ export type ListParkedMessagesResponse = Message<"retail.admin.v1.ListParkedMess
  * Use `create(ListParkedMessagesResponseSchema)` to create a new message.
  */
 export const ListParkedMessagesResponseSchema: GenMessage<ListParkedMessagesResponse> = /*@__PURE__*/
-  messageDesc(file_retail_admin_v1_admin_service, 3);
+  messageDesc(file_retail_admin_v1_admin_service, 6);
 
 /**
  * @generated from message retail.admin.v1.ReplayParkedMessagesRequest
@@ -147,7 +246,7 @@ export type ReplayParkedMessagesRequest = Message<"retail.admin.v1.ReplayParkedM
  * Use `create(ReplayParkedMessagesRequestSchema)` to create a new message.
  */
 export const ReplayParkedMessagesRequestSchema: GenMessage<ReplayParkedMessagesRequest> = /*@__PURE__*/
-  messageDesc(file_retail_admin_v1_admin_service, 4);
+  messageDesc(file_retail_admin_v1_admin_service, 7);
 
 /**
  * @generated from message retail.admin.v1.ReplayParkedMessagesResponse
@@ -178,7 +277,7 @@ export type ReplayParkedMessagesResponse = Message<"retail.admin.v1.ReplayParked
  * Use `create(ReplayParkedMessagesResponseSchema)` to create a new message.
  */
 export const ReplayParkedMessagesResponseSchema: GenMessage<ReplayParkedMessagesResponse> = /*@__PURE__*/
-  messageDesc(file_retail_admin_v1_admin_service, 5);
+  messageDesc(file_retail_admin_v1_admin_service, 8);
 
 /**
  * @generated from message retail.admin.v1.RepublishAggregateRequest
@@ -207,7 +306,7 @@ export type RepublishAggregateRequest = Message<"retail.admin.v1.RepublishAggreg
  * Use `create(RepublishAggregateRequestSchema)` to create a new message.
  */
 export const RepublishAggregateRequestSchema: GenMessage<RepublishAggregateRequest> = /*@__PURE__*/
-  messageDesc(file_retail_admin_v1_admin_service, 6);
+  messageDesc(file_retail_admin_v1_admin_service, 9);
 
 /**
  * @generated from message retail.admin.v1.RepublishAggregateResponse
@@ -233,7 +332,7 @@ export type RepublishAggregateResponse = Message<"retail.admin.v1.RepublishAggre
  * Use `create(RepublishAggregateResponseSchema)` to create a new message.
  */
 export const RepublishAggregateResponseSchema: GenMessage<RepublishAggregateResponse> = /*@__PURE__*/
-  messageDesc(file_retail_admin_v1_admin_service, 7);
+  messageDesc(file_retail_admin_v1_admin_service, 10);
 
 /**
  * What every service offers its operators the same way (the platform implements it once): the
@@ -286,6 +385,17 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof RebuildReadModelRequestSchema;
     output: typeof RebuildReadModelResponseSchema;
+  },
+  /**
+   * How this instance and its queues stand: its outbox backlog, and each consumer queue's depth,
+   * consumers, retrying and parked messages.
+   *
+   * @generated from rpc retail.admin.v1.AdminService.GetStatus
+   */
+  getStatus: {
+    methodKind: "unary";
+    input: typeof GetStatusRequestSchema;
+    output: typeof GetStatusResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_retail_admin_v1_admin_service, 0);

@@ -6,10 +6,12 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
 import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
-import type { Duration } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_duration } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { ParkedMessage } from "../../admin/v1/admin_pb.js";
 import { file_retail_admin_v1_admin } from "../../admin/v1/admin_pb.js";
+import type { GetStatusResponse } from "../../admin/v1/admin_service_pb.js";
+import { file_retail_admin_v1_admin_service } from "../../admin/v1/admin_service_pb.js";
 import type { ChannelOrderView, ExceptionKind, OperationalException, TraceEvent } from "./operations_pb.js";
 import { file_retail_operations_v1_operations } from "./operations_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -18,7 +20,161 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file retail/operations/v1/operations_service.proto.
  */
 export const file_retail_operations_v1_operations_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci1yZXRhaWwvb3BlcmF0aW9ucy92MS9vcGVyYXRpb25zX3NlcnZpY2UucHJvdG8SFHJldGFpbC5vcGVyYXRpb25zLnYxInYKF1JlYnVpbGRSZWFkTW9kZWxSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIUCgdzZXJ2aWNlGAIgASgJQgPgQQISFwoKcmVhZF9tb2RlbBgDIAEoCUID4EECEhMKBnJlYXNvbhgEIAEoCUID4EECIjQKGFJlYnVpbGRSZWFkTW9kZWxSZXNwb25zZRIYChByZXBlYXRlZF9yZXF1ZXN0GAEgASgIIloKHVJlY29yZENoYW5uZWxPcmRlclZpZXdSZXF1ZXN0EjkKBHZpZXcYASABKAsyJi5yZXRhaWwub3BlcmF0aW9ucy52MS5DaGFubmVsT3JkZXJWaWV3QgPgQQIiVgoeUmVjb3JkQ2hhbm5lbE9yZGVyVmlld1Jlc3BvbnNlEjQKBHZpZXcYASABKAsyJi5yZXRhaWwub3BlcmF0aW9ucy52MS5DaGFubmVsT3JkZXJWaWV3IkMKHExpc3RDaGFubmVsT3JkZXJWaWV3c1JlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFIlYKHUxpc3RDaGFubmVsT3JkZXJWaWV3c1Jlc3BvbnNlEjUKBXZpZXdzGAEgAygLMiYucmV0YWlsLm9wZXJhdGlvbnMudjEuQ2hhbm5lbE9yZGVyVmlldyJ3ChlSZXB1Ymxpc2hBZ2dyZWdhdGVSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIUCgdzZXJ2aWNlGAIgASgJQgPgQQISFgoJc3RyZWFtX2lkGAMgASgJQgPgQQISEwoGcmVhc29uGAQgASgJQgPgQQIiRgoaUmVwdWJsaXNoQWdncmVnYXRlUmVzcG9uc2USDgoGZXZlbnRzGAEgASgFEhgKEHJlcGVhdGVkX3JlcXVlc3QYAiABKAgiSgoZTGlzdFBhcmtlZE1lc3NhZ2VzUmVxdWVzdBIPCgdzZXJ2aWNlGAEgASgJEg0KBXF1ZXVlGAIgASgJEg0KBWxpbWl0GAMgASgFIlgKFFNlcnZpY2VQYXJrZWRNZXNzYWdlEg8KB3NlcnZpY2UYASABKAkSLwoHbWVzc2FnZRgCIAEoCzIeLnJldGFpbC5hZG1pbi52MS5QYXJrZWRNZXNzYWdlIqkBChJTZXJ2aWNlUGFya2VkQ291bnQSDwoHc2VydmljZRgBIAEoCRJECgZwYXJrZWQYAiADKAsyNC5yZXRhaWwub3BlcmF0aW9ucy52MS5TZXJ2aWNlUGFya2VkQ291bnQuUGFya2VkRW50cnkSDQoFZXJyb3IYAyABKAkaLQoLUGFya2VkRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgFOgI4ASKWAQoaTGlzdFBhcmtlZE1lc3NhZ2VzUmVzcG9uc2USPAoIbWVzc2FnZXMYASADKAsyKi5yZXRhaWwub3BlcmF0aW9ucy52MS5TZXJ2aWNlUGFya2VkTWVzc2FnZRI6CghzZXJ2aWNlcxgCIAMoCzIoLnJldGFpbC5vcGVyYXRpb25zLnYxLlNlcnZpY2VQYXJrZWRDb3VudCKIAQobUmVwbGF5UGFya2VkTWVzc2FnZXNSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIUCgdzZXJ2aWNlGAIgASgJQgPgQQISEgoFcXVldWUYAyABKAlCA+BBAhIRCglldmVudF9pZHMYBCADKAkSEwoGcmVhc29uGAUgASgJQgPgQQIiWAocUmVwbGF5UGFya2VkTWVzc2FnZXNSZXNwb25zZRIQCghyZXBsYXllZBgBIAEoBRIMCgRrZXB0GAIgASgFEhgKEHJlcGVhdGVkX3JlcXVlc3QYAyABKAgiXwoPR2V0VHJhY2VSZXF1ZXN0EhYKDmNvcnJlbGF0aW9uX2lkGAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEg0KBWxpbWl0GAQgASgFIlcKEEdldFRyYWNlUmVzcG9uc2USMAoGZXZlbnRzGAEgAygLMiAucmV0YWlsLm9wZXJhdGlvbnMudjEuVHJhY2VFdmVudBIRCgl0cnVuY2F0ZWQYAiABKAgi3AEKIExpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnNSZXF1ZXN0EjEKBGtpbmQYASABKA4yIy5yZXRhaWwub3BlcmF0aW9ucy52MS5FeGNlcHRpb25LaW5kEi0KCm9sZGVyX3RoYW4YAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFQoNc291cmNlX3N5c3RlbRgDIAEoCRIYChBpbmNsdWRlX3Jlc29sdmVkGAQgASgIEhEKCXBhZ2Vfc2l6ZRgFIAEoBRISCgpwYWdlX3Rva2VuGAYgASgJInwKIUxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnNSZXNwb25zZRI+CgpleGNlcHRpb25zGAEgAygLMioucmV0YWlsLm9wZXJhdGlvbnMudjEuT3BlcmF0aW9uYWxFeGNlcHRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIigKF0xpc3RBdWRpdFJlY29yZHNSZXF1ZXN0Eg0KBWxpbWl0GAEgASgFIk0KGExpc3RBdWRpdFJlY29yZHNSZXNwb25zZRIxCgdyZWNvcmRzGAEgAygLMiAucmV0YWlsLm9wZXJhdGlvbnMudjEuVHJhY2VFdmVudDKBCwoRT3BlcmF0aW9uc1NlcnZpY2USbQoIR2V0VHJhY2USJS5yZXRhaWwub3BlcmF0aW9ucy52MS5HZXRUcmFjZVJlcXVlc3QaJi5yZXRhaWwub3BlcmF0aW9ucy52MS5HZXRUcmFjZVJlc3BvbnNlIhKC0+STAgwSCi92MS90cmFjZXMSrwEKGUxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnMSNi5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0T3BlcmF0aW9uYWxFeGNlcHRpb25zUmVxdWVzdBo3LnJldGFpbC5vcGVyYXRpb25zLnYxLkxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnNSZXNwb25zZSIhgtPkkwIbEhkvdjEvb3BlcmF0aW9uYWxFeGNlcHRpb25zEpMBChJMaXN0UGFya2VkTWVzc2FnZXMSLy5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0UGFya2VkTWVzc2FnZXNSZXF1ZXN0GjAucmV0YWlsLm9wZXJhdGlvbnMudjEuTGlzdFBhcmtlZE1lc3NhZ2VzUmVzcG9uc2UiGoLT5JMCFBISL3YxL3BhcmtlZE1lc3NhZ2VzEqMBChRSZXBsYXlQYXJrZWRNZXNzYWdlcxIxLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlcGxheVBhcmtlZE1lc3NhZ2VzUmVxdWVzdBoyLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlcGxheVBhcmtlZE1lc3NhZ2VzUmVzcG9uc2UiJILT5JMCHjoBKiIZL3YxL3BhcmtlZE1lc3NhZ2VzOnJlcGxheRKLAQoQTGlzdEF1ZGl0UmVjb3JkcxItLnJldGFpbC5vcGVyYXRpb25zLnYxLkxpc3RBdWRpdFJlY29yZHNSZXF1ZXN0Gi4ucmV0YWlsLm9wZXJhdGlvbnMudjEuTGlzdEF1ZGl0UmVjb3Jkc1Jlc3BvbnNlIhiC0+STAhISEC92MS9hdWRpdFJlY29yZHMSnAEKElJlcHVibGlzaEFnZ3JlZ2F0ZRIvLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlcHVibGlzaEFnZ3JlZ2F0ZVJlcXVlc3QaMC5yZXRhaWwub3BlcmF0aW9ucy52MS5SZXB1Ymxpc2hBZ2dyZWdhdGVSZXNwb25zZSIjgtPkkwIdOgEqIhgvdjEvYWdncmVnYXRlczpyZXB1Ymxpc2gSlAEKEFJlYnVpbGRSZWFkTW9kZWwSLS5yZXRhaWwub3BlcmF0aW9ucy52MS5SZWJ1aWxkUmVhZE1vZGVsUmVxdWVzdBouLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlYnVpbGRSZWFkTW9kZWxSZXNwb25zZSIhgtPkkwIbOgEqIhYvdjEvcmVhZE1vZGVsczpyZWJ1aWxkEqgBChZSZWNvcmRDaGFubmVsT3JkZXJWaWV3EjMucmV0YWlsLm9wZXJhdGlvbnMudjEuUmVjb3JkQ2hhbm5lbE9yZGVyVmlld1JlcXVlc3QaNC5yZXRhaWwub3BlcmF0aW9ucy52MS5SZWNvcmRDaGFubmVsT3JkZXJWaWV3UmVzcG9uc2UiI5ACAoLT5JMCGjoBKiIVL3YxL2NoYW5uZWxPcmRlclZpZXdzEp8BChVMaXN0Q2hhbm5lbE9yZGVyVmlld3MSMi5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0Q2hhbm5lbE9yZGVyVmlld3NSZXF1ZXN0GjMucmV0YWlsLm9wZXJhdGlvbnMudjEuTGlzdENoYW5uZWxPcmRlclZpZXdzUmVzcG9uc2UiHYLT5JMCFxIVL3YxL2NoYW5uZWxPcmRlclZpZXdzYgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_retail_admin_v1_admin, file_retail_operations_v1_operations]);
+  fileDesc("Ci1yZXRhaWwvb3BlcmF0aW9ucy92MS9vcGVyYXRpb25zX3NlcnZpY2UucHJvdG8SFHJldGFpbC5vcGVyYXRpb25zLnYxIhYKFEdldE1lc2hTdGF0dXNSZXF1ZXN0ImMKDVNlcnZpY2VTdGF0dXMSDwoHc2VydmljZRgBIAEoCRIyCgZzdGF0dXMYAiABKAsyIi5yZXRhaWwuYWRtaW4udjEuR2V0U3RhdHVzUmVzcG9uc2USDQoFZXJyb3IYAyABKAkigwEKDkV4Y2VwdGlvbkNvdW50EjEKBGtpbmQYASABKA4yIy5yZXRhaWwub3BlcmF0aW9ucy52MS5FeGNlcHRpb25LaW5kEgwKBG9wZW4YAiABKAUSMAoMb2xkZXN0X3NpbmNlGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKqAQoMU3RhdHVzU2FtcGxlEigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmV2ZW50cxgCIAEoBRIXCg9tYXhfbGFnX3NlY29uZHMYAyABKAESDQoFcmVhZHkYBCABKAMSEAoIcmV0cnlpbmcYBSABKAMSDgoGcGFya2VkGAYgASgDEhYKDm91dGJveF9iYWNrbG9nGAcgASgDIr0BChVHZXRNZXNoU3RhdHVzUmVzcG9uc2USNQoIc2VydmljZXMYASADKAsyIy5yZXRhaWwub3BlcmF0aW9ucy52MS5TZXJ2aWNlU3RhdHVzEjgKCmV4Y2VwdGlvbnMYAiADKAsyJC5yZXRhaWwub3BlcmF0aW9ucy52MS5FeGNlcHRpb25Db3VudBIzCgdzYW1wbGVzGAMgAygLMiIucmV0YWlsLm9wZXJhdGlvbnMudjEuU3RhdHVzU2FtcGxlInYKF1JlYnVpbGRSZWFkTW9kZWxSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIUCgdzZXJ2aWNlGAIgASgJQgPgQQISFwoKcmVhZF9tb2RlbBgDIAEoCUID4EECEhMKBnJlYXNvbhgEIAEoCUID4EECIjQKGFJlYnVpbGRSZWFkTW9kZWxSZXNwb25zZRIYChByZXBlYXRlZF9yZXF1ZXN0GAEgASgIIloKHVJlY29yZENoYW5uZWxPcmRlclZpZXdSZXF1ZXN0EjkKBHZpZXcYASABKAsyJi5yZXRhaWwub3BlcmF0aW9ucy52MS5DaGFubmVsT3JkZXJWaWV3QgPgQQIiVgoeUmVjb3JkQ2hhbm5lbE9yZGVyVmlld1Jlc3BvbnNlEjQKBHZpZXcYASABKAsyJi5yZXRhaWwub3BlcmF0aW9ucy52MS5DaGFubmVsT3JkZXJWaWV3IkMKHExpc3RDaGFubmVsT3JkZXJWaWV3c1JlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFIlYKHUxpc3RDaGFubmVsT3JkZXJWaWV3c1Jlc3BvbnNlEjUKBXZpZXdzGAEgAygLMiYucmV0YWlsLm9wZXJhdGlvbnMudjEuQ2hhbm5lbE9yZGVyVmlldyJ3ChlSZXB1Ymxpc2hBZ2dyZWdhdGVSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIUCgdzZXJ2aWNlGAIgASgJQgPgQQISFgoJc3RyZWFtX2lkGAMgASgJQgPgQQISEwoGcmVhc29uGAQgASgJQgPgQQIiRgoaUmVwdWJsaXNoQWdncmVnYXRlUmVzcG9uc2USDgoGZXZlbnRzGAEgASgFEhgKEHJlcGVhdGVkX3JlcXVlc3QYAiABKAgiSgoZTGlzdFBhcmtlZE1lc3NhZ2VzUmVxdWVzdBIPCgdzZXJ2aWNlGAEgASgJEg0KBXF1ZXVlGAIgASgJEg0KBWxpbWl0GAMgASgFIlgKFFNlcnZpY2VQYXJrZWRNZXNzYWdlEg8KB3NlcnZpY2UYASABKAkSLwoHbWVzc2FnZRgCIAEoCzIeLnJldGFpbC5hZG1pbi52MS5QYXJrZWRNZXNzYWdlIqkBChJTZXJ2aWNlUGFya2VkQ291bnQSDwoHc2VydmljZRgBIAEoCRJECgZwYXJrZWQYAiADKAsyNC5yZXRhaWwub3BlcmF0aW9ucy52MS5TZXJ2aWNlUGFya2VkQ291bnQuUGFya2VkRW50cnkSDQoFZXJyb3IYAyABKAkaLQoLUGFya2VkRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgFOgI4ASKWAQoaTGlzdFBhcmtlZE1lc3NhZ2VzUmVzcG9uc2USPAoIbWVzc2FnZXMYASADKAsyKi5yZXRhaWwub3BlcmF0aW9ucy52MS5TZXJ2aWNlUGFya2VkTWVzc2FnZRI6CghzZXJ2aWNlcxgCIAMoCzIoLnJldGFpbC5vcGVyYXRpb25zLnYxLlNlcnZpY2VQYXJrZWRDb3VudCKIAQobUmVwbGF5UGFya2VkTWVzc2FnZXNSZXF1ZXN0EhcKCnJlcXVlc3RfaWQYASABKAlCA+BBAhIUCgdzZXJ2aWNlGAIgASgJQgPgQQISEgoFcXVldWUYAyABKAlCA+BBAhIRCglldmVudF9pZHMYBCADKAkSEwoGcmVhc29uGAUgASgJQgPgQQIiWAocUmVwbGF5UGFya2VkTWVzc2FnZXNSZXNwb25zZRIQCghyZXBsYXllZBgBIAEoBRIMCgRrZXB0GAIgASgFEhgKEHJlcGVhdGVkX3JlcXVlc3QYAyABKAgiXwoPR2V0VHJhY2VSZXF1ZXN0EhYKDmNvcnJlbGF0aW9uX2lkGAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEhMKC2N1c3RvbWVyX2lkGAMgASgJEg0KBWxpbWl0GAQgASgFIlcKEEdldFRyYWNlUmVzcG9uc2USMAoGZXZlbnRzGAEgAygLMiAucmV0YWlsLm9wZXJhdGlvbnMudjEuVHJhY2VFdmVudBIRCgl0cnVuY2F0ZWQYAiABKAgi3AEKIExpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnNSZXF1ZXN0EjEKBGtpbmQYASABKA4yIy5yZXRhaWwub3BlcmF0aW9ucy52MS5FeGNlcHRpb25LaW5kEi0KCm9sZGVyX3RoYW4YAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFQoNc291cmNlX3N5c3RlbRgDIAEoCRIYChBpbmNsdWRlX3Jlc29sdmVkGAQgASgIEhEKCXBhZ2Vfc2l6ZRgFIAEoBRISCgpwYWdlX3Rva2VuGAYgASgJInwKIUxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnNSZXNwb25zZRI+CgpleGNlcHRpb25zGAEgAygLMioucmV0YWlsLm9wZXJhdGlvbnMudjEuT3BlcmF0aW9uYWxFeGNlcHRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIigKF0xpc3RBdWRpdFJlY29yZHNSZXF1ZXN0Eg0KBWxpbWl0GAEgASgFIk0KGExpc3RBdWRpdFJlY29yZHNSZXNwb25zZRIxCgdyZWNvcmRzGAEgAygLMiAucmV0YWlsLm9wZXJhdGlvbnMudjEuVHJhY2VFdmVudDKCDAoRT3BlcmF0aW9uc1NlcnZpY2USbQoIR2V0VHJhY2USJS5yZXRhaWwub3BlcmF0aW9ucy52MS5HZXRUcmFjZVJlcXVlc3QaJi5yZXRhaWwub3BlcmF0aW9ucy52MS5HZXRUcmFjZVJlc3BvbnNlIhKC0+STAgwSCi92MS90cmFjZXMSrwEKGUxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnMSNi5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0T3BlcmF0aW9uYWxFeGNlcHRpb25zUmVxdWVzdBo3LnJldGFpbC5vcGVyYXRpb25zLnYxLkxpc3RPcGVyYXRpb25hbEV4Y2VwdGlvbnNSZXNwb25zZSIhgtPkkwIbEhkvdjEvb3BlcmF0aW9uYWxFeGNlcHRpb25zEpMBChJMaXN0UGFya2VkTWVzc2FnZXMSLy5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0UGFya2VkTWVzc2FnZXNSZXF1ZXN0GjAucmV0YWlsLm9wZXJhdGlvbnMudjEuTGlzdFBhcmtlZE1lc3NhZ2VzUmVzcG9uc2UiGoLT5JMCFBISL3YxL3BhcmtlZE1lc3NhZ2VzEqMBChRSZXBsYXlQYXJrZWRNZXNzYWdlcxIxLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlcGxheVBhcmtlZE1lc3NhZ2VzUmVxdWVzdBoyLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlcGxheVBhcmtlZE1lc3NhZ2VzUmVzcG9uc2UiJILT5JMCHjoBKiIZL3YxL3BhcmtlZE1lc3NhZ2VzOnJlcGxheRKLAQoQTGlzdEF1ZGl0UmVjb3JkcxItLnJldGFpbC5vcGVyYXRpb25zLnYxLkxpc3RBdWRpdFJlY29yZHNSZXF1ZXN0Gi4ucmV0YWlsLm9wZXJhdGlvbnMudjEuTGlzdEF1ZGl0UmVjb3Jkc1Jlc3BvbnNlIhiC0+STAhISEC92MS9hdWRpdFJlY29yZHMSnAEKElJlcHVibGlzaEFnZ3JlZ2F0ZRIvLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlcHVibGlzaEFnZ3JlZ2F0ZVJlcXVlc3QaMC5yZXRhaWwub3BlcmF0aW9ucy52MS5SZXB1Ymxpc2hBZ2dyZWdhdGVSZXNwb25zZSIjgtPkkwIdOgEqIhgvdjEvYWdncmVnYXRlczpyZXB1Ymxpc2gSfwoNR2V0TWVzaFN0YXR1cxIqLnJldGFpbC5vcGVyYXRpb25zLnYxLkdldE1lc2hTdGF0dXNSZXF1ZXN0GisucmV0YWlsLm9wZXJhdGlvbnMudjEuR2V0TWVzaFN0YXR1c1Jlc3BvbnNlIhWQAgGC0+STAgwSCi92MS9zdGF0dXMSlAEKEFJlYnVpbGRSZWFkTW9kZWwSLS5yZXRhaWwub3BlcmF0aW9ucy52MS5SZWJ1aWxkUmVhZE1vZGVsUmVxdWVzdBouLnJldGFpbC5vcGVyYXRpb25zLnYxLlJlYnVpbGRSZWFkTW9kZWxSZXNwb25zZSIhgtPkkwIbOgEqIhYvdjEvcmVhZE1vZGVsczpyZWJ1aWxkEqgBChZSZWNvcmRDaGFubmVsT3JkZXJWaWV3EjMucmV0YWlsLm9wZXJhdGlvbnMudjEuUmVjb3JkQ2hhbm5lbE9yZGVyVmlld1JlcXVlc3QaNC5yZXRhaWwub3BlcmF0aW9ucy52MS5SZWNvcmRDaGFubmVsT3JkZXJWaWV3UmVzcG9uc2UiI5ACAoLT5JMCGjoBKiIVL3YxL2NoYW5uZWxPcmRlclZpZXdzEp8BChVMaXN0Q2hhbm5lbE9yZGVyVmlld3MSMi5yZXRhaWwub3BlcmF0aW9ucy52MS5MaXN0Q2hhbm5lbE9yZGVyVmlld3NSZXF1ZXN0GjMucmV0YWlsLm9wZXJhdGlvbnMudjEuTGlzdENoYW5uZWxPcmRlclZpZXdzUmVzcG9uc2UiHYLT5JMCFxIVL3YxL2NoYW5uZWxPcmRlclZpZXdzYgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_google_protobuf_timestamp, file_retail_admin_v1_admin, file_retail_admin_v1_admin_service, file_retail_operations_v1_operations]);
+
+/**
+ * @generated from message retail.operations.v1.GetMeshStatusRequest
+ */
+export type GetMeshStatusRequest = Message<"retail.operations.v1.GetMeshStatusRequest"> & {
+};
+
+/**
+ * Describes the message retail.operations.v1.GetMeshStatusRequest.
+ * Use `create(GetMeshStatusRequestSchema)` to create a new message.
+ */
+export const GetMeshStatusRequestSchema: GenMessage<GetMeshStatusRequest> = /*@__PURE__*/
+  messageDesc(file_retail_operations_v1_operations_service, 0);
+
+/**
+ * @generated from message retail.operations.v1.ServiceStatus
+ */
+export type ServiceStatus = Message<"retail.operations.v1.ServiceStatus"> & {
+  /**
+   * @generated from field: string service = 1;
+   */
+  service: string;
+
+  /**
+   * @generated from field: retail.admin.v1.GetStatusResponse status = 2;
+   */
+  status?: GetStatusResponse | undefined;
+
+  /**
+   * Why the service could not be asked ("" when it answered).
+   *
+   * @generated from field: string error = 3;
+   */
+  error: string;
+};
+
+/**
+ * Describes the message retail.operations.v1.ServiceStatus.
+ * Use `create(ServiceStatusSchema)` to create a new message.
+ */
+export const ServiceStatusSchema: GenMessage<ServiceStatus> = /*@__PURE__*/
+  messageDesc(file_retail_operations_v1_operations_service, 1);
+
+/**
+ * @generated from message retail.operations.v1.ExceptionCount
+ */
+export type ExceptionCount = Message<"retail.operations.v1.ExceptionCount"> & {
+  /**
+   * @generated from field: retail.operations.v1.ExceptionKind kind = 1;
+   */
+  kind: ExceptionKind;
+
+  /**
+   * @generated from field: int32 open = 2;
+   */
+  open: number;
+
+  /**
+   * When the oldest open item began (unset when none is open).
+   *
+   * @generated from field: google.protobuf.Timestamp oldest_since = 3;
+   */
+  oldestSince?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message retail.operations.v1.ExceptionCount.
+ * Use `create(ExceptionCountSchema)` to create a new message.
+ */
+export const ExceptionCountSchema: GenMessage<ExceptionCount> = /*@__PURE__*/
+  messageDesc(file_retail_operations_v1_operations_service, 2);
+
+/**
+ * One sample of the mesh, taken every STATUS_SAMPLE_MS (a minute) by the operations instance answering.
+ *
+ * @generated from message retail.operations.v1.StatusSample
+ */
+export type StatusSample = Message<"retail.operations.v1.StatusSample"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp time = 1;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * Events this instance received since the previous sample, and the most any waited (its publishing
+   * service's time to its arrival here): throughput and lag.
+   *
+   * @generated from field: int32 events = 2;
+   */
+  events: number;
+
+  /**
+   * @generated from field: double max_lag_seconds = 3;
+   */
+  maxLagSeconds: number;
+
+  /**
+   * Over every service's consumer queues and outboxes at the sample's time.
+   *
+   * @generated from field: int64 ready = 4;
+   */
+  ready: bigint;
+
+  /**
+   * @generated from field: int64 retrying = 5;
+   */
+  retrying: bigint;
+
+  /**
+   * @generated from field: int64 parked = 6;
+   */
+  parked: bigint;
+
+  /**
+   * @generated from field: int64 outbox_backlog = 7;
+   */
+  outboxBacklog: bigint;
+};
+
+/**
+ * Describes the message retail.operations.v1.StatusSample.
+ * Use `create(StatusSampleSchema)` to create a new message.
+ */
+export const StatusSampleSchema: GenMessage<StatusSample> = /*@__PURE__*/
+  messageDesc(file_retail_operations_v1_operations_service, 3);
+
+/**
+ * @generated from message retail.operations.v1.GetMeshStatusResponse
+ */
+export type GetMeshStatusResponse = Message<"retail.operations.v1.GetMeshStatusResponse"> & {
+  /**
+   * @generated from field: repeated retail.operations.v1.ServiceStatus services = 1;
+   */
+  services: ServiceStatus[];
+
+  /**
+   * @generated from field: repeated retail.operations.v1.ExceptionCount exceptions = 2;
+   */
+  exceptions: ExceptionCount[];
+
+  /**
+   * The last hour's samples, oldest first.
+   *
+   * @generated from field: repeated retail.operations.v1.StatusSample samples = 3;
+   */
+  samples: StatusSample[];
+};
+
+/**
+ * Describes the message retail.operations.v1.GetMeshStatusResponse.
+ * Use `create(GetMeshStatusResponseSchema)` to create a new message.
+ */
+export const GetMeshStatusResponseSchema: GenMessage<GetMeshStatusResponse> = /*@__PURE__*/
+  messageDesc(file_retail_operations_v1_operations_service, 4);
 
 /**
  * @generated from message retail.operations.v1.RebuildReadModelRequest
@@ -54,7 +210,7 @@ export type RebuildReadModelRequest = Message<"retail.operations.v1.RebuildReadM
  * Use `create(RebuildReadModelRequestSchema)` to create a new message.
  */
 export const RebuildReadModelRequestSchema: GenMessage<RebuildReadModelRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 0);
+  messageDesc(file_retail_operations_v1_operations_service, 5);
 
 /**
  * @generated from message retail.operations.v1.RebuildReadModelResponse
@@ -71,7 +227,7 @@ export type RebuildReadModelResponse = Message<"retail.operations.v1.RebuildRead
  * Use `create(RebuildReadModelResponseSchema)` to create a new message.
  */
 export const RebuildReadModelResponseSchema: GenMessage<RebuildReadModelResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 1);
+  messageDesc(file_retail_operations_v1_operations_service, 6);
 
 /**
  * @generated from message retail.operations.v1.RecordChannelOrderViewRequest
@@ -90,7 +246,7 @@ export type RecordChannelOrderViewRequest = Message<"retail.operations.v1.Record
  * Use `create(RecordChannelOrderViewRequestSchema)` to create a new message.
  */
 export const RecordChannelOrderViewRequestSchema: GenMessage<RecordChannelOrderViewRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 2);
+  messageDesc(file_retail_operations_v1_operations_service, 7);
 
 /**
  * @generated from message retail.operations.v1.RecordChannelOrderViewResponse
@@ -109,7 +265,7 @@ export type RecordChannelOrderViewResponse = Message<"retail.operations.v1.Recor
  * Use `create(RecordChannelOrderViewResponseSchema)` to create a new message.
  */
 export const RecordChannelOrderViewResponseSchema: GenMessage<RecordChannelOrderViewResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 3);
+  messageDesc(file_retail_operations_v1_operations_service, 8);
 
 /**
  * @generated from message retail.operations.v1.ListChannelOrderViewsRequest
@@ -135,7 +291,7 @@ export type ListChannelOrderViewsRequest = Message<"retail.operations.v1.ListCha
  * Use `create(ListChannelOrderViewsRequestSchema)` to create a new message.
  */
 export const ListChannelOrderViewsRequestSchema: GenMessage<ListChannelOrderViewsRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 4);
+  messageDesc(file_retail_operations_v1_operations_service, 9);
 
 /**
  * @generated from message retail.operations.v1.ListChannelOrderViewsResponse
@@ -152,7 +308,7 @@ export type ListChannelOrderViewsResponse = Message<"retail.operations.v1.ListCh
  * Use `create(ListChannelOrderViewsResponseSchema)` to create a new message.
  */
 export const ListChannelOrderViewsResponseSchema: GenMessage<ListChannelOrderViewsResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 5);
+  messageDesc(file_retail_operations_v1_operations_service, 10);
 
 /**
  * @generated from message retail.operations.v1.RepublishAggregateRequest
@@ -188,7 +344,7 @@ export type RepublishAggregateRequest = Message<"retail.operations.v1.RepublishA
  * Use `create(RepublishAggregateRequestSchema)` to create a new message.
  */
 export const RepublishAggregateRequestSchema: GenMessage<RepublishAggregateRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 6);
+  messageDesc(file_retail_operations_v1_operations_service, 11);
 
 /**
  * @generated from message retail.operations.v1.RepublishAggregateResponse
@@ -210,7 +366,7 @@ export type RepublishAggregateResponse = Message<"retail.operations.v1.Republish
  * Use `create(RepublishAggregateResponseSchema)` to create a new message.
  */
 export const RepublishAggregateResponseSchema: GenMessage<RepublishAggregateResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 7);
+  messageDesc(file_retail_operations_v1_operations_service, 12);
 
 /**
  * @generated from message retail.operations.v1.ListParkedMessagesRequest
@@ -243,7 +399,7 @@ export type ListParkedMessagesRequest = Message<"retail.operations.v1.ListParked
  * Use `create(ListParkedMessagesRequestSchema)` to create a new message.
  */
 export const ListParkedMessagesRequestSchema: GenMessage<ListParkedMessagesRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 8);
+  messageDesc(file_retail_operations_v1_operations_service, 13);
 
 /**
  * @generated from message retail.operations.v1.ServiceParkedMessage
@@ -265,7 +421,7 @@ export type ServiceParkedMessage = Message<"retail.operations.v1.ServiceParkedMe
  * Use `create(ServiceParkedMessageSchema)` to create a new message.
  */
 export const ServiceParkedMessageSchema: GenMessage<ServiceParkedMessage> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 9);
+  messageDesc(file_retail_operations_v1_operations_service, 14);
 
 /**
  * How many messages a service's consumer queues hold parked, or why the service could not be asked.
@@ -294,7 +450,7 @@ export type ServiceParkedCount = Message<"retail.operations.v1.ServiceParkedCoun
  * Use `create(ServiceParkedCountSchema)` to create a new message.
  */
 export const ServiceParkedCountSchema: GenMessage<ServiceParkedCount> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 10);
+  messageDesc(file_retail_operations_v1_operations_service, 15);
 
 /**
  * @generated from message retail.operations.v1.ListParkedMessagesResponse
@@ -316,7 +472,7 @@ export type ListParkedMessagesResponse = Message<"retail.operations.v1.ListParke
  * Use `create(ListParkedMessagesResponseSchema)` to create a new message.
  */
 export const ListParkedMessagesResponseSchema: GenMessage<ListParkedMessagesResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 11);
+  messageDesc(file_retail_operations_v1_operations_service, 16);
 
 /**
  * @generated from message retail.operations.v1.ReplayParkedMessagesRequest
@@ -357,7 +513,7 @@ export type ReplayParkedMessagesRequest = Message<"retail.operations.v1.ReplayPa
  * Use `create(ReplayParkedMessagesRequestSchema)` to create a new message.
  */
 export const ReplayParkedMessagesRequestSchema: GenMessage<ReplayParkedMessagesRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 12);
+  messageDesc(file_retail_operations_v1_operations_service, 17);
 
 /**
  * @generated from message retail.operations.v1.ReplayParkedMessagesResponse
@@ -384,7 +540,7 @@ export type ReplayParkedMessagesResponse = Message<"retail.operations.v1.ReplayP
  * Use `create(ReplayParkedMessagesResponseSchema)` to create a new message.
  */
 export const ReplayParkedMessagesResponseSchema: GenMessage<ReplayParkedMessagesResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 13);
+  messageDesc(file_retail_operations_v1_operations_service, 18);
 
 /**
  * @generated from message retail.operations.v1.GetTraceRequest
@@ -420,7 +576,7 @@ export type GetTraceRequest = Message<"retail.operations.v1.GetTraceRequest"> & 
  * Use `create(GetTraceRequestSchema)` to create a new message.
  */
 export const GetTraceRequestSchema: GenMessage<GetTraceRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 14);
+  messageDesc(file_retail_operations_v1_operations_service, 19);
 
 /**
  * @generated from message retail.operations.v1.GetTraceResponse
@@ -444,7 +600,7 @@ export type GetTraceResponse = Message<"retail.operations.v1.GetTraceResponse"> 
  * Use `create(GetTraceResponseSchema)` to create a new message.
  */
 export const GetTraceResponseSchema: GenMessage<GetTraceResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 15);
+  messageDesc(file_retail_operations_v1_operations_service, 20);
 
 /**
  * @generated from message retail.operations.v1.ListOperationalExceptionsRequest
@@ -494,7 +650,7 @@ export type ListOperationalExceptionsRequest = Message<"retail.operations.v1.Lis
  * Use `create(ListOperationalExceptionsRequestSchema)` to create a new message.
  */
 export const ListOperationalExceptionsRequestSchema: GenMessage<ListOperationalExceptionsRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 16);
+  messageDesc(file_retail_operations_v1_operations_service, 21);
 
 /**
  * @generated from message retail.operations.v1.ListOperationalExceptionsResponse
@@ -516,7 +672,7 @@ export type ListOperationalExceptionsResponse = Message<"retail.operations.v1.Li
  * Use `create(ListOperationalExceptionsResponseSchema)` to create a new message.
  */
 export const ListOperationalExceptionsResponseSchema: GenMessage<ListOperationalExceptionsResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 17);
+  messageDesc(file_retail_operations_v1_operations_service, 22);
 
 /**
  * @generated from message retail.operations.v1.ListAuditRecordsRequest
@@ -535,7 +691,7 @@ export type ListAuditRecordsRequest = Message<"retail.operations.v1.ListAuditRec
  * Use `create(ListAuditRecordsRequestSchema)` to create a new message.
  */
 export const ListAuditRecordsRequestSchema: GenMessage<ListAuditRecordsRequest> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 18);
+  messageDesc(file_retail_operations_v1_operations_service, 23);
 
 /**
  * @generated from message retail.operations.v1.ListAuditRecordsResponse
@@ -554,7 +710,7 @@ export type ListAuditRecordsResponse = Message<"retail.operations.v1.ListAuditRe
  * Use `create(ListAuditRecordsResponseSchema)` to create a new message.
  */
 export const ListAuditRecordsResponseSchema: GenMessage<ListAuditRecordsResponse> = /*@__PURE__*/
-  messageDesc(file_retail_operations_v1_operations_service, 19);
+  messageDesc(file_retail_operations_v1_operations_service, 24);
 
 /**
  * The operations backend: what happened to an order, a correlation id or a customer across the mesh
@@ -627,6 +783,17 @@ export const OperationsService: GenService<{
     methodKind: "unary";
     input: typeof RepublishAggregateRequestSchema;
     output: typeof RepublishAggregateResponseSchema;
+  },
+  /**
+   * The mesh at a glance: each service's status (its admin RPC; one that cannot be asked is named with
+   * its error), the exception lists' open counts and oldest items, and the last hour's samples.
+   *
+   * @generated from rpc retail.operations.v1.OperationsService.GetMeshStatus
+   */
+  getMeshStatus: {
+    methodKind: "unary";
+    input: typeof GetMeshStatusRequestSchema;
+    output: typeof GetMeshStatusResponseSchema;
   },
   /**
    * Has every instance of a service rebuild one of its read models (its admin RPC: once per request id,
