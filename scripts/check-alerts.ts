@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureDebianPackage } from "./debian-package.ts";
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), "..", "deploy", "monitoring");
 const files = readdirSync(dir);
@@ -13,14 +14,7 @@ const tests = files.filter((f) => f.endsWith(".test.yaml"));
 
 const hasPromtool = () => !spawnSync("promtool", ["--version"]).error;
 // On a fresh machine of ours (Debian, as root) the project installs what it lacks.
-if (!hasPromtool() && !spawnSync("apt-get", ["--version"]).error && process.getuid?.() === 0) {
-  console.log("promtool is missing: installing Debian's prometheus package (about 10 s)");
-  spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit" });
-  spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "prometheus"], {
-    stdio: "inherit",
-    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-  });
-}
+ensureDebianPackage("prometheus", hasPromtool, "promtool is missing");
 if (!hasPromtool()) {
   console.error(
     "promtool is missing: install Debian's prometheus package (apt-get install --no-install-recommends prometheus); .ci/run does it on a fresh machine",

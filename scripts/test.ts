@@ -43,6 +43,7 @@ const checks: Array<[string, string, string[]]> = [
   ["contracts", "node", ["scripts/check-contracts.ts"]],
   ["dependency rules", "node", ["scripts/check-deps.ts"]],
   ["alerting rules", "node", ["scripts/check-alerts.ts"]],
+  ["browser for the console tests", "node", ["scripts/ensure-chromium.ts"]],
 ];
 const failed = checks.filter(([name, command, args]) => !step(name, command, args)).map(([name]) => name);
 

@@ -20,6 +20,7 @@ import { createIdempotencyStore } from "./adapters/idempotency-store.js";
 import { createInboundJournal } from "./adapters/inbound-journal.js";
 import { createShopifyItemSkus } from "./adapters/shopify-item-skus.js";
 import type { GatewayConfig } from "./config.js";
+import { loadConsoleAssets } from "./http/console-assets.js";
 import { createInboundJournalTransport } from "./http/inbound-journal-service.js";
 import { startGatewayServer } from "./http/server.js";
 import { loadDocsAssets } from "./openapi/docs-page.js";
@@ -141,6 +142,7 @@ export async function composeGateway(config: GatewayConfig, logger: Logger): Pro
     requestTimeoutMs: Math.max(config.REQUEST_TIMEOUT_MS, config.IMPORT_TIMEOUT_MS),
     openapiPath: openapiDocument,
     docs: loadDocsAssets(),
+    console: loadConsoleAssets(),
     corsOrigins: config.CORS_ORIGINS,
     maxInFlight: config.MAX_IN_FLIGHT,
     rest,

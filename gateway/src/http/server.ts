@@ -17,13 +17,13 @@ import {
 import { SpanKind, startSpan } from "@retail/platform/telemetry";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { InboundJournal } from "../adapters/inbound-journal.js";
-import { type DocsAssets, docsPage } from "../openapi/docs-page.js";
 import { HttpRefusal, requestHeader } from "./body.js";
 import { channelEndpoints } from "./channel-endpoints.js";
 import { createCors } from "./cors.js";
 import { receiveInbound } from "./inbound.js";
 import { renderError, send } from "./respond.js";
 import { handleRest, type RestDependencies, type RestOutcome } from "./rest-handler.js";
+import { type StaticAssets, serveAsset } from "./static-assets.js";
 
 export interface GatewayServerOptions {
   readonly port: number;
@@ -37,7 +37,9 @@ export interface GatewayServerOptions {
   /** Readiness: each dependency's status; ready when every one is "SERVING". */
   readonly readiness: () => Promise<Record<string, string>>;
   readonly openapiPath: URL;
-  readonly docs: DocsAssets;
+  readonly docs: StaticAssets;
+  /** The operations console's files (/console). */
+  readonly console: StaticAssets;
   /** Origins allowed to call from a browser (CORS); empty for none. */
   readonly corsOrigins: readonly string[];
   /**
@@ -106,7 +108,9 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
         JSON.stringify({ status: ready ? "SERVING" : "NOT_SERVING", dependencies }),
       );
     } else if (path === "/openapi.json") send(response, 200, openapi);
-    else if (path === "/docs" || path.startsWith("/docs/")) docsPage(options.docs, path, response);
+    else if (path === "/docs" || path.startsWith("/docs/")) serveAsset(options.docs, path, "/docs", response);
+    else if (path === "/console" || path.startsWith("/console/"))
+      serveAsset(options.console, path, "/console", response);
     else return false;
     return true;
   };

@@ -1,13 +1,10 @@
 // The interactive API page for people: Swagger UI (from the swagger-ui-dist package, served from this
 // process, nothing fetched from the internet) over the gateway's own /openapi.json.
 import { readFileSync } from "node:fs";
-import type { ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
-export interface DocsAssets {
-  readonly files: ReadonlyMap<string, { type: string; body: Buffer }>;
-}
+import type { StaticAssets } from "../http/static-assets.js";
 
 const page = `<!doctype html>
 <html lang="en">
@@ -21,7 +18,7 @@ const page = `<!doctype html>
 const init = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#ui", deepLinking: true });`;
 
 /** Loads Swagger UI's files once at start. */
-export function loadDocsAssets(): DocsAssets {
+export function loadDocsAssets(): StaticAssets {
   const dist = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
   const files = new Map<string, { type: string; body: Buffer }>([
     ["/docs", { type: "text/html; charset=utf-8", body: Buffer.from(page) }],
@@ -33,18 +30,4 @@ export function loadDocsAssets(): DocsAssets {
     ],
   ]);
   return { files };
-}
-
-export function docsPage(assets: DocsAssets, path: string, response: ServerResponse): void {
-  const file = assets.files.get(path === "/docs/" ? "/docs" : path);
-  if (!file) {
-    response.writeHead(404).end();
-    return;
-  }
-  response.writeHead(200, {
-    "content-type": file.type,
-    "content-length": file.body.length,
-    "cache-control": "public, max-age=3600",
-  });
-  response.end(file.body);
 }
