@@ -1,4 +1,5 @@
 // JSON bodies the gateway tests send, in protobuf's JSON mapping (enums by name, int64 as text).
+import { readFileSync } from "node:fs";
 import { uniqueName } from "@retail/platform/testing";
 
 export const usd = (minorUnits: number) => ({ currencyCode: "USD", minorUnits: String(minorUnits) });
@@ -45,3 +46,12 @@ export function orderJson(
     shippingCharge: usd(500),
   };
 }
+
+/** The columns of Amazon's settlement flat file V1 (from the sample), and a row of them with the named cells set. */
+export const settlementColumns = (
+  readFileSync(new URL("./fixtures/amazon/settlement-flatfile-v1.mws-rs.tsv", import.meta.url), "utf8").split(
+    "\n",
+  )[0] ?? ""
+).split("\t");
+export const settlementRow = (cells: Record<string, string>) =>
+  settlementColumns.map((c) => cells[c] ?? "").join("\t");

@@ -12,6 +12,7 @@ import {
 import { OrderStatus } from "@retail/contracts/retail/order/v1/order_pb";
 import { startTcpProxy, testMongoUrl, uniqueName, until } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { settlementColumns, settlementRow } from "./bodies.js";
 import { type GatewayMesh, startGatewayMesh } from "./harness.js";
 import { reasonOf, restClient, sha256 } from "./rest-client.js";
 
@@ -1001,14 +1002,7 @@ describe("Stripe webhooks", () => {
 });
 
 describe("Amazon settlement reports", () => {
-  /** The V1 sample's columns, and a data row of them with the named cells set. */
-  const columns = (
-    readFileSync(
-      new URL("./fixtures/amazon/settlement-flatfile-v1.mws-rs.tsv", import.meta.url),
-      "utf8",
-    ).split("\n")[0] ?? ""
-  ).split("\t");
-  const row = (cells: Record<string, string>) => columns.map((c) => cells[c] ?? "").join("\t");
+  const [columns, row] = [settlementColumns, settlementRow];
 
   it("imports a flat file V1 as a settlement, once per Idempotency-Key, and reconciles it", async () => {
     const report = readFileSync(

@@ -4,7 +4,7 @@
 // repeat; and the exit codes a script branches on.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,13 +12,14 @@ import { PaymentCapturedSchema } from "@retail/contracts/retail/order/v1/order_e
 import { testAmqpUrl, uniqueName, until } from "@retail/platform/testing";
 import amqplib from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { settlementColumns, settlementRow } from "./bodies.js";
 import { type GatewayMesh, startGatewayMesh } from "./harness.js";
 import { restClient, sha256 } from "./rest-client.js";
 
 const key = "cli-operator-key";
 const cli = fileURLToPath(new URL("../../packages/cli/src/main.ts", import.meta.url));
 let mesh: GatewayMesh;
-const { post, receive, submitOrder, setUpLocations } = restClient(() => mesh, key);
+const { post, receive, receivedLate, submitOrder, setUpLocations } = restClient(() => mesh, key);
 
 beforeAll(async () => {
   mesh = await startGatewayMesh("cli", {
@@ -79,16 +80,7 @@ describe("mesh, the command line", () => {
     const sku = uniqueName("SKU");
     await receive(sku, "DC-1", 5);
     // A count the store sent twenty minutes late: a late stock update.
-    const late = await post("/v1/movements", {
-      movementId: uniqueName("late"),
-      type: "MOVEMENT_TYPE_GOODS_RECEIPT",
-      sku,
-      locationId: "DC-1",
-      quantity: "1",
-      sourceSystem: "store-feed",
-      occurTime: new Date(Date.now() - 20 * 60_000).toISOString(),
-    });
-    expect(late.status, JSON.stringify(late.json)).toBe(200);
+    await receivedLate(sku, 20, "store-feed");
     const listed = await until(async () => {
       const run = await mesh_([
         "exceptions",
@@ -199,15 +191,8 @@ describe("mesh, the command line", () => {
   });
 
   it("imports a settlement file with a progress bar, names its rejected row, and applies nothing twice", async () => {
-    const columns = (
-      readFileSync(
-        new URL("./fixtures/amazon/settlement-flatfile-v1.mws-rs.tsv", import.meta.url),
-        "utf8",
-      ).split("\n")[0] ?? ""
-    ).split("\t");
-    const row = (cells: Record<string, string>) => columns.map((c) => cells[c] ?? "").join("\t");
     const settlementId = String(Date.now());
-    const fee = row({
+    const fee = settlementRow({
       "transaction-type": "Storage Fee",
       "adjustment-id": "storage-1",
       "other-amount": "-0.01",
@@ -216,15 +201,15 @@ describe("mesh, the command line", () => {
     writeFileSync(
       file,
       [
-        columns.join("\t"),
-        row({
+        settlementColumns.join("\t"),
+        settlementRow({
           "settlement-id": settlementId,
           "total-amount": "0.00",
           currency: "USD",
           "deposit-date": "2026-11-20",
         }),
         ...Array.from({ length: 20_000 }, () => fee),
-        row({ "transaction-type": "Order", "order-id": "111-2", "price-amount": "twelve" }),
+        settlementRow({ "transaction-type": "Order", "order-id": "111-2", "price-amount": "twelve" }),
       ].join("\n"),
     );
     const first = await mesh_(["import", file, "--as", "amazon-settlement", "--progress"]);

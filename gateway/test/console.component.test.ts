@@ -18,7 +18,7 @@ const artifacts = fileURLToPath(new URL("../../.mesh/artifacts/console/", import
 let mesh: GatewayMesh;
 let browser: Browser;
 let page: Page;
-const { post, receive, submitOrder, setUpLocations } = restClient(() => mesh, key);
+const { receive, receivedLate, submitOrder, setUpLocations } = restClient(() => mesh, key);
 
 beforeAll(async () => {
   if (!existsSync(chromiumPath))
@@ -74,16 +74,7 @@ describe("the operations console", () => {
   it("finds an exception this test caused by its kind, and opens its trace", async () => {
     const sku = uniqueName("SKU");
     await receive(sku, "DC-1", 3);
-    const late = await post("/v1/movements", {
-      movementId: uniqueName("late"),
-      type: "MOVEMENT_TYPE_GOODS_RECEIPT",
-      sku,
-      locationId: "DC-1",
-      quantity: "1",
-      sourceSystem: "store-feed",
-      occurTime: new Date(Date.now() - 30 * 60_000).toISOString(),
-    });
-    expect(late.status).toBe(200);
+    await receivedLate(sku, 30, "store-feed");
     await until(async () => {
       await page.getByRole("link", { name: "Exceptions", exact: true }).click();
       await page.getByLabel("Kind").selectOption("LATE_STOCK_UPDATE");

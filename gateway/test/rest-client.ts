@@ -26,6 +26,19 @@ export function restClient(mesh: () => GatewayMesh, key: string) {
     async receive(sku: string, locationId: string, quantity: number) {
       expect((await post("/v1/movements", receiptJson(sku, locationId, quantity))).status).toBe(200);
     },
+    /** One unit of a SKU received at DC-1 that the source system reports `minutes` after it happened. */
+    async receivedLate(sku: string, minutes: number, sourceSystem: string) {
+      const answer = await post("/v1/movements", {
+        movementId: uniqueName("late"),
+        type: "MOVEMENT_TYPE_GOODS_RECEIPT",
+        sku,
+        locationId: "DC-1",
+        quantity: "1",
+        sourceSystem,
+        occurTime: new Date(Date.now() - minutes * 60_000).toISOString(),
+      });
+      expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+    },
     /** A fresh SKU with `quantity` units received at DC-1. */
     async stocked(quantity: number): Promise<string> {
       const sku = uniqueName("SKU");

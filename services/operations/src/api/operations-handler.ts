@@ -27,10 +27,22 @@ export function createOperationsHandler(
   deps: OperationsDeps,
   samples: StatusSamples,
 ): Partial<ServiceImpl<typeof OperationsService>> {
-  const checkService = (v: Violations, service: string) => {
+  /**
+   * An operator's repair, checked whole before it is forwarded: its request id, a service operations
+   * reaches, what it names (`fields`), and why.
+   */
+  const checkRepair = (
+    request: { requestId: string; service: string; reason: string },
+    fields: Record<string, string>,
+  ) => {
+    const v = new Violations();
+    v.require("request_id", request.requestId);
     const known = deps.adminTargets.names();
-    if (v.require("service", service) && !known.includes(service))
+    if (v.require("service", request.service) && !known.includes(request.service))
       v.add("service", `is not a service operations reaches (${known.join(", ")})`);
+    for (const [field, value] of Object.entries(fields)) v.require(field, value);
+    v.require("reason", request.reason.trim());
+    v.throwIfAny();
   };
   return {
     getMeshStatus: () => meshStatus(deps, samples),
@@ -90,12 +102,7 @@ export function createOperationsHandler(
     },
 
     async republishAggregate(request) {
-      const v = new Violations();
-      v.require("request_id", request.requestId);
-      checkService(v, request.service);
-      v.require("stream_id", request.streamId);
-      v.require("reason", request.reason.trim());
-      v.throwIfAny();
+      checkRepair(request, { stream_id: request.streamId });
       return deps.adminTargets.republish(request.service, {
         requestId: request.requestId,
         streamId: request.streamId,
@@ -104,12 +111,7 @@ export function createOperationsHandler(
     },
 
     async rebuildReadModel(request) {
-      const v = new Violations();
-      v.require("request_id", request.requestId);
-      checkService(v, request.service);
-      v.require("read_model", request.readModel);
-      v.require("reason", request.reason.trim());
-      v.throwIfAny();
+      checkRepair(request, { read_model: request.readModel });
       return deps.adminTargets.rebuildReadModel(request.service, {
         requestId: request.requestId,
         readModel: request.readModel,
@@ -118,12 +120,7 @@ export function createOperationsHandler(
     },
 
     async replayParkedMessages(request) {
-      const v = new Violations();
-      v.require("request_id", request.requestId);
-      checkService(v, request.service);
-      v.require("queue", request.queue);
-      v.require("reason", request.reason.trim());
-      v.throwIfAny();
+      checkRepair(request, { queue: request.queue });
       return deps.adminTargets.replayParked(request.service, {
         requestId: request.requestId,
         queue: request.queue,
