@@ -429,15 +429,7 @@ describe("operations over REST", () => {
     const order = await submitOrder(sku, 1);
     await mesh.stopService("finance-posting");
     try {
-      const paid = await post(`/v1/orders/${order.orderId}/paymentEvents`, {
-        paymentEventId: uniqueName("cap"),
-        type: "PAYMENT_EVENT_TYPE_CAPTURE",
-        outcome: "PAYMENT_OUTCOME_APPROVED",
-        amount: order.grandTotal,
-        provider: "stripe",
-        providerReference: `ch_${order.orderId}`,
-      });
-      expect(paid.status).toBe(200);
+      await captureInFull(order);
       const listed = (olderThan: string) =>
         get(
           `/v1/operationalExceptions?kind=EXCEPTION_KIND_NOT_IN_LEDGER&olderThan=${olderThan}&pageSize=200`,
@@ -472,15 +464,7 @@ describe("operations over REST", () => {
     const sku = uniqueName("SKU");
     await receive(sku, "DC-1", 5);
     const order = await submitOrder(sku, 1);
-    const paid = await post(`/v1/orders/${order.orderId}/paymentEvents`, {
-      paymentEventId: uniqueName("cap"),
-      type: "PAYMENT_EVENT_TYPE_CAPTURE",
-      outcome: "PAYMENT_OUTCOME_APPROVED",
-      amount: order.grandTotal,
-      provider: "stripe",
-      providerReference: `ch_${order.orderId}`,
-    });
-    expect(paid.status).toBe(200);
+    await captureInFull(order);
     // The order's events from order, inventory and finance, in the order they happened.
     const trace = await until(async () => {
       const { events } = (await get(`/v1/traces?orderId=${order.orderId}`)).json;
@@ -601,6 +585,19 @@ describe("parked messages over REST", () => {
     expect([unknown.status, unknown.json.details[0].fieldViolations[0].field]).toEqual([400, "service"]);
   });
 });
+
+/** Records the capture of an order's whole total through Stripe. */
+async function captureInFull(order: { orderId: string; grandTotal: unknown }) {
+  const paid = await post(`/v1/orders/${order.orderId}/paymentEvents`, {
+    paymentEventId: uniqueName("cap"),
+    type: "PAYMENT_EVENT_TYPE_CAPTURE",
+    outcome: "PAYMENT_OUTCOME_APPROVED",
+    amount: order.grandTotal,
+    provider: "stripe",
+    providerReference: `ch_${order.orderId}`,
+  });
+  expect(paid.status, JSON.stringify(paid.json)).toBe(200);
+}
 
 /** The newest audit record of a kind whose body mentions `naming`, as JSON. */
 async function auditRecord(routingKey: string, naming: string) {
