@@ -147,8 +147,18 @@ function chart(title, samples, series) {
   return box;
 }
 
+/** The gateway's own readiness: each service it calls, and its Idempotency-Key store. */
+async function readiness() {
+  try {
+    const response = await fetch("/readyz");
+    return (await response.json()).dependencies ?? {};
+  } catch (error) {
+    return { gateway: `not answering: ${error.message}` };
+  }
+}
+
 async function overview() {
-  const { json } = await api("/v1/status");
+  const [{ json }, dependencies] = await Promise.all([api("/v1/status"), readiness()]);
   const rows = json.services.map((s) => {
     if (s.error)
       return h(
@@ -187,6 +197,13 @@ async function overview() {
     "Overview",
     h("h2", {}, "Services"),
     table(["Service", "Health", "Outbox backlog", "Ready", "Retrying", "Parked", "Consumers"], rows),
+    h("h2", {}, "The gateway's dependencies"),
+    table(
+      ["Dependency", "State"],
+      Object.entries(dependencies).map(([name, state]) =>
+        h("tr", {}, h("td", {}, name), h("td", { class: state === "SERVING" ? "ok" : "bad" }, state)),
+      ),
+    ),
     h("h2", {}, "Exception lists"),
     table(["List", "Open", "Oldest"], exceptions),
     h("h2", {}, "The last hour"),
@@ -354,6 +371,16 @@ async function parkedView() {
       h("td", { class: "num" }, m.attempts ?? 0),
       h("td", {}, m.failureReason),
       h("td", {}, age(m.failedTime)),
+      h(
+        "td",
+        {},
+        h(
+          "details",
+          {},
+          h("summary", {}, "Payload"),
+          h("pre", {}, m.dataJson ? JSON.stringify(JSON.parse(m.dataJson), null, 2) : "(not decodable)"),
+        ),
+      ),
     );
   });
   const reason = h("input", { id: "reason", required: true, placeholder: "what was fixed" });
@@ -400,7 +427,19 @@ async function parkedView() {
     rows.length === 0
       ? h("p", {}, "Nothing parked.")
       : [
-          table(["", "Service", "Event", "Type", "Attempts", "Reason", "Parked"], rows),
+          table(
+            [
+              "",
+              "Service",
+              "Event",
+              "Type",
+              "Attempts",
+              "Reason",
+              "Parked",
+              "Decoded (personal fields emptied)",
+            ],
+            rows,
+          ),
           h(
             "form",
             { class: "filters", onsubmit: (e) => e.preventDefault() },

@@ -133,12 +133,19 @@ describe("the operations console", () => {
     await page.getByRole("img", { name: "Events received and longest wait (s)" }).waitFor();
     await page.getByRole("img", { name: "Messages waiting" }).waitFor();
     expect(await page.locator(".chart canvas").count()).toBe(2);
+    // The gateway's own dependencies: every service it calls, serving.
+    expect(
+      await page.getByRole("row").filter({ hasText: "retail.order.v1.OrderService" }).textContent(),
+    ).toContain("SERVING");
     await shot("4-overview-one-parked");
 
     await page.getByRole("link", { name: "Parked messages" }).click();
     const parkedRow = page.getByRole("row").filter({ hasText: accepted.id });
     await parkedRow.waitFor();
     expect(await parkedRow.textContent()).toContain("finance's database was unreachable");
+    // Its payload decoded from the event's descriptor, the order it carries.
+    await parkedRow.getByText("Payload").click();
+    expect(await parkedRow.locator("pre").textContent()).toContain(order.orderId);
     await page.getByLabel(`Select ${accepted.id}`).check();
     await page.getByLabel("Reason").fill("finance's database is back");
     await page.getByRole("button", { name: "Replay selected" }).click();
