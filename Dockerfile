@@ -1,20 +1,28 @@
-# One image per service of the mesh, and one for the gateway:
-#   docker build --build-arg SERVICE=inventory -t retail-mesh/inventory .
-#   docker build --build-arg SERVICE=gateway --build-arg DIR=gateway -t retail-mesh/gateway .
-# The Node that runs is the project's own (the pinned `node` npm package, 24.x), the same binary that
-# npm scripts and CI use. Not built on our development machines (no Docker engine there): check it in
-# an environment that has one before relying on it.
-FROM node:24-bookworm-slim AS build
-ARG SERVICE
-ARG DIR=services/${SERVICE}
+# One image per service of the mesh, and one for the gateway, from one build of the whole tree:
+#   buildah bud --isolation chroot --layers --build-arg SERVICE=inventory -t retail-mesh/inventory .
+#   buildah bud --isolation chroot --layers --build-arg SERVICE=gateway --build-arg DIR=gateway -t retail-mesh/gateway .
+# (docker build takes the same arguments.) BASE is any Debian bookworm image: debian:bookworm-slim from a
+# registry, or one made with debootstrap where no registry is reachable (scripts/image-check.ts does that).
+# The Node that runs is the project's own (the pinned `node` npm package, 24.x), the same binary that npm
+# scripts and CI use; Debian's nodejs only runs `npm ci` in the build stage.
+ARG BASE=debian:bookworm-slim
+
+FROM ${BASE} AS build
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm ca-certificates >/dev/null \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY . .
-RUN npm ci --no-audit --no-fund \
- && node_modules/.bin/node node_modules/.bin/tsc -b "${DIR}" \
+# Every unit at once: the per-unit images below share this stage (cached with --layers). Behind a
+# TLS-inspecting proxy, its CA comes in as the build secret `ca` (never a layer of the image).
+RUN --mount=type=secret,id=ca,required=false \
+    if [ -f /run/secrets/ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca; fi \
+ && npm ci --no-audit --no-fund --loglevel=error \
+ && node_modules/.bin/node node_modules/.bin/tsc -b \
  && cp node_modules/node/bin/node /usr/local/bin/mesh-node \
- && npm prune --omit=dev --no-audit --no-fund
+ && npm prune --omit=dev --no-audit --no-fund --loglevel=error
 
-FROM debian:bookworm-slim
+FROM ${BASE}
 ARG SERVICE
 ARG DIR=services/${SERVICE}
 ENV NODE_ENV=production SERVICE=${SERVICE}
@@ -27,7 +35,7 @@ COPY --from=build /app/packages/contracts/package.json ./packages/contracts/pack
 COPY --from=build /app/packages/contracts/dist ./packages/contracts/dist
 COPY --from=build /app/packages/platform/package.json ./packages/platform/package.json
 COPY --from=build /app/packages/platform/dist ./packages/platform/dist
-# The unit's whole directory: dist/ and package.json, and for the gateway its generated openapi/.
+# The unit's whole directory: dist/ and package.json, and for the gateway its generated openapi/ and console/.
 COPY --from=build /app/${DIR} ./service
 USER 10001:10001
 EXPOSE 8080 9464
