@@ -175,7 +175,7 @@ describe("mesh, the command line", () => {
     ]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
-      /refused: .*read_model: is not one of this service's read models \(availability\)/,
+      /refused: .*readModel: is not one of this service's read models \(availability\)/,
     );
     const created = await post("/v1/subscriptions", {
       subscriptionId: "cli-erp",

@@ -105,7 +105,7 @@ describe("Idempotency-Key", () => {
       idempotencyKey: uniqueName("k"),
     });
     expect(own.json.details[0].fieldViolations).toEqual([
-      { field: "request_id", description: "is set from the Idempotency-Key header, not the body" },
+      { field: "requestId", description: "is set from the Idempotency-Key header, not the body" },
     ]);
   });
 });
@@ -123,7 +123,7 @@ describe("strict, bounded input", () => {
       body: { ...movement, colour: "red" },
     });
     expect(unknown.json.details[0].fieldViolations).toEqual([
-      { field: "movement.colour", description: "unknown field of retail.inventory.v1.StockMovement" },
+      { field: "colour", description: "unknown field of retail.inventory.v1.StockMovement" },
     ]);
     const operator = await mesh.call("GET", `/v1/orders?customerId[$ne]=x`, ops);
     expect([operator.status, operator.json.details[0].fieldViolations[0].field]).toEqual([
@@ -177,7 +177,7 @@ describe("strict, bounded input", () => {
     expect(invalid.status).toBe(400);
     expect(invalid.json.details[0]["@type"]).toBe("type.googleapis.com/google.rpc.BadRequest");
     expect(invalid.json.details[0].fieldViolations.map((v: { field: string }) => v.field)).toContain(
-      "channel_order_id",
+      "channelOrderId",
     );
     const missing = await mesh.call("GET", "/v1/orders/ord-nope", ops);
     expect([missing.status, missing.json.code, reasonOf(missing.json)]).toEqual([404, 5, "ORDER_NOT_FOUND"]);

@@ -497,7 +497,7 @@ describe("operations over REST", () => {
     const refused = await get("/v1/traces");
     expect([refused.status, refused.json.details[0].fieldViolations[0].field]).toEqual([
       400,
-      "correlation_id",
+      "correlationId",
     ]);
   });
 });
@@ -684,6 +684,6 @@ describe("republishing an aggregate over REST", () => {
     );
     const unknown = await rebuild(uniqueName("k"), "stock");
     expect(unknown.status).toBe(400);
-    expect(JSON.stringify(unknown.json)).toContain("read_model");
+    expect(JSON.stringify(unknown.json)).toContain("readModel: is not one of this service's read models");
   });
 });

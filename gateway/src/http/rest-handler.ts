@@ -14,6 +14,7 @@ import type { RateLimiter } from "../access/rate-limit.js";
 import { routeScope } from "../access/route-scope.js";
 import type { IdempotencyStore, StoredResponse } from "../adapters/idempotency-store.js";
 import type { ShopifyItemSkus } from "../adapters/shopify-item-skus.js";
+import { inClientSpelling } from "../transcoding/field-paths.js";
 import { requestIdField } from "../transcoding/http-rule.js";
 import { PathEncodingError } from "../transcoding/path-template.js";
 import { decodeRequest } from "../transcoding/request-decoder.js";
@@ -148,12 +149,17 @@ export async function handleRest(
   const body = parseJsonBody(await readBody(request, deps.maxBodyBytes), request);
 
   const scopedKey = scopedIdempotencyKey(request, principal);
-  const message = decodeRequest(route.binding, {
-    pathValues,
-    query: url.searchParams,
-    body,
-    requestId: scopedKey,
-  });
+  let message: ReturnType<typeof decodeRequest>;
+  try {
+    message = decodeRequest(route.binding, {
+      pathValues,
+      query: url.searchParams,
+      body,
+      requestId: scopedKey,
+    });
+  } catch (error) {
+    throw inClientSpelling(error, route.binding);
+  }
   if (scopedKey === undefined && requestIdField(method.input))
     throw new RequestInvalid([
       {
@@ -163,7 +169,12 @@ export async function handleRest(
     ]);
 
   const call = async (): Promise<StoredResponse> => {
-    const result = await invokeForClient(principal.client, method, message, deps.invoke, signal);
+    const result = await invokeForClient(principal.client, method, message, deps.invoke, signal).catch(
+      (error: unknown) => {
+        // The service names fields by their proto paths; the client wrote JSON names.
+        throw inClientSpelling(error, route.binding);
+      },
+    );
     const json = toJson(method.output, result, { alwaysEmitImplicit: true }) as Record<string, unknown>;
     const field = route.binding.responseBody; // response_body: only that field goes out
     return { status: 200, body: JSON.stringify(field ? (json[field.jsonName] ?? null) : json) };
