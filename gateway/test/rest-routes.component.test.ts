@@ -15,6 +15,7 @@ import { OpenAPIClientAxios } from "openapi-client-axios";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startReceiver } from "../../services/delivery/test/harness.js";
 import { gatewayServices } from "../src/compose.js";
+import { channelEndpoints } from "../src/http/channel-endpoints.js";
 import { createRouteTable } from "../src/transcoding/route-table.js";
 import { type GatewayMesh, startGatewayMesh } from "./harness.js";
 import { restClient, sha256 } from "./rest-client.js";
@@ -332,10 +333,35 @@ describe("the OpenAPI document", () => {
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.keys(ops).map((v) => `${v.toUpperCase()} ${path}`),
     );
-    const served = createRouteTable(gatewayServices).routes.map(
-      (r) => `${r.binding.verb} ${r.binding.template.source}`,
-    );
+    const served = [
+      ...createRouteTable(gatewayServices).routes.map(
+        (r) => `${r.binding.verb} ${r.binding.template.source}`,
+      ),
+      // The channels' webhooks and file imports, documented beside the transcoded routes.
+      ...[...channelEndpoints.keys()].map((path) => `POST ${path}`),
+    ];
     expect(documented.sort()).toEqual(served.sort());
+    // Each channel endpoint names how it is authenticated and what it takes.
+    const shopify = doc.paths["/webhooks/shopify"]?.post as { parameters: Array<{ name: string }> };
+    expect(shopify.parameters.map((p) => p.name)).toContain("X-Shopify-Hmac-Sha256");
+    const settlement = doc.paths["/imports/amazon/settlement-report"]?.post as {
+      requestBody: { content: Record<string, unknown> };
+      parameters: Array<{ name: string; required: boolean }>;
+    };
+    expect(Object.keys(settlement.requestBody.content)).toContain("text/tab-separated-values");
+    expect(settlement.parameters).toContainEqual(
+      expect.objectContaining({ name: "Idempotency-Key", required: true }),
+    );
+    // The Idempotency-Key rules where a client reads them.
+    const info = (doc as unknown as { info: { description: string } }).info.description;
+    for (const rule of [
+      "IDEMPOTENCY_KEY_IN_FLIGHT",
+      "IDEMPOTENCY_KEY_REUSED",
+      "Idempotent-Replayed",
+      "Retention",
+      "per client",
+    ])
+      expect(info).toContain(rule);
     const page = await fetch(`${mesh.url}/docs`);
     expect(await page.text()).toContain("swagger-ui-bundle.js");
     expect((await fetch(`${mesh.url}/docs/swagger-ui-bundle.js`)).status).toBe(200);

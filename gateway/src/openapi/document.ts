@@ -10,6 +10,7 @@ import {
 } from "@retail/contracts/google/api/field_behavior_pb";
 import { derivedScope } from "../access/route-scope.js";
 import { type HttpBinding, httpBindings, requestIdField } from "../transcoding/http-rule.js";
+import { channelEndpointPaths } from "./channel-endpoints-doc.js";
 
 type Schema = Record<string, unknown>;
 /** Leading comments of a descriptor, when the generator has them (protoplugin's getComments). */
@@ -46,6 +47,21 @@ const statusSchema: Schema = {
   required: ["code", "message"],
 };
 
+const apiDescription = `REST for external channels, transcoded from the google.api.http annotations of the mesh's contracts, and the channels' own webhooks and file imports. Authenticate with an API key (X-Api-Key) or a JWT (Authorization: Bearer). Every response carries X-Request-Id.
+
+## Idempotency-Key
+- Scope: per client. Your key is stored as \`<client id>:<key>\`: another client's same key is another request.
+- Retention: 24 hours (\`IDEMPOTENCY_RETENTION_MS\`) after the first request finished; a key older than that runs again.
+- Keys: 1 to 255 printable ASCII characters; a UUID per logical request is a good key.
+- A repeat of a request that finished gets the first answer, status and body alike, with the header \`Idempotent-Replayed: true\`; nothing runs again.
+- 409 \`IDEMPOTENCY_KEY_IN_FLIGHT\` (with \`Retry-After\`): the first request with this key is still running; retry after it.
+- 422 \`IDEMPOTENCY_KEY_REUSED\`: the key was used with another request (compared as decoded, not byte for byte).
+- A transient failure (503 UNAVAILABLE, 504 DEADLINE_EXCEEDED, 409 ABORTED, 429 RESOURCE_EXHAUSTED, 500 INTERNAL or UNKNOWN, 499 CANCELLED) is not stored: the retry with the same key runs again.
+- Required on operations with a request id (every command whose repetition would apply twice: submitting an order, recording a movement, a shipment, a payment event...): the key becomes that request id. Optional elsewhere.
+
+## Outcomes and refusals
+One rule for every command: a request the mesh accepts answers 200 with the resource as it stands; what became of the resource is in its status (an order the mesh could not take, for lack of stock or a refused payment, is \`ORDER_STATUS_REJECTED\` with its \`rejectionReasons\`: read \`order.status\`). A request the mesh refuses without creating or changing anything answers an error status: 400 (\`INVALID_ARGUMENT\` with field violations in the JSON names you sent, or \`FAILED_PRECONDITION\` such as insufficient stock for a direct reservation), 404, 409; the body is google.rpc.Status with an ErrorInfo reason to branch on.`;
+
 /** Builds the document for the given services (only their annotated unary methods). */
 export function buildOpenApi(
   services: readonly DescService[],
@@ -73,13 +89,13 @@ export function buildOpenApi(
       });
     }
   }
+  for (const [path, item] of Object.entries(channelEndpointPaths)) paths[path] = item;
   return {
     openapi: "3.1.0",
     info: {
       title: "Retail integration mesh REST API",
       version,
-      description:
-        "REST for external channels, transcoded from the google.api.http annotations of the mesh's contracts. Authenticate with an API key (X-Api-Key) or a JWT (Authorization: Bearer). Errors are google.rpc.Status JSON. Every response carries X-Request-Id.",
+      description: apiDescription,
     },
     servers: [{ url: "/" }],
     paths,
@@ -135,7 +151,10 @@ function operation(
       name: "Idempotency-Key",
       in: "header",
       required: idField !== undefined,
-      description: "Repeats with the same key get the first answer; the key becomes the request id.",
+      description:
+        idField !== undefined
+          ? "Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description."
+          : "Optional: a retry with the same key gets the first answer instead of running again. See Idempotency-Key in the API description.",
       schema: { type: "string", minLength: 1, maxLength: 255 },
     });
   const op: Schema = {
