@@ -55,7 +55,7 @@ describe("inventory over REST", () => {
       expect.objectContaining({ locationId: "ST-1", available: "3" }),
     ]);
     const forChannel = await get(`/v1/channels/web/skus/${sku}/availability?channel=CHANNEL_WEB`);
-    // Per location, then the channel's total over the locations that feed it.
+    // Per location, and the channel's total over the locations that feed it in a field of its own.
     expect(
       forChannel.json.availability.map((a: { locationId: string; available: string }) => [
         a.locationId,
@@ -64,8 +64,8 @@ describe("inventory over REST", () => {
     ).toEqual([
       ["DC-1", "7"],
       ["ST-1", "3"],
-      ["", "10"],
     ]);
+    expect(forChannel.json.channelTotal).toMatchObject({ locationId: "", channelId: "web", available: "10" });
     const batch = await post("/v1/availability:batchGet", { requests: [{ sku, locationId: "DC-1" }] });
     expect(batch.json.availability).toEqual([
       expect.objectContaining({ sku, locationId: "DC-1", available: "7" }),

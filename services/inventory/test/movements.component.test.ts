@@ -192,17 +192,19 @@ describe("stock movements", () => {
         ["amazon-us", 3, 0],
       ]),
     );
-    const { availability } = await client.getAvailability({ sku, channelId: "amazon-us" });
-    expect(availability.map((a) => [a.locationId, Number(a.available)])).toEqual([
-      ["DC-1", 3],
-      ["", 3],
+    const { availability, channelTotal } = await client.getAvailability({ sku, channelId: "amazon-us" });
+    expect(availability.map((a) => [a.locationId, Number(a.available)])).toEqual([["DC-1", 3]]);
+    expect([channelTotal?.locationId, channelTotal?.channelId, Number(channelTotal?.available)]).toEqual([
+      "",
+      "amazon-us",
+      3,
     ]);
   });
 
   it("answers availability for many SKUs at once and refuses an unknown channel by field", async () => {
     await record(MovementType.GOODS_RECEIPT, "MOVE-MANY-1", 3);
     await record(MovementType.GOODS_RECEIPT, "MOVE-MANY-2", 4, { locationId: "ST-2" });
-    const { availability } = await client.batchGetAvailability({
+    const { availability, channelTotals } = await client.batchGetAvailability({
       requests: [
         { sku: "MOVE-MANY-1", locationId: "DC-1" },
         { sku: "MOVE-MANY-2" },
@@ -213,6 +215,8 @@ describe("stock movements", () => {
       ["MOVE-MANY-1", "DC-1", "", 3],
       ["MOVE-MANY-2", "ST-2", "", 4],
       ["MOVE-MANY-1", "DC-1", "amazon-us", 1],
+    ]);
+    expect(channelTotals.map((a) => [a.sku, a.locationId, a.channelId, Number(a.available)])).toEqual([
       ["MOVE-MANY-1", "", "amazon-us", 1],
     ]);
     const error = await client

@@ -99,6 +99,14 @@ function toAvailability(figures: readonly AvailabilityFigure[], channel: number)
   );
 }
 
+/** A channel's figures as their location rows and, apart, the channel's total (its row without a location). */
+function splitTotal<T extends { locationId: string; channelId: string }>(
+  figures: T[],
+): { rows: T[]; total?: T } {
+  const total = figures.find((f) => f.locationId === "" && f.channelId !== "");
+  return { rows: figures.filter((f) => f !== total), ...(total && { total }) };
+}
+
 function availabilityFor(deps: InventoryDeps, request: GetAvailabilityRequest, field: string, v: Violations) {
   checkSku(v, `${field}sku`, request.sku);
   if (request.locationId) checkLocation(v, `${field}location_id`, request.locationId, deps.catalog);
@@ -211,7 +219,8 @@ export function createInventoryHandler(
       const v = new Violations();
       const answer = availabilityFor(deps, request, "", v);
       v.throwIfAny();
-      return { availability: answer() };
+      const { rows, total } = splitTotal(answer());
+      return { availability: rows, ...(total && { channelTotal: total }) };
     },
 
     batchGetAvailability(request) {
@@ -220,7 +229,11 @@ export function createInventoryHandler(
       if (request.requests.length > 1000) v.add("requests", "at most 1000 per batch");
       const answers = request.requests.map((r, i) => availabilityFor(deps, r, `requests[${i}].`, v));
       v.throwIfAny();
-      return { availability: answers.flatMap((answer) => answer()) };
+      const split = answers.map((answer) => splitTotal(answer()));
+      return {
+        availability: split.flatMap((s) => s.rows),
+        channelTotals: split.flatMap((s) => (s.total ? [s.total] : [])),
+      };
     },
 
     async reserveStock(request) {

@@ -195,7 +195,7 @@ export type Availability = Message<"retail.inventory.v1.Availability"> & {
   sku: string;
 
   /**
-   * Empty when the figure is a channel total over the locations that feed it.
+   * The location; empty only in a channel's total (GetAvailabilityResponse.channel_total).
    *
    * @generated from field: string location_id = 2;
    */
