@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { generateOpenApiTypes } from "./generate-openapi-types.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -63,6 +64,20 @@ try {
     "--exit-code",
     join(scratch, "gateway/openapi"),
     "gateway/openapi",
+  ]);
+  const types = join(scratch, "openapi.d.ts");
+  try {
+    generateOpenApiTypes(join(scratch, "gateway/openapi/openapi.json"), types);
+  } catch (error) {
+    failures.push((error as Error).message);
+  }
+  step("the OpenAPI types match the document (run `npm run generate` and commit)", "git", [
+    "diff",
+    "--no-index",
+    "--stat",
+    "--exit-code",
+    types,
+    "gateway/test/generated/openapi.d.ts",
   ]);
 } finally {
   rmSync(scratch, { recursive: true, force: true });
