@@ -126,7 +126,14 @@ function operation(
   const parameters: Schema[] = [];
   for (const [name, fields] of binding.pathFields) {
     const leaf = fields.at(-1) as DescField;
-    parameters.push({ name, in: "path", required: true, schema: fieldSchema(leaf, ref) });
+    const description = describe(leaf);
+    parameters.push({
+      name,
+      in: "path",
+      required: true,
+      ...(description ? { description } : {}),
+      schema: fieldSchema(leaf, ref),
+    });
   }
   if (binding.body !== "*") {
     const bound = new Set([...binding.pathFields.keys()]);
@@ -142,6 +149,8 @@ function operation(
         name,
         in: "query",
         required: false,
+        // The proto comment of the field: what a parameter like source.sourceSystem is for.
+        ...(describe(field) ? { description: describe(field) } : {}),
         schema: fieldSchema(field, ref),
         ...(field.fieldKind === "list" ? { style: "form", explode: true } : {}),
       });

@@ -3343,10 +3343,15 @@ export interface operations {
     CustomerIdentityService_LookupCustomer: {
         parameters: {
             query?: {
+                /** @description The customer's email (?email=jane@example.com). */
                 email?: string;
+                /** @description The customer's phone in E.164 (?phone=%2B12125550100). */
                 phone?: string;
+                /** @description The loyalty programme's number (?loyaltyNumber=L-1234). */
                 loyaltyNumber?: string;
+                /** @description The system the record lives in ("shopify-web", "pos", "erp"): one the mesh is configured to know. */
                 "source.sourceSystem"?: string;
+                /** @description The record's id in that system. */
                 "source.sourceId"?: string;
             };
             header?: never;
@@ -3724,6 +3729,7 @@ export interface operations {
                 "Idempotency-Key": string;
             };
             path: {
+                /** @description Lowercase letters, digits and '-', chosen by the operator ("erp-journal", "shop-1-status"). */
                 "subscription.subscription_id": string;
             };
             cookie?: never;
@@ -3832,6 +3838,7 @@ export interface operations {
     DeliveryService_ListDeliveries: {
         parameters: {
             query?: {
+                /** @description Only deliveries in this state; all when unset. */
                 state?: components["schemas"]["retail.delivery.v1.DeliveryState"];
                 pageSize?: number;
                 pageToken?: string;
@@ -3946,7 +3953,9 @@ export interface operations {
                 orderId?: string;
                 pageSize?: number;
                 pageToken?: string;
+                /** @description Only entries with a line on this account. */
                 accountCode?: string;
+                /** @description Only entries caused by this source event. */
                 eventId?: string;
             };
             header?: never;
@@ -4049,7 +4058,9 @@ export interface operations {
     FinancePostingService_ImportSettlement: {
         parameters: {
             query?: {
+                /** @description A settlement too large for one call comes in parts numbered from 1, each reconciled as it comes (its line ids unique across the parts); 0: the whole settlement in this call. */
                 part?: number;
+                /** @description With `part`: this is the last part (its number is the count of parts). The payout is checked against every part's lines and the settlement completed once all parts are in. */
                 lastPart?: boolean;
             };
             header: {
@@ -4194,6 +4205,7 @@ export interface operations {
     FinancePostingService_GetAccountBalance: {
         parameters: {
             query?: {
+                /** @description Empty for every period. */
                 periodId?: string;
             };
             header?: never;
@@ -4227,6 +4239,7 @@ export interface operations {
     FinancePostingService_ListExceptions: {
         parameters: {
             query?: {
+                /** @description Include resolved exceptions too. */
                 includeResolved?: boolean;
                 pageSize?: number;
                 pageToken?: string;
@@ -4344,6 +4357,7 @@ export interface operations {
     FinancePostingService_ListSubledgerLines: {
         parameters: {
             query?: {
+                /** @description A store and business date ("2026-11-26"), or an order. */
                 storeId?: string;
                 postingDate?: string;
                 orderId?: string;
@@ -4449,11 +4463,15 @@ export interface operations {
     InboundJournalService_ListInboundMessages: {
         parameters: {
             query?: {
+                /** @description Only this channel's ("shopify", "stripe", …). */
                 channel?: string;
+                /** @description Only the ones not answered with a 2xx (refused, failed, or still being handled). */
                 failedOnly?: boolean;
+                /** @description Only the ones received at or after this time. */
                 since?: string;
                 pageSize?: number;
                 pageToken?: string;
+                /** @description Only the message with this channel id: a webhook's id, or the Idempotency-Key a file was posted with (how an uploader finds its file's progress while it is imported). */
                 channelMessageId?: string;
             };
             header?: never;
@@ -4660,6 +4678,7 @@ export interface operations {
     InventoryService_ListMovements: {
         parameters: {
             query?: {
+                /** @description At most 500; 0 means 100. */
                 pageSize?: number;
                 pageToken?: string;
             };
@@ -4695,8 +4714,11 @@ export interface operations {
     InventoryService_GetAvailability: {
         parameters: {
             query?: {
+                /** @description One location, or empty for every location. */
                 locationId?: string;
+                /** @description A channel's view (its locations and buffer), or unspecified for the raw figures. */
                 channel?: components["schemas"]["retail.common.v1.Channel"];
+                /** @description Marketplace or store id when the channel has several ("amazon-us"). */
                 channelId?: string;
             };
             header?: never;
@@ -4730,11 +4752,14 @@ export interface operations {
     InventoryService_GetAvailability_1: {
         parameters: {
             query?: {
+                /** @description A channel's view (its locations and buffer), or unspecified for the raw figures. */
                 channel?: components["schemas"]["retail.common.v1.Channel"];
+                /** @description Marketplace or store id when the channel has several ("amazon-us"). */
                 channelId?: string;
             };
             header?: never;
             path: {
+                /** @description One location, or empty for every location. */
                 location_id: string;
                 sku: string;
             };
@@ -4765,11 +4790,14 @@ export interface operations {
     InventoryService_GetAvailability_2: {
         parameters: {
             query?: {
+                /** @description One location, or empty for every location. */
                 locationId?: string;
+                /** @description A channel's view (its locations and buffer), or unspecified for the raw figures. */
                 channel?: components["schemas"]["retail.common.v1.Channel"];
             };
             header?: never;
             path: {
+                /** @description Marketplace or store id when the channel has several ("amazon-us"). */
                 channel_id: string;
                 sku: string;
             };
@@ -5070,6 +5098,7 @@ export interface operations {
                 "Idempotency-Key"?: string;
             };
             path: {
+                /** @description The channel's own id: "web", "app", "pos", "amazon-us". */
                 "rule.channel_id": string;
             };
             cookie?: never;
@@ -5182,6 +5211,7 @@ export interface operations {
                 "Idempotency-Key": string;
             };
             path: {
+                /** @description The channel's id in the mesh ("web"): its rule gives the mesh's figure to compare with. */
                 channel_id: string;
             };
             cookie?: never;
@@ -5270,9 +5300,11 @@ export interface operations {
     OperationsService_GetTrace: {
         parameters: {
             query?: {
+                /** @description Exactly one of these. */
                 correlationId?: string;
                 orderId?: string;
                 customerId?: string;
+                /** @description At most this many events (1-1000; 0: 500). */
                 limit?: number;
             };
             header?: never;
@@ -5304,9 +5336,13 @@ export interface operations {
     OperationsService_ListOperationalExceptions: {
         parameters: {
             query?: {
+                /** @description One kind, or unspecified for every kind. */
                 kind?: components["schemas"]["retail.operations.v1.ExceptionKind"];
+                /** @description Only items open at least this long (a capture not posted within 10 minutes, say); 0: any age. */
                 olderThan?: string;
+                /** @description Only items from this source system (a WMS's, a channel's). */
                 sourceSystem?: string;
+                /** @description Resolved items too. */
                 includeResolved?: boolean;
                 pageSize?: number;
                 pageToken?: string;
@@ -5340,8 +5376,11 @@ export interface operations {
     OperationsService_ListParkedMessages: {
         parameters: {
             query?: {
+                /** @description One service ("finance-posting"), or empty for every service operations reaches. */
                 service?: string;
+                /** @description One of its consumer queues, or empty for all. */
                 queue?: string;
+                /** @description At most this many messages per service (1-500; 0: 100). */
                 limit?: number;
             };
             header?: never;
@@ -5416,6 +5455,7 @@ export interface operations {
     OperationsService_ListAuditRecords: {
         parameters: {
             query?: {
+                /** @description At most this many (1-500; 0: 100). */
                 limit?: number;
             };
             header?: never;
@@ -5560,7 +5600,9 @@ export interface operations {
     OperationsService_ListChannelOrderViews: {
         parameters: {
             query?: {
+                /** @description The order's views; empty: every view that differs from the mesh, oldest difference first. */
                 orderId?: string;
+                /** @description At most this many (default 100, at most 500). */
                 pageSize?: number;
             };
             header?: never;
@@ -5748,8 +5790,10 @@ export interface operations {
         parameters: {
             query?: {
                 channel?: components["schemas"]["retail.common.v1.Channel"];
+                /** @description The marketplace or store that took the order, as given when it was submitted. */
                 channelId?: string;
                 channelOrderId?: string;
+                /** @description The processor's reference of one of the order's payments (PaymentEvent.provider_reference, a Stripe charge id). */
                 paymentReference?: string;
             };
             header?: never;
@@ -6103,6 +6147,7 @@ export interface operations {
     OrderService_ListTaxRates: {
         parameters: {
             query?: {
+                /** @description Empty: every jurisdiction. */
                 jurisdiction?: string;
                 taxCode?: string;
                 includeSuperseded?: boolean;

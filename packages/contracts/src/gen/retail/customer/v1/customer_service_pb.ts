@@ -114,24 +114,32 @@ export type LookupCustomerRequest = Message<"retail.customer.v1.LookupCustomerRe
    */
   key: {
     /**
+     * The customer's email (?email=jane@example.com).
+     *
      * @generated from field: string email = 1;
      */
     value: string;
     case: "email";
   } | {
     /**
+     * The customer's phone in E.164 (?phone=%2B12125550100).
+     *
      * @generated from field: string phone = 2;
      */
     value: string;
     case: "phone";
   } | {
     /**
+     * The loyalty programme's number (?loyaltyNumber=L-1234).
+     *
      * @generated from field: string loyalty_number = 3;
      */
     value: string;
     case: "loyaltyNumber";
   } | {
     /**
+     * A channel's own record: both parts (?source.sourceSystem=shopify-web&source.sourceId=acct-1).
+     *
      * @generated from field: retail.customer.v1.SourceKey source = 4;
      */
     value: SourceKey;
@@ -153,11 +161,15 @@ export const LookupCustomerRequestSchema: GenMessage<LookupCustomerRequest> = /*
  */
 export type SourceKey = Message<"retail.customer.v1.SourceKey"> & {
   /**
+   * The system the record lives in ("shopify-web", "pos", "erp"): one the mesh is configured to know.
+   *
    * @generated from field: string source_system = 1;
    */
   sourceSystem: string;
 
   /**
+   * The record's id in that system.
+   *
    * @generated from field: string source_id = 2;
    */
   sourceId: string;
