@@ -14,7 +14,7 @@ import amqplib from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { settlementColumns, settlementRow } from "./bodies.js";
 import { type GatewayMesh, startGatewayMesh } from "./harness.js";
-import { restClient, sha256 } from "./rest-client.js";
+import { operatorClient, restClient } from "./rest-client.js";
 
 const key = "cli-operator-key";
 const cli = fileURLToPath(new URL("../../packages/cli/src/main.ts", import.meta.url));
@@ -23,14 +23,7 @@ const { post, receive, receivedLate, submitOrder, setUpLocations } = restClient(
 
 beforeAll(async () => {
   mesh = await startGatewayMesh("cli", {
-    clients: [
-      {
-        id: "ops",
-        apiKeySha256: [sha256(key)],
-        scopes: ["*"],
-        rateLimit: { requestsPerSecond: 1000, burst: 1000 },
-      },
-    ],
+    clients: [operatorClient(key)],
   });
   await setUpLocations();
 }, 120_000);

@@ -10,7 +10,7 @@ import amqplib from "amqplib";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GatewayMesh, startGatewayMesh } from "./harness.js";
-import { restClient, sha256 } from "./rest-client.js";
+import { operatorClient, restClient } from "./rest-client.js";
 
 const key = "console-operator-key";
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -29,14 +29,7 @@ beforeAll(async () => {
   mesh = await startGatewayMesh(
     "console",
     {
-      clients: [
-        {
-          id: "ops",
-          apiKeySha256: [sha256(key)],
-          scopes: ["*"],
-          rateLimit: { requestsPerSecond: 1000, burst: 1000 },
-        },
-      ],
+      clients: [operatorClient(key)],
     },
     {},
     "warn",

@@ -8,6 +8,14 @@ import type { GatewayMesh } from "./harness.js";
 
 export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
+/** A client with every scope and a rate limit no test reaches, for the operator's key. */
+export const operatorClient = (key: string) => ({
+  id: "ops",
+  apiKeySha256: [sha256(key)],
+  scopes: ["*"],
+  rateLimit: { requestsPerSecond: 1000, burst: 1000 },
+});
+
 /** The reason of the first ErrorInfo of a google.rpc.Status body. */
 export const reasonOf = (json: { details?: Array<{ reason?: string }> }) =>
   json.details?.find((d) => d.reason)?.reason;

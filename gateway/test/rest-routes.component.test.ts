@@ -18,23 +18,14 @@ import { gatewayServices } from "../src/compose.js";
 import { channelEndpoints } from "../src/http/channel-endpoints.js";
 import { createRouteTable } from "../src/transcoding/route-table.js";
 import { type GatewayMesh, startGatewayMesh } from "./harness.js";
-import { restClient, sha256 } from "./rest-client.js";
+import { operatorClient, restClient } from "./rest-client.js";
 
 const key = "admin-test-key";
 let mesh: GatewayMesh;
 const { get, post, receive, submitOrder, setUpLocations } = restClient(() => mesh, key);
 
 beforeAll(async () => {
-  mesh = await startGatewayMesh("routes", {
-    clients: [
-      {
-        id: "ops",
-        apiKeySha256: [sha256(key)],
-        scopes: ["*"],
-        rateLimit: { requestsPerSecond: 1000, burst: 1000 },
-      },
-    ],
-  });
+  mesh = await startGatewayMesh("routes", { clients: [operatorClient(key)] });
   await setUpLocations();
 }, 120_000);
 afterAll(async () => mesh?.stopAll(), 60_000);
@@ -471,19 +462,7 @@ describe("operations over REST", () => {
       await mesh.startService("finance-posting");
     }
     // Finance takes what waited in its queue, posts it, and the item ends.
-    await until(
-      async () => {
-        const { exceptions } = (
-          await get(
-            "/v1/operationalExceptions?kind=EXCEPTION_KIND_NOT_IN_LEDGER&includeResolved=true&pageSize=200",
-          )
-        ).json;
-        const ours = exceptions.filter((e: { orderId: string }) => e.orderId === order.orderId);
-        expect(ours).toHaveLength(1);
-        expect(ours[0].resolveTime).toBeDefined();
-      },
-      { timeout: 30_000 },
-    );
+    await until(() => resolvedNotInLedger(order.orderId), { timeout: 30_000 });
   });
 
   it("traces a real order across the services, and lists its capture resolved once finance posted it", async () => {
@@ -508,17 +487,7 @@ describe("operations over REST", () => {
     expect(new Set(trace.map((e) => e.source))).toEqual(new Set(["order", "inventory", "finance-posting"]));
     expect(trace.map((e) => e.occurTime)).toEqual([...trace.map((e) => e.occurTime)].sort());
     // The capture was listed until finance's posting (of that very event) came: resolved now.
-    const item = await until(async () => {
-      const { exceptions } = (
-        await get(
-          "/v1/operationalExceptions?kind=EXCEPTION_KIND_NOT_IN_LEDGER&includeResolved=true&pageSize=200",
-        )
-      ).json;
-      const ours = exceptions.filter((e: { orderId: string }) => e.orderId === order.orderId);
-      expect(ours).toHaveLength(1);
-      expect(ours[0].resolveTime).toBeDefined();
-      return ours[0];
-    });
+    const item = await until(() => resolvedNotInLedger(order.orderId));
     expect(item.reason).toMatch(/^capture cap_\S+ of \d+ USD minor units not posted by finance$/);
     const refused = await get("/v1/traces");
     expect([refused.status, refused.json.details[0].fieldViolations[0].field]).toEqual([
@@ -611,6 +580,17 @@ describe("parked messages over REST", () => {
     expect([unknown.status, unknown.json.details[0].fieldViolations[0].field]).toEqual([400, "service"]);
   });
 });
+
+/** The order's one NOT_IN_LEDGER item, once resolved (finance posted its capture). */
+async function resolvedNotInLedger(orderId: string) {
+  const { exceptions } = (
+    await get("/v1/operationalExceptions?kind=EXCEPTION_KIND_NOT_IN_LEDGER&includeResolved=true&pageSize=200")
+  ).json;
+  const ours = exceptions.filter((e: { orderId: string }) => e.orderId === orderId);
+  expect(ours).toHaveLength(1);
+  expect(ours[0].resolveTime).toBeDefined();
+  return ours[0];
+}
 
 /** Records the capture of an order's whole total through Stripe. */
 async function captureInFull(order: { orderId: string; grandTotal: unknown }) {
