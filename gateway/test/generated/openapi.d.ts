@@ -2150,6 +2150,8 @@ export interface components {
             channel?: components["schemas"]["retail.common.v1.Channel"];
             storeId?: string;
             settlementId?: string;
+            /** @description The routing key of the domain event that caused the posting ("order.payment_captured"): the name the broker, webhook deliveries and the operations trace use. Empty for the ledger's own postings (a settlement, a payout, a reversal, a store's daily summary), which event_type names. */
+            routingKey?: string;
         };
         /** @description One line of a journal entry, with its subledger detail. */
         "retail.finance.v1.JournalLine": {

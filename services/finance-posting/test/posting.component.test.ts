@@ -96,6 +96,11 @@ describe("posting order events", () => {
     await finance.emit(PaymentCapturedSchema, captured(orderId, 11_388n));
     const [capture] = await entriesOf(orderId, 1);
     expect(capture && lines(capture)).toEqual(["Dr 1200 11388", "Cr 2100 11388"]);
+    // Its source named as the broker and webhooks name it, beside the protobuf type.
+    expect([capture?.source?.routingKey, capture?.source?.eventType]).toEqual([
+      "order.payment_captured",
+      "retail.order.v1.PaymentCaptured",
+    ]);
     await finance.emit(
       ShipmentDispatchedSchema,
       shipped(orderId, { sku: "A", net: 10_000n, discount: 1_000n, tax: 888n }),

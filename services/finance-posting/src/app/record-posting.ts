@@ -8,6 +8,7 @@ import {
   JournalEntrySchema,
   PeriodStatus,
 } from "@retail/contracts/retail/finance/v1/finance_pb";
+import { routingKeyOf } from "@retail/platform/store";
 import { money } from "../domain/money.js";
 import { nextPeriod, type PostedLine, type Posting, periodOf, postingLines } from "../domain/posting.js";
 import type { FinanceDeps } from "./ports.js";
@@ -81,6 +82,7 @@ export async function postEntry(deps: FinanceDeps, draft: EntryDraft): Promise<J
     description: draft.description,
     source: {
       ...draft.source,
+      routingKey: sourceRoutingKey(draft.source.eventType),
       channel: Channel[draft.source.channel as keyof typeof Channel] ?? Channel.UNSPECIFIED,
     },
     lines: journalLines(draft.currency, draft.lines),
@@ -147,4 +149,12 @@ export async function recordPosting(deps: FinanceDeps, posting: Posting): Promis
     },
   });
   return posted !== undefined;
+}
+
+/**
+ * The routing key of a posting's source event ("order.payment_captured") when a domain event caused it
+ * (its type a protobuf name); empty for the ledger's own postings ("settlement", "payout", ...).
+ */
+export function sourceRoutingKey(eventType: string): string {
+  return eventType.startsWith("retail.") ? routingKeyOf(eventType) : "";
 }

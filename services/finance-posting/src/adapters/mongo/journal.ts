@@ -10,6 +10,7 @@ import {
 } from "@retail/platform/store";
 import { Binary, type Db, type Filter } from "mongodb";
 import type { Journal, StoredEntry } from "../../app/ports.js";
+import { sourceRoutingKey } from "../../app/record-posting.js";
 
 interface EntryDocument {
   _id: string;
@@ -30,8 +31,12 @@ interface EntryDocument {
 }
 
 function toStored(doc: EntryDocument): StoredEntry {
+  const entry = fromBinary(JournalEntrySchema, doc.entry.buffer);
+  // Entries posted before sources carried their routing key get it as they are read.
+  if (entry.source && !entry.source.routingKey)
+    entry.source.routingKey = sourceRoutingKey(entry.source.eventType);
   return {
-    entry: fromBinary(JournalEntrySchema, doc.entry.buffer),
+    entry,
     fact: doc.fact,
     orderId: doc.orderId,
     provider: doc.provider,
