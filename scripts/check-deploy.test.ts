@@ -25,11 +25,18 @@ type K8sObject = {
 const deploy = join(dirname(fileURLToPath(import.meta.url)), "..", "deploy");
 const overlays = readdirSync(join(deploy, "overlays"));
 
+const rendered = new Map<string, K8sObject[]>();
+
+/** An overlay's objects as `kubectl kustomize` renders them (once per overlay; callers get a copy). */
 function render(dir: string): K8sObject[] {
+  const known = rendered.get(dir);
+  if (known) return structuredClone(known);
   const result = spawnSync("kubectl", ["kustomize", dir], { encoding: "utf8" });
   if (result.error) throw new Error(`kubectl is needed to render ${dir}: ${result.error.message}`);
   if (result.status !== 0) throw new Error(`kubectl kustomize ${dir} failed:\n${result.stderr}`);
-  return parseAllDocuments(result.stdout).map((doc) => doc.toJS() as K8sObject);
+  const objects = parseAllDocuments(result.stdout).map((doc) => doc.toJS() as K8sObject);
+  rendered.set(dir, objects);
+  return structuredClone(objects);
 }
 
 // Built-in and add-on kinds: the model class of each, by apiVersion and kind.
@@ -250,8 +257,8 @@ describe("deploy/", () => {
   });
 
   it("refuses broken manifests: a root pod, a latest image, a missing budget, an unknown or mistyped field", async () => {
-    const objects = render(join(deploy, "overlays", "dev"));
-    const broken = structuredClone(objects);
+    // A copy of its own (render hands out copies) to break.
+    const broken = render(join(deploy, "overlays", "dev"));
     const order = broken.find((o) => o.kind === "Deployment" && o.metadata.name === "order") as K8sObject;
     order.spec.template.spec.securityContext.runAsNonRoot = false;
     order.spec.template.spec.containers[0].image = "retail-mesh/order:latest";

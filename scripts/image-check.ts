@@ -8,10 +8,10 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "@retail/platform/processes";
 import { ensureDebianPackage } from "./debian-package.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -91,14 +91,6 @@ function build(unit: (typeof units)[number]): string {
   console.log(`built ${image} in ${seconds(t)}: ${size}`);
   return image;
 }
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 interface Running {
   readonly unit: (typeof units)[number];

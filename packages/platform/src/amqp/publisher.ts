@@ -3,7 +3,7 @@ import type { ConfirmChannel } from "amqplib";
 import { formatTraceparent, parseTraceparent } from "../rpc/context.js";
 import type { StoredEvent } from "../store/events.js";
 import type { EventPublisher } from "../store/outbox-relay.js";
-import { SpanKind, startSpan } from "../telemetry/index.js";
+import { SpanKind, startSpan, tracing } from "../telemetry/index.js";
 import { publishOptionsFor } from "./cloudevents.js";
 import { declareEventsExchange, eventsExchange } from "./topology.js";
 
@@ -31,29 +31,33 @@ export function createEventPublisher(
     async publish(events: readonly StoredEvent[]) {
       await Promise.all(
         events.map(async (event) => {
-          // The publish is a producer span under the work that recorded the event; consumers are its children.
-          const span = startSpan(
-            `publish ${event.routingKey}`,
-            SpanKind.PRODUCER,
-            parseTraceparent(event.traceparent),
-            {
-              "messaging.system": "rabbitmq",
-              "messaging.operation.type": "send",
-              "messaging.destination.name": exchange,
-              "messaging.rabbitmq.destination.routing_key": event.routingKey,
-              "messaging.message.id": event.eventId,
-            },
-          );
+          // With telemetry, the publish is a producer span under the work that recorded the event (the
+          // consumers its children); without, the event goes out with the context that recorded it.
+          const span = tracing()
+            ? startSpan(
+                `publish ${event.routingKey}`,
+                SpanKind.PRODUCER,
+                parseTraceparent(event.traceparent),
+                {
+                  "messaging.system": "rabbitmq",
+                  "messaging.operation.type": "send",
+                  "messaging.destination.name": exchange,
+                  "messaging.rabbitmq.destination.routing_key": event.routingKey,
+                  "messaging.message.id": event.eventId,
+                },
+              )
+            : undefined;
+          const traceparent = span ? formatTraceparent(span.trace) : event.traceparent;
           try {
             await channel.publish(
               exchange,
               event.routingKey,
               Buffer.from(event.data),
-              publishOptionsFor(event, options.source, formatTraceparent(span.trace)),
+              publishOptionsFor(event, options.source, traceparent),
             );
-            span.end();
+            span?.end();
           } catch (error) {
-            span.end(error);
+            span?.end(error);
             throw error;
           }
         }),

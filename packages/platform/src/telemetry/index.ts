@@ -49,6 +49,11 @@ let provider: TracerProvider | undefined;
 
 const untraced = (parent: TraceContext | undefined): Span => ({ trace: childTrace(parent), end() {} });
 
+/** Whether this process exports spans (telemetry started). */
+export function tracing(): boolean {
+  return tracer !== undefined;
+}
+
 /**
  * Starts a span named `name` under `parent` (a new trace when there is none). Without telemetry this
  * is childTrace(parent) and a no-op end.
