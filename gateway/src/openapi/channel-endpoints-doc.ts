@@ -44,7 +44,12 @@ const contentKeyed = (what: string): Schema =>
 const fileBody = (types: readonly string[], description: string): Schema => ({
   required: true,
   description,
-  content: Object.fromEntries(types.map((type) => [type, { schema: { type: "string" } }])),
+  content: Object.fromEntries(
+    types.map((type) => [
+      type,
+      { schema: type === "application/json" ? { type: "object" } : { type: "string" } },
+    ]),
+  ),
 });
 
 /** Path items of the channel endpoints, by path. */

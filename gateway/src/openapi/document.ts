@@ -11,6 +11,7 @@ import {
 import { derivedScope } from "../access/route-scope.js";
 import { type HttpBinding, httpBindings, requestIdField } from "../transcoding/http-rule.js";
 import { channelEndpointPaths } from "./channel-endpoints-doc.js";
+import type { DocumentExample } from "./examples.js";
 
 type Schema = Record<string, unknown>;
 /** Leading comments of a descriptor, when the generator has them (protoplugin's getComments). */
@@ -62,10 +63,14 @@ const apiDescription = `REST for external channels, transcoded from the google.a
 ## Outcomes and refusals
 One rule for every command: a request the mesh accepts answers 200 with the resource as it stands; what became of the resource is in its status (an order the mesh could not take, for lack of stock or a refused payment, is \`ORDER_STATUS_REJECTED\` with its \`rejectionReasons\`: read \`order.status\`). A request the mesh refuses without creating or changing anything answers an error status: 400 (\`INVALID_ARGUMENT\` with field violations in the JSON names you sent, or \`FAILED_PRECONDITION\` such as insufficient stock for a direct reservation), 404, 409; the body is google.rpc.Status with an ErrorInfo reason to branch on.`;
 
-/** Builds the document for the given services (only their annotated unary methods). */
+/**
+ * Builds the document for the given services (only their annotated unary methods), with each
+ * operation's examples (examples.ts: request parameters and body, answers) by operationId.
+ */
 export function buildOpenApi(
   services: readonly DescService[],
   describe: Describe = () => undefined,
+  examples: Readonly<Record<string, DocumentExample>> = {},
   version = "1",
 ): Schema {
   const schemas: Record<string, Schema> = { "google.rpc.Status": statusSchema };
@@ -90,6 +95,11 @@ export function buildOpenApi(
     }
   }
   for (const [path, item] of Object.entries(channelEndpointPaths)) paths[path] = item;
+  for (const item of Object.values(paths))
+    for (const op of Object.values(item) as Schema[]) {
+      const example = examples[op.operationId as string];
+      if (example) placeExample(op, example);
+    }
   return {
     openapi: "3.1.0",
     info: {
@@ -107,6 +117,27 @@ export function buildOpenApi(
       },
     },
   };
+}
+
+/** Puts an operation's examples where tools show them: on each parameter, the body's and each answer's media type. */
+function placeExample(op: Schema, example: DocumentExample): void {
+  for (const parameter of (op.parameters as Schema[] | undefined) ?? []) {
+    const value = example.parameters[parameter.name as string];
+    if (value !== undefined) parameter.example = value;
+  }
+  const body = op.requestBody as { content: Record<string, Schema> } | undefined;
+  if (body && example.body !== undefined) {
+    const media = body.content[example.contentType] ?? Object.values(body.content)[0];
+    if (media) media.example = example.body;
+  }
+  const responses = op.responses as Record<string, { content?: Record<string, Schema> }>;
+  for (const [status, answers] of Object.entries(example.responses)) {
+    const media = responses[status]?.content?.["application/json"];
+    if (!media) continue;
+    media.examples = Object.fromEntries(
+      answers.map(({ name, summary, value }) => [name, { ...(summary ? { summary } : {}), value }]),
+    );
+  }
 }
 
 function openApiPath(binding: HttpBinding): string {

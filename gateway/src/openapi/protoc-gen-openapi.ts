@@ -9,6 +9,7 @@ import {
 } from "@bufbuild/protobuf/wkt";
 import { getComments, type Plugin, runNodeJs } from "@bufbuild/protoplugin";
 import { buildOpenApi } from "./document.js";
+import { documentExamples, readExampleFile } from "./examples.js";
 
 const plugin: Plugin = {
   name: "protoc-gen-openapi",
@@ -20,10 +21,14 @@ const plugin: Plugin = {
       const file = registry.getFile(name);
       if (file) services.push(...file.services);
     }
-    const document = buildOpenApi(services, (desc) => {
-      const text = getComments(desc).leading?.trim();
-      return text ? text.replace(/\s*\n\s*/g, " ") : undefined;
-    });
+    const document = buildOpenApi(
+      services,
+      (desc) => {
+        const text = getComments(desc).leading?.trim();
+        return text ? text.replace(/\s*\n\s*/g, " ") : undefined;
+      },
+      documentExamples(services, readExampleFile()),
+    );
     return create(CodeGeneratorResponseSchema, {
       supportedFeatures: BigInt(CodeGeneratorResponse_Feature.PROTO3_OPTIONAL),
       file: [{ name: "openapi.json", content: `${JSON.stringify(document, null, 2)}\n` }],

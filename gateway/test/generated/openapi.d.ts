@@ -3277,7 +3277,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example 7d0f3c52-1c0e-4b8e-9f3a-6a4e2f1d9b10
+                 */
                 "Idempotency-Key": string;
             };
             path?: never;
@@ -3285,6 +3288,30 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "sourceRecord": {
+                 *         "sourceSystem": "shopify-web",
+                 *         "sourceId": "acct-1",
+                 *         "email": "shopper@example.com",
+                 *         "phone": "+12125550143",
+                 *         "givenName": "Dana",
+                 *         "familyName": "Doe",
+                 *         "addresses": [
+                 *           {
+                 *             "lines": [
+                 *               "1 Main St"
+                 *             ],
+                 *             "locality": "New York",
+                 *             "administrativeArea": "NY",
+                 *             "postalCode": "10001",
+                 *             "regionCode": "US"
+                 *           }
+                 *         ],
+                 *         "observedTime": "2026-11-02T14:03:11Z"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     sourceRecord: components["schemas"]["retail.customer.v1.SourceRecord"];
                 };
@@ -3316,6 +3343,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 5f0c2d1e-7b4a-4c1e-9a57-2f3e8d6b1c90 */
                 customer_id: string;
             };
             cookie?: never;
@@ -3351,9 +3379,15 @@ export interface operations {
                 phone?: string;
                 /** @description The loyalty programme's number (?loyaltyNumber=L-1234). */
                 loyaltyNumber?: string;
-                /** @description The system the record lives in ("shopify-web", "pos", "erp"): one the mesh is configured to know. */
+                /**
+                 * @description The system the record lives in ("shopify-web", "pos", "erp"): one the mesh is configured to know.
+                 * @example shopify-web
+                 */
                 "source.sourceSystem"?: string;
-                /** @description The record's id in that system. */
+                /**
+                 * @description The record's id in that system.
+                 * @example acct-1
+                 */
                 "source.sourceId"?: string;
             };
             header?: never;
@@ -3385,6 +3419,7 @@ export interface operations {
     CustomerIdentityService_ListMergeCandidates: {
         parameters: {
             query?: {
+                /** @example 20 */
                 pageSize?: number;
                 pageToken?: string;
             };
@@ -3418,16 +3453,28 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example merge-4e1b7c0d9a2f6e3b8c5d1a07
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example 5f0c2d1e-7b4a-4c1e-9a57-2f3e8d6b1c90 */
                 survivor_customer_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "mergedCustomerIds": [
+                 *         "a81c4e07-3d2b-4f6a-8c19-5e7d0b2f4a63"
+                 *       ],
+                 *       "mergeCandidateId": "4e1b7c0d9a2f6e3b8c5d1a07"
+                 *     }
+                 */
                 "application/json": {
                     mergedCustomerIds: string[];
                     mergeCandidateId?: string;
@@ -3459,16 +3506,25 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example unmerge-a81c4e07
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example 5f0c2d1e-7b4a-4c1e-9a57-2f3e8d6b1c90 */
                 customer_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "restoredCustomerId": "a81c4e07-3d2b-4f6a-8c19-5e7d0b2f4a63"
+                 *     }
+                 */
                 "application/json": {
                     /** @description The merged-away customer to restore. */
                     restoredCustomerId: string;
@@ -3500,16 +3556,31 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example consent-acct-1-email-20261104
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example 5f0c2d1e-7b4a-4c1e-9a57-2f3e8d6b1c90 */
                 customer_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "consent": {
+                 *         "purpose": "CONSENT_PURPOSE_MARKETING_EMAIL",
+                 *         "channel": "CHANNEL_WEB",
+                 *         "status": "CONSENT_STATUS_GRANTED",
+                 *         "sourceSystem": "shopify-web",
+                 *         "changeTime": "2026-11-04T08:30:00Z"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     consent: components["schemas"]["retail.customer.v1.Consent"];
                 };
@@ -3540,16 +3611,38 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example billing-ERP-C-20931
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example 5f0c2d1e-7b4a-4c1e-9a57-2f3e8d6b1c90 */
                 customer_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "accountId": "ERP-C-20931",
+                 *       "erpSystem": "netsuite",
+                 *       "creditLimit": {
+                 *         "currencyCode": "USD",
+                 *         "minorUnits": "2500000"
+                 *       },
+                 *       "paymentTerms": "NET30",
+                 *       "taxIds": [
+                 *         {
+                 *           "regionCode": "US",
+                 *           "type": "us_ein",
+                 *           "value": "12-3456789"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["retail.customer.v1.BillingAccount"];
             };
         };
@@ -3578,16 +3671,25 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example deactivate-5f0c2d1e
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example 5f0c2d1e-7b4a-4c1e-9a57-2f3e8d6b1c90 */
                 customer_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "account closed at the customer's request"
+                 *     }
+                 */
                 "application/json": {
                     reason?: string;
                 };
@@ -3618,16 +3720,25 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example erase-5f0c2d1e
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example 5f0c2d1e-7b4a-4c1e-9a57-2f3e8d6b1c90 */
                 customer_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "GDPR article 17 request DSR-2211"
+                 *     }
+                 */
                 "application/json": {
                     /** @description Who asked and under which regulation ("GDPR Art. 17 request 2026-113"). */
                     reason?: string;
@@ -3658,6 +3769,7 @@ export interface operations {
     DeliveryService_ListSubscriptions: {
         parameters: {
             query?: {
+                /** @example 50 */
                 pageSize?: number;
                 pageToken?: string;
             };
@@ -3691,7 +3803,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example sub-erp-web-orders
+                 */
                 "Idempotency-Key": string;
             };
             path?: never;
@@ -3699,6 +3814,22 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "subscriptionId": "erp-web-orders",
+                 *       "url": "https://erp.example.com/hooks/mesh",
+                 *       "description": "NetSuite order import",
+                 *       "filter": {
+                 *         "eventTypes": [
+                 *           "order.*"
+                 *         ],
+                 *         "channels": [
+                 *           "CHANNEL_WEB"
+                 *         ]
+                 *       },
+                 *       "maxPerSecond": 20
+                 *     }
+                 */
                 "application/json": components["schemas"]["retail.delivery.v1.Subscription"];
             };
         };
@@ -3727,17 +3858,41 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example sub-erp-web-orders-pause-20261110
+                 */
                 "Idempotency-Key": string;
             };
             path: {
-                /** @description Lowercase letters, digits and '-', chosen by the operator ("erp-journal", "shop-1-status"). */
+                /**
+                 * @description Lowercase letters, digits and '-', chosen by the operator ("erp-journal", "shop-1-status").
+                 * @example erp-web-orders
+                 */
                 "subscription.subscription_id": string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "subscriptionId": "erp-web-orders",
+                 *       "url": "https://erp.example.com/hooks/mesh",
+                 *       "description": "NetSuite order import",
+                 *       "filter": {
+                 *         "eventTypes": [
+                 *           "order.*"
+                 *         ],
+                 *         "channels": [
+                 *           "CHANNEL_WEB"
+                 *         ]
+                 *       },
+                 *       "state": "SUBSCRIPTION_STATE_PAUSED",
+                 *       "maxPerSecond": 20,
+                 *       "version": "1"
+                 *     }
+                 */
                 "application/json": components["schemas"]["retail.delivery.v1.Subscription"];
             };
         };
@@ -3767,6 +3922,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example erp-web-orders */
                 subscription_id: string;
             };
             cookie?: never;
@@ -3797,16 +3953,25 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example rotate-erp-web-orders-2026-11
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example erp-web-orders */
                 subscription_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "overlap": "86400s"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @description How long the previous secret keeps signing beside the new one (0 to 7 days); 24 hours when unset.
@@ -3840,13 +4005,18 @@ export interface operations {
     DeliveryService_ListDeliveries: {
         parameters: {
             query?: {
-                /** @description Only deliveries in this state; all when unset. */
+                /**
+                 * @description Only deliveries in this state; all when unset.
+                 * @example DELIVERY_STATE_DEAD
+                 */
                 state?: components["schemas"]["retail.delivery.v1.DeliveryState"];
+                /** @example 20 */
                 pageSize?: number;
                 pageToken?: string;
             };
             header?: never;
             path: {
+                /** @example erp-web-orders */
                 subscription_id: string;
             };
             cookie?: never;
@@ -3877,16 +4047,25 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example replay-erp-web-orders-20261103
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example erp-web-orders */
                 subscription_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "deadLetters": true
+                 *     }
+                 */
                 "application/json": {
                     /** @description Exactly one of the three selections. */
                     deliveryIds?: string[];
@@ -3922,6 +4101,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example je-7c1e9f0a3b5d2e8c4f6a1b0d */
                 entry_id: string;
             };
             cookie?: never;
@@ -3952,7 +4132,9 @@ export interface operations {
         parameters: {
             query?: {
                 periodId?: string;
+                /** @example ord-3b9e1f4c2a7d8e6f0b1c2d3e */
                 orderId?: string;
+                /** @example 50 */
                 pageSize?: number;
                 pageToken?: string;
                 /** @description Only entries with a line on this account. */
@@ -3990,16 +4172,25 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example reverse-je-7c1e9f0a
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example je-7c1e9f0a3b5d2e8c4f6a1b0d */
                 entry_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "capture posted against the wrong order (ticket FIN-311)"
+                 *     }
+                 */
                 "application/json": {
                     reason?: string;
                 };
@@ -4031,6 +4222,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 2026-11 */
                 period_id: string;
             };
             cookie?: never;
@@ -4060,13 +4252,22 @@ export interface operations {
     FinancePostingService_ImportSettlement: {
         parameters: {
             query?: {
-                /** @description A settlement too large for one call comes in parts numbered from 1, each reconciled as it comes (its line ids unique across the parts); 0: the whole settlement in this call. */
+                /**
+                 * @description A settlement too large for one call comes in parts numbered from 1, each reconciled as it comes (its line ids unique across the parts); 0: the whole settlement in this call.
+                 * @example 1
+                 */
                 part?: number;
-                /** @description With `part`: this is the last part (its number is the count of parts). The payout is checked against every part's lines and the settlement completed once all parts are in. */
+                /**
+                 * @description With `part`: this is the last part (its number is the count of parts). The payout is checked against every part's lines and the settlement completed once all parts are in.
+                 * @example true
+                 */
                 lastPart?: boolean;
             };
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example stripe-settlement-po_1Qb2cD3e
+                 */
                 "Idempotency-Key": string;
             };
             path?: never;
@@ -4074,6 +4275,47 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "settlementId": "po_1Qb2cD3eFgHiJkLm",
+                 *       "provider": "stripe",
+                 *       "currencyCode": "USD",
+                 *       "payoutDate": "2026-11-05",
+                 *       "lines": [
+                 *         {
+                 *           "lineId": "txn_3Qa9xYLkdIwHu7ix0aB1cD2e",
+                 *           "type": "SETTLEMENT_LINE_TYPE_CAPTURE",
+                 *           "providerReference": "pi_3Qa9xYLkdIwHu7ix0vNr4Pyk",
+                 *           "orderId": "ord-3b9e1f4c2a7d8e6f0b1c2d3e",
+                 *           "amount": {
+                 *             "currencyCode": "USD",
+                 *             "minorUnits": "2722"
+                 *           },
+                 *           "fee": {
+                 *             "currencyCode": "USD",
+                 *             "minorUnits": "109"
+                 *           }
+                 *         },
+                 *         {
+                 *           "lineId": "txn_3Qa9xYLkdIwHu7ix0fGhIjKl",
+                 *           "type": "SETTLEMENT_LINE_TYPE_CAPTURE",
+                 *           "providerReference": "pi_3Qa9zZLkdIwHu7ix1wXs5Qzl",
+                 *           "amount": {
+                 *             "currencyCode": "USD",
+                 *             "minorUnits": "4500"
+                 *           },
+                 *           "fee": {
+                 *             "currencyCode": "USD",
+                 *             "minorUnits": "161"
+                 *           }
+                 *         }
+                 *       ],
+                 *       "payoutAmount": {
+                 *         "currencyCode": "USD",
+                 *         "minorUnits": "6952"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["retail.finance.v1.Settlement"];
             };
         };
@@ -4102,7 +4344,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example payout-po_1Qb2cD3eFgHiJkLm
+                 */
                 "Idempotency-Key": string;
             };
             path?: never;
@@ -4110,6 +4355,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "provider": "stripe",
+                 *       "payoutId": "po_1Qb2cD3eFgHiJkLm",
+                 *       "amount": {
+                 *         "currencyCode": "USD",
+                 *         "minorUnits": "6952"
+                 *       },
+                 *       "arrivalDate": "2026-11-07",
+                 *       "description": "STRIPE PAYOUT"
+                 *     }
+                 */
                 "application/json": {
                     /** @description "stripe", as in the posting rules' providers. */
                     provider: string;
@@ -4149,6 +4406,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example po_1Qb2cD3eFgHiJkLm */
                 settlement_id: string;
             };
             cookie?: never;
@@ -4207,11 +4465,15 @@ export interface operations {
     FinancePostingService_GetAccountBalance: {
         parameters: {
             query?: {
-                /** @description Empty for every period. */
+                /**
+                 * @description Empty for every period.
+                 * @example 2026-11
+                 */
                 periodId?: string;
             };
             header?: never;
             path: {
+                /** @example 1105 */
                 account_code: string;
             };
             cookie?: never;
@@ -4243,6 +4505,7 @@ export interface operations {
             query?: {
                 /** @description Include resolved exceptions too. */
                 includeResolved?: boolean;
+                /** @example 20 */
                 pageSize?: number;
                 pageToken?: string;
             };
@@ -4276,16 +4539,25 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example resolve-txn_3Qa9xYLkdIwHu7ix0fGhIjKl
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example ex-po_1Qb2cD3eFgHiJkLm-txn_3Qa9xYLkdIwHu7ix0fGhIjKl */
                 exception_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "resolution": "phone order taken outside the mesh; capture posted by hand in the ERP (JE 88213)"
+                 *     }
+                 */
                 "application/json": {
                     resolution: string;
                 };
@@ -4316,7 +4588,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example export-netsuite-20261106
+                 */
                 "Idempotency-Key": string;
             };
             path?: never;
@@ -4324,6 +4599,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "adapter": "netsuite-csv",
+                 *       "maxEntries": 500
+                 *     }
+                 */
                 "application/json": {
                     /** @description The ERP adapter ("netsuite-csv"). */
                     adapter: string;
@@ -4359,8 +4640,12 @@ export interface operations {
     FinancePostingService_ListSubledgerLines: {
         parameters: {
             query?: {
-                /** @description A store and business date ("2026-11-26"), or an order. */
+                /**
+                 * @description A store and business date ("2026-11-26"), or an order.
+                 * @example S12
+                 */
                 storeId?: string;
+                /** @example 2026-11-02 */
                 postingDate?: string;
                 orderId?: string;
             };
@@ -4395,6 +4680,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 2026-11 */
                 period_id: string;
             };
             cookie?: never;
@@ -4425,16 +4711,25 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example close-2026-11
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example 2026-11 */
                 period_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "carryForwardExceptions": true
+                 *     }
+                 */
                 "application/json": {
                     /** @description Carry open reconciliation exceptions into the next period explicitly. */
                     carryForwardExceptions?: boolean;
@@ -4465,12 +4760,19 @@ export interface operations {
     InboundJournalService_ListInboundMessages: {
         parameters: {
             query?: {
-                /** @description Only this channel's ("shopify", "stripe", …). */
+                /**
+                 * @description Only this channel's ("shopify", "stripe", …).
+                 * @example shopify
+                 */
                 channel?: string;
-                /** @description Only the ones not answered with a 2xx (refused, failed, or still being handled). */
+                /**
+                 * @description Only the ones not answered with a 2xx (refused, failed, or still being handled).
+                 * @example true
+                 */
                 failedOnly?: boolean;
                 /** @description Only the ones received at or after this time. */
                 since?: string;
+                /** @example 20 */
                 pageSize?: number;
                 pageToken?: string;
                 /** @description Only the message with this channel id: a webhook's id, or the Idempotency-Key a file was posted with (how an uploader finds its file's progress while it is imported). */
@@ -4507,6 +4809,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 9b2e4f61-0c8a-4d3b-a7e5-1f6c2d9b0e47 */
                 message_id: string;
             };
             cookie?: never;
@@ -4537,16 +4840,21 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example replay-9b2e4f61
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example 9b2e4f61-0c8a-4d3b-a7e5-1f6c2d9b0e47 */
                 message_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
@@ -4575,7 +4883,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Optional: a retry with the same key gets the first answer instead of running again. See Idempotency-Key in the API description. */
+                /**
+                 * @description Optional: a retry with the same key gets the first answer instead of running again. See Idempotency-Key in the API description.
+                 * @example grn-4471-line-1
+                 */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -4583,6 +4894,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "movementId": "grn-4471-line-1",
+                 *       "type": "MOVEMENT_TYPE_GOODS_RECEIPT",
+                 *       "sku": "QS-MUG",
+                 *       "locationId": "DC-1",
+                 *       "quantity": "10",
+                 *       "sourceSystem": "wms",
+                 *       "occurTime": "2026-11-01T08:00:00Z"
+                 *     }
+                 */
                 "application/json": components["schemas"]["retail.inventory.v1.StockMovement"];
             };
         };
@@ -4611,7 +4933,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Optional: a retry with the same key gets the first answer instead of running again. See Idempotency-Key in the API description. */
+                /**
+                 * @description Optional: a retry with the same key gets the first answer instead of running again. See Idempotency-Key in the API description.
+                 * @example wms-batch-20261101-0800
+                 */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -4619,6 +4944,28 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "movements": [
+                 *         {
+                 *           "movementId": "grn-4472-line-1",
+                 *           "type": "MOVEMENT_TYPE_GOODS_RECEIPT",
+                 *           "sku": "QS-PLATE",
+                 *           "locationId": "DC-1",
+                 *           "quantity": "24",
+                 *           "sourceSystem": "wms"
+                 *         },
+                 *         {
+                 *           "movementId": "dmg-0931",
+                 *           "type": "MOVEMENT_TYPE_DAMAGE",
+                 *           "sku": "QS-BOWL",
+                 *           "locationId": "DC-1",
+                 *           "quantity": "3",
+                 *           "sourceSystem": "wms"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     movements: components["schemas"]["retail.inventory.v1.StockMovement"][];
                 };
@@ -4650,7 +4997,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example DC-1 */
                 location_id: string;
+                /** @example QS-MUG */
                 sku: string;
             };
             cookie?: never;
@@ -4680,13 +5029,18 @@ export interface operations {
     InventoryService_ListMovements: {
         parameters: {
             query?: {
-                /** @description At most 500; 0 means 100. */
+                /**
+                 * @description At most 500; 0 means 100.
+                 * @example 50
+                 */
                 pageSize?: number;
                 pageToken?: string;
             };
             header?: never;
             path: {
+                /** @example DC-1 */
                 location_id: string;
+                /** @example QS-MUG */
                 sku: string;
             };
             cookie?: never;
@@ -4718,13 +5072,20 @@ export interface operations {
             query?: {
                 /** @description One location, or empty for every location. */
                 locationId?: string;
-                /** @description A channel's view (its locations and buffer), or unspecified for the raw figures. */
+                /**
+                 * @description A channel's view (its locations and buffer), or unspecified for the raw figures.
+                 * @example CHANNEL_WEB
+                 */
                 channel?: components["schemas"]["retail.common.v1.Channel"];
-                /** @description Marketplace or store id when the channel has several ("amazon-us"). */
+                /**
+                 * @description Marketplace or store id when the channel has several ("amazon-us").
+                 * @example web
+                 */
                 channelId?: string;
             };
             header?: never;
             path: {
+                /** @example QS-MUG */
                 sku: string;
             };
             cookie?: never;
@@ -4756,13 +5117,20 @@ export interface operations {
             query?: {
                 /** @description A channel's view (its locations and buffer), or unspecified for the raw figures. */
                 channel?: components["schemas"]["retail.common.v1.Channel"];
-                /** @description Marketplace or store id when the channel has several ("amazon-us"). */
+                /**
+                 * @description Marketplace or store id when the channel has several ("amazon-us").
+                 * @example web
+                 */
                 channelId?: string;
             };
             header?: never;
             path: {
-                /** @description One location, or empty for every location. */
+                /**
+                 * @description One location, or empty for every location.
+                 * @example DC-1
+                 */
                 location_id: string;
+                /** @example QS-MUG */
                 sku: string;
             };
             cookie?: never;
@@ -4799,8 +5167,12 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Marketplace or store id when the channel has several ("amazon-us"). */
+                /**
+                 * @description Marketplace or store id when the channel has several ("amazon-us").
+                 * @example web
+                 */
                 channel_id: string;
+                /** @example QS-MUG */
                 sku: string;
             };
             cookie?: never;
@@ -4839,6 +5211,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "requests": [
+                 *         {
+                 *           "sku": "QS-MUG",
+                 *           "channelId": "web"
+                 *         },
+                 *         {
+                 *           "sku": "QS-PLATE",
+                 *           "channelId": "web"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     requests: components["schemas"]["retail.inventory.v1.GetAvailabilityRequest"][];
                 };
@@ -4869,7 +5255,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example reserve-qs-1001
+                 */
                 "Idempotency-Key": string;
             };
             path?: never;
@@ -4877,6 +5266,22 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "orderId": "ord-3b9e1f4c2a7d8e6f0b1c2d3e",
+                 *       "lines": [
+                 *         {
+                 *           "lineId": "1",
+                 *           "sku": "QS-MUG",
+                 *           "quantity": "2"
+                 *         }
+                 *       ],
+                 *       "channel": "CHANNEL_WEB",
+                 *       "channelId": "web",
+                 *       "ttl": "900s",
+                 *       "promise": "FULFILLMENT_PROMISE_SHIP_FROM_DC"
+                 *     }
+                 */
                 "application/json": {
                     orderId: string;
                     lines: components["schemas"]["retail.inventory.v1.ReserveLine"][];
@@ -4918,16 +5323,21 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example confirm-c3f0a9d2
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example c3f0a9d2-6b1e-4f7a-8d25-0e9b4c7a1f36 */
                 reservation_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
@@ -4957,6 +5367,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example c3f0a9d2-6b1e-4f7a-8d25-0e9b4c7a1f36 */
                 reservation_id: string;
             };
             cookie?: never;
@@ -4987,16 +5398,31 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example release-c3f0a9d2-line-1
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example c3f0a9d2-6b1e-4f7a-8d25-0e9b4c7a1f36 */
                 reservation_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "lines": [
+                 *         {
+                 *           "lineId": "1",
+                 *           "quantity": "1"
+                 *         }
+                 *       ],
+                 *       "reason": "customer cancelled one unit"
+                 *     }
+                 */
                 "application/json": {
                     /** @description Empty to release everything still reserved. */
                     lines?: components["schemas"]["retail.inventory.v1.LineQuantity"][];
@@ -5029,16 +5455,36 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Optional: a retry with the same key gets the first answer instead of running again. See Idempotency-Key in the API description. */
+                /**
+                 * @description Optional: a retry with the same key gets the first answer instead of running again. See Idempotency-Key in the API description.
+                 * @example location-DC-1
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
+                /** @example DC-1 */
                 "location.location_id": string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "type": "LOCATION_TYPE_DISTRIBUTION_CENTER",
+                 *       "name": "DC 1",
+                 *       "regionCode": "US",
+                 *       "address": {
+                 *         "lines": [
+                 *           "400 Harbor Way"
+                 *         ],
+                 *         "locality": "Secaucus",
+                 *         "administrativeArea": "NJ",
+                 *         "postalCode": "07094",
+                 *         "regionCode": "US"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["retail.inventory.v1.Location"];
             };
         };
@@ -5096,17 +5542,35 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Optional: a retry with the same key gets the first answer instead of running again. See Idempotency-Key in the API description. */
+                /**
+                 * @description Optional: a retry with the same key gets the first answer instead of running again. See Idempotency-Key in the API description.
+                 * @example channel-rule-web
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
-                /** @description The channel's own id: "web", "app", "pos", "amazon-us". */
+                /**
+                 * @description The channel's own id: "web", "app", "pos", "amazon-us".
+                 * @example web
+                 */
                 "rule.channel_id": string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "channel": "CHANNEL_WEB",
+                 *       "locationIds": [
+                 *         "DC-1"
+                 *       ],
+                 *       "bufferUnits": "2",
+                 *       "promises": [
+                 *         "FULFILLMENT_PROMISE_SHIP_FROM_DC"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["retail.inventory.v1.ChannelRule"];
             };
         };
@@ -5164,17 +5628,27 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example safety-DC-1-QS-MUG-3
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example DC-1 */
                 location_id: string;
+                /** @example QS-MUG */
                 sku: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "quantity": "3"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * Format: int64
@@ -5209,17 +5683,32 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example shopify-level-QS-MUG-20261102T1500
+                 */
                 "Idempotency-Key": string;
             };
             path: {
-                /** @description The channel's id in the mesh ("web"): its rule gives the mesh's figure to compare with. */
+                /**
+                 * @description The channel's id in the mesh ("web"): its rule gives the mesh's figure to compare with.
+                 * @example web
+                 */
                 channel_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "locationId": "DC-1",
+                 *       "sku": "QS-MUG",
+                 *       "channelAvailable": "10",
+                 *       "observeTime": "2026-11-02T15:00:00Z",
+                 *       "sourceSystem": "shopify-web"
+                 *     }
+                 */
                 "application/json": {
                     locationId: string;
                     sku: string;
@@ -5262,16 +5751,30 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example commit-c3f0a9d2-shp-1
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example c3f0a9d2-6b1e-4f7a-8d25-0e9b4c7a1f36 */
                 reservation_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "lines": [
+                 *         {
+                 *           "lineId": "1",
+                 *           "quantity": "2"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     /** @description Empty to commit everything still reserved. */
                     lines?: components["schemas"]["retail.inventory.v1.LineQuantity"][];
@@ -5304,9 +5807,13 @@ export interface operations {
             query?: {
                 /** @description Exactly one of these. */
                 correlationId?: string;
+                /** @example ord-3b9e1f4c2a7d8e6f0b1c2d3e */
                 orderId?: string;
                 customerId?: string;
-                /** @description At most this many events (1-1000; 0: 500). */
+                /**
+                 * @description At most this many events (1-1000; 0: 500).
+                 * @example 100
+                 */
                 limit?: number;
             };
             header?: never;
@@ -5338,14 +5845,21 @@ export interface operations {
     OperationsService_ListOperationalExceptions: {
         parameters: {
             query?: {
-                /** @description One kind, or unspecified for every kind. */
+                /**
+                 * @description One kind, or unspecified for every kind.
+                 * @example EXCEPTION_KIND_NOT_IN_LEDGER
+                 */
                 kind?: components["schemas"]["retail.operations.v1.ExceptionKind"];
-                /** @description Only items open at least this long (a capture not posted within 10 minutes, say); 0: any age. */
+                /**
+                 * @description Only items open at least this long (a capture not posted within 10 minutes, say); 0: any age.
+                 * @example 600s
+                 */
                 olderThan?: string;
                 /** @description Only items from this source system (a WMS's, a channel's). */
                 sourceSystem?: string;
                 /** @description Resolved items too. */
                 includeResolved?: boolean;
+                /** @example 50 */
                 pageSize?: number;
                 pageToken?: string;
             };
@@ -5378,11 +5892,17 @@ export interface operations {
     OperationsService_ListParkedMessages: {
         parameters: {
             query?: {
-                /** @description One service ("finance-posting"), or empty for every service operations reaches. */
+                /**
+                 * @description One service ("finance-posting"), or empty for every service operations reaches.
+                 * @example finance-posting
+                 */
                 service?: string;
                 /** @description One of its consumer queues, or empty for all. */
                 queue?: string;
-                /** @description At most this many messages per service (1-500; 0: 100). */
+                /**
+                 * @description At most this many messages per service (1-500; 0: 100).
+                 * @example 20
+                 */
                 limit?: number;
             };
             header?: never;
@@ -5415,7 +5935,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example replay-finance-20261101
+                 */
                 "Idempotency-Key": string;
             };
             path?: never;
@@ -5423,6 +5946,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "service": "finance-posting",
+                 *       "queue": "finance-posting.order-events",
+                 *       "eventIds": [
+                 *         "9f1e3d5c-7b2a-4c8e-a6f4-0d2b9e7c5a13"
+                 *       ],
+                 *       "reason": "period 2026-10 reopened for late refunds (FIN-318)"
+                 *     }
+                 */
                 "application/json": {
                     service: string;
                     queue: string;
@@ -5457,7 +5990,10 @@ export interface operations {
     OperationsService_ListAuditRecords: {
         parameters: {
             query?: {
-                /** @description At most this many (1-500; 0: 100). */
+                /**
+                 * @description At most this many (1-500; 0: 100).
+                 * @example 20
+                 */
                 limit?: number;
             };
             header?: never;
@@ -5490,7 +6026,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example republish-ord-3b9e1f4c-erp
+                 */
                 "Idempotency-Key": string;
             };
             path?: never;
@@ -5498,6 +6037,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "service": "order",
+                 *       "streamId": "ord-3b9e1f4c2a7d8e6f0b1c2d3e",
+                 *       "reason": "ERP restored from backup of 2026-11-01 (OPS-77)"
+                 *     }
+                 */
                 "application/json": {
                     /** @description The service that owns the aggregate ("order"). */
                     service: string;
@@ -5561,7 +6107,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example rebuild-availability-20261102
+                 */
                 "Idempotency-Key": string;
             };
             path?: never;
@@ -5569,6 +6118,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "service": "inventory",
+                 *       "readModel": "availability",
+                 *       "reason": "availability figures ahead of the ledger after a restore (OPS-80)"
+                 *     }
+                 */
                 "application/json": {
                     /** @description The service that owns the read model ("inventory"). */
                     service: string;
@@ -5602,7 +6158,10 @@ export interface operations {
     OperationsService_ListChannelOrderViews: {
         parameters: {
             query?: {
-                /** @description The order's views; empty: every view that differs from the mesh, oldest difference first. */
+                /**
+                 * @description The order's views; empty: every view that differs from the mesh, oldest difference first.
+                 * @example ord-3b9e1f4c2a7d8e6f0b1c2d3e
+                 */
                 orderId?: string;
                 /** @description At most this many (default 100, at most 500). */
                 pageSize?: number;
@@ -5637,7 +6196,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Optional: a retry with the same key gets the first answer instead of running again. See Idempotency-Key in the API description. */
+                /**
+                 * @description Optional: a retry with the same key gets the first answer instead of running again. See Idempotency-Key in the API description.
+                 * @example view-shopify-820982911946154508-20261103T0900
+                 */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -5645,6 +6207,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "view": {
+                 *         "channelId": "web",
+                 *         "orderId": "ord-3b9e1f4c2a7d8e6f0b1c2d3e",
+                 *         "sourceSystem": "shopify-web",
+                 *         "channelOrderId": "qs-1001",
+                 *         "status": "ORDER_STATUS_ACCEPTED",
+                 *         "observeTime": "2026-11-03T09:00:00Z"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     /** @description Required: channel_id, order_id, status, observe_time. */
                     view: components["schemas"]["retail.operations.v1.ChannelOrderView"];
@@ -5676,9 +6250,12 @@ export interface operations {
         parameters: {
             query?: {
                 customerId?: string;
+                /** @example CHANNEL_WEB */
                 channel?: components["schemas"]["retail.common.v1.Channel"];
                 status?: components["schemas"]["retail.order.v1.OrderStatus"];
+                /** @example 2026-11-02T00:00:00Z */
                 updatedSince?: string;
+                /** @example 50 */
                 pageSize?: number;
                 pageToken?: string;
             };
@@ -5712,7 +6289,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example qs-order-1001
+                 */
                 "Idempotency-Key": string;
             };
             path?: never;
@@ -5720,6 +6300,43 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "channel": "CHANNEL_WEB",
+                 *       "channelId": "web",
+                 *       "channelOrderId": "qs-1001",
+                 *       "currencyCode": "USD",
+                 *       "customer": {
+                 *         "sourceSystem": "shopify-web",
+                 *         "sourceId": "acct-1",
+                 *         "email": "shopper@example.com",
+                 *         "familyName": "Doe"
+                 *       },
+                 *       "shipTo": {
+                 *         "lines": [
+                 *           "1 Main St"
+                 *         ],
+                 *         "locality": "New York",
+                 *         "administrativeArea": "NY",
+                 *         "postalCode": "10001",
+                 *         "regionCode": "US"
+                 *       },
+                 *       "lines": [
+                 *         {
+                 *           "lineId": "1",
+                 *           "sku": "QS-MUG",
+                 *           "quantity": "2",
+                 *           "unitPrice": {
+                 *             "currencyCode": "USD",
+                 *             "minorUnits": "1250"
+                 *           },
+                 *           "fulfillmentType": "FULFILLMENT_TYPE_SHIP",
+                 *           "taxCode": "standard"
+                 *         }
+                 *       ],
+                 *       "placeTime": "2026-11-02T14:03:10Z"
+                 *     }
+                 */
                 "application/json": {
                     channel: components["schemas"]["retail.common.v1.Channel"];
                     channelOrderId: string;
@@ -5762,6 +6379,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example ord-3b9e1f4c2a7d8e6f0b1c2d3e */
                 order_id: string;
             };
             cookie?: never;
@@ -5791,9 +6409,14 @@ export interface operations {
     OrderService_LookupOrder: {
         parameters: {
             query?: {
+                /** @example CHANNEL_WEB */
                 channel?: components["schemas"]["retail.common.v1.Channel"];
-                /** @description The marketplace or store that took the order, as given when it was submitted. */
+                /**
+                 * @description The marketplace or store that took the order, as given when it was submitted.
+                 * @example web
+                 */
                 channelId?: string;
+                /** @example qs-1001 */
                 channelOrderId?: string;
                 /** @description The processor's reference of one of the order's payments (PaymentEvent.provider_reference, a Stripe charge id). */
                 paymentReference?: string;
@@ -5828,16 +6451,31 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example cancel-qs-1001-line-1
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example ord-3b9e1f4c2a7d8e6f0b1c2d3e */
                 order_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "lines": [
+                 *         {
+                 *           "lineId": "1",
+                 *           "quantity": "1"
+                 *         }
+                 *       ],
+                 *       "reason": "customer changed their mind"
+                 *     }
+                 */
                 "application/json": {
                     /** @description Empty to cancel every open line. */
                     lines?: components["schemas"]["retail.order.v1.ShipmentLine"][];
@@ -5872,16 +6510,35 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example shp-1
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example ord-3b9e1f4c2a7d8e6f0b1c2d3e */
                 order_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "shipmentId": "shp-1",
+                 *       "lines": [
+                 *         {
+                 *           "lineId": "1",
+                 *           "quantity": "2"
+                 *         }
+                 *       ],
+                 *       "carrier": "UPS",
+                 *       "trackingNumber": "1Z999AA10123456784",
+                 *       "fromLocationId": "DC-1",
+                 *       "shipTime": "2026-11-03T07:45:00Z"
+                 *     }
+                 */
                 "application/json": components["schemas"]["retail.order.v1.Shipment"];
             };
         };
@@ -5910,16 +6567,28 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example ready-ord-5e6f7a8b
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example ord-5e6f7a8b9c0d1e2f3a4b5c6d */
                 order_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "lineIds": [
+                 *         "1"
+                 *       ],
+                 *       "collectByTime": "2026-11-09T20:00:00Z"
+                 *     }
+                 */
                 "application/json": {
                     lineIds?: string[];
                     /**
@@ -5955,16 +6624,27 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example pickup-ord-5e6f7a8b
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example ord-5e6f7a8b9c0d1e2f3a4b5c6d */
                 order_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "lineIds": [
+                 *         "1"
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     lineIds?: string[];
                 };
@@ -5995,16 +6675,39 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example rma-5521
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example ord-3b9e1f4c2a7d8e6f0b1c2d3e */
                 order_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "returnId": "rma-5521",
+                 *       "lines": [
+                 *         {
+                 *           "lineId": "1",
+                 *           "quantity": "1",
+                 *           "condition": "RETURN_CONDITION_RESTOCK",
+                 *           "reason": "unwanted gift"
+                 *         }
+                 *       ],
+                 *       "locationId": "DC-1",
+                 *       "receiveTime": "2026-11-12T10:20:00Z",
+                 *       "refundAmount": {
+                 *         "currencyCode": "USD",
+                 *         "minorUnits": "1361"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["retail.order.v1.Return"];
             };
         };
@@ -6033,16 +6736,35 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Optional: a retry with the same key gets the first answer instead of running again. See Idempotency-Key in the API description. */
+                /**
+                 * @description Optional: a retry with the same key gets the first answer instead of running again. See Idempotency-Key in the API description.
+                 * @example pi_3Qa9xYLkdIwHu7ix0vNr4Pyk-capture
+                 */
                 "Idempotency-Key"?: string;
             };
             path: {
+                /** @example ord-3b9e1f4c2a7d8e6f0b1c2d3e */
                 order_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "paymentEventId": "pi_3Qa9xYLkdIwHu7ix0vNr4Pyk-capture",
+                 *       "type": "PAYMENT_EVENT_TYPE_CAPTURE",
+                 *       "outcome": "PAYMENT_OUTCOME_APPROVED",
+                 *       "amount": {
+                 *         "currencyCode": "USD",
+                 *         "minorUnits": "2722"
+                 *       },
+                 *       "paymentMethod": "card",
+                 *       "provider": "stripe",
+                 *       "providerReference": "pi_3Qa9xYLkdIwHu7ix0vNr4Pyk",
+                 *       "occurTime": "2026-11-02T14:05:30Z"
+                 *     }
+                 */
                 "application/json": components["schemas"]["retail.order.v1.PaymentEvent"];
             };
         };
@@ -6071,16 +6793,21 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example ack-113-7654321-8765432
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example ord-9a8b7c6d5e4f3a2b1c0d9e8f */
                 order_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /** @example {} */
                 "application/json": Record<string, never>;
             };
         };
@@ -6109,16 +6836,25 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example release-tax-hold-ord-2f3e4d5c
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example ord-2f3e4d5c6b7a8f9e0d1c2b3a */
                 order_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "note": "US-VT standard rate created by finance (TAX-12)"
+                 *     }
+                 */
                 "application/json": {
                     /** @description What the reviewer found (kept with the release). */
                     note?: string;
@@ -6149,7 +6885,10 @@ export interface operations {
     OrderService_ListTaxRates: {
         parameters: {
             query?: {
-                /** @description Empty: every jurisdiction. */
+                /**
+                 * @description Empty: every jurisdiction.
+                 * @example US-NY
+                 */
                 jurisdiction?: string;
                 taxCode?: string;
                 includeSuperseded?: boolean;
@@ -6184,7 +6923,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example tax-US-NY-standard-2026
+                 */
                 "Idempotency-Key": string;
             };
             path?: never;
@@ -6192,6 +6934,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "jurisdiction": "US-NY",
+                 *       "taxCode": "standard",
+                 *       "ratePpm": "88750",
+                 *       "effectiveTime": "2026-01-01T05:00:00Z"
+                 *     }
+                 */
                 "application/json": {
                     jurisdiction: string;
                     taxCode: string;
@@ -6233,16 +6983,26 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description. */
+                /**
+                 * @description Required: this operation changes state and applies once per key (the key becomes its request id). See Idempotency-Key in the API description.
+                 * @example tax-US-NY-standard-2027
+                 */
                 "Idempotency-Key": string;
             };
             path: {
+                /** @example US-NY.standard.1 */
                 tax_rate_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ratePpm": "90000",
+                 *       "effectiveTime": "2027-01-01T05:00:00Z"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * Format: int64
@@ -6282,13 +7042,25 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Base64 HMAC-SHA256 of the raw body with the shop's webhook secret. */
+                /**
+                 * @description Base64 HMAC-SHA256 of the raw body with the shop's webhook secret.
+                 * @example QWFos2k+QvzP/13gESMRddNqzlLXGTsodOdjmrFmMLM=
+                 */
                 "X-Shopify-Hmac-Sha256": string;
-                /** @description The shop (its configured shopDomain). */
+                /**
+                 * @description The shop (its configured shopDomain).
+                 * @example dev-shop.myshopify.com
+                 */
                 "X-Shopify-Shop-Domain": string;
-                /** @description The notice's topic (orders/create, ...). */
+                /**
+                 * @description The notice's topic (orders/create, ...).
+                 * @example orders/create
+                 */
                 "X-Shopify-Topic": string;
-                /** @description Shopify's delivery id (journaled). */
+                /**
+                 * @description Shopify's delivery id (journaled).
+                 * @example b54557e4-bdd9-4b37-8a5f-bf7d70fcd043
+                 */
                 "X-Shopify-Webhook-Id"?: string;
             };
             path?: never;
@@ -6297,7 +7069,402 @@ export interface operations {
         /** @description Shopify's payload for the topic, as Shopify sends it. */
         requestBody: {
             content: {
-                "application/json": string;
+                /**
+                 * @example {
+                 *       "id": 820982911946154500,
+                 *       "admin_graphql_api_id": "gid://shopify/Order/820982911946154508",
+                 *       "app_id": null,
+                 *       "browser_ip": null,
+                 *       "buyer_accepts_marketing": true,
+                 *       "cancel_reason": "customer",
+                 *       "cancelled_at": "2021-12-31T19:00:00-05:00",
+                 *       "cart_token": null,
+                 *       "checkout_id": null,
+                 *       "checkout_token": null,
+                 *       "client_details": null,
+                 *       "closed_at": null,
+                 *       "confirmed": false,
+                 *       "contact_email": "jon@example.com",
+                 *       "created_at": "2021-12-31T19:00:00-05:00",
+                 *       "currency": "USD",
+                 *       "current_subtotal_price": "398.00",
+                 *       "current_subtotal_price_set": {
+                 *         "shop_money": {
+                 *           "amount": "398.00",
+                 *           "currency_code": "USD"
+                 *         },
+                 *         "presentment_money": {
+                 *           "amount": "398.00",
+                 *           "currency_code": "USD"
+                 *         }
+                 *       },
+                 *       "current_total_additional_fees_set": null,
+                 *       "current_total_discounts": "0.00",
+                 *       "current_total_discounts_set": {
+                 *         "shop_money": {
+                 *           "amount": "0.00",
+                 *           "currency_code": "USD"
+                 *         },
+                 *         "presentment_money": {
+                 *           "amount": "0.00",
+                 *           "currency_code": "USD"
+                 *         }
+                 *       },
+                 *       "current_total_duties_set": null,
+                 *       "current_total_price": "398.00",
+                 *       "current_total_price_set": {
+                 *         "shop_money": {
+                 *           "amount": "398.00",
+                 *           "currency_code": "USD"
+                 *         },
+                 *         "presentment_money": {
+                 *           "amount": "398.00",
+                 *           "currency_code": "USD"
+                 *         }
+                 *       },
+                 *       "current_total_tax": "0.00",
+                 *       "current_total_tax_set": {
+                 *         "shop_money": {
+                 *           "amount": "0.00",
+                 *           "currency_code": "USD"
+                 *         },
+                 *         "presentment_money": {
+                 *           "amount": "0.00",
+                 *           "currency_code": "USD"
+                 *         }
+                 *       },
+                 *       "customer_locale": "en",
+                 *       "device_id": null,
+                 *       "discount_codes": [],
+                 *       "email": "jon@example.com",
+                 *       "estimated_taxes": false,
+                 *       "financial_status": "voided",
+                 *       "fulfillment_status": "pending",
+                 *       "landing_site": null,
+                 *       "landing_site_ref": null,
+                 *       "location_id": null,
+                 *       "merchant_of_record_app_id": null,
+                 *       "name": "#9999",
+                 *       "note": null,
+                 *       "note_attributes": [],
+                 *       "number": 234,
+                 *       "order_number": 1234,
+                 *       "order_status_url": "https://jsmith.myshopify.com/548380009/orders/123456abcd/authenticate?key=abcdefg",
+                 *       "original_total_additional_fees_set": null,
+                 *       "original_total_duties_set": null,
+                 *       "payment_gateway_names": [
+                 *         "visa",
+                 *         "bogus"
+                 *       ],
+                 *       "phone": null,
+                 *       "presentment_currency": "USD",
+                 *       "processed_at": null,
+                 *       "reference": null,
+                 *       "referring_site": null,
+                 *       "source_identifier": null,
+                 *       "source_name": "web",
+                 *       "source_url": null,
+                 *       "subtotal_price": "393.00",
+                 *       "subtotal_price_set": {
+                 *         "shop_money": {
+                 *           "amount": "393.00",
+                 *           "currency_code": "USD"
+                 *         },
+                 *         "presentment_money": {
+                 *           "amount": "393.00",
+                 *           "currency_code": "USD"
+                 *         }
+                 *       },
+                 *       "tags": "",
+                 *       "tax_lines": [],
+                 *       "taxes_included": false,
+                 *       "test": true,
+                 *       "token": "123456abcd",
+                 *       "total_discounts": "5.00",
+                 *       "total_discounts_set": {
+                 *         "shop_money": {
+                 *           "amount": "5.00",
+                 *           "currency_code": "USD"
+                 *         },
+                 *         "presentment_money": {
+                 *           "amount": "5.00",
+                 *           "currency_code": "USD"
+                 *         }
+                 *       },
+                 *       "total_line_items_price": "398.00",
+                 *       "total_line_items_price_set": {
+                 *         "shop_money": {
+                 *           "amount": "398.00",
+                 *           "currency_code": "USD"
+                 *         },
+                 *         "presentment_money": {
+                 *           "amount": "398.00",
+                 *           "currency_code": "USD"
+                 *         }
+                 *       },
+                 *       "total_outstanding": "398.00",
+                 *       "total_price": "403.00",
+                 *       "total_price_set": {
+                 *         "shop_money": {
+                 *           "amount": "403.00",
+                 *           "currency_code": "USD"
+                 *         },
+                 *         "presentment_money": {
+                 *           "amount": "403.00",
+                 *           "currency_code": "USD"
+                 *         }
+                 *       },
+                 *       "total_shipping_price_set": {
+                 *         "shop_money": {
+                 *           "amount": "10.00",
+                 *           "currency_code": "USD"
+                 *         },
+                 *         "presentment_money": {
+                 *           "amount": "10.00",
+                 *           "currency_code": "USD"
+                 *         }
+                 *       },
+                 *       "total_tax": "0.00",
+                 *       "total_tax_set": {
+                 *         "shop_money": {
+                 *           "amount": "0.00",
+                 *           "currency_code": "USD"
+                 *         },
+                 *         "presentment_money": {
+                 *           "amount": "0.00",
+                 *           "currency_code": "USD"
+                 *         }
+                 *       },
+                 *       "total_tip_received": "0.00",
+                 *       "total_weight": 0,
+                 *       "updated_at": "2021-12-31T19:00:00-05:00",
+                 *       "user_id": null,
+                 *       "billing_address": {
+                 *         "first_name": "Steve",
+                 *         "address1": "123 Shipping Street",
+                 *         "phone": "555-555-SHIP",
+                 *         "city": "Shippington",
+                 *         "zip": "40003",
+                 *         "province": "Kentucky",
+                 *         "country": "United States",
+                 *         "last_name": "Shipper",
+                 *         "address2": null,
+                 *         "company": "Shipping Company",
+                 *         "latitude": null,
+                 *         "longitude": null,
+                 *         "name": "Steve Shipper",
+                 *         "country_code": "US",
+                 *         "province_code": "KY"
+                 *       },
+                 *       "customer": {
+                 *         "id": 115310627314723950,
+                 *         "email": "john@example.com",
+                 *         "accepts_marketing": false,
+                 *         "created_at": null,
+                 *         "updated_at": null,
+                 *         "first_name": "John",
+                 *         "last_name": "Smith",
+                 *         "state": "disabled",
+                 *         "note": null,
+                 *         "verified_email": true,
+                 *         "multipass_identifier": null,
+                 *         "tax_exempt": false,
+                 *         "phone": null,
+                 *         "email_marketing_consent": {
+                 *           "state": "not_subscribed",
+                 *           "opt_in_level": null,
+                 *           "consent_updated_at": null
+                 *         },
+                 *         "sms_marketing_consent": null,
+                 *         "tags": "",
+                 *         "currency": "USD",
+                 *         "accepts_marketing_updated_at": null,
+                 *         "marketing_opt_in_level": null,
+                 *         "tax_exemptions": [],
+                 *         "admin_graphql_api_id": "gid://shopify/Customer/115310627314723954",
+                 *         "default_address": {
+                 *           "id": 715243470612851200,
+                 *           "customer_id": 115310627314723950,
+                 *           "first_name": null,
+                 *           "last_name": null,
+                 *           "company": null,
+                 *           "address1": "123 Elm St.",
+                 *           "address2": null,
+                 *           "city": "Ottawa",
+                 *           "province": "Ontario",
+                 *           "country": "Canada",
+                 *           "zip": "K2H7A8",
+                 *           "phone": "123-123-1234",
+                 *           "name": "",
+                 *           "province_code": "ON",
+                 *           "country_code": "CA",
+                 *           "country_name": "Canada",
+                 *           "default": true
+                 *         }
+                 *       },
+                 *       "discount_applications": [],
+                 *       "fulfillments": [],
+                 *       "line_items": [
+                 *         {
+                 *           "id": 866550311766439000,
+                 *           "admin_graphql_api_id": "gid://shopify/LineItem/866550311766439020",
+                 *           "attributed_staffs": [
+                 *             {
+                 *               "id": "gid://shopify/StaffMember/902541635",
+                 *               "quantity": 1
+                 *             }
+                 *           ],
+                 *           "fulfillable_quantity": 1,
+                 *           "fulfillment_service": "manual",
+                 *           "fulfillment_status": null,
+                 *           "gift_card": false,
+                 *           "grams": 567,
+                 *           "name": "IPod Nano - 8GB",
+                 *           "price": "199.00",
+                 *           "price_set": {
+                 *             "shop_money": {
+                 *               "amount": "199.00",
+                 *               "currency_code": "USD"
+                 *             },
+                 *             "presentment_money": {
+                 *               "amount": "199.00",
+                 *               "currency_code": "USD"
+                 *             }
+                 *           },
+                 *           "product_exists": true,
+                 *           "product_id": 632910392,
+                 *           "properties": [],
+                 *           "quantity": 1,
+                 *           "requires_shipping": true,
+                 *           "sku": "IPOD2008PINK",
+                 *           "taxable": true,
+                 *           "title": "IPod Nano - 8GB",
+                 *           "total_discount": "0.00",
+                 *           "total_discount_set": {
+                 *             "shop_money": {
+                 *               "amount": "0.00",
+                 *               "currency_code": "USD"
+                 *             },
+                 *             "presentment_money": {
+                 *               "amount": "0.00",
+                 *               "currency_code": "USD"
+                 *             }
+                 *           },
+                 *           "variant_id": 808950810,
+                 *           "variant_inventory_management": "shopify",
+                 *           "variant_title": null,
+                 *           "vendor": null,
+                 *           "tax_lines": [],
+                 *           "duties": [],
+                 *           "discount_allocations": []
+                 *         },
+                 *         {
+                 *           "id": 141249953214522980,
+                 *           "admin_graphql_api_id": "gid://shopify/LineItem/141249953214522974",
+                 *           "attributed_staffs": [],
+                 *           "fulfillable_quantity": 1,
+                 *           "fulfillment_service": "manual",
+                 *           "fulfillment_status": null,
+                 *           "gift_card": false,
+                 *           "grams": 567,
+                 *           "name": "IPod Nano - 8GB",
+                 *           "price": "199.00",
+                 *           "price_set": {
+                 *             "shop_money": {
+                 *               "amount": "199.00",
+                 *               "currency_code": "USD"
+                 *             },
+                 *             "presentment_money": {
+                 *               "amount": "199.00",
+                 *               "currency_code": "USD"
+                 *             }
+                 *           },
+                 *           "product_exists": true,
+                 *           "product_id": 632910392,
+                 *           "properties": [],
+                 *           "quantity": 1,
+                 *           "requires_shipping": true,
+                 *           "sku": "IPOD2008PINK",
+                 *           "taxable": true,
+                 *           "title": "IPod Nano - 8GB",
+                 *           "total_discount": "0.00",
+                 *           "total_discount_set": {
+                 *             "shop_money": {
+                 *               "amount": "0.00",
+                 *               "currency_code": "USD"
+                 *             },
+                 *             "presentment_money": {
+                 *               "amount": "0.00",
+                 *               "currency_code": "USD"
+                 *             }
+                 *           },
+                 *           "variant_id": 808950810,
+                 *           "variant_inventory_management": "shopify",
+                 *           "variant_title": null,
+                 *           "vendor": null,
+                 *           "tax_lines": [],
+                 *           "duties": [],
+                 *           "discount_allocations": []
+                 *         }
+                 *       ],
+                 *       "payment_terms": null,
+                 *       "refunds": [],
+                 *       "shipping_address": {
+                 *         "first_name": "Steve",
+                 *         "address1": "123 Shipping Street",
+                 *         "phone": "555-555-SHIP",
+                 *         "city": "Shippington",
+                 *         "zip": "40003",
+                 *         "province": "Kentucky",
+                 *         "country": "United States",
+                 *         "last_name": "Shipper",
+                 *         "address2": null,
+                 *         "company": "Shipping Company",
+                 *         "latitude": null,
+                 *         "longitude": null,
+                 *         "name": "Steve Shipper",
+                 *         "country_code": "US",
+                 *         "province_code": "KY"
+                 *       },
+                 *       "shipping_lines": [
+                 *         {
+                 *           "id": 271878346596884000,
+                 *           "carrier_identifier": null,
+                 *           "code": null,
+                 *           "delivery_category": null,
+                 *           "discounted_price": "10.00",
+                 *           "discounted_price_set": {
+                 *             "shop_money": {
+                 *               "amount": "10.00",
+                 *               "currency_code": "USD"
+                 *             },
+                 *             "presentment_money": {
+                 *               "amount": "10.00",
+                 *               "currency_code": "USD"
+                 *             }
+                 *           },
+                 *           "phone": null,
+                 *           "price": "10.00",
+                 *           "price_set": {
+                 *             "shop_money": {
+                 *               "amount": "10.00",
+                 *               "currency_code": "USD"
+                 *             },
+                 *             "presentment_money": {
+                 *               "amount": "10.00",
+                 *               "currency_code": "USD"
+                 *             }
+                 *           },
+                 *           "requested_fulfillment_service_id": null,
+                 *           "source": "shopify",
+                 *           "title": "Generic Shipping",
+                 *           "tax_lines": [],
+                 *           "discount_allocations": []
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": Record<string, never>;
             };
         };
         responses: {
@@ -6388,7 +7555,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Stripe's signature header: t=<timestamp>,v1=<hex HMAC-SHA256>. */
+                /**
+                 * @description Stripe's signature header: t=<timestamp>,v1=<hex HMAC-SHA256>.
+                 * @example t=1762092330,v1=e56de7da515003c6f2d5837fa11468315615b1b40c5f4cb46fc8ebcb16572ef1
+                 */
                 "Stripe-Signature": string;
             };
             path?: never;
@@ -6397,7 +7567,34 @@ export interface operations {
         /** @description The Stripe Event object as Stripe sends it. */
         requestBody: {
             content: {
-                "application/json": string;
+                /**
+                 * @example {
+                 *       "id": "evt_3Qa9xYLkdIwHu7ix0Ev1Cpt2",
+                 *       "object": "event",
+                 *       "api_version": "2024-06-20",
+                 *       "created": 1762092330,
+                 *       "type": "payment_intent.succeeded",
+                 *       "livemode": false,
+                 *       "data": {
+                 *         "object": {
+                 *           "id": "pi_3Qa9xYLkdIwHu7ix0vNr4Pyk",
+                 *           "object": "payment_intent",
+                 *           "amount": 2722,
+                 *           "amount_received": 2722,
+                 *           "currency": "usd",
+                 *           "status": "succeeded",
+                 *           "latest_charge": "ch_3Qa9xYLkdIwHu7ix0aB1cD2e",
+                 *           "payment_method_types": [
+                 *             "card"
+                 *           ],
+                 *           "metadata": {
+                 *             "order_id": "ord-3b9e1f4c2a7d8e6f0b1c2d3e"
+                 *           }
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": Record<string, never>;
             };
         };
         responses: {
@@ -6488,7 +7685,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: the file's import is applied once per key (see Idempotency-Key in the API description); the same key with another file is refused 422. */
+                /**
+                 * @description Required: the file's import is applied once per key (see Idempotency-Key in the API description); the same key with another file is refused 422.
+                 * @example stripe-payouts-2026-11-20
+                 */
                 "Idempotency-Key": string;
             };
             path?: never;
@@ -6497,6 +7697,12 @@ export interface operations {
         /** @description The settlement report as Amazon produces it. */
         requestBody: {
             content: {
+                /**
+                 * @example settlement-id	settlement-start-date	settlement-end-date	deposit-date	total-amount	currency	transaction-type	order-id	merchant-order-id	adjustment-id	shipment-id	marketplace-name	amount-type	amount-description	amount	fulfillment-id	posted-date	posted-date-time	order-item-code	merchant-order-item-id	merchant-adjustment-item-id	sku	quantity-purchased	promotion-id
+                 *     6016502941	2015-12-02 03:27:08 UTC	2015-12-16 03:27:08 UTC	2015-12-18 03:27:08 UTC	16630.13	USD
+                 *     6016502941						Order	112-8095165-5463447	112-8095165-5463447		D1FyNyr6b	Amazon.com	ItemPrice	Principal	27.99	AFN	2015-12-02	2015-12-02 04:15:26 UTC	62538071274626			edifier-p270-gold	1
+                 *     6016502941						Order	112-8095165-5463447	112-8095165-5463447		D1FyNyr6b	Amazon.com	ItemFees	FBAPerOrderFulfillmentFee	-1.00	AFN	2015-12-02	2015-12-02 04:15:26 UTC	62538071274626			edifier-p270-gold	1
+                 */
                 "text/tab-separated-values": string;
                 "text/plain": string;
             };
@@ -6580,7 +7786,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Required: the file's import is applied once per key (see Idempotency-Key in the API description); the same key with another file is refused 422. */
+                /**
+                 * @description Required: the file's import is applied once per key (see Idempotency-Key in the API description); the same key with another file is refused 422.
+                 * @example stripe-payouts-2026-11-20
+                 */
                 "Idempotency-Key": string;
             };
             path?: never;
@@ -6589,6 +7798,14 @@ export interface operations {
         /** @description The report as downloaded from Stripe. */
         requestBody: {
             content: {
+                /**
+                 * @example automatic_payout_id,automatic_payout_effective_at,balance_transaction_id,created_utc,available_on_utc,currency,gross,fee,net,reporting_category,source_id,charge_id,description
+                 *     po_1TESTPAYOUT0001,2026-11-20 00:00:00,txn_1TEST0001,2026-11-17 10:02:11,2026-11-19 00:00:00,usd,100.00,3.20,96.80,charge,ch_1TESTCHARGE0A,ch_1TESTCHARGE0A,"Order 1001, web store"
+                 *     po_1TESTPAYOUT0001,2026-11-20 00:00:00,txn_1TEST0002,2026-11-18 09:30:00,2026-11-18 09:30:00,usd,-25.00,0.00,-25.00,refund,re_1TESTREFUND0B,ch_1TESTCHARGE0A,"Refund of ""damaged"" item"
+                 *     po_1TESTPAYOUT0001,2026-11-20 00:00:00,txn_1TEST0003,2026-11-18 12:00:00,2026-11-18 12:00:00,usd,-50.00,15.00,-65.00,dispute,dp_1TESTDISPUTE0C,ch_1TESTCHARGE0D,Chargeback
+                 *     po_1TESTPAYOUT0001,2026-11-20 00:00:00,txn_1TEST0004,2026-11-19 00:00:00,2026-11-19 00:00:00,usd,-2.00,0.00,-2.00,fee,,,Radar for Fraud Teams
+                 *     po_1TESTPAYOUT0002,2026-11-21 00:00:00,txn_1TEST0005,2026-11-19 15:45:00,2026-11-20 00:00:00,usd,40.00,1.46,38.54,charge,ch_1TESTCHARGE0E,ch_1TESTCHARGE0E,Order 1002
+                 */
                 "text/csv": string;
                 "text/plain": string;
             };
@@ -6683,6 +7900,45 @@ export interface operations {
         /** @description The interchange (ISA ... IEA). */
         requestBody: {
             content: {
+                /**
+                 * @example ISA*01*0000000000*01*ABCCO     *12*4405197800     *01*999999999      *101127*1719*U*00400*000003438*0*P*>~
+                 *     GS*PO*4405197800*999999999*20101127*1719*1421*X*004010VICS~
+                 *     ST*850*000000010~
+                 *     BEG*00*SA*08292233294**20101127*610385385~
+                 *     REF*DP*038~
+                 *     REF*PS*R~
+                 *     ITD*14*3*2**45**46~
+                 *     DTM*002*20101214~
+                 *     PKG*F*68***PALLETIZE SHIPMENT~
+                 *     PKG*F*66***REGULAR~
+                 *     TD5*A*92*P3**SEE XYZ RETAIL ROUTING GUIDE~
+                 *     N1*ST*XYZ RETAIL*9*0003947268292~
+                 *     N3*31875 SOLON RD~
+                 *     N4*SOLON*OH*44139~
+                 *     PO1*1*120*EA*9.25*TE*CB*065322-117*PR*RO*VN*AB3542~
+                 *     PID*F****SMALL WIDGET~
+                 *     PO4*4*4*EA*PLT94**3*LR*15*CT~
+                 *     PO1*2*220*EA*13.79*TE*CB*066850-116*PR*RO*VN*RD5322~
+                 *     PID*F****MEDIUM WIDGET~
+                 *     PO4*2*2*EA~
+                 *     PO1*3*126*EA*10.99*TE*CB*060733-110*PR*RO*VN*XY5266~
+                 *     PID*F****LARGE WIDGET~
+                 *     PO4*6*1*EA*PLT94**3*LR*12*CT~
+                 *     PO1*4*76*EA*4.35*TE*CB*065308-116*PR*RO*VN*VX2332~
+                 *     PID*F****NANO WIDGET~
+                 *     PO4*4*4*EA*PLT94**6*LR*19*CT~
+                 *     PO1*5*72*EA*7.5*TE*CB*065374-118*PR*RO*VN*RV0524~
+                 *     PID*F****BLUE WIDGET~
+                 *     PO4*4*4*EA~
+                 *     PO1*6*696*EA*9.55*TE*CB*067504-118*PR*RO*VN*DX1875~
+                 *     PID*F****ORANGE WIDGET~
+                 *     PO4*6*6*EA*PLT94**3*LR*10*CT~
+                 *     CTT*6~
+                 *     AMT*1*13045.94~
+                 *     SE*33*000000010~
+                 *     GE*1*1421~
+                 *     IEA*1*000003438~
+                 */
                 "application/edi-x12": string;
                 "text/plain": string;
             };
@@ -6767,7 +8023,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Optional: what the file applies is keyed by the store and each transaction's id, so sending it again applies nothing twice; a key given is journaled as the file's id. */
+                /**
+                 * @description Optional: what the file applies is keyed by the store and each transaction's id, so sending it again applies nothing twice; a key given is journaled as the file's id.
+                 * @example S12-2026-11-02-eod
+                 */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -6776,7 +8035,50 @@ export interface operations {
         /** @description The batch: the store and its transactions. */
         requestBody: {
             content: {
-                "application/json": string;
+                /**
+                 * @example {
+                 *       "storeId": "S12",
+                 *       "currency": "USD",
+                 *       "transactions": [
+                 *         {
+                 *           "transactionId": "T-000481",
+                 *           "type": "sale",
+                 *           "occurredAt": "2026-11-02T10:15:00Z",
+                 *           "lines": [
+                 *             {
+                 *               "lineId": "1",
+                 *               "sku": "QS-MUG",
+                 *               "quantity": 1,
+                 *               "unitPrice": "12.50",
+                 *               "tax": "1.11"
+                 *             }
+                 *           ],
+                 *           "tenders": [
+                 *             {
+                 *               "type": "cash",
+                 *               "amount": "13.61"
+                 *             }
+                 *           ]
+                 *         },
+                 *         {
+                 *           "transactionId": "T-000482",
+                 *           "type": "sale",
+                 *           "occurredAt": "2026-11-02T10:21:00Z",
+                 *           "lines": [
+                 *             {
+                 *               "lineId": "1",
+                 *               "sku": "QS-MUG",
+                 *               "quantity": 1,
+                 *               "unitPrice": "12.50",
+                 *               "tax": "1.11"
+                 *             }
+                 *           ],
+                 *           "tenders": []
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": Record<string, never>;
             };
         };
         responses: {
@@ -6858,7 +8160,62 @@ export interface operations {
         /** @description The Selling Partner API answers, as pulled. */
         requestBody: {
             content: {
-                "application/json": string;
+                /**
+                 * @example {
+                 *       "order": {
+                 *         "payload": {
+                 *           "AmazonOrderId": "902-1845936-5435065",
+                 *           "PurchaseDate": "2026-11-04T03:11:52Z",
+                 *           "LastUpdateDate": "2026-11-04T03:11:58Z",
+                 *           "OrderStatus": "Unshipped",
+                 *           "FulfillmentChannel": "MFN",
+                 *           "SalesChannel": "Amazon.com",
+                 *           "OrderTotal": {
+                 *             "CurrencyCode": "USD",
+                 *             "Amount": "11.01"
+                 *           },
+                 *           "MarketplaceId": "ATVPDKIKX0DER",
+                 *           "OrderType": "StandardOrder",
+                 *           "ShippingAddress": {
+                 *             "Name": "Jane Buyer",
+                 *             "AddressLine1": "410 Terry Ave N",
+                 *             "City": "SEATTLE",
+                 *             "StateOrRegion": "WA",
+                 *             "PostalCode": "98109",
+                 *             "CountryCode": "US"
+                 *           }
+                 *         }
+                 *       },
+                 *       "orderItems": {
+                 *         "payload": {
+                 *           "AmazonOrderId": "902-1845936-5435065",
+                 *           "OrderItems": [
+                 *             {
+                 *               "ASIN": "B00551Q3CS",
+                 *               "OrderItemId": "05015851154158",
+                 *               "SellerSKU": "NABetaASINB00551Q3CS",
+                 *               "Title": "B00551Q3CS [Card Book]",
+                 *               "QuantityOrdered": 1,
+                 *               "QuantityShipped": 0,
+                 *               "ItemPrice": {
+                 *                 "CurrencyCode": "USD",
+                 *                 "Amount": "10.00"
+                 *               },
+                 *               "ItemTax": {
+                 *                 "CurrencyCode": "USD",
+                 *                 "Amount": "1.01"
+                 *               },
+                 *               "PromotionDiscount": {
+                 *                 "CurrencyCode": "USD",
+                 *                 "Amount": "0.00"
+                 *               }
+                 *             }
+                 *           ]
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": Record<string, never>;
             };
         };
         responses: {
