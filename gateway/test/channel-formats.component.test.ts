@@ -280,6 +280,16 @@ describe("Shopify order updates", () => {
     // Posted once each, however often the notices came.
     expect(sources.filter((t: string) => t === "retail.order.v1.RefundIssued")).toHaveLength(1);
     expect(sources.filter((t: string) => t === "retail.order.v1.PaymentCaptured")).toHaveLength(1);
+    // The refund names its line item: each of its journal lines carries the line's SKU.
+    const refundEntry = (
+      await get(`/v1/journalEntries?orderId=${order.orderId}&pageSize=50`)
+    ).json.entries.find(
+      (e: { source: { routingKey: string } }) => e.source.routingKey === "order.refund_issued",
+    );
+    expect(refundEntry.lines.map((l: { sku: string }) => l.sku)).toEqual(
+      refundEntry.lines.map(() => "IPOD2008PINK"),
+    );
+    expect(refundEntry.lines.length).toBeGreaterThan(1);
   });
 
   it("cancels a line refunded before fulfilment, releasing its stock, and a cancelled order, once", async () => {

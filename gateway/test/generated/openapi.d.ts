@@ -4473,7 +4473,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @example 1105 */
+                /** @example 1200 */
                 account_code: string;
             };
             cookie?: never;

@@ -8,6 +8,7 @@ import {
   ChargebackOpenedSchema,
   OrderAcceptedSchema,
   PaymentCapturedSchema,
+  RefundBasis,
   RefundIssuedSchema,
   ShipmentDispatchedSchema,
 } from "@retail/contracts/retail/order/v1/order_events_pb";
@@ -153,6 +154,75 @@ describe("posting order events", () => {
     const posted = byType(entries, "RefundIssued");
     expect(posted).toHaveLength(1);
     expect(posted[0] && lines(posted[0])).toEqual(["Dr 4060 1000", "Dr 2200 89", "Cr 1200 1089"]);
+  });
+
+  it("posts a refund of named lines line by line, each journal line with its SKU and tax code", async () => {
+    const orderId = uniqueName("o");
+    await finance.emit(PaymentCapturedSchema, captured(orderId, 3_266n));
+    await finance.emit(
+      ShipmentDispatchedSchema,
+      shipped(orderId, { sku: "MUG", net: 3_000n, discount: 0n, tax: 266n, taxCode: "standard" }),
+    );
+    await entriesOf(orderId, 2);
+    // As the order shares a refund out between the lines it names (order-changes.ts refundLines).
+    const line = (sku: string, net: bigint, tax: bigint, taxCode: string) => ({
+      lineId: sku,
+      sku,
+      netAmount: usd(net),
+      tax: usd(tax),
+      taxCode,
+    });
+    await finance.emit(
+      RefundIssuedSchema,
+      create(RefundIssuedSchema, {
+        orderId,
+        channel: Channel.WEB,
+        paymentEvent: {
+          paymentEventId: uniqueName("re"),
+          type: PaymentEventType.REFUND,
+          outcome: PaymentOutcome.APPROVED,
+          amount: usd(1_661n),
+          provider: "stripe",
+          providerReference: uniqueName("re"),
+          lineIds: ["MUG", "CARD"],
+        },
+        lines: [line("MUG", 1_000n, 89n, "standard"), line("CARD", 572n, 0n, "zero")],
+        taxRefunded: usd(89n),
+        basis: RefundBasis.DELIVERED,
+      }),
+    );
+    const [refund] = byType(await entriesOf(orderId, 3), "RefundIssued");
+    expect(refund?.lines.map((l) => `${lines({ ...refund, lines: [l] })[0]} ${l.sku} ${l.taxCode}`)).toEqual([
+      "Dr 4060 1000 MUG standard",
+      "Dr 2200 89 MUG standard",
+      "Cr 1200 1089 MUG standard",
+      "Dr 4060 572 CARD zero",
+      "Cr 1200 572 CARD zero",
+    ]);
+    // Lines that do not account for the whole refund: posted once, as a refund of the order.
+    const orderOnly = uniqueName("o");
+    await finance.emit(PaymentCapturedSchema, captured(orderOnly, 1_089n));
+    await finance.emit(
+      RefundIssuedSchema,
+      create(RefundIssuedSchema, {
+        orderId: orderOnly,
+        channel: Channel.WEB,
+        paymentEvent: {
+          paymentEventId: uniqueName("re"),
+          type: PaymentEventType.REFUND,
+          outcome: PaymentOutcome.APPROVED,
+          amount: usd(1_089n),
+          provider: "stripe",
+          providerReference: uniqueName("re"),
+        },
+        lines: [line("MUG", 500n, 44n, "standard")],
+        taxRefunded: usd(89n),
+        basis: RefundBasis.UNDELIVERED,
+      }),
+    );
+    const [whole] = byType(await entriesOf(orderOnly, 2), "RefundIssued");
+    expect(whole && lines(whole)).toEqual(["Dr 2100 1089", "Cr 1200 1089"]);
+    expect(whole?.lines.map((l) => l.sku)).toEqual(["", ""]);
   });
 
   it("holds a refund that arrives before its capture in suspense, and clears it when the capture comes", async () => {

@@ -20,6 +20,8 @@ export type OrderEvent =
       tax: bigint;
       /** As the order classified it when it issued the refund; unset in events from before it did. */
       basis: "delivered" | "undelivered" | undefined;
+      /** The order lines the refund names, its amount shared between them (none: a refund of the order). */
+      lines: PostingLine[];
     } & Movement)
   | ({
       kind: "delivered";
@@ -173,7 +175,10 @@ export async function postOrderEvent(deps: FinanceDeps, event: OrderEvent): Prom
       const terms = await deps.terms.get(event.orderId);
       const base = movementBase(event, terms?.storeId ?? "");
       const kind = event.basis ? refundKinds[event.basis] : await legacyRefundKind(deps, event);
-      await recordPosting(deps, posting(kind, `${event.eventId}:refund`, { ...base, tax: event.tax }));
+      await recordPosting(
+        deps,
+        posting(kind, `${event.eventId}:refund`, { ...base, tax: event.tax, lines: refundLines(event) }),
+      );
       if (kind === "refund_unmatched") await clearSuspense(deps, event.orderId, base, "refund");
       return;
     }
@@ -195,6 +200,16 @@ export async function postOrderEvent(deps: FinanceDeps, event: OrderEvent): Prom
       );
       return;
   }
+}
+
+/**
+ * A refund of named lines posts line by line (each journal line with its SKU and tax code) when the
+ * lines account for the whole refund, as the order shares it out; otherwise, and for a refund of the
+ * order, it posts once.
+ */
+function refundLines(event: Extract<OrderEvent, { kind: "refunded" }>): PostingLine[] {
+  const total = event.lines.reduce((sum, l) => sum + l.net + l.tax, 0n);
+  return total === event.amount ? event.lines : [];
 }
 
 const refundKinds: Record<"delivered" | "undelivered", PostingKind> = {

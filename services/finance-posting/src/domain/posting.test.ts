@@ -41,6 +41,32 @@ describe("posting rules", () => {
     expect(view(delivered)).toEqual(["Dr 2100 980", "Dr 4050 100", "Cr 4000 1000", "Cr 2200 80"]);
   });
 
+  it("posts a refund of named lines per line, each line's share against revenue, tax and the clearing account", () => {
+    const refunded = postingLines(
+      posting({
+        kind: "refund_of_delivered",
+        amount: 1661n,
+        tax: 89n,
+        lines: [
+          { sku: "MUG", taxCode: "standard", net: 1000n, discount: 0n, tax: 89n },
+          { sku: "CARD", taxCode: "zero", net: 572n, discount: 0n, tax: 0n },
+        ],
+      }),
+      defaultRuleSet,
+    );
+    expect(refunded.map((l) => `${view([l])[0]} ${l.sku}`)).toEqual([
+      "Dr 4060 1000 MUG",
+      "Dr 2200 89 MUG",
+      "Cr 1200 1089 MUG",
+      "Dr 4060 572 CARD",
+      "Cr 1200 572 CARD",
+    ]);
+    // Without lines, once for the order.
+    expect(
+      view(postingLines(posting({ kind: "refund_of_delivered", amount: 1661n, tax: 89n }), defaultRuleSet)),
+    ).toEqual(["Dr 4060 1572", "Dr 2200 89", "Cr 1200 1661"]);
+  });
+
   it("chooses rules by payment method, channel and tax code", () => {
     expect(view(postingLines(posting({ amount: 50n, paymentMethod: "gift_card" }), defaultRuleSet))).toEqual([
       "Dr 2300 50",

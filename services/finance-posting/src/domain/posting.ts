@@ -83,11 +83,12 @@ function matches(rule: PostingRule, posting: Posting, taxCode: string, rules: Ru
 }
 
 function amountOf(source: AmountOf, posting: Posting, line: PostingLine | undefined): bigint {
+  // A posting made line by line (a delivery, a refund of named lines) takes each line's share.
   switch (source) {
     case "amount":
-      return posting.amount;
+      return line ? line.net + line.tax : posting.amount;
     case "amount_less_tax":
-      return posting.amount - posting.tax;
+      return line ? line.net : posting.amount - posting.tax;
     case "net":
       return line?.net ?? 0n;
     case "tax":
@@ -102,8 +103,8 @@ function amountOf(source: AmountOf, posting: Posting, line: PostingLine | undefi
 }
 
 /**
- * The journal lines a posting makes under a rule set: per line for deliveries (each line by its own
- * rule, chosen by its tax code), else once. Zero amounts are left out; debits must equal credits.
+ * The journal lines a posting makes under a rule set: per line for deliveries and refunds of named
+ * lines (each line by its own rule, chosen by its tax code), else once. Zero amounts are left out; debits must equal credits.
  */
 export function postingLines(posting: Posting, rules: RuleSet): PostedLine[] {
   const units: Array<PostingLine | undefined> = posting.lines.length > 0 ? [...posting.lines] : [undefined];

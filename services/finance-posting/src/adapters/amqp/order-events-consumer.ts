@@ -93,6 +93,7 @@ export function orderEventOf(event: ReceivedEvent): OrderEvent | undefined {
       return {
         kind: "refunded",
         tax: e.taxRefunded?.minorUnits ?? 0n,
+        lines: factLines(e.lines),
         basis:
           e.basis === RefundBasis.DELIVERED
             ? "delivered"
