@@ -19,7 +19,7 @@ import {
 import { PaymentEventType, PaymentOutcome } from "@retail/contracts/retail/order/v1/order_pb";
 import { connectAmqp, createEventPublisher } from "@retail/platform/amqp";
 import { createLogger } from "@retail/platform/log";
-import { residentMemoryMiB } from "@retail/platform/processes";
+import { mongoCommandCounts, residentMemoryMiB } from "@retail/platform/processes";
 import { routingKeyOf, type StoredEvent } from "@retail/platform/store";
 import { deleteRunQueues } from "@retail/platform/testing";
 import { MongoClient } from "mongodb";
@@ -52,6 +52,23 @@ function stored<Desc extends DescMessage>(
     causationId: "",
     traceparent: "",
   };
+}
+
+/** MongoDB commands per unit of work between two readings, in all and by command and collection. */
+function reportCommands(
+  per: string,
+  before: Record<string, number>,
+  after: Record<string, number>,
+  units: number,
+): void {
+  const by = Object.entries(after)
+    .map(([key, n]) => [key, (n - (before[key] ?? 0)) / units] as const)
+    .filter(([, n]) => n >= 0.01)
+    .sort(([, a], [, b]) => b - a);
+  const total = by.reduce((sum, [, n]) => sum + n, 0);
+  console.log(
+    `MongoDB commands ${per}: ${total.toFixed(2)} (${by.map(([key, n]) => `${key} ${n.toFixed(2)}`).join(", ")})`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -125,6 +142,7 @@ async function main(): Promise<void> {
     console.log(
       `posting a day of ${orders} orders: ${events.length} events (a capture and a shipment each) through RabbitMQ ...`,
     );
+    const commandsBefore = await mongoCommandCounts(finance.metricsPort);
     const started = performance.now();
     for (let i = 0; i < events.length; i += 500) await publisher.publish(events.slice(i, i + 500));
     const entries = mongo.db(database).collection("entries");
@@ -138,6 +156,12 @@ async function main(): Promise<void> {
       `posted ${count} journal entries in ${postSeconds.toFixed(1)} s: ${(count / postSeconds).toFixed(1)} entries/s`,
     );
     console.log(`service resident memory: ${(await residentMemoryMiB(finance.metricsPort)).toFixed(0)} MiB`);
+    reportCommands(
+      "per event posted",
+      commandsBefore,
+      await mongoCommandCounts(finance.metricsPort),
+      events.length,
+    );
 
     const settlement = create(SettlementSchema, {
       settlementId: `bench-${run}`,
@@ -156,12 +180,19 @@ async function main(): Promise<void> {
         { lineId: "payout", type: SettlementLineType.PAYOUT, amount: usd(-BigInt(orders) * (2_177n - 63n)) },
       ],
     });
+    const reconcileCommands = await mongoCommandCounts(finance.metricsPort);
     const reconcileStarted = performance.now();
     const result = await importSettlement(finance.deps, settlement);
     const reconcileSeconds = (performance.now() - reconcileStarted) / 1000;
     const matched = result.items.filter((i) => i.status === 1).length;
     console.log(
       `reconciled a settlement of ${settlement.lines.length} lines in ${reconcileSeconds.toFixed(1)} s: ${(settlement.lines.length / reconcileSeconds).toFixed(1)} lines/s (${matched} matched, ${result.items.length - matched} exceptions: the planted mismatches and the payout check)`,
+    );
+    reportCommands(
+      "per settlement line",
+      reconcileCommands,
+      await mongoCommandCounts(finance.metricsPort),
+      settlement.lines.length,
     );
   } finally {
     await publisher.close();

@@ -3,6 +3,7 @@
 // commands counted by each process's driver, events published. Read before and after; the difference
 // divided by accepted orders is the cost of one.
 import { readdirSync, readFileSync } from "node:fs";
+import { counterByLabels } from "@retail/platform/processes";
 
 /** Processes of the infrastructure, by what /proc/<pid>/comm calls them. */
 const infrastructure: Record<string, RegExp> = {
@@ -48,17 +49,6 @@ function infrastructureCpu(): Record<string, number> {
       if (pattern.test(comm)) totals[group] = (totals[group] ?? 0) + cpuOf(Number(entry));
   }
   return totals;
-}
-
-/** A counter's samples by their labels' values, joined by spaces. */
-function counterByLabels(text: string, name: string, labels: readonly string[]): Record<string, number> {
-  const found: Record<string, number> = {};
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const key = labels.map((label) => line.match(new RegExp(`${label}="([^"]*)"`))?.[1] ?? "").join(" ");
-    found[key] = (found[key] ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1));
-  }
-  return found;
 }
 
 /** The sum of a counter's samples in a Prometheus text exposition. */

@@ -90,6 +90,26 @@ export async function outboxDrained(metricsPort: number): Promise<void> {
   }
 }
 
+/** A counter's samples in a Prometheus text exposition by their labels' values, joined by spaces. */
+export function counterByLabels(
+  text: string,
+  name: string,
+  labels: readonly string[],
+): Record<string, number> {
+  const found: Record<string, number> = {};
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const key = labels.map((label) => line.match(new RegExp(`${label}="([^"]*)"`))?.[1] ?? "").join(" ");
+    found[key] = (found[key] ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return found;
+}
+
+/** The MongoDB commands the service has sent, by "command collection" (its command monitoring). */
+export async function mongoCommandCounts(metricsPort: number): Promise<Record<string, number>> {
+  return counterByLabels(await metricsText(metricsPort), "mongodb_commands_total", ["command", "collection"]);
+}
+
 /** The service's resident memory in MiB, from its process metrics. */
 export async function residentMemoryMiB(metricsPort: number): Promise<number> {
   const bytes = /^process_resident_memory_bytes\{[^}]*\} (\d+)/m.exec(await metricsText(metricsPort))?.[1];
