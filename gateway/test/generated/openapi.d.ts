@@ -2693,6 +2693,8 @@ export interface components {
         "retail.inventory.v1.LocationType": "LOCATION_TYPE_UNSPECIFIED" | "LOCATION_TYPE_STORE" | "LOCATION_TYPE_WAREHOUSE" | "LOCATION_TYPE_DISTRIBUTION_CENTER";
         "retail.inventory.v1.ListLocationsResponse": {
             locations?: components["schemas"]["retail.inventory.v1.Location"][];
+            /** @description Empty on the last page. */
+            nextPageToken?: string;
         };
         "retail.inventory.v1.SetChannelRuleResponse": {
             rule?: components["schemas"]["retail.inventory.v1.ChannelRule"];
@@ -2712,6 +2714,8 @@ export interface components {
         };
         "retail.inventory.v1.ListChannelRulesResponse": {
             rules?: components["schemas"]["retail.inventory.v1.ChannelRule"][];
+            /** @description Empty on the last page. */
+            nextPageToken?: string;
         };
         "retail.inventory.v1.SetSafetyStockResponse": {
             position?: components["schemas"]["retail.inventory.v1.StockPosition"];
@@ -3260,6 +3264,8 @@ export interface components {
         };
         "retail.order.v1.ListTaxRatesResponse": {
             taxRates?: components["schemas"]["retail.order.v1.TaxRate"][];
+            /** @description Empty on the last page. */
+            nextPageToken?: string;
         };
         "retail.order.v1.SupersedeTaxRateResponse": {
             taxRate?: components["schemas"]["retail.order.v1.TaxRate"];
@@ -5511,7 +5517,15 @@ export interface operations {
     };
     InventoryService_ListLocations: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description 0: 100. At most 500.
+                 * @example 100
+                 */
+                pageSize?: number;
+                /** @description The previous answer's next_page_token; empty for the first page. Locations come by location_id. */
+                pageToken?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5597,7 +5611,15 @@ export interface operations {
     };
     InventoryService_ListChannelRules: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description 0: 100. At most 500.
+                 * @example 100
+                 */
+                pageSize?: number;
+                /** @description The previous answer's next_page_token; empty for the first page. Rules come by channel_id. */
+                pageToken?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -6892,6 +6914,13 @@ export interface operations {
                 jurisdiction?: string;
                 taxCode?: string;
                 includeSuperseded?: boolean;
+                /**
+                 * @description 0: 100. At most 500.
+                 * @example 100
+                 */
+                pageSize?: number;
+                /** @description The previous answer's next_page_token; empty for the first page. Rates come by tax_rate_id. */
+                pageToken?: string;
             };
             header?: never;
             path?: never;

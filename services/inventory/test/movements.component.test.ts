@@ -228,7 +228,21 @@ describe("stock movements", () => {
       expect.objectContaining({ field: "requests[1].channel_id", description: "unknown channel nowhere" }),
     ]);
     const { locations } = await client.listLocations({});
-    expect(locations.map((l) => l.locationId).sort()).toEqual(["DC-1", "ST-1", "ST-2"]);
+    expect(locations.map((l) => l.locationId)).toEqual(["DC-1", "ST-1", "ST-2"]);
+    // Paged by location id: two, then the last one, then no token.
+    const first = await client.listLocations({ pageSize: 2 });
+    const rest = await client.listLocations({ pageSize: 2, pageToken: first.nextPageToken });
+    expect([first.locations.map((l) => l.locationId), rest.locations.map((l) => l.locationId)]).toEqual([
+      ["DC-1", "ST-1"],
+      ["ST-2"],
+    ]);
+    expect(rest.nextPageToken).toBe("");
+    const refused = await client
+      .listChannelRules({ pageSize: 501, pageToken: "not-a-token" })
+      .catch((e) => e);
+    expect(
+      (refused as ConnectError).findDetails(BadRequestSchema)[0]?.fieldViolations.map((f) => f.field),
+    ).toEqual(["page_size", "page_token"]);
     const { rules } = await client.listChannelRules({});
     expect(rules.map((r) => [r.channelId, r.locationIds, Number(r.bufferUnits)])).toEqual([
       ["amazon-us", ["DC-1"], 2],

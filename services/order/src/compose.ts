@@ -62,7 +62,17 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
   const inventory = createServiceClient(InventoryService, { baseUrl: config.INVENTORY_URL, ...peers });
   const locations = createLocationDirectory(
     runtime.db,
-    async () => (await inventory.listLocations({})).locations,
+    // Every page of inventory's locations.
+    async () => {
+      const all = [];
+      let pageToken = "";
+      do {
+        const page = await inventory.listLocations({ pageSize: 500, pageToken });
+        all.push(...page.locations);
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      return all;
+    },
   );
   // A change's plan outlives every retry of its request (a week, as an inbox record).
   const plans = await openPlanStore<unknown>(runtime.db, "change-plans", {

@@ -1,4 +1,5 @@
 import type { Collection, Filter, Sort, WithId } from "mongodb";
+import type { Violations } from "../rpc/errors.js";
 
 /** Where a page ended in a list ordered by (time, id): what a page token carries. */
 export interface PageCursor {
@@ -98,4 +99,37 @@ export function findIdPage<Doc extends { _id: string }>(
   const cursor = pageToken ? decodePageToken(pageToken) : undefined;
   const query = cursor ? ({ ...filter, _id: { $gt: cursor.id } } as Filter<Doc>) : filter;
   return readPage(collection, query, { _id: 1 }, pageSize, (last) => ({ t: 0, id: last._id }));
+}
+
+/**
+ * Checks a list request's page_size (0: the default) and page_token (one this encoding made), naming
+ * each field that breaks its rule; returns the page size to read.
+ */
+export function checkPageRequest(
+  v: Violations,
+  request: { readonly pageSize: number; readonly pageToken: string },
+  limits: { readonly max: number; readonly default: number } = { max: 500, default: 100 },
+): number {
+  if (request.pageSize < 0 || request.pageSize > limits.max) v.add("page_size", `must be 0-${limits.max}`);
+  if (request.pageToken && !decodePageToken(request.pageToken))
+    v.add("page_token", "is not a page token this service issued");
+  return request.pageSize || limits.default;
+}
+
+/**
+ * One page of a list held whole (in memory) and sorted by a unique key: the items after the token's
+ * key, and the next page's token ("" at the end), in the encoding findIdPage uses.
+ */
+export function pageOfSorted<T>(
+  sorted: readonly T[],
+  keyOf: (item: T) => string,
+  pageSize: number,
+  pageToken: string,
+): { items: T[]; nextPageToken: string } {
+  const after = pageToken ? decodePageToken(pageToken)?.id : undefined;
+  const start = after === undefined ? 0 : sorted.findIndex((item) => keyOf(item) > after);
+  const items = start < 0 ? [] : sorted.slice(start, start + pageSize);
+  const last = items.at(-1);
+  const more = start >= 0 && start + pageSize < sorted.length && last !== undefined;
+  return { items, nextPageToken: more ? encodePageToken({ t: 0, id: keyOf(last) }) : "" };
 }

@@ -19,7 +19,14 @@ import {
   ReserveStockRequestSchema,
 } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import { toConnectError } from "@retail/platform/rpc";
-import { fingerprint, type RequestRef, requestKey, requestOf } from "@retail/platform/store";
+import {
+  checkPageRequest,
+  fingerprint,
+  pageOfSorted,
+  type RequestRef,
+  requestKey,
+  requestOf,
+} from "@retail/platform/store";
 import { toStockPosition } from "../app/apply-movement.js";
 import {
   changeReservation,
@@ -323,7 +330,14 @@ export function createInventoryHandler(
       return { location: await upsertLocation(deps, location as NonNullable<typeof location>) };
     },
 
-    listLocations: () => ({ locations: deps.catalog.locations() }),
+    listLocations(request) {
+      const v = new Violations();
+      const pageSize = checkPageRequest(v, request);
+      v.throwIfAny();
+      const byId = deps.catalog.locations().sort((a, b) => compare(a.locationId, b.locationId));
+      const page = pageOfSorted(byId, (l) => l.locationId, pageSize, request.pageToken);
+      return { locations: page.items, nextPageToken: page.nextPageToken };
+    },
 
     async setChannelRule(request) {
       const v = new Violations();
@@ -341,7 +355,14 @@ export function createInventoryHandler(
       return { rule: await setChannelRule(deps, rule as NonNullable<typeof rule>) };
     },
 
-    listChannelRules: () => ({ rules: deps.catalog.rules() }),
+    listChannelRules(request) {
+      const v = new Violations();
+      const pageSize = checkPageRequest(v, request);
+      v.throwIfAny();
+      const byId = deps.catalog.rules().sort((a, b) => compare(a.channelId, b.channelId));
+      const page = pageOfSorted(byId, (r) => r.channelId, pageSize, request.pageToken);
+      return { rules: page.items, nextPageToken: page.nextPageToken };
+    },
 
     async reportChannelStock(request) {
       const v = new Violations();
@@ -399,3 +420,6 @@ export function createInventoryHandler(
     },
   };
 }
+
+/** Code-unit order, the order page tokens compare keys in. */
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

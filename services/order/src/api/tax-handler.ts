@@ -6,7 +6,7 @@ import {
   ReleaseTaxHoldRequestSchema,
   SupersedeTaxRateRequestSchema,
 } from "@retail/contracts/retail/order/v1/order_service_pb";
-import { requestOf } from "@retail/platform/store";
+import { checkPageRequest, requestOf } from "@retail/platform/store";
 import type { OrderDeps } from "../app/ports.js";
 import { releaseTaxHold } from "../app/tax-hold.js";
 import { createTaxRate, supersedeTaxRate } from "../app/tax-rates.js";
@@ -62,8 +62,10 @@ export function createTaxHandler(deps: OrderDeps): TaxRpcs {
       // Both filters are optional: empty lists every jurisdiction or tax code.
       if (request.jurisdiction) checkJurisdiction(v, request.jurisdiction);
       if (request.taxCode) checkTaxCode(v, request.taxCode);
+      const pageSize = checkPageRequest(v, request);
       v.throwIfAny();
-      return { taxRates: await deps.taxRates.list(request) };
+      const page = await deps.taxRates.list(request, pageSize, request.pageToken);
+      return { taxRates: page.rates, nextPageToken: page.nextPageToken };
     },
 
     async releaseTaxHold(request) {

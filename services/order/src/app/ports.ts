@@ -165,7 +165,12 @@ export interface TaxRateStreams {
     set: TaxRateSet,
     request?: CommitRequest,
   ): Promise<{ history: TaxRateHistory; replayed: boolean }>;
-  list(filter: { jurisdiction: string; taxCode: string; includeSuperseded: boolean }): Promise<TaxRate[]>;
+  /** One page of the rates by tax_rate_id, current ones only unless superseded ones are asked for. */
+  list(
+    filter: { jurisdiction: string; taxCode: string; includeSuperseded: boolean },
+    pageSize: number,
+    pageToken: string,
+  ): Promise<{ rates: TaxRate[]; nextPageToken: string }>;
   /** Whether a request was applied already (IdempotencyKeyReused when with another payload). */
   applied(request: Pick<CommitRequest, "key" | "fingerprint">): Promise<boolean>;
 }

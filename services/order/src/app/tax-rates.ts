@@ -107,8 +107,17 @@ export async function seedTaxRates(
   deps: TaxDeps,
   table: Readonly<Record<string, Readonly<Record<string, number>>>>,
 ): Promise<void> {
-  const listed = await deps.taxRates.list({ jurisdiction: "", taxCode: "", includeSuperseded: true });
-  const present = new Set(listed.map((rate) => `${rate.jurisdiction}/${rate.taxCode}`));
+  const present = new Set<string>();
+  let pageToken = "";
+  do {
+    const page = await deps.taxRates.list(
+      { jurisdiction: "", taxCode: "", includeSuperseded: true },
+      500,
+      pageToken,
+    );
+    for (const rate of page.rates) present.add(`${rate.jurisdiction}/${rate.taxCode}`);
+    pageToken = page.nextPageToken;
+  } while (pageToken);
   for (const [jurisdiction, codes] of Object.entries(table)) {
     for (const [taxCode, ppm] of Object.entries(codes)) {
       // One listing instead of a stream read per rate; a rate missing from it is checked by its stream.

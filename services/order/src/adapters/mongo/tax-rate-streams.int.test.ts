@@ -41,7 +41,8 @@ describe("tax rate streams", () => {
       expect((o as PromiseRejectedResult).reason).toBeInstanceOf(RuleViolated);
     }
     expect(
-      await deps.taxRates.list({ jurisdiction: "US-NV", taxCode: "", includeSuperseded: true }),
+      (await deps.taxRates.list({ jurisdiction: "US-NV", taxCode: "", includeSuperseded: true }, 100, ""))
+        .rates,
     ).toHaveLength(1);
   });
 
@@ -62,15 +63,14 @@ describe("tax rate streams", () => {
     expect((await taxRateAt(deps, "US-WA", "standard", new Date("2026-03-01")))?.ratePpm).toBe(65_000n);
     expect((await taxRateAt(deps, "US-WA", "standard", new Date("2026-08-01")))?.ratePpm).toBe(66_000n);
     expect(await taxRateAt(deps, "US-WA", "standard", new Date("2025-12-31"))).toBeUndefined();
-    const all = await deps.taxRates.list({
-      jurisdiction: "US-WA",
-      taxCode: "standard",
-      includeSuperseded: true,
-    });
-    expect(all.map((r) => [r.taxRateId, r.supersededBy])).toEqual([
+    const filter = { jurisdiction: "US-WA", taxCode: "standard", includeSuperseded: true };
+    const first = await deps.taxRates.list(filter, 1, "");
+    const second = await deps.taxRates.list(filter, 1, first.nextPageToken);
+    expect([...first.rates, ...second.rates].map((r) => [r.taxRateId, r.supersededBy])).toEqual([
       ["US-WA.standard.1", "US-WA.standard.2"],
       ["US-WA.standard.2", ""],
     ]);
+    expect(second.nextPageToken).toBe("");
   });
 });
 

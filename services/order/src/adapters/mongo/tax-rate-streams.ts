@@ -1,7 +1,7 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { type TaxRateSet, TaxRateSetSchema } from "@retail/contracts/retail/order/v1/order_events_pb";
 import { type TaxRate, TaxRateSchema } from "@retail/contracts/retail/order/v1/order_pb";
-import { event, type StreamStore } from "@retail/platform/store";
+import { event, findIdPage, type StreamStore } from "@retail/platform/store";
 import { type Binary, type Db, Binary as MongoBinary } from "mongodb";
 import type { TaxRateStreams } from "../../app/ports.js";
 import { evolveTaxRates, type TaxRateHistory } from "../../domain/tax-rates.js";
@@ -67,17 +67,21 @@ export function createTaxRateStreams(db: Db, store: StreamStore): TaxRateStreams
     async applied(request) {
       return (await store.findRequest(request)) !== undefined;
     },
-    async list(filter) {
-      const found = await projection
-        .find({
+    async list(filter, pageSize, pageToken) {
+      const page = await findIdPage(
+        projection,
+        {
           ...(filter.jurisdiction ? { jurisdiction: filter.jurisdiction } : {}),
           ...(filter.taxCode ? { taxCode: filter.taxCode } : {}),
           ...(filter.includeSuperseded ? {} : { current: true }),
-        })
-        .toArray();
-      return found
-        .map((d): TaxRate => fromBinary(TaxRateSchema, d.rate.buffer))
-        .sort((a, b) => a.taxRateId.localeCompare(b.taxRateId, "en", { numeric: true }));
+        },
+        pageSize,
+        pageToken,
+      );
+      return {
+        rates: page.docs.map((d): TaxRate => fromBinary(TaxRateSchema, d.rate.buffer)),
+        nextPageToken: page.nextPageToken,
+      };
     },
   };
 }

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { Violations } from "../rpc/errors.js";
+import { checkPageRequest, decodePageToken, pageOfSorted } from "./page-cursor.js";
+
+describe("paging a list held whole", () => {
+  const ids = ["a", "b", "c", "d", "e"];
+
+  it("walks every item once, page by page, and ends with no token", () => {
+    const seen: string[] = [];
+    let token = "";
+    let pages = 0;
+    do {
+      const page = pageOfSorted(ids, (id) => id, 2, token);
+      seen.push(...page.items);
+      token = page.nextPageToken;
+      pages++;
+    } while (token);
+    expect([seen, pages]).toEqual([ids, 3]);
+  });
+
+  it("goes on after the token's key even when that item is gone, and a full last page has no token", () => {
+    const token = pageOfSorted(ids, (id) => id, 2, "").nextPageToken;
+    expect(decodePageToken(token)?.id).toBe("b");
+    expect(pageOfSorted(["a", "c", "d"], (id) => id, 2, token)).toEqual({
+      items: ["c", "d"],
+      nextPageToken: "",
+    });
+    expect(pageOfSorted(ids, (id) => id, 5, "")).toEqual({ items: ids, nextPageToken: "" });
+    expect(pageOfSorted(["a"], (id) => id, 2, token)).toEqual({ items: [], nextPageToken: "" });
+  });
+
+  it("checks page_size and page_token, naming each, and gives the default size for 0", () => {
+    const v = new Violations();
+    expect(checkPageRequest(v, { pageSize: 0, pageToken: "" })).toBe(100);
+    expect(v.size).toBe(0);
+    checkPageRequest(v, { pageSize: 501, pageToken: "%%" });
+    expect(() => v.throwIfAny()).toThrow(
+      "page_size: must be 0-500; page_token: is not a page token this service issued",
+    );
+  });
+});
