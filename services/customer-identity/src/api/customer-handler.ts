@@ -10,7 +10,7 @@ import {
   UpdateConsentRequestSchema,
   UpsertFromSourceRequestSchema,
 } from "@retail/contracts/retail/customer/v1/customer_service_pb";
-import { requestOf } from "@retail/platform/store";
+import { checkPageRequest, requestOf } from "@retail/platform/store";
 import { deactivateCustomer, eraseCustomer } from "../app/customer-lifecycle.js";
 import { getCustomer } from "../app/get-customer.js";
 import { linkBillingAccount } from "../app/link-billing-account.js";
@@ -31,7 +31,6 @@ import {
   checkBillingAccount,
   checkConsent,
   checkCustomerId,
-  checkPageToken,
   checkSourceRecord,
   checkSourceSystem,
   Violations,
@@ -112,11 +111,9 @@ export function createCustomerHandler(
 
     async listMergeCandidates(request) {
       const v = new Violations();
-      if (request.pageSize < 0 || request.pageSize > maxPageSize)
-        v.add("page_size", `must be 0-${maxPageSize}`);
-      checkPageToken(v, "page_token", request.pageToken);
+      const pageSize = checkPageRequest(v, request, { max: maxPageSize, default: defaultPageSize });
       v.throwIfAny();
-      const page = await deps.candidates.listOpen(request.pageSize || defaultPageSize, request.pageToken);
+      const page = await deps.candidates.listOpen(pageSize, request.pageToken);
       return { mergeCandidates: page.candidates, nextPageToken: page.nextPageToken };
     },
 

@@ -8,7 +8,6 @@ import {
 } from "@retail/contracts/retail/customer/v1/customer_pb";
 import { isCurrencyCode } from "@retail/platform/money";
 import { Violations } from "@retail/platform/rpc";
-import { decodePageToken } from "@retail/platform/store";
 import type { SourceDirectory } from "../domain/golden.js";
 import { regionOf } from "../domain/golden.js";
 import { normalizeEmail, normalizeLoyaltyNumber, normalizePhone } from "../domain/match-keys.js";
@@ -109,10 +108,6 @@ export function checkBillingAccount(v: Violations, field: string, a: BillingAcco
     v.require(`${field}.tax_ids[${i}].type`, t.type);
     v.require(`${field}.tax_ids[${i}].value`, t.value);
   });
-}
-
-export function checkPageToken(v: Violations, field: string, token: string): void {
-  if (token && !decodePageToken(token)) v.add(field, "is not a page token this service issued");
 }
 
 export { Violations };

@@ -14,7 +14,7 @@ import {
   UpdateSubscriptionRequestSchema,
 } from "@retail/contracts/retail/delivery/v1/delivery_service_pb";
 import { currentCallContext } from "@retail/platform/rpc";
-import { decodePageToken, encodePageToken, requestOf } from "@retail/platform/store";
+import { checkPageRequest, decodePageToken, encodePageToken, requestOf } from "@retail/platform/store";
 import {
   createSubscription,
   getSubscription,
@@ -24,7 +24,7 @@ import {
   updateSubscription,
 } from "../app/manage-subscriptions.js";
 import type { DeliveryDeps, DeliveryRecord, ReplaySelection } from "../app/ports.js";
-import { checkPage, checkSubscription, checkSubscriptionId, Violations } from "./validation.js";
+import { checkSubscription, checkSubscriptionId, pageLimits, Violations } from "./validation.js";
 
 const defaultOverlapMs = 24 * 3600_000;
 const maxOverlapMs = 7 * 24 * 3600_000;
@@ -92,7 +92,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): ServiceImpl<typeof De
     },
     async listSubscriptions(request) {
       const v = new Violations();
-      const pageSize = checkPage(v, request.pageSize, request.pageToken);
+      const pageSize = checkPageRequest(v, request, pageLimits);
       v.throwIfAny();
       const after = request.pageToken ? (decodePageToken(request.pageToken)?.id ?? "") : "";
       const page = await listSubscriptions(deps, pageSize, after);
@@ -120,7 +120,7 @@ export function createDeliveryHandler(deps: DeliveryDeps): ServiceImpl<typeof De
     async listDeliveries(request) {
       const v = new Violations();
       checkSubscriptionId(v, "subscription_id", request.subscriptionId);
-      const pageSize = checkPage(v, request.pageSize, request.pageToken);
+      const pageSize = checkPageRequest(v, request, pageLimits);
       const state = Object.entries(states).find(([, value]) => value === request.state)?.[0] as
         | keyof typeof states
         | undefined;

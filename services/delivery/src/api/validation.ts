@@ -5,7 +5,6 @@ import {
   SubscriptionState,
 } from "@retail/contracts/retail/delivery/v1/delivery_pb";
 import { Violations } from "@retail/platform/rpc";
-import { decodePageToken } from "@retail/platform/store";
 import { endpointUrlProblem } from "../domain/endpoint-url.js";
 import { patternProblem } from "../domain/filter.js";
 import type { SubscriptionSettings } from "../domain/subscription.js";
@@ -114,11 +113,6 @@ function checkWarehouseOrders(v: Violations, s: Subscription): void {
   });
 }
 
-export function checkPage(v: Violations, pageSize: number, pageToken: string): number {
-  if (pageSize < 0 || pageSize > maxPageSize) v.add("page_size", `must be 0-${maxPageSize}`);
-  if (pageToken && !decodePageToken(pageToken))
-    v.add("page_token", "is not a page token this service issued");
-  return pageSize || 50;
-}
+export const pageLimits = { max: maxPageSize, default: 50 };
 
 export { Violations };

@@ -6,7 +6,7 @@ import {
 } from "@retail/contracts/retail/finance/v1/finance_service_pb";
 import { isCurrencyCode } from "@retail/platform/money";
 import { currentCallContext, Violations } from "@retail/platform/rpc";
-import { decodePageToken, requestOf } from "@retail/platform/store";
+import { checkPageRequest, requestOf } from "@retail/platform/store";
 import { exportBatch } from "../app/export-batch.js";
 import { accountBalance, closePeriod, trialBalance } from "../app/periods.js";
 import type { FinanceDeps } from "../app/ports.js";
@@ -32,10 +32,7 @@ const maxSettlementLines = 100_000;
 /** Lines of one part of a settlement sent in parts (each part is stored as a document of its own). */
 const maxPartLines = 25_000;
 
-function checkPage(v: Violations, pageSize: number): number {
-  if (pageSize < 0 || pageSize > maxPageSize) v.add("page_size", `must be 0-${maxPageSize}`);
-  return pageSize || 50;
-}
+const pageLimits = { max: maxPageSize, default: 50 };
 
 /** FinancePostingService over Connect: request in, validated command, use case, response out. */
 export function createFinanceHandler(deps: FinanceDeps): ServiceImpl<typeof FinancePostingService> {
@@ -53,9 +50,7 @@ export function createFinanceHandler(deps: FinanceDeps): ServiceImpl<typeof Fina
       const v = new Violations();
       if (request.periodId && !periodPattern.test(request.periodId))
         v.add("period_id", "must be a period such as 2026-11");
-      const pageSize = checkPage(v, request.pageSize);
-      if (request.pageToken && !decodePageToken(request.pageToken))
-        v.add("page_token", "is not a page token this service issued");
+      const pageSize = checkPageRequest(v, request, pageLimits);
       v.throwIfAny();
       const page = await deps.journal.list(
         {
@@ -192,10 +187,7 @@ export function createFinanceHandler(deps: FinanceDeps): ServiceImpl<typeof Fina
 
     async listExceptions(request) {
       const v = new Violations();
-      const pageSize = checkPage(v, request.pageSize);
-      if (request.pageToken && !decodePageToken(request.pageToken)) {
-        v.add("page_token", "is not a page token this service issued");
-      }
+      const pageSize = checkPageRequest(v, request, pageLimits);
       v.throwIfAny();
       return deps.exceptions.list(request.includeResolved, pageSize, request.pageToken);
     },

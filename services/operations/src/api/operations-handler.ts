@@ -5,7 +5,7 @@ import { ChannelOrderViewSchema, ExceptionKind } from "@retail/contracts/retail/
 import type { OperationsService } from "@retail/contracts/retail/operations/v1/operations_service_pb";
 import { OrderStatus } from "@retail/contracts/retail/order/v1/order_pb";
 import { Violations } from "@retail/platform/rpc";
-import { decodePageToken } from "@retail/platform/store";
+import { checkPageRequest } from "@retail/platform/store";
 import { meshStatus, type StatusSamples } from "../app/mesh-status.js";
 import { recordChannelView } from "../app/order-drift.js";
 import type { OperationsDeps } from "../app/ports.js";
@@ -163,17 +163,14 @@ export function createOperationsHandler(
         v.add("kind", "must be an exception kind, or unspecified for every kind");
       const olderThanMs = request.olderThan ? durationMs(request.olderThan) : 0;
       if (olderThanMs < 0) v.add("older_than", "must not be negative");
-      if (request.pageSize < 0 || request.pageSize > maxPageSize)
-        v.add("page_size", `must be 0-${maxPageSize}`);
-      if (request.pageToken && !decodePageToken(request.pageToken))
-        v.add("page_token", "is not a page token this service issued");
+      const pageSize = checkPageRequest(v, request, { max: maxPageSize, default: 50 });
       v.throwIfAny();
       return deps.exceptions.list({
         ...(request.kind !== ExceptionKind.UNSPECIFIED && { kind: request.kind }),
         ...(olderThanMs > 0 && { sinceAtMost: new Date(deps.clock.now().getTime() - olderThanMs) }),
         ...(request.sourceSystem && { sourceSystem: request.sourceSystem }),
         includeResolved: request.includeResolved,
-        pageSize: request.pageSize || 50,
+        pageSize,
         pageToken: request.pageToken,
       });
     },

@@ -14,7 +14,7 @@ import {
   SubmitOrderRequestSchema,
 } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { errorWithInfo } from "@retail/platform/rpc";
-import { decodePageToken, fingerprint, requestOf } from "@retail/platform/store";
+import { checkPageRequest, fingerprint, requestOf } from "@retail/platform/store";
 import { acknowledgeMarketplaceOrder } from "../app/acknowledge-marketplace-order.js";
 import { cancelOrder } from "../app/cancel-order.js";
 import { markReadyForPickup } from "../app/mark-ready-for-pickup.js";
@@ -127,11 +127,7 @@ export function createOrderHandler(
         v.add("channel", "must be a known channel");
       if (request.status && !OrderStatusSchema.values.some((s) => s.number === request.status))
         v.add("status", "must be a known order status");
-      if (request.pageSize < 0 || request.pageSize > maxPageSize)
-        v.add("page_size", `must be 0-${maxPageSize}`);
-      if (request.pageToken && !decodePageToken(request.pageToken)) {
-        v.add("page_token", "is not a page token this service issued");
-      }
+      const pageSize = checkPageRequest(v, request, { max: maxPageSize, default: defaultPageSize });
       v.throwIfAny();
       const page = await deps.views.list(
         {
@@ -140,7 +136,7 @@ export function createOrderHandler(
           ...(request.status ? { status: request.status } : {}),
           ...(request.updatedSince ? { updatedSince: timestampDate(request.updatedSince) } : {}),
         },
-        request.pageSize || defaultPageSize,
+        pageSize,
         request.pageToken,
       );
       return page;
