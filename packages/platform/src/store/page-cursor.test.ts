@@ -1,16 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { Violations } from "../rpc/errors.js";
-import { checkPageRequest, decodePageToken, pageOfSorted } from "./page-cursor.js";
+import { checkPageRequest, decodePageToken, pageByKey } from "./page-cursor.js";
 
 describe("paging a list held whole", () => {
   const ids = ["a", "b", "c", "d", "e"];
+  const shuffled = ["d", "a", "e", "c", "b"];
 
   it("walks every item once, page by page, and ends with no token", () => {
     const seen: string[] = [];
     let token = "";
     let pages = 0;
     do {
-      const page = pageOfSorted(ids, (id) => id, 2, token);
+      const page = pageByKey(shuffled, (id) => id, 2, token);
       seen.push(...page.items);
       token = page.nextPageToken;
       pages++;
@@ -19,14 +20,14 @@ describe("paging a list held whole", () => {
   });
 
   it("goes on after the token's key even when that item is gone, and a full last page has no token", () => {
-    const token = pageOfSorted(ids, (id) => id, 2, "").nextPageToken;
+    const token = pageByKey(ids, (id) => id, 2, "").nextPageToken;
     expect(decodePageToken(token)?.id).toBe("b");
-    expect(pageOfSorted(["a", "c", "d"], (id) => id, 2, token)).toEqual({
+    expect(pageByKey(["a", "c", "d"], (id) => id, 2, token)).toEqual({
       items: ["c", "d"],
       nextPageToken: "",
     });
-    expect(pageOfSorted(ids, (id) => id, 5, "")).toEqual({ items: ids, nextPageToken: "" });
-    expect(pageOfSorted(["a"], (id) => id, 2, token)).toEqual({ items: [], nextPageToken: "" });
+    expect(pageByKey(ids, (id) => id, 5, "")).toEqual({ items: ids, nextPageToken: "" });
+    expect(pageByKey(["a"], (id) => id, 2, token)).toEqual({ items: [], nextPageToken: "" });
   });
 
   it("checks page_size and page_token, naming each, and gives the default size for 0", () => {

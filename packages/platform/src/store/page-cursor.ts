@@ -117,19 +117,25 @@ export function checkPageRequest(
 }
 
 /**
- * One page of a list held whole (in memory) and sorted by a unique key: the items after the token's
- * key, and the next page's token ("" at the end), in the encoding findIdPage uses.
+ * One page of a list held whole (in memory), ordered by a unique key (code-unit order): the items
+ * after the token's key, and the next page's token ("" at the end), in the encoding findIdPage uses.
  */
-export function pageOfSorted<T>(
-  sorted: readonly T[],
+export function pageByKey<T>(
+  items: readonly T[],
   keyOf: (item: T) => string,
   pageSize: number,
   pageToken: string,
 ): { items: T[]; nextPageToken: string } {
   const after = pageToken ? decodePageToken(pageToken)?.id : undefined;
-  const start = after === undefined ? 0 : sorted.findIndex((item) => keyOf(item) > after);
-  const items = start < 0 ? [] : sorted.slice(start, start + pageSize);
-  const last = items.at(-1);
-  const more = start >= 0 && start + pageSize < sorted.length && last !== undefined;
-  return { items, nextPageToken: more ? encodePageToken({ t: 0, id: keyOf(last) }) : "" };
+  const sorted = items
+    .map((item) => ({ item, key: keyOf(item) }))
+    .filter(({ key }) => after === undefined || key > after)
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const page = sorted.slice(0, pageSize);
+  const last = page.at(-1);
+  const more = sorted.length > pageSize && last !== undefined;
+  return {
+    items: page.map(({ item }) => item),
+    nextPageToken: more ? encodePageToken({ t: 0, id: last.key }) : "",
+  };
 }

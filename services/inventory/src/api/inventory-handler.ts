@@ -22,7 +22,7 @@ import { toConnectError } from "@retail/platform/rpc";
 import {
   checkPageRequest,
   fingerprint,
-  pageOfSorted,
+  pageByKey,
   type RequestRef,
   requestKey,
   requestOf,
@@ -331,11 +331,7 @@ export function createInventoryHandler(
     },
 
     listLocations(request) {
-      const v = new Violations();
-      const pageSize = checkPageRequest(v, request);
-      v.throwIfAny();
-      const byId = deps.catalog.locations().sort((a, b) => compare(a.locationId, b.locationId));
-      const page = pageOfSorted(byId, (l) => l.locationId, pageSize, request.pageToken);
+      const page = catalogPage(request, deps.catalog.locations(), (l) => l.locationId);
       return { locations: page.items, nextPageToken: page.nextPageToken };
     },
 
@@ -356,11 +352,7 @@ export function createInventoryHandler(
     },
 
     listChannelRules(request) {
-      const v = new Violations();
-      const pageSize = checkPageRequest(v, request);
-      v.throwIfAny();
-      const byId = deps.catalog.rules().sort((a, b) => compare(a.channelId, b.channelId));
-      const page = pageOfSorted(byId, (r) => r.channelId, pageSize, request.pageToken);
+      const page = catalogPage(request, deps.catalog.rules(), (r) => r.channelId);
       return { rules: page.items, nextPageToken: page.nextPageToken };
     },
 
@@ -421,5 +413,14 @@ export function createInventoryHandler(
   };
 }
 
-/** Code-unit order, the order page tokens compare keys in. */
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** A page of what the catalogue holds in memory (locations, channel rules), by id. */
+function catalogPage<T>(
+  request: { pageSize: number; pageToken: string },
+  items: readonly T[],
+  idOf: (item: T) => string,
+) {
+  const v = new Violations();
+  const pageSize = checkPageRequest(v, request);
+  v.throwIfAny();
+  return pageByKey(items, idOf, pageSize, request.pageToken);
+}
