@@ -4,11 +4,12 @@
 // the day's scorecard then says whether anything was lost, applied twice or oversold.
 import { spawnSync } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
+import { originalRoutingKeyHeader } from "@retail/platform/amqp";
 import amqplib from "amqplib";
 import { killFerretDb, startFerretDb } from "../../../scripts/infra.ts";
 import { shopifyOrder, stripeEvent } from "./channels.js";
 import type { Day } from "./day.js";
-import type { MeshUnderTest } from "./mesh.js";
+import { type MeshUnderTest, queuesOf } from "./mesh.js";
 import { type Answer, RefusedCall, type Rest } from "./rest.js";
 
 /** What a fault works with: a mesh started for its day (processes, broker and storage known). */
@@ -228,41 +229,61 @@ const replicaKilled: Fault = {
  * queue, they are taken out and put back shuffled, and it is started again. An event that comes before
  * the one it follows waits in a retry queue until that one has been handled.
  */
-const reordered: Fault = {
-  name: "reorder",
-  what: "finance-posting down 10 s, the order events waiting for it put back in random order",
-  async inject(context) {
-    const { amqpUrl, exchange } = brokerOf(context);
-    await crash(context.mesh, "finance-posting", async () => {
-      await sleep(10_000);
-      const queue = `${exchange}.finance.order-events`;
-      const connection = await amqplib.connect(amqpUrl);
-      try {
-        const channel = await connection.createConfirmChannel();
-        const taken: amqplib.GetMessage[] = [];
-        for (;;) {
-          const message = await channel.get(queue, { noAck: false });
-          if (!message) break;
-          taken.push(message);
+/**
+ * A consumer away 10 s while the day goes on, then every event waiting in its queues put back in a
+ * random order before it comes back: what it consumes must not depend on the order events arrive in.
+ */
+function reordered(process: string): Fault {
+  return {
+    name: `reorder-${process}`,
+    what: `${process} down 10 s, the events waiting for it put back in random order`,
+    async inject(context) {
+      const { amqpUrl, exchange } = brokerOf(context);
+      await crash(context.mesh, process, async () => {
+        await sleep(10_000);
+        const connection = await amqplib.connect(amqpUrl);
+        try {
+          const channel = await connection.createConfirmChannel();
+          let moved = 0;
+          for (const name of queuesOf[process] ?? []) {
+            const queue = `${exchange}.${name}`;
+            const taken: amqplib.GetMessage[] = [];
+            for (;;) {
+              const message = await channel.get(queue, { noAck: false });
+              if (!message) break;
+              taken.push(message);
+            }
+            // Fisher-Yates with a fixed seed: the same shuffle for the same day.
+            let seed = taken.length;
+            for (let i = taken.length - 1; i > 0; i--) {
+              seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+              const j = seed % (i + 1);
+              [taken[i], taken[j]] = [taken[j] as amqplib.GetMessage, taken[i] as amqplib.GetMessage];
+            }
+            // Put back straight into the queue, the routing key kept in the header the platform's
+            // own retries and replays carry it in (a consumer reads the key the event was published with).
+            for (const message of taken)
+              channel.sendToQueue(queue, message.content, {
+                ...message.properties,
+                headers: {
+                  ...message.properties.headers,
+                  [originalRoutingKeyHeader]:
+                    message.properties.headers?.[originalRoutingKeyHeader] ?? message.fields.routingKey,
+                },
+                persistent: true,
+              });
+            await channel.waitForConfirms();
+            for (const message of taken) channel.ack(message);
+            moved += taken.length;
+          }
+          context.say(`${moved} events for ${process} put back in random order`);
+        } finally {
+          await connection.close();
         }
-        // Fisher-Yates with a fixed seed: the same shuffle for the same day.
-        let seed = taken.length;
-        for (let i = taken.length - 1; i > 0; i--) {
-          seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-          const j = seed % (i + 1);
-          [taken[i], taken[j]] = [taken[j] as amqplib.GetMessage, taken[i] as amqplib.GetMessage];
-        }
-        for (const message of taken)
-          channel.sendToQueue(queue, message.content, { ...message.properties, persistent: true });
-        await channel.waitForConfirms();
-        for (const message of taken) channel.ack(message);
-        context.say(`${taken.length} order events put back in random order`);
-      } finally {
-        await connection.close();
-      }
-    });
-  },
-};
+      });
+    },
+  };
+}
 
 const copyHeader = "x-proving-copy";
 
@@ -511,7 +532,7 @@ export function faultCatalogue(): Fault[] {
     ),
     replicaKilled,
     redelivery("twice"),
-    reordered,
+    ...["inventory", "order", "finance-posting", "delivery", "operations", "gateway"].map(reordered),
     redelivery("replay"),
     poison(20),
     keyStorm(9, 15),

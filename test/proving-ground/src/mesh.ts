@@ -74,6 +74,16 @@ const meshQueues = [
   ...gatewayQueues,
 ];
 
+/** Each process's consumer queues (names without the run's prefix), by the name the mesh gives it. */
+export const queuesOf: Readonly<Record<string, readonly string[]>> = {
+  inventory: inventoryQueues,
+  order: orderQueues,
+  "finance-posting": financeQueues,
+  delivery: deliveryQueues,
+  operations: operationsQueues,
+  gateway: gatewayQueues,
+};
+
 /** A run's id: its seed and the moment, so runs on one broker and storage never share a name. */
 export const runId = (seed: number) => `${seed}${Date.now().toString(36)}`;
 
