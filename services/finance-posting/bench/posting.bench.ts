@@ -19,7 +19,7 @@ import {
 import { PaymentEventType, PaymentOutcome } from "@retail/contracts/retail/order/v1/order_pb";
 import { connectAmqp, createEventPublisher } from "@retail/platform/amqp";
 import { createLogger } from "@retail/platform/log";
-import { mongoCommandCounts, residentMemoryMiB } from "@retail/platform/processes";
+import { commandsPerUnit, mongoCommandCounts, residentMemoryMiB } from "@retail/platform/processes";
 import { routingKeyOf, type StoredEvent } from "@retail/platform/store";
 import { deleteRunQueues } from "@retail/platform/testing";
 import { MongoClient } from "mongodb";
@@ -52,23 +52,6 @@ function stored<Desc extends DescMessage>(
     causationId: "",
     traceparent: "",
   };
-}
-
-/** MongoDB commands per unit of work between two readings, in all and by command and collection. */
-function reportCommands(
-  per: string,
-  before: Record<string, number>,
-  after: Record<string, number>,
-  units: number,
-): void {
-  const by = Object.entries(after)
-    .map(([key, n]) => [key, (n - (before[key] ?? 0)) / units] as const)
-    .filter(([, n]) => n >= 0.01)
-    .sort(([, a], [, b]) => b - a);
-  const total = by.reduce((sum, [, n]) => sum + n, 0);
-  console.log(
-    `MongoDB commands ${per}: ${total.toFixed(2)} (${by.map(([key, n]) => `${key} ${n.toFixed(2)}`).join(", ")})`,
-  );
 }
 
 async function main(): Promise<void> {
@@ -188,11 +171,13 @@ async function main(): Promise<void> {
     console.log(
       `reconciled a settlement of ${settlement.lines.length} lines in ${reconcileSeconds.toFixed(1)} s: ${(settlement.lines.length / reconcileSeconds).toFixed(1)} lines/s (${matched} matched, ${result.items.length - matched} exceptions: the planted mismatches and the payout check)`,
     );
-    reportCommands(
-      "per settlement line",
-      reconcileCommands,
-      await mongoCommandCounts(finance.metricsPort),
-      settlement.lines.length,
+    console.log(
+      commandsPerUnit(
+        "per settlement line",
+        reconcileCommands,
+        await mongoCommandCounts(finance.metricsPort),
+        settlement.lines.length,
+      ),
     );
   } finally {
     await publisher.close();

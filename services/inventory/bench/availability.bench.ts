@@ -16,7 +16,9 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { LocationType, MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import { InventoryService } from "@retail/contracts/retail/inventory/v1/inventory_service_pb";
 import {
+  commandsPerUnit,
   measurePhase,
+  mongoCommandCounts,
   outboxDrained,
   phaseRow,
   residentMemoryMiB,
@@ -46,8 +48,14 @@ const sku = (i: number) => `SKU-${String(i).padStart(6, "0")}`;
 const location = (i: number) => `LOC-${String(i).padStart(3, "0")}`;
 const pick = (n: number) => Math.floor(Math.random() * n);
 
-const measure = (name: string, call: (i: number) => Promise<unknown>) =>
-  measurePhase({ name, seconds, concurrency }, call);
+/** A phase's figures, then the MongoDB commands each of its calls cost the service. */
+async function measure(name: string, call: (i: number) => Promise<unknown>) {
+  const before = await mongoCommandCounts(metricsPort);
+  const phase = await measurePhase({ name, seconds, concurrency }, call);
+  console.log(row(phase));
+  console.log(`  ${commandsPerUnit("per call", before, await mongoCommandCounts(metricsPort), phase.calls)}`);
+  return phase;
+}
 const row = phaseRow;
 
 async function seed(client: Client<typeof InventoryService>): Promise<number> {
@@ -113,8 +121,12 @@ async function main(): Promise<void> {
   const mongo = new MongoClient(infra.mongodbUrl, { maxPoolSize: 8 });
   try {
     console.log(`seeding ${skuCount} SKUs x ${locationCount} locations through BatchRecordMovements ...`);
+    const seedCommands = await mongoCommandCounts(metricsPort);
     const seedRate = await seed(client);
     console.log(`seeded ${skuCount * locationCount} positions at ${seedRate.toFixed(0)} movements/s`);
+    console.log(
+      `  ${commandsPerUnit("per movement", seedCommands, await mongoCommandCounts(metricsPort), skuCount * locationCount)}`,
+    );
     await outboxDrained(metricsPort);
     const ledger = createStockLedger(mongo.db(database), createStreamStore(mongo.db(database)));
     const foldStarted = performance.now();
@@ -137,16 +149,13 @@ async function main(): Promise<void> {
     const readModel = await measure("GetAvailability (read model) over gRPC", () =>
       client.getAvailability({ sku: sku(pick(skuCount)), locationId: location(pick(locationCount)) }),
     );
-    console.log(row(readModel));
     const fromLedger = await measure("GetStockPosition (database) over gRPC", () =>
       client.getStockPosition({ sku: sku(pick(skuCount)), locationId: location(pick(locationCount)) }),
     );
-    console.log(row(fromLedger));
     const positions = mongo.db(database).collection("positions");
     const bareFind = await measure("findOne on positions (database, no RPC)", () =>
       positions.findOne({ _id: `stock:${sku(pick(skuCount))}@${location(pick(locationCount))}` as never }),
     );
-    console.log(row(bareFind));
 
     const hot = await measure("ReserveStock, one hot SKU", (i) =>
       client.reserveStock({
@@ -155,7 +164,6 @@ async function main(): Promise<void> {
         lines: [{ lineId: "1", sku: sku(0), quantity: 1n, locationId: location(0) }],
       }),
     );
-    console.log(row(hot));
     await outboxDrained(metricsPort);
     const spread = await measure("ReserveStock, spread over all SKUs", (i) =>
       client.reserveStock({
@@ -171,7 +179,6 @@ async function main(): Promise<void> {
         ],
       }),
     );
-    console.log(row(spread));
     await outboxDrained(metricsPort);
 
     console.log("\nratios");

@@ -110,6 +110,26 @@ export async function mongoCommandCounts(metricsPort: number): Promise<Record<st
   return counterByLabels(await metricsText(metricsPort), "mongodb_commands_total", ["command", "collection"]);
 }
 
+/**
+ * MongoDB commands per unit of work between two readings of mongoCommandCounts, as a line for a
+ * benchmark's report: the total, then by command and collection, most first.
+ */
+export function commandsPerUnit(
+  per: string,
+  before: Readonly<Record<string, number>>,
+  after: Readonly<Record<string, number>>,
+  units: number,
+): string {
+  const by = Object.entries(after)
+    .map(([key, n]) => [key, (n - (before[key] ?? 0)) / units] as const)
+    .filter(([, n]) => n > 0)
+    .sort(([, a], [, b]) => b - a);
+  const total = by.reduce((sum, [, n]) => sum + n, 0);
+  // Batched writes cost a fraction of a command per unit: shown to two significant digits.
+  const figure = (n: number) => (n >= 0.01 ? n.toFixed(2) : n.toPrecision(2));
+  return `MongoDB commands ${per}: ${figure(total)} (${by.map(([key, n]) => `${key} ${figure(n)}`).join(", ")})`;
+}
+
 /** The service's resident memory in MiB, from its process metrics. */
 export async function residentMemoryMiB(metricsPort: number): Promise<number> {
   const bytes = /^process_resident_memory_bytes\{[^}]*\} (\d+)/m.exec(await metricsText(metricsPort))?.[1];
