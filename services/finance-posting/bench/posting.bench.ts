@@ -139,11 +139,13 @@ async function main(): Promise<void> {
       `posted ${count} journal entries in ${postSeconds.toFixed(1)} s: ${(count / postSeconds).toFixed(1)} entries/s`,
     );
     console.log(`service resident memory: ${(await residentMemoryMiB(finance.metricsPort)).toFixed(0)} MiB`);
-    reportCommands(
-      "per event posted",
-      commandsBefore,
-      await mongoCommandCounts(finance.metricsPort),
-      events.length,
+    console.log(
+      commandsPerUnit(
+        "per event posted",
+        commandsBefore,
+        await mongoCommandCounts(finance.metricsPort),
+        events.length,
+      ),
     );
 
     const settlement = create(SettlementSchema, {
