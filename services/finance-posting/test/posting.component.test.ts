@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "@retail/contracts/google/rpc/error_details_pb";
@@ -13,6 +13,7 @@ import {
   ShipmentDispatchedSchema,
 } from "@retail/contracts/retail/order/v1/order_events_pb";
 import { PaymentEventType, PaymentOutcome } from "@retail/contracts/retail/order/v1/order_pb";
+import type { LineAmountsSchema } from "@retail/contracts/retail/order/v1/order_service_pb";
 import { rejection, uniqueName, until } from "@retail/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FinanceHarness, startFinance } from "./harness.js";
@@ -61,6 +62,34 @@ function captured(
       providerReference: extra.reference ?? uniqueName("ch"),
       occurTime: timestampFromDate(extra.at ?? new Date()),
     },
+  });
+}
+/** A refund of the web order issued by the order service (lines and basis as it worked them out). */
+function refunded(
+  orderId: string,
+  amount: bigint,
+  extra: {
+    tax?: bigint;
+    lineIds?: string[];
+    lines?: MessageInitShape<typeof LineAmountsSchema>[];
+    basis?: RefundBasis;
+  } = {},
+) {
+  return create(RefundIssuedSchema, {
+    orderId,
+    channel: Channel.WEB,
+    paymentEvent: {
+      paymentEventId: uniqueName("re"),
+      type: PaymentEventType.REFUND,
+      outcome: PaymentOutcome.APPROVED,
+      amount: usd(amount),
+      provider: "stripe",
+      providerReference: uniqueName("re"),
+      lineIds: extra.lineIds ?? [],
+    },
+    lines: extra.lines ?? [],
+    taxRefunded: usd(extra.tax ?? 0n),
+    basis: extra.basis ?? RefundBasis.UNSPECIFIED,
   });
 }
 function shipped(
@@ -135,19 +164,7 @@ describe("posting order events", () => {
       shipped(orderId, { sku: "B", net: 2_000n, discount: 0n, tax: 177n }),
     );
     await entriesOf(orderId, 2);
-    const refund = create(RefundIssuedSchema, {
-      orderId,
-      channel: Channel.WEB,
-      paymentEvent: {
-        paymentEventId: uniqueName("re"),
-        type: PaymentEventType.REFUND,
-        outcome: PaymentOutcome.APPROVED,
-        amount: usd(1_089n),
-        provider: "stripe",
-        providerReference: uniqueName("re"),
-      },
-      taxRefunded: usd(89n),
-    });
+    const refund = refunded(orderId, 1_089n, { tax: 89n });
     const id = await finance.emit(RefundIssuedSchema, refund);
     await finance.emit(RefundIssuedSchema, refund, { id });
     const entries = await entriesOf(orderId, 3);
@@ -174,20 +191,10 @@ describe("posting order events", () => {
     });
     await finance.emit(
       RefundIssuedSchema,
-      create(RefundIssuedSchema, {
-        orderId,
-        channel: Channel.WEB,
-        paymentEvent: {
-          paymentEventId: uniqueName("re"),
-          type: PaymentEventType.REFUND,
-          outcome: PaymentOutcome.APPROVED,
-          amount: usd(1_661n),
-          provider: "stripe",
-          providerReference: uniqueName("re"),
-          lineIds: ["MUG", "CARD"],
-        },
+      refunded(orderId, 1_661n, {
+        tax: 89n,
+        lineIds: ["MUG", "CARD"],
         lines: [line("MUG", 1_000n, 89n, "standard"), line("CARD", 572n, 0n, "zero")],
-        taxRefunded: usd(89n),
         basis: RefundBasis.DELIVERED,
       }),
     );
@@ -204,19 +211,9 @@ describe("posting order events", () => {
     await finance.emit(PaymentCapturedSchema, captured(orderOnly, 1_089n));
     await finance.emit(
       RefundIssuedSchema,
-      create(RefundIssuedSchema, {
-        orderId: orderOnly,
-        channel: Channel.WEB,
-        paymentEvent: {
-          paymentEventId: uniqueName("re"),
-          type: PaymentEventType.REFUND,
-          outcome: PaymentOutcome.APPROVED,
-          amount: usd(1_089n),
-          provider: "stripe",
-          providerReference: uniqueName("re"),
-        },
+      refunded(orderOnly, 1_089n, {
+        tax: 89n,
         lines: [line("MUG", 500n, 44n, "standard")],
-        taxRefunded: usd(89n),
         basis: RefundBasis.UNDELIVERED,
       }),
     );
