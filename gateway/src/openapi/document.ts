@@ -140,6 +140,11 @@ function placeExample(op: Schema, example: DocumentExample): void {
   }
 }
 
+/** An operation's id: the service and method, and the binding's index past the first ("_1"). */
+export function operationIdOf(service: DescService, method: DescMethod, index: number): string {
+  return `${service.name}_${method.name}${index > 0 ? `_${index}` : ""}`;
+}
+
 function openApiPath(binding: HttpBinding): string {
   return binding.template.source.replace(/\{([^}=]+)(=[^}]*)?\}/g, "{$1}");
 }
@@ -198,7 +203,7 @@ function operation(
       schema: { type: "string", minLength: 1, maxLength: 255 },
     });
   const op: Schema = {
-    operationId: `${service.name}_${method.name}${index > 0 ? `_${index}` : ""}`,
+    operationId: operationIdOf(service, method, index),
     tags: [service.name],
     summary: describe(method)?.split("\n")[0] ?? method.name,
     description: `${describe(method) ?? ""}\n\nRequires the scope \`${scope}\`.`.trim(),

@@ -10,6 +10,7 @@ import { type DescService, fromJson, type JsonValue, toJson } from "@bufbuild/pr
 import { parse } from "yaml";
 import { type HttpBinding, httpBindings } from "../transcoding/http-rule.js";
 import { matchSegments, splitPath } from "../transcoding/path-template.js";
+import { operationIdOf } from "./document.js";
 
 /** One operation's entry in examples.yaml. */
 export interface OperationExampleEntry {
@@ -52,13 +53,13 @@ export function readExampleFile(url: URL = exampleFileUrl): ExampleFile {
   return parse(readFileSync(url, "utf8"), { maxAliasCount: -1, merge: true }) as ExampleFile;
 }
 
-/** The transcoded operations by operationId, as document.ts names them. */
+/** The transcoded operations by operationId. */
 export function bindingsByOperationId(services: readonly DescService[]): Map<string, HttpBinding> {
   const byId = new Map<string, HttpBinding>();
   for (const service of services)
     for (const method of service.methods)
       httpBindings(method).forEach((binding, index) => {
-        byId.set(`${service.name}_${method.name}${index > 0 ? `_${index}` : ""}`, binding);
+        byId.set(operationIdOf(service, method, index), binding);
       });
   return byId;
 }
