@@ -39,7 +39,7 @@ export const customerEventsQueue = "gateway.customer-events";
 export const consumerQueues = [customerEventsQueue] as const;
 
 /** The services the gateway calls, each with the variable of its address. */
-const remoteServices = [
+export const remoteServices = [
   [CustomerIdentityService, "CUSTOMER_IDENTITY_URL"],
   [InventoryService, "INVENTORY_URL"],
   [OrderService, "ORDER_URL"],

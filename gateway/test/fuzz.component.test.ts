@@ -6,10 +6,24 @@
 // repeatable; FUZZ_SEED=<n> replays a printed seed, FUZZ_SEED=random explores new input.
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { DescField, DescMessage } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescEnum,
+  type DescField,
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+  ScalarType,
+} from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { BadRequestSchema } from "@retail/contracts/google/rpc/error_details_pb";
+import { Health } from "@retail/contracts/grpc/health/v1/health_pb";
+import { AdminService } from "@retail/contracts/retail/admin/v1/admin_service_pb";
+import { createServiceTransport, parseServiceKeys } from "@retail/platform/rpc";
 import { uniqueName } from "@retail/platform/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { remoteServices } from "../src/compose.js";
 import type { Route } from "../src/transcoding/route-table.js";
 import { type GatewayMesh, type HttpAnswer, meshRoutes, startGatewayMesh } from "./harness.js";
 import { restClient, sha256 } from "./rest-client.js";
@@ -223,6 +237,151 @@ describe("hostile REST input", () => {
     expect(sent.size).toBe(new Set(routes.map((r) => r.binding.template.source)).size);
     expect((await fetch(`${mesh.url}/readyz`)).status).toBe(200);
   }, 240_000);
+});
+
+/** A value of a scalar type at its edges: extremes, zero, negatives, NaN, strings that broke things. */
+function scalarValue(type: ScalarType): fc.Arbitrary<unknown> {
+  switch (type) {
+    case ScalarType.STRING:
+      return nasty;
+    case ScalarType.BOOL:
+      return fc.boolean();
+    case ScalarType.BYTES:
+      return fc.uint8Array({ maxLength: 64 });
+    case ScalarType.DOUBLE:
+    case ScalarType.FLOAT:
+      return fc.oneof(fc.double(), fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, -0));
+    case ScalarType.INT64:
+    case ScalarType.SINT64:
+    case ScalarType.SFIXED64:
+      return fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.constantFrom(0n, -1n));
+    case ScalarType.UINT64:
+    case ScalarType.FIXED64:
+      return fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.constantFrom(0n, 2n ** 64n - 1n));
+    case ScalarType.UINT32:
+    case ScalarType.FIXED32:
+      return fc.oneof(fc.nat(), fc.constantFrom(0, 2 ** 32 - 1));
+    default:
+      return fc.oneof(fc.integer(), fc.constantFrom(0, -1, 2 ** 31 - 1, -(2 ** 31)));
+  }
+}
+
+/** An enum value: a named one, or a number the enum does not name. */
+const enumValue = (desc: DescEnum) =>
+  fc.oneof(fc.constantFrom(...desc.values.map((v) => v.number)), fc.integer({ min: -3, max: 1_000 }));
+
+/** A message of the given type with hostile field values (its own types on the wire), depth-bounded. */
+function messageValue(desc: DescMessage, depth: number): fc.Arbitrary<unknown> {
+  if (depth > 3) return fc.constant(undefined);
+  if (desc.typeName === "google.protobuf.Timestamp" || desc.typeName === "google.protobuf.Duration")
+    return fc.record({
+      seconds: fc.bigInt({ min: -(2n ** 40n), max: 2n ** 40n }),
+      nanos: fc.integer({ min: -2_000_000_000, max: 2_000_000_000 }),
+    });
+  if (desc.typeName.startsWith("google.protobuf.")) return fc.constant(undefined);
+  const own = desc.fields.filter((f) => !f.oneof);
+  const fields = fc.record(Object.fromEntries(own.map((f) => [f.localName, fieldValue(f, depth)])), {
+    requiredKeys: [],
+  });
+  const oneofs = desc.oneofs.map((oneof) =>
+    fc.option(
+      fc
+        .constantFrom(...oneof.fields)
+        .chain((f) => fieldValue(f, depth).map((value) => ({ case: f.localName, value }))),
+      { nil: undefined },
+    ),
+  );
+  return fc.tuple(fields, fc.tuple(...oneofs)).map(([values, chosen]) => ({
+    ...values,
+    ...Object.fromEntries(desc.oneofs.map((o, i) => [o.localName, chosen[i]]).filter(([, v]) => v)),
+  }));
+}
+
+function fieldValue(field: DescField, depth: number): fc.Arbitrary<unknown> {
+  const one = (): fc.Arbitrary<unknown> => {
+    if (field.enum) return enumValue(field.enum);
+    if (field.message) return messageValue(field.message, depth + 1);
+    return scalarValue(field.scalar ?? ScalarType.STRING);
+  };
+  switch (field.fieldKind) {
+    case "list":
+      return fc.array(one(), { maxLength: 4 });
+    case "map":
+      return field.mapKey === ScalarType.STRING
+        ? fc.dictionary(nasty, one(), { maxKeys: 3 })
+        : fc.constant({});
+    default:
+      return one();
+  }
+}
+
+/** What a service may answer hostile input: anything but a fault of its own or of the mesh. */
+const faults = [Code.Internal, Code.Unknown, Code.DataLoss, Code.Unimplemented, Code.Unauthenticated];
+
+describe("hostile gRPC input", () => {
+  it("answers every unary method of every service, and their admin RPCs, clearly and never with a fault", async () => {
+    const keys = parseServiceKeys(mesh.serviceKeys);
+    const targets: Array<{ service: DescService; method: DescMethod; url: string }> = [];
+    for (const [service, variable] of remoteServices) {
+      const url = mesh.serviceUrls[variable] ?? "";
+      for (const s of [service, AdminService])
+        for (const method of s.methods)
+          if (method.methodKind === "unary") targets.push({ service: s, method, url });
+    }
+    const clients = new Map<string, Record<string, (m: unknown, o: unknown) => Promise<unknown>>>();
+    const clientOf = (service: DescService, url: string) => {
+      const id = `${service.typeName} ${url}`;
+      let client = clients.get(id);
+      if (!client) {
+        const transport = createServiceTransport({
+          baseUrl: url,
+          maxAttempts: 1,
+          peerAuth: { keys, service: "fuzz" },
+        });
+        client = createClient(service, transport) as never;
+        clients.set(id, client as never);
+      }
+      return client as Record<string, (m: unknown, o: unknown) => Promise<unknown>>;
+    };
+    const answered = new Map<string, number>();
+    // Every method, each with its own hostile messages (a fixed number per method, from the seed).
+    for (const { service, method, url } of targets) {
+      const what = `${service.typeName}.${method.name} at ${url}`;
+      await fc.assert(
+        fc.asyncProperty(messageValue(method.input, 0), async (init) => {
+          const request = create(method.input, init as never);
+          const refused = await clientOf(service, url)
+            [method.localName]?.(request, { timeoutMs: 15_000 })
+            .then(
+              () => undefined,
+              (error: unknown) => ConnectError.from(error),
+            );
+          const code = refused ? Code[refused.code] : "OK";
+          answered.set(code, (answered.get(code) ?? 0) + 1);
+          if (!refused) return;
+          const said = `${what}: ${Code[refused.code]} ${refused.rawMessage.slice(0, 300)}`;
+          expect(faults, said).not.toContain(refused.code);
+          if (refused.code === Code.InvalidArgument) {
+            const violations = refused.findDetails(BadRequestSchema).flatMap((d) => d.fieldViolations);
+            expect(violations.length, `${said}: names the field`).toBeGreaterThan(0);
+            for (const v of violations) expect([v.field, v.description].every(Boolean), said).toBe(true);
+          }
+        }),
+        { numRuns: 5 },
+      );
+    }
+    console.info(
+      `hostile gRPC input: ${targets.length} methods, answers ${JSON.stringify(Object.fromEntries(answered))}`,
+    );
+    // Every service still serves.
+    for (const [, variable] of remoteServices) {
+      const health = createClient(
+        Health,
+        createServiceTransport({ baseUrl: mesh.serviceUrls[variable] ?? "", maxAttempts: 1 }),
+      );
+      expect((await health.check({})).status, variable).toBe(1);
+    }
+  }, 300_000);
 });
 
 describe("hostile channel formats", () => {

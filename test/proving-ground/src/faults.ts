@@ -361,12 +361,18 @@ function redelivery(mode: "twice" | "replay"): Fault {
 }
 
 /**
- * Messages no consumer can read, published where inventory's and finance's order consumers listen:
- * half without CloudEvent headers, half with them and a body that is not the event. Each must go to
- * those consumers' parking queues, once, and nothing else may be parked.
+ * Messages no consumer can read, published where every consumer of order events listens (inventory's
+ * and finance's order consumers, delivery's and operations' consumers of every domain event): half
+ * without CloudEvent headers, half with them and a body that is not the event. Each must go to those
+ * consumers' parking queues, once, and nothing else may be parked.
  */
 function poison(count: number): Fault {
-  const listening = ["inventory.order-events", "finance.order-events"];
+  const listening = [
+    "inventory.order-events",
+    "finance.order-events",
+    "delivery.domain-events",
+    "operations.domain-events",
+  ];
   return {
     name: "poison",
     what: `${count} unreadable messages on order.shipment_dispatched (half without CloudEvent headers)`,
