@@ -18,10 +18,12 @@ import {
   OrderRejectedSchema,
   ShipmentDispatchedSchema,
 } from "@retail/contracts/retail/order/v1/order_events_pb";
+import { internalRequest } from "@retail/platform/store";
 import { eventually, testAmqpUrl, testMongoUrl } from "@retail/platform/testing";
 import amqplib from "amqplib";
 import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { applyOrderFulfilment } from "../src/app/apply-order-fulfilment.js";
 import { expireDueReservations } from "../src/app/change-reservation.js";
 import { reserveStock } from "../src/app/reserve-stock.js";
 import type { RunningInventory } from "../src/compose.js";
@@ -492,6 +494,34 @@ describe("reservations", () => {
     expect(await stock("RES-ORDER-A")).toEqual({ onHand: 6, reserved: 0, available: 6 });
     expect(await stock("RES-ORDER-B")).toEqual({ onHand: 10, reserved: 0, available: 10 });
     await broker.close();
+  });
+
+  it("carries out an order event's kept plan when its reservation closed in between, instead of refusing it", async () => {
+    await receive("RES-KEPT", "DC-1", 4);
+    const { reservation } = await reserve([
+      { lineId: "1", sku: "RES-KEPT", quantity: 2, locationId: "DC-1" },
+    ]);
+    const reservationId = reservation?.reservationId ?? "";
+    const request = internalRequest("ev-rejected-kept");
+    // A first delivery of the order's rejection planned the release while the reservation was open...
+    await running.deps.reservations.planOnce(request.id, async () => ({
+      changes: [{ reservationId, lines: [] }],
+      unheld: [],
+    }));
+    // ...then the reservation was released another way (the order's own release; on another instance).
+    await client.releaseReservation({ requestId: "kept-release", reservationId, reason: "order cancelled" });
+    // The redelivered event carries out its kept plan: nothing is held, which is what it asked. Refused,
+    // it would be retried and parked (the fault run's kill-one-of-two parked one this way).
+    await applyOrderFulfilment(running.deps, {
+      kind: "release",
+      request,
+      orderId: reservation?.orderId ?? "",
+      lines: [],
+      locationId: "",
+      reason: "order rejected",
+      occurTime: undefined,
+    });
+    expect(await stock("RES-KEPT")).toEqual({ onHand: 4, reserved: 0, available: 4 });
   });
 
   it("answers NOT_FOUND for an unknown reservation", async () => {

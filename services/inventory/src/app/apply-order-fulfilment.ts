@@ -1,6 +1,7 @@
 import { MovementType } from "@retail/contracts/retail/inventory/v1/inventory_pb";
 import type { RequestRef } from "@retail/platform/store";
-import { remainingOf } from "../domain/reservation.js";
+import { ReservationClosed } from "../domain/errors.js";
+import { isOpen, remainingOf } from "../domain/reservation.js";
 import { plainMovement } from "../domain/stock-position.js";
 import { changeReservation } from "./change-reservation.js";
 import type { FulfilmentPlan, PlacedLine } from "./ports.js";
@@ -38,7 +39,8 @@ async function planFulfilment(deps: ReservationDeps, fulfilment: OrderFulfilment
   for (const { reservationId, open } of reservations) {
     if (!open) continue;
     const reservation = await deps.reservations.load(reservationId);
-    if (!reservation) continue;
+    // Listed open, closed since (released by its order, swept, committed on another instance).
+    if (!reservation || !isOpen(reservation)) continue;
     if (fulfilment.lines.length === 0) {
       changes.push({ reservationId, lines: [] });
       continue;
@@ -84,6 +86,12 @@ export async function applyOrderFulfilment(
       reservationId: change.reservationId,
       lines: change.lines,
       reason: fulfilment.reason,
+    }).catch((error: unknown) => {
+      // A release kept in the plan whose reservation closed since the plan was made (its order released
+      // it, the sweep expired it): nothing is held any more, which is all the release asked for. A
+      // refusal here would be retried and parked though nothing is wrong.
+      if (fulfilment.kind === "release" && error instanceof ReservationClosed) return;
+      throw error;
     });
   }
   for (const line of plan.unheld) {
