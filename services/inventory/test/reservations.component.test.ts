@@ -524,6 +524,33 @@ describe("reservations", () => {
     expect(await stock("RES-KEPT")).toEqual({ onHand: 4, reserved: 0, available: 4 });
   });
 
+  it("ships units whose hold lapsed between an order event's plan and its step as a shipment without a hold", async () => {
+    await receive("RES-LAPSED", "DC-1", 4);
+    const { reservation } = await reserve([
+      { lineId: "1", sku: "RES-LAPSED", quantity: 2, locationId: "DC-1" },
+    ]);
+    const reservationId = reservation?.reservationId ?? "";
+    const request = internalRequest("ev-shipped-lapsed");
+    await running.deps.reservations.planOnce(request.id, async () => ({
+      changes: [{ reservationId, lines: [{ lineId: "1", quantity: 2 }] }],
+      unheld: [],
+    }));
+    await client.releaseReservation({ requestId: "lapsed-release", reservationId, reason: "hold lapsed" });
+    const shipped = {
+      kind: "commit" as const,
+      request,
+      orderId: reservation?.orderId ?? "",
+      lines: [{ lineId: "1", quantity: 2, sku: "RES-LAPSED" }],
+      locationId: "DC-1",
+      reason: "",
+      occurTime: undefined,
+    };
+    await applyOrderFulfilment(running.deps, shipped);
+    // Once, however often the event comes.
+    await applyOrderFulfilment(running.deps, shipped);
+    expect(await stock("RES-LAPSED")).toEqual({ onHand: 2, reserved: 0, available: 2 });
+  });
+
   it("answers NOT_FOUND for an unknown reservation", async () => {
     const error = await client
       .getReservation({ reservationId: "no-such" })

@@ -79,6 +79,8 @@ export async function applyOrderFulfilment(
   const plan = await deps.reservations.planOnce(fulfilment.request.id, () =>
     planFulfilment(deps, fulfilment),
   );
+  // Shipped units whose hold lapsed between the plan and its step: they leave as unheld units do.
+  const lapsed: Array<FulfilmentPlan["unheld"][number] & { readonly reservationId: string }> = [];
   for (const change of plan.changes) {
     await changeReservation(deps, {
       kind: fulfilment.kind,
@@ -86,15 +88,38 @@ export async function applyOrderFulfilment(
       reservationId: change.reservationId,
       lines: change.lines,
       reason: fulfilment.reason,
-    }).catch((error: unknown) => {
-      // A release kept in the plan whose reservation closed since the plan was made (its order released
-      // it, the sweep expired it): nothing is held any more, which is all the release asked for. A
-      // refusal here would be retried and parked though nothing is wrong.
-      if (fulfilment.kind === "release" && error instanceof ReservationClosed) return;
-      throw error;
+    }).catch(async (error: unknown) => {
+      if (!(error instanceof ReservationClosed)) throw error;
+      // The reservation closed since the plan was made (its order released it, the sweep expired it).
+      // A release: nothing is held any more, which is all it asked. A refusal would be retried and
+      // parked though nothing is wrong.
+      if (fulfilment.kind === "release") return;
+      // A commit of a hold released or expired meanwhile: the goods left all the same.
+      if (error.status !== "RELEASED" && error.status !== "EXPIRED") throw error;
+      const held = await deps.reservations.load(change.reservationId);
+      for (const { lineId, quantity } of change.lines) {
+        const line = held?.lines.find((l) => l.lineId === lineId);
+        lapsed.push({
+          reservationId: change.reservationId,
+          lineId,
+          sku: line?.sku ?? "",
+          locationId: line?.locationId ?? "",
+          quantity,
+        });
+      }
     });
   }
-  for (const line of plan.unheld) {
+  const unheld = [
+    ...plan.unheld.map((line) => ({
+      ...line,
+      movementId: `order-event:${fulfilment.request.id}:${line.lineId}`,
+    })),
+    ...lapsed.map((line) => ({
+      ...line,
+      movementId: `order-event:${fulfilment.request.id}:${line.lineId}:${line.reservationId}`,
+    })),
+  ];
+  for (const line of unheld) {
     if (!line.locationId || !line.sku) {
       deps.logger.error(
         { orderId: fulfilment.orderId, lineId: line.lineId, sku: line.sku, quantity: line.quantity },
@@ -105,7 +130,7 @@ export async function applyOrderFulfilment(
     await recordMovement(
       deps,
       plainMovement({
-        movementId: `order-event:${fulfilment.request.id}:${line.lineId}`,
+        movementId: line.movementId,
         type: MovementType.SHIPMENT,
         sku: line.sku,
         locationId: line.locationId,
@@ -116,5 +141,5 @@ export async function applyOrderFulfilment(
       }),
     );
   }
-  return plan.changes.length + plan.unheld.length;
+  return plan.changes.length + unheld.length;
 }
