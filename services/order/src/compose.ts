@@ -5,7 +5,7 @@ import type { Logger } from "@retail/platform/log";
 import { createServiceClient, currentCallContext } from "@retail/platform/rpc";
 import { startRuntime } from "@retail/platform/runtime";
 import { serve } from "@retail/platform/server";
-import { createKeyedLock, openInbox, openPlanStore } from "@retail/platform/store";
+import { createKeyedLock, everyPage, openInbox, openPlanStore } from "@retail/platform/store";
 import {
   customerEventsQueue,
   startCustomerEventsConsumer,
@@ -60,19 +60,11 @@ export async function composeOrder(config: OrderConfig, logger: Logger): Promise
     peerAuth: { keys: config.MESH_SERVICE_KEYS, service: "order" },
   };
   const inventory = createServiceClient(InventoryService, { baseUrl: config.INVENTORY_URL, ...peers });
-  const locations = createLocationDirectory(
-    runtime.db,
-    // Every page of inventory's locations.
-    async () => {
-      const all = [];
-      let pageToken = "";
-      do {
-        const page = await inventory.listLocations({ pageSize: 500, pageToken });
-        all.push(...page.locations);
-        pageToken = page.nextPageToken;
-      } while (pageToken);
-      return all;
-    },
+  const locations = createLocationDirectory(runtime.db, () =>
+    everyPage(async (pageToken) => {
+      const page = await inventory.listLocations({ pageSize: 500, pageToken });
+      return { items: page.locations, nextPageToken: page.nextPageToken };
+    }),
   );
   // A change's plan outlives every retry of its request (a week, as an inbox record).
   const plans = await openPlanStore<unknown>(runtime.db, "change-plans", {

@@ -1,5 +1,6 @@
 // The business scorecard of a day: what the mesh holds at the end, read back through the gateway and
 // judged against what the channels did (the journeys' outcomes) and the generator's truth.
+import { everyPage } from "@retail/platform/store";
 import { type Day, type Sku, stockOf } from "./day.js";
 import type { Outcome } from "./drive.js";
 import type { Rest } from "./rest.js";
@@ -84,25 +85,21 @@ async function inBatches<T, R>(
 }
 
 /** Every item a listing route answers (`field` of each page), page by page. */
-async function everyPage<T>(rest: Rest, path: string, field: string): Promise<T[]> {
-  const items: T[] = [];
-  let token = "";
-  do {
+function everyPageOf<T>(rest: Rest, path: string, field: string): Promise<T[]> {
+  return everyPage(async (token) => {
     const page = await rest.ok(
       "GET",
       `${path}?pageSize=500${token ? `&pageToken=${encodeURIComponent(token)}` : ""}`,
     );
-    items.push(...((page[field] as T[]) ?? []));
-    token = String(page.nextPageToken ?? "");
-  } while (token);
-  return items;
+    return { items: (page[field] as T[]) ?? [], nextPageToken: String(page.nextPageToken ?? "") };
+  });
 }
 
 /** Every journal entry. */
-const journal = (rest: Rest) => everyPage<EntryJson>(rest, "/v1/journalEntries", "entries");
+const journal = (rest: Rest) => everyPageOf<EntryJson>(rest, "/v1/journalEntries", "entries");
 
 /** How many orders the mesh holds. */
-const ordersHeld = async (rest: Rest) => (await everyPage<unknown>(rest, "/v1/orders", "orders")).length;
+const ordersHeld = async (rest: Rest) => (await everyPageOf<unknown>(rest, "/v1/orders", "orders")).length;
 
 /** Waits until the ledger stops growing (every event has been consumed and posted), up to `timeoutMs`. */
 export async function settled(rest: Rest, timeoutMs = 120_000): Promise<EntryJson[]> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Violations } from "../rpc/errors.js";
-import { checkPageRequest, decodePageToken, pageByKey } from "./page-cursor.js";
+import { checkPageRequest, decodePageToken, everyPage, pageByKey } from "./page-cursor.js";
 
 describe("paging a list held whole", () => {
   const ids = ["a", "b", "c", "d", "e"];
@@ -38,5 +38,18 @@ describe("paging a list held whole", () => {
     expect(() => v.throwIfAny()).toThrow(
       "page_size: must be 0-500; page_token: is not a page token this service issued",
     );
+  });
+});
+
+describe("reading every page", () => {
+  it("follows the tokens to the end and keeps the order", async () => {
+    const ids = ["c", "a", "e", "b", "d"];
+    let reads = 0;
+    const all = await everyPage(async (token) => {
+      reads++;
+      const page = pageByKey(ids, (id) => id, 2, token);
+      return { items: page.items, nextPageToken: page.nextPageToken };
+    });
+    expect([all, reads]).toEqual([["a", "b", "c", "d", "e"], 3]);
   });
 });

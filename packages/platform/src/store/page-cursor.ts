@@ -139,3 +139,17 @@ export function pageByKey<T>(
     nextPageToken: more ? encodePageToken({ t: 0, id: last.key }) : "",
   };
 }
+
+/** Every item of a paged list: reads page after page until the answer's token is empty. */
+export async function everyPage<T>(
+  read: (pageToken: string) => Promise<{ readonly items: readonly T[]; readonly nextPageToken: string }>,
+): Promise<T[]> {
+  const all: T[] = [];
+  let pageToken = "";
+  do {
+    const page = await read(pageToken);
+    all.push(...page.items);
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return all;
+}

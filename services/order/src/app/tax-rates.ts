@@ -1,6 +1,7 @@
 import type { TaxRate } from "@retail/contracts/retail/order/v1/order_pb";
 import {
   ConcurrencyConflict,
+  everyPage,
   internalRequest,
   type RequestRef,
   requestKey,
@@ -107,17 +108,15 @@ export async function seedTaxRates(
   deps: TaxDeps,
   table: Readonly<Record<string, Readonly<Record<string, number>>>>,
 ): Promise<void> {
-  const present = new Set<string>();
-  let pageToken = "";
-  do {
+  const listed = await everyPage(async (pageToken) => {
     const page = await deps.taxRates.list(
       { jurisdiction: "", taxCode: "", includeSuperseded: true },
       500,
       pageToken,
     );
-    for (const rate of page.rates) present.add(`${rate.jurisdiction}/${rate.taxCode}`);
-    pageToken = page.nextPageToken;
-  } while (pageToken);
+    return { items: page.rates, nextPageToken: page.nextPageToken };
+  });
+  const present = new Set(listed.map((rate) => `${rate.jurisdiction}/${rate.taxCode}`));
   for (const [jurisdiction, codes] of Object.entries(table)) {
     for (const [taxCode, ppm] of Object.entries(codes)) {
       // One listing instead of a stream read per rate; a rate missing from it is checked by its stream.
