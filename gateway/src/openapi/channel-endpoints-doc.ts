@@ -4,6 +4,11 @@
 type Schema = Record<string, unknown>;
 
 const status = { $ref: "#/components/schemas/google.rpc.Status" };
+/** What an operation says of the scope it requires: the extension tools read and its security schemes. */
+export const requiring = (scope: string): Schema => ({
+  "x-required-scope": scope,
+  security: [{ apiKey: [scope] }, { bearerJwt: [scope] }],
+});
 const errors = (extra: Record<string, string> = {}): Record<string, Schema> =>
   Object.fromEntries(
     Object.entries({
@@ -107,8 +112,7 @@ export const channelEndpointPaths: Record<string, Record<string, Schema>> = {
       summary: "An Amazon settlement flat file (V1 or V2), streamed",
       description:
         "Tab-separated, read line by line (a year's file runs to hundreds of megabytes; no body limit applies). Rows that cannot be read are left out with their transaction and listed in rejectedRows (row and column named); the rest is imported as one settlement, in parts of 25,000 lines, and reconciled against the ledger. Requires the scope `finance:write`.",
-      "x-required-scope": "finance:write",
-      security: [{ apiKey: ["finance:write"] }, { bearerJwt: ["finance:write"] }],
+      ...requiring("finance:write"),
       parameters: [idempotencyKey],
       requestBody: fileBody(
         ["text/tab-separated-values", "text/plain"],
@@ -127,8 +131,7 @@ export const channelEndpointPaths: Record<string, Record<string, Schema>> = {
       summary: "Stripe's itemised payout reconciliation report (CSV)",
       description:
         "One settlement per automatic payout; each balance transaction a line (charges, refunds, disputes and their reversals, fees, adjustments); the payout line is matched against what payout.paid posted. Rows that cannot be read are listed in rejectedRows. Requires the scope `finance:write`.",
-      "x-required-scope": "finance:write",
-      security: [{ apiKey: ["finance:write"] }, { bearerJwt: ["finance:write"] }],
+      ...requiring("finance:write"),
       parameters: [idempotencyKey],
       requestBody: fileBody(["text/csv", "text/plain"], "The report as downloaded from Stripe."),
       responses: {
@@ -144,8 +147,7 @@ export const channelEndpointPaths: Record<string, Record<string, Schema>> = {
       summary: "An X12 interchange from a trading partner or a warehouse",
       description:
         "From a partner (its ISA sender configured): 850 purchase orders, each submitted once. From a warehouse: 856 ship notices and 945 shipping advices (shipments of the orders named), 846 inventory advices (cycle counts, scope `inventory:write`). Acknowledged with a 997: in the JSON answer, or as the answer itself when Accept is application/edi-x12. Requires the scope `order:write`.",
-      "x-required-scope": "order:write",
-      security: [{ apiKey: ["order:write"] }, { bearerJwt: ["order:write"] }],
+      ...requiring("order:write"),
       parameters: [
         contentKeyed("the partner and each transaction set's control number"),
         header("Accept", "application/edi-x12 for the 997 as the answer.", false),
@@ -170,8 +172,7 @@ export const channelEndpointPaths: Record<string, Record<string, Schema>> = {
       summary: "A store's till transactions",
       description:
         "Each sale an order on the POS channel handed over at the till and paid by its tenders; each return a return at the store and its refunds; keyed by the store and the transaction id, so a resent batch changes nothing. Every transaction goes on its own: the answer lists each one's outcome. Requires the scope `order:write`.",
-      "x-required-scope": "order:write",
-      security: [{ apiKey: ["order:write"] }, { bearerJwt: ["order:write"] }],
+      ...requiring("order:write"),
       parameters: [contentKeyed("the store and each transaction's id")],
       requestBody: fileBody(["application/json"], "The batch: the store and its transactions."),
       responses: {
@@ -189,8 +190,7 @@ export const channelEndpointPaths: Record<string, Record<string, Schema>> = {
       summary: "An order pulled from Amazon's Selling Partner API",
       description:
         "`{ order: <getOrder answer>, orderItems: <getOrderItems answer> }`, submitted on the marketplace channel its MarketplaceId is configured as; pulling the same order again submits nothing twice. Requires the scope `order:write`.",
-      "x-required-scope": "order:write",
-      security: [{ apiKey: ["order:write"] }, { bearerJwt: ["order:write"] }],
+      ...requiring("order:write"),
       parameters: [contentKeyed("the marketplace and Amazon's order id")],
       requestBody: fileBody(["application/json"], "The Selling Partner API answers, as pulled."),
       responses: { "200": json("The order as submitted."), ...errors() },

@@ -10,7 +10,7 @@ import {
 } from "@retail/contracts/google/api/field_behavior_pb";
 import { derivedScope } from "../access/route-scope.js";
 import { type HttpBinding, httpBindings, requestIdField } from "../transcoding/http-rule.js";
-import { channelEndpointPaths } from "./channel-endpoints-doc.js";
+import { channelEndpointPaths, requiring } from "./channel-endpoints-doc.js";
 import type { DocumentExample } from "./examples.js";
 
 type Schema = Record<string, unknown>;
@@ -207,8 +207,7 @@ function operation(
     tags: [service.name],
     summary: describe(method)?.split("\n")[0] ?? method.name,
     description: `${describe(method) ?? ""}\n\nRequires the scope \`${scope}\`.`.trim(),
-    "x-required-scope": scope,
-    security: [{ apiKey: [scope] }, { bearerJwt: [scope] }],
+    ...requiring(scope),
     parameters,
     responses: {
       "200": { description: "OK", content: { "application/json": { schema: responseSchema(binding, ref) } } },
