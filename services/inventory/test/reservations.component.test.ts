@@ -496,26 +496,36 @@ describe("reservations", () => {
     await broker.close();
   });
 
-  it("carries out an order event's kept plan when its reservation closed in between, instead of refusing it", async () => {
-    await receive("RES-KEPT", "DC-1", 4);
-    const { reservation } = await reserve([
-      { lineId: "1", sku: "RES-KEPT", quantity: 2, locationId: "DC-1" },
-    ]);
+  /**
+   * Two units of `sku` held for an order, an order event's plan for them kept while the hold was open
+   * (a first delivery that went no further), then the hold released another way (the order's own
+   * release, on another instance): what the redelivered event finds.
+   */
+  async function keptPlanOverReleasedHold(
+    sku: string,
+    eventId: string,
+    lines: Array<{ lineId: string; quantity: number }>,
+  ) {
+    await receive(sku, "DC-1", 4);
+    const { reservation } = await reserve([{ lineId: "1", sku, quantity: 2, locationId: "DC-1" }]);
     const reservationId = reservation?.reservationId ?? "";
-    const request = internalRequest("ev-rejected-kept");
-    // A first delivery of the order's rejection planned the release while the reservation was open...
+    const request = internalRequest(eventId);
     await running.deps.reservations.planOnce(request.id, async () => ({
-      changes: [{ reservationId, lines: [] }],
+      changes: [{ reservationId, lines }],
       unheld: [],
     }));
-    // ...then the reservation was released another way (the order's own release; on another instance).
-    await client.releaseReservation({ requestId: "kept-release", reservationId, reason: "order cancelled" });
-    // The redelivered event carries out its kept plan: nothing is held, which is what it asked. Refused,
-    // it would be retried and parked (the fault run's kill-one-of-two parked one this way).
+    await client.releaseReservation({ requestId: `${eventId}-release`, reservationId, reason: "released" });
+    return { request, orderId: reservation?.orderId ?? "" };
+  }
+
+  it("carries out an order event's kept plan when its reservation closed in between, instead of refusing it", async () => {
+    const { request, orderId } = await keptPlanOverReleasedHold("RES-KEPT", "ev-rejected-kept", []);
+    // The redelivered rejection carries out its kept plan: nothing is held, which is what it asked.
+    // Refused, it would be retried and parked (the fault run's kill-one-of-two parked one this way).
     await applyOrderFulfilment(running.deps, {
       kind: "release",
       request,
-      orderId: reservation?.orderId ?? "",
+      orderId,
       lines: [],
       locationId: "",
       reason: "order rejected",
@@ -525,21 +535,13 @@ describe("reservations", () => {
   });
 
   it("ships units whose hold lapsed between an order event's plan and its step as a shipment without a hold", async () => {
-    await receive("RES-LAPSED", "DC-1", 4);
-    const { reservation } = await reserve([
-      { lineId: "1", sku: "RES-LAPSED", quantity: 2, locationId: "DC-1" },
+    const { request, orderId } = await keptPlanOverReleasedHold("RES-LAPSED", "ev-shipped-lapsed", [
+      { lineId: "1", quantity: 2 },
     ]);
-    const reservationId = reservation?.reservationId ?? "";
-    const request = internalRequest("ev-shipped-lapsed");
-    await running.deps.reservations.planOnce(request.id, async () => ({
-      changes: [{ reservationId, lines: [{ lineId: "1", quantity: 2 }] }],
-      unheld: [],
-    }));
-    await client.releaseReservation({ requestId: "lapsed-release", reservationId, reason: "hold lapsed" });
     const shipped = {
       kind: "commit" as const,
       request,
-      orderId: reservation?.orderId ?? "",
+      orderId,
       lines: [{ lineId: "1", quantity: 2, sku: "RES-LAPSED" }],
       locationId: "DC-1",
       reason: "",
